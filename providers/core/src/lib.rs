@@ -1,0 +1,20 @@
+//! The provider protocol of braid.
+//!
+//! Everything a provider and the engine exchange lives here: the dynamic [`Value`] type
+//! (with *unknown* values that are only known after apply), attribute [`Path`]s, resource
+//! [`Schema`]s, and the request/response shaped [`Provider`] trait. The crate does no IO.
+
+mod diagnostic;
+mod path;
+mod protocol;
+mod schema;
+mod value;
+
+pub use diagnostic::{ProviderDiagnostic, Severity};
+pub use path::{Path, PathStep};
+pub use protocol::{
+    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
+    Progress, Provider, ReadRequest, ReadResponse, WaitRequest, WaitResponse,
+};
+pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
+pub use value::{Value, ValueKind};

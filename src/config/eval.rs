@@ -1,0 +1,762 @@
+//! Evaluation of HCL expressions to [`Value`]s, with unknowns and sensitivity.
+//!
+//! Expressions are kept as parsed by hcl-edit (with byte spans), so every evaluation error
+//! points at the exact sub-expression. An unknown operand makes the result unknown; touching
+//! a sensitive variable or attribute marks the whole result sensitive.
+
+use std::collections::BTreeMap;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use braid_provider::{Path, Value};
+use hcl_edit::Span;
+use hcl_edit::expr::{
+    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
+use hcl_edit::template::{Directive, Element, Template};
+
+use super::functions::{self, FunctionContext, FunctionError};
+use crate::diag::{Diagnostic, Location, SourceText, closest};
+
+/// A value a scope hands out, with whether it is sensitive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeValue {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+/// A resource's current value (planned, applied or from state) and its sensitive paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceValue {
+    pub value: Value,
+    pub sensitive_paths: Vec<Path>,
+}
+
+/// What names an expression can see.
+pub trait Scope {
+    /// `var.NAME`; `None` when no such variable is declared.
+    fn variable(&self, name: &str) -> Option<ScopeValue>;
+    /// `local.NAME`; `None` when undeclared.
+    fn local(&self, name: &str) -> Option<Result<ScopeValue, Diagnostic>>;
+    /// `TYPE.NAME`; `None` when undeclared.
+    fn resource(&self, address: &str) -> Option<ResourceValue>;
+    /// The environment name (`env.name`).
+    fn env_name(&self) -> &str;
+    /// Every declared name of a kind, for "did you mean" suggestions.
+    fn declared(&self, kind: NameKind) -> Vec<String>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    Variable,
+    Local,
+    Resource,
+}
+
+/// Evaluates expressions of one file against a scope.
+pub struct Evaluator<'a> {
+    scope: &'a dyn Scope,
+    file: &'a Arc<SourceText>,
+    base_dir: &'a FsPath,
+    bindings: Vec<(String, Value)>,
+    sensitive: bool,
+    env_function: bool,
+}
+
+type EvalResult = Result<Value, Diagnostic>;
+
+impl<'a> Evaluator<'a> {
+    pub fn new(scope: &'a dyn Scope, file: &'a Arc<SourceText>, base_dir: &'a FsPath) -> Self {
+        Evaluator {
+            scope,
+            file,
+            base_dir,
+            bindings: Vec::new(),
+            sensitive: false,
+            env_function: false,
+        }
+    }
+
+    /// Allows `env("NAME")`, which reads the process environment. Only the project file may
+    /// use it: resource files take outside values through variables, so plans stay
+    /// reproducible.
+    pub fn with_env_function(mut self) -> Self {
+        self.env_function = true;
+        self
+    }
+
+    /// Evaluates one expression; the flag says whether anything sensitive went into it.
+    pub fn evaluate(&mut self, expr: &Expression) -> Result<ScopeValue, Diagnostic> {
+        self.sensitive = false;
+        let value = self.eval(expr)?;
+        Ok(ScopeValue {
+            value,
+            sensitive: self.sensitive,
+        })
+    }
+
+    fn location(&self, expr: &impl Span) -> Location {
+        self.file.location(expr.span().unwrap_or(0..0))
+    }
+
+    fn error(&self, at: &impl Span, summary: &str, detail: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(summary, detail).at(self.location(at))
+    }
+
+    fn eval(&mut self, expr: &Expression) -> EvalResult {
+        match expr {
+            Expression::Null(_) => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => Ok(number_value(n.value())),
+            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            Expression::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    out.push(self.eval(item)?);
+                }
+                Ok(Value::List(out))
+            }
+            Expression::Object(object) => {
+                let mut out = BTreeMap::new();
+                for (key, value) in object.iter() {
+                    let key_text = match key {
+                        ObjectKey::Ident(ident) => ident.value().to_string(),
+                        ObjectKey::Expression(key_expr) => match self.eval(key_expr)? {
+                            Value::Unknown => return Ok(Value::Unknown),
+                            other => self.to_template_string(key_expr, other)?,
+                        },
+                    };
+                    let item = self.eval(value.expr())?;
+                    out.insert(key_text, item);
+                }
+                Ok(Value::Map(out))
+            }
+            Expression::StringTemplate(template) => self.eval_template(template, expr),
+            Expression::HeredocTemplate(heredoc) => {
+                let mut heredoc = heredoc.as_ref().clone();
+                if heredoc.indent().is_some() {
+                    heredoc.dedent();
+                }
+                self.eval_template(&heredoc.template, expr)
+            }
+            Expression::Parenthesis(inner) => self.eval(inner.inner()),
+            Expression::Variable(ident) => self.eval_root(ident.value().as_str(), expr),
+            Expression::Conditional(cond) => {
+                let test = self.eval(&cond.cond_expr)?;
+                match test {
+                    Value::Unknown => {
+                        // Both branches are still checked for errors.
+                        self.eval(&cond.true_expr)?;
+                        self.eval(&cond.false_expr)?;
+                        Ok(Value::Unknown)
+                    }
+                    Value::Bool(true) => self.eval(&cond.true_expr),
+                    Value::Bool(false) => self.eval(&cond.false_expr),
+                    other => Err(self.error(
+                        &cond.cond_expr,
+                        "Invalid condition",
+                        format!(
+                            "The condition of a conditional expression must be a bool, but this one is {}.",
+                            other.kind()
+                        ),
+                    )),
+                }
+            }
+            Expression::FuncCall(call) => {
+                let name = call.name.name.value().as_str();
+                let mut args = Vec::with_capacity(call.args.len());
+                for arg in call.args.iter() {
+                    args.push(self.eval(arg)?);
+                }
+                if call.args.expand_final() {
+                    match args.pop() {
+                        Some(Value::List(rest)) => args.extend(rest),
+                        Some(Value::Unknown) => return Ok(Value::Unknown),
+                        _ => {
+                            return Err(self.error(
+                                expr,
+                                "Invalid expanding argument",
+                                "The argument before \"...\" must be a list.",
+                            ));
+                        }
+                    }
+                }
+                if name == "env" && self.env_function {
+                    return match args.as_slice() {
+                        [Value::String(var)] => {
+                            Ok(std::env::var(var).map_or(Value::Null, Value::String))
+                        }
+                        _ => Err(self.error(
+                            expr,
+                            "Invalid function argument",
+                            "env() takes one string: the name of an environment variable.",
+                        )),
+                    };
+                }
+                let ctx = FunctionContext {
+                    base_dir: self.base_dir,
+                };
+                functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
+            }
+            Expression::Traversal(traversal) => {
+                let mut operators = traversal.operators.iter().map(|op| op.value()).peekable();
+                let base = match &traversal.expr {
+                    Expression::Variable(root) => {
+                        let root = root.value().as_str();
+                        self.eval_reference(root, &mut operators, expr)?
+                    }
+                    other => self.eval(other)?,
+                };
+                let rest: Vec<&TraversalOperator> = operators.collect();
+                self.traverse(base, &rest, expr)
+            }
+            Expression::UnaryOp(op) => {
+                let value = self.eval(&op.expr)?;
+                match (op.operator.value(), value) {
+                    (_, Value::Unknown) => Ok(Value::Unknown),
+                    (UnaryOperator::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+                    (UnaryOperator::Neg, v) => {
+                        let n = self.number(&op.expr, &v)?;
+                        Ok(Value::from_f64(-n))
+                    }
+                    (UnaryOperator::Not, other) => Err(self.error(
+                        &op.expr,
+                        "Invalid operand",
+                        format!("The ! operator needs a bool, but this is {}.", other.kind()),
+                    )),
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let lhs = self.eval(&op.lhs_expr)?;
+                let rhs = self.eval(&op.rhs_expr)?;
+                self.binary(*op.operator.value(), lhs, rhs, &op.lhs_expr, &op.rhs_expr)
+            }
+            Expression::ForExpr(for_expr) => self.eval_for(for_expr),
+        }
+    }
+
+    fn function_error(&self, at: &Expression, error: FunctionError) -> Diagnostic {
+        match &error {
+            FunctionError::Unknown { suggestion, .. } => {
+                let hint = suggestion
+                    .as_ref()
+                    .map(|s| format!(" Did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                self.error(
+                    at,
+                    "Call to unknown function",
+                    format!("{error}.{hint} The functions braid knows are listed in docs/configuration.md."),
+                )
+            }
+            _ => self.error(at, "Invalid function argument", format!("{error}.")),
+        }
+    }
+
+    /// A bare name: a for-expression binding, or a root that needs an attribute after it.
+    fn eval_root(&mut self, name: &str, at: &Expression) -> EvalResult {
+        if let Some((_, value)) = self.bindings.iter().rev().find(|(n, _)| n == name) {
+            return Ok(value.clone());
+        }
+        match name {
+            "env" => Ok(Value::map([("name", Value::from(self.scope.env_name()))])),
+            "var" | "local" => Ok(self.namespace_object(name)),
+            _ => Err(self.error(
+                at,
+                "Invalid reference",
+                format!(
+                    "\"{name}\" is not something an expression can refer to. References look like var.NAME, local.NAME, env.name or TYPE.NAME.ATTRIBUTE for a resource."
+                ),
+            )),
+        }
+    }
+
+    /// `var` or `local` used as a whole object (rare; e.g. `keys(var)` is not valid HCL but
+    /// `var` alone in a for-expression collection might be attempted).
+    fn namespace_object(&self, name: &str) -> Value {
+        let kind = if name == "var" {
+            NameKind::Variable
+        } else {
+            NameKind::Local
+        };
+        let mut out = BTreeMap::new();
+        for declared in self.scope.declared(kind) {
+            let value = match kind {
+                NameKind::Variable => self.scope.variable(&declared).map(|v| v.value),
+                _ => self
+                    .scope
+                    .local(&declared)
+                    .and_then(Result::ok)
+                    .map(|v| v.value),
+            };
+            out.insert(declared, value.unwrap_or(Value::Unknown));
+        }
+        Value::Map(out)
+    }
+
+    /// Resolves `var.x`, `local.x`, `env.name` or `TYPE.NAME`, consuming the operators that
+    /// belong to the reference itself.
+    fn eval_reference<'o, I>(
+        &mut self,
+        root: &str,
+        operators: &mut std::iter::Peekable<I>,
+        at: &Expression,
+    ) -> EvalResult
+    where
+        I: Iterator<Item = &'o TraversalOperator>,
+    {
+        if self.bindings.iter().any(|(n, _)| n == root) || root == "env" {
+            return self.eval_root(root, at);
+        }
+        let Some(TraversalOperator::GetAttr(name)) = operators.peek().copied() else {
+            return self.eval_root(root, at);
+        };
+        let name = name.value().as_str();
+        operators.next();
+        match root {
+            "var" => match self.scope.variable(name) {
+                Some(v) => {
+                    self.sensitive |= v.sensitive;
+                    Ok(v.value)
+                }
+                None => Err(self.undeclared(at, NameKind::Variable, name)),
+            },
+            "local" => match self.scope.local(name) {
+                Some(result) => {
+                    let v = result?;
+                    self.sensitive |= v.sensitive;
+                    Ok(v.value)
+                }
+                None => Err(self.undeclared(at, NameKind::Local, name)),
+            },
+            type_name => {
+                let address = format!("{type_name}.{name}");
+                let Some(resource) = self.scope.resource(&address) else {
+                    return Err(self.undeclared(at, NameKind::Resource, &address));
+                };
+                // The attribute path actually used decides sensitivity: `x.id` is not
+                // sensitive just because `x.password` is.
+                let mut used = Path::root();
+                let mut value = resource.value;
+                while let Some(TraversalOperator::GetAttr(attr)) = operators.peek().copied() {
+                    let attr = attr.value().as_str();
+                    match value {
+                        Value::Unknown => {
+                            used = used.child_key(attr);
+                            operators.next();
+                            value = Value::Unknown;
+                        }
+                        Value::Map(mut map) => {
+                            let Some(next) = map.remove(attr) else {
+                                return Err(self.error(
+                                    at,
+                                    "Unsupported attribute",
+                                    format!(
+                                        "{address} has no attribute \"{attr}\".{}",
+                                        closest(attr, map.keys().map(String::as_str))
+                                            .map(|c| format!(" Did you mean \"{c}\"?"))
+                                            .unwrap_or_default()
+                                    ),
+                                ));
+                            };
+                            used = used.child_key(attr);
+                            operators.next();
+                            value = next;
+                        }
+                        other => {
+                            value = other;
+                            break;
+                        }
+                    }
+                }
+                if resource
+                    .sensitive_paths
+                    .iter()
+                    .any(|p| used.starts_with(p) || p.starts_with(&used))
+                {
+                    self.sensitive = true;
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    fn undeclared(&self, at: &Expression, kind: NameKind, name: &str) -> Diagnostic {
+        let declared = self.scope.declared(kind);
+        let suggestion = closest(name, declared.iter().map(String::as_str))
+            .map(|c| match kind {
+                NameKind::Variable => format!(" Did you mean var.{c}?"),
+                NameKind::Local => format!(" Did you mean local.{c}?"),
+                NameKind::Resource => format!(" Did you mean {c}?"),
+            })
+            .unwrap_or_default();
+        let (summary, what) = match kind {
+            NameKind::Variable => (
+                "Reference to undeclared input variable",
+                format!("No variable \"{name}\" is declared."),
+            ),
+            NameKind::Local => (
+                "Reference to undeclared local value",
+                format!("No local value \"{name}\" is declared in a locals block."),
+            ),
+            NameKind::Resource => (
+                "Reference to undeclared resource",
+                format!("No resource {name} is declared."),
+            ),
+        };
+        self.error(at, summary, format!("{what}{suggestion}"))
+    }
+
+    fn traverse(&mut self, mut value: Value, ops: &[&TraversalOperator], at: &Expression) -> EvalResult {
+        for (i, op) in ops.iter().enumerate() {
+            if value.is_unknown() {
+                return Ok(Value::Unknown);
+            }
+            value = match op {
+                TraversalOperator::GetAttr(attr) => {
+                    let attr = attr.value().as_str();
+                    match value {
+                        Value::Map(mut map) => map.remove(attr).ok_or_else(|| {
+                            self.error(
+                                at,
+                                "Unsupported attribute",
+                                format!("This object has no attribute \"{attr}\"."),
+                            )
+                        })?,
+                        other => {
+                            return Err(self.error(
+                                at,
+                                "Unsupported attribute",
+                                format!("Cannot read attribute \"{attr}\" of a {} value.", other.kind()),
+                            ));
+                        }
+                    }
+                }
+                TraversalOperator::Index(index_expr) => {
+                    let index = self.eval(index_expr)?;
+                    self.index(value, index, index_expr)?
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    let index = Value::from_i64(i64::try_from(*n.value()).unwrap_or(i64::MAX));
+                    self.index(value, index, at)?
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = &ops[i + 1..];
+                    let items = match value {
+                        Value::List(items) => items,
+                        Value::Null => Vec::new(),
+                        single => vec![single],
+                    };
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(self.traverse(item, rest, at)?);
+                    }
+                    return Ok(Value::List(out));
+                }
+            };
+        }
+        Ok(value)
+    }
+
+    fn index(&self, value: Value, index: Value, at: &impl Span) -> EvalResult {
+        match (value, index) {
+            (_, Value::Unknown) | (Value::Unknown, _) => Ok(Value::Unknown),
+            (Value::List(items), index) => {
+                let len = items.len();
+                let i = index.as_i64().or_else(|| index.as_str().and_then(|s| s.parse().ok()));
+                match i {
+                    Some(i) if i >= 0 && usize::try_from(i).is_ok_and(|i| i < len) => {
+                        Ok(items.into_iter().nth(usize::try_from(i).unwrap_or(0)).unwrap_or_default())
+                    }
+                    Some(i) => Err(self.error(
+                        at,
+                        "Invalid index",
+                        format!("Index {i} is out of range for a list of {len} element(s)."),
+                    )),
+                    None => Err(self.error(at, "Invalid index", "A list index must be a whole number.")),
+                }
+            }
+            (Value::Map(mut map), Value::String(key)) => map.remove(&key).ok_or_else(|| {
+                self.error(at, "Invalid index", format!("The map has no element \"{key}\"."))
+            }),
+            (Value::Map(mut map), key @ (Value::Number(_) | Value::Bool(_))) => {
+                let key = key.to_json().to_string();
+                map.remove(&key).ok_or_else(|| {
+                    self.error(at, "Invalid index", format!("The map has no element \"{key}\"."))
+                })
+            }
+            (value, _) => Err(self.error(
+                at,
+                "Invalid index",
+                format!("A {} value cannot be indexed.", value.kind()),
+            )),
+        }
+    }
+
+    fn eval_template(&mut self, template: &Template, whole: &Expression) -> EvalResult {
+        // "${x}" alone keeps x's type, as in Terraform.
+        if let Some(Element::Interpolation(interp)) = template.as_single_element() {
+            return self.eval(&interp.expr);
+        }
+        let mut out = String::new();
+        match self.render_template(template, &mut out)? {
+            true => Ok(Value::String(out)),
+            false => {
+                let _ = whole;
+                Ok(Value::Unknown)
+            }
+        }
+    }
+
+    /// Appends the rendered template to `out`; returns false when part of it is unknown.
+    fn render_template(&mut self, template: &Template, out: &mut String) -> Result<bool, Diagnostic> {
+        let mut known = true;
+        for element in template.iter() {
+            match element {
+                Element::Literal(text) => out.push_str(text.value()),
+                Element::Interpolation(interp) => {
+                    let value = self.eval(&interp.expr)?;
+                    if value.is_unknown() {
+                        known = false;
+                    } else {
+                        out.push_str(&self.to_template_string(&interp.expr, value)?);
+                    }
+                }
+                Element::Directive(directive) => match directive.as_ref() {
+                    Directive::If(if_dir) => {
+                        let cond = self.eval(&if_dir.if_expr.cond_expr)?;
+                        match cond {
+                            Value::Bool(true) => known &= self.render_template(&if_dir.if_expr.template, out)?,
+                            Value::Bool(false) => {
+                                if let Some(else_expr) = &if_dir.else_expr {
+                                    known &= self.render_template(&else_expr.template, out)?;
+                                }
+                            }
+                            Value::Unknown => known = false,
+                            other => {
+                                return Err(self.error(
+                                    &if_dir.if_expr.cond_expr,
+                                    "Invalid condition",
+                                    format!("A template %{{if}} condition must be a bool, not {}.", other.kind()),
+                                ));
+                            }
+                        }
+                    }
+                    Directive::For(for_dir) => {
+                        let head = &for_dir.for_expr;
+                        let collection = self.eval(&head.collection_expr)?;
+                        let Some(pairs) = self.iterate(collection, &head.collection_expr)? else {
+                            known = false;
+                            continue;
+                        };
+                        for (key, value) in pairs {
+                            let pushed = self.bind(head.key_var.as_ref().map(|k| k.value().as_str()), head.value_var.value().as_str(), key, value);
+                            let result = self.render_template(&head.template, out);
+                            self.bindings.truncate(self.bindings.len() - pushed);
+                            known &= result?;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(known)
+    }
+
+    fn bind(&mut self, key_var: Option<&str>, value_var: &str, key: Value, value: Value) -> usize {
+        let mut pushed = 1;
+        if let Some(k) = key_var {
+            self.bindings.push((k.to_string(), key));
+            pushed += 1;
+        }
+        self.bindings.push((value_var.to_string(), value));
+        pushed
+    }
+
+    /// Pairs of (key or index, element) of a collection; `None` when it is unknown.
+    fn iterate(&self, collection: Value, at: &Expression) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
+        match collection {
+            Value::Unknown => Ok(None),
+            Value::List(items) => Ok(Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::from_i64(i64::try_from(i).unwrap_or(i64::MAX)), v))
+                    .collect(),
+            )),
+            Value::Map(map) => Ok(Some(map.into_iter().map(|(k, v)| (Value::String(k), v)).collect())),
+            Value::Null => Ok(Some(Vec::new())),
+            other => Err(self.error(
+                at,
+                "Iteration over non-iterable value",
+                format!("A for expression needs a list or an object, but this is {}.", other.kind()),
+            )),
+        }
+    }
+
+    fn eval_for(&mut self, for_expr: &ForExpr) -> EvalResult {
+        let intro = &for_expr.intro;
+        let collection = self.eval(&intro.collection_expr)?;
+        let Some(pairs) = self.iterate(collection, &intro.collection_expr)? else {
+            return Ok(Value::Unknown);
+        };
+        let key_var = intro.key_var.as_ref().map(|k| k.value().as_str());
+        let value_var = intro.value_var.value().as_str();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut unknown = false;
+        for (key, value) in pairs {
+            let pushed = self.bind(key_var, value_var, key, value);
+            let result = self.for_element(for_expr);
+            self.bindings.truncate(self.bindings.len() - pushed);
+            let Some((key, value)) = result? else { continue };
+            match (&for_expr.key_expr, key) {
+                (None, _) => list.push(value),
+                (Some(_), Value::Unknown) => unknown = true,
+                (Some(key_expr), key) => {
+                    let key = self.to_template_string(key_expr, key)?;
+                    if for_expr.grouping {
+                        match map.entry(key).or_insert_with(|| Value::List(Vec::new())) {
+                            Value::List(group) => group.push(value),
+                            _ => unreachable_group(),
+                        }
+                    } else if map.contains_key(&key) {
+                        return Err(self.error(
+                            key_expr,
+                            "Duplicate object key",
+                            format!("Two elements produce the key \"{key}\". Add \"...\" after the value expression to group them into lists."),
+                        ));
+                    } else {
+                        map.insert(key, value);
+                    }
+                }
+            }
+        }
+        if unknown {
+            return Ok(Value::Unknown);
+        }
+        Ok(match for_expr.key_expr {
+            None => Value::List(list),
+            Some(_) => Value::Map(map),
+        })
+    }
+
+    /// One element of a for-expression: `None` when its `if` clause filters it out.
+    fn for_element(&mut self, for_expr: &ForExpr) -> Result<Option<(Value, Value)>, Diagnostic> {
+        if let Some(cond) = &for_expr.cond {
+            match self.eval(&cond.expr)? {
+                Value::Bool(true) | Value::Unknown => {}
+                Value::Bool(false) => return Ok(None),
+                other => {
+                    return Err(self.error(
+                        &cond.expr,
+                        "Invalid condition",
+                        format!("The if clause of a for expression must be a bool, not {}.", other.kind()),
+                    ));
+                }
+            }
+        }
+        let key = match &for_expr.key_expr {
+            Some(k) => self.eval(k)?,
+            None => Value::Null,
+        };
+        let value = self.eval(&for_expr.value_expr)?;
+        Ok(Some((key, value)))
+    }
+
+    fn to_template_string(&self, at: &Expression, value: Value) -> Result<String, Diagnostic> {
+        match value {
+            Value::String(s) => Ok(s),
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Null => Err(self.error(
+                at,
+                "Invalid template interpolation value",
+                "The value is null, which cannot be turned into a string. Use coalesce() to give a default.",
+            )),
+            other => Err(self.error(
+                at,
+                "Invalid template interpolation value",
+                format!("A {} cannot be turned into a string. Use jsonencode() or join() to render it.", other.kind()),
+            )),
+        }
+    }
+
+    fn number(&self, at: &Expression, value: &Value) -> Result<f64, Diagnostic> {
+        match value {
+            Value::Number(n) => n.as_f64().ok_or_else(|| self.error(at, "Invalid number", "The number is out of range.")),
+            Value::String(s) => s.trim().parse().map_err(|_| {
+                self.error(at, "Invalid operand", format!("\"{s}\" is not a number."))
+            }),
+            other => Err(self.error(
+                at,
+                "Invalid operand",
+                format!("An arithmetic operator needs a number, but this is {}.", other.kind()),
+            )),
+        }
+    }
+
+    fn binary(&self, op: BinaryOperator, lhs: Value, rhs: Value, lhs_expr: &Expression, rhs_expr: &Expression) -> EvalResult {
+        if lhs.is_unknown() || rhs.is_unknown() {
+            return Ok(Value::Unknown);
+        }
+        match op {
+            BinaryOperator::Eq => Ok(Value::Bool(values_equal(&lhs, &rhs))),
+            BinaryOperator::NotEq => Ok(Value::Bool(!values_equal(&lhs, &rhs))),
+            BinaryOperator::And | BinaryOperator::Or => {
+                let (Some(a), Some(b)) = (lhs.as_bool(), rhs.as_bool()) else {
+                    let culprit = if lhs.as_bool().is_none() { lhs_expr } else { rhs_expr };
+                    return Err(self.error(culprit, "Invalid operand", "The && and || operators need bool operands."));
+                };
+                Ok(Value::Bool(if op == BinaryOperator::And { a && b } else { a || b }))
+            }
+            _ => {
+                let a = self.number(lhs_expr, &lhs)?;
+                let b = self.number(rhs_expr, &rhs)?;
+                Ok(match op {
+                    BinaryOperator::Plus => Value::from_f64(a + b),
+                    BinaryOperator::Minus => Value::from_f64(a - b),
+                    BinaryOperator::Mul => Value::from_f64(a * b),
+                    BinaryOperator::Div | BinaryOperator::Mod if b == 0.0 => {
+                        return Err(self.error(rhs_expr, "Division by zero", "The right-hand operand is zero."));
+                    }
+                    BinaryOperator::Div => Value::from_f64(a / b),
+                    BinaryOperator::Mod => Value::from_f64(a % b),
+                    BinaryOperator::Less => Value::Bool(a < b),
+                    BinaryOperator::LessEq => Value::Bool(a <= b),
+                    BinaryOperator::Greater => Value::Bool(a > b),
+                    BinaryOperator::GreaterEq => Value::Bool(a >= b),
+                    BinaryOperator::Eq | BinaryOperator::NotEq | BinaryOperator::And | BinaryOperator::Or => {
+                        unreachable_group()
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// Numbers compare by value (`1 == 1.0`); everything else structurally.
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && values_equal(va, vb))
+        }
+        _ => a == b,
+    }
+}
+
+fn number_value(n: &hcl_edit::Number) -> Value {
+    if let Some(i) = n.as_i64() {
+        Value::from_i64(i)
+    } else if let Some(u) = n.as_u64() {
+        Value::Number(u.into())
+    } else {
+        Value::from_f64(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
+/// Branches the match arms above have already excluded.
+#[cold]
+fn unreachable_group() -> ! {
+    unreachable!("operator or group kind handled by an earlier match arm")
+}

@@ -1,0 +1,25 @@
+//! Configuration: the project file (`braid.hcl`) and the resource files (`*.hcl`) of
+//! sources, parsed with hcl-edit so every expression keeps its place in the file.
+
+mod body;
+pub mod eval;
+pub mod functions;
+mod module;
+mod project;
+pub mod references;
+mod types;
+mod variables;
+
+pub use body::{Attribute, ConfigBody, NestedBlock};
+pub use module::{Lifecycle, LocalDecl, Module, OutputDecl, ResourceDecl, VariableDecl, load_module};
+pub use project::{PROJECT_FILE, 
+    EnvironmentConfig, Project, ProviderConfig, SourceConfig, StateConfig, load_project,
+};
+pub use types::TypeConstraint;
+pub use variables::{VariableInputs, resolve_variables};
+
+/// The provider that serves a resource type: the text before the first `_`
+/// (`aws_s3_bucket` → `aws`), as in Terraform.
+pub fn provider_of(type_name: &str) -> &str {
+    type_name.split('_').next().unwrap_or(type_name)
+}

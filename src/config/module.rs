@@ -1,0 +1,419 @@
+//! Resource files (`*.hcl` in a source): variables, locals, resources and outputs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use braid_provider::{Path, Value};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Body, Structure};
+
+use super::body::{ConfigBody, NestedBlock, expr_location, traversal_text};
+use super::project::body_value;
+use super::types::TypeConstraint;
+use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
+
+#[derive(Debug, Clone)]
+pub struct VariableDecl {
+    pub name: String,
+    pub type_constraint: TypeConstraint,
+    pub default: Option<Value>,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalDecl {
+    pub name: String,
+    pub expr: Expression,
+    pub file: Arc<SourceText>,
+    pub base_dir: PathBuf,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    /// Attribute paths whose changes are ignored after create.
+    pub ignore_changes: Vec<Path>,
+    /// `ignore_changes = all`.
+    pub ignore_all_changes: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceDecl {
+    /// `TYPE.NAME`
+    pub address: String,
+    pub type_name: String,
+    pub name: String,
+    pub provider: String,
+    /// The resource's own attributes and nested blocks, without meta-arguments.
+    pub body: ConfigBody,
+    /// Explicit dependencies, each with where it is written.
+    pub depends_on: Vec<(String, Location)>,
+    pub lifecycle: Lifecycle,
+    pub location: Location,
+    /// The directory `file()` and `path.module` resolve against.
+    pub base_dir: PathBuf,
+}
+
+impl ResourceDecl {
+    /// `main.hcl:12`, as recorded in plans and state.
+    pub fn source_file(&self) -> String {
+        format!("{}:{}", self.location.file.name, self.location.line)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputDecl {
+    pub name: String,
+    pub expr: Expression,
+    pub file: Arc<SourceText>,
+    pub base_dir: PathBuf,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub location: Location,
+}
+
+/// Everything declared in the resource files of all HCL sources: one namespace.
+#[derive(Debug, Clone, Default)]
+pub struct Module {
+    pub variables: BTreeMap<String, VariableDecl>,
+    pub locals: BTreeMap<String, LocalDecl>,
+    pub resources: BTreeMap<String, ResourceDecl>,
+    pub outputs: BTreeMap<String, OutputDecl>,
+}
+
+/// Parses one file, turning a syntax error into a diagnostic at its line and column.
+pub(crate) fn parse_file(file: &Arc<SourceText>) -> Result<Body, Diagnostic> {
+    hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+        let location = e.location();
+        Diagnostic::error(
+            "Invalid HCL syntax",
+            format!("{}. Check the brackets, quotes and `=` signs around this point.", e.message()),
+        )
+        .at(file.location_at(location.line(), location.column()))
+    })
+}
+
+/// Parses resource files into one module. Every problem found is reported, not just the
+/// first.
+pub fn load_module(files: &[(Arc<SourceText>, PathBuf)]) -> Result<Module, Diagnostics> {
+    let mut module = Module::default();
+    let mut diags = Diagnostics::new();
+    for (file, base_dir) in files {
+        match parse_file(file) {
+            Ok(body) => load_body(&mut module, &mut diags, &body, file, base_dir),
+            Err(d) => diags.push(d),
+        }
+    }
+    diags.into_result(module)
+}
+
+fn load_body(module: &mut Module, diags: &mut Diagnostics, body: &Body, file: &Arc<SourceText>, base_dir: &std::path::Path) {
+    for structure in body.iter() {
+        let block = match structure {
+            Structure::Block(block) => NestedBlock::from_block(block, file),
+            Structure::Attribute(attr) => Err(Diagnostic::error(
+                "Unexpected attribute",
+                format!(
+                    "\"{}\" is set outside any block. Resource files hold variable, locals, resource and output blocks; put shared values in a locals block.",
+                    attr.key.value()
+                ),
+            )
+            .at(file.location(hcl_edit::Span::span(&attr.key).unwrap_or(0..0)))),
+        };
+        let result = block.and_then(|block| match block.kind.as_str() {
+            "variable" => parse_variable(&block).and_then(|v| {
+                insert_unique(&mut module.variables, v.name.clone(), v, "variable", |v| &v.location)
+            }),
+            "locals" => parse_locals(&block, base_dir).and_then(|locals| {
+                for local in locals {
+                    insert_unique(&mut module.locals, local.name.clone(), local, "local value", |l| &l.location)?;
+                }
+                Ok(())
+            }),
+            "resource" => parse_resource(&block, base_dir).and_then(|r| {
+                insert_unique(&mut module.resources, r.address.clone(), r, "resource", |r| &r.location)
+            }),
+            "output" => parse_output(&block, base_dir).and_then(|o| {
+                insert_unique(&mut module.outputs, o.name.clone(), o, "output", |o| &o.location)
+            }),
+            "data" | "module" | "moved" | "import" | "check" => Err(Diagnostic::error(
+                "Unsupported block type",
+                format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
+            )
+            .at(block.location.clone())),
+            "provider" | "terraform" => Err(Diagnostic::error(
+                "Unsupported block type",
+                format!(
+                    "\"{}\" blocks belong in braid.hcl, not in resource files: braid.hcl configures providers per environment.",
+                    block.kind
+                ),
+            )
+            .at(block.location.clone())),
+            other => Err(Diagnostic::error(
+                "Unsupported block type",
+                format!(
+                    "Resource files have no \"{other}\" block.{} They hold variable, locals, resource and output blocks.",
+                    crate::diag::closest(other, ["variable", "locals", "resource", "output"])
+                        .map(|c| format!(" Did you mean \"{c}\"?"))
+                        .unwrap_or_default()
+                ),
+            )
+            .at(block.location.clone())),
+        });
+        if let Err(d) = result {
+            diags.push(d);
+        }
+    }
+}
+
+fn insert_unique<T>(
+    map: &mut BTreeMap<String, T>,
+    key: String,
+    item: T,
+    kind: &str,
+    location: impl Fn(&T) -> &Location,
+) -> Result<(), Diagnostic> {
+    if let Some(first) = map.get(&key) {
+        return Err(Diagnostic::error(
+            format!("Duplicate {kind}"),
+            format!(
+                "{key} is already declared at {}. Each {kind} must have a unique name; rename or remove one of them.",
+                location(first).short()
+            ),
+        )
+        .at(location(&item).clone()));
+    }
+    map.insert(key, item);
+    Ok(())
+}
+
+fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    block
+        .body
+        .check_names("variable block", &["type", "default", "sensitive", "description", "nullable"], &[])?;
+    let type_constraint = match block.body.attribute("type") {
+        Some(attr) => TypeConstraint::parse(&attr.expr).map_err(|detail| {
+            Diagnostic::error("Invalid type specification", detail).at(attr.value_location.clone())
+        })?,
+        None => TypeConstraint::Any,
+    };
+    let literal_body = ConfigBody {
+        attributes: block.body.attributes.iter().filter(|a| a.name != "type").cloned().collect(),
+        ..block.body.clone()
+    };
+    let values = body_value(&literal_body)?;
+    let default = match values.attr("default") {
+        Some(v) => Some(type_constraint.convert(v).map_err(|detail| {
+            Diagnostic::error("Invalid default value for variable", format!("{detail}."))
+                .at_opt(block.body.attribute("default").map(|a| a.value_location.clone()))
+        })?),
+        None => None,
+    };
+    Ok(VariableDecl {
+        name: block.labels[0].clone(),
+        type_constraint,
+        default,
+        sensitive: bool_attr(&values, "sensitive", block)?,
+        description: values.attr("description").and_then(Value::as_str).map(str::to_string),
+        location: block.location.clone(),
+    })
+}
+
+fn bool_attr(values: &Value, name: &str, block: &NestedBlock) -> Result<bool, Diagnostic> {
+    match values.attr(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(Diagnostic::error(
+            "Incorrect attribute value type",
+            format!("\"{name}\" must be true or false, but it is {}.", other.kind()),
+        )
+        .at_opt(block.body.attribute(name).map(|a| a.value_location.clone()))),
+    }
+}
+
+fn parse_locals(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Vec<LocalDecl>, Diagnostic> {
+    block.expect_labels(&[])?;
+    if let Some(nested) = block.body.blocks.first() {
+        return Err(Diagnostic::error(
+            "Unsupported block type",
+            "A locals block holds only attributes (name = expression).",
+        )
+        .at(nested.location.clone()));
+    }
+    Ok(block
+        .body
+        .attributes
+        .iter()
+        .map(|attr| LocalDecl {
+            name: attr.name.clone(),
+            expr: attr.expr.clone(),
+            file: Arc::clone(&block.body.file),
+            base_dir: base_dir.to_path_buf(),
+            location: attr.name_location.clone(),
+        })
+        .collect())
+}
+
+const RESOURCE_META: &[&str] = &["depends_on", "count", "for_each", "provider"];
+
+fn parse_resource(block: &NestedBlock, base_dir: &std::path::Path) -> Result<ResourceDecl, Diagnostic> {
+    block.expect_labels(&["type", "name"])?;
+    let type_name = block.labels[0].clone();
+    let name = block.labels[1].clone();
+    if !is_identifier(&type_name) || !is_identifier(&name) {
+        return Err(Diagnostic::error(
+            "Invalid resource name",
+            "Resource types and names must start with a letter or underscore and contain only letters, digits, underscores and dashes.",
+        )
+        .at(block.location.clone()));
+    }
+    let mut body = block.body.clone();
+    let mut depends_on = Vec::new();
+    for attr in &block.body.attributes {
+        match attr.name.as_str() {
+            "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
+            "count" | "for_each" | "provider" => {
+                return Err(Diagnostic::error(
+                    "Unsupported meta-argument",
+                    format!(
+                        "braid does not support \"{}\" on resources yet; declare each resource separately.",
+                        attr.name
+                    ),
+                )
+                .at(attr.name_location.clone()));
+            }
+            _ => {}
+        }
+    }
+    body.attributes.retain(|a| !RESOURCE_META.contains(&a.name.as_str()));
+    let mut lifecycle = Lifecycle::default();
+    let mut lifecycle_blocks = body.blocks.iter().filter(|b| b.kind == "lifecycle");
+    if let Some(lc) = lifecycle_blocks.next() {
+        lifecycle = parse_lifecycle(lc)?;
+    }
+    if let Some(second) = lifecycle_blocks.next() {
+        return Err(Diagnostic::error("Duplicate lifecycle block", "A resource may have one lifecycle block.")
+            .at(second.location.clone()));
+    }
+    body.blocks.retain(|b| b.kind != "lifecycle");
+    Ok(ResourceDecl {
+        address: format!("{type_name}.{name}"),
+        provider: super::provider_of(&type_name).to_string(),
+        type_name,
+        name,
+        body,
+        depends_on,
+        lifecycle,
+        location: block.location.clone(),
+        base_dir: base_dir.to_path_buf(),
+    })
+}
+
+fn is_identifier(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn parse_depends_on(expr: &Expression, file: &Arc<SourceText>) -> Result<Vec<(String, Location)>, Diagnostic> {
+    let Expression::Array(items) = expr else {
+        return Err(Diagnostic::error(
+            "Invalid depends_on",
+            "depends_on takes a list of resource addresses, like [local_file.config].",
+        )
+        .at(expr_location(file, expr)));
+    };
+    items
+        .iter()
+        .map(|item| match traversal_text(item) {
+            Some(text) => Ok((text, expr_location(file, item))),
+            None => Err(Diagnostic::error(
+                "Invalid depends_on",
+                "Each element of depends_on must name a resource, like local_file.config, without quotes or expressions.",
+            )
+            .at(expr_location(file, item))),
+        })
+        .collect()
+}
+
+fn parse_lifecycle(block: &NestedBlock) -> Result<Lifecycle, Diagnostic> {
+    block.expect_labels(&[])?;
+    block.body.check_names(
+        "lifecycle block",
+        &["prevent_destroy", "create_before_destroy", "ignore_changes"],
+        &[],
+    )?;
+    let mut lifecycle = Lifecycle::default();
+    for attr in &block.body.attributes {
+        match attr.name.as_str() {
+            "ignore_changes" => match &attr.expr {
+                Expression::Variable(v) if v.value().as_str() == "all" => lifecycle.ignore_all_changes = true,
+                Expression::Array(items) => {
+                    for item in items.iter() {
+                        let path = traversal_text(item).and_then(|t| Path::parse(&t)).ok_or_else(|| {
+                            Diagnostic::error(
+                                "Invalid ignore_changes",
+                                "Each element of ignore_changes names an attribute of this resource, like content or tags[\"owner\"].",
+                            )
+                            .at(expr_location(&block.body.file, item))
+                        })?;
+                        lifecycle.ignore_changes.push(path);
+                    }
+                }
+                other => {
+                    return Err(Diagnostic::error(
+                        "Invalid ignore_changes",
+                        "ignore_changes takes a list of attribute names, or the keyword all.",
+                    )
+                    .at(expr_location(&block.body.file, other)));
+                }
+            },
+            name => {
+                let flag = match &attr.expr {
+                    Expression::Bool(b) => *b.value(),
+                    other => {
+                        return Err(Diagnostic::error(
+                            "Invalid lifecycle setting",
+                            format!("{name} must be the literal true or false; lifecycle settings cannot use expressions."),
+                        )
+                        .at(expr_location(&block.body.file, other)));
+                    }
+                };
+                if name == "prevent_destroy" {
+                    lifecycle.prevent_destroy = flag;
+                } else {
+                    lifecycle.create_before_destroy = flag;
+                }
+            }
+        }
+    }
+    Ok(lifecycle)
+}
+
+fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<OutputDecl, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    block.body.check_names("output block", &["value", "sensitive", "description"], &[])?;
+    let value = block.body.attribute("value").ok_or_else(|| {
+        Diagnostic::error("Missing required attribute", "An output block needs a value = expression.")
+            .at(block.location.clone())
+    })?;
+    let literal_body = ConfigBody {
+        attributes: block.body.attributes.iter().filter(|a| a.name != "value").cloned().collect(),
+        ..block.body.clone()
+    };
+    let values = body_value(&literal_body)?;
+    Ok(OutputDecl {
+        name: block.labels[0].clone(),
+        expr: value.expr.clone(),
+        file: Arc::clone(&block.body.file),
+        base_dir: base_dir.to_path_buf(),
+        sensitive: bool_attr(&values, "sensitive", block)?,
+        description: values.attr("description").and_then(Value::as_str).map(str::to_string),
+        location: block.location.clone(),
+    })
+}

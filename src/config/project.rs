@@ -1,0 +1,366 @@
+//! The project file, `braid.hcl`: sources, environments and provider settings.
+
+use std::collections::BTreeMap;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use braid_provider::Value;
+use hcl_edit::structure::{Body, Structure};
+
+use super::body::{ConfigBody, NestedBlock};
+use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use super::module::parse_file;
+use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
+
+pub const PROJECT_FILE: &str = "braid.hcl";
+
+/// Where resources and manifests come from.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub name: String,
+    /// A git repository (path or URL); `None` for a plain directory.
+    pub repo: Option<String>,
+    /// The ref to read (`main`, `v1.4.0`, a commit).
+    pub reference: Option<String>,
+    /// A sub-directory: of the project directory, or of the repository.
+    pub path: String,
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StateConfig {
+    /// `sqlite` (default).
+    pub backend: String,
+    /// Every other attribute of the `state` block (`path`, `url`...).
+    pub settings: BTreeMap<String, Value>,
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvironmentConfig {
+    pub name: String,
+    pub variables: BTreeMap<String, Value>,
+    pub overlay: Option<String>,
+    pub state: StateConfig,
+    /// Ref patterns that may be applied to this environment; empty means any.
+    pub apply_refs: Vec<String>,
+    /// Provider settings that override the top-level ones in this environment.
+    pub providers: Vec<ProviderConfig>,
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub config: Value,
+    pub location: Option<Location>,
+}
+
+/// The parsed `braid.hcl`.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The directory holding `braid.hcl` (absolute).
+    pub dir: PathBuf,
+    pub sources: Vec<SourceConfig>,
+    pub environments: Vec<EnvironmentConfig>,
+    pub providers: Vec<ProviderConfig>,
+}
+
+impl Project {
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentConfig> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    /// The provider settings for an environment: top-level ones, overridden attribute by
+    /// attribute by the environment's own `provider` blocks.
+    pub fn provider_config(&self, env: Option<&EnvironmentConfig>, name: &str) -> Value {
+        let mut config = self
+            .providers
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.config.clone())
+            .unwrap_or_else(|| Value::Map(BTreeMap::new()));
+        if let Some(over) = env.and_then(|e| e.providers.iter().find(|p| p.name == name)) {
+            if let (Value::Map(base), Value::Map(extra)) = (&mut config, &over.config) {
+                base.extend(extra.clone());
+            }
+        }
+        config
+    }
+}
+
+/// The scope of `braid.hcl`: no variables or resources; `env("NAME")` reads the process
+/// environment.
+struct ProjectScope;
+
+impl Scope for ProjectScope {
+    fn variable(&self, _: &str) -> Option<ScopeValue> {
+        None
+    }
+    fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        None
+    }
+    fn resource(&self, _: &str) -> Option<ResourceValue> {
+        None
+    }
+    fn env_name(&self) -> &str {
+        ""
+    }
+    fn declared(&self, _: NameKind) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Reads `braid.hcl` from `dir`. A directory without one is a project with a single source
+/// `infra` at `.` and no environments, so braid also works on a bare directory of `.hcl` files.
+pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
+    let dir = std::fs::canonicalize(dir).map_err(|e| {
+        Diagnostic::error(
+            "Cannot open project directory",
+            format!("{}: {e}. Pass the project directory with -C DIR.", dir.display()),
+        )
+    })?;
+    let path = dir.join(PROJECT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Project {
+                sources: vec![default_source()],
+                dir,
+                environments: Vec::new(),
+                providers: Vec::new(),
+            });
+        }
+        Err(e) => {
+            return Err(Diagnostic::error(
+                "Cannot read project file",
+                format!("{}: {e}.", path.display()),
+            )
+            .into());
+        }
+    };
+    let file = SourceText::new(PROJECT_FILE, text);
+    let body = parse_file(&file)?;
+    parse_project(dir, &body, &file)
+}
+
+fn default_source() -> SourceConfig {
+    SourceConfig {
+        name: "infra".to_string(),
+        repo: None,
+        reference: None,
+        path: ".".to_string(),
+        location: None,
+    }
+}
+
+fn parse_project(dir: PathBuf, body: &Body, file: &Arc<SourceText>) -> Result<Project, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut project = Project {
+        dir,
+        sources: Vec::new(),
+        environments: Vec::new(),
+        providers: Vec::new(),
+    };
+    for structure in body.iter() {
+        let block = match structure {
+            Structure::Block(block) => match NestedBlock::from_block(block, file) {
+                Ok(b) => b,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            },
+            Structure::Attribute(attr) => {
+                diags.push(
+                    Diagnostic::error(
+                        "Unexpected attribute",
+                        format!(
+                            "braid.hcl holds only source, environment and provider blocks; \"{}\" cannot be set at the top level.",
+                            attr.key.value()
+                        ),
+                    )
+                    .at(file.location(hcl_edit::Span::span(&attr.key).unwrap_or(0..0))),
+                );
+                continue;
+            }
+        };
+        let result = match block.kind.as_str() {
+            "source" => parse_source(&block).map(|s| project.sources.push(s)),
+            "environment" => parse_environment(&block).map(|e| project.environments.push(e)),
+            "provider" => parse_provider(&block).map(|p| project.providers.push(p)),
+            other => Err(Diagnostic::error(
+                "Unsupported block type",
+                format!(
+                    "braid.hcl has no \"{other}\" block. It holds source, environment and provider blocks; resources, variables and outputs go in the .hcl files of a source."
+                ),
+            )
+            .at(block.location.clone())),
+        };
+        if let Err(d) = result {
+            diags.push(d);
+        }
+    }
+    check_unique(&mut diags, project.sources.iter().map(|s| (&s.name, &s.location)), "source");
+    check_unique(&mut diags, project.environments.iter().map(|e| (&e.name, &e.location)), "environment");
+    check_unique(&mut diags, project.providers.iter().map(|p| (&p.name, &p.location)), "provider");
+    if project.sources.is_empty() {
+        project.sources.push(default_source());
+    }
+    diags.into_result(project)
+}
+
+fn check_unique<'a>(
+    diags: &mut Diagnostics,
+    items: impl Iterator<Item = (&'a String, &'a Option<Location>)>,
+    kind: &str,
+) {
+    let mut seen: BTreeMap<&str, &Option<Location>> = BTreeMap::new();
+    for (name, location) in items {
+        if let Some(first) = seen.insert(name, location) {
+            let first = first.as_ref().map(Location::short).unwrap_or_default();
+            diags.push(
+                Diagnostic::error(
+                    "Duplicate block",
+                    format!("A {kind} named \"{name}\" is already declared at {first}. Names must be unique."),
+                )
+                .at_opt(location.clone()),
+            );
+        }
+    }
+}
+
+/// Evaluates every attribute of a body (and nested blocks, as maps) to one value.
+pub(crate) fn body_value(body: &ConfigBody) -> Result<Value, Diagnostic> {
+    let scope = ProjectScope;
+    let base = FsPath::new(".");
+    let mut evaluator = Evaluator::new(&scope, &body.file, base).with_env_function();
+    let mut out = BTreeMap::new();
+    for attr in &body.attributes {
+        out.insert(attr.name.clone(), evaluator.evaluate(&attr.expr)?.value);
+    }
+    for block in &body.blocks {
+        out.insert(block.kind.clone(), body_value(&block.body)?);
+    }
+    Ok(Value::Map(out))
+}
+
+fn string_attr(value: &Value, name: &str, block: &NestedBlock) -> Result<Option<String>, Diagnostic> {
+    match value.attr(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(Diagnostic::error(
+            "Incorrect attribute value type",
+            format!("\"{name}\" must be a string, but it is {}.", other.kind()),
+        )
+        .at_opt(block.body.attribute(name).map(|a| a.value_location.clone()))),
+    }
+}
+
+fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    block.body.check_names("source block", &["path", "repo", "ref"], &[])?;
+    let value = body_value(&block.body)?;
+    let repo = string_attr(&value, "repo", block)?;
+    let reference = string_attr(&value, "ref", block)?;
+    if reference.is_some() && repo.is_none() {
+        return Err(Diagnostic::error(
+            "Ref without a repository",
+            "\"ref\" picks a branch, tag or commit of a git repository, so it needs \"repo\" too. For a directory of this checkout, set only \"path\".",
+        )
+        .at_opt(block.body.attribute("ref").map(|a| a.name_location.clone())));
+    }
+    Ok(SourceConfig {
+        name: block.labels[0].clone(),
+        path: string_attr(&value, "path", block)?.unwrap_or_else(|| ".".to_string()),
+        repo,
+        reference,
+        location: Some(block.location.clone()),
+    })
+}
+
+fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    block
+        .body
+        .check_names("environment block", &["variables", "overlay"], &["state", "apply_rule", "provider"])?;
+    let mut env = EnvironmentConfig {
+        name: block.labels[0].clone(),
+        variables: BTreeMap::new(),
+        overlay: None,
+        state: StateConfig {
+            backend: "sqlite".to_string(),
+            ..StateConfig::default()
+        },
+        apply_refs: Vec::new(),
+        providers: Vec::new(),
+        location: Some(block.location.clone()),
+    };
+    let attrs = body_value(&ConfigBody {
+        blocks: Vec::new(),
+        ..block.body.clone()
+    })?;
+    match attrs.attr("variables") {
+        None | Some(Value::Null) => {}
+        Some(Value::Map(vars)) => env.variables = vars.clone(),
+        Some(other) => {
+            return Err(Diagnostic::error(
+                "Incorrect attribute value type",
+                format!("\"variables\" must be an object like {{ replicas = 2 }}, but it is {}.", other.kind()),
+            )
+            .at_opt(block.body.attribute("variables").map(|a| a.value_location.clone())));
+        }
+    }
+    env.overlay = string_attr(&attrs, "overlay", block)?;
+    for nested in &block.body.blocks {
+        match nested.kind.as_str() {
+            "state" => {
+                nested.expect_labels(&[])?;
+                let value = body_value(&nested.body)?;
+                let mut settings = value.as_map().cloned().unwrap_or_default();
+                env.state.backend = match settings.remove("backend") {
+                    None | Some(Value::Null) => "sqlite".to_string(),
+                    Some(Value::String(s)) => s,
+                    Some(other) => {
+                        return Err(Diagnostic::error(
+                            "Incorrect attribute value type",
+                            format!("\"backend\" must be a string such as \"sqlite\", but it is {}.", other.kind()),
+                        )
+                        .at(nested.location.clone()));
+                    }
+                };
+                env.state.settings = settings;
+                env.state.location = Some(nested.location.clone());
+            }
+            "apply_rule" => {
+                nested.expect_labels(&[])?;
+                nested.body.check_names("apply_rule block", &["refs"], &[])?;
+                let value = body_value(&nested.body)?;
+                let refs = value.attr("refs").and_then(Value::as_list).unwrap_or_default();
+                for r in refs {
+                    match r.as_str() {
+                        Some(s) => env.apply_refs.push(s.to_string()),
+                        None => {
+                            return Err(Diagnostic::error(
+                                "Incorrect attribute value type",
+                                "\"refs\" must be a list of strings such as [\"refs/heads/main\", \"refs/tags/v*\"].",
+                            )
+                            .at(nested.location.clone()));
+                        }
+                    }
+                }
+            }
+            _ => env.providers.push(parse_provider(nested)?),
+        }
+    }
+    Ok(env)
+}
+
+fn parse_provider(block: &NestedBlock) -> Result<ProviderConfig, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    Ok(ProviderConfig {
+        name: block.labels[0].clone(),
+        config: body_value(&block.body)?,
+        location: Some(block.location.clone()),
+    })
+}

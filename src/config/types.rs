@@ -1,0 +1,207 @@
+//! Variable type constraints (`string`, `list(number)`, `object({...})`) and conversion of
+//! values to them, as Terraform does.
+
+use std::collections::BTreeMap;
+
+use braid_provider::Value;
+use hcl_edit::expr::{Expression, ObjectKey};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeConstraint {
+    Any,
+    String,
+    Number,
+    Bool,
+    List(Box<TypeConstraint>),
+    Set(Box<TypeConstraint>),
+    Map(Box<TypeConstraint>),
+    /// Attributes, each with whether it is optional.
+    Object(BTreeMap<String, (TypeConstraint, bool)>),
+    Tuple(Vec<TypeConstraint>),
+}
+
+impl TypeConstraint {
+    /// Reads a type expression. The error is a sentence for the user.
+    pub fn parse(expr: &Expression) -> Result<TypeConstraint, String> {
+        match expr {
+            Expression::Variable(v) => match v.value().as_str() {
+                "any" => Ok(TypeConstraint::Any),
+                "string" => Ok(TypeConstraint::String),
+                "number" => Ok(TypeConstraint::Number),
+                "bool" => Ok(TypeConstraint::Bool),
+                "list" | "set" | "map" => Err(format!(
+                    "{0} needs an element type, like {0}(string).",
+                    v.value().as_str()
+                )),
+                other => Err(format!(
+                    "\"{other}\" is not a type. Use string, number, bool, any, list(T), set(T), map(T), object({{...}}) or tuple([...])."
+                )),
+            },
+            Expression::FuncCall(call) => {
+                let name = call.name.name.value().as_str();
+                let args: Vec<&Expression> = call.args.iter().collect();
+                let [arg] = args.as_slice() else {
+                    return Err(format!("{name}(...) takes exactly one argument."));
+                };
+                match name {
+                    "list" => Ok(TypeConstraint::List(Box::new(Self::parse(arg)?))),
+                    "set" => Ok(TypeConstraint::Set(Box::new(Self::parse(arg)?))),
+                    "map" => Ok(TypeConstraint::Map(Box::new(Self::parse(arg)?))),
+                    "object" => {
+                        let Expression::Object(object) = arg else {
+                            return Err("object(...) takes attribute types in braces, like object({ name = string }).".to_string());
+                        };
+                        let mut attrs = BTreeMap::new();
+                        for (key, value) in object.iter() {
+                            let key = match key {
+                                ObjectKey::Ident(i) => i.value().to_string(),
+                                ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                                ObjectKey::Expression(_) => {
+                                    return Err("object attribute names must be plain names.".to_string());
+                                }
+                            };
+                            attrs.insert(key, Self::parse_attribute(value.expr())?);
+                        }
+                        Ok(TypeConstraint::Object(attrs))
+                    }
+                    "tuple" => {
+                        let Expression::Array(items) = arg else {
+                            return Err("tuple(...) takes a list of types, like tuple([string, number]).".to_string());
+                        };
+                        Ok(TypeConstraint::Tuple(items.iter().map(Self::parse).collect::<Result<_, _>>()?))
+                    }
+                    other => Err(format!("\"{other}\" is not a type constructor; use list, set, map, object or tuple.")),
+                }
+            }
+            _ => Err("A type is written as string, number, bool, any, list(T), set(T), map(T), object({...}) or tuple([...]).".to_string()),
+        }
+    }
+
+    fn parse_attribute(expr: &Expression) -> Result<(TypeConstraint, bool), String> {
+        if let Expression::FuncCall(call) = expr {
+            if call.name.name.value().as_str() == "optional" {
+                let inner = call.args.iter().next().ok_or("optional(...) needs a type.")?;
+                return Ok((Self::parse(inner)?, true));
+            }
+        }
+        Ok((Self::parse(expr)?, false))
+    }
+
+    /// Converts a value to this type (`"3"` → 3 for number, 3 → `"3"` for string), or says
+    /// why it cannot.
+    pub fn convert(&self, value: &Value) -> Result<Value, String> {
+        if value.is_unknown() || value.is_null() {
+            return Ok(value.clone());
+        }
+        match (self, value) {
+            (TypeConstraint::Any, v) => Ok(v.clone()),
+            (TypeConstraint::String, Value::String(_)) => Ok(value.clone()),
+            (TypeConstraint::String, Value::Number(n)) => Ok(Value::String(n.to_string())),
+            (TypeConstraint::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
+            (TypeConstraint::Number, Value::Number(_)) => Ok(value.clone()),
+            (TypeConstraint::Number, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .map(Value::from_f64)
+                .map_err(|_| format!("a number is required, and \"{s}\" is not one")),
+            (TypeConstraint::Bool, Value::Bool(_)) => Ok(value.clone()),
+            (TypeConstraint::Bool, Value::String(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
+            }
+            (TypeConstraint::List(elem) | TypeConstraint::Set(elem), Value::List(items)) => {
+                let mut out = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| elem.convert(item).map_err(|e| format!("element {i}: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if matches!(self, TypeConstraint::Set(_)) {
+                    let mut seen = Vec::new();
+                    out.retain(|v| {
+                        let keep = !seen.contains(v);
+                        if keep {
+                            seen.push(v.clone());
+                        }
+                        keep
+                    });
+                }
+                Ok(Value::List(out))
+            }
+            (TypeConstraint::Map(elem), Value::Map(entries)) => Ok(Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| elem.convert(v).map(|v| (k.clone(), v)).map_err(|e| format!("element \"{k}\": {e}")))
+                    .collect::<Result<_, _>>()?,
+            )),
+            (TypeConstraint::Object(attrs), Value::Map(entries)) => {
+                let mut out = BTreeMap::new();
+                for (name, (ty, optional)) in attrs {
+                    match entries.get(name) {
+                        Some(v) => {
+                            out.insert(name.clone(), ty.convert(v).map_err(|e| format!("attribute \"{name}\": {e}"))?);
+                        }
+                        None if *optional => {
+                            out.insert(name.clone(), Value::Null);
+                        }
+                        None => return Err(format!("attribute \"{name}\" is required")),
+                    }
+                }
+                if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
+                    return Err(format!("attribute \"{extra}\" is not part of the type"));
+                }
+                Ok(Value::Map(out))
+            }
+            (TypeConstraint::Tuple(types), Value::List(items)) if types.len() == items.len() => Ok(Value::List(
+                types
+                    .iter()
+                    .zip(items)
+                    .map(|(t, v)| t.convert(v))
+                    .collect::<Result<_, _>>()?,
+            )),
+            (ty, v) => Err(format!("{} is required, but the value is {}", ty.describe(), v.kind())),
+        }
+    }
+
+    /// True when values of this type are written as HCL expressions on the command line
+    /// (`--var 'ports=[80,443]'`) rather than taken as plain strings.
+    pub fn is_primitive_string(&self) -> bool {
+        matches!(self, TypeConstraint::String | TypeConstraint::Any)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            TypeConstraint::Any => "any value".to_string(),
+            TypeConstraint::String => "a string".to_string(),
+            TypeConstraint::Number => "a number".to_string(),
+            TypeConstraint::Bool => "a bool".to_string(),
+            TypeConstraint::List(_) => "a list".to_string(),
+            TypeConstraint::Set(_) => "a set".to_string(),
+            TypeConstraint::Map(_) => "a map".to_string(),
+            TypeConstraint::Object(_) => "an object".to_string(),
+            TypeConstraint::Tuple(t) => format!("a tuple of {} elements", t.len()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> TypeConstraint {
+        let expr = hcl_edit::parser::parse_expr(text).expect("test type expressions are valid HCL");
+        TypeConstraint::parse(&expr).expect("test type expressions are valid types")
+    }
+
+    #[test]
+    fn converts_like_terraform() {
+        assert_eq!(parse("number").convert(&Value::from("3")), Ok(Value::from_i64(3)));
+        assert_eq!(parse("string").convert(&Value::from_i64(3)), Ok(Value::from("3")));
+        assert!(parse("number").convert(&Value::from("x")).is_err());
+        let obj = parse("object({ name = string, size = optional(number) })");
+        let value = Value::map([("name", Value::from("a"))]);
+        assert_eq!(
+            obj.convert(&value),
+            Ok(Value::map([("name", Value::from("a")), ("size", Value::Null)]))
+        );
+        assert!(parse("list(number)").convert(&Value::List(vec![Value::from("z")])).is_err());
+    }
+}

@@ -1,0 +1,261 @@
+//! The user-facing [`Diagnostic`]: what went wrong, where, and how to fix it.
+//!
+//! Every error braid shows is one of these. Rendering lives in `view::diagnostic`.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The text of one configuration file, kept so diagnostics can quote it.
+#[derive(Debug)]
+pub struct SourceText {
+    /// The name shown to users: `main.hcl`, or `apps:k8s/web.yaml` for a named source.
+    pub name: String,
+    pub text: String,
+}
+
+impl SourceText {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceText> {
+        Arc::new(SourceText {
+            name: name.into(),
+            text: text.into(),
+        })
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+
+    /// A location covering a byte range of this file.
+    pub fn location(self: &Arc<Self>, span: Range<usize>) -> Location {
+        let (line, column) = self.line_col(span.start);
+        Location {
+            file: Arc::clone(self),
+            span,
+            line,
+            column,
+        }
+    }
+
+    /// A location at a 1-based line and column (as reported by parsers).
+    pub fn location_at(self: &Arc<Self>, line: usize, column: usize) -> Location {
+        let offset = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let line_text = self.text[offset..].lines().next().unwrap_or("");
+        let byte_col = line_text
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line_text.len(), |(i, _)| i);
+        let start = offset + byte_col;
+        Location {
+            file: Arc::clone(self),
+            span: start..start,
+            line,
+            column,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Where in a file a diagnostic points.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub file: Arc<SourceText>,
+    pub span: Range<usize>,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// `main.hcl:3:13`
+    pub fn short(&self) -> String {
+        format!("{}:{}:{}", self.file.name, self.line, self.column)
+    }
+
+    /// The full text of the line the location starts on.
+    pub fn source_line(&self) -> &str {
+        self.file.text.lines().nth(self.line - 1).unwrap_or("")
+    }
+
+    /// How many characters of the first line the span covers (at least one).
+    pub fn underline_width(&self) -> usize {
+        let text = &self.file.text;
+        let start = floor_char_boundary(text, self.span.start.min(text.len()));
+        let end = floor_char_boundary(text, self.span.end.min(text.len())).max(start);
+        let covered = &text[start..end];
+        let first_line = covered.split('\n').next().unwrap_or("");
+        first_line.chars().count().max(1)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.short())
+    }
+}
+
+/// A problem (or warning) shown to the user.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A short phrase with no user-chosen names: "Invalid reference".
+    pub summary: String,
+    /// Full sentences: what is wrong, why, and how to fix it.
+    pub detail: String,
+    pub location: Option<Location>,
+    /// The resource the problem is about, when there is one.
+    pub address: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            location: None,
+            address: None,
+        }
+    }
+
+    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary, detail)
+        }
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn at_opt(mut self, location: Option<Location>) -> Self {
+        if location.is_some() {
+            self.location = location;
+        }
+        self
+    }
+
+    pub fn for_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(location) = &self.location {
+            write!(f, "{location}: ")?;
+        }
+        write!(f, "{}: {}", self.summary, self.detail)
+    }
+}
+
+/// A list of diagnostics, as most loading steps produce several at once.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Diagnostics(Vec::new())
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Err(self)` when any error is present, else `Ok(value)` (warnings are dropped here;
+    /// callers that show warnings take them first).
+    pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
+        if self.has_errors() { Err(self) } else { Ok(value) }
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Diagnostics(vec![diagnostic])
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// Closest candidate to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn closest<'a, I>(name: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let file = SourceText::new("a.hcl", "x = 1\ny = \"é\" + z\n");
+        let offset = file.text.find('z').expect("z is in the text");
+        assert_eq!(file.line_col(offset), (2, 11));
+        let loc = file.location_at(2, 11);
+        assert_eq!(loc.span.start, offset);
+        assert_eq!(loc.source_line(), "y = \"é\" + z");
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        assert_eq!(closest("nme", ["name", "other"]), Some("name"));
+        assert_eq!(closest("completely", ["name", "other"]), None);
+    }
+}

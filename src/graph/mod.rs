@@ -1,0 +1,306 @@
+//! The dependency graph of a configuration, on petgraph.
+//!
+//! Nodes are resources, local values and outputs; an edge A → B means "B needs A". Edges
+//! come from references in expressions and from `depends_on`. Local values and outputs are
+//! only waypoints: [`ConfigGraph::resource_dependencies`] collapses them so the plan holds
+//! resource-to-resource edges.
+
+mod walk;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use petgraph::Direction;
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use crate::config::references::{Target, references};
+use crate::config::{Module, NestedBlock, ResourceDecl};
+use crate::diag::{Diagnostic, Diagnostics, Location, closest};
+
+pub use walk::{Dag, WalkOutcome, walk};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// `TYPE.NAME` or a Kubernetes address.
+    Resource(String),
+    Local(String),
+    Output(String),
+}
+
+impl Node {
+    pub fn label(&self) -> String {
+        match self {
+            Node::Resource(a) => a.clone(),
+            Node::Local(n) => format!("local.{n}"),
+            Node::Output(n) => format!("output.{n}"),
+        }
+    }
+}
+
+/// Why an edge exists: the place the reference or `depends_on` entry is written.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub location: Location,
+}
+
+pub struct ConfigGraph {
+    graph: DiGraph<Node, Edge>,
+    index: HashMap<Node, NodeIndex>,
+    declared_at: HashMap<Node, Location>,
+}
+
+impl ConfigGraph {
+    /// Builds the graph, checking that every reference points at something declared.
+    pub fn build(module: &Module) -> Result<ConfigGraph, Diagnostics> {
+        let mut g = ConfigGraph {
+            graph: DiGraph::new(),
+            index: HashMap::new(),
+            declared_at: HashMap::new(),
+        };
+        for (address, r) in &module.resources {
+            g.add_node(Node::Resource(address.clone()), r.location.clone());
+        }
+        for (name, l) in &module.locals {
+            g.add_node(Node::Local(name.clone()), l.location.clone());
+        }
+        for (name, o) in &module.outputs {
+            g.add_node(Node::Output(name.clone()), o.location.clone());
+        }
+        let mut diags = Diagnostics::new();
+        for (address, r) in &module.resources {
+            let node = Node::Resource(address.clone());
+            for expr in resource_expressions(r) {
+                for reference in references(expr, &r.body.file) {
+                    g.add_reference(module, &node, reference.target, reference.location, &mut diags);
+                }
+            }
+            for (target, location) in &r.depends_on {
+                let target = if module.resources.contains_key(target) {
+                    Target::Resource(target.clone())
+                } else if let Some(name) = target.strip_prefix("local.") {
+                    Target::Local(name.to_string())
+                } else {
+                    Target::Resource(target.clone())
+                };
+                g.add_reference(module, &node, target, location.clone(), &mut diags);
+            }
+        }
+        for (name, l) in &module.locals {
+            for reference in references(&l.expr, &l.file) {
+                g.add_reference(module, &Node::Local(name.clone()), reference.target, reference.location, &mut diags);
+            }
+        }
+        for (name, o) in &module.outputs {
+            for reference in references(&o.expr, &o.file) {
+                g.add_reference(module, &Node::Output(name.clone()), reference.target, reference.location, &mut diags);
+            }
+        }
+        if let Some(cycle) = g.cycle_diagnostic() {
+            diags.push(cycle);
+        }
+        diags.into_result(g)
+    }
+
+    fn add_node(&mut self, node: Node, location: Location) {
+        let index = self.graph.add_node(node.clone());
+        self.index.insert(node.clone(), index);
+        self.declared_at.insert(node, location);
+    }
+
+    fn add_reference(&mut self, module: &Module, from: &Node, target: Target, location: Location, diags: &mut Diagnostics) {
+        let needed = match target {
+            Target::Variable(name) => {
+                if !module.variables.contains_key(&name) {
+                    diags.push(undeclared("Reference to undeclared input variable", "var.", &name, module.variables.keys(), location));
+                }
+                return;
+            }
+            Target::Local(name) => {
+                if !module.locals.contains_key(&name) {
+                    diags.push(undeclared("Reference to undeclared local value", "local.", &name, module.locals.keys(), location));
+                    return;
+                }
+                Node::Local(name)
+            }
+            Target::Resource(address) => {
+                if !module.resources.contains_key(&address) {
+                    diags.push(undeclared("Reference to undeclared resource", "", &address, module.resources.keys(), location));
+                    return;
+                }
+                Node::Resource(address)
+            }
+        };
+        let (Some(&a), Some(&b)) = (self.index.get(&needed), self.index.get(from)) else {
+            return;
+        };
+        if !self.graph.edges_connecting(a, b).any(|_| true) {
+            self.graph.add_edge(a, b, Edge { location });
+        }
+    }
+
+    /// One diagnostic per cycle, listing every node of it with where each edge is written.
+    fn cycle_diagnostic(&self) -> Option<Diagnostic> {
+        let mut lines = Vec::new();
+        let mut first_location = None;
+        for scc in tarjan_scc(&self.graph) {
+            let self_loop = scc.len() == 1 && self.graph.contains_edge(scc[0], scc[0]);
+            if scc.len() < 2 && !self_loop {
+                continue;
+            }
+            let cycle = self.find_cycle(&scc);
+            let mut text = String::new();
+            for pair in cycle.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                let edge = self.graph.edges_connecting(a, b).next().map(|e| e.weight().location.clone());
+                if first_location.is_none() {
+                    first_location = edge.clone();
+                }
+                text.push_str(&format!(
+                    "\n  {} needs {} (referenced at {})",
+                    self.graph[b].label(),
+                    self.graph[a].label(),
+                    edge.map(|l| l.short()).unwrap_or_default()
+                ));
+            }
+            lines.push(text);
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        Some(
+            Diagnostic::error(
+                "Dependency cycle",
+                format!(
+                    "These resources depend on each other in a circle, so none of them can be applied first:{}\nBreak the cycle by removing one of these references or depends_on entries.",
+                    lines.join("\n")
+                ),
+            )
+            .at_opt(first_location),
+        )
+    }
+
+    /// A closed path through the strongly connected component, first node repeated last.
+    fn find_cycle(&self, scc: &[NodeIndex]) -> Vec<NodeIndex> {
+        let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
+        let start = *members.iter().next().unwrap_or(&scc[0]);
+        // Depth-first search inside the component back to `start`.
+        let mut path = vec![start];
+        let mut visited = BTreeSet::from([start]);
+        while let Some(&current) = path.last() {
+            let next = self
+                .graph
+                .edges_directed(current, Direction::Outgoing)
+                .map(|e| e.target())
+                .filter(|t| members.contains(t))
+                .find(|t| *t == start || !visited.contains(t));
+            match next {
+                Some(t) if t == start => {
+                    path.push(start);
+                    return path;
+                }
+                Some(t) => {
+                    visited.insert(t);
+                    path.push(t);
+                }
+                None => {
+                    path.pop();
+                }
+            }
+        }
+        vec![start, start]
+    }
+
+    /// For every resource, the resources it needs directly or through local values.
+    pub fn resource_dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out = BTreeMap::new();
+        for (node, &index) in &self.index {
+            let Node::Resource(address) = node else { continue };
+            let mut deps = BTreeSet::new();
+            let mut stack: Vec<NodeIndex> = self.graph.neighbors_directed(index, Direction::Incoming).collect();
+            let mut seen = BTreeSet::new();
+            while let Some(n) = stack.pop() {
+                if !seen.insert(n) {
+                    continue;
+                }
+                match &self.graph[n] {
+                    Node::Resource(a) => {
+                        deps.insert(a.clone());
+                    }
+                    _ => stack.extend(self.graph.neighbors_directed(n, Direction::Incoming)),
+                }
+            }
+            out.insert(address.clone(), deps);
+        }
+        out
+    }
+
+    /// Resources an output needs, directly or through locals.
+    pub fn output_dependencies(&self, name: &str) -> BTreeSet<String> {
+        let Some(&index) = self.index.get(&Node::Output(name.to_string())) else {
+            return BTreeSet::new();
+        };
+        let mut deps = BTreeSet::new();
+        let mut stack: Vec<NodeIndex> = self.graph.neighbors_directed(index, Direction::Incoming).collect();
+        while let Some(n) = stack.pop() {
+            match &self.graph[n] {
+                Node::Resource(a) => {
+                    deps.insert(a.clone());
+                }
+                _ => stack.extend(self.graph.neighbors_directed(n, Direction::Incoming)),
+            }
+        }
+        deps
+    }
+
+    /// The graph in Graphviz DOT, edges pointing from a dependency to what needs it.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph braid {\n  rankdir = \"LR\";\n  node [shape = box];\n");
+        let mut nodes: Vec<&Node> = self.index.keys().collect();
+        nodes.sort();
+        for node in nodes {
+            let shape = match node {
+                Node::Resource(_) => "",
+                _ => " [shape = note]",
+            };
+            out.push_str(&format!("  \"{}\"{shape};\n", node.label()));
+        }
+        let mut edges: Vec<(String, String)> = self
+            .graph
+            .edge_references()
+            .map(|e| (self.graph[e.source()].label(), self.graph[e.target()].label()))
+            .collect();
+        edges.sort();
+        for (a, b) in edges {
+            out.push_str(&format!("  \"{a}\" -> \"{b}\";\n"));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+fn undeclared<'a>(
+    summary: &str,
+    prefix: &str,
+    name: &str,
+    declared: impl Iterator<Item = &'a String>,
+    location: Location,
+) -> Diagnostic {
+    let hint = closest(name, declared.map(String::as_str))
+        .map(|c| format!(" Did you mean {prefix}{c}?"))
+        .unwrap_or_default();
+    Diagnostic::error(summary, format!("{prefix}{name} is not declared.{hint}")).at(location)
+}
+
+/// Every expression of a resource body, nested blocks included.
+pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression> {
+    fn collect<'a>(attrs: &'a [crate::config::Attribute], blocks: &'a [NestedBlock], out: &mut Vec<&'a hcl_edit::expr::Expression>) {
+        out.extend(attrs.iter().map(|a| &a.expr));
+        for b in blocks {
+            collect(&b.body.attributes, &b.body.blocks, out);
+        }
+    }
+    let mut out = Vec::new();
+    collect(&r.body.attributes, &r.body.blocks, &mut out);
+    out
+}

@@ -1,0 +1,144 @@
+//! A concurrent walk over a DAG: a node starts when all its prerequisites succeeded; a
+//! failure skips everything that depends on it while independent branches go on.
+
+use std::future::Future;
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+/// A DAG over node indices `0..len`.
+#[derive(Debug, Clone, Default)]
+pub struct Dag {
+    /// `prerequisites[n]`: the nodes that must succeed before `n` starts.
+    pub prerequisites: Vec<Vec<usize>>,
+}
+
+impl Dag {
+    pub fn new(len: usize) -> Self {
+        Dag {
+            prerequisites: vec![Vec::new(); len],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.prerequisites.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prerequisites.is_empty()
+    }
+
+    /// `after` starts only once `before` succeeded.
+    pub fn add_edge(&mut self, before: usize, after: usize) {
+        if before != after && !self.prerequisites[after].contains(&before) {
+            self.prerequisites[after].push(before);
+        }
+    }
+
+    fn dependents(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.len()];
+        for (node, prereqs) in self.prerequisites.iter().enumerate() {
+            for &p in prereqs {
+                out[p].push(node);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalkOutcome {
+    Succeeded,
+    Failed,
+    /// Not run because the named prerequisite failed (or was itself skipped).
+    Skipped { because_of: usize },
+    /// Never reached: part of a cycle. Callers reject cycles before walking.
+    NotReached,
+}
+
+/// Runs `visit` for every node, at most `parallelism` at once, in dependency order.
+/// `visit` returns whether the node succeeded.
+pub async fn walk<F, Fut>(dag: &Dag, parallelism: usize, mut visit: F) -> Vec<WalkOutcome>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let parallelism = parallelism.max(1);
+    let dependents = dag.dependents();
+    let mut waiting: Vec<usize> = dag.prerequisites.iter().map(Vec::len).collect();
+    let mut outcomes = vec![WalkOutcome::NotReached; dag.len()];
+    let mut ready: Vec<usize> = (0..dag.len()).filter(|&n| waiting[n] == 0).rev().collect();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < parallelism {
+            let Some(node) = ready.pop() else { break };
+            let future = visit(node);
+            running.push(async move { (node, future.await) });
+        }
+        let Some((node, ok)) = running.next().await else { break };
+        if ok {
+            outcomes[node] = WalkOutcome::Succeeded;
+            for &d in &dependents[node] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 && outcomes[d] == WalkOutcome::NotReached {
+                    ready.push(d);
+                }
+            }
+        } else {
+            outcomes[node] = WalkOutcome::Failed;
+            skip_dependents(node, &dependents, &mut outcomes);
+        }
+    }
+    outcomes
+}
+
+fn skip_dependents(failed: usize, dependents: &[Vec<usize>], outcomes: &mut [WalkOutcome]) {
+    let mut stack = vec![failed];
+    while let Some(node) = stack.pop() {
+        for &d in &dependents[node] {
+            if outcomes[d] == WalkOutcome::NotReached {
+                outcomes[d] = WalkOutcome::Skipped { because_of: failed };
+                stack.push(d);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn failure_skips_dependents_only() {
+        // 0 -> 1 -> 2, and 3 independent.
+        let mut dag = Dag::new(4);
+        dag.add_edge(0, 1);
+        dag.add_edge(1, 2);
+        let order = RefCell::new(Vec::new());
+        let outcomes = walk(&dag, 4, |n| {
+            order.borrow_mut().push(n);
+            async move { n != 0 }
+        })
+        .await;
+        assert_eq!(outcomes[0], WalkOutcome::Failed);
+        assert_eq!(outcomes[1], WalkOutcome::Skipped { because_of: 0 });
+        assert_eq!(outcomes[2], WalkOutcome::Skipped { because_of: 0 });
+        assert_eq!(outcomes[3], WalkOutcome::Succeeded);
+        assert!(!order.borrow().contains(&1));
+    }
+
+    #[tokio::test]
+    async fn prerequisites_finish_first() {
+        let mut dag = Dag::new(3);
+        dag.add_edge(2, 0);
+        dag.add_edge(1, 0);
+        let order = RefCell::new(Vec::new());
+        walk(&dag, 1, |n| {
+            order.borrow_mut().push(n);
+            async { true }
+        })
+        .await;
+        assert_eq!(order.borrow().last(), Some(&0));
+    }
+}

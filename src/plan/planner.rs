@@ -1,0 +1,401 @@
+//! Making a plan: refresh what state holds, evaluate the configuration in dependency order,
+//! ask each provider what it would do, and record the differences.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use braid_provider::{Path, PlanRequest, Value};
+use braid_state::{ResourceRecord, StateStore};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::refresh::refresh;
+use super::{
+    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlannedVariable, ResourceChange,
+    StateRef,
+};
+use crate::config::ResourceDecl;
+use crate::config::eval::ScopeValue;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::graph::{Dag, WalkOutcome, walk};
+use crate::providers::{Providers, from_provider};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PlanOptions {
+    pub mode: PlanMode,
+    /// Read live objects before diffing (`--refresh=false` turns it off).
+    pub refresh: bool,
+    pub parallelism: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            mode: PlanMode::Normal,
+            refresh: true,
+            parallelism: 16,
+        }
+    }
+}
+
+/// A resource's configuration evaluated and planned by its provider.
+#[derive(Debug, Clone)]
+pub struct PlannedResource {
+    pub config: Value,
+    pub planned: Value,
+    pub sensitive: Vec<Path>,
+    pub requires_replace: Vec<Path>,
+    /// The provider found the object live although state does not hold it.
+    pub existing: Option<Value>,
+}
+
+/// Evaluates `decl` against `scope` and asks its provider to plan it from `prior`.
+pub async fn plan_resource(
+    scope: &EvalScope<'_>,
+    providers: &Providers,
+    decl: &ResourceDecl,
+    prior: Option<&Value>,
+) -> Result<PlannedResource, Diagnostics> {
+    let provider = providers.get(&decl.provider).ok_or_else(|| {
+        Diagnostic::error("Provider not available", format!("No provider \"{}\" is configured.", decl.provider))
+            .for_address(&decl.address)
+    })?;
+    let schema = providers.schema(&decl.provider).and_then(|s| s.resources.get(&decl.type_name));
+    let (mut config, sensitive) = scope.evaluate_resource(decl, schema)?;
+    if let Some(prior) = prior {
+        apply_ignore_changes(decl, &mut config, prior);
+    }
+    let response = provider
+        .plan(PlanRequest {
+            type_name: decl.type_name.clone(),
+            address: decl.address.clone(),
+            prior: prior.cloned(),
+            config: config.clone(),
+        })
+        .await;
+    let mut diags = Diagnostics::new();
+    for d in response.diagnostics {
+        let location = d
+            .attribute
+            .as_ref()
+            .and_then(|p| p.attribute())
+            .and_then(|name| decl.body.attribute(name))
+            .map(|a| a.value_location.clone())
+            .or_else(|| Some(decl.location.clone()));
+        diags.push(from_provider(d, location, &decl.address));
+    }
+    diags.into_result(PlannedResource {
+        config,
+        planned: response.planned,
+        sensitive,
+        requires_replace: response.requires_replace,
+        existing: response.existing,
+    })
+}
+
+fn apply_ignore_changes(decl: &ResourceDecl, config: &mut Value, prior: &Value) {
+    let lifecycle = &decl.lifecycle;
+    if lifecycle.ignore_all_changes {
+        if let Value::Map(map) = config {
+            for (key, value) in map.iter_mut() {
+                *value = prior.attr(key).cloned().unwrap_or_default();
+            }
+        }
+        return;
+    }
+    for path in &lifecycle.ignore_changes {
+        match prior.get(path) {
+            Some(v) => {
+                config.set(path, v.clone());
+            }
+            None => {
+                config.remove(path);
+            }
+        }
+    }
+}
+
+/// Makes a plan for the workspace's environment.
+pub async fn make_plan(
+    ws: &Workspace,
+    providers: &Providers,
+    store: &dyn StateStore,
+    options: &PlanOptions,
+) -> Result<Plan, Diagnostics> {
+    let meta = store.meta().await.map_err(state_error)?;
+    let records = store.resources().await.map_err(state_error)?;
+    let (live, drift) = if options.refresh {
+        let refreshed = refresh(&records, providers, options.parallelism).await?;
+        (Some(refreshed.live), refreshed.drift)
+    } else {
+        (None, Vec::new())
+    };
+    let by_address: HashMap<&str, &ResourceRecord> = records.iter().map(|r| (r.address.as_str(), r)).collect();
+    // The value a resource has now: live when refreshed, else as state recorded it.
+    let current = |record: &ResourceRecord| -> Option<Value> {
+        match &live {
+            Some(live) => live.get(&record.address).cloned().flatten(),
+            None => Some(record.attributes.clone()),
+        }
+    };
+
+    let mut changes = Vec::new();
+    let mut diags = Diagnostics::new();
+    let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);
+    match options.mode {
+        PlanMode::Destroy => {
+            for record in &records {
+                if let Some(decl) = ws.module.resources.get(&record.address) {
+                    if decl.lifecycle.prevent_destroy {
+                        diags.push(prevent_destroy(decl, "destroy"));
+                        continue;
+                    }
+                }
+                changes.push(delete_change(record, current(record), "destroy"));
+            }
+        }
+        PlanMode::RefreshOnly => {
+            for record in &records {
+                let value = current(record);
+                changes.push(ResourceChange {
+                    action: Action::NoOp,
+                    reason: None,
+                    after: value.clone(),
+                    after_sensitive: record.sensitive_paths.clone(),
+                    depends_on: record.dependencies.clone(),
+                    ..delete_change(record, value, "")
+                });
+            }
+        }
+        PlanMode::Normal => {
+            let dependencies = ws.graph.resource_dependencies();
+            let decls: Vec<&ResourceDecl> = ws.module.resources.values().collect();
+            let index: HashMap<&str, usize> = decls.iter().enumerate().map(|(i, d)| (d.address.as_str(), i)).collect();
+            let mut dag = Dag::new(decls.len());
+            for (i, decl) in decls.iter().enumerate() {
+                for dep in dependencies.get(&decl.address).into_iter().flatten() {
+                    if let Some(&d) = index.get(dep.as_str()) {
+                        dag.add_edge(d, i);
+                    }
+                }
+            }
+            let planned: Mutex<Vec<Option<ResourceChange>>> = Mutex::new(vec![None; decls.len()]);
+            let errors: Mutex<Diagnostics> = Mutex::new(Diagnostics::new());
+            let outcomes = walk(&dag, options.parallelism, |i| {
+                let decl = decls[i];
+                let record = by_address.get(decl.address.as_str()).copied();
+                let prior = record.and_then(&current);
+                let deps: Vec<String> = dependencies.get(&decl.address).map(|d| d.iter().cloned().collect()).unwrap_or_default();
+                let scope = &scope;
+                let planned = &planned;
+                let errors = &errors;
+                async move {
+                    match plan_one(scope, providers, decl, record, prior, deps).await {
+                        Ok(change) => {
+                            if let Ok(mut p) = planned.lock() {
+                                p[i] = Some(change);
+                            }
+                            true
+                        }
+                        Err(d) => {
+                            if let Ok(mut e) = errors.lock() {
+                                e.extend(d);
+                            }
+                            false
+                        }
+                    }
+                }
+            })
+            .await;
+            diags.extend(errors.into_inner().unwrap_or_default());
+            debug_assert!(outcomes.iter().all(|o| !matches!(o, WalkOutcome::NotReached)));
+            changes.extend(planned.into_inner().unwrap_or_default().into_iter().flatten());
+            for record in &records {
+                if !ws.module.resources.contains_key(&record.address) {
+                    let value = current(record);
+                    if value.is_some() {
+                        changes.push(delete_change(record, value, "not in configuration"));
+                    }
+                }
+            }
+        }
+    }
+    let outputs = if options.mode == PlanMode::Normal {
+        evaluate_outputs(ws, &scope, &mut diags)
+    } else {
+        BTreeMap::new()
+    };
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    let salt = uuid::Uuid::new_v4().simple().to_string();
+    Ok(Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        braid_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: Utc::now(),
+        env: ws.env_name.clone(),
+        mode: options.mode,
+        refreshed: options.refresh,
+        sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
+        state: StateRef {
+            lineage: meta.lineage,
+            serial: meta.serial,
+        },
+        variables: planned_variables(&ws.variables, &salt),
+        changes,
+        drift,
+        outputs,
+        salt,
+    })
+}
+
+async fn plan_one(
+    scope: &EvalScope<'_>,
+    providers: &Providers,
+    decl: &ResourceDecl,
+    record: Option<&ResourceRecord>,
+    prior: Option<Value>,
+    depends_on: Vec<String>,
+) -> Result<ResourceChange, Diagnostics> {
+    let planned = plan_resource(scope, providers, decl, prior.as_ref()).await?;
+    let (action, reason) = match (&prior, &planned.existing) {
+        (None, Some(_)) => (Action::Import, Some("exists but is not in state".to_string())),
+        (None, None) if record.is_some() => (Action::Create, Some("deleted outside braid".to_string())),
+        (None, None) => (Action::Create, None),
+        (Some(_), _) if !planned.requires_replace.is_empty() => {
+            if decl.lifecycle.prevent_destroy {
+                return Err(prevent_destroy(decl, "replace").into());
+            }
+            let names: Vec<String> = planned.requires_replace.iter().map(ToString::to_string).collect();
+            (Action::Replace, Some(format!("{} forces replacement", names.join(", "))))
+        }
+        (Some(prior), _) if *prior != planned.planned => (Action::Update, None),
+        (Some(_), _) => (Action::NoOp, None),
+    };
+    let before = match action {
+        Action::Import => planned.existing.clone(),
+        _ => prior.clone(),
+    };
+    scope.set_resource(&decl.address, planned.planned.clone(), planned.sensitive.clone());
+    Ok(ResourceChange {
+        address: decl.address.clone(),
+        source_file: Some(decl.source_file()),
+        provider: decl.provider.clone(),
+        type_name: decl.type_name.clone(),
+        action,
+        reason,
+        before_sensitive: match record {
+            Some(r) => r.sensitive_paths.clone(),
+            None => planned.sensitive.clone(),
+        },
+        before,
+        after_unknown: planned.planned.unknown_paths(),
+        after: Some(planned.planned),
+        after_sensitive: planned.sensitive,
+        replace_paths: planned.requires_replace,
+        depends_on,
+        create_before_destroy: decl.lifecycle.create_before_destroy,
+    })
+}
+
+fn delete_change(record: &ResourceRecord, current: Option<Value>, reason: &str) -> ResourceChange {
+    ResourceChange {
+        address: record.address.clone(),
+        source_file: record.source_file.clone(),
+        provider: record.provider.clone(),
+        type_name: record.type_name.clone(),
+        action: Action::Delete,
+        reason: (!reason.is_empty()).then(|| reason.to_string()),
+        before: current,
+        after: None,
+        after_unknown: Vec::new(),
+        before_sensitive: record.sensitive_paths.clone(),
+        after_sensitive: Vec::new(),
+        replace_paths: Vec::new(),
+        depends_on: record.dependencies.clone(),
+        create_before_destroy: false,
+    }
+}
+
+fn prevent_destroy(decl: &ResourceDecl, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Instance cannot be destroyed",
+        format!(
+            "{} has lifecycle.prevent_destroy set, but the plan would {what} it. To go ahead, remove prevent_destroy from its lifecycle block first; otherwise change the plan so the resource is kept.",
+            decl.address
+        ),
+    )
+    .at(decl.location.clone())
+    .for_address(&decl.address)
+}
+
+fn evaluate_outputs(ws: &Workspace, scope: &EvalScope<'_>, diags: &mut Diagnostics) -> BTreeMap<String, OutputValue> {
+    let mut outputs = BTreeMap::new();
+    for (name, decl) in &ws.module.outputs {
+        match scope.evaluate_expression(&decl.expr, &decl.file, &decl.base_dir) {
+            Ok(v) => {
+                outputs.insert(
+                    name.clone(),
+                    OutputValue {
+                        unknown: !v.value.is_wholly_known(),
+                        sensitive: decl.sensitive || v.sensitive,
+                        value: v.value,
+                    },
+                );
+                if v.sensitive && !decl.sensitive {
+                    diags.push(
+                        Diagnostic::error(
+                            "Output refers to sensitive values",
+                            format!(
+                                "The output \"{name}\" uses a sensitive value. Add sensitive = true to the output block to confirm it should be masked."
+                            ),
+                        )
+                        .at(decl.location.clone()),
+                    );
+                }
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    outputs
+}
+
+/// Variables as a plan records them: plain values, or a salted digest for sensitive ones.
+pub fn planned_variables(variables: &BTreeMap<String, ScopeValue>, salt: &str) -> BTreeMap<String, PlannedVariable> {
+    variables
+        .iter()
+        .map(|(name, v)| {
+            let planned = if v.sensitive {
+                PlannedVariable {
+                    value: None,
+                    sensitive: true,
+                    digest: Some(variable_digest(&v.value, salt)),
+                }
+            } else {
+                PlannedVariable {
+                    value: Some(v.value.clone()),
+                    sensitive: false,
+                    digest: None,
+                }
+            };
+            (name.clone(), planned)
+        })
+        .collect()
+}
+
+pub fn variable_digest(value: &Value, salt: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    hasher.update(value.to_json().to_string().as_bytes());
+    format!("sha256:{}", hex::encode(hasher.finalize()))
+}
+
+pub fn state_error(e: braid_state::StateError) -> Diagnostics {
+    Diagnostic::error(
+        "State error",
+        format!("{e}: {}.", crate::workspace::error_chain(&e)),
+    )
+    .into()
+}

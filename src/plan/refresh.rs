@@ -1,0 +1,81 @@
+//! Refresh: read every resource in state through its provider to see what is live.
+
+use std::collections::HashMap;
+
+use braid_provider::{ReadRequest, Value};
+use braid_state::ResourceRecord;
+use futures::stream::{self, StreamExt};
+
+use super::{DriftKind, ResourceDrift};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::providers::{Providers, from_provider};
+
+pub struct Refreshed {
+    /// Live value per address; `None` when the object is gone.
+    pub live: HashMap<String, Option<Value>>,
+    pub drift: Vec<ResourceDrift>,
+}
+
+/// Reads all `records` concurrently, at most `parallelism` at once.
+pub async fn refresh(records: &[ResourceRecord], providers: &Providers, parallelism: usize) -> Result<Refreshed, Diagnostics> {
+    let reads = records.iter().map(|record| async move {
+        let Some(provider) = providers.get(&record.provider) else {
+            return (
+                record,
+                Err(Diagnostic::error(
+                    "Provider not available",
+                    format!("State holds {} of provider \"{}\", which is not available.", record.address, record.provider),
+                )
+                .for_address(&record.address)
+                .into()),
+            );
+        };
+        let response = provider
+            .read(ReadRequest {
+                type_name: record.type_name.clone(),
+                address: record.address.clone(),
+                current: record.attributes.clone(),
+            })
+            .await;
+        let mut diags = Diagnostics::new();
+        for d in response.diagnostics {
+            diags.push(from_provider(d, None, &record.address));
+        }
+        (record, diags.into_result(response.state))
+    });
+    let results: Vec<_> = stream::iter(reads).buffer_unordered(parallelism.max(1)).collect().await;
+    let mut diags = Diagnostics::new();
+    let mut live = HashMap::with_capacity(records.len());
+    let mut drift = Vec::new();
+    for (record, result) in results {
+        match result {
+            Ok(state) => {
+                match &state {
+                    None => drift.push(ResourceDrift {
+                        address: record.address.clone(),
+                        provider: record.provider.clone(),
+                        type_name: record.type_name.clone(),
+                        kind: DriftKind::Deleted,
+                        before: record.attributes.clone(),
+                        after: None,
+                        sensitive: record.sensitive_paths.clone(),
+                    }),
+                    Some(value) if *value != record.attributes => drift.push(ResourceDrift {
+                        address: record.address.clone(),
+                        provider: record.provider.clone(),
+                        type_name: record.type_name.clone(),
+                        kind: DriftKind::Changed,
+                        before: record.attributes.clone(),
+                        after: Some(value.clone()),
+                        sensitive: record.sensitive_paths.clone(),
+                    }),
+                    Some(_) => {}
+                }
+                live.insert(record.address.clone(), state);
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    drift.sort_by(|a, b| a.address.cmp(&b.address));
+    diags.into_result(Refreshed { live, drift })
+}

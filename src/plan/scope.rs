@@ -1,0 +1,142 @@
+//! The evaluation scope of resource configuration during plan and apply: variables,
+//! lazily evaluated local values, and the current value of every resource.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+use braid_provider::{AttributeType, Path, ResourceSchema, Value};
+
+use crate::config::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use crate::config::{ConfigBody, Module, ResourceDecl};
+use crate::diag::{Diagnostic, Diagnostics};
+
+pub struct EvalScope<'a> {
+    pub module: &'a Module,
+    pub variables: &'a BTreeMap<String, ScopeValue>,
+    pub env_name: &'a str,
+    /// Planned values during plan; applied (or prior) values during apply.
+    pub resources: RwLock<HashMap<String, ResourceValue>>,
+}
+
+impl<'a> EvalScope<'a> {
+    pub fn new(module: &'a Module, variables: &'a BTreeMap<String, ScopeValue>, env_name: &'a str) -> Self {
+        EvalScope {
+            module,
+            variables,
+            env_name,
+            resources: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn set_resource(&self, address: &str, value: Value, sensitive_paths: Vec<Path>) {
+        if let Ok(mut map) = self.resources.write() {
+            map.insert(address.to_string(), ResourceValue { value, sensitive_paths });
+        }
+    }
+
+    /// Evaluates a resource's body to its configuration value and sensitive paths.
+    pub fn evaluate_resource(&self, decl: &ResourceDecl, schema: Option<&ResourceSchema>) -> Result<(Value, Vec<Path>), Diagnostics> {
+        let mut sensitive = Vec::new();
+        let value = self.evaluate_body(&decl.body, decl, schema, &Path::root(), &mut sensitive)?;
+        if let Some(schema) = schema {
+            for name in schema.sensitive_attributes() {
+                let path = Path::key(name);
+                if !sensitive.contains(&path) {
+                    sensitive.push(path);
+                }
+            }
+        }
+        sensitive.sort();
+        Ok((value, sensitive))
+    }
+
+    fn evaluate_body(
+        &self,
+        body: &ConfigBody,
+        decl: &ResourceDecl,
+        schema: Option<&ResourceSchema>,
+        at: &Path,
+        sensitive: &mut Vec<Path>,
+    ) -> Result<Value, Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let mut out = BTreeMap::new();
+        let mut evaluator = Evaluator::new(self, &body.file, &decl.base_dir);
+        for attr in &body.attributes {
+            match evaluator.evaluate(&attr.expr) {
+                Ok(v) => {
+                    if v.sensitive {
+                        sensitive.push(at.child_key(&attr.name));
+                    }
+                    out.insert(attr.name.clone(), v.value);
+                }
+                Err(d) => diags.push(d.for_address(&decl.address)),
+            }
+        }
+        let mut grouped: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        for block in &body.blocks {
+            let index = grouped.get(block.kind.as_str()).map_or(0, Vec::len);
+            let path = at.child_key(&block.kind).child_index(index);
+            match self.evaluate_body(&block.body, decl, None, &path, sensitive) {
+                Ok(v) => grouped.entry(block.kind.as_str()).or_default().push(v),
+                Err(d) => diags.extend(d),
+            }
+        }
+        for (kind, mut values) in grouped {
+            let single = at.is_root()
+                && schema
+                    .and_then(|s| s.attributes.get(kind))
+                    .is_some_and(|a| a.r#type == AttributeType::Map);
+            let value = if single && values.len() == 1 {
+                values.pop().unwrap_or_default()
+            } else {
+                Value::List(values)
+            };
+            out.insert(kind.to_string(), value);
+        }
+        diags.into_result(Value::Map(out))
+    }
+
+    /// Evaluates an output or other free expression.
+    pub fn evaluate_expression(
+        &self,
+        expr: &hcl_edit::expr::Expression,
+        file: &std::sync::Arc<crate::diag::SourceText>,
+        base_dir: &std::path::Path,
+    ) -> Result<ScopeValue, Diagnostic> {
+        Evaluator::new(self, file, base_dir).evaluate(expr)
+    }
+}
+
+impl Scope for EvalScope<'_> {
+    fn variable(&self, name: &str) -> Option<ScopeValue> {
+        self.variables.get(name).cloned()
+    }
+
+    fn local(&self, name: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        let decl = self.module.locals.get(name)?;
+        Some(Evaluator::new(self, &decl.file, &decl.base_dir).evaluate(&decl.expr))
+    }
+
+    fn resource(&self, address: &str) -> Option<ResourceValue> {
+        if let Some(v) = self.resources.read().ok().and_then(|m| m.get(address).cloned()) {
+            return Some(v);
+        }
+        // Declared but not evaluated yet (its plan failed): unknown, not undeclared.
+        self.module.resources.contains_key(address).then(|| ResourceValue {
+            value: Value::Unknown,
+            sensitive_paths: Vec::new(),
+        })
+    }
+
+    fn env_name(&self) -> &str {
+        self.env_name
+    }
+
+    fn declared(&self, kind: NameKind) -> Vec<String> {
+        match kind {
+            NameKind::Variable => self.module.variables.keys().cloned().collect(),
+            NameKind::Local => self.module.locals.keys().cloned().collect(),
+            NameKind::Resource => self.module.resources.keys().cloned().collect(),
+        }
+    }
+}

@@ -1,0 +1,507 @@
+//! The SQLite state backend: one embedded database file per environment.
+//!
+//! Every write is one short transaction. Writes that depend on what is already stored
+//! (`commit_resource`, `lock`, creating the lineage) use `BEGIN IMMEDIATE`, which takes the
+//! database's write lock before the first read, so the check and the write cannot interleave
+//! with another braid process on the same file. A second process waits up to
+//! [`BUSY_TIMEOUT`] for that lock instead of failing at once.
+//!
+//! The schema and its migrations live in [`migrations`]; column encoding lives in [`rows`].
+
+mod migrations;
+mod rows;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+
+use crate::model::{
+    ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
+    NewApply, ResourceRecord, ResourceWrite, StateMeta,
+};
+use crate::store::{StateError, StateStore};
+use rows::{
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, RESOURCE_COLUMNS,
+    ResourceRow, serial_from_sql, serial_to_sql, timestamp, to_json,
+};
+
+/// How long a statement waits for another connection's write lock before giving up with
+/// `SQLITE_BUSY`. Every transaction braid runs is a handful of small statements, so a few
+/// seconds is far longer than any legitimate wait.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A [`StateStore`] kept in a SQLite database file.
+///
+/// Any number of handles, in one process or many, may open the same file; they see each
+/// other's commits and contend for the same lock row.
+pub struct SqliteStore {
+    location: String,
+    /// One connection, used by one caller at a time. Every method does its (local, fast) work
+    /// while holding the mutex and never awaits, so a blocking mutex is the right tool.
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the state database at `path`, creating it (and its parent directories) if
+    /// needed, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
+        let location = path.display().to_string();
+        let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
+            location: location.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|err| open_error(Box::new(err)))?;
+        }
+        let mut conn = Connection::open(path).map_err(|err| open_error(Box::new(err)))?;
+        configure(&conn).map_err(|err| open_error(Box::new(err)))?;
+        migrations::migrate(&mut conn, &location)?;
+        Ok(SqliteStore {
+            location,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The connection, for one operation. A poisoned mutex means an earlier caller panicked
+    /// mid-operation; any transaction it had open was rolled back when it unwound, but we
+    /// report rather than guess that the connection is still sound.
+    fn connection(
+        &self,
+        operation: &'static str,
+    ) -> Result<MutexGuard<'_, Connection>, StateError> {
+        self.conn.lock().map_err(|_| StateError::Backend {
+            operation,
+            source: "the state connection was poisoned by an earlier panic".into(),
+        })
+    }
+}
+
+/// Per-connection settings. The busy timeout comes first so every later statement waits for
+/// other connections instead of failing with `SQLITE_BUSY`.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    enable_wal(conn)?;
+    // FULL, not NORMAL: in WAL mode NORMAL can lose the last committed transactions on power
+    // loss (not on a process crash). State records what exists in the real world, and a lost
+    // commit means braid forgets a resource it created. One fsync per resource write is
+    // nothing next to the provider call that preceded it.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Switches the file to write-ahead logging, which lets readers (`braid plan`, `braid state
+/// list`) run while an apply writes.
+///
+/// Switching a new file needs an exclusive lock, and when two connections race for it SQLite
+/// returns `SQLITE_BUSY` at once rather than calling the busy handler (waiting could
+/// deadlock), so the switch is retried here until [`BUSY_TIMEOUT`]. Once the file is in WAL
+/// mode the pragma is a no-op. If the filesystem cannot do WAL, SQLite keeps its rollback
+/// journal, which is just as safe, so the mode it reports back is not treated as an error.
+fn enable_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        {
+            Ok(_mode) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// Turns a rusqlite error into a [`StateError::Backend`] naming the step.
+fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StateError {
+    move |source| StateError::Backend {
+        operation,
+        source: Box::new(source),
+    }
+}
+
+fn read_meta(conn: &Connection, operation: &'static str) -> Result<Option<StateMeta>, StateError> {
+    let row: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT lineage, serial FROM meta WHERE singleton = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(backend(operation))?;
+    row.map(|(lineage, serial)| {
+        Ok(StateMeta {
+            lineage,
+            serial: serial_from_sql(serial)?,
+        })
+    })
+    .transpose()
+}
+
+/// Reads the meta row, creating it with a fresh lineage and serial 0 if the state is new.
+/// Call inside an `IMMEDIATE` transaction; the single-row key makes a racing insert a no-op
+/// either way.
+fn read_or_create_meta(
+    conn: &Connection,
+    operation: &'static str,
+) -> Result<StateMeta, StateError> {
+    conn.execute(
+        "INSERT INTO meta (singleton, lineage, serial) VALUES (1, ?1, 0)
+         ON CONFLICT (singleton) DO NOTHING",
+        [uuid::Uuid::new_v4().to_string()],
+    )
+    .map_err(backend(operation))?;
+    read_meta(conn, operation)?.ok_or_else(|| {
+        StateError::Corrupt("the meta row vanished right after it was written".into())
+    })
+}
+
+fn read_lock(conn: &Connection, operation: &'static str) -> Result<Option<LockInfo>, StateError> {
+    conn.query_row(
+        &format!("SELECT {LOCK_COLUMNS} FROM lock WHERE slot = 1"),
+        [],
+        LockRow::read,
+    )
+    .optional()
+    .map_err(backend(operation))?
+    .map(LockRow::decode)
+    .transpose()
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    async fn meta(&self) -> Result<StateMeta, StateError> {
+        const OP: &str = "read meta";
+        let mut conn = self.connection(OP)?;
+        // The common case is a plain read; only a brand-new state needs the write lock.
+        if let Some(meta) = read_meta(&conn, OP)? {
+            return Ok(meta);
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OP))?;
+        let meta = read_or_create_meta(&tx, OP)?;
+        tx.commit().map_err(backend(OP))?;
+        Ok(meta)
+    }
+
+    async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
+        const OP: &str = "read resources";
+        let conn = self.connection(OP)?;
+        let mut statement = conn
+            .prepare_cached(&format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources ORDER BY address"
+            ))
+            .map_err(backend(OP))?;
+        let rows = statement
+            .query_map([], ResourceRow::read)
+            .map_err(backend(OP))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend(OP))?;
+        rows.into_iter().map(ResourceRow::decode).collect()
+    }
+
+    async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
+        const OP: &str = "read resource";
+        let conn = self.connection(OP)?;
+        conn.query_row(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE address = ?1"),
+            [address],
+            ResourceRow::read,
+        )
+        .optional()
+        .map_err(backend(OP))?
+        .map(ResourceRow::decode)
+        .transpose()
+    }
+
+    async fn commit_resource(
+        &self,
+        expected_serial: u64,
+        write: ResourceWrite,
+    ) -> Result<u64, StateError> {
+        const OP: &str = "commit resource";
+        if let Some(record) = &write.record
+            && record.address != write.address
+        {
+            return Err(StateError::Backend {
+                operation: OP,
+                source: format!(
+                    "the record for {} carries address {}",
+                    write.address, record.address
+                )
+                .into(),
+            });
+        }
+        let new_serial = expected_serial.checked_add(1).ok_or_else(|| {
+            StateError::Corrupt(format!("serial {expected_serial} cannot be incremented"))
+        })?;
+
+        let mut conn = self.connection(OP)?;
+        // Dropping `tx` on any early return rolls back, so a refused or failed write leaves
+        // nothing behind.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OP))?;
+        let found = read_or_create_meta(&tx, OP)?.serial;
+        if found != expected_serial {
+            return Err(StateError::SerialMismatch {
+                expected: expected_serial,
+                found,
+            });
+        }
+
+        match &write.record {
+            Some(record) => {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO resources ({RESOURCE_COLUMNS})
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT (address) DO UPDATE SET
+                            provider = excluded.provider,
+                            type_name = excluded.type_name,
+                            id = excluded.id,
+                            attributes = excluded.attributes,
+                            sensitive_paths = excluded.sensitive_paths,
+                            dependencies = excluded.dependencies,
+                            source_file = excluded.source_file"
+                    ),
+                    params![
+                        record.address,
+                        record.provider,
+                        record.type_name,
+                        record.id,
+                        to_json(&record.attributes, OP)?,
+                        to_json(&record.sensitive_paths, OP)?,
+                        to_json(&record.dependencies, OP)?,
+                        record.source_file,
+                    ],
+                )
+                .map_err(backend(OP))?;
+            }
+            None => {
+                tx.execute("DELETE FROM resources WHERE address = ?1", [&write.address])
+                    .map_err(backend(OP))?;
+            }
+        }
+
+        if let Some((apply_id, change)) = &write.change {
+            // The aggregate yields one row even for an apply with no changes yet (MAX is
+            // NULL), so the first change gets seq 1. An unknown apply id fails the foreign
+            // key and rolls back the resource write with it.
+            tx.execute(
+                &format!(
+                    "INSERT INTO changes ({CHANGE_COLUMNS})
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
+                     FROM changes WHERE apply_id = ?1"
+                ),
+                params![
+                    apply_id,
+                    change.address,
+                    change.action,
+                    change.outcome.as_str(),
+                    change.message,
+                    timestamp(change.at),
+                ],
+            )
+            .map_err(backend(OP))?;
+        }
+
+        tx.execute(
+            "UPDATE meta SET serial = ?1 WHERE singleton = 1",
+            [serial_to_sql(new_serial)?],
+        )
+        .map_err(backend(OP))?;
+        tx.commit().map_err(backend(OP))?;
+        Ok(new_serial)
+    }
+
+    async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
+        const OP: &str = "begin apply";
+        let conn = self.connection(OP)?;
+        conn.execute(
+            "INSERT INTO applies
+                (env, actor, operation, sources, rollback_of, started_at, summary, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                apply.env,
+                apply.actor,
+                apply.operation,
+                to_json(&apply.sources, OP)?,
+                apply.rollback_of,
+                timestamp(apply.started_at),
+                to_json(&ChangeSummary::default(), OP)?,
+                ApplyOutcome::Running.as_str(),
+            ],
+        )
+        .map_err(backend(OP))?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    async fn finish_apply(
+        &self,
+        id: ApplyId,
+        summary: ChangeSummary,
+        outcome: ApplyOutcome,
+    ) -> Result<(), StateError> {
+        const OP: &str = "finish apply";
+        let conn = self.connection(OP)?;
+        let updated = conn
+            .execute(
+                "UPDATE applies SET finished_at = ?1, summary = ?2, outcome = ?3 WHERE id = ?4",
+                params![
+                    timestamp(Utc::now()),
+                    to_json(&summary, OP)?,
+                    outcome.as_str(),
+                    id
+                ],
+            )
+            .map_err(backend(OP))?;
+        if updated == 0 {
+            return Err(StateError::Backend {
+                operation: OP,
+                source: format!("no apply with id {id}").into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
+        const OP: &str = "read applies";
+        let conn = self.connection(OP)?;
+        let mut statement = conn
+            .prepare_cached(&format!(
+                "SELECT {APPLY_COLUMNS} FROM applies ORDER BY id DESC LIMIT ?1"
+            ))
+            .map_err(backend(OP))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement
+            .query_map([limit], ApplyRow::read)
+            .map_err(backend(OP))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend(OP))?;
+        rows.into_iter().map(ApplyRow::decode).collect()
+    }
+
+    async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
+        const OP: &str = "read apply";
+        let conn = self.connection(OP)?;
+        conn.query_row(
+            &format!("SELECT {APPLY_COLUMNS} FROM applies WHERE id = ?1"),
+            [id],
+            ApplyRow::read,
+        )
+        .optional()
+        .map_err(backend(OP))?
+        .map(ApplyRow::decode)
+        .transpose()
+    }
+
+    async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
+        const OP: &str = "read changes";
+        let conn = self.connection(OP)?;
+        let mut statement = conn
+            .prepare_cached(&format!(
+                "SELECT {CHANGE_COLUMNS} FROM changes WHERE apply_id = ?1 ORDER BY seq"
+            ))
+            .map_err(backend(OP))?;
+        let rows = statement
+            .query_map([id], ChangeRow::read)
+            .map_err(backend(OP))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend(OP))?;
+        rows.into_iter().map(ChangeRow::decode).collect()
+    }
+
+    async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {
+        const OP: &str = "take lock";
+        let mut conn = self.connection(OP)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OP))?;
+        if let Some(holder) = read_lock(&tx, OP)? {
+            return Err(StateError::Locked(Box::new(holder)));
+        }
+        let now = Utc::now();
+        let info = LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            actor: request.actor,
+            host: request.host,
+            pid: request.pid,
+            operation: request.operation,
+            ci_url: request.ci_url,
+            acquired_at: now,
+            heartbeat_at: now,
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO lock (slot, {LOCK_COLUMNS}) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ),
+            params![
+                info.id,
+                info.actor,
+                info.host,
+                info.pid,
+                info.operation,
+                info.ci_url,
+                timestamp(info.acquired_at),
+                timestamp(info.heartbeat_at),
+            ],
+        )
+        .map_err(backend(OP))?;
+        tx.commit().map_err(backend(OP))?;
+        Ok(info)
+    }
+
+    async fn heartbeat(&self, lock_id: &str) -> Result<(), StateError> {
+        const OP: &str = "renew lock";
+        let conn = self.connection(OP)?;
+        let updated = conn
+            .execute(
+                "UPDATE lock SET heartbeat_at = ?1 WHERE id = ?2",
+                params![timestamp(Utc::now()), lock_id],
+            )
+            .map_err(backend(OP))?;
+        if updated == 0 {
+            return Err(StateError::LockNotFound(lock_id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn unlock(&self, lock_id: &str) -> Result<(), StateError> {
+        const OP: &str = "release lock";
+        let conn = self.connection(OP)?;
+        let deleted = conn
+            .execute("DELETE FROM lock WHERE id = ?1", [lock_id])
+            .map_err(backend(OP))?;
+        if deleted == 0 {
+            return Err(StateError::LockNotFound(lock_id.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
+        const OP: &str = "read lock";
+        let conn = self.connection(OP)?;
+        read_lock(&conn, OP)
+    }
+}

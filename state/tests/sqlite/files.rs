@@ -1,0 +1,146 @@
+//! The database file itself: concurrent processes, schema versions, modes and damage.
+
+use braid_provider::Value;
+use braid_state::{SqliteStore, StateError, StateStore};
+
+use crate::{db_path, open, record, upsert};
+
+/// Two writers on their own threads and connections, retrying on a stale serial the way two
+/// braid processes would. Every write lands exactly once and the serial counts them all.
+#[test]
+fn concurrent_writers_serialize_through_the_serial() {
+    const WRITES: u64 = 25;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_path(&dir);
+    open(&dir);
+
+    let writers: Vec<_> = ["left", "right"]
+        .into_iter()
+        .map(|name| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    let store = SqliteStore::open(&path).expect("open");
+                    for n in 0..WRITES {
+                        let address = format!("{name}.r{n}");
+                        loop {
+                            let serial = store.meta().await.expect("meta").serial;
+                            match store
+                                .commit_resource(serial, upsert(record(&address, Value::Null)))
+                                .await
+                            {
+                                Ok(_) => break,
+                                Err(StateError::SerialMismatch { .. }) => continue,
+                                Err(other) => panic!("{name}: {other:?}"),
+                            }
+                        }
+                    }
+                });
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("writer thread");
+    }
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = open(&dir);
+        assert_eq!(store.meta().await.expect("meta").serial, 2 * WRITES);
+        assert_eq!(
+            store.resources().await.expect("list").len() as u64,
+            2 * WRITES
+        );
+    });
+}
+
+#[test]
+fn concurrent_opens_of_a_new_file_both_succeed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db_path(&dir);
+    let openers: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || SqliteStore::open(&path).map(|_| ()))
+        })
+        .collect();
+    for opener in openers {
+        opener.join().expect("opener thread").expect("open");
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(&dir));
+    let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+    conn.pragma_update(None, "user_version", 999)
+        .expect("bump version");
+    drop(conn);
+
+    match SqliteStore::open(&db_path(&dir)) {
+        Err(StateError::NewerSchema {
+            location,
+            found,
+            supported,
+        }) => {
+            assert_eq!(location, db_path(&dir).display().to_string());
+            assert_eq!(found, 999);
+            assert!((1..999).contains(&supported));
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_database_is_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(&dir));
+    let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .expect("journal_mode");
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn opening_where_a_directory_cannot_be_made_is_an_open_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "a file").expect("write blocker");
+    match SqliteStore::open(&blocker.join("staging.db")) {
+        Err(StateError::Open { location, .. }) => assert!(location.ends_with("staging.db")),
+        other => panic!("expected Open, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unreadable_rows_are_reported_as_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    store
+        .commit_resource(0, upsert(record("a.one", Value::Null)))
+        .await
+        .expect("commit");
+    let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+    conn.execute(
+        "UPDATE resources SET attributes = '{not json' WHERE address = 'a.one'",
+        [],
+    )
+    .expect("corrupt the row");
+
+    match store.resources().await {
+        Err(StateError::Corrupt(message)) => {
+            assert!(
+                message.contains("a.one") && message.contains("attributes"),
+                "{message}"
+            )
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
