@@ -207,7 +207,11 @@ impl Diagnostics {
     /// `Err(self)` when any error is present, else `Ok(value)` (warnings are dropped here;
     /// callers that show warnings take them first).
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.has_errors() { Err(self) } else { Ok(value) }
+        if self.has_errors() {
+            Err(self)
+        } else {
+            Ok(value)
+        }
     }
 }
 

@@ -8,8 +8,12 @@
 pub mod config;
 pub mod diag;
 pub mod graph;
-pub mod source;
 pub mod plan;
 pub mod providers;
+pub mod source;
 pub mod workspace;
 
+pub mod actor;
+pub mod apply;
+pub mod cli;
+pub mod view;

@@ -74,7 +74,11 @@ impl Providers {
 }
 
 /// Turns a provider's diagnostic into a user diagnostic about `address`.
-pub fn from_provider(d: ProviderDiagnostic, location: Option<Location>, address: &str) -> Diagnostic {
+pub fn from_provider(
+    d: ProviderDiagnostic,
+    location: Option<Location>,
+    address: &str,
+) -> Diagnostic {
     let detail = match &d.attribute {
         Some(path) if !path.is_root() => format!("{} (attribute {path} of {address})", d.detail),
         _ => d.detail.clone(),
@@ -98,7 +102,9 @@ pub fn check_resources(module: &Module, providers: &Providers) -> Diagnostics {
 }
 
 fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnostics) {
-    let Some(schema) = providers.schema(&r.provider) else { return };
+    let Some(schema) = providers.schema(&r.provider) else {
+        return;
+    };
     let Some(resource) = schema.resources.get(&r.type_name) else {
         diags.push(
             Diagnostic::error(
@@ -111,7 +117,12 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
                         .map(|c| format!(" Did you mean \"{c}\"?"))
                         .unwrap_or_else(|| format!(
                             " It offers: {}.",
-                            schema.resources.keys().cloned().collect::<Vec<_>>().join(", ")
+                            schema
+                                .resources
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ))
                 ),
             )
@@ -123,8 +134,19 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
     if resource.open {
         return;
     }
-    let names = || resource.attributes.iter().filter(|(_, a)| a.settable()).map(|(n, _)| n.as_str());
-    let set_names = r.body.attributes.iter().map(|a| (&a.name, &a.name_location)).chain(r.body.blocks.iter().map(|b| (&b.kind, &b.location)));
+    let names = || {
+        resource
+            .attributes
+            .iter()
+            .filter(|(_, a)| a.settable())
+            .map(|(n, _)| n.as_str())
+    };
+    let set_names = r
+        .body
+        .attributes
+        .iter()
+        .map(|a| (&a.name, &a.name_location))
+        .chain(r.body.blocks.iter().map(|b| (&b.kind, &b.location)));
     for (name, location) in set_names {
         match resource.attributes.get(name) {
             None => diags.push(
@@ -153,11 +175,17 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
         }
     }
     for (name, a) in &resource.attributes {
-        if a.r#use == Use::Required && r.body.attribute(name).is_none() && !r.body.blocks.iter().any(|b| &b.kind == name) {
+        if a.r#use == Use::Required
+            && r.body.attribute(name).is_none()
+            && !r.body.blocks.iter().any(|b| &b.kind == name)
+        {
             diags.push(
                 Diagnostic::error(
                     "Missing required argument",
-                    format!("{} needs \"{name}\" ({}); add it to the resource block.", r.type_name, a.description),
+                    format!(
+                        "{} needs \"{name}\" ({}); add it to the resource block.",
+                        r.type_name, a.description
+                    ),
                 )
                 .at(r.location.clone())
                 .for_address(&r.address),

@@ -10,7 +10,8 @@ use braid_state::{SqliteStore, StateStore};
 
 use crate::config::eval::ScopeValue;
 use crate::config::{
-    EnvironmentConfig, Module, Project, VariableInputs, load_module, load_project, resolve_variables,
+    EnvironmentConfig, Module, Project, VariableInputs, load_module, load_project,
+    resolve_variables,
 };
 use crate::diag::{Diagnostic, Diagnostics, closest};
 use crate::graph::ConfigGraph;
@@ -23,6 +24,15 @@ pub struct LoadOptions {
     pub dir: PathBuf,
     pub env: Option<String>,
     pub vars: Vec<(String, String)>,
+    /// Missing variable values become unknown instead of an error (validate, graph, show).
+    pub allow_missing_variables: bool,
+}
+
+impl LoadOptions {
+    pub fn allowing_missing_variables(mut self) -> Self {
+        self.allow_missing_variables = true;
+        self
+    }
 }
 
 pub struct Workspace {
@@ -44,7 +54,11 @@ impl Workspace {
         let sources = load_sources(&project)?;
         let files: Vec<_> = sources
             .iter()
-            .flat_map(|s| s.hcl_files.iter().map(|f| (Arc::clone(&f.text), f.dir.clone())))
+            .flat_map(|s| {
+                s.hcl_files
+                    .iter()
+                    .map(|f| (Arc::clone(&f.text), f.dir.clone()))
+            })
             .collect();
         let module = load_module(&files)?;
         let graph = ConfigGraph::build(&module)?;
@@ -52,6 +66,7 @@ impl Workspace {
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             command_line: options.vars.clone(),
+            allow_missing: options.allow_missing_variables,
             ..VariableInputs::default()
         }
         .with_process_env();
@@ -72,7 +87,10 @@ impl Workspace {
     }
 
     /// Every provider named by a resource in configuration or in `state_providers`.
-    pub fn provider_names(&self, state_providers: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+    pub fn provider_names(
+        &self,
+        state_providers: impl IntoIterator<Item = String>,
+    ) -> BTreeSet<String> {
         self.module
             .resources
             .values()
@@ -82,7 +100,10 @@ impl Workspace {
     }
 
     /// Instantiates the providers and checks resource bodies against their schemas.
-    pub fn providers(&self, state_providers: impl IntoIterator<Item = String>) -> Result<Providers, Diagnostics> {
+    pub fn providers(
+        &self,
+        state_providers: impl IntoIterator<Item = String>,
+    ) -> Result<Providers, Diagnostics> {
         let providers = Providers::instantiate(&self.provider_names(state_providers))?;
         check_resources(&self.module, &providers).into_result(providers)
     }
@@ -113,18 +134,29 @@ impl Workspace {
                     .and_then(|e| e.state.settings.get("path"))
                     .and_then(Value::as_str)
                     .map(|p| self.project.dir.join(p))
-                    .unwrap_or_else(|| self.project.dir.join(".braid").join("state").join(format!("{}.db", self.env_name)));
+                    .unwrap_or_else(|| {
+                        self.project
+                            .dir
+                            .join(".braid")
+                            .join("state")
+                            .join(format!("{}.db", self.env_name))
+                    });
                 let store = SqliteStore::open(&path).map_err(|e| {
                     Diagnostic::error(
                         "Cannot open state",
-                        format!("{e}: {}. Check that the directory is writable.", error_chain(&e)),
+                        format!(
+                            "{e}: {}. Check that the directory is writable.",
+                            error_chain(&e)
+                        ),
                     )
                 })?;
                 Ok(Arc::new(store))
             }
             other => Err(Diagnostic::error(
                 "Unsupported state backend",
-                format!("The state backend \"{other}\" is not available in this build; use \"sqlite\"."),
+                format!(
+                    "The state backend \"{other}\" is not available in this build; use \"sqlite\"."
+                ),
             )
             .at_opt(env.and_then(|e| e.state.location.clone()))
             .into()),
@@ -149,7 +181,11 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// The environment to use: the one asked for, else the only one declared, else `default`.
 fn select_environment(project: &Project, asked: Option<&str>) -> Result<String, Diagnostics> {
-    let declared: Vec<&str> = project.environments.iter().map(|e| e.name.as_str()).collect();
+    let declared: Vec<&str> = project
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     match asked {
         Some(name) if declared.is_empty() || declared.contains(&name) => Ok(name.to_string()),
         Some(name) => Err(Diagnostic::error(

@@ -76,15 +76,32 @@ impl ConfigBody {
     }
 
     /// Fails on the first attribute or block not in `allowed`.
-    pub fn check_names(&self, what: &str, attributes: &[&str], blocks: &[&str]) -> Result<(), Diagnostic> {
+    pub fn check_names(
+        &self,
+        what: &str,
+        attributes: &[&str],
+        blocks: &[&str],
+    ) -> Result<(), Diagnostic> {
         for attr in &self.attributes {
             if !attributes.contains(&attr.name.as_str()) {
-                return Err(unexpected("attribute", what, &attr.name, attributes, attr.name_location.clone()));
+                return Err(unexpected(
+                    "attribute",
+                    what,
+                    &attr.name,
+                    attributes,
+                    attr.name_location.clone(),
+                ));
             }
         }
         for block in &self.blocks {
             if !blocks.contains(&block.kind.as_str()) {
-                return Err(unexpected("block", what, &block.kind, blocks, block.location.clone()));
+                return Err(unexpected(
+                    "block",
+                    what,
+                    &block.kind,
+                    blocks,
+                    block.location.clone(),
+                ));
             }
         }
         Ok(())
@@ -102,14 +119,22 @@ fn unexpected(kind: &str, what: &str, name: &str, allowed: &[&str], at: Location
     } else {
         "Unsupported block type"
     };
-    Diagnostic::error(summary, format!("A {what} has no {kind} named \"{name}\".{hint}")).at(at)
+    Diagnostic::error(
+        summary,
+        format!("A {what} has no {kind} named \"{name}\".{hint}"),
+    )
+    .at(at)
 }
 
 impl NestedBlock {
     pub fn from_block(block: &Block, file: &Arc<SourceText>) -> Result<NestedBlock, Diagnostic> {
         Ok(NestedBlock {
             kind: block.ident.value().to_string(),
-            labels: block.labels.iter().map(|l| l.as_str().to_string()).collect(),
+            labels: block
+                .labels
+                .iter()
+                .map(|l| l.as_str().to_string())
+                .collect(),
             body: ConfigBody::from_body(&block.body, file)?,
             location: file.location(block.ident.span().unwrap_or(0..0)),
         })

@@ -406,7 +406,12 @@ impl<'a> Evaluator<'a> {
         self.error(at, summary, format!("{what}{suggestion}"))
     }
 
-    fn traverse(&mut self, mut value: Value, ops: &[&TraversalOperator], at: &Expression) -> EvalResult {
+    fn traverse(
+        &mut self,
+        mut value: Value,
+        ops: &[&TraversalOperator],
+        at: &Expression,
+    ) -> EvalResult {
         for (i, op) in ops.iter().enumerate() {
             if value.is_unknown() {
                 return Ok(Value::Unknown);
@@ -426,7 +431,10 @@ impl<'a> Evaluator<'a> {
                             return Err(self.error(
                                 at,
                                 "Unsupported attribute",
-                                format!("Cannot read attribute \"{attr}\" of a {} value.", other.kind()),
+                                format!(
+                                    "Cannot read attribute \"{attr}\" of a {} value.",
+                                    other.kind()
+                                ),
                             ));
                         }
                     }
@@ -462,26 +470,39 @@ impl<'a> Evaluator<'a> {
             (_, Value::Unknown) | (Value::Unknown, _) => Ok(Value::Unknown),
             (Value::List(items), index) => {
                 let len = items.len();
-                let i = index.as_i64().or_else(|| index.as_str().and_then(|s| s.parse().ok()));
+                let i = index
+                    .as_i64()
+                    .or_else(|| index.as_str().and_then(|s| s.parse().ok()));
                 match i {
-                    Some(i) if i >= 0 && usize::try_from(i).is_ok_and(|i| i < len) => {
-                        Ok(items.into_iter().nth(usize::try_from(i).unwrap_or(0)).unwrap_or_default())
-                    }
+                    Some(i) if i >= 0 && usize::try_from(i).is_ok_and(|i| i < len) => Ok(items
+                        .into_iter()
+                        .nth(usize::try_from(i).unwrap_or(0))
+                        .unwrap_or_default()),
                     Some(i) => Err(self.error(
                         at,
                         "Invalid index",
                         format!("Index {i} is out of range for a list of {len} element(s)."),
                     )),
-                    None => Err(self.error(at, "Invalid index", "A list index must be a whole number.")),
+                    None => {
+                        Err(self.error(at, "Invalid index", "A list index must be a whole number."))
+                    }
                 }
             }
             (Value::Map(mut map), Value::String(key)) => map.remove(&key).ok_or_else(|| {
-                self.error(at, "Invalid index", format!("The map has no element \"{key}\"."))
+                self.error(
+                    at,
+                    "Invalid index",
+                    format!("The map has no element \"{key}\"."),
+                )
             }),
             (Value::Map(mut map), key @ (Value::Number(_) | Value::Bool(_))) => {
                 let key = key.to_json().to_string();
                 map.remove(&key).ok_or_else(|| {
-                    self.error(at, "Invalid index", format!("The map has no element \"{key}\"."))
+                    self.error(
+                        at,
+                        "Invalid index",
+                        format!("The map has no element \"{key}\"."),
+                    )
                 })
             }
             (value, _) => Err(self.error(
@@ -508,7 +529,11 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Appends the rendered template to `out`; returns false when part of it is unknown.
-    fn render_template(&mut self, template: &Template, out: &mut String) -> Result<bool, Diagnostic> {
+    fn render_template(
+        &mut self,
+        template: &Template,
+        out: &mut String,
+    ) -> Result<bool, Diagnostic> {
         let mut known = true;
         for element in template.iter() {
             match element {
@@ -525,7 +550,9 @@ impl<'a> Evaluator<'a> {
                     Directive::If(if_dir) => {
                         let cond = self.eval(&if_dir.if_expr.cond_expr)?;
                         match cond {
-                            Value::Bool(true) => known &= self.render_template(&if_dir.if_expr.template, out)?,
+                            Value::Bool(true) => {
+                                known &= self.render_template(&if_dir.if_expr.template, out)?
+                            }
                             Value::Bool(false) => {
                                 if let Some(else_expr) = &if_dir.else_expr {
                                     known &= self.render_template(&else_expr.template, out)?;
@@ -536,7 +563,10 @@ impl<'a> Evaluator<'a> {
                                 return Err(self.error(
                                     &if_dir.if_expr.cond_expr,
                                     "Invalid condition",
-                                    format!("A template %{{if}} condition must be a bool, not {}.", other.kind()),
+                                    format!(
+                                        "A template %{{if}} condition must be a bool, not {}.",
+                                        other.kind()
+                                    ),
                                 ));
                             }
                         }
@@ -549,7 +579,12 @@ impl<'a> Evaluator<'a> {
                             continue;
                         };
                         for (key, value) in pairs {
-                            let pushed = self.bind(head.key_var.as_ref().map(|k| k.value().as_str()), head.value_var.value().as_str(), key, value);
+                            let pushed = self.bind(
+                                head.key_var.as_ref().map(|k| k.value().as_str()),
+                                head.value_var.value().as_str(),
+                                key,
+                                value,
+                            );
                             let result = self.render_template(&head.template, out);
                             self.bindings.truncate(self.bindings.len() - pushed);
                             known &= result?;
@@ -572,7 +607,11 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Pairs of (key or index, element) of a collection; `None` when it is unknown.
-    fn iterate(&self, collection: Value, at: &Expression) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
+    fn iterate(
+        &self,
+        collection: Value,
+        at: &Expression,
+    ) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
         match collection {
             Value::Unknown => Ok(None),
             Value::List(items) => Ok(Some(
@@ -582,12 +621,19 @@ impl<'a> Evaluator<'a> {
                     .map(|(i, v)| (Value::from_i64(i64::try_from(i).unwrap_or(i64::MAX)), v))
                     .collect(),
             )),
-            Value::Map(map) => Ok(Some(map.into_iter().map(|(k, v)| (Value::String(k), v)).collect())),
+            Value::Map(map) => Ok(Some(
+                map.into_iter()
+                    .map(|(k, v)| (Value::String(k), v))
+                    .collect(),
+            )),
             Value::Null => Ok(Some(Vec::new())),
             other => Err(self.error(
                 at,
                 "Iteration over non-iterable value",
-                format!("A for expression needs a list or an object, but this is {}.", other.kind()),
+                format!(
+                    "A for expression needs a list or an object, but this is {}.",
+                    other.kind()
+                ),
             )),
         }
     }
@@ -607,7 +653,9 @@ impl<'a> Evaluator<'a> {
             let pushed = self.bind(key_var, value_var, key, value);
             let result = self.for_element(for_expr);
             self.bindings.truncate(self.bindings.len() - pushed);
-            let Some((key, value)) = result? else { continue };
+            let Some((key, value)) = result? else {
+                continue;
+            };
             match (&for_expr.key_expr, key) {
                 (None, _) => list.push(value),
                 (Some(_), Value::Unknown) => unknown = true,
@@ -649,7 +697,10 @@ impl<'a> Evaluator<'a> {
                     return Err(self.error(
                         &cond.expr,
                         "Invalid condition",
-                        format!("The if clause of a for expression must be a bool, not {}.", other.kind()),
+                        format!(
+                            "The if clause of a for expression must be a bool, not {}.",
+                            other.kind()
+                        ),
                     ));
                 }
             }
@@ -682,19 +733,31 @@ impl<'a> Evaluator<'a> {
 
     fn number(&self, at: &Expression, value: &Value) -> Result<f64, Diagnostic> {
         match value {
-            Value::Number(n) => n.as_f64().ok_or_else(|| self.error(at, "Invalid number", "The number is out of range.")),
+            Value::Number(n) => n
+                .as_f64()
+                .ok_or_else(|| self.error(at, "Invalid number", "The number is out of range.")),
             Value::String(s) => s.trim().parse().map_err(|_| {
                 self.error(at, "Invalid operand", format!("\"{s}\" is not a number."))
             }),
             other => Err(self.error(
                 at,
                 "Invalid operand",
-                format!("An arithmetic operator needs a number, but this is {}.", other.kind()),
+                format!(
+                    "An arithmetic operator needs a number, but this is {}.",
+                    other.kind()
+                ),
             )),
         }
     }
 
-    fn binary(&self, op: BinaryOperator, lhs: Value, rhs: Value, lhs_expr: &Expression, rhs_expr: &Expression) -> EvalResult {
+    fn binary(
+        &self,
+        op: BinaryOperator,
+        lhs: Value,
+        rhs: Value,
+        lhs_expr: &Expression,
+        rhs_expr: &Expression,
+    ) -> EvalResult {
         if lhs.is_unknown() || rhs.is_unknown() {
             return Ok(Value::Unknown);
         }
@@ -703,10 +766,22 @@ impl<'a> Evaluator<'a> {
             BinaryOperator::NotEq => Ok(Value::Bool(!values_equal(&lhs, &rhs))),
             BinaryOperator::And | BinaryOperator::Or => {
                 let (Some(a), Some(b)) = (lhs.as_bool(), rhs.as_bool()) else {
-                    let culprit = if lhs.as_bool().is_none() { lhs_expr } else { rhs_expr };
-                    return Err(self.error(culprit, "Invalid operand", "The && and || operators need bool operands."));
+                    let culprit = if lhs.as_bool().is_none() {
+                        lhs_expr
+                    } else {
+                        rhs_expr
+                    };
+                    return Err(self.error(
+                        culprit,
+                        "Invalid operand",
+                        "The && and || operators need bool operands.",
+                    ));
                 };
-                Ok(Value::Bool(if op == BinaryOperator::And { a && b } else { a || b }))
+                Ok(Value::Bool(if op == BinaryOperator::And {
+                    a && b
+                } else {
+                    a || b
+                }))
             }
             _ => {
                 let a = self.number(lhs_expr, &lhs)?;
@@ -716,7 +791,11 @@ impl<'a> Evaluator<'a> {
                     BinaryOperator::Minus => Value::from_f64(a - b),
                     BinaryOperator::Mul => Value::from_f64(a * b),
                     BinaryOperator::Div | BinaryOperator::Mod if b == 0.0 => {
-                        return Err(self.error(rhs_expr, "Division by zero", "The right-hand operand is zero."));
+                        return Err(self.error(
+                            rhs_expr,
+                            "Division by zero",
+                            "The right-hand operand is zero.",
+                        ));
                     }
                     BinaryOperator::Div => Value::from_f64(a / b),
                     BinaryOperator::Mod => Value::from_f64(a % b),
@@ -724,9 +803,10 @@ impl<'a> Evaluator<'a> {
                     BinaryOperator::LessEq => Value::Bool(a <= b),
                     BinaryOperator::Greater => Value::Bool(a > b),
                     BinaryOperator::GreaterEq => Value::Bool(a >= b),
-                    BinaryOperator::Eq | BinaryOperator::NotEq | BinaryOperator::And | BinaryOperator::Or => {
-                        unreachable_group()
-                    }
+                    BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::And
+                    | BinaryOperator::Or => unreachable_group(),
                 })
             }
         }
@@ -737,9 +817,14 @@ impl<'a> Evaluator<'a> {
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
+        }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka == kb && values_equal(va, vb))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && values_equal(va, vb))
         }
         _ => a == b,
     }

@@ -11,9 +11,12 @@ mod types;
 mod variables;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
-pub use module::{Lifecycle, LocalDecl, Module, OutputDecl, ResourceDecl, VariableDecl, load_module};
-pub use project::{PROJECT_FILE, 
-    EnvironmentConfig, Project, ProviderConfig, SourceConfig, StateConfig, load_project,
+pub use module::{
+    Lifecycle, LocalDecl, Module, OutputDecl, ResourceDecl, VariableDecl, load_module,
+};
+pub use project::{
+    EnvironmentConfig, PROJECT_FILE, Project, ProviderConfig, SourceConfig, StateConfig,
+    load_project,
 };
 pub use types::TypeConstraint;
 pub use variables::{VariableInputs, resolve_variables};

@@ -92,7 +92,10 @@ pub(crate) fn parse_file(file: &Arc<SourceText>) -> Result<Body, Diagnostic> {
         let location = e.location();
         Diagnostic::error(
             "Invalid HCL syntax",
-            format!("{}. Check the brackets, quotes and `=` signs around this point.", e.message()),
+            format!(
+                "{}. Check the brackets, quotes and `=` signs around this point.",
+                e.message()
+            ),
         )
         .at(file.location_at(location.line(), location.column()))
     })
@@ -112,7 +115,13 @@ pub fn load_module(files: &[(Arc<SourceText>, PathBuf)]) -> Result<Module, Diagn
     diags.into_result(module)
 }
 
-fn load_body(module: &mut Module, diags: &mut Diagnostics, body: &Body, file: &Arc<SourceText>, base_dir: &std::path::Path) {
+fn load_body(
+    module: &mut Module,
+    diags: &mut Diagnostics,
+    body: &Body,
+    file: &Arc<SourceText>,
+    base_dir: &std::path::Path,
+) {
     for structure in body.iter() {
         let block = match structure {
             Structure::Block(block) => NestedBlock::from_block(block, file),
@@ -194,9 +203,11 @@ fn insert_unique<T>(
 
 fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
     block.expect_labels(&["name"])?;
-    block
-        .body
-        .check_names("variable block", &["type", "default", "sensitive", "description", "nullable"], &[])?;
+    block.body.check_names(
+        "variable block",
+        &["type", "default", "sensitive", "description", "nullable"],
+        &[],
+    )?;
     let type_constraint = match block.body.attribute("type") {
         Some(attr) => TypeConstraint::parse(&attr.expr).map_err(|detail| {
             Diagnostic::error("Invalid type specification", detail).at(attr.value_location.clone())
@@ -204,14 +215,24 @@ fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
         None => TypeConstraint::Any,
     };
     let literal_body = ConfigBody {
-        attributes: block.body.attributes.iter().filter(|a| a.name != "type").cloned().collect(),
+        attributes: block
+            .body
+            .attributes
+            .iter()
+            .filter(|a| a.name != "type")
+            .cloned()
+            .collect(),
         ..block.body.clone()
     };
     let values = body_value(&literal_body)?;
     let default = match values.attr("default") {
         Some(v) => Some(type_constraint.convert(v).map_err(|detail| {
-            Diagnostic::error("Invalid default value for variable", format!("{detail}."))
-                .at_opt(block.body.attribute("default").map(|a| a.value_location.clone()))
+            Diagnostic::error("Invalid default value for variable", format!("{detail}.")).at_opt(
+                block
+                    .body
+                    .attribute("default")
+                    .map(|a| a.value_location.clone()),
+            )
         })?),
         None => None,
     };
@@ -220,7 +241,10 @@ fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
         type_constraint,
         default,
         sensitive: bool_attr(&values, "sensitive", block)?,
-        description: values.attr("description").and_then(Value::as_str).map(str::to_string),
+        description: values
+            .attr("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         location: block.location.clone(),
     })
 }
@@ -231,13 +255,19 @@ fn bool_attr(values: &Value, name: &str, block: &NestedBlock) -> Result<bool, Di
         Some(Value::Bool(b)) => Ok(*b),
         Some(other) => Err(Diagnostic::error(
             "Incorrect attribute value type",
-            format!("\"{name}\" must be true or false, but it is {}.", other.kind()),
+            format!(
+                "\"{name}\" must be true or false, but it is {}.",
+                other.kind()
+            ),
         )
         .at_opt(block.body.attribute(name).map(|a| a.value_location.clone()))),
     }
 }
 
-fn parse_locals(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Vec<LocalDecl>, Diagnostic> {
+fn parse_locals(
+    block: &NestedBlock,
+    base_dir: &std::path::Path,
+) -> Result<Vec<LocalDecl>, Diagnostic> {
     block.expect_labels(&[])?;
     if let Some(nested) = block.body.blocks.first() {
         return Err(Diagnostic::error(
@@ -262,7 +292,10 @@ fn parse_locals(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Vec<L
 
 const RESOURCE_META: &[&str] = &["depends_on", "count", "for_each", "provider"];
 
-fn parse_resource(block: &NestedBlock, base_dir: &std::path::Path) -> Result<ResourceDecl, Diagnostic> {
+fn parse_resource(
+    block: &NestedBlock,
+    base_dir: &std::path::Path,
+) -> Result<ResourceDecl, Diagnostic> {
     block.expect_labels(&["type", "name"])?;
     let type_name = block.labels[0].clone();
     let name = block.labels[1].clone();
@@ -291,15 +324,19 @@ fn parse_resource(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Res
             _ => {}
         }
     }
-    body.attributes.retain(|a| !RESOURCE_META.contains(&a.name.as_str()));
+    body.attributes
+        .retain(|a| !RESOURCE_META.contains(&a.name.as_str()));
     let mut lifecycle = Lifecycle::default();
     let mut lifecycle_blocks = body.blocks.iter().filter(|b| b.kind == "lifecycle");
     if let Some(lc) = lifecycle_blocks.next() {
         lifecycle = parse_lifecycle(lc)?;
     }
     if let Some(second) = lifecycle_blocks.next() {
-        return Err(Diagnostic::error("Duplicate lifecycle block", "A resource may have one lifecycle block.")
-            .at(second.location.clone()));
+        return Err(Diagnostic::error(
+            "Duplicate lifecycle block",
+            "A resource may have one lifecycle block.",
+        )
+        .at(second.location.clone()));
     }
     body.blocks.retain(|b| b.kind != "lifecycle");
     Ok(ResourceDecl {
@@ -317,10 +354,14 @@ fn parse_resource(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Res
 
 fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn parse_depends_on(expr: &Expression, file: &Arc<SourceText>) -> Result<Vec<(String, Location)>, Diagnostic> {
+fn parse_depends_on(
+    expr: &Expression,
+    file: &Arc<SourceText>,
+) -> Result<Vec<(String, Location)>, Diagnostic> {
     let Expression::Array(items) = expr else {
         return Err(Diagnostic::error(
             "Invalid depends_on",
@@ -352,7 +393,9 @@ fn parse_lifecycle(block: &NestedBlock) -> Result<Lifecycle, Diagnostic> {
     for attr in &block.body.attributes {
         match attr.name.as_str() {
             "ignore_changes" => match &attr.expr {
-                Expression::Variable(v) if v.value().as_str() == "all" => lifecycle.ignore_all_changes = true,
+                Expression::Variable(v) if v.value().as_str() == "all" => {
+                    lifecycle.ignore_all_changes = true
+                }
                 Expression::Array(items) => {
                     for item in items.iter() {
                         let path = traversal_text(item).and_then(|t| Path::parse(&t)).ok_or_else(|| {
@@ -397,13 +440,24 @@ fn parse_lifecycle(block: &NestedBlock) -> Result<Lifecycle, Diagnostic> {
 
 fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<OutputDecl, Diagnostic> {
     block.expect_labels(&["name"])?;
-    block.body.check_names("output block", &["value", "sensitive", "description"], &[])?;
+    block
+        .body
+        .check_names("output block", &["value", "sensitive", "description"], &[])?;
     let value = block.body.attribute("value").ok_or_else(|| {
-        Diagnostic::error("Missing required attribute", "An output block needs a value = expression.")
-            .at(block.location.clone())
+        Diagnostic::error(
+            "Missing required attribute",
+            "An output block needs a value = expression.",
+        )
+        .at(block.location.clone())
     })?;
     let literal_body = ConfigBody {
-        attributes: block.body.attributes.iter().filter(|a| a.name != "value").cloned().collect(),
+        attributes: block
+            .body
+            .attributes
+            .iter()
+            .filter(|a| a.name != "value")
+            .cloned()
+            .collect(),
         ..block.body.clone()
     };
     let values = body_value(&literal_body)?;
@@ -413,7 +467,10 @@ fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Outpu
         file: Arc::clone(&block.body.file),
         base_dir: base_dir.to_path_buf(),
         sensitive: bool_attr(&values, "sensitive", block)?,
-        description: values.attr("description").and_then(Value::as_str).map(str::to_string),
+        description: values
+            .attr("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         location: block.location.clone(),
     })
 }

@@ -117,7 +117,10 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
     let dir = std::fs::canonicalize(dir).map_err(|e| {
         Diagnostic::error(
             "Cannot open project directory",
-            format!("{}: {e}. Pass the project directory with -C DIR.", dir.display()),
+            format!(
+                "{}: {e}. Pass the project directory with -C DIR.",
+                dir.display()
+            ),
         )
     })?;
     let path = dir.join(PROJECT_FILE);
@@ -154,7 +157,11 @@ fn default_source() -> SourceConfig {
     }
 }
 
-fn parse_project(dir: PathBuf, body: &Body, file: &Arc<SourceText>) -> Result<Project, Diagnostics> {
+fn parse_project(
+    dir: PathBuf,
+    body: &Body,
+    file: &Arc<SourceText>,
+) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut project = Project {
         dir,
@@ -201,9 +208,21 @@ fn parse_project(dir: PathBuf, body: &Body, file: &Arc<SourceText>) -> Result<Pr
             diags.push(d);
         }
     }
-    check_unique(&mut diags, project.sources.iter().map(|s| (&s.name, &s.location)), "source");
-    check_unique(&mut diags, project.environments.iter().map(|e| (&e.name, &e.location)), "environment");
-    check_unique(&mut diags, project.providers.iter().map(|p| (&p.name, &p.location)), "provider");
+    check_unique(
+        &mut diags,
+        project.sources.iter().map(|s| (&s.name, &s.location)),
+        "source",
+    );
+    check_unique(
+        &mut diags,
+        project.environments.iter().map(|e| (&e.name, &e.location)),
+        "environment",
+    );
+    check_unique(
+        &mut diags,
+        project.providers.iter().map(|p| (&p.name, &p.location)),
+        "provider",
+    );
     if project.sources.is_empty() {
         project.sources.push(default_source());
     }
@@ -245,7 +264,11 @@ pub(crate) fn body_value(body: &ConfigBody) -> Result<Value, Diagnostic> {
     Ok(Value::Map(out))
 }
 
-fn string_attr(value: &Value, name: &str, block: &NestedBlock) -> Result<Option<String>, Diagnostic> {
+fn string_attr(
+    value: &Value,
+    name: &str,
+    block: &NestedBlock,
+) -> Result<Option<String>, Diagnostic> {
     match value.attr(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -259,7 +282,9 @@ fn string_attr(value: &Value, name: &str, block: &NestedBlock) -> Result<Option<
 
 fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
     block.expect_labels(&["name"])?;
-    block.body.check_names("source block", &["path", "repo", "ref"], &[])?;
+    block
+        .body
+        .check_names("source block", &["path", "repo", "ref"], &[])?;
     let value = body_value(&block.body)?;
     let repo = string_attr(&value, "repo", block)?;
     let reference = string_attr(&value, "ref", block)?;
@@ -281,9 +306,11 @@ fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
 
 fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnostic> {
     block.expect_labels(&["name"])?;
-    block
-        .body
-        .check_names("environment block", &["variables", "overlay"], &["state", "apply_rule", "provider"])?;
+    block.body.check_names(
+        "environment block",
+        &["variables", "overlay"],
+        &["state", "apply_rule", "provider"],
+    )?;
     let mut env = EnvironmentConfig {
         name: block.labels[0].clone(),
         variables: BTreeMap::new(),
@@ -306,9 +333,17 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         Some(other) => {
             return Err(Diagnostic::error(
                 "Incorrect attribute value type",
-                format!("\"variables\" must be an object like {{ replicas = 2 }}, but it is {}.", other.kind()),
+                format!(
+                    "\"variables\" must be an object like {{ replicas = 2 }}, but it is {}.",
+                    other.kind()
+                ),
             )
-            .at_opt(block.body.attribute("variables").map(|a| a.value_location.clone())));
+            .at_opt(
+                block
+                    .body
+                    .attribute("variables")
+                    .map(|a| a.value_location.clone()),
+            ));
         }
     }
     env.overlay = string_attr(&attrs, "overlay", block)?;
@@ -324,7 +359,10 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
                     Some(other) => {
                         return Err(Diagnostic::error(
                             "Incorrect attribute value type",
-                            format!("\"backend\" must be a string such as \"sqlite\", but it is {}.", other.kind()),
+                            format!(
+                                "\"backend\" must be a string such as \"sqlite\", but it is {}.",
+                                other.kind()
+                            ),
                         )
                         .at(nested.location.clone()));
                     }
@@ -334,9 +372,14 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
             }
             "apply_rule" => {
                 nested.expect_labels(&[])?;
-                nested.body.check_names("apply_rule block", &["refs"], &[])?;
+                nested
+                    .body
+                    .check_names("apply_rule block", &["refs"], &[])?;
                 let value = body_value(&nested.body)?;
-                let refs = value.attr("refs").and_then(Value::as_list).unwrap_or_default();
+                let refs = value
+                    .attr("refs")
+                    .and_then(Value::as_list)
+                    .unwrap_or_default();
                 for r in refs {
                     match r.as_str() {
                         Some(s) => env.apply_refs.push(s.to_string()),

@@ -51,7 +51,10 @@ impl Walker<'_> {
 
     fn expr(&mut self, expr: &Expression) {
         match expr {
-            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+            Expression::Null(_)
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
             Expression::Array(items) => items.iter().for_each(|e| self.expr(e)),
             Expression::Object(object) => {
                 for (key, value) in object.iter() {
@@ -82,7 +85,9 @@ impl Walker<'_> {
                                 "var" => self.push(Target::Variable(name), expr),
                                 "local" => self.push(Target::Local(name), expr),
                                 "env" | "path" => {}
-                                type_name => self.push(Target::Resource(format!("{type_name}.{name}")), expr),
+                                type_name => {
+                                    self.push(Target::Resource(format!("{type_name}.{name}")), expr)
+                                }
                             }
                         }
                     }
@@ -106,7 +111,8 @@ impl Walker<'_> {
                 if let Some(k) = &for_expr.intro.key_var {
                     self.bound.push(k.value().to_string());
                 }
-                self.bound.push(for_expr.intro.value_var.value().to_string());
+                self.bound
+                    .push(for_expr.intro.value_var.value().to_string());
                 if let Some(k) = &for_expr.key_expr {
                     self.expr(k);
                 }
@@ -159,7 +165,10 @@ mod tests {
         let file = SourceText::new("t.hcl", text);
         let body = hcl_edit::parser::parse_body(text).expect("valid test HCL");
         let attr = body.get_attribute("x").expect("x is set");
-        let targets: Vec<Target> = references(&attr.value, &file).into_iter().map(|r| r.target).collect();
+        let targets: Vec<Target> = references(&attr.value, &file)
+            .into_iter()
+            .map(|r| r.target)
+            .collect();
         assert_eq!(
             targets,
             vec![

@@ -80,7 +80,11 @@ impl TypeConstraint {
     fn parse_attribute(expr: &Expression) -> Result<(TypeConstraint, bool), String> {
         if let Expression::FuncCall(call) = expr {
             if call.name.name.value().as_str() == "optional" {
-                let inner = call.args.iter().next().ok_or("optional(...) needs a type.")?;
+                let inner = call
+                    .args
+                    .iter()
+                    .next()
+                    .ok_or("optional(...) needs a type.")?;
                 return Ok((Self::parse(inner)?, true));
             }
         }
@@ -129,7 +133,11 @@ impl TypeConstraint {
             (TypeConstraint::Map(elem), Value::Map(entries)) => Ok(Value::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| elem.convert(v).map(|v| (k.clone(), v)).map_err(|e| format!("element \"{k}\": {e}")))
+                    .map(|(k, v)| {
+                        elem.convert(v)
+                            .map(|v| (k.clone(), v))
+                            .map_err(|e| format!("element \"{k}\": {e}"))
+                    })
                     .collect::<Result<_, _>>()?,
             )),
             (TypeConstraint::Object(attrs), Value::Map(entries)) => {
@@ -137,7 +145,11 @@ impl TypeConstraint {
                 for (name, (ty, optional)) in attrs {
                     match entries.get(name) {
                         Some(v) => {
-                            out.insert(name.clone(), ty.convert(v).map_err(|e| format!("attribute \"{name}\": {e}"))?);
+                            out.insert(
+                                name.clone(),
+                                ty.convert(v)
+                                    .map_err(|e| format!("attribute \"{name}\": {e}"))?,
+                            );
                         }
                         None if *optional => {
                             out.insert(name.clone(), Value::Null);
@@ -150,14 +162,20 @@ impl TypeConstraint {
                 }
                 Ok(Value::Map(out))
             }
-            (TypeConstraint::Tuple(types), Value::List(items)) if types.len() == items.len() => Ok(Value::List(
-                types
-                    .iter()
-                    .zip(items)
-                    .map(|(t, v)| t.convert(v))
-                    .collect::<Result<_, _>>()?,
+            (TypeConstraint::Tuple(types), Value::List(items)) if types.len() == items.len() => {
+                Ok(Value::List(
+                    types
+                        .iter()
+                        .zip(items)
+                        .map(|(t, v)| t.convert(v))
+                        .collect::<Result<_, _>>()?,
+                ))
+            }
+            (ty, v) => Err(format!(
+                "{} is required, but the value is {}",
+                ty.describe(),
+                v.kind()
             )),
-            (ty, v) => Err(format!("{} is required, but the value is {}", ty.describe(), v.kind())),
         }
     }
 
@@ -193,15 +211,28 @@ mod tests {
 
     #[test]
     fn converts_like_terraform() {
-        assert_eq!(parse("number").convert(&Value::from("3")), Ok(Value::from_i64(3)));
-        assert_eq!(parse("string").convert(&Value::from_i64(3)), Ok(Value::from("3")));
+        assert_eq!(
+            parse("number").convert(&Value::from("3")),
+            Ok(Value::from_i64(3))
+        );
+        assert_eq!(
+            parse("string").convert(&Value::from_i64(3)),
+            Ok(Value::from("3"))
+        );
         assert!(parse("number").convert(&Value::from("x")).is_err());
         let obj = parse("object({ name = string, size = optional(number) })");
         let value = Value::map([("name", Value::from("a"))]);
         assert_eq!(
             obj.convert(&value),
-            Ok(Value::map([("name", Value::from("a")), ("size", Value::Null)]))
+            Ok(Value::map([
+                ("name", Value::from("a")),
+                ("size", Value::Null)
+            ]))
         );
-        assert!(parse("list(number)").convert(&Value::List(vec![Value::from("z")])).is_err());
+        assert!(
+            parse("list(number)")
+                .convert(&Value::List(vec![Value::from("z")]))
+                .is_err()
+        );
     }
 }

@@ -21,6 +21,8 @@ pub struct VariableInputs {
     pub process_env: BTreeMap<String, String>,
     /// `--var name=value` (strings, later wins).
     pub command_line: Vec<(String, String)>,
+    /// Treat a variable without any value as unknown rather than an error.
+    pub allow_missing: bool,
 }
 
 impl VariableInputs {
@@ -87,28 +89,39 @@ pub fn resolve_variables(
     }
     let mut out = BTreeMap::new();
     for (name, decl) in declared {
-        let raw: Option<(Value, &str)> = if let Some((_, text)) = inputs.command_line.iter().rev().find(|(n, _)| n == name) {
-            match parse_text(decl, text, "--var") {
-                Ok(v) => Some((v, "--var")),
-                Err(d) => {
-                    diags.push(d);
-                    continue;
+        let raw: Option<(Value, &str)> =
+            if let Some((_, text)) = inputs.command_line.iter().rev().find(|(n, _)| n == name) {
+                match parse_text(decl, text, "--var") {
+                    Ok(v) => Some((v, "--var")),
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
                 }
-            }
-        } else if let Some(v) = inputs.environment.get(name) {
-            Some((v.clone(), "the environment block"))
-        } else if let Some(text) = inputs.process_env.get(name) {
-            match parse_text(decl, text, "BRAID_VAR_") {
-                Ok(v) => Some((v, "BRAID_VAR_")),
-                Err(d) => {
-                    diags.push(d);
-                    continue;
+            } else if let Some(v) = inputs.environment.get(name) {
+                Some((v.clone(), "the environment block"))
+            } else if let Some(text) = inputs.process_env.get(name) {
+                match parse_text(decl, text, "BRAID_VAR_") {
+                    Ok(v) => Some((v, "BRAID_VAR_")),
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
                 }
-            }
-        } else {
-            decl.default.clone().map(|v| (v, "the default"))
-        };
+            } else {
+                decl.default.clone().map(|v| (v, "the default"))
+            };
         let Some((value, origin)) = raw else {
+            if inputs.allow_missing {
+                out.insert(
+                    name.clone(),
+                    ScopeValue {
+                        value: Value::Unknown,
+                        sensitive: decl.sensitive,
+                    },
+                );
+                continue;
+            }
             diags.push(
                 Diagnostic::error(
                     "No value for required variable",
@@ -160,11 +173,15 @@ fn parse_text(decl: &VariableDecl, text: &str, origin: &str) -> Result<Value, Di
     let invalid = |detail: String| {
         Diagnostic::error(
             "Invalid value for variable",
-            format!("The value given for \"{}\" with {origin} is not valid: {detail}", decl.name),
+            format!(
+                "The value given for \"{}\" with {origin} is not valid: {detail}",
+                decl.name
+            ),
         )
         .at(decl.location.clone())
     };
-    let expr = hcl_edit::parser::parse_expr(text).map_err(|e| invalid(format!("{}.", e.message())))?;
+    let expr =
+        hcl_edit::parser::parse_expr(text).map_err(|e| invalid(format!("{}.", e.message())))?;
     let file = SourceText::new(format!("{origin}{}", decl.name), text);
     let scope = EmptyScope;
     let base = std::path::Path::new(".");

@@ -72,7 +72,13 @@ impl ConfigGraph {
             let node = Node::Resource(address.clone());
             for expr in resource_expressions(r) {
                 for reference in references(expr, &r.body.file) {
-                    g.add_reference(module, &node, reference.target, reference.location, &mut diags);
+                    g.add_reference(
+                        module,
+                        &node,
+                        reference.target,
+                        reference.location,
+                        &mut diags,
+                    );
                 }
             }
             for (target, location) in &r.depends_on {
@@ -88,12 +94,24 @@ impl ConfigGraph {
         }
         for (name, l) in &module.locals {
             for reference in references(&l.expr, &l.file) {
-                g.add_reference(module, &Node::Local(name.clone()), reference.target, reference.location, &mut diags);
+                g.add_reference(
+                    module,
+                    &Node::Local(name.clone()),
+                    reference.target,
+                    reference.location,
+                    &mut diags,
+                );
             }
         }
         for (name, o) in &module.outputs {
             for reference in references(&o.expr, &o.file) {
-                g.add_reference(module, &Node::Output(name.clone()), reference.target, reference.location, &mut diags);
+                g.add_reference(
+                    module,
+                    &Node::Output(name.clone()),
+                    reference.target,
+                    reference.location,
+                    &mut diags,
+                );
             }
         }
         if let Some(cycle) = g.cycle_diagnostic() {
@@ -108,24 +126,49 @@ impl ConfigGraph {
         self.declared_at.insert(node, location);
     }
 
-    fn add_reference(&mut self, module: &Module, from: &Node, target: Target, location: Location, diags: &mut Diagnostics) {
+    fn add_reference(
+        &mut self,
+        module: &Module,
+        from: &Node,
+        target: Target,
+        location: Location,
+        diags: &mut Diagnostics,
+    ) {
         let needed = match target {
             Target::Variable(name) => {
                 if !module.variables.contains_key(&name) {
-                    diags.push(undeclared("Reference to undeclared input variable", "var.", &name, module.variables.keys(), location));
+                    diags.push(undeclared(
+                        "Reference to undeclared input variable",
+                        "var.",
+                        &name,
+                        module.variables.keys(),
+                        location,
+                    ));
                 }
                 return;
             }
             Target::Local(name) => {
                 if !module.locals.contains_key(&name) {
-                    diags.push(undeclared("Reference to undeclared local value", "local.", &name, module.locals.keys(), location));
+                    diags.push(undeclared(
+                        "Reference to undeclared local value",
+                        "local.",
+                        &name,
+                        module.locals.keys(),
+                        location,
+                    ));
                     return;
                 }
                 Node::Local(name)
             }
             Target::Resource(address) => {
                 if !module.resources.contains_key(&address) {
-                    diags.push(undeclared("Reference to undeclared resource", "", &address, module.resources.keys(), location));
+                    diags.push(undeclared(
+                        "Reference to undeclared resource",
+                        "",
+                        &address,
+                        module.resources.keys(),
+                        location,
+                    ));
                     return;
                 }
                 Node::Resource(address)
@@ -152,7 +195,11 @@ impl ConfigGraph {
             let mut text = String::new();
             for pair in cycle.windows(2) {
                 let (a, b) = (pair[0], pair[1]);
-                let edge = self.graph.edges_connecting(a, b).next().map(|e| e.weight().location.clone());
+                let edge = self
+                    .graph
+                    .edges_connecting(a, b)
+                    .next()
+                    .map(|e| e.weight().location.clone());
                 if first_location.is_none() {
                     first_location = edge.clone();
                 }
@@ -215,9 +262,14 @@ impl ConfigGraph {
     pub fn resource_dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
         let mut out = BTreeMap::new();
         for (node, &index) in &self.index {
-            let Node::Resource(address) = node else { continue };
+            let Node::Resource(address) = node else {
+                continue;
+            };
             let mut deps = BTreeSet::new();
-            let mut stack: Vec<NodeIndex> = self.graph.neighbors_directed(index, Direction::Incoming).collect();
+            let mut stack: Vec<NodeIndex> = self
+                .graph
+                .neighbors_directed(index, Direction::Incoming)
+                .collect();
             let mut seen = BTreeSet::new();
             while let Some(n) = stack.pop() {
                 if !seen.insert(n) {
@@ -241,7 +293,10 @@ impl ConfigGraph {
             return BTreeSet::new();
         };
         let mut deps = BTreeSet::new();
-        let mut stack: Vec<NodeIndex> = self.graph.neighbors_directed(index, Direction::Incoming).collect();
+        let mut stack: Vec<NodeIndex> = self
+            .graph
+            .neighbors_directed(index, Direction::Incoming)
+            .collect();
         while let Some(n) = stack.pop() {
             match &self.graph[n] {
                 Node::Resource(a) => {
@@ -268,7 +323,12 @@ impl ConfigGraph {
         let mut edges: Vec<(String, String)> = self
             .graph
             .edge_references()
-            .map(|e| (self.graph[e.source()].label(), self.graph[e.target()].label()))
+            .map(|e| {
+                (
+                    self.graph[e.source()].label(),
+                    self.graph[e.target()].label(),
+                )
+            })
             .collect();
         edges.sort();
         for (a, b) in edges {
@@ -294,7 +354,11 @@ fn undeclared<'a>(
 
 /// Every expression of a resource body, nested blocks included.
 pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression> {
-    fn collect<'a>(attrs: &'a [crate::config::Attribute], blocks: &'a [NestedBlock], out: &mut Vec<&'a hcl_edit::expr::Expression>) {
+    fn collect<'a>(
+        attrs: &'a [crate::config::Attribute],
+        blocks: &'a [NestedBlock],
+        out: &mut Vec<&'a hcl_edit::expr::Expression>,
+    ) {
         out.extend(attrs.iter().map(|a| &a.expr));
         for b in blocks {
             collect(&b.body.attributes, &b.body.blocks, out);

@@ -50,7 +50,9 @@ pub enum WalkOutcome {
     Succeeded,
     Failed,
     /// Not run because the named prerequisite failed (or was itself skipped).
-    Skipped { because_of: usize },
+    Skipped {
+        because_of: usize,
+    },
     /// Never reached: part of a cycle. Callers reject cycles before walking.
     NotReached,
 }
@@ -74,7 +76,9 @@ where
             let future = visit(node);
             running.push(async move { (node, future.await) });
         }
-        let Some((node, ok)) = running.next().await else { break };
+        let Some((node, ok)) = running.next().await else {
+            break;
+        };
         if ok {
             outcomes[node] = WalkOutcome::Succeeded;
             for &d in &dependents[node] {

@@ -1,1 +1,78 @@
-//! plan files
+//! Saved plan files: the plan JSON document (sensitive values masked), written atomically.
+
+use std::path::Path as FsPath;
+
+use serde::Serialize;
+
+use super::{FORMAT_VERSION, Plan, PlanSummary};
+use crate::diag::Diagnostic;
+
+/// The JSON document of a plan: the masked plan plus a summary of its changes. `braid plan
+/// --format json` prints it and `--out` saves it.
+#[derive(Serialize)]
+struct PlanDocument<'a> {
+    #[serde(flatten)]
+    plan: &'a Plan,
+    summary: PlanSummary,
+}
+
+pub fn to_document(plan: &Plan) -> String {
+    let masked = plan.masked();
+    let doc = PlanDocument {
+        summary: masked.summary(),
+        plan: &masked,
+    };
+    // Plans hold only strings, numbers, maps and lists, which always serialize.
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// Writes the plan to `path` (via a temporary file and rename, so a reader never sees half).
+pub fn save(plan: &Plan, path: &FsPath) -> Result<(), Diagnostic> {
+    let fail = |e: std::io::Error| {
+        Diagnostic::error(
+            "Cannot write plan file",
+            format!("{}: {e}.", path.display()),
+        )
+    };
+    let tmp = path.with_extension("tmp-braid");
+    std::fs::write(&tmp, to_document(plan) + "\n").map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// Reads a saved plan, refusing files of another format version.
+pub fn load(path: &FsPath) -> Result<Plan, Diagnostic> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostic::error(
+            "Cannot read plan file",
+            format!(
+                "{}: {e}. Pass the file written by braid plan --out.",
+                path.display()
+            ),
+        )
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Diagnostic::error(
+            "Invalid plan file",
+            format!("{} is not a braid plan: {e}.", path.display()),
+        )
+    })?;
+    let version = json
+        .get("format_version")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    if version.split('.').next() != FORMAT_VERSION.split('.').next() {
+        return Err(Diagnostic::error(
+            "Unsupported plan format",
+            format!(
+                "{} has plan format version \"{version}\", but this braid reads version {FORMAT_VERSION}. Make the plan again with this braid.",
+                path.display()
+            ),
+        ));
+    }
+    serde_json::from_value(json).map_err(|e| {
+        Diagnostic::error(
+            "Invalid plan file",
+            format!("{} is damaged: {e}.", path.display()),
+        )
+    })
+}

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::refresh::refresh;
 use super::{
-    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlannedVariable, ResourceChange,
-    StateRef,
+    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlannedVariable,
+    ResourceChange, StateRef,
 };
 use crate::config::ResourceDecl;
 use crate::config::eval::ScopeValue;
@@ -58,10 +58,15 @@ pub async fn plan_resource(
     prior: Option<&Value>,
 ) -> Result<PlannedResource, Diagnostics> {
     let provider = providers.get(&decl.provider).ok_or_else(|| {
-        Diagnostic::error("Provider not available", format!("No provider \"{}\" is configured.", decl.provider))
-            .for_address(&decl.address)
+        Diagnostic::error(
+            "Provider not available",
+            format!("No provider \"{}\" is configured.", decl.provider),
+        )
+        .for_address(&decl.address)
     })?;
-    let schema = providers.schema(&decl.provider).and_then(|s| s.resources.get(&decl.type_name));
+    let schema = providers
+        .schema(&decl.provider)
+        .and_then(|s| s.resources.get(&decl.type_name));
     let (mut config, sensitive) = scope.evaluate_resource(decl, schema)?;
     if let Some(prior) = prior {
         apply_ignore_changes(decl, &mut config, prior);
@@ -131,7 +136,8 @@ pub async fn make_plan(
     } else {
         (None, Vec::new())
     };
-    let by_address: HashMap<&str, &ResourceRecord> = records.iter().map(|r| (r.address.as_str(), r)).collect();
+    let by_address: HashMap<&str, &ResourceRecord> =
+        records.iter().map(|r| (r.address.as_str(), r)).collect();
     // The value a resource has now: live when refreshed, else as state recorded it.
     let current = |record: &ResourceRecord| -> Option<Value> {
         match &live {
@@ -171,7 +177,11 @@ pub async fn make_plan(
         PlanMode::Normal => {
             let dependencies = ws.graph.resource_dependencies();
             let decls: Vec<&ResourceDecl> = ws.module.resources.values().collect();
-            let index: HashMap<&str, usize> = decls.iter().enumerate().map(|(i, d)| (d.address.as_str(), i)).collect();
+            let index: HashMap<&str, usize> = decls
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.address.as_str(), i))
+                .collect();
             let mut dag = Dag::new(decls.len());
             for (i, decl) in decls.iter().enumerate() {
                 for dep in dependencies.get(&decl.address).into_iter().flatten() {
@@ -186,7 +196,10 @@ pub async fn make_plan(
                 let decl = decls[i];
                 let record = by_address.get(decl.address.as_str()).copied();
                 let prior = record.and_then(&current);
-                let deps: Vec<String> = dependencies.get(&decl.address).map(|d| d.iter().cloned().collect()).unwrap_or_default();
+                let deps: Vec<String> = dependencies
+                    .get(&decl.address)
+                    .map(|d| d.iter().cloned().collect())
+                    .unwrap_or_default();
                 let scope = &scope;
                 let planned = &planned;
                 let errors = &errors;
@@ -209,8 +222,18 @@ pub async fn make_plan(
             })
             .await;
             diags.extend(errors.into_inner().unwrap_or_default());
-            debug_assert!(outcomes.iter().all(|o| !matches!(o, WalkOutcome::NotReached)));
-            changes.extend(planned.into_inner().unwrap_or_default().into_iter().flatten());
+            debug_assert!(
+                outcomes
+                    .iter()
+                    .all(|o| !matches!(o, WalkOutcome::NotReached))
+            );
+            changes.extend(
+                planned
+                    .into_inner()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten(),
+            );
             for record in &records {
                 if !ws.module.resources.contains_key(&record.address) {
                     let value = current(record);
@@ -261,15 +284,27 @@ async fn plan_one(
 ) -> Result<ResourceChange, Diagnostics> {
     let planned = plan_resource(scope, providers, decl, prior.as_ref()).await?;
     let (action, reason) = match (&prior, &planned.existing) {
-        (None, Some(_)) => (Action::Import, Some("exists but is not in state".to_string())),
-        (None, None) if record.is_some() => (Action::Create, Some("deleted outside braid".to_string())),
+        (None, Some(_)) => (
+            Action::Import,
+            Some("exists but is not in state".to_string()),
+        ),
+        (None, None) if record.is_some() => {
+            (Action::Create, Some("deleted outside braid".to_string()))
+        }
         (None, None) => (Action::Create, None),
         (Some(_), _) if !planned.requires_replace.is_empty() => {
             if decl.lifecycle.prevent_destroy {
                 return Err(prevent_destroy(decl, "replace").into());
             }
-            let names: Vec<String> = planned.requires_replace.iter().map(ToString::to_string).collect();
-            (Action::Replace, Some(format!("{} forces replacement", names.join(", "))))
+            let names: Vec<String> = planned
+                .requires_replace
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            (
+                Action::Replace,
+                Some(format!("{} forces replacement", names.join(", "))),
+            )
         }
         (Some(prior), _) if *prior != planned.planned => (Action::Update, None),
         (Some(_), _) => (Action::NoOp, None),
@@ -278,7 +313,11 @@ async fn plan_one(
         Action::Import => planned.existing.clone(),
         _ => prior.clone(),
     };
-    scope.set_resource(&decl.address, planned.planned.clone(), planned.sensitive.clone());
+    scope.set_resource(
+        &decl.address,
+        planned.planned.clone(),
+        planned.sensitive.clone(),
+    );
     Ok(ResourceChange {
         address: decl.address.clone(),
         source_file: Some(decl.source_file()),
@@ -331,7 +370,11 @@ fn prevent_destroy(decl: &ResourceDecl, what: &str) -> Diagnostic {
     .for_address(&decl.address)
 }
 
-fn evaluate_outputs(ws: &Workspace, scope: &EvalScope<'_>, diags: &mut Diagnostics) -> BTreeMap<String, OutputValue> {
+fn evaluate_outputs(
+    ws: &Workspace,
+    scope: &EvalScope<'_>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, OutputValue> {
     let mut outputs = BTreeMap::new();
     for (name, decl) in &ws.module.outputs {
         match scope.evaluate_expression(&decl.expr, &decl.file, &decl.base_dir) {
@@ -363,7 +406,10 @@ fn evaluate_outputs(ws: &Workspace, scope: &EvalScope<'_>, diags: &mut Diagnosti
 }
 
 /// Variables as a plan records them: plain values, or a salted digest for sensitive ones.
-pub fn planned_variables(variables: &BTreeMap<String, ScopeValue>, salt: &str) -> BTreeMap<String, PlannedVariable> {
+pub fn planned_variables(
+    variables: &BTreeMap<String, ScopeValue>,
+    salt: &str,
+) -> BTreeMap<String, PlannedVariable> {
     variables
         .iter()
         .map(|(name, v)| {

@@ -17,14 +17,21 @@ pub struct Refreshed {
 }
 
 /// Reads all `records` concurrently, at most `parallelism` at once.
-pub async fn refresh(records: &[ResourceRecord], providers: &Providers, parallelism: usize) -> Result<Refreshed, Diagnostics> {
+pub async fn refresh(
+    records: &[ResourceRecord],
+    providers: &Providers,
+    parallelism: usize,
+) -> Result<Refreshed, Diagnostics> {
     let reads = records.iter().map(|record| async move {
         let Some(provider) = providers.get(&record.provider) else {
             return (
                 record,
                 Err(Diagnostic::error(
                     "Provider not available",
-                    format!("State holds {} of provider \"{}\", which is not available.", record.address, record.provider),
+                    format!(
+                        "State holds {} of provider \"{}\", which is not available.",
+                        record.address, record.provider
+                    ),
                 )
                 .for_address(&record.address)
                 .into()),
@@ -43,7 +50,10 @@ pub async fn refresh(records: &[ResourceRecord], providers: &Providers, parallel
         }
         (record, diags.into_result(response.state))
     });
-    let results: Vec<_> = stream::iter(reads).buffer_unordered(parallelism.max(1)).collect().await;
+    let results: Vec<_> = stream::iter(reads)
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
     let mut diags = Diagnostics::new();
     let mut live = HashMap::with_capacity(records.len());
     let mut drift = Vec::new();

@@ -19,7 +19,11 @@ pub struct EvalScope<'a> {
 }
 
 impl<'a> EvalScope<'a> {
-    pub fn new(module: &'a Module, variables: &'a BTreeMap<String, ScopeValue>, env_name: &'a str) -> Self {
+    pub fn new(
+        module: &'a Module,
+        variables: &'a BTreeMap<String, ScopeValue>,
+        env_name: &'a str,
+    ) -> Self {
         EvalScope {
             module,
             variables,
@@ -30,12 +34,22 @@ impl<'a> EvalScope<'a> {
 
     pub fn set_resource(&self, address: &str, value: Value, sensitive_paths: Vec<Path>) {
         if let Ok(mut map) = self.resources.write() {
-            map.insert(address.to_string(), ResourceValue { value, sensitive_paths });
+            map.insert(
+                address.to_string(),
+                ResourceValue {
+                    value,
+                    sensitive_paths,
+                },
+            );
         }
     }
 
     /// Evaluates a resource's body to its configuration value and sensitive paths.
-    pub fn evaluate_resource(&self, decl: &ResourceDecl, schema: Option<&ResourceSchema>) -> Result<(Value, Vec<Path>), Diagnostics> {
+    pub fn evaluate_resource(
+        &self,
+        decl: &ResourceDecl,
+        schema: Option<&ResourceSchema>,
+    ) -> Result<(Value, Vec<Path>), Diagnostics> {
         let mut sensitive = Vec::new();
         let value = self.evaluate_body(&decl.body, decl, schema, &Path::root(), &mut sensitive)?;
         if let Some(schema) = schema {
@@ -118,14 +132,22 @@ impl Scope for EvalScope<'_> {
     }
 
     fn resource(&self, address: &str) -> Option<ResourceValue> {
-        if let Some(v) = self.resources.read().ok().and_then(|m| m.get(address).cloned()) {
+        if let Some(v) = self
+            .resources
+            .read()
+            .ok()
+            .and_then(|m| m.get(address).cloned())
+        {
             return Some(v);
         }
         // Declared but not evaluated yet (its plan failed): unknown, not undeclared.
-        self.module.resources.contains_key(address).then(|| ResourceValue {
-            value: Value::Unknown,
-            sensitive_paths: Vec::new(),
-        })
+        self.module
+            .resources
+            .contains_key(address)
+            .then(|| ResourceValue {
+                value: Value::Unknown,
+                sensitive_paths: Vec::new(),
+            })
     }
 
     fn env_name(&self) -> &str {

@@ -77,7 +77,10 @@ fn load_directory(project: &Project, source: &SourceConfig) -> Result<LoadedSour
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "hcl"))
-        .filter(|p| p.file_name().is_some_and(|n| n != crate::config::PROJECT_FILE))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n != crate::config::PROJECT_FILE)
+        })
         .collect();
     names.sort();
     let mut hasher = Sha256::new();
@@ -86,7 +89,10 @@ fn load_directory(project: &Project, source: &SourceConfig) -> Result<LoadedSour
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostic::error(
                 "Cannot read configuration file",
-                format!("{}: {e}. Check its permissions and that it is UTF-8 text.", path.display()),
+                format!(
+                    "{}: {e}. Check its permissions and that it is UTF-8 text.",
+                    path.display()
+                ),
             )
         })?;
         let rel = path

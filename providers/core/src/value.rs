@@ -242,9 +242,9 @@ impl Value {
             Value::Number(n) => serde_json::Value::Number(n.clone()),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 
@@ -346,7 +346,10 @@ mod tests {
     #[test]
     fn remove_list_element() {
         let mut v = Value::List(vec![Value::from(1), Value::from(2)]);
-        assert_eq!(v.remove(&Path(vec![PathStep::Index(0)])), Some(Value::from(1)));
+        assert_eq!(
+            v.remove(&Path(vec![PathStep::Index(0)])),
+            Some(Value::from(1))
+        );
         assert_eq!(v, Value::List(vec![Value::from(2)]));
     }
 }

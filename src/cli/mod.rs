@@ -1,0 +1,223 @@
+//! The command line: flags parsed with clap, each subcommand in its own file calling the
+//! engine and handing results to `view`.
+
+mod apply;
+mod graph;
+mod init;
+mod plan;
+mod show;
+mod state;
+mod unlock;
+mod validate;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::view::{Format, Style, diagnostic};
+use crate::workspace::LoadOptions;
+
+/// Exit codes (DESIGN §9).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERROR: i32 = 1;
+/// Success with changes (or drift) pending, with --detailed-exitcode.
+pub const EXIT_CHANGES: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "braid",
+    version,
+    about = "Plan and apply infrastructure and Kubernetes manifests from git, as one graph"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Run as if braid was started in DIR.
+    #[arg(
+        short = 'C',
+        long = "dir",
+        global = true,
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub dir: PathBuf,
+    /// The environment to work on (declared in braid.hcl).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Override a source's git ref: --ref apps=v1.4.0.
+    #[arg(long = "ref", global = true, value_name = "SOURCE=REF")]
+    pub refs: Vec<String>,
+    /// Set an input variable: --var replicas=3.
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Never use colours.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Print less.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Prepare the working directory: check the configuration and create the state.
+    Init,
+    /// Check the configuration without touching state or live objects.
+    Validate,
+    /// Show what apply would change.
+    Plan(plan::PlanArgs),
+    /// Make the changes: from a saved plan, or plan and confirm.
+    Apply(apply::ApplyArgs),
+    /// Delete everything this environment manages.
+    Destroy(apply::DestroyArgs),
+    /// Show a saved plan, or what state holds.
+    Show(show::ShowArgs),
+    /// Print the dependency graph in Graphviz DOT.
+    Graph,
+    /// Inspect and edit state.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Remove a stuck lock.
+    ForceUnlock(unlock::ForceUnlockArgs),
+}
+
+/// What a command leaves behind: an exit code, or diagnostics to show (exit 1).
+pub type CommandResult = Result<i32, Diagnostics>;
+
+impl GlobalArgs {
+    pub fn style(&self) -> Style {
+        Style::detect(self.no_color)
+    }
+
+    pub fn load_options(&self) -> Result<LoadOptions, Diagnostics> {
+        let mut vars = Vec::new();
+        for v in &self.vars {
+            let Some((name, value)) = v.split_once('=') else {
+                return Err(Diagnostic::error(
+                    "Invalid --var",
+                    format!("--var takes NAME=VALUE, but got \"{v}\"."),
+                )
+                .into());
+            };
+            vars.push((name.trim().to_string(), value.to_string()));
+        }
+        if let Some(r) = self.refs.first() {
+            return Err(Diagnostic::error(
+                "Git refs are not supported yet",
+                format!("--ref {r} needs git sources, which this build does not read yet."),
+            )
+            .into());
+        }
+        Ok(LoadOptions {
+            dir: self.dir.clone(),
+            env: self.env.clone(),
+            vars,
+            allow_missing_variables: false,
+        })
+    }
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let global = cli.global.clone();
+    let result = match cli.command {
+        Command::Init => init::run(&global).await,
+        Command::Validate => validate::run(&global),
+        Command::Plan(args) => plan::run(&global, &args).await,
+        Command::Apply(args) => apply::run(&global, &args).await,
+        Command::Destroy(args) => apply::destroy(&global, &args).await,
+        Command::Show(args) => show::run(&global, &args).await,
+        Command::Graph => graph::run(&global),
+        Command::State(command) => state::run(&global, command).await,
+        Command::ForceUnlock(args) => unlock::run(&global, &args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(diags) => {
+            print_diagnostics(&global, &diags);
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Diagnostics go to stderr: as text, or one JSON object per line with --format json.
+pub fn print_diagnostics(global: &GlobalArgs, diags: &Diagnostics) {
+    let mut err = std::io::stderr().lock();
+    let style = Style::detect(global.no_color);
+    for d in &diags.0 {
+        if global.quiet && !d.is_error() {
+            continue;
+        }
+        let _ = match global.format {
+            Format::Json => writeln!(err, "{}", diagnostic::to_json(d)),
+            _ => writeln!(err, "{}", diagnostic::render(d, style)),
+        };
+    }
+}
+
+/// Prints to stdout, ignoring a closed pipe (`braid plan | head`).
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// A workspace with its state store and configured providers: what plan and apply need.
+pub struct Prepared {
+    pub ws: crate::workspace::Workspace,
+    pub providers: crate::providers::Providers,
+    pub store: std::sync::Arc<dyn braid_state::StateStore>,
+}
+
+/// Loads the configuration, opens state and configures every provider in use.
+pub async fn prepare(global: &GlobalArgs) -> Result<Prepared, Diagnostics> {
+    let ws = crate::workspace::Workspace::load(&global.load_options()?)?;
+    print_diagnostics(global, &ws.warnings);
+    let store = ws.open_state()?;
+    let records = store
+        .resources()
+        .await
+        .map_err(crate::plan::planner::state_error)?;
+    let providers = ws.providers(records.into_iter().map(|r| r.provider))?;
+    ws.configure(&providers).await?;
+    Ok(Prepared {
+        ws,
+        providers,
+        store,
+    })
+}
+
+/// Asks a yes/no question on the terminal. Without a terminal there is nobody to ask, so
+/// the caller's flag (`--auto-approve`) must be used instead.
+pub fn confirm(question: &str, flag: &str) -> Result<bool, Diagnostics> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(Diagnostic::error(
+            "Confirmation needed",
+            format!("{question} needs a yes on a terminal, and there is none (CI?). Pass {flag} to go ahead without asking."),
+        )
+        .into());
+    }
+    out(&format!(
+        "\n{question}\n  Only 'yes' will be accepted.\n\n  Enter a value: "
+    ));
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot read answer", e.to_string())))?;
+    Ok(answer.trim() == "yes")
+}

@@ -1,0 +1,79 @@
+//! `braid plan`
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CommandResult, EXIT_CHANGES, EXIT_OK, GlobalArgs, out, prepare};
+use crate::plan::{PlanMode, PlanOptions, file, make_plan};
+use crate::view::{Format, plan as plan_view};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Save the plan to FILE, for `braid apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Read live objects first (--refresh=false compares against state only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub refresh: bool,
+    /// Plan only the comparison of state with live objects.
+    #[arg(long, conflicts_with = "destroy")]
+    pub refresh_only: bool,
+    /// Plan deleting everything.
+    #[arg(long)]
+    pub destroy: bool,
+    /// How many provider calls run at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub parallelism: usize,
+    /// Exit 2 when the plan has changes (0 when it has none, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
+    let prepared = prepare(global).await?;
+    let mode = if args.destroy {
+        PlanMode::Destroy
+    } else if args.refresh_only {
+        PlanMode::RefreshOnly
+    } else {
+        PlanMode::Normal
+    };
+    let options = PlanOptions {
+        mode,
+        refresh: args.refresh,
+        parallelism: args.parallelism,
+    };
+    let plan = make_plan(
+        &prepared.ws,
+        &prepared.providers,
+        prepared.store.as_ref(),
+        &options,
+    )
+    .await?;
+    match global.format {
+        Format::Json => out(&(plan_view::to_json(&plan) + "\n")),
+        Format::Markdown => out(&plan_view::render_markdown(&plan)),
+        Format::Human if !global.quiet => out(&plan_view::render_human(&plan, global.style())),
+        Format::Human => out(&(plan_view::summary_line(&plan.summary()) + "\n")),
+    }
+    if let Some(path) = &args.out {
+        file::save(&plan, path)?;
+        if global.format == Format::Human {
+            out(&format!(
+                "\nSaved the plan to {}. Apply exactly these changes with: braid apply {}\n",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    let pending = match mode {
+        PlanMode::RefreshOnly => !plan.drift.is_empty(),
+        _ => plan.has_changes(),
+    };
+    Ok(if args.detailed_exitcode && pending {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,92 @@
+//! `braid show`: a saved plan, or what state holds.
+
+use std::path::PathBuf;
+
+use braid_provider::Path;
+use clap::Args;
+use serde_json::json;
+
+use super::{CommandResult, EXIT_OK, GlobalArgs, out};
+use crate::plan::{file, mask};
+use crate::view::values::value_text;
+use crate::view::{Format, plan as plan_view};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A saved plan file; without it, show the environment's state.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+}
+
+pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> CommandResult {
+    if let Some(path) = &args.plan_file {
+        let plan = file::load(path)?;
+        match global.format {
+            Format::Json => out(&(plan_view::to_json(&plan) + "\n")),
+            Format::Markdown => out(&plan_view::render_markdown(&plan)),
+            Format::Human => out(&plan_view::render_human(&plan, global.style())),
+        }
+        return Ok(EXIT_OK);
+    }
+    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
+    let store = ws.open_state()?;
+    let meta = store
+        .meta()
+        .await
+        .map_err(crate::plan::planner::state_error)?;
+    let records = store
+        .resources()
+        .await
+        .map_err(crate::plan::planner::state_error)?;
+    if global.format == Format::Json {
+        let resources: Vec<_> = records
+            .iter()
+            .map(|r| {
+                let mut attributes = r.attributes.clone();
+                mask(&mut attributes, &r.sensitive_paths);
+                json!({
+                    "address": r.address,
+                    "provider": r.provider,
+                    "type": r.type_name,
+                    "id": r.id,
+                    "attributes": attributes.to_json(),
+                    "sensitive_paths": r.sensitive_paths,
+                    "depends_on": r.dependencies,
+                    "source_file": r.source_file,
+                })
+            })
+            .collect();
+        let doc = json!({ "env": ws.env_name, "lineage": meta.lineage, "serial": meta.serial, "resources": resources });
+        out(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+        return Ok(EXIT_OK);
+    }
+    if records.is_empty() {
+        out(&format!(
+            "The state of environment \"{}\" is empty. Run braid apply to create resources.\n",
+            ws.env_name
+        ));
+        return Ok(EXIT_OK);
+    }
+    let style = global.style();
+    let mut text = format!(
+        "{} environment {} · lineage {} · serial {}\n\n",
+        style.bold("braid state"),
+        style.bold(&ws.env_name),
+        meta.lineage,
+        meta.serial
+    );
+    for r in &records {
+        text.push_str(&format!("# {}:", style.bold(&r.address)));
+        if let Some(file) = &r.source_file {
+            text.push_str(&format!(" (from {file})"));
+        }
+        text.push('\n');
+        text.push_str(&format!(
+            "{}\n\n",
+            value_text(&r.attributes, &mut Path::root(), &r.sensitive_paths, 0)
+        ));
+    }
+    out(&text);
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,56 @@
+//! `braid force-unlock LOCK_ID`
+
+use clap::Args;
+
+use super::{CommandResult, EXIT_ERROR, EXIT_OK, GlobalArgs, confirm, out};
+use crate::diag::Diagnostic;
+use crate::plan::planner::state_error;
+use crate::workspace::Workspace;
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id, as printed by the error that reported the lock.
+    pub lock_id: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub async fn run(global: &GlobalArgs, args: &ForceUnlockArgs) -> CommandResult {
+    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
+    let store = ws.open_state()?;
+    let Some(lock) = store.current_lock().await.map_err(state_error)? else {
+        return Err(Diagnostic::error(
+            "No lock to remove",
+            format!(
+                "The state of environment \"{}\" is not locked.",
+                ws.env_name
+            ),
+        )
+        .into());
+    };
+    if lock.id != args.lock_id {
+        return Err(Diagnostic::error(
+            "Lock id does not match",
+            format!(
+                "The current lock has id {} ({} by {} since {}), not {}. Check the id and try again.",
+                lock.id, lock.operation, lock.actor, lock.acquired_at, args.lock_id
+            ),
+        )
+        .into());
+    }
+    let question = format!(
+        "Remove the lock held by {} for {} since {}? Only do this if that operation is no longer running.",
+        lock.actor, lock.operation, lock.acquired_at
+    );
+    if !args.force && !confirm(&question, "--force")? {
+        out("Lock kept.\n");
+        return Ok(EXIT_ERROR);
+    }
+    store.unlock(&lock.id).await.map_err(state_error)?;
+    out(&format!(
+        "Lock {} removed. The environment \"{}\" is unlocked.\n",
+        lock.id, ws.env_name
+    ));
+    Ok(EXIT_OK)
+}

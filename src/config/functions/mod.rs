@@ -1,0 +1,596 @@
+//! The built-in functions that configuration expressions can call (`jsonencode(...)`,
+//! `join(...)`, `file(...)`).
+//!
+//! Names, arguments and results follow Terraform's built-in functions so that existing
+//! configuration reads the same way. Where a string is expected, numbers and bools convert to
+//! strings (`1` → `"1"`); where a number is expected, strings convert if they parse.
+//!
+//! Unknown values ("known after apply") propagate: a call whose result depends on an unknown
+//! argument returns [`Value::Unknown`]. Functions that only move values around (`concat`,
+//! `merge`, `element`, `length`, ...) keep unknown elements in place instead, so that
+//! `length([aws_instance.a.id])` is known at plan time.
+//!
+//! Terraform functions not provided, and why:
+//! - `uuid`, `timestamp`, `plantimestamp`, `bcrypt`: not deterministic, so every plan would
+//!   show a change.
+//! - `can`, `try`: need lazy evaluation of their arguments, which a plain function cannot have.
+//! - `templatefile`, `templatestring`: need the expression evaluator to render templates.
+//! - `regex`, `regexall`, and `replace` with a `/pattern/` (an error here): need a regular
+//!   expression crate.
+//! - `yamlencode`, `yamldecode`, `csvdecode`, `base64gzip`, `textencodebase64`,
+//!   `textdecodebase64`, `rsadecrypt`: need extra parsers or codecs.
+//! - `md5`, `sha1`, `uuidv5`, `filemd5`, `filesha1`: need extra hash crates.
+//! - `formatdate`, `timeadd`, `timecmp`: need date parsing.
+//! - `sensitive`, `nonsensitive`, `issensitive`, `ephemeralasnull`, `type`: need value marks
+//!   or types that braid's values do not carry.
+//! - `pathexpand`, `log`, `cidrhost`, `cidrnetmask`, `cidrsubnet`, `cidrsubnets`,
+//!   `setintersection`, `setproduct`, `setsubtract`, `setunion`, `transpose`, `matchkeys`,
+//!   `fileset`, `filesha256`, `filesha512`, `filebase64sha256`, `filebase64sha512`: not
+//!   implemented yet.
+//!
+//! Strings are measured in Unicode scalar values (`char`s), where Terraform counts grapheme
+//! clusters; the two differ only for combining sequences such as flags and accented letters
+//! written with combining marks. Numbers are 64-bit floats or integers rather than
+//! arbitrary-precision decimals.
+//!
+//! Each category of functions lives in its own file (`format`, `string`, `collection`,
+//! `numeric`, `encoding`, `filesystem`, `convert`); this file holds the public API, the
+//! dispatch table and the argument access and conversion helpers they share.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use braid_provider::Value;
+use serde_json::Number;
+
+mod collection;
+mod convert;
+mod encoding;
+mod filesystem;
+mod format;
+mod numeric;
+mod string;
+#[cfg(test)]
+mod test_support;
+
+/// Where a function call runs: `file()` reads relative to the directory of the file being
+/// evaluated.
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionContext<'a> {
+    pub base_dir: &'a Path,
+}
+
+/// Why a function call failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FunctionError {
+    /// No function has this name; `suggestion` is the closest known name, if any is close.
+    #[error("there is no function named \"{name}\"")]
+    Unknown {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// The call has the wrong number of arguments; `expected` reads like "1", "2 or 3",
+    /// "at least 1".
+    #[error("{name}() takes {expected} argument(s), got {got}")]
+    Arity {
+        name: String,
+        expected: String,
+        got: usize,
+    },
+    /// Argument `index` (1-based) has the wrong type or an invalid value.
+    #[error("argument {index} of {name}(): {message}")]
+    Argument {
+        name: String,
+        index: usize,
+        message: String,
+    },
+    /// The arguments were acceptable but the function could not produce a result.
+    #[error("{name}(): {message}")]
+    Failed { name: String, message: String },
+}
+
+/// Calls the built-in function `name` with already evaluated `args`.
+pub fn call(
+    ctx: &FunctionContext<'_>,
+    name: &str,
+    args: Vec<Value>,
+) -> Result<Value, FunctionError> {
+    let Some(function) = FUNCTIONS.iter().find(|f| f.name == name) else {
+        return Err(FunctionError::Unknown {
+            name: name.to_string(),
+            suggestion: suggest(name),
+        });
+    };
+    if !function.arity.accepts(args.len()) {
+        return Err(FunctionError::Arity {
+            name: function.name.to_string(),
+            expected: function.arity.describe(),
+            got: args.len(),
+        });
+    }
+    let unknown = match function.unknowns {
+        Unknowns::Deep => args.iter().any(|a| !a.is_wholly_known()),
+        Unknowns::Shallow => args.iter().any(Value::is_unknown),
+    };
+    if unknown {
+        return Ok(Value::Unknown);
+    }
+    (function.body)(&Call {
+        ctx,
+        name: function.name,
+        args,
+    })
+}
+
+/// All function names, sorted.
+pub fn names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<&'static str> = FUNCTIONS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names
+    })
+}
+
+fn suggest(name: &str) -> Option<String> {
+    // A third of the name (at least two edits) catches typos without suggesting
+    // unrelated short names.
+    let limit = (name.chars().count() / 3).max(2);
+    FUNCTIONS
+        .iter()
+        .map(|f| (strsim::levenshtein(name, f.name), f.name))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, best)| best.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The function table
+// ---------------------------------------------------------------------------------------------
+
+type Body = fn(&Call<'_>) -> Result<Value, FunctionError>;
+
+struct Function {
+    name: &'static str,
+    arity: Arity,
+    unknowns: Unknowns,
+    body: Body,
+}
+
+#[derive(Clone, Copy)]
+enum Arity {
+    Exact(usize),
+    Between(usize, usize),
+    AtLeast(usize),
+}
+
+impl Arity {
+    fn accepts(self, got: usize) -> bool {
+        match self {
+            Arity::Exact(n) => got == n,
+            Arity::Between(low, high) => (low..=high).contains(&got),
+            Arity::AtLeast(n) => got >= n,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Arity::Exact(n) => n.to_string(),
+            Arity::Between(low, high) if high == low + 1 => format!("{low} or {high}"),
+            Arity::Between(low, high) => format!("{low} to {high}"),
+            Arity::AtLeast(n) => format!("at least {n}"),
+        }
+    }
+}
+
+/// How a function treats unknown arguments before its body runs.
+#[derive(Clone, Copy)]
+enum Unknowns {
+    /// The result is unknown if any part of any argument is unknown.
+    Deep,
+    /// The result is unknown only if a whole argument is unknown; unknown elements inside
+    /// lists and maps are carried into the result or inspected by the body.
+    Shallow,
+}
+
+const fn f(name: &'static str, arity: Arity, unknowns: Unknowns, body: Body) -> Function {
+    Function {
+        name,
+        arity,
+        unknowns,
+        body,
+    }
+}
+
+use Arity::{AtLeast, Between, Exact};
+use Unknowns::{Deep, Shallow};
+
+static FUNCTIONS: &[Function] = &[
+    f("abs", Exact(1), Deep, numeric::abs),
+    f("abspath", Exact(1), Deep, filesystem::abspath),
+    f("alltrue", Exact(1), Shallow, collection::alltrue),
+    f("anytrue", Exact(1), Shallow, collection::anytrue),
+    f("base64decode", Exact(1), Deep, encoding::base64decode),
+    f("base64encode", Exact(1), Deep, encoding::base64encode),
+    f("base64sha256", Exact(1), Deep, encoding::base64sha256),
+    f("basename", Exact(1), Deep, filesystem::basename),
+    f("ceil", Exact(1), Deep, numeric::ceil),
+    f("chomp", Exact(1), Deep, string::chomp),
+    f("chunklist", Exact(2), Shallow, collection::chunklist),
+    f("coalesce", AtLeast(1), Shallow, collection::coalesce),
+    f(
+        "coalescelist",
+        AtLeast(1),
+        Shallow,
+        collection::coalescelist,
+    ),
+    f("compact", Exact(1), Deep, collection::compact),
+    f("concat", AtLeast(1), Shallow, collection::concat),
+    f("contains", Exact(2), Deep, collection::contains),
+    f("dirname", Exact(1), Deep, filesystem::dirname),
+    f("distinct", Exact(1), Deep, collection::distinct),
+    f("element", Exact(2), Shallow, collection::element),
+    f("endswith", Exact(2), Deep, string::endswith),
+    f("file", Exact(1), Deep, filesystem::file),
+    f("filebase64", Exact(1), Deep, filesystem::filebase64),
+    f("fileexists", Exact(1), Deep, filesystem::fileexists),
+    f("flatten", Exact(1), Deep, collection::flatten),
+    f("floor", Exact(1), Deep, numeric::floor),
+    f("format", AtLeast(1), Deep, format::format),
+    f("formatlist", AtLeast(1), Deep, format::formatlist),
+    f("indent", Exact(2), Deep, string::indent),
+    f("index", Exact(2), Deep, collection::index),
+    f("join", AtLeast(2), Deep, string::join),
+    f("jsondecode", Exact(1), Deep, encoding::jsondecode),
+    f("jsonencode", Exact(1), Deep, encoding::jsonencode),
+    f("keys", Exact(1), Shallow, collection::keys),
+    f("length", Exact(1), Shallow, collection::length),
+    f("lookup", Between(2, 3), Shallow, collection::lookup),
+    f("lower", Exact(1), Deep, string::lower),
+    f("max", AtLeast(1), Deep, numeric::max),
+    f("merge", AtLeast(0), Shallow, collection::merge),
+    f("min", AtLeast(1), Deep, numeric::min),
+    f("one", Exact(1), Shallow, collection::one),
+    f("parseint", Exact(2), Deep, numeric::parseint),
+    f("pow", Exact(2), Deep, numeric::pow),
+    f("range", Between(1, 3), Deep, collection::range),
+    f("replace", Exact(3), Deep, string::replace),
+    f("reverse", Exact(1), Shallow, collection::reverse),
+    f("sha256", Exact(1), Deep, encoding::sha256),
+    f("sha512", Exact(1), Deep, encoding::sha512),
+    f("signum", Exact(1), Deep, numeric::signum),
+    f("slice", Exact(3), Shallow, collection::slice),
+    f("sort", Exact(1), Deep, collection::sort),
+    f("split", Exact(2), Deep, string::split),
+    f("startswith", Exact(2), Deep, string::startswith),
+    f("strcontains", Exact(2), Deep, string::strcontains),
+    f("strrev", Exact(1), Deep, string::strrev),
+    f("substr", Exact(3), Deep, string::substr),
+    f("sum", Exact(1), Deep, numeric::sum),
+    f("title", Exact(1), Deep, string::title),
+    f("tobool", Exact(1), Deep, convert::tobool),
+    f("tolist", Exact(1), Shallow, convert::tolist),
+    f("tomap", Exact(1), Shallow, convert::tomap),
+    f("tonumber", Exact(1), Deep, convert::tonumber),
+    f("toset", Exact(1), Deep, convert::toset),
+    f("tostring", Exact(1), Deep, convert::tostring),
+    f("trim", Exact(2), Deep, string::trim),
+    f("trimprefix", Exact(2), Deep, string::trimprefix),
+    f("trimspace", Exact(1), Deep, string::trimspace),
+    f("trimsuffix", Exact(2), Deep, string::trimsuffix),
+    f("upper", Exact(1), Deep, string::upper),
+    f("urlencode", Exact(1), Deep, string::urlencode),
+    f("values", Exact(1), Shallow, collection::values),
+    f("zipmap", Exact(2), Shallow, collection::zipmap),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Argument access and conversion
+// ---------------------------------------------------------------------------------------------
+
+/// One call in progress: its arguments and how to report errors about them.
+struct Call<'a> {
+    ctx: &'a FunctionContext<'a>,
+    name: &'static str,
+    args: Vec<Value>,
+}
+
+impl Call<'_> {
+    /// An error about argument `i` (0-based here, 1-based in the message).
+    fn arg_error(&self, i: usize, message: impl Into<String>) -> FunctionError {
+        FunctionError::Argument {
+            name: self.name.to_string(),
+            index: i + 1,
+            message: message.into(),
+        }
+    }
+
+    fn failed(&self, message: impl Into<String>) -> FunctionError {
+        FunctionError::Failed {
+            name: self.name.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn string(&self, i: usize) -> Result<String, FunctionError> {
+        primitive_string(&self.args[i])
+            .ok_or_else(|| self.arg_error(i, expected("string", &self.args[i])))
+    }
+
+    fn number(&self, i: usize) -> Result<f64, FunctionError> {
+        coerce_number(&self.args[i])
+            .and_then(|n| n.as_f64())
+            .ok_or_else(|| self.arg_error(i, expected("number", &self.args[i])))
+    }
+
+    fn integer(&self, i: usize) -> Result<i64, FunctionError> {
+        let n = self.number(i)?;
+        whole(n).ok_or_else(|| self.arg_error(i, format!("expected a whole number, got {n}")))
+    }
+
+    fn list(&self, i: usize) -> Result<&[Value], FunctionError> {
+        self.args[i]
+            .as_list()
+            .ok_or_else(|| self.arg_error(i, expected("list", &self.args[i])))
+    }
+
+    fn map(&self, i: usize) -> Result<&BTreeMap<String, Value>, FunctionError> {
+        self.args[i]
+            .as_map()
+            .ok_or_else(|| self.arg_error(i, expected("object", &self.args[i])))
+    }
+
+    /// Element `j` of list argument `i` as a string.
+    fn element_string(&self, i: usize, j: usize, v: &Value) -> Result<String, FunctionError> {
+        primitive_string(v)
+            .ok_or_else(|| self.arg_error(i, format!("element {j}: {}", expected("string", v))))
+    }
+
+    fn element_number(&self, i: usize, j: usize, v: &Value) -> Result<f64, FunctionError> {
+        coerce_number(v)
+            .and_then(|n| n.as_f64())
+            .ok_or_else(|| self.arg_error(i, format!("element {j}: {}", expected("number", v))))
+    }
+
+    /// A numeric result; infinities and NaN have no place in a `Value`.
+    fn number_value(&self, n: f64) -> Result<Value, FunctionError> {
+        if n.is_finite() {
+            Ok(Value::from_f64(n))
+        } else {
+            Err(self.failed("the result is not a finite number"))
+        }
+    }
+}
+
+/// "expected string, got list", quoting the value when it is a string that failed to convert.
+fn expected(what: &str, got: &Value) -> String {
+    match got {
+        Value::String(s) => format!("expected {what}, got string {s:?}"),
+        other => format!("expected {what}, got {}", other.kind()),
+    }
+}
+
+/// The string form of a string, number or bool, as Terraform converts them.
+fn primitive_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(number_to_string(n)),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn number_to_string(n: &Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() => float_to_string(f),
+        _ => n.to_string(),
+    }
+}
+
+/// Integral floats print without `.0`, and no float prints with an exponent, as in Terraform.
+fn float_to_string(f: f64) -> String {
+    match whole(f) {
+        Some(i) => i.to_string(),
+        None => format!("{f}"),
+    }
+}
+
+/// `f` as an integer, if it is one that fits exactly.
+fn whole(f: f64) -> Option<i64> {
+    #[allow(clippy::cast_possible_truncation)]
+    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+}
+
+/// A number, or a string that parses as one.
+fn coerce_number(v: &Value) -> Option<Number> {
+    match v {
+        Value::Number(n) => Some(n.clone()),
+        Value::String(s) => {
+            if let Ok(i) = s.parse::<i64>() {
+                return Some(Number::from(i));
+            }
+            let f = s.parse::<f64>().ok().filter(|f| f.is_finite())?;
+            match Value::from_f64(f) {
+                Value::Number(n) => Some(n),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn coerce_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Structural equality where `1` and `1.0` are the same number.
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, a)| y.get(k).is_some_and(|b| values_equal(a, b)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Equality after Terraform's conversion of the needle to the element's type, so that
+/// `contains(["1"], 1)` holds.
+fn loosely_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(_), Value::Number(_) | Value::Bool(_))
+        | (Value::Number(_) | Value::Bool(_), Value::String(_)) => {
+            primitive_string(a) == primitive_string(b)
+        }
+        _ => values_equal(a, b),
+    }
+}
+
+/// The first occurrence of each value, in order.
+fn distinct_values(items: &[Value]) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for item in items {
+        if !out.iter().any(|seen| values_equal(seen, item)) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use braid_provider::Value;
+
+    use super::test_support::{err, list, map, message, n, nums, ok, run, s, strs};
+    use super::{FUNCTIONS, FunctionError, names};
+
+    #[test]
+    fn names_are_sorted_unique_and_all_callable() {
+        let all = names();
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        assert_eq!(all.len(), FUNCTIONS.len());
+        for name in all {
+            let result = run(name, Vec::new());
+            assert!(
+                !matches!(result, Err(FunctionError::Unknown { .. })),
+                "{name} is listed but not callable"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_function_suggests_closest_name() {
+        assert_eq!(
+            err("jsonencod", vec![s("x")]),
+            FunctionError::Unknown {
+                name: "jsonencod".to_string(),
+                suggestion: Some("jsonencode".to_string()),
+            }
+        );
+        assert_eq!(
+            message(&err("jsonencod", vec![])),
+            "there is no function named \"jsonencod\""
+        );
+        match err("frobnicate_everything", vec![]) {
+            FunctionError::Unknown { suggestion, .. } => assert_eq!(suggestion, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn arity_errors_describe_expected_counts() {
+        assert_eq!(
+            err("upper", vec![]),
+            FunctionError::Arity {
+                name: "upper".to_string(),
+                expected: "1".to_string(),
+                got: 0,
+            }
+        );
+        assert_eq!(
+            message(&err("lookup", vec![s("a")])),
+            "lookup() takes 2 or 3 argument(s), got 1"
+        );
+        assert_eq!(
+            message(&err("range", vec![n(1), n(2), n(3), n(4)])),
+            "range() takes 1 to 3 argument(s), got 4"
+        );
+        assert_eq!(
+            message(&err("concat", vec![])),
+            "concat() takes at least 1 argument(s), got 0"
+        );
+    }
+
+    #[test]
+    fn type_errors_name_argument_and_kinds() {
+        assert_eq!(
+            err("upper", vec![strs(&["a"])]),
+            FunctionError::Argument {
+                name: "upper".to_string(),
+                index: 1,
+                message: "expected string, got list".to_string(),
+            }
+        );
+        assert_eq!(
+            message(&err("abs", vec![s("abc")])),
+            "argument 1 of abs(): expected number, got string \"abc\""
+        );
+        assert_eq!(
+            message(&err("join", vec![s(","), list(vec![s("a"), Value::Null])])),
+            "argument 2 of join(): element 1: expected string, got null"
+        );
+        assert_eq!(
+            message(&err("keys", vec![strs(&["a"])])),
+            "argument 1 of keys(): expected object, got list"
+        );
+        assert!(matches!(
+            err("lower", vec![Value::Null]),
+            FunctionError::Argument { index: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_arguments_propagate() {
+        assert_eq!(ok("upper", vec![Value::Unknown]), Value::Unknown);
+        assert_eq!(
+            ok("join", vec![s(","), list(vec![s("a"), Value::Unknown])]),
+            Value::Unknown
+        );
+        assert_eq!(
+            ok("jsonencode", vec![map(&[("a", Value::Unknown)])]),
+            Value::Unknown
+        );
+        assert_eq!(ok("format", vec![s("%s"), Value::Unknown]), Value::Unknown);
+        assert_eq!(ok("length", vec![Value::Unknown]), Value::Unknown);
+        // Known structure with unknown elements: the length is still known.
+        assert_eq!(ok("length", vec![list(vec![Value::Unknown, n(1)])]), n(2));
+        assert_eq!(
+            ok("concat", vec![list(vec![Value::Unknown]), nums(&[1])]),
+            list(vec![Value::Unknown, n(1)])
+        );
+        assert_eq!(
+            ok(
+                "lookup",
+                vec![map(&[("a", n(1)), ("b", Value::Unknown)]), s("a")]
+            ),
+            n(1)
+        );
+        assert_eq!(ok("merge", vec![map(&[]), Value::Unknown]), Value::Unknown);
+        // Unknown checks come after arity checks.
+        assert!(matches!(
+            err("upper", vec![Value::Unknown, Value::Unknown]),
+            FunctionError::Arity { .. }
+        ));
+    }
+}

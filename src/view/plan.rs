@@ -1,0 +1,283 @@
+//! Plans as text (Terraform's notation) and as JSON (docs/plan-json.md).
+
+use super::Style;
+use super::values::{Marks, diff_lines};
+use crate::plan::{Action, DriftKind, Plan, PlanMode, PlanSummary, ResourceChange, ResourceDrift};
+
+/// The plan as pretty JSON with every sensitive value masked. Saved plan files hold exactly
+/// this text.
+pub fn to_json(plan: &Plan) -> String {
+    crate::plan::file::to_document(plan)
+}
+
+/// `resource "local_file" "motd"` for HCL addresses, the address itself otherwise.
+fn heading(change_address: &str, type_name: &str) -> String {
+    match change_address.strip_prefix(&format!("{type_name}.")) {
+        Some(name) if !change_address.starts_with("k8s/") => {
+            format!("resource \"{type_name}\" \"{name}\"")
+        }
+        _ => change_address.to_string(),
+    }
+}
+
+fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, String) {
+    match change.action {
+        Action::Create => (style.green("+"), "will be created".to_string()),
+        Action::Update => (style.yellow("~"), "will be updated in place".to_string()),
+        Action::Replace if change.create_before_destroy => (
+            format!("{}/{}", style.green("+"), style.red("-")),
+            "must be replaced (new one created first)".to_string(),
+        ),
+        Action::Replace => (
+            format!("{}/{}", style.red("-"), style.green("+")),
+            "must be replaced".to_string(),
+        ),
+        Action::Delete => (style.red("-"), "will be destroyed".to_string()),
+        Action::Import if change.before != change.after => (
+            style.cyan("~"),
+            "will be imported and updated in place".to_string(),
+        ),
+        Action::Import => (style.cyan(">"), "will be imported".to_string()),
+        Action::NoOp | Action::Read => (" ".to_string(), "has no changes".to_string()),
+    }
+}
+
+fn render_change(change: &ResourceChange, style: Style, out: &mut String) {
+    let (sign, verb) = sign_and_verb(change, style);
+    let reason = change
+        .reason
+        .as_ref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "  {} {verb}{reason}\n",
+        style.bold(&format!("# {}", change.address))
+    ));
+    let pad = if matches!(change.action, Action::Replace) {
+        ""
+    } else {
+        "  "
+    };
+    out.push_str(&format!(
+        "{pad}{sign} {} {{\n",
+        heading(&change.address, &change.type_name)
+    ));
+    let after = change
+        .after
+        .clone()
+        .map(|a| a.with_unknowns(&change.after_unknown));
+    let marks = Marks {
+        before_sensitive: &change.before_sensitive,
+        after_sensitive: &change.after_sensitive,
+        replace: &change.replace_paths,
+    };
+    for line in diff_lines(change.before.as_ref(), after.as_ref(), &marks, 6, style) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str("    }\n\n");
+}
+
+fn render_drift(drift: &ResourceDrift, style: Style, out: &mut String) {
+    let verb = match drift.kind {
+        DriftKind::Changed => "was changed outside braid",
+        DriftKind::Deleted => "was deleted outside braid",
+    };
+    out.push_str(&format!(
+        "  {} {verb}\n",
+        style.bold(&format!("# {}", drift.address))
+    ));
+    let sign = match drift.kind {
+        DriftKind::Changed => style.yellow("~"),
+        DriftKind::Deleted => style.red("-"),
+    };
+    out.push_str(&format!(
+        "  {sign} {} {{\n",
+        heading(&drift.address, &drift.type_name)
+    ));
+    let marks = Marks {
+        before_sensitive: &drift.sensitive,
+        after_sensitive: &drift.sensitive,
+        replace: &[],
+    };
+    for line in diff_lines(Some(&drift.before), drift.after.as_ref(), &marks, 6, style) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str("    }\n\n");
+}
+
+/// One line of counts: `Plan: 1 to add, 0 to change, 0 to replace, 1 to destroy.`
+pub fn summary_line(s: &PlanSummary) -> String {
+    let mut line = format!(
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy",
+        s.create, s.update, s.replace, s.delete
+    );
+    if s.import > 0 {
+        line.push_str(&format!(", {} to import", s.import));
+    }
+    line.push('.');
+    line
+}
+
+/// The whole plan for a terminal.
+pub fn render_human(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} environment {} · state serial {}\n",
+        style.bold("braid plan"),
+        style.bold(&plan.env),
+        plan.state.serial
+    ));
+    for s in &plan.sources {
+        let at = match (&s.reference, &s.commit) {
+            (Some(r), Some(c)) => format!("{r} @ {}", &c[..c.len().min(12)]),
+            (None, Some(c)) => c[..c.len().min(12)].to_string(),
+            _ => s.digest.chars().take(19).collect(),
+        };
+        out.push_str(&format!("  source {:8} {} ({at})\n", s.name, s.repo));
+    }
+    out.push('\n');
+    if !plan.refreshed {
+        out.push_str("Note: live objects were not read (--refresh=false); the plan compares against state only.\n\n");
+    }
+    if !plan.drift.is_empty() {
+        out.push_str(&style.bold("Drift: objects changed outside braid since the last apply"));
+        out.push_str("\n\n");
+        for d in &plan.drift {
+            render_drift(d, style, &mut out);
+        }
+        if plan.mode != PlanMode::RefreshOnly {
+            out.push_str("The plan below takes these live values as its starting point.\n\n");
+        }
+    }
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .collect();
+    let summary = plan.summary();
+    if plan.mode == PlanMode::RefreshOnly {
+        if plan.drift.is_empty() {
+            out.push_str("No drift. Live objects match the state.\n");
+        } else {
+            out.push_str(&format!(
+                "Drift: {} resource(s) differ from state.\n",
+                plan.drift.len()
+            ));
+        }
+        return out;
+    }
+    if changes.is_empty() {
+        out.push_str(&format!(
+            "{} Environment {} matches the configuration.\n",
+            style.green("No changes."),
+            plan.env
+        ));
+    } else {
+        out.push_str("braid will perform the following actions:\n\n");
+        // Destructive changes first, so reviewers see them.
+        let mut ordered = changes;
+        ordered.sort_by_key(|c| {
+            (
+                !matches!(c.action, Action::Delete | Action::Replace),
+                c.address.clone(),
+            )
+        });
+        for change in ordered {
+            render_change(change, style, &mut out);
+        }
+        out.push_str(&style.bold(&summary_line(&summary)));
+        out.push('\n');
+    }
+    if !plan.outputs.is_empty() {
+        out.push_str("\nOutputs:\n");
+        let width = plan.outputs.keys().map(String::len).max().unwrap_or(0);
+        for (name, output) in &plan.outputs {
+            let text = if output.sensitive {
+                super::values::SENSITIVE.to_string()
+            } else {
+                super::values::value_text(&output.value, &mut braid_provider::Path::root(), &[], 2)
+            };
+            out.push_str(&format!("  {name:width$} = {text}\n"));
+        }
+    }
+    out
+}
+
+/// The plan as a pull-request comment: a summary table, destructive changes first, and
+/// each resource's diff folded in a `<details>` block.
+pub fn render_markdown(plan: &Plan) -> String {
+    let style = Style::plain();
+    let s = plan.summary();
+    let mut out = format!("### braid plan · environment `{}`\n\n", plan.env);
+    out.push_str("| source | repository | revision |\n|---|---|---|\n");
+    for src in &plan.sources {
+        let revision = src
+            .commit
+            .clone()
+            .unwrap_or_else(|| src.digest.chars().take(19).collect());
+        out.push_str(&format!(
+            "| {} | `{}` | `{revision}` |\n",
+            src.name, src.repo
+        ));
+    }
+    out.push_str(&format!(
+        "\n| create | update | replace | delete | import | drift |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n\n",
+        s.create, s.update, s.replace, s.delete, s.import, s.drift
+    ));
+    let mut changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .collect();
+    changes.sort_by_key(|c| {
+        (
+            !matches!(c.action, Action::Delete | Action::Replace),
+            c.address.clone(),
+        )
+    });
+    if changes.is_empty() && plan.drift.is_empty() {
+        out.push_str("**No changes.** The environment matches the configuration.\n");
+        return out;
+    }
+    for change in changes {
+        let (_, verb) = sign_and_verb(change, style);
+        let flag = if matches!(change.action, Action::Delete | Action::Replace) {
+            "⚠️ "
+        } else {
+            ""
+        };
+        let mut body = String::new();
+        render_change(change, style, &mut body);
+        out.push_str(&format!(
+            "<details><summary>{flag}<code>{}</code> {verb}</summary>\n\n```diff\n{}```\n\n</details>\n\n",
+            change.address,
+            body.lines().skip(1).map(|l| format!("{}\n", diff_marker(l))).collect::<String>()
+        ));
+    }
+    for drift in &plan.drift {
+        let mut body = String::new();
+        render_drift(drift, style, &mut body);
+        out.push_str(&format!(
+            "<details><summary>🔀 <code>{}</code> changed outside braid</summary>\n\n```diff\n{}```\n\n</details>\n\n",
+            drift.address,
+            body.lines().skip(1).map(|l| format!("{}\n", diff_marker(l))).collect::<String>()
+        ));
+    }
+    out.push_str(&format!("**{}**\n", summary_line(&s)));
+    out
+}
+
+/// Moves a line's `+`/`-`/`~` to column 0 so GitHub's diff highlighting colours it.
+fn diff_marker(line: &str) -> String {
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    match trimmed.chars().next() {
+        Some(c @ ('+' | '-')) if !trimmed.starts_with("-/+") && !trimmed.starts_with("+/-") => {
+            format!("{c}{}{}", " ".repeat(indent), &trimmed[1..])
+        }
+        Some('~') => format!("!{}{}", " ".repeat(indent), &trimmed[1..]),
+        _ => format!(" {line}"),
+    }
+}

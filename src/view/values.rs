@@ -1,0 +1,310 @@
+//! Values and attribute diffs in Terraform's notation: `+ name = "x"`,
+//! `~ size = 1 -> 2`, `(known after apply)`, `(sensitive)`.
+
+use std::collections::BTreeSet;
+
+use braid_provider::{Path, PathStep, Value};
+
+use super::Style;
+
+pub const UNKNOWN: &str = "(known after apply)";
+pub const SENSITIVE: &str = "(sensitive)";
+
+/// Paths to mask and to annotate while rendering one resource.
+pub struct Marks<'a> {
+    pub before_sensitive: &'a [Path],
+    pub after_sensitive: &'a [Path],
+    pub replace: &'a [Path],
+}
+
+fn under(paths: &[Path], at: &Path) -> bool {
+    paths.iter().any(|p| at.starts_with(p))
+}
+
+fn key_text(key: &str) -> String {
+    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        key.to_string()
+    } else {
+        serde_json::to_string(key).unwrap_or_else(|_| key.to_string())
+    }
+}
+
+/// One value as text; nested values span several lines indented by `indent`.
+pub fn value_text(value: &Value, at: &mut Path, sensitive: &[Path], indent: usize) -> String {
+    if under(sensitive, at) && !value.is_null() {
+        return SENSITIVE.to_string();
+    }
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Unknown => UNKNOWN.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.contains('\n') => {
+            let mut out = String::from("<<-EOT\n");
+            for line in s.trim_end_matches('\n').lines() {
+                out.push_str(&format!("{pad}    {line}\n"));
+            }
+            out.push_str(&format!("{pad}EOT"));
+            out
+        }
+        Value::String(s) => serde_json::to_string(s).unwrap_or_else(|_| s.clone()),
+        Value::List(items) if items.is_empty() => "[]".to_string(),
+        Value::List(items) => {
+            let mut out = String::from("[\n");
+            for (i, item) in items.iter().enumerate() {
+                at.0.push(PathStep::Index(i));
+                out.push_str(&format!(
+                    "{pad}    {},\n",
+                    value_text(item, at, sensitive, indent + 4)
+                ));
+                at.0.pop();
+            }
+            out.push_str(&format!("{pad}]"));
+            out
+        }
+        Value::Map(map) if map.is_empty() => "{}".to_string(),
+        Value::Map(map) => {
+            let width = map.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
+            let mut out = String::from("{\n");
+            for (k, v) in map {
+                at.0.push(PathStep::Key(k.clone()));
+                out.push_str(&format!(
+                    "{pad}    {:width$} = {}\n",
+                    key_text(k),
+                    value_text(v, at, sensitive, indent + 4)
+                ));
+                at.0.pop();
+            }
+            out.push_str(&format!("{pad}}}"));
+            out
+        }
+    }
+}
+
+/// The body lines of a resource diff, each already indented by `indent`.
+pub fn diff_lines(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    marks: &Marks<'_>,
+    indent: usize,
+    style: Style,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = Path::root();
+    match (before, after) {
+        (None, Some(after)) => whole(
+            after,
+            '+',
+            &mut at,
+            marks.after_sensitive,
+            indent,
+            style,
+            &mut out,
+        ),
+        (Some(before), None) => whole(
+            before,
+            '-',
+            &mut at,
+            marks.before_sensitive,
+            indent,
+            style,
+            &mut out,
+        ),
+        (Some(before), Some(after)) => {
+            let hidden = map_diff(before, after, &mut at, marks, indent, style, &mut out);
+            if hidden > 0 {
+                let noun = if hidden == 1 {
+                    "attribute"
+                } else {
+                    "attributes"
+                };
+                out.push(style.dim(&format!(
+                    "{}# ({hidden} unchanged {noun} hidden)",
+                    " ".repeat(indent + 2)
+                )));
+            }
+        }
+        (None, None) => {}
+    }
+    out
+}
+
+fn symbol(sign: char, style: Style) -> String {
+    match sign {
+        '+' => style.green("+"),
+        '-' => style.red("-"),
+        '~' => style.yellow("~"),
+        _ => " ".to_string(),
+    }
+}
+
+/// Every non-null attribute of a created (`+`) or deleted (`-`) object.
+fn whole(
+    value: &Value,
+    sign: char,
+    at: &mut Path,
+    sensitive: &[Path],
+    indent: usize,
+    style: Style,
+    out: &mut Vec<String>,
+) {
+    let Value::Map(map) = value else {
+        out.push(format!(
+            "{}{} {}",
+            " ".repeat(indent),
+            symbol(sign, style),
+            value_text(value, at, sensitive, indent + 2)
+        ));
+        return;
+    };
+    let shown: Vec<_> = map.iter().filter(|(_, v)| !v.is_null()).collect();
+    let width = shown
+        .iter()
+        .map(|(k, _)| key_text(k).len())
+        .max()
+        .unwrap_or(0);
+    for (k, v) in shown {
+        at.0.push(PathStep::Key(k.clone()));
+        let text = value_text(v, at, sensitive, indent + 2);
+        let suffix = if sign == '-' { " -> null" } else { "" };
+        out.push(format!(
+            "{}{} {:width$} = {text}{suffix}",
+            " ".repeat(indent),
+            symbol(sign, style),
+            key_text(k)
+        ));
+        at.0.pop();
+    }
+}
+
+/// Lines for the changed keys of two maps; returns how many unchanged keys were hidden.
+fn map_diff(
+    before: &Value,
+    after: &Value,
+    at: &mut Path,
+    marks: &Marks<'_>,
+    indent: usize,
+    style: Style,
+    out: &mut Vec<String>,
+) -> usize {
+    let (Value::Map(b), Value::Map(a)) = (before, after) else {
+        let line = change_line(None, before, after, at, marks, indent, style);
+        out.push(line);
+        return 0;
+    };
+    let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let width = keys.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
+    let mut hidden = 0;
+    let null = Value::Null;
+    for key in keys {
+        let old = b.get(key).unwrap_or(&null);
+        let new = a.get(key).unwrap_or(&null);
+        at.0.push(PathStep::Key(key.clone()));
+        if old == new && !under(marks.replace, at) {
+            hidden += usize::from(!old.is_null());
+        } else if let (Value::Map(_), Value::Map(_)) = (old, new) {
+            let pad = " ".repeat(indent);
+            out.push(format!(
+                "{pad}{} {} = {{",
+                symbol('~', style),
+                key_text(key)
+            ));
+            let inner_hidden = map_diff(old, new, at, marks, indent + 4, style, out);
+            if inner_hidden > 0 {
+                out.push(style.dim(&format!(
+                    "{pad}      # ({inner_hidden} unchanged elements hidden)"
+                )));
+            }
+            out.push(format!("{pad}    }}"));
+        } else {
+            out.push(change_line(
+                Some((key, width)),
+                old,
+                new,
+                at,
+                marks,
+                indent,
+                style,
+            ));
+        }
+        at.0.pop();
+    }
+    hidden
+}
+
+fn change_line(
+    key: Option<(&str, usize)>,
+    old: &Value,
+    new: &Value,
+    at: &mut Path,
+    marks: &Marks<'_>,
+    indent: usize,
+    style: Style,
+) -> String {
+    let (sign, text) = if old.is_null() {
+        ('+', value_text(new, at, marks.after_sensitive, indent + 2))
+    } else if new.is_null() {
+        (
+            '-',
+            format!(
+                "{} -> null",
+                value_text(old, at, marks.before_sensitive, indent + 2)
+            ),
+        )
+    } else {
+        (
+            '~',
+            format!(
+                "{} -> {}",
+                value_text(old, at, marks.before_sensitive, indent + 2),
+                value_text(new, at, marks.after_sensitive, indent + 2)
+            ),
+        )
+    };
+    let forces = if marks.replace.iter().any(|p| p == at) {
+        style.red(" # forces replacement")
+    } else {
+        String::new()
+    };
+    let lead = format!("{}{} ", " ".repeat(indent), symbol(sign, style));
+    match key {
+        Some((k, width)) => format!("{lead}{:width$} = {text}{forces}", key_text(k)),
+        None => format!("{lead}{text}{forces}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_values_never_render() {
+        let v = Value::map([
+            ("password", Value::from("hunter2")),
+            ("user", Value::from("app")),
+        ]);
+        let text = value_text(&v, &mut Path::root(), &[Path::key("password")], 0);
+        assert!(!text.contains("hunter2"));
+        assert!(text.contains("password = (sensitive)"));
+        assert!(text.contains("user     = \"app\""));
+    }
+
+    #[test]
+    fn update_shows_only_changes() {
+        let before = Value::map([("a", Value::from("x")), ("b", Value::from_i64(1))]);
+        let after = Value::map([("a", Value::from("y")), ("b", Value::from_i64(1))]);
+        let marks = Marks {
+            before_sensitive: &[],
+            after_sensitive: &[],
+            replace: &[Path::key("a")],
+        };
+        let lines = diff_lines(Some(&before), Some(&after), &marks, 4, Style::plain());
+        assert_eq!(lines[0], "    ~ a = \"x\" -> \"y\" # forces replacement");
+        assert_eq!(lines[1], "      # (1 unchanged attribute hidden)");
+    }
+}
