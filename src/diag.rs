@@ -19,23 +19,32 @@ pub struct SourceText {
     /// The name shown to users: `main.hcl`, or `apps:k8s/web.yaml` for a named source.
     pub name: String,
     pub text: String,
+    /// Byte offset where each line starts, for fast offset → line lookups.
+    line_starts: Vec<usize>,
 }
 
 impl SourceText {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceText> {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Arc::new(SourceText {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         })
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before[line_start..].chars().count() + 1;
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let line = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1);
+        let line_start = self.line_starts[line - 1];
+        let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
 
@@ -53,11 +62,10 @@ impl SourceText {
     /// A location at a 1-based line and column (as reported by parsers).
     pub fn location_at(self: &Arc<Self>, line: usize, column: usize) -> Location {
         let offset = self
-            .text
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum::<usize>();
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
         let line_text = self.text[offset..].lines().next().unwrap_or("");
         let byte_col = line_text
             .char_indices()

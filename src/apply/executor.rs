@@ -12,6 +12,7 @@ use braid_state::{
 use chrono::Utc;
 
 use super::consistency::mismatches;
+use super::writer::StateWriter;
 use super::{ApplyObserver, ApplyReport, ChangeResult};
 use crate::config::ResourceDecl;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -59,16 +60,7 @@ pub async fn apply_plan(
         .lock(crate::actor::lock_request(&options.operation))
         .await
         .map_err(lock_error)?;
-    let result = locked_apply(
-        ws,
-        providers,
-        store.as_ref(),
-        plan,
-        options,
-        observer,
-        &lock.id,
-    )
-    .await;
+    let result = locked_apply(ws, providers, &store, plan, options, observer, &lock.id).await;
     if let Err(e) = store.unlock(&lock.id).await {
         let mut diags = match result {
             Ok(_) => Diagnostics::new(),
@@ -110,7 +102,7 @@ pub fn lock_error(e: StateError) -> Diagnostics {
 async fn locked_apply(
     ws: &Workspace,
     providers: &Providers,
-    store: &dyn StateStore,
+    store: &Arc<dyn StateStore>,
     plan: &Plan,
     options: &ApplyOptions,
     observer: &dyn ApplyObserver,
@@ -140,9 +132,9 @@ async fn locked_apply(
         ws,
         providers,
         plan,
-        store,
+        store: store.as_ref(),
         scope: EvalScope::new(&ws.module, &ws.variables, &ws.env_name),
-        serial: tokio::sync::Mutex::new(meta.serial),
+        writer: StateWriter::start(Arc::clone(store), meta.serial),
         apply_id,
         observer,
         drifted: plan
@@ -173,6 +165,7 @@ async fn locked_apply(
         }
     };
     executor.record_skipped(&outcomes).await;
+    executor.writer.close().await;
     let results = executor.results.into_inner().unwrap_or_default();
     let summary = summarize(&results);
     let outcome = if summary.failed == 0 && summary.skipped == 0 {
@@ -319,7 +312,7 @@ struct Executor<'a> {
     plan: &'a Plan,
     store: &'a dyn StateStore,
     scope: EvalScope<'a>,
-    serial: tokio::sync::Mutex<u64>,
+    writer: StateWriter,
     apply_id: ApplyId,
     observer: &'a dyn ApplyObserver,
     drifted: HashSet<&'a str>,
@@ -501,22 +494,9 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Writes one resource result in its own transaction, advancing the serial.
+    /// Writes one resource result and waits until it is durable.
     async fn commit(&self, write: ResourceWrite) -> Result<(), Diagnostic> {
-        let mut serial = self.serial.lock().await;
-        match self.store.commit_resource(*serial, write).await {
-            Ok(next) => {
-                *serial = next;
-                Ok(())
-            }
-            Err(e) => Err(Diagnostic::error(
-                "Cannot write state",
-                format!(
-                    "{e}: {}. The change was made but could not be recorded; the next plan will find it by refresh.",
-                    crate::workspace::error_chain(&e)
-                ),
-            )),
-        }
+        self.writer.commit(write).await
     }
 
     fn record_for(

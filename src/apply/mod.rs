@@ -8,6 +8,7 @@
 
 mod consistency;
 mod executor;
+mod writer;
 
 use std::time::Duration;
 

@@ -6,9 +6,57 @@ use crate::plan::EvalScope;
 use crate::view::Format;
 use crate::workspace::Workspace;
 
+/// Validates for the environment given, or for every declared one.
 pub fn run(global: &GlobalArgs) -> CommandResult {
-    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
-    print_diagnostics(global, &ws.warnings);
+    let options = global.load_options()?.allowing_missing_variables();
+    let environments: Vec<Option<String>> = match &options.env {
+        Some(env) => vec![Some(env.clone())],
+        None => {
+            let project = crate::config::load_project(&options.dir)?;
+            if project.environments.is_empty() {
+                vec![None]
+            } else {
+                project
+                    .environments
+                    .iter()
+                    .map(|e| Some(e.name.clone()))
+                    .collect()
+            }
+        }
+    };
+    let mut checked = Vec::new();
+    let mut totals = (0, 0, 0);
+    for env in environments {
+        let ws = Workspace::load(&crate::workspace::LoadOptions {
+            env,
+            ..options.clone()
+        })?;
+        print_diagnostics(global, &ws.warnings);
+        check(&ws)?;
+        checked.push(ws.env_name.clone());
+        totals = (
+            ws.module.resources.len(),
+            ws.module.variables.len(),
+            ws.module.outputs.len(),
+        );
+    }
+    match global.format {
+        Format::Json => out(&format!(
+            "{{\"valid\": true, \"environments\": {}}}\n",
+            serde_json::json!(checked)
+        )),
+        _ => out(&format!(
+            "Success! The configuration is valid for environment(s) {}: {} resource(s), {} variable(s), {} output(s).\n",
+            checked.join(", "),
+            totals.0,
+            totals.1,
+            totals.2
+        )),
+    }
+    Ok(EXIT_OK)
+}
+
+fn check(ws: &Workspace) -> Result<(), Diagnostics> {
     let providers = ws.providers(std::iter::empty())?;
     // Evaluate every expression with resources unknown: catches unknown functions, bad
     // arguments and type errors without planning.
@@ -27,17 +75,5 @@ pub fn run(global: &GlobalArgs) -> CommandResult {
             diags.push(d);
         }
     }
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    match global.format {
-        Format::Json => out("{\"valid\": true, \"diagnostics\": []}\n"),
-        _ => out(&format!(
-            "Success! The configuration is valid: {} resource(s), {} variable(s), {} output(s).\n",
-            ws.module.resources.len(),
-            ws.module.variables.len(),
-            ws.module.outputs.len()
-        )),
-    }
-    Ok(EXIT_OK)
+    diags.into_result(())
 }

@@ -239,20 +239,31 @@ impl StateStore for SqliteStore {
         expected_serial: u64,
         write: ResourceWrite,
     ) -> Result<u64, StateError> {
+        self.commit_resources(expected_serial, vec![write]).await
+    }
+
+    async fn commit_resources(
+        &self,
+        expected_serial: u64,
+        writes: Vec<ResourceWrite>,
+    ) -> Result<u64, StateError> {
         const OP: &str = "commit resource";
-        if let Some(record) = &write.record
-            && record.address != write.address
-        {
-            return Err(StateError::Backend {
-                operation: OP,
-                source: format!(
-                    "the record for {} carries address {}",
-                    write.address, record.address
-                )
-                .into(),
-            });
+        for write in &writes {
+            if let Some(record) = &write.record
+                && record.address != write.address
+            {
+                return Err(StateError::Backend {
+                    operation: OP,
+                    source: format!(
+                        "the record for {} carries address {}",
+                        write.address, record.address
+                    )
+                    .into(),
+                });
+            }
         }
-        let new_serial = expected_serial.checked_add(1).ok_or_else(|| {
+        let count = u64::try_from(writes.len()).unwrap_or(u64::MAX);
+        let new_serial = expected_serial.checked_add(count).ok_or_else(|| {
             StateError::Corrupt(format!("serial {expected_serial} cannot be incremented"))
         })?;
 
@@ -269,63 +280,9 @@ impl StateStore for SqliteStore {
                 found,
             });
         }
-
-        match &write.record {
-            Some(record) => {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO resources ({RESOURCE_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                         ON CONFLICT (address) DO UPDATE SET
-                            provider = excluded.provider,
-                            type_name = excluded.type_name,
-                            id = excluded.id,
-                            attributes = excluded.attributes,
-                            sensitive_paths = excluded.sensitive_paths,
-                            dependencies = excluded.dependencies,
-                            source_file = excluded.source_file"
-                    ),
-                    params![
-                        record.address,
-                        record.provider,
-                        record.type_name,
-                        record.id,
-                        to_json(&record.attributes, OP)?,
-                        to_json(&record.sensitive_paths, OP)?,
-                        to_json(&record.dependencies, OP)?,
-                        record.source_file,
-                    ],
-                )
-                .map_err(backend(OP))?;
-            }
-            None => {
-                tx.execute("DELETE FROM resources WHERE address = ?1", [&write.address])
-                    .map_err(backend(OP))?;
-            }
+        for write in &writes {
+            write_one(&tx, write, OP)?;
         }
-
-        if let Some((apply_id, change)) = &write.change {
-            // The aggregate yields one row even for an apply with no changes yet (MAX is
-            // NULL), so the first change gets seq 1. An unknown apply id fails the foreign
-            // key and rolls back the resource write with it.
-            tx.execute(
-                &format!(
-                    "INSERT INTO changes ({CHANGE_COLUMNS})
-                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
-                     FROM changes WHERE apply_id = ?1"
-                ),
-                params![
-                    apply_id,
-                    change.address,
-                    change.action,
-                    change.outcome.as_str(),
-                    change.message,
-                    timestamp(change.at),
-                ],
-            )
-            .map_err(backend(OP))?;
-        }
-
         tx.execute(
             "UPDATE meta SET serial = ?1 WHERE singleton = 1",
             [serial_to_sql(new_serial)?],
@@ -504,4 +461,69 @@ impl StateStore for SqliteStore {
         let conn = self.connection(OP)?;
         read_lock(&conn, OP)
     }
+}
+
+/// The resource row and audit row of one write, inside the caller's transaction.
+fn write_one(
+    tx: &rusqlite::Transaction<'_>,
+    write: &ResourceWrite,
+    op: &'static str,
+) -> Result<(), StateError> {
+    match &write.record {
+        Some(record) => {
+            tx.execute(
+                &format!(
+                    "INSERT INTO resources ({RESOURCE_COLUMNS})
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT (address) DO UPDATE SET
+                            provider = excluded.provider,
+                            type_name = excluded.type_name,
+                            id = excluded.id,
+                            attributes = excluded.attributes,
+                            sensitive_paths = excluded.sensitive_paths,
+                            dependencies = excluded.dependencies,
+                            source_file = excluded.source_file"
+                ),
+                params![
+                    record.address,
+                    record.provider,
+                    record.type_name,
+                    record.id,
+                    to_json(&record.attributes, op)?,
+                    to_json(&record.sensitive_paths, op)?,
+                    to_json(&record.dependencies, op)?,
+                    record.source_file,
+                ],
+            )
+            .map_err(backend(op))?;
+        }
+        None => {
+            tx.execute("DELETE FROM resources WHERE address = ?1", [&write.address])
+                .map_err(backend(op))?;
+        }
+    }
+
+    if let Some((apply_id, change)) = &write.change {
+        // The aggregate yields one row even for an apply with no changes yet (MAX is
+        // NULL), so the first change gets seq 1. An unknown apply id fails the foreign
+        // key and rolls back the resource write with it.
+        tx.execute(
+            &format!(
+                "INSERT INTO changes ({CHANGE_COLUMNS})
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
+                     FROM changes WHERE apply_id = ?1"
+            ),
+            params![
+                apply_id,
+                change.address,
+                change.action,
+                change.outcome.as_str(),
+                change.message,
+                timestamp(change.at),
+            ],
+        )
+        .map_err(backend(op))?;
+    }
+
+    Ok(())
 }

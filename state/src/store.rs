@@ -64,6 +64,20 @@ pub trait StateStore: Send + Sync {
         write: ResourceWrite,
     ) -> Result<u64, StateError>;
 
+    /// Writes several resource results in one transaction (group commit): the serial goes
+    /// up by one per write. Backends without batching write them one by one.
+    async fn commit_resources(
+        &self,
+        expected_serial: u64,
+        writes: Vec<ResourceWrite>,
+    ) -> Result<u64, StateError> {
+        let mut serial = expected_serial;
+        for write in writes {
+            serial = self.commit_resource(serial, write).await?;
+        }
+        Ok(serial)
+    }
+
     /// Records the start of an apply in the audit log.
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError>;
 

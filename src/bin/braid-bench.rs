@@ -1,0 +1,208 @@
+//! braid's engine benchmark: N `local_value` resources in 10 layers, each referencing two
+//! resources of the layer before. Measures a first plan, its apply, and a no-op plan, with
+//! wall time and peak resident memory of each phase.
+//!
+//! Run: `cargo run --release --bin braid-bench -- --sizes 1000,10000`
+//! (`--check` makes it fail unless every phase did what it should; scripts/test.sh uses it
+//! at a small size.)
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use braid::apply::{ApplyOptions, SilentObserver, apply_plan};
+use braid::plan::{PlanOptions, make_plan};
+use braid::workspace::{LoadOptions, Workspace};
+
+const LAYERS: usize = 10;
+
+struct Phase {
+    name: &'static str,
+    wall: Duration,
+    peak_rss_kib: Option<u64>,
+}
+
+fn main() {
+    let mut sizes = vec![1000, 10000];
+    let mut check = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--sizes" => {
+                sizes = args
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|s| s.trim().parse().ok())
+                    .collect();
+            }
+            "--check" => check = true,
+            other => {
+                eprintln!(
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check]"
+                );
+                std::process::exit(1);
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("| resources | phase | wall time | peak RSS |");
+    println!("|---:|---|---:|---:|");
+    for n in sizes {
+        match runtime.block_on(bench(n, check)) {
+            Ok(phases) => {
+                for p in phases {
+                    let rss = p.peak_rss_kib.map_or("n/a".to_string(), |k| {
+                        format!("{:.0} MB", k as f64 / 1024.0)
+                    });
+                    println!(
+                        "| {n} | {} | {:.3} s | {rss} |",
+                        p.name,
+                        p.wall.as_secs_f64()
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("error: benchmark with {n} resources failed: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+/// Writes the generated project: a braid.hcl and one resource file per layer.
+fn generate(dir: &Path, n: usize) -> std::io::Result<()> {
+    std::fs::write(
+        dir.join("braid.hcl"),
+        "source \"infra\" { path = \".\" }\nenvironment \"bench\" {}\n",
+    )?;
+    let per_layer = (n / LAYERS).max(1);
+    for layer in 0..LAYERS {
+        let mut text = String::new();
+        for i in 0..per_layer {
+            let _ = if layer == 0 {
+                writeln!(
+                    text,
+                    "resource \"local_value\" \"l0_{i}\" {{\n  input = \"seed-{i}\"\n}}"
+                )
+            } else {
+                let prev = layer - 1;
+                let j = (i + 1) % per_layer;
+                writeln!(
+                    text,
+                    "resource \"local_value\" \"l{layer}_{i}\" {{\n  input = {{\n    a = local_value.l{prev}_{i}.output\n    b = local_value.l{prev}_{j}.id\n  }}\n}}"
+                )
+            };
+        }
+        std::fs::write(dir.join(format!("layer{layer}.hcl")), text)?;
+    }
+    Ok(())
+}
+
+/// Peak resident set size since the last reset, from /proc (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Resets the peak RSS counter so each phase is measured on its own (Linux ≥ 4.0).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+async fn bench(n: usize, check: bool) -> Result<Vec<Phase>, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    generate(dir.path(), n).map_err(|e| e.to_string())?;
+    let options = LoadOptions {
+        dir: dir.path().to_path_buf(),
+        env: Some("bench".to_string()),
+        ..LoadOptions::default()
+    };
+    let plan_options = PlanOptions::default();
+    let render = |d: braid::diag::Diagnostics| {
+        d.0.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut phases = Vec::new();
+
+    reset_peak_rss();
+    let start = Instant::now();
+    let ws = Workspace::load(&options).map_err(render)?;
+    let store = ws.open_state().map_err(render)?;
+    let providers = ws.providers(std::iter::empty()).map_err(render)?;
+    ws.configure(&providers).await.map_err(render)?;
+    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options)
+        .await
+        .map_err(render)?;
+    phases.push(Phase {
+        name: "plan",
+        wall: start.elapsed(),
+        peak_rss_kib: peak_rss_kib(),
+    });
+    let expected = (n / LAYERS).max(1) * LAYERS;
+    if check && plan.summary().create != expected {
+        return Err(format!(
+            "first plan creates {} resources, expected {expected}",
+            plan.summary().create
+        ));
+    }
+
+    reset_peak_rss();
+    let start = Instant::now();
+    let report = apply_plan(
+        &ws,
+        &providers,
+        store.clone(),
+        &plan,
+        &ApplyOptions::default(),
+        &SilentObserver,
+    )
+    .await
+    .map_err(render)?;
+    phases.push(Phase {
+        name: "apply",
+        wall: start.elapsed(),
+        peak_rss_kib: peak_rss_kib(),
+    });
+    if check && (!report.succeeded() || report.summary.create as usize != expected) {
+        return Err(format!(
+            "apply did not create all resources: {:?}",
+            report.summary
+        ));
+    }
+    drop((ws, providers, store));
+
+    reset_peak_rss();
+    let start = Instant::now();
+    let ws = Workspace::load(&options).map_err(render)?;
+    let store = ws.open_state().map_err(render)?;
+    let providers = ws.providers(std::iter::empty()).map_err(render)?;
+    ws.configure(&providers).await.map_err(render)?;
+    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options)
+        .await
+        .map_err(render)?;
+    phases.push(Phase {
+        name: "no-op plan",
+        wall: start.elapsed(),
+        peak_rss_kib: peak_rss_kib(),
+    });
+    if check && plan.has_changes() {
+        return Err(format!(
+            "the plan after apply is not empty: {:?}",
+            plan.summary()
+        ));
+    }
+    Ok(phases)
+}
