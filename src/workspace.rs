@@ -113,11 +113,11 @@ impl Workspace {
         providers
             .configure(|name| {
                 let mut config = self.project.provider_config(self.environment(), name);
-                if name == "local" {
-                    if let Value::Map(m) = &mut config {
-                        m.entry("base_dir".to_string())
-                            .or_insert_with(|| Value::from(self.project.dir.display().to_string()));
-                    }
+                if name == "local"
+                    && let Value::Map(m) = &mut config
+                {
+                    m.entry("base_dir".to_string())
+                        .or_insert_with(|| Value::from(self.project.dir.display().to_string()));
                 }
                 config
             })

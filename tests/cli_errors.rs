@@ -527,3 +527,31 @@ fn invalid_var_syntax() {
     assert_detail(&run, "error: Invalid --var");
     assert_detail(&run, "--var takes NAME=VALUE, but got \"x\".");
 }
+
+#[test]
+#[ignore = "bug: a value of a sensitive = true variable that does not fit its type is printed in the error"]
+fn sensitive_variable_value_never_in_type_error() {
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            "source \"infra\" { path = \".\" }\n\nenvironment \"dev\" {\n  variables = { pin = \"env-block-SECRET\" }\n}\n",
+        ),
+        (
+            "main.hcl",
+            "variable \"pin\" {\n  type      = number\n  sensitive = true\n}\n\nresource \"local_value\" \"a\" {\n  input = var.pin\n}\n",
+        ),
+    ]);
+    let run = project.braid(&["plan"]);
+    assert_diagnostic(
+        &run,
+        "Invalid value for variable",
+        "main.hcl:1:1",
+        "variable \"pin\" {",
+    );
+    assert_detail(&run, "a number is required");
+    assert!(!run.all().contains("env-block-SECRET"), "{}", run.stderr);
+
+    let run = project.braid(&["plan", "--var", "pin=\"cli-SECRET\""]);
+    run.failure();
+    assert!(!run.all().contains("cli-SECRET"), "{}", run.stderr);
+}

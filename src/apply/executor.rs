@@ -346,27 +346,27 @@ impl<'a> Executor<'a> {
             if change.action == Action::Delete {
                 // Whatever needed this resource is deleted first.
                 for dep in &change.depends_on {
-                    if let Some(&d) = index.get(dep.as_str()) {
-                        if is_delete(d) {
-                            dag.add_edge(i, d);
-                        }
+                    if let Some(&d) = index.get(dep.as_str())
+                        && is_delete(d)
+                    {
+                        dag.add_edge(i, d);
                     }
                 }
             } else {
                 for dep in &change.depends_on {
-                    if let Some(&d) = index.get(dep.as_str()) {
-                        if !is_delete(d) {
-                            dag.add_edge(d, i);
-                        }
+                    if let Some(&d) = index.get(dep.as_str())
+                        && !is_delete(d)
+                    {
+                        dag.add_edge(d, i);
                     }
                 }
                 // A resource that used to need a deleted one stops needing it first.
                 if let Some(record) = self.records.get(&change.address) {
                     for dep in &record.dependencies {
-                        if let Some(&d) = index.get(dep.as_str()) {
-                            if is_delete(d) {
-                                dag.add_edge(i, d);
-                            }
+                        if let Some(&d) = index.get(dep.as_str())
+                            && is_delete(d)
+                        {
+                            dag.add_edge(i, d);
                         }
                     }
                 }
@@ -524,19 +524,19 @@ impl<'a> Executor<'a> {
             return Ok(());
         };
         let mut value = record.attributes.clone();
-        if self.drifted.contains(change.address.as_str()) {
-            if let Some(live) = self.read(record).await? {
-                value = live;
-                let mut refreshed = record.clone();
-                refreshed.attributes = value.clone();
-                self.commit(ResourceWrite {
-                    address: change.address.clone(),
-                    record: Some(refreshed),
-                    change: None,
-                })
-                .await
-                .map_err(|d| vec![d])?;
-            }
+        if self.drifted.contains(change.address.as_str())
+            && let Some(live) = self.read(record).await?
+        {
+            value = live;
+            let mut refreshed = record.clone();
+            refreshed.attributes = value.clone();
+            self.commit(ResourceWrite {
+                address: change.address.clone(),
+                record: Some(refreshed),
+                change: None,
+            })
+            .await
+            .map_err(|d| vec![d])?;
         }
         self.scope
             .set_resource(&change.address, value, record.sensitive_paths.clone());

@@ -38,8 +38,8 @@ pub trait Scope {
     fn variable(&self, name: &str) -> Option<ScopeValue>;
     /// `local.NAME`; `None` when undeclared.
     fn local(&self, name: &str) -> Option<Result<ScopeValue, Diagnostic>>;
-    /// `TYPE.NAME`; `None` when undeclared.
-    fn resource(&self, address: &str) -> Option<ResourceValue>;
+    /// `TYPE.NAME`; `None` when undeclared. Shared, so a lookup copies nothing.
+    fn resource(&self, address: &str) -> Option<Arc<ResourceValue>>;
     /// The environment name (`env.name`).
     fn env_name(&self) -> &str;
     /// Every declared name of a kind, for "did you mean" suggestions.
@@ -334,19 +334,18 @@ impl<'a> Evaluator<'a> {
                     return Err(self.undeclared(at, NameKind::Resource, &address));
                 };
                 // The attribute path actually used decides sensitivity: `x.id` is not
-                // sensitive just because `x.password` is.
+                // sensitive just because `x.password` is. Only the value reached is copied.
                 let mut used = Path::root();
-                let mut value = resource.value;
+                let mut current: &Value = &resource.value;
                 while let Some(TraversalOperator::GetAttr(attr)) = operators.peek().copied() {
                     let attr = attr.value().as_str();
-                    match value {
+                    match current {
                         Value::Unknown => {
                             used = used.child_key(attr);
                             operators.next();
-                            value = Value::Unknown;
                         }
-                        Value::Map(mut map) => {
-                            let Some(next) = map.remove(attr) else {
+                        Value::Map(map) => {
+                            let Some(next) = map.get(attr) else {
                                 return Err(self.error(
                                     at,
                                     "Unsupported attribute",
@@ -360,14 +359,12 @@ impl<'a> Evaluator<'a> {
                             };
                             used = used.child_key(attr);
                             operators.next();
-                            value = next;
+                            current = next;
                         }
-                        other => {
-                            value = other;
-                            break;
-                        }
+                        _ => break,
                     }
                 }
+                let value = current.clone();
                 if resource
                     .sensitive_paths
                     .iter()
@@ -648,6 +645,7 @@ impl<'a> Evaluator<'a> {
         let value_var = intro.value_var.value().as_str();
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut unknown = false;
         for (key, value) in pairs {
             let pushed = self.bind(key_var, value_var, key, value);
@@ -662,18 +660,20 @@ impl<'a> Evaluator<'a> {
                 (Some(key_expr), key) => {
                     let key = self.to_template_string(key_expr, key)?;
                     if for_expr.grouping {
-                        match map.entry(key).or_insert_with(|| Value::List(Vec::new())) {
-                            Value::List(group) => group.push(value),
-                            _ => unreachable_group(),
-                        }
-                    } else if map.contains_key(&key) {
-                        return Err(self.error(
-                            key_expr,
-                            "Duplicate object key",
-                            format!("Two elements produce the key \"{key}\". Add \"...\" after the value expression to group them into lists."),
-                        ));
+                        groups.entry(key).or_default().push(value);
                     } else {
-                        map.insert(key, value);
+                        match map.entry(key) {
+                            std::collections::btree_map::Entry::Occupied(taken) => {
+                                return Err(self.error(
+                                    key_expr,
+                                    "Duplicate object key",
+                                    format!("Two elements produce the key \"{}\". Add \"...\" after the value expression to group them into lists.", taken.key()),
+                                ));
+                            }
+                            std::collections::btree_map::Entry::Vacant(slot) => {
+                                slot.insert(value);
+                            }
+                        }
                     }
                 }
             }
@@ -683,6 +683,12 @@ impl<'a> Evaluator<'a> {
         }
         Ok(match for_expr.key_expr {
             None => Value::List(list),
+            Some(_) if for_expr.grouping => Value::Map(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ),
             Some(_) => Value::Map(map),
         })
     }
@@ -783,7 +789,15 @@ impl<'a> Evaluator<'a> {
                     a || b
                 }))
             }
-            _ => {
+            BinaryOperator::Plus
+            | BinaryOperator::Minus
+            | BinaryOperator::Mul
+            | BinaryOperator::Div
+            | BinaryOperator::Mod
+            | BinaryOperator::Less
+            | BinaryOperator::LessEq
+            | BinaryOperator::Greater
+            | BinaryOperator::GreaterEq => {
                 let a = self.number(lhs_expr, &lhs)?;
                 let b = self.number(rhs_expr, &rhs)?;
                 Ok(match op {
@@ -802,11 +816,7 @@ impl<'a> Evaluator<'a> {
                     BinaryOperator::Less => Value::Bool(a < b),
                     BinaryOperator::LessEq => Value::Bool(a <= b),
                     BinaryOperator::Greater => Value::Bool(a > b),
-                    BinaryOperator::GreaterEq => Value::Bool(a >= b),
-                    BinaryOperator::Eq
-                    | BinaryOperator::NotEq
-                    | BinaryOperator::And
-                    | BinaryOperator::Or => unreachable_group(),
+                    _ => Value::Bool(a >= b),
                 })
             }
         }
@@ -838,10 +848,4 @@ fn number_value(n: &hcl_edit::Number) -> Value {
     } else {
         Value::from_f64(n.as_f64().unwrap_or(f64::NAN))
     }
-}
-
-/// Branches the match arms above have already excluded.
-#[cold]
-fn unreachable_group() -> ! {
-    unreachable!("operator or group kind handled by an earlier match arm")
 }

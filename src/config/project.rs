@@ -80,10 +80,10 @@ impl Project {
             .find(|p| p.name == name)
             .map(|p| p.config.clone())
             .unwrap_or_else(|| Value::Map(BTreeMap::new()));
-        if let Some(over) = env.and_then(|e| e.providers.iter().find(|p| p.name == name)) {
-            if let (Value::Map(base), Value::Map(extra)) = (&mut config, &over.config) {
-                base.extend(extra.clone());
-            }
+        if let Some(over) = env.and_then(|e| e.providers.iter().find(|p| p.name == name))
+            && let (Value::Map(base), Value::Map(extra)) = (&mut config, &over.config)
+        {
+            base.extend(extra.clone());
         }
         config
     }
@@ -100,7 +100,7 @@ impl Scope for ProjectScope {
     fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
         None
     }
-    fn resource(&self, _: &str) -> Option<ResourceValue> {
+    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
         None
     }
     fn env_name(&self) -> &str {

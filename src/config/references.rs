@@ -78,16 +78,16 @@ impl Walker<'_> {
                 if let Expression::Variable(root) = &traversal.expr {
                     let root = root.value().as_str();
                     let first = traversal.operators.first().map(|op| op.value());
-                    if !self.bound.iter().any(|b| b == root) {
-                        if let Some(TraversalOperator::GetAttr(name)) = first {
-                            let name = name.value().to_string();
-                            match root {
-                                "var" => self.push(Target::Variable(name), expr),
-                                "local" => self.push(Target::Local(name), expr),
-                                "env" | "path" => {}
-                                type_name => {
-                                    self.push(Target::Resource(format!("{type_name}.{name}")), expr)
-                                }
+                    if !self.bound.iter().any(|b| b == root)
+                        && let Some(TraversalOperator::GetAttr(name)) = first
+                    {
+                        let name = name.value().to_string();
+                        match root {
+                            "var" => self.push(Target::Variable(name), expr),
+                            "local" => self.push(Target::Local(name), expr),
+                            "env" | "path" => {}
+                            type_name => {
+                                self.push(Target::Resource(format!("{type_name}.{name}")), expr)
                             }
                         }
                     }

@@ -78,15 +78,15 @@ impl TypeConstraint {
     }
 
     fn parse_attribute(expr: &Expression) -> Result<(TypeConstraint, bool), String> {
-        if let Expression::FuncCall(call) = expr {
-            if call.name.name.value().as_str() == "optional" {
-                let inner = call
-                    .args
-                    .iter()
-                    .next()
-                    .ok_or("optional(...) needs a type.")?;
-                return Ok((Self::parse(inner)?, true));
-            }
+        if let Expression::FuncCall(call) = expr
+            && call.name.name.value().as_str() == "optional"
+        {
+            let inner = call
+                .args
+                .iter()
+                .next()
+                .ok_or("optional(...) needs a type.")?;
+            return Ok((Self::parse(inner)?, true));
         }
         Ok((Self::parse(expr)?, false))
     }

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use braid_provider::Value;
 
 use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
@@ -47,7 +49,7 @@ impl Scope for EmptyScope {
     fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
         None
     }
-    fn resource(&self, _: &str) -> Option<ResourceValue> {
+    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
         None
     }
     fn env_name(&self) -> &str {

@@ -152,11 +152,11 @@ pub async fn make_plan(
     match options.mode {
         PlanMode::Destroy => {
             for record in &records {
-                if let Some(decl) = ws.module.resources.get(&record.address) {
-                    if decl.lifecycle.prevent_destroy {
-                        diags.push(prevent_destroy(decl, "destroy"));
-                        continue;
-                    }
+                if let Some(decl) = ws.module.resources.get(&record.address)
+                    && decl.lifecycle.prevent_destroy
+                {
+                    diags.push(prevent_destroy(decl, "destroy"));
+                    continue;
                 }
                 changes.push(delete_change(record, current(record), "destroy"));
             }

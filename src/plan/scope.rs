@@ -2,7 +2,7 @@
 //! lazily evaluated local values, and the current value of every resource.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use braid_provider::{AttributeType, Path, ResourceSchema, Value};
 
@@ -15,7 +15,7 @@ pub struct EvalScope<'a> {
     pub variables: &'a BTreeMap<String, ScopeValue>,
     pub env_name: &'a str,
     /// Planned values during plan; applied (or prior) values during apply.
-    pub resources: RwLock<HashMap<String, ResourceValue>>,
+    pub resources: RwLock<HashMap<String, Arc<ResourceValue>>>,
 }
 
 impl<'a> EvalScope<'a> {
@@ -36,10 +36,10 @@ impl<'a> EvalScope<'a> {
         if let Ok(mut map) = self.resources.write() {
             map.insert(
                 address.to_string(),
-                ResourceValue {
+                Arc::new(ResourceValue {
                     value,
                     sensitive_paths,
-                },
+                }),
             );
         }
     }
@@ -131,7 +131,7 @@ impl Scope for EvalScope<'_> {
         Some(Evaluator::new(self, &decl.file, &decl.base_dir).evaluate(&decl.expr))
     }
 
-    fn resource(&self, address: &str) -> Option<ResourceValue> {
+    fn resource(&self, address: &str) -> Option<Arc<ResourceValue>> {
         if let Some(v) = self
             .resources
             .read()
@@ -141,13 +141,12 @@ impl Scope for EvalScope<'_> {
             return Some(v);
         }
         // Declared but not evaluated yet (its plan failed): unknown, not undeclared.
-        self.module
-            .resources
-            .contains_key(address)
-            .then(|| ResourceValue {
+        self.module.resources.contains_key(address).then(|| {
+            Arc::new(ResourceValue {
                 value: Value::Unknown,
                 sensitive_paths: Vec::new(),
             })
+        })
     }
 
     fn env_name(&self) -> &str {

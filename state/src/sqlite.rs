@@ -471,9 +471,11 @@ fn write_one(
 ) -> Result<(), StateError> {
     match &write.record {
         Some(record) => {
-            tx.execute(
-                &format!(
-                    "INSERT INTO resources ({RESOURCE_COLUMNS})
+            let attributes = to_json(&record.attributes, op)?;
+            let sensitive_paths = to_json(&record.sensitive_paths, op)?;
+            let dependencies = to_json(&record.dependencies, op)?;
+            tx.prepare_cached(&format!(
+                "INSERT INTO resources ({RESOURCE_COLUMNS})
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                          ON CONFLICT (address) DO UPDATE SET
                             provider = excluded.provider,
@@ -483,22 +485,24 @@ fn write_one(
                             sensitive_paths = excluded.sensitive_paths,
                             dependencies = excluded.dependencies,
                             source_file = excluded.source_file"
-                ),
-                params![
+            ))
+            .and_then(|mut statement| {
+                statement.execute(params![
                     record.address,
                     record.provider,
                     record.type_name,
                     record.id,
-                    to_json(&record.attributes, op)?,
-                    to_json(&record.sensitive_paths, op)?,
-                    to_json(&record.dependencies, op)?,
+                    attributes,
+                    sensitive_paths,
+                    dependencies,
                     record.source_file,
-                ],
-            )
+                ])
+            })
             .map_err(backend(op))?;
         }
         None => {
-            tx.execute("DELETE FROM resources WHERE address = ?1", [&write.address])
+            tx.prepare_cached("DELETE FROM resources WHERE address = ?1")
+                .and_then(|mut statement| statement.execute([&write.address]))
                 .map_err(backend(op))?;
         }
     }
@@ -507,21 +511,21 @@ fn write_one(
         // The aggregate yields one row even for an apply with no changes yet (MAX is
         // NULL), so the first change gets seq 1. An unknown apply id fails the foreign
         // key and rolls back the resource write with it.
-        tx.execute(
-            &format!(
-                "INSERT INTO changes ({CHANGE_COLUMNS})
+        tx.prepare_cached(&format!(
+            "INSERT INTO changes ({CHANGE_COLUMNS})
                      SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
                      FROM changes WHERE apply_id = ?1"
-            ),
-            params![
+        ))
+        .and_then(|mut statement| {
+            statement.execute(params![
                 apply_id,
                 change.address,
                 change.action,
                 change.outcome.as_str(),
                 change.message,
                 timestamp(change.at),
-            ],
-        )
+            ])
+        })
         .map_err(backend(op))?;
     }
 
