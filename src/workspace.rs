@@ -26,6 +26,8 @@ pub struct LoadOptions {
     pub vars: Vec<(String, String)>,
     /// Missing variable values become unknown instead of an error (validate, graph, show).
     pub allow_missing_variables: bool,
+    /// Variable values that override all others (from a saved plan).
+    pub fixed_variables: BTreeMap<String, Value>,
 }
 
 impl LoadOptions {
@@ -67,6 +69,7 @@ impl Workspace {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             command_line: options.vars.clone(),
             allow_missing: options.allow_missing_variables,
+            fixed: options.fixed_variables.clone(),
             ..VariableInputs::default()
         }
         .with_process_env();

@@ -259,7 +259,6 @@ fn show_saved_plan_renders_it_like_plan() {
 }
 
 #[test]
-#[ignore = "bug: show of a saved plan hides a change to a sensitive attribute (both sides are masked before diffing)"]
 fn show_saved_plan_shows_a_change_of_a_sensitive_value() {
     let project = applied_quickstart();
     let plan = project.braid(&[

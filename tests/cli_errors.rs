@@ -183,7 +183,6 @@ fn wrong_variable_type_from_command_line_list() {
 }
 
 #[test]
-#[ignore = "bug: --var x=abc for a number variable says \"abc\" is not something an expression can refer to, instead of that a number is required"]
 fn wrong_variable_type_from_command_line_word() {
     let project = Project::with_main(NUMBER_VARIABLE);
     let run = project.braid(&["plan", "--var", "x=abc"]);
@@ -400,13 +399,12 @@ fn non_utf8_file_is_named() {
     std::fs::write(project.join("main.hcl"), NON_UTF8_MAIN).expect("write");
     let run = project.braid(&["plan"]);
     run.failure();
-    assert_detail(&run, "error: Cannot read configuration file");
-    assert_detail(&run, &project.join("main.hcl").display().to_string());
+    assert_detail(&run, "error: Invalid UTF-8");
+    assert_detail(&run, "main.hcl");
     assert_detail(&run, "UTF-8");
 }
 
 #[test]
-#[ignore = "bug: a non-UTF-8 .hcl file gets no file:line:col, source line or caret (HCL/Terraform point at the bad byte)"]
 fn non_utf8_file_points_at_the_bad_byte() {
     let project = Project::with_files(&[("braid.hcl", BRAID_HCL)]);
     std::fs::write(project.join("main.hcl"), NON_UTF8_MAIN).expect("write");
@@ -529,7 +527,6 @@ fn invalid_var_syntax() {
 }
 
 #[test]
-#[ignore = "bug: a value of a sensitive = true variable that does not fit its type is printed in the error"]
 fn sensitive_variable_value_never_in_type_error() {
     let project = Project::with_files(&[
         (

@@ -614,7 +614,6 @@ fn refresh_only_plan_and_apply_accept_drift_into_state() {
 }
 
 #[test]
-#[ignore = "bug: in an update diff the closing brace of a nested map is indented 2 columns deeper than in create/state renders (and Terraform)"]
 fn nested_map_update_closes_under_its_key() {
     let project = applied_quickstart();
     let run = project.braid(&["--env", "dev", "plan", "--var", "replicas=5"]);

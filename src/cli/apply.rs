@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CommandResult, EXIT_ERROR, EXIT_OK, GlobalArgs, Prepared, confirm, out, prepare};
+use super::{
+    CommandResult, EXIT_ERROR, EXIT_OK, GlobalArgs, Prepared, confirm, out, prepare, prepare_with,
+};
 use crate::apply::{ApplyObserver, ApplyOptions, SilentObserver, apply_plan};
 use crate::plan::{Plan, PlanMode, PlanOptions, file, make_plan};
 use crate::view::{Format, apply as apply_view, plan as plan_view};
@@ -35,34 +37,41 @@ pub struct DestroyArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
+    if let Some(path) = &args.plan_file {
+        // A saved plan was reviewed already: no second confirmation, as in Terraform. Its
+        // recorded variable values are used; sensitive ones (stored only as digests) must be
+        // given again and are checked against the plan.
+        let plan = file::load(path)?;
+        let mut options = global.load_options()?;
+        options.fixed_variables = plan
+            .variables
+            .iter()
+            .filter_map(|(name, v)| v.value.clone().map(|value| (name.clone(), value)))
+            .collect();
+        let prepared = prepare_with(global, options).await?;
+        return execute(global, &prepared, &plan, "apply", args.parallelism).await;
+    }
     let prepared = prepare(global).await?;
-    let plan = match &args.plan_file {
-        // A saved plan was reviewed already: no second confirmation, as in Terraform.
-        Some(path) => file::load(path)?,
-        None => {
-            let options = PlanOptions {
-                mode: PlanMode::Normal,
-                refresh: args.refresh,
-                parallelism: args.parallelism,
-            };
-            let plan = make_plan(
-                &prepared.ws,
-                &prepared.providers,
-                prepared.store.as_ref(),
-                &options,
-            )
-            .await?;
-            if !show_and_confirm(
-                global,
-                &plan,
-                args.auto_approve,
-                "Do you want to perform these actions?",
-            )? {
-                return Ok(EXIT_ERROR);
-            }
-            plan
-        }
+    let options = PlanOptions {
+        mode: PlanMode::Normal,
+        refresh: args.refresh,
+        parallelism: args.parallelism,
     };
+    let plan = make_plan(
+        &prepared.ws,
+        &prepared.providers,
+        prepared.store.as_ref(),
+        &options,
+    )
+    .await?;
+    if !show_and_confirm(
+        global,
+        &plan,
+        args.auto_approve,
+        "Do you want to perform these actions?",
+    )? {
+        return Ok(EXIT_ERROR);
+    }
     execute(global, &prepared, &plan, "apply", args.parallelism).await
 }
 

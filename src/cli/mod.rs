@@ -127,6 +127,7 @@ impl GlobalArgs {
             env: self.env.clone(),
             vars,
             allow_missing_variables: false,
+            fixed_variables: Default::default(),
         })
     }
 }
@@ -185,7 +186,14 @@ pub struct Prepared {
 
 /// Loads the configuration, opens state and configures every provider in use.
 pub async fn prepare(global: &GlobalArgs) -> Result<Prepared, Diagnostics> {
-    let ws = crate::workspace::Workspace::load(&global.load_options()?)?;
+    prepare_with(global, global.load_options()?).await
+}
+
+pub async fn prepare_with(
+    global: &GlobalArgs,
+    options: LoadOptions,
+) -> Result<Prepared, Diagnostics> {
+    let ws = crate::workspace::Workspace::load(&options)?;
     print_diagnostics(global, &ws.warnings);
     let store = ws.open_state()?;
     let records = store

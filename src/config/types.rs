@@ -179,10 +179,16 @@ impl TypeConstraint {
         }
     }
 
-    /// True when values of this type are written as HCL expressions on the command line
-    /// (`--var 'ports=[80,443]'`) rather than taken as plain strings.
-    pub fn is_primitive_string(&self) -> bool {
-        matches!(self, TypeConstraint::String | TypeConstraint::Any)
+    /// True for types whose command-line values are plain text (`--var replicas=3`); other
+    /// types are written as HCL expressions (`--var 'ports=[80, 443]'`).
+    pub fn is_primitive(&self) -> bool {
+        matches!(
+            self,
+            TypeConstraint::String
+                | TypeConstraint::Any
+                | TypeConstraint::Number
+                | TypeConstraint::Bool
+        )
     }
 
     pub fn describe(&self) -> String {

@@ -25,6 +25,9 @@ pub struct VariableInputs {
     pub command_line: Vec<(String, String)>,
     /// Treat a variable without any value as unknown rather than an error.
     pub allow_missing: bool,
+    /// Values that win over every other source: those recorded in a saved plan, so applying
+    /// it uses exactly the values that were reviewed.
+    pub fixed: BTreeMap<String, Value>,
 }
 
 impl VariableInputs {
@@ -145,13 +148,26 @@ pub fn resolve_variables(
                     },
                 );
             }
-            Err(why) => diags.push(
-                Diagnostic::error(
-                    "Invalid value for variable",
-                    format!("The value of \"{name}\" from {origin} does not fit its type: {why}."),
-                )
-                .at(decl.location.clone()),
-            ),
+            Err(why) => {
+                // The reason quotes the value; a sensitive one must never be shown.
+                let why = if decl.sensitive {
+                    format!(
+                        "{} is required (the value is not shown because the variable is sensitive)",
+                        decl.type_constraint.describe()
+                    )
+                } else {
+                    why
+                };
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid value for variable",
+                        format!(
+                            "The value of \"{name}\" from {origin} does not fit its type: {why}."
+                        ),
+                    )
+                    .at(decl.location.clone()),
+                );
+            }
         }
     }
     if diags.has_errors() {
@@ -169,7 +185,9 @@ fn suggestion<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> String {
 /// A string from the command line or environment: taken as is for string variables, parsed
 /// as an HCL expression for other types (as Terraform does).
 fn parse_text(decl: &VariableDecl, text: &str, origin: &str) -> Result<Value, Diagnostic> {
-    if decl.type_constraint.is_primitive_string() {
+    // Primitive values are taken as text and converted by the type ("3" → 3), so a bad one
+    // says "a number is required" rather than failing as an expression.
+    if decl.type_constraint.is_primitive() {
         return Ok(Value::String(text.to_string()));
     }
     let invalid = |detail: String| {

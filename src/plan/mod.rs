@@ -80,6 +80,10 @@ pub struct ResourceChange {
     pub after_sensitive: Vec<Path>,
     /// Attributes whose change forces replacement.
     pub replace_paths: Vec<Path>,
+    /// Sensitive paths whose value changes. Masking hides both sides, so this keeps a saved
+    /// plan able to say *that* a secret changes (never what it changes to).
+    #[serde(default)]
+    pub sensitive_changed: Vec<Path>,
     /// Addresses this resource needs (for creates and updates), or needed (for deletes).
     pub depends_on: Vec<String>,
     pub create_before_destroy: bool,
@@ -199,6 +203,20 @@ impl Plan {
     pub fn masked(&self) -> Plan {
         let mut plan = self.clone();
         for change in &mut plan.changes {
+            if let (Some(before), Some(after)) = (&change.before, &change.after) {
+                let mut paths: Vec<&Path> = change
+                    .before_sensitive
+                    .iter()
+                    .chain(&change.after_sensitive)
+                    .collect();
+                paths.sort();
+                paths.dedup();
+                change.sensitive_changed = paths
+                    .into_iter()
+                    .filter(|p| before.get(p) != after.get(p))
+                    .cloned()
+                    .collect();
+            }
             if let Some(before) = &mut change.before {
                 mask(before, &change.before_sensitive);
             }

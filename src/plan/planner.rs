@@ -158,7 +158,7 @@ pub async fn make_plan(
                     diags.push(prevent_destroy(decl, "destroy"));
                     continue;
                 }
-                changes.push(delete_change(record, current(record), "destroy"));
+                changes.push(delete_change(record, current(record), ""));
             }
         }
         PlanMode::RefreshOnly => {
@@ -334,6 +334,7 @@ async fn plan_one(
         after: Some(planned.planned),
         after_sensitive: planned.sensitive,
         replace_paths: planned.requires_replace,
+        sensitive_changed: Vec::new(),
         depends_on,
         create_before_destroy: decl.lifecycle.create_before_destroy,
     })
@@ -353,6 +354,7 @@ fn delete_change(record: &ResourceRecord, current: Option<Value>, reason: &str) 
         before_sensitive: record.sensitive_paths.clone(),
         after_sensitive: Vec::new(),
         replace_paths: Vec::new(),
+        sensitive_changed: Vec::new(),
         depends_on: record.dependencies.clone(),
         create_before_destroy: false,
     }

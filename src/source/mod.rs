@@ -86,14 +86,26 @@ fn load_directory(project: &Project, source: &SourceConfig) -> Result<LoadedSour
     let mut hasher = Sha256::new();
     let mut hcl_files = Vec::new();
     for path in names {
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let bytes = std::fs::read(&path).map_err(|e| {
             Diagnostic::error(
                 "Cannot read configuration file",
                 format!(
-                    "{}: {e}. Check its permissions and that it is UTF-8 text.",
+                    "{}: {e}. Check that it exists and is readable.",
                     path.display()
                 ),
             )
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceText::new(display_name(&project.dir, &path), lossy);
+            Diagnostic::error(
+                "Invalid UTF-8",
+                format!(
+                    "The file is not UTF-8 text: the byte at offset {offset} cannot be decoded. braid reads configuration as UTF-8; save the file in that encoding."
+                ),
+            )
+            .at(file.location(offset..offset + 1))
         })?;
         let rel = path
             .strip_prefix(&root)

@@ -70,6 +70,7 @@ fn render_change(change: &ResourceChange, style: Style, out: &mut String) {
         before_sensitive: &change.before_sensitive,
         after_sensitive: &change.after_sensitive,
         replace: &change.replace_paths,
+        sensitive_changed: &change.sensitive_changed,
     };
     for line in diff_lines(change.before.as_ref(), after.as_ref(), &marks, 6, style) {
         out.push_str(&line);
@@ -99,6 +100,7 @@ fn render_drift(drift: &ResourceDrift, style: Style, out: &mut String) {
         before_sensitive: &drift.sensitive,
         after_sensitive: &drift.sensitive,
         replace: &[],
+        sensitive_changed: &[],
     };
     for line in diff_lines(Some(&drift.before), drift.after.as_ref(), &marks, 6, style) {
         out.push_str(&line);

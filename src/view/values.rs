@@ -15,6 +15,8 @@ pub struct Marks<'a> {
     pub before_sensitive: &'a [Path],
     pub after_sensitive: &'a [Path],
     pub replace: &'a [Path],
+    /// Sensitive paths known to change although both sides are masked.
+    pub sensitive_changed: &'a [Path],
 }
 
 fn under(paths: &[Path], at: &Path) -> bool {
@@ -205,7 +207,8 @@ fn map_diff(
         let old = b.get(key).unwrap_or(&null);
         let new = a.get(key).unwrap_or(&null);
         at.0.push(PathStep::Key(key.clone()));
-        if old == new && !under(marks.replace, at) {
+        let secret_changes = marks.sensitive_changed.iter().any(|p| p.starts_with(at));
+        if old == new && !under(marks.replace, at) && !secret_changes {
             hidden += usize::from(!old.is_null());
         } else if let (Value::Map(_), Value::Map(_)) = (old, new) {
             let pad = " ".repeat(indent);
@@ -220,7 +223,7 @@ fn map_diff(
                     "{pad}      # ({inner_hidden} unchanged elements hidden)"
                 )));
             }
-            out.push(format!("{pad}    }}"));
+            out.push(format!("{pad}  }}"));
         } else {
             out.push(change_line(
                 Some((key, width)),
@@ -302,6 +305,7 @@ mod tests {
             before_sensitive: &[],
             after_sensitive: &[],
             replace: &[Path::key("a")],
+            sensitive_changed: &[],
         };
         let lines = diff_lines(Some(&before), Some(&after), &marks, 4, Style::plain());
         assert_eq!(lines[0], "    ~ a = \"x\" -> \"y\" # forces replacement");
