@@ -6,6 +6,35 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# moto_server (the AWS emulator, from PyPI) for the aws provider's tests: use the one on PATH or
+# in BRAID_MOTO_SERVER, else install moto[server] into a virtualenv under ~/.cache once.
+if [ -z "${BRAID_MOTO_SERVER:-}" ]; then
+  if command -v moto_server >/dev/null 2>&1; then
+    BRAID_MOTO_SERVER="$(command -v moto_server)"
+  else
+    venv="${BRAID_VENV:-$HOME/.cache/braid-venv}"
+    if [ ! -x "$venv/bin/moto_server" ]; then
+      echo "==> installing moto[server] into $venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install --quiet --upgrade pip
+      "$venv/bin/pip" install --quiet 'moto[server]'
+    fi
+    BRAID_MOTO_SERVER="$venv/bin/moto_server"
+  fi
+fi
+export BRAID_MOTO_SERVER
+echo "==> moto_server: $BRAID_MOTO_SERVER"
+
+# PostgreSQL server binaries (initdb, pg_ctl) for the postgres state backend's tests, which
+# start their own throw-away server on a free port. Debian's package, installed once.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "==> installing postgresql"
+  sudo_cmd=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
+fi
+
 echo "==> building (all targets)"
 cargo build --workspace --all-targets --locked
 

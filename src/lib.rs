@@ -16,4 +16,5 @@ pub mod workspace;
 pub mod actor;
 pub mod apply;
 pub mod cli;
+pub mod manifests;
 pub mod view;

@@ -5,16 +5,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use braid_provider::{Provider, ProviderDiagnostic, ProviderSchema, Use, Value};
+use braid_provider_kubernetes::KubernetesProvider;
 use braid_provider_local::LocalProvider;
 
 use crate::config::{Module, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics, Location, closest};
 
 /// Names of the built-in providers.
-pub const BUILT_IN: &[&str] = &["local"];
+#[cfg(feature = "aws")]
+pub const BUILT_IN: &[&str] = &["aws", "kubernetes", "local"];
+/// Names of the built-in providers (built without the `aws` feature).
+#[cfg(not(feature = "aws"))]
+pub const BUILT_IN: &[&str] = &["kubernetes", "local"];
 
 fn instantiate(name: &str) -> Option<Arc<dyn Provider>> {
     match name {
+        #[cfg(feature = "aws")]
+        "aws" => Some(Arc::new(braid_provider_aws::AwsProvider::new())),
+        "kubernetes" => Some(Arc::new(KubernetesProvider::new())),
         "local" => Some(Arc::new(LocalProvider::new())),
         _ => None,
     }
@@ -131,9 +139,9 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
         );
         return;
     };
-    if resource.open {
+    let Some(body) = r.hcl().filter(|_| !resource.open) else {
         return;
-    }
+    };
     let names = || {
         resource
             .attributes
@@ -141,12 +149,11 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
             .filter(|(_, a)| a.settable())
             .map(|(n, _)| n.as_str())
     };
-    let set_names = r
-        .body
+    let set_names = body
         .attributes
         .iter()
         .map(|a| (&a.name, &a.name_location))
-        .chain(r.body.blocks.iter().map(|b| (&b.kind, &b.location)));
+        .chain(body.blocks.iter().map(|b| (&b.kind, &b.location)));
     for (name, location) in set_names {
         match resource.attributes.get(name) {
             None => diags.push(
@@ -176,8 +183,8 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
     }
     for (name, a) in &resource.attributes {
         if a.r#use == Use::Required
-            && r.body.attribute(name).is_none()
-            && !r.body.blocks.iter().any(|b| &b.kind == name)
+            && body.attribute(name).is_none()
+            && !body.blocks.iter().any(|b| &b.kind == name)
         {
             diags.push(
                 Diagnostic::error(

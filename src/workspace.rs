@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use braid_provider::Value;
-use braid_state::{SqliteStore, StateStore};
+use braid_state::{PostgresStore, S3Location, S3Store, SqliteStore, StateError, StateStore};
 
 use crate::config::eval::ScopeValue;
 use crate::config::{
@@ -16,7 +16,7 @@ use crate::config::{
 use crate::diag::{Diagnostic, Diagnostics, closest};
 use crate::graph::ConfigGraph;
 use crate::providers::{Providers, check_resources};
-use crate::source::{LoadedSource, load_sources};
+use crate::source::{LoadedSource, SourceOptions, load_sources_with};
 
 /// What the command line says about which project and environment to load.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,10 @@ pub struct LoadOptions {
     pub allow_missing_variables: bool,
     /// Variable values that override all others (from a saved plan).
     pub fixed_variables: BTreeMap<String, Value>,
+    /// `--force-conflicts` for the kubernetes provider.
+    pub force_conflicts: bool,
+    /// `--ref`, `--offline`, and the commits a saved plan pins.
+    pub sources: SourceOptions,
 }
 
 impl LoadOptions {
@@ -46,6 +50,8 @@ pub struct Workspace {
     pub variables: BTreeMap<String, ScopeValue>,
     /// Warnings found while loading, for the command to show.
     pub warnings: Diagnostics,
+    /// `--force-conflicts`: take ownership of fields other Kubernetes field managers own.
+    pub force_conflicts: bool,
 }
 
 impl Workspace {
@@ -53,7 +59,7 @@ impl Workspace {
     pub fn load(options: &LoadOptions) -> Result<Workspace, Diagnostics> {
         let project = load_project(&options.dir)?;
         let env_name = select_environment(&project, options.env.as_deref())?;
-        let sources = load_sources(&project)?;
+        let sources = load_sources_with(&project, &options.sources)?;
         let files: Vec<_> = sources
             .iter()
             .flat_map(|s| {
@@ -62,9 +68,10 @@ impl Workspace {
                     .map(|f| (Arc::clone(&f.text), f.dir.clone()))
             })
             .collect();
-        let module = load_module(&files)?;
-        let graph = ConfigGraph::build(&module)?;
+        let mut module = load_module(&files)?;
         let env = project.environment(&env_name);
+        add_manifests(&mut module, &project, env, &sources)?;
+        let graph = ConfigGraph::build(&module)?;
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             command_line: options.vars.clone(),
@@ -82,6 +89,7 @@ impl Workspace {
             graph,
             variables,
             warnings,
+            force_conflicts: options.force_conflicts,
         })
     }
 
@@ -116,55 +124,147 @@ impl Workspace {
         providers
             .configure(|name| {
                 let mut config = self.project.provider_config(self.environment(), name);
-                if name == "local"
-                    && let Value::Map(m) = &mut config
-                {
-                    m.entry("base_dir".to_string())
-                        .or_insert_with(|| Value::from(self.project.dir.display().to_string()));
+                if let Value::Map(m) = &mut config {
+                    match name {
+                        "local" => {
+                            m.entry("base_dir".to_string()).or_insert_with(|| {
+                                Value::from(self.project.dir.display().to_string())
+                            });
+                        }
+                        "kubernetes" if self.force_conflicts => {
+                            m.insert("force_conflicts".to_string(), Value::Bool(true));
+                        }
+                        _ => {}
+                    }
                 }
                 config
             })
             .await
     }
 
-    /// Opens this environment's state store.
+    /// Opens this environment's state store, as configured by its `state` block.
     pub fn open_state(&self) -> Result<Arc<dyn StateStore>, Diagnostics> {
         let env = self.environment();
         let backend = env.map_or("sqlite", |e| e.state.backend.as_str());
-        match backend {
-            "sqlite" => {
-                let path = env
-                    .and_then(|e| e.state.settings.get("path"))
-                    .and_then(Value::as_str)
-                    .map(|p| self.project.dir.join(p))
-                    .unwrap_or_else(|| {
-                        self.project
-                            .dir
-                            .join(".braid")
-                            .join("state")
-                            .join(format!("{}.db", self.env_name))
-                    });
-                let store = SqliteStore::open(&path).map_err(|e| {
+        let settings = env.map(|e| e.state.settings.clone()).unwrap_or_default();
+        open_store(backend, &settings, &self.env_name, &self.project.dir)
+            .map_err(|d| d.at_opt(env.and_then(|e| e.state.location.clone())).into())
+    }
+}
+
+/// Opens a state store for environment `env_name` of the project in `dir`:
+/// - `sqlite`: `path` (relative to `dir`), default `.braid/state/<env>.db`;
+/// - `postgres`: `url`, else `BRAID_STATE_URL`;
+/// - `s3`: `bucket` (required), `prefix` (default `braid/`), `region`, `endpoint`.
+pub fn open_store(
+    backend: &str,
+    settings: &BTreeMap<String, Value>,
+    env_name: &str,
+    dir: &std::path::Path,
+) -> Result<Arc<dyn StateStore>, Diagnostic> {
+    let setting = |name: &str| {
+        settings
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let cannot_open = |e: StateError, hint: &str| {
+        Diagnostic::error(
+            "Cannot open state",
+            format!("{e}: {}. {hint}", error_chain(&e)),
+        )
+    };
+    match backend {
+        "sqlite" => {
+            let path = setting("path").map(|p| dir.join(p)).unwrap_or_else(|| {
+                dir.join(".braid")
+                    .join("state")
+                    .join(format!("{env_name}.db"))
+            });
+            let store = SqliteStore::open(&path)
+                .map_err(|e| cannot_open(e, "Check that the directory is writable."))?;
+            Ok(Arc::new(store))
+        }
+        "postgres" => {
+            let url = setting("url")
+                .or_else(|| std::env::var("BRAID_STATE_URL").ok())
+                .filter(|u| !u.trim().is_empty())
+                .ok_or_else(|| {
                     Diagnostic::error(
-                        "Cannot open state",
-                        format!(
-                            "{e}: {}. Check that the directory is writable.",
-                            error_chain(&e)
-                        ),
+                        "Missing state setting",
+                        "The postgres state backend needs a connection URL: set url = env(\"BRAID_STATE_URL\") in the state block, or the BRAID_STATE_URL environment variable.",
                     )
                 })?;
-                Ok(Arc::new(store))
+            let store = PostgresStore::new(&url, env_name).map_err(|e| {
+                cannot_open(
+                    e,
+                    "Use a URL like postgres://USER:PASSWORD@HOST:5432/DATABASE.",
+                )
+            })?;
+            Ok(Arc::new(store))
+        }
+        "s3" => {
+            let bucket = setting("bucket").filter(|b| !b.is_empty()).ok_or_else(|| {
+                Diagnostic::error(
+                    "Missing state setting",
+                    "The s3 state backend needs a bucket: state { backend = \"s3\", bucket = \"my-braid-state\" }.",
+                )
+            })?;
+            let mut prefix = setting("prefix").unwrap_or_else(|| "braid/".to_string());
+            if !prefix.is_empty() && !prefix.ends_with('/') {
+                prefix.push('/');
             }
-            other => Err(Diagnostic::error(
-                "Unsupported state backend",
-                format!(
-                    "The state backend \"{other}\" is not available in this build; use \"sqlite\"."
-                ),
-            )
-            .at_opt(env.and_then(|e| e.state.location.clone()))
-            .into()),
+            let location = S3Location {
+                bucket,
+                prefix,
+                region: setting("region"),
+                endpoint: setting("endpoint"),
+            };
+            Ok(Arc::new(S3Store::new(location, env_name)))
+        }
+        other => Err(Diagnostic::error(
+            "Unsupported state backend",
+            format!(
+                "The state backend \"{other}\" is not known; use \"sqlite\", \"postgres\" or \"s3\"."
+            ),
+        )),
+    }
+}
+
+/// Adds the Kubernetes objects of every source to the module: one namespace of addresses,
+/// so a duplicate is an error naming both places.
+fn add_manifests(
+    module: &mut Module,
+    project: &Project,
+    env: Option<&EnvironmentConfig>,
+    sources: &[LoadedSource],
+) -> Result<(), Diagnostics> {
+    let kubernetes = project.provider_config(env, "kubernetes");
+    let namespace = kubernetes
+        .attr("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let overlay = env.and_then(|e| e.overlay.as_deref());
+    let mut diags = Diagnostics::new();
+    for decl in crate::manifests::load_manifests(sources, overlay, namespace)? {
+        match module.resources.get(&decl.address) {
+            Some(first) => diags.push(
+                Diagnostic::error(
+                    "Duplicate resource",
+                    format!(
+                        "{} is already declared at {}. Each Kubernetes object may appear once across all sources; remove one of them or give them different names or namespaces.",
+                        decl.address,
+                        first.location.short()
+                    ),
+                )
+                .at(decl.location.clone()),
+            ),
+            None => {
+                module.resources.insert(decl.address.clone(), decl);
+            }
         }
     }
+    diags.into_result(())
 }
 
 /// The source of an error and its causes, joined: "no such file (os error 2)".

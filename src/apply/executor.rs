@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use braid_provider::{ApplyRequest, Path, Progress, ReadRequest, Value, WaitRequest};
 use braid_state::{
-    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
-    ResourceWrite, StateError, StateStore,
+    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, LockPolicy, NewApply,
+    ResourceRecord, ResourceWrite, StateError, StateStore, acquire_lock,
 };
 use chrono::Utc;
 
@@ -16,7 +16,7 @@ use super::writer::StateWriter;
 use super::{ApplyObserver, ApplyReport, ChangeResult};
 use crate::config::ResourceDecl;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::graph::{Dag, WalkOutcome, walk};
+use crate::graph::{Dag, WalkOutcome, walk_ordered};
 use crate::plan::planner::{PlannedResource, plan_resource, state_error, variable_digest};
 use crate::plan::{Action, DriftKind, EvalScope, Plan, PlanMode, ResourceChange};
 use crate::providers::{Providers, from_provider};
@@ -32,6 +32,8 @@ pub struct ApplyOptions {
     pub ready_timeout: Duration,
     /// How often the lock's heartbeat is renewed.
     pub heartbeat: Duration,
+    /// How to wait for the environment's lock (`--lock-timeout`, `--steal-stale-lock`).
+    pub lock: LockPolicy,
 }
 
 impl Default for ApplyOptions {
@@ -42,6 +44,7 @@ impl Default for ApplyOptions {
             rollback_of: None,
             ready_timeout: Duration::from_secs(300),
             heartbeat: Duration::from_secs(30),
+            lock: LockPolicy::default(),
         }
     }
 }
@@ -56,10 +59,26 @@ pub async fn apply_plan(
     options: &ApplyOptions,
     observer: &dyn ApplyObserver,
 ) -> Result<ApplyReport, Diagnostics> {
-    let lock = store
-        .lock(crate::actor::lock_request(&options.operation))
-        .await
-        .map_err(lock_error)?;
+    let acquired = acquire_lock(
+        store.as_ref(),
+        crate::actor::lock_request(&options.operation),
+        &options.lock,
+    )
+    .await
+    .map_err(lock_error)?;
+    if let Some(old) = &acquired.stolen_from {
+        observer.progress(
+            "state",
+            &format!(
+                "took over the stale lock {} of {} ({}), silent since {}",
+                old.id,
+                old.actor,
+                old.operation,
+                old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+        );
+    }
+    let lock = acquired.lock;
     let result = locked_apply(ws, providers, &store, plan, options, observer, &lock.id).await;
     if let Err(e) = store.unlock(&lock.id).await {
         let mut diags = match result {
@@ -83,13 +102,28 @@ pub fn lock_error(e: StateError) -> Diagnostics {
         StateError::Locked(holder) => Diagnostic::error(
             "State is locked",
             format!(
-                "Another operation holds the lock of this environment: {} by {} on {} (pid {}) since {}{}. Wait for it to finish. If it died, remove the lock with: braid force-unlock {}",
+                "Another operation holds the lock of this environment: {} by {} on {} (pid {}) since {}{}. Wait for it to finish (--lock-timeout waits for it). If it died, remove the lock with: braid force-unlock {}",
                 holder.operation,
                 holder.actor,
                 holder.host,
                 holder.pid,
                 holder.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
                 holder.ci_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
+                holder.id
+            ),
+        )
+        .into(),
+        StateError::LockStale(holder) => Diagnostic::error(
+            "State lock is stale",
+            format!(
+                "The lock of this environment is held by {} by {} on {} (pid {}) since {}{}, but its heartbeat stopped at {}: that operation probably died. Check that it is not running, then take the lock over with --steal-stale-lock, or remove it with: braid force-unlock {}",
+                holder.operation,
+                holder.actor,
+                holder.host,
+                holder.pid,
+                holder.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                holder.ci_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
+                holder.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
                 holder.id
             ),
         )
@@ -148,8 +182,9 @@ async fn locked_apply(
         records,
     };
     let dag = executor.dag();
+    let priority = install_order(&plan.changes);
     let outcomes = {
-        let walking = walk(&dag, options.parallelism, |i| executor.visit(i));
+        let walking = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i));
         tokio::pin!(walking);
         let mut heartbeat = tokio::time::interval(options.heartbeat);
         heartbeat.tick().await;
@@ -215,6 +250,21 @@ fn evaluate_outputs(
     out
 }
 
+/// Helm's kind order as the tiebreak among changes that are ready together: infrastructure
+/// first, then Kubernetes objects by kind; deletes in the reverse order.
+fn install_order(changes: &[ResourceChange]) -> Vec<usize> {
+    changes
+        .iter()
+        .map(|c| match crate::manifests::parse_address(&c.address) {
+            None => 0,
+            Some((_, kind, _, _)) if c.action == Action::Delete => {
+                1000 - crate::manifests::helm_rank(kind)
+            }
+            Some((_, kind, _, _)) => 1 + crate::manifests::helm_rank(kind),
+        })
+        .collect()
+}
+
 fn summarize(results: &[ChangeResult]) -> ChangeSummary {
     let mut s = ChangeSummary::default();
     for r in results {
@@ -274,6 +324,18 @@ fn check_fresh(
             Some(now)
                 if now.revision.digest == planned.digest
                     && now.revision.commit == planned.commit => {}
+            Some(now) if now.revision.commit != planned.commit => {
+                let short = |c: &Option<String>| {
+                    c.as_deref()
+                        .map_or("none".to_string(), |c| c.chars().take(12).collect())
+                };
+                return Err(stale(format!(
+                    "The source \"{}\" was planned at commit {}, but reads commit {} now.",
+                    planned.name,
+                    short(&planned.commit),
+                    short(&now.revision.commit)
+                )));
+            }
             Some(_) => {
                 return Err(stale(format!(
                     "The files of source \"{}\" changed since the plan was made.",
@@ -668,11 +730,10 @@ impl<'a> Executor<'a> {
                     self.create_or_update(change, None, &fresh).await?
                 }
             }
-            (Action::NoOp, Some(prior)) | (Action::Import, Some(prior))
-                if prior == planned.planned =>
-            {
-                prior
-            }
+            // An import is applied even when nothing changes: adopting an object means
+            // taking ownership of the configured fields (a Kubernetes field manager owns
+            // fields only once it has applied them), else the next refresh finds none.
+            (Action::NoOp, Some(prior)) if prior == planned.planned => prior,
             (_, prior) => self.create_or_update(change, prior, &planned).await?,
         };
         let record = self.record_for(change, new_state.clone(), planned.sensitive.clone());

@@ -1,5 +1,6 @@
 //! `braid apply` and `braid destroy`
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -8,7 +9,9 @@ use super::{
     CommandResult, EXIT_ERROR, EXIT_OK, GlobalArgs, Prepared, confirm, out, prepare, prepare_with,
 };
 use crate::apply::{ApplyObserver, ApplyOptions, SilentObserver, apply_plan};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::plan::{Plan, PlanMode, PlanOptions, file, make_plan};
+use crate::source::Pin;
 use crate::view::{Format, apply as apply_view, plan as plan_view};
 
 #[derive(Debug, Args)]
@@ -43,6 +46,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
         // given again and are checked against the plan.
         let plan = file::load(path)?;
         let mut options = global.load_options()?;
+        options.sources.pins = pinned_commits(global, &plan)?;
         options.fixed_variables = plan
             .variables
             .iter()
@@ -73,6 +77,36 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
         return Ok(EXIT_ERROR);
     }
     execute(global, &prepared, &plan, "apply", args.parallelism).await
+}
+
+/// The commits a saved plan read its git sources at: applying reads exactly those, even if
+/// a branch moved since. Plain directories are not pinned (their digest is checked instead).
+fn pinned_commits(global: &GlobalArgs, plan: &Plan) -> Result<BTreeMap<String, Pin>, Diagnostics> {
+    if let Some(r) = global.refs.first() {
+        return Err(Diagnostic::error(
+            "Ref given with a saved plan",
+            format!(
+                "--ref {r} picks what to plan, but a saved plan already pins the commit of every git source. Drop --ref, or make a new plan with it."
+            ),
+        )
+        .into());
+    }
+    Ok(plan
+        .sources
+        .iter()
+        .filter(|s| s.reference.is_some())
+        .filter_map(|s| {
+            let commit = s.commit.clone()?;
+            Some((
+                s.name.clone(),
+                Pin {
+                    commit,
+                    reference: s.reference.clone(),
+                    tag: s.tag.clone(),
+                },
+            ))
+        })
+        .collect())
 }
 
 pub async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> CommandResult {
@@ -136,9 +170,12 @@ async fn execute(
         }
         return Ok(EXIT_OK);
     }
+    let lock = global.lock_policy()?;
     let options = ApplyOptions {
         parallelism,
         operation: operation.to_string(),
+        heartbeat: lock.heartbeat_interval(),
+        lock,
         ..ApplyOptions::default()
     };
     let lines;

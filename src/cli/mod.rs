@@ -2,20 +2,25 @@
 //! engine and handing results to `view`.
 
 mod apply;
+mod drift;
 mod graph;
+mod history;
 mod init;
+mod locking;
 mod plan;
 mod show;
 mod state;
 mod unlock;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::source::SourceOptions;
 use crate::view::{Format, Style, diagnostic};
 use crate::workspace::LoadOptions;
 
@@ -55,6 +60,13 @@ pub struct GlobalArgs {
     /// Override a source's git ref: --ref apps=v1.4.0.
     #[arg(long = "ref", global = true, value_name = "SOURCE=REF")]
     pub refs: Vec<String>,
+    /// Never fetch: read remote git sources from the cache in .braid/cache.
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Kubernetes: take ownership of fields another field manager owns (server-side apply
+    /// with force) instead of failing on the conflict.
+    #[arg(long, global = true)]
+    pub force_conflicts: bool,
     /// Set an input variable: --var replicas=3.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
@@ -70,6 +82,13 @@ pub struct GlobalArgs {
     /// Print more.
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// How long a write waits for the environment's lock held by someone else (0 = fail
+    /// at once; 30s, 5m...).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
+    pub lock_timeout: String,
+    /// Take over the lock when its holder stopped renewing its heartbeat (it died).
+    #[arg(long, global = true)]
+    pub steal_stale_lock: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +112,10 @@ pub enum Command {
     State(state::StateCommand),
     /// Remove a stuck lock.
     ForceUnlock(unlock::ForceUnlockArgs),
+    /// Compare state with the live objects only; exit 2 when anything drifted.
+    Drift(drift::DriftArgs),
+    /// The audit log: applies, who ran them, from which commits, and what they changed.
+    History(history::HistoryArgs),
 }
 
 /// What a command leaves behind: an exit code, or diagnostics to show (exit 1).
@@ -115,20 +138,51 @@ impl GlobalArgs {
             };
             vars.push((name.trim().to_string(), value.to_string()));
         }
-        if let Some(r) = self.refs.first() {
-            return Err(Diagnostic::error(
-                "Git refs are not supported yet",
-                format!("--ref {r} needs git sources, which this build does not read yet."),
-            )
-            .into());
-        }
         Ok(LoadOptions {
             dir: self.dir.clone(),
             env: self.env.clone(),
             vars,
             allow_missing_variables: false,
             fixed_variables: Default::default(),
+            force_conflicts: self.force_conflicts,
+            sources: SourceOptions {
+                refs: self.ref_overrides()?,
+                pins: Default::default(),
+                offline: self.offline,
+            },
         })
+    }
+
+    /// `--ref SOURCE=REF`, once per source (whether the source exists and is a git source
+    /// is checked when sources are loaded).
+    fn ref_overrides(&self) -> Result<BTreeMap<String, String>, Diagnostics> {
+        let mut refs = BTreeMap::new();
+        for r in &self.refs {
+            let Some((name, reference)) = r
+                .split_once('=')
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+            else {
+                return Err(Diagnostic::error(
+                    "Invalid --ref",
+                    format!("--ref takes SOURCE=REF (a branch, tag or commit), as in --ref apps=v1.4.0, but got \"{r}\"."),
+                )
+                .into());
+            };
+            if refs
+                .insert(name.to_string(), reference.to_string())
+                .is_some()
+            {
+                return Err(Diagnostic::error(
+                    "Duplicate --ref",
+                    format!(
+                        "--ref sets the ref of source \"{name}\" more than once; give it once."
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(refs)
     }
 }
 
@@ -145,6 +199,8 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Graph => graph::run(&global),
         Command::State(command) => state::run(&global, command).await,
         Command::ForceUnlock(args) => unlock::run(&global, &args).await,
+        Command::Drift(args) => drift::run(&global, &args).await,
+        Command::History(args) => history::run(&global, &args).await,
     };
     match result {
         Ok(code) => code,

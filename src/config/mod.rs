@@ -12,7 +12,8 @@ mod variables;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use module::{
-    Lifecycle, LocalDecl, Module, OutputDecl, ResourceDecl, VariableDecl, load_module,
+    Lifecycle, LocalDecl, ManifestBody, Module, OutputDecl, ResourceBody, ResourceDecl,
+    VariableDecl, load_module,
 };
 pub use project::{
     EnvironmentConfig, PROJECT_FILE, Project, ProviderConfig, SourceConfig, StateConfig,

@@ -49,8 +49,8 @@ pub struct ResourceDecl {
     pub type_name: String,
     pub name: String,
     pub provider: String,
-    /// The resource's own attributes and nested blocks, without meta-arguments.
-    pub body: ConfigBody,
+    /// What the resource is made of: HCL attributes and blocks, or a Kubernetes manifest.
+    pub body: ResourceBody,
     /// Explicit dependencies, each with where it is written.
     pub depends_on: Vec<(String, Location)>,
     pub lifecycle: Lifecycle,
@@ -59,7 +59,48 @@ pub struct ResourceDecl {
     pub base_dir: PathBuf,
 }
 
+/// The body of a resource.
+#[derive(Debug, Clone)]
+pub enum ResourceBody {
+    /// Attributes and nested blocks of an HCL `resource` block, without meta-arguments.
+    Hcl(ConfigBody),
+    /// A Kubernetes object from a YAML document.
+    Manifest(ManifestBody),
+}
+
+/// A manifest as written, with its `${{ }}` references parsed.
+#[derive(Debug, Clone)]
+pub struct ManifestBody {
+    /// The object; strings holding references are replaced at evaluation.
+    pub document: Value,
+    pub templates: Vec<crate::manifests::TemplateField>,
+    pub file: Arc<SourceText>,
+}
+
 impl ResourceDecl {
+    /// The HCL body, for resources declared in resource files.
+    pub fn hcl(&self) -> Option<&ConfigBody> {
+        match &self.body {
+            ResourceBody::Hcl(body) => Some(body),
+            ResourceBody::Manifest(_) => None,
+        }
+    }
+
+    /// Where an attribute's value is written, falling back to the resource itself.
+    pub fn attribute_location(&self, name: &str) -> Location {
+        self.hcl()
+            .and_then(|b| b.attribute(name))
+            .map_or_else(|| self.location.clone(), |a| a.value_location.clone())
+    }
+
+    /// The file the resource is declared in.
+    pub fn file(&self) -> &Arc<SourceText> {
+        match &self.body {
+            ResourceBody::Hcl(body) => &body.file,
+            ResourceBody::Manifest(m) => &m.file,
+        }
+    }
+
     /// `main.hcl:12`, as recorded in plans and state.
     pub fn source_file(&self) -> String {
         format!("{}:{}", self.location.file.name, self.location.line)
@@ -344,7 +385,7 @@ fn parse_resource(
         provider: super::provider_of(&type_name).to_string(),
         type_name,
         name,
-        body,
+        body: ResourceBody::Hcl(body),
         depends_on,
         lifecycle,
         location: block.location.clone(),

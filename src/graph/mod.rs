@@ -17,8 +17,9 @@ use petgraph::visit::EdgeRef;
 use crate::config::references::{Target, references};
 use crate::config::{Module, NestedBlock, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics, Location, closest};
+use crate::manifests::{ObjectRef, implicit_edges, parse_address};
 
-pub use walk::{Dag, WalkOutcome, walk};
+pub use walk::{Dag, WalkOutcome, walk, walk_ordered};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
@@ -71,7 +72,7 @@ impl ConfigGraph {
         for (address, r) in &module.resources {
             let node = Node::Resource(address.clone());
             for expr in resource_expressions(r) {
-                for reference in references(expr, &r.body.file) {
+                for reference in references(expr, r.file()) {
                     g.add_reference(
                         module,
                         &node,
@@ -114,6 +115,7 @@ impl ConfigGraph {
                 );
             }
         }
+        g.add_kubernetes_ordering(module);
         if let Some(cycle) = g.cycle_diagnostic() {
             diags.push(cycle);
         }
@@ -179,6 +181,53 @@ impl ConfigGraph {
         };
         if !self.graph.edges_connecting(a, b).any(|_| true) {
             self.graph.add_edge(a, b, Edge { location });
+        }
+    }
+
+    /// Kubernetes ordering rules (a namespace before its objects, a CRD before its custom
+    /// resources, what a pod template uses before the workload, roles before bindings).
+    fn add_kubernetes_ordering(&mut self, module: &Module) {
+        let manifests: Vec<(&ResourceDecl, &crate::config::ManifestBody)> = module
+            .resources
+            .values()
+            .filter_map(|r| match &r.body {
+                crate::config::ResourceBody::Manifest(m) => Some((r, m)),
+                crate::config::ResourceBody::Hcl(_) => None,
+            })
+            .collect();
+        let objects: Vec<ObjectRef<'_>> = manifests
+            .iter()
+            .filter_map(|(r, m)| {
+                let (group, kind, namespace, name) = parse_address(&r.address)?;
+                Some(ObjectRef {
+                    address: &r.address,
+                    group,
+                    kind,
+                    namespace,
+                    name,
+                    document: &m.document,
+                })
+            })
+            .collect();
+        for edge in implicit_edges(&objects) {
+            let (Some(&a), Some(&b)) = (
+                self.index.get(&Node::Resource(edge.before.clone())),
+                self.index.get(&Node::Resource(edge.after.clone())),
+            ) else {
+                continue;
+            };
+            let Some(after) = module.resources.get(&edge.after) else {
+                continue;
+            };
+            if self.graph.edges_connecting(a, b).next().is_none() {
+                self.graph.add_edge(
+                    a,
+                    b,
+                    Edge {
+                        location: after.location.clone(),
+                    },
+                );
+            }
         }
     }
 
@@ -365,6 +414,11 @@ pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression
         }
     }
     let mut out = Vec::new();
-    collect(&r.body.attributes, &r.body.blocks, &mut out);
+    match &r.body {
+        crate::config::ResourceBody::Hcl(body) => collect(&body.attributes, &body.blocks, &mut out),
+        crate::config::ResourceBody::Manifest(m) => {
+            out.extend(m.templates.iter().flat_map(|t| t.expressions()));
+        }
+    }
     out
 }

@@ -1,6 +1,8 @@
 //! A concurrent walk over a DAG: a node starts when all its prerequisites succeeded; a
 //! failure skips everything that depends on it while independent branches go on.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -59,20 +61,42 @@ pub enum WalkOutcome {
 
 /// Runs `visit` for every node, at most `parallelism` at once, in dependency order.
 /// `visit` returns whether the node succeeded.
-pub async fn walk<F, Fut>(dag: &Dag, parallelism: usize, mut visit: F) -> Vec<WalkOutcome>
+pub async fn walk<F, Fut>(dag: &Dag, parallelism: usize, visit: F) -> Vec<WalkOutcome>
 where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = bool>,
 {
+    walk_ordered(dag, parallelism, &[], visit).await
+}
+
+/// Like [`walk`], but among nodes that are ready at the same time those with a lower
+/// `priority` start first (Helm's kind order for Kubernetes objects). Missing priorities
+/// count as 0.
+pub async fn walk_ordered<F, Fut>(
+    dag: &Dag,
+    parallelism: usize,
+    priority: &[usize],
+    mut visit: F,
+) -> Vec<WalkOutcome>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let rank = |n: usize| Reverse((priority.get(n).copied().unwrap_or(0), n));
     let parallelism = parallelism.max(1);
     let dependents = dag.dependents();
     let mut waiting: Vec<usize> = dag.prerequisites.iter().map(Vec::len).collect();
     let mut outcomes = vec![WalkOutcome::NotReached; dag.len()];
-    let mut ready: Vec<usize> = (0..dag.len()).filter(|&n| waiting[n] == 0).rev().collect();
+    let mut ready: BinaryHeap<Reverse<(usize, usize)>> = (0..dag.len())
+        .filter(|&n| waiting[n] == 0)
+        .map(rank)
+        .collect();
     let mut running = FuturesUnordered::new();
     loop {
         while running.len() < parallelism {
-            let Some(node) = ready.pop() else { break };
+            let Some(Reverse((_, node))) = ready.pop() else {
+                break;
+            };
             let future = visit(node);
             running.push(async move { (node, future.await) });
         }
@@ -84,7 +108,7 @@ where
             for &d in &dependents[node] {
                 waiting[d] -= 1;
                 if waiting[d] == 0 && outcomes[d] == WalkOutcome::NotReached {
-                    ready.push(d);
+                    ready.push(rank(d));
                 }
             }
         } else {
@@ -130,6 +154,18 @@ mod tests {
         assert_eq!(outcomes[2], WalkOutcome::Skipped { because_of: 0 });
         assert_eq!(outcomes[3], WalkOutcome::Succeeded);
         assert!(!order.borrow().contains(&1));
+    }
+
+    #[tokio::test]
+    async fn lower_priority_starts_first_among_ready_nodes() {
+        let dag = Dag::new(3);
+        let order = RefCell::new(Vec::new());
+        walk_ordered(&dag, 1, &[5, 1, 3], |n| {
+            order.borrow_mut().push(n);
+            async { true }
+        })
+        .await;
+        assert_eq!(*order.borrow(), vec![1, 2, 0]);
     }
 
     #[tokio::test]

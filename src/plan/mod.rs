@@ -154,6 +154,10 @@ pub struct Plan {
     pub changes: Vec<ResourceChange>,
     pub drift: Vec<ResourceDrift>,
     pub outputs: BTreeMap<String, OutputValue>,
+    /// Objects whose manifests were removed but that stay (annotation
+    /// `braid.dev/prune: "false"`): left alone, still in state.
+    #[serde(default)]
+    pub kept: Vec<String>,
     /// Random salt for the sensitive variable digests.
     pub salt: String,
 }

@@ -85,11 +85,17 @@ pub async fn plan_resource(
             .attribute
             .as_ref()
             .and_then(|p| p.attribute())
-            .and_then(|name| decl.body.attribute(name))
-            .map(|a| a.value_location.clone())
+            .map(|name| decl.attribute_location(name))
             .or_else(|| Some(decl.location.clone()));
         diags.push(from_provider(d, location, &decl.address));
     }
+    let mut sensitive = sensitive;
+    for path in response.sensitive {
+        if !sensitive.contains(&path) {
+            sensitive.push(path);
+        }
+    }
+    sensitive.sort();
     diags.into_result(PlannedResource {
         config,
         planned: response.planned,
@@ -147,6 +153,7 @@ pub async fn make_plan(
     };
 
     let mut changes = Vec::new();
+    let mut kept = Vec::new();
     let mut diags = Diagnostics::new();
     let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);
     match options.mode {
@@ -237,7 +244,9 @@ pub async fn make_plan(
             for record in &records {
                 if !ws.module.resources.contains_key(&record.address) {
                     let value = current(record);
-                    if value.is_some() {
+                    if value.as_ref().is_some_and(keeps_on_removal) {
+                        kept.push(record.address.clone());
+                    } else if value.is_some() {
                         changes.push(delete_change(record, value, "not in configuration"));
                     }
                 }
@@ -253,6 +262,7 @@ pub async fn make_plan(
         return Err(diags);
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
+    kept.sort();
     let salt = uuid::Uuid::new_v4().simple().to_string();
     Ok(Plan {
         format_version: FORMAT_VERSION.to_string(),
@@ -270,8 +280,19 @@ pub async fn make_plan(
         changes,
         drift,
         outputs,
+        kept,
         salt,
     })
+}
+
+/// An object whose manifest was removed but that asks to stay (`braid.dev/prune: "false"`).
+fn keeps_on_removal(value: &Value) -> bool {
+    value
+        .attr("metadata")
+        .and_then(|m| m.attr("annotations"))
+        .and_then(|a| a.attr(crate::manifests::PRUNE_ANNOTATION))
+        .and_then(Value::as_str)
+        == Some("false")
 }
 
 async fn plan_one(

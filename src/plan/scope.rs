@@ -7,8 +7,9 @@ use std::sync::{Arc, RwLock};
 use braid_provider::{AttributeType, Path, ResourceSchema, Value};
 
 use crate::config::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
-use crate::config::{ConfigBody, Module, ResourceDecl};
+use crate::config::{ConfigBody, ManifestBody, Module, ResourceBody, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::manifests::TemplatePart;
 
 pub struct EvalScope<'a> {
     pub module: &'a Module,
@@ -51,7 +52,14 @@ impl<'a> EvalScope<'a> {
         schema: Option<&ResourceSchema>,
     ) -> Result<(Value, Vec<Path>), Diagnostics> {
         let mut sensitive = Vec::new();
-        let value = self.evaluate_body(&decl.body, decl, schema, &Path::root(), &mut sensitive)?;
+        let value = match &decl.body {
+            ResourceBody::Hcl(body) => {
+                self.evaluate_body(body, decl, schema, &Path::root(), &mut sensitive)?
+            }
+            ResourceBody::Manifest(manifest) => {
+                self.evaluate_manifest(manifest, decl, &mut sensitive)?
+            }
+        };
         if let Some(schema) = schema {
             for name in schema.sensitive_attributes() {
                 let path = Path::key(name);
@@ -108,6 +116,67 @@ impl<'a> EvalScope<'a> {
             out.insert(kind.to_string(), value);
         }
         diags.into_result(Value::Map(out))
+    }
+
+    /// The manifest with every `${{ }}` replaced by its value: a string that is one
+    /// reference takes the value's type; otherwise the parts are joined into a string.
+    fn evaluate_manifest(
+        &self,
+        manifest: &ManifestBody,
+        decl: &ResourceDecl,
+        sensitive: &mut Vec<Path>,
+    ) -> Result<Value, Diagnostics> {
+        let mut document = manifest.document.clone();
+        let mut diags = Diagnostics::new();
+        let mut evaluator = Evaluator::new(self, &manifest.file, &decl.base_dir);
+        for field in &manifest.templates {
+            let mut text = String::new();
+            let mut known = true;
+            let mut single = None;
+            let mut secret = false;
+            for part in &field.parts {
+                match part {
+                    TemplatePart::Literal(l) => text.push_str(l),
+                    TemplatePart::Expr { expr, location } => match evaluator.evaluate(expr) {
+                        Ok(v) => {
+                            secret |= v.sensitive;
+                            if field.parts.len() == 1 {
+                                single = Some(v.value);
+                                continue;
+                            }
+                            match v.value {
+                                Value::Unknown => known = false,
+                                Value::String(s) => text.push_str(&s),
+                                Value::Number(n) => text.push_str(&n.to_string()),
+                                Value::Bool(b) => text.push_str(&b.to_string()),
+                                other => diags.push(
+                                    Diagnostic::error(
+                                        "Invalid template interpolation value",
+                                        format!(
+                                            "A {} cannot be part of a string. Make the whole string the reference to insert it as is, or use jsonencode().",
+                                            other.kind()
+                                        ),
+                                    )
+                                    .at(location.clone())
+                                    .for_address(&decl.address),
+                                ),
+                            }
+                        }
+                        Err(d) => diags.push(d.for_address(&decl.address)),
+                    },
+                }
+            }
+            let value = match single {
+                Some(v) => v,
+                None if known => Value::String(text),
+                None => Value::Unknown,
+            };
+            if secret {
+                sensitive.push(field.path.clone());
+            }
+            document.set(&field.path, value);
+        }
+        diags.into_result(document)
     }
 
     /// Evaluates an output or other free expression.

@@ -1,14 +1,28 @@
-//! Sources: where configuration files come from. Plain directories for now; each loaded
-//! source records a digest of the files read so a saved plan can tell when they changed.
+//! Sources: where configuration files come from.
+//!
+//! A source is a plain directory (`plain.rs`), or a git repository read at a ref straight
+//! from its object database (`git.rs`), fetched into `.braid/cache/repos` first when it is
+//! a URL (`remote.rs`). Either way the result is a [`LoadedSource`]: the files read, and a
+//! [`SourceRevision`] (commit, tag, digest, dirty flag) that plans record and saved plans pin.
+//! See docs/sources.md.
 
+mod error;
+mod git;
+mod plain;
+mod remote;
+mod tree_cache;
+
+use std::collections::BTreeMap;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use braid_state::SourceRevision;
 use sha2::{Digest, Sha256};
 
-use crate::config::{Project, SourceConfig};
-use crate::diag::{Diagnostic, Diagnostics, SourceText};
+use crate::config::Project;
+use crate::diag::{Diagnostic, Diagnostics, SourceText, closest};
+
+pub use error::SourceError;
 
 /// One configuration file of a source.
 #[derive(Debug, Clone)]
@@ -16,131 +30,223 @@ pub struct SourceFile {
     /// Path inside the source, with `/` separators.
     pub path: String,
     pub text: Arc<SourceText>,
-    /// The directory holding the file (for `file()` and relative paths).
+    /// The directory holding the file (for `file()` and relative paths). For git sources a
+    /// read-only extraction of the source's tree under `.braid/cache/trees/`.
     pub dir: PathBuf,
 }
 
-/// A source read from disk.
+/// A source read from disk or from a repository.
 #[derive(Debug, Clone)]
 pub struct LoadedSource {
     pub name: String,
+    /// The source's directory; for git sources its extracted tree in the cache.
     pub root: PathBuf,
     /// `*.hcl` files at the top of the source (as Terraform reads a module directory).
     pub hcl_files: Vec<SourceFile>,
+    /// `*.yaml` / `*.yml` files anywhere under the source: Kubernetes manifests and
+    /// kustomizations.
+    pub yaml_files: Vec<SourceFile>,
     pub revision: SourceRevision,
 }
 
-/// Reads every source of the project.
+/// Splits decoded files into resource files and manifests.
+fn split_files(files: Vec<SourceFile>) -> (Vec<SourceFile>, Vec<SourceFile>) {
+    files.into_iter().partition(|f| HCL_FILES.matches(&f.path))
+}
+
+/// A commit a saved plan recorded for a git source: applying reads exactly it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub commit: String,
+    /// The ref the plan asked for, recorded again as it was.
+    pub reference: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// How to read sources, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    /// `--ref NAME=REF`: a ref per source name that overrides braid.hcl.
+    pub refs: BTreeMap<String, String>,
+    /// Commits pinned by a saved plan, per source name.
+    pub pins: BTreeMap<String, Pin>,
+    /// `--offline`: never fetch; remote repositories come from the cache.
+    pub offline: bool,
+}
+
+/// Which files of a source to read: by extension, at the top only or in every directory.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSelection {
+    pub extensions: &'static [&'static str],
+    pub recursive: bool,
+}
+
+/// Resource files: `*.hcl` at the top of the source, except braid.hcl.
+pub const HCL_FILES: FileSelection = FileSelection {
+    extensions: &["hcl"],
+    recursive: false,
+};
+
+/// Kubernetes manifests: `*.yaml` / `*.yml` anywhere under the source.
+pub const YAML_FILES: FileSelection = FileSelection {
+    extensions: &["yaml", "yml"],
+    recursive: true,
+};
+
+impl FileSelection {
+    /// Whether the file at `rel` (path inside the source, `/`-separated) is selected.
+    pub fn matches(&self, rel: &str) -> bool {
+        if !self.recursive && rel.contains('/') {
+            return false;
+        }
+        if rel == crate::config::PROJECT_FILE {
+            return false;
+        }
+        // Hidden files and directories (.github, .gitlab-ci.yml, .braid) are never
+        // configuration.
+        if rel.split('/').any(|part| part.starts_with('.')) {
+            return false;
+        }
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        name.rsplit_once('.')
+            .is_some_and(|(stem, ext)| !stem.is_empty() && self.extensions.contains(&ext))
+    }
+}
+
+/// A file's bytes as read, before decoding: `rel` is its path inside the source.
+#[derive(Debug)]
+struct RawFile {
+    rel: String,
+    /// The name diagnostics show (see docs/sources.md).
+    display: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads every source of the project as braid.hcl configures it.
 pub fn load_sources(project: &Project) -> Result<Vec<LoadedSource>, Diagnostics> {
+    load_sources_with(project, &SourceOptions::default())
+}
+
+/// Reads every source of the project, with refs overridden, commits pinned, or offline.
+pub fn load_sources_with(
+    project: &Project,
+    options: &SourceOptions,
+) -> Result<Vec<LoadedSource>, Diagnostics> {
+    check_options(project, options)?;
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
     for source in &project.sources {
-        match load_directory(project, source) {
+        let loaded = if source.repo.is_some() {
+            git::load(project, source, options)
+        } else {
+            plain::load(project, source)
+        };
+        match loaded {
             Ok(s) => out.push(s),
-            Err(d) => diags.push(d),
+            Err(e) => diags.push(e.into_diagnostic(&source.name, source.location.clone())),
         }
     }
     diags.into_result(out)
 }
 
-fn load_directory(project: &Project, source: &SourceConfig) -> Result<LoadedSource, Diagnostic> {
-    if source.repo.is_some() {
-        return Err(Diagnostic::error(
-            "Git sources are not supported yet",
-            format!(
-                "The source \"{}\" names a git repository; this build of braid reads plain directories only. Point \"path\" at a checkout instead.",
-                source.name
+/// `--ref` must name a git source of the project.
+fn check_options(project: &Project, options: &SourceOptions) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    for name in options.refs.keys() {
+        match project.sources.iter().find(|s| &s.name == name) {
+            Some(s) if s.repo.is_some() => {}
+            Some(s) => diags.push(
+                Diagnostic::error(
+                    "Ref given for a plain directory",
+                    format!(
+                        "--ref {name}=... picks a git ref, but the source \"{name}\" is a plain directory (it has no \"repo\"). Drop the flag, or give the source a \"repo\" in braid.hcl."
+                    ),
+                )
+                .at_opt(s.location.clone()),
             ),
-        )
-        .at_opt(source.location.clone()));
+            None => diags.push(Diagnostic::error(
+                "Unknown source",
+                format!(
+                    "--ref names the source \"{name}\", which braid.hcl does not declare.{} Declared: {}.",
+                    closest(name, project.sources.iter().map(|s| s.name.as_str()))
+                        .map(|c| format!(" Did you mean \"{c}\"?"))
+                        .unwrap_or_default(),
+                    project
+                        .sources
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
     }
-    let root = project.dir.join(&source.path);
-    let root = std::fs::canonicalize(&root).map_err(|e| {
-        Diagnostic::error(
-            "Source directory not found",
-            format!(
-                "The source \"{}\" reads {}, which cannot be opened: {e}. Fix \"path\" in braid.hcl (it is relative to the project directory).",
-                source.name,
-                root.display()
-            ),
-        )
-        .at_opt(source.location.clone())
-    })?;
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&root)
-        .map_err(|e| {
-            Diagnostic::error(
-                "Cannot read source directory",
-                format!("{}: {e}.", root.display()),
-            )
-            .at_opt(source.location.clone())
-        })?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "hcl"))
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n != crate::config::PROJECT_FILE)
-        })
-        .collect();
-    names.sort();
+    diags.into_result(())
+}
+
+/// Decodes the selected files and computes the source digest over them: SHA-256 of each
+/// file's path and text, in path order — the same for plain and git sources.
+fn decode_files(
+    files: Vec<RawFile>,
+    dir: &FsPath,
+) -> Result<(Vec<SourceFile>, String), SourceError> {
+    let mut files = files;
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
     let mut hasher = Sha256::new();
-    let mut hcl_files = Vec::new();
-    for path in names {
-        let bytes = std::fs::read(&path).map_err(|e| {
-            Diagnostic::error(
-                "Cannot read configuration file",
-                format!(
-                    "{}: {e}. Check that it exists and is readable.",
-                    path.display()
-                ),
-            )
+    let mut out = Vec::new();
+    for file in files {
+        let text = String::from_utf8(file.bytes).map_err(|e| SourceError::NotUtf8 {
+            offset: e.utf8_error().valid_up_to(),
+            lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            display: file.display.clone(),
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let offset = e.utf8_error().valid_up_to();
-            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let file = SourceText::new(display_name(&project.dir, &path), lossy);
-            Diagnostic::error(
-                "Invalid UTF-8",
-                format!(
-                    "The file is not UTF-8 text: the byte at offset {offset} cannot be decoded. braid reads configuration as UTF-8; save the file in that encoding."
-                ),
-            )
-            .at(file.location(offset..offset + 1))
-        })?;
-        let rel = path
-            .strip_prefix(&root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        hasher.update(rel.as_bytes());
+        hasher.update(file.rel.as_bytes());
         hasher.update([0]);
         hasher.update(text.as_bytes());
         hasher.update([0]);
-        hcl_files.push(SourceFile {
-            text: SourceText::new(display_name(&project.dir, &path), text),
-            path: rel,
-            dir: root.clone(),
+        out.push(SourceFile {
+            text: SourceText::new(file.display, text),
+            path: file.rel,
+            dir: dir.to_path_buf(),
         });
     }
-    Ok(LoadedSource {
-        name: source.name.clone(),
-        revision: SourceRevision {
-            name: source.name.clone(),
-            repo: root.display().to_string(),
-            reference: None,
-            commit: None,
-            digest: format!("sha256:{}", hex::encode(hasher.finalize())),
-            dirty: false,
-        },
-        root,
-        hcl_files,
-    })
+    Ok((out, format!("sha256:{}", hex::encode(hasher.finalize()))))
 }
 
-/// The name users see for a file: its path relative to the project directory.
-fn display_name(project_dir: &FsPath, path: &FsPath) -> String {
-    path.strip_prefix(project_dir)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
+/// `dir/rel`, for `dir` empty or `.` just `rel`.
+fn join_rel(dir: &str, rel: &str) -> String {
+    match dir.trim_matches('/') {
+        "" | "." => rel.to_string(),
+        dir => format!("{dir}/{rel}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hcl_selection_is_top_level_without_project_file() {
+        assert!(HCL_FILES.matches("main.hcl"));
+        assert!(!HCL_FILES.matches("braid.hcl"));
+        assert!(!HCL_FILES.matches("modules/x.hcl"));
+        assert!(!HCL_FILES.matches("notes.txt"));
+        assert!(!HCL_FILES.matches(".hcl"));
+    }
+
+    #[test]
+    fn yaml_selection_is_recursive() {
+        assert!(YAML_FILES.matches("k8s/base/web.yaml"));
+        assert!(YAML_FILES.matches("svc.yml"));
+        assert!(!YAML_FILES.matches(".github/workflows/ci.yml"));
+        assert!(!YAML_FILES.matches(".gitlab-ci.yml"));
+        assert!(!YAML_FILES.matches("k8s/main.hcl"));
+    }
+
+    #[test]
+    fn join_rel_handles_the_root() {
+        assert_eq!(join_rel(".", "a.hcl"), "a.hcl");
+        assert_eq!(join_rel("", "a.hcl"), "a.hcl");
+        assert_eq!(join_rel("k8s/", "a.hcl"), "k8s/a.hcl");
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod diagnostic;
+pub mod history;
 pub mod plan;
 pub mod values;
 

@@ -122,6 +122,22 @@ pub fn summary_line(s: &PlanSummary) -> String {
     line
 }
 
+/// Where a source was read: `main @ 1a2b3c4d5e6f` (a branch), `tag v1.4.0 @ 1a2b3c4d5e6f`,
+/// `1a2b3c4d5e6f, dirty` (a work tree with changes), or the digest of a plain directory.
+fn source_revision(s: &braid_state::SourceRevision) -> String {
+    let short = |c: &str| c.chars().take(12).collect::<String>();
+    let mut at = match (&s.tag, &s.reference, &s.commit) {
+        (Some(tag), _, Some(c)) => format!("tag {tag} @ {}", short(c)),
+        (None, Some(r), Some(c)) if !c.starts_with(r.as_str()) => format!("{r} @ {}", short(c)),
+        (_, _, Some(c)) => short(c),
+        _ => s.digest.chars().take(19).collect(),
+    };
+    if s.dirty {
+        at.push_str(", dirty");
+    }
+    at
+}
+
 /// The whole plan for a terminal.
 pub fn render_human(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
@@ -132,12 +148,12 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
         plan.state.serial
     ));
     for s in &plan.sources {
-        let at = match (&s.reference, &s.commit) {
-            (Some(r), Some(c)) => format!("{r} @ {}", &c[..c.len().min(12)]),
-            (None, Some(c)) => c[..c.len().min(12)].to_string(),
-            _ => s.digest.chars().take(19).collect(),
-        };
-        out.push_str(&format!("  source {:8} {} ({at})\n", s.name, s.repo));
+        out.push_str(&format!(
+            "  source {:8} {} ({})\n",
+            s.name,
+            s.repo,
+            source_revision(s)
+        ));
     }
     out.push('\n');
     if !plan.refreshed {
@@ -192,6 +208,12 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
         out.push_str(&style.bold(&summary_line(&summary)));
         out.push('\n');
     }
+    if !plan.kept.is_empty() {
+        out.push_str("\nNot in configuration any more, but kept (braid.dev/prune: \"false\"):\n");
+        for address in &plan.kept {
+            out.push_str(&format!("  {address}\n"));
+        }
+    }
     if !plan.outputs.is_empty() {
         out.push_str("\nOutputs:\n");
         let width = plan.outputs.keys().map(String::len).max().unwrap_or(0);
@@ -215,13 +237,11 @@ pub fn render_markdown(plan: &Plan) -> String {
     let mut out = format!("### braid plan · environment `{}`\n\n", plan.env);
     out.push_str("| source | repository | revision |\n|---|---|---|\n");
     for src in &plan.sources {
-        let revision = src
-            .commit
-            .clone()
-            .unwrap_or_else(|| src.digest.chars().take(19).collect());
         out.push_str(&format!(
-            "| {} | `{}` | `{revision}` |\n",
-            src.name, src.repo
+            "| {} | `{}` | `{}` |\n",
+            src.name,
+            src.repo,
+            source_revision(src)
         ));
     }
     out.push_str(&format!(

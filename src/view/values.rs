@@ -136,6 +136,12 @@ pub fn diff_lines(
     out
 }
 
+/// `1 unchanged attribute hidden`, `3 unchanged elements hidden`.
+fn unchanged(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} unchanged {noun}{plural} hidden")
+}
+
 fn symbol(sign: char, style: Style) -> String {
     match sign {
         '+' => style.green("+"),
@@ -220,10 +226,19 @@ fn map_diff(
             let inner_hidden = map_diff(old, new, at, marks, indent + 4, style, out);
             if inner_hidden > 0 {
                 out.push(style.dim(&format!(
-                    "{pad}      # ({inner_hidden} unchanged elements hidden)"
+                    "{pad}      # ({})",
+                    unchanged(inner_hidden, "attribute")
                 )));
             }
             out.push(format!("{pad}  }}"));
+        } else if let (Value::List(a), Value::List(b)) = (old, new)
+            && a.len() == b.len()
+            && !under(marks.after_sensitive, at)
+        {
+            let pad = " ".repeat(indent);
+            out.push(format!("{pad}{} {} = [", symbol('~', style), key_text(key)));
+            list_diff(a, b, at, marks, indent + 4, style, out);
+            out.push(format!("{pad}  ]"));
         } else {
             out.push(change_line(
                 Some((key, width)),
@@ -238,6 +253,44 @@ fn map_diff(
         at.0.pop();
     }
     hidden
+}
+
+/// Element by element, for two lists of the same length: changed maps are diffed in
+/// place, unchanged elements counted.
+fn list_diff(
+    old: &[Value],
+    new: &[Value],
+    at: &mut Path,
+    marks: &Marks<'_>,
+    indent: usize,
+    style: Style,
+    out: &mut Vec<String>,
+) {
+    let pad = " ".repeat(indent);
+    let mut hidden = 0;
+    for (i, (a, b)) in old.iter().zip(new).enumerate() {
+        at.0.push(PathStep::Index(i));
+        let secret_changes = marks.sensitive_changed.iter().any(|p| p.starts_with(at));
+        if a == b && !secret_changes {
+            hidden += 1;
+        } else if let (Value::Map(_), Value::Map(_)) = (a, b) {
+            out.push(format!("{pad}{} {{", symbol('~', style)));
+            let inner_hidden = map_diff(a, b, at, marks, indent + 4, style, out);
+            if inner_hidden > 0 {
+                out.push(style.dim(&format!(
+                    "{pad}      # ({})",
+                    unchanged(inner_hidden, "attribute")
+                )));
+            }
+            out.push(format!("{pad}  }},"));
+        } else {
+            out.push(change_line(None, a, b, at, marks, indent, style));
+        }
+        at.0.pop();
+    }
+    if hidden > 0 {
+        out.push(style.dim(&format!("{pad}  # ({})", unchanged(hidden, "element"))));
+    }
 }
 
 fn change_line(

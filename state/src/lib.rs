@@ -1,17 +1,30 @@
 //! braid's state: what was deployed, from which commits, by whom.
 //!
-//! The [`StateStore`] trait is what the engine talks to; [`SqliteStore`] is the default
-//! backend (one embedded database file per environment). Every write is a small transaction
+//! The [`StateStore`] trait is what the engine talks to. Three backends behave the same:
+//! [`SqliteStore`], the default (one embedded database file per environment),
+//! [`PostgresStore`] (one table set shared by many environments) and [`S3Store`] (objects
+//! in a bucket, written with conditional requests). Every write is a small transaction
 //! guarded by the expected serial, so an apply that dies midway loses at most the resource in
 //! flight and never leaves state half-written.
 
+mod codec;
+mod locking;
 mod model;
+mod postgres;
+mod rows;
+mod s3;
 mod sqlite;
 mod store;
+mod transfer;
 
+pub use locking::{AcquiredLock, LockPolicy, acquire_lock};
 pub use model::{
-    ApplyId, ApplyOutcome, ApplyRecord, ChangeOutcome, ChangeRecord, ChangeSummary, LockInfo,
-    LockRequest, NewApply, ResourceRecord, ResourceWrite, SourceRevision, StateMeta,
+    ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeOutcome, ChangeRecord, ChangeSummary,
+    DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, ResourceRecord, ResourceWrite,
+    SourceRevision, StateDump, StateMeta,
 };
+pub use postgres::PostgresStore;
+pub use s3::{S3Location, S3Store};
 pub use sqlite::SqliteStore;
 pub use store::{StateError, StateStore};
+pub use transfer::{is_empty, migrate, push};

@@ -41,6 +41,9 @@ pub struct SourceRevision {
     pub reference: Option<String>,
     /// The resolved commit SHA, for git sources and plain sources inside a work tree.
     pub commit: Option<String>,
+    /// The tag name, when the ref asked for was a tag (lightweight or annotated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// A digest of the files read, for every source.
     pub digest: String,
     /// True when a plain source had uncommitted changes.
@@ -190,4 +193,55 @@ pub struct LockInfo {
     pub ci_url: Option<String>,
     pub acquired_at: DateTime<Utc>,
     pub heartbeat_at: DateTime<Utc>,
+}
+
+/// One apply of the audit log with its per-resource changes, as carried by a [`StateDump`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApplyHistory {
+    pub apply: ApplyRecord,
+    pub changes: Vec<ChangeRecord>,
+}
+
+/// An environment's whole state: identity, resources and history. `braid state pull` prints
+/// it, `braid state push` and `braid state migrate` write it into a store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateDump {
+    /// [`StateDump::FORMAT_VERSION`] when written by this braid.
+    pub format_version: u32,
+    pub lineage: String,
+    pub serial: u64,
+    /// Ordered by address.
+    pub resources: Vec<ResourceRecord>,
+    /// Oldest first.
+    pub applies: Vec<ApplyHistory>,
+}
+
+impl StateDump {
+    pub const FORMAT_VERSION: u32 = 1;
+}
+
+/// How long a lock stays valid without a heartbeat before it counts as stale.
+pub const DEFAULT_LOCK_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl LockInfo {
+    /// A new lock for `request`, acquired now, with a fresh id.
+    pub fn fresh(request: LockRequest) -> LockInfo {
+        let now = Utc::now();
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            actor: request.actor,
+            host: request.host,
+            pid: request.pid,
+            operation: request.operation,
+            ci_url: request.ci_url,
+            acquired_at: now,
+            heartbeat_at: now,
+        }
+    }
+
+    /// True when the holder has not renewed the heartbeat within `lease`: it probably died.
+    pub fn is_stale(&self, lease: std::time::Duration, now: DateTime<Utc>) -> bool {
+        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        now.signed_duration_since(self.heartbeat_at) > lease
+    }
 }

@@ -8,8 +8,9 @@
 //!
 //! The schema and its migrations live in [`migrations`]; column encoding lives in [`rows`].
 
+mod locks;
 mod migrations;
-mod rows;
+mod replace;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -21,13 +22,13 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateMeta,
+    NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+};
+use crate::rows::{
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, RESOURCE_COLUMNS, ResourceRow,
+    serial_from_sql, serial_to_sql, timestamp, to_json,
 };
 use crate::store::{StateError, StateStore};
-use rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, RESOURCE_COLUMNS,
-    ResourceRow, serial_from_sql, serial_to_sql, timestamp, to_json,
-};
 
 /// How long a statement waits for another connection's write lock before giving up with
 /// `SQLITE_BUSY`. Every transaction braid runs is a handful of small statements, so a few
@@ -169,18 +170,6 @@ fn read_or_create_meta(
     read_meta(conn, operation)?.ok_or_else(|| {
         StateError::Corrupt("the meta row vanished right after it was written".into())
     })
-}
-
-fn read_lock(conn: &Connection, operation: &'static str) -> Result<Option<LockInfo>, StateError> {
-    conn.query_row(
-        &format!("SELECT {LOCK_COLUMNS} FROM lock WHERE slot = 1"),
-        [],
-        LockRow::read,
-    )
-    .optional()
-    .map_err(backend(operation))?
-    .map(LockRow::decode)
-    .transpose()
 }
 
 #[async_trait]
@@ -334,10 +323,7 @@ impl StateStore for SqliteStore {
             )
             .map_err(backend(OP))?;
         if updated == 0 {
-            return Err(StateError::Backend {
-                operation: OP,
-                source: format!("no apply with id {id}").into(),
-            });
+            return Err(StateError::ApplyNotFound(id));
         }
         Ok(())
     }
@@ -392,74 +378,56 @@ impl StateStore for SqliteStore {
     async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {
         const OP: &str = "take lock";
         let mut conn = self.connection(OP)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend(OP))?;
-        if let Some(holder) = read_lock(&tx, OP)? {
-            return Err(StateError::Locked(Box::new(holder)));
-        }
-        let now = Utc::now();
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            actor: request.actor,
-            host: request.host,
-            pid: request.pid,
-            operation: request.operation,
-            ci_url: request.ci_url,
-            acquired_at: now,
-            heartbeat_at: now,
-        };
-        tx.execute(
-            &format!(
-                "INSERT INTO lock (slot, {LOCK_COLUMNS}) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-            ),
-            params![
-                info.id,
-                info.actor,
-                info.host,
-                info.pid,
-                info.operation,
-                info.ci_url,
-                timestamp(info.acquired_at),
-                timestamp(info.heartbeat_at),
-            ],
-        )
-        .map_err(backend(OP))?;
-        tx.commit().map_err(backend(OP))?;
-        Ok(info)
+        locks::take(&mut conn, None, request, OP)
+    }
+
+    async fn steal_lock(
+        &self,
+        expected_id: &str,
+        request: LockRequest,
+    ) -> Result<LockInfo, StateError> {
+        const OP: &str = "steal lock";
+        let mut conn = self.connection(OP)?;
+        locks::take(&mut conn, Some(expected_id), request, OP)
     }
 
     async fn heartbeat(&self, lock_id: &str) -> Result<(), StateError> {
         const OP: &str = "renew lock";
         let conn = self.connection(OP)?;
-        let updated = conn
-            .execute(
-                "UPDATE lock SET heartbeat_at = ?1 WHERE id = ?2",
-                params![timestamp(Utc::now()), lock_id],
-            )
-            .map_err(backend(OP))?;
-        if updated == 0 {
-            return Err(StateError::LockNotFound(lock_id.to_string()));
-        }
-        Ok(())
+        locks::heartbeat(&conn, lock_id, OP)
     }
 
     async fn unlock(&self, lock_id: &str) -> Result<(), StateError> {
         const OP: &str = "release lock";
         let conn = self.connection(OP)?;
-        let deleted = conn
-            .execute("DELETE FROM lock WHERE id = ?1", [lock_id])
-            .map_err(backend(OP))?;
-        if deleted == 0 {
-            return Err(StateError::LockNotFound(lock_id.to_string()));
-        }
-        Ok(())
+        locks::release(&conn, lock_id, OP)
     }
 
     async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
         const OP: &str = "read lock";
         let conn = self.connection(OP)?;
-        read_lock(&conn, OP)
+        locks::read(&conn, OP)
+    }
+
+    async fn replace_state(
+        &self,
+        expected_serial: u64,
+        dump: &StateDump,
+    ) -> Result<(), StateError> {
+        const OP: &str = "replace state";
+        let mut conn = self.connection(OP)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OP))?;
+        let found = read_or_create_meta(&tx, OP)?.serial;
+        if found != expected_serial {
+            return Err(StateError::SerialMismatch {
+                expected: expected_serial,
+                found,
+            });
+        }
+        replace::write_dump(&tx, dump, OP)?;
+        tx.commit().map_err(backend(OP))
     }
 }
 
@@ -508,6 +476,13 @@ fn write_one(
     }
 
     if let Some((apply_id, change)) = &write.change {
+        let known = tx
+            .prepare_cached("SELECT 1 FROM applies WHERE id = ?1")
+            .and_then(|mut statement| statement.exists([apply_id]))
+            .map_err(backend(op))?;
+        if !known {
+            return Err(StateError::ApplyNotFound(*apply_id));
+        }
         // The aggregate yields one row even for an apply with no changes yet (MAX is
         // NULL), so the first change gets seq 1. An unknown apply id fails the foreign
         // key and rolls back the resource write with it.

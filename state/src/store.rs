@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use crate::model::{
-    ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateMeta,
+    ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
+    LockRequest, NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +27,19 @@ pub enum StateError {
     SerialMismatch { expected: u64, found: u64 },
     #[error("state is locked by {} ({}) since {}", .0.actor, .0.operation, .0.acquired_at)]
     Locked(Box<LockInfo>),
+    #[error(
+        "state is locked by {} ({}) since {}, and its heartbeat stopped at {}: the holder probably died",
+        .0.actor, .0.operation, .0.acquired_at, .0.heartbeat_at
+    )]
+    LockStale(Box<LockInfo>),
     #[error("no lock with id {0}")]
     LockNotFound(String),
+    #[error("no apply with id {0}")]
+    ApplyNotFound(ApplyId),
+    #[error("state lineage is {found}, but {expected} was expected: it is another state")]
+    LineageMismatch { expected: String, found: String },
+    #[error("{0}")]
+    Refused(String),
     #[error("state {operation} failed")]
     Backend {
         operation: &'static str,
@@ -108,4 +119,44 @@ pub trait StateStore: Send + Sync {
 
     /// The current lock, if any.
     async fn current_lock(&self) -> Result<Option<LockInfo>, StateError>;
+
+    /// Replaces the lock with id `expected_id` by a new one for `request`, in one atomic
+    /// step. Fails with [`StateError::LockNotFound`] when the current lock has another id or
+    /// there is none, so two processes stealing the same stale lock cannot both win.
+    async fn steal_lock(
+        &self,
+        expected_id: &str,
+        request: LockRequest,
+    ) -> Result<LockInfo, StateError>;
+
+    /// Replaces everything the store holds for this environment (lineage, serial, resources
+    /// and history, apply ids kept) by `dump`, in one atomic step, if the serial is still
+    /// `expected_serial`. The lock is left as it is.
+    async fn replace_state(&self, expected_serial: u64, dump: &StateDump)
+    -> Result<(), StateError>;
+
+    /// Every apply with its changes, oldest first.
+    async fn history(&self) -> Result<Vec<ApplyHistory>, StateError> {
+        let mut applies = self.applies(usize::MAX).await?;
+        applies.reverse();
+        let mut history = Vec::with_capacity(applies.len());
+        for apply in applies {
+            let changes = self.changes(apply.id).await?;
+            history.push(ApplyHistory { apply, changes });
+        }
+        Ok(history)
+    }
+
+    /// The whole state as one document. Take the lock first for a consistent copy: the
+    /// parts are read one after the other.
+    async fn export(&self) -> Result<StateDump, StateError> {
+        let meta = self.meta().await?;
+        Ok(StateDump {
+            format_version: StateDump::FORMAT_VERSION,
+            lineage: meta.lineage,
+            serial: meta.serial,
+            resources: self.resources().await?,
+            applies: self.history().await?,
+        })
+    }
 }

@@ -42,6 +42,9 @@ pub struct PlanResponse {
     pub requires_replace: Vec<Path>,
     /// The object exists live although it is not in state: plan an import instead of a create.
     pub existing: Option<Value>,
+    /// Extra paths the provider knows are sensitive, e.g. a Secret's data (beyond the
+    /// attributes its schema marks sensitive). Empty by default.
+    pub sensitive: Vec<Path>,
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 

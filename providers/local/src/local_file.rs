@@ -49,6 +49,7 @@ pub(crate) fn plan(request: &PlanRequest) -> PlanResponse {
         planned: desired.state,
         requires_replace,
         existing: None,
+        sensitive: Vec::new(),
         diagnostics,
     }
 }

@@ -35,6 +35,7 @@ pub(crate) fn plan(request: &PlanRequest) -> PlanResponse {
         planned: state(id, input, triggers_replace),
         requires_replace,
         existing: None,
+        sensitive: Vec::new(),
         diagnostics: Vec::new(),
     }
 }

@@ -65,6 +65,7 @@ fn new_apply(operation: &str, rollback_of: Option<ApplyId>) -> NewApply {
             repo: "https://git.example.com/app.git".to_string(),
             reference: Some("main".to_string()),
             commit: Some("0123456789abcdef0123456789abcdef01234567".to_string()),
+            tag: None,
             digest: "sha256:feed".to_string(),
             dirty: false,
         }],

@@ -220,16 +220,7 @@ async fn a_change_for_an_unknown_apply_rolls_back_the_resource_write() {
         .commit_resource(0, write)
         .await
         .expect_err("apply 999 does not exist");
-    assert!(
-        matches!(
-            err,
-            StateError::Backend {
-                operation: "commit resource",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, StateError::ApplyNotFound(999)), "{err:?}");
     assert_eq!(store.resource("a.one").await.expect("read"), None);
     assert_eq!(store.meta().await.expect("meta").serial, 0);
 }

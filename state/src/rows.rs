@@ -1,76 +1,37 @@
-//! How state's plain data maps onto SQLite columns and back.
+//! How state's plain data maps onto SQL columns and back, for SQLite and Postgres alike.
 //!
-//! Rows are first read into `*Row` structs of raw column values inside the rusqlite closure,
-//! then decoded outside it: decoding errors (bad JSON, bad timestamps) are
-//! [`StateError::Corrupt`] naming the row, which a rusqlite closure could not express.
+//! Rows are first read into `*Row` structs of raw column values (inside the rusqlite
+//! closure, or from a tokio-postgres row), then decoded: decoding errors (bad JSON, bad
+//! timestamps) are [`StateError::Corrupt`] naming the row, which a rusqlite closure could
+//! not express. Both backends use the same column names and order.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Row;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeOutcome, ChangeRecord, LockInfo, ResourceRecord,
 };
 use crate::store::StateError;
 
-/// RFC 3339 in UTC with as many fractional digits as needed, so a timestamp reads back equal
-/// to what was written.
-pub(super) fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
+use crate::codec::{from_json, parse_timestamp};
+pub(crate) use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
 
-fn parse_timestamp(text: &str, what: &str) -> Result<DateTime<Utc>, StateError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|err| {
-            StateError::Corrupt(format!("{what} is not an RFC 3339 time ({text:?}): {err}"))
-        })
-}
-
-/// Encodes a value for a JSON column. Our model types always serialize, but the error path is
-/// kept rather than asserted because `Value` holds arbitrary provider data.
-pub(super) fn to_json<T: Serialize>(
-    value: &T,
-    operation: &'static str,
-) -> Result<String, StateError> {
-    serde_json::to_string(value).map_err(|source| StateError::Backend {
-        operation,
-        source: Box::new(source),
-    })
-}
-
-fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StateError> {
-    serde_json::from_str(text).map_err(|err| StateError::Corrupt(format!("{what}: {err}")))
-}
-
-/// Serials are `u64` in the model and `INTEGER` (i64) in SQLite.
-pub(super) fn serial_from_sql(serial: i64) -> Result<u64, StateError> {
-    u64::try_from(serial).map_err(|_| StateError::Corrupt(format!("serial {serial} is negative")))
-}
-
-pub(super) fn serial_to_sql(serial: u64) -> Result<i64, StateError> {
-    i64::try_from(serial)
-        .map_err(|_| StateError::Corrupt(format!("serial {serial} does not fit in the database")))
-}
-
-pub(super) const RESOURCE_COLUMNS: &str =
+pub(crate) const RESOURCE_COLUMNS: &str =
     "address, provider, type_name, id, attributes, sensitive_paths, dependencies, source_file";
 
-pub(super) struct ResourceRow {
-    address: String,
-    provider: String,
-    type_name: String,
-    id: Option<String>,
-    attributes: String,
-    sensitive_paths: String,
-    dependencies: String,
-    source_file: Option<String>,
+pub(crate) struct ResourceRow {
+    pub(crate) address: String,
+    pub(crate) provider: String,
+    pub(crate) type_name: String,
+    pub(crate) id: Option<String>,
+    pub(crate) attributes: String,
+    pub(crate) sensitive_paths: String,
+    pub(crate) dependencies: String,
+    pub(crate) source_file: Option<String>,
 }
 
 impl ResourceRow {
     /// Reads the columns in [`RESOURCE_COLUMNS`] order.
-    pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(ResourceRow {
             address: row.get(0)?,
             provider: row.get(1)?,
@@ -83,7 +44,7 @@ impl ResourceRow {
         })
     }
 
-    pub(super) fn decode(self) -> Result<ResourceRecord, StateError> {
+    pub(crate) fn decode(self) -> Result<ResourceRecord, StateError> {
         let what = |column: &str| format!("resource {} column {column}", self.address);
         Ok(ResourceRecord {
             attributes: from_json(&self.attributes, &what("attributes"))?,
@@ -98,25 +59,25 @@ impl ResourceRow {
     }
 }
 
-pub(super) const APPLY_COLUMNS: &str = "id, env, actor, operation, sources, rollback_of, \
+pub(crate) const APPLY_COLUMNS: &str = "id, env, actor, operation, sources, rollback_of, \
      started_at, finished_at, summary, outcome";
 
-pub(super) struct ApplyRow {
-    id: ApplyId,
-    env: String,
-    actor: String,
-    operation: String,
-    sources: String,
-    rollback_of: Option<ApplyId>,
-    started_at: String,
-    finished_at: Option<String>,
-    summary: String,
-    outcome: String,
+pub(crate) struct ApplyRow {
+    pub(crate) id: ApplyId,
+    pub(crate) env: String,
+    pub(crate) actor: String,
+    pub(crate) operation: String,
+    pub(crate) sources: String,
+    pub(crate) rollback_of: Option<ApplyId>,
+    pub(crate) started_at: String,
+    pub(crate) finished_at: Option<String>,
+    pub(crate) summary: String,
+    pub(crate) outcome: String,
 }
 
 impl ApplyRow {
     /// Reads the columns in [`APPLY_COLUMNS`] order.
-    pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(ApplyRow {
             id: row.get(0)?,
             env: row.get(1)?,
@@ -131,7 +92,7 @@ impl ApplyRow {
         })
     }
 
-    pub(super) fn decode(self) -> Result<ApplyRecord, StateError> {
+    pub(crate) fn decode(self) -> Result<ApplyRecord, StateError> {
         let what = |column: &str| format!("apply {} column {column}", self.id);
         let outcome = ApplyOutcome::parse(&self.outcome).ok_or_else(|| {
             StateError::Corrupt(format!(
@@ -159,21 +120,21 @@ impl ApplyRow {
     }
 }
 
-pub(super) const CHANGE_COLUMNS: &str = "apply_id, seq, address, action, outcome, message, at";
+pub(crate) const CHANGE_COLUMNS: &str = "apply_id, seq, address, action, outcome, message, at";
 
-pub(super) struct ChangeRow {
-    apply_id: ApplyId,
-    seq: i64,
-    address: String,
-    action: String,
-    outcome: String,
-    message: Option<String>,
-    at: String,
+pub(crate) struct ChangeRow {
+    pub(crate) apply_id: ApplyId,
+    pub(crate) seq: i64,
+    pub(crate) address: String,
+    pub(crate) action: String,
+    pub(crate) outcome: String,
+    pub(crate) message: Option<String>,
+    pub(crate) at: String,
 }
 
 impl ChangeRow {
     /// Reads the columns in [`CHANGE_COLUMNS`] order.
-    pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(ChangeRow {
             apply_id: row.get(0)?,
             seq: row.get(1)?,
@@ -185,7 +146,7 @@ impl ChangeRow {
         })
     }
 
-    pub(super) fn decode(self) -> Result<ChangeRecord, StateError> {
+    pub(crate) fn decode(self) -> Result<ChangeRecord, StateError> {
         let what = |column: &str| format!("change {}#{} column {column}", self.apply_id, self.seq);
         let outcome = ChangeOutcome::parse(&self.outcome).ok_or_else(|| {
             StateError::Corrupt(format!(
@@ -204,23 +165,23 @@ impl ChangeRow {
     }
 }
 
-pub(super) const LOCK_COLUMNS: &str =
+pub(crate) const LOCK_COLUMNS: &str =
     "id, actor, host, pid, operation, ci_url, acquired_at, heartbeat_at";
 
-pub(super) struct LockRow {
-    id: String,
-    actor: String,
-    host: String,
-    pid: i64,
-    operation: String,
-    ci_url: Option<String>,
-    acquired_at: String,
-    heartbeat_at: String,
+pub(crate) struct LockRow {
+    pub(crate) id: String,
+    pub(crate) actor: String,
+    pub(crate) host: String,
+    pub(crate) pid: i64,
+    pub(crate) operation: String,
+    pub(crate) ci_url: Option<String>,
+    pub(crate) acquired_at: String,
+    pub(crate) heartbeat_at: String,
 }
 
 impl LockRow {
     /// Reads the columns in [`LOCK_COLUMNS`] order.
-    pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(LockRow {
             id: row.get(0)?,
             actor: row.get(1)?,
@@ -233,7 +194,7 @@ impl LockRow {
         })
     }
 
-    pub(super) fn decode(self) -> Result<LockInfo, StateError> {
+    pub(crate) fn decode(self) -> Result<LockInfo, StateError> {
         let what = |column: &str| format!("lock {} column {column}", self.id);
         let pid = u32::try_from(self.pid).map_err(|_| {
             StateError::Corrupt(format!("{}: {} is not a process id", what("pid"), self.pid))

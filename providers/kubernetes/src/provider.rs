@@ -1,0 +1,153 @@
+//! [`KubernetesProvider`]: configuration and dispatch.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use async_trait::async_trait;
+use braid_provider::{
+    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
+    Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, Value,
+    WaitRequest, WaitResponse,
+};
+
+use crate::cluster::Cluster;
+use crate::schema::{self, MANIFEST_TYPE};
+use crate::settings::Settings;
+use crate::{apply, plan, read, ready};
+
+/// The built-in `kubernetes` provider: one resource type, `kubernetes_manifest`.
+///
+/// ```no_run
+/// # async fn example() {
+/// use braid_provider::{Provider, Value};
+/// use braid_provider_kubernetes::KubernetesProvider;
+///
+/// let provider = KubernetesProvider::new();
+/// let diagnostics = provider
+///     .configure(Value::map([("context", Value::from("staging-cluster"))]))
+///     .await;
+/// assert!(diagnostics.is_empty());
+/// # }
+/// ```
+#[derive(Default)]
+pub struct KubernetesProvider {
+    cluster: RwLock<Option<Arc<Cluster>>>,
+}
+
+impl KubernetesProvider {
+    pub fn new() -> Self {
+        KubernetesProvider::default()
+    }
+
+    fn cluster(&self) -> Result<Arc<Cluster>, ProviderDiagnostic> {
+        // A panic while holding the lock cannot leave an `Option<Arc<_>>` half-written.
+        self.cluster
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| {
+                ProviderDiagnostic::error(
+                    "Provider not configured",
+                    "The kubernetes provider was used before it was configured. This is a bug \
+                     in braid.",
+                )
+            })
+    }
+}
+
+#[async_trait]
+impl Provider for KubernetesProvider {
+    fn name(&self) -> &str {
+        "kubernetes"
+    }
+
+    fn schema(&self) -> ProviderSchema {
+        schema::provider_schema()
+    }
+
+    async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {
+        let settings = match Settings::from_config(&config) {
+            Ok(settings) => settings,
+            Err(diagnostics) => return diagnostics,
+        };
+        let client = match settings.client().await {
+            Ok(client) => client,
+            Err(diagnostic) => return vec![diagnostic],
+        };
+        *self.cluster.write().unwrap_or_else(PoisonError::into_inner) =
+            Some(Arc::new(Cluster::new(client, settings)));
+        Vec::new()
+    }
+
+    async fn read(&self, request: ReadRequest) -> ReadResponse {
+        let fail = |current: &Value, d| ReadResponse {
+            state: Some(current.clone()),
+            diagnostics: vec![d],
+        };
+        if let Err(d) = check_type(&request.type_name) {
+            return fail(&request.current, d);
+        }
+        match self.cluster() {
+            Ok(cluster) => read::read(&cluster, request).await,
+            Err(d) => fail(&request.current, d),
+        }
+    }
+
+    async fn plan(&self, request: PlanRequest) -> PlanResponse {
+        let cluster = check_type(&request.type_name).and_then(|()| self.cluster());
+        match cluster {
+            Ok(cluster) => plan::plan(&cluster, &request).await,
+            Err(d) => PlanResponse {
+                planned: request.config,
+                diagnostics: vec![d],
+                ..PlanResponse::default()
+            },
+        }
+    }
+
+    async fn apply(&self, request: ApplyRequest) -> ApplyResponse {
+        let cluster = check_type(&request.type_name).and_then(|()| self.cluster());
+        match cluster {
+            Ok(cluster) => apply::apply(&cluster, request).await,
+            Err(d) => ApplyResponse {
+                new_state: request.prior,
+                diagnostics: vec![d],
+            },
+        }
+    }
+
+    async fn import(&self, request: ImportRequest) -> ImportResponse {
+        let cluster = check_type(&request.type_name).and_then(|()| self.cluster());
+        match cluster {
+            Ok(cluster) => read::import(&cluster, request).await,
+            Err(d) => ImportResponse {
+                state: None,
+                diagnostics: vec![d],
+            },
+        }
+    }
+
+    async fn wait_ready(&self, request: WaitRequest, progress: &dyn Progress) -> WaitResponse {
+        let cluster = check_type(&request.type_name).and_then(|()| self.cluster());
+        match cluster {
+            Ok(cluster) => ready::wait_ready(&cluster, request, progress).await,
+            Err(d) => WaitResponse {
+                state: Some(request.state),
+                diagnostics: vec![d],
+            },
+        }
+    }
+}
+
+fn check_type(type_name: &str) -> Result<(), ProviderDiagnostic> {
+    if type_name == MANIFEST_TYPE {
+        Ok(())
+    } else {
+        Err(ProviderDiagnostic::error(
+            "Unsupported resource type",
+            format!(
+                "The kubernetes provider has no resource type \"{type_name}\". It offers \
+                 \"{MANIFEST_TYPE}\"."
+            ),
+        ))
+    }
+}

@@ -1,0 +1,93 @@
+//! Reading live objects: refresh of a recorded state, and import by id.
+
+use braid_provider::{
+    ImportRequest, ImportResponse, ProviderDiagnostic, ReadRequest, ReadResponse,
+};
+
+use crate::cluster::Cluster;
+use crate::object::ObjectRef;
+
+/// The live object projected onto braid's fields; `None` when it is gone.
+pub async fn read(cluster: &Cluster, request: ReadRequest) -> ReadResponse {
+    let current = request.current;
+    let fail = |current, diagnostic: ProviderDiagnostic| ReadResponse {
+        state: Some(current),
+        diagnostics: vec![diagnostic],
+    };
+    let object = match ObjectRef::from_manifest(&current) {
+        Ok(object) => object,
+        Err(e) => return fail(current, e.to_diagnostic()),
+    };
+    let kind = match cluster.kind(&object.gvk()).await {
+        Ok(Some(kind)) => kind,
+        // Not served: the CRD is gone, and with it every object of the kind.
+        Ok(None) => return ReadResponse::default(),
+        Err(e) => return fail(current, e.to_diagnostic()),
+    };
+    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
+    match cluster.get(&kind, &object).await {
+        Ok(Some(live)) => ReadResponse {
+            state: Some(cluster.refreshed_state(&object, &live, &current)),
+            diagnostics: Vec::new(),
+        },
+        Ok(None) => ReadResponse::default(),
+        Err(e) => fail(current, e.to_diagnostic()),
+    }
+}
+
+/// Adopts an object by id: `GROUP/VERSION/KIND/NAMESPACE/NAME` or the address form
+/// `k8s/GROUP/KIND/NAMESPACE/NAME` (the server's preferred version). The state holds what
+/// braid owns of it, which is nothing until the first apply: the next plan shows every
+/// configured field as a change.
+pub async fn import(cluster: &Cluster, request: ImportRequest) -> ImportResponse {
+    let fail = |diagnostic| ImportResponse {
+        state: None,
+        diagnostics: vec![diagnostic],
+    };
+    let (mut object, versioned) = match ObjectRef::parse_id(&request.id) {
+        Ok(parsed) => parsed,
+        Err(e) => return fail(e.to_diagnostic()),
+    };
+    if !versioned {
+        match cluster.preferred_version(&object.group, &object.kind).await {
+            Ok(Some(version)) => object.version = version,
+            Ok(None) => return fail(not_served(&object)),
+            Err(e) => return fail(e.to_diagnostic()),
+        }
+    }
+    let kind = match cluster.kind(&object.gvk()).await {
+        Ok(Some(kind)) => kind,
+        Ok(None) => return fail(not_served(&object)),
+        Err(e) => return fail(e.to_diagnostic()),
+    };
+    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
+    match cluster.get(&kind, &object).await {
+        Ok(Some(live)) => ImportResponse {
+            state: Some(cluster.state_of(&object, &live, true)),
+            diagnostics: Vec::new(),
+        },
+        Ok(None) => fail(ProviderDiagnostic::error(
+            "Object to import not found",
+            format!(
+                "There is no {object} in the cluster. Check the id \"{}\".",
+                request.id
+            ),
+        )),
+        Err(e) => fail(e.to_diagnostic()),
+    }
+}
+
+fn not_served(object: &ObjectRef) -> ProviderDiagnostic {
+    ProviderDiagnostic::error(
+        "Kind not served by the cluster",
+        format!(
+            "The cluster serves no kind {} in the group \"{}\".",
+            object.kind,
+            if object.group.is_empty() {
+                "core"
+            } else {
+                &object.group
+            }
+        ),
+    )
+}

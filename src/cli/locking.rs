@@ -1,0 +1,106 @@
+//! The lock flags every writing command shares: `--lock-timeout` and `--steal-stale-lock`,
+//! plus `BRAID_LOCK_LEASE` for the lease after which a silent holder counts as dead.
+
+use std::time::Duration;
+
+use braid_state::{AcquiredLock, LockPolicy, StateStore, acquire_lock};
+
+use super::GlobalArgs;
+use crate::diag::{Diagnostic, Diagnostics};
+
+impl GlobalArgs {
+    /// How this command waits for the environment's lock.
+    pub fn lock_policy(&self) -> Result<LockPolicy, Diagnostics> {
+        let mut policy = LockPolicy {
+            timeout: parse_duration(&self.lock_timeout).ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid --lock-timeout",
+                    format!(
+                        "--lock-timeout takes a duration like 0, 30s, 5m or 1h, but got \"{}\".",
+                        self.lock_timeout
+                    ),
+                )
+            })?,
+            steal_stale: self.steal_stale_lock,
+            ..LockPolicy::default()
+        };
+        if let Ok(lease) = std::env::var("BRAID_LOCK_LEASE") {
+            policy.lease = parse_duration(&lease)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        "Invalid BRAID_LOCK_LEASE",
+                        format!(
+                            "BRAID_LOCK_LEASE takes a duration like 2m or 90s, but is \"{lease}\"."
+                        ),
+                    )
+                })?;
+        }
+        Ok(policy)
+    }
+}
+
+/// Takes the lock for a short write (`state rm`, `state push`...) under the command's
+/// lock flags; a stolen lock is reported on stderr.
+pub async fn take_lock(
+    global: &GlobalArgs,
+    store: &dyn StateStore,
+    operation: &str,
+) -> Result<AcquiredLock, Diagnostics> {
+    let policy = global.lock_policy()?;
+    let acquired = acquire_lock(store, crate::actor::lock_request(operation), &policy)
+        .await
+        .map_err(crate::apply::executor_lock_error)?;
+    if let Some(old) = &acquired.stolen_from {
+        super::print_diagnostics(global, &stolen_warning(old).into());
+    }
+    Ok(acquired)
+}
+
+/// The warning shown when a stale lock was taken over.
+pub fn stolen_warning(old: &braid_state::LockInfo) -> Diagnostic {
+    Diagnostic::warning(
+        "Stale lock taken over",
+        format!(
+            "The lock {} held by {} ({}) since {} had no heartbeat since {}; it was taken over.",
+            old.id,
+            old.actor,
+            old.operation,
+            old.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        ),
+    )
+}
+
+/// `0`, `45` (seconds), `500ms`, `30s`, `5m`, `1h`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    match unit.trim() {
+        "" | "s" => Some(Duration::from_secs(number)),
+        "ms" => Some(Duration::from_millis(number)),
+        "m" => number.checked_mul(60).map(Duration::from_secs),
+        "h" => number.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5 days"), None);
+    }
+}

@@ -1,0 +1,523 @@
+//! Reading a kustomization file into plain data: locating it in a directory, rejecting
+//! unknown and unsupported fields, and checking the shape of every supported field.
+
+use serde_json::{Map, Value};
+
+use super::generators::GeneratorSpec;
+use super::images::{ImageRule, ReplicaRule};
+use super::patch::{PatchSpec, parse_patch_specs};
+use super::transform::LabelRule;
+use super::{Files, KustomizeError, yaml};
+
+/// The file names Kustomize accepts for a kustomization, in its order of preference.
+pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+const KNOWN_FIELDS: [&str; 21] = [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "images",
+    "imageTags",
+    "replicas",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "sortOptions",
+];
+
+/// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
+const UNSUPPORTED_FIELDS: [(&str, &str); 13] = [
+    (
+        "helmCharts",
+        "render the chart with `helm template`, commit the output and list it in `resources`",
+    ),
+    (
+        "helmGlobals",
+        "render the chart with `helm template`, commit the output and list it in `resources`",
+    ),
+    (
+        "helmChartInflationGenerator",
+        "render the chart with `helm template`, commit the output and list it in `resources`",
+    ),
+    (
+        "replacements",
+        "use a `${{ EXPR }}` reference or a patch instead",
+    ),
+    ("vars", "use a `${{ EXPR }}` reference or a patch instead"),
+    (
+        "components",
+        "move the component's resources and patches into this kustomization",
+    ),
+    (
+        "generators",
+        "generator plugins are not run; commit their output and list it in `resources`",
+    ),
+    (
+        "transformers",
+        "transformer plugins are not run; use the built-in fields or patches",
+    ),
+    (
+        "validators",
+        "validator plugins are not run; remove the field",
+    ),
+    (
+        "configurations",
+        "custom transformer configuration is not read; use patches",
+    ),
+    (
+        "crds",
+        "custom transformer configuration is not read; use patches",
+    ),
+    ("openapi", "custom schemas are not read; remove the field"),
+    (
+        "buildMetadata",
+        "braid records each object's origin itself; remove the field",
+    ),
+];
+
+/// A parsed kustomization file.
+#[derive(Debug)]
+pub(crate) struct Kustomization<'a> {
+    /// Path of the kustomization file itself, relative to the source root.
+    pub file: String,
+    /// The directory holding it ("" for the root).
+    pub dir: String,
+    /// The file's text, for finding lines in error messages.
+    pub text: &'a str,
+    pub resources: Vec<String>,
+    pub namespace: Option<String>,
+    pub name_prefix: Option<String>,
+    pub name_suffix: Option<String>,
+    pub labels: Vec<LabelRule>,
+    pub common_annotations: Vec<(String, String)>,
+    pub images: Vec<ImageRule>,
+    pub replicas: Vec<ReplicaRule>,
+    pub patches: Vec<PatchSpec>,
+    pub config_maps: Vec<GeneratorSpec>,
+    pub secrets: Vec<GeneratorSpec>,
+    pub generator_options: Value,
+}
+
+impl Kustomization<'_> {
+    /// The 1-based line of the first line of the kustomization containing `needle`.
+    pub fn line_of(&self, needle: &str) -> Option<usize> {
+        line_of(self.text, needle)
+    }
+
+    /// Resolves `path` (relative to the kustomization's directory) to a source-relative path.
+    pub fn resolve(&self, path: &str) -> Option<String> {
+        join(&self.dir, path)
+    }
+
+    pub fn invalid(&self, needle: &str, message: String) -> KustomizeError {
+        KustomizeError::InvalidKustomization {
+            file: self.file.clone(),
+            line: self.line_of(needle),
+            message,
+        }
+    }
+}
+
+/// The first 1-based line of `text` containing `needle`.
+pub(crate) fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| line.contains(needle))
+        .map(|index| index + 1)
+}
+
+/// Joins a relative `path` onto `dir`, resolving `.` and `..`; `None` if it leaves the root.
+pub(crate) fn join(dir: &str, path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if path.starts_with('/') {
+        Vec::new()
+    } else {
+        dir.split('/').filter(|part| !part.is_empty()).collect()
+    };
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Finds the kustomization file of `dir`; errors if there is none or more than one.
+pub(crate) fn find_kustomization_file(
+    files: &dyn Files,
+    dir: &str,
+) -> Result<String, KustomizeError> {
+    let found: Vec<String> = KUSTOMIZATION_FILE_NAMES
+        .iter()
+        .filter_map(|name| join(dir, name))
+        .filter(|path| files.read(path).is_some())
+        .collect();
+    let shown_dir = if dir.is_empty() { "." } else { dir };
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(KustomizeError::MissingKustomization {
+            file: shown_dir.to_string(),
+            message: format!(
+                "directory `{shown_dir}` has no kustomization; add a kustomization.yaml listing its resources"
+            ),
+        }),
+        [first, ..] => Err(KustomizeError::MissingKustomization {
+            file: first.clone(),
+            message: format!(
+                "directory `{shown_dir}` has more than one kustomization file ({}); keep only one",
+                found.join(", ")
+            ),
+        }),
+    }
+}
+
+/// Reads and checks the kustomization file at `file` (inside directory `dir`).
+pub(crate) fn load<'a>(
+    files: &'a dyn Files,
+    dir: &str,
+    file: &str,
+) -> Result<Kustomization<'a>, KustomizeError> {
+    let text = files.read(file).unwrap_or_default();
+    let documents = yaml::split_documents(text);
+    let value = match documents.first() {
+        Some(raw) => yaml::parse_yaml(file, raw.line, raw.text)?,
+        None => Value::Object(Map::new()),
+    };
+    let object = match value {
+        Value::Object(object) => object,
+        Value::Null => Map::new(),
+        _ => {
+            return Err(KustomizeError::InvalidKustomization {
+                file: file.to_string(),
+                line: Some(1),
+                message: "a kustomization must be a mapping of fields such as `resources`"
+                    .to_string(),
+            });
+        }
+    };
+    let mut kustomization = Kustomization {
+        file: file.to_string(),
+        dir: dir.to_string(),
+        text,
+        resources: Vec::new(),
+        namespace: None,
+        name_prefix: None,
+        name_suffix: None,
+        labels: Vec::new(),
+        common_annotations: Vec::new(),
+        images: Vec::new(),
+        replicas: Vec::new(),
+        patches: Vec::new(),
+        config_maps: Vec::new(),
+        secrets: Vec::new(),
+        generator_options: Value::Null,
+    };
+    check_fields(&kustomization, &object)?;
+    let k = &kustomization;
+    let mut resources = string_list(k, &object, "bases")?;
+    resources.extend(string_list(k, &object, "resources")?);
+    let namespace = optional_string(k, &object, "namespace")?;
+    let name_prefix = optional_string(k, &object, "namePrefix")?;
+    let name_suffix = optional_string(k, &object, "nameSuffix")?;
+    let mut labels = Vec::new();
+    if let Some(value) = object.get("commonLabels") {
+        labels.push(LabelRule::common(string_map(k, "commonLabels", value)?));
+    }
+    if let Some(value) = object.get("labels") {
+        for entry in list(k, "labels", value)? {
+            labels.push(LabelRule::parse(k, entry)?);
+        }
+    }
+    let common_annotations = match object.get("commonAnnotations") {
+        Some(value) => string_map(k, "commonAnnotations", value)?,
+        None => Vec::new(),
+    };
+    let mut images = Vec::new();
+    for field in ["images", "imageTags"] {
+        if let Some(value) = object.get(field) {
+            for entry in list(k, field, value)? {
+                images.push(ImageRule::parse(k, entry)?);
+            }
+        }
+    }
+    let mut replicas = Vec::new();
+    if let Some(value) = object.get("replicas") {
+        for entry in list(k, "replicas", value)? {
+            replicas.push(ReplicaRule::parse(k, entry)?);
+        }
+    }
+    let patches = parse_patch_specs(k, &object)?;
+    let mut config_maps = Vec::new();
+    if let Some(value) = object.get("configMapGenerator") {
+        for entry in list(k, "configMapGenerator", value)? {
+            config_maps.push(GeneratorSpec::parse(k, "configMapGenerator", entry)?);
+        }
+    }
+    let mut secrets = Vec::new();
+    if let Some(value) = object.get("secretGenerator") {
+        for entry in list(k, "secretGenerator", value)? {
+            secrets.push(GeneratorSpec::parse(k, "secretGenerator", entry)?);
+        }
+    }
+    let generator_options = object
+        .get("generatorOptions")
+        .cloned()
+        .unwrap_or(Value::Null);
+    kustomization.resources = resources;
+    kustomization.namespace = namespace;
+    kustomization.name_prefix = name_prefix;
+    kustomization.name_suffix = name_suffix;
+    kustomization.labels = labels;
+    kustomization.common_annotations = common_annotations;
+    kustomization.images = images;
+    kustomization.replicas = replicas;
+    kustomization.patches = patches;
+    kustomization.config_maps = config_maps;
+    kustomization.secrets = secrets;
+    kustomization.generator_options = generator_options;
+    Ok(kustomization)
+}
+
+fn check_fields(k: &Kustomization<'_>, object: &Map<String, Value>) -> Result<(), KustomizeError> {
+    if object.get("kind").and_then(Value::as_str) == Some("Component") {
+        return Err(KustomizeError::UnsupportedField {
+            file: k.file.clone(),
+            line: k.line_of("kind:"),
+            field: "kind: Component".to_string(),
+            hint: "move the component's resources and patches into the kustomization that uses it"
+                .to_string(),
+        });
+    }
+    for key in object.keys() {
+        if KNOWN_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        let line = k.line_of(&format!("{key}:"));
+        if let Some((field, hint)) = UNSUPPORTED_FIELDS.iter().find(|(field, _)| field == key) {
+            return Err(KustomizeError::UnsupportedField {
+                file: k.file.clone(),
+                line,
+                field: field.to_string(),
+                hint: hint.to_string(),
+            });
+        }
+        return Err(KustomizeError::InvalidKustomization {
+            file: k.file.clone(),
+            line,
+            message: format!(
+                "unknown field `{key}`; known fields are {}",
+                KNOWN_FIELDS.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The elements of the list `value` of field `field`.
+pub(crate) fn list<'v>(
+    k: &Kustomization<'_>,
+    field: &str,
+    value: &'v Value,
+) -> Result<&'v [Value], KustomizeError> {
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(&[]),
+        _ => Err(k.invalid(&format!("{field}:"), format!("`{field}` must be a list"))),
+    }
+}
+
+fn string_list(
+    k: &Kustomization<'_>,
+    object: &Map<String, Value>,
+    field: &str,
+) -> Result<Vec<String>, KustomizeError> {
+    let Some(value) = object.get(field) else {
+        return Ok(Vec::new());
+    };
+    list(k, field, value)?
+        .iter()
+        .map(|item| {
+            item.as_str().map(str::to_string).ok_or_else(|| {
+                k.invalid(
+                    &format!("{field}:"),
+                    format!("every entry of `{field}` must be a string (a path)"),
+                )
+            })
+        })
+        .collect()
+}
+
+fn optional_string(
+    k: &Kustomization<'_>,
+    object: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, KustomizeError> {
+    match object.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => scalar_string(value)
+            .map(Some)
+            .ok_or_else(|| k.invalid(&format!("{field}:"), format!("`{field}` must be a string"))),
+    }
+}
+
+/// A scalar as Kustomize reads it into a string field (numbers and booleans as written).
+pub(crate) fn scalar_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+/// A `map[string]string` field such as `commonLabels`, in file order.
+pub(crate) fn string_map(
+    k: &Kustomization<'_>,
+    field: &str,
+    value: &Value,
+) -> Result<Vec<(String, String)>, KustomizeError> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Object(object) => object
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    Value::Null => Some(String::new()),
+                    other => scalar_string(other),
+                };
+                value.map(|value| (key.clone(), value)).ok_or_else(|| {
+                    k.invalid(
+                        &format!("{key}:"),
+                        format!("the value of `{key}` in `{field}` must be a string"),
+                    )
+                })
+            })
+            .collect(),
+        _ => Err(k.invalid(
+            &format!("{field}:"),
+            format!("`{field}` must be a mapping of names to strings"),
+        )),
+    }
+}
+
+/// Checks that `entry` (an element of list `field`) only has the `known` keys.
+pub(crate) fn check_entry_keys(
+    k: &Kustomization<'_>,
+    field: &str,
+    entry: &Map<String, Value>,
+    known: &[&str],
+) -> Result<(), KustomizeError> {
+    for key in entry.keys() {
+        if !known.contains(&key.as_str()) {
+            return Err(k.invalid(
+                &format!("{key}:"),
+                format!(
+                    "unknown field `{key}` in an entry of `{field}`; known fields are {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::render;
+    use super::super::test_support::files;
+    use super::*;
+
+    #[test]
+    fn unknown_fields_list_the_known_ones() {
+        let source = files(&[(
+            "app/kustomization.yaml",
+            "resources: []\nnamePrefx: shop-\n",
+        )]);
+        assert_eq!(
+            render(&source, "app"),
+            Err(KustomizeError::InvalidKustomization {
+                file: "app/kustomization.yaml".to_string(),
+                line: Some(2),
+                message: format!(
+                    "unknown field `namePrefx`; known fields are {}",
+                    KNOWN_FIELDS.join(", ")
+                ),
+            })
+        );
+    }
+
+    #[test]
+    fn unsupported_fields_say_so() {
+        let source = files(&[(
+            "kustomization.yaml",
+            "resources: []\nhelmCharts:\n- name: redis\n",
+        )]);
+        let error = render(&source, "").expect_err("helm is not supported");
+        assert_eq!(
+            error.to_string(),
+            "kustomization.yaml:2: `helmCharts` is not supported by braid's kustomize subset; render the chart with `helm template`, commit the output and list it in `resources`"
+        );
+        let component = files(&[(
+            "kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+        )]);
+        assert!(matches!(
+            render(&component, ""),
+            Err(KustomizeError::UnsupportedField { line: Some(2), .. })
+        ));
+    }
+
+    #[test]
+    fn a_directory_needs_exactly_one_kustomization() {
+        let none = files(&[("app/deployment.yaml", "kind: Deployment\n")]);
+        assert_eq!(
+            render(&none, "app"),
+            Err(KustomizeError::MissingKustomization {
+                file: "app".to_string(),
+                message: "directory `app` has no kustomization; add a kustomization.yaml listing its resources".to_string(),
+            })
+        );
+        let two = files(&[("kustomization.yaml", ""), ("Kustomization", "")]);
+        assert!(matches!(
+            render(&two, ""),
+            Err(KustomizeError::MissingKustomization { .. })
+        ));
+        let empty = files(&[("kustomization.yml", "# nothing yet\n")]);
+        assert_eq!(render(&empty, ""), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn wrong_shapes_are_invalid() {
+        let source = files(&[("kustomization.yaml", "resources: deployment.yaml\n")]);
+        assert_eq!(
+            render(&source, ""),
+            Err(KustomizeError::InvalidKustomization {
+                file: "kustomization.yaml".to_string(),
+                line: Some(1),
+                message: "`resources` must be a list".to_string(),
+            })
+        );
+    }
+
+    #[test]
+    fn joins_relative_paths() {
+        assert_eq!(join("overlays/prod", "../../base").as_deref(), Some("base"));
+        assert_eq!(join("", "./a/./b.yaml").as_deref(), Some("a/b.yaml"));
+        assert_eq!(join("a", "b/../c").as_deref(), Some("a/c"));
+        assert_eq!(join("a", "../../x"), None);
+    }
+}

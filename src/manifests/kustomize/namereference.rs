@@ -1,0 +1,281 @@
+//! Name references: after objects are renamed (prefix, suffix, hash suffix), fields that name
+//! them in other objects — a pod's ConfigMap volume, a RoleBinding's roleRef, an Ingress
+//! backend — are rewritten to the new name, following Kustomize's `nameReference` config.
+
+use serde_json::Value;
+
+use super::fieldspec::visit_path;
+use super::{Resource, is_cluster_scoped};
+
+/// One kind of reference: objects of kind `referral` are named at `path` in `referrers`.
+struct Reference {
+    referral: &'static str,
+    referrers: &'static [&'static str],
+    path: String,
+    /// `path` leads to a map with `kind` and `name` (roleRef, subjects, scaleTargetRef); only
+    /// maps whose `kind` is the referral's are rewritten.
+    kind_and_name: bool,
+}
+
+const POD_SPECS: [(&[&str], &str); 4] = [
+    (&["Pod"], "spec"),
+    (
+        &[
+            "Deployment",
+            "ReplicaSet",
+            "DaemonSet",
+            "StatefulSet",
+            "Job",
+            "ReplicationController",
+        ],
+        "spec/template/spec",
+    ),
+    (&["CronJob"], "spec/jobTemplate/spec/template/spec"),
+    (&["PodTemplate"], "template/spec"),
+];
+
+const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
+
+/// Fields inside a pod spec naming other objects.
+fn pod_spec_fields() -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("ConfigMap", "volumes[]/configMap/name".to_string()),
+        (
+            "ConfigMap",
+            "volumes[]/projected/sources[]/configMap/name".to_string(),
+        ),
+        ("Secret", "volumes[]/secret/secretName".to_string()),
+        (
+            "Secret",
+            "volumes[]/projected/sources[]/secret/name".to_string(),
+        ),
+        ("Secret", "imagePullSecrets[]/name".to_string()),
+        ("ServiceAccount", "serviceAccountName".to_string()),
+        ("ServiceAccount", "serviceAccount".to_string()),
+        (
+            "PersistentVolumeClaim",
+            "volumes[]/persistentVolumeClaim/claimName".to_string(),
+        ),
+        ("PriorityClass", "priorityClassName".to_string()),
+    ];
+    for list in CONTAINER_LISTS {
+        fields.push((
+            "ConfigMap",
+            format!("{list}[]/env[]/valueFrom/configMapKeyRef/name"),
+        ));
+        fields.push(("ConfigMap", format!("{list}[]/envFrom[]/configMapRef/name")));
+        fields.push((
+            "Secret",
+            format!("{list}[]/env[]/valueFrom/secretKeyRef/name"),
+        ));
+        fields.push(("Secret", format!("{list}[]/envFrom[]/secretRef/name")));
+    }
+    fields
+}
+
+fn references() -> Vec<Reference> {
+    let mut references = Vec::new();
+    for (referrers, prefix) in POD_SPECS {
+        for (referral, field) in pod_spec_fields() {
+            references.push(Reference {
+                referral,
+                referrers,
+                path: format!("{prefix}/{field}"),
+                kind_and_name: false,
+            });
+        }
+    }
+    let plain: [(&'static str, &'static [&'static str], &str); 15] = [
+        ("Secret", &["Ingress"], "spec/tls[]/secretName"),
+        ("Secret", &["ServiceAccount"], "imagePullSecrets[]/name"),
+        ("Secret", &["ServiceAccount"], "secrets[]/name"),
+        (
+            "Service",
+            &["Ingress"],
+            "spec/rules[]/http/paths[]/backend/service/name",
+        ),
+        ("Service", &["Ingress"], "spec/defaultBackend/service/name"),
+        (
+            "Service",
+            &["Ingress"],
+            "spec/rules[]/http/paths[]/backend/serviceName",
+        ),
+        ("Service", &["Ingress"], "spec/backend/serviceName"),
+        ("Service", &["StatefulSet"], "spec/serviceName"),
+        ("Service", &["APIService"], "spec/service/name"),
+        (
+            "Service",
+            &[
+                "ValidatingWebhookConfiguration",
+                "MutatingWebhookConfiguration",
+            ],
+            "webhooks[]/clientConfig/service/name",
+        ),
+        (
+            "StorageClass",
+            &["PersistentVolumeClaim", "PersistentVolume"],
+            "spec/storageClassName",
+        ),
+        (
+            "StorageClass",
+            &["StatefulSet"],
+            "spec/volumeClaimTemplates[]/spec/storageClassName",
+        ),
+        ("IngressClass", &["Ingress"], "spec/ingressClassName"),
+        (
+            "PersistentVolume",
+            &["PersistentVolumeClaim"],
+            "spec/volumeName",
+        ),
+        (
+            "PersistentVolumeClaim",
+            &["PersistentVolume"],
+            "spec/claimRef/name",
+        ),
+    ];
+    for (referral, referrers, path) in plain {
+        references.push(Reference {
+            referral,
+            referrers,
+            path: path.to_string(),
+            kind_and_name: false,
+        });
+    }
+    let typed: [(&'static str, &'static [&'static str], &str); 6] = [
+        (
+            "ServiceAccount",
+            &["RoleBinding", "ClusterRoleBinding"],
+            "subjects[]",
+        ),
+        ("Role", &["RoleBinding"], "roleRef"),
+        (
+            "ClusterRole",
+            &["RoleBinding", "ClusterRoleBinding"],
+            "roleRef",
+        ),
+        (
+            "Deployment",
+            &["HorizontalPodAutoscaler"],
+            "spec/scaleTargetRef",
+        ),
+        (
+            "StatefulSet",
+            &["HorizontalPodAutoscaler"],
+            "spec/scaleTargetRef",
+        ),
+        (
+            "ReplicaSet",
+            &["HorizontalPodAutoscaler"],
+            "spec/scaleTargetRef",
+        ),
+    ];
+    for (referral, referrers, path) in typed {
+        references.push(Reference {
+            referral,
+            referrers,
+            path: path.to_string(),
+            kind_and_name: true,
+        });
+    }
+    references
+}
+
+/// What a reference can point at: a snapshot of one object's identity.
+struct Candidate {
+    kind: String,
+    names: Vec<String>,
+    name: String,
+    namespace: Option<String>,
+}
+
+/// Rewrites every reference to an object of `objects` that was renamed to its current name.
+/// References to objects outside `objects` are left alone.
+pub(crate) fn rewrite_references(objects: &mut [Resource]) {
+    let candidates: Vec<Candidate> = objects
+        .iter()
+        .map(|object| Candidate {
+            kind: object.kind().to_string(),
+            names: object.previous_names.clone(),
+            name: object.name().to_string(),
+            namespace: object.namespace().map(str::to_string),
+        })
+        .collect();
+    let references = references();
+    for object in objects.iter_mut() {
+        let kind = object.kind().to_string();
+        let namespace = object.namespace().map(str::to_string);
+        for reference in references
+            .iter()
+            .filter(|r| r.referrers.contains(&kind.as_str()))
+        {
+            visit_path(&mut object.doc, &reference.path, false, &mut |value| {
+                if reference.kind_and_name {
+                    rewrite_typed(value, reference.referral, &candidates, namespace.as_deref());
+                } else if let Value::String(name) = value
+                    && let Some(found) =
+                        find(&candidates, reference.referral, name, namespace.as_deref())
+                {
+                    *name = found.name.clone();
+                }
+            });
+        }
+    }
+}
+
+/// Rewrites a `{kind, name, namespace?}` map that refers to a `referral`.
+fn rewrite_typed(
+    value: &mut Value,
+    referral: &str,
+    candidates: &[Candidate],
+    namespace: Option<&str>,
+) {
+    let Value::Object(map) = value else {
+        return;
+    };
+    if map.get("kind").and_then(Value::as_str) != Some(referral) {
+        return;
+    }
+    let Some(name) = map.get("name").and_then(Value::as_str) else {
+        return;
+    };
+    let subject_namespace = map.get("namespace").and_then(Value::as_str).or(namespace);
+    let Some(found) = find(candidates, referral, name, subject_namespace) else {
+        return;
+    };
+    map.insert("name".to_string(), Value::String(found.name.clone()));
+    // A ServiceAccount subject names the account's namespace too; keep it in step.
+    if referral == "ServiceAccount"
+        && let Some(found_namespace) = &found.namespace
+    {
+        map.insert(
+            "namespace".to_string(),
+            Value::String(found_namespace.clone()),
+        );
+    }
+}
+
+/// The object of `kind` that is or was called `name`, in `namespace` (any namespace when the
+/// referrer has none, as for cluster-scoped referrers), preferring its current name.
+fn find<'c>(
+    candidates: &'c [Candidate],
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Option<&'c Candidate> {
+    let in_scope = |candidate: &&Candidate| {
+        namespace.is_none()
+            || is_cluster_scoped(kind)
+            || candidate.namespace.as_deref() == namespace
+    };
+    let matching: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|candidate| candidate.kind == kind)
+        .filter(|candidate| candidate.name == name || candidate.names.iter().any(|n| n == name))
+        .filter(in_scope)
+        .collect();
+    matching
+        .iter()
+        .find(|candidate| candidate.name == name)
+        .or_else(|| matching.first())
+        .copied()
+}

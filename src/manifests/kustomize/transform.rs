@@ -1,0 +1,272 @@
+//! Cross-cutting transformers: `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`/`labels`
+//! and `commonAnnotations`, writing the fields Kustomize's built-in field specs name.
+
+use serde_json::Value;
+
+use super::fieldspec::{FieldSpec, insert_pairs, visit_path};
+use super::kustomization::{Kustomization, check_entry_keys, string_map};
+use super::{KustomizeError, Resource, is_cluster_scoped};
+
+const WORKLOADS: &[&str] = &["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"];
+const TEMPLATED: &[&str] = &[
+    "Deployment",
+    "ReplicaSet",
+    "DaemonSet",
+    "StatefulSet",
+    "Job",
+    "ReplicationController",
+];
+
+/// Selector fields: written by `commonLabels` and by `labels` with `includeSelectors`.
+const SELECTOR_SPECS: &[FieldSpec] = &[
+    FieldSpec::new(&["Service", "ReplicationController"], "spec/selector", true),
+    FieldSpec::new(WORKLOADS, "spec/selector/matchLabels", true),
+    FieldSpec::new(&["Job"], "spec/selector/matchLabels", false),
+    FieldSpec::new(
+        &["CronJob"],
+        "spec/jobTemplate/spec/selector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(&["PodDisruptionBudget"], "spec/selector/matchLabels", false),
+    FieldSpec::new(&["NetworkPolicy"], "spec/podSelector/matchLabels", false),
+    FieldSpec::new(
+        &["NetworkPolicy"],
+        "spec/ingress[]/from[]/podSelector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(
+        &["NetworkPolicy"],
+        "spec/egress[]/to[]/podSelector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(
+        WORKLOADS,
+        "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution[]/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(
+        WORKLOADS,
+        "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution[]/labelSelector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(
+        WORKLOADS,
+        "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution[]/podAffinityTerm/labelSelector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(
+        WORKLOADS,
+        "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution[]/labelSelector/matchLabels",
+        false,
+    ),
+    FieldSpec::new(
+        WORKLOADS,
+        "spec/template/spec/topologySpreadConstraints[]/labelSelector/matchLabels",
+        false,
+    ),
+];
+
+/// Pod template label fields: `commonLabels`, and `labels` with `includeTemplates` or
+/// `includeSelectors`.
+const TEMPLATE_LABEL_SPECS: &[FieldSpec] = &[
+    FieldSpec::new(TEMPLATED, "spec/template/metadata/labels", true),
+    FieldSpec::new(&["CronJob"], "spec/jobTemplate/metadata/labels", true),
+    FieldSpec::new(
+        &["CronJob"],
+        "spec/jobTemplate/spec/template/metadata/labels",
+        true,
+    ),
+];
+
+const ANNOTATION_SPECS: &[FieldSpec] = &[
+    FieldSpec::new(&[], "metadata/annotations", true),
+    FieldSpec::new(TEMPLATED, "spec/template/metadata/annotations", true),
+    FieldSpec::new(&["CronJob"], "spec/jobTemplate/metadata/annotations", true),
+    FieldSpec::new(
+        &["CronJob"],
+        "spec/jobTemplate/spec/template/metadata/annotations",
+        true,
+    ),
+];
+
+/// Namespace fields besides `metadata.namespace`, set only where present.
+const NAMESPACE_SPECS: &[FieldSpec] = &[
+    FieldSpec::new(
+        &[
+            "ValidatingWebhookConfiguration",
+            "MutatingWebhookConfiguration",
+        ],
+        "webhooks[]/clientConfig/service/namespace",
+        false,
+    ),
+    FieldSpec::new(&["APIService"], "spec/service/namespace", false),
+    FieldSpec::new(
+        &["CustomResourceDefinition"],
+        "spec/conversion/webhook/clientConfig/service/namespace",
+        false,
+    ),
+];
+
+/// Kinds whose names `namePrefix`/`nameSuffix` leave alone, as Kustomize does.
+const NOT_RENAMED: &[&str] = &["CustomResourceDefinition", "APIService", "Namespace"];
+
+/// One `commonLabels` map or `labels` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LabelRule {
+    pub pairs: Vec<(String, String)>,
+    pub include_selectors: bool,
+    pub include_templates: bool,
+    /// Extra places from the entry's `fields` (kind, path, create).
+    pub fields: Vec<(Option<String>, String, bool)>,
+}
+
+impl LabelRule {
+    /// `commonLabels` always write selectors and pod templates.
+    pub fn common(pairs: Vec<(String, String)>) -> Self {
+        Self {
+            pairs,
+            include_selectors: true,
+            include_templates: true,
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn parse(k: &Kustomization<'_>, entry: &Value) -> Result<Self, KustomizeError> {
+        let Value::Object(object) = entry else {
+            return Err(k.invalid(
+                "labels:",
+                "every entry of `labels` must be a mapping with `pairs`".to_string(),
+            ));
+        };
+        check_entry_keys(
+            k,
+            "labels",
+            object,
+            &["pairs", "includeSelectors", "includeTemplates", "fields"],
+        )?;
+        let pairs = match object.get("pairs") {
+            Some(value) => string_map(k, "labels", value)?,
+            None => Vec::new(),
+        };
+        let flag = |key: &str| object.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let mut fields = Vec::new();
+        if let Some(Value::Array(specs)) = object.get("fields") {
+            for spec in specs {
+                let Some(path) = spec.get("path").and_then(Value::as_str) else {
+                    return Err(k.invalid(
+                        "fields:",
+                        "every entry of `labels[].fields` needs a `path`".to_string(),
+                    ));
+                };
+                let kind = spec.get("kind").and_then(Value::as_str).map(str::to_string);
+                let create = spec.get("create").and_then(Value::as_bool).unwrap_or(false);
+                fields.push((kind, path.to_string(), create));
+            }
+        }
+        Ok(Self {
+            pairs,
+            include_selectors: flag("includeSelectors"),
+            include_templates: flag("includeTemplates") || flag("includeSelectors"),
+            fields,
+        })
+    }
+}
+
+/// Sets `metadata.namespace` on every namespaced object, the namespace of `default`
+/// ServiceAccount subjects of (Cluster)RoleBindings, and webhook service namespaces.
+pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str) {
+    for object in objects {
+        let kind = object.kind().to_string();
+        if !is_cluster_scoped(&kind) {
+            object.metadata_mut().insert(
+                "namespace".to_string(),
+                Value::String(namespace.to_string()),
+            );
+        }
+        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
+            visit_path(&mut object.doc, "subjects[]", false, &mut |subject| {
+                if let Value::Object(subject) = subject
+                    && subject.get("name").and_then(Value::as_str) == Some("default")
+                {
+                    subject.insert(
+                        "namespace".to_string(),
+                        Value::String(namespace.to_string()),
+                    );
+                }
+            });
+        }
+        for spec in NAMESPACE_SPECS.iter().filter(|spec| spec.applies_to(&kind)) {
+            visit_path(&mut object.doc, spec.path, false, &mut |value| {
+                *value = Value::String(namespace.to_string());
+            });
+        }
+    }
+}
+
+/// Renames every object (except CRDs, APIServices and Namespaces) to `prefix + name + suffix`.
+pub(crate) fn add_prefix_suffix(objects: &mut [Resource], prefix: &str, suffix: &str) {
+    if prefix.is_empty() && suffix.is_empty() {
+        return;
+    }
+    for object in objects {
+        if NOT_RENAMED.contains(&object.kind()) {
+            continue;
+        }
+        let name = format!("{prefix}{}{suffix}", object.name());
+        object.set_name(name);
+    }
+}
+
+/// Adds the labels of `rule` to metadata and, as the rule says, selectors and templates.
+pub(crate) fn add_labels(objects: &mut [Resource], rule: &LabelRule) {
+    if rule.pairs.is_empty() {
+        return;
+    }
+    for object in objects {
+        let kind = object.kind().to_string();
+        let mut specs = vec![FieldSpec::new(&[], "metadata/labels", true)];
+        if rule.include_selectors {
+            specs.extend(SELECTOR_SPECS.iter().copied());
+        }
+        if rule.include_templates {
+            specs.extend(TEMPLATE_LABEL_SPECS.iter().copied());
+        }
+        for spec in specs.iter().filter(|spec| spec.applies_to(&kind)) {
+            visit_path(&mut object.doc, spec.path, spec.create, &mut |labels| {
+                insert_pairs(labels, &rule.pairs);
+            });
+        }
+        for (field_kind, path, create) in &rule.fields {
+            if field_kind
+                .as_deref()
+                .is_none_or(|field_kind| field_kind == kind)
+            {
+                visit_path(&mut object.doc, path, *create, &mut |labels| {
+                    insert_pairs(labels, &rule.pairs);
+                });
+            }
+        }
+    }
+}
+
+/// Adds `commonAnnotations` to metadata and pod templates.
+pub(crate) fn add_annotations(objects: &mut [Resource], annotations: &[(String, String)]) {
+    if annotations.is_empty() {
+        return;
+    }
+    for object in objects {
+        let kind = object.kind().to_string();
+        for spec in ANNOTATION_SPECS
+            .iter()
+            .filter(|spec| spec.applies_to(&kind))
+        {
+            visit_path(&mut object.doc, spec.path, spec.create, &mut |map| {
+                insert_pairs(map, annotations);
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "transform_tests.rs"]
+mod tests;

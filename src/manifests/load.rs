@@ -1,0 +1,441 @@
+//! Finding a source's Kubernetes objects: kustomizations rendered, plain YAML files parsed,
+//! each document turned into a resource declaration with its address and references.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use braid_provider::Value;
+
+use super::kustomize::{self, Files, RenderedDocument};
+use super::{DEPENDS_ON_ANNOTATION, address, find_templates, group_of, is_cluster_scoped};
+use crate::config::{Lifecycle, ManifestBody, ResourceBody, ResourceDecl};
+use crate::diag::{Diagnostic, Diagnostics, SourceText};
+
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// A source's text files in memory, keyed by path relative to the source root.
+pub struct SourceFiles<'a> {
+    pub files: &'a BTreeMap<String, Arc<SourceText>>,
+}
+
+impl Files for SourceFiles<'_> {
+    fn read(&self, path: &str) -> Option<&str> {
+        self.files.get(path).map(|t| t.text.as_str())
+    }
+
+    fn list(&self, dir: &str) -> Vec<String> {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let mut out = BTreeSet::new();
+        for path in self.files.keys() {
+            if let Some(rest) = path.strip_prefix(&prefix) {
+                let child = rest.split('/').next().unwrap_or(rest);
+                out.insert(format!("{prefix}{child}"));
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        let prefix = format!("{path}/");
+        self.files.keys().any(|k| k.starts_with(&prefix))
+    }
+}
+
+/// One document found in a source, with the file it came from.
+pub struct SourceDocument {
+    pub file: Arc<SourceText>,
+    pub line: usize,
+    pub document: serde_json::Value,
+}
+
+fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+fn join(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for piece in rel.split('/') {
+        match piece {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+fn kustomization_dirs(files: &BTreeMap<String, Arc<SourceText>>) -> BTreeSet<String> {
+    files
+        .keys()
+        .filter(|p| {
+            KUSTOMIZATION_FILES
+                .iter()
+                .any(|k| p.rsplit('/').next() == Some(*k))
+        })
+        .map(|p| parent(p).to_string())
+        .collect()
+}
+
+/// `resources` entries of a kustomization, resolved to paths.
+fn kustomization_resources(files: &BTreeMap<String, Arc<SourceText>>, dir: &str) -> Vec<String> {
+    let Some(text) = KUSTOMIZATION_FILES
+        .iter()
+        .find_map(|k| files.get(&join(dir, k)))
+    else {
+        return Vec::new();
+    };
+    let Ok(doc) = serde_yaml_ng::from_str::<serde_json::Value>(&text.text) else {
+        return Vec::new();
+    };
+    ["resources", "bases", "components"]
+        .iter()
+        .filter_map(|k| doc.get(k).and_then(|r| r.as_array()))
+        .flatten()
+        .filter_map(|r| r.as_str())
+        .map(|r| join(dir, r))
+        .collect()
+}
+
+/// Which kustomizations to render and which plain YAML files to read, following the
+/// conventions in docs/kubernetes.md: an overlay `P/overlays/<overlay>` replaces `P` (or
+/// `P/base`); other overlays and kustomizations used as bases by others are not rendered on
+/// their own; YAML files inside a kustomization's tree belong to it.
+pub fn plan_rendering(
+    files: &BTreeMap<String, Arc<SourceText>>,
+    overlay: Option<&str>,
+) -> (Vec<String>, Vec<String>) {
+    let kustomizations = kustomization_dirs(files);
+    let referenced: HashSet<String> = kustomizations
+        .iter()
+        .flat_map(|d| kustomization_resources(files, d))
+        .collect();
+    let in_overlays = |dir: &str| dir.split('/').any(|p| p == "overlays");
+    let mut roots = Vec::new();
+    let mut replaced: HashSet<String> = HashSet::new();
+    if let Some(overlay) = overlay {
+        for dir in &kustomizations {
+            let parts: Vec<&str> = dir.split('/').collect();
+            if parts.len() >= 2
+                && parts[parts.len() - 2] == "overlays"
+                && parts[parts.len() - 1] == overlay
+            {
+                let owner = parts[..parts.len() - 2].join("/");
+                replaced.insert(owner.clone());
+                replaced.insert(join(&owner, "base"));
+                roots.push(dir.clone());
+            }
+        }
+    }
+    for dir in &kustomizations {
+        if in_overlays(dir) || referenced.contains(dir) || replaced.contains(dir) {
+            continue;
+        }
+        roots.push(dir.clone());
+    }
+    roots.sort();
+    let owned_by_kustomization = |path: &str| {
+        let mut dir = parent(path);
+        loop {
+            if kustomizations.contains(dir) || in_overlays(dir) {
+                return true;
+            }
+            if dir.is_empty() {
+                return false;
+            }
+            dir = parent(dir);
+        }
+    };
+    let plain: Vec<String> = files
+        .keys()
+        .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
+        .filter(|p| !owned_by_kustomization(p) && !referenced.contains(*p))
+        .cloned()
+        .collect();
+    (roots, plain)
+}
+
+fn kustomize_error(
+    e: &kustomize::KustomizeError,
+    files: &BTreeMap<String, Arc<SourceText>>,
+    source: &str,
+) -> Diagnostic {
+    let (file, line) = e.location();
+    match files.get(file) {
+        Some(text) => Diagnostic::error(e.summary(), format!("{e}"))
+            .at(text.location_at(line.unwrap_or(1), 1)),
+        None => Diagnostic::error(e.summary(), format!("{e} (source \"{source}\", {file})")),
+    }
+}
+
+/// Every document of one source.
+pub fn source_documents(
+    source: &str,
+    files: &BTreeMap<String, Arc<SourceText>>,
+    overlay: Option<&str>,
+) -> Result<Vec<SourceDocument>, Diagnostics> {
+    let (roots, plain) = plan_rendering(files, overlay);
+    let reader = SourceFiles { files };
+    let mut diags = Diagnostics::new();
+    let mut out = Vec::new();
+    let mut push = |rendered: Vec<RenderedDocument>| {
+        for r in rendered {
+            if let Some(file) = files.get(&r.origin) {
+                out.push(SourceDocument {
+                    file: Arc::clone(file),
+                    line: r.line,
+                    document: r.document,
+                });
+            }
+        }
+    };
+    for root in &roots {
+        match kustomize::render(&reader, root) {
+            Ok(docs) => push(docs),
+            Err(e) => diags.push(kustomize_error(&e, files, source)),
+        }
+    }
+    for path in &plain {
+        let Some(text) = files.get(path) else {
+            continue;
+        };
+        match kustomize::parse_documents(path, &text.text) {
+            Ok(docs) => push(docs),
+            Err(e) => diags.push(kustomize_error(&e, files, source)),
+        }
+    }
+    diags.into_result(out)
+}
+
+/// Turns documents into resource declarations. `default_namespace` is the kubernetes
+/// provider's; `base_dir` is where `file()` in references resolves.
+pub fn manifest_resources(
+    documents: Vec<SourceDocument>,
+    all_crd_scopes: &BTreeMap<(String, String), bool>,
+    default_namespace: &str,
+    base_dir: &FsPath,
+) -> Result<Vec<ResourceDecl>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut out = Vec::new();
+    for doc in documents {
+        match manifest_resource(doc, all_crd_scopes, default_namespace, base_dir) {
+            Ok(r) => out.push(r),
+            Err(d) => diags.push(d),
+        }
+    }
+    diags.into_result(out)
+}
+
+/// `(group, kind)` → namespaced, for every CRD among the documents.
+pub fn crd_scopes<'a>(
+    documents: impl IntoIterator<Item = &'a SourceDocument>,
+) -> BTreeMap<(String, String), bool> {
+    let mut out = BTreeMap::new();
+    for doc in documents.into_iter().map(|d| &d.document) {
+        if doc.get("kind").and_then(|k| k.as_str()) != Some("CustomResourceDefinition") {
+            continue;
+        }
+        let spec = doc.get("spec");
+        let group = spec.and_then(|s| s.get("group")).and_then(|g| g.as_str());
+        let kind = spec
+            .and_then(|s| s.get("names"))
+            .and_then(|n| n.get("kind"))
+            .and_then(|k| k.as_str());
+        let namespaced =
+            spec.and_then(|s| s.get("scope")).and_then(|s| s.as_str()) != Some("Cluster");
+        if let (Some(g), Some(k)) = (group, kind) {
+            out.insert((g.to_string(), k.to_string()), namespaced);
+        }
+    }
+    out
+}
+
+fn manifest_resource(
+    doc: SourceDocument,
+    crd_scopes: &BTreeMap<(String, String), bool>,
+    default_namespace: &str,
+    base_dir: &FsPath,
+) -> Result<ResourceDecl, Diagnostic> {
+    let location = doc.file.location_at(doc.line, 1);
+    let missing = |what: &str| {
+        Diagnostic::error(
+            "Invalid Kubernetes manifest",
+            format!("This YAML document has no {what}. Every manifest needs apiVersion, kind and metadata.name."),
+        )
+        .at(location.clone())
+    };
+    let api_version = doc
+        .document
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| missing("apiVersion"))?;
+    let kind = doc
+        .document
+        .get("kind")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| missing("kind"))?;
+    let metadata = doc.document.get("metadata");
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| missing("metadata.name"))?;
+    let group = group_of(api_version).to_string();
+    let namespaced = match crd_scopes.get(&(group.clone(), kind.to_string())) {
+        Some(scope) => *scope,
+        None => !is_cluster_scoped(kind),
+    };
+    let mut document = Value::from_json(&doc.document);
+    let namespace = if namespaced {
+        let ns = metadata
+            .and_then(|m| m.get("namespace"))
+            .and_then(|v| v.as_str())
+            .unwrap_or(default_namespace)
+            .to_string();
+        document.set(
+            &braid_provider::Path::key("metadata").child_key("namespace"),
+            Value::from(ns.as_str()),
+        );
+        Some(ns)
+    } else {
+        None
+    };
+    let address = address(&group, kind, namespace.as_deref(), name);
+    let name = name.to_string();
+    let start = location.span.start;
+    let templates = find_templates(&mut document, &doc.file, start)?;
+    let depends_on = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(DEPENDS_ON_ANNOTATION))
+        .and_then(|v| v.as_str())
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| (s.to_string(), location.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ResourceDecl {
+        address,
+        type_name: "kubernetes_manifest".to_string(),
+        name,
+        provider: "kubernetes".to_string(),
+        body: ResourceBody::Manifest(ManifestBody {
+            document,
+            templates,
+            file: Arc::clone(&doc.file),
+        }),
+        depends_on,
+        lifecycle: Lifecycle::default(),
+        location,
+        base_dir: base_dir.to_path_buf(),
+    })
+}
+
+/// Files up to this size are offered to kustomize generators (`files:`, `envs:`).
+const MAX_GENERATOR_INPUT: u64 = 1 << 20;
+
+/// The manifests of every source as resource declarations.
+pub fn load_manifests(
+    sources: &[crate::source::LoadedSource],
+    overlay: Option<&str>,
+    default_namespace: &str,
+) -> Result<Vec<ResourceDecl>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut per_source = Vec::new();
+    for source in sources {
+        if source.yaml_files.is_empty() {
+            continue;
+        }
+        // A source nested inside another (`infra` at `.`, `apps` at `deploy`) owns its files.
+        let nested: Vec<&std::path::Path> = sources
+            .iter()
+            .map(|s| s.root.as_path())
+            .filter(|r| *r != source.root && r.starts_with(&source.root))
+            .collect();
+        let mut files: BTreeMap<String, Arc<SourceText>> = source
+            .yaml_files
+            .iter()
+            .filter(|f| {
+                !nested
+                    .iter()
+                    .any(|n| source.root.join(&f.path).starts_with(n))
+            })
+            .map(|f| (f.path.clone(), Arc::clone(&f.text)))
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        if !kustomization_dirs(&files).is_empty() {
+            add_generator_inputs(source, &mut files);
+        }
+        match source_documents(&source.name, &files, overlay) {
+            Ok(docs) => per_source.push((source, docs)),
+            Err(d) => diags.extend(d),
+        }
+    }
+    let scopes = crd_scopes(per_source.iter().flat_map(|(_, docs)| docs.iter()));
+    let mut out = Vec::new();
+    for (source, docs) in per_source {
+        match manifest_resources(docs, &scopes, default_namespace, &source.root) {
+            Ok(decls) => out.extend(decls),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result(out)
+}
+
+/// Other text files of the source (for configMapGenerator `files:` and `envs:`), read from
+/// its directory — for git sources the extracted tree of the planned commit.
+fn add_generator_inputs(
+    source: &crate::source::LoadedSource,
+    files: &mut BTreeMap<String, Arc<SourceText>>,
+) {
+    let prefix = source
+        .yaml_files
+        .first()
+        .and_then(|f| f.text.name.strip_suffix(&f.path))
+        .unwrap_or("")
+        .to_string();
+    let mut stack = vec![(source.root.clone(), String::new())];
+    while let Some((dir, rel_dir)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel = if rel_dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel_dir}/{name}")
+            };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push((entry.path(), rel));
+            } else if !files.contains_key(&rel)
+                && entry
+                    .metadata()
+                    .is_ok_and(|m| m.len() <= MAX_GENERATOR_INPUT)
+            {
+                if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                    files.insert(rel.clone(), SourceText::new(format!("{prefix}{rel}"), text));
+                }
+            }
+        }
+    }
+}

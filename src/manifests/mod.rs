@@ -1,0 +1,67 @@
+//! Kubernetes manifests as resources of the graph.
+//!
+//! Every YAML document of a source is one resource at `k8s/GROUP/KIND/NAMESPACE/NAME`
+//! (`List` kinds expanded). Directories with a `kustomization.yaml` are rendered the
+//! Kustomize way (`kustomize`), with `environment.overlay` choosing `overlays/<name>`.
+//! Strings may embed `${{ EXPR }}` references (`template`), which become graph edges like
+//! HCL references; Kubernetes' own ordering rules add more edges (`ordering`).
+
+pub mod kustomize;
+mod load;
+mod ordering;
+mod template;
+
+pub use kustomize::is_cluster_scoped;
+pub use load::{
+    SourceDocument, crd_scopes, load_manifests, manifest_resources, plan_rendering,
+    source_documents,
+};
+
+/// The annotation listing extra dependencies: `"aws_sqs_queue.jobs, k8s/core/Secret/shop/db"`.
+pub const DEPENDS_ON_ANNOTATION: &str = "braid.dev/depends-on";
+/// `"false"` keeps an object in the cluster when its manifest is removed.
+pub const PRUNE_ANNOTATION: &str = "braid.dev/prune";
+
+pub use ordering::{ImplicitEdge, ObjectRef, helm_rank, implicit_edges};
+pub use template::{TemplateField, TemplatePart, find_templates};
+
+/// The address of a Kubernetes object: `k8s/GROUP/KIND/NAMESPACE/NAME`, GROUP `core` for
+/// the core group and NAMESPACE `_` for cluster-scoped objects.
+pub fn address(group: &str, kind: &str, namespace: Option<&str>, name: &str) -> String {
+    let group = if group.is_empty() { "core" } else { group };
+    format!("k8s/{group}/{kind}/{}/{name}", namespace.unwrap_or("_"))
+}
+
+/// The parts of an address made by [`address`], or `None` for other addresses.
+pub fn parse_address(address: &str) -> Option<(&str, &str, Option<&str>, &str)> {
+    let rest = address.strip_prefix("k8s/")?;
+    let mut parts = rest.splitn(4, '/');
+    let group = parts.next()?;
+    let kind = parts.next()?;
+    let namespace = parts.next()?;
+    let name = parts.next()?;
+    Some((group, kind, (namespace != "_").then_some(namespace), name))
+}
+
+/// The API group of an `apiVersion`: `apps/v1` → `apps`, `v1` → `core`.
+pub fn group_of(api_version: &str) -> &str {
+    match api_version.split_once('/') {
+        Some((group, _)) => group,
+        None => "core",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_round_trip() {
+        let a = address("core", "Namespace", None, "shop");
+        assert_eq!(a, "k8s/core/Namespace/_/shop");
+        assert_eq!(parse_address(&a), Some(("core", "Namespace", None, "shop")));
+        let d = address(group_of("apps/v1"), "Deployment", Some("shop"), "checkout");
+        assert_eq!(d, "k8s/apps/Deployment/shop/checkout");
+        assert_eq!(group_of("v1"), "core");
+    }
+}

@@ -1,0 +1,163 @@
+//! Plain-directory sources (`path` only): files read from disk. When the directory is inside
+//! a git work tree, the revision also records the HEAD commit and whether the files under the
+//! directory differ from it (the same question `git status -- PATH` answers).
+
+use std::path::{Path as FsPath, PathBuf};
+
+use braid_state::SourceRevision;
+use gix::bstr::{BString, ByteSlice};
+
+use super::{
+    FileSelection, HCL_FILES, LoadedSource, RawFile, SourceError, YAML_FILES, decode_files,
+    split_files,
+};
+use crate::config::{Project, SourceConfig};
+
+/// braid's own directory (state, cache): never read as configuration and never counted as a
+/// change of the work tree.
+const BRAID_DIR: &str = ".braid";
+
+pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSource, SourceError> {
+    let wanted = project.dir.join(&source.path);
+    let root = std::fs::canonicalize(&wanted).map_err(|cause| SourceError::DirectoryNotFound {
+        path: wanted.clone(),
+        cause,
+    })?;
+    let mut raw = read_selected(&root, &project.dir, &HCL_FILES)?;
+    raw.extend(read_selected(&root, &project.dir, &YAML_FILES)?);
+    let (files, digest) = decode_files(raw, &root)?;
+    let (hcl_files, yaml_files) = split_files(files);
+    let (commit, dirty) = match worktree_state(&root) {
+        Some(state) => (Some(state.head), state.dirty),
+        None => (None, false),
+    };
+    Ok(LoadedSource {
+        name: source.name.clone(),
+        revision: SourceRevision {
+            name: source.name.clone(),
+            repo: root.display().to_string(),
+            reference: None,
+            commit,
+            tag: None,
+            digest,
+            dirty,
+        },
+        root,
+        hcl_files,
+        yaml_files,
+    })
+}
+
+/// The files of `root` that `selection` picks, named for diagnostics relative to the
+/// project directory.
+fn read_selected(
+    root: &FsPath,
+    project_dir: &FsPath,
+    selection: &FileSelection,
+) -> Result<Vec<RawFile>, SourceError> {
+    let mut paths = Vec::new();
+    list_files(root, "", selection.recursive, &mut paths)?;
+    let mut out = Vec::new();
+    for (rel, path) in paths.into_iter().filter(|(rel, _)| selection.matches(rel)) {
+        let bytes = std::fs::read(&path).map_err(|cause| SourceError::ReadFile {
+            path: path.clone(),
+            cause,
+        })?;
+        out.push(RawFile {
+            display: display_name(project_dir, &path),
+            rel,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// Every regular file under `dir` (following file symlinks, not directory ones), with its
+/// path relative to the source root; `.git` and `.braid` are skipped.
+fn list_files(
+    dir: &FsPath,
+    rel_dir: &str,
+    recursive: bool,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), SourceError> {
+    let entries = std::fs::read_dir(dir).map_err(|cause| SourceError::ReadFile {
+        path: dir.to_path_buf(),
+        cause,
+    })?;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = super::join_rel(rel_dir, &name);
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            if recursive && name != ".git" && name != BRAID_DIR {
+                list_files(&path, &rel, recursive, out)?;
+            }
+        } else if path.is_file() {
+            out.push((rel, path));
+        }
+    }
+    Ok(())
+}
+
+/// The name users see for a file: its path relative to the project directory.
+fn display_name(project_dir: &FsPath, path: &FsPath) -> String {
+    path.strip_prefix(project_dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Where a plain directory stands in its git work tree.
+struct WorktreeState {
+    head: String,
+    dirty: bool,
+}
+
+/// `None` when `root` is not inside a git work tree (or HEAD has no commit yet).
+fn worktree_state(root: &FsPath) -> Option<WorktreeState> {
+    let repo = gix::discover(root).ok()?;
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let rel = root
+        .strip_prefix(&workdir)
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
+    let head = repo.head_id().ok()?.detach().to_string();
+    // A status that cannot be computed is reported as dirty: claiming a clean tree we could
+    // not check would mislead the audit log.
+    let dirty = is_dirty(&repo, &rel).unwrap_or(true);
+    Some(WorktreeState { head, dirty })
+}
+
+/// Whether any file under `rel` (repository-relative directory, empty for the root) differs
+/// from HEAD: changed, staged, deleted, or untracked and not ignored. braid's own `.braid/`
+/// directories (state, cache) do not count.
+fn is_dirty(repo: &gix::Repository, rel: &str) -> Result<bool, gix::Error> {
+    // `:(top)` makes the pathspec independent of the process's working directory.
+    let spec: BString = if rel.is_empty() {
+        ":/".into()
+    } else {
+        format!(":(top){rel}").into()
+    };
+    let items = repo
+        .status(gix::progress::Discard)?
+        .untracked_files(gix::status::UntrackedFiles::Files)
+        .into_iter([spec])?;
+    for item in items {
+        let item = item?;
+        let location = item.location().to_str_lossy();
+        let inside = match rel {
+            "" => Some(location.as_ref()),
+            rel => location
+                .strip_prefix(rel)
+                .and_then(|rest| rest.strip_prefix('/')),
+        };
+        if let Some(inside) = inside
+            && !inside.split('/').any(|part| part == BRAID_DIR)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,538 @@
+//! The behaviours every backend must have. Each function takes a fresh environment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use braid_provider::Value;
+use braid_state::{
+    ApplyOutcome, ChangeOutcome, ChangeSummary, LockPolicy, ResourceWrite, StateError, StateStore,
+    acquire_lock,
+};
+
+use crate::{Env, change, lock_request, new_apply, record, upsert};
+
+pub async fn a_new_state_has_a_lineage_and_serial_zero(env: Env) {
+    let store = env.open();
+    let meta = store.meta().await.expect("meta");
+    assert_eq!(meta.serial, 0);
+    assert!(!meta.lineage.is_empty());
+    assert_eq!(
+        env.open().meta().await.expect("meta again"),
+        meta,
+        "the lineage is kept"
+    );
+    assert!(store.resources().await.expect("resources").is_empty());
+    assert!(braid_state::is_empty(store.as_ref()).await.expect("empty"));
+}
+
+pub async fn writes_are_compare_and_swap_on_the_serial(env: Env) {
+    let store = env.open();
+    let serial = store
+        .commit_resource(0, upsert(record("b.two", Value::from("2"))))
+        .await
+        .expect("first write");
+    assert_eq!(serial, 1);
+    let serial = store
+        .commit_resource(1, upsert(record("a.one", Value::from("1"))))
+        .await
+        .expect("second write");
+    assert_eq!(serial, 2);
+    let err = store
+        .commit_resource(1, upsert(record("c.three", Value::from("3"))))
+        .await
+        .expect_err("a stale serial is refused");
+    assert!(
+        matches!(
+            err,
+            StateError::SerialMismatch {
+                expected: 1,
+                found: 2
+            }
+        ),
+        "{err:?}"
+    );
+    let addresses: Vec<_> = store
+        .resources()
+        .await
+        .expect("resources")
+        .into_iter()
+        .map(|r| r.address)
+        .collect();
+    assert_eq!(
+        addresses,
+        ["a.one", "b.two"],
+        "ordered by address, the refused write absent"
+    );
+    assert_eq!(
+        store.resource("a.one").await.expect("read"),
+        Some(record("a.one", Value::from("1")))
+    );
+    let serial = store
+        .commit_resource(
+            2,
+            ResourceWrite {
+                address: "a.one".to_string(),
+                record: None,
+                change: None,
+            },
+        )
+        .await
+        .expect("delete");
+    assert_eq!(serial, 3);
+    assert_eq!(store.resource("a.one").await.expect("read"), None);
+}
+
+pub async fn a_group_commit_is_all_or_nothing(env: Env) {
+    let store = env.open();
+    let writes: Vec<_> = (0..5)
+        .map(|i| upsert(record(&format!("r.n{i}"), Value::from(i64::from(i)))))
+        .collect();
+    assert_eq!(
+        store
+            .commit_resources(0, writes.clone())
+            .await
+            .expect("batch"),
+        5
+    );
+    assert_eq!(store.meta().await.expect("meta").serial, 5);
+    let mut bad = writes;
+    bad.push(ResourceWrite {
+        address: "r.bad".to_string(),
+        record: None,
+        change: Some((9999, change("r.bad", "create", ChangeOutcome::Applied))),
+    });
+    bad[0] = upsert(record("r.n0", Value::from("changed")));
+    store
+        .commit_resources(5, bad)
+        .await
+        .expect_err("unknown apply fails the batch");
+    assert_eq!(store.meta().await.expect("meta").serial, 5);
+    assert_eq!(
+        store.resource("r.n0").await.expect("read"),
+        Some(record("r.n0", Value::from(0_i64))),
+        "nothing of the failed batch was written"
+    );
+}
+
+pub async fn racing_writers_never_both_win(env: Env) {
+    let env = Arc::new(env);
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let store = env.open();
+        tasks.push(tokio::spawn(async move {
+            store
+                .commit_resource(0, upsert(record(&format!("r.w{i}"), Value::from("x"))))
+                .await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(serial) => {
+                assert_eq!(serial, 1);
+                won += 1;
+            }
+            Err(StateError::SerialMismatch {
+                expected: 0,
+                found: 1,
+            }) => {}
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one writer at serial 0 wins");
+    assert_eq!(env.open().resources().await.expect("resources").len(), 1);
+}
+
+pub async fn the_audit_log_records_applies_and_changes(env: Env) {
+    let store = env.open();
+    let first = store.begin_apply(new_apply("apply")).await.expect("begin");
+    let second = store
+        .begin_apply(new_apply("destroy"))
+        .await
+        .expect("begin");
+    assert!(second > first);
+    let write = ResourceWrite {
+        address: "a.one".to_string(),
+        record: Some(record("a.one", Value::from("1"))),
+        change: Some((first, change("a.one", "create", ChangeOutcome::Applied))),
+    };
+    store.commit_resource(0, write).await.expect("commit");
+    let failed = ResourceWrite {
+        address: "b.two".to_string(),
+        record: None,
+        change: Some((first, change("b.two", "create", ChangeOutcome::Failed))),
+    };
+    store.commit_resource(1, failed).await.expect("commit");
+    let running = store
+        .apply_record(first)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(running.outcome, ApplyOutcome::Running);
+    assert_eq!(running.finished_at, None);
+    let summary = ChangeSummary {
+        create: 1,
+        failed: 1,
+        ..ChangeSummary::default()
+    };
+    store
+        .finish_apply(first, summary, ApplyOutcome::Failed)
+        .await
+        .expect("finish");
+    let done = store
+        .apply_record(first)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(done.outcome, ApplyOutcome::Failed);
+    assert_eq!(done.summary, summary);
+    assert!(done.finished_at.is_some());
+    let changes = store.changes(first).await.expect("changes");
+    let seen: Vec<_> = changes
+        .iter()
+        .map(|c| (c.address.as_str(), c.outcome))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("a.one", ChangeOutcome::Applied),
+            ("b.two", ChangeOutcome::Failed)
+        ]
+    );
+    let ids: Vec<_> = store
+        .applies(10)
+        .await
+        .expect("applies")
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids, [second, first], "newest first");
+    assert_eq!(store.applies(1).await.expect("applies").len(), 1);
+    let history = store.history().await.expect("history");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].changes, changes);
+}
+
+pub async fn unknown_applies_are_refused(env: Env) {
+    let store = env.open();
+    let err = store
+        .finish_apply(77, ChangeSummary::default(), ApplyOutcome::Succeeded)
+        .await
+        .expect_err("no such apply");
+    assert!(matches!(err, StateError::ApplyNotFound(77)), "{err:?}");
+    let write = ResourceWrite {
+        address: "a.one".to_string(),
+        record: Some(record("a.one", Value::from("1"))),
+        change: Some((78, change("a.one", "create", ChangeOutcome::Applied))),
+    };
+    let err = store
+        .commit_resource(0, write)
+        .await
+        .expect_err("no such apply");
+    assert!(matches!(err, StateError::ApplyNotFound(78)), "{err:?}");
+    assert_eq!(store.resource("a.one").await.expect("read"), None);
+}
+
+pub async fn a_second_lock_is_refused_naming_the_holder(env: Env) {
+    let store = env.open();
+    assert_eq!(store.current_lock().await.expect("no lock"), None);
+    let held = store
+        .lock(lock_request("alice", "apply"))
+        .await
+        .expect("lock");
+    assert_eq!(
+        (held.actor.as_str(), held.pid, held.host.as_str()),
+        ("alice", 4242, "ci-runner-7")
+    );
+    let other = env.open();
+    let err = other
+        .lock(lock_request("bob", "destroy"))
+        .await
+        .expect_err("already locked");
+    match err {
+        StateError::Locked(holder) => assert_eq!(*holder, held),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    assert_eq!(other.current_lock().await.expect("lock"), Some(held));
+}
+
+pub async fn heartbeat_and_unlock_need_the_holders_id(env: Env) {
+    let store = env.open();
+    let held = store
+        .lock(lock_request("alice", "apply"))
+        .await
+        .expect("lock");
+    assert!(matches!(
+        store.heartbeat("not-the-id").await,
+        Err(StateError::LockNotFound(_))
+    ));
+    assert!(matches!(
+        store.unlock("not-the-id").await,
+        Err(StateError::LockNotFound(_))
+    ));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    store.heartbeat(&held.id).await.expect("heartbeat");
+    let renewed = store.current_lock().await.expect("lock").expect("held");
+    assert!(renewed.heartbeat_at > held.heartbeat_at);
+    assert_eq!(renewed.acquired_at, held.acquired_at);
+    store.unlock(&held.id).await.expect("unlock");
+    assert_eq!(store.current_lock().await.expect("lock"), None);
+    assert!(matches!(
+        store.unlock(&held.id).await,
+        Err(StateError::LockNotFound(_))
+    ));
+}
+
+pub async fn exactly_one_of_many_racing_lockers_wins(env: Env) {
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = env.open();
+        tasks.push(tokio::spawn(async move {
+            store
+                .lock(lock_request(&format!("worker-{i}"), "apply"))
+                .await
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(lock) => winners.push(lock),
+            Err(StateError::Locked(_)) => {}
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one locker wins");
+    assert_eq!(
+        env.open().current_lock().await.expect("lock"),
+        Some(winners.remove(0))
+    );
+}
+
+pub async fn a_stale_lock_is_reported_and_can_be_stolen(env: Env) {
+    let store = env.open();
+    let dead = store
+        .lock(lock_request("alice", "apply"))
+        .await
+        .expect("lock");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let policy = LockPolicy {
+        lease: Duration::from_millis(100),
+        ..LockPolicy::default()
+    };
+    let err = acquire_lock(env.open().as_ref(), lock_request("bob", "apply"), &policy)
+        .await
+        .expect_err("stale but not stolen");
+    match err {
+        StateError::LockStale(holder) => assert_eq!(holder.id, dead.id),
+        other => panic!("expected LockStale, got {other:?}"),
+    }
+    // Stealing names the lock it replaces: an outdated id cannot take a newer lock.
+    assert!(matches!(
+        store
+            .steal_lock("some-other-id", lock_request("eve", "apply"))
+            .await,
+        Err(StateError::LockNotFound(_))
+    ));
+    let stealing = LockPolicy {
+        steal_stale: true,
+        ..policy
+    };
+    let taken = acquire_lock(env.open().as_ref(), lock_request("bob", "apply"), &stealing)
+        .await
+        .expect("steal");
+    assert_eq!(
+        taken.stolen_from.as_ref().map(|l| l.id.as_str()),
+        Some(dead.id.as_str())
+    );
+    assert_eq!(taken.lock.actor, "bob");
+    assert_eq!(
+        store.current_lock().await.expect("lock"),
+        Some(taken.lock.clone())
+    );
+    assert!(
+        matches!(
+            store.heartbeat(&dead.id).await,
+            Err(StateError::LockNotFound(_))
+        ),
+        "the old holder's heartbeat no longer renews anything"
+    );
+    // A live lock is never stolen.
+    let err = acquire_lock(
+        env.open().as_ref(),
+        lock_request("carol", "apply"),
+        &LockPolicy {
+            steal_stale: true,
+            ..LockPolicy::default()
+        },
+    )
+    .await
+    .expect_err("live lock");
+    assert!(matches!(err, StateError::Locked(_)), "{err:?}");
+}
+
+pub async fn a_waiting_writer_gets_the_lock_when_it_is_released(env: Env) {
+    let store = env.open();
+    let held = store
+        .lock(lock_request("alice", "apply"))
+        .await
+        .expect("lock");
+    let quick = LockPolicy {
+        timeout: Duration::from_millis(300),
+        poll: Duration::from_millis(50),
+        ..LockPolicy::default()
+    };
+    let started = std::time::Instant::now();
+    let err = acquire_lock(env.open().as_ref(), lock_request("bob", "apply"), &quick)
+        .await
+        .expect_err("times out");
+    assert!(matches!(err, StateError::Locked(_)), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let waiter = env.open();
+    let patient = LockPolicy {
+        timeout: Duration::from_secs(20),
+        ..quick
+    };
+    let waiting = tokio::spawn(async move {
+        acquire_lock(waiter.as_ref(), lock_request("bob", "apply"), &patient).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    store.unlock(&held.id).await.expect("unlock");
+    let got = waiting.await.expect("join").expect("lock after release");
+    assert_eq!(got.lock.actor, "bob");
+    assert_eq!(got.stolen_from, None);
+}
+
+/// Fills a state with resources and two applies.
+async fn populate(store: &dyn StateStore) {
+    let apply = store.begin_apply(new_apply("apply")).await.expect("begin");
+    let mut serial = store.meta().await.expect("meta").serial;
+    for name in ["b.two", "a.one"] {
+        serial = store
+            .commit_resource(
+                serial,
+                ResourceWrite {
+                    address: name.to_string(),
+                    record: Some(record(name, Value::from(name))),
+                    change: Some((apply, change(name, "create", ChangeOutcome::Applied))),
+                },
+            )
+            .await
+            .expect("commit");
+    }
+    store
+        .finish_apply(apply, ChangeSummary::default(), ApplyOutcome::Succeeded)
+        .await
+        .expect("finish");
+    let running = store
+        .begin_apply(new_apply("destroy"))
+        .await
+        .expect("begin");
+    store
+        .commit_resource(
+            serial,
+            ResourceWrite {
+                address: "a.one".to_string(),
+                record: None,
+                change: Some((running, change("a.one", "delete", ChangeOutcome::Applied))),
+            },
+        )
+        .await
+        .expect("commit");
+}
+
+pub async fn export_and_replace_round_trip(env: Env) {
+    let store = env.open();
+    populate(store.as_ref()).await;
+    let dump = store.export().await.expect("export");
+    assert_eq!(dump.serial, 3);
+    assert_eq!(dump.applies.len(), 2);
+    assert_eq!(dump.applies[0].changes.len(), 2);
+    assert_eq!(dump.applies[1].apply.outcome, ApplyOutcome::Running);
+    let err = store
+        .replace_state(2, &dump)
+        .await
+        .expect_err("stale serial");
+    assert!(matches!(err, StateError::SerialMismatch { .. }), "{err:?}");
+    store
+        .replace_state(3, &dump)
+        .await
+        .expect("replace with itself");
+    assert_eq!(store.export().await.expect("export"), dump);
+    // Ids keep counting after the copied history.
+    let next = store.begin_apply(new_apply("apply")).await.expect("begin");
+    assert!(next > dump.applies[1].apply.id);
+}
+
+pub async fn push_checks_lineage_and_serial(env: Env) {
+    let store = env.open();
+    populate(store.as_ref()).await;
+    let mut dump = store.export().await.expect("export");
+    let err = braid_state::push(store.as_ref(), &dump, false)
+        .await
+        .expect_err("same serial is not newer");
+    assert!(matches!(err, StateError::Refused(_)), "{err:?}");
+    dump.serial += 1;
+    dump.resources.pop();
+    braid_state::push(store.as_ref(), &dump, false)
+        .await
+        .expect("newer serial");
+    assert_eq!(store.export().await.expect("export"), dump);
+    let mut foreign = dump.clone();
+    foreign.lineage = "another-lineage".to_string();
+    foreign.serial += 10;
+    let err = braid_state::push(store.as_ref(), &foreign, false)
+        .await
+        .expect_err("other lineage");
+    assert!(matches!(err, StateError::LineageMismatch { .. }), "{err:?}");
+    braid_state::push(store.as_ref(), &foreign, true)
+        .await
+        .expect("forced");
+    assert_eq!(store.meta().await.expect("meta").lineage, "another-lineage");
+}
+
+pub async fn environments_do_not_see_each_other(env: Env) {
+    let store = env.open();
+    store
+        .lock(lock_request("alice", "apply"))
+        .await
+        .expect("lock");
+    store
+        .commit_resource(0, upsert(record("a.one", Value::from("1"))))
+        .await
+        .expect("commit");
+    // A second environment on the same backend (same server or directory kind).
+    let backend = if store.location().starts_with("s3://") {
+        crate::Backend::S3
+    } else if store.location().starts_with("postgres://") {
+        crate::Backend::Postgres
+    } else {
+        crate::Backend::Sqlite
+    };
+    let other = backend.env().expect("second environment").open();
+    assert_eq!(other.current_lock().await.expect("lock"), None);
+    assert!(other.resources().await.expect("resources").is_empty());
+    other
+        .lock(lock_request("bob", "apply"))
+        .await
+        .expect("own lock");
+}
+
+/// `a` → `b` → `back`: every copy exports identical to the original.
+pub async fn migrate_there_and_back(a: Env, b: Env, back: Env) {
+    let (a, b, back) = (a.open(), b.open(), back.open());
+    populate(a.as_ref()).await;
+    let original = a.export().await.expect("export");
+    let copied = braid_state::migrate(a.as_ref(), b.as_ref(), false)
+        .await
+        .expect("migrate there");
+    assert_eq!(copied, original);
+    assert_eq!(b.export().await.expect("export"), original);
+    braid_state::migrate(b.as_ref(), back.as_ref(), false)
+        .await
+        .expect("migrate back");
+    assert_eq!(back.export().await.expect("export"), original);
+    let err = braid_state::migrate(a.as_ref(), b.as_ref(), false)
+        .await
+        .expect_err("destination not empty");
+    assert!(matches!(err, StateError::Refused(_)), "{err:?}");
+}

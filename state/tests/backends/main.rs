@@ -1,0 +1,210 @@
+//! The same behaviour checked against every backend: SQLite files, a real PostgreSQL
+//! server and moto's S3 (see [`servers`]). Each test gets its own environment, so tests
+//! share one server and also prove that environments never see each other.
+//!
+//! Run with `cargo test -p braid-state --test backends`.
+
+mod behaviour;
+mod servers;
+
+use std::sync::Arc;
+
+use braid_provider::Value;
+use braid_state::{
+    ChangeOutcome, ChangeRecord, LockRequest, NewApply, PostgresStore, ResourceRecord,
+    ResourceWrite, S3Location, S3Store, SqliteStore, StateStore,
+};
+use chrono::Utc;
+
+/// One environment on one backend; `open` gives another independent handle on it, as a
+/// second braid process would have.
+pub struct Env {
+    open: Box<dyn Fn() -> Arc<dyn StateStore> + Send + Sync>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Env {
+    pub fn open(&self) -> Arc<dyn StateStore> {
+        (self.open)()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    S3,
+}
+
+impl Backend {
+    /// A fresh, empty environment, or `None` when the backend's server is not available
+    /// here (a skip; under CI the harness fails instead).
+    pub fn env(self) -> Option<Env> {
+        let name = format!("env-{}", uuid::Uuid::new_v4().simple());
+        match self {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join(format!("{name}.db"));
+                Some(Env {
+                    open: Box::new(move || {
+                        Arc::new(SqliteStore::open(&path).expect("open sqlite state"))
+                    }),
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                let url = servers::postgres()?.url.clone();
+                Some(Env {
+                    open: Box::new(move || {
+                        Arc::new(PostgresStore::new(&url, &name).expect("postgres url"))
+                    }),
+                    _dir: None,
+                })
+            }
+            Backend::S3 => {
+                let moto = servers::moto()?;
+                let location = S3Location {
+                    bucket: moto.bucket.clone(),
+                    prefix: "tests/".to_string(),
+                    region: Some("us-east-1".to_string()),
+                    endpoint: Some(moto.endpoint.clone()),
+                };
+                let endpoint = moto.endpoint.clone();
+                Some(Env {
+                    open: Box::new(move || {
+                        let config = aws_sdk_s3::config::Builder::new()
+                            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+                            .endpoint_url(&endpoint)
+                            .force_path_style(true)
+                            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                                "testing", "testing", None, None, "tests",
+                            ))
+                            .build();
+                        Arc::new(S3Store::with_client(
+                            location.clone(),
+                            &name,
+                            aws_sdk_s3::Client::from_conf(config),
+                        ))
+                    }),
+                    _dir: None,
+                })
+            }
+        }
+    }
+}
+
+/// Runs one behaviour against every backend, as `sqlite::NAME`, `postgres::NAME`,
+/// `s3::NAME`.
+macro_rules! every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { if let Some(env) = crate::Backend::Sqlite.env() { crate::behaviour::$name(env).await } }
+        )* }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { if let Some(env) = crate::Backend::Postgres.env() { crate::behaviour::$name(env).await } }
+        )* }
+        mod s3 { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { if let Some(env) = crate::Backend::S3.env() { crate::behaviour::$name(env).await } }
+        )* }
+    };
+}
+
+every_backend!(
+    a_new_state_has_a_lineage_and_serial_zero,
+    writes_are_compare_and_swap_on_the_serial,
+    a_group_commit_is_all_or_nothing,
+    racing_writers_never_both_win,
+    the_audit_log_records_applies_and_changes,
+    unknown_applies_are_refused,
+    a_second_lock_is_refused_naming_the_holder,
+    heartbeat_and_unlock_need_the_holders_id,
+    exactly_one_of_many_racing_lockers_wins,
+    a_stale_lock_is_reported_and_can_be_stolen,
+    a_waiting_writer_gets_the_lock_when_it_is_released,
+    export_and_replace_round_trip,
+    push_checks_lineage_and_serial,
+    environments_do_not_see_each_other,
+);
+
+/// Migrating between every pair of backends keeps everything, history included.
+mod migrate {
+    use crate::Backend;
+
+    async fn round_trip(from: Backend, to: Backend) {
+        let (Some(a), Some(b), Some(back)) = (from.env(), to.env(), from.env()) else {
+            return;
+        };
+        crate::behaviour::migrate_there_and_back(a, b, back).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_to_postgres_and_back() {
+        round_trip(Backend::Sqlite, Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_to_s3_and_back() {
+        round_trip(Backend::Sqlite, Backend::S3).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_to_s3_and_back() {
+        round_trip(Backend::Postgres, Backend::S3).await;
+    }
+}
+
+pub fn record(address: &str, attributes: Value) -> ResourceRecord {
+    ResourceRecord {
+        address: address.to_string(),
+        provider: "local".to_string(),
+        type_name: "local_file".to_string(),
+        id: Some(format!("id-of-{address}")),
+        attributes,
+        sensitive_paths: vec![],
+        dependencies: vec!["local_value.base".to_string()],
+        source_file: Some("app:main.hcl:3".to_string()),
+    }
+}
+
+pub fn upsert(record: ResourceRecord) -> ResourceWrite {
+    ResourceWrite {
+        address: record.address.clone(),
+        record: Some(record),
+        change: None,
+    }
+}
+
+pub fn change(address: &str, action: &str, outcome: ChangeOutcome) -> ChangeRecord {
+    ChangeRecord {
+        address: address.to_string(),
+        action: action.to_string(),
+        outcome,
+        message: None,
+        at: Utc::now(),
+    }
+}
+
+pub fn new_apply(operation: &str) -> NewApply {
+    NewApply {
+        env: "staging".to_string(),
+        actor: "alice".to_string(),
+        operation: operation.to_string(),
+        sources: vec![],
+        rollback_of: None,
+        started_at: Utc::now(),
+    }
+}
+
+pub fn lock_request(actor: &str, operation: &str) -> LockRequest {
+    LockRequest {
+        actor: actor.to_string(),
+        host: "ci-runner-7".to_string(),
+        pid: 4242,
+        operation: operation.to_string(),
+        ci_url: Some("https://ci.example.com/run/9".to_string()),
+    }
+}
