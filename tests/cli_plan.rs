@@ -624,7 +624,7 @@ fn nested_map_update_closes_under_its_key() {
     //         }
     assert!(
         run.stdout.contains(
-            "      ~ input = {\n          ~ replicas = 2 -> 5\n            # (2 unchanged elements hidden)\n        }\n"
+            "      ~ input = {\n          ~ replicas = 2 -> 5\n            # (2 unchanged attributes hidden)\n        }\n"
         ),
         "{}",
         run.stdout

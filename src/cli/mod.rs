@@ -10,6 +10,7 @@ mod locking;
 mod plan;
 mod show;
 mod state;
+mod state_edit;
 mod unlock;
 mod validate;
 

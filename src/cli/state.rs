@@ -32,6 +32,10 @@ pub enum StateCommand {
         #[arg(required = true)]
         addresses: Vec<String>,
     },
+    /// Rename a resource in state after renaming it in configuration.
+    Mv { from: String, to: String },
+    /// Adopt an existing object into state under a configured address.
+    Import { address: String, id: String },
     /// Print the whole state (resources and history, sensitive values included) as JSON.
     Pull,
     /// Replace the state by a JSON dump from `braid state pull` (`-` reads stdin). The
@@ -163,6 +167,16 @@ pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
             ));
         }
         StateCommand::Migrate(args) => migrate(global, &ws, store.as_ref(), &args).await?,
+        StateCommand::Mv { from, to } => {
+            super::state_edit::move_resource(global, &ws, store.as_ref(), &from, &to).await?;
+            out(&format!("Moved {from} to {to} in state.\n"));
+        }
+        StateCommand::Import { address, id } => {
+            super::state_edit::import_resource(global, &ws, store.as_ref(), &address, &id).await?;
+            out(&format!(
+                "Imported id {id} as {address}. Run braid plan to see how it differs from the configuration.\n"
+            ));
+        }
     }
     Ok(EXIT_OK)
 }

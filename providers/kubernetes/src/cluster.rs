@@ -174,7 +174,9 @@ impl Cluster {
 
 const MERGE_KEYS: &[&str] = &["name", "containerPort", "port", "mountPath", "ip", "type"];
 
-/// Adds to `state` the live value of every map entry `recorded` has and `state` lacks.
+/// Adds to `state` the live value of every map entry `recorded` has and `state` lacks —
+/// only as much of it as `recorded` has: a map braid no longer owns at all (another manager
+/// took its only field) must not bring along entries braid never managed.
 fn keep_recorded_fields(state: &mut Json, recorded: &Json, live: &Json) {
     if let (Json::Array(state), Json::Array(recorded), Json::Array(live)) =
         (&mut *state, recorded, live)
@@ -203,7 +205,15 @@ fn keep_recorded_fields(state: &mut Json, recorded: &Json, live: &Json) {
         match state.get_mut(key) {
             Some(state_child) => keep_recorded_fields(state_child, recorded_child, live_child),
             None => {
-                state.insert(key.clone(), live_child.clone());
+                let kept = match (recorded_child, live_child) {
+                    (Json::Object(_), Json::Object(_)) => {
+                        let mut kept = Json::Object(serde_json::Map::new());
+                        keep_recorded_fields(&mut kept, recorded_child, live_child);
+                        kept
+                    }
+                    _ => live_child.clone(),
+                };
+                state.insert(key.clone(), kept);
             }
         }
     }
@@ -261,4 +271,26 @@ fn not_served(error: &KubeError) -> bool {
 
 fn to_json(object: DynamicObject) -> Json {
     serde_json::to_value(object).unwrap_or(Json::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_recorded_fields;
+    use serde_json::json;
+
+    #[test]
+    fn recorded_fields_taken_over_keep_their_live_values() {
+        let mut state = json!({"metadata": {"name": "settings"}});
+        let recorded = json!({"metadata": {"name": "settings"}, "data": {"greeting": "hello"}});
+        let live = json!({
+            "metadata": {"name": "settings"},
+            "data": {"greeting": "tampered", "note": "added-by-hand"}
+        });
+        keep_recorded_fields(&mut state, &recorded, &live);
+        assert_eq!(
+            state,
+            json!({"metadata": {"name": "settings"}, "data": {"greeting": "tampered"}}),
+            "entries braid never managed stay out of the state"
+        );
+    }
 }

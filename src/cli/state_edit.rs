@@ -1,0 +1,234 @@
+//! `braid state mv` and `braid state import`: edits of state that keep the audit log and
+//! take the environment's lock like every other write.
+
+use braid_provider::{ImportRequest, Path};
+use braid_state::{
+    ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
+    ResourceWrite, StateStore,
+};
+use chrono::Utc;
+
+use super::GlobalArgs;
+use super::locking::take_lock;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::plan::planner::state_error;
+use crate::providers::from_provider;
+use crate::workspace::Workspace;
+
+/// Runs `writes` as one audited operation under the lock: an apply record with the given
+/// operation name, the writes in one transaction, and the lock released whatever happens.
+async fn audited_write(
+    global: &GlobalArgs,
+    ws: &Workspace,
+    store: &dyn StateStore,
+    operation: &str,
+    writes: impl FnOnce(i64) -> Vec<ResourceWrite>,
+) -> Result<(), Diagnostics> {
+    let lock = take_lock(global, store, operation).await?.lock;
+    let result = async {
+        let apply_id = store
+            .begin_apply(NewApply {
+                env: ws.env_name.clone(),
+                actor: crate::actor::actor(),
+                operation: operation.to_string(),
+                sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
+                rollback_of: None,
+                started_at: Utc::now(),
+            })
+            .await
+            .map_err(state_error)?;
+        let serial = store.meta().await.map_err(state_error)?.serial;
+        let outcome = store.commit_resources(serial, writes(apply_id)).await;
+        let finished = match &outcome {
+            Ok(_) => ApplyOutcome::Succeeded,
+            Err(_) => ApplyOutcome::Failed,
+        };
+        store
+            .finish_apply(apply_id, ChangeSummary::default(), finished)
+            .await
+            .map_err(state_error)?;
+        outcome.map(|_| ()).map_err(state_error)
+    }
+    .await;
+    store.unlock(&lock.id).await.map_err(state_error)?;
+    result
+}
+
+fn change(
+    apply_id: i64,
+    address: &str,
+    action: &str,
+    message: String,
+) -> Option<(i64, ChangeRecord)> {
+    Some((
+        apply_id,
+        ChangeRecord {
+            address: address.to_string(),
+            action: action.to_string(),
+            outcome: ChangeOutcome::Applied,
+            message: Some(message),
+            at: Utc::now(),
+        },
+    ))
+}
+
+/// Renames a resource in state (after renaming it in configuration), so braid neither
+/// deletes the old address nor creates the new one.
+pub async fn move_resource(
+    global: &GlobalArgs,
+    ws: &Workspace,
+    store: &dyn StateStore,
+    from: &str,
+    to: &str,
+) -> Result<(), Diagnostics> {
+    let Some(record) = store.resource(from).await.map_err(state_error)? else {
+        return Err(Diagnostic::error(
+            "No such resource in state",
+            format!("State has no resource {from}. List them with: braid state list"),
+        )
+        .into());
+    };
+    if store.resource(to).await.map_err(state_error)?.is_some() {
+        return Err(Diagnostic::error(
+            "Destination already in state",
+            format!("State already has a resource at {to}. Remove it first (braid state rm {to}) or choose another address."),
+        )
+        .into());
+    }
+    // A Kubernetes object's address is its identity (kind, namespace, name), not a name.
+    if from.starts_with("k8s/") || to.starts_with("k8s/") {
+        return Err(Diagnostic::error(
+            "Cannot move a Kubernetes object",
+            "A Kubernetes object's address is made from its kind, namespace and name, so it cannot be renamed in state. Change the manifest instead: braid deletes the old object and creates the new one.",
+        )
+        .into());
+    }
+    let moved = ResourceRecord {
+        address: to.to_string(),
+        ..record
+    };
+    audited_write(global, ws, store, "state mv", |apply_id| {
+        vec![
+            ResourceWrite {
+                address: from.to_string(),
+                record: None,
+                change: change(
+                    apply_id,
+                    from,
+                    "move",
+                    format!("moved to {to} by braid state mv"),
+                ),
+            },
+            ResourceWrite {
+                address: to.to_string(),
+                record: Some(moved),
+                change: change(
+                    apply_id,
+                    to,
+                    "move",
+                    format!("moved from {from} by braid state mv"),
+                ),
+            },
+        ]
+    })
+    .await
+}
+
+/// Adopts an existing object into state under an address declared in configuration, as
+/// `terraform import` does. The next plan shows any difference to the configuration.
+pub async fn import_resource(
+    global: &GlobalArgs,
+    ws: &Workspace,
+    store: &dyn StateStore,
+    address: &str,
+    id: &str,
+) -> Result<(), Diagnostics> {
+    let Some(decl) = ws.module.resources.get(address) else {
+        return Err(Diagnostic::error(
+            "Resource not in configuration",
+            format!("{address} is not declared. Write its resource block (or manifest) first, then import the existing object into it."),
+        )
+        .into());
+    };
+    if store
+        .resource(address)
+        .await
+        .map_err(state_error)?
+        .is_some()
+    {
+        return Err(Diagnostic::error(
+            "Resource already managed",
+            format!("{address} is already in state. Remove it first with braid state rm {address} to import another object."),
+        )
+        .into());
+    }
+    let records = store.resources().await.map_err(state_error)?;
+    let providers = ws.providers(records.into_iter().map(|r| r.provider))?;
+    ws.configure(&providers).await?;
+    let provider = providers.get(&decl.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "Provider not available",
+            format!("No provider \"{}\" is configured.", decl.provider),
+        )
+    })?;
+    let response = provider
+        .import(ImportRequest {
+            type_name: decl.type_name.clone(),
+            id: id.to_string(),
+        })
+        .await;
+    let mut diags = Diagnostics::new();
+    for d in response.diagnostics {
+        diags.push(from_provider(d, Some(decl.location.clone()), address));
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let Some(state) = response.state else {
+        return Err(Diagnostic::error(
+            "Object not found",
+            format!(
+                "The {} provider found no {} with id \"{id}\" to import.",
+                decl.provider, decl.type_name
+            ),
+        )
+        .into());
+    };
+    let sensitive: Vec<Path> = providers
+        .schema(&decl.provider)
+        .and_then(|s| s.resources.get(&decl.type_name))
+        .map(|s| s.sensitive_attributes().map(Path::key).collect())
+        .unwrap_or_default();
+    let dependencies = ws
+        .graph
+        .resource_dependencies()
+        .remove(address)
+        .map(|d| d.into_iter().collect())
+        .unwrap_or_default();
+    let record = ResourceRecord {
+        address: address.to_string(),
+        provider: decl.provider.clone(),
+        type_name: decl.type_name.clone(),
+        id: state
+            .attr("id")
+            .and_then(braid_provider::Value::as_str)
+            .map(str::to_string),
+        attributes: state,
+        sensitive_paths: sensitive,
+        dependencies,
+        source_file: Some(decl.source_file()),
+    };
+    audited_write(global, ws, store, "state import", |apply_id| {
+        vec![ResourceWrite {
+            address: address.to_string(),
+            record: Some(record),
+            change: change(
+                apply_id,
+                address,
+                "import",
+                format!("imported id {id} by braid state import"),
+            ),
+        }]
+    })
+    .await
+}
