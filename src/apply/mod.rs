@@ -8,6 +8,7 @@
 
 mod consistency;
 mod executor;
+mod rule;
 mod writer;
 
 use std::time::Duration;
@@ -19,6 +20,7 @@ use crate::plan::{Action, OutputValue, ResourceChange};
 
 pub use consistency::mismatches;
 pub use executor::{ApplyOptions, apply_plan, lock_error as executor_lock_error};
+pub use rule::check_apply_rule;
 
 /// What happened to one change.
 #[derive(Debug, Clone)]

@@ -103,6 +103,7 @@ fn pinned_commits(global: &GlobalArgs, plan: &Plan) -> Result<BTreeMap<String, P
                     commit,
                     reference: s.reference.clone(),
                     tag: s.tag.clone(),
+                    full_ref: s.full_ref.clone(),
                 },
             ))
         })
@@ -164,6 +165,7 @@ async fn execute(
     operation: &str,
     parallelism: usize,
 ) -> CommandResult {
+    crate::apply::check_apply_rule(prepared.ws.environment(), plan)?;
     if !plan.has_changes() && plan.drift.is_empty() {
         if global.format == Format::Json {
             out("{\"succeeded\": true, \"summary\": null, \"results\": []}\n");

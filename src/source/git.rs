@@ -33,6 +33,7 @@ struct Resolved {
     commit: ObjectId,
     reference: String,
     tag: Option<String>,
+    full_ref: Option<String>,
 }
 
 pub(super) fn load(
@@ -79,6 +80,7 @@ pub(super) fn load(
             reference: Some(resolved.reference),
             commit: Some(resolved.commit.to_string()),
             tag: resolved.tag,
+            full_ref: resolved.full_ref,
             digest,
             dirty: false,
         },
@@ -156,6 +158,7 @@ fn resolve(
             commit: peel_to_commit(repo, location, target, reference)?,
             reference: reference.to_string(),
             tag,
+            full_ref: Some(full_name),
         });
     }
     if let Some(commit) = resolve_sha(repo, location, reference)? {
@@ -163,6 +166,7 @@ fn resolve(
             commit,
             reference: reference.to_string(),
             tag: None,
+            full_ref: None,
         });
     }
     if is_hex_prefix(reference) && repo.is_shallow().unwrap_or(false) {
@@ -200,6 +204,7 @@ fn pinned(
                 .clone()
                 .unwrap_or_else(|| DEFAULT_REF.to_string()),
             tag: pin.tag.clone(),
+            full_ref: pin.full_ref.clone(),
         }),
         _ => Err(missing()),
     }

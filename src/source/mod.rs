@@ -61,6 +61,7 @@ pub struct Pin {
     /// The ref the plan asked for, recorded again as it was.
     pub reference: Option<String>,
     pub tag: Option<String>,
+    pub full_ref: Option<String>,
 }
 
 /// How to read sources, from the command line.

@@ -27,8 +27,9 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
     raw.extend(read_selected(&root, &project.dir, &YAML_FILES)?);
     let (files, digest) = decode_files(raw, &root)?;
     let (hcl_files, yaml_files) = split_files(files);
-    let (commit, dirty) = match worktree_state(&root) {
-        Some(state) => (Some(state.head), state.dirty),
+    let worktree = worktree_state(&root);
+    let (commit, dirty) = match &worktree {
+        Some(state) => (Some(state.head.clone()), state.dirty),
         None => (None, false),
     };
     Ok(LoadedSource {
@@ -39,6 +40,9 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
             reference: None,
             commit,
             tag: None,
+            full_ref: env_var("BRAID_REF")
+                .or_else(|| worktree.as_ref().and_then(|w| w.full_ref.clone()))
+                .or_else(ci_ref),
             digest,
             dirty,
         },
@@ -112,6 +116,21 @@ fn display_name(project_dir: &FsPath, path: &FsPath) -> String {
 struct WorktreeState {
     head: String,
     dirty: bool,
+    /// The branch checked out; `None` on a detached HEAD (as CI checks out tags).
+    full_ref: Option<String>,
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The ref a CI job runs for, when the work tree is on a detached HEAD (as CI checks out
+/// tags): GitHub Actions' `GITHUB_REF`, then GitLab's tag or branch. `BRAID_REF` overrides
+/// everything.
+fn ci_ref() -> Option<String> {
+    env_var("GITHUB_REF")
+        .or_else(|| env_var("CI_COMMIT_TAG").map(|t| format!("refs/tags/{t}")))
+        .or_else(|| env_var("CI_COMMIT_BRANCH").map(|b| format!("refs/heads/{b}")))
 }
 
 /// `None` when `root` is not inside a git work tree (or HEAD has no commit yet).
@@ -124,10 +143,19 @@ fn worktree_state(root: &FsPath) -> Option<WorktreeState> {
         .to_string_lossy()
         .replace('\\', "/");
     let head = repo.head_id().ok()?.detach().to_string();
+    let full_ref = repo
+        .head_name()
+        .ok()
+        .flatten()
+        .map(|n| n.as_bstr().to_str_lossy().into_owned());
     // A status that cannot be computed is reported as dirty: claiming a clean tree we could
     // not check would mislead the audit log.
     let dirty = is_dirty(&repo, &rel).unwrap_or(true);
-    Some(WorktreeState { head, dirty })
+    Some(WorktreeState {
+        head,
+        dirty,
+        full_ref,
+    })
 }
 
 /// Whether any file under `rel` (repository-relative directory, empty for the root) differs

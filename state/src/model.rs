@@ -44,6 +44,11 @@ pub struct SourceRevision {
     /// The tag name, when the ref asked for was a tag (lightweight or annotated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// The full name of the ref the commit was read from (`refs/heads/main`,
+    /// `refs/tags/v1.4.0`); for a plain directory, its work tree's branch or the CI ref.
+    /// Checked against an environment's `apply_rule`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_ref: Option<String>,
     /// A digest of the files read, for every source.
     pub digest: String,
     /// True when a plain source had uncommitted changes.

@@ -217,6 +217,9 @@ pub fn run_braid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
                     | "GITHUB_RUN_ID"
                     | "CI_JOB_URL"
                     | "BUILDKITE_BUILD_URL"
+                    | "GITHUB_REF"
+                    | "CI_COMMIT_TAG"
+                    | "CI_COMMIT_BRANCH"
                     | "RUST_BACKTRACE"
             )
         {
