@@ -544,9 +544,11 @@ fn markdown_plan_has_summary_table_and_details() {
     assert_no_secret("the markdown plan", &run.all());
     assert!(
         run.stdout
-            .starts_with("### braid plan · environment `dev`\n")
+            .starts_with("<!-- braid-plan -->\n### braid plan · `dev`\n"),
+        "{}",
+        run.stdout
     );
-    assert!(run.stdout.contains("| 3 | 0 | 0 | 0 | 0 | 0 |"));
+    assert!(run.stdout.contains("| dev | 3 | 0 | 0 | 0 | 0 | 0 |"));
     assert!(
         run.stdout
             .contains("<details><summary><code>local_file.motd</code> will be created</summary>")
@@ -554,6 +556,60 @@ fn markdown_plan_has_summary_table_and_details() {
     assert!(
         run.stdout
             .contains("**Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy.**")
+    );
+    snapshot("markdown_plan", &project.normalize(&run.stdout));
+}
+
+#[test]
+fn several_environments_plan_together_in_one_comment() {
+    let project = quickstart();
+    let run = project.braid(&[
+        "--env", "dev", "--env", "staging", "plan", "--format", "markdown",
+    ]);
+    run.success();
+    assert!(
+        run.stdout
+            .starts_with("<!-- braid-plan -->\n### braid plan · `dev`, `staging`\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("| dev | 3 | 0 | 0 | 0 | 0 | 0 |"));
+    assert!(run.stdout.contains("| staging | 3 | 0 | 0 | 0 | 0 | 0 |"));
+    assert!(run.stdout.contains("#### `staging`"));
+    assert!(run.stdout.contains("**staging: Plan: 3 to add"));
+    let json = project.braid(&[
+        "--env", "dev", "--env", "staging", "--format", "json", "plan",
+    ]);
+    json.success();
+    let plans = json.json();
+    assert_eq!(plans["plans"][0]["env"], "dev");
+    assert_eq!(plans["plans"][1]["env"], "staging");
+    let exit = project.braid(&[
+        "--env",
+        "dev",
+        "--env",
+        "staging",
+        "plan",
+        "--detailed-exitcode",
+    ]);
+    exit.expect_code(2);
+    let out = project.braid(&[
+        "--env", "dev", "--env", "staging", "plan", "--out", "p.json",
+    ]);
+    out.failure();
+    let apply = project.braid(&[
+        "--env",
+        "dev",
+        "--env",
+        "staging",
+        "apply",
+        "--auto-approve",
+    ]);
+    apply.failure();
+    assert!(
+        apply.stderr.contains("Several environments given"),
+        "{}",
+        apply.stderr
     );
 }
 

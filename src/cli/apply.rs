@@ -53,7 +53,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
             .filter_map(|(name, v)| v.value.clone().map(|value| (name.clone(), value)))
             .collect();
         let prepared = prepare_with(global, options).await?;
-        return execute(global, &prepared, &plan, "apply", args.parallelism).await;
+        return execute(global, &prepared, &plan, "apply", args.parallelism, None).await;
     }
     let prepared = prepare(global).await?;
     let options = PlanOptions {
@@ -76,7 +76,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
     )? {
         return Ok(EXIT_ERROR);
     }
-    execute(global, &prepared, &plan, "apply", args.parallelism).await
+    execute(global, &prepared, &plan, "apply", args.parallelism, None).await
 }
 
 /// The commits a saved plan read its git sources at: applying reads exactly those, even if
@@ -131,11 +131,11 @@ pub async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> CommandResult {
     if !show_and_confirm(global, &plan, args.auto_approve, &question)? {
         return Ok(EXIT_ERROR);
     }
-    execute(global, &prepared, &plan, "destroy", args.parallelism).await
+    execute(global, &prepared, &plan, "destroy", args.parallelism, None).await
 }
 
 /// Shows the plan; returns whether to go on (false when the user declined).
-fn show_and_confirm(
+pub(super) fn show_and_confirm(
     global: &GlobalArgs,
     plan: &Plan,
     auto_approve: bool,
@@ -158,12 +158,13 @@ fn show_and_confirm(
     }
 }
 
-async fn execute(
+pub(super) async fn execute(
     global: &GlobalArgs,
     prepared: &Prepared,
     plan: &Plan,
     operation: &str,
     parallelism: usize,
+    rollback_of: Option<i64>,
 ) -> CommandResult {
     crate::apply::check_apply_rule(prepared.ws.environment(), plan)?;
     if !plan.has_changes() && plan.drift.is_empty() {
@@ -176,6 +177,7 @@ async fn execute(
     let options = ApplyOptions {
         parallelism,
         operation: operation.to_string(),
+        rollback_of,
         heartbeat: lock.heartbeat_interval(),
         lock,
         ..ApplyOptions::default()

@@ -8,6 +8,7 @@ mod history;
 mod init;
 mod locking;
 mod plan;
+mod rollback;
 mod show;
 mod state;
 mod state_edit;
@@ -55,9 +56,9 @@ pub struct GlobalArgs {
         default_value = "."
     )]
     pub dir: PathBuf,
-    /// The environment to work on (declared in braid.hcl).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub env: Option<String>,
+    /// The environment to work on (declared in braid.hcl). `plan` accepts several.
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub envs: Vec<String>,
     /// Override a source's git ref: --ref apps=v1.4.0.
     #[arg(long = "ref", global = true, value_name = "SOURCE=REF")]
     pub refs: Vec<String>,
@@ -117,6 +118,8 @@ pub enum Command {
     Drift(drift::DriftArgs),
     /// The audit log: applies, who ran them, from which commits, and what they changed.
     History(history::HistoryArgs),
+    /// Apply again what an earlier apply deployed (its git sources at their recorded commits).
+    Rollback(rollback::RollbackArgs),
 }
 
 /// What a command leaves behind: an exit code, or diagnostics to show (exit 1).
@@ -125,6 +128,31 @@ pub type CommandResult = Result<i32, Diagnostics>;
 impl GlobalArgs {
     pub fn style(&self) -> Style {
         Style::detect(self.no_color)
+    }
+
+    /// The one environment a command works on; several `--env` are for `plan` only.
+    pub fn single_env(&self) -> Result<Option<String>, Diagnostics> {
+        match self.envs.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(Diagnostic::error(
+                "Several environments given",
+                format!(
+                    "--env was given {} times ({}), but only braid plan works on several environments at once. Run this command once per environment.",
+                    many.len(),
+                    many.join(", ")
+                ),
+            )
+            .into()),
+        }
+    }
+
+    /// The same flags for one of several environments.
+    pub fn for_env(&self, env: &str) -> GlobalArgs {
+        GlobalArgs {
+            envs: vec![env.to_string()],
+            ..self.clone()
+        }
     }
 
     pub fn load_options(&self) -> Result<LoadOptions, Diagnostics> {
@@ -141,7 +169,7 @@ impl GlobalArgs {
         }
         Ok(LoadOptions {
             dir: self.dir.clone(),
-            env: self.env.clone(),
+            env: self.single_env()?,
             vars,
             allow_missing_variables: false,
             fixed_variables: Default::default(),
@@ -202,6 +230,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::ForceUnlock(args) => unlock::run(&global, &args).await,
         Command::Drift(args) => drift::run(&global, &args).await,
         Command::History(args) => history::run(&global, &args).await,
+        Command::Rollback(args) => rollback::run(&global, &args).await,
     };
     match result {
         Ok(code) => code,

@@ -31,6 +31,9 @@ pub struct PlanArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
+    if global.envs.len() > 1 {
+        return run_many(global, args).await;
+    }
     let prepared = prepare(global).await?;
     let mode = if args.destroy {
         PlanMode::Destroy
@@ -71,6 +74,83 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
         PlanMode::RefreshOnly => !plan.drift.is_empty(),
         _ => plan.has_changes(),
     };
+    Ok(if args.detailed_exitcode && pending {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `braid plan --env staging --env prod`: one plan per environment, shown together (one
+/// pull-request comment for all of them with `--format markdown`).
+async fn run_many(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
+    if args.out.is_some() {
+        return Err(crate::diag::Diagnostic::error(
+            "Several environments with --out",
+            "A saved plan is for one environment. Run braid plan --env NAME --out FILE once per environment.",
+        )
+        .into());
+    }
+    let options = PlanOptions {
+        mode: if args.destroy {
+            PlanMode::Destroy
+        } else if args.refresh_only {
+            PlanMode::RefreshOnly
+        } else {
+            PlanMode::Normal
+        },
+        refresh: args.refresh,
+        parallelism: args.parallelism,
+    };
+    let mut plans = Vec::new();
+    for env in &global.envs {
+        let one = global.for_env(env);
+        let prepared = prepare(&one).await?;
+        plans.push(
+            make_plan(
+                &prepared.ws,
+                &prepared.providers,
+                prepared.store.as_ref(),
+                &options,
+            )
+            .await?,
+        );
+    }
+    match global.format {
+        Format::Json => {
+            let documents: Vec<serde_json::Value> = plans
+                .iter()
+                .map(|p| serde_json::from_str(&plan_view::to_json(p)).unwrap_or_default())
+                .collect();
+            out(
+                &(serde_json::to_string_pretty(&serde_json::json!({ "plans": documents }))
+                    .unwrap_or_default()
+                    + "\n"),
+            );
+        }
+        Format::Markdown => out(&crate::view::markdown::render(
+            &plans,
+            crate::view::markdown::COMMENT_BUDGET,
+        )),
+        Format::Human => {
+            for plan in &plans {
+                if global.quiet {
+                    out(&format!(
+                        "{}: {}\n",
+                        plan.env,
+                        plan_view::summary_line(&plan.summary())
+                    ));
+                } else {
+                    out(&plan_view::render_human(plan, global.style()));
+                    out("\n");
+                }
+            }
+        }
+    }
+    let pending = plans.iter().any(|plan| match options.mode {
+        PlanMode::RefreshOnly => !plan.drift.is_empty(),
+        _ => plan.has_changes(),
+    });
     Ok(if args.detailed_exitcode && pending {
         EXIT_CHANGES
     } else {

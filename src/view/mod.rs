@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod diagnostic;
 pub mod history;
+pub mod markdown;
 pub mod plan;
 pub mod values;
 

@@ -20,7 +20,7 @@ fn heading(change_address: &str, type_name: &str) -> String {
     }
 }
 
-fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, String) {
+pub(crate) fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, String) {
     match change.action {
         Action::Create => (style.green("+"), "will be created".to_string()),
         Action::Update => (style.yellow("~"), "will be updated in place".to_string()),
@@ -42,7 +42,7 @@ fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, String) {
     }
 }
 
-fn render_change(change: &ResourceChange, style: Style, out: &mut String) {
+pub(crate) fn render_change(change: &ResourceChange, style: Style, out: &mut String) {
     let (sign, verb) = sign_and_verb(change, style);
     let reason = change
         .reason
@@ -79,7 +79,7 @@ fn render_change(change: &ResourceChange, style: Style, out: &mut String) {
     out.push_str("    }\n\n");
 }
 
-fn render_drift(drift: &ResourceDrift, style: Style, out: &mut String) {
+pub(crate) fn render_drift(drift: &ResourceDrift, style: Style, out: &mut String) {
     let verb = match drift.kind {
         DriftKind::Changed => "was changed outside braid",
         DriftKind::Deleted => "was deleted outside braid",
@@ -124,7 +124,7 @@ pub fn summary_line(s: &PlanSummary) -> String {
 
 /// Where a source was read: `main @ 1a2b3c4d5e6f` (a branch), `tag v1.4.0 @ 1a2b3c4d5e6f`,
 /// `1a2b3c4d5e6f, dirty` (a work tree with changes), or the digest of a plain directory.
-fn source_revision(s: &braid_state::SourceRevision) -> String {
+pub(crate) fn source_revision(s: &braid_state::SourceRevision) -> String {
     let short = |c: &str| c.chars().take(12).collect::<String>();
     let mut at = match (&s.tag, &s.reference, &s.commit) {
         (Some(tag), _, Some(c)) => format!("tag {tag} @ {}", short(c)),
@@ -229,77 +229,7 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// The plan as a pull-request comment: a summary table, destructive changes first, and
-/// each resource's diff folded in a `<details>` block.
+/// The plan as a pull-request comment; see `markdown`.
 pub fn render_markdown(plan: &Plan) -> String {
-    let style = Style::plain();
-    let s = plan.summary();
-    let mut out = format!("### braid plan · environment `{}`\n\n", plan.env);
-    out.push_str("| source | repository | revision |\n|---|---|---|\n");
-    for src in &plan.sources {
-        out.push_str(&format!(
-            "| {} | `{}` | `{}` |\n",
-            src.name,
-            src.repo,
-            source_revision(src)
-        ));
-    }
-    out.push_str(&format!(
-        "\n| create | update | replace | delete | import | drift |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n\n",
-        s.create, s.update, s.replace, s.delete, s.import, s.drift
-    ));
-    let mut changes: Vec<&ResourceChange> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action.is_change())
-        .collect();
-    changes.sort_by_key(|c| {
-        (
-            !matches!(c.action, Action::Delete | Action::Replace),
-            c.address.clone(),
-        )
-    });
-    if changes.is_empty() && plan.drift.is_empty() {
-        out.push_str("**No changes.** The environment matches the configuration.\n");
-        return out;
-    }
-    for change in changes {
-        let (_, verb) = sign_and_verb(change, style);
-        let flag = if matches!(change.action, Action::Delete | Action::Replace) {
-            "⚠️ "
-        } else {
-            ""
-        };
-        let mut body = String::new();
-        render_change(change, style, &mut body);
-        out.push_str(&format!(
-            "<details><summary>{flag}<code>{}</code> {verb}</summary>\n\n```diff\n{}```\n\n</details>\n\n",
-            change.address,
-            body.lines().skip(1).map(|l| format!("{}\n", diff_marker(l))).collect::<String>()
-        ));
-    }
-    for drift in &plan.drift {
-        let mut body = String::new();
-        render_drift(drift, style, &mut body);
-        out.push_str(&format!(
-            "<details><summary>🔀 <code>{}</code> changed outside braid</summary>\n\n```diff\n{}```\n\n</details>\n\n",
-            drift.address,
-            body.lines().skip(1).map(|l| format!("{}\n", diff_marker(l))).collect::<String>()
-        ));
-    }
-    out.push_str(&format!("**{}**\n", summary_line(&s)));
-    out
-}
-
-/// Moves a line's `+`/`-`/`~` to column 0 so GitHub's diff highlighting colours it.
-fn diff_marker(line: &str) -> String {
-    let trimmed = line.trim_start();
-    let indent = line.len() - trimmed.len();
-    match trimmed.chars().next() {
-        Some(c @ ('+' | '-')) if !trimmed.starts_with("-/+") && !trimmed.starts_with("+/-") => {
-            format!("{c}{}{}", " ".repeat(indent), &trimmed[1..])
-        }
-        Some('~') => format!("!{}{}", " ".repeat(indent), &trimmed[1..]),
-        _ => format!(" {line}"),
-    }
+    super::markdown::render(std::slice::from_ref(plan), super::markdown::COMMENT_BUDGET)
 }

@@ -1,0 +1,251 @@
+//! Plans as a pull-request comment: a header with the environments and the commits planned,
+//! a summary table, destructive changes first and flagged, each resource's diff folded in a
+//! `<details>` block — within a hard size budget, so the comment always posts.
+
+use super::Style;
+use super::plan::{render_change, render_drift, sign_and_verb, source_revision, summary_line};
+use crate::plan::{Action, Plan, ResourceChange};
+
+/// GitHub rejects comments over 65,536 characters; this leaves room for what CI adds.
+pub const COMMENT_BUDGET: usize = 60_000;
+
+/// The first line of every comment, so CI can find and update its own comment.
+pub const MARKER: &str = "<!-- braid-plan -->";
+
+/// Room kept for the closing note about left-out diffs and the summary lines.
+const FOOTER_RESERVE: usize = 1_500;
+
+/// One comment for one or several environments, at most `budget` characters.
+pub fn render(plans: &[Plan], budget: usize) -> String {
+    let envs: Vec<&str> = plans.iter().map(|p| p.env.as_str()).collect();
+    let mut out = format!(
+        "{MARKER}\n### braid plan · {}\n\n",
+        envs.iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    out.push_str("| environment | source | repository | revision |\n|---|---|---|---|\n");
+    for plan in plans {
+        for src in &plan.sources {
+            out.push_str(&format!(
+                "| {} | {} | `{}` | `{}` |\n",
+                plan.env,
+                src.name,
+                src.repo,
+                source_revision(src)
+            ));
+        }
+    }
+    out.push_str("\n| environment | create | update | replace | delete | import | drift |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for plan in plans {
+        let s = plan.summary();
+        let destructive = if s.delete + s.replace > 0 {
+            " ⚠️"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "| {}{destructive} | {} | {} | {} | {} | {} | {} |\n",
+            plan.env, s.create, s.update, s.replace, s.delete, s.import, s.drift
+        ));
+    }
+    out.push('\n');
+
+    let mut left_out = 0;
+    let mut total = 0;
+    for plan in plans {
+        let blocks = blocks(plan);
+        let heading = if plans.len() > 1 {
+            format!("#### `{}`\n\n", plan.env)
+        } else {
+            String::new()
+        };
+        out.push_str(&heading);
+        if blocks.is_empty() {
+            out.push_str(&format!(
+                "**No changes.** Environment `{}` matches the configuration.\n\n",
+                plan.env
+            ));
+            continue;
+        }
+        for block in blocks {
+            total += 1;
+            if out.len() + block.len() + FOOTER_RESERVE > budget {
+                left_out += 1;
+                continue;
+            }
+            out.push_str(&block);
+        }
+        if !plan.kept.is_empty() {
+            out.push_str(&format!(
+                "Kept although removed from configuration (`braid.dev/prune: \"false\"`): {}\n\n",
+                plan.kept
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        out.push_str(&format!(
+            "**{}{}**\n\n",
+            if plans.len() > 1 {
+                format!("{}: ", plan.env)
+            } else {
+                String::new()
+            },
+            summary_line(&plan.summary())
+        ));
+    }
+    if left_out > 0 {
+        let env_flags: String = envs.iter().map(|e| format!(" --env {e}")).collect();
+        out.push_str(&format!(
+            "> **{left_out} of {total} resource diffs are not shown** to stay within the size limit of a pull-request comment. The summary above counts every change. See them all with `braid{env_flags} plan`, or in the JSON plan (`braid plan --format json`) saved by the CI run.\n"
+        ));
+    }
+    out
+}
+
+/// The `<details>` blocks of one plan: destructive changes first, then the others, then
+/// drift.
+fn blocks(plan: &Plan) -> Vec<String> {
+    let style = Style::plain();
+    let mut changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .collect();
+    changes.sort_by_key(|c| (!is_destructive(c), c.address.clone()));
+    let mut out = Vec::new();
+    for change in changes {
+        let (_, verb) = sign_and_verb(change, style);
+        let flag = if is_destructive(change) {
+            "⚠️ "
+        } else {
+            ""
+        };
+        let mut body = String::new();
+        render_change(change, style, &mut body);
+        out.push(details(
+            &format!("{flag}<code>{}</code> {verb}", change.address),
+            &body,
+        ));
+    }
+    for drift in &plan.drift {
+        let mut body = String::new();
+        render_drift(drift, style, &mut body);
+        out.push(details(
+            &format!("🔀 <code>{}</code> changed outside braid", drift.address),
+            &body,
+        ));
+    }
+    out
+}
+
+fn is_destructive(change: &ResourceChange) -> bool {
+    matches!(change.action, Action::Delete | Action::Replace)
+}
+
+fn details(summary: &str, body: &str) -> String {
+    let diff: String = body
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", diff_marker(l)))
+        .collect();
+    format!("<details><summary>{summary}</summary>\n\n```diff\n{diff}```\n\n</details>\n\n")
+}
+
+/// Moves a line's `+`/`-`/`~` to column 0 so GitHub's diff highlighting colours it.
+fn diff_marker(line: &str) -> String {
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    match trimmed.chars().next() {
+        Some(c @ ('+' | '-')) if !trimmed.starts_with("-/+") && !trimmed.starts_with("+/-") => {
+            format!("{c}{}{}", " ".repeat(indent), &trimmed[1..])
+        }
+        Some('~') => format!("!{}{}", " ".repeat(indent), &trimmed[1..]),
+        _ => format!(" {line}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use braid_provider::Value;
+
+    use super::*;
+    use crate::plan::{FORMAT_VERSION, PlanMode, StateRef};
+
+    fn plan_with(env: &str, creates: usize, content_len: usize) -> Plan {
+        let changes = (0..creates)
+            .map(|i| ResourceChange {
+                address: format!("local_value.v{i:04}"),
+                source_file: None,
+                provider: "local".into(),
+                type_name: "local_value".into(),
+                action: if i == creates - 1 {
+                    Action::Delete
+                } else {
+                    Action::Create
+                },
+                reason: None,
+                before: (i == creates - 1).then(|| Value::map([("input", Value::from("old"))])),
+                after: (i != creates - 1)
+                    .then(|| Value::map([("input", Value::from("x".repeat(content_len)))])),
+                after_unknown: Vec::new(),
+                before_sensitive: Vec::new(),
+                after_sensitive: Vec::new(),
+                replace_paths: Vec::new(),
+                sensitive_changed: Vec::new(),
+                depends_on: Vec::new(),
+                create_before_destroy: false,
+            })
+            .collect();
+        Plan {
+            format_version: FORMAT_VERSION.into(),
+            braid_version: "test".into(),
+            created_at: chrono::Utc::now(),
+            env: env.into(),
+            mode: PlanMode::Normal,
+            refreshed: true,
+            sources: Vec::new(),
+            state: StateRef {
+                lineage: "l".into(),
+                serial: 1,
+            },
+            variables: BTreeMap::new(),
+            changes,
+            drift: Vec::new(),
+            outputs: BTreeMap::new(),
+            kept: Vec::new(),
+            salt: String::new(),
+        }
+    }
+
+    #[test]
+    fn destructive_changes_come_first_and_are_flagged() {
+        let text = render(&[plan_with("staging", 3, 10)], COMMENT_BUDGET);
+        assert!(text.starts_with(MARKER));
+        let delete = text
+            .find("⚠️ <code>local_value.v0002</code> will be destroyed")
+            .expect("delete block");
+        let create = text
+            .find("<code>local_value.v0000</code> will be created")
+            .expect("create block");
+        assert!(delete < create);
+        assert!(text.contains("| staging ⚠️ | 2 | 0 | 0 | 1 | 0 | 0 |"));
+    }
+
+    #[test]
+    fn a_huge_plan_stays_within_the_budget_and_says_what_was_left_out() {
+        let plans = [plan_with("staging", 400, 400), plan_with("prod", 400, 400)];
+        let text = render(&plans, COMMENT_BUDGET);
+        assert!(text.len() <= COMMENT_BUDGET, "{} characters", text.len());
+        assert!(text.contains("resource diffs are not shown"));
+        assert!(text.contains("braid --env staging --env prod plan"));
+        // Both environments keep their summary rows even when their diffs are cut.
+        assert!(text.contains("| prod ⚠️ | 399 |"));
+        assert!(text.contains("**prod: Plan: 399 to add"));
+    }
+}
