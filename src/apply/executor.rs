@@ -214,7 +214,7 @@ async fn locked_apply(
         .map_err(state_error)?;
     let mut diags = Diagnostics::new();
     let outputs = if plan.mode == PlanMode::Normal {
-        evaluate_outputs(ws, &executor.scope, &mut diags)
+        crate::plan::planner::evaluate_outputs(ws, &executor.scope, &mut diags)
     } else {
         Default::default()
     };
@@ -224,30 +224,6 @@ async fn locked_apply(
         results,
         outputs,
     })
-}
-
-fn evaluate_outputs(
-    ws: &Workspace,
-    scope: &EvalScope<'_>,
-    diags: &mut Diagnostics,
-) -> std::collections::BTreeMap<String, crate::plan::OutputValue> {
-    let mut out = std::collections::BTreeMap::new();
-    for (name, decl) in &ws.module.outputs {
-        match scope.evaluate_expression(&decl.expr, &decl.file, &decl.base_dir) {
-            Ok(v) => {
-                out.insert(
-                    name.clone(),
-                    crate::plan::OutputValue {
-                        unknown: !v.value.is_wholly_known(),
-                        sensitive: decl.sensitive || v.sensitive,
-                        value: v.value,
-                    },
-                );
-            }
-            Err(d) => diags.push(d),
-        }
-    }
-    out
 }
 
 /// Helm's kind order as the tiebreak among changes that are ready together: infrastructure

@@ -393,7 +393,8 @@ fn prevent_destroy(decl: &ResourceDecl, what: &str) -> Diagnostic {
     .for_address(&decl.address)
 }
 
-fn evaluate_outputs(
+/// Every output's value over `scope` (planned values during plan, applied ones after).
+pub(crate) fn evaluate_outputs(
     ws: &Workspace,
     scope: &EvalScope<'_>,
     diags: &mut Diagnostics,
