@@ -1,12 +1,14 @@
 //! Who is running braid, for the audit log and the lock: `BRAID_ACTOR`, else the CI
 //! system's user, else git's `user.name`/`user.email`, else the login name.
 
+use std::path::Path;
 use std::process::Command;
 
 use braid_state::LockRequest;
 
-/// The actor name recorded with applies and locks.
-pub fn actor() -> String {
+/// The actor name recorded with applies and locks. git's identity is read in `project_dir`
+/// (the `-C` directory), not wherever braid was started.
+pub fn actor(project_dir: &Path) -> String {
     if let Some(a) = non_empty_env("BRAID_ACTOR") {
         return a;
     }
@@ -23,6 +25,8 @@ pub fn actor() -> String {
     }
     let git = |key: &str| {
         Command::new("git")
+            .arg("-C")
+            .arg(project_dir)
             .args(["config", "--get", key])
             .output()
             .ok()
@@ -66,9 +70,9 @@ pub fn host() -> String {
 }
 
 /// A lock request for `operation` by this process.
-pub fn lock_request(operation: &str) -> LockRequest {
+pub fn lock_request(operation: &str, project_dir: &Path) -> LockRequest {
     LockRequest {
-        actor: actor(),
+        actor: actor(project_dir),
         host: host(),
         pid: std::process::id(),
         operation: operation.to_string(),

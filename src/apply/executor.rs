@@ -61,7 +61,7 @@ pub async fn apply_plan(
 ) -> Result<ApplyReport, Diagnostics> {
     let acquired = acquire_lock(
         store.as_ref(),
-        crate::actor::lock_request(&options.operation),
+        crate::actor::lock_request(&options.operation, &ws.project.dir),
         &options.lock,
     )
     .await
@@ -154,7 +154,7 @@ async fn locked_apply(
     let apply_id = store
         .begin_apply(NewApply {
             env: ws.env_name.clone(),
-            actor: crate::actor::actor(),
+            actor: crate::actor::actor(&ws.project.dir),
             operation: options.operation.clone(),
             sources: plan.sources.clone(),
             rollback_of: options.rollback_of,

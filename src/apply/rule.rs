@@ -1,17 +1,21 @@
 //! `apply_rule { refs = [...] }`: which git refs may be applied to an environment (prod only
 //! from tags `v*`, staging only from main).
 
+use braid_state::SourceRevision;
+
 use crate::config::EnvironmentConfig;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::plan::Plan;
 
-/// Refuses a plan whose sources were not all read from a ref the environment allows.
-pub fn check_apply_rule(env: Option<&EnvironmentConfig>, plan: &Plan) -> Result<(), Diagnostics> {
+/// Refuses sources that were not all read from a ref the environment allows. Checked before
+/// planning (nothing is refreshed or shown for a refused apply) and again for saved plans.
+pub fn check_apply_rule(
+    env: Option<&EnvironmentConfig>,
+    sources: &[SourceRevision],
+) -> Result<(), Diagnostics> {
     let Some(env) = env.filter(|e| !e.apply_refs.is_empty()) else {
         return Ok(());
     };
-    let offending: Vec<String> = plan
-        .sources
+    let offending: Vec<String> = sources
         .iter()
         .filter(|s| !s.full_ref.as_deref().is_some_and(|r| env.apply_refs.iter().any(|p| glob_match(p, r))))
         .map(|s| match &s.full_ref {
@@ -28,7 +32,7 @@ pub fn check_apply_rule(env: Option<&EnvironmentConfig>, plan: &Plan) -> Result<
     Err(Diagnostic::error(
         "Ref not allowed for this environment",
         format!(
-            "Environment \"{}\" may only be applied from {}, but {}. Apply from an allowed ref (for example a release tag), or change apply_rule in braid.hcl.",
+            "Environment \"{}\" may only be applied from {}, but {}. Apply from one of those refs (pass --ref SOURCE=REF for git sources), or change apply_rule in braid.hcl.",
             env.name,
             env.apply_refs.join(", "),
             offending.join("; ")

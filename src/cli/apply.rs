@@ -56,6 +56,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
         return execute(global, &prepared, &plan, "apply", args.parallelism, None).await;
     }
     let prepared = prepare(global).await?;
+    check_rule_early(&prepared)?;
     let options = PlanOptions {
         mode: PlanMode::Normal,
         refresh: args.refresh,
@@ -112,6 +113,7 @@ fn pinned_commits(global: &GlobalArgs, plan: &Plan) -> Result<BTreeMap<String, P
 
 pub async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> CommandResult {
     let prepared = prepare(global).await?;
+    check_rule_early(&prepared)?;
     let options = PlanOptions {
         mode: PlanMode::Destroy,
         refresh: true,
@@ -158,6 +160,17 @@ pub(super) fn show_and_confirm(
     }
 }
 
+/// The apply rule, checked on the sources before anything is refreshed, planned or shown.
+pub(super) fn check_rule_early(prepared: &Prepared) -> Result<(), crate::diag::Diagnostics> {
+    let sources: Vec<_> = prepared
+        .ws
+        .sources
+        .iter()
+        .map(|s| s.revision.clone())
+        .collect();
+    crate::apply::check_apply_rule(prepared.ws.environment(), &sources)
+}
+
 pub(super) async fn execute(
     global: &GlobalArgs,
     prepared: &Prepared,
@@ -166,7 +179,7 @@ pub(super) async fn execute(
     parallelism: usize,
     rollback_of: Option<i64>,
 ) -> CommandResult {
-    crate::apply::check_apply_rule(prepared.ws.environment(), plan)?;
+    crate::apply::check_apply_rule(prepared.ws.environment(), &plan.sources)?;
     if !plan.has_changes() && plan.drift.is_empty() {
         if global.format == Format::Json {
             out("{\"succeeded\": true, \"summary\": null, \"results\": []}\n");

@@ -48,9 +48,13 @@ pub async fn take_lock(
     operation: &str,
 ) -> Result<AcquiredLock, Diagnostics> {
     let policy = global.lock_policy()?;
-    let acquired = acquire_lock(store, crate::actor::lock_request(operation), &policy)
-        .await
-        .map_err(crate::apply::executor_lock_error)?;
+    let acquired = acquire_lock(
+        store,
+        crate::actor::lock_request(operation, &global.dir),
+        &policy,
+    )
+    .await
+    .map_err(crate::apply::executor_lock_error)?;
     if let Some(old) = &acquired.stolen_from {
         super::print_diagnostics(global, &stolen_warning(old).into());
     }

@@ -48,6 +48,7 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs) -> CommandResult {
     let mut pinned = options;
     pinned.sources.pins = pins;
     let prepared = prepare_with(global, pinned).await?;
+    super::apply::check_rule_early(&prepared)?;
     let plan_options = PlanOptions {
         mode: PlanMode::Normal,
         refresh: true,

@@ -190,7 +190,7 @@ async fn forget(
     let apply_id = store
         .begin_apply(NewApply {
             env: ws.env_name.clone(),
-            actor: crate::actor::actor(),
+            actor: crate::actor::actor(&ws.project.dir),
             operation: "state rm".to_string(),
             sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
             rollback_of: None,

@@ -29,7 +29,7 @@ async fn audited_write(
         let apply_id = store
             .begin_apply(NewApply {
                 env: ws.env_name.clone(),
-                actor: crate::actor::actor(),
+                actor: crate::actor::actor(&ws.project.dir),
                 operation: operation.to_string(),
                 sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
                 rollback_of: None,

@@ -153,9 +153,9 @@ fn locate(file: &Arc<SourceText>, cursor: &mut usize, needle: &str) -> Location 
 /// with spaces before (an expression alone may not start with blanks).
 fn parse_at(expr: &str, file: &Arc<SourceText>, offset: usize) -> Result<Expression, String> {
     let offset = offset.min(file.text.len());
-    let padding = offset
-        .checked_sub(2)
-        .ok_or_else(|| "the reference is malformed".to_string())?;
+    // Text a transformation produced (a kustomize image name, say) is not in the file: its
+    // expression is placed at the start, and errors point at the document.
+    let padding = offset.saturating_sub(2);
     let padded = format!("{}x={expr}\n", " ".repeat(padding));
     let body = hcl_edit::parser::parse_body(&padded).map_err(|e| format!("{}.", e.message()))?;
     body.get_attribute("x")

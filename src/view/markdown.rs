@@ -4,13 +4,15 @@
 
 use super::Style;
 use super::plan::{render_change, render_drift, sign_and_verb, source_revision, summary_line};
-use crate::plan::{Action, Plan, ResourceChange};
+use crate::plan::{Action, Plan, PlanMode, ResourceChange};
 
 /// GitHub rejects comments over 65,536 characters; this leaves room for what CI adds.
 pub const COMMENT_BUDGET: usize = 60_000;
 
 /// The first line of every comment, so CI can find and update its own comment.
 pub const MARKER: &str = "<!-- braid-plan -->";
+/// The first line of a drift report (`braid drift --format markdown`).
+pub const DRIFT_MARKER: &str = "<!-- braid-drift -->";
 
 /// Room kept for the closing note about left-out diffs and the summary lines.
 const FOOTER_RESERVE: usize = 1_500;
@@ -18,8 +20,14 @@ const FOOTER_RESERVE: usize = 1_500;
 /// One comment for one or several environments, at most `budget` characters.
 pub fn render(plans: &[Plan], budget: usize) -> String {
     let envs: Vec<&str> = plans.iter().map(|p| p.env.as_str()).collect();
+    let drift_only = plans.iter().all(|p| p.mode == PlanMode::RefreshOnly);
+    let (marker, title) = if drift_only {
+        (DRIFT_MARKER, "braid drift")
+    } else {
+        (MARKER, "braid plan")
+    };
     let mut out = format!(
-        "{MARKER}\n### braid plan · {}\n\n",
+        "{marker}\n### {title} · {}\n\n",
         envs.iter()
             .map(|e| format!("`{e}`"))
             .collect::<Vec<_>>()
@@ -63,10 +71,12 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
         };
         out.push_str(&heading);
         if blocks.is_empty() {
-            out.push_str(&format!(
-                "**No changes.** Environment `{}` matches the configuration.\n\n",
-                plan.env
-            ));
+            let nothing = if drift_only {
+                "No drift.** Live objects match the state of"
+            } else {
+                "No changes.** The configuration matches"
+            };
+            out.push_str(&format!("**{nothing} environment `{}`.\n\n", plan.env));
             continue;
         }
         for block in blocks {
@@ -94,7 +104,11 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
             } else {
                 String::new()
             },
-            summary_line(&plan.summary())
+            if drift_only {
+                format!("Drift: {} resource(s) differ from state.", plan.drift.len())
+            } else {
+                summary_line(&plan.summary())
+            }
         ));
     }
     if left_out > 0 {

@@ -143,7 +143,11 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{} environment {} · state serial {}\n",
-        style.bold("braid plan"),
+        style.bold(if plan.mode == PlanMode::RefreshOnly {
+            "braid drift"
+        } else {
+            "braid plan"
+        }),
         style.bold(&plan.env),
         plan.state.serial
     ));
