@@ -69,6 +69,20 @@ impl Workspace {
             })
             .collect();
         let mut module = load_module(&files)?;
+        // Which source each resource file belongs to, for per-source summaries.
+        let file_sources: BTreeMap<&str, &str> = sources
+            .iter()
+            .flat_map(|s| {
+                s.hcl_files
+                    .iter()
+                    .map(move |f| (f.text.name.as_str(), s.name.as_str()))
+            })
+            .collect();
+        for decl in module.resources.values_mut() {
+            if let Some(source) = file_sources.get(decl.location.file.name.as_str()) {
+                decl.source = (*source).to_string();
+            }
+        }
         let env = project.environment(&env_name);
         add_manifests(&mut module, &project, env, &sources)?;
         let graph = ConfigGraph::build(&module)?;

@@ -548,7 +548,10 @@ fn markdown_plan_has_summary_table_and_details() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("| dev | 3 | 0 | 0 | 0 | 0 | 0 |"));
+    assert!(
+        run.stdout
+            .contains("| dev | infra | 3 | 0 | 0 | 0 | 0 | 0 |")
+    );
     assert!(
         run.stdout
             .contains("<details><summary><code>local_file.motd</code> will be created</summary>")
@@ -573,8 +576,14 @@ fn several_environments_plan_together_in_one_comment() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("| dev | 3 | 0 | 0 | 0 | 0 | 0 |"));
-    assert!(run.stdout.contains("| staging | 3 | 0 | 0 | 0 | 0 | 0 |"));
+    assert!(
+        run.stdout
+            .contains("| dev | infra | 3 | 0 | 0 | 0 | 0 | 0 |")
+    );
+    assert!(
+        run.stdout
+            .contains("| staging | infra | 3 | 0 | 0 | 0 | 0 | 0 |")
+    );
     assert!(run.stdout.contains("#### `staging`"));
     assert!(run.stdout.contains("**staging: Plan: 3 to add"));
     let json = project.braid(&[

@@ -57,6 +57,8 @@ pub struct ResourceDecl {
     pub location: Location,
     /// The directory `file()` and `path.module` resolve against.
     pub base_dir: PathBuf,
+    /// The name of the source it comes from (`infra`, `apps`); set when sources are merged.
+    pub source: String,
 }
 
 /// The body of a resource.
@@ -390,6 +392,7 @@ fn parse_resource(
         lifecycle,
         location: block.location.clone(),
         base_dir: base_dir.to_path_buf(),
+        source: String::new(),
     })
 }
 

@@ -339,6 +339,7 @@ fn manifest_resource(
         lifecycle: Lifecycle::default(),
         location,
         base_dir: base_dir.to_path_buf(),
+        source: String::new(),
     })
 }
 
@@ -388,7 +389,10 @@ pub fn load_manifests(
     let mut out = Vec::new();
     for (source, docs) in per_source {
         match manifest_resources(docs, &scopes, default_namespace, &source.root) {
-            Ok(decls) => out.extend(decls),
+            Ok(decls) => out.extend(decls.into_iter().map(|d| ResourceDecl {
+                source: source.name.clone(),
+                ..d
+            })),
             Err(d) => diags.extend(d),
         }
     }

@@ -66,6 +66,10 @@ pub struct ResourceChange {
     pub address: String,
     /// `main.hcl:12`
     pub source_file: Option<String>,
+    /// The source the resource is declared in (`infra`, `apps`); `None` for resources
+    /// deleted because they left the configuration.
+    #[serde(default)]
+    pub source: Option<String>,
     pub provider: String,
     #[serde(rename = "type")]
     pub type_name: String,

@@ -165,7 +165,14 @@ pub async fn make_plan(
                     diags.push(prevent_destroy(decl, "destroy"));
                     continue;
                 }
-                changes.push(delete_change(record, current(record), ""));
+                let mut change = delete_change(record, current(record), "");
+                change.source = ws
+                    .module
+                    .resources
+                    .get(&record.address)
+                    .map(|d| d.source.clone())
+                    .filter(|s| !s.is_empty());
+                changes.push(change);
             }
         }
         PlanMode::RefreshOnly => {
@@ -342,6 +349,7 @@ async fn plan_one(
     Ok(ResourceChange {
         address: decl.address.clone(),
         source_file: Some(decl.source_file()),
+        source: (!decl.source.is_empty()).then(|| decl.source.clone()),
         provider: decl.provider.clone(),
         type_name: decl.type_name.clone(),
         action,
@@ -365,6 +373,7 @@ fn delete_change(record: &ResourceRecord, current: Option<Value>, reason: &str) 
     ResourceChange {
         address: record.address.clone(),
         source_file: record.source_file.clone(),
+        source: None,
         provider: record.provider.clone(),
         type_name: record.type_name.clone(),
         action: Action::Delete,

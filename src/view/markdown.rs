@@ -4,7 +4,7 @@
 
 use super::Style;
 use super::plan::{render_change, render_drift, sign_and_verb, source_revision, summary_line};
-use crate::plan::{Action, Plan, PlanMode, ResourceChange};
+use crate::plan::{Action, Plan, PlanMode, PlanSummary, ResourceChange};
 
 /// GitHub rejects comments over 65,536 characters; this leaves room for what CI adds.
 pub const COMMENT_BUDGET: usize = 60_000;
@@ -45,18 +45,19 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
             ));
         }
     }
-    out.push_str("\n| environment | create | update | replace | delete | import | drift |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("\n| environment | source | create | update | replace | delete | import | drift |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
     for plan in plans {
-        let s = plan.summary();
-        let destructive = if s.delete + s.replace > 0 {
-            " ⚠️"
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "| {}{destructive} | {} | {} | {} | {} | {} | {} |\n",
-            plan.env, s.create, s.update, s.replace, s.delete, s.import, s.drift
-        ));
+        for (source, s) in per_source(plan) {
+            let destructive = if s.delete + s.replace > 0 {
+                " ⚠️"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "| {}{destructive} | {source} | {} | {} | {} | {} | {} | {} |\n",
+                plan.env, s.create, s.update, s.replace, s.delete, s.import, s.drift
+            ));
+        }
     }
     out.push('\n');
 
@@ -118,6 +119,56 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
         ));
     }
     out
+}
+
+/// Counts per source, in the order the plan lists its sources; changes to resources that
+/// left the configuration (their source is unknown now) are counted as `(removed)`.
+fn per_source(plan: &Plan) -> Vec<(String, PlanSummary)> {
+    const REMOVED: &str = "(removed)";
+    let mut rows: Vec<(String, PlanSummary)> = plan
+        .sources
+        .iter()
+        .map(|s| (s.name.clone(), PlanSummary::default()))
+        .collect();
+    let mut row = |source: Option<&str>| -> usize {
+        let name = source.unwrap_or(REMOVED);
+        match rows.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                rows.push((name.to_string(), PlanSummary::default()));
+                rows.len() - 1
+            }
+        }
+    };
+    let mut counts: Vec<(usize, Action)> = Vec::new();
+    for change in &plan.changes {
+        counts.push((row(change.source.as_deref()), change.action));
+    }
+    let mut drift_rows = Vec::new();
+    for drift in &plan.drift {
+        let source = plan
+            .change(&drift.address)
+            .and_then(|c| c.source.as_deref());
+        drift_rows.push(row(source));
+    }
+    for (i, action) in counts {
+        let s = &mut rows[i].1;
+        match action {
+            Action::Create => s.create += 1,
+            Action::Update => s.update += 1,
+            Action::Replace => s.replace += 1,
+            Action::Delete => s.delete += 1,
+            Action::Import => s.import += 1,
+            Action::NoOp | Action::Read => s.no_op += 1,
+        }
+    }
+    for i in drift_rows {
+        rows[i].1.drift += 1;
+    }
+    if rows.is_empty() {
+        rows.push(("—".to_string(), PlanSummary::default()));
+    }
+    rows
 }
 
 /// The `<details>` blocks of one plan: destructive changes first, then the others, then
@@ -196,6 +247,7 @@ mod tests {
             .map(|i| ResourceChange {
                 address: format!("local_value.v{i:04}"),
                 source_file: None,
+                source: Some("infra".into()),
                 provider: "local".into(),
                 type_name: "local_value".into(),
                 action: if i == creates - 1 {
@@ -248,7 +300,10 @@ mod tests {
             .find("<code>local_value.v0000</code> will be created")
             .expect("create block");
         assert!(delete < create);
-        assert!(text.contains("| staging ⚠️ | 2 | 0 | 0 | 1 | 0 | 0 |"));
+        assert!(
+            text.contains("| staging ⚠️ | infra | 2 | 0 | 0 | 1 | 0 | 0 |"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -259,7 +314,7 @@ mod tests {
         assert!(text.contains("resource diffs are not shown"));
         assert!(text.contains("braid --env staging --env prod plan"));
         // Both environments keep their summary rows even when their diffs are cut.
-        assert!(text.contains("| prod ⚠️ | 399 |"));
+        assert!(text.contains("| prod ⚠️ | infra | 399 |"), "{text}");
         assert!(text.contains("**prod: Plan: 399 to add"));
     }
 }
