@@ -14,7 +14,7 @@ mod writes;
 
 use async_trait::async_trait;
 use tokio::sync::{Mutex, MutexGuard};
-use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres::{Client, Config, Row};
 
 use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
 use crate::model::{
@@ -77,9 +77,13 @@ impl PostgresStore {
                 location: self.location.clone(),
                 source,
             };
+            // TLS as libpq does it: `sslmode=prefer` (the default) uses TLS when the server
+            // offers it, `sslmode=require` insists, `sslmode=disable` never tries. The
+            // system's trust store verifies the server certificate.
+            let tls = native_tls::TlsConnector::new().map_err(|err| open(Box::new(err)))?;
             let (mut client, connection) = self
                 .config
-                .connect(NoTls)
+                .connect(postgres_native_tls::MakeTlsConnector::new(tls))
                 .await
                 .map_err(|err| open(Box::new(err)))?;
             // The connection future drives the socket; it ends when the client is dropped.

@@ -208,3 +208,30 @@ pub fn lock_request(actor: &str, operation: &str) -> LockRequest {
         ci_url: Some("https://ci.example.com/run/9".to_string()),
     }
 }
+
+/// `sslmode` in the URL decides TLS: `require` refuses a server without TLS (the test
+/// server has none) instead of silently sending state in plain text; the default `prefer`
+/// falls back to plain TCP.
+#[tokio::test]
+async fn postgres_sslmode_require_refuses_a_server_without_tls() {
+    let Some(server) = servers::postgres() else {
+        eprintln!("skipped: no PostgreSQL server here");
+        return;
+    };
+    let separator = if server.url.contains('?') { '&' } else { '?' };
+    let strict = format!("{}{separator}sslmode=require", server.url);
+    let store = PostgresStore::new(&strict, "tls-check").expect("valid url");
+    let err = store
+        .meta()
+        .await
+        .expect_err("a server without TLS must be refused");
+    assert!(
+        matches!(err, braid_state::StateError::Open { .. }),
+        "{err:?}"
+    );
+    let relaxed = PostgresStore::new(&server.url, "tls-check").expect("valid url");
+    relaxed
+        .meta()
+        .await
+        .expect("prefer falls back to plain TCP");
+}
