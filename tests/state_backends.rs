@@ -267,6 +267,19 @@ async fn killed_apply_then_plan_and_steal(backend: Backend) {
     assert_eq!(setup.store.current_lock().await.expect("lock"), None);
     let plan = setup.braid(&["plan", "--detailed-exitcode"], &[]);
     plan.success();
+    // The killed apply is closed as failed, not left "running" forever.
+    let applies = setup.store.applies(10).await.expect("applies");
+    assert!(
+        applies
+            .iter()
+            .all(|a| a.outcome != braid_state::ApplyOutcome::Running && a.finished_at.is_some()),
+        "{applies:?}"
+    );
+    assert!(
+        applies
+            .iter()
+            .any(|a| a.outcome == braid_state::ApplyOutcome::Failed)
+    );
 }
 
 async fn lock_timeout_waits_for_the_holder(backend: Backend) {

@@ -144,6 +144,7 @@ async fn locked_apply(
 ) -> Result<ApplyReport, Diagnostics> {
     let meta = store.meta().await.map_err(state_error)?;
     check_fresh(ws, plan, &meta)?;
+    close_interrupted_applies(store.as_ref()).await?;
     let records: HashMap<String, ResourceRecord> = store
         .resources()
         .await
@@ -224,6 +225,35 @@ async fn locked_apply(
         results,
         outputs,
     })
+}
+
+/// Holding the lock means no other apply of this environment runs, so an audit entry still
+/// marked running belongs to a process that died: it is closed as failed, with the counts of
+/// what it recorded, so history never shows a dead apply as running.
+async fn close_interrupted_applies(store: &dyn StateStore) -> Result<(), Diagnostics> {
+    for apply in store.applies(50).await.map_err(state_error)? {
+        if apply.outcome != ApplyOutcome::Running {
+            continue;
+        }
+        let mut summary = ChangeSummary::default();
+        for change in store.changes(apply.id).await.map_err(state_error)? {
+            match (change.outcome, change.action.as_str()) {
+                (ChangeOutcome::Failed, _) => summary.failed += 1,
+                (ChangeOutcome::Skipped, _) => summary.skipped += 1,
+                (ChangeOutcome::Applied, "create") => summary.create += 1,
+                (ChangeOutcome::Applied, "update") => summary.update += 1,
+                (ChangeOutcome::Applied, "replace") => summary.replace += 1,
+                (ChangeOutcome::Applied, "delete") => summary.delete += 1,
+                (ChangeOutcome::Applied, "import") => summary.import += 1,
+                (ChangeOutcome::Applied, _) => {}
+            }
+        }
+        store
+            .finish_apply(apply.id, summary, ApplyOutcome::Failed)
+            .await
+            .map_err(state_error)?;
+    }
+    Ok(())
 }
 
 /// Helm's kind order as the tiebreak among changes that are ready together: infrastructure
