@@ -7,108 +7,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use common::{Project, copy_dir, fixtures_dir};
-
-struct MotoServer {
-    child: Child,
-    port: u16,
-}
-
-impl MotoServer {
-    fn start() -> Option<MotoServer> {
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let candidates = std::env::var_os("BRAID_MOTO_SERVER")
-            .map(PathBuf::from)
-            .into_iter()
-            .chain(
-                std::env::var_os("PATH")
-                    .map(|p| {
-                        std::env::split_paths(&p)
-                            .map(|d| d.join("moto_server"))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default(),
-            )
-            .chain(home.map(|h| h.join(".cache/braid-venv/bin/moto_server")))
-            .chain([PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server")]);
-        let Some(binary) = candidates.into_iter().find(|p| p.is_file()) else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "moto_server not found under CI: run scripts/test.sh or set BRAID_MOTO_SERVER"
-            );
-            eprintln!("skipping: moto_server not found");
-            return None;
-        };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let mut server = MotoServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("moto_server exited at start with {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start within 60s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(server)
-    }
-
-    /// One S3 request (moto takes unsigned requests as S3); returns the status and body.
-    fn request(&self, method: &str, path: &str) -> (u16, String) {
-        self.request_to("s3", method, path)
-    }
-
-    /// One request to `service`: moto routes by the credential scope of the Authorization
-    /// header and does not check the signature.
-    fn request_to(&self, service: &str, method: &str, path: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: AWS4-HMAC-SHA256 \
-             Credential=testing/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host, \
-             Signature=0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
-        )
-        .expect("send request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read response");
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{MotoServer, Project, copy_dir, fixtures_dir};
 
 const AWS_ENV: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "testing"),
@@ -125,8 +24,8 @@ fn apply_plan_drift_and_destroy_against_moto() {
         "braid.hcl",
         &format!(
             "source \"infra\" {{ path = \".\" }}\n\nenvironment \"dev\" {{}}\n\n\
-             provider \"aws\" {{\n  region   = \"us-east-1\"\n  endpoint = \"http://127.0.0.1:{}\"\n}}\n",
-            moto.port
+             provider \"aws\" {{\n  region   = \"us-east-1\"\n  endpoint = \"{}\"\n}}\n",
+            moto.endpoint()
         ),
     )]);
     copy_dir(&fixtures_dir().join("aws"), project.path());
@@ -146,9 +45,9 @@ fn apply_plan_drift_and_destroy_against_moto() {
 
     let applied = project.braid_env(&["--env", "dev", "apply", "--auto-approve"], AWS_ENV);
     applied.success();
-    let (status, _) = moto.request("HEAD", "/braid-cli-assets");
+    let (status, _) = moto.request_to("s3", "HEAD", "/braid-cli-assets");
     assert_eq!(status, 200, "bucket not created");
-    let (status, policy) = moto.request("GET", "/braid-cli-assets?policy");
+    let (status, policy) = moto.request_to("s3", "GET", "/braid-cli-assets?policy");
     assert_eq!(status, 200, "policy not put: {policy}");
     assert!(
         policy.contains("arn:aws:s3:::braid-cli-assets/*"),
@@ -162,7 +61,7 @@ fn apply_plan_drift_and_destroy_against_moto() {
     assert!(again.stdout.contains("No changes."), "{}", again.all());
 
     // Drift: the policy deleted behind braid's back shows in the plan and apply restores it.
-    let (status, _) = moto.request("DELETE", "/braid-cli-assets?policy");
+    let (status, _) = moto.request_to("s3", "DELETE", "/braid-cli-assets?policy");
     assert_eq!(status, 204);
     let drifted = project.braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], AWS_ENV);
     drifted.expect_code(2);
@@ -174,7 +73,10 @@ fn apply_plan_drift_and_destroy_against_moto() {
     project
         .braid_env(&["--env", "dev", "apply", "--auto-approve"], AWS_ENV)
         .success();
-    assert_eq!(moto.request("GET", "/braid-cli-assets?policy").0, 200);
+    assert_eq!(
+        moto.request_to("s3", "GET", "/braid-cli-assets?policy").0,
+        200
+    );
     project
         .braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], AWS_ENV)
         .expect_code(0);
@@ -183,7 +85,7 @@ fn apply_plan_drift_and_destroy_against_moto() {
         .braid_env(&["--env", "dev", "destroy", "--auto-approve"], AWS_ENV)
         .success();
     assert_eq!(
-        moto.request("HEAD", "/braid-cli-assets").0,
+        moto.request_to("s3", "HEAD", "/braid-cli-assets").0,
         404,
         "bucket not deleted"
     );
