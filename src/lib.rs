@@ -1,8 +1,10 @@
 //! braid: plan and apply infrastructure (HCL) and Kubernetes manifests as one graph.
 //!
 //! The engine is split by concept: [`config`] reads configuration, [`source`] reads sources,
-//! [`graph`] orders resources, [`plan`] diffs desired against actual, [`apply`] makes the
-//! changes, [`view`] renders everything the user sees, and [`cli`] wires commands to them.
+//! [`manifests`] reads Kubernetes YAML, [`graph`] orders resources, [`plan`] diffs desired
+//! against actual, [`apply`] makes the changes, [`ops`] puts them together as operations
+//! over a [`ProviderRegistry`](providers::ProviderRegistry) the caller fills, [`view`]
+//! renders everything the user sees, and [`cli`] parses commands and calls [`ops`].
 //! See docs/architecture.md for a walk through `braid apply`.
 
 pub mod config;
@@ -17,4 +19,5 @@ pub mod actor;
 pub mod apply;
 pub mod cli;
 pub mod manifests;
+pub mod ops;
 pub mod view;

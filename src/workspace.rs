@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use braid_provider::Value;
+use braid_provider::{RunContext, Value};
 use braid_state::{PostgresStore, S3Location, S3Store, SqliteStore, StateError, StateStore};
 
 use crate::config::eval::ScopeValue;
@@ -13,9 +13,9 @@ use crate::config::{
     EnvironmentConfig, Module, Project, VariableInputs, load_module, load_project,
     resolve_variables,
 };
-use crate::diag::{Diagnostic, Diagnostics, closest};
+use crate::diag::{Diagnostic, Diagnostics, cannot_open_state, closest};
 use crate::graph::ConfigGraph;
-use crate::providers::{Providers, check_resources};
+use crate::providers::{ProviderRegistry, Providers, check_resources};
 use crate::source::{LoadedSource, SourceOptions, load_sources_with};
 
 /// What the command line says about which project and environment to load.
@@ -124,35 +124,29 @@ impl Workspace {
             .collect()
     }
 
-    /// Instantiates the providers and checks resource bodies against their schemas.
+    /// Instantiates the providers from `registry` and checks resource bodies against their
+    /// schemas.
     pub fn providers(
         &self,
+        registry: &ProviderRegistry,
         state_providers: impl IntoIterator<Item = String>,
     ) -> Result<Providers, Diagnostics> {
-        let providers = Providers::instantiate(&self.provider_names(state_providers))?;
+        let providers = registry.instantiate(&self.provider_names(state_providers))?;
         check_resources(&self.module, &providers).into_result(providers)
     }
 
-    /// Configures providers from braid.hcl (with this environment's overrides).
+    /// Configures providers from braid.hcl (with this environment's overrides), each
+    /// completed with what the run knows (the project directory, `--force-conflicts`).
     pub async fn configure(&self, providers: &Providers) -> Result<(), Diagnostics> {
+        let run = RunContext {
+            project_dir: self.project.dir.clone(),
+            force_conflicts: self.force_conflicts,
+        };
         providers
-            .configure(|name| {
-                let mut config = self.project.provider_config(self.environment(), name);
-                if let Value::Map(m) = &mut config {
-                    match name {
-                        "local" => {
-                            m.entry("base_dir".to_string()).or_insert_with(|| {
-                                Value::from(self.project.dir.display().to_string())
-                            });
-                        }
-                        "kubernetes" if self.force_conflicts => {
-                            m.insert("force_conflicts".to_string(), Value::Bool(true));
-                        }
-                        _ => {}
-                    }
-                }
-                config
-            })
+            .configure(
+                |name| self.project.provider_config(self.environment(), name),
+                &run,
+            )
             .await
     }
 
@@ -182,12 +176,7 @@ pub fn open_store(
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    let cannot_open = |e: StateError, hint: &str| {
-        Diagnostic::error(
-            "Cannot open state",
-            format!("{e}: {}. {hint}", error_chain(&e)),
-        )
-    };
+    let cannot_open = |e: StateError, hint: &str| cannot_open_state(&e, hint);
     match backend {
         "sqlite" => {
             let path = setting("path").map(|p| dir.join(p)).unwrap_or_else(|| {
@@ -279,21 +268,6 @@ fn add_manifests(
         }
     }
     diags.into_result(())
-}
-
-/// The source of an error and its causes, joined: "no such file (os error 2)".
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut parts = Vec::new();
-    let mut current = error.source();
-    while let Some(e) = current {
-        parts.push(e.to_string());
-        current = e.source();
-    }
-    if parts.is_empty() {
-        error.to_string()
-    } else {
-        parts.join(": ")
-    }
 }
 
 /// The environment to use: the one asked for, else the only one declared, else `default`.

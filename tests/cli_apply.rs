@@ -178,9 +178,12 @@ fn apply_json_report() {
     assert_eq!(report["succeeded"], true);
     assert_eq!(report["summary"]["create"], 3);
     assert_eq!(report["summary"]["failed"], 0);
-    let mut applied: Vec<_> = report["results"]
+    assert_eq!(report["operation"], "apply");
+    assert_eq!(report["env"], "dev");
+    assert!(report["apply_id"].as_i64().is_some(), "{report:#}");
+    let mut applied: Vec<_> = report["changes"]
         .as_array()
-        .expect("results")
+        .expect("changes")
         .iter()
         .map(|r| {
             assert_eq!(r["outcome"], "applied", "{r}");
@@ -190,6 +193,29 @@ fn apply_json_report() {
         .collect();
     applied.sort();
     assert_eq!(applied, ALL);
+    assert_eq!(report["outputs"]["motd_file"]["value"], "out/dev/motd.txt");
+
+    // Nothing to do: still one complete document, every change a no-op, outputs included.
+    let again = project.braid(&[
+        "--env",
+        "dev",
+        "apply",
+        "--auto-approve",
+        "--format",
+        "json",
+    ]);
+    again.success();
+    let report = again.json();
+    assert_eq!(report["succeeded"], true);
+    assert_eq!(report["apply_id"], serde_json::Value::Null);
+    assert_eq!(report["summary"]["create"], 0);
+    assert_eq!(report["summary"]["failed"], 0);
+    let changes = report["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), ALL.len(), "{report:#}");
+    for change in changes {
+        assert_eq!(change["action"], "no-op", "{change}");
+        assert_eq!(change["outcome"], "no-op", "{change}");
+    }
     assert_eq!(report["outputs"]["motd_file"]["value"], "out/dev/motd.txt");
 }
 

@@ -115,9 +115,9 @@ fn json_report_of_a_failed_apply() {
     assert_eq!(report["summary"]["skipped"], 1);
     assert_eq!(report["summary"]["create"], 2);
     let result = |address: &str| {
-        report["results"]
+        report["changes"]
             .as_array()
-            .expect("results")
+            .expect("changes")
             .iter()
             .find(|r| r["address"] == address)
             .unwrap_or_else(|| panic!("no result for {address}: {report:#}"))

@@ -1,4 +1,7 @@
-//! Walks a plan's changes and makes them happen through providers.
+//! The per-change state machine of an apply: each change is re-planned with known values,
+//! checked against what was reviewed, applied, waited for, and committed to state, in the
+//! order [`order`](super::order) gives. Locking, the audit log and freshness checks are in
+//! their own modules; [`apply_plan`] puts them together.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -6,34 +9,41 @@ use std::time::{Duration, Instant};
 
 use braid_provider::{ApplyRequest, Path, Progress, ReadRequest, Value, WaitRequest};
 use braid_state::{
-    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, LockPolicy, NewApply,
-    ResourceRecord, ResourceWrite, StateError, StateStore, acquire_lock,
+    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
+    ResourceWrite, StateStore,
 };
 use chrono::Utc;
 
+use super::cancel::CancelToken;
 use super::consistency::mismatches;
+use super::freshness::check_fresh;
+use super::lock::{LockSettings, with_lock};
+use super::order::{apply_dag, priorities};
 use super::writer::StateWriter;
-use super::{ApplyObserver, ApplyReport, ChangeResult};
+use super::{ApplyObserver, ApplyReport, ChangeResult, audit};
 use crate::config::ResourceDecl;
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::graph::{Dag, WalkOutcome, walk_ordered};
-use crate::plan::planner::{PlannedResource, plan_resource, state_error, variable_digest};
+use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
+use crate::graph::{WalkOutcome, walk_ordered};
+use crate::plan::planner::{PlannedResource, plan_resource};
 use crate::plan::{Action, DriftKind, EvalScope, Plan, PlanMode, ResourceChange};
-use crate::providers::{Providers, from_provider};
+use crate::providers::Providers;
 use crate::workspace::Workspace;
 
+/// How to carry out a plan.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
+    /// How many changes run at once.
     pub parallelism: usize,
     /// `apply`, `destroy` or `rollback`, for the audit log and the lock.
     pub operation: String,
+    /// The apply a rollback returns to.
     pub rollback_of: Option<ApplyId>,
     /// How long to wait for an object to become ready.
     pub ready_timeout: Duration,
-    /// How often the lock's heartbeat is renewed.
-    pub heartbeat: Duration,
-    /// How to wait for the environment's lock (`--lock-timeout`, `--steal-stale-lock`).
-    pub lock: LockPolicy,
+    /// How to take and keep the environment's lock.
+    pub lock: LockSettings,
+    /// Raised to stop: changes in flight finish and are recorded, nothing new starts.
+    pub cancel: CancelToken,
 }
 
 impl Default for ApplyOptions {
@@ -43,11 +53,14 @@ impl Default for ApplyOptions {
             operation: "apply".to_string(),
             rollback_of: None,
             ready_timeout: Duration::from_secs(300),
-            heartbeat: Duration::from_secs(30),
-            lock: LockPolicy::default(),
+            lock: LockSettings::default(),
+            cancel: CancelToken::new(),
         }
     }
 }
+
+/// A recovering task panicked while holding the results lock.
+const POISONED: &str = "an apply task panicked while recording its result";
 
 /// Applies `plan`: takes the environment's lock, checks the plan is not stale, walks the
 /// changes, and records everything in the audit log.
@@ -59,80 +72,17 @@ pub async fn apply_plan(
     options: &ApplyOptions,
     observer: &dyn ApplyObserver,
 ) -> Result<ApplyReport, Diagnostics> {
-    let acquired = acquire_lock(
+    let request = crate::actor::lock_request(&options.operation, &ws.project.dir);
+    with_lock(
         store.as_ref(),
-        crate::actor::lock_request(&options.operation, &ws.project.dir),
+        request,
         &options.lock,
+        observer,
+        locked_apply(ws, providers, &store, plan, options, observer),
     )
     .await
-    .map_err(lock_error)?;
-    if let Some(old) = &acquired.stolen_from {
-        observer.progress(
-            "state",
-            &format!(
-                "took over the stale lock {} of {} ({}), silent since {}",
-                old.id,
-                old.actor,
-                old.operation,
-                old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
-            ),
-        );
-    }
-    let lock = acquired.lock;
-    let result = locked_apply(ws, providers, &store, plan, options, observer, &lock.id).await;
-    if let Err(e) = store.unlock(&lock.id).await {
-        let mut diags = match result {
-            Ok(_) => Diagnostics::new(),
-            Err(d) => d,
-        };
-        diags.push(Diagnostic::error(
-            "Cannot release state lock",
-            format!(
-                "The apply finished, but its lock could not be released: {e}. Release it with: braid force-unlock {}",
-                lock.id
-            ),
-        ));
-        return Err(diags);
-    }
-    result
 }
 
-pub fn lock_error(e: StateError) -> Diagnostics {
-    match e {
-        StateError::Locked(holder) => Diagnostic::error(
-            "State is locked",
-            format!(
-                "Another operation holds the lock of this environment: {} by {} on {} (pid {}) since {}{}. Wait for it to finish (--lock-timeout waits for it). If it died, remove the lock with: braid force-unlock {}",
-                holder.operation,
-                holder.actor,
-                holder.host,
-                holder.pid,
-                holder.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                holder.ci_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
-                holder.id
-            ),
-        )
-        .into(),
-        StateError::LockStale(holder) => Diagnostic::error(
-            "State lock is stale",
-            format!(
-                "The lock of this environment is held by {} by {} on {} (pid {}) since {}{}, but its heartbeat stopped at {}: that operation probably died. Check that it is not running, then take the lock over with --steal-stale-lock, or remove it with: braid force-unlock {}",
-                holder.operation,
-                holder.actor,
-                holder.host,
-                holder.pid,
-                holder.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                holder.ci_url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
-                holder.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
-                holder.id
-            ),
-        )
-        .into(),
-        other => state_error(other),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
 async fn locked_apply(
     ws: &Workspace,
     providers: &Providers,
@@ -140,11 +90,10 @@ async fn locked_apply(
     plan: &Plan,
     options: &ApplyOptions,
     observer: &dyn ApplyObserver,
-    lock_id: &str,
 ) -> Result<ApplyReport, Diagnostics> {
     let meta = store.meta().await.map_err(state_error)?;
     check_fresh(ws, plan, &meta)?;
-    close_interrupted_applies(store.as_ref()).await?;
+    audit::close_interrupted(store.as_ref()).await?;
     let records: HashMap<String, ResourceRecord> = store
         .resources()
         .await
@@ -152,17 +101,18 @@ async fn locked_apply(
         .into_iter()
         .map(|r| (r.address.clone(), r))
         .collect();
-    let apply_id = store
-        .begin_apply(NewApply {
+    let apply_id = audit::begin(
+        store.as_ref(),
+        NewApply {
             env: ws.env_name.clone(),
             actor: crate::actor::actor(&ws.project.dir),
             operation: options.operation.clone(),
             sources: plan.sources.clone(),
             rollback_of: options.rollback_of,
             started_at: Utc::now(),
-        })
-        .await
-        .map_err(state_error)?;
+        },
+    )
+    .await?;
     let executor = Executor {
         ws,
         providers,
@@ -179,96 +129,51 @@ async fn locked_apply(
             .map(|d| d.address.as_str())
             .collect(),
         results: Mutex::new(Vec::new()),
+        errors: Mutex::new(Vec::new()),
+        cancelled: Mutex::new(HashSet::new()),
         options,
         records,
     };
-    let dag = executor.dag();
-    let priority = install_order(&plan.changes);
-    let outcomes = {
-        let walking = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i));
-        tokio::pin!(walking);
-        let mut heartbeat = tokio::time::interval(options.heartbeat);
-        heartbeat.tick().await;
-        loop {
-            tokio::select! {
-                outcomes = &mut walking => break outcomes,
-                _ = heartbeat.tick() => {
-                    if let Err(e) = store.heartbeat(lock_id).await {
-                        observer.progress("state", &format!("lock heartbeat failed: {e}"));
-                    }
-                }
-            }
-        }
-    };
+    let dag = apply_dag(&plan.changes, &executor.records);
+    let priority = priorities(&plan.changes, providers);
+    let outcomes =
+        walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i)).await;
     executor.record_skipped(&outcomes).await;
-    executor.writer.close().await;
-    let results = executor.results.into_inner().unwrap_or_default();
+    let Executor {
+        writer,
+        results,
+        errors,
+        scope,
+        ..
+    } = executor;
+    writer.close().await;
+    let results = results.into_inner().expect(POISONED);
+    let mut errors = errors.into_inner().expect(POISONED);
     let summary = summarize(&results);
-    let outcome = if summary.failed == 0 && summary.skipped == 0 {
+    let cancelled = options.cancel.is_cancelled();
+    let outcome = if summary.failed == 0 && summary.skipped == 0 && errors.is_empty() {
         ApplyOutcome::Succeeded
     } else {
         ApplyOutcome::Failed
     };
-    store
-        .finish_apply(apply_id, summary, outcome)
-        .await
-        .map_err(state_error)?;
+    if let Err(d) = audit::finish(store.as_ref(), apply_id, summary, outcome).await {
+        errors.extend(d);
+    }
     let mut diags = Diagnostics::new();
-    let outputs = if plan.mode == PlanMode::Normal {
-        crate::plan::planner::evaluate_outputs(ws, &executor.scope, &mut diags)
+    let outputs = if plan.mode == PlanMode::Normal && !cancelled {
+        crate::plan::planner::evaluate_outputs(ws, &scope, &mut diags)
     } else {
         Default::default()
     };
+    errors.extend(diags.0.into_iter().filter(Diagnostic::is_error));
     Ok(ApplyReport {
         apply_id,
         summary,
         results,
         outputs,
+        errors,
+        cancelled,
     })
-}
-
-/// Holding the lock means no other apply of this environment runs, so an audit entry still
-/// marked running belongs to a process that died: it is closed as failed, with the counts of
-/// what it recorded, so history never shows a dead apply as running.
-async fn close_interrupted_applies(store: &dyn StateStore) -> Result<(), Diagnostics> {
-    for apply in store.applies(50).await.map_err(state_error)? {
-        if apply.outcome != ApplyOutcome::Running {
-            continue;
-        }
-        let mut summary = ChangeSummary::default();
-        for change in store.changes(apply.id).await.map_err(state_error)? {
-            match (change.outcome, change.action.as_str()) {
-                (ChangeOutcome::Failed, _) => summary.failed += 1,
-                (ChangeOutcome::Skipped, _) => summary.skipped += 1,
-                (ChangeOutcome::Applied, "create") => summary.create += 1,
-                (ChangeOutcome::Applied, "update") => summary.update += 1,
-                (ChangeOutcome::Applied, "replace") => summary.replace += 1,
-                (ChangeOutcome::Applied, "delete") => summary.delete += 1,
-                (ChangeOutcome::Applied, "import") => summary.import += 1,
-                (ChangeOutcome::Applied, _) => {}
-            }
-        }
-        store
-            .finish_apply(apply.id, summary, ApplyOutcome::Failed)
-            .await
-            .map_err(state_error)?;
-    }
-    Ok(())
-}
-
-/// Helm's kind order as the tiebreak among changes that are ready together: infrastructure
-/// first, then Kubernetes objects by kind; deletes in the reverse order.
-fn install_order(changes: &[ResourceChange]) -> Vec<usize> {
-    changes
-        .iter()
-        .map(|c| match crate::manifests::parse_address(&c.address) {
-            None => 0,
-            Some((_, kind, _, _)) if c.action == Action::Delete => {
-                1000 - crate::manifests::helm_rank(kind)
-            }
-            Some((_, kind, _, _)) => 1 + crate::manifests::helm_rank(kind),
-        })
-        .collect()
 }
 
 fn summarize(results: &[ChangeResult]) -> ChangeSummary {
@@ -290,90 +195,6 @@ fn summarize(results: &[ChangeResult]) -> ChangeSummary {
     s
 }
 
-/// Refuses a plan made against another state, other sources or other variable values.
-fn check_fresh(
-    ws: &Workspace,
-    plan: &Plan,
-    meta: &braid_state::StateMeta,
-) -> Result<(), Diagnostics> {
-    let stale = |why: String| -> Diagnostics {
-        Diagnostic::error(
-            "Saved plan is stale",
-            format!("{why} Applying it could undo or repeat changes nobody reviewed. Run braid plan again and review the new plan."),
-        )
-        .into()
-    };
-    if plan.env != ws.env_name {
-        return Err(Diagnostic::error(
-            "Plan is for another environment",
-            format!(
-                "The plan was made for environment \"{}\", but this run is for \"{}\". Pass --env {} or plan again.",
-                plan.env, ws.env_name, plan.env
-            ),
-        )
-        .into());
-    }
-    if meta.lineage != plan.state.lineage {
-        return Err(stale(format!(
-            "The plan was made against state lineage {}, but this environment's state has lineage {}.",
-            plan.state.lineage, meta.lineage
-        )));
-    }
-    if meta.serial != plan.state.serial {
-        return Err(stale(format!(
-            "State changed since the plan was made (serial {} then, {} now).",
-            plan.state.serial, meta.serial
-        )));
-    }
-    for planned in &plan.sources {
-        match ws.sources.iter().find(|s| s.name == planned.name) {
-            Some(now)
-                if now.revision.digest == planned.digest
-                    && now.revision.commit == planned.commit => {}
-            Some(now) if now.revision.commit != planned.commit => {
-                let short = |c: &Option<String>| {
-                    c.as_deref()
-                        .map_or("none".to_string(), |c| c.chars().take(12).collect())
-                };
-                return Err(stale(format!(
-                    "The source \"{}\" was planned at commit {}, but reads commit {} now.",
-                    planned.name,
-                    short(&planned.commit),
-                    short(&now.revision.commit)
-                )));
-            }
-            Some(_) => {
-                return Err(stale(format!(
-                    "The files of source \"{}\" changed since the plan was made.",
-                    planned.name
-                )));
-            }
-            None => {
-                return Err(stale(format!(
-                    "The source \"{}\" is no longer configured.",
-                    planned.name
-                )));
-            }
-        }
-    }
-    for (name, planned) in &plan.variables {
-        let now = ws.variables.get(name);
-        let same = match (now, planned.sensitive) {
-            (Some(now), true) => {
-                planned.digest.as_deref() == Some(variable_digest(&now.value, &plan.salt).as_str())
-            }
-            (Some(now), false) => planned.value.as_ref() == Some(&now.value),
-            (None, _) => false,
-        };
-        if !same {
-            return Err(stale(format!(
-                "The value of variable \"{name}\" is not the one the plan was made with."
-            )));
-        }
-    }
-    Ok(())
-}
-
 struct Executor<'a> {
     ws: &'a Workspace,
     providers: &'a Providers,
@@ -385,6 +206,10 @@ struct Executor<'a> {
     observer: &'a dyn ApplyObserver,
     drifted: HashSet<&'a str>,
     results: Mutex<Vec<ChangeResult>>,
+    /// Failures that belong to no single change (an audit record that could not be written).
+    errors: Mutex<Vec<Diagnostic>>,
+    /// Changes not started because the apply was cancelled.
+    cancelled: Mutex<HashSet<usize>>,
     options: &'a ApplyOptions,
     records: HashMap<String, ResourceRecord>,
 }
@@ -401,50 +226,12 @@ impl Progress for ObserverProgress<'_> {
 type StepResult = Result<(), Vec<Diagnostic>>;
 
 impl<'a> Executor<'a> {
-    fn dag(&self) -> Dag {
-        let changes = &self.plan.changes;
-        let index: HashMap<&str, usize> = changes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.address.as_str(), i))
-            .collect();
-        let is_delete = |i: usize| changes[i].action == Action::Delete;
-        let mut dag = Dag::new(changes.len());
-        for (i, change) in changes.iter().enumerate() {
-            if change.action == Action::Delete {
-                // Whatever needed this resource is deleted first.
-                for dep in &change.depends_on {
-                    if let Some(&d) = index.get(dep.as_str())
-                        && is_delete(d)
-                    {
-                        dag.add_edge(i, d);
-                    }
-                }
-            } else {
-                for dep in &change.depends_on {
-                    if let Some(&d) = index.get(dep.as_str())
-                        && !is_delete(d)
-                    {
-                        dag.add_edge(d, i);
-                    }
-                }
-                // A resource that used to need a deleted one stops needing it first.
-                if let Some(record) = self.records.get(&change.address) {
-                    for dep in &record.dependencies {
-                        if let Some(&d) = index.get(dep.as_str())
-                            && is_delete(d)
-                        {
-                            dag.add_edge(i, d);
-                        }
-                    }
-                }
-            }
-        }
-        dag
-    }
-
     async fn visit(&self, i: usize) -> bool {
         let change = &self.plan.changes[i];
+        if self.options.cancel.is_cancelled() {
+            self.cancelled.lock().expect(POISONED).insert(i);
+            return false;
+        }
         if !change.action.is_change() {
             return match self.no_op(change).await {
                 Ok(()) => true,
@@ -494,20 +281,28 @@ impl<'a> Executor<'a> {
             skipped_because: None,
         };
         self.observer.finished(&result);
-        if let Ok(mut results) = self.results.lock() {
-            results.push(result);
-        }
+        self.results.lock().expect(POISONED).push(result);
     }
 
     /// Records every skipped change, naming the failure that caused it.
     async fn record_skipped(&self, outcomes: &[WalkOutcome]) {
+        let cancelled = self.cancelled.lock().expect(POISONED).clone();
         for (i, outcome) in outcomes.iter().enumerate() {
-            let WalkOutcome::Skipped { because_of } = outcome else {
-                continue;
+            let because_of = match outcome {
+                WalkOutcome::Skipped { because_of } => Some(*because_of),
+                WalkOutcome::Failed if cancelled.contains(&i) => None,
+                _ => continue,
             };
             let change = &self.plan.changes[i];
-            let cause = &self.plan.changes[*because_of].address;
-            let message = format!("depends on {cause} which failed");
+            if !change.action.is_change() && because_of.is_none() {
+                continue;
+            }
+            let message = match because_of {
+                Some(cause) if !cancelled.contains(&cause) => {
+                    format!("depends on {} which failed", self.plan.changes[cause].address)
+                }
+                _ => "not started: the apply was interrupted".to_string(),
+            };
             self.record_change(change, ChangeOutcome::Skipped, Some(message.clone()))
                 .await;
             let result = ChangeResult {
@@ -519,9 +314,7 @@ impl<'a> Executor<'a> {
                 skipped_because: Some(message),
             };
             self.observer.finished(&result);
-            if let Ok(mut results) = self.results.lock() {
-                results.push(result);
-            }
+            self.results.lock().expect(POISONED).push(result);
         }
     }
 
@@ -532,19 +325,23 @@ impl<'a> Executor<'a> {
         outcome: ChangeOutcome,
         message: Option<String>,
     ) {
-        let record = self.current_record(&change.address).await;
-        let _ = self
-            .commit(ResourceWrite {
-                address: change.address.clone(),
-                record,
-                change: Some((self.apply_id, self.change_record(change, outcome, message))),
-            })
-            .await;
-    }
-
-    /// The state record as last committed in this apply (or as loaded).
-    async fn current_record(&self, address: &str) -> Option<ResourceRecord> {
-        self.store.resource(address).await.ok().flatten()
+        let written = match self.store.resource(&change.address).await {
+            Ok(record) => {
+                self.commit(ResourceWrite {
+                    address: change.address.clone(),
+                    record,
+                    change: Some((self.apply_id, self.change_record(change, outcome, message))),
+                })
+                .await
+            }
+            Err(e) => Err(state_error(e).0.remove(0)),
+        };
+        if let Err(d) = written {
+            self.errors
+                .lock()
+                .expect(POISONED)
+                .push(d.for_address(&change.address));
+        }
     }
 
     fn change_record(
@@ -553,13 +350,7 @@ impl<'a> Executor<'a> {
         outcome: ChangeOutcome,
         message: Option<String>,
     ) -> ChangeRecord {
-        ChangeRecord {
-            address: change.address.clone(),
-            action: change.action.as_str().to_string(),
-            outcome,
-            message,
-            at: Utc::now(),
-        }
+        audit::change_record(&change.address, change.action, outcome, message)
     }
 
     /// Writes one resource result and waits until it is durable.
@@ -845,16 +636,10 @@ impl<'a> Executor<'a> {
                     "it reported success but returned no state",
                 )]);
             }
-            Err((partial, diags)) => {
+            Err((partial, mut diags)) => {
                 if let Some(partial) = partial {
                     let record = self.record_for(change, partial, planned.sensitive.clone());
-                    let _ = self
-                        .commit(ResourceWrite {
-                            address: change.address.clone(),
-                            record: Some(record),
-                            change: None,
-                        })
-                        .await;
+                    diags.extend(self.keep_partial(change, record).await);
                 }
                 return Err(diags);
             }
@@ -862,14 +647,8 @@ impl<'a> Executor<'a> {
         let differing = mismatches(&planned.planned, &new_state, &[]);
         if !differing.is_empty() {
             let record = self.record_for(change, new_state.clone(), planned.sensitive.clone());
-            let _ = self
-                .commit(ResourceWrite {
-                    address: change.address.clone(),
-                    record: Some(record),
-                    change: None,
-                })
-                .await;
-            return Err(vec![provider_bug(
+            let kept = self.keep_partial(change, record).await;
+            return Err(std::iter::once(provider_bug(
                 change,
                 &format!(
                     "the result differs from its own plan at {}",
@@ -879,20 +658,30 @@ impl<'a> Executor<'a> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            )]);
+            ))
+            .chain(kept)
+            .collect());
         }
         let provider = self.provider(&change.provider, &change.address)?;
-        let waited = provider
-            .wait_ready(
-                WaitRequest {
-                    type_name: change.type_name.clone(),
-                    address: change.address.clone(),
-                    state: new_state.clone(),
-                    timeout: self.options.ready_timeout,
-                },
-                &ObserverProgress(self.observer),
-            )
-            .await;
+        let progress = ObserverProgress(self.observer);
+        let wait = provider.wait_ready(
+            WaitRequest {
+                type_name: change.type_name.clone(),
+                address: change.address.clone(),
+                state: new_state.clone(),
+                timeout: self.options.ready_timeout,
+            },
+            &progress,
+        );
+        // On cancellation the object is applied already: stop waiting for it to become
+        // ready and record it, so the run ends soon and state knows the object.
+        let waited = tokio::select! {
+            waited = wait => waited,
+            () = self.options.cancel.cancelled() => {
+                self.observer.progress(&change.address, "applied; not waiting for it to become ready (interrupted)");
+                braid_provider::WaitResponse { state: None, diagnostics: Vec::new() }
+            }
+        };
         let errors = provider_errors(waited.diagnostics, &change.address);
         if !errors.is_empty() {
             let record = self.record_for(
@@ -900,16 +689,25 @@ impl<'a> Executor<'a> {
                 waited.state.unwrap_or(new_state),
                 planned.sensitive.clone(),
             );
-            let _ = self
-                .commit(ResourceWrite {
-                    address: change.address.clone(),
-                    record: Some(record),
-                    change: None,
-                })
-                .await;
+            let mut errors = errors;
+            errors.extend(self.keep_partial(change, record).await);
             return Err(errors);
         }
         Ok(waited.state.unwrap_or(new_state))
+    }
+
+    /// Records what a failed change left behind (the provider reports the object exists),
+    /// so state never forgets an object; a failure to record it is returned as one more
+    /// error of the change.
+    async fn keep_partial(&self, change: &ResourceChange, record: ResourceRecord) -> Option<Diagnostic> {
+        self.commit(ResourceWrite {
+            address: change.address.clone(),
+            record: Some(record),
+            change: None,
+        })
+        .await
+        .err()
+        .map(|d| d.for_address(&change.address))
     }
 
     /// One provider apply call. Err carries whatever state the provider reports besides the
@@ -924,6 +722,7 @@ impl<'a> Executor<'a> {
         let provider = self
             .provider(&change.provider, &change.address)
             .map_err(|d| (None, d))?;
+        let started = Instant::now();
         let response = provider
             .apply(ApplyRequest {
                 type_name: change.type_name.clone(),
@@ -933,6 +732,13 @@ impl<'a> Executor<'a> {
                 config,
             })
             .await;
+        tracing::debug!(
+            provider = %change.provider,
+            address = %change.address,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            failed = response.diagnostics.iter().any(|d| d.is_error()),
+            "provider apply"
+        );
         let errors = provider_errors(response.diagnostics, &change.address);
         if errors.is_empty() {
             Ok(response.new_state)
@@ -940,17 +746,6 @@ impl<'a> Executor<'a> {
             Err((response.new_state, errors))
         }
     }
-}
-
-fn provider_errors(
-    diagnostics: Vec<braid_provider::ProviderDiagnostic>,
-    address: &str,
-) -> Vec<Diagnostic> {
-    diagnostics
-        .into_iter()
-        .filter(|d| d.is_error())
-        .map(|d| from_provider(d, None, address))
-        .collect()
 }
 
 fn provider_bug(change: &ResourceChange, what: &str) -> Diagnostic {

@@ -5,9 +5,19 @@
 //! Deletes run after them in reverse dependency order, so nothing is deleted while something
 //! that still used it has not been updated. A failure skips what depends on it; independent
 //! branches finish.
+//!
+//! The parts: [`lock`] (the environment's lock and its heartbeat), [`audit`] (the audit
+//! log), `freshness` (is the reviewed plan still the one to apply), `order` (the apply
+//! graph), `executor` (the per-change state machine), `writer` (group commit of results)
+//! and [`CancelToken`] (stopping cleanly).
 
+pub mod audit;
+mod cancel;
 mod consistency;
 mod executor;
+mod freshness;
+pub mod lock;
+mod order;
 mod rule;
 mod writer;
 
@@ -16,52 +26,71 @@ use std::time::Duration;
 use braid_state::{ApplyId, ChangeOutcome, ChangeSummary};
 
 use crate::diag::Diagnostic;
-use crate::plan::{Action, OutputValue, ResourceChange};
+use crate::plan::{Action, OutputValue, PlanObserver, ResourceChange};
 
+pub use cancel::CancelToken;
 pub use consistency::mismatches;
-pub use executor::{ApplyOptions, apply_plan, lock_error as executor_lock_error};
+pub use executor::{ApplyOptions, apply_plan};
+pub use lock::{LockObserver, LockSettings, with_lock};
 pub use rule::check_apply_rule;
 
 /// What happened to one change.
 #[derive(Debug, Clone)]
 pub struct ChangeResult {
+    /// The resource's address.
     pub address: String,
+    /// What was planned for it.
     pub action: Action,
+    /// Applied, failed or skipped.
     pub outcome: ChangeOutcome,
+    /// How long the change took (zero for skipped ones).
     pub elapsed: Duration,
     /// Errors for a failed change; why it was skipped for a skipped one.
     pub diagnostics: Vec<Diagnostic>,
     pub skipped_because: Option<String>,
 }
 
-/// Receives progress while a plan is applied. Views implement it; the engine never prints.
-pub trait ApplyObserver: Send + Sync {
-    fn started(&self, change: &ResourceChange);
-    fn progress(&self, address: &str, message: &str);
-    fn finished(&self, result: &ChangeResult);
+/// Receives progress while a plan is made and applied: plan events (refresh, planned
+/// changes), lock events, and apply events. Views implement it; the engine never prints.
+/// Every method defaults to doing nothing.
+pub trait ApplyObserver: PlanObserver + LockObserver {
+    /// A change started.
+    fn started(&self, _change: &ResourceChange) {}
+    /// A change in flight reports progress ("1/3 replicas available").
+    fn progress(&self, _address: &str, _message: &str) {}
+    /// A change ended: applied, failed, or skipped.
+    fn finished(&self, _result: &ChangeResult) {}
 }
 
-/// An observer that ignores everything (for tests and quiet runs).
-pub struct SilentObserver;
+pub use crate::plan::SilentObserver;
 
-impl ApplyObserver for SilentObserver {
-    fn started(&self, _: &ResourceChange) {}
-    fn progress(&self, _: &str, _: &str) {}
-    fn finished(&self, _: &ChangeResult) {}
-}
+impl LockObserver for SilentObserver {}
+impl ApplyObserver for SilentObserver {}
 
 /// The end of an apply.
 #[derive(Debug, Clone)]
 pub struct ApplyReport {
+    /// The audit log entry of this apply.
     pub apply_id: ApplyId,
+    /// Counts of what was applied, failed and skipped.
     pub summary: ChangeSummary,
     /// Results of every change that was attempted or skipped (no-ops left out).
     pub results: Vec<ChangeResult>,
+    /// Output values after the apply (empty for destroys and interrupted applies).
     pub outputs: std::collections::BTreeMap<String, OutputValue>,
+    /// Failures of the run itself rather than of one change: an audit record or the
+    /// closing of the audit entry that could not be written.
+    pub errors: Vec<Diagnostic>,
+    /// The apply was interrupted: changes in flight finished, the rest did not start.
+    pub cancelled: bool,
 }
 
 impl ApplyReport {
+    /// Everything planned was applied and recorded.
     pub fn succeeded(&self) -> bool {
-        self.summary.failed == 0 && self.summary.skipped == 0
+        self.summary.failed == 0
+            && self.summary.skipped == 0
+            && self.errors.is_empty()
+            && !self.cancelled
     }
 }

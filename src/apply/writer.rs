@@ -9,7 +9,7 @@ use braid_state::{ResourceWrite, StateStore};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, cannot_write_state, error_chain};
 
 /// At most this many results go into one transaction.
 const MAX_BATCH: usize = 256;
@@ -36,12 +36,23 @@ impl StateWriter {
                     }
                 }
                 let (writes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                let count = writes.len();
+                let started = std::time::Instant::now();
                 let result = match store.commit_resources(serial, writes).await {
                     Ok(next) => {
+                        tracing::debug!(
+                            results = count,
+                            serial = next,
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "state commit"
+                        );
                         serial = next;
                         Ok(())
                     }
-                    Err(e) => Err(format!("{e}: {}", crate::workspace::error_chain(&e))),
+                    Err(e) => {
+                        tracing::error!(error = %e, "state commit failed");
+                        Err(format!("{e}: {}", error_chain(&e)))
+                    }
                 };
                 for reply in replies {
                     let _ = reply.send(result.clone());
@@ -54,14 +65,7 @@ impl StateWriter {
     /// Commits one result and waits until it is durable.
     pub async fn commit(&self, write: ResourceWrite) -> Result<(), Diagnostic> {
         let (reply, done) = oneshot::channel();
-        let failed = |why: String| {
-            Diagnostic::error(
-                "Cannot write state",
-                format!(
-                    "{why}. The change was made but could not be recorded; the next plan will find it by refresh."
-                ),
-            )
-        };
+        let failed = |why: String| cannot_write_state(&why);
         self.queue
             .send((write, reply))
             .map_err(|_| failed("the state writer stopped".to_string()))?;

@@ -141,9 +141,9 @@ async fn bench(n: usize, check: bool) -> Result<Vec<Phase>, String> {
     let start = Instant::now();
     let ws = Workspace::load(&options).map_err(render)?;
     let store = ws.open_state().map_err(render)?;
-    let providers = ws.providers(std::iter::empty()).map_err(render)?;
+    let providers = ws.providers(&braid::cli::builtin_providers(), std::iter::empty()).map_err(render)?;
     ws.configure(&providers).await.map_err(render)?;
-    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options)
+    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options, &SilentObserver)
         .await
         .map_err(render)?;
     phases.push(Phase {
@@ -188,9 +188,9 @@ async fn bench(n: usize, check: bool) -> Result<Vec<Phase>, String> {
     let start = Instant::now();
     let ws = Workspace::load(&options).map_err(render)?;
     let store = ws.open_state().map_err(render)?;
-    let providers = ws.providers(std::iter::empty()).map_err(render)?;
+    let providers = ws.providers(&braid::cli::builtin_providers(), std::iter::empty()).map_err(render)?;
     ws.configure(&providers).await.map_err(render)?;
-    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options)
+    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options, &SilentObserver)
         .await
         .map_err(render)?;
     phases.push(Phase {

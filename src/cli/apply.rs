@@ -1,17 +1,13 @@
 //! `braid apply` and `braid destroy`
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{
-    CommandResult, EXIT_ERROR, EXIT_OK, GlobalArgs, Prepared, confirm, out, prepare, prepare_with,
-};
-use crate::apply::{ApplyObserver, ApplyOptions, SilentObserver, apply_plan};
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::plan::{Plan, PlanMode, PlanOptions, file, make_plan};
-use crate::source::Pin;
+use super::{CommandResult, Context, EXIT_ERROR, EXIT_OK};
+use crate::diag::Diagnostics;
+use crate::ops::{self, RunOutcome};
+use crate::plan::{Plan, file};
 use crate::view::{Format, apply as apply_view, plan as plan_view};
 
 #[derive(Debug, Args)]
@@ -35,190 +31,99 @@ pub struct DestroyArgs {
     /// Destroy without asking for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// How many changes run at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallelism: usize,
 }
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> CommandResult {
+pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
+    let options = cx
+        .global
+        .run_options(args.refresh, args.parallelism, &cx.cancel)?;
+    let observer = cx.shell.apply_observer();
     if let Some(path) = &args.plan_file {
-        // A saved plan was reviewed already: no second confirmation, as in Terraform. Its
-        // recorded variable values are used; sensitive ones (stored only as digests) must be
-        // given again and are checked against the plan.
+        // A saved plan was reviewed already: no second confirmation, as in Terraform.
         let plan = file::load(path)?;
-        let mut options = global.load_options()?;
-        options.sources.pins = pinned_commits(global, &plan)?;
-        options.fixed_variables = plan
-            .variables
-            .iter()
-            .filter_map(|(name, v)| v.value.clone().map(|value| (name.clone(), value)))
-            .collect();
-        let prepared = prepare_with(global, options).await?;
-        return execute(global, &prepared, &plan, "apply", args.parallelism, None).await;
-    }
-    let prepared = prepare(global).await?;
-    check_rule_early(&prepared)?;
-    let options = PlanOptions {
-        mode: PlanMode::Normal,
-        refresh: args.refresh,
-        parallelism: args.parallelism,
-    };
-    let plan = make_plan(
-        &prepared.ws,
-        &prepared.providers,
-        prepared.store.as_ref(),
-        &options,
-    )
-    .await?;
-    if !show_and_confirm(
-        global,
-        &plan,
-        args.auto_approve,
-        "Do you want to perform these actions?",
-    )? {
-        return Ok(EXIT_ERROR);
-    }
-    execute(global, &prepared, &plan, "apply", args.parallelism, None).await
-}
-
-/// The commits a saved plan read its git sources at: applying reads exactly those, even if
-/// a branch moved since. Plain directories are not pinned (their digest is checked instead).
-fn pinned_commits(global: &GlobalArgs, plan: &Plan) -> Result<BTreeMap<String, Pin>, Diagnostics> {
-    if let Some(r) = global.refs.first() {
-        return Err(Diagnostic::error(
-            "Ref given with a saved plan",
-            format!(
-                "--ref {r} picks what to plan, but a saved plan already pins the commit of every git source. Drop --ref, or make a new plan with it."
-            ),
+        let (prepared, outcome) = ops::apply_saved(
+            &cx.registry,
+            cx.global.load_options()?,
+            plan,
+            &options,
+            observer.as_ref(),
         )
-        .into());
+        .await?;
+        cx.shell.diagnostics(&prepared.ws.warnings);
+        return Ok(finish(cx, "apply", &outcome));
     }
-    Ok(plan
-        .sources
-        .iter()
-        .filter(|s| s.reference.is_some())
-        .filter_map(|s| {
-            let commit = s.commit.clone()?;
-            Some((
-                s.name.clone(),
-                Pin {
-                    commit,
-                    reference: s.reference.clone(),
-                    tag: s.tag.clone(),
-                    full_ref: s.full_ref.clone(),
-                },
-            ))
-        })
-        .collect())
+    let prepared = cx.prepare().await?;
+    let mut approve = |plan: &Plan| {
+        show_and_confirm(
+            cx,
+            plan,
+            args.auto_approve,
+            "Do you want to perform these actions?",
+        )
+    };
+    let outcome = ops::apply(&prepared, &options, &mut approve, observer.as_ref()).await?;
+    Ok(finish(cx, "apply", &outcome))
 }
 
-pub async fn destroy(global: &GlobalArgs, args: &DestroyArgs) -> CommandResult {
-    let prepared = prepare(global).await?;
-    check_rule_early(&prepared)?;
-    let options = PlanOptions {
-        mode: PlanMode::Destroy,
-        refresh: true,
-        parallelism: args.parallelism,
+pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
+    let options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    let observer = cx.shell.apply_observer();
+    let prepared = cx.prepare().await?;
+    let mut approve = |plan: &Plan| {
+        let question = format!(
+            "Do you really want to destroy everything in environment \"{}\"?",
+            plan.env
+        );
+        show_and_confirm(cx, plan, args.auto_approve, &question)
     };
-    let plan = make_plan(
-        &prepared.ws,
-        &prepared.providers,
-        prepared.store.as_ref(),
-        &options,
-    )
-    .await?;
-    let question = format!(
-        "Do you really want to destroy everything in environment \"{}\"?",
-        plan.env
-    );
-    if !show_and_confirm(global, &plan, args.auto_approve, &question)? {
-        return Ok(EXIT_ERROR);
-    }
-    execute(global, &prepared, &plan, "destroy", args.parallelism, None).await
+    let outcome = ops::destroy(&prepared, &options, &mut approve, observer.as_ref()).await?;
+    Ok(finish(cx, "destroy", &outcome))
 }
 
 /// Shows the plan; returns whether to go on (false when the user declined).
 pub(super) fn show_and_confirm(
-    global: &GlobalArgs,
+    cx: &Context,
     plan: &Plan,
     auto_approve: bool,
     question: &str,
-) -> Result<bool, crate::diag::Diagnostics> {
-    if global.format == Format::Human && !global.quiet {
-        out(&plan_view::render_human(plan, global.style()));
-    }
+) -> Result<bool, Diagnostics> {
+    cx.shell
+        .detail(&plan_view::render_human(plan, cx.shell.style()));
     if !plan.has_changes() && plan.drift.is_empty() {
         return Ok(true);
     }
     if auto_approve {
         return Ok(true);
     }
-    if confirm(question, "--auto-approve")? {
+    if cx.shell.confirm(question, "--auto-approve")? {
         Ok(true)
     } else {
-        out("\nApply cancelled.\n");
+        cx.shell.out("\nApply cancelled.\n");
         Ok(false)
     }
 }
 
-/// The apply rule, checked on the sources before anything is refreshed, planned or shown.
-pub(super) fn check_rule_early(prepared: &Prepared) -> Result<(), crate::diag::Diagnostics> {
-    let sources: Vec<_> = prepared
-        .ws
-        .sources
-        .iter()
-        .map(|s| s.revision.clone())
-        .collect();
-    crate::apply::check_apply_rule(prepared.ws.environment(), &sources)
-}
-
-pub(super) async fn execute(
-    global: &GlobalArgs,
-    prepared: &Prepared,
-    plan: &Plan,
-    operation: &str,
-    parallelism: usize,
-    rollback_of: Option<i64>,
-) -> CommandResult {
-    crate::apply::check_apply_rule(prepared.ws.environment(), &plan.sources)?;
-    if !plan.has_changes() && plan.drift.is_empty() {
-        if global.format == Format::Json {
-            out("{\"succeeded\": true, \"summary\": null, \"results\": []}\n");
+/// Renders what a writing operation did and picks the exit code: 0 when everything was
+/// applied, 1 when something failed or the plan was declined, 130/143 when interrupted.
+pub(super) fn finish(cx: &Context, operation: &str, outcome: &RunOutcome) -> i32 {
+    match cx.shell.format() {
+        Format::Json => cx
+            .shell
+            .json(&apply_view::outcome_json(operation, outcome)),
+        _ => {
+            if let Some(report) = &outcome.report {
+                cx.shell
+                    .out(&apply_view::render_summary(report, cx.shell.style()));
+            }
         }
-        return Ok(EXIT_OK);
     }
-    let lock = global.lock_policy()?;
-    let options = ApplyOptions {
-        parallelism,
-        operation: operation.to_string(),
-        rollback_of,
-        heartbeat: lock.heartbeat_interval(),
-        lock,
-        ..ApplyOptions::default()
-    };
-    let lines;
-    let observer: &dyn ApplyObserver = if global.format == Format::Human && !global.quiet {
-        out("\n");
-        lines = apply_view::ApplyLines::new(global.style(), Box::new(std::io::stdout()));
-        &lines
-    } else {
-        &SilentObserver
-    };
-    let report = apply_plan(
-        &prepared.ws,
-        &prepared.providers,
-        prepared.store.clone(),
-        plan,
-        &options,
-        observer,
-    )
-    .await?;
-    match global.format {
-        Format::Json => out(&(apply_view::report_json(&report) + "\n")),
-        _ => out(&apply_view::render_summary(&report, global.style())),
+    match &outcome.report {
+        Some(report) if report.cancelled => cx.interrupted_code(),
+        _ if outcome.declined => EXIT_ERROR,
+        _ if outcome.succeeded() => EXIT_OK,
+        _ => EXIT_ERROR,
     }
-    Ok(if report.succeeded() {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
-    })
 }

@@ -3,8 +3,9 @@
 
 use clap::Args;
 
-use super::{CommandResult, EXIT_CHANGES, EXIT_OK, GlobalArgs, out, prepare};
-use crate::plan::{PlanMode, PlanOptions, make_plan};
+use super::{CommandResult, Context, EXIT_CHANGES, EXIT_OK};
+use crate::ops;
+use crate::plan::SilentObserver;
 use crate::view::{Format, plan as plan_view};
 
 #[derive(Debug, Args)]
@@ -14,24 +15,15 @@ pub struct DriftArgs {
     pub parallelism: usize,
 }
 
-pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> CommandResult {
-    let prepared = prepare(global).await?;
-    let options = PlanOptions {
-        mode: PlanMode::RefreshOnly,
-        refresh: true,
-        parallelism: args.parallelism,
-    };
-    let plan = make_plan(
-        &prepared.ws,
-        &prepared.providers,
-        prepared.store.as_ref(),
-        &options,
-    )
-    .await?;
-    match global.format {
-        Format::Json => out(&(plan_view::to_json(&plan) + "\n")),
-        Format::Markdown => out(&plan_view::render_markdown(&plan)),
-        Format::Human => out(&plan_view::render_human(&plan, global.style())),
+pub async fn run(cx: &Context, args: &DriftArgs) -> CommandResult {
+    let prepared = cx.prepare().await?;
+    let plan = ops::drift(&prepared, args.parallelism, &SilentObserver).await?;
+    match cx.shell.format() {
+        Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
+        Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),
+        Format::Human => cx
+            .shell
+            .out(&plan_view::render_human(&plan, cx.shell.style())),
     }
     Ok(if plan.drift.is_empty() {
         EXIT_OK

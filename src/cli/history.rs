@@ -2,9 +2,9 @@
 
 use clap::{Args, Subcommand};
 
-use super::{CommandResult, EXIT_OK, GlobalArgs, out};
+use super::{CommandResult, Context, EXIT_OK};
 use crate::diag::Diagnostic;
-use crate::plan::planner::state_error;
+use crate::diag::state_error;
 use crate::view::{Format, history};
 use crate::workspace::Workspace;
 
@@ -23,15 +23,15 @@ pub enum HistoryCommand {
     Show { id: i64 },
 }
 
-pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> CommandResult {
-    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
+pub async fn run(cx: &Context, args: &HistoryArgs) -> CommandResult {
+    let ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
     let store = ws.open_state()?;
     match &args.command {
         None => {
             let applies = store.applies(args.limit).await.map_err(state_error)?;
-            match global.format {
-                Format::Json => out(&(history::list_json(&applies) + "\n")),
-                _ => out(&history::render_list(&applies, global.style())),
+            match cx.shell.format() {
+                Format::Json => cx.shell.out(&(history::list_json(&applies) + "\n")),
+                _ => cx.shell.out(&history::render_list(&applies, cx.shell.style())),
             }
         }
         Some(HistoryCommand::Show { id }) => {
@@ -46,9 +46,9 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> CommandResult {
                 .into());
             };
             let changes = store.changes(*id).await.map_err(state_error)?;
-            match global.format {
-                Format::Json => out(&(history::show_json(&apply, &changes) + "\n")),
-                _ => out(&history::render_show(&apply, &changes, global.style())),
+            match cx.shell.format() {
+                Format::Json => cx.shell.out(&(history::show_json(&apply, &changes) + "\n")),
+                _ => cx.shell.out(&history::render_show(&apply, &changes, cx.shell.style())),
             }
         }
     }

@@ -1,13 +1,13 @@
 //! `braid init`: check the configuration, create the state, configure providers.
 
-use super::{CommandResult, EXIT_OK, GlobalArgs, out, prepare};
-use crate::plan::planner::state_error;
+use super::{CommandResult, Context, EXIT_OK};
+use crate::diag::state_error;
 
-pub async fn run(global: &GlobalArgs) -> CommandResult {
-    let prepared = prepare(global).await?;
+pub async fn run(cx: &Context) -> CommandResult {
+    let prepared = cx.prepare().await?;
     let meta = prepared.store.meta().await.map_err(state_error)?;
     let providers = prepared.ws.provider_names(std::iter::empty());
-    out(&format!(
+    cx.shell.out(&format!(
         "braid is ready in {}\n  environment: {}\n  state:       {} (lineage {}, serial {})\n  sources:     {}\n  providers:   {}\n",
         prepared.ws.project.dir.display(),
         prepared.ws.env_name,

@@ -1,12 +1,15 @@
 //! The lock flags every writing command shares: `--lock-timeout` and `--steal-stale-lock`,
 //! plus `BRAID_LOCK_LEASE` for the lease after which a silent holder counts as dead.
 
+use std::future::Future;
 use std::time::Duration;
 
-use braid_state::{AcquiredLock, LockPolicy, StateStore, acquire_lock};
+use braid_state::{LockPolicy, StateStore};
 
-use super::GlobalArgs;
-use crate::diag::{Diagnostic, Diagnostics};
+use super::{Context, GlobalArgs};
+use crate::apply::{LockObserver, LockSettings, with_lock};
+use crate::diag::{Diagnostic, Diagnostics, stolen_lock_warning};
+use crate::view::Shell;
 
 impl GlobalArgs {
     /// How this command waits for the environment's lock.
@@ -40,40 +43,36 @@ impl GlobalArgs {
     }
 }
 
-/// Takes the lock for a short write (`state rm`, `state push`...) under the command's
-/// lock flags; a stolen lock is reported on stderr.
-pub async fn take_lock(
-    global: &GlobalArgs,
+/// Runs `work` holding the environment's lock, with this command's lock flags (a write
+/// such as `state rm` or `state push`); a stolen lock is reported on stderr.
+pub async fn locked<T>(
+    cx: &Context,
     store: &dyn StateStore,
     operation: &str,
-) -> Result<AcquiredLock, Diagnostics> {
-    let policy = global.lock_policy()?;
-    let acquired = acquire_lock(
-        store,
-        crate::actor::lock_request(operation, &global.dir),
-        &policy,
-    )
-    .await
-    .map_err(crate::apply::executor_lock_error)?;
-    if let Some(old) = &acquired.stolen_from {
-        super::print_diagnostics(global, &stolen_warning(old).into());
-    }
-    Ok(acquired)
+    work: impl Future<Output = Result<T, Diagnostics>>,
+) -> Result<T, Diagnostics> {
+    let settings = LockSettings::new(cx.global.lock_policy()?);
+    let request = crate::actor::lock_request(operation, &cx.global.dir);
+    with_lock(store, request, &settings, &ShellLocks(&cx.shell), work).await
 }
 
-/// The warning shown when a stale lock was taken over.
-pub fn stolen_warning(old: &braid_state::LockInfo) -> Diagnostic {
-    Diagnostic::warning(
-        "Stale lock taken over",
-        format!(
-            "The lock {} held by {} ({}) since {} had no heartbeat since {}; it was taken over.",
-            old.id,
-            old.actor,
-            old.operation,
-            old.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
-        ),
-    )
+/// Lock events shown as warnings on stderr.
+pub struct ShellLocks<'a>(pub &'a Shell);
+
+impl LockObserver for ShellLocks<'_> {
+    fn lock_taken_over(&self, old: &braid_state::LockInfo) {
+        self.0.diagnostics(&stolen_lock_warning(old).into());
+    }
+
+    fn heartbeat_failed(&self, error: &str) {
+        self.0.diagnostics(
+            &Diagnostic::warning(
+                "Lock heartbeat failed",
+                format!("Renewing the state lock failed ({error}); braid keeps trying."),
+            )
+            .into(),
+        );
+    }
 }
 
 /// `0`, `45` (seconds), `500ms`, `30s`, `5m`, `1h`.

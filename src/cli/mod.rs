@@ -1,5 +1,6 @@
-//! The command line: flags parsed with clap, each subcommand in its own file calling the
-//! engine and handing results to `view`.
+//! The command line: flags parsed with clap, each subcommand in its own file that parses
+//! its flags, calls one operation of [`crate::ops`] and renders the result through the
+//! [`Shell`]. The CLI is also where braid's built-in providers are registered.
 
 mod apply;
 mod drift;
@@ -16,14 +17,17 @@ mod unlock;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::apply::CancelToken;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::ops::{Prepared, RunOptions};
+use crate::providers::ProviderRegistry;
 use crate::source::SourceOptions;
-use crate::view::{Format, Style, diagnostic};
+use crate::view::{Format, Shell};
 use crate::workspace::LoadOptions;
 
 /// Exit codes (DESIGN §9).
@@ -31,6 +35,29 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 /// Success with changes (or drift) pending, with --detailed-exitcode.
 pub const EXIT_CHANGES: i32 = 2;
+/// Interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it.
+pub const EXIT_INTERRUPTED: i32 = 130;
+/// Stopped by SIGTERM: 128 + 15.
+pub const EXIT_TERMINATED: i32 = 143;
+
+/// The providers built into braid: `local`, `kubernetes`, and `aws` (with the `aws`
+/// feature). Callers of the engine build their own registry; this is the CLI's.
+pub fn builtin_providers() -> ProviderRegistry {
+    let mut registry = ProviderRegistry::new();
+    registry
+        .register("local", || {
+            Arc::new(braid_provider_local::LocalProvider::new()) as Arc<dyn braid_provider::Provider>
+        })
+        .register("kubernetes", || {
+            Arc::new(braid_provider_kubernetes::KubernetesProvider::new())
+                as Arc<dyn braid_provider::Provider>
+        });
+    #[cfg(feature = "aws")]
+    registry.register("aws", || {
+        Arc::new(braid_provider_aws::AwsProvider::new()) as Arc<dyn braid_provider::Provider>
+    });
+    registry
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,9 +108,10 @@ pub struct GlobalArgs {
     /// Print less.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Print more.
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// Log what braid does on stderr: -v lock events and commits, -vv also every provider
+    /// call with its timing (RUST_LOG sets any other filter).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// How long a write waits for the environment's lock held by someone else (0 = fail
     /// at once; 30s, 5m...).
     #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
@@ -126,8 +154,24 @@ pub enum Command {
 pub type CommandResult = Result<i32, Diagnostics>;
 
 impl GlobalArgs {
-    pub fn style(&self) -> Style {
-        Style::detect(self.no_color)
+    /// The output object for these flags.
+    pub fn shell(&self) -> Shell {
+        Shell::new(self.format, self.no_color, self.quiet, self.verbose)
+    }
+
+    /// Lock and parallelism settings of a writing command.
+    pub fn run_options(
+        &self,
+        refresh: bool,
+        parallelism: usize,
+        cancel: &CancelToken,
+    ) -> Result<RunOptions, Diagnostics> {
+        Ok(RunOptions {
+            refresh,
+            parallelism,
+            lock: crate::apply::LockSettings::new(self.lock_policy()?),
+            cancel: cancel.clone(),
+        })
     }
 
     /// The one environment a command works on; several `--env` are for `plan` only.
@@ -215,103 +259,113 @@ impl GlobalArgs {
     }
 }
 
+/// What every command gets: the flags, the output object, the providers on offer and the
+/// token that Ctrl-C / SIGTERM raise.
+pub struct Context {
+    /// The global flags.
+    pub global: GlobalArgs,
+    /// Where output goes.
+    pub shell: Shell,
+    /// The providers commands may use.
+    pub registry: ProviderRegistry,
+    /// Raised by the first SIGINT or SIGTERM.
+    pub cancel: CancelToken,
+    /// Which signal raised `cancel`: 2 or 15.
+    pub signal: Arc<std::sync::atomic::AtomicI32>,
+}
+
+impl Context {
+    /// Loads the configuration, opens state and configures every provider in use;
+    /// warnings go to stderr.
+    pub async fn prepare(&self) -> Result<Prepared, Diagnostics> {
+        self.prepare_with(&self.global.load_options()?).await
+    }
+
+    /// [`prepare`](Self::prepare) with load options the command adjusted.
+    pub async fn prepare_with(&self, options: &LoadOptions) -> Result<Prepared, Diagnostics> {
+        let prepared = crate::ops::prepare(&self.registry, options).await?;
+        self.shell.diagnostics(&prepared.ws.warnings);
+        Ok(prepared)
+    }
+
+    /// The exit code of a run that was interrupted: 130 for SIGINT, 143 for SIGTERM.
+    pub fn interrupted_code(&self) -> i32 {
+        match self.signal.load(std::sync::atomic::Ordering::SeqCst) {
+            15 => EXIT_TERMINATED,
+            _ => EXIT_INTERRUPTED,
+        }
+    }
+}
+
+/// Raises `cancel` on the first SIGINT or SIGTERM, saying what happens next; a second
+/// signal ends the process at once.
+fn watch_signals(shell: Shell, cancel: CancelToken, signal: Arc<std::sync::atomic::AtomicI32>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal as unix_signal};
+            let (Ok(mut interrupt), Ok(mut terminate)) = (
+                unix_signal(SignalKind::interrupt()),
+                unix_signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            loop {
+                let number = tokio::select! {
+                    _ = interrupt.recv() => 2,
+                    _ = terminate.recv() => 15,
+                };
+                if cancel.is_cancelled() {
+                    shell.err("\nSecond interrupt: stopping now. Changes in flight may not be recorded; the next plan finds them by refresh.\n");
+                    std::process::exit(128 + number);
+                }
+                signal.store(number, std::sync::atomic::Ordering::SeqCst);
+                tracing::warn!(signal = number, "interrupt received");
+                shell.err("\nInterrupt received: finishing the changes in flight and recording them; nothing new starts. Interrupt again to stop at once.\n");
+                cancel.cancel();
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                signal.store(2, std::sync::atomic::Ordering::SeqCst);
+                cancel.cancel();
+            }
+        }
+    });
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
-    let global = cli.global.clone();
+    let shell = cli.global.shell();
+    shell.init_logging();
+    let cx = Context {
+        global: cli.global.clone(),
+        shell: shell.clone(),
+        registry: builtin_providers(),
+        cancel: CancelToken::new(),
+        signal: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+    };
+    watch_signals(shell.clone(), cx.cancel.clone(), Arc::clone(&cx.signal));
     let result = match cli.command {
-        Command::Init => init::run(&global).await,
-        Command::Validate => validate::run(&global),
-        Command::Plan(args) => plan::run(&global, &args).await,
-        Command::Apply(args) => apply::run(&global, &args).await,
-        Command::Destroy(args) => apply::destroy(&global, &args).await,
-        Command::Show(args) => show::run(&global, &args).await,
-        Command::Graph => graph::run(&global),
-        Command::State(command) => state::run(&global, command).await,
-        Command::ForceUnlock(args) => unlock::run(&global, &args).await,
-        Command::Drift(args) => drift::run(&global, &args).await,
-        Command::History(args) => history::run(&global, &args).await,
-        Command::Rollback(args) => rollback::run(&global, &args).await,
+        Command::Init => init::run(&cx).await,
+        Command::Validate => validate::run(&cx),
+        Command::Plan(args) => plan::run(&cx, &args).await,
+        Command::Apply(args) => apply::run(&cx, &args).await,
+        Command::Destroy(args) => apply::destroy(&cx, &args).await,
+        Command::Show(args) => show::run(&cx, &args).await,
+        Command::Graph => graph::run(&cx),
+        Command::State(command) => state::run(&cx, command).await,
+        Command::ForceUnlock(args) => unlock::run(&cx, &args).await,
+        Command::Drift(args) => drift::run(&cx, &args).await,
+        Command::History(args) => history::run(&cx, &args).await,
+        Command::Rollback(args) => rollback::run(&cx, &args).await,
     };
     match result {
         Ok(code) => code,
         Err(diags) => {
-            print_diagnostics(&global, &diags);
+            shell.diagnostics(&diags);
             EXIT_ERROR
         }
     }
-}
-
-/// Diagnostics go to stderr: as text, or one JSON object per line with --format json.
-pub fn print_diagnostics(global: &GlobalArgs, diags: &Diagnostics) {
-    let mut err = std::io::stderr().lock();
-    let style = Style::detect(global.no_color);
-    for d in &diags.0 {
-        if global.quiet && !d.is_error() {
-            continue;
-        }
-        let _ = match global.format {
-            Format::Json => writeln!(err, "{}", diagnostic::to_json(d)),
-            _ => writeln!(err, "{}", diagnostic::render(d, style)),
-        };
-    }
-}
-
-/// Prints to stdout, ignoring a closed pipe (`braid plan | head`).
-pub fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-}
-
-/// A workspace with its state store and configured providers: what plan and apply need.
-pub struct Prepared {
-    pub ws: crate::workspace::Workspace,
-    pub providers: crate::providers::Providers,
-    pub store: std::sync::Arc<dyn braid_state::StateStore>,
-}
-
-/// Loads the configuration, opens state and configures every provider in use.
-pub async fn prepare(global: &GlobalArgs) -> Result<Prepared, Diagnostics> {
-    prepare_with(global, global.load_options()?).await
-}
-
-pub async fn prepare_with(
-    global: &GlobalArgs,
-    options: LoadOptions,
-) -> Result<Prepared, Diagnostics> {
-    let ws = crate::workspace::Workspace::load(&options)?;
-    print_diagnostics(global, &ws.warnings);
-    let store = ws.open_state()?;
-    let records = store
-        .resources()
-        .await
-        .map_err(crate::plan::planner::state_error)?;
-    let providers = ws.providers(records.into_iter().map(|r| r.provider))?;
-    ws.configure(&providers).await?;
-    Ok(Prepared {
-        ws,
-        providers,
-        store,
-    })
-}
-
-/// Asks a yes/no question on the terminal. Without a terminal there is nobody to ask, so
-/// the caller's flag (`--auto-approve`) must be used instead.
-pub fn confirm(question: &str, flag: &str) -> Result<bool, Diagnostics> {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() {
-        return Err(Diagnostic::error(
-            "Confirmation needed",
-            format!("{question} needs a yes on a terminal, and there is none (CI?). Pass {flag} to go ahead without asking."),
-        )
-        .into());
-    }
-    out(&format!(
-        "\n{question}\n  Only 'yes' will be accepted.\n\n  Enter a value: "
-    ));
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot read answer", e.to_string())))?;
-    Ok(answer.trim() == "yes")
 }

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CommandResult, EXIT_CHANGES, EXIT_OK, GlobalArgs, out, prepare};
-use crate::plan::{PlanMode, PlanOptions, file, make_plan};
+use super::{CommandResult, Context, EXIT_CHANGES, EXIT_OK};
+use crate::ops;
+use crate::plan::{PlanMode, PlanOptions, SilentObserver, file};
 use crate::view::{Format, plan as plan_view};
 
 #[derive(Debug, Args)]
@@ -30,11 +31,11 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
-    if global.envs.len() > 1 {
-        return run_many(global, args).await;
+pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
+    if cx.global.envs.len() > 1 {
+        return run_many(cx, args).await;
     }
-    let prepared = prepare(global).await?;
+    let prepared = cx.prepare().await?;
     let mode = if args.destroy {
         PlanMode::Destroy
     } else if args.refresh_only {
@@ -47,23 +48,17 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
         refresh: args.refresh,
         parallelism: args.parallelism,
     };
-    let plan = make_plan(
-        &prepared.ws,
-        &prepared.providers,
-        prepared.store.as_ref(),
-        &options,
-    )
-    .await?;
-    match global.format {
-        Format::Json => out(&(plan_view::to_json(&plan) + "\n")),
-        Format::Markdown => out(&plan_view::render_markdown(&plan)),
-        Format::Human if !global.quiet => out(&plan_view::render_human(&plan, global.style())),
-        Format::Human => out(&(plan_view::summary_line(&plan.summary()) + "\n")),
+    let plan = ops::plan(&prepared, &options, &SilentObserver).await?;
+    match cx.shell.format() {
+        Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
+        Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),
+        Format::Human if !cx.shell.is_quiet() => cx.shell.out(&plan_view::render_human(&plan, cx.shell.style())),
+        Format::Human => cx.shell.out(&(plan_view::summary_line(&plan.summary()) + "\n")),
     }
     if let Some(path) = &args.out {
         file::save(&plan, path)?;
-        if global.format == Format::Human {
-            out(&format!(
+        if cx.shell.format() == Format::Human {
+            cx.shell.out(&format!(
                 "\nSaved the plan to {}. Apply exactly these changes with: braid apply {}\n",
                 path.display(),
                 path.display()
@@ -83,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
 
 /// `braid plan --env staging --env prod`: one plan per environment, shown together (one
 /// pull-request comment for all of them with `--format markdown`).
-async fn run_many(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
+async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
     if args.out.is_some() {
         return Err(crate::diag::Diagnostic::error(
             "Several environments with --out",
@@ -103,46 +98,31 @@ async fn run_many(global: &GlobalArgs, args: &PlanArgs) -> CommandResult {
         parallelism: args.parallelism,
     };
     let mut plans = Vec::new();
-    for env in &global.envs {
-        let one = global.for_env(env);
-        let prepared = prepare(&one).await?;
-        plans.push(
-            make_plan(
-                &prepared.ws,
-                &prepared.providers,
-                prepared.store.as_ref(),
-                &options,
-            )
-            .await?,
-        );
+    for env in &cx.global.envs {
+        let prepared = cx.prepare_with(&cx.global.for_env(env).load_options()?).await?;
+        plans.push(ops::plan(&prepared, &options, &SilentObserver).await?);
     }
-    match global.format {
+    match cx.shell.format() {
         Format::Json => {
-            let documents: Vec<serde_json::Value> = plans
-                .iter()
-                .map(|p| serde_json::from_str(&plan_view::to_json(p)).unwrap_or_default())
-                .collect();
-            out(
-                &(serde_json::to_string_pretty(&serde_json::json!({ "plans": documents }))
-                    .unwrap_or_default()
-                    + "\n"),
-            );
+            let documents: Vec<serde_json::Value> =
+                plans.iter().map(plan_view::to_json_value).collect();
+            cx.shell.json(&serde_json::json!({ "plans": documents }));
         }
-        Format::Markdown => out(&crate::view::markdown::render(
+        Format::Markdown => cx.shell.out(&crate::view::markdown::render(
             &plans,
             crate::view::markdown::COMMENT_BUDGET,
         )),
         Format::Human => {
             for plan in &plans {
-                if global.quiet {
-                    out(&format!(
+                if cx.shell.is_quiet() {
+                    cx.shell.out(&format!(
                         "{}: {}\n",
                         plan.env,
                         plan_view::summary_line(&plan.summary())
                     ));
                 } else {
-                    out(&plan_view::render_human(plan, global.style()));
-                    out("\n");
+                    cx.shell.out(&plan_view::render_human(plan, cx.shell.style()));
+                    cx.shell.out("\n");
                 }
             }
         }

@@ -6,7 +6,7 @@ use braid_provider::Path;
 use clap::Args;
 use serde_json::json;
 
-use super::{CommandResult, EXIT_OK, GlobalArgs, out};
+use super::{CommandResult, Context, EXIT_OK};
 use crate::plan::{file, mask};
 use crate::view::values::value_text;
 use crate::view::{Format, plan as plan_view};
@@ -19,27 +19,27 @@ pub struct ShowArgs {
     pub plan_file: Option<PathBuf>,
 }
 
-pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> CommandResult {
+pub async fn run(cx: &Context, args: &ShowArgs) -> CommandResult {
     if let Some(path) = &args.plan_file {
         let plan = file::load(path)?;
-        match global.format {
-            Format::Json => out(&(plan_view::to_json(&plan) + "\n")),
-            Format::Markdown => out(&plan_view::render_markdown(&plan)),
-            Format::Human => out(&plan_view::render_human(&plan, global.style())),
+        match cx.shell.format() {
+            Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
+            Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),
+            Format::Human => cx.shell.out(&plan_view::render_human(&plan, cx.shell.style())),
         }
         return Ok(EXIT_OK);
     }
-    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
+    let ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
     let store = ws.open_state()?;
     let meta = store
         .meta()
         .await
-        .map_err(crate::plan::planner::state_error)?;
+        .map_err(crate::diag::state_error)?;
     let records = store
         .resources()
         .await
-        .map_err(crate::plan::planner::state_error)?;
-    if global.format == Format::Json {
+        .map_err(crate::diag::state_error)?;
+    if cx.shell.format() == Format::Json {
         let resources: Vec<_> = records
             .iter()
             .map(|r| {
@@ -58,17 +58,17 @@ pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> CommandResult {
             })
             .collect();
         let doc = json!({ "env": ws.env_name, "lineage": meta.lineage, "serial": meta.serial, "resources": resources });
-        out(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+        cx.shell.out(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
         return Ok(EXIT_OK);
     }
     if records.is_empty() {
-        out(&format!(
+        cx.shell.out(&format!(
             "The state of environment \"{}\" is empty. Run braid apply to create resources.\n",
             ws.env_name
         ));
         return Ok(EXIT_OK);
     }
-    let style = global.style();
+    let style = cx.shell.style();
     let mut text = format!(
         "{} environment {} · lineage {} · serial {}\n\n",
         style.bold("braid state"),
@@ -87,6 +87,6 @@ pub async fn run(global: &GlobalArgs, args: &ShowArgs) -> CommandResult {
             value_text(&r.attributes, &mut Path::root(), &r.sensitive_paths, 0)
         ));
     }
-    out(&text);
+    cx.shell.out(&text);
     Ok(EXIT_OK)
 }

@@ -1,22 +1,18 @@
 //! `braid state list | show ADDRESS | rm ADDRESS... | pull | push FILE | migrate --to BACKEND`
 
-use braid_provider::Path;
-use braid_state::{
-    ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceWrite,
-};
-use chrono::Utc;
 use std::path::{Path as FilePath, PathBuf};
 
-use braid_provider::Value;
-use braid_state::{StateDump, StateError, StateStore};
+use braid_provider::{Path, Value};
+use braid_state::{ChangeOutcome, ChangeSummary, NewApply, ResourceWrite, StateDump, StateStore};
+use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::locking::take_lock;
-use super::{CommandResult, EXIT_OK, GlobalArgs, out};
-use crate::diag::{Diagnostic, Diagnostics, closest};
-use crate::plan::mask;
-use crate::plan::planner::state_error;
+use super::locking::locked;
+use super::{CommandResult, Context, EXIT_OK};
+use crate::apply::audit;
+use crate::diag::{Diagnostic, Diagnostics, closest, state_error, transfer_error};
+use crate::plan::{Action, mask};
 use crate::view::Format;
 use crate::view::values::value_text;
 use crate::workspace::Workspace;
@@ -77,8 +73,8 @@ pub struct MigrateArgs {
     pub force: bool,
 }
 
-pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
-    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
+pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
+    let ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
     let store = ws.open_state()?;
     let records = store.resources().await.map_err(state_error)?;
     let not_found = |address: &str| -> Diagnostics {
@@ -95,15 +91,15 @@ pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
     };
     match command {
         StateCommand::List => {
-            if global.format == Format::Json {
+            if cx.shell.format() == Format::Json {
                 let list: Vec<_> = records
                     .iter()
                     .map(|r| json!({"address": r.address, "id": r.id, "type": r.type_name}))
                     .collect();
-                out(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"));
+                cx.shell.out(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"));
             } else {
                 for r in &records {
-                    out(&format!("{}\n", r.address));
+                    cx.shell.out(&format!("{}\n", r.address));
                 }
             }
         }
@@ -112,15 +108,15 @@ pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
                 .iter()
                 .find(|r| r.address == address)
                 .ok_or_else(|| not_found(&address))?;
-            if global.format == Format::Json {
+            if cx.shell.format() == Format::Json {
                 let mut attributes = record.attributes.clone();
                 mask(&mut attributes, &record.sensitive_paths);
-                out(
+                cx.shell.out(
                     &(serde_json::to_string_pretty(&attributes.to_json()).unwrap_or_default()
                         + "\n"),
                 );
             } else {
-                out(&format!(
+                cx.shell.out(&format!(
                     "# {}:\n{}\n",
                     record.address,
                     value_text(
@@ -138,27 +134,32 @@ pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
                     return Err(not_found(address));
                 }
             }
-            let lock = take_lock(global, store.as_ref(), "state rm").await?.lock;
-            let result = forget(&ws, store.as_ref(), &addresses).await;
-            store.unlock(&lock.id).await.map_err(state_error)?;
-            result?;
+            locked(
+                cx,
+                store.as_ref(),
+                "state rm",
+                forget(&ws, store.as_ref(), &addresses),
+            )
+            .await?;
             for address in &addresses {
-                out(&format!(
+                cx.shell.out(&format!(
                     "Removed {address} from state (the object itself was not touched).\n"
                 ));
             }
         }
         StateCommand::Pull => {
             let dump = store.export().await.map_err(state_error)?;
-            out(&(serde_json::to_string_pretty(&dump).unwrap_or_default() + "\n"));
+            cx.shell.out(&(serde_json::to_string_pretty(&dump).unwrap_or_default() + "\n"));
         }
         StateCommand::Push { file, force } => {
             let dump = read_dump(&file)?;
-            let lock = take_lock(global, store.as_ref(), "state push").await?.lock;
-            let result = braid_state::push(store.as_ref(), &dump, force).await;
-            store.unlock(&lock.id).await.map_err(state_error)?;
-            result.map_err(transfer_error)?;
-            out(&format!(
+            locked(cx, store.as_ref(), "state push", async {
+                braid_state::push(store.as_ref(), &dump, force)
+                    .await
+                    .map_err(transfer_error)
+            })
+            .await?;
+            cx.shell.out(&format!(
                 "Pushed state serial {} ({} resources, {} applies) to {}.\n",
                 dump.serial,
                 dump.resources.len(),
@@ -166,14 +167,14 @@ pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
                 store.location()
             ));
         }
-        StateCommand::Migrate(args) => migrate(global, &ws, store.as_ref(), &args).await?,
+        StateCommand::Migrate(args) => migrate(cx, &ws, store.as_ref(), &args).await?,
         StateCommand::Mv { from, to } => {
-            super::state_edit::move_resource(global, &ws, store.as_ref(), &from, &to).await?;
-            out(&format!("Moved {from} to {to} in state.\n"));
+            super::state_edit::move_resource(cx, &ws, store.as_ref(), &from, &to).await?;
+            cx.shell.out(&format!("Moved {from} to {to} in state.\n"));
         }
         StateCommand::Import { address, id } => {
-            super::state_edit::import_resource(global, &ws, store.as_ref(), &address, &id).await?;
-            out(&format!(
+            super::state_edit::import_resource(cx, &ws, store.as_ref(), &address, &id).await?;
+            cx.shell.out(&format!(
                 "Imported id {id} as {address}. Run braid plan to see how it differs from the configuration.\n"
             ));
         }
@@ -181,57 +182,45 @@ pub async fn run(global: &GlobalArgs, command: StateCommand) -> CommandResult {
     Ok(EXIT_OK)
 }
 
-/// Removes resources from state, recording it in the audit log.
+/// Removes resources from state in one audited transaction (the caller holds the lock).
 async fn forget(
     ws: &Workspace,
-    store: &dyn braid_state::StateStore,
+    store: &dyn StateStore,
     addresses: &[String],
 ) -> Result<(), Diagnostics> {
-    let apply_id = store
-        .begin_apply(NewApply {
-            env: ws.env_name.clone(),
-            actor: crate::actor::actor(&ws.project.dir),
-            operation: "state rm".to_string(),
-            sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
-            rollback_of: None,
-            started_at: Utc::now(),
-        })
-        .await
-        .map_err(state_error)?;
-    let mut serial = store.meta().await.map_err(state_error)?.serial;
-    for address in addresses {
-        serial = store
-            .commit_resource(
-                serial,
+    let apply = NewApply {
+        env: ws.env_name.clone(),
+        actor: crate::actor::actor(&ws.project.dir),
+        operation: "state rm".to_string(),
+        sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
+        rollback_of: None,
+        started_at: Utc::now(),
+    };
+    audit::audited_write(store, apply, ChangeSummary::default(), |apply_id| {
+        addresses
+            .iter()
+            .map(|address| {
+                let mut record = audit::change_record(
+                    address,
+                    Action::Delete,
+                    ChangeOutcome::Applied,
+                    Some("removed from state by braid state rm".to_string()),
+                );
+                record.action = "forget".to_string();
                 ResourceWrite {
                     address: address.clone(),
                     record: None,
-                    change: Some((
-                        apply_id,
-                        ChangeRecord {
-                            address: address.clone(),
-                            action: "forget".to_string(),
-                            outcome: ChangeOutcome::Applied,
-                            message: Some("removed from state by braid state rm".to_string()),
-                            at: Utc::now(),
-                        },
-                    )),
-                },
-            )
-            .await
-            .map_err(state_error)?;
-    }
-    let summary = ChangeSummary::default();
-    store
-        .finish_apply(apply_id, summary, ApplyOutcome::Succeeded)
-        .await
-        .map_err(state_error)?;
-    Ok(())
+                    change: Some((apply_id, record)),
+                }
+            })
+            .collect()
+    })
+    .await
 }
 
 /// Copies the state to the backend named by `args`, holding both locks.
 async fn migrate(
-    global: &GlobalArgs,
+    cx: &Context,
     ws: &Workspace,
     from: &dyn StateStore,
     args: &MigrateArgs,
@@ -248,23 +237,18 @@ async fn migrate(
     .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), Value::from(v.as_str()))))
     .collect();
     let to = crate::workspace::open_store(&args.backend, &settings, &ws.env_name, &ws.project.dir)?;
-    let from_lock = take_lock(global, from, "state migrate").await?.lock;
-    let to_lock = match take_lock(global, to.as_ref(), "state migrate").await {
-        Ok(acquired) => acquired.lock,
-        Err(diags) => {
-            from.unlock(&from_lock.id).await.map_err(state_error)?;
-            return Err(diags);
-        }
-    };
-    let result = braid_state::migrate(from, to.as_ref(), args.force).await;
-    let released = (
-        to.unlock(&to_lock.id).await,
-        from.unlock(&from_lock.id).await,
-    );
-    let dump = result.map_err(transfer_error)?;
-    released.0.map_err(state_error)?;
-    released.1.map_err(state_error)?;
-    out(&format!(
+    let dump = locked(
+        cx,
+        from,
+        "state migrate",
+        locked(cx, to.as_ref(), "state migrate", async {
+            braid_state::migrate(from, to.as_ref(), args.force)
+                .await
+                .map_err(transfer_error)
+        }),
+    )
+    .await?;
+    cx.shell.out(&format!(
         "Copied state serial {} ({} resources, {} applies) of environment \"{}\" from {} to {} and verified the copy.\nPoint the environment's state block at the new backend (state {{ backend = \"{}\", ... }}); the old state is left as it was.\n",
         dump.serial,
         dump.resources.len(),
@@ -299,23 +283,4 @@ fn read_dump(path: &FilePath) -> Result<StateDump, Diagnostics> {
         )
         .into()
     })
-}
-
-/// Push and migrate refusals, with what to do about them.
-fn transfer_error(e: StateError) -> Diagnostics {
-    match e {
-        StateError::LineageMismatch { expected, found } => Diagnostic::error(
-            "State lineage differs",
-            format!(
-                "The dump has lineage {found}, but this environment's state has lineage {expected}: it comes from another state. Pass --force only if you mean to replace this state by it."
-            ),
-        )
-        .into(),
-        StateError::Refused(why) => Diagnostic::error(
-            "State not written",
-            format!("Refused: {why}. Pass --force to overwrite anyway."),
-        )
-        .into(),
-        other => state_error(other),
-    }
 }

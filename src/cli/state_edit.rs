@@ -3,55 +3,43 @@
 
 use braid_provider::{ImportRequest, Path};
 use braid_state::{
-    ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
-    ResourceWrite, StateStore,
+    ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord, ResourceWrite,
+    StateStore,
 };
 use chrono::Utc;
 
-use super::GlobalArgs;
-use super::locking::take_lock;
+use super::Context;
+use super::locking::locked;
+use crate::apply::audit;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::plan::planner::state_error;
-use crate::providers::from_provider;
+use crate::diag::state_error;
+use crate::diag::from_provider;
 use crate::workspace::Workspace;
 
-/// Runs `writes` as one audited operation under the lock: an apply record with the given
-/// operation name, the writes in one transaction, and the lock released whatever happens.
+/// Runs `writes` as one audited operation under the lock: an audit entry named after
+/// `operation`, the writes in one transaction, and the lock released whatever happens.
 async fn audited_write(
-    global: &GlobalArgs,
+    cx: &Context,
     ws: &Workspace,
     store: &dyn StateStore,
     operation: &str,
     writes: impl FnOnce(i64) -> Vec<ResourceWrite>,
 ) -> Result<(), Diagnostics> {
-    let lock = take_lock(global, store, operation).await?.lock;
-    let result = async {
-        let apply_id = store
-            .begin_apply(NewApply {
-                env: ws.env_name.clone(),
-                actor: crate::actor::actor(&ws.project.dir),
-                operation: operation.to_string(),
-                sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
-                rollback_of: None,
-                started_at: Utc::now(),
-            })
-            .await
-            .map_err(state_error)?;
-        let serial = store.meta().await.map_err(state_error)?.serial;
-        let outcome = store.commit_resources(serial, writes(apply_id)).await;
-        let finished = match &outcome {
-            Ok(_) => ApplyOutcome::Succeeded,
-            Err(_) => ApplyOutcome::Failed,
-        };
-        store
-            .finish_apply(apply_id, ChangeSummary::default(), finished)
-            .await
-            .map_err(state_error)?;
-        outcome.map(|_| ()).map_err(state_error)
-    }
-    .await;
-    store.unlock(&lock.id).await.map_err(state_error)?;
-    result
+    let apply = NewApply {
+        env: ws.env_name.clone(),
+        actor: crate::actor::actor(&ws.project.dir),
+        operation: operation.to_string(),
+        sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
+        rollback_of: None,
+        started_at: Utc::now(),
+    };
+    locked(
+        cx,
+        store,
+        operation,
+        audit::audited_write(store, apply, ChangeSummary::default(), writes),
+    )
+    .await
 }
 
 fn change(
@@ -75,7 +63,7 @@ fn change(
 /// Renames a resource in state (after renaming it in configuration), so braid neither
 /// deletes the old address nor creates the new one.
 pub async fn move_resource(
-    global: &GlobalArgs,
+    cx: &Context,
     ws: &Workspace,
     store: &dyn StateStore,
     from: &str,
@@ -107,7 +95,7 @@ pub async fn move_resource(
         address: to.to_string(),
         ..record
     };
-    audited_write(global, ws, store, "state mv", |apply_id| {
+    audited_write(cx, ws, store, "state mv", |apply_id| {
         vec![
             ResourceWrite {
                 address: from.to_string(),
@@ -137,7 +125,7 @@ pub async fn move_resource(
 /// Adopts an existing object into state under an address declared in configuration, as
 /// `terraform import` does. The next plan shows any difference to the configuration.
 pub async fn import_resource(
-    global: &GlobalArgs,
+    cx: &Context,
     ws: &Workspace,
     store: &dyn StateStore,
     address: &str,
@@ -163,7 +151,7 @@ pub async fn import_resource(
         .into());
     }
     let records = store.resources().await.map_err(state_error)?;
-    let providers = ws.providers(records.into_iter().map(|r| r.provider))?;
+    let providers = ws.providers(&cx.registry, records.into_iter().map(|r| r.provider))?;
     ws.configure(&providers).await?;
     let provider = providers.get(&decl.provider).ok_or_else(|| {
         Diagnostic::error(
@@ -218,7 +206,7 @@ pub async fn import_resource(
         dependencies,
         source_file: Some(decl.source_file()),
     };
-    audited_write(global, ws, store, "state import", |apply_id| {
+    audited_write(cx, ws, store, "state import", |apply_id| {
         vec![ResourceWrite {
             address: address.to_string(),
             record: Some(record),

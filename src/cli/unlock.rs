@@ -2,9 +2,8 @@
 
 use clap::Args;
 
-use super::{CommandResult, EXIT_ERROR, EXIT_OK, GlobalArgs, confirm, out};
+use super::{CommandResult, Context, EXIT_ERROR, EXIT_OK};
 use crate::diag::Diagnostic;
-use crate::plan::planner::state_error;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Args)]
@@ -16,10 +15,10 @@ pub struct ForceUnlockArgs {
     pub force: bool,
 }
 
-pub async fn run(global: &GlobalArgs, args: &ForceUnlockArgs) -> CommandResult {
-    let ws = Workspace::load(&global.load_options()?.allowing_missing_variables())?;
+pub async fn run(cx: &Context, args: &ForceUnlockArgs) -> CommandResult {
+    let ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
     let store = ws.open_state()?;
-    let Some(lock) = store.current_lock().await.map_err(state_error)? else {
+    let Some(lock) = crate::apply::lock::current_lock(store.as_ref()).await? else {
         return Err(Diagnostic::error(
             "No lock to remove",
             format!(
@@ -43,12 +42,12 @@ pub async fn run(global: &GlobalArgs, args: &ForceUnlockArgs) -> CommandResult {
         "Remove the lock held by {} for {} since {}? Only do this if that operation is no longer running.",
         lock.actor, lock.operation, lock.acquired_at
     );
-    if !args.force && !confirm(&question, "--force")? {
-        out("Lock kept.\n");
+    if !args.force && !cx.shell.confirm(&question, "--force")? {
+        cx.shell.out("Lock kept.\n");
         return Ok(EXIT_ERROR);
     }
-    store.unlock(&lock.id).await.map_err(state_error)?;
-    out(&format!(
+    crate::apply::lock::force_unlock(store.as_ref(), &lock.id).await?;
+    cx.shell.out(&format!(
         "Lock {} removed. The environment \"{}\" is unlocked.\n",
         lock.id, ws.env_name
     ));

@@ -1,14 +1,14 @@
 //! `braid validate`: check the configuration without state or live objects.
 
-use super::{CommandResult, EXIT_OK, GlobalArgs, out, print_diagnostics};
+use super::{CommandResult, Context, EXIT_OK};
 use crate::diag::Diagnostics;
 use crate::plan::EvalScope;
 use crate::view::Format;
 use crate::workspace::Workspace;
 
 /// Validates for the environment given, or for every declared one.
-pub fn run(global: &GlobalArgs) -> CommandResult {
-    let options = global.load_options()?.allowing_missing_variables();
+pub fn run(cx: &Context) -> CommandResult {
+    let options = cx.global.load_options()?.allowing_missing_variables();
     let environments: Vec<Option<String>> = match &options.env {
         Some(env) => vec![Some(env.clone())],
         None => {
@@ -31,8 +31,8 @@ pub fn run(global: &GlobalArgs) -> CommandResult {
             env,
             ..options.clone()
         })?;
-        print_diagnostics(global, &ws.warnings);
-        check(&ws)?;
+        cx.shell.diagnostics(&ws.warnings);
+        check(cx, &ws)?;
         checked.push(ws.env_name.clone());
         totals = (
             ws.module.resources.len(),
@@ -40,12 +40,15 @@ pub fn run(global: &GlobalArgs) -> CommandResult {
             ws.module.outputs.len(),
         );
     }
-    match global.format {
-        Format::Json => out(&format!(
-            "{{\"valid\": true, \"environments\": {}}}\n",
-            serde_json::json!(checked)
-        )),
-        _ => out(&format!(
+    match cx.shell.format() {
+        Format::Json => cx.shell.json(&serde_json::json!({
+            "valid": true,
+            "environments": checked,
+            "resources": totals.0,
+            "variables": totals.1,
+            "outputs": totals.2,
+        })),
+        _ => cx.shell.out(&format!(
             "Success! The configuration is valid for environment(s) {}: {} resource(s), {} variable(s), {} output(s).\n",
             checked.join(", "),
             totals.0,
@@ -56,8 +59,8 @@ pub fn run(global: &GlobalArgs) -> CommandResult {
     Ok(EXIT_OK)
 }
 
-fn check(ws: &Workspace) -> Result<(), Diagnostics> {
-    let providers = ws.providers(std::iter::empty())?;
+fn check(cx: &Context, ws: &Workspace) -> Result<(), Diagnostics> {
+    let providers = ws.providers(&cx.registry, std::iter::empty())?;
     // Evaluate every expression with resources unknown: catches unknown functions, bad
     // arguments and type errors without planning.
     let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);

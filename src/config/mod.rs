@@ -6,6 +6,7 @@ pub mod eval;
 pub mod functions;
 mod module;
 mod project;
+mod template;
 pub mod references;
 mod types;
 mod variables;
@@ -19,6 +20,7 @@ pub use project::{
     EnvironmentConfig, PROJECT_FILE, Project, ProviderConfig, SourceConfig, StateConfig,
     load_project,
 };
+pub use template::{TemplateField, TemplatePart};
 pub use types::TypeConstraint;
 pub use variables::{VariableInputs, resolve_variables};
 

@@ -75,7 +75,7 @@ pub enum ResourceBody {
 pub struct ManifestBody {
     /// The object; strings holding references are replaced at evaluation.
     pub document: Value,
-    pub templates: Vec<crate::manifests::TemplateField>,
+    pub templates: Vec<super::TemplateField>,
     pub file: Arc<SourceText>,
 }
 

@@ -1,5 +1,6 @@
 //! Kubernetes ordering rules (DESIGN §3): what must exist before what, found in the
-//! manifests themselves, and Helm's kind order as the tiebreak among independent objects.
+//! manifests themselves. Helm's kind order, the tiebreak among independent objects, is the
+//! kubernetes provider's [`apply_rank`](braid_provider::Provider::apply_rank).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,53 +24,6 @@ pub struct ObjectRef<'a> {
     pub namespace: Option<&'a str>,
     pub name: &'a str,
     pub document: &'a Value,
-}
-
-/// Helm's install order; kinds not listed come after all listed ones.
-const HELM_ORDER: &[&str] = &[
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-];
-
-/// The install rank of a kind (lower first).
-pub fn helm_rank(kind: &str) -> usize {
-    HELM_ORDER
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(HELM_ORDER.len())
 }
 
 const WORKLOADS: &[&str] = &[
@@ -339,8 +293,6 @@ mod tests {
                 "k8s/core/ConfigMap/shop/settings",
             ]
         );
-        assert!(helm_rank("Namespace") < helm_rank("Deployment"));
-        assert_eq!(helm_rank("Widget"), HELM_ORDER.len());
     }
 
     #[test]

@@ -6,33 +6,8 @@ use std::sync::Arc;
 use braid_provider::{Path, PathStep, Value};
 use hcl_edit::expr::Expression;
 
+use crate::config::{TemplateField, TemplatePart};
 use crate::diag::{Diagnostic, Location, SourceText};
-
-/// One piece of a templated string.
-#[derive(Debug, Clone)]
-pub enum TemplatePart {
-    Literal(String),
-    Expr {
-        expr: Expression,
-        location: Location,
-    },
-}
-
-/// A string value of a manifest that contains `${{ }}`.
-#[derive(Debug, Clone)]
-pub struct TemplateField {
-    pub path: Path,
-    pub parts: Vec<TemplatePart>,
-}
-
-impl TemplateField {
-    pub fn expressions(&self) -> impl Iterator<Item = &Expression> {
-        self.parts.iter().filter_map(|p| match p {
-            TemplatePart::Expr { expr, .. } => Some(expr),
-            TemplatePart::Literal(_) => None,
-        })
-    }
-}
 
 /// Finds every templated string in `document`, parsing each expression so that its spans
 /// point into `file` (searched from `from`, the document's start offset).

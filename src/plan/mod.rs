@@ -5,6 +5,7 @@
 //! documented in docs/plan-json.md.
 
 pub mod file;
+mod observer;
 pub mod planner;
 mod refresh;
 mod scope;
@@ -16,6 +17,7 @@ use braid_state::SourceRevision;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use observer::{PlanObserver, SilentObserver};
 pub use planner::{PlanOptions, make_plan};
 pub use scope::EvalScope;
 

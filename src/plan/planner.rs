@@ -11,14 +11,14 @@ use sha2::{Digest, Sha256};
 
 use super::refresh::refresh;
 use super::{
-    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlannedVariable,
-    ResourceChange, StateRef,
+    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlanObserver,
+    PlannedVariable, ResourceChange, StateRef,
 };
 use crate::config::ResourceDecl;
 use crate::config::eval::ScopeValue;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, from_provider, state_error};
 use crate::graph::{Dag, WalkOutcome, walk};
-use crate::providers::{Providers, from_provider};
+use crate::providers::Providers;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +71,7 @@ pub async fn plan_resource(
     if let Some(prior) = prior {
         apply_ignore_changes(decl, &mut config, prior);
     }
+    let started = std::time::Instant::now();
     let response = provider
         .plan(PlanRequest {
             type_name: decl.type_name.clone(),
@@ -79,6 +80,12 @@ pub async fn plan_resource(
             config: config.clone(),
         })
         .await;
+    tracing::debug!(
+        provider = %decl.provider,
+        address = %decl.address,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "provider plan"
+    );
     let mut diags = Diagnostics::new();
     for d in response.diagnostics {
         let location = d
@@ -127,17 +134,21 @@ fn apply_ignore_changes(decl: &ResourceDecl, config: &mut Value, prior: &Value) 
     }
 }
 
+/// A planning task panicked while holding a lock: its results cannot be trusted.
+const POISONED: &str = "a planning task panicked while recording its result";
+
 /// Makes a plan for the workspace's environment.
 pub async fn make_plan(
     ws: &Workspace,
     providers: &Providers,
     store: &dyn StateStore,
     options: &PlanOptions,
+    observer: &dyn PlanObserver,
 ) -> Result<Plan, Diagnostics> {
     let meta = store.meta().await.map_err(state_error)?;
     let records = store.resources().await.map_err(state_error)?;
     let (live, drift) = if options.refresh {
-        let refreshed = refresh(&records, providers, options.parallelism).await?;
+        let refreshed = refresh(&records, providers, options.parallelism, observer).await?;
         (Some(refreshed.live), refreshed.drift)
     } else {
         (None, Vec::new())
@@ -172,20 +183,23 @@ pub async fn make_plan(
                     .get(&record.address)
                     .map(|d| d.source.clone())
                     .filter(|s| !s.is_empty());
+                observer.planned(&change);
                 changes.push(change);
             }
         }
         PlanMode::RefreshOnly => {
             for record in &records {
                 let value = current(record);
-                changes.push(ResourceChange {
+                let change = ResourceChange {
                     action: Action::NoOp,
                     reason: None,
                     after: value.clone(),
                     after_sensitive: record.sensitive_paths.clone(),
                     depends_on: record.dependencies.clone(),
                     ..delete_change(record, value, "")
-                });
+                };
+                observer.planned(&change);
+                changes.push(change);
             }
         }
         PlanMode::Normal => {
@@ -220,41 +234,34 @@ pub async fn make_plan(
                 async move {
                     match plan_one(scope, providers, decl, record, prior, deps).await {
                         Ok(change) => {
-                            if let Ok(mut p) = planned.lock() {
-                                p[i] = Some(change);
-                            }
+                            observer.planned(&change);
+                            planned.lock().expect(POISONED)[i] = Some(change);
                             true
                         }
                         Err(d) => {
-                            if let Ok(mut e) = errors.lock() {
-                                e.extend(d);
-                            }
+                            errors.lock().expect(POISONED).extend(d);
                             false
                         }
                     }
                 }
             })
             .await;
-            diags.extend(errors.into_inner().unwrap_or_default());
+            diags.extend(errors.into_inner().expect(POISONED));
             debug_assert!(
                 outcomes
                     .iter()
                     .all(|o| !matches!(o, WalkOutcome::NotReached))
             );
-            changes.extend(
-                planned
-                    .into_inner()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .flatten(),
-            );
+            changes.extend(planned.into_inner().expect(POISONED).into_iter().flatten());
             for record in &records {
                 if !ws.module.resources.contains_key(&record.address) {
                     let value = current(record);
                     if value.as_ref().is_some_and(keeps_on_removal) {
                         kept.push(record.address.clone());
                     } else if value.is_some() {
-                        changes.push(delete_change(record, value, "not in configuration"));
+                        let change = delete_change(record, value, "not in configuration");
+                        observer.planned(&change);
+                        changes.push(change);
                     }
                 }
             }
@@ -469,12 +476,4 @@ pub fn variable_digest(value: &Value, salt: &str) -> String {
     hasher.update(salt.as_bytes());
     hasher.update(value.to_json().to_string().as_bytes());
     format!("sha256:{}", hex::encode(hasher.finalize()))
-}
-
-pub fn state_error(e: braid_state::StateError) -> Diagnostics {
-    Diagnostic::error(
-        "State error",
-        format!("{e}: {}.", crate::workspace::error_chain(&e)),
-    )
-    .into()
 }

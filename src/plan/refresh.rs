@@ -6,9 +6,9 @@ use braid_provider::{ReadRequest, Value};
 use braid_state::ResourceRecord;
 use futures::stream::{self, StreamExt};
 
-use super::{DriftKind, ResourceDrift};
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::providers::{Providers, from_provider};
+use super::{DriftKind, PlanObserver, ResourceDrift};
+use crate::diag::{Diagnostic, Diagnostics, from_provider};
+use crate::providers::Providers;
 
 pub struct Refreshed {
     /// Live value per address; `None` when the object is gone.
@@ -21,6 +21,7 @@ pub async fn refresh(
     records: &[ResourceRecord],
     providers: &Providers,
     parallelism: usize,
+    observer: &dyn PlanObserver,
 ) -> Result<Refreshed, Diagnostics> {
     let reads = records.iter().map(|record| async move {
         let Some(provider) = providers.get(&record.provider) else {
@@ -37,6 +38,8 @@ pub async fn refresh(
                 .into()),
             );
         };
+        observer.refresh_started(&record.address);
+        let started = std::time::Instant::now();
         let response = provider
             .read(ReadRequest {
                 type_name: record.type_name.clone(),
@@ -44,6 +47,12 @@ pub async fn refresh(
                 current: record.attributes.clone(),
             })
             .await;
+        tracing::debug!(
+            provider = %record.provider,
+            address = %record.address,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "provider read"
+        );
         let mut diags = Diagnostics::new();
         for d in response.diagnostics {
             diags.push(from_provider(d, None, &record.address));
@@ -60,6 +69,12 @@ pub async fn refresh(
     for (record, result) in results {
         match result {
             Ok(state) => {
+                let drifted = match &state {
+                    None => Some(DriftKind::Deleted),
+                    Some(value) if *value != record.attributes => Some(DriftKind::Changed),
+                    Some(_) => None,
+                };
+                observer.refreshed(&record.address, drifted);
                 match &state {
                     None => drift.push(ResourceDrift {
                         address: record.address.clone(),

@@ -135,7 +135,7 @@ impl SourceError {
                 "Not a git repository",
                 format!(
                     "The source \"{source}\" names {repo} as its repository, but it is not a git repository ({}). Point \"repo\" at a repository (bare or not), or use only \"path\" for a plain directory.",
-                    crate::workspace::error_chain(cause)
+                    crate::diag::error_chain(cause)
                 ),
             ),
             SourceError::RefNotFound {
@@ -208,7 +208,7 @@ impl SourceError {
                 "Cannot fetch repository",
                 format!(
                     "Fetching {url} for source \"{source}\" failed: {cause}: {}. Check the URL and your access to it: braid uses git's credential helpers and ssh setup. Pass --offline to use the cached copy.",
-                    crate::workspace::error_chain(cause)
+                    crate::diag::error_chain(cause)
                 ),
             ),
             SourceError::NotCached { url } => (
@@ -228,7 +228,7 @@ impl SourceError {
                 "Cannot read git repository",
                 format!(
                     "Reading {repo} for source \"{source}\" failed: {cause}: {}.",
-                    crate::workspace::error_chain(cause)
+                    crate::diag::error_chain(cause)
                 ),
             ),
         }

@@ -11,27 +11,59 @@ use serde_json::json;
 use super::Style;
 use super::diagnostic;
 use crate::apply::{ApplyObserver, ApplyReport, ChangeResult};
+use crate::ops::RunOutcome;
 use crate::plan::{Action, OutputValue, ResourceChange};
 
-/// Prints `local_file.motd: Creating...` style lines as changes start and finish.
+/// Prints `local_file.motd: Creating...` style lines as changes start and finish, after
+/// one blank line that separates them from the plan.
 pub struct ApplyLines {
     style: Style,
-    out: Mutex<Box<dyn Write + Send>>,
+    out: Mutex<(bool, Box<dyn Write + Send>)>,
 }
 
 impl ApplyLines {
+    /// Lines styled with `style`, written to `out`.
     pub fn new(style: Style, out: Box<dyn Write + Send>) -> Self {
         ApplyLines {
             style,
-            out: Mutex::new(out),
+            out: Mutex::new((false, out)),
         }
     }
 
     fn line(&self, text: &str) {
-        if let Ok(mut out) = self.out.lock() {
-            let _ = writeln!(out, "{text}");
-            let _ = out.flush();
+        let mut guard = self
+            .out
+            .lock()
+            .expect("a thread panicked while writing a progress line");
+        let (started, out) = &mut *guard;
+        if !*started {
+            *started = true;
+            let _ = writeln!(out);
         }
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+}
+
+impl crate::plan::PlanObserver for ApplyLines {}
+
+impl crate::apply::LockObserver for ApplyLines {
+    fn lock_taken_over(&self, old: &braid_state::LockInfo) {
+        self.line(&format!(
+            "{}: took over the stale lock {} of {} ({}), silent since {}",
+            self.style.bold("state"),
+            old.id,
+            old.actor,
+            old.operation,
+            old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+
+    fn heartbeat_failed(&self, error: &str) {
+        self.line(&format!(
+            "{}: lock heartbeat failed: {error}",
+            self.style.bold("state")
+        ));
     }
 }
 
@@ -101,7 +133,16 @@ pub fn render_summary(report: &ApplyReport, style: Style) -> String {
             String::new()
         }
     );
-    if report.succeeded() {
+    for d in &report.errors {
+        out.push_str(&format!("\n{}", diagnostic::render(d, style)));
+    }
+    if report.cancelled {
+        out.push_str(&format!(
+            "\n{} Changes in flight finished and were recorded; {} did not start. Applied: {counts}.\nRun braid apply again to finish.\n",
+            style.yellow("Apply interrupted."),
+            s.skipped
+        ));
+    } else if report.succeeded() {
         out.push_str(&format!(
             "\n{} Resources: {counts}.\n",
             style.green("Apply complete!")
@@ -136,32 +177,79 @@ pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
     out
 }
 
-pub fn report_json(report: &ApplyReport) -> String {
-    let outputs: BTreeMap<&String, serde_json::Value> = report
-        .outputs
+/// The JSON document of `apply`, `destroy` and `rollback` (docs/plan-json.md, "Apply
+/// output"): every change of the plan with its outcome, the counts, the outputs.
+pub fn outcome_json(operation: &str, outcome: &RunOutcome) -> serde_json::Value {
+    let plan = &outcome.plan;
+    let report = outcome.report.as_ref();
+    let results: BTreeMap<&str, &ChangeResult> = report
+        .map(|r| r.results.iter().map(|c| (c.address.as_str(), c)).collect())
+        .unwrap_or_default();
+    let changes: Vec<serde_json::Value> = plan
+        .changes
+        .iter()
+        .map(|change| {
+            let result = results.get(change.address.as_str());
+            let outcome = match (result, change.action.is_change()) {
+                (Some(r), _) => json!(r.outcome),
+                (None, false) => json!("no-op"),
+                (None, true) if outcome.declined => json!("declined"),
+                (None, true) => json!("not-run"),
+            };
+            json!({
+                "address": change.address,
+                "type": change.type_name,
+                "provider": change.provider,
+                "source": change.source,
+                "action": change.action,
+                "outcome": outcome,
+                "elapsed_ms": result.map(|r| u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)),
+                "skipped_because": result.and_then(|r| r.skipped_because.clone()),
+                "diagnostics": result
+                    .map(|r| r.diagnostics.iter().map(diagnostic::to_json).collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    let summary = report.map(|r| r.summary).unwrap_or_default();
+    let outputs = match report {
+        Some(r) => outputs_json(&r.outputs),
+        None if plan.mode == crate::plan::PlanMode::Normal => outputs_json(&plan.outputs),
+        None => serde_json::Map::new(),
+    };
+    json!({
+        "format_version": crate::plan::FORMAT_VERSION,
+        "operation": operation,
+        "env": plan.env,
+        "apply_id": report.map(|r| r.apply_id),
+        "succeeded": outcome.succeeded() && !outcome.declined,
+        "declined": outcome.declined,
+        "interrupted": report.is_some_and(|r| r.cancelled),
+        "sources": plan.sources,
+        "summary": summary,
+        "changes": changes,
+        "outputs": outputs,
+        "errors": report
+            .map(|r| r.errors.iter().map(diagnostic::to_json).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    })
+}
+
+fn outputs_json(outputs: &BTreeMap<String, OutputValue>) -> serde_json::Map<String, serde_json::Value> {
+    outputs
         .iter()
         .map(|(k, o)| {
             let value = if o.sensitive {
                 json!(crate::plan::SENSITIVE)
+            } else if o.unknown {
+                serde_json::Value::Null
             } else {
                 o.value.to_json()
             };
-            (k, json!({ "value": value, "sensitive": o.sensitive }))
+            (
+                k.clone(),
+                json!({ "value": value, "sensitive": o.sensitive, "unknown": o.unknown }),
+            )
         })
-        .collect();
-    let doc = json!({
-        "apply_id": report.apply_id,
-        "succeeded": report.succeeded(),
-        "summary": report.summary,
-        "results": report.results.iter().map(|r| json!({
-            "address": r.address,
-            "action": r.action,
-            "outcome": r.outcome,
-            "elapsed_ms": u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX),
-            "skipped_because": r.skipped_because,
-            "diagnostics": r.diagnostics.iter().map(diagnostic::to_json).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "outputs": outputs,
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+        .collect()
 }

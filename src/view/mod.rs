@@ -7,7 +7,10 @@ pub mod diagnostic;
 pub mod history;
 pub mod markdown;
 pub mod plan;
+mod shell;
 pub mod values;
+
+pub use shell::Shell;
 
 use std::io::IsTerminal;
 

@@ -10,6 +10,11 @@ pub fn to_json(plan: &Plan) -> String {
     crate::plan::file::to_document(plan)
 }
 
+/// The plan's JSON document as a value (secrets masked), to embed in a larger document.
+pub fn to_json_value(plan: &Plan) -> serde_json::Value {
+    serde_json::from_str(&to_json(plan)).expect("the plan document is JSON braid just wrote")
+}
+
 /// `resource "local_file" "motd"` for HCL addresses, the address itself otherwise.
 fn heading(change_address: &str, type_name: &str) -> String {
     match change_address.strip_prefix(&format!("{type_name}.")) {

@@ -98,6 +98,17 @@ pub struct WaitResponse {
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
+/// What the engine knows about the run that a provider's configuration may need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunContext {
+    /// The project directory (where braid.hcl is); relative paths in configuration are
+    /// relative to it.
+    pub project_dir: std::path::PathBuf,
+    /// `--force-conflicts`: take over fields that another writer of the same object owns
+    /// instead of failing.
+    pub force_conflicts: bool,
+}
+
 /// Where a provider reports progress of long work ("1/3 replicas available").
 pub trait Progress: Send + Sync {
     fn report(&self, address: &str, message: &str);
@@ -122,6 +133,23 @@ pub trait Provider: Send + Sync {
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse;
 
     async fn import(&self, request: ImportRequest) -> ImportResponse;
+
+    /// Completes this provider's configuration with what only the run knows, before
+    /// [`Provider::configure`] is called: the project directory that relative paths are
+    /// read against, or the `--force-conflicts` flag. Settings the `provider` block gives
+    /// explicitly win. The default changes nothing.
+    fn complete_config(&self, config: Value, _run: &RunContext) -> Value {
+        config
+    }
+
+    /// Where a change of `type_name` (with the object's value `state`) stands among
+    /// changes that are ready to run at the same time: lower ranks start first, and
+    /// deletes run in the reverse order. Rank 0, the default, means no preference: such
+    /// changes start before any ranked one. Kubernetes ranks objects by kind, as Helm
+    /// installs them (Namespaces before Deployments).
+    fn apply_rank(&self, _type_name: &str, _state: &Value) -> u32 {
+        0
+    }
 
     /// The default considers every object ready as soon as it is applied.
     async fn wait_ready(&self, request: WaitRequest, _progress: &dyn Progress) -> WaitResponse {

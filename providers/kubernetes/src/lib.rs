@@ -25,6 +25,7 @@ mod desired;
 mod error;
 mod fields;
 mod object;
+mod order;
 mod plan;
 mod provider;
 mod read;

@@ -5,8 +5,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, Value,
-    WaitRequest, WaitResponse,
+    Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, RunContext,
+    Value, WaitRequest, WaitResponse,
 };
 
 use crate::cluster::Cluster;
@@ -62,6 +62,21 @@ impl Provider for KubernetesProvider {
 
     fn schema(&self) -> ProviderSchema {
         schema::provider_schema()
+    }
+
+    fn complete_config(&self, mut config: Value, run: &RunContext) -> Value {
+        if run.force_conflicts
+            && let Value::Map(settings) = &mut config
+        {
+            settings.insert("force_conflicts".to_string(), Value::Bool(true));
+        }
+        config
+    }
+
+    /// Objects run in Helm's install order by kind (1 + the kind's place in it).
+    fn apply_rank(&self, _type_name: &str, state: &Value) -> u32 {
+        let kind = state.attr("kind").and_then(Value::as_str).unwrap_or("");
+        u32::try_from(crate::order::helm_rank(kind)).map_or(u32::MAX, |r| r.saturating_add(1))
     }
 
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {

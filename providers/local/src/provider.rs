@@ -6,7 +6,7 @@ use std::sync::{PoisonError, RwLock};
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, Path, PlanRequest, PlanResponse,
-    Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, Value,
+    Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, RunContext, Value,
 };
 
 use crate::attributes::{attribute, wrong_type};
@@ -55,6 +55,17 @@ impl Provider for LocalProvider {
 
     fn schema(&self) -> ProviderSchema {
         schema::provider_schema()
+    }
+
+    /// Relative `filename`s are read against the project directory unless the provider
+    /// block sets `base_dir`.
+    fn complete_config(&self, mut config: Value, run: &RunContext) -> Value {
+        if let Value::Map(settings) = &mut config {
+            settings
+                .entry("base_dir".to_string())
+                .or_insert_with(|| Value::from(run.project_dir.display().to_string()));
+        }
+        config
     }
 
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {

@@ -2,9 +2,16 @@
 //!
 //! Every error braid shows is one of these. Rendering lives in `view::diagnostic`.
 
+mod convert;
+
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
+
+pub use convert::{
+    cannot_open_state, cannot_unlock, cannot_write_state, error_chain, from_provider, lock_error,
+    provider_errors, state_error, stolen_lock_warning, transfer_error,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

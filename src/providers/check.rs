@@ -1,103 +1,11 @@
-//! The providers braid ships with, found by name, and checks of resource bodies against
-//! their schemas.
+//! Checks of resource bodies against their providers' schemas, and provider diagnostics
+//! turned into user diagnostics.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use braid_provider::Use;
 
-use braid_provider::{Provider, ProviderDiagnostic, ProviderSchema, Use, Value};
-use braid_provider_kubernetes::KubernetesProvider;
-use braid_provider_local::LocalProvider;
-
+use super::Providers;
 use crate::config::{Module, ResourceDecl};
-use crate::diag::{Diagnostic, Diagnostics, Location, closest};
-
-/// Names of the built-in providers.
-#[cfg(feature = "aws")]
-pub const BUILT_IN: &[&str] = &["aws", "kubernetes", "local"];
-/// Names of the built-in providers (built without the `aws` feature).
-#[cfg(not(feature = "aws"))]
-pub const BUILT_IN: &[&str] = &["kubernetes", "local"];
-
-fn instantiate(name: &str) -> Option<Arc<dyn Provider>> {
-    match name {
-        #[cfg(feature = "aws")]
-        "aws" => Some(Arc::new(braid_provider_aws::AwsProvider::new())),
-        "kubernetes" => Some(Arc::new(KubernetesProvider::new())),
-        "local" => Some(Arc::new(LocalProvider::new())),
-        _ => None,
-    }
-}
-
-/// The providers one run uses, with their schemas.
-#[derive(Clone, Default)]
-pub struct Providers {
-    providers: BTreeMap<String, Arc<dyn Provider>>,
-    schemas: BTreeMap<String, ProviderSchema>,
-}
-
-impl Providers {
-    /// Instantiates (without configuring) every provider `names` asks for.
-    pub fn instantiate(names: &BTreeSet<String>) -> Result<Providers, Diagnostics> {
-        let mut out = Providers::default();
-        let mut diags = Diagnostics::new();
-        for name in names {
-            match instantiate(name) {
-                Some(p) => {
-                    out.schemas.insert(name.clone(), p.schema());
-                    out.providers.insert(name.clone(), p);
-                }
-                None => diags.push(Diagnostic::error(
-                    "Unknown provider",
-                    format!(
-                        "No provider named \"{name}\" is built into braid.{} Available providers: {}.",
-                        closest(name, BUILT_IN.iter().copied())
-                            .map(|c| format!(" Did you mean \"{c}\"?"))
-                            .unwrap_or_default(),
-                        BUILT_IN.join(", ")
-                    ),
-                )),
-            }
-        }
-        diags.into_result(out)
-    }
-
-    pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
-        self.providers.get(name)
-    }
-
-    pub fn schema(&self, name: &str) -> Option<&ProviderSchema> {
-        self.schemas.get(name)
-    }
-
-    /// Configures every provider; `config` gives each one's settings.
-    pub async fn configure(&self, config: impl Fn(&str) -> Value) -> Result<(), Diagnostics> {
-        let mut diags = Diagnostics::new();
-        for (name, provider) in &self.providers {
-            for d in provider.configure(config(name)).await {
-                diags.push(from_provider(d, None, &format!("provider \"{name}\"")));
-            }
-        }
-        diags.into_result(())
-    }
-}
-
-/// Turns a provider's diagnostic into a user diagnostic about `address`.
-pub fn from_provider(
-    d: ProviderDiagnostic,
-    location: Option<Location>,
-    address: &str,
-) -> Diagnostic {
-    let detail = match &d.attribute {
-        Some(path) if !path.is_root() => format!("{} (attribute {path} of {address})", d.detail),
-        _ => d.detail.clone(),
-    };
-    let out = if d.is_error() {
-        Diagnostic::error(d.summary, detail)
-    } else {
-        Diagnostic::warning(d.summary, detail)
-    };
-    out.at_opt(location).for_address(address)
-}
+use crate::diag::{Diagnostic, Diagnostics, closest};
 
 /// Checks every resource body against its provider's schema: unknown attributes, computed
 /// ones set, required ones missing.

@@ -1,0 +1,160 @@
+//! Every conversion of a library error into a [`Diagnostic`]: state store errors, lock
+//! refusals, provider diagnostics. Commands and the engine call these instead of writing
+//! their own wording, so the same failure reads the same everywhere.
+
+use braid_provider::ProviderDiagnostic;
+use braid_state::{LockInfo, StateError};
+
+use super::{Diagnostic, Diagnostics, Location};
+
+/// The source of an error and its causes, joined: "no such file (os error 2)".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut current = error.source();
+    while let Some(e) = current {
+        parts.push(e.to_string());
+        current = e.source();
+    }
+    if parts.is_empty() {
+        error.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// A state store error met while reading or writing state.
+pub fn state_error(e: StateError) -> Diagnostics {
+    Diagnostic::error("State error", format!("{e}: {}.", error_chain(&e))).into()
+}
+
+/// A state store that could not be opened; `hint` says what to check for this backend.
+pub fn cannot_open_state(e: &StateError, hint: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Cannot open state",
+        format!("{e}: {}. {hint}", error_chain(e)),
+    )
+}
+
+/// A result that could not be written to state during an apply.
+pub fn cannot_write_state(why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Cannot write state",
+        format!(
+            "{why}. The change was made but could not be recorded, so nothing that depends on it was started; the next plan will find the object by refresh."
+        ),
+    )
+}
+
+/// The environment's lock could not be taken.
+pub fn lock_error(e: StateError) -> Diagnostics {
+    match e {
+        StateError::Locked(holder) => Diagnostic::error(
+            "State is locked",
+            format!(
+                "Another operation holds the lock of this environment: {}. Wait for it to finish (--lock-timeout waits for it). If it died, remove the lock with: braid force-unlock {}",
+                holder_text(&holder),
+                holder.id
+            ),
+        )
+        .into(),
+        StateError::LockStale(holder) => Diagnostic::error(
+            "State lock is stale",
+            format!(
+                "The lock of this environment is held by {}, but its heartbeat stopped at {}: that operation probably died. Check that it is not running, then take the lock over with --steal-stale-lock, or remove it with: braid force-unlock {}",
+                holder_text(&holder),
+                holder.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                holder.id
+            ),
+        )
+        .into(),
+        other => state_error(other),
+    }
+}
+
+/// "apply by Ada on host (pid 42) since 2026-01-01 10:00:00 UTC (https://ci/job)".
+fn holder_text(holder: &LockInfo) -> String {
+    format!(
+        "{} by {} on {} (pid {}) since {}{}",
+        holder.operation,
+        holder.actor,
+        holder.host,
+        holder.pid,
+        holder.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        holder
+            .ci_url
+            .as_ref()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default(),
+    )
+}
+
+/// The warning shown when a stale lock was taken over.
+pub fn stolen_lock_warning(old: &LockInfo) -> Diagnostic {
+    Diagnostic::warning(
+        "Stale lock taken over",
+        format!(
+            "The lock {} held by {} ({}) since {} had no heartbeat since {}; it was taken over.",
+            old.id,
+            old.actor,
+            old.operation,
+            old.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        ),
+    )
+}
+
+/// The lock could not be released after the work under it finished.
+pub fn cannot_unlock(e: &StateError, lock_id: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Cannot release state lock",
+        format!(
+            "The operation finished, but its lock could not be released: {e}. Release it with: braid force-unlock {lock_id}"
+        ),
+    )
+}
+
+/// `state push` and `state migrate` refusals, with what to do about them.
+pub fn transfer_error(e: StateError) -> Diagnostics {
+    match e {
+        StateError::LineageMismatch { expected, found } => Diagnostic::error(
+            "State lineage differs",
+            format!(
+                "The dump has lineage {found}, but this environment's state has lineage {expected}: it comes from another state. Pass --force only if you mean to replace this state by it."
+            ),
+        )
+        .into(),
+        StateError::Refused(why) => Diagnostic::error(
+            "State not written",
+            format!("Refused: {why}. Pass --force to overwrite anyway."),
+        )
+        .into(),
+        other => state_error(other),
+    }
+}
+
+/// A provider's diagnostic as a user diagnostic about `address`.
+pub fn from_provider(
+    d: ProviderDiagnostic,
+    location: Option<Location>,
+    address: &str,
+) -> Diagnostic {
+    let detail = match &d.attribute {
+        Some(path) if !path.is_root() => format!("{} (attribute {path} of {address})", d.detail),
+        _ => d.detail.clone(),
+    };
+    let out = if d.is_error() {
+        Diagnostic::error(d.summary, detail)
+    } else {
+        Diagnostic::warning(d.summary, detail)
+    };
+    out.at_opt(location).for_address(address)
+}
+
+/// The errors among a provider's diagnostics, about `address`.
+pub fn provider_errors(diagnostics: Vec<ProviderDiagnostic>, address: &str) -> Vec<Diagnostic> {
+    diagnostics
+        .into_iter()
+        .filter(ProviderDiagnostic::is_error)
+        .map(|d| from_provider(d, None, address))
+        .collect()
+}

@@ -1,0 +1,432 @@
+//! Operations: what braid does, as functions over a loaded workspace that return plain
+//! data and report progress through an observer. The CLI parses flags, calls one operation
+//! and renders its result; a long-running caller (an agent) calls the same functions again
+//! and again in one process. Nothing here prints, reads a terminal or exits.
+//!
+//! - [`prepare`]: load the configuration, open state, instantiate and configure providers.
+//! - [`plan`], [`drift`]: make a plan (a refresh-only one for drift).
+//! - [`apply`], [`destroy`], [`rollback`], [`apply_saved`]: the apply rule, a plan, the
+//!   caller's approval, and the changes carried out under the environment's lock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use braid_state::{ApplyId, ApplyRecord, StateStore};
+
+use crate::apply::{
+    ApplyObserver, ApplyOptions, ApplyReport, CancelToken, LockSettings, apply_plan,
+    check_apply_rule,
+};
+use crate::diag::{Diagnostic, Diagnostics, state_error};
+use crate::plan::{Plan, PlanMode, PlanObserver, PlanOptions, make_plan};
+use crate::providers::{ProviderRegistry, Providers};
+use crate::source::Pin;
+use crate::workspace::{LoadOptions, Workspace};
+
+/// A workspace with its state store and configured providers: what plan and apply need.
+pub struct Prepared {
+    /// The loaded configuration and sources.
+    pub ws: Workspace,
+    /// The providers in use, configured.
+    pub providers: Providers,
+    /// The environment's state.
+    pub store: Arc<dyn StateStore>,
+}
+
+/// Loads the configuration, opens state and configures every provider in use (those of
+/// the configuration and those state still holds resources of). Warnings found while
+/// loading are in `ws.warnings` for the caller to show.
+pub async fn prepare(
+    registry: &ProviderRegistry,
+    options: &LoadOptions,
+) -> Result<Prepared, Diagnostics> {
+    let ws = Workspace::load(options)?;
+    let store = ws.open_state()?;
+    prepare_with_store(registry, ws, store).await
+}
+
+/// Like [`prepare`], with a state store the caller opened (tests inject faulty stores).
+pub async fn prepare_with_store(
+    registry: &ProviderRegistry,
+    ws: Workspace,
+    store: Arc<dyn StateStore>,
+) -> Result<Prepared, Diagnostics> {
+    let records = store.resources().await.map_err(state_error)?;
+    let providers = ws.providers(registry, records.into_iter().map(|r| r.provider))?;
+    ws.configure(&providers).await?;
+    Ok(Prepared {
+        ws,
+        providers,
+        store,
+    })
+}
+
+/// Makes a plan: refresh (unless turned off), then what the mode asks for.
+pub async fn plan(
+    prepared: &Prepared,
+    options: &PlanOptions,
+    observer: &dyn PlanObserver,
+) -> Result<Plan, Diagnostics> {
+    make_plan(
+        &prepared.ws,
+        &prepared.providers,
+        prepared.store.as_ref(),
+        options,
+        observer,
+    )
+    .await
+}
+
+/// Compares state with the live objects only: a refresh-only plan whose `drift` lists what
+/// differs. Applying it (see [`apply_saved`]) accepts the live values into state.
+pub async fn drift(
+    prepared: &Prepared,
+    parallelism: usize,
+    observer: &dyn PlanObserver,
+) -> Result<Plan, Diagnostics> {
+    let options = PlanOptions {
+        mode: PlanMode::RefreshOnly,
+        refresh: true,
+        parallelism,
+    };
+    plan(prepared, &options, observer).await
+}
+
+/// How a writing operation runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Read live objects before planning.
+    pub refresh: bool,
+    /// How many provider calls run at once.
+    pub parallelism: usize,
+    /// How to take and keep the environment's lock.
+    pub lock: LockSettings,
+    /// Raised to stop an apply cleanly.
+    pub cancel: CancelToken,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            refresh: true,
+            parallelism: 16,
+            lock: LockSettings::default(),
+            cancel: CancelToken::new(),
+        }
+    }
+}
+
+/// The caller's say on a plan before it is applied: shown to a person, checked by policy,
+/// or approved by a flag. `Ok(false)` declines; nothing is applied.
+pub trait Approve {
+    /// Whether to apply `plan`.
+    fn approve(&mut self, plan: &Plan) -> Result<bool, Diagnostics>;
+}
+
+impl<F: FnMut(&Plan) -> Result<bool, Diagnostics>> Approve for F {
+    fn approve(&mut self, plan: &Plan) -> Result<bool, Diagnostics> {
+        self(plan)
+    }
+}
+
+/// What a writing operation did.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The plan that was (or would have been) applied.
+    pub plan: Plan,
+    /// What happened to the changes; `None` when there was nothing to do or the plan was
+    /// declined.
+    pub report: Option<ApplyReport>,
+    /// The caller's [`Approve`] said no.
+    pub declined: bool,
+}
+
+impl RunOutcome {
+    /// Nothing failed: every change applied (or none was needed), or the plan was declined.
+    pub fn succeeded(&self) -> bool {
+        self.report.as_ref().is_none_or(ApplyReport::succeeded)
+    }
+}
+
+/// The name of a writing operation, for the audit log and the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Converge on the configuration.
+    Apply,
+    /// Delete everything.
+    Destroy,
+    /// Return to the configuration of an earlier apply.
+    Rollback(ApplyId),
+}
+
+impl Operation {
+    /// `apply`, `destroy`, `rollback`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Apply => "apply",
+            Operation::Destroy => "destroy",
+            Operation::Rollback(_) => "rollback",
+        }
+    }
+}
+
+/// `braid apply`: checks the apply rule, plans, asks `approve`, applies.
+pub async fn apply(
+    prepared: &Prepared,
+    options: &RunOptions,
+    approve: &mut dyn Approve,
+    observer: &dyn ApplyObserver,
+) -> Result<RunOutcome, Diagnostics> {
+    converge(prepared, PlanMode::Normal, Operation::Apply, options, approve, observer).await
+}
+
+/// `braid destroy`: deletes everything the environment manages, after `approve`.
+pub async fn destroy(
+    prepared: &Prepared,
+    options: &RunOptions,
+    approve: &mut dyn Approve,
+    observer: &dyn ApplyObserver,
+) -> Result<RunOutcome, Diagnostics> {
+    let options = RunOptions {
+        refresh: true,
+        ..options.clone()
+    };
+    converge(
+        prepared,
+        PlanMode::Destroy,
+        Operation::Destroy,
+        &options,
+        approve,
+        observer,
+    )
+    .await
+}
+
+/// The one sequence every writing operation follows: the apply rule on the sources (before
+/// anything is refreshed or shown), a plan, approval, and the changes.
+async fn converge(
+    prepared: &Prepared,
+    mode: PlanMode,
+    operation: Operation,
+    options: &RunOptions,
+    approve: &mut dyn Approve,
+    observer: &dyn ApplyObserver,
+) -> Result<RunOutcome, Diagnostics> {
+    let sources: Vec<_> = prepared
+        .ws
+        .sources
+        .iter()
+        .map(|s| s.revision.clone())
+        .collect();
+    check_apply_rule(prepared.ws.environment(), &sources)?;
+    let plan_options = PlanOptions {
+        mode,
+        refresh: options.refresh,
+        parallelism: options.parallelism,
+    };
+    let plan = plan(prepared, &plan_options, observer).await?;
+    if !approve.approve(&plan)? {
+        return Ok(RunOutcome {
+            plan,
+            report: None,
+            declined: true,
+        });
+    }
+    execute(prepared, plan, operation, options, observer).await
+}
+
+/// Carries out a plan that was approved already.
+pub async fn execute(
+    prepared: &Prepared,
+    plan: Plan,
+    operation: Operation,
+    options: &RunOptions,
+    observer: &dyn ApplyObserver,
+) -> Result<RunOutcome, Diagnostics> {
+    check_apply_rule(prepared.ws.environment(), &plan.sources)?;
+    if !plan.has_changes() && plan.drift.is_empty() {
+        return Ok(RunOutcome {
+            plan,
+            report: None,
+            declined: false,
+        });
+    }
+    let apply_options = ApplyOptions {
+        parallelism: options.parallelism,
+        operation: operation.as_str().to_string(),
+        rollback_of: match operation {
+            Operation::Rollback(id) => Some(id),
+            _ => None,
+        },
+        lock: options.lock.clone(),
+        cancel: options.cancel.clone(),
+        ..ApplyOptions::default()
+    };
+    let report = apply_plan(
+        &prepared.ws,
+        &prepared.providers,
+        Arc::clone(&prepared.store),
+        &plan,
+        &apply_options,
+        observer,
+    )
+    .await?;
+    Ok(RunOutcome {
+        plan,
+        report: Some(report),
+        declined: false,
+    })
+}
+
+/// `braid apply FILE`: applies a saved plan exactly. Its git sources are read at the
+/// commits the plan pinned and its recorded variable values are used; sensitive ones (kept
+/// only as digests) must be given again and are checked against the plan. A saved plan was
+/// reviewed already, so there is no approval step.
+pub async fn apply_saved(
+    registry: &ProviderRegistry,
+    mut load: LoadOptions,
+    plan: Plan,
+    options: &RunOptions,
+    observer: &dyn ApplyObserver,
+) -> Result<(Prepared, RunOutcome), Diagnostics> {
+    if let Some((name, reference)) = load.sources.refs.iter().next() {
+        return Err(Diagnostic::error(
+            "Ref given with a saved plan",
+            format!(
+                "--ref {name}={reference} picks what to plan, but a saved plan already pins the commit of every git source. Drop --ref, or make a new plan with it."
+            ),
+        )
+        .into());
+    }
+    load.sources.pins = pinned_commits(&plan);
+    load.fixed_variables = plan
+        .variables
+        .iter()
+        .filter_map(|(name, v)| v.value.clone().map(|value| (name.clone(), value)))
+        .collect();
+    let prepared = prepare(registry, &load).await?;
+    let operation = match plan.mode {
+        PlanMode::Destroy => Operation::Destroy,
+        _ => Operation::Apply,
+    };
+    let outcome = execute(&prepared, plan, operation, options, observer).await?;
+    Ok((prepared, outcome))
+}
+
+/// The commits a saved plan read its git sources at: applying reads exactly those, even if
+/// a branch moved since. Plain directories are not pinned (their digest is checked instead).
+fn pinned_commits(plan: &Plan) -> BTreeMap<String, Pin> {
+    plan.sources
+        .iter()
+        .filter(|s| s.reference.is_some())
+        .filter_map(|s| {
+            let commit = s.commit.clone()?;
+            Some((
+                s.name.clone(),
+                Pin {
+                    commit,
+                    reference: s.reference.clone(),
+                    tag: s.tag.clone(),
+                    full_ref: s.full_ref.clone(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// `braid rollback --to ID`: applies again the configuration apply `to` deployed — its git
+/// sources read at the commits it recorded — as a new apply that says it is a rollback.
+/// `approve` sees the target record too, to ask about it.
+pub async fn rollback(
+    registry: &ProviderRegistry,
+    load: LoadOptions,
+    to: ApplyId,
+    options: &RunOptions,
+    approve: &mut dyn FnMut(&ApplyRecord, &Plan) -> Result<bool, Diagnostics>,
+    observer: &dyn ApplyObserver,
+) -> Result<(Prepared, RunOutcome), Diagnostics> {
+    let current = Workspace::load(&load.clone().allowing_missing_variables())?;
+    let store = current.open_state()?;
+    let Some(target) = store.apply_record(to).await.map_err(state_error)? else {
+        return Err(Diagnostic::error(
+            "No such apply",
+            format!("The audit log of environment \"{}\" has no apply #{to}. List them with: braid history", current.env_name),
+        )
+        .into());
+    };
+    if target.operation == "destroy" {
+        return Err(Diagnostic::error(
+            "Cannot roll back to a destroy",
+            format!("Apply #{to} destroyed the environment; use braid destroy instead of rolling back to it."),
+        )
+        .into());
+    }
+    let mut pinned = load;
+    pinned.sources.pins = rollback_pins(&current, &target)?;
+    let prepared = prepare(registry, &pinned).await?;
+    let mut ask = |plan: &Plan| approve(&target, plan);
+    let outcome = converge(
+        &prepared,
+        PlanMode::Normal,
+        Operation::Rollback(target.id),
+        &RunOptions {
+            refresh: true,
+            ..options.clone()
+        },
+        &mut ask,
+        observer,
+    )
+    .await?;
+    Ok((prepared, outcome))
+}
+
+/// The commits to read: every git source at the commit the target apply recorded. A plain
+/// directory cannot be read at another commit, so it must still hold what was deployed.
+fn rollback_pins(
+    current: &Workspace,
+    target: &ApplyRecord,
+) -> Result<BTreeMap<String, Pin>, Diagnostics> {
+    let mut pins = BTreeMap::new();
+    let mut diags = Diagnostics::new();
+    for recorded in &target.sources {
+        let Some(now) = current.sources.iter().find(|s| s.name == recorded.name) else {
+            diags.push(Diagnostic::error(
+                "Source no longer configured",
+                format!(
+                    "Apply #{} read source \"{}\", which braid.hcl no longer declares. Restore the source block to roll back.",
+                    target.id, recorded.name
+                ),
+            ));
+            continue;
+        };
+        let is_git = current
+            .project
+            .sources
+            .iter()
+            .any(|s| s.name == recorded.name && s.repo.is_some());
+        match (&recorded.commit, is_git) {
+            (Some(commit), true) => {
+                pins.insert(
+                    recorded.name.clone(),
+                    Pin {
+                        commit: commit.clone(),
+                        reference: recorded.reference.clone(),
+                        tag: recorded.tag.clone(),
+                        full_ref: recorded.full_ref.clone(),
+                    },
+                );
+            }
+            _ if now.revision.digest == recorded.digest => {}
+            _ => diags.push(Diagnostic::error(
+                "Cannot roll back a plain directory",
+                format!(
+                    "Source \"{}\" is a directory, and its files differ from what apply #{} deployed{}. braid reads earlier commits only from git sources: check out that commit and run braid apply, or declare the source with repo and ref.",
+                    recorded.name,
+                    target.id,
+                    recorded.commit.as_ref().map(|c| format!(" (commit {c})")).unwrap_or_default()
+                ),
+            )),
+        }
+    }
+    diags.into_result(pins)
+}

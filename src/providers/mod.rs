@@ -1,0 +1,155 @@
+//! Providers as the engine sees them: a [`ProviderRegistry`] that the caller fills (the CLI
+//! registers braid's built-in providers, tests register scripted ones, plugins register at
+//! run time), the [`Providers`] one run instantiated from it, and checks of resource bodies
+//! against their schemas.
+//!
+//! The engine knows no provider by name: what a provider needs from the run comes through
+//! [`Provider::complete_config`], and how its changes are ordered through
+//! [`Provider::apply_rank`].
+
+mod check;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use braid_provider::{Provider, ProviderSchema, RunContext, Value};
+
+use crate::diag::{Diagnostic, Diagnostics, closest, from_provider};
+
+pub use check::check_resources;
+
+/// Makes a fresh, unconfigured provider. Called once per run that uses the provider.
+pub type ProviderFactory = Arc<dyn Fn() -> Arc<dyn Provider> + Send + Sync>;
+
+/// The providers a caller offers the engine, by the name configuration uses for them.
+#[derive(Clone, Default)]
+pub struct ProviderRegistry {
+    factories: BTreeMap<String, ProviderFactory>,
+}
+
+impl fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.factories.keys()).finish()
+    }
+}
+
+impl ProviderRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        ProviderRegistry::default()
+    }
+
+    /// Offers the provider `name`, made by `factory`; a later registration of the same name
+    /// replaces the earlier one (a test's scripted provider in place of a built-in one).
+    pub fn register(
+        &mut self,
+        name: impl Into<String>,
+        factory: impl Fn() -> Arc<dyn Provider> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.factories.insert(name.into(), Arc::new(factory));
+        self
+    }
+
+    /// Offers one provider instance under `name`: every run shares it (for tests that look
+    /// at what their scripted provider was asked).
+    pub fn register_instance(
+        &mut self,
+        name: impl Into<String>,
+        provider: Arc<dyn Provider>,
+    ) -> &mut Self {
+        self.register(name, move || Arc::clone(&provider))
+    }
+
+    /// The names offered, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+
+    /// Whether `name` is offered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.factories.contains_key(name)
+    }
+
+    /// Instantiates (without configuring) every provider `names` asks for; an unknown name
+    /// is an error that lists the names on offer.
+    pub fn instantiate(&self, names: &BTreeSet<String>) -> Result<Providers, Diagnostics> {
+        let mut out = Providers::default();
+        let mut diags = Diagnostics::new();
+        for name in names {
+            match self.factories.get(name) {
+                Some(factory) => {
+                    let provider = factory();
+                    out.schemas.insert(name.clone(), provider.schema());
+                    out.providers.insert(name.clone(), provider);
+                }
+                None => diags.push(Diagnostic::error(
+                    "Unknown provider",
+                    format!(
+                        "No provider named \"{name}\" is available.{} Available providers: {}.",
+                        closest(name, self.names())
+                            .map(|c| format!(" Did you mean \"{c}\"?"))
+                            .unwrap_or_default(),
+                        self.names().collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            }
+        }
+        diags.into_result(out)
+    }
+}
+
+/// The providers one run uses, with their schemas.
+#[derive(Clone, Default)]
+pub struct Providers {
+    providers: BTreeMap<String, Arc<dyn Provider>>,
+    schemas: BTreeMap<String, ProviderSchema>,
+}
+
+impl fmt::Debug for Providers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.providers.keys()).finish()
+    }
+}
+
+impl Providers {
+    /// The provider called `name` in configuration.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(name)
+    }
+
+    /// The schema of the provider called `name`.
+    pub fn schema(&self, name: &str) -> Option<&ProviderSchema> {
+        self.schemas.get(name)
+    }
+
+    /// Where a change stands among changes ready at the same time (see
+    /// [`Provider::apply_rank`]); 0 for a provider this run does not have.
+    pub fn apply_rank(&self, provider: &str, type_name: &str, state: &Value) -> u32 {
+        self.get(provider)
+            .map_or(0, |p| p.apply_rank(type_name, state))
+    }
+
+    /// Configures every provider: `config` gives each one's settings from braid.hcl, which
+    /// the provider completes from `run` before it is configured.
+    pub async fn configure(
+        &self,
+        config: impl Fn(&str) -> Value,
+        run: &RunContext,
+    ) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        for (name, provider) in &self.providers {
+            let settings = provider.complete_config(config(name), run);
+            let started = std::time::Instant::now();
+            for d in provider.configure(settings).await {
+                diags.push(from_provider(d, None, &format!("provider \"{name}\"")));
+            }
+            tracing::debug!(
+                provider = %name,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "provider configured"
+            );
+        }
+        diags.into_result(())
+    }
+}
