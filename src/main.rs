@@ -8,7 +8,9 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            cli.global
+                .shell()
+                .err(&format!("error: cannot start the async runtime: {e}\n"));
             std::process::exit(braid::cli::EXIT_ERROR);
         }
     };

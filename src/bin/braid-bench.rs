@@ -23,6 +23,7 @@ struct Phase {
 }
 
 fn main() {
+    let shell = braid::view::Shell::new(braid::view::Format::Human, true, false, 0);
     let mut sizes = vec![1000, 10000];
     let mut check = false;
     let mut args = std::env::args().skip(1);
@@ -38,9 +39,9 @@ fn main() {
             }
             "--check" => check = true,
             other => {
-                eprintln!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check]"
-                );
+                shell.err(&format!(
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check]\n"
+                ));
                 std::process::exit(1);
             }
         }
@@ -51,12 +52,11 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start runtime: {e}");
+            shell.err(&format!("error: cannot start runtime: {e}\n"));
             std::process::exit(1);
         }
     };
-    println!("| resources | phase | wall time | peak RSS |");
-    println!("|---:|---|---:|---:|");
+    shell.out("| resources | phase | wall time | peak RSS |\n|---:|---|---:|---:|\n");
     for n in sizes {
         match runtime.block_on(bench(n, check)) {
             Ok(phases) => {
@@ -64,15 +64,15 @@ fn main() {
                     let rss = p.peak_rss_kib.map_or("n/a".to_string(), |k| {
                         format!("{:.0} MB", k as f64 / 1024.0)
                     });
-                    println!(
-                        "| {n} | {} | {:.3} s | {rss} |",
+                    shell.out(&format!(
+                        "| {n} | {} | {:.3} s | {rss} |\n",
                         p.name,
                         p.wall.as_secs_f64()
-                    );
+                    ));
                 }
             }
             Err(e) => {
-                eprintln!("error: benchmark with {n} resources failed: {e}");
+                shell.err(&format!("error: benchmark with {n} resources failed: {e}\n"));
                 std::process::exit(1);
             }
         }

@@ -435,10 +435,9 @@ fn add_generator_inputs(
                 && entry
                     .metadata()
                     .is_ok_and(|m| m.len() <= MAX_GENERATOR_INPUT)
+                && let Ok(text) = std::fs::read_to_string(entry.path())
             {
-                if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                    files.insert(rel.clone(), SourceText::new(format!("{prefix}{rel}"), text));
-                }
+                files.insert(rel.clone(), SourceText::new(format!("{prefix}{rel}"), text));
             }
         }
     }

@@ -74,10 +74,10 @@ pub fn implicit_edges(objects: &[ObjectRef<'_>]) -> Vec<ImplicitEdge> {
         }
     };
     for o in objects {
-        if let Some(ns) = o.namespace {
-            if let Some(ns_address) = namespaces.get(ns) {
-                push(ns_address, o.address, "namespace");
-            }
+        if let Some(ns) = o.namespace
+            && let Some(ns_address) = namespaces.get(ns)
+        {
+            push(ns_address, o.address, "namespace");
         }
         if let Some(crd) = crds.get(&(o.group.to_string(), o.kind.to_string())) {
             push(crd, o.address, "custom resource definition");
