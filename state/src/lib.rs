@@ -7,6 +7,9 @@
 //! guarded by the expected serial, so an apply that dies midway loses at most the resource in
 //! flight and never leaves state half-written.
 
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod codec;
 mod locking;
 mod model;

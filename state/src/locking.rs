@@ -43,7 +43,11 @@ impl LockPolicy {
 /// The lock taken, and the stale lock it replaced, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcquiredLock {
+    /// The lock now held; renew it with [`StateStore::heartbeat`] and release it with
+    /// [`StateStore::unlock`].
     pub lock: LockInfo,
+    /// The stale lock that was taken over, so the caller can tell the user whose apply was
+    /// presumed dead.
     pub stolen_from: Option<LockInfo>,
 }
 

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 /// serial goes up by one with every committed write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateMeta {
+    /// A random id given to the state when it is created, so that state of one environment
+    /// is never mistaken for another's (a plan made against one cannot apply to another).
     pub lineage: String,
+    /// The number of writes committed so far; the version compare-and-swap writes check.
     pub serial: u64,
 }
 
@@ -17,10 +20,13 @@ pub struct StateMeta {
 pub struct ResourceRecord {
     /// `TYPE.NAME` or `k8s/GROUP/KIND/NAMESPACE/NAME`.
     pub address: String,
+    /// The name of the provider that manages it (`local`, `kubernetes`, `aws`).
     pub provider: String,
+    /// The provider's resource type (`local_file`, `kubernetes_manifest`).
     pub type_name: String,
     /// The provider's id of the object (file hash, bucket name, object uid...).
     pub id: Option<String>,
+    /// The attributes as the provider last returned them; always wholly known.
     pub attributes: Value,
     /// Paths inside `attributes` that are sensitive.
     pub sensitive_paths: Vec<Path>,
@@ -34,6 +40,7 @@ pub struct ResourceRecord {
 /// The git commit (or content digest) of one source at plan time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRevision {
+    /// The source's name in braid.hcl.
     pub name: String,
     /// Repository path or URL, or the directory of a plain source.
     pub repo: String,
@@ -55,19 +62,23 @@ pub struct SourceRevision {
     pub dirty: bool,
 }
 
+/// The id of one apply in the audit log, given by the store; later applies get larger ids.
 pub type ApplyId = i64;
 
+/// How an apply ended, as the audit log records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplyOutcome {
     /// Started and not finished: the process died, or is still running.
     Running,
+    /// Every change was applied.
     Succeeded,
     /// Some changes failed or were skipped.
     Failed,
 }
 
 impl ApplyOutcome {
+    /// The text stored in state, the same as the serde form.
     pub fn as_str(self) -> &'static str {
         match self {
             ApplyOutcome::Running => "running",
@@ -76,6 +87,7 @@ impl ApplyOutcome {
         }
     }
 
+    /// The outcome [`ApplyOutcome::as_str`] gave this text, or `None` for any other text.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "running" => Some(ApplyOutcome::Running),
@@ -89,52 +101,78 @@ impl ApplyOutcome {
 /// Counts of an apply's changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeSummary {
+    /// Resources created.
     pub create: u32,
+    /// Resources updated in place.
     pub update: u32,
+    /// Resources replaced (deleted and created again).
     pub replace: u32,
+    /// Resources deleted.
     pub delete: u32,
+    /// Existing objects adopted into state.
     pub import: u32,
+    /// Changes that failed, whatever their action.
     pub failed: u32,
+    /// Changes not attempted because something they depend on failed.
     pub skipped: u32,
 }
 
 /// What is known when an apply starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewApply {
+    /// The environment applied to.
     pub env: String,
+    /// Who applied: a user name, or the CI identity.
     pub actor: String,
     /// `apply`, `destroy` or `rollback`.
     pub operation: String,
+    /// The revision of every source the plan was made from.
     pub sources: Vec<SourceRevision>,
     /// The apply this one rolls back to, for rollbacks.
     pub rollback_of: Option<ApplyId>,
+    /// When the apply started.
     pub started_at: DateTime<Utc>,
 }
 
 /// One row of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApplyRecord {
+    /// The id the store gave the apply when it began.
     pub id: ApplyId,
+    /// As in [`NewApply::env`].
     pub env: String,
+    /// As in [`NewApply::actor`].
     pub actor: String,
+    /// As in [`NewApply::operation`].
     pub operation: String,
+    /// As in [`NewApply::sources`].
     pub sources: Vec<SourceRevision>,
+    /// As in [`NewApply::rollback_of`].
     pub rollback_of: Option<ApplyId>,
+    /// As in [`NewApply::started_at`].
     pub started_at: DateTime<Utc>,
+    /// When the apply finished; `None` while it is running (or after it died).
     pub finished_at: Option<DateTime<Utc>>,
+    /// The counts recorded when the apply finished; all zero until then.
     pub summary: ChangeSummary,
+    /// How the apply ended.
     pub outcome: ApplyOutcome,
 }
 
+/// What became of one resource's change in an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOutcome {
+    /// The change was made.
     Applied,
+    /// The provider reported an error; the resource is as the provider left it.
     Failed,
+    /// The change was not attempted, because a change it depends on failed.
     Skipped,
 }
 
 impl ChangeOutcome {
+    /// The text stored in state, the same as the serde form.
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeOutcome::Applied => "applied",
@@ -143,6 +181,7 @@ impl ChangeOutcome {
         }
     }
 
+    /// The outcome [`ChangeOutcome::as_str`] gave this text, or `None` for any other text.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "applied" => Some(ChangeOutcome::Applied),
@@ -156,18 +195,22 @@ impl ChangeOutcome {
 /// What happened to one resource in one apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeRecord {
+    /// The resource's address.
     pub address: String,
     /// `create`, `update`, `replace`, `delete`, `import`.
     pub action: String,
+    /// Whether it happened.
     pub outcome: ChangeOutcome,
     /// The error message, or why it was skipped.
     pub message: Option<String>,
+    /// When the change finished (or failed).
     pub at: DateTime<Utc>,
 }
 
 /// One resource result, written in its own transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceWrite {
+    /// The resource written; must equal the address of `record`, when there is one.
     pub address: String,
     /// The new record, or `None` when the resource is gone.
     pub record: Option<ResourceRecord>,
@@ -178,8 +221,11 @@ pub struct ResourceWrite {
 /// Who asks for the lock, and for what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockRequest {
+    /// Who wants the lock: a user name, or the CI identity.
     pub actor: String,
+    /// The machine the process runs on.
     pub host: String,
+    /// The process id on `host`.
     pub pid: u32,
     /// `apply`, `destroy`, `state rm`...
     pub operation: String,
@@ -187,23 +233,34 @@ pub struct LockRequest {
     pub ci_url: Option<String>,
 }
 
-/// A held lock.
+/// A held lock: the [`LockRequest`] that took it, with its id and times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockInfo {
+    /// A random id, given when the lock is taken; heartbeats and unlocking name it so that
+    /// a process can only renew or release its own lock.
     pub id: String,
+    /// As in [`LockRequest::actor`].
     pub actor: String,
+    /// As in [`LockRequest::host`].
     pub host: String,
+    /// As in [`LockRequest::pid`].
     pub pid: u32,
+    /// As in [`LockRequest::operation`].
     pub operation: String,
+    /// As in [`LockRequest::ci_url`].
     pub ci_url: Option<String>,
+    /// When the lock was taken.
     pub acquired_at: DateTime<Utc>,
+    /// When the holder last renewed it; a lock not renewed within its lease is stale.
     pub heartbeat_at: DateTime<Utc>,
 }
 
 /// One apply of the audit log with its per-resource changes, as carried by a [`StateDump`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApplyHistory {
+    /// The apply.
     pub apply: ApplyRecord,
+    /// Its per-resource changes, in the order they happened.
     pub changes: Vec<ChangeRecord>,
 }
 
@@ -213,7 +270,9 @@ pub struct ApplyHistory {
 pub struct StateDump {
     /// [`StateDump::FORMAT_VERSION`] when written by this braid.
     pub format_version: u32,
+    /// As in [`StateMeta::lineage`].
     pub lineage: String,
+    /// As in [`StateMeta::serial`].
     pub serial: u64,
     /// Ordered by address.
     pub resources: Vec<ResourceRecord>,
@@ -222,6 +281,8 @@ pub struct StateDump {
 }
 
 impl StateDump {
+    /// The version of the dump format this braid writes, and the newest it reads. It goes up
+    /// when a change to the format would make an older braid misread a dump.
     pub const FORMAT_VERSION: u32 = 1;
 }
 

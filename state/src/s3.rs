@@ -31,6 +31,7 @@ const MAX_ATTEMPTS: u32 = 20;
 /// Where the states live: a bucket, a key prefix, and how to reach the service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct S3Location {
+    /// The bucket's name. braid never creates the bucket; it must exist already.
     pub bucket: String,
     /// Prepended to every key (`braid/` by default); the environment name follows.
     pub prefix: String,

@@ -8,7 +8,10 @@ use crate::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The request failed: the engine stops work on the resource (or the run, for
+    /// configuration) and exits unsuccessfully.
     Error,
+    /// Something the user should know about that does not stop anything.
     Warning,
 }
 
@@ -17,6 +20,7 @@ pub enum Severity {
 /// of that attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderDiagnostic {
+    /// Whether the problem stops the request.
     pub severity: Severity,
     /// A short phrase without user-chosen names, e.g. "Cannot write file".
     pub summary: String,
@@ -27,6 +31,7 @@ pub struct ProviderDiagnostic {
 }
 
 impl ProviderDiagnostic {
+    /// An error with no attribute; add one with [`ProviderDiagnostic::at`].
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         ProviderDiagnostic {
             severity: Severity::Error,
@@ -36,6 +41,7 @@ impl ProviderDiagnostic {
         }
     }
 
+    /// A warning with no attribute; add one with [`ProviderDiagnostic::at`].
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         ProviderDiagnostic {
             severity: Severity::Warning,
@@ -51,6 +57,7 @@ impl ProviderDiagnostic {
         self
     }
 
+    /// True when the diagnostic makes its request fail.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

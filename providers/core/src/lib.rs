@@ -2,7 +2,11 @@
 //!
 //! Everything a provider and the engine exchange lives here: the dynamic [`Value`] type
 //! (with *unknown* values that are only known after apply), attribute [`Path`]s, resource
-//! [`Schema`]s, and the request/response shaped [`Provider`] trait. The crate does no IO.
+//! [`ResourceSchema`]s, and the request/response shaped [`Provider`] trait. The crate does no
+//! IO. Start with [`Provider`]: its documentation is the contract every provider keeps.
+
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod diagnostic;
 mod path;

@@ -8,16 +8,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PathStep {
+    /// The entry of a map with this key.
     Key(String),
+    /// The element of a list at this zero-based position.
     Index(usize),
 }
 
-/// A path from the root of a resource's attributes to one value inside it.
+/// A path from the root of a resource's attributes to one value inside it. The steps are
+/// public so that callers can build and take apart paths freely; the empty path is the root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Path(pub Vec<PathStep>);
 
 impl Path {
+    /// The empty path: the whole value.
     pub fn root() -> Self {
         Path(Vec::new())
     }
@@ -27,18 +31,21 @@ impl Path {
         Path(vec![PathStep::Key(name.into())])
     }
 
+    /// This path extended by a map key.
     pub fn child_key(&self, name: impl Into<String>) -> Self {
         let mut steps = self.0.clone();
         steps.push(PathStep::Key(name.into()));
         Path(steps)
     }
 
+    /// This path extended by a list index.
     pub fn child_index(&self, index: usize) -> Self {
         let mut steps = self.0.clone();
         steps.push(PathStep::Index(index));
         Path(steps)
     }
 
+    /// True for the empty path, which names the whole value.
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
@@ -56,7 +63,8 @@ impl Path {
         }
     }
 
-    /// Parses the dotted form produced by `Display`: `a.b[0]["x.y"]`.
+    /// Parses the dotted form produced by `Display`: `a.b[0]["x.y"]`. Returns `None` for
+    /// an unclosed bracket or an index that is not a number.
     pub fn parse(text: &str) -> Option<Path> {
         let mut steps = Vec::new();
         let bytes = text.as_bytes();

@@ -1,4 +1,9 @@
 //! The request/response protocol between the engine and a provider.
+//!
+//! Every call is one request struct in and one response struct out. Responses never use
+//! `Result`: a provider reports failure through [`ProviderDiagnostic`]s of severity
+//! [`Error`](crate::Severity::Error) and still returns whatever it knows (for example the part
+//! of an object that was created before the failure), so the engine can record it.
 
 use std::time::Duration;
 
@@ -6,95 +11,144 @@ use async_trait::async_trait;
 
 use crate::{Path, ProviderDiagnostic, ProviderSchema, Value};
 
-/// Read the live object behind a resource in state.
+/// Asks for the live object behind a resource that state records.
 #[derive(Debug, Clone)]
 pub struct ReadRequest {
+    /// The resource type, one of the keys of [`ProviderSchema::resources`].
     pub type_name: String,
+    /// The resource's address (`local_file.motd`), for diagnostics and progress only: the
+    /// provider must find the object from `current`, not from the address.
     pub address: String,
-    /// The attributes recorded in state (including the provider-assigned `id`).
+    /// The attributes recorded in state (including the provider-assigned `id`). Always wholly
+    /// known.
     pub current: Value,
 }
 
+/// The live object, as answered by [`Provider::read`].
 #[derive(Debug, Clone, Default)]
 pub struct ReadResponse {
-    /// The live attributes, or `None` when the object no longer exists.
+    /// The live attributes, or `None` when the object no longer exists. They must be wholly
+    /// known and in the same shape as the state the provider returns from apply, so that an
+    /// object nobody touched reads back equal to `current` and shows no drift.
     pub state: Option<Value>,
+    /// Problems reading the object. With an error among them, `state` is ignored.
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
-/// Plan a change: what will the resource look like after apply?
+/// Asks what a resource will look like after apply.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {
+    /// The resource type, one of the keys of [`ProviderSchema::resources`].
     pub type_name: String,
+    /// The resource's address, for diagnostics only.
     pub address: String,
-    /// The refreshed prior state; `None` when the resource is new.
+    /// The refreshed prior state; `None` when the resource is new, or when the engine plans
+    /// the object that replaces it.
     pub prior: Option<Value>,
-    /// The desired configuration; may contain unknown values.
+    /// The desired configuration, already checked against the resource's schema. At plan
+    /// time it may contain [`Value::Unknown`] where it depends on attributes of resources
+    /// that are not applied yet; when the engine plans again just before applying, every
+    /// value is known.
     pub config: Value,
 }
 
+/// The planned state of a resource, as answered by [`Provider::plan`].
 #[derive(Debug, Clone, Default)]
 pub struct PlanResponse {
     /// The attributes after apply: config values plus computed ones (unknown where the
-    /// provider cannot know them yet).
+    /// provider cannot know them yet). The engine compares this with `prior` to choose the
+    /// action, so when nothing is to change it must be equal to `prior`, not merely
+    /// equivalent.
     pub planned: Value,
-    /// Attributes whose change cannot be made in place.
+    /// Attributes whose change cannot be made in place. Any entry turns the change into a
+    /// replace (delete and create, or the reverse with `create_before_destroy`).
     pub requires_replace: Vec<Path>,
     /// The object exists live although it is not in state: plan an import instead of a create.
+    /// Only meaningful when `prior` was `None`; the value is what the object looks like now,
+    /// in the shape [`Provider::read`] returns.
     pub existing: Option<Value>,
     /// Extra paths the provider knows are sensitive, e.g. a Secret's data (beyond the
     /// attributes its schema marks sensitive). Empty by default.
     pub sensitive: Vec<Path>,
+    /// Problems with the configuration or with reaching the object. Diagnostics with an
+    /// `attribute` are shown at that attribute's place in the configuration.
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
-/// Make one change happen.
+/// Asks for one change to be made: a create, an update or a delete.
+///
+/// A replace is never one request: the engine sends a delete and a create (in the order the
+/// resource's lifecycle asks for).
 #[derive(Debug, Clone)]
 pub struct ApplyRequest {
+    /// The resource type, one of the keys of [`ProviderSchema::resources`].
     pub type_name: String,
+    /// The resource's address, for diagnostics only.
     pub address: String,
     /// The state before; `None` to create.
     pub prior: Option<Value>,
-    /// The planned state; `None` to delete.
+    /// The planned state; `None` to delete. It is the `planned` value of a [`PlanResponse`]
+    /// made moments before with every configuration value known, so unknown values remain
+    /// only in attributes the provider itself computes.
     pub planned: Option<Value>,
-    /// The configuration, with every value known.
+    /// The configuration, with every value known; [`Value::Null`] for a delete.
     pub config: Value,
 }
 
+/// The outcome of one change, as answered by [`Provider::apply`].
 #[derive(Debug, Clone, Default)]
 pub struct ApplyResponse {
     /// The new state; `None` after a delete. On failure, whatever exists now (so partial
-    /// creates are not lost), or the prior state.
+    /// creates are not lost), or the prior state. After a successful create or update it must
+    /// be `Some`, wholly known, and equal to `planned` at every path `planned` knows: the
+    /// engine reports any difference as a bug in the provider.
     pub new_state: Option<Value>,
+    /// Why the change failed, if it did. Any error marks the change as failed.
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
-/// Adopt an existing object by its id.
+/// Asks to adopt an existing object, named by its provider id, into state
+/// (`braid state import`).
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
+    /// The resource type, one of the keys of [`ProviderSchema::resources`].
     pub type_name: String,
+    /// The object's id in the provider's own terms (a file path, a bucket name, a Kubernetes
+    /// `GROUP/VERSION/KIND/NAMESPACE/NAME`), as the user typed it.
     pub id: String,
 }
 
+/// The adopted object, as answered by [`Provider::import`].
 #[derive(Debug, Clone, Default)]
 pub struct ImportResponse {
+    /// The object's attributes in the shape [`Provider::read`] returns, or `None` when no
+    /// object has that id.
     pub state: Option<Value>,
+    /// Problems finding or reading the object. With an error among them, nothing is imported.
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
-/// Wait until an applied object is healthy (a rollout finished, a volume bound).
+/// Asks to wait until an applied object is healthy (a rollout finished, a volume bound).
 #[derive(Debug, Clone)]
 pub struct WaitRequest {
+    /// The resource type, one of the keys of [`ProviderSchema::resources`].
     pub type_name: String,
+    /// The resource's address, passed on to [`Progress::report`].
     pub address: String,
+    /// The state the apply just returned.
     pub state: Value,
+    /// How long to wait before giving up with an error diagnostic.
     pub timeout: Duration,
 }
 
+/// The state of a healthy object, as answered by [`Provider::wait_ready`].
 #[derive(Debug, Clone, Default)]
 pub struct WaitResponse {
-    /// The state once ready (status fields may have changed).
+    /// The state once ready (status fields may have changed). `None` keeps the state apply
+    /// returned.
     pub state: Option<Value>,
+    /// Why the object did not become ready in time, if it did not. Any error fails the
+    /// change; the object stays in state, since it exists.
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
@@ -111,27 +165,95 @@ pub struct RunContext {
 
 /// Where a provider reports progress of long work ("1/3 replicas available").
 pub trait Progress: Send + Sync {
+    /// Reports the latest progress of the resource at `address` as a short phrase about
+    /// where it stands now. The engine decides whether and how to show it, so the call is
+    /// cheap and never blocks.
     fn report(&self, address: &str, message: &str);
 }
 
-/// A provider of resource types. All methods take `&self`: the engine calls them
-/// concurrently from many tasks.
+/// A provider of resource types: the contract between the engine and the code that talks to
+/// a real system (files, a Kubernetes API server, AWS).
+///
+/// # Call order
+///
+/// The engine creates a provider, asks for its [`name`](Provider::name) and
+/// [`schema`](Provider::schema), then calls [`configure`](Provider::configure) once. Only
+/// after a configure without errors does it call the other methods, as often as it needs
+/// and concurrently from many tasks (hence `&self` and `Send + Sync`). A `braid plan`
+/// reads every resource in state and plans every resource in configuration; a `braid apply`
+/// reads and plans each resource again just before applying it, applies it, and waits for it
+/// to become ready.
+///
+/// # Errors
+///
+/// No method returns `Result`. Failures are [`ProviderDiagnostic`]s of severity error in the
+/// response, written for the user (summary, full-sentence detail, and the attribute they are
+/// about, if any); the engine adds the resource address. Any error stops that resource;
+/// warnings are passed along with errors but are not guaranteed to be shown on their own.
+/// A provider must not panic: an unexpected answer from the real system is a diagnostic too.
+///
+/// # Unknown values
+///
+/// [`Value::Unknown`] stands for a value only known after apply. It can appear in
+/// [`PlanRequest::config`] and in the [`PlanResponse::planned`] a provider returns, and in
+/// [`ApplyRequest::planned`] for computed attributes. It never appears in state: what
+/// `read`, `apply`, `import` and `wait_ready` return must be wholly known.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// The provider's name as used in configuration (`local`, `kubernetes`, `aws`).
     fn name(&self) -> &str;
 
+    /// The resource types this provider offers and the settings of its `provider` block.
+    ///
+    /// Called once, before [`configure`](Provider::configure), so it must not depend on the
+    /// configuration. The engine checks every resource body against it (unknown, missing and
+    /// computed attributes) before any other call, and masks the attributes it marks
+    /// sensitive.
     fn schema(&self) -> ProviderSchema;
 
-    /// Configure the provider from its `provider` block. Called once, before anything else.
+    /// Configures the provider from its `provider` block. Called once, before anything else
+    /// but [`name`](Provider::name) and [`schema`](Provider::schema).
+    ///
+    /// `config` is the evaluated block with the environment's overrides merged in: a map,
+    /// empty when the project has no block for this provider. A provider that finds an
+    /// unknown value where it needs a known one reports an error. Returns the problems
+    /// found; any error stops the run before a plan is made.
+    /// This is the place to build API clients and check credentials, so that later calls
+    /// fail only for reasons specific to one resource.
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic>;
 
+    /// Reads the live object behind a resource in state (refresh).
+    ///
+    /// Called for every resource in state when a plan refreshes, and for each resource again
+    /// just before it is applied. Returns `state: None` when the object was deleted outside
+    /// braid, so that the engine plans to create it again. A difference between the returned
+    /// state and [`ReadRequest::current`] is shown as drift, so the provider must return
+    /// only what it manages, normalised the same way apply normalises it. Must not change
+    /// anything in the real system.
     async fn read(&self, request: ReadRequest) -> ReadResponse;
 
+    /// Plans a change: what the resource will look like after apply.
+    ///
+    /// Called for every configured resource during a plan, and again just before applying
+    /// it, with every configuration value known: the second answer must agree with the
+    /// first wherever the first was known, or the engine refuses the apply because the plan
+    /// no longer matches. The engine derives the action from the response: no `prior` and
+    /// `existing` set → import, no `prior` → create, `requires_replace` non-empty → replace,
+    /// `planned` different from `prior` → update, else no-op. Must not change anything in
+    /// the real system (dry-runs are fine).
     async fn plan(&self, request: PlanRequest) -> PlanResponse;
 
+    /// Makes one change happen: a create, an update or a delete (see [`ApplyRequest`]).
+    ///
+    /// Called once per change during an apply, after [`read`](Provider::read) and
+    /// [`plan`](Provider::plan) confirmed the reviewed plan still holds. The engine writes
+    /// the returned state to the state store at once, also on failure, so a provider must
+    /// report a partially created object rather than lose track of it.
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse;
 
+    /// Finds an existing object by its id so that braid can take it over
+    /// (`braid state import`). Returns `state: None` when there is no such object. Must not
+    /// change anything in the real system.
     async fn import(&self, request: ImportRequest) -> ImportResponse;
 
     /// Completes this provider's configuration with what only the run knows, before
@@ -151,7 +273,12 @@ pub trait Provider: Send + Sync {
         0
     }
 
-    /// The default considers every object ready as soon as it is applied.
+    /// Waits until an applied object is healthy, reporting progress through `progress`.
+    ///
+    /// Called after every successful create or update. Returns an error diagnostic when the
+    /// object is not ready within [`WaitRequest::timeout`]. The default considers every object
+    /// ready as soon as it is applied; providers whose objects converge asynchronously (a
+    /// Kubernetes Deployment) override it.
     async fn wait_ready(&self, request: WaitRequest, _progress: &dyn Progress) -> WaitResponse {
         WaitResponse {
             state: Some(request.state),

@@ -14,25 +14,39 @@ use crate::{Path, PathStep};
 /// It propagates: any expression over an unknown value is unknown.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
+    /// No value: an optional attribute that is not set.
     #[default]
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A JSON number, kept as written so large integers do not lose precision.
     Number(Number),
+    /// A string.
     String(String),
+    /// An ordered list.
     List(Vec<Value>),
+    /// A map or object, with keys in sorted order so that equal values compare equal.
     Map(BTreeMap<String, Value>),
+    /// A value only known after apply.
     Unknown,
 }
 
 /// The kind of a value, for type errors ("expected string, got list").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
+    /// [`Value::Null`].
     Null,
+    /// [`Value::Bool`].
     Bool,
+    /// [`Value::Number`].
     Number,
+    /// [`Value::String`].
     String,
+    /// [`Value::List`].
     List,
+    /// [`Value::Map`], shown as "object" in messages.
     Map,
+    /// [`Value::Unknown`].
     Unknown,
 }
 
@@ -51,6 +65,7 @@ impl fmt::Display for ValueKind {
 }
 
 impl Value {
+    /// The variant of the value without its contents, for type errors.
     pub fn kind(&self) -> ValueKind {
         match self {
             Value::Null => ValueKind::Null,
@@ -63,15 +78,18 @@ impl Value {
         }
     }
 
+    /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }
 
+    /// An integer value.
     pub fn from_i64(n: i64) -> Value {
         Value::Number(Number::from(n))
     }
 
     /// A number from a float; integral floats become integers so `2.0` prints as `2`.
+    /// NaN and infinities, which JSON cannot hold, become null.
     pub fn from_f64(n: f64) -> Value {
         if n.fract() == 0.0 && n.abs() < 9.0e15 {
             #[allow(clippy::cast_possible_truncation)]
@@ -80,6 +98,7 @@ impl Value {
         Number::from_f64(n).map_or(Value::Null, Value::Number)
     }
 
+    /// A map value from key/value pairs; a later duplicate key wins.
     pub fn map<I, K>(entries: I) -> Value
     where
         I: IntoIterator<Item = (K, Value)>,
@@ -88,10 +107,12 @@ impl Value {
         Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// True for [`Value::Null`] only (an unknown value is not null).
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
 
+    /// True when the value itself is unknown; see [`Value::is_wholly_known`] for the parts.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown)
     }
@@ -106,6 +127,7 @@ impl Value {
         }
     }
 
+    /// The string, if the value is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -113,6 +135,7 @@ impl Value {
         }
     }
 
+    /// The boolean, if the value is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -120,6 +143,7 @@ impl Value {
         }
     }
 
+    /// The number as a float, if the value is a number.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Number(n) => n.as_f64(),
@@ -127,6 +151,7 @@ impl Value {
         }
     }
 
+    /// The number as an integer, if the value is an integral number (`3` or `3.0`) that fits.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.as_i64().or_else(|| {
@@ -142,6 +167,7 @@ impl Value {
         }
     }
 
+    /// The entries, if the value is a map.
     pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
             Value::Map(m) => Some(m),
@@ -149,6 +175,7 @@ impl Value {
         }
     }
 
+    /// The elements, if the value is a list.
     pub fn as_list(&self) -> Option<&[Value]> {
         match self {
             Value::List(l) => Some(l),
@@ -248,6 +275,8 @@ impl Value {
         }
     }
 
+    /// Converts from JSON; the result is wholly known (add unknowns back with
+    /// [`Value::with_unknowns`]).
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Null => Value::Null,
