@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 
+use braid_functions::{FunctionContext, FunctionError};
 use braid_provider::{Path, Value};
 use hcl_edit::Span;
 use hcl_edit::expr::{
@@ -15,7 +16,6 @@ use hcl_edit::expr::{
 };
 use hcl_edit::template::{Directive, Element, Template};
 
-use super::functions::{self, FunctionContext, FunctionError};
 use crate::diag::{Diagnostic, Location, SourceText, closest};
 
 /// A value a scope hands out, with whether it is sensitive.
@@ -196,7 +196,7 @@ impl<'a> Evaluator<'a> {
                 let ctx = FunctionContext {
                     base_dir: self.base_dir,
                 };
-                functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
+                braid_functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
             }
             Expression::Traversal(traversal) => {
                 let mut operators = traversal.operators.iter().map(|op| op.value()).peekable();

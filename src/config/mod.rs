@@ -3,7 +3,6 @@
 
 mod body;
 pub mod eval;
-pub mod functions;
 mod module;
 mod project;
 mod template;

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path as FsPath;
 use std::sync::Arc;
 
+use braid_kustomize::{Files, RenderedDocument};
 use braid_provider::Value;
 
-use super::kustomize::{self, Files, RenderedDocument};
 use super::{DEPENDS_ON_ANNOTATION, address, find_templates, group_of, is_cluster_scoped};
 use crate::config::{Lifecycle, ManifestBody, ResourceBody, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics, SourceText};
@@ -166,7 +166,7 @@ pub fn plan_rendering(
 }
 
 fn kustomize_error(
-    e: &kustomize::KustomizeError,
+    e: &braid_kustomize::KustomizeError,
     files: &BTreeMap<String, Arc<SourceText>>,
     source: &str,
 ) -> Diagnostic {
@@ -200,7 +200,7 @@ pub fn source_documents(
         }
     };
     for root in &roots {
-        match kustomize::render(&reader, root) {
+        match braid_kustomize::render(&reader, root) {
             Ok(docs) => push(docs),
             Err(e) => diags.push(kustomize_error(&e, files, source)),
         }
@@ -209,7 +209,7 @@ pub fn source_documents(
         let Some(text) = files.get(path) else {
             continue;
         };
-        match kustomize::parse_documents(path, &text.text) {
+        match braid_kustomize::parse_documents(path, &text.text) {
             Ok(docs) => push(docs),
             Err(e) => diags.push(kustomize_error(&e, files, source)),
         }

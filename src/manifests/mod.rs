@@ -2,16 +2,15 @@
 //!
 //! Every YAML document of a source is one resource at `k8s/GROUP/KIND/NAMESPACE/NAME`
 //! (`List` kinds expanded). Directories with a `kustomization.yaml` are rendered the
-//! Kustomize way (`kustomize`), with `environment.overlay` choosing `overlays/<name>`.
+//! Kustomize way (the `braid-kustomize` crate), with `environment.overlay` choosing `overlays/<name>`.
 //! Strings may embed `${{ EXPR }}` references (`template`), which become graph edges like
 //! HCL references; Kubernetes' own ordering rules add more edges (`ordering`).
 
-pub mod kustomize;
 mod load;
 mod ordering;
 mod template;
 
-pub use kustomize::is_cluster_scoped;
+pub use braid_kustomize::is_cluster_scoped;
 pub use load::{
     SourceDocument, crd_scopes, load_manifests, manifest_resources, plan_rendering,
     source_documents,

@@ -37,6 +37,8 @@
 //! `numeric`, `encoding`, `filesystem`, `convert`); this file holds the public API, the
 //! dispatch table and the argument access and conversion helpers they share.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -58,36 +60,49 @@ mod test_support;
 /// evaluated.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionContext<'a> {
+    /// The directory of the file whose expression calls the function.
     pub base_dir: &'a Path,
 }
 
 /// Why a function call failed.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FunctionError {
-    /// No function has this name; `suggestion` is the closest known name, if any is close.
+    /// No function has this name.
     #[error("there is no function named \"{name}\"")]
     Unknown {
+        /// The name called.
         name: String,
+        /// The closest known name, if any is close.
         suggestion: Option<String>,
     },
-    /// The call has the wrong number of arguments; `expected` reads like "1", "2 or 3",
-    /// "at least 1".
+    /// The call has the wrong number of arguments.
     #[error("{name}() takes {expected} argument(s), got {got}")]
     Arity {
+        /// The function called.
         name: String,
+        /// How many arguments it takes, read like "1", "2 or 3", "at least 1".
         expected: String,
+        /// How many it was given.
         got: usize,
     },
-    /// Argument `index` (1-based) has the wrong type or an invalid value.
+    /// An argument has the wrong type or an invalid value.
     #[error("argument {index} of {name}(): {message}")]
     Argument {
+        /// The function called.
         name: String,
+        /// Which argument, 1-based.
         index: usize,
+        /// What is wrong with it.
         message: String,
     },
     /// The arguments were acceptable but the function could not produce a result.
     #[error("{name}(): {message}")]
-    Failed { name: String, message: String },
+    Failed {
+        /// The function called.
+        name: String,
+        /// Why it failed.
+        message: String,
+    },
 }
 
 /// Calls the built-in function `name` with already evaluated `args`.

@@ -7,18 +7,29 @@ pub enum KustomizeError {
     /// A manifest or patch file is not valid YAML, or a document is not an object.
     #[error("{file}{}: invalid YAML: {message}", at(*line))]
     InvalidYaml {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
     /// The directory holds no kustomization file, or more than one.
     #[error("{file}: {message}")]
-    MissingKustomization { file: String, message: String },
+    MissingKustomization {
+        /// The directory without a kustomization file, or the first of several.
+        file: String,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
     /// The kustomization has an unknown field or a field of the wrong shape.
     #[error("{file}{}: {message}", at(*line))]
     InvalidKustomization {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
     /// The kustomization uses a Kustomize feature braid does not implement.
@@ -27,47 +38,71 @@ pub enum KustomizeError {
         at(*line)
     )]
     UnsupportedField {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// The kustomization field braid does not implement.
         field: String,
+        /// What to do instead.
         hint: String,
     },
     /// An entry of `resources`, a patch file or a generator source does not exist.
     #[error("{file}{}: {message}", at(*line))]
     MissingResource {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
     /// A kustomization includes itself, directly or through other kustomizations.
     #[error("{file}: kustomization cycle: {}; remove one of these `resources` entries", chain.join(" -> "))]
-    Cycle { file: String, chain: Vec<String> },
+    Cycle {
+        /// The kustomization file where the cycle closes.
+        file: String,
+        /// The kustomizations of the cycle, in the order they include each other.
+        chain: Vec<String>,
+    },
     /// Two resources with the same kind, namespace and name.
     #[error("{file}{}: {message}", at(*line))]
     DuplicateResource {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
     /// A patch could not be parsed or applied.
     #[error("{file}{}: invalid patch: {message}", at(*line))]
     InvalidPatch {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
     /// A patch names an object that is not among the kustomization's resources.
     #[error("{file}{}: patch target not found: {message}", at(*line))]
     PatchTargetNotFound {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
     /// A configMapGenerator / secretGenerator entry is invalid or cannot be merged.
     #[error("{file}{}: {message}", at(*line))]
     InvalidGenerator {
+        /// The file (relative to the source root) the error is about.
         file: String,
+        /// The 1-based line in `file`, where known.
         line: Option<usize>,
+        /// What is wrong, and how to fix it.
         message: String,
     },
 }

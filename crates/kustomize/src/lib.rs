@@ -12,6 +12,8 @@
 //! then references are rewritten; the hash suffix is added last, at the top level only.
 //! Unlike `kustomize build`, objects keep the order they were listed in (braid's graph orders them).
 
+#![warn(missing_docs)]
+
 mod build;
 mod error;
 mod fieldspec;
@@ -40,9 +42,11 @@ pub use yaml::parse_documents;
 /// Read access to a source's files (in memory; paths are relative to the source root,
 /// '/'-separated, no leading "./").
 pub trait Files {
+    /// The text of the file at `path`, or `None` when there is no such file.
     fn read(&self, path: &str) -> Option<&str>;
     /// Direct children (files and directories) of `dir` ("" = root), as full relative paths.
     fn list(&self, dir: &str) -> Vec<String>;
+    /// Whether `path` is a directory.
     fn is_dir(&self, path: &str) -> bool;
 }
 
@@ -54,6 +58,7 @@ pub struct RenderedDocument {
     pub origin: String,
     /// 1-based line in `origin` where the document starts (1 for generated ones).
     pub line: usize,
+    /// The object itself, as JSON.
     pub document: serde_json::Value,
 }
 
