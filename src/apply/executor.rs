@@ -188,7 +188,7 @@ fn summarize(results: &[ChangeResult]) -> ChangeSummary {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Import => s.import += 1,
-                Action::NoOp | Action::Read => {}
+                Action::NoOp => {}
             },
         }
     }

@@ -24,19 +24,27 @@ pub use scope::EvalScope;
 /// The version of the plan JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1.0";
 
+/// What a change does to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    /// Make a new object.
     Create,
+    /// Change an object in place.
     Update,
+    /// Delete and create again (or create first with `create_before_destroy`), because an
+    /// attribute that cannot change in place changes.
     Replace,
+    /// Delete an object that left the configuration (or everything, for destroy).
     Delete,
+    /// Nothing to do.
     NoOp,
-    Read,
+    /// Adopt an object that exists but is not in state.
     Import,
 }
 
 impl Action {
+    /// The name used in plan JSON and the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -44,14 +52,13 @@ impl Action {
             Action::Replace => "replace",
             Action::Delete => "delete",
             Action::NoOp => "no-op",
-            Action::Read => "read",
             Action::Import => "import",
         }
     }
 
     /// True for actions that change something.
     pub fn is_change(self) -> bool {
-        !matches!(self, Action::NoOp | Action::Read)
+        self != Action::NoOp
     }
 }
 
@@ -193,7 +200,7 @@ impl Plan {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Import => s.import += 1,
-                Action::NoOp | Action::Read => s.no_op += 1,
+                Action::NoOp => s.no_op += 1,
             }
         }
         s

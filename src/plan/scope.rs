@@ -11,6 +11,9 @@ use crate::config::{ConfigBody, ManifestBody, Module, ResourceBody, ResourceDecl
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::manifests::TemplatePart;
 
+/// A task panicked while it held the resource values: the scope cannot be trusted.
+const POISONED: &str = "a planning task panicked while recording a resource value";
+
 pub struct EvalScope<'a> {
     pub module: &'a Module,
     pub variables: &'a BTreeMap<String, ScopeValue>,
@@ -34,15 +37,13 @@ impl<'a> EvalScope<'a> {
     }
 
     pub fn set_resource(&self, address: &str, value: Value, sensitive_paths: Vec<Path>) {
-        if let Ok(mut map) = self.resources.write() {
-            map.insert(
-                address.to_string(),
-                Arc::new(ResourceValue {
-                    value,
-                    sensitive_paths,
-                }),
-            );
-        }
+        self.resources.write().expect(POISONED).insert(
+            address.to_string(),
+            Arc::new(ResourceValue {
+                value,
+                sensitive_paths,
+            }),
+        );
     }
 
     /// Evaluates a resource's body to its configuration value and sensitive paths.
@@ -201,12 +202,7 @@ impl Scope for EvalScope<'_> {
     }
 
     fn resource(&self, address: &str) -> Option<Arc<ResourceValue>> {
-        if let Some(v) = self
-            .resources
-            .read()
-            .ok()
-            .and_then(|m| m.get(address).cloned())
-        {
+        if let Some(v) = self.resources.read().expect(POISONED).get(address).cloned() {
             return Some(v);
         }
         // Declared but not evaluated yet (its plan failed): unknown, not undeclared.

@@ -43,7 +43,7 @@ pub(crate) fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, S
             "will be imported and updated in place".to_string(),
         ),
         Action::Import => (style.cyan(">"), "will be imported".to_string()),
-        Action::NoOp | Action::Read => (" ".to_string(), "has no changes".to_string()),
+        Action::NoOp => (" ".to_string(), "has no changes".to_string()),
     }
 }
 
