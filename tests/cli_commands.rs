@@ -605,3 +605,45 @@ fn unknown_subcommand_is_a_usage_error() {
     run.assert_no_panic();
     assert!(run.stderr.contains("plan"), "suggests plan: {}", run.stderr);
 }
+
+/// Every command prints exactly one JSON document on stdout with --format json
+/// (docs/json-output.md), never human text.
+#[test]
+fn every_command_prints_one_json_document() {
+    let project = quickstart();
+    let json = |args: &[&str]| {
+        let mut all = vec!["--env", "dev", "--format", "json"];
+        all.extend_from_slice(args);
+        let run = project.braid(&all);
+        run.success();
+        run.json()
+    };
+    let init = json(&["init"]);
+    assert_eq!(init["env"], "dev");
+    assert_eq!(init["state"]["serial"], 0);
+    assert_eq!(init["providers"], serde_json::json!(["local"]));
+    assert_eq!(json(&["validate"])["valid"], true);
+    let graph = json(&["graph"]);
+    let edges = graph["edges"].as_array().expect("edges");
+    assert!(
+        edges.iter().any(|e| e["from"] == "local_value.release" && e["to"] == "local_file.motd"),
+        "{graph:#}"
+    );
+    assert!(graph["nodes"].as_array().expect("nodes").iter().any(|n| n["kind"] == "output"));
+    assert_eq!(json(&["plan"])["summary"]["create"], 3);
+    let applied = json(&["apply", "--auto-approve"]);
+    assert_eq!(applied["succeeded"], true);
+    assert_eq!(json(&["show"])["resources"].as_array().map(Vec::len), Some(3));
+    assert_eq!(json(&["history"])[0]["operation"], "apply");
+    assert_eq!(json(&["history", "show", "1"])["changes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(json(&["drift"])["drift"], serde_json::json!([]));
+    assert_eq!(
+        json(&["state", "mv", "local_value.release", "local_value.renamed"])["moved"]["to"],
+        "local_value.renamed"
+    );
+    assert_eq!(
+        json(&["state", "rm", "local_value.renamed"])["removed"],
+        serde_json::json!(["local_value.renamed"])
+    );
+    assert!(json(&["state", "pull"])["lineage"].is_string());
+}

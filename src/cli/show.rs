@@ -58,7 +58,7 @@ pub async fn run(cx: &Context, args: &ShowArgs) -> CommandResult {
             })
             .collect();
         let doc = json!({ "env": ws.env_name, "lineage": meta.lineage, "serial": meta.serial, "resources": resources });
-        cx.shell.out(&(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"));
+        cx.shell.json(&doc);
         return Ok(EXIT_OK);
     }
     if records.is_empty() {

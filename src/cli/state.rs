@@ -141,15 +141,20 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
                 forget(&ws, store.as_ref(), &addresses),
             )
             .await?;
-            for address in &addresses {
-                cx.shell.out(&format!(
-                    "Removed {address} from state (the object itself was not touched).\n"
-                ));
-            }
+            let text: String = addresses
+                .iter()
+                .map(|a| format!("Removed {a} from state (the object itself was not touched).\n"))
+                .collect();
+            cx.shell.result(&text, json!({ "removed": addresses }));
         }
         StateCommand::Pull => {
             let dump = store.export().await.map_err(state_error)?;
-            cx.shell.out(&(serde_json::to_string_pretty(&dump).unwrap_or_default() + "\n"));
+            cx.shell.json(&serde_json::to_value(&dump).map_err(|e| {
+                Diagnostics::from(Diagnostic::error(
+                    "Cannot write state dump",
+                    format!("The state could not be turned into JSON: {e}."),
+                ))
+            })?);
         }
         StateCommand::Push { file, force } => {
             let dump = read_dump(&file)?;
@@ -159,24 +164,38 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
                     .map_err(transfer_error)
             })
             .await?;
-            cx.shell.out(&format!(
-                "Pushed state serial {} ({} resources, {} applies) to {}.\n",
-                dump.serial,
-                dump.resources.len(),
-                dump.applies.len(),
-                store.location()
-            ));
+            cx.shell.result(
+                &format!(
+                    "Pushed state serial {} ({} resources, {} applies) to {}.\n",
+                    dump.serial,
+                    dump.resources.len(),
+                    dump.applies.len(),
+                    store.location()
+                ),
+                json!({
+                    "pushed": {
+                        "serial": dump.serial,
+                        "resources": dump.resources.len(),
+                        "applies": dump.applies.len(),
+                        "location": store.location(),
+                    }
+                }),
+            );
         }
         StateCommand::Migrate(args) => migrate(cx, &ws, store.as_ref(), &args).await?,
         StateCommand::Mv { from, to } => {
             super::state_edit::move_resource(cx, &ws, store.as_ref(), &from, &to).await?;
-            cx.shell.out(&format!("Moved {from} to {to} in state.\n"));
+            cx.shell.result(
+                &format!("Moved {from} to {to} in state.\n"),
+                json!({ "moved": { "from": from, "to": to } }),
+            );
         }
         StateCommand::Import { address, id } => {
             super::state_edit::import_resource(cx, &ws, store.as_ref(), &address, &id).await?;
-            cx.shell.out(&format!(
-                "Imported id {id} as {address}. Run braid plan to see how it differs from the configuration.\n"
-            ));
+            cx.shell.result(
+                &format!("Imported id {id} as {address}. Run braid plan to see how it differs from the configuration.\n"),
+                json!({ "imported": { "address": address, "id": id } }),
+            );
         }
     }
     Ok(EXIT_OK)
@@ -248,16 +267,28 @@ async fn migrate(
         }),
     )
     .await?;
-    cx.shell.out(&format!(
-        "Copied state serial {} ({} resources, {} applies) of environment \"{}\" from {} to {} and verified the copy.\nPoint the environment's state block at the new backend (state {{ backend = \"{}\", ... }}); the old state is left as it was.\n",
-        dump.serial,
-        dump.resources.len(),
-        dump.applies.len(),
-        ws.env_name,
-        from.location(),
-        to.location(),
-        args.backend,
-    ));
+    cx.shell.result(
+        &format!(
+            "Copied state serial {} ({} resources, {} applies) of environment \"{}\" from {} to {} and verified the copy.\nPoint the environment's state block at the new backend (state {{ backend = \"{}\", ... }}); the old state is left as it was.\n",
+            dump.serial,
+            dump.resources.len(),
+            dump.applies.len(),
+            ws.env_name,
+            from.location(),
+            to.location(),
+            args.backend,
+        ),
+        json!({
+            "migrated": {
+                "env": ws.env_name,
+                "serial": dump.serial,
+                "resources": dump.resources.len(),
+                "applies": dump.applies.len(),
+                "from": from.location(),
+                "to": to.location(),
+            }
+        }),
+    );
     Ok(())
 }
 

@@ -43,13 +43,16 @@ pub async fn run(cx: &Context, args: &ForceUnlockArgs) -> CommandResult {
         lock.actor, lock.operation, lock.acquired_at
     );
     if !args.force && !cx.shell.confirm(&question, "--force")? {
-        cx.shell.out("Lock kept.\n");
+        cx.shell.result("Lock kept.\n", serde_json::json!({ "unlocked": false, "lock_id": lock.id }));
         return Ok(EXIT_ERROR);
     }
     crate::apply::lock::force_unlock(store.as_ref(), &lock.id).await?;
-    cx.shell.out(&format!(
-        "Lock {} removed. The environment \"{}\" is unlocked.\n",
-        lock.id, ws.env_name
-    ));
+    cx.shell.result(
+        &format!(
+            "Lock {} removed. The environment \"{}\" is unlocked.\n",
+            lock.id, ws.env_name
+        ),
+        serde_json::json!({ "unlocked": true, "lock_id": lock.id, "env": ws.env_name, "holder": lock }),
+    );
     Ok(EXIT_OK)
 }

@@ -357,6 +357,26 @@ impl ConfigGraph {
         deps
     }
 
+    /// Every node (sorted) and edge (from a dependency to what needs it, with where the
+    /// reference is written), for `braid graph --format json`.
+    pub fn nodes_and_edges(&self) -> (Vec<&Node>, Vec<(&Node, &Node, &Location)>) {
+        let mut nodes: Vec<&Node> = self.index.keys().collect();
+        nodes.sort();
+        let mut edges: Vec<(&Node, &Node, &Location)> = self
+            .graph
+            .edge_references()
+            .map(|e| {
+                (
+                    &self.graph[e.source()],
+                    &self.graph[e.target()],
+                    &e.weight().location,
+                )
+            })
+            .collect();
+        edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        (nodes, edges)
+    }
+
     /// The graph in Graphviz DOT, edges pointing from a dependency to what needs it.
     pub fn to_dot(&self) -> String {
         let mut out = String::from("digraph braid {\n  rankdir = \"LR\";\n  node [shape = box];\n");

@@ -72,6 +72,14 @@ impl Shell {
         self.out(&(text + "\n"));
     }
 
+    /// A command's result: `text` for people, or `document` with `--format json`.
+    pub fn result(&self, text: &str, document: serde_json::Value) {
+        match self.format {
+            Format::Json => self.json(&document),
+            _ => self.out(text),
+        }
+    }
+
     /// Writes `text` to stderr (questions, notes that are not the command's result).
     pub fn err(&self, text: &str) {
         let mut stderr = std::io::stderr().lock();
