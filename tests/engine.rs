@@ -564,3 +564,58 @@ async fn registry_offers_only_what_was_registered() {
     assert_eq!(err.0[0].summary, "Unknown provider");
     assert!(err.0[0].detail.contains("Available providers: fake."), "{err:?}");
 }
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// An agent calls the same operations again and again in one process: every round
+/// plans, applies and releases its lock, and nothing accumulates (open files, memory).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_operations_in_one_process_leak_no_locks_files_or_memory() {
+    let fx = Fixture::new("resource \"fake_thing\" \"a\" { value = \"v0\" }\n");
+    let mut baseline = None;
+    for round in 0..40 {
+        fx.write(&format!(
+            "resource \"fake_thing\" \"a\" {{ value = \"v{round}\" }}\nresource \"fake_thing\" \"b\" {{ value = fake_thing.a.value }}\n"
+        ));
+        let prepared = fx.prepare().await;
+        let drift = ops::drift(&prepared, 4, &SilentObserver).await.expect("drift");
+        assert!(drift.drift.is_empty());
+        let mut yes = |_: &Plan| Ok(true);
+        let outcome = ops::apply(&prepared, &RunOptions::default(), &mut yes, &SilentObserver)
+            .await
+            .unwrap_or_else(|d| panic!("round {round}: {d:?}"));
+        assert!(outcome.succeeded(), "round {round}: {outcome:?}");
+        assert!(
+            prepared.store.current_lock().await.expect("lock").is_none(),
+            "round {round} left the lock"
+        );
+        drop(prepared);
+        if round == 5 {
+            baseline = Some((open_fds(), rss_kib()));
+        }
+    }
+    let (fds, rss) = baseline.expect("baseline taken");
+    assert!(open_fds() <= fds + 2, "open files grew from {fds} to {}", open_fds());
+    assert!(
+        rss_kib() < rss + 64 * 1024,
+        "memory grew from {rss} KiB to {} KiB",
+        rss_kib()
+    );
+    let prepared = fx.prepare().await;
+    let history = prepared.store.applies(100).await.expect("history");
+    assert_eq!(history.len(), 40);
+    assert!(history.iter().all(|a| a.outcome == braid_state::ApplyOutcome::Succeeded));
+}
