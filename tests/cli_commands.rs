@@ -647,3 +647,35 @@ fn every_command_prints_one_json_document() {
     );
     assert!(json(&["state", "pull"])["lineage"].is_string());
 }
+
+/// `-v` logs lock events and commits on stderr, `-vv` adds each provider call with its
+/// timing; neither ever shows a secret, and without `-v` nothing is logged.
+#[test]
+fn verbose_logs_lock_events_commits_and_provider_calls_without_secrets() {
+    let project = Project::with_main(
+        "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\nresource \"local_value\" \"secret\" {\n  input = { token = var.token }\n}\n\nresource \"local_file\" \"f\" {\n  filename = \"out/f.txt\"\n  content  = \"x\"\n}\n",
+    );
+    let env = [("BRAID_VAR_token", "s3cr3t-t0ken-value")];
+    let quiet = project.braid_env(&["plan"], &env);
+    quiet.success();
+    assert!(!quiet.stderr.contains("INFO"), "{}", quiet.stderr);
+
+    let run = project.braid_env(&["-v", "apply", "--auto-approve"], &env);
+    run.success();
+    assert!(run.stderr.contains("state lock acquired"), "{}", run.stderr);
+    assert!(run.stderr.contains("state lock released"), "{}", run.stderr);
+    assert!(!run.stderr.contains("provider apply"), "-v alone shows no provider calls");
+
+    project.write("main.hcl", &project.read("main.hcl").replace("\"x\"", "\"y\""));
+    let run = project.braid_env(&["-vv", "apply", "--auto-approve"], &env);
+    run.success();
+    assert!(run.stderr.contains("provider apply"), "{}", run.stderr);
+    assert!(run.stderr.contains("elapsed_ms"), "{}", run.stderr);
+    assert!(run.stderr.contains("state commit"), "{}", run.stderr);
+    for output in [&run.stdout, &run.stderr] {
+        assert!(!output.contains("s3cr3t-t0ken-value"), "secret leaked:\n{output}");
+    }
+    let traced = project.braid_env(&["apply", "--auto-approve"], &[env[0], ("RUST_LOG", "braid=trace")]);
+    traced.success();
+    assert!(!traced.all().contains("s3cr3t-t0ken-value"), "secret leaked:\n{}", traced.all());
+}

@@ -221,6 +221,7 @@ pub fn run_braid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
                     | "CI_COMMIT_TAG"
                     | "CI_COMMIT_BRANCH"
                     | "RUST_BACKTRACE"
+                    | "RUST_LOG"
             )
         {
             cmd.env_remove(&key);
