@@ -236,20 +236,8 @@ impl<'a> Evaluator<'a> {
     }
 
     fn function_error(&self, at: &Expression, error: FunctionError) -> Diagnostic {
-        match &error {
-            FunctionError::Unknown { suggestion, .. } => {
-                let hint = suggestion
-                    .as_ref()
-                    .map(|s| format!(" Did you mean \"{s}\"?"))
-                    .unwrap_or_default();
-                self.error(
-                    at,
-                    "Call to unknown function",
-                    format!("{error}.{hint} The functions braid knows are listed in docs/configuration.md."),
-                )
-            }
-            _ => self.error(at, "Invalid function argument", format!("{error}.")),
-        }
+        let (summary, detail) = crate::diag::function_error(&error);
+        self.error(at, summary, detail)
     }
 
     /// A bare name: a for-expression binding, or a root that needs an attribute after it.

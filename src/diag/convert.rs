@@ -1,11 +1,15 @@
 //! Every conversion of a library error into a [`Diagnostic`]: state store errors, lock
-//! refusals, provider diagnostics. Commands and the engine call these instead of writing
+//! refusals, provider diagnostics, Kustomize and function errors. Commands and the engine call these instead of writing
 //! their own wording, so the same failure reads the same everywhere.
 
+use std::sync::Arc;
+
+use braid_functions::FunctionError;
+use braid_kustomize::KustomizeError;
 use braid_provider::ProviderDiagnostic;
 use braid_state::{LockInfo, StateError};
 
-use super::{Diagnostic, Diagnostics, Location};
+use super::{Diagnostic, Diagnostics, Location, SourceText};
 
 /// The source of an error and its causes, joined: "no such file (os error 2)".
 pub fn error_chain(error: &dyn std::error::Error) -> String {
@@ -157,4 +161,31 @@ pub fn provider_errors(diagnostics: Vec<ProviderDiagnostic>, address: &str) -> V
         .filter(ProviderDiagnostic::is_error)
         .map(|d| from_provider(d, None, address))
         .collect()
+}
+
+/// A Kustomize rendering error of source `source`; `file` is the text of the file it names,
+/// when braid read it, so the diagnostic can point at the line.
+pub fn from_kustomize(e: &KustomizeError, file: Option<&Arc<SourceText>>, source: &str) -> Diagnostic {
+    let (name, line) = e.location();
+    match file {
+        Some(text) => Diagnostic::error(e.summary(), format!("{e}")).at(text.location_at(line.unwrap_or(1), 1)),
+        None => Diagnostic::error(e.summary(), format!("{e} (source \"{source}\", {name})")),
+    }
+}
+
+/// The summary and detail of a failed function call; the caller adds where the call is.
+pub fn function_error(e: &FunctionError) -> (&'static str, String) {
+    match e {
+        FunctionError::Unknown { suggestion, .. } => {
+            let hint = suggestion
+                .as_ref()
+                .map(|s| format!(" Did you mean \"{s}\"?"))
+                .unwrap_or_default();
+            (
+                "Call to unknown function",
+                format!("{e}.{hint} The functions braid knows are listed in docs/configuration.md."),
+            )
+        }
+        _ => ("Invalid function argument", format!("{e}.")),
+    }
 }

@@ -10,7 +10,7 @@ use braid_provider::Value;
 
 use super::{DEPENDS_ON_ANNOTATION, address, find_templates, group_of, is_cluster_scoped};
 use crate::config::{Lifecycle, ManifestBody, ResourceBody, ResourceDecl};
-use crate::diag::{Diagnostic, Diagnostics, SourceText};
+use crate::diag::{Diagnostic, Diagnostics, SourceText, from_kustomize};
 
 const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -165,19 +165,6 @@ pub fn plan_rendering(
     (roots, plain)
 }
 
-fn kustomize_error(
-    e: &braid_kustomize::KustomizeError,
-    files: &BTreeMap<String, Arc<SourceText>>,
-    source: &str,
-) -> Diagnostic {
-    let (file, line) = e.location();
-    match files.get(file) {
-        Some(text) => Diagnostic::error(e.summary(), format!("{e}"))
-            .at(text.location_at(line.unwrap_or(1), 1)),
-        None => Diagnostic::error(e.summary(), format!("{e} (source \"{source}\", {file})")),
-    }
-}
-
 /// Every document of one source.
 pub fn source_documents(
     source: &str,
@@ -202,7 +189,7 @@ pub fn source_documents(
     for root in &roots {
         match braid_kustomize::render(&reader, root) {
             Ok(docs) => push(docs),
-            Err(e) => diags.push(kustomize_error(&e, files, source)),
+            Err(e) => diags.push(from_kustomize(&e, files.get(e.location().0), source)),
         }
     }
     for path in &plain {
@@ -211,7 +198,7 @@ pub fn source_documents(
         };
         match braid_kustomize::parse_documents(path, &text.text) {
             Ok(docs) => push(docs),
-            Err(e) => diags.push(kustomize_error(&e, files, source)),
+            Err(e) => diags.push(from_kustomize(&e, files.get(e.location().0), source)),
         }
     }
     diags.into_result(out)

@@ -4,7 +4,7 @@
 //! and again in one process. Nothing here prints, reads a terminal or exits.
 //!
 //! - [`prepare`]: load the configuration, open state, instantiate and configure providers.
-//! - [`plan`], [`drift`]: make a plan (a refresh-only one for drift).
+//! - [`plan`], [`refresh_only`], [`drift`]: make a plan (a refresh-only one for drift).
 //! - [`apply`], [`destroy`], [`rollback`], [`apply_saved`]: the apply rule, a plan, the
 //!   caller's approval, and the changes carried out under the environment's lock.
 
@@ -77,9 +77,9 @@ pub async fn plan(
     .await
 }
 
-/// Compares state with the live objects only: a refresh-only plan whose `drift` lists what
-/// differs. Applying it (see [`apply_saved`]) accepts the live values into state.
-pub async fn drift(
+/// `braid plan --refresh-only`: a plan that only compares state with the live objects;
+/// applying it (see [`apply_saved`]) accepts the live values into state.
+pub async fn refresh_only(
     prepared: &Prepared,
     parallelism: usize,
     observer: &dyn PlanObserver,
@@ -90,6 +90,16 @@ pub async fn drift(
         parallelism,
     };
     plan(prepared, &options, observer).await
+}
+
+/// `braid drift`: what differs between state and the live objects (the refresh-only plan's
+/// `drift`); nothing is written. The CLI exits 2 when the list is not empty.
+pub async fn drift(
+    prepared: &Prepared,
+    parallelism: usize,
+    observer: &dyn PlanObserver,
+) -> Result<Plan, Diagnostics> {
+    refresh_only(prepared, parallelism, observer).await
 }
 
 /// How a writing operation runs.
