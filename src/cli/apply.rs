@@ -44,6 +44,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
     if let Some(path) = &args.plan_file {
         // A saved plan was reviewed already: no second confirmation, as in Terraform.
         let plan = file::load(path)?;
+        cx.stop_gracefully();
         let (prepared, outcome) = ops::apply_saved(
             &cx.registry,
             cx.global.load_options()?,
@@ -93,12 +94,15 @@ pub(super) fn show_and_confirm(
     cx.shell
         .detail(&plan_view::render_human(plan, cx.shell.style()));
     if !plan.has_changes() && plan.drift.is_empty() {
+        cx.stop_gracefully();
         return Ok(true);
     }
     if auto_approve {
+        cx.stop_gracefully();
         return Ok(true);
     }
     if cx.shell.confirm(question, "--auto-approve")? {
+        cx.stop_gracefully();
         Ok(true)
     } else {
         cx.shell.out("\nApply cancelled.\n");

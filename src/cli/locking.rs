@@ -52,6 +52,7 @@ pub async fn locked<T>(
     work: impl Future<Output = Result<T, Diagnostics>>,
 ) -> Result<T, Diagnostics> {
     let settings = LockSettings::new(cx.global.lock_policy()?);
+    cx.stop_gracefully();
     let request = crate::actor::lock_request(operation, &cx.global.dir);
     with_lock(store, request, &settings, &ShellLocks(&cx.shell), work).await
 }

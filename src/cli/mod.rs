@@ -272,6 +272,10 @@ pub struct Context {
     pub cancel: CancelToken,
     /// Which signal raised `cancel`: 2 or 15.
     pub signal: Arc<std::sync::atomic::AtomicI32>,
+    /// Whether a signal now stops gracefully (set once state is being written: changes in
+    /// flight finish and the lock is released) rather than ending the process at once
+    /// (reading, planning: nothing to lose).
+    pub graceful: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Context {
@@ -288,6 +292,11 @@ impl Context {
         Ok(prepared)
     }
 
+    /// From here on a signal lets the work finish cleanly instead of ending the process.
+    pub fn stop_gracefully(&self) {
+        self.graceful.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The exit code of a run that was interrupted: 130 for SIGINT, 143 for SIGTERM.
     pub fn interrupted_code(&self) -> i32 {
         match self.signal.load(std::sync::atomic::Ordering::SeqCst) {
@@ -297,9 +306,14 @@ impl Context {
     }
 }
 
-/// Raises `cancel` on the first SIGINT or SIGTERM, saying what happens next; a second
-/// signal ends the process at once.
-fn watch_signals(shell: Shell, cancel: CancelToken, signal: Arc<std::sync::atomic::AtomicI32>) {
+/// On SIGINT or SIGTERM: before anything is written, ends the process at once (exit 130 or
+/// 143); once state is being written, raises `cancel` so changes in flight finish and are
+/// recorded, saying so; a second signal then ends the process at once.
+fn watch_signals(cx: &Context) {
+    let shell = cx.shell.clone();
+    let cancel = cx.cancel.clone();
+    let signal = Arc::clone(&cx.signal);
+    let graceful = Arc::clone(&cx.graceful);
     tokio::spawn(async move {
         #[cfg(unix)]
         {
@@ -315,6 +329,10 @@ fn watch_signals(shell: Shell, cancel: CancelToken, signal: Arc<std::sync::atomi
                     _ = interrupt.recv() => 2,
                     _ = terminate.recv() => 15,
                 };
+                if !graceful.load(std::sync::atomic::Ordering::SeqCst) {
+                    shell.err("\nInterrupted: nothing was written.\n");
+                    std::process::exit(128 + number);
+                }
                 if cancel.is_cancelled() {
                     shell.err("\nSecond interrupt: stopping now. Changes in flight may not be recorded; the next plan finds them by refresh.\n");
                     std::process::exit(128 + number);
@@ -327,6 +345,7 @@ fn watch_signals(shell: Shell, cancel: CancelToken, signal: Arc<std::sync::atomi
         }
         #[cfg(not(unix))]
         {
+            let _ = (&shell, &graceful);
             if tokio::signal::ctrl_c().await.is_ok() {
                 signal.store(2, std::sync::atomic::Ordering::SeqCst);
                 cancel.cancel();
@@ -345,8 +364,9 @@ pub async fn run(cli: Cli) -> i32 {
         registry: builtin_providers(),
         cancel: CancelToken::new(),
         signal: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+        graceful: Arc::new(std::sync::atomic::AtomicBool::new(false)),
     };
-    watch_signals(shell.clone(), cx.cancel.clone(), Arc::clone(&cx.signal));
+    watch_signals(&cx);
     let result = match cli.command {
         Command::Init => init::run(&cx).await,
         Command::Validate => validate::run(&cx),
@@ -362,10 +382,15 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rollback(args) => rollback::run(&cx, &args).await,
     };
     match result {
+        Ok(_) if cx.cancel.is_cancelled() => cx.interrupted_code(),
         Ok(code) => code,
         Err(diags) => {
             shell.diagnostics(&diags);
-            EXIT_ERROR
+            if cx.cancel.is_cancelled() {
+                cx.interrupted_code()
+            } else {
+                EXIT_ERROR
+            }
         }
     }
 }

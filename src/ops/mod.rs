@@ -254,6 +254,13 @@ pub async fn execute(
     observer: &dyn ApplyObserver,
 ) -> Result<RunOutcome, Diagnostics> {
     check_apply_rule(prepared.ws.environment(), &plan.sources)?;
+    if options.cancel.is_cancelled() {
+        return Err(Diagnostic::error(
+            "Interrupted",
+            "The run was interrupted before anything was applied; nothing changed.",
+        )
+        .into());
+    }
     if !plan.has_changes() && plan.drift.is_empty() {
         return Ok(RunOutcome {
             plan,
