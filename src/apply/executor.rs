@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use braid_provider::{ApplyRequest, Path, Progress, ReadRequest, Value, WaitRequest};
 use braid_state::{
-    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, LockPolicy, NewApply,
-    ResourceRecord, ResourceWrite, StateError, StateStore, acquire_lock,
+    ApplyId, ApplyOutcome, ChangeAction, ChangeOutcome, ChangeRecord, ChangeSummary, LockPolicy,
+    NewApply, ResourceRecord, ResourceWrite, StateError, StateStore, acquire_lock,
 };
 use chrono::Utc;
 
@@ -555,7 +555,7 @@ impl<'a> Executor<'a> {
     ) -> ChangeRecord {
         ChangeRecord {
             address: change.address.clone(),
-            action: change.action.as_str().to_string(),
+            action: audit_action(change.action),
             outcome,
             message,
             at: Utc::now(),
@@ -939,6 +939,19 @@ impl<'a> Executor<'a> {
         } else {
             Err((response.new_state, errors))
         }
+    }
+}
+
+/// The audit log's name for a planned action.
+fn audit_action(action: Action) -> ChangeAction {
+    match action {
+        Action::Create => ChangeAction::Create,
+        Action::Update => ChangeAction::Update,
+        Action::Replace => ChangeAction::Replace,
+        Action::Delete => ChangeAction::Delete,
+        Action::NoOp => ChangeAction::NoOp,
+        Action::Read => ChangeAction::Read,
+        Action::Import => ChangeAction::Import,
     }
 }
 

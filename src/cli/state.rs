@@ -2,7 +2,7 @@
 
 use braid_provider::Path;
 use braid_state::{
-    ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceWrite,
+    ApplyOutcome, ChangeAction, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceWrite,
 };
 use chrono::Utc;
 use std::path::{Path as FilePath, PathBuf};
@@ -210,7 +210,7 @@ async fn forget(
                         apply_id,
                         ChangeRecord {
                             address: address.clone(),
-                            action: "forget".to_string(),
+                            action: ChangeAction::Forget,
                             outcome: ChangeOutcome::Applied,
                             message: Some("removed from state by braid state rm".to_string()),
                             at: Utc::now(),

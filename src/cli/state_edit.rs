@@ -3,8 +3,8 @@
 
 use braid_provider::{ImportRequest, Path};
 use braid_state::{
-    ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
-    ResourceWrite, StateStore,
+    ApplyOutcome, ChangeAction, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply,
+    ResourceRecord, ResourceWrite, StateStore,
 };
 use chrono::Utc;
 
@@ -57,14 +57,14 @@ async fn audited_write(
 fn change(
     apply_id: i64,
     address: &str,
-    action: &str,
+    action: ChangeAction,
     message: String,
 ) -> Option<(i64, ChangeRecord)> {
     Some((
         apply_id,
         ChangeRecord {
             address: address.to_string(),
-            action: action.to_string(),
+            action,
             outcome: ChangeOutcome::Applied,
             message: Some(message),
             at: Utc::now(),
@@ -115,7 +115,7 @@ pub async fn move_resource(
                 change: change(
                     apply_id,
                     from,
-                    "move",
+                    ChangeAction::Move,
                     format!("moved to {to} by braid state mv"),
                 ),
             },
@@ -125,7 +125,7 @@ pub async fn move_resource(
                 change: change(
                     apply_id,
                     to,
-                    "move",
+                    ChangeAction::Move,
                     format!("moved from {from} by braid state mv"),
                 ),
             },
@@ -225,7 +225,7 @@ pub async fn import_resource(
             change: change(
                 apply_id,
                 address,
-                "import",
+                ChangeAction::Import,
                 format!("imported id {id} by braid state import"),
             ),
         }]
