@@ -157,18 +157,14 @@ async fn an_unknown_change_action_is_reported_as_corrupt() {
         .begin_apply(new_apply("apply", None))
         .await
         .expect("begin");
-    let entry = change("a.one", ChangeAction::Create, ChangeOutcome::Applied);
-    store
-        .commit_resource(
-            0,
-            ResourceWrite {
-                address: entry.address.clone(),
-                record: Some(record("a.one", Value::Null)),
-                change: Some((apply, entry)),
-            },
-        )
-        .await
-        .expect("commit");
+    let created = ResourceWrite {
+        change: Some((
+            apply,
+            change("a.one", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
+        ..upsert(record("a.one", Value::Null))
+    };
+    store.commit_resource(0, created).await.expect("commit");
     let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
     conn.execute("UPDATE changes SET action = 'obliterate'", [])
         .expect("corrupt the row");
