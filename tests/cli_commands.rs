@@ -626,16 +626,32 @@ fn every_command_prints_one_json_document() {
     let graph = json(&["graph"]);
     let edges = graph["edges"].as_array().expect("edges");
     assert!(
-        edges.iter().any(|e| e["from"] == "local_value.release" && e["to"] == "local_file.motd"),
+        edges
+            .iter()
+            .any(|e| e["from"] == "local_value.release" && e["to"] == "local_file.motd"),
         "{graph:#}"
     );
-    assert!(graph["nodes"].as_array().expect("nodes").iter().any(|n| n["kind"] == "output"));
+    assert!(
+        graph["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .any(|n| n["kind"] == "output")
+    );
     assert_eq!(json(&["plan"])["summary"]["create"], 3);
     let applied = json(&["apply", "--auto-approve"]);
     assert_eq!(applied["succeeded"], true);
-    assert_eq!(json(&["show"])["resources"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        json(&["show"])["resources"].as_array().map(Vec::len),
+        Some(3)
+    );
     assert_eq!(json(&["history"])[0]["operation"], "apply");
-    assert_eq!(json(&["history", "show", "1"])["changes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        json(&["history", "show", "1"])["changes"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
     assert_eq!(json(&["drift"])["drift"], serde_json::json!([]));
     assert_eq!(
         json(&["state", "mv", "local_value.release", "local_value.renamed"])["moved"]["to"],
@@ -664,18 +680,34 @@ fn verbose_logs_lock_events_commits_and_provider_calls_without_secrets() {
     run.success();
     assert!(run.stderr.contains("state lock acquired"), "{}", run.stderr);
     assert!(run.stderr.contains("state lock released"), "{}", run.stderr);
-    assert!(!run.stderr.contains("provider apply"), "-v alone shows no provider calls");
+    assert!(
+        !run.stderr.contains("provider apply"),
+        "-v alone shows no provider calls"
+    );
 
-    project.write("main.hcl", &project.read("main.hcl").replace("\"x\"", "\"y\""));
+    project.write(
+        "main.hcl",
+        &project.read("main.hcl").replace("\"x\"", "\"y\""),
+    );
     let run = project.braid_env(&["-vv", "apply", "--auto-approve"], &env);
     run.success();
     assert!(run.stderr.contains("provider apply"), "{}", run.stderr);
     assert!(run.stderr.contains("elapsed_ms"), "{}", run.stderr);
     assert!(run.stderr.contains("state commit"), "{}", run.stderr);
     for output in [&run.stdout, &run.stderr] {
-        assert!(!output.contains("s3cr3t-t0ken-value"), "secret leaked:\n{output}");
+        assert!(
+            !output.contains("s3cr3t-t0ken-value"),
+            "secret leaked:\n{output}"
+        );
     }
-    let traced = project.braid_env(&["apply", "--auto-approve"], &[env[0], ("RUST_LOG", "braid=trace")]);
+    let traced = project.braid_env(
+        &["apply", "--auto-approve"],
+        &[env[0], ("RUST_LOG", "braid=trace")],
+    );
     traced.success();
-    assert!(!traced.all().contains("s3cr3t-t0ken-value"), "secret leaked:\n{}", traced.all());
+    assert!(
+        !traced.all().contains("s3cr3t-t0ken-value"),
+        "secret leaked:\n{}",
+        traced.all()
+    );
 }

@@ -20,8 +20,8 @@ use braid_provider::{
     ReadResponse, ResourceSchema, Use, Value,
 };
 use braid_state::{
-    ApplyId, ApplyRecord, ChangeRecord, LockInfo, LockRequest, ResourceRecord,
-    ResourceWrite, SqliteStore, StateDump, StateError, StateMeta, StateStore,
+    ApplyId, ApplyRecord, ChangeRecord, LockInfo, LockRequest, ResourceRecord, ResourceWrite,
+    SqliteStore, StateDump, StateError, StateMeta, StateStore,
 };
 use tokio::sync::Notify;
 
@@ -113,7 +113,11 @@ impl Provider for FakeProvider {
         let script = self.script();
         let value = format!(
             "{}{}",
-            request.config.attr("value").and_then(Value::as_str).unwrap_or(""),
+            request
+                .config
+                .attr("value")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
             script.plan_suffix
         );
         let key = request.config.attr("key").cloned().unwrap_or_default();
@@ -129,7 +133,11 @@ impl Provider for FakeProvider {
             Some(p) if p.attr("key") != Some(&key) => vec![Path::key("key")],
             _ => Vec::new(),
         };
-        let id = if requires_replace.is_empty() { id } else { Value::Unknown };
+        let id = if requires_replace.is_empty() {
+            id
+        } else {
+            Value::Unknown
+        };
         PlanResponse {
             planned: thing(&value, &key, id),
             requires_replace,
@@ -148,7 +156,11 @@ impl Provider for FakeProvider {
             self.started.notify_one();
             self.release.notified().await;
         }
-        let verb = if request.prior.is_some() { "update" } else { "create" };
+        let verb = if request.prior.is_some() {
+            "update"
+        } else {
+            "create"
+        };
         self.log(format!("{verb} {}", request.address));
         let mut state = planned.clone();
         if state.attr("id") == Some(&Value::Unknown) {
@@ -157,7 +169,10 @@ impl Provider for FakeProvider {
         }
         if let Some(suffix) = self.script().apply_suffix.clone() {
             let value = planned.attr("value").and_then(Value::as_str).unwrap_or("");
-            state.set(&Path::key("value"), Value::from(format!("{value}{suffix}").as_str()));
+            state.set(
+                &Path::key("value"),
+                Value::from(format!("{value}{suffix}").as_str()),
+            );
         }
         ApplyResponse {
             new_state: Some(state),
@@ -280,7 +295,10 @@ async fn inconsistent_provider_result_fails_the_change_and_keeps_the_real_state(
         .await
         .expect("read state")
         .expect("the object the provider made is recorded");
-    assert_eq!(record.attributes.attr("value"), Some(&Value::from("one-surprise")));
+    assert_eq!(
+        record.attributes.attr("value"),
+        Some(&Value::from("one-surprise"))
+    );
     assert!(!outcome.succeeded());
 }
 
@@ -301,8 +319,19 @@ async fn plan_that_changed_since_review_is_refused_per_change() {
     .expect("apply runs");
     let result = failure(&outcome, "fake_thing.a");
     assert_eq!(result.diagnostics[0].summary, "Plan no longer matches");
-    assert!(fx.provider.calls().is_empty(), "nothing may be applied: {:?}", fx.provider.calls());
-    assert!(prepared.store.resource("fake_thing.a").await.expect("state").is_none());
+    assert!(
+        fx.provider.calls().is_empty(),
+        "nothing may be applied: {:?}",
+        fx.provider.calls()
+    );
+    assert!(
+        prepared
+            .store
+            .resource("fake_thing.a")
+            .await
+            .expect("state")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -314,7 +343,10 @@ async fn import_target_that_vanished_is_an_error() {
     );
     let prepared = fx.prepare().await;
     let plan = fx.plan(&prepared).await;
-    assert_eq!(plan.change("fake_thing.a").map(|c| c.action), Some(Action::Import));
+    assert_eq!(
+        plan.change("fake_thing.a").map(|c| c.action),
+        Some(Action::Import)
+    );
     fx.provider.script().live_objects.clear();
     let outcome = ops::execute(
         &prepared,
@@ -327,17 +359,29 @@ async fn import_target_that_vanished_is_an_error() {
     .expect("apply runs");
     let result = failure(&outcome, "fake_thing.a");
     assert_eq!(result.diagnostics[0].summary, "Object to import is gone");
-    assert!(prepared.store.resource("fake_thing.a").await.expect("state").is_none());
+    assert!(
+        prepared
+            .store
+            .resource("fake_thing.a")
+            .await
+            .expect("state")
+            .is_none()
+    );
 }
 
 #[tokio::test]
 async fn create_before_destroy_creates_the_new_object_first() {
-    let fx = Fixture::new("resource \"fake_thing\" \"a\" {\n  value = \"one\"\n  key = \"k1\"\n  lifecycle { create_before_destroy = true }\n}\n");
+    let fx = Fixture::new(
+        "resource \"fake_thing\" \"a\" {\n  value = \"one\"\n  key = \"k1\"\n  lifecycle { create_before_destroy = true }\n}\n",
+    );
     fx.apply_ok().await;
     fx.write("resource \"fake_thing\" \"a\" {\n  value = \"one\"\n  key = \"k2\"\n  lifecycle { create_before_destroy = true }\n}\n");
     let before = fx.provider.calls().len();
     let outcome = fx.apply_ok().await;
-    assert_eq!(outcome.plan.change("fake_thing.a").map(|c| c.action), Some(Action::Replace));
+    assert_eq!(
+        outcome.plan.change("fake_thing.a").map(|c| c.action),
+        Some(Action::Replace)
+    );
     let calls = fx.provider.calls()[before..].to_vec();
     assert_eq!(calls, vec!["create fake_thing.a", "delete fake_thing.a"]);
 
@@ -383,7 +427,9 @@ impl StateStore for FailingStore {
         writes: Vec<ResourceWrite>,
     ) -> Result<u64, StateError> {
         if self.commits.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_from {
-            return Err(StateError::Refused("disk full (injected by the test)".to_string()));
+            return Err(StateError::Refused(
+                "disk full (injected by the test)".to_string(),
+            ));
         }
         self.inner.commit_resources(expected_serial, writes).await
     }
@@ -426,7 +472,11 @@ impl StateStore for FailingStore {
     ) -> Result<LockInfo, StateError> {
         self.inner.steal_lock(expected_id, request).await
     }
-    async fn replace_state(&self, expected_serial: u64, dump: &StateDump) -> Result<(), StateError> {
+    async fn replace_state(
+        &self,
+        expected_serial: u64,
+        dump: &StateDump,
+    ) -> Result<(), StateError> {
         self.inner.replace_state(expected_serial, dump).await
     }
 }
@@ -451,13 +501,20 @@ async fn failed_state_commit_stops_dependents_and_is_reported() {
     assert_eq!(a.diagnostics[0].summary, "Cannot write state");
     let b = failure(&outcome, "fake_thing.b");
     assert_eq!(b.outcome, braid_state::ChangeOutcome::Skipped);
-    assert_eq!(fx.provider.calls(), vec!["create fake_thing.a"], "b must not start");
+    assert_eq!(
+        fx.provider.calls(),
+        vec!["create fake_thing.a"],
+        "b must not start"
+    );
     let report = outcome.report.as_ref().expect("report");
     assert!(!report.succeeded());
     // The audit records of the failure and the skip could not be written either: that is
     // reported, not dropped.
     assert!(
-        report.errors.iter().any(|d| d.summary == "Cannot write state"),
+        report
+            .errors
+            .iter()
+            .any(|d| d.summary == "Cannot write state"),
         "{:?}",
         report.errors
     );
@@ -474,19 +531,26 @@ struct Recorder {
 
 impl PlanObserver for Recorder {
     fn refreshed(&self, address: &str, _drift: Option<braid::plan::DriftKind>) {
-        self.events.lock().expect("events").push(format!("refreshed {address}"));
-    }
-    fn planned(&self, change: &braid::plan::ResourceChange) {
         self.events
             .lock()
             .expect("events")
-            .push(format!("planned {} {}", change.address, change.action.as_str()));
+            .push(format!("refreshed {address}"));
+    }
+    fn planned(&self, change: &braid::plan::ResourceChange) {
+        self.events.lock().expect("events").push(format!(
+            "planned {} {}",
+            change.address,
+            change.action.as_str()
+        ));
     }
 }
 impl LockObserver for Recorder {}
 impl ApplyObserver for Recorder {
     fn started(&self, change: &braid::plan::ResourceChange) {
-        self.events.lock().expect("events").push(format!("started {}", change.address));
+        self.events
+            .lock()
+            .expect("events")
+            .push(format!("started {}", change.address));
     }
     fn finished(&self, result: &ChangeResult) {
         self.events
@@ -526,8 +590,18 @@ async fn cancellation_finishes_changes_in_flight_records_them_and_releases_the_l
     assert!(report.cancelled);
     assert!(!outcome.succeeded());
     // a was in flight: it finished and is in state.
-    assert_eq!(failure(&outcome, "fake_thing.a").outcome, braid_state::ChangeOutcome::Applied);
-    assert!(prepared.store.resource("fake_thing.a").await.expect("state").is_some());
+    assert_eq!(
+        failure(&outcome, "fake_thing.a").outcome,
+        braid_state::ChangeOutcome::Applied
+    );
+    assert!(
+        prepared
+            .store
+            .resource("fake_thing.a")
+            .await
+            .expect("state")
+            .is_some()
+    );
     // b and c never started, and say why.
     for address in ["fake_thing.b", "fake_thing.c"] {
         let r = failure(&outcome, address);
@@ -544,9 +618,18 @@ async fn cancellation_finishes_changes_in_flight_records_them_and_releases_the_l
     assert_eq!(history[0].outcome, braid_state::ApplyOutcome::Failed);
     // Plan and apply events were reported.
     let events = recorder.events.lock().expect("events").clone();
-    assert!(events.contains(&"planned fake_thing.a create".to_string()), "{events:?}");
-    assert!(events.contains(&"started fake_thing.a".to_string()), "{events:?}");
-    assert!(!events.contains(&"started fake_thing.b".to_string()), "{events:?}");
+    assert!(
+        events.contains(&"planned fake_thing.a create".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&"started fake_thing.a".to_string()),
+        "{events:?}"
+    );
+    assert!(
+        !events.contains(&"started fake_thing.b".to_string()),
+        "{events:?}"
+    );
 
     // The next apply finishes the job.
     fx.provider.script().block_address = None;
@@ -562,7 +645,10 @@ async fn registry_offers_only_what_was_registered() {
         Err(d) => d,
     };
     assert_eq!(err.0[0].summary, "Unknown provider");
-    assert!(err.0[0].detail.contains("Available providers: fake."), "{err:?}");
+    assert!(
+        err.0[0].detail.contains("Available providers: fake."),
+        "{err:?}"
+    );
 }
 
 fn open_fds() -> usize {
@@ -591,7 +677,9 @@ async fn repeated_operations_in_one_process_leak_no_locks_files_or_memory() {
             "resource \"fake_thing\" \"a\" {{ value = \"v{round}\" }}\nresource \"fake_thing\" \"b\" {{ value = fake_thing.a.value }}\n"
         ));
         let prepared = fx.prepare().await;
-        let drift = ops::drift(&prepared, 4, &SilentObserver).await.expect("drift");
+        let drift = ops::drift(&prepared, 4, &SilentObserver)
+            .await
+            .expect("drift");
         assert!(drift.drift.is_empty());
         let mut yes = |_: &Plan| Ok(true);
         let outcome = ops::apply(&prepared, &RunOptions::default(), &mut yes, &SilentObserver)
@@ -608,7 +696,11 @@ async fn repeated_operations_in_one_process_leak_no_locks_files_or_memory() {
         }
     }
     let (fds, rss) = baseline.expect("baseline taken");
-    assert!(open_fds() <= fds + 2, "open files grew from {fds} to {}", open_fds());
+    assert!(
+        open_fds() <= fds + 2,
+        "open files grew from {fds} to {}",
+        open_fds()
+    );
     assert!(
         rss_kib() < rss + 64 * 1024,
         "memory grew from {rss} KiB to {} KiB",
@@ -617,5 +709,9 @@ async fn repeated_operations_in_one_process_leak_no_locks_files_or_memory() {
     let prepared = fx.prepare().await;
     let history = prepared.store.applies(100).await.expect("history");
     assert_eq!(history.len(), 40);
-    assert!(history.iter().all(|a| a.outcome == braid_state::ApplyOutcome::Succeeded));
+    assert!(
+        history
+            .iter()
+            .all(|a| a.outcome == braid_state::ApplyOutcome::Succeeded)
+    );
 }

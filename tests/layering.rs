@@ -89,6 +89,13 @@ fn no_module_imports_from_a_layer_above_it() {
             }
         }
     }
-    assert!(checked > 50, "only {checked} files checked: is src/ where it should be?");
-    assert!(violations.is_empty(), "layering violations:\n{}", violations.join("\n"));
+    assert!(
+        checked > 50,
+        "only {checked} files checked: is src/ where it should be?"
+    );
+    assert!(
+        violations.is_empty(),
+        "layering violations:\n{}",
+        violations.join("\n")
+    );
 }

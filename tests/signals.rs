@@ -18,7 +18,10 @@ fn project(sim: &KubeSim) -> Project {
         ));
     }
     Project::with_files(&[
-        ("braid.hcl", &kubernetes_braid_hcl(&sim.kubeconfig(), &["dev"], "")),
+        (
+            "braid.hcl",
+            &kubernetes_braid_hcl(&sim.kubeconfig(), &["dev"], ""),
+        ),
         ("deploy/objects.yaml", &manifests),
     ])
 }
@@ -29,7 +32,14 @@ fn interrupt(signal: &str, expected_code: i32) {
     sim.faults().set_latency(Duration::from_millis(150));
     let mut child = spawn_braid(
         project.path(),
-        &["--env", "dev", "apply", "--auto-approve", "--parallelism", "1"],
+        &[
+            "--env",
+            "dev",
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+        ],
         &[],
     );
     // Wait until the first object is being created, then signal.
@@ -49,19 +59,31 @@ fn interrupt(signal: &str, expected_code: i32) {
         .expect("run kill");
     assert!(status.success());
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("read the rest of stdout");
+    stdout
+        .read_to_string(&mut rest)
+        .expect("read the rest of stdout");
     seen.push_str(&rest);
     let run = wait_braid(child);
-    assert_eq!(run.code, expected_code, "stdout:\n{seen}\nstderr:\n{}", run.stderr);
+    assert_eq!(
+        run.code, expected_code,
+        "stdout:\n{seen}\nstderr:\n{}",
+        run.stderr
+    );
     run.assert_no_panic();
     assert!(run.stderr.contains("Interrupt received"), "{}", run.stderr);
     assert!(seen.contains("Apply interrupted."), "{seen}");
-    assert!(seen.contains("not started: the apply was interrupted"), "{seen}");
+    assert!(
+        seen.contains("not started: the apply was interrupted"),
+        "{seen}"
+    );
 
     // What was applied is in state, the lock is gone, and the next apply does the rest.
     sim.faults().clear();
     let applied_before = project.state_list(&["--env", "dev"]);
-    assert!(!applied_before.is_empty() && applied_before.len() < 9, "{applied_before:?}");
+    assert!(
+        !applied_before.is_empty() && applied_before.len() < 9,
+        "{applied_before:?}"
+    );
     let again = project.braid(&["--env", "dev", "apply", "--auto-approve"]);
     again.success();
     assert_eq!(project.state_list(&["--env", "dev"]).len(), 9);

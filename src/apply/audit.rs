@@ -3,8 +3,8 @@
 //! entries left open by a run that died.
 
 use braid_state::{
-    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceWrite,
-    StateStore,
+    ApplyId, ApplyOutcome, ChangeAction, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply,
+    ResourceWrite, StateStore,
 };
 use chrono::Utc;
 
@@ -33,16 +33,28 @@ pub async fn finish(
     Ok(())
 }
 
+/// The audit log's name for a planned action.
+pub fn audit_action(action: Action) -> ChangeAction {
+    match action {
+        Action::Create => ChangeAction::Create,
+        Action::Update => ChangeAction::Update,
+        Action::Replace => ChangeAction::Replace,
+        Action::Delete => ChangeAction::Delete,
+        Action::NoOp => ChangeAction::NoOp,
+        Action::Import => ChangeAction::Import,
+    }
+}
+
 /// The audit record of one change.
 pub fn change_record(
     address: &str,
-    action: Action,
+    action: ChangeAction,
     outcome: ChangeOutcome,
     message: Option<String>,
 ) -> ChangeRecord {
     ChangeRecord {
         address: address.to_string(),
-        action: action.as_str().to_string(),
+        action,
         outcome,
         message,
         at: Utc::now(),
@@ -59,18 +71,21 @@ pub async fn close_interrupted(store: &dyn StateStore) -> Result<(), Diagnostics
         }
         let mut summary = ChangeSummary::default();
         for change in store.changes(apply.id).await.map_err(state_error)? {
-            match (change.outcome, change.action.as_str()) {
+            match (change.outcome, change.action) {
                 (ChangeOutcome::Failed, _) => summary.failed += 1,
                 (ChangeOutcome::Skipped, _) => summary.skipped += 1,
-                (ChangeOutcome::Applied, "create") => summary.create += 1,
-                (ChangeOutcome::Applied, "update") => summary.update += 1,
-                (ChangeOutcome::Applied, "replace") => summary.replace += 1,
-                (ChangeOutcome::Applied, "delete") => summary.delete += 1,
-                (ChangeOutcome::Applied, "import") => summary.import += 1,
+                (ChangeOutcome::Applied, ChangeAction::Create) => summary.create += 1,
+                (ChangeOutcome::Applied, ChangeAction::Update) => summary.update += 1,
+                (ChangeOutcome::Applied, ChangeAction::Replace) => summary.replace += 1,
+                (ChangeOutcome::Applied, ChangeAction::Delete) => summary.delete += 1,
+                (ChangeOutcome::Applied, ChangeAction::Import) => summary.import += 1,
                 (ChangeOutcome::Applied, _) => {}
             }
         }
-        tracing::info!(apply_id = apply.id, "closing the audit entry of an interrupted run");
+        tracing::info!(
+            apply_id = apply.id,
+            "closing the audit entry of an interrupted run"
+        );
         finish(store, apply.id, summary, ApplyOutcome::Failed).await?;
     }
     Ok(())

@@ -136,8 +136,7 @@ async fn locked_apply(
     };
     let dag = apply_dag(&plan.changes, &executor.records);
     let priority = priorities(&plan.changes, providers);
-    let outcomes =
-        walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i)).await;
+    let outcomes = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i)).await;
     executor.record_skipped(&outcomes).await;
     let Executor {
         writer,
@@ -299,7 +298,10 @@ impl<'a> Executor<'a> {
             }
             let message = match because_of {
                 Some(cause) if !cancelled.contains(&cause) => {
-                    format!("depends on {} which failed", self.plan.changes[cause].address)
+                    format!(
+                        "depends on {} which failed",
+                        self.plan.changes[cause].address
+                    )
                 }
                 _ => "not started: the apply was interrupted".to_string(),
             };
@@ -350,7 +352,12 @@ impl<'a> Executor<'a> {
         outcome: ChangeOutcome,
         message: Option<String>,
     ) -> ChangeRecord {
-        audit::change_record(&change.address, change.action, outcome, message)
+        audit::change_record(
+            &change.address,
+            audit::audit_action(change.action),
+            outcome,
+            message,
+        )
     }
 
     /// Writes one resource result and waits until it is durable.
@@ -699,7 +706,11 @@ impl<'a> Executor<'a> {
     /// Records what a failed change left behind (the provider reports the object exists),
     /// so state never forgets an object; a failure to record it is returned as one more
     /// error of the change.
-    async fn keep_partial(&self, change: &ResourceChange, record: ResourceRecord) -> Option<Diagnostic> {
+    async fn keep_partial(
+        &self,
+        change: &ResourceChange,
+        record: ResourceRecord,
+    ) -> Option<Diagnostic> {
         self.commit(ResourceWrite {
             address: change.address.clone(),
             record: Some(record),

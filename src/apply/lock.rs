@@ -29,8 +29,8 @@ impl LockSettings {
     /// A heartbeat at a quarter of the policy's lease (at most every 30 s), so a few missed
     /// beats never make a live holder look dead.
     pub fn new(policy: LockPolicy) -> LockSettings {
-        let heartbeat = (policy.lease / 4)
-            .clamp(Duration::from_millis(100), Duration::from_secs(30));
+        let heartbeat =
+            (policy.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
         LockSettings { policy, heartbeat }
     }
 }

@@ -72,7 +72,9 @@ fn main() {
                 }
             }
             Err(e) => {
-                shell.err(&format!("error: benchmark with {n} resources failed: {e}\n"));
+                shell.err(&format!(
+                    "error: benchmark with {n} resources failed: {e}\n"
+                ));
                 std::process::exit(1);
             }
         }
@@ -141,11 +143,19 @@ async fn bench(n: usize, check: bool) -> Result<Vec<Phase>, String> {
     let start = Instant::now();
     let ws = Workspace::load(&options).map_err(render)?;
     let store = ws.open_state().map_err(render)?;
-    let providers = ws.providers(&braid::cli::builtin_providers(), std::iter::empty()).map_err(render)?;
-    ws.configure(&providers).await.map_err(render)?;
-    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options, &SilentObserver)
-        .await
+    let providers = ws
+        .providers(&braid::cli::builtin_providers(), std::iter::empty())
         .map_err(render)?;
+    ws.configure(&providers).await.map_err(render)?;
+    let plan = make_plan(
+        &ws,
+        &providers,
+        store.as_ref(),
+        &plan_options,
+        &SilentObserver,
+    )
+    .await
+    .map_err(render)?;
     phases.push(Phase {
         name: "plan",
         wall: start.elapsed(),
@@ -188,11 +198,19 @@ async fn bench(n: usize, check: bool) -> Result<Vec<Phase>, String> {
     let start = Instant::now();
     let ws = Workspace::load(&options).map_err(render)?;
     let store = ws.open_state().map_err(render)?;
-    let providers = ws.providers(&braid::cli::builtin_providers(), std::iter::empty()).map_err(render)?;
-    ws.configure(&providers).await.map_err(render)?;
-    let plan = make_plan(&ws, &providers, store.as_ref(), &plan_options, &SilentObserver)
-        .await
+    let providers = ws
+        .providers(&braid::cli::builtin_providers(), std::iter::empty())
         .map_err(render)?;
+    ws.configure(&providers).await.map_err(render)?;
+    let plan = make_plan(
+        &ws,
+        &providers,
+        store.as_ref(),
+        &plan_options,
+        &SilentObserver,
+    )
+    .await
+    .map_err(render)?;
     phases.push(Phase {
         name: "no-op plan",
         wall: start.elapsed(),

@@ -114,9 +114,7 @@ pub(super) fn show_and_confirm(
 /// applied, 1 when something failed or the plan was declined, 130/143 when interrupted.
 pub(super) fn finish(cx: &Context, operation: &str, outcome: &RunOutcome) -> i32 {
     match cx.shell.format() {
-        Format::Json => cx
-            .shell
-            .json(&apply_view::outcome_json(operation, outcome)),
+        Format::Json => cx.shell.json(&apply_view::outcome_json(operation, outcome)),
         _ => {
             if let Some(report) = &outcome.report {
                 cx.shell

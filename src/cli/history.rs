@@ -31,7 +31,9 @@ pub async fn run(cx: &Context, args: &HistoryArgs) -> CommandResult {
             let applies = store.applies(args.limit).await.map_err(state_error)?;
             match cx.shell.format() {
                 Format::Json => cx.shell.out(&(history::list_json(&applies) + "\n")),
-                _ => cx.shell.out(&history::render_list(&applies, cx.shell.style())),
+                _ => cx
+                    .shell
+                    .out(&history::render_list(&applies, cx.shell.style())),
             }
         }
         Some(HistoryCommand::Show { id }) => {
@@ -48,7 +50,9 @@ pub async fn run(cx: &Context, args: &HistoryArgs) -> CommandResult {
             let changes = store.changes(*id).await.map_err(state_error)?;
             match cx.shell.format() {
                 Format::Json => cx.shell.out(&(history::show_json(&apply, &changes) + "\n")),
-                _ => cx.shell.out(&history::render_show(&apply, &changes, cx.shell.style())),
+                _ => cx
+                    .shell
+                    .out(&history::render_show(&apply, &changes, cx.shell.style())),
             }
         }
     }

@@ -46,7 +46,8 @@ pub fn builtin_providers() -> ProviderRegistry {
     let mut registry = ProviderRegistry::new();
     registry
         .register("local", || {
-            Arc::new(braid_provider_local::LocalProvider::new()) as Arc<dyn braid_provider::Provider>
+            Arc::new(braid_provider_local::LocalProvider::new())
+                as Arc<dyn braid_provider::Provider>
         })
         .register("kubernetes", || {
             Arc::new(braid_provider_kubernetes::KubernetesProvider::new())
@@ -294,7 +295,8 @@ impl Context {
 
     /// From here on a signal lets the work finish cleanly instead of ending the process.
     pub fn stop_gracefully(&self) {
-        self.graceful.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.graceful
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The exit code of a run that was interrupted: 130 for SIGINT, 143 for SIGTERM.

@@ -52,8 +52,12 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
     match cx.shell.format() {
         Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
         Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),
-        Format::Human if !cx.shell.is_quiet() => cx.shell.out(&plan_view::render_human(&plan, cx.shell.style())),
-        Format::Human => cx.shell.out(&(plan_view::summary_line(&plan.summary()) + "\n")),
+        Format::Human if !cx.shell.is_quiet() => cx
+            .shell
+            .out(&plan_view::render_human(&plan, cx.shell.style())),
+        Format::Human => cx
+            .shell
+            .out(&(plan_view::summary_line(&plan.summary()) + "\n")),
     }
     if let Some(path) = &args.out {
         file::save(&plan, path)?;
@@ -99,7 +103,9 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
     };
     let mut plans = Vec::new();
     for env in &cx.global.envs {
-        let prepared = cx.prepare_with(&cx.global.for_env(env).load_options()?).await?;
+        let prepared = cx
+            .prepare_with(&cx.global.for_env(env).load_options()?)
+            .await?;
         plans.push(ops::plan(&prepared, &options, &SilentObserver).await?);
     }
     match cx.shell.format() {
@@ -121,7 +127,8 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
                         plan_view::summary_line(&plan.summary())
                     ));
                 } else {
-                    cx.shell.out(&plan_view::render_human(plan, cx.shell.style()));
+                    cx.shell
+                        .out(&plan_view::render_human(plan, cx.shell.style()));
                     cx.shell.out("\n");
                 }
             }

@@ -25,20 +25,16 @@ pub async fn run(cx: &Context, args: &ShowArgs) -> CommandResult {
         match cx.shell.format() {
             Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
             Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),
-            Format::Human => cx.shell.out(&plan_view::render_human(&plan, cx.shell.style())),
+            Format::Human => cx
+                .shell
+                .out(&plan_view::render_human(&plan, cx.shell.style())),
         }
         return Ok(EXIT_OK);
     }
     let ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
     let store = ws.open_state()?;
-    let meta = store
-        .meta()
-        .await
-        .map_err(crate::diag::state_error)?;
-    let records = store
-        .resources()
-        .await
-        .map_err(crate::diag::state_error)?;
+    let meta = store.meta().await.map_err(crate::diag::state_error)?;
+    let records = store.resources().await.map_err(crate::diag::state_error)?;
     if cx.shell.format() == Format::Json {
         let resources: Vec<_> = records
             .iter()

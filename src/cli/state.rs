@@ -3,7 +3,9 @@
 use std::path::{Path as FilePath, PathBuf};
 
 use braid_provider::{Path, Value};
-use braid_state::{ChangeOutcome, ChangeSummary, NewApply, ResourceWrite, StateDump, StateStore};
+use braid_state::{
+    ChangeAction, ChangeOutcome, ChangeSummary, NewApply, ResourceWrite, StateDump, StateStore,
+};
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -12,7 +14,7 @@ use super::locking::locked;
 use super::{CommandResult, Context, EXIT_OK};
 use crate::apply::audit;
 use crate::diag::{Diagnostic, Diagnostics, closest, state_error, transfer_error};
-use crate::plan::{Action, mask};
+use crate::plan::mask;
 use crate::view::Format;
 use crate::view::values::value_text;
 use crate::workspace::Workspace;
@@ -96,7 +98,8 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
                     .iter()
                     .map(|r| json!({"address": r.address, "id": r.id, "type": r.type_name}))
                     .collect();
-                cx.shell.out(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"));
+                cx.shell
+                    .out(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"));
             } else {
                 for r in &records {
                     cx.shell.out(&format!("{}\n", r.address));
@@ -219,13 +222,12 @@ async fn forget(
         addresses
             .iter()
             .map(|address| {
-                let mut record = audit::change_record(
+                let record = audit::change_record(
                     address,
-                    Action::Delete,
+                    ChangeAction::Forget,
                     ChangeOutcome::Applied,
                     Some("removed from state by braid state rm".to_string()),
                 );
-                record.action = "forget".to_string();
                 ResourceWrite {
                     address: address.clone(),
                     record: None,

@@ -3,17 +3,17 @@
 
 use braid_provider::{ImportRequest, Path};
 use braid_state::{
-    ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord, ResourceWrite,
-    StateStore,
+    ChangeAction, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
+    ResourceWrite, StateStore,
 };
 use chrono::Utc;
 
 use super::Context;
 use super::locking::locked;
 use crate::apply::audit;
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::diag::state_error;
 use crate::diag::from_provider;
+use crate::diag::state_error;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::workspace::Workspace;
 
 /// Runs `writes` as one audited operation under the lock: an audit entry named after
@@ -45,14 +45,14 @@ async fn audited_write(
 fn change(
     apply_id: i64,
     address: &str,
-    action: &str,
+    action: ChangeAction,
     message: String,
 ) -> Option<(i64, ChangeRecord)> {
     Some((
         apply_id,
         ChangeRecord {
             address: address.to_string(),
-            action: action.to_string(),
+            action,
             outcome: ChangeOutcome::Applied,
             message: Some(message),
             at: Utc::now(),
@@ -103,7 +103,7 @@ pub async fn move_resource(
                 change: change(
                     apply_id,
                     from,
-                    "move",
+                    ChangeAction::Move,
                     format!("moved to {to} by braid state mv"),
                 ),
             },
@@ -113,7 +113,7 @@ pub async fn move_resource(
                 change: change(
                     apply_id,
                     to,
-                    "move",
+                    ChangeAction::Move,
                     format!("moved from {from} by braid state mv"),
                 ),
             },
@@ -213,7 +213,7 @@ pub async fn import_resource(
             change: change(
                 apply_id,
                 address,
-                "import",
+                ChangeAction::Import,
                 format!("imported id {id} by braid state import"),
             ),
         }]

@@ -43,7 +43,10 @@ pub async fn run(cx: &Context, args: &ForceUnlockArgs) -> CommandResult {
         lock.actor, lock.operation, lock.acquired_at
     );
     if !args.force && !cx.shell.confirm(&question, "--force")? {
-        cx.shell.result("Lock kept.\n", serde_json::json!({ "unlocked": false, "lock_id": lock.id }));
+        cx.shell.result(
+            "Lock kept.\n",
+            serde_json::json!({ "unlocked": false, "lock_id": lock.id }),
+        );
         return Ok(EXIT_ERROR);
     }
     crate::apply::lock::force_unlock(store.as_ref(), &lock.id).await?;

@@ -5,8 +5,8 @@ mod body;
 pub mod eval;
 mod module;
 mod project;
-mod template;
 pub mod references;
+mod template;
 mod types;
 mod variables;
 

@@ -165,10 +165,15 @@ pub fn provider_errors(diagnostics: Vec<ProviderDiagnostic>, address: &str) -> V
 
 /// A Kustomize rendering error of source `source`; `file` is the text of the file it names,
 /// when braid read it, so the diagnostic can point at the line.
-pub fn from_kustomize(e: &KustomizeError, file: Option<&Arc<SourceText>>, source: &str) -> Diagnostic {
+pub fn from_kustomize(
+    e: &KustomizeError,
+    file: Option<&Arc<SourceText>>,
+    source: &str,
+) -> Diagnostic {
     let (name, line) = e.location();
     match file {
-        Some(text) => Diagnostic::error(e.summary(), format!("{e}")).at(text.location_at(line.unwrap_or(1), 1)),
+        Some(text) => Diagnostic::error(e.summary(), format!("{e}"))
+            .at(text.location_at(line.unwrap_or(1), 1)),
         None => Diagnostic::error(e.summary(), format!("{e} (source \"{source}\", {name})")),
     }
 }
@@ -183,7 +188,9 @@ pub fn function_error(e: &FunctionError) -> (&'static str, String) {
                 .unwrap_or_default();
             (
                 "Call to unknown function",
-                format!("{e}.{hint} The functions braid knows are listed in docs/configuration.md."),
+                format!(
+                    "{e}.{hint} The functions braid knows are listed in docs/configuration.md."
+                ),
             )
         }
         _ => ("Invalid function argument", format!("{e}.")),

@@ -21,8 +21,8 @@ pub const DEPENDS_ON_ANNOTATION: &str = "braid.dev/depends-on";
 /// `"false"` keeps an object in the cluster when its manifest is removed.
 pub const PRUNE_ANNOTATION: &str = "braid.dev/prune";
 
-pub use ordering::{ImplicitEdge, ObjectRef, implicit_edges};
 pub use crate::config::{TemplateField, TemplatePart};
+pub use ordering::{ImplicitEdge, ObjectRef, implicit_edges};
 pub use template::find_templates;
 
 /// The address of a Kubernetes object: `k8s/GROUP/KIND/NAMESPACE/NAME`, GROUP `core` for

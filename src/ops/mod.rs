@@ -187,7 +187,15 @@ pub async fn apply(
     approve: &mut dyn Approve,
     observer: &dyn ApplyObserver,
 ) -> Result<RunOutcome, Diagnostics> {
-    converge(prepared, PlanMode::Normal, Operation::Apply, options, approve, observer).await
+    converge(
+        prepared,
+        PlanMode::Normal,
+        Operation::Apply,
+        options,
+        approve,
+        observer,
+    )
+    .await
 }
 
 /// `braid destroy`: deletes everything the environment manages, after `approve`.

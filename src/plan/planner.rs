@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::refresh::refresh;
 use super::{
-    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlanObserver,
-    PlannedVariable, ResourceChange, StateRef,
+    Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlanObserver, PlannedVariable,
+    ResourceChange, StateRef,
 };
 use crate::config::ResourceDecl;
 use crate::config::eval::ScopeValue;

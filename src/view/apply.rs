@@ -235,7 +235,9 @@ pub fn outcome_json(operation: &str, outcome: &RunOutcome) -> serde_json::Value 
     })
 }
 
-fn outputs_json(outputs: &BTreeMap<String, OutputValue>) -> serde_json::Map<String, serde_json::Value> {
+fn outputs_json(
+    outputs: &BTreeMap<String, OutputValue>,
+) -> serde_json::Map<String, serde_json::Value> {
     outputs
         .iter()
         .map(|(k, o)| {

@@ -67,8 +67,8 @@ impl Shell {
 
     /// Writes one JSON document to stdout, pretty-printed, with a final newline.
     pub fn json(&self, document: &serde_json::Value) {
-        let text = serde_json::to_string_pretty(document)
-            .expect("a serde_json::Value always serializes");
+        let text =
+            serde_json::to_string_pretty(document).expect("a serde_json::Value always serializes");
         self.out(&(text + "\n"));
     }
 

@@ -22,9 +22,9 @@ mod transfer;
 
 pub use locking::{AcquiredLock, LockPolicy, acquire_lock};
 pub use model::{
-    ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeOutcome, ChangeRecord, ChangeSummary,
-    DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, ResourceRecord, ResourceWrite,
-    SourceRevision, StateDump, StateMeta,
+    ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,
+    ChangeSummary, DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, ResourceRecord,
+    ResourceWrite, SourceRevision, StateDump, StateMeta,
 };
 pub use postgres::PostgresStore;
 pub use s3::{S3Location, S3Store};

@@ -192,13 +192,111 @@ impl ChangeOutcome {
     }
 }
 
+/// What was done to one resource, as the audit log records it.
+///
+/// Stored as text (a SQL column, a JSON string) in the form [`ChangeAction::as_str`] gives,
+/// which is also the serde form; those strings must never change, or state written by an
+/// earlier braid would no longer load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeAction {
+    /// A new object was created.
+    Create,
+    /// An object was changed in place.
+    Update,
+    /// An object was deleted and created again (in either order).
+    Replace,
+    /// An object was deleted.
+    Delete,
+    /// An existing object was adopted into state, by a plan or by `braid state import`.
+    Import,
+    /// An object was only read.
+    Read,
+    /// Nothing needed to change.
+    NoOp,
+    /// A resource was renamed in state by `braid state mv`; the object was not touched.
+    Move,
+    /// A resource was removed from state by `braid state rm`; the object was left alone.
+    Forget,
+}
+
+impl ChangeAction {
+    /// Every action, in declaration order.
+    pub const ALL: [ChangeAction; 9] = [
+        ChangeAction::Create,
+        ChangeAction::Update,
+        ChangeAction::Replace,
+        ChangeAction::Delete,
+        ChangeAction::Import,
+        ChangeAction::Read,
+        ChangeAction::NoOp,
+        ChangeAction::Move,
+        ChangeAction::Forget,
+    ];
+
+    /// The text stored in state and shown in history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::Create => "create",
+            ChangeAction::Update => "update",
+            ChangeAction::Replace => "replace",
+            ChangeAction::Delete => "delete",
+            ChangeAction::Import => "import",
+            ChangeAction::Read => "read",
+            ChangeAction::NoOp => "no-op",
+            ChangeAction::Move => "move",
+            ChangeAction::Forget => "forget",
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeAction {
+    /// Writes [`ChangeAction::as_str`], honouring width and alignment so that history can
+    /// line actions up in a column.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A text that is not the [`ChangeAction::as_str`] form of any action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown change action {0:?}")]
+pub struct UnknownChangeAction(pub String);
+
+impl std::str::FromStr for ChangeAction {
+    type Err = UnknownChangeAction;
+
+    /// The action whose [`ChangeAction::as_str`] is `text`, exactly (no other spelling or
+    /// case is accepted, so what is read back is what was written).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ChangeAction::ALL
+            .into_iter()
+            .find(|action| action.as_str() == text)
+            .ok_or_else(|| UnknownChangeAction(text.to_string()))
+    }
+}
+
+// Serde goes through `as_str` and `FromStr` so that the JSON of the S3 backend and of state
+// dumps can never drift from the SQL columns.
+impl Serialize for ChangeAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ChangeAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// What happened to one resource in one apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeRecord {
     /// The resource's address.
     pub address: String,
-    /// `create`, `update`, `replace`, `delete`, `import`.
-    pub action: String,
+    /// What was done (or attempted) to it.
+    pub action: ChangeAction,
     /// Whether it happened.
     pub outcome: ChangeOutcome,
     /// The error message, or why it was skipped.
@@ -309,5 +407,48 @@ impl LockInfo {
     pub fn is_stale(&self, lease: std::time::Duration, now: DateTime<Utc>) -> bool {
         let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         now.signed_duration_since(self.heartbeat_at) > lease
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The strings state holds today; changing one would make existing state unreadable.
+    #[test]
+    fn change_actions_keep_their_stored_strings() {
+        let stored: Vec<&str> = ChangeAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            stored,
+            [
+                "create", "update", "replace", "delete", "import", "read", "no-op", "move",
+                "forget"
+            ]
+        );
+    }
+
+    #[test]
+    fn change_actions_round_trip_through_text_and_json() {
+        for action in ChangeAction::ALL {
+            assert_eq!(action.as_str().parse::<ChangeAction>(), Ok(action));
+            let json = serde_json::to_string(&action).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+            let back: ChangeAction = serde_json::from_str(&json).expect("deserializes");
+            assert_eq!(back, action);
+        }
+    }
+
+    #[test]
+    fn unknown_change_actions_are_errors() {
+        assert_eq!(
+            "Create".parse::<ChangeAction>(),
+            Err(UnknownChangeAction("Create".to_string()))
+        );
+        assert!(serde_json::from_str::<ChangeAction>("\"destroy\"").is_err());
+    }
+
+    #[test]
+    fn change_actions_pad_like_strings() {
+        assert_eq!(format!("[{:8}]", ChangeAction::NoOp), "[no-op   ]");
     }
 }

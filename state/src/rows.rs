@@ -8,7 +8,8 @@
 use rusqlite::Row;
 
 use crate::model::{
-    ApplyId, ApplyOutcome, ApplyRecord, ChangeOutcome, ChangeRecord, LockInfo, ResourceRecord,
+    ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord, LockInfo,
+    ResourceRecord,
 };
 use crate::store::StateError;
 
@@ -155,11 +156,15 @@ impl ChangeRow {
                 self.outcome
             ))
         })?;
+        let action: ChangeAction = self
+            .action
+            .parse()
+            .map_err(|err| StateError::Corrupt(format!("{}: {err}", what("action"))))?;
         Ok(ChangeRecord {
             at: parse_timestamp(&self.at, &what("at"))?,
             outcome,
+            action,
             address: self.address,
-            action: self.action,
             message: self.message,
         })
     }

@@ -495,7 +495,7 @@ fn write_one(
             statement.execute(params![
                 apply_id,
                 change.address,
-                change.action,
+                change.action.as_str(),
                 change.outcome.as_str(),
                 change.message,
                 timestamp(change.at),

@@ -8,7 +8,7 @@
 //!
 //! How a plan is made, for every type alike (`resource.rs`):
 //! - settable attributes come from the configuration; null optional ones take their default;
-//! - JSON documents (policies) compare by meaning ([`policy`](crate)): when the configuration
+//! - JSON documents (policies) compare by meaning (`policy.rs`): when the configuration
 //!   is equivalent to the prior document, the prior text is kept and no change shows;
 //! - a change to a `force_new` attribute (or an unknown value in one) requires replacement;
 //! - computed attributes keep their prior values unless the object is replaced, or are
@@ -17,6 +17,9 @@
 //! Apply calls AWS and then reads the object back, so state holds what AWS reports. The SDK
 //! retries throttling and 5xx answers with exponential backoff; other errors become
 //! diagnostics that name the resource address, the AWS error code and its message.
+
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod attrs;
 mod config;

@@ -50,6 +50,8 @@ impl std::fmt::Debug for AwsProvider {
 }
 
 impl AwsProvider {
+    /// A provider that is not configured yet: every call but `name`, `schema` and
+    /// `configure` answers with an error diagnostic until `configure` succeeds.
     pub fn new() -> Self {
         AwsProvider {
             types: resources::all()
@@ -61,7 +63,9 @@ impl AwsProvider {
     }
 
     fn clients(&self) -> Result<Arc<Clients>, ProviderDiagnostic> {
-        // A poisoned lock still holds a whole `Option<Arc<_>>`.
+        // A panic while holding the lock cannot leave an `Option<Arc<_>>` half-written (the
+        // lock only ever guards one whole assignment), so a poisoned lock still holds a valid
+        // value.
         self.clients
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -120,6 +124,7 @@ impl Provider for AwsProvider {
             Err(d) => return vec![d],
         };
         let clients = Clients::new(&sdk, &settings);
+        // As in `clients`: a poisoned lock still holds a valid value and may be overwritten.
         *self.clients.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(clients));
         Vec::new()
     }

@@ -180,9 +180,9 @@ pub trait Progress: Send + Sync {
 /// [`schema`](Provider::schema), then calls [`configure`](Provider::configure) once. Only
 /// after a configure without errors does it call the other methods, as often as it needs
 /// and concurrently from many tasks (hence `&self` and `Send + Sync`). A `braid plan`
-/// reads every resource in state and plans every resource in configuration; a `braid apply`
-/// reads and plans each resource again just before applying it, applies it, and waits for it
-/// to become ready.
+/// reads every resource in state (unless refreshing is turned off) and plans every resource
+/// in configuration; a `braid apply` reads and plans each resource again just before
+/// applying it, applies it, and waits for it to become ready.
 ///
 /// # Errors
 ///
@@ -234,13 +234,13 @@ pub trait Provider: Send + Sync {
 
     /// Plans a change: what the resource will look like after apply.
     ///
-    /// Called for every configured resource during a plan, and again just before applying
-    /// it, with every configuration value known: the second answer must agree with the
-    /// first wherever the first was known, or the engine refuses the apply because the plan
-    /// no longer matches. The engine derives the action from the response: no `prior` and
-    /// `existing` set → import, no `prior` → create, `requires_replace` non-empty → replace,
-    /// `planned` different from `prior` → update, else no-op. Must not change anything in
-    /// the real system (dry-runs are fine).
+    /// Called for every configured resource during a plan (a destroy or refresh-only plan
+    /// makes no calls), and again just before applying it, with every configuration value
+    /// known: the second answer must agree with the first wherever the first was known, or
+    /// the engine refuses the apply because the plan no longer matches. The engine derives
+    /// the action from the response: no `prior` and `existing` set → import, no `prior` →
+    /// create, `requires_replace` non-empty → replace, `planned` different from `prior` →
+    /// update, else no-op. Must not change anything in the real system (dry-runs are fine).
     async fn plan(&self, request: PlanRequest) -> PlanResponse;
 
     /// Makes one change happen: a create, an update or a delete (see [`ApplyRequest`]).

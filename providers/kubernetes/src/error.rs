@@ -9,12 +9,19 @@ use kube::core::Status;
 /// The API call a failure happened in; named in every diagnostic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// Finding which resource (URL path, scope) serves a group/version/kind.
     Discovery,
+    /// Reading the live object.
     Get,
+    /// The server-side apply dry-run that plans a change.
     DryRunApply,
+    /// The server-side apply that makes a change.
     Apply,
+    /// Asking for the object to be deleted.
     Delete,
+    /// Waiting for a foreground deletion to remove the object.
     WaitDeleted,
+    /// Watching the object while it becomes ready.
     Watch,
 }
 
@@ -37,25 +44,37 @@ impl fmt::Display for Step {
 pub enum KubeError {
     /// The server answered with an error `Status`.
     #[error("{step} failed with HTTP {}: {}", .status.code, .status.message)]
-    Api { step: Step, status: Box<Status> },
+    Api {
+        /// The call that failed.
+        step: Step,
+        /// The server's answer, with its HTTP code, reason and message.
+        status: Box<Status>,
+    },
     /// No answer (connection refused or dropped, TLS, timeouts), or a response that could not
     /// be read.
     #[error("{step} failed: {source}")]
     Transport {
+        /// The call that failed.
         step: Step,
+        /// The client's error.
         #[source]
         source: kube::Error,
     },
     /// Transient failures went on past the retry deadline.
     #[error("{step} still failing after {attempts} attempts: {last}")]
     RetriesExhausted {
+        /// The call that kept failing.
         step: Step,
+        /// How many times it was tried.
         attempts: u32,
+        /// The error of the last attempt.
         last: Box<KubeError>,
     },
 }
 
 impl KubeError {
+    /// Classifies a client error of `step`: an error `Status` from the server becomes
+    /// [`KubeError::Api`], anything else [`KubeError::Transport`].
     pub fn from_kube(step: Step, error: kube::Error) -> KubeError {
         match error {
             kube::Error::Api(status) => KubeError::Api { step, status },
@@ -75,14 +94,17 @@ impl KubeError {
         }
     }
 
+    /// True when the server answered 404: the object (or its API) does not exist.
     pub fn is_not_found(&self) -> bool {
         self.status().is_some_and(Status::is_not_found)
     }
 
+    /// True when the server answered 409, e.g. a field owned by another manager.
     pub fn is_conflict(&self) -> bool {
         self.status().is_some_and(Status::is_conflict)
     }
 
+    /// True when the server answered 422: the object fails validation.
     pub fn is_invalid(&self) -> bool {
         self.status().is_some_and(Status::is_invalid)
     }
@@ -165,12 +187,25 @@ fn summary_for(status: &Status) -> String {
 /// A problem with configuration or a manifest, found before any API call.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
+    /// A field braid needs to find the object is absent or empty; carries its path
+    /// (`metadata.name`).
     #[error("the manifest has no {0}")]
     Missing(&'static str),
+    /// A field braid needs to find the object is not a string.
     #[error("{field} must be a string, not {found}")]
-    NotAString { field: &'static str, found: String },
+    NotAString {
+        /// The field's path.
+        field: &'static str,
+        /// The kind of value it holds instead.
+        found: String,
+    },
+    /// A field braid needs to find the object depends on a value only known after apply.
     #[error("{field} is only known after apply; braid needs it to find the object")]
-    Unknown { field: &'static str },
+    Unknown {
+        /// The field's path.
+        field: &'static str,
+    },
+    /// The id given to `braid state import` is in neither accepted form.
     #[error(
         "the id \"{0}\" is neither GROUP/VERSION/KIND/NAMESPACE/NAME nor k8s/GROUP/KIND/NAMESPACE/NAME"
     )]
@@ -178,6 +213,7 @@ pub enum ManifestError {
 }
 
 impl ManifestError {
+    /// The user-facing diagnostic, with a hint of what every manifest needs.
     pub fn to_diagnostic(&self) -> ProviderDiagnostic {
         ProviderDiagnostic::error(
             "Invalid Kubernetes manifest",

@@ -11,13 +11,16 @@
 //!   (`GROUP/VERSION/KIND/NAMESPACE/NAME`) and `braid.uid`. Status and server defaults never
 //!   enter state, so a plan with nothing changed is a no-op and out-of-band edits of braid's
 //!   fields show up as drift;
-//! - **applies** with server-side apply, resolving conflicts by the rule in [`ssa`] (drift in
+//! - **applies** with server-side apply, resolving conflicts by the rule in `ssa.rs` (drift in
 //!   braid's own fields is taken back; fields braid never owned need `force_conflicts`);
 //! - **deletes** in the foreground and waits until the object is gone;
-//! - **waits** for health by kstatus rules ([`ready`]), watching rather than polling;
+//! - **waits** for health by kstatus rules (`ready.rs`), watching rather than polling;
 //! - retries transient API failures (5xx, 429 with `Retry-After`, dropped connections).
 //!
 //! See docs/kubernetes.md for the user-facing description.
+
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod apply;
 mod cluster;

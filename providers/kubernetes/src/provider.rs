@@ -34,6 +34,8 @@ pub struct KubernetesProvider {
 }
 
 impl KubernetesProvider {
+    /// A provider that is not configured yet: every call but `name`, `schema` and
+    /// `configure` answers with an error diagnostic until `configure` succeeds.
     pub fn new() -> Self {
         KubernetesProvider::default()
     }
@@ -88,6 +90,8 @@ impl Provider for KubernetesProvider {
             Ok(client) => client,
             Err(diagnostic) => return vec![diagnostic],
         };
+        // As in `cluster`: the lock only ever guards one whole assignment, so a poisoned lock
+        // still holds a valid value and may be overwritten.
         *self.cluster.write().unwrap_or_else(PoisonError::into_inner) =
             Some(Arc::new(Cluster::new(client, settings)));
         Vec::new()

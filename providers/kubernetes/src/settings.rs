@@ -17,11 +17,15 @@ pub struct Settings {
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context; `None` = the file's current context.
     pub context: Option<String>,
+    /// The namespace of namespaced objects whose manifest names none
+    /// ([`DEFAULT_NAMESPACE`] unless configured).
     pub namespace: String,
     /// Use the pod's service account instead of a kubeconfig.
     pub in_cluster: bool,
     /// Take fields from other field managers on conflicts (`--force-conflicts`).
     pub force_conflicts: bool,
+    /// The field manager braid applies as ([`DEFAULT_FIELD_MANAGER`] unless configured);
+    /// state records only the fields this manager owns.
     pub field_manager: String,
 }
 

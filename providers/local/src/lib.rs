@@ -13,6 +13,9 @@
 //!
 //! [`Provider::configure`]: braid_provider::Provider::configure
 
+#![warn(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod attributes;
 mod file_io;
 mod local_file;

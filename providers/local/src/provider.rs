@@ -33,6 +33,8 @@ pub struct LocalProvider {
 }
 
 impl LocalProvider {
+    /// A provider that resolves relative filenames against the working directory until
+    /// `configure` gives it a `base_dir`.
     pub fn new() -> Self {
         LocalProvider::default()
     }
@@ -86,6 +88,8 @@ impl Provider for LocalProvider {
             }
             other => return vec![wrong_type("base_dir", "string", &other)],
         };
+        // Poisoning is recovered from for the reason given in `base_dir`: the lock only ever
+        // guards one whole assignment.
         *self
             .base_dir
             .write()

@@ -60,7 +60,7 @@ pub(super) fn write_dump(
                     apply.id,
                     seq,
                     change.address,
-                    change.action,
+                    change.action.as_str(),
                     change.outcome.as_str(),
                     change.message,
                     timestamp(change.at),

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use braid_provider::Value;
 use braid_state::{
-    ApplyOutcome, ChangeOutcome, ChangeSummary, LockPolicy, ResourceWrite, StateError, StateStore,
-    acquire_lock,
+    ApplyOutcome, ChangeAction, ChangeOutcome, ChangeSummary, LockPolicy, ResourceWrite,
+    StateError, StateStore, acquire_lock,
 };
 
 use crate::{Env, change, lock_request, new_apply, record, upsert};
@@ -99,7 +99,10 @@ pub async fn a_group_commit_is_all_or_nothing(env: Env) {
     bad.push(ResourceWrite {
         address: "r.bad".to_string(),
         record: None,
-        change: Some((9999, change("r.bad", "create", ChangeOutcome::Applied))),
+        change: Some((
+            9999,
+            change("r.bad", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
     });
     bad[0] = upsert(record("r.n0", Value::from("changed")));
     store
@@ -154,13 +157,19 @@ pub async fn the_audit_log_records_applies_and_changes(env: Env) {
     let write = ResourceWrite {
         address: "a.one".to_string(),
         record: Some(record("a.one", Value::from("1"))),
-        change: Some((first, change("a.one", "create", ChangeOutcome::Applied))),
+        change: Some((
+            first,
+            change("a.one", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
     };
     store.commit_resource(0, write).await.expect("commit");
     let failed = ResourceWrite {
         address: "b.two".to_string(),
         record: None,
-        change: Some((first, change("b.two", "create", ChangeOutcome::Failed))),
+        change: Some((
+            first,
+            change("b.two", ChangeAction::Create, ChangeOutcome::Failed),
+        )),
     };
     store.commit_resource(1, failed).await.expect("commit");
     let running = store
@@ -223,7 +232,10 @@ pub async fn unknown_applies_are_refused(env: Env) {
     let write = ResourceWrite {
         address: "a.one".to_string(),
         record: Some(record("a.one", Value::from("1"))),
-        change: Some((78, change("a.one", "create", ChangeOutcome::Applied))),
+        change: Some((
+            78,
+            change("a.one", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
     };
     let err = store
         .commit_resource(0, write)
@@ -413,7 +425,10 @@ async fn populate(store: &dyn StateStore) {
                 ResourceWrite {
                     address: name.to_string(),
                     record: Some(record(name, Value::from(name))),
-                    change: Some((apply, change(name, "create", ChangeOutcome::Applied))),
+                    change: Some((
+                        apply,
+                        change(name, ChangeAction::Create, ChangeOutcome::Applied),
+                    )),
                 },
             )
             .await
@@ -433,7 +448,10 @@ async fn populate(store: &dyn StateStore) {
             ResourceWrite {
                 address: "a.one".to_string(),
                 record: None,
-                change: Some((running, change("a.one", "delete", ChangeOutcome::Applied))),
+                change: Some((
+                    running,
+                    change("a.one", ChangeAction::Delete, ChangeOutcome::Applied),
+                )),
             },
         )
         .await

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use braid_provider::Value;
 use braid_state::{
-    ChangeOutcome, ChangeRecord, LockRequest, NewApply, PostgresStore, ResourceRecord,
-    ResourceWrite, S3Location, S3Store, SqliteStore, StateStore,
+    ChangeAction, ChangeOutcome, ChangeRecord, LockRequest, NewApply, PostgresStore,
+    ResourceRecord, ResourceWrite, S3Location, S3Store, SqliteStore, StateStore,
 };
 use chrono::Utc;
 
@@ -178,10 +178,10 @@ pub fn upsert(record: ResourceRecord) -> ResourceWrite {
     }
 }
 
-pub fn change(address: &str, action: &str, outcome: ChangeOutcome) -> ChangeRecord {
+pub fn change(address: &str, action: ChangeAction, outcome: ChangeOutcome) -> ChangeRecord {
     ChangeRecord {
         address: address.to_string(),
-        action: action.to_string(),
+        action,
         outcome,
         message: None,
         at: Utc::now(),

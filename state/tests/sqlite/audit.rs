@@ -1,7 +1,9 @@
 //! The apply audit log: applies and their per-resource changes.
 
 use braid_provider::Value;
-use braid_state::{ApplyOutcome, ChangeOutcome, ChangeSummary, ResourceWrite, StateStore};
+use braid_state::{
+    ApplyOutcome, ChangeAction, ChangeOutcome, ChangeSummary, ResourceWrite, StateStore,
+};
 use chrono::Utc;
 
 use crate::{change, new_apply, open, record};
@@ -21,13 +23,22 @@ async fn the_audit_log_round_trips_newest_first() {
     assert!(second > first);
 
     // Changes of two applies interleave; each apply keeps its own order.
-    let mut failed = change("b.two", "update", ChangeOutcome::Failed);
+    let mut failed = change("b.two", ChangeAction::Update, ChangeOutcome::Failed);
     failed.message = Some("permission denied".into());
     let writes = [
-        (first, change("a.one", "create", ChangeOutcome::Applied)),
-        (second, change("z.last", "delete", ChangeOutcome::Applied)),
+        (
+            first,
+            change("a.one", ChangeAction::Create, ChangeOutcome::Applied),
+        ),
+        (
+            second,
+            change("z.last", ChangeAction::Delete, ChangeOutcome::Applied),
+        ),
         (first, failed.clone()),
-        (first, change("c.three", "replace", ChangeOutcome::Skipped)),
+        (
+            first,
+            change("c.three", ChangeAction::Replace, ChangeOutcome::Skipped),
+        ),
     ];
     for (serial, (apply, entry)) in (0u64..).zip(writes.iter().cloned()) {
         let write = ResourceWrite {

@@ -1,9 +1,11 @@
 //! The database file itself: concurrent processes, schema versions, modes and damage.
 
 use braid_provider::Value;
-use braid_state::{SqliteStore, StateError, StateStore};
+use braid_state::{
+    ChangeAction, ChangeOutcome, ResourceWrite, SqliteStore, StateError, StateStore,
+};
 
-use crate::{db_path, open, record, upsert};
+use crate::{change, db_path, new_apply, open, record, upsert};
 
 /// Two writers on their own threads and connections, retrying on a stale serial the way two
 /// braid processes would. Every write lands exactly once and the serial counts them all.
@@ -138,6 +140,39 @@ async fn unreadable_rows_are_reported_as_corrupt() {
         Err(StateError::Corrupt(message)) => {
             assert!(
                 message.contains("a.one") && message.contains("attributes"),
+                "{message}"
+            )
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+/// An action this braid does not know (written by hand, or by a newer braid) must not be
+/// guessed at or panic: reading the audit log reports the row as corrupt.
+#[tokio::test]
+async fn an_unknown_change_action_is_reported_as_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir);
+    let apply = store
+        .begin_apply(new_apply("apply", None))
+        .await
+        .expect("begin");
+    let created = ResourceWrite {
+        change: Some((
+            apply,
+            change("a.one", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
+        ..upsert(record("a.one", Value::Null))
+    };
+    store.commit_resource(0, created).await.expect("commit");
+    let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+    conn.execute("UPDATE changes SET action = 'obliterate'", [])
+        .expect("corrupt the row");
+
+    match store.changes(apply).await {
+        Err(StateError::Corrupt(message)) => {
+            assert!(
+                message.contains("action") && message.contains("obliterate"),
                 "{message}"
             )
         }

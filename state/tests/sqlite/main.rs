@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use braid_provider::Value;
 use braid_state::{
-    ApplyId, ChangeOutcome, ChangeRecord, LockRequest, NewApply, ResourceRecord, ResourceWrite,
-    SourceRevision, SqliteStore,
+    ApplyId, ChangeAction, ChangeOutcome, ChangeRecord, LockRequest, NewApply, ResourceRecord,
+    ResourceWrite, SourceRevision, SqliteStore,
 };
 use chrono::{Duration, TimeZone, Utc};
 
@@ -45,10 +45,10 @@ fn upsert(record: ResourceRecord) -> ResourceWrite {
     }
 }
 
-fn change(address: &str, action: &str, outcome: ChangeOutcome) -> ChangeRecord {
+fn change(address: &str, action: ChangeAction, outcome: ChangeOutcome) -> ChangeRecord {
     ChangeRecord {
         address: address.to_string(),
-        action: action.to_string(),
+        action,
         outcome,
         message: None,
         at: Utc::now(),

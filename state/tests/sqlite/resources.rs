@@ -1,7 +1,7 @@
 //! Lineage and serial, and writing and deleting resources.
 
 use braid_provider::{Path, PathStep, Value};
-use braid_state::{ChangeOutcome, ResourceWrite, StateError, StateStore};
+use braid_state::{ChangeAction, ChangeOutcome, ResourceWrite, StateError, StateStore};
 
 use crate::{change, db_path, new_apply, open, record, upsert};
 
@@ -142,7 +142,10 @@ async fn a_stale_serial_is_refused_and_nothing_is_written() {
         .expect("first");
 
     let stale = ResourceWrite {
-        change: Some((apply, change("b.two", "create", ChangeOutcome::Applied))),
+        change: Some((
+            apply,
+            change("b.two", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
         ..upsert(record("b.two", Value::from("v1")))
     };
     let err = store
@@ -190,7 +193,7 @@ async fn a_write_without_a_record_deletes_the_resource() {
         .await
         .expect("create");
 
-    let deleted = change("a.one", "delete", ChangeOutcome::Applied);
+    let deleted = change("a.one", ChangeAction::Delete, ChangeOutcome::Applied);
     let serial = store
         .commit_resource(
             2,
@@ -213,7 +216,10 @@ async fn a_change_for_an_unknown_apply_rolls_back_the_resource_write() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(&dir);
     let write = ResourceWrite {
-        change: Some((999, change("a.one", "create", ChangeOutcome::Applied))),
+        change: Some((
+            999,
+            change("a.one", ChangeAction::Create, ChangeOutcome::Applied),
+        )),
         ..upsert(record("a.one", Value::from("v1")))
     };
     let err = store
