@@ -471,9 +471,6 @@ pub fn planned_variables(
                     digest: Some(variable_digest(&v.value, salt)),
                 }
             } else {
-                /// The digest a plan records for a sensitive variable: `sha256:` and the hex
-                /// SHA-256 of `salt` followed by the value's JSON. Apply computes it again from the
-                /// value supplied then and refuses the plan when the two differ.
                 PlannedVariable {
                     value: Some(v.value.clone()),
                     sensitive: false,
@@ -485,6 +482,9 @@ pub fn planned_variables(
         .collect()
 }
 
+/// The digest a plan records for a sensitive variable: `sha256:` and the hex SHA-256 of
+/// `salt` followed by the value's JSON. Apply computes it again from the value supplied then
+/// and refuses the plan when the two differ.
 pub fn variable_digest(value: &Value, salt: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(salt.as_bytes());
