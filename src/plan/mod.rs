@@ -1,7 +1,7 @@
 //! Plans: what braid will change, as plain data.
 //!
 //! A [`Plan`] is made by [`planner::make_plan`] (refresh, then diff desired against actual),
-//! rendered by `view`, saved with [`file`], and carried out by `apply`. The JSON form is
+//! rendered by `view`, saved with [`file`](mod@file), and carried out by `apply`. The JSON form is
 //! documented in docs/plan-json.md.
 
 pub mod file;
