@@ -58,6 +58,8 @@ pub fn ci_url() -> Option<String> {
     non_empty_env("CI_JOB_URL").or_else(|| non_empty_env("BUILDKITE_BUILD_URL"))
 }
 
+/// The name of the machine braid runs on, recorded in the locks it takes: `HOSTNAME`, else
+/// `/etc/hostname`, else `localhost`.
 pub fn host() -> String {
     non_empty_env("HOSTNAME")
         .or_else(|| {

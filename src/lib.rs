@@ -7,6 +7,8 @@
 //! renders everything the user sees, and [`cli`] parses commands and calls [`ops`].
 //! See docs/architecture.md for a walk through `braid apply`.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod diag;
 pub mod graph;

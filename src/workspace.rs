@@ -21,8 +21,12 @@ use crate::source::{LoadedSource, SourceOptions, load_sources_with};
 /// What the command line says about which project and environment to load.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
+    /// The project directory, holding braid.hcl (`-C DIR`; the current directory by default).
     pub dir: PathBuf,
+    /// The environment asked for with `--env`; `None` picks the only environment declared, or
+    /// `default` when braid.hcl declares none.
     pub env: Option<String>,
+    /// `--var NAME=VALUE` pairs in command-line order; a later one for the same name wins.
     pub vars: Vec<(String, String)>,
     /// Missing variable values become unknown instead of an error (validate, graph, show).
     pub allow_missing_variables: bool,
@@ -35,18 +39,32 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
+    /// The same options with missing variable values allowed (they become unknown), for commands
+    /// that do not plan: validate, graph, show.
     pub fn allowing_missing_variables(mut self) -> Self {
         self.allow_missing_variables = true;
         self
     }
 }
 
+/// A project loaded at one environment: braid.hcl, the sources as read, every declaration, the
+/// dependency graph and the variables' values. Made by [`Workspace::load`] without touching state
+/// or providers' APIs; the providers and the state store are opened from it afterwards.
 pub struct Workspace {
+    /// The parsed braid.hcl, with the absolute project directory.
     pub project: Project,
+    /// The environment in use (`dev`); `default` for a project without environments.
     pub env_name: String,
+    /// Every source as read, with the revision (commit, digest) plans record.
     pub sources: Vec<LoadedSource>,
+    /// Every variable, local, resource and output of all sources, Kubernetes objects included, each
+    /// resource tagged with its source.
     pub module: Module,
+    /// The dependency graph of the module, built from the references in expressions and
+    /// `depends_on`; checked for unknown references and cycles when loading.
     pub graph: ConfigGraph,
+    /// Every variable's resolved value by name, converted to its declared type; unknown for a
+    /// missing value when [`LoadOptions::allow_missing_variables`] is set.
     pub variables: BTreeMap<String, ScopeValue>,
     /// Warnings found while loading, for the command to show.
     pub warnings: Diagnostics,
@@ -107,6 +125,8 @@ impl Workspace {
         })
     }
 
+    /// The configuration of the environment in use, or `None` when braid.hcl declares no such
+    /// environment (the `default` of a project without environments).
     pub fn environment(&self) -> Option<&EnvironmentConfig> {
         self.project.environment(&self.env_name)
     }

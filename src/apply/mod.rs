@@ -47,6 +47,8 @@ pub struct ChangeResult {
     pub elapsed: Duration,
     /// Errors for a failed change; why it was skipped for a skipped one.
     pub diagnostics: Vec<Diagnostic>,
+    /// For a skipped change, why, as shown to the user: `depends on local_file.a which failed`, or
+    /// `not started: the apply was interrupted`. `None` for changes that ran.
     pub skipped_because: Option<String>,
 }
 

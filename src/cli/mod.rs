@@ -30,8 +30,10 @@ use crate::source::SourceOptions;
 use crate::view::{Format, Shell};
 use crate::workspace::LoadOptions;
 
-/// Exit codes (DESIGN §9).
+/// Exit code of a command that did what it was asked (with `--detailed-exitcode`: and found
+/// nothing to change).
 pub const EXIT_OK: i32 = 0;
+/// Exit code of a command that failed: diagnostics were shown, or a change failed to apply.
 pub const EXIT_ERROR: i32 = 1;
 /// Success with changes (or drift) pending, with --detailed-exitcode.
 pub const EXIT_CHANGES: i32 = 2;
@@ -60,6 +62,7 @@ pub fn builtin_providers() -> ProviderRegistry {
     registry
 }
 
+/// The command line: global flags and one subcommand, as clap parses them from `argv`.
 #[derive(Debug, Parser)]
 #[command(
     name = "braid",
@@ -67,12 +70,15 @@ pub fn builtin_providers() -> ProviderRegistry {
     about = "Plan and apply infrastructure and Kubernetes manifests from git, as one graph"
 )]
 pub struct Cli {
+    /// The flags every subcommand accepts.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The flags every subcommand accepts: project directory, environment, refs, variables, output and locking.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Run as if braid was started in DIR.
@@ -122,6 +128,7 @@ pub struct GlobalArgs {
     pub steal_stale_lock: bool,
 }
 
+/// The subcommands of braid; each is parsed and run by its own module of `cli`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Prepare the working directory: check the configuration and create the state.
@@ -200,6 +207,9 @@ impl GlobalArgs {
         }
     }
 
+    /// What these flags say about the project to load: directory, the one environment,
+    /// `--var` values, `--ref` overrides, `--offline` and `--force-conflicts`. Fails on a
+    /// `--var` or `--ref` without `=`, or on several `--env`.
     pub fn load_options(&self) -> Result<LoadOptions, Diagnostics> {
         let mut vars = Vec::new();
         for v in &self.vars {

@@ -8,9 +8,13 @@ use hcl_edit::structure::{Block, Body, Structure};
 
 use crate::diag::{Diagnostic, Location, SourceText, closest};
 
+/// One `name = expression` of a block, kept unevaluated with its place in the file.
 #[derive(Debug, Clone)]
 pub struct Attribute {
+    /// The attribute's name (`filename`).
     pub name: String,
+    /// The value expression as parsed by hcl-edit, with its byte spans; evaluated during plan and
+    /// apply, or read statically for references.
     pub expr: Expression,
     /// Where the attribute's name is.
     pub name_location: Location,
@@ -18,19 +22,29 @@ pub struct Attribute {
     pub value_location: Location,
 }
 
+/// A block inside a body (`lifecycle { ... }`, `provider "local" { ... }`), or a top-level block of
+/// a file, with its labels and its own body.
 #[derive(Debug, Clone)]
 pub struct NestedBlock {
+    /// The block's type, the identifier before the labels (`resource`, `lifecycle`).
     pub kind: String,
+    /// The block's labels in order, without quotes (`["local_file", "motd"]` for `resource
+    /// "local_file" "motd"`).
     pub labels: Vec<String>,
+    /// What is inside the braces.
     pub body: ConfigBody,
+    /// Where the block's type identifier is, for diagnostics about the whole block.
     pub location: Location,
 }
 
 /// The attributes and nested blocks of one block, in file order.
 #[derive(Debug, Clone)]
 pub struct ConfigBody {
+    /// The file the body is written in; every location in it points into this file.
     pub file: Arc<SourceText>,
+    /// The attributes, in file order; names are unique (a duplicate is an error when parsing).
     pub attributes: Vec<Attribute>,
+    /// The nested blocks, in file order; a kind may repeat.
     pub blocks: Vec<NestedBlock>,
 }
 
@@ -71,6 +85,7 @@ impl ConfigBody {
         })
     }
 
+    /// The attribute called `name`, or `None` when the body does not set it.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
     }
@@ -127,6 +142,8 @@ fn unexpected(kind: &str, what: &str, name: &str, allowed: &[&str], at: Location
 }
 
 impl NestedBlock {
+    /// Converts a parsed block, with its body, to a [`NestedBlock`]; fails on a duplicate attribute
+    /// anywhere inside it.
     pub fn from_block(block: &Block, file: &Arc<SourceText>) -> Result<NestedBlock, Diagnostic> {
         Ok(NestedBlock {
             kind: block.ident.value().to_string(),
@@ -140,7 +157,8 @@ impl NestedBlock {
         })
     }
 
-    /// Where the block's labels end: the span of the whole `kind "a" "b"` header.
+    /// Fails unless the block has one label per entry of `names`; the error shows the shape
+    /// expected, such as `resource "type" "name" { ... }`.
     pub fn expect_labels(&self, names: &[&str]) -> Result<(), Diagnostic> {
         if self.labels.len() == names.len() {
             return Ok(());

@@ -21,14 +21,20 @@ use crate::diag::{Diagnostic, Location, SourceText, closest};
 /// A value a scope hands out, with whether it is sensitive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeValue {
+    /// The value; [`Value::Unknown`] (or containing it) when only known after apply.
     pub value: Value,
+    /// True when a sensitive variable, local or resource attribute went into the value, so it must
+    /// be masked wherever it is shown.
     pub sensitive: bool,
 }
 
 /// A resource's current value (planned, applied or from state) and its sensitive paths.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceValue {
+    /// The resource's attributes; unknown where not known yet (planned values during plan).
     pub value: Value,
+    /// Paths of `value` that hold sensitive values; an expression that reads one of them, a
+    /// part of one, or an object containing one is sensitive.
     pub sensitive_paths: Vec<Path>,
 }
 
@@ -46,10 +52,14 @@ pub trait Scope {
     fn declared(&self, kind: NameKind) -> Vec<String>;
 }
 
+/// The kinds of names an expression can reference, for [`Scope::declared`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameKind {
+    /// Variables, `var.NAME`.
     Variable,
+    /// Local values, `local.NAME`.
     Local,
+    /// Resources, by address `TYPE.NAME`.
     Resource,
 }
 
@@ -66,6 +76,9 @@ pub struct Evaluator<'a> {
 type EvalResult = Result<Value, Diagnostic>;
 
 impl<'a> Evaluator<'a> {
+    /// An evaluator for expressions of `file`, reading names from `scope` and resolving the
+    /// relative paths of `file()` and the other file functions against `base_dir`.
+    /// `env("NAME")` is refused unless [`Evaluator::with_env_function`] is called.
     pub fn new(scope: &'a dyn Scope, file: &'a Arc<SourceText>, base_dir: &'a FsPath) -> Self {
         Evaluator {
             scope,

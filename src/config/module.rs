@@ -13,28 +13,51 @@ use super::project::body_value;
 use super::types::TypeConstraint;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
 
+/// A `variable "NAME"` block of a resource file: a value the configuration takes from outside,
+/// resolved by `config/variables.rs` (default < `BRAID_VAR_` < environment block < `--var`).
 #[derive(Debug, Clone)]
 pub struct VariableDecl {
+    /// The variable's name, the block's label; expressions read it as `var.NAME`.
     pub name: String,
+    /// The declared `type`, which every value is converted to; [`TypeConstraint::Any`] when the
+    /// block has no `type`.
     pub type_constraint: TypeConstraint,
+    /// The `default` value, already converted to the declared type; `None` when the variable is
+    /// required.
     pub default: Option<Value>,
+    /// True when declared `sensitive = true`: its value is masked in output and stored in plans
+    /// only as a digest.
     pub sensitive: bool,
+    /// The `description`, for people reading the configuration; braid does not show it.
     pub description: Option<String>,
+    /// Where the `variable` block starts, for diagnostics.
     pub location: Location,
 }
 
+/// One attribute of a `locals` block: a named expression, evaluated wherever `local.NAME` is
+/// referenced.
 #[derive(Debug, Clone)]
 pub struct LocalDecl {
+    /// The local value's name; expressions read it as `local.NAME`.
     pub name: String,
+    /// The expression as written, evaluated against the scope of the plan or apply.
     pub expr: Expression,
+    /// The file it is written in, for diagnostics about the expression.
     pub file: Arc<SourceText>,
+    /// The directory `file()` and `path.module` resolve against: the source's directory (for git
+    /// sources its extracted tree).
     pub base_dir: PathBuf,
+    /// Where the local's name is written, for diagnostics.
     pub location: Location,
 }
 
+/// The `lifecycle` block of a resource; all off by default (and for Kubernetes manifests).
 #[derive(Debug, Clone, Default)]
 pub struct Lifecycle {
+    /// `prevent_destroy = true`: any plan that would delete or replace the resource fails.
     pub prevent_destroy: bool,
+    /// `create_before_destroy = true`: a replacement creates the new object before deleting the old
+    /// one.
     pub create_before_destroy: bool,
     /// Attribute paths whose changes are ignored after create.
     pub ignore_changes: Vec<Path>,
@@ -42,18 +65,26 @@ pub struct Lifecycle {
     pub ignore_all_changes: bool,
 }
 
+/// A resource declared in configuration: a `resource "TYPE" "NAME"` block of a resource file, or
+/// one Kubernetes object of a manifest.
 #[derive(Debug, Clone)]
 pub struct ResourceDecl {
     /// `TYPE.NAME`
     pub address: String,
+    /// The resource type (`local_file`); `kubernetes_manifest` for Kubernetes objects.
     pub type_name: String,
+    /// The resource name: the second label of the block, or `metadata.name` of a Kubernetes object.
     pub name: String,
+    /// The provider that serves it: the type's prefix before the first `_` (`aws_s3_bucket` →
+    /// `aws`), `kubernetes` for manifests.
     pub provider: String,
     /// What the resource is made of: HCL attributes and blocks, or a Kubernetes manifest.
     pub body: ResourceBody,
     /// Explicit dependencies, each with where it is written.
     pub depends_on: Vec<(String, Location)>,
+    /// The settings of its `lifecycle` block.
     pub lifecycle: Lifecycle,
+    /// Where the resource is declared: the `resource` block, or the start of the YAML document.
     pub location: Location,
     /// The directory `file()` and `path.module` resolve against.
     pub base_dir: PathBuf,
@@ -75,7 +106,9 @@ pub enum ResourceBody {
 pub struct ManifestBody {
     /// The object; strings holding references are replaced at evaluation.
     pub document: Value,
+    /// Every string of `document` that contains `${{ }}`, with its path and parsed expressions.
     pub templates: Vec<super::TemplateField>,
+    /// The YAML file the object comes from, for diagnostics pointing into it.
     pub file: Arc<SourceText>,
 }
 
@@ -109,23 +142,35 @@ impl ResourceDecl {
     }
 }
 
+/// An `output "NAME"` block: a value braid reports after plan and apply.
 #[derive(Debug, Clone)]
 pub struct OutputDecl {
+    /// The output's name, the block's label.
     pub name: String,
+    /// The `value` expression, evaluated after every resource is planned or applied.
     pub expr: Expression,
+    /// The file it is written in, for diagnostics about the expression.
     pub file: Arc<SourceText>,
+    /// The directory `file()` and `path.module` resolve against: the source's directory.
     pub base_dir: PathBuf,
+    /// True when declared `sensitive = true`; an output computed from a sensitive value must be.
     pub sensitive: bool,
+    /// The `description`, for people reading the configuration; braid does not show it.
     pub description: Option<String>,
+    /// Where the `output` block starts, for diagnostics.
     pub location: Location,
 }
 
 /// Everything declared in the resource files of all HCL sources: one namespace.
 #[derive(Debug, Clone, Default)]
 pub struct Module {
+    /// Variables by name.
     pub variables: BTreeMap<String, VariableDecl>,
+    /// Local values by name.
     pub locals: BTreeMap<String, LocalDecl>,
+    /// Resources by address, HCL resources and Kubernetes objects alike.
     pub resources: BTreeMap<String, ResourceDecl>,
+    /// Outputs by name.
     pub outputs: BTreeMap<String, OutputDecl>,
 }
 

@@ -12,11 +12,15 @@ use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
 use super::module::parse_file;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
 
+/// The name of the project file, read from the project directory; never a resource file even when a
+/// source's directory is the project directory.
 pub const PROJECT_FILE: &str = "braid.hcl";
 
 /// Where resources and manifests come from.
 #[derive(Debug, Clone)]
 pub struct SourceConfig {
+    /// The source's name, the block's label (`infra`, `apps`); unique in the project. Resources
+    /// record it, `--ref NAME=REF` and diagnostics of git files (`apps:k8s/web.yaml`) use it.
     pub name: String,
     /// A git repository (path or URL); `None` for a plain directory.
     pub repo: Option<String>,
@@ -24,35 +28,54 @@ pub struct SourceConfig {
     pub reference: Option<String>,
     /// A sub-directory: of the project directory, or of the repository.
     pub path: String,
+    /// Where the `source` block is written; `None` for the implicit source `infra` of a project
+    /// without `source` blocks.
     pub location: Option<Location>,
 }
 
+/// The `state` block of an environment: which backend holds its state, and how to reach it.
 #[derive(Debug, Clone, Default)]
 pub struct StateConfig {
     /// `sqlite` (default).
     pub backend: String,
     /// Every other attribute of the `state` block (`path`, `url`...).
     pub settings: BTreeMap<String, Value>,
+    /// Where the `state` block is written; `None` when the environment has none.
     pub location: Option<Location>,
 }
 
+/// An `environment "NAME"` block of braid.hcl: one deployment of the configuration, with its own
+/// variables, state, apply rule and provider settings.
 #[derive(Debug, Clone)]
 pub struct EnvironmentConfig {
+    /// The environment's name, chosen with `--env NAME` and read by configuration as `env.name`.
     pub name: String,
+    /// The `variables` object: values for the configuration's variables, above `BRAID_VAR_` and
+    /// defaults, below `--var`.
     pub variables: BTreeMap<String, Value>,
+    /// The `overlay`: which Kustomize overlay to render in this environment. A kustomization
+    /// `P/overlays/NAME` is rendered in place of `P` (or `P/base`); `None` renders no overlay.
     pub overlay: Option<String>,
+    /// Where this environment's state is kept; SQLite under `.braid/state/` when there is no
+    /// `state` block.
     pub state: StateConfig,
     /// Ref patterns that may be applied to this environment; empty means any.
     pub apply_refs: Vec<String>,
     /// Provider settings that override the top-level ones in this environment.
     pub providers: Vec<ProviderConfig>,
+    /// Where the `environment` block is written, for diagnostics.
     pub location: Option<Location>,
 }
 
+/// A `provider "NAME"` block of braid.hcl, at the top level or inside an environment.
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
+    /// The provider's name, the block's label (`local`, `kubernetes`, `aws`).
     pub name: String,
+    /// The block's attributes and nested blocks as one map (nested blocks as maps by kind), with
+    /// `env("NAME")` already evaluated; passed to the provider as its configuration.
     pub config: Value,
+    /// Where the `provider` block is written, for diagnostics.
     pub location: Option<Location>,
 }
 
@@ -61,12 +84,17 @@ pub struct ProviderConfig {
 pub struct Project {
     /// The directory holding `braid.hcl` (absolute).
     pub dir: PathBuf,
+    /// The `source` blocks, in the order written; one source `infra` at `.` when there are none.
     pub sources: Vec<SourceConfig>,
+    /// The `environment` blocks, in the order written; empty without braid.hcl.
     pub environments: Vec<EnvironmentConfig>,
+    /// The top-level `provider` blocks, shared by all environments.
     pub providers: Vec<ProviderConfig>,
 }
 
 impl Project {
+    /// The environment declared with `name`, or `None` when braid.hcl declares none by that name
+    /// (as for the `default` environment of a project without environments).
     pub fn environment(&self, name: &str) -> Option<&EnvironmentConfig> {
         self.environments.iter().find(|e| e.name == name)
     }

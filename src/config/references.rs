@@ -9,17 +9,24 @@ use hcl_edit::template::{Directive, Element, Template};
 
 use crate::diag::{Location, SourceText};
 
+/// What a reference names: a variable, a local value or a resource.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Target {
+    /// `var.NAME`; holds the variable's name.
     Variable(String),
+    /// `local.NAME`; holds the local value's name.
     Local(String),
     /// `TYPE.NAME`
     Resource(String),
 }
 
+/// One reference found in an expression, with where it is written, so the graph can report an
+/// unknown name or a cycle at its place.
 #[derive(Debug, Clone)]
 pub struct Reference {
+    /// What is referenced.
     pub target: Target,
+    /// The span of the whole traversal (`local_file.motd.filename`), for diagnostics.
     pub location: Location,
 }
 

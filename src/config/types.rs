@@ -6,17 +6,29 @@ use std::collections::BTreeMap;
 use braid_provider::Value;
 use hcl_edit::expr::{Expression, ObjectKey};
 
+/// The declared `type` of a variable: what its value must be, and what values are converted to
+/// (numbers from strings, strings from numbers and bools, as Terraform does).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeConstraint {
+    /// `any`: every value is accepted as it is.
     Any,
+    /// `string`; numbers and bools are converted to their text.
     String,
+    /// `number`; strings that parse as numbers are converted.
     Number,
+    /// `bool`; the strings `"true"` and `"false"` are converted.
     Bool,
+    /// `list(T)`: a list whose elements convert to `T`.
     List(Box<TypeConstraint>),
+    /// `set(T)`: like a list of `T`, with duplicate elements removed (first one kept).
     Set(Box<TypeConstraint>),
+    /// `map(T)`: an object whose every value converts to `T`.
     Map(Box<TypeConstraint>),
-    /// Attributes, each with whether it is optional.
+    /// `object({ name = string, size = optional(number) })`: attributes by name, each with
+    /// its type and whether it is optional (missing optional attributes become null; any
+    /// other missing or extra attribute is an error).
     Object(BTreeMap<String, (TypeConstraint, bool)>),
+    /// `tuple([A, B, ...])`: a list with exactly one element per type, each converted to its type.
     Tuple(Vec<TypeConstraint>),
 }
 
@@ -191,6 +203,7 @@ impl TypeConstraint {
         )
     }
 
+    /// The type as a phrase for messages: `a string`, `a list`, `a tuple of 2 elements`.
     pub fn describe(&self) -> String {
         match self {
             TypeConstraint::Any => "any value".to_string(),

@@ -14,10 +14,14 @@ pub use convert::{
     transfer_error,
 };
 
+/// How serious a [`Diagnostic`] is; serialized in lowercase (`error`, `warning`) in JSON output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The command cannot go on: loading, planning or applying fails and braid exits non-zero.
     Error,
+    /// Shown to the user, but the command goes on (a stolen lock, a value for an undeclared
+    /// variable).
     Warning,
 }
 
@@ -26,12 +30,15 @@ pub enum Severity {
 pub struct SourceText {
     /// The name shown to users: `main.hcl`, or `apps:k8s/web.yaml` for a named source.
     pub name: String,
+    /// The whole file as UTF-8 text, which diagnostics quote a line of.
     pub text: String,
     /// Byte offset where each line starts, for fast offset → line lookups.
     line_starts: Vec<usize>,
 }
 
 impl SourceText {
+    /// Wraps a file's `name` (as shown to users) and `text`, indexing where its lines start; shared
+    /// by every location that points into it.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceText> {
         let text = text.into();
         let line_starts = std::iter::once(0)
@@ -99,9 +106,14 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 /// Where in a file a diagnostic points.
 #[derive(Debug, Clone)]
 pub struct Location {
+    /// The file the location points into.
     pub file: Arc<SourceText>,
+    /// The byte range of the text pointed at; may be empty (a parser's error position). Views
+    /// underline it on its first line.
     pub span: Range<usize>,
+    /// The 1-based line where the span starts.
     pub line: usize,
+    /// The 1-based column where the span starts, counted in characters (not bytes).
     pub column: usize,
 }
 
@@ -136,17 +148,22 @@ impl fmt::Display for Location {
 /// A problem (or warning) shown to the user.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// Whether the problem stops the command.
     pub severity: Severity,
     /// A short phrase with no user-chosen names: "Invalid reference".
     pub summary: String,
     /// Full sentences: what is wrong, why, and how to fix it.
     pub detail: String,
+    /// Where in a configuration file the problem is; `None` for problems with no place in a file (a
+    /// state backend that cannot be reached, a flag).
     pub location: Option<Location>,
     /// The resource the problem is about, when there is one.
     pub address: Option<String>,
 }
 
 impl Diagnostic {
+    /// An error with no location or address yet; add them with [`Diagnostic::at`] and
+    /// [`Diagnostic::for_address`].
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -157,6 +174,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with no location or address yet: shown, but the command goes on.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -164,11 +182,13 @@ impl Diagnostic {
         }
     }
 
+    /// Points the diagnostic at `location`, replacing any location it had.
     pub fn at(mut self, location: Location) -> Self {
         self.location = Some(location);
         self
     }
 
+    /// Points the diagnostic at `location` when there is one; `None` keeps the location it had.
     pub fn at_opt(mut self, location: Option<Location>) -> Self {
         if location.is_some() {
             self.location = location;
@@ -176,11 +196,13 @@ impl Diagnostic {
         self
     }
 
+    /// Names the resource the problem is about (`local_file.motd`), shown with the diagnostic.
     pub fn for_address(mut self, address: impl Into<String>) -> Self {
         self.address = Some(address.into());
         self
     }
 
+    /// True when the diagnostic is an error rather than a warning.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -200,22 +222,27 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// An empty list.
     pub fn new() -> Self {
         Diagnostics(Vec::new())
     }
 
+    /// Adds one diagnostic at the end.
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.0.push(diagnostic);
     }
 
+    /// Adds every diagnostic of `other`, in order, at the end.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
 
+    /// True when any diagnostic is an error (warnings alone do not count).
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
 
+    /// True when the list holds no diagnostic at all, not even a warning.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -21,15 +21,20 @@ use crate::manifests::{ObjectRef, implicit_edges, parse_address};
 
 pub use walk::{Dag, WalkOutcome, walk, walk_ordered};
 
+/// A node of the configuration graph: something declared that others can depend on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
     /// `TYPE.NAME` or a Kubernetes address.
     Resource(String),
+    /// A local value, by name.
     Local(String),
+    /// An output, by name; nothing depends on outputs, they only depend.
     Output(String),
 }
 
 impl Node {
+    /// How the node is named in the DOT graph and in cycle messages: the address for resources,
+    /// `local.NAME` and `output.NAME` for the others.
     pub fn label(&self) -> String {
         match self {
             Node::Resource(a) => a.clone(),
@@ -42,9 +47,13 @@ impl Node {
 /// Why an edge exists: the place the reference or `depends_on` entry is written.
 #[derive(Debug, Clone)]
 pub struct Edge {
+    /// Where the reference or `depends_on` entry is written; for the implicit order of Kubernetes
+    /// objects (a Namespace before what lives in it), where the dependent object is declared.
     pub location: Location,
 }
 
+/// The dependency graph of a loaded configuration, built by [`ConfigGraph::build`], which also
+/// reports unknown references (with a suggestion) and cycles (with the place of each edge).
 pub struct ConfigGraph {
     graph: DiGraph<Node, Edge>,
     index: HashMap<Node, NodeIndex>,

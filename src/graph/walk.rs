@@ -15,16 +15,19 @@ pub struct Dag {
 }
 
 impl Dag {
+    /// A DAG of `len` nodes with no edges yet; add them with [`Dag::add_edge`].
     pub fn new(len: usize) -> Self {
         Dag {
             prerequisites: vec![Vec::new(); len],
         }
     }
 
+    /// The number of nodes.
     pub fn len(&self) -> usize {
         self.prerequisites.len()
     }
 
+    /// True when the DAG has no nodes.
     pub fn is_empty(&self) -> bool {
         self.prerequisites.is_empty()
     }
@@ -47,12 +50,17 @@ impl Dag {
     }
 }
 
+/// What became of one node in a [`walk`], at the node's index in the returned list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WalkOutcome {
+    /// `visit` ran and returned true.
     Succeeded,
+    /// `visit` ran and returned false; everything that depends on the node is skipped.
     Failed,
     /// Not run because the named prerequisite failed (or was itself skipped).
     Skipped {
+        /// The index of the node whose failure caused the skip: the failed node itself, also when
+        /// the direct prerequisite was only skipped.
         because_of: usize,
     },
     /// Never reached: part of a cycle. Callers reject cycles before walking.

@@ -48,8 +48,12 @@ impl Files for SourceFiles<'_> {
 
 /// One document found in a source, with the file it came from.
 pub struct SourceDocument {
+    /// The file the document comes from; for objects a kustomization generated
+    /// (configMapGenerator), the kustomization file.
     pub file: Arc<SourceText>,
+    /// The 1-based line of the file where the document starts (1 for generated objects).
     pub line: usize,
+    /// The object as rendered: after Kustomize for kustomizations, as written for plain YAML files.
     pub document: serde_json::Value,
 }
 

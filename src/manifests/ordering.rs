@@ -9,20 +9,31 @@ use braid_provider::Value;
 /// Why one object must come before another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImplicitEdge {
+    /// The address of the object that must exist first (`k8s/core/Namespace/_/shop`).
     pub before: String,
+    /// The address of the object that needs it (`k8s/apps/Deployment/shop/web`).
     pub after: String,
+    /// Which rule made the edge: `namespace`, `custom resource definition`, `used by the pod
+    /// template` or `role of the binding`.
     pub reason: &'static str,
 }
 
 /// The identity of a manifest used by the rules.
 #[derive(Debug, Clone)]
 pub struct ObjectRef<'a> {
+    /// The object's address, `k8s/GROUP/KIND/NAMESPACE/NAME` (`_` as namespace when
+    /// cluster-scoped).
     pub address: &'a str,
+    /// The API group, `core` for the core group (`apps`, `rbac.authorization.k8s.io`).
     pub group: &'a str,
+    /// The kind (`Deployment`, `Namespace`).
     pub kind: &'a str,
     /// `None` for cluster-scoped objects.
     pub namespace: Option<&'a str>,
+    /// The object's `metadata.name`.
     pub name: &'a str,
+    /// The whole object, which rules read references from (a pod template's ConfigMaps and Secrets,
+    /// a binding's role, a CRD's group and kind).
     pub document: &'a Value,
 }
 

@@ -16,6 +16,8 @@ struct PlanDocument<'a> {
     summary: PlanSummary,
 }
 
+/// The plan as its JSON document (docs/plan-json.md): sensitive values masked, with a `summary` of
+/// the changes. `braid plan --format json` prints it and [`save`] writes it.
 pub fn to_document(plan: &Plan) -> String {
     let masked = plan.masked();
     let doc = PlanDocument {

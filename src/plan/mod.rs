@@ -1,7 +1,7 @@
 //! Plans: what braid will change, as plain data.
 //!
 //! A [`Plan`] is made by [`planner::make_plan`] (refresh, then diff desired against actual),
-//! rendered by `view`, saved with [`file`], and carried out by `apply`. The JSON form is
+//! rendered by `view`, saved with [`file`](mod@file), and carried out by `apply`. The JSON form is
 //! documented in docs/plan-json.md.
 
 pub mod file;
@@ -65,31 +65,48 @@ impl Action {
 /// The state a plan was made against; applying it requires the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateRef {
+    /// The state's lineage: a random id given when the state was created, so a plan made against
+    /// another environment's (or a recreated) state is refused.
     pub lineage: String,
+    /// The state's serial when the plan was made; every commit to state increments it, so a plan
+    /// made before another apply is refused as stale.
     pub serial: u64,
 }
 
 /// One resource's planned change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceChange {
+    /// The resource's address: `TYPE.NAME` (`local_file.motd`) for HCL resources,
+    /// `k8s/GROUP/KIND/NAMESPACE/NAME` (`k8s/apps/Deployment/shop/web`) for Kubernetes objects.
     pub address: String,
-    /// `main.hcl:12`
+    /// Where the resource is declared, as `file:line` (`main.hcl:12`, `apps:k8s/web.yaml:1`);
+    /// for deletes, as state recorded it, `None` when state has no location.
     pub source_file: Option<String>,
     /// The source the resource is declared in (`infra`, `apps`); `None` for resources
     /// deleted because they left the configuration.
     #[serde(default)]
     pub source: Option<String>,
+    /// The name of the provider that manages the resource (`local`, `kubernetes`, `aws`).
     pub provider: String,
+    /// The resource type (`local_file`, `aws_s3_bucket`); serialized as `type`.
     #[serde(rename = "type")]
     pub type_name: String,
+    /// What applying does to the resource.
     pub action: Action,
     /// Why, in a few words: "not in configuration", "deleted outside braid", "filename forces replacement".
     pub reason: Option<String>,
+    /// The object now: as refreshed from the live API, else as state recorded it; for an
+    /// import, the existing object as the provider found it. `None` for creates.
     pub before: Option<Value>,
+    /// The object after apply, with unknown parts as null (listed in `after_unknown`). `None` for
+    /// deletes.
     pub after: Option<Value>,
     /// Paths of `after` only known after apply.
     pub after_unknown: Vec<Path>,
+    /// Paths of `before` that hold sensitive values; masked in every view and saved plan.
     pub before_sensitive: Vec<Path>,
+    /// Paths of `after` that hold sensitive values: marked so by the schema, the provider, or
+    /// computed from a sensitive variable. Masked in every view and saved plan.
     pub after_sensitive: Vec<Path>,
     /// Attributes whose change forces replacement.
     pub replace_paths: Vec<Path>,
@@ -99,9 +116,12 @@ pub struct ResourceChange {
     pub sensitive_changed: Vec<Path>,
     /// Addresses this resource needs (for creates and updates), or needed (for deletes).
     pub depends_on: Vec<String>,
+    /// A replacement creates the new object before deleting the old one (`lifecycle {
+    /// create_before_destroy = true }`).
     pub create_before_destroy: bool,
 }
 
+/// What refresh found about a resource whose live object differs from state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftKind {
@@ -114,22 +134,32 @@ pub enum DriftKind {
 /// A difference between state and the live object, found by refresh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceDrift {
+    /// The resource's address, as in [`ResourceChange::address`].
     pub address: String,
+    /// The name of the provider that read the live object.
     pub provider: String,
+    /// The resource type; serialized as `type`.
     #[serde(rename = "type")]
     pub type_name: String,
+    /// Whether the object changed or disappeared.
     pub kind: DriftKind,
     /// As recorded in state.
     pub before: Value,
     /// As found live (`None` when deleted).
     pub after: Option<Value>,
+    /// Paths of `before` and `after` that hold sensitive values, masked when shown.
     pub sensitive: Vec<Path>,
 }
 
+/// An output's value as planned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputValue {
+    /// The value, with null where a part is not known until apply.
     pub value: Value,
+    /// True when some part of `value` is only known after apply.
     pub unknown: bool,
+    /// True when the output is declared `sensitive` or computed from a sensitive value; views then
+    /// show `(sensitive)`.
     pub sensitive: bool,
 }
 
@@ -137,11 +167,17 @@ pub struct OutputValue {
 /// apply check they did not change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedVariable {
+    /// The value; `None` for sensitive variables, which are never written to a plan.
     pub value: Option<Value>,
+    /// True when the variable is declared sensitive (or its value is).
     pub sensitive: bool,
+    /// For sensitive variables, `sha256:` and the hex SHA-256 of the plan's salt and the value's
+    /// JSON (see [`planner::variable_digest`]); `None` for the others.
     pub digest: Option<String>,
 }
 
+/// What a plan aims at: the configuration (`braid plan`), nothing (`plan --destroy`), or only
+/// recording drift (`plan --refresh-only`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanMode {
@@ -153,19 +189,37 @@ pub enum PlanMode {
     RefreshOnly,
 }
 
+/// A complete plan for one environment: every change, the drift found, and what it was made against
+/// (sources, state serial, variables), so a saved plan can be checked for freshness and applied
+/// exactly. The JSON form is in docs/plan-json.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The plan format, [`FORMAT_VERSION`] when made; braid refuses files with another major
+    /// version.
     pub format_version: String,
+    /// The version of braid that made the plan (`0.1.0`).
     pub braid_version: String,
+    /// When the plan was made.
     pub created_at: DateTime<Utc>,
+    /// The environment planned (`dev`).
     pub env: String,
+    /// What the plan aims at.
     pub mode: PlanMode,
+    /// False when made with `--refresh=false`: live objects were not read, so `before` values come
+    /// from state and `drift` is empty.
     pub refreshed: bool,
+    /// Every source as read, with its commit and digest; applying a saved plan reads git sources at
+    /// these commits and refuses when a digest changed.
     pub sources: Vec<SourceRevision>,
+    /// The state the plan was made against; applying requires the same lineage and serial.
     pub state: StateRef,
+    /// Every variable's value by name; sensitive ones as a digest only.
     pub variables: BTreeMap<String, PlannedVariable>,
+    /// One change per resource in configuration or state, no-ops included, sorted by address.
     pub changes: Vec<ResourceChange>,
+    /// Resources whose live object differs from state, found by refresh.
     pub drift: Vec<ResourceDrift>,
+    /// Each output's planned value, by output name.
     pub outputs: BTreeMap<String, OutputValue>,
     /// Objects whose manifests were removed but that stay (annotation
     /// `braid.dev/prune: "false"`): left alone, still in state.
@@ -178,16 +232,25 @@ pub struct Plan {
 /// Counts of changes by action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PlanSummary {
+    /// Number of creates.
     pub create: usize,
+    /// Number of in-place updates.
     pub update: usize,
+    /// Number of replacements.
     pub replace: usize,
+    /// Number of deletes.
     pub delete: usize,
+    /// Number of imports of objects that exist but are not in state.
     pub import: usize,
+    /// Number of resources with nothing to do.
     pub no_op: usize,
+    /// Number of resources that drifted (not a change action: counted from [`Plan::drift`]).
     pub drift: usize,
 }
 
 impl Plan {
+    /// Counts the plan's changes by action, and its drift; shown under every plan and saved as
+    /// `summary` in the plan JSON.
     pub fn summary(&self) -> PlanSummary {
         let mut s = PlanSummary {
             drift: self.drift.len(),
@@ -211,6 +274,7 @@ impl Plan {
         self.changes.iter().any(|c| c.action.is_change())
     }
 
+    /// The change planned for the resource at `address`, or `None` when the plan has none.
     pub fn change(&self, address: &str) -> Option<&ResourceChange> {
         self.changes.iter().find(|c| c.address == address)
     }

@@ -21,11 +21,15 @@ use crate::graph::{Dag, WalkOutcome, walk};
 use crate::providers::Providers;
 use crate::workspace::Workspace;
 
+/// How to make a plan: what to aim at, whether to read live objects first, and how many provider
+/// calls may run at once. Filled from the flags of `plan`, `apply` and `destroy`.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanOptions {
+    /// What the plan aims at: the configuration, destroying everything, or only recording drift.
     pub mode: PlanMode,
     /// Read live objects before diffing (`--refresh=false` turns it off).
     pub refresh: bool,
+    /// How many resources are refreshed and planned at once (`--parallelism`, 16 by default).
     pub parallelism: usize,
 }
 
@@ -42,9 +46,16 @@ impl Default for PlanOptions {
 /// A resource's configuration evaluated and planned by its provider.
 #[derive(Debug, Clone)]
 pub struct PlannedResource {
+    /// The resource's body evaluated against the scope, after `ignore_changes` took the prior
+    /// values back; what is sent to the provider as `config`.
     pub config: Value,
+    /// What the provider says the object will look like after apply, with `Value::Unknown` where it
+    /// cannot know yet.
     pub planned: Value,
+    /// Every path of the planned object that holds a sensitive value: from the configuration
+    /// (sensitive variables, schema attributes) and from the provider, sorted.
     pub sensitive: Vec<Path>,
+    /// Attributes whose change cannot be made in place; any entry makes the change a replace.
     pub requires_replace: Vec<Path>,
     /// The provider found the object live although state does not hold it.
     pub existing: Option<Value>,
@@ -471,6 +482,9 @@ pub fn planned_variables(
         .collect()
 }
 
+/// The digest a plan records for a sensitive variable: `sha256:` and the hex SHA-256 of
+/// `salt` followed by the value's JSON. Apply computes it again from the value supplied then
+/// and refuses the plan when the two differ.
 pub fn variable_digest(value: &Value, salt: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(salt.as_bytes());

@@ -14,15 +14,24 @@ use crate::manifests::TemplatePart;
 /// A task panicked while it held the resource values: the scope cannot be trusted.
 const POISONED: &str = "a planning task panicked while recording a resource value";
 
+/// What resource bodies, outputs and locals are evaluated against during plan and apply: the
+/// module, the variables, the environment's name, and the value of every resource known so far.
+/// Shared by the concurrent tasks of a walk; each task records its resource with
+/// [`EvalScope::set_resource`] before its dependents start.
 pub struct EvalScope<'a> {
+    /// The configuration: variables, locals (evaluated where they are referenced, each time),
+    /// resources and outputs.
     pub module: &'a Module,
+    /// The variables' resolved values, by name.
     pub variables: &'a BTreeMap<String, ScopeValue>,
+    /// The environment's name, which configuration reads as `env.name`.
     pub env_name: &'a str,
     /// Planned values during plan; applied (or prior) values during apply.
     pub resources: RwLock<HashMap<String, Arc<ResourceValue>>>,
 }
 
 impl<'a> EvalScope<'a> {
+    /// A scope with no resource values yet.
     pub fn new(
         module: &'a Module,
         variables: &'a BTreeMap<String, ScopeValue>,
@@ -36,6 +45,8 @@ impl<'a> EvalScope<'a> {
         }
     }
 
+    /// Records the value of the resource at `address` (planned during plan, applied during apply)
+    /// with its sensitive paths, so expressions that reference it evaluate to it.
     pub fn set_resource(&self, address: &str, value: Value, sensitive_paths: Vec<Path>) {
         self.resources.write().expect(POISONED).insert(
             address.to_string(),

@@ -8,78 +8,155 @@ use crate::diag::{Diagnostic, Location};
 /// at the boundary of this module, with the `source` block of braid.hcl as location.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The `path` of a plain source does not name a directory that can be opened.
     #[error("source directory {path} cannot be opened")]
     DirectoryNotFound {
+        /// The directory asked for: the project directory joined with the source's `path`.
         path: PathBuf,
+        /// Why it could not be opened (canonicalising it failed: missing, or no permission).
         #[source]
         cause: std::io::Error,
     },
+    /// A file or directory inside a plain source could not be read.
     #[error("cannot read {path}")]
     ReadFile {
+        /// The file, or the directory whose entries were being listed.
         path: PathBuf,
+        /// The IO error reading it.
         #[source]
         cause: std::io::Error,
     },
+    /// A selected file is not UTF-8 text; braid reads configuration and manifests as UTF-8.
     #[error("file {display} is not UTF-8 (byte {offset})")]
     NotUtf8 {
+        /// The file's name as diagnostics show it: relative to the project directory for a
+        /// plain source (`app/main.hcl`), `SOURCE:PATH` for a git source (`infra:main.hcl`).
         display: String,
+        /// The file's text with invalid bytes replaced, so the diagnostic can point at the
+        /// line and column of the first bad byte.
         lossy: String,
+        /// The byte offset of the first byte that is not valid UTF-8.
         offset: usize,
     },
+    /// The `repo` of a git source is a local path that does not exist.
     #[error("repository {repo} does not exist")]
-    RepoNotFound { repo: String },
+    RepoNotFound {
+        /// The `repo` value as written in braid.hcl.
+        repo: String,
+    },
+    /// The `repo` of a git source exists but gix cannot open it as a repository.
     #[error("{repo} is not a git repository")]
     NotARepo {
+        /// The repository as users see it: an absolute path, or the URL without credentials.
         repo: String,
+        /// Why gix refused to open it.
         #[source]
         cause: gix::Error,
     },
+    /// The ref asked for (in braid.hcl or with `--ref`) is no branch, tag or commit of the
+    /// repository.
     #[error("ref {reference} not found in {repo}")]
     RefNotFound {
+        /// The repository as users see it: an absolute path, or the URL without credentials.
         repo: String,
+        /// The ref as asked for, such as `main`, `v1.2.0` or a (short) commit SHA.
         reference: String,
         /// The closest branch and tag names, best first.
         suggestions: Vec<String>,
     },
+    /// A short commit SHA matches more than one commit of the repository.
     #[error("short commit {prefix} is ambiguous in {repo}")]
     AmbiguousCommit {
+        /// The repository as users see it: an absolute path, or the URL without credentials.
         repo: String,
+        /// The hex prefix asked for, lowercased.
         prefix: String,
+        /// The full SHAs of every commit the prefix matches.
         candidates: Vec<String>,
     },
+    /// The ref resolves (after peeling annotated tags) to an object that is not a commit,
+    /// such as a tag of a tree or a blob.
     #[error("ref {reference} points at a {kind}, not a commit")]
-    NotACommit { reference: String, kind: String },
+    NotACommit {
+        /// The ref as asked for.
+        reference: String,
+        /// The kind of object it points at, as git names it (`tree`, `blob`).
+        kind: String,
+    },
+    /// A saved plan pins the source to a commit that the repository no longer has
+    /// (rewritten history, or a pruned repository); the plan cannot be applied.
     #[error("pinned commit {commit} is not in {repo}")]
-    PinnedCommitMissing { repo: String, commit: String },
+    PinnedCommitMissing {
+        /// The repository as users see it: an absolute path, or the URL without credentials.
+        repo: String,
+        /// The full SHA recorded in the plan.
+        commit: String,
+    },
+    /// The source's `path` does not exist in the tree of the resolved commit.
     #[error("path {path} not in the tree of {commit}")]
-    PathNotInTree { path: String, commit: String },
+    PathNotInTree {
+        /// The `path` of the source, relative to the repository root.
+        path: String,
+        /// The full SHA of the commit that was read.
+        commit: String,
+    },
+    /// The source's `path` names a file at the resolved commit; it must name a directory.
     #[error("path {path} at {commit} is a file, not a directory")]
-    PathNotADirectory { path: String, commit: String },
+    PathNotADirectory {
+        /// The `path` of the source, relative to the repository root.
+        path: String,
+        /// The full SHA of the commit that was read.
+        commit: String,
+    },
+    /// An object the source needs is not in the object database, usually because the
+    /// repository is a shallow or partial clone.
     #[error("object {id} is missing from {repo}")]
     MissingObject {
+        /// The repository as users see it: an absolute path, or the URL without credentials.
         repo: String,
+        /// The object's id (full SHA), or the commit prefix asked for when a shallow
+        /// repository could not resolve it.
         id: String,
+        /// Whether the repository is a shallow clone, which changes the advice given.
         shallow: bool,
     },
+    /// The source's directory contains a submodule; braid reads one repository's objects
+    /// and does not follow submodules.
     #[error("submodule at {path}")]
-    Submodule { path: String },
+    Submodule {
+        /// The submodule's path relative to the repository root (`vendor/charts`).
+        path: String,
+    },
+    /// Fetching a remote repository into the cache mirror failed.
     #[error("cannot fetch {url}")]
     Fetch {
+        /// The URL without credentials.
         url: String,
+        /// Why the fetch failed (network, authentication, or the fetch thread panicked).
         #[source]
         cause: gix::Error,
     },
+    /// With `--offline`, a remote repository has never been fetched into `.braid/cache`.
     #[error("{url} is not in the cache")]
-    NotCached { url: String },
+    NotCached {
+        /// The URL without credentials.
+        url: String,
+    },
+    /// Writing under `.braid/cache` (a repository mirror or an extracted tree) failed.
     #[error("cannot write the source cache at {path}")]
     Cache {
+        /// The directory or file that could not be created or written.
         path: PathBuf,
+        /// The IO error.
         #[source]
         cause: std::io::Error,
     },
+    /// Any other failure of gix while reading refs, commits or trees.
     #[error("reading {repo} failed")]
     Git {
+        /// The repository as users see it: an absolute path, or the URL without credentials.
         repo: String,
+        /// The error gix reported.
         #[source]
         cause: gix::Error,
     },

@@ -29,6 +29,8 @@ pub use error::SourceError;
 pub struct SourceFile {
     /// Path inside the source, with `/` separators.
     pub path: String,
+    /// The file's name and UTF-8 text, shared with every diagnostic and expression span that points
+    /// into it.
     pub text: Arc<SourceText>,
     /// The directory holding the file (for `file()` and relative paths). For git sources a
     /// read-only extraction of the source's tree under `.braid/cache/trees/`.
@@ -38,6 +40,7 @@ pub struct SourceFile {
 /// A source read from disk or from a repository.
 #[derive(Debug, Clone)]
 pub struct LoadedSource {
+    /// The source's name in braid.hcl (`infra`, `apps`), which resources and plans refer to it by.
     pub name: String,
     /// The source's directory; for git sources its extracted tree in the cache.
     pub root: PathBuf,
@@ -46,6 +49,9 @@ pub struct LoadedSource {
     /// `*.yaml` / `*.yml` files anywhere under the source: Kubernetes manifests and
     /// kustomizations.
     pub yaml_files: Vec<SourceFile>,
+    /// Where the files came from: repository, ref, commit, tag and a digest of the files read.
+    /// Plans record it, saved plans pin git sources to its commit, and an environment's
+    /// `apply_rule` is checked against it.
     pub revision: SourceRevision,
 }
 
@@ -57,10 +63,14 @@ fn split_files(files: Vec<SourceFile>) -> (Vec<SourceFile>, Vec<SourceFile>) {
 /// A commit a saved plan recorded for a git source: applying reads exactly it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pin {
+    /// The full SHA of the commit to read.
     pub commit: String,
     /// The ref the plan asked for, recorded again as it was.
     pub reference: Option<String>,
+    /// The tag name, when the ref the plan asked for was a tag.
     pub tag: Option<String>,
+    /// The full name of the ref the commit was read from (`refs/heads/main`), recorded again so the
+    /// apply rule sees what the plan saw; `None` when the plan read a bare commit SHA.
     pub full_ref: Option<String>,
 }
 
@@ -78,7 +88,10 @@ pub struct SourceOptions {
 /// Which files of a source to read: by extension, at the top only or in every directory.
 #[derive(Debug, Clone, Copy)]
 pub struct FileSelection {
+    /// The file name extensions to read, without the dot (`hcl`, or `yaml` and `yml`).
     pub extensions: &'static [&'static str],
+    /// Whether to read files in every subdirectory (manifests) or only at the top of the source
+    /// (resource files).
     pub recursive: bool,
 }
 

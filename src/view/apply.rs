@@ -160,6 +160,8 @@ pub fn render_summary(report: &ApplyReport, style: Style) -> String {
     out
 }
 
+/// The `Outputs:` block shown after an apply: one `name = value` line per output, names aligned,
+/// sensitive values as `(sensitive)`. Empty when there are no outputs.
 pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
     if outputs.is_empty() {
         return String::new();

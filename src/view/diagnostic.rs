@@ -66,6 +66,9 @@ pub fn render(d: &Diagnostic, style: Style) -> String {
     out
 }
 
+/// A diagnostic as one JSON object, the form `--format json` writes on stderr (one per line) and
+/// puts in apply documents: `severity`, `summary`, `detail`, `address`, and `range` (`filename`,
+/// `start` line, column and byte, `end` byte) or null.
 pub fn to_json(d: &Diagnostic) -> serde_json::Value {
     json!({
         "severity": d.severity,

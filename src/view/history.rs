@@ -135,10 +135,13 @@ pub fn render_show(apply: &ApplyRecord, changes: &[ChangeRecord], style: Style) 
     out
 }
 
+/// The audit log entries as a pretty-printed JSON array, for `braid history --format json`.
 pub fn list_json(applies: &[ApplyRecord]) -> String {
     serde_json::to_string_pretty(applies).unwrap_or_default()
 }
 
+/// One audit log entry and its changes as a pretty-printed JSON object `{"apply", "changes"}`, for
+/// `braid history show ID --format json`.
 pub fn show_json(apply: &ApplyRecord, changes: &[ChangeRecord]) -> String {
     serde_json::to_string_pretty(&json!({ "apply": apply, "changes": changes })).unwrap_or_default()
 }

@@ -7,13 +7,19 @@ use braid_provider::{Path, PathStep, Value};
 
 use super::Style;
 
+/// What human and Markdown output show in place of a value only known after apply.
 pub const UNKNOWN: &str = "(known after apply)";
+/// What every view shows in place of a sensitive value; the same text as
+/// [`crate::plan::SENSITIVE`].
 pub const SENSITIVE: &str = "(sensitive)";
 
 /// Paths to mask and to annotate while rendering one resource.
 pub struct Marks<'a> {
+    /// Paths of the value before the change that hold sensitive values; masked.
     pub before_sensitive: &'a [Path],
+    /// Paths of the value after the change that hold sensitive values; masked.
     pub after_sensitive: &'a [Path],
+    /// Attributes whose change forces replacement, annotated `# forces replacement`.
     pub replace: &'a [Path],
     /// Sensitive paths known to change although both sides are masked.
     pub sensitive_changed: &'a [Path],
