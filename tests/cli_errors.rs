@@ -377,18 +377,47 @@ fn unreadable_file_is_named() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).expect("chmod 000");
     }
-    if std::fs::read(&path).is_ok() {
-        // Running as root (or on a system without unix permissions): mode 000 does not stop
-        // reading, so there is no unreadable file to test here. The non-UTF-8 test below
-        // covers the same code path (the file cannot be read as text).
-        eprintln!("skipped: {} is still readable (root?)", path.display());
-        return;
-    }
-    let run = project.braid(&["plan"]);
+    let run = if std::fs::read(&path).is_ok() {
+        // Running as root: mode 000 does not stop root from reading, so braid runs as the
+        // unprivileged user `nobody` (setpriv, util-linux), from a copy of the binary it can
+        // reach, in a project directory it can enter.
+        run_as_nobody(&project, &["plan"])
+    } else {
+        project.braid(&["plan"])
+    };
     run.failure();
     assert_detail(&run, "error: Cannot read configuration file");
     assert_detail(&run, &path.display().to_string());
     assert_detail(&run, "Permission denied");
+}
+
+/// Runs braid as `nobody` (uid 65534) in `project`, for tests of permissions that root
+/// ignores.
+fn run_as_nobody(project: &Project, args: &[&str]) -> common::Run {
+    use std::os::unix::fs::PermissionsExt;
+    let binary = project.join("braid-bin");
+    std::fs::copy(env!("CARGO_BIN_EXE_braid"), &binary).expect("copy the braid binary");
+    for (path, mode) in [
+        (project.path().to_path_buf(), 0o755),
+        (project.join("braid.hcl"), 0o644),
+        (binary.clone(), 0o755),
+    ] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary)
+        .args(args)
+        .current_dir(project.path())
+        .env("NO_COLOR", "1")
+        .env("BRAID_ACTOR", "test-actor")
+        .output()
+        .expect("run braid through setpriv (util-linux)");
+    common::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }
 
 const NON_UTF8_MAIN: &[u8] = b"resource \"local_value\" \"a\" {\n  input = \"caf\xe9\"\n}\n";

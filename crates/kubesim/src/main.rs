@@ -1,6 +1,10 @@
 //! `kubesim` binary: runs the emulator until Ctrl-C, for demos and manual use.
 //!
+//! Printing the address and progress is this program's job, so it may print.
+//!
 //! `cargo run -p kubesim -- --port 6443 --kubeconfig out.yaml`
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // A program whose output is its interface.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
