@@ -259,6 +259,19 @@ impl Fixture {
     }
 }
 
+/// Applies `plan` as reviewed earlier (the provider may have changed its mind since).
+async fn execute_reviewed(prepared: &Prepared, plan: Plan) -> ops::RunOutcome {
+    ops::execute(
+        prepared,
+        plan,
+        ops::Operation::Apply,
+        &RunOptions::default(),
+        &SilentObserver,
+    )
+    .await
+    .expect("apply runs")
+}
+
 fn failure<'a>(outcome: &'a ops::RunOutcome, address: &str) -> &'a ChangeResult {
     let report = outcome.report.as_ref().expect("the plan was applied");
     report
@@ -274,15 +287,7 @@ async fn inconsistent_provider_result_fails_the_change_and_keeps_the_real_state(
     let prepared = fx.prepare().await;
     let plan = fx.plan(&prepared).await;
     fx.provider.script().apply_suffix = Some("-surprise".to_string());
-    let outcome = ops::execute(
-        &prepared,
-        plan,
-        ops::Operation::Apply,
-        &RunOptions::default(),
-        &SilentObserver,
-    )
-    .await
-    .expect("apply runs");
+    let outcome = execute_reviewed(&prepared, plan).await;
     let result = failure(&outcome, "fake_thing.a");
     assert_eq!(result.outcome, braid_state::ChangeOutcome::Failed);
     let summary = &result.diagnostics[0].summary;
@@ -308,15 +313,7 @@ async fn plan_that_changed_since_review_is_refused_per_change() {
     let prepared = fx.prepare().await;
     let plan = fx.plan(&prepared).await;
     fx.provider.script().plan_suffix = "-changed".to_string();
-    let outcome = ops::execute(
-        &prepared,
-        plan,
-        ops::Operation::Apply,
-        &RunOptions::default(),
-        &SilentObserver,
-    )
-    .await
-    .expect("apply runs");
+    let outcome = execute_reviewed(&prepared, plan).await;
     let result = failure(&outcome, "fake_thing.a");
     assert_eq!(result.diagnostics[0].summary, "Plan no longer matches");
     assert!(
@@ -348,15 +345,7 @@ async fn import_target_that_vanished_is_an_error() {
         Some(Action::Import)
     );
     fx.provider.script().live_objects.clear();
-    let outcome = ops::execute(
-        &prepared,
-        plan,
-        ops::Operation::Apply,
-        &RunOptions::default(),
-        &SilentObserver,
-    )
-    .await
-    .expect("apply runs");
+    let outcome = execute_reviewed(&prepared, plan).await;
     let result = failure(&outcome, "fake_thing.a");
     assert_eq!(result.diagnostics[0].summary, "Object to import is gone");
     assert!(
