@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{GitRepo, Project};
+use braid_testkit::GitRepo;
+use common::Project;
 
 fn infra_repo() -> GitRepo {
     let repo = GitRepo::init();

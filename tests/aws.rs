@@ -3,23 +3,16 @@
 //! with plain HTTP requests to moto (which does not check signatures).
 //!
 //! moto_server comes from `BRAID_MOTO_SERVER`, PATH or the virtualenv scripts/test.sh makes;
-//! without it the test is skipped, except under CI (`CI` set), where it fails.
+//! without it the test fails.
 
 mod common;
 
-use common::{MotoServer, Project, copy_dir, fixtures_dir};
-
-const AWS_ENV: &[(&str, &str)] = &[
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ("AWS_EC2_METADATA_DISABLED", "true"),
-];
+use braid_testkit::{MOTO_CREDENTIALS, MotoServer};
+use common::{Project, copy_dir, fixtures_dir};
 
 #[test]
 fn apply_plan_drift_and_destroy_against_moto() {
-    let Some(moto) = MotoServer::start() else {
-        return;
-    };
+    let moto = MotoServer::start();
     let project = Project::with_files(&[(
         "braid.hcl",
         &format!(
@@ -30,7 +23,7 @@ fn apply_plan_drift_and_destroy_against_moto() {
     )]);
     copy_dir(&fixtures_dir().join("aws"), project.path());
 
-    let planned = project.braid_env(&["--env", "dev", "plan"], AWS_ENV);
+    let planned = project.braid_env(&["--env", "dev", "plan"], MOTO_CREDENTIALS);
     planned.success();
     assert!(
         planned.stdout.contains("Plan: 4 to add"),
@@ -43,7 +36,10 @@ fn apply_plan_drift_and_destroy_against_moto() {
         planned.all()
     );
 
-    let applied = project.braid_env(&["--env", "dev", "apply", "--auto-approve"], AWS_ENV);
+    let applied = project.braid_env(
+        &["--env", "dev", "apply", "--auto-approve"],
+        MOTO_CREDENTIALS,
+    );
     applied.success();
     let (status, _) = moto.request_to("s3", "HEAD", "/braid-cli-assets");
     assert_eq!(status, 200, "bucket not created");
@@ -56,14 +52,20 @@ fn apply_plan_drift_and_destroy_against_moto() {
     let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
     assert!(queues.contains("braid-cli-jobs"), "{queues}");
 
-    let again = project.braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], AWS_ENV);
+    let again = project.braid_env(
+        &["--env", "dev", "plan", "--detailed-exitcode"],
+        MOTO_CREDENTIALS,
+    );
     again.expect_code(0);
     assert!(again.stdout.contains("No changes."), "{}", again.all());
 
     // Drift: the policy deleted behind braid's back shows in the plan and apply restores it.
     let (status, _) = moto.request_to("s3", "DELETE", "/braid-cli-assets?policy");
     assert_eq!(status, 204);
-    let drifted = project.braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], AWS_ENV);
+    let drifted = project.braid_env(
+        &["--env", "dev", "plan", "--detailed-exitcode"],
+        MOTO_CREDENTIALS,
+    );
     drifted.expect_code(2);
     assert!(
         drifted.stdout.contains("aws_s3_bucket_policy.assets"),
@@ -71,18 +73,27 @@ fn apply_plan_drift_and_destroy_against_moto() {
         drifted.all()
     );
     project
-        .braid_env(&["--env", "dev", "apply", "--auto-approve"], AWS_ENV)
+        .braid_env(
+            &["--env", "dev", "apply", "--auto-approve"],
+            MOTO_CREDENTIALS,
+        )
         .success();
     assert_eq!(
         moto.request_to("s3", "GET", "/braid-cli-assets?policy").0,
         200
     );
     project
-        .braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], AWS_ENV)
+        .braid_env(
+            &["--env", "dev", "plan", "--detailed-exitcode"],
+            MOTO_CREDENTIALS,
+        )
         .expect_code(0);
 
     project
-        .braid_env(&["--env", "dev", "destroy", "--auto-approve"], AWS_ENV)
+        .braid_env(
+            &["--env", "dev", "destroy", "--auto-approve"],
+            MOTO_CREDENTIALS,
+        )
         .success();
     assert_eq!(
         moto.request_to("s3", "HEAD", "/braid-cli-assets").0,

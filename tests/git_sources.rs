@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{GitRepo, Project, git_in};
+use braid_testkit::{GitRepo, git_in};
+use common::Project;
 
 /// The infra repository: `infra/main.hcl` writes `out/bucket.txt` from a file next to it.
 fn infra_repo() -> GitRepo {

@@ -10,7 +10,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{KubeSim, Project, Run, change, kubernetes_braid_hcl};
+use braid_testkit::{KubeSim, MOTO_CREDENTIALS, MotoServer};
+use common::{Project, Run, change, kubernetes_braid_hcl};
 use serde_json::{Value, json};
 
 const NAMESPACE: &str = "/api/v1/namespaces/shop";
@@ -1342,9 +1343,7 @@ spec:
 /// ServiceAccount and a Deployment in kubesim that receive the role's ARN and the queue's URL.
 #[test]
 fn aws_values_flow_into_kubernetes_objects_in_one_apply() {
-    let Some(moto) = common::MotoServer::start() else {
-        return;
-    };
+    let moto = MotoServer::start();
     let sim = KubeSim::start();
     let aws = format!(
         "\nprovider \"aws\" {{\n  region   = \"us-east-1\"\n  endpoint = \"{}\"\n}}\n",
@@ -1361,7 +1360,7 @@ fn aws_values_flow_into_kubernetes_objects_in_one_apply() {
     let braid = |args: &[&str]| {
         let mut all = vec!["--env", "dev"];
         all.extend_from_slice(args);
-        project.braid_env(&all, common::AWS_TEST_ENV)
+        project.braid_env(&all, MOTO_CREDENTIALS)
     };
 
     let planned = braid(&["plan", "--format", "json"]);

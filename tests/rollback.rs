@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{GitRepo, Project};
+use braid_testkit::GitRepo;
+use common::Project;
 
 fn repo_with(input: &str) -> GitRepo {
     let repo = GitRepo::init();

@@ -4,17 +4,15 @@
 //! over, and migrating state between backends and back.
 //!
 //! Run with `cargo test -p braid --test state_backends`. Postgres and moto are started by
-//! the harness (`state/tests/backends/servers.rs`); without them the tests skip locally
-//! and fail under CI.
+//! `braid-testkit`, once for the binary; without them the tests fail.
 
 mod common;
-#[path = "../state/tests/backends/servers.rs"]
-mod servers;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use braid_state::{PostgresStore, S3Location, S3Store, SqliteStore, StateStore};
+use braid_testkit::{MOTO_CREDENTIALS, MotoServer, Postgres};
 use common::{Project, Run, spawn_braid, wait_braid};
 
 /// A project on one backend: its `state` block, the environment it needs, and a handle on
@@ -41,39 +39,38 @@ fn many_values(count: usize) -> String {
 }
 
 /// The `state { ... }` block and extra environment for `backend`, for environment `env`.
-fn state_block(
-    backend: Backend,
-    dir: &std::path::Path,
-) -> Option<(String, Vec<(&'static str, String)>)> {
+fn state_block(backend: Backend, dir: &std::path::Path) -> (String, Vec<(&'static str, String)>) {
     match backend {
-        Backend::Sqlite => Some((
+        Backend::Sqlite => (
             format!(
                 "state {{\n    backend = \"sqlite\"\n    path = \"{}\"\n  }}",
                 dir.join("state.db").display()
             ),
             vec![],
-        )),
+        ),
         Backend::Postgres => {
-            let url = servers::postgres()?.url.clone();
-            Some((
+            let url = Postgres::shared().url.clone();
+            (
                 "state {\n    backend = \"postgres\"\n    url = env(\"BRAID_STATE_URL\")\n  }"
                     .to_string(),
                 vec![("BRAID_STATE_URL", url)],
-            ))
+            )
         }
         Backend::S3 => {
-            let moto = servers::moto()?;
+            let endpoint = MotoServer::shared().endpoint();
             let prefix = format!("cli-{}/", uuid::Uuid::new_v4().simple());
-            Some((
+            (
                 format!(
                     "state {{\n    backend = \"s3\"\n    bucket = \"{}\"\n    prefix = \"{prefix}\"\n    endpoint = \"{}\"\n  }}",
-                    moto.bucket, moto.endpoint
+                    MotoServer::SHARED_BUCKET,
+                    endpoint
                 ),
-                servers::MOTO_ENV
+                MOTO_CREDENTIALS
                     .iter()
+                    .chain(&[("AWS_REGION", "us-east-1")])
                     .map(|(k, v)| (*k, v.to_string()))
                     .collect(),
-            ))
+            )
         }
     }
 }
@@ -82,12 +79,11 @@ fn state_block(
 fn open_store(backend: Backend, project: &Project, env_name: &str) -> Arc<dyn StateStore> {
     match backend {
         Backend::Sqlite => Arc::new(SqliteStore::open(&project.join("state.db")).expect("open")),
-        Backend::Postgres => Arc::new(
-            PostgresStore::new(&servers::postgres().expect("running").url, env_name)
-                .expect("postgres url"),
-        ),
+        Backend::Postgres => {
+            Arc::new(PostgresStore::new(&Postgres::shared().url, env_name).expect("postgres url"))
+        }
         Backend::S3 => {
-            let moto = servers::moto().expect("running");
+            let endpoint = MotoServer::shared().endpoint();
             let text = project.read("braid.hcl");
             let prefix = text
                 .split("prefix = \"")
@@ -95,13 +91,13 @@ fn open_store(backend: Backend, project: &Project, env_name: &str) -> Arc<dyn St
                 .and_then(|rest| rest.split('"').next())
                 .expect("prefix in braid.hcl")
                 .to_string();
-            let config = s3_client(&moto.endpoint);
+            let config = s3_client(&endpoint);
             Arc::new(S3Store::with_client(
                 S3Location {
-                    bucket: moto.bucket.clone(),
+                    bucket: MotoServer::SHARED_BUCKET.to_string(),
                     prefix,
                     region: Some("us-east-1".to_string()),
-                    endpoint: Some(moto.endpoint.clone()),
+                    endpoint: Some(endpoint),
                 },
                 env_name,
                 config,
@@ -124,20 +120,20 @@ fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
 }
 
 impl Setup {
-    fn new(backend: Backend, main_hcl: &str) -> Option<Setup> {
+    fn new(backend: Backend, main_hcl: &str) -> Setup {
         let project = Project::with_files(&[("main.hcl", main_hcl)]);
         let env_name = format!("ci{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let (block, env) = state_block(backend, project.path())?;
+        let (block, env) = state_block(backend, project.path());
         project.write(
             "braid.hcl",
             &format!("source \"infra\" {{ path = \".\" }}\n\nenvironment \"{env_name}\" {{\n  {block}\n}}\n"),
         );
         let store = open_store(backend, &project, &env_name);
-        Some(Setup {
+        Setup {
             project,
             env,
             store,
-        })
+        }
     }
 
     fn env<'a>(&'a self, extra: &[(&'static str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -169,9 +165,7 @@ const RESOURCES: usize = 150;
 
 async fn two_concurrent_applies(backend: Backend) {
     let count = 3 * RESOURCES;
-    let Some(setup) = Setup::new(backend, &many_values(count)) else {
-        return;
-    };
+    let setup = Setup::new(backend, &many_values(count));
     // The second writer applies a saved plan: it goes straight for the lock, with no
     // planning in between that could let the first apply finish first.
     setup
@@ -209,9 +203,7 @@ async fn two_concurrent_applies(backend: Backend) {
 }
 
 async fn killed_apply_then_plan_and_steal(backend: Backend) {
-    let Some(setup) = Setup::new(backend, &many_values(RESOURCES)) else {
-        return;
-    };
+    let setup = Setup::new(backend, &many_values(RESOURCES));
     let mut apply = setup.spawn(
         &["-q", "apply", "--auto-approve", "--parallelism", "1"],
         &[],
@@ -283,9 +275,7 @@ async fn killed_apply_then_plan_and_steal(backend: Backend) {
 }
 
 async fn lock_timeout_waits_for_the_holder(backend: Backend) {
-    let Some(setup) = Setup::new(backend, &many_values(3)) else {
-        return;
-    };
+    let setup = Setup::new(backend, &many_values(3));
     let held = setup
         .store
         .lock(braid_state::LockRequest {
@@ -307,9 +297,7 @@ async fn lock_timeout_waits_for_the_holder(backend: Backend) {
 /// Applies twice (two applies of history), migrates to `to` and back, and compares the
 /// dumps `braid state pull` prints at every step.
 async fn migrate_and_back(from: Backend, to: Backend) {
-    let Some(setup) = Setup::new(from, &many_values(4)) else {
-        return;
-    };
+    let setup = Setup::new(from, &many_values(4));
     setup.braid(&["apply", "--auto-approve"], &[]).success();
     setup.project.edit("main.hcl", "value 0", "value zero");
     setup.braid(&["apply", "--auto-approve"], &[]).success();
@@ -318,9 +306,7 @@ async fn migrate_and_back(from: Backend, to: Backend) {
     let dump = original.json();
     assert_eq!(dump["applies"].as_array().map(Vec::len), Some(2));
 
-    let Some((block, to_env)) = state_block(to, &setup.project.join("copy")) else {
-        return;
-    };
+    let (block, to_env) = state_block(to, &setup.project.join("copy"));
     let mut args = vec![
         "state".to_string(),
         "migrate".to_string(),
@@ -347,9 +333,7 @@ async fn migrate_and_back(from: Backend, to: Backend) {
     history.success();
 
     // And back into a fresh store of the first kind.
-    let Some((back_block, back_env)) = state_block(from, &setup.project.join("back")) else {
-        return;
-    };
+    let (back_block, back_env) = state_block(from, &setup.project.join("back"));
     let mut args = vec![
         "state".to_string(),
         "migrate".to_string(),
@@ -391,7 +375,7 @@ fn migrate_flags(backend: Backend, block: &str) -> Vec<String> {
     }
     if matches!(backend, Backend::Postgres) {
         flags.push("--url".to_string());
-        flags.push(servers::postgres().expect("running").url.clone());
+        flags.push(Postgres::shared().url.clone());
     }
     flags
 }
