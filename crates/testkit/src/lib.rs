@@ -8,8 +8,6 @@
 //! its server.
 
 #![warn(missing_docs)]
-// A test harness: failing loudly is the point, so `expect` is how errors are reported.
-#![allow(clippy::unwrap_used)]
 
 mod git;
 #[cfg(feature = "kubesim")]
