@@ -6,7 +6,8 @@
 #     -> tag v1.0.0 -> apply to prod -> history -> drift -> put it back
 #
 # AWS is moto_server (installed into a virtualenv if missing, as scripts/test.sh does);
-# each environment's Kubernetes cluster is a kubesim (this workspace's API emulator).
+# each environment's Kubernetes cluster is a kubesim (this workspace's API emulator,
+# crates/kubesim).
 # Both repositories are copied to a temporary directory and made into git repositories.
 # Nothing outside that directory and 127.0.0.1 is touched. Exits non-zero if a step fails.
 set -euo pipefail

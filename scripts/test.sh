@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit tests, engine tests, CLI snapshot tests and the
-# emulator-backed end-to-end tests. Installs what the tests need by itself.
+# emulator-backed end-to-end tests (tests/testsuite). Installs what the tests need by itself:
+# braid-testkit (crates/testkit) fails a test whose server is missing, it never skips one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-# moto_server (the AWS emulator, from PyPI) for the aws provider's tests: use the one on PATH or
-# in BRAID_MOTO_SERVER, else install moto[server] into a virtualenv under ~/.cache once.
+# moto_server (the AWS emulator, from PyPI) for every suite that talks to AWS or S3: use the one
+# on PATH or in BRAID_MOTO_SERVER, else install moto[server] into a virtualenv under ~/.cache
+# once.
 if [ -z "${BRAID_MOTO_SERVER:-}" ]; then
   if command -v moto_server >/dev/null 2>&1; then
     BRAID_MOTO_SERVER="$(command -v moto_server)"
@@ -26,7 +28,8 @@ export BRAID_MOTO_SERVER
 echo "==> moto_server: $BRAID_MOTO_SERVER"
 
 # PostgreSQL server binaries (initdb, pg_ctl) for the postgres state backend's tests, which
-# start their own throw-away server on a free port. Debian's package, installed once.
+# start their own throw-away server on a free port (braid-testkit). Debian's package,
+# installed once.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   echo "==> installing postgresql"
   sudo_cmd=""

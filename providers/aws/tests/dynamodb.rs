@@ -18,9 +18,7 @@ fn key(name: &str, kind: &str) -> Value {
 
 #[tokio::test]
 async fn table_lifecycle() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let cfg = config([
         ("name", Value::from("orders")),
         ("hash_key", Value::from("pk")),

@@ -18,9 +18,7 @@ fn iam(h: &Harness) -> aws_sdk_iam::Client {
 
 #[tokio::test]
 async fn role_lifecycle() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let cfg = config([
         ("name", Value::from("app")),
         ("assume_role_policy", Value::from(TRUST_EC2)),
@@ -96,9 +94,7 @@ async fn role_lifecycle() {
 
 #[tokio::test]
 async fn policy_lifecycle() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let cfg = config([
         ("name", Value::from("read-assets")),
         ("policy", Value::from(READ_BUCKET)),
@@ -179,9 +175,7 @@ async fn policy_lifecycle() {
 
 #[tokio::test]
 async fn attachment_lifecycle() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let role_cfg = config([
         ("name", Value::from("worker")),
         ("assume_role_policy", Value::from(TRUST_EC2)),

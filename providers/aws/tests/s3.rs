@@ -42,9 +42,7 @@ async fn exists(h: &Harness, bucket: &str) -> bool {
 
 #[tokio::test]
 async fn bucket_lifecycle() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let cfg = config([
         ("bucket", Value::from("braid-assets")),
         ("tags", tags([("team", "web")])),
@@ -151,9 +149,7 @@ async fn bucket_lifecycle() {
 
 #[tokio::test]
 async fn bucket_not_empty_error_names_address_and_code() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let cfg = config([("bucket", Value::from("braid-full"))]);
     let (_, state) = h.apply(BUCKET, None, &cfg).await;
     h.s3()
@@ -187,9 +183,7 @@ const POLICY_V1: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow
 
 #[tokio::test]
 async fn bucket_policy_lifecycle() {
-    let Some(h) = Harness::start().await else {
-        return;
-    };
+    let h = Harness::start().await;
     let (_, bucket) = h
         .apply(
             BUCKET,

@@ -526,7 +526,7 @@ pub async fn environments_do_not_see_each_other(env: Env) {
     } else {
         crate::Backend::Sqlite
     };
-    let other = backend.env().expect("second environment").open();
+    let other = backend.env().open();
     assert_eq!(other.current_lock().await.expect("lock"), None);
     assert!(other.resources().await.expect("resources").is_empty());
     other

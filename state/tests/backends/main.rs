@@ -1,11 +1,11 @@
 //! The same behaviour checked against every backend: SQLite files, a real PostgreSQL
-//! server and moto's S3 (see [`servers`]). Each test gets its own environment, so tests
-//! share one server and also prove that environments never see each other.
+//! server and moto's S3 (started by `braid-testkit`, once for the binary). Each test gets its
+//! own environment, so tests share one server and also prove that environments never see each
+//! other. A server that cannot start fails the tests that need it.
 //!
 //! Run with `cargo test -p braid-state --test backends`.
 
 mod behaviour;
-mod servers;
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use braid_state::{
     ChangeAction, ChangeOutcome, ChangeRecord, LockRequest, NewApply, PostgresStore,
     ResourceRecord, ResourceWrite, S3Location, S3Store, SqliteStore, StateStore,
 };
+use braid_testkit::{MotoServer, Postgres};
 use chrono::Utc;
 
 /// One environment on one backend; `open` gives another independent handle on it, as a
@@ -37,40 +38,38 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// A fresh, empty environment, or `None` when the backend's server is not available
-    /// here (a skip; under CI the harness fails instead).
-    pub fn env(self) -> Option<Env> {
+    /// A fresh, empty environment.
+    pub fn env(self) -> Env {
         let name = format!("env-{}", uuid::Uuid::new_v4().simple());
         match self {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let path = dir.path().join(format!("{name}.db"));
-                Some(Env {
+                Env {
                     open: Box::new(move || {
                         Arc::new(SqliteStore::open(&path).expect("open sqlite state"))
                     }),
                     _dir: Some(dir),
-                })
+                }
             }
             Backend::Postgres => {
-                let url = servers::postgres()?.url.clone();
-                Some(Env {
+                let url = Postgres::shared().url.clone();
+                Env {
                     open: Box::new(move || {
                         Arc::new(PostgresStore::new(&url, &name).expect("postgres url"))
                     }),
                     _dir: None,
-                })
+                }
             }
             Backend::S3 => {
-                let moto = servers::moto()?;
+                let endpoint = MotoServer::shared().endpoint();
                 let location = S3Location {
-                    bucket: moto.bucket.clone(),
+                    bucket: MotoServer::SHARED_BUCKET.to_string(),
                     prefix: "tests/".to_string(),
                     region: Some("us-east-1".to_string()),
-                    endpoint: Some(moto.endpoint.clone()),
+                    endpoint: Some(endpoint.clone()),
                 };
-                let endpoint = moto.endpoint.clone();
-                Some(Env {
+                Env {
                     open: Box::new(move || {
                         let config = aws_sdk_s3::config::Builder::new()
                             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
@@ -88,7 +87,7 @@ impl Backend {
                         ))
                     }),
                     _dir: None,
-                })
+                }
             }
         }
     }
@@ -100,15 +99,15 @@ macro_rules! every_backend {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(env) = crate::Backend::Sqlite.env() { crate::behaviour::$name(env).await } }
+            async fn $name() { crate::behaviour::$name(crate::Backend::Sqlite.env()).await }
         )* }
         mod postgres { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(env) = crate::Backend::Postgres.env() { crate::behaviour::$name(env).await } }
+            async fn $name() { crate::behaviour::$name(crate::Backend::Postgres.env()).await }
         )* }
         mod s3 { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { if let Some(env) = crate::Backend::S3.env() { crate::behaviour::$name(env).await } }
+            async fn $name() { crate::behaviour::$name(crate::Backend::S3.env()).await }
         )* }
     };
 }
@@ -135,10 +134,7 @@ mod migrate {
     use crate::Backend;
 
     async fn round_trip(from: Backend, to: Backend) {
-        let (Some(a), Some(b), Some(back)) = (from.env(), to.env(), from.env()) else {
-            return;
-        };
-        crate::behaviour::migrate_there_and_back(a, b, back).await;
+        crate::behaviour::migrate_there_and_back(from.env(), to.env(), from.env()).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,10 +210,7 @@ pub fn lock_request(actor: &str, operation: &str) -> LockRequest {
 /// falls back to plain TCP.
 #[tokio::test]
 async fn postgres_sslmode_require_refuses_a_server_without_tls() {
-    let Some(server) = servers::postgres() else {
-        eprintln!("skipped: no PostgreSQL server here");
-        return;
-    };
+    let server = Postgres::shared();
     let separator = if server.url.contains('?') { '&' } else { '?' };
     let strict = format!("{}{separator}sslmode=require", server.url);
     let store = PostgresStore::new(&strict, "tls-check").expect("valid url");

@@ -1,13 +1,8 @@
-//! Helpers shared by the provider tests: a `moto_server` on a free 127.0.0.1 port, a provider
+//! Helpers shared by the provider tests: a `moto_server` (from `braid-testkit`), a provider
 //! configured against it, SDK clients to check what really happened, and the plan/apply
 //! steps the engine performs.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
-
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -17,97 +12,10 @@ use braid_provider::{
     Value,
 };
 use braid_provider_aws::AwsProvider;
+use braid_testkit::MotoServer;
 
 pub const REGION: &str = "us-east-1";
 pub const ADDRESS: &str = "test.resource";
-
-/// A running `moto_server`, killed on drop.
-pub struct MotoServer {
-    child: Child,
-    pub endpoint: String,
-}
-
-impl MotoServer {
-    /// Starts moto_server from `BRAID_MOTO_SERVER`, PATH, or the virtualenv scripts/test.sh
-    /// makes. Returns `None` (the test is skipped) when it is not installed, except under
-    /// CI (env `CI` set), where that fails the test.
-    pub fn start() -> Option<MotoServer> {
-        let Some(binary) = find_moto_server() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "moto_server not found under CI: run scripts/test.sh, which installs it, or set \
-                 BRAID_MOTO_SERVER"
-            );
-            eprintln!(
-                "skipping: moto_server not found (set BRAID_MOTO_SERVER or run scripts/test.sh)"
-            );
-            return None;
-        };
-        let port = free_port();
-        let child = Command::new(&binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let mut server = MotoServer {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("moto_server exited at start with {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start within 60s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find_moto_server() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("BRAID_MOTO_SERVER") {
-        return Some(PathBuf::from(path));
-    }
-    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join("moto_server"))
-                .collect()
-        })
-        .unwrap_or_default();
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venvs = [
-        std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join(".cache/braid-venv/bin/moto_server")),
-        Some(workspace.join(".venv/bin/moto_server")),
-    ];
-    on_path
-        .into_iter()
-        .chain(venvs.into_iter().flatten())
-        .find(|p| p.is_file())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
-}
 
 /// A provider and SDK clients against one moto_server.
 pub struct Harness {
@@ -117,13 +25,14 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub async fn start() -> Option<Harness> {
-        let moto = MotoServer::start()?;
+    /// A fresh moto_server; the test fails when it cannot start.
+    pub async fn start() -> Harness {
+        let moto = MotoServer::start();
         let provider = AwsProvider::new();
         let diagnostics = provider
             .configure(Value::map([
                 ("region", Value::from(REGION)),
-                ("endpoint", Value::from(moto.endpoint.clone())),
+                ("endpoint", Value::from(moto.endpoint())),
                 ("access_key", Value::from("testing")),
                 ("secret_key", Value::from("testing")),
             ]))
@@ -138,15 +47,15 @@ impl Harness {
                     .build_https(),
             )
             .region(Region::new(REGION))
-            .endpoint_url(&moto.endpoint)
+            .endpoint_url(moto.endpoint())
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
             .load()
             .await;
-        Some(Harness {
+        Harness {
             provider,
             sdk,
             moto,
-        })
+        }
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {

@@ -1,5 +1,6 @@
-//! Shared test helpers: a kubesim server per test, a provider configured against it, a
-//! kube-rs client for out-of-band changes, and request builders.
+//! Shared test helpers: a kubesim server per test (configured as every suite configures it,
+//! `braid_testkit::kubesim_config`), a provider configured against it, a kube-rs client for
+//! out-of-band changes, and request builders.
 
 #![allow(dead_code)]
 
@@ -26,12 +27,9 @@ pub async fn start() -> Cluster {
 
 /// A fresh kubesim and a provider configured for it with extra provider attributes.
 pub async fn start_with(extra: &[(&str, Value)]) -> Cluster {
-    let server = kubesim::Server::start(kubesim::Config {
-        ready_delay: Duration::from_millis(100),
-        ..kubesim::Config::default()
-    })
-    .await
-    .expect("kubesim starts on an ephemeral port");
+    let server = kubesim::Server::start(braid_testkit::kubesim_config())
+        .await
+        .expect("kubesim starts on an ephemeral port");
     let provider = provider_for(&server, extra).await;
     let kubeconfig =
         Kubeconfig::read_from(server.kubeconfig_path()).expect("kubeconfig written by kubesim");

@@ -1,0 +1,31 @@
+//! The servers and fixtures braid's test suites run against — the real thing, never a mock of
+//! braid's own code: `moto_server` for AWS ([`MotoServer`]), a throw-away PostgreSQL cluster
+//! ([`Postgres`]), the kubesim Kubernetes API emulator ([`KubeSim`], feature `kubesim`) and
+//! git repositories made by the `git` command ([`GitRepo`]).
+//!
+//! A server that cannot be found or started fails the test with a message saying what is
+//! missing and how to get it (`scripts/test.sh` installs everything); no test passes without
+//! its server.
+
+#![warn(missing_docs)]
+
+mod git;
+#[cfg(feature = "kubesim")]
+mod kubernetes;
+mod moto;
+mod postgres;
+mod process;
+
+pub use git::{GitRepo, git_in};
+#[cfg(feature = "kubesim")]
+pub use kubernetes::{KubeSim, http_request, kubesim_config};
+pub use moto::{MOTO_CREDENTIALS, MotoServer};
+pub use postgres::Postgres;
+
+/// A temporary directory named `braid-test-…`, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("braid-test-")
+        .tempdir()
+        .expect("create a temporary directory")
+}

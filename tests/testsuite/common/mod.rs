@@ -1,0 +1,365 @@
+//! Helpers shared by the CLI integration tests: fixture projects copied into temporary
+//! directories, a runner for the real `braid` binary, and a normalizer that makes its output
+//! stable enough for snapshots. The servers and git repositories they run against come from
+//! `braid-testkit`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::LazyLock;
+
+use braid_testkit::tempdir;
+use regex::Regex;
+use tempfile::TempDir;
+
+/// The directory holding the fixture projects.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// The `braid.hcl` most inline projects use: this directory as the only source, one
+/// environment `dev`.
+pub const BRAID_HCL: &str = "source \"infra\" { path = \".\" }\n\nenvironment \"dev\" {}\n";
+
+/// A project in a temporary directory; braid runs with it as the working directory, so
+/// `out/` files, `.braid/state` and saved plans all stay inside it.
+pub struct Project {
+    dir: TempDir,
+}
+
+/// What one braid run left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        self.expect_code(0)
+    }
+
+    /// An error exit: code 1, and no Rust panic anywhere.
+    #[track_caller]
+    pub fn failure(&self) -> &Self {
+        self.expect_code(1);
+        self.assert_no_panic();
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_no_panic(&self) {
+        for stream in [&self.stdout, &self.stderr] {
+            assert!(
+                !stream.contains("panicked") && !stream.contains("RUST_BACKTRACE"),
+                "braid panicked:\n{stream}"
+            );
+        }
+    }
+
+    /// stdout followed by stderr, for assertions that do not care which stream.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// stdout parsed as one JSON document.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n--- stderr ---\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Project {
+    /// A copy of `tests/fixtures/<name>`.
+    pub fn fixture(name: &str) -> Project {
+        let dir = tempdir();
+        copy_dir(&fixtures_dir().join(name), dir.path());
+        Project { dir }
+    }
+
+    /// A project made of the given files (paths relative to the project directory).
+    pub fn with_files(files: &[(&str, &str)]) -> Project {
+        let project = Project { dir: tempdir() };
+        for (path, text) in files {
+            project.write(path, text);
+        }
+        project
+    }
+
+    /// A project with [`BRAID_HCL`] and one `main.hcl`.
+    pub fn with_main(main_hcl: &str) -> Project {
+        Project::with_files(&[("braid.hcl", BRAID_HCL), ("main.hcl", main_hcl)])
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes a file, creating its parent directories.
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create fixture directory");
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    #[track_caller]
+    pub fn read(&self, rel: &str) -> String {
+        let path = self.join(rel);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.join(rel).exists()
+    }
+
+    /// Replaces `from` by `to` in a file; `from` must occur.
+    #[track_caller]
+    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    /// Runs braid in the project directory.
+    pub fn braid(&self, args: &[&str]) -> Run {
+        self.braid_env(args, &[])
+    }
+
+    /// Runs braid in the project directory with extra environment variables.
+    pub fn braid_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        run_braid(self.path(), args, env)
+    }
+
+    /// Replaces this project's directory in `text` by `[DIR]`, then [`normalize`]s it.
+    pub fn normalize(&self, text: &str) -> String {
+        normalize(text, self.path())
+    }
+
+    /// `braid [global...] state list`, one address per element.
+    #[track_caller]
+    pub fn state_list(&self, global: &[&str]) -> Vec<String> {
+        let mut args = global.to_vec();
+        args.extend(["state", "list"]);
+        let run = self.braid(&args);
+        run.success();
+        run.stdout.lines().map(str::to_string).collect()
+    }
+}
+
+/// Copies `from` into `to` recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create directory");
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture file");
+        }
+    }
+}
+
+/// Runs the braid binary in `dir` with a clean, deterministic environment: no colours, a
+/// fixed actor, no `BRAID_VAR_*` or CI variables from the outside, stdin not a terminal.
+pub fn run_braid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().to_string();
+        if key.starts_with("BRAID_")
+            || matches!(
+                key.as_str(),
+                "GITHUB_ACTOR"
+                    | "GITLAB_USER_LOGIN"
+                    | "BUILDKITE_BUILD_CREATOR"
+                    | "CI_ACTOR"
+                    | "GITHUB_SERVER_URL"
+                    | "GITHUB_REPOSITORY"
+                    | "GITHUB_RUN_ID"
+                    | "CI_JOB_URL"
+                    | "BUILDKITE_BUILD_URL"
+                    | "GITHUB_REF"
+                    | "CI_COMMIT_TAG"
+                    | "CI_COMMIT_BRANCH"
+                    | "RUST_BACKTRACE"
+                    | "RUST_LOG"
+            )
+        {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("NO_COLOR", "1").env("BRAID_ACTOR", "test-actor");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let output = cmd.output().expect("run the braid binary");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+static UUID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").expect("regex")
+});
+static DIGEST: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"sha256:[0-9a-f]{6,64}").expect("regex"));
+static SHA256: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{64}\b").expect("regex"));
+static SALT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""salt": "[0-9a-f]+""#).expect("regex"));
+static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2}| UTC)?")
+        .expect("regex")
+});
+static DURATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"after \d+(\.\d+)?s").expect("regex"));
+static TEMP_WRITE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\.braid-\d+-\d+\.tmp").expect("regex"));
+
+/// Makes braid output stable: the project directory becomes `[DIR]`, uuids `[UUID]`,
+/// `sha256:` digests `sha256:[DIGEST]`, other 64-hex SHA-256 values `[SHA256]`, plan salts
+/// `[SALT]`, timestamps `[TIME]` and apply durations `after [DURATION]`.
+pub fn normalize(text: &str, dir: &Path) -> String {
+    let mut text = text.to_string();
+    // The directory may appear as given or canonicalized (macOS /private/var, symlinks).
+    let mut dirs = vec![dir.display().to_string()];
+    if let Ok(canonical) = dir.canonicalize() {
+        dirs.push(canonical.display().to_string());
+    }
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in dirs {
+        text = text.replace(&d, "[DIR]");
+    }
+    let text = UUID.replace_all(&text, "[UUID]");
+    let text = DIGEST.replace_all(&text, "sha256:[DIGEST]");
+    let text = SHA256.replace_all(&text, "[SHA256]");
+    let text = SALT.replace_all(&text, "\"salt\": \"[SALT]\"");
+    let text = TIMESTAMP.replace_all(&text, "[TIME]");
+    let text = DURATION.replace_all(&text, "after [DURATION]");
+    let text = TEMP_WRITE.replace_all(&text, ".braid-[PID].tmp");
+    text.into_owned()
+}
+
+/// The addresses of a plan JSON's changes with the given action, sorted.
+pub fn addresses_with_action(plan: &serde_json::Value, action: &str) -> Vec<String> {
+    let mut out: Vec<String> = plan["changes"]
+        .as_array()
+        .expect("changes is an array")
+        .iter()
+        .filter(|c| c["action"] == action)
+        .map(|c| c["address"].as_str().expect("address").to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The change for `address` in a plan JSON.
+#[track_caller]
+pub fn change<'a>(plan: &'a serde_json::Value, address: &str) -> &'a serde_json::Value {
+    plan["changes"]
+        .as_array()
+        .expect("changes is an array")
+        .iter()
+        .find(|c| c["address"] == address)
+        .unwrap_or_else(|| panic!("no change for {address} in {plan:#}"))
+}
+
+/// Settings for insta: snapshots in `tests/snapshots`, no source-file suffix noise.
+pub fn insta_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests")
+            .join("snapshots"),
+    );
+    settings.set_prepend_module_to_snapshot(true);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// Starts braid in `dir` in the background, with the same clean environment as
+/// [`run_braid`]; the caller waits for or kills it. Its output goes to pipes nobody reads
+/// until [`wait_braid`], so keep it short (`-q`) or the process blocks on a full pipe.
+pub fn spawn_braid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().to_string();
+        if key.starts_with("BRAID_") || key.starts_with("GITHUB_") || key == "CI_JOB_URL" {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("NO_COLOR", "1").env("BRAID_ACTOR", "test-actor");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.spawn().expect("start the braid binary")
+}
+
+/// Waits for a background braid and collects what it printed.
+pub fn wait_braid(child: std::process::Child) -> Run {
+    let output = child.wait_with_output().expect("wait for braid");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A `braid.hcl` for a Kubernetes project: HCL resources in `.`, manifests in `deploy`, the
+/// given environments (`name` or `name:overlay`), and the kubernetes provider pointed at
+/// `kubeconfig`.
+pub fn kubernetes_braid_hcl(kubeconfig: &str, environments: &[&str], extra: &str) -> String {
+    let mut hcl = String::from(
+        "source \"infra\" { path = \".\" }\nsource \"apps\" { path = \"deploy\" }\n\n",
+    );
+    for env in environments {
+        match env.split_once(':') {
+            Some((name, overlay)) => hcl.push_str(&format!(
+                "environment \"{name}\" {{\n  overlay = \"{overlay}\"\n}}\n"
+            )),
+            None => hcl.push_str(&format!("environment \"{env}\" {{}}\n")),
+        }
+    }
+    hcl.push_str(&format!(
+        "\nprovider \"kubernetes\" {{\n  kubeconfig = \"{kubeconfig}\"\n}}\n{extra}"
+    ));
+    hcl
+}

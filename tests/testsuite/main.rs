@@ -1,0 +1,27 @@
+//! braid's end-to-end tests, in one test binary (as cargo's own testsuite is): each module
+//! runs the real `braid` binary on projects in temporary directories, against the servers
+//! of `braid-testkit` where it needs them — moto_server for AWS, PostgreSQL, kubesim, git
+//! repositories made by `git`. Fixtures live in `tests/fixtures`, insta snapshots in
+//! `tests/snapshots` (named `testsuite__MODULE__NAME`).
+//!
+//! Run with `cargo test -p braid --test testsuite`; one module with
+//! `cargo test -p braid --test testsuite cli_plan::`.
+
+mod common;
+
+mod apply_rule;
+mod aws;
+mod cli_apply;
+mod cli_commands;
+mod cli_errors;
+mod cli_history;
+mod cli_partial_apply;
+mod cli_plan;
+mod engine;
+mod git_sources;
+mod kubernetes;
+mod layering;
+mod rollback;
+mod signals;
+mod state_backends;
+mod workflow;
