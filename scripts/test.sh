@@ -41,6 +41,9 @@ fi
 echo "==> building (all targets)"
 cargo build --workspace --all-targets --locked
 
+echo "==> clippy on every crate and target (warnings are errors; missing docs, printing outside the Shell)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "==> running tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
