@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{self, Project, Run, spawn_braid, wait_braid};
 use braid_state::{PostgresStore, S3Location, S3Store, SqliteStore, StateStore};
-use braid_testkit::{MOTO_CREDENTIALS, MotoServer, Postgres};
+use braid_testkit::{KubeSim, MOTO_CREDENTIALS, MotoServer, Postgres, kubesim_config};
 
 /// A project on one backend: its `state` block, the environment it needs, and a handle on
 /// the same state for the test to look at.
@@ -164,6 +164,26 @@ const RESOURCES: usize = 150;
 async fn two_concurrent_applies(backend: Backend) {
     let count = 3 * RESOURCES;
     let setup = Setup::new(backend, &many_values(count));
+    // The first apply ends with a Deployment that becomes ready only after a few seconds
+    // (kubesim's ready delay; Kubernetes objects run after the local values), so it still
+    // holds the lock however fast the machine applies the rest.
+    let sim = tokio::task::spawn_blocking(|| {
+        KubeSim::start_with(kubesim::Config {
+            ready_delay: Duration::from_secs(4),
+            ..kubesim_config()
+        })
+    })
+    .await
+    .expect("start kubesim");
+    let hcl = setup.project.read("braid.hcl");
+    setup.project.write(
+        "braid.hcl",
+        &format!(
+            "{hcl}\nprovider \"kubernetes\" {{\n  kubeconfig = \"{}\"\n}}\n",
+            sim.kubeconfig()
+        ),
+    );
+    setup.project.write("gate.yaml", GATE_DEPLOYMENT);
     // The second writer applies a saved plan: it goes straight for the lock, with no
     // planning in between that could let the first apply finish first.
     setup
@@ -193,12 +213,34 @@ async fn two_concurrent_applies(backend: Backend) {
     wait_braid(first).success();
     let listed = setup.braid(&["state", "list"], &[]);
     listed.success();
-    assert_eq!(listed.stdout.lines().count(), count);
+    assert_eq!(listed.stdout.lines().count(), count + 1);
     assert_eq!(setup.store.current_lock().await.expect("lock"), None);
     let history = setup.store.applies(10).await.expect("history");
     assert_eq!(history.len(), 1, "only the first apply ran");
     assert_eq!(history[0].actor, "alice");
+    tokio::task::spawn_blocking(move || drop(sim))
+        .await
+        .expect("stop kubesim");
 }
+
+/// A Deployment: kubesim reports it ready only after its ready delay.
+const GATE_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gate
+  namespace: default
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: gate }
+  template:
+    metadata:
+      labels: { app: gate }
+    spec:
+      containers:
+        - name: gate
+          image: busybox:1.36
+";
 
 async fn killed_apply_then_plan_and_steal(backend: Backend) {
     let setup = Setup::new(backend, &many_values(RESOURCES));
