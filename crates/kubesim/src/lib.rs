@@ -19,6 +19,8 @@
 //! `selectors`, `controllers` (simulated status), `faults` (fault injection, request log),
 //! `status` (Status errors), `kubeconfig`.
 
+#![warn(missing_docs)]
+
 pub mod apply;
 pub mod catalogue;
 mod config;
