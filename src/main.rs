@@ -1,7 +1,22 @@
 use clap::Parser;
 
 fn main() {
-    let cli = braid::cli::Cli::parse();
+    let cli = match braid::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap exits 2 on a usage error, but under --detailed-exitcode 2 means "changes
+            // pending": a bad flag must never read as that. --help and --version print on
+            // stdout and succeed as before.
+            let code = if e.use_stderr() {
+                braid::cli::EXIT_ERROR
+            } else {
+                0
+            };
+            // Printing can fail only if the terminal is gone; the exit code still tells.
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

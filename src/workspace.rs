@@ -204,8 +204,16 @@ pub fn open_store(
                     .join("state")
                     .join(format!("{env_name}.db"))
             });
-            let store = SqliteStore::open(&path)
-                .map_err(|e| cannot_open(e, "Check that the directory is writable."))?;
+            let store = SqliteStore::open(&path).map_err(|e| {
+                let hint = match &e {
+                    StateError::Corrupt(_) => {
+                        "braid left the file as it is. Restore it from a backup, or move it aside to start an empty state (braid then no longer knows the objects it made in this environment)."
+                    }
+                    StateError::NewerSchema { .. } => "Use the newer braid that wrote it.",
+                    _ => "Check that the file and its directory exist or can be created, and are readable and writable by you.",
+                };
+                cannot_open(e, hint)
+            })?;
             Ok(Arc::new(store))
         }
         "postgres" => {

@@ -35,7 +35,10 @@ pub fn state_error(e: StateError) -> Diagnostics {
 pub fn cannot_open_state(e: &StateError, hint: &str) -> Diagnostic {
     Diagnostic::error(
         "Cannot open state",
-        format!("{e}: {}. {hint}", error_chain(e)),
+        match std::error::Error::source(e) {
+            Some(_) => format!("{e}: {}. {hint}", error_chain(e)),
+            None => format!("{e}. {hint}"),
+        },
     )
 }
 

@@ -56,18 +56,27 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens the state database at `path`, creating it (and its parent directories) if
-    /// needed, and brings its schema up to date.
+    /// needed, and brings its schema up to date. A file that is not a SQLite database is
+    /// [`StateError::Corrupt`].
     pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
         let location = path.display().to_string();
         let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
             location: location.clone(),
             source,
         };
+        // A file that is not a database (or a damaged one) is told apart from a file that
+        // cannot be opened: the first needs a backup restored, the second a permission fixed.
+        let sqlite_error = |err: rusqlite::Error| match err.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Corrupt(
+                format!("{location} is not a SQLite database, or is damaged ({err})"),
+            ),
+            _ => open_error(Box::new(err)),
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|err| open_error(Box::new(err)))?;
         }
-        let mut conn = Connection::open(path).map_err(|err| open_error(Box::new(err)))?;
-        configure(&conn).map_err(|err| open_error(Box::new(err)))?;
+        let mut conn = Connection::open(path).map_err(sqlite_error)?;
+        configure(&conn).map_err(sqlite_error)?;
         migrations::migrate(&mut conn, &location)?;
         Ok(SqliteStore {
             location,

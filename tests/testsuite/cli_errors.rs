@@ -579,3 +579,51 @@ fn sensitive_variable_value_never_in_type_error() {
     run.failure();
     assert!(!run.all().contains("cli-SECRET"), "{}", run.stderr);
 }
+
+#[test]
+fn usage_errors_exit_1_because_2_means_changes_pending() {
+    let project = Project::with_main("");
+    for args in [
+        &["plan", "--no-such-flag"][..],
+        &["plan", "--out"][..],
+        &["apply", "--parallelism", "many"][..],
+        &["no-such-command"][..],
+    ] {
+        let run = project.braid(args);
+        run.failure();
+        assert!(
+            run.stderr.contains("error:"),
+            "{args:?}: no error message:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn help_and_version_still_exit_0_on_stdout() {
+    let project = Project::with_main("");
+    for args in [&["--help"][..], &["plan", "--help"][..], &["--version"][..]] {
+        let run = project.braid(args);
+        run.success();
+        assert!(!run.stdout.is_empty(), "{args:?} printed nothing");
+    }
+}
+
+#[test]
+fn corrupt_state_database_is_not_blamed_on_the_directory() {
+    let project = Project::with_files(&[("braid.hcl", BRAID_HCL), ("main.hcl", "")]);
+    project.write(
+        ".braid/state/dev.db",
+        &"this is not a SQLite database, only text.\n".repeat(20),
+    );
+    let run = project.braid(&["--env", "dev", "plan"]);
+    run.failure();
+    assert_detail(&run, "error: Cannot open state");
+    assert_detail(&run, "not a SQLite database");
+    assert!(
+        !run.stderr.contains("writable"),
+        "a corrupt file is not a permission problem:\n{}",
+        run.stderr
+    );
+}
+

@@ -179,3 +179,17 @@ async fn an_unknown_change_action_is_reported_as_corrupt() {
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
+
+#[test]
+fn a_file_that_is_not_a_database_is_corrupt_not_unopenable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("staging.db");
+    std::fs::write(&path, "not a database\n".repeat(40)).expect("write");
+    match SqliteStore::open(&path) {
+        Err(StateError::Corrupt(message)) => {
+            assert!(message.contains("not a SQLite database"), "{message}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
