@@ -186,7 +186,17 @@ impl GlobalArgs {
     pub fn single_env(&self) -> Result<Option<String>, Diagnostics> {
         match self.envs.as_slice() {
             [] => Ok(None),
-            [one] => Ok(Some(one.clone())),
+            [one] => match crate::config::plain_name_problem(one) {
+                None => Ok(Some(one.clone())),
+                Some(problem) => Err(Diagnostic::error(
+                    "Invalid environment name",
+                    format!(
+                        "--env \"{one}\": the name {problem}. {}, as in braid.hcl's environment blocks.",
+                        crate::config::PLAIN_NAME_RULE
+                    ),
+                )
+                .into()),
+            },
             many => Err(Diagnostic::error(
                 "Several environments given",
                 format!(

@@ -35,6 +35,8 @@ pub struct NestedBlock {
     pub body: ConfigBody,
     /// Where the block's type identifier is, for diagnostics about the whole block.
     pub location: Location,
+    /// Where each label is (quotes included), in the order of `labels`.
+    pub label_locations: Vec<Location>,
 }
 
 /// The attributes and nested blocks of one block, in file order.
@@ -154,6 +156,11 @@ impl NestedBlock {
                 .collect(),
             body: ConfigBody::from_body(&block.body, file)?,
             location: file.location(block.ident.span().unwrap_or(0..0)),
+            label_locations: block
+                .labels
+                .iter()
+                .map(|l| file.location(l.span().unwrap_or(0..0)))
+                .collect(),
         })
     }
 

@@ -16,8 +16,8 @@ pub use module::{
     VariableDecl, load_module,
 };
 pub use project::{
-    EnvironmentConfig, PROJECT_FILE, Project, ProviderConfig, SourceConfig, StateConfig,
-    load_project,
+    EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,
+    StateConfig, load_project, plain_name_problem,
 };
 pub use template::{TemplateField, TemplatePart};
 pub use types::TypeConstraint;

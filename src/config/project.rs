@@ -308,8 +308,53 @@ fn string_attr(
     }
 }
 
+/// What is wrong with `name` as an environment or source name, or `None` when it is fine.
+///
+/// These names become file names (`.braid/state/<env>.db`) and parts of addresses, so they
+/// are plain names: a letter or digit, then letters, digits, `_`, `.` and `-`, and no `..`.
+/// Nothing that could climb out of a directory or name another one gets through.
+pub fn plain_name_problem(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let problem = match chars.next() {
+        None => "is empty".to_string(),
+        Some(first) if !first.is_ascii_alphanumeric() => {
+            format!("starts with \"{first}\"")
+        }
+        Some(_) => match chars.find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
+            Some(bad) => format!("contains \"{bad}\""),
+            None if name.contains("..") => "contains \"..\"".to_string(),
+            None => return None,
+        },
+    };
+    Some(problem)
+}
+
+/// The rule [`plain_name_problem`] checks, in words, for diagnostics.
+pub const PLAIN_NAME_RULE: &str = "Names start with a letter or digit, followed by letters, digits, \"_\", \".\" or \"-\", without \"..\"";
+
+/// Fails when the block's label is not a plain name (see [`plain_name_problem`]); the
+/// diagnostic points at the label.
+fn check_label_is_plain_name(block: &NestedBlock, what: &str) -> Result<(), Diagnostic> {
+    let name = &block.labels[0];
+    match plain_name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(Diagnostic::error(
+            format!("Invalid {what} name"),
+            format!(
+                "The {what} name \"{name}\" {problem}. {PLAIN_NAME_RULE}, because the name is used in file names and addresses."
+            ),
+        )
+        .at(block
+            .label_locations
+            .first()
+            .cloned()
+            .unwrap_or_else(|| block.location.clone()))),
+    }
+}
+
 fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
     block.expect_labels(&["name"])?;
+    check_label_is_plain_name(block, "source")?;
     block
         .body
         .check_names("source block", &["path", "repo", "ref"], &[])?;
@@ -334,6 +379,7 @@ fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
 
 fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnostic> {
     block.expect_labels(&["name"])?;
+    check_label_is_plain_name(block, "environment")?;
     block.body.check_names(
         "environment block",
         &["variables", "overlay"],

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use braid_kustomize::{Files, RenderedDocument};
 use braid_provider::Value;
+use braid_provider_kubernetes::names::{NameRule, follows, name_rule};
 
 use super::{DEPENDS_ON_ANNOTATION, address, find_templates, group_of, is_cluster_scoped};
 use crate::config::{Lifecycle, ManifestBody, ResourceBody, ResourceDecl};
-use crate::diag::{Diagnostic, Diagnostics, SourceText, from_kustomize};
+use crate::diag::{Diagnostic, Diagnostics, Location, SourceText, from_kustomize};
 
 const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -300,6 +301,27 @@ fn manifest_resource(
     } else {
         None
     };
+    check_name(
+        "metadata.name",
+        name,
+        "",
+        name_rule(&group, kind),
+        &location,
+    )?;
+    if let Some(ns) = &namespace {
+        let whence = if metadata.and_then(|m| m.get("namespace")).is_some() {
+            ""
+        } else {
+            " (the kubernetes provider's default namespace)"
+        };
+        check_name(
+            "metadata.namespace",
+            ns,
+            whence,
+            NameRule::DnsLabel,
+            &location,
+        )?;
+    }
     let address = address(&group, kind, namespace.as_deref(), name);
     let name = name.to_string();
     let start = location.span.start;
@@ -332,6 +354,28 @@ fn manifest_resource(
         base_dir: base_dir.to_path_buf(),
         source: String::new(),
     })
+}
+
+/// Fails unless `value`, the manifest's `field`, follows `rule`: names go into API URL
+/// paths, where `..` or `/` would address another object.
+fn check_name(
+    field: &str,
+    value: &str,
+    whence: &str,
+    rule: NameRule,
+    location: &Location,
+) -> Result<(), Diagnostic> {
+    if follows(value, rule) {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "Invalid Kubernetes name",
+        format!(
+            "{field} \"{value}\"{whence} is not {}. Kubernetes would refuse it, and braid puts names into API URL paths, so it refuses them before any request. Rename it, for example to lowercase words joined by \"-\".",
+            rule.description()
+        ),
+    )
+    .at(location.clone()))
 }
 
 /// Files up to this size are offered to kustomize generators (`files:`, `envs:`).

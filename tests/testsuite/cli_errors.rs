@@ -627,3 +627,48 @@ fn corrupt_state_database_is_not_blamed_on_the_directory() {
     );
 }
 
+#[test]
+fn environment_name_that_would_leave_the_state_directory() {
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            "source \"infra\" { path = \".\" }\n\nenvironment \"../../x\" {}\n",
+        ),
+        ("main.hcl", ""),
+    ]);
+    let run = project.braid(&["plan"]);
+    assert_diagnostic(
+        &run,
+        "Invalid environment name",
+        "braid.hcl:3:13",
+        "environment \"../../x\" {}",
+    );
+    assert_detail(&run, "letters, digits");
+    assert!(!project.join("x.db").exists() && !project.path().join("../x.db").exists());
+}
+
+#[test]
+fn source_name_must_be_a_plain_name() {
+    let project = Project::with_files(&[
+        ("braid.hcl", "source \"a/b\" { path = \".\" }\n"),
+        ("main.hcl", ""),
+    ]);
+    let run = project.braid(&["plan"]);
+    assert_diagnostic(
+        &run,
+        "Invalid source name",
+        "braid.hcl:1:8",
+        "source \"a/b\" { path = \".\" }",
+    );
+}
+
+#[test]
+fn env_flag_must_be_a_plain_name() {
+    let project = Project::with_main("");
+    for env in ["../x", "a/b", ".hidden", ""] {
+        let run = project.braid(&["--env", env, "plan"]);
+        run.failure();
+        assert_detail(&run, "error: Invalid environment name");
+    }
+    assert!(!project.exists(".braid/x.db"));
+}

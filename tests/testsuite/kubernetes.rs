@@ -1443,3 +1443,66 @@ fn queue_url(answer: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no URL for {name} in {answer}"));
     answer[start..end].to_string()
 }
+
+/// Names go into API URL paths, so `..` or `/` in one would address another object: each is
+/// checked by Kubernetes' own rules (RFC 1123) where it is written, before any request.
+#[test]
+fn object_names_and_namespaces_are_checked_before_they_reach_a_url() {
+    let sim = KubeSim::start();
+    for (manifest, bad) in [
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ../../namespaces/kube-system\n  namespace: shop\n",
+            "metadata.name",
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: a/b\n",
+            "metadata.namespace",
+        ),
+        (
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop.example\n",
+            "metadata.name",
+        ),
+    ] {
+        let project = manifest_project(&sim, "", &[("cm.yaml", &format!("---\n{manifest}"))]);
+        let run = dev(&project, &["plan"]);
+        run.failure();
+        assert!(
+            run.stderr.contains("error: Invalid Kubernetes name"),
+            "{manifest}:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("--> deploy/cm.yaml:2"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(bad), "{bad} not named:\n{}", run.stderr);
+        assert!(run.stderr.contains("RFC 1123"), "{}", run.stderr);
+    }
+    assert!(writes(&sim).is_empty(), "nothing may reach the API");
+}
+
+#[test]
+fn provider_default_namespace_is_checked() {
+    let sim = KubeSim::start();
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            &kubernetes_braid_hcl(&sim.kubeconfig(), &["dev"], "")
+                .replace("kubeconfig = ", "namespace  = \"../x\"\n  kubeconfig = "),
+        ),
+        ("main.hcl", ""),
+        (
+            "deploy/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+        ),
+    ]);
+    let run = dev(&project, &["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Invalid Kubernetes name") && run.stderr.contains("namespace"),
+        "{}",
+        run.stderr
+    );
+    assert!(writes(&sim).is_empty(), "nothing may reach the API");
+}

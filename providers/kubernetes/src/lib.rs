@@ -27,6 +27,7 @@ mod cluster;
 mod desired;
 mod error;
 mod fields;
+pub mod names;
 mod object;
 mod order;
 mod plan;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use braid_provider::{Path, ProviderDiagnostic, Value};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
+use crate::names::{self, NameRule};
+
 /// The field manager braid applies as unless configured otherwise.
 pub const DEFAULT_FIELD_MANAGER: &str = "braid";
 /// The namespace of namespaced objects whose manifest names none.
@@ -64,6 +66,7 @@ impl Settings {
                 }
             }
         }
+        let mut invalid = Vec::new();
         let mut string = |name: &str| match config.attr(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.is_empty() => None,
@@ -76,11 +79,25 @@ impl Settings {
         settings.kubeconfig = string("kubeconfig").map(PathBuf::from);
         settings.context = string("context");
         if let Some(ns) = string("namespace") {
+            // The namespace goes into API URL paths: `..` or `/` must never reach one.
+            if !names::follows(&ns, NameRule::DnsLabel) {
+                invalid.push(
+                    ProviderDiagnostic::error(
+                        "Invalid Kubernetes name",
+                        format!(
+                            "The namespace \"{ns}\" is not {}.",
+                            NameRule::DnsLabel.description()
+                        ),
+                    )
+                    .at(Path::key("namespace")),
+                );
+            }
             settings.namespace = ns;
         }
         if let Some(manager) = string("field_manager") {
             settings.field_manager = manager;
         }
+        diagnostics.append(&mut invalid);
         let mut boolean = |name: &str| match config.attr(name) {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -208,5 +225,14 @@ mod tests {
         ]))
         .expect_err("invalid");
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn a_namespace_that_is_not_a_dns_label_is_refused() {
+        for bad in ["../x", "a/b", "Shop", "a.b"] {
+            let errors = Settings::from_config(&Value::map([("namespace", Value::from(bad))]))
+                .expect_err(bad);
+            assert_eq!(errors.len(), 1, "{bad}");
+        }
     }
 }
