@@ -13,6 +13,7 @@ pub mod config;
 pub mod diag;
 pub mod graph;
 pub mod plan;
+pub mod private_files;
 pub mod providers;
 pub mod source;
 pub mod workspace;

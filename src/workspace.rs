@@ -199,11 +199,22 @@ pub fn open_store(
     let cannot_open = |e: StateError, hint: &str| cannot_open_state(&e, hint);
     match backend {
         "sqlite" => {
-            let path = setting("path").map(|p| dir.join(p)).unwrap_or_else(|| {
-                dir.join(".braid")
-                    .join("state")
-                    .join(format!("{env_name}.db"))
-            });
+            let path = match setting("path") {
+                Some(p) => dir.join(p),
+                None => {
+                    // Narrows a .braid an older braid created open to others.
+                    let braid_dir = crate::private_files::braid_dir(dir).map_err(|e| {
+                        Diagnostic::error(
+                            "Cannot open state",
+                            format!(
+                                "cannot create {}: {e}. Check that the project directory is writable.",
+                                dir.join(".braid").display()
+                            ),
+                        )
+                    })?;
+                    braid_dir.join("state").join(format!("{env_name}.db"))
+                }
+            };
             let store = SqliteStore::open(&path).map_err(|e| {
                 let hint = match &e {
                     StateError::Corrupt(_) => {

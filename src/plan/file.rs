@@ -28,17 +28,15 @@ pub fn to_document(plan: &Plan) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
-/// Writes the plan to `path` (via a temporary file and rename, so a reader never sees half).
+/// Writes the plan to `path`, readable by its owner only (`0600`: a plan holds planned
+/// attributes), via a temporary file and rename, so a reader never sees half.
 pub fn save(plan: &Plan, path: &FsPath) -> Result<(), Diagnostic> {
-    let fail = |e: std::io::Error| {
+    crate::private_files::write(path, (to_document(plan) + "\n").as_bytes()).map_err(|e| {
         Diagnostic::error(
             "Cannot write plan file",
             format!("{}: {e}.", path.display()),
         )
-    };
-    let tmp = path.with_extension("tmp-braid");
-    std::fs::write(&tmp, to_document(plan) + "\n").map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    })
 }
 
 /// Reads a saved plan, refusing files of another format version.

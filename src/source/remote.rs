@@ -116,7 +116,7 @@ fn fetch(path: &FsPath, url: &str, display: &str) -> Result<(), SourceError> {
         gix::open(path).map_err(failed)?
     } else {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|cause| SourceError::Cache {
+            crate::private_files::create_dirs(parent).map_err(|cause| SourceError::Cache {
                 path: parent.to_path_buf(),
                 cause,
             })?;
@@ -137,7 +137,12 @@ fn fetch(path: &FsPath, url: &str, display: &str) -> Result<(), SourceError> {
         .map_err(failed)?
         .receive(gix::progress::Discard, &interrupt)
         .map_err(failed)?;
-    Ok(())
+    // gix creates the mirror with the umask's modes; a private repository's objects must not
+    // be readable by other users of the machine.
+    crate::private_files::narrow_tree(path).map_err(|cause| SourceError::Cache {
+        path: path.to_path_buf(),
+        cause,
+    })
 }
 
 #[cfg(test)]

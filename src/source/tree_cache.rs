@@ -1,7 +1,8 @@
 //! Extracted trees of git sources, for what needs a real directory (`file()` and the path
 //! functions resolve against `SourceFile.dir`): `.braid/cache/trees/<tree id>/` holds the
 //! files of a source's tree. The directory is named by the git tree id, so it is written
-//! once, never changes (files are read-only), and is shared by every commit, ref and source
+//! once, never changes (files are read-only, and like all of `.braid/` readable by the owner
+//! only), and is shared by every commit, ref and source
 //! with the same content. It is never the user's work tree.
 
 use std::path::{Path as FsPath, PathBuf};
@@ -29,7 +30,7 @@ pub(super) fn extract(
         let path = path.to_path_buf();
         move |cause| SourceError::Cache { path, cause }
     };
-    std::fs::create_dir_all(&trees).map_err(cache_error(&trees))?;
+    crate::private_files::create_dirs(&trees).map_err(cache_error(&trees))?;
     // Written under a temporary name and renamed into place, so a reader never sees half a
     // tree and two braids extracting the same tree at once both succeed.
     let partial = trees.join(format!(".partial-{tree}-{}", std::process::id()));
@@ -59,11 +60,11 @@ fn write_tree(
         let path = path.to_path_buf();
         move |cause| SourceError::Cache { path, cause }
     };
-    std::fs::create_dir_all(dir).map_err(cache_error(dir))?;
+    crate::private_files::create_dirs(dir).map_err(cache_error(dir))?;
     for entry in entries {
         let path = dir.join(&entry.rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(cache_error(parent))?;
+            crate::private_files::create_dirs(parent).map_err(cache_error(parent))?;
         }
         let bytes = repo
             .try_find_object(entry.id)
@@ -87,7 +88,8 @@ fn write_tree(
 #[cfg(unix)]
 fn make_read_only(path: &FsPath, executable: bool) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = if executable { 0o555 } else { 0o444 };
+    // Owner only: the tree may come from a private repository (see crate::private_files).
+    let mode = if executable { 0o500 } else { 0o400 };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 

@@ -10,6 +10,7 @@
 
 mod locks;
 mod migrations;
+mod private;
 mod replace;
 
 use std::path::Path;
@@ -56,8 +57,12 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens the state database at `path`, creating it (and its parent directories) if
-    /// needed, and brings its schema up to date. A file that is not a SQLite database is
-    /// [`StateError::Corrupt`].
+    /// needed, and brings its schema up to date.
+    ///
+    /// State holds every managed object's attributes, secrets included, so the directories
+    /// it creates are `0700` and the database file is `0600` (an existing one is narrowed to
+    /// that; SQLite gives its `-wal` and `-shm` files the database file's mode). A file that
+    /// is not a SQLite database is [`StateError::Corrupt`].
     pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
         let location = path.display().to_string();
         let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
@@ -73,8 +78,9 @@ impl SqliteStore {
             _ => open_error(Box::new(err)),
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|err| open_error(Box::new(err)))?;
+            private::create_dirs(parent).map_err(|err| open_error(Box::new(err)))?;
         }
+        private::prepare_database_files(path).map_err(|err| open_error(Box::new(err)))?;
         let mut conn = Connection::open(path).map_err(sqlite_error)?;
         configure(&conn).map_err(sqlite_error)?;
         migrations::migrate(&mut conn, &location)?;

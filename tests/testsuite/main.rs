@@ -21,6 +21,7 @@ mod engine;
 mod git_sources;
 mod kubernetes;
 mod layering;
+mod private_files;
 mod rollback;
 mod signals;
 mod state_backends;

@@ -73,7 +73,8 @@ static TEMPORARY_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `bytes` to `path` so that readers see either the old file or the complete new one:
 /// the bytes go to a temporary file in the same directory (same file system, so the rename is
-/// atomic), which gets its final mode before it is renamed over `path`.
+/// atomic), created with its final mode, which is renamed over `path`. Temporary files of
+/// `path` that a killed run left are removed first.
 ///
 /// Missing parent directories are created with `directory_mode`.
 pub(crate) fn write_atomically(
@@ -92,10 +93,11 @@ pub(crate) fn write_atomically(
         _ => Path::new("."),
     };
     create_directories(directory, directory_mode)?;
+    remove_dead_temporaries(directory, &name.to_string_lossy());
 
     let temporary = directory.join(format!(
-        ".{}.braid-{}-{}.tmp",
-        name.to_string_lossy(),
+        "{}{}-{}.tmp",
+        temporary_prefix(&name.to_string_lossy()),
         std::process::id(),
         TEMPORARY_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
@@ -112,6 +114,47 @@ pub(crate) fn write_atomically(
         let _ = fs::remove_file(&temporary);
     }
     result
+}
+
+/// The start of the names of `name`'s temporary files, before the writer's process id.
+fn temporary_prefix(name: &str) -> String {
+    format!(".{name}.braid-")
+}
+
+/// Removes the temporary files of `name` in `directory` that a killed run left behind (a
+/// crash between the write and the rename): those whose writer process is gone. Temporary
+/// files of a live process, this one included, are writes in flight and stay. Best effort:
+/// a leftover that cannot be removed is only clutter, never read.
+fn remove_dead_temporaries(directory: &Path, name: &str) {
+    let prefix = temporary_prefix(name);
+    let Ok(entries) = fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && process_is_gone(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether no process `pid` runs on this machine. Without `/proc` (macOS, BSD) this cannot
+/// be told cheaply, so the answer is "it may run" and its files stay.
+fn process_is_gone(pid: u32) -> bool {
+    Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
 /// Reads the file at `path`; `Ok(None)` when nothing is there.
@@ -188,15 +231,29 @@ fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError>
         path: path.to_path_buf(),
         source,
     };
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(write_error)?;
+    let mut file = create_with_mode(path, mode).map_err(write_error)?;
     file.write_all(bytes).map_err(write_error)?;
     // Durable before the rename, so a crash never leaves an empty file under the real name.
     file.sync_all().map_err(write_error)?;
     set_mode(path, mode)
+}
+
+/// Creates the new file `path` with `mode` from the start (narrowed by the umask; the
+/// exact mode is set after the write), so the content never sits in a file wider than the
+/// one it is written for.
+#[cfg(unix)]
+fn create_with_mode(path: &Path, mode: u32) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_with_mode(path: &Path, _mode: u32) -> io::Result<fs::File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
 }
 
 #[cfg(unix)]
@@ -225,4 +282,19 @@ fn mode_of(metadata: &fs::Metadata) -> Option<u32> {
 #[cfg(not(unix))]
 fn mode_of(_metadata: &fs::Metadata) -> Option<u32> {
     None
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_temporary_file_is_never_wider_than_the_final_mode() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(".secret.braid-1-0.tmp");
+        let file = create_with_mode(&path, 0o600).expect("create");
+        let mode = file.metadata().expect("metadata").permissions().mode() & 0o7777;
+        assert_eq!(mode & !0o600, 0, "temporary file created {mode:o}");
+    }
 }

@@ -454,3 +454,28 @@ async fn import_reads_file_by_filename() {
     assert_eq!(missing.state, None);
     assert!(missing.diagnostics.iter().any(|d| d.is_error()));
 }
+
+/// A run killed between writing the temporary file and renaming it leaves
+/// `.NAME.braid-PID-N.tmp` behind, with the content in it; the next write of that file
+/// removes it. A live process's temporary file (a write in flight) is left alone.
+#[tokio::test]
+async fn leftover_temporary_files_of_a_killed_run_are_removed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Above the largest pid_max Linux allows (2^22), so no process has this id.
+    let dead = dir.path().join(".motd.txt.braid-4194400-0.tmp");
+    let live = dir
+        .path()
+        .join(format!(".motd.txt.braid-{}-999.tmp", std::process::id()));
+    let other = dir.path().join(".other.txt.braid-4194400-0.tmp");
+    for path in [&dead, &live, &other] {
+        fs::write(path, "secret").expect("write leftover");
+    }
+    let provider = provider_in(dir.path()).await;
+    plan_and_apply(&provider, FILE, None, &hello_config("motd.txt")).await;
+    assert!(
+        !dead.exists(),
+        "the killed run's temporary file is still there"
+    );
+    assert!(live.exists(), "a live writer's temporary file was removed");
+    assert!(other.exists(), "another file's temporary file was removed");
+}

@@ -193,3 +193,14 @@ fn a_file_that_is_not_a_database_is_corrupt_not_unopenable() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_directories_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(&dir));
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o7777;
+    assert_eq!(mode(&dir.path().join("state")), 0o700);
+    assert_eq!(mode(&db_path(&dir)), 0o600);
+}

@@ -1,0 +1,56 @@
+//! Owner-only permissions for the database file and the directories braid makes for it.
+
+use std::io;
+use std::path::Path;
+
+/// Creates `dir` and any missing ancestors, each one created `0700` whatever the umask.
+/// Directories that already exist keep their mode: they may be the user's own.
+pub(super) fn create_dirs(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes sure the database file exists with mode `0600` before SQLite opens it, and narrows
+/// an existing database, `-wal` and `-shm` file to `0600` (files an older braid created
+/// world-readable). SQLite creates the `-wal` and `-shm` files with the database's mode.
+#[cfg(unix)]
+pub(super) fn prepare_database_files(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // create_new, not create: an existing database is never opened for writing here, so a
+    // read-only one still opens (SQLite then falls back to reading).
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(err) => return Err(err),
+    }
+    let mut companions = [path.to_path_buf(), path.to_path_buf(), path.to_path_buf()];
+    companions[1].as_mut_os_string().push("-wal");
+    companions[2].as_mut_os_string().push("-shm");
+    for file in &companions {
+        match std::fs::metadata(file) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                // Best effort: a file owned by someone else cannot be narrowed by us, and
+                // that is no reason to refuse to read it.
+                let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600));
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// Other platforms have no unix modes; SQLite creates the file itself.
+#[cfg(not(unix))]
+pub(super) fn prepare_database_files(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
