@@ -23,5 +23,6 @@ mod kubernetes;
 mod layering;
 mod rollback;
 mod signals;
+mod source_confinement;
 mod state_backends;
 mod workflow;

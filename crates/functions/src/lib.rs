@@ -52,16 +52,20 @@ mod encoding;
 mod filesystem;
 mod format;
 mod numeric;
+pub mod source_read;
 mod string;
 #[cfg(test)]
 mod test_support;
 
 /// Where a function call runs: `file()` reads relative to the directory of the file being
-/// evaluated.
+/// evaluated, and only inside its source.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionContext<'a> {
     /// The directory of the file whose expression calls the function.
     pub base_dir: &'a Path,
+    /// The directory of the source that file belongs to: the file functions read nothing
+    /// outside it (see [`source_read`]).
+    pub source_root: &'a Path,
 }
 
 /// Why a function call failed.
