@@ -291,3 +291,27 @@ fn file_over_the_size_limit_is_an_error() {
     );
     assert!(run.stderr.contains("BRAID_MAX_FILE_SIZE"), "{}", run.stderr);
 }
+
+#[test]
+fn a_git_configuration_file_over_the_size_limit_is_an_error() {
+    let (repo, project) = git_project("\"x\"");
+    repo.write("infra/big.hcl", &format!("# {}\n", "x".repeat(2000)));
+    repo.commit_all("a big file");
+    let run = project.braid_env(&["validate"], &[("BRAID_MAX_FILE_SIZE", "1000")]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("infra:infra/big.hcl"), "{}", run.stderr);
+    assert!(run.stderr.contains("BRAID_MAX_FILE_SIZE"), "{}", run.stderr);
+}
+
+#[test]
+fn an_invalid_size_limit_is_an_error() {
+    let project = plain_project(&local_file("\"x\""));
+    let run = project.braid_env(&["validate"], &[("BRAID_MAX_FILE_SIZE", "8MB")]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("BRAID_MAX_FILE_SIZE=8MB is not a number of bytes"),
+        "{}",
+        run.stderr
+    );
+}

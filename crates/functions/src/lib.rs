@@ -33,6 +33,10 @@
 //! written with combining marks. Numbers are 64-bit floats or integers rather than
 //! arbitrary-precision decimals.
 //!
+//! `file()`, `filebase64()` and `fileexists()` read only regular files inside the source
+//! ([`FunctionContext::source_root`]), up to a size limit: see [`source_read`], which braid's
+//! loader uses for configuration files too.
+//!
 //! Each category of functions lives in its own file (`format`, `string`, `collection`,
 //! `numeric`, `encoding`, `filesystem`, `convert`); this file holds the public API, the
 //! dispatch table and the argument access and conversion helpers they share.
