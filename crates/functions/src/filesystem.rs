@@ -30,7 +30,10 @@ fn read_error(c: &Call<'_>, e: &SourceReadError) -> FunctionError {
             "no file exists at \"{}\"; this function works only with files that are part \
              of the configuration, so if the file will be created by a resource, use an \
              attribute of that resource instead",
-            c.ctx.base_dir.join(c.string(0).unwrap_or_default()).display()
+            c.ctx
+                .base_dir
+                .join(c.string(0).unwrap_or_default())
+                .display()
         ))
     } else {
         c.failed(e.to_string())
