@@ -206,8 +206,11 @@ impl<'a> Evaluator<'a> {
                         )),
                     };
                 }
+                // Files are evaluated relative to the root of their source
+                // (`SourceFile::dir`), which is also what file functions are confined to.
                 let ctx = FunctionContext {
                     base_dir: self.base_dir,
+                    source_root: self.base_dir,
                 };
                 braid_functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
             }

@@ -152,9 +152,19 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
         )
     })?;
     let path = dir.join(PROJECT_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let bytes = braid_functions::source_read::max_file_size()
+        .and_then(|limit| braid_functions::source_read::read_regular(&path, PROJECT_FILE, limit));
+    let text = match bytes {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::error(
+                "Invalid UTF-8",
+                format!(
+                    "{PROJECT_FILE} is not UTF-8 text: the byte at offset {} cannot be decoded. Save it as UTF-8.",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?,
+        Err(e) if e.is_not_found() => {
             return Ok(Project {
                 sources: vec![default_source()],
                 dir,
@@ -165,7 +175,7 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
         Err(e) => {
             return Err(Diagnostic::error(
                 "Cannot read project file",
-                format!("{}: {e}.", path.display()),
+                format!("{e}. Make {PROJECT_FILE} a regular, readable file."),
             )
             .into());
         }

@@ -434,6 +434,22 @@ pub fn load_manifests(
     diags.into_result(out)
 }
 
+/// The text of the file at `rel` for a generator, when it may be offered: inside the source
+/// after symbolic links, a regular file (a FIFO would block), at most
+/// [`MAX_GENERATOR_INPUT`] bytes (and the file size limit) and UTF-8. Inputs are offered
+/// before anything asks for them, so one that is not is left out without being read; a
+/// kustomization that names it then reports it missing.
+fn generator_input(root: &FsPath, rel: &str) -> Option<String> {
+    use braid_functions::source_read;
+    let limit = source_read::max_file_size().ok()?.min(MAX_GENERATOR_INPUT);
+    let real = source_read::resolve_inside(root, root, rel).ok()?;
+    if !source_read::is_readable_regular(&real, limit) {
+        return None;
+    }
+    let bytes = source_read::read_regular(&real, rel, limit).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Other text files of the source (for configMapGenerator `files:` and `envs:`), read from
 /// its directory — for git sources the extracted tree of the planned commit.
 fn add_generator_inputs(
@@ -467,10 +483,7 @@ fn add_generator_inputs(
             if kind.is_dir() {
                 stack.push((entry.path(), rel));
             } else if !files.contains_key(&rel)
-                && entry
-                    .metadata()
-                    .is_ok_and(|m| m.len() <= MAX_GENERATOR_INPUT)
-                && let Ok(text) = std::fs::read_to_string(entry.path())
+                && let Some(text) = generator_input(&source.root, &rel)
             {
                 files.insert(rel.clone(), SourceText::new(format!("{prefix}{rel}"), text));
             }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use braid_functions::source_read::SourceReadError;
+
 use crate::diag::{Diagnostic, Location};
 
 /// A failure while reading one source. Converted to a [`Diagnostic`] by [`SourceError::into_diagnostic`]
@@ -25,6 +27,16 @@ pub enum SourceError {
         /// The IO error reading it.
         #[source]
         cause: std::io::Error,
+    },
+    /// A selected file was refused: it leads outside the source, is not a regular file, or
+    /// is over the size limit (see docs/security.md).
+    #[error("file {display} refused")]
+    FileRefused {
+        /// The file's name as diagnostics show it (see [`SourceError::NotUtf8`]).
+        display: String,
+        /// Why it was not read.
+        #[source]
+        cause: SourceReadError,
     },
     /// A selected file is not UTF-8 text; braid reads configuration and manifests as UTF-8.
     #[error("file {display} is not UTF-8 (byte {offset})")]
@@ -194,6 +206,18 @@ impl SourceError {
                 format!(
                     "{}: {cause}. Check that it exists and is readable.",
                     path.display()
+                ),
+            ),
+            SourceError::FileRefused { cause, .. } if cause.is_escape() => (
+                "Configuration file outside its source",
+                format!(
+                    "{cause}. braid reads a source's files only from inside it, so that a change under review cannot make it read other files of the machine. Put the file inside the source instead of linking to it."
+                ),
+            ),
+            SourceError::FileRefused { cause, .. } => (
+                "Cannot read configuration file",
+                format!(
+                    "{cause}. braid reads configuration and manifests only from regular files of bounded size; remove the file or replace it with a regular file."
                 ),
             ),
             SourceError::NotUtf8 { offset, .. } => (

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use braid_functions::source_read::{self, SourceReadError};
 use braid_state::SourceRevision;
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
@@ -26,6 +27,8 @@ pub(super) struct TreeEntry {
     pub rel: String,
     pub id: ObjectId,
     pub executable: bool,
+    /// The blob's size from its header, when the object database has it.
+    pub size: Option<u64>,
 }
 
 /// A commit to read, and the tag name when the ref was a tag.
@@ -58,13 +61,27 @@ pub(super) fn load(
     let path = normalize_path(&source.path);
     let tree = subtree(&repo, &location, resolved.commit, &path)?;
     let entries = tree_entries(&repo, &location, tree, &path)?;
-    let root = tree_cache::extract(&project.dir, &repo, &location, tree, &entries)?;
+    let limit = source_read::max_file_size().map_err(|cause| SourceError::FileRefused {
+        display: source.name.clone(),
+        cause,
+    })?;
+    let root = tree_cache::extract(&project.dir, &repo, &location, tree, &entries, limit)?;
     let raw = entries
         .iter()
         .filter(|e| HCL_FILES.matches(&e.rel) || YAML_FILES.matches(&e.rel))
         .map(|e| {
+            let display = format!("{}:{}", source.name, join_rel(&path, &e.rel));
+            if e.size.is_some_and(|size| size > limit) {
+                return Err(SourceError::FileRefused {
+                    cause: SourceReadError::TooLarge {
+                        path: display.clone(),
+                        limit,
+                    },
+                    display,
+                });
+            }
             Ok(RawFile {
-                display: format!("{}:{}", source.name, join_rel(&path, &e.rel)),
+                display,
                 rel: e.rel.clone(),
                 bytes: read_blob(&repo, &location, e.id)?,
             })
@@ -408,6 +425,7 @@ fn collect_entries(
                 rel,
                 id,
                 executable: mode.is_executable(),
+                size: repo.try_find_header(id).ok().flatten().map(|h| h.size()),
             });
         }
     }

@@ -4,6 +4,7 @@
 
 use std::path::{Path as FsPath, PathBuf};
 
+use braid_functions::source_read::{self, SourceReadError};
 use braid_state::SourceRevision;
 use gix::bstr::{BString, ByteSlice};
 
@@ -63,12 +64,27 @@ fn read_selected(
     list_files(root, "", selection.recursive, &mut paths)?;
     let mut out = Vec::new();
     for (rel, path) in paths.into_iter().filter(|(rel, _)| selection.matches(rel)) {
-        let bytes = std::fs::read(&path).map_err(|cause| SourceError::ReadFile {
-            path: path.clone(),
-            cause,
-        })?;
+        let display = display_name(project_dir, &path);
+        // A symbolic link must stay inside the source, and only a regular file of bounded
+        // size is read: a FIFO would block and /dev/zero never end.
+        let bytes = source_read::max_file_size()
+            .and_then(|limit| {
+                let real = source_read::resolve_inside(root, root, &rel)
+                    .map_err(|e| e.naming(&display))?;
+                source_read::read_regular(&real, &display, limit)
+            })
+            .map_err(|cause| match cause {
+                SourceReadError::Io { cause, .. } => SourceError::ReadFile {
+                    path: path.clone(),
+                    cause,
+                },
+                cause => SourceError::FileRefused {
+                    display: display.clone(),
+                    cause,
+                },
+            })?;
         out.push(RawFile {
-            display: display_name(project_dir, &path),
+            display,
             rel,
             bytes,
         });
@@ -76,8 +92,9 @@ fn read_selected(
     Ok(out)
 }
 
-/// Every regular file under `dir` (following file symlinks, not directory ones), with its
-/// path relative to the source root; `.git` and `.braid` are skipped.
+/// Every entry under `dir` that is not a directory (regular files, and symbolic links,
+/// FIFOs and devices, which reading then refuses), with its path relative to the source
+/// root; symbolic links to directories are not followed, `.git` and `.braid` are skipped.
 fn list_files(
     dir: &FsPath,
     rel_dir: &str,
@@ -97,7 +114,7 @@ fn list_files(
             if recursive && name != ".git" && name != BRAID_DIR {
                 list_files(&path, &rel, recursive, out)?;
             }
-        } else if path.is_file() {
+        } else {
             out.push((rel, path));
         }
     }

@@ -20,6 +20,7 @@ pub(super) fn extract(
     location: &RepoLocation,
     tree: ObjectId,
     entries: &[TreeEntry],
+    limit: u64,
 ) -> Result<PathBuf, SourceError> {
     let trees = project_dir.join(".braid").join("cache").join("trees");
     let dest = trees.join(tree.to_string());
@@ -34,7 +35,7 @@ pub(super) fn extract(
     // Written under a temporary name and renamed into place, so a reader never sees half a
     // tree and two braids extracting the same tree at once both succeed.
     let partial = trees.join(format!(".partial-{tree}-{}", std::process::id()));
-    let written = write_tree(&partial, repo, location, entries);
+    let written = write_tree(&partial, repo, location, entries, limit);
     let placed = written.and_then(|()| match std::fs::rename(&partial, &dest) {
         Ok(()) => Ok(()),
         Err(_) if dest.is_dir() => Ok(()),
@@ -55,13 +56,19 @@ fn write_tree(
     repo: &gix::Repository,
     location: &RepoLocation,
     entries: &[TreeEntry],
+    limit: u64,
 ) -> Result<(), SourceError> {
     let cache_error = |path: &FsPath| {
         let path = path.to_path_buf();
         move |cause| SourceError::Cache { path, cause }
     };
     crate::private_files::create_dirs(dir).map_err(cache_error(dir))?;
-    for entry in entries {
+    // Blobs over the size limit are left out: nothing may read them (file() would refuse
+    // them anyway), and extracting them would hold them in memory whole.
+    for entry in entries
+        .iter()
+        .filter(|e| e.size.is_none_or(|size| size <= limit))
+    {
         let path = dir.join(&entry.rel);
         if let Some(parent) = path.parent() {
             crate::private_files::create_dirs(parent).map_err(cache_error(parent))?;

@@ -167,14 +167,17 @@ pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
         return String::new();
     }
     let mut out = String::from("\nOutputs:\n\n");
-    let width = outputs.keys().map(String::len).max().unwrap_or(0);
+    let width = outputs.keys().map(|k| k.chars().count()).max().unwrap_or(0);
     for (name, output) in outputs {
         let text = if output.sensitive {
             super::values::SENSITIVE.to_string()
         } else {
             super::values::value_text(&output.value, &mut braid_provider::Path::root(), &[], 0)
         };
-        out.push_str(&format!("{name:width$} = {text}\n"));
+        out.push_str(&format!(
+            "{} = {text}\n",
+            super::values::padded(name, width)
+        ));
     }
     out
 }

@@ -114,7 +114,11 @@ pub fn render_show(apply: &ApplyRecord, changes: &[ChangeRecord], style: Style) 
         return out;
     }
     out.push('\n');
-    let width = changes.iter().map(|c| c.address.len()).max().unwrap_or(0);
+    let width = changes
+        .iter()
+        .map(|c| c.address.chars().count())
+        .max()
+        .unwrap_or(0);
     for c in changes {
         let result = match c.outcome {
             ChangeOutcome::Applied => style.green("applied"),
@@ -122,9 +126,9 @@ pub fn render_show(apply: &ApplyRecord, changes: &[ChangeRecord], style: Style) 
             ChangeOutcome::Skipped => style.yellow("skipped"),
         };
         out.push_str(&format!(
-            "  {} {:width$}  {:8} {result}{}\n",
+            "  {} {}  {:8} {result}{}\n",
             c.at.format("%H:%M:%S"),
-            c.address,
+            super::values::padded(&c.address, width),
             c.action,
             c.message
                 .as_ref()

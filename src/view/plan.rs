@@ -225,14 +225,22 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
     }
     if !plan.outputs.is_empty() {
         out.push_str("\nOutputs:\n");
-        let width = plan.outputs.keys().map(String::len).max().unwrap_or(0);
+        let width = plan
+            .outputs
+            .keys()
+            .map(|name| name.chars().count())
+            .max()
+            .unwrap_or(0);
         for (name, output) in &plan.outputs {
             let text = if output.sensitive {
                 super::values::SENSITIVE.to_string()
             } else {
                 super::values::value_text(&output.value, &mut braid_provider::Path::root(), &[], 2)
             };
-            out.push_str(&format!("  {name:width$} = {text}\n"));
+            out.push_str(&format!(
+                "  {} = {text}\n",
+                super::values::padded(name, width)
+            ));
         }
     }
     out

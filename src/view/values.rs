@@ -13,6 +13,13 @@ pub const UNKNOWN: &str = "(known after apply)";
 /// [`crate::plan::SENSITIVE`].
 pub const SENSITIVE: &str = "(sensitive)";
 
+/// `text` followed by spaces up to `width` characters. `format!`'s `{:width$}` panics past
+/// `u16::MAX`, and names and map keys from configuration have no length limit.
+pub(crate) fn padded(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(text.chars().count());
+    format!("{text}{}", " ".repeat(fill))
+}
+
 /// Paths to mask and to annotate while rendering one resource.
 pub struct Marks<'a> {
     /// Paths of the value before the change that hold sensitive values; masked.
@@ -77,13 +84,17 @@ pub fn value_text(value: &Value, at: &mut Path, sensitive: &[Path], indent: usiz
         }
         Value::Map(map) if map.is_empty() => "{}".to_string(),
         Value::Map(map) => {
-            let width = map.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
+            let width = map
+                .keys()
+                .map(|k| key_text(k).chars().count())
+                .max()
+                .unwrap_or(0);
             let mut out = String::from("{\n");
             for (k, v) in map {
                 at.0.push(PathStep::Key(k.clone()));
                 out.push_str(&format!(
-                    "{pad}    {:width$} = {}\n",
-                    key_text(k),
+                    "{pad}    {} = {}\n",
+                    padded(&key_text(k), width),
                     value_text(v, at, sensitive, indent + 4)
                 ));
                 at.0.pop();
@@ -179,7 +190,7 @@ fn whole(
     let shown: Vec<_> = map.iter().filter(|(_, v)| !v.is_null()).collect();
     let width = shown
         .iter()
-        .map(|(k, _)| key_text(k).len())
+        .map(|(k, _)| key_text(k).chars().count())
         .max()
         .unwrap_or(0);
     for (k, v) in shown {
@@ -187,10 +198,10 @@ fn whole(
         let text = value_text(v, at, sensitive, indent + 2);
         let suffix = if sign == '-' { " -> null" } else { "" };
         out.push(format!(
-            "{}{} {:width$} = {text}{suffix}",
+            "{}{} {} = {text}{suffix}",
             " ".repeat(indent),
             symbol(sign, style),
-            key_text(k)
+            padded(&key_text(k), width)
         ));
         at.0.pop();
     }
@@ -335,7 +346,7 @@ fn change_line(
     };
     let lead = format!("{}{} ", " ".repeat(indent), symbol(sign, style));
     match key {
-        Some((k, width)) => format!("{lead}{:width$} = {text}{forces}", key_text(k)),
+        Some((k, width)) => format!("{lead}{} = {text}{forces}", padded(&key_text(k), width)),
         None => format!("{lead}{text}{forces}"),
     }
 }

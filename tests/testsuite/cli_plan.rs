@@ -706,3 +706,24 @@ fn saved_plan_into_a_missing_directory_is_an_error() {
     );
     assert!(run.stderr.contains("nodir/p.json"), "{}", run.stderr);
 }
+
+#[test]
+fn an_output_name_longer_than_any_format_width_renders() {
+    // 70,000 characters: beyond the u16 widths `format!` accepts (it used to panic).
+    let long = "o".repeat(70_000);
+    let project = Project::with_main(&format!(
+        "output \"{long}\" {{\n  value = 1\n}}\noutput \"b\" {{\n  value = 2\n}}\n\
+         output \"m\" {{\n  value = {{ \"{long}\" = 1, k = 2 }}\n}}\n"
+    ));
+    let run = project.braid(&["plan"]);
+    run.success();
+    assert!(run.stdout.contains(&format!("  {long} = 1\n")));
+    assert!(
+        run.stdout
+            .contains(&format!("  b{} = 2\n", " ".repeat(long.len() - 1)))
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("k{} = 2\n", " ".repeat(long.len() - 1)))
+    );
+}

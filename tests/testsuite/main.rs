@@ -24,5 +24,6 @@ mod layering;
 mod private_files;
 mod rollback;
 mod signals;
+mod source_confinement;
 mod state_backends;
 mod workflow;

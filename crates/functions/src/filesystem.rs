@@ -8,44 +8,68 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use braid_provider::Value;
 
 use super::{Call, FunctionError};
+use crate::source_read::{self, SourceReadError};
 
-/// The path argument resolved against the directory of the file being evaluated (absolute
-/// paths stay as they are), and the file's bytes.
-fn read_file(c: &Call<'_>) -> Result<(PathBuf, Vec<u8>), FunctionError> {
-    let path = c.ctx.base_dir.join(c.string(0)?);
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok((path, bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(c.failed(format!(
+/// The path argument resolved against the directory of the file being evaluated and
+/// confined to its source (see [`crate::source_read`]).
+fn resolve(c: &Call<'_>) -> Result<PathBuf, FunctionError> {
+    let path = c.string(0)?;
+    source_read::resolve_inside(c.ctx.source_root, c.ctx.base_dir, &path)
+        .map_err(|e| read_error(c, &e))
+}
+
+/// A refused or failed read as the function's error, with how to fix it.
+fn read_error(c: &Call<'_>, e: &SourceReadError) -> FunctionError {
+    if e.is_escape() {
+        c.failed(format!(
+            "{e}. Put the file inside the source and use a path relative to the source's \
+             directory"
+        ))
+    } else if e.is_not_found() {
+        c.failed(format!(
             "no file exists at \"{}\"; this function works only with files that are part \
              of the configuration, so if the file will be created by a resource, use an \
              attribute of that resource instead",
-            path.display()
-        ))),
-        Err(e) => Err(c.failed(format!("failed to read \"{}\": {e}", path.display()))),
+            c.ctx
+                .base_dir
+                .join(c.string(0).unwrap_or_default())
+                .display()
+        ))
+    } else {
+        c.failed(e.to_string())
     }
 }
 
+/// The file's bytes: a regular file inside the source, no larger than the limit.
+fn read_file(c: &Call<'_>) -> Result<Vec<u8>, FunctionError> {
+    let real = resolve(c)?;
+    let limit = source_read::max_file_size().map_err(|e| read_error(c, &e))?;
+    let shown = c.string(0)?;
+    source_read::read_regular(&real, &shown, limit).map_err(|e| read_error(c, &e))
+}
+
 pub(super) fn file(c: &Call<'_>) -> Result<Value, FunctionError> {
-    let (path, bytes) = read_file(c)?;
+    let bytes = read_file(c)?;
     String::from_utf8(bytes).map(Value::String).map_err(|_| {
         c.failed(format!(
             "the contents of \"{}\" are not valid UTF-8; use filebase64 to read binary files",
-            path.display()
+            c.string(0).unwrap_or_default()
         ))
     })
 }
 
 pub(super) fn filebase64(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(BASE64.encode(read_file(c)?.1)))
+    Ok(Value::String(BASE64.encode(read_file(c)?)))
 }
 
 pub(super) fn fileexists(c: &Call<'_>) -> Result<Value, FunctionError> {
-    let path = c.ctx.base_dir.join(c.string(0)?);
-    match std::fs::metadata(&path) {
+    let real = resolve(c)?;
+    let shown = c.string(0)?;
+    match std::fs::metadata(&real) {
         Ok(meta) if meta.is_file() => Ok(Value::Bool(true)),
-        Ok(_) => Err(c.failed(format!("\"{}\" is not a regular file", path.display()))),
+        Ok(_) => Err(c.failed(format!("\"{shown}\" is not a regular file"))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Value::Bool(false)),
-        Err(e) => Err(c.failed(format!("failed to stat \"{}\": {e}", path.display()))),
+        Err(e) => Err(c.failed(format!("failed to stat \"{shown}\": {e}"))),
     }
 }
 
@@ -120,11 +144,18 @@ mod tests {
         std::fs::write(dir.path().join("bin.dat"), [0xff, 0x00, 0xfe]).expect("write");
         let ctx = FunctionContext {
             base_dir: dir.path(),
+            source_root: dir.path(),
         };
         let c = |name: &str, path: &str| call(&ctx, name, vec![s(path)]);
         assert_eq!(c("file", "hello.txt"), Ok(s("Hello World\n")));
         let absolute = dir.path().join("hello.txt").to_string_lossy().into_owned();
-        assert_eq!(c("file", &absolute), Ok(s("Hello World\n")));
+        let refused = c("file", &absolute).expect_err("absolute path");
+        assert!(message(&refused).contains("absolute path"), "{refused}");
+        let refused = c("fileexists", "../x").expect_err("outside");
+        assert!(
+            message(&refused).contains("outside the source"),
+            "{refused}"
+        );
         assert_eq!(c("filebase64", "bin.dat"), Ok(s("/wD+")));
         assert_eq!(c("fileexists", "hello.txt"), Ok(Value::Bool(true)));
         assert_eq!(c("fileexists", "missing.txt"), Ok(Value::Bool(false)));

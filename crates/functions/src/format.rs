@@ -67,6 +67,10 @@ struct Verb<'s> {
     precision: Option<usize>,
 }
 
+/// The largest width or precision a verb may ask for: enough for any real layout, and small
+/// enough that a hostile `%999999999999d` cannot exhaust memory.
+const MAX_WIDTH: usize = 10_000;
+
 /// Formats `args` by `spec`; the error is a message for [`FunctionError::Failed`].
 fn format_values(spec: &str, args: &[Value]) -> Result<String, String> {
     let chars: Vec<(usize, char)> = spec.char_indices().collect();
@@ -124,17 +128,29 @@ fn format_values(spec: &str, args: &[Value]) -> Result<String, String> {
             i += 1;
             next_arg = index - 1;
         }
-        let digits = |i: &mut usize| {
+        // `None` when there are no digits; an error when the number is beyond
+        // MAX_WIDTH, which would otherwise allocate without bound (or panic in `format!`).
+        let digits = |i: &mut usize, what: &str| {
             let from = *i;
             while char_at(*i).is_some_and(|d| d.is_ascii_digit()) {
                 *i += 1;
             }
-            spec[byte_at(from)..byte_at(*i)].parse::<usize>().ok()
+            let text = &spec[byte_at(from)..byte_at(*i)];
+            if text.is_empty() {
+                return Ok(None);
+            }
+            match text.parse::<usize>() {
+                Ok(n) if n <= MAX_WIDTH => Ok(Some(n)),
+                _ => Err(format!(
+                    "the {what} {text} at offset {} is too large: it can be at most {MAX_WIDTH}",
+                    byte_at(start)
+                )),
+            }
         };
-        verb.width = digits(&mut i);
+        verb.width = digits(&mut i, "width")?;
         if char_at(i) == Some('.') {
             i += 1;
-            verb.precision = Some(digits(&mut i).ok_or_else(invalid)?);
+            verb.precision = Some(digits(&mut i, "precision")?.ok_or_else(invalid)?);
         }
         verb.mode = char_at(i).ok_or_else(invalid)?;
         i += 1;
@@ -442,6 +458,23 @@ mod tests {
         );
         assert!(message(&err("format", vec![s("%z"), n(1)])).contains("unsupported format verb"));
         assert!(message(&err("format", vec![s("abc %")])).contains("invalid format string"));
+    }
+
+    #[test]
+    fn huge_width_or_precision_is_an_error_not_a_panic() {
+        for spec in [
+            "%999999999999d",
+            "%.999999999999f",
+            "%.70000f",
+            "%.70000e",
+            "%.70000g",
+            "%70000d",
+            "%99999999999999999999999s",
+        ] {
+            let e = err("format", vec![s(spec), n(1)]);
+            assert!(message(&e).contains("at most 10000"), "{spec}: {e}");
+        }
+        assert_eq!(ok("format", vec![s("%5d"), n(1)]), s("    1"));
     }
 
     #[test]

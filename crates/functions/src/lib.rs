@@ -33,6 +33,10 @@
 //! written with combining marks. Numbers are 64-bit floats or integers rather than
 //! arbitrary-precision decimals.
 //!
+//! `file()`, `filebase64()` and `fileexists()` read only regular files inside the source
+//! ([`FunctionContext::source_root`]), up to a size limit: see [`source_read`], which braid's
+//! loader uses for configuration files too.
+//!
 //! Each category of functions lives in its own file (`format`, `string`, `collection`,
 //! `numeric`, `encoding`, `filesystem`, `convert`); this file holds the public API, the
 //! dispatch table and the argument access and conversion helpers they share.
@@ -52,16 +56,20 @@ mod encoding;
 mod filesystem;
 mod format;
 mod numeric;
+pub mod source_read;
 mod string;
 #[cfg(test)]
 mod test_support;
 
 /// Where a function call runs: `file()` reads relative to the directory of the file being
-/// evaluated.
+/// evaluated, and only inside its source.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionContext<'a> {
     /// The directory of the file whose expression calls the function.
     pub base_dir: &'a Path,
+    /// The directory of the source that file belongs to: the file functions read nothing
+    /// outside it (see [`source_read`]).
+    pub source_root: &'a Path,
 }
 
 /// Why a function call failed.

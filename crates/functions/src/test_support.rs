@@ -10,6 +10,7 @@ use super::{FunctionContext, FunctionError, call};
 pub(super) fn run(name: &str, args: Vec<Value>) -> Result<Value, FunctionError> {
     let ctx = FunctionContext {
         base_dir: Path::new("/srv/config"),
+        source_root: Path::new("/srv/config"),
     };
     call(&ctx, name, args)
 }
