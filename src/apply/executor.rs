@@ -78,12 +78,14 @@ pub async fn apply_plan(
         request,
         &options.lock,
         observer,
-        locked_apply(ws, providers, &store, plan, options, observer),
+        apply_plan_locked(ws, providers, &store, plan, options, observer),
     )
     .await
 }
 
-async fn locked_apply(
+/// [`apply_plan`] for a caller that holds the environment's lock already (an apply that
+/// took it before planning, so nobody can change state between its plan and its changes).
+pub async fn apply_plan_locked(
     ws: &Workspace,
     providers: &Providers,
     store: &Arc<dyn StateStore>,

@@ -57,6 +57,9 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
         return Ok(finish(cx, "apply", &outcome));
     }
     let prepared = cx.prepare().await?;
+    // From here the environment's lock is held (from planning to the last change): an
+    // interrupt must end the run cleanly so the lock is released.
+    cx.stop_gracefully();
     let mut approve = |plan: &Plan| {
         show_and_confirm(
             cx,
@@ -73,6 +76,7 @@ pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
     let options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
     let observer = cx.shell.apply_observer();
     let prepared = cx.prepare().await?;
+    cx.stop_gracefully();
     let mut approve = |plan: &Plan| {
         let question = format!(
             "Do you really want to destroy everything in environment \"{}\"?",
@@ -94,15 +98,15 @@ pub(super) fn show_and_confirm(
     cx.shell
         .detail(&plan_view::render_human(plan, cx.shell.style()));
     if !plan.has_changes() && plan.drift.is_empty() {
-        cx.stop_gracefully();
         return Ok(true);
     }
     if auto_approve {
-        cx.stop_gracefully();
         return Ok(true);
     }
-    if cx.shell.confirm(question, "--auto-approve")? {
-        cx.stop_gracefully();
+    if cx
+        .shell
+        .confirm(question, "--auto-approve", Some(&cx.cancel))?
+    {
         Ok(true)
     } else {
         cx.shell.out("\nApply cancelled.\n");

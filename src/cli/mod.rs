@@ -361,7 +361,7 @@ fn watch_signals(cx: &Context) {
                 }
                 signal.store(number, std::sync::atomic::Ordering::SeqCst);
                 tracing::warn!(signal = number, "interrupt received");
-                shell.err("\nInterrupt received: finishing the changes in flight and recording them; nothing new starts. Interrupt again to stop at once.\n");
+                shell.err("\nInterrupt received: stopping cleanly. Changes in flight finish and are recorded, nothing new starts, the lock is released. Interrupt again to stop at once.\n");
                 cancel.cancel();
             }
         }

@@ -33,6 +33,7 @@ pub async fn run(cx: &Context, args: &RollbackArgs) -> CommandResult {
         );
         show_and_confirm(cx, plan, args.auto_approve, &question)
     };
+    cx.stop_gracefully();
     let (prepared, outcome) = ops::rollback(
         &cx.registry,
         cx.global.load_options()?,

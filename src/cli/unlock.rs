@@ -42,7 +42,7 @@ pub async fn run(cx: &Context, args: &ForceUnlockArgs) -> CommandResult {
         "Remove the lock held by {} for {} since {}? Only do this if that operation is no longer running.",
         lock.actor, lock.operation, lock.acquired_at
     );
-    if !args.force && !cx.shell.confirm(&question, "--force")? {
+    if !args.force && !cx.shell.confirm(&question, "--force", None)? {
         cx.shell.result(
             "Lock kept.\n",
             serde_json::json!({ "unlocked": false, "lock_id": lock.id }),

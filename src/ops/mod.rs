@@ -15,7 +15,7 @@ use braid_state::{ApplyId, ApplyRecord, StateStore};
 
 use crate::apply::{
     ApplyObserver, ApplyOptions, ApplyReport, CancelToken, LockSettings, apply_plan,
-    check_apply_rule,
+    apply_plan_locked, check_apply_rule, with_lock,
 };
 use crate::diag::{Diagnostic, Diagnostics, state_error};
 use crate::plan::{Plan, PlanMode, PlanObserver, PlanOptions, make_plan};
@@ -221,7 +221,10 @@ pub async fn destroy(
 }
 
 /// The one sequence every writing operation follows: the apply rule on the sources (before
-/// anything is refreshed or shown), a plan, approval, and the changes.
+/// anything is refreshed or shown), then — holding the environment's lock, as Terraform
+/// does, so nobody changes state between the plan and its changes, and a run that waited
+/// for the lock (`--lock-timeout`) plans against the state it finds — a plan, approval,
+/// and the changes.
 async fn converge(
     prepared: &Prepared,
     mode: PlanMode,
@@ -242,24 +245,54 @@ async fn converge(
         refresh: options.refresh,
         parallelism: options.parallelism,
     };
-    let plan = plan(prepared, &plan_options, observer).await?;
-    if !approve.approve(&plan)? {
-        return Ok(RunOutcome {
-            plan,
-            report: None,
-            declined: true,
-        });
-    }
-    execute(prepared, plan, operation, options, observer).await
+    let request = crate::actor::lock_request(operation.as_str(), &prepared.ws.project.dir);
+    let work = async {
+        // Planning only reads: an interrupt stops it at once, and the lock is released.
+        let plan = tokio::select! {
+            plan = plan(prepared, &plan_options, observer) => plan?,
+            () = options.cancel.cancelled() => return Err(Diagnostic::error(
+                "Interrupted",
+                "The run was interrupted while planning; nothing changed.",
+            )
+            .into()),
+        };
+        if !approve.approve(&plan)? {
+            return Ok(RunOutcome {
+                plan,
+                report: None,
+                declined: true,
+            });
+        }
+        run_changes(prepared, plan, operation, options, observer, true).await
+    };
+    with_lock(
+        prepared.store.as_ref(),
+        request,
+        &options.lock,
+        observer,
+        work,
+    )
+    .await
 }
 
-/// Carries out a plan that was approved already.
+/// Carries out a plan that was approved already (a saved plan), taking the lock for it.
 pub async fn execute(
     prepared: &Prepared,
     plan: Plan,
     operation: Operation,
     options: &RunOptions,
     observer: &dyn ApplyObserver,
+) -> Result<RunOutcome, Diagnostics> {
+    run_changes(prepared, plan, operation, options, observer, false).await
+}
+
+async fn run_changes(
+    prepared: &Prepared,
+    plan: Plan,
+    operation: Operation,
+    options: &RunOptions,
+    observer: &dyn ApplyObserver,
+    lock_held: bool,
 ) -> Result<RunOutcome, Diagnostics> {
     check_apply_rule(prepared.ws.environment(), &plan.sources)?;
     if options.cancel.is_cancelled() {
@@ -287,15 +320,27 @@ pub async fn execute(
         cancel: options.cancel.clone(),
         ..ApplyOptions::default()
     };
-    let report = apply_plan(
-        &prepared.ws,
-        &prepared.providers,
-        Arc::clone(&prepared.store),
-        &plan,
-        &apply_options,
-        observer,
-    )
-    .await?;
+    let report = if lock_held {
+        apply_plan_locked(
+            &prepared.ws,
+            &prepared.providers,
+            &prepared.store,
+            &plan,
+            &apply_options,
+            observer,
+        )
+        .await?
+    } else {
+        apply_plan(
+            &prepared.ws,
+            &prepared.providers,
+            Arc::clone(&prepared.store),
+            &plan,
+            &apply_options,
+            observer,
+        )
+        .await?
+    };
     Ok(RunOutcome {
         plan,
         report: Some(report),

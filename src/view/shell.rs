@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 
 use super::apply::ApplyLines;
 use super::{Format, Style, diagnostic};
-use crate::apply::{ApplyObserver, SilentObserver};
+use crate::apply::{ApplyObserver, CancelToken, SilentObserver};
 use crate::diag::Diagnostics;
 
 /// Where and how a command's output is written.
@@ -113,8 +113,14 @@ impl Shell {
     }
 
     /// Asks a yes/no question on the terminal. Without a terminal there is nobody to ask,
-    /// so the caller's flag (`--auto-approve`) must be used instead.
-    pub fn confirm(&self, question: &str, flag: &str) -> Result<bool, Diagnostics> {
+    /// so the caller's flag (`--auto-approve`) must be used instead. When `cancel` is raised
+    /// while waiting (Ctrl-C at the prompt), the answer is no.
+    pub fn confirm(
+        &self,
+        question: &str,
+        flag: &str,
+        cancel: Option<&CancelToken>,
+    ) -> Result<bool, Diagnostics> {
         if !std::io::stdin().is_terminal() {
             return Err(crate::diag::Diagnostic::error(
                 "Confirmation needed",
@@ -125,14 +131,30 @@ impl Shell {
         self.out(&format!(
             "\n{question}\n  Only 'yes' will be accepted.\n\n  Enter a value: "
         ));
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).map_err(|e| {
-            Diagnostics::from(crate::diag::Diagnostic::error(
-                "Cannot read answer",
-                e.to_string(),
-            ))
-        })?;
-        Ok(answer.trim() == "yes")
+        // The answer is read on its own thread so that an interrupt can end the wait.
+        let (send, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut answer = String::new();
+            let read = std::io::stdin().read_line(&mut answer).map(|_| answer);
+            let _ = send.send(read);
+        });
+        loop {
+            match answers.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(Ok(answer)) => return Ok(answer.trim() == "yes"),
+                Ok(Err(e)) => {
+                    return Err(Diagnostics::from(crate::diag::Diagnostic::error(
+                        "Cannot read answer",
+                        e.to_string(),
+                    )));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if cancel.is_some_and(CancelToken::is_cancelled) {
+                        return Ok(false);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(false),
+            }
+        }
     }
 
     /// Turns on `tracing` logs on stderr: `-v` shows what braid does (lock events, commits,

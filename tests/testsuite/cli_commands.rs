@@ -709,3 +709,76 @@ fn verbose_logs_lock_events_commits_and_provider_calls_without_secrets() {
         traced.all()
     );
 }
+
+/// `apply --auto-approve --lock-timeout` that waited for someone else's apply plans after
+/// it took the lock, against the state that apply left — not before, which made its plan
+/// stale the moment it got the lock.
+#[test]
+fn apply_that_waited_for_the_lock_plans_against_the_state_it_finds() {
+    let project = applied_quickstart();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let store = SqliteStore::open(&project.join(".braid/state/dev.db")).expect("open state");
+    let held = runtime
+        .block_on(store.lock(LockRequest {
+            actor: "someone-else".to_string(),
+            host: "ci-runner-7".to_string(),
+            pid: 4242,
+            operation: "apply".to_string(),
+            ci_url: None,
+        }))
+        .expect("take lock");
+    project.edit(
+        "braid.hcl",
+        "greeting = \"hello\"",
+        "greeting = \"hello again\"",
+    );
+    let waiting = crate::common::spawn_braid(
+        project.path(),
+        &[
+            "--env",
+            "dev",
+            "-q",
+            "apply",
+            "--auto-approve",
+            "--lock-timeout",
+            "60s",
+        ],
+        &[],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Meanwhile the holder writes state (its own apply), then releases the lock.
+    runtime.block_on(async {
+        let serial = store.meta().await.expect("meta").serial;
+        let mut record = store
+            .resource("local_value.release")
+            .await
+            .expect("read")
+            .expect("in state");
+        record.address = "local_value.other".to_string();
+        store
+            .commit_resource(
+                serial,
+                braid_state::ResourceWrite {
+                    address: record.address.clone(),
+                    record: Some(record),
+                    change: None,
+                },
+            )
+            .await
+            .expect("commit");
+        store.unlock(&held.id).await.expect("unlock");
+    });
+    let run = crate::common::wait_braid(waiting);
+    run.success();
+    assert!(!run.all().contains("stale"), "{}", run.all());
+    // Its plan saw the holder's write: the extra resource is gone, the edit is applied.
+    let listed = project.braid(&["--env", "dev", "state", "list"]);
+    assert!(
+        !listed.stdout.contains("local_value.other"),
+        "{}",
+        listed.stdout
+    );
+    project
+        .braid(&["--env", "dev", "plan", "--detailed-exitcode"])
+        .success();
+}

@@ -18,7 +18,7 @@ pub use diagnostic::{ProviderDiagnostic, Severity};
 pub use path::{Path, PathStep};
 pub use protocol::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Progress, Provider, ReadRequest, RunContext, ReadResponse, WaitRequest, WaitResponse,
+    Progress, Provider, ReadRequest, ReadResponse, RunContext, WaitRequest, WaitResponse,
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
 pub use value::{Value, ValueKind};

@@ -49,7 +49,6 @@ pub(crate) fn helm_rank(kind: &str) -> usize {
         .unwrap_or(HELM_ORDER.len())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
