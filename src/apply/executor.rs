@@ -26,7 +26,7 @@ use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
 use crate::graph::{WalkOutcome, walk_ordered};
 use crate::plan::planner::{PlannedResource, plan_resource};
 use crate::plan::{Action, DriftKind, EvalScope, Plan, PlanMode, ResourceChange};
-use crate::providers::Providers;
+use crate::providers::{Call, Providers, bounded};
 use crate::workspace::Workspace;
 
 /// How to carry out a plan.
@@ -413,13 +413,14 @@ impl<'a> Executor<'a> {
 
     async fn read(&self, record: &ResourceRecord) -> Result<Option<Value>, Vec<Diagnostic>> {
         let provider = self.provider(&record.provider, &record.address)?;
-        let response = provider
-            .read(ReadRequest {
-                type_name: record.type_name.clone(),
-                address: record.address.clone(),
-                current: record.attributes.clone(),
-            })
-            .await;
+        let call = provider.read(ReadRequest {
+            type_name: record.type_name.clone(),
+            address: record.address.clone(),
+            current: record.attributes.clone(),
+        });
+        let response = bounded(Call::Read, &record.provider, &record.address, call)
+            .await
+            .map_err(|d| vec![d])?;
         let errors = provider_errors(response.diagnostics, &record.address);
         if errors.is_empty() {
             Ok(response.state)
@@ -736,15 +737,16 @@ impl<'a> Executor<'a> {
             .provider(&change.provider, &change.address)
             .map_err(|d| (None, d))?;
         let started = Instant::now();
-        let response = provider
-            .apply(ApplyRequest {
-                type_name: change.type_name.clone(),
-                address: change.address.clone(),
-                prior,
-                planned,
-                config,
-            })
-            .await;
+        let call = provider.apply(ApplyRequest {
+            type_name: change.type_name.clone(),
+            address: change.address.clone(),
+            prior,
+            planned,
+            config,
+        });
+        let response = bounded(Call::Apply, &change.provider, &change.address, call)
+            .await
+            .map_err(|d| (None, vec![d]))?;
         tracing::debug!(
             provider = %change.provider,
             address = %change.address,

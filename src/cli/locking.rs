@@ -2,12 +2,12 @@
 //! plus `BRAID_LOCK_LEASE` for the lease after which a silent holder counts as dead.
 
 use std::future::Future;
-use std::time::Duration;
 
 use braid_state::{LockPolicy, StateStore};
 
 use super::{Context, GlobalArgs};
 use crate::apply::{LockObserver, LockSettings, with_lock};
+use crate::config::parse_duration;
 use crate::diag::{Diagnostic, Diagnostics, stolen_lock_warning};
 use crate::view::Shell;
 
@@ -73,38 +73,5 @@ impl LockObserver for ShellLocks<'_> {
             )
             .into(),
         );
-    }
-}
-
-/// `0`, `45` (seconds), `500ms`, `30s`, `5m`, `1h`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    match unit.trim() {
-        "" | "s" => Some(Duration::from_secs(number)),
-        "ms" => Some(Duration::from_millis(number)),
-        "m" => number.checked_mul(60).map(Duration::from_secs),
-        "h" => number.checked_mul(3600).map(Duration::from_secs),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
-        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("soon"), None);
-        assert_eq!(parse_duration("5 days"), None);
     }
 }

@@ -159,12 +159,13 @@ pub async fn import_resource(
             format!("No provider \"{}\" is configured.", decl.provider),
         )
     })?;
-    let response = provider
-        .import(ImportRequest {
-            type_name: decl.type_name.clone(),
-            id: id.to_string(),
-        })
-        .await;
+    let call = provider.import(ImportRequest {
+        type_name: decl.type_name.clone(),
+        id: id.to_string(),
+    });
+    let response =
+        crate::providers::bounded(crate::providers::Call::Apply, &decl.provider, address, call)
+            .await?;
     let mut diags = Diagnostics::new();
     for d in response.diagnostics {
         diags.push(from_provider(d, Some(decl.location.clone()), address));

@@ -2,6 +2,7 @@
 //! sources, parsed with hcl-edit so every expression keeps its place in the file.
 
 mod body;
+mod duration;
 pub mod eval;
 mod module;
 mod project;
@@ -11,6 +12,7 @@ mod types;
 mod variables;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
+pub use duration::parse_duration;
 pub use module::{
     Lifecycle, LocalDecl, ManifestBody, Module, OutputDecl, ResourceBody, ResourceDecl,
     VariableDecl, load_module,

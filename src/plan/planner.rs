@@ -18,7 +18,7 @@ use crate::config::ResourceDecl;
 use crate::config::eval::ScopeValue;
 use crate::diag::{Diagnostic, Diagnostics, from_provider, state_error};
 use crate::graph::{Dag, WalkOutcome, walk};
-use crate::providers::Providers;
+use crate::providers::{Call, Providers, bounded};
 use crate::workspace::Workspace;
 
 /// How to make a plan: what to aim at, whether to read live objects first, and how many provider
@@ -83,14 +83,13 @@ pub async fn plan_resource(
         apply_ignore_changes(decl, &mut config, prior);
     }
     let started = std::time::Instant::now();
-    let response = provider
-        .plan(PlanRequest {
-            type_name: decl.type_name.clone(),
-            address: decl.address.clone(),
-            prior: prior.cloned(),
-            config: config.clone(),
-        })
-        .await;
+    let call = provider.plan(PlanRequest {
+        type_name: decl.type_name.clone(),
+        address: decl.address.clone(),
+        prior: prior.cloned(),
+        config: config.clone(),
+    });
+    let response = bounded(Call::Plan, &decl.provider, &decl.address, call).await?;
     tracing::debug!(
         provider = %decl.provider,
         address = %decl.address,

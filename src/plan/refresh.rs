@@ -8,7 +8,7 @@ use futures::stream::{self, StreamExt};
 
 use super::{DriftKind, PlanObserver, ResourceDrift};
 use crate::diag::{Diagnostic, Diagnostics, from_provider};
-use crate::providers::Providers;
+use crate::providers::{Call, Providers, bounded};
 
 pub struct Refreshed {
     /// Live value per address; `None` when the object is gone.
@@ -40,13 +40,15 @@ pub async fn refresh(
         };
         observer.refresh_started(&record.address);
         let started = std::time::Instant::now();
-        let response = provider
-            .read(ReadRequest {
-                type_name: record.type_name.clone(),
-                address: record.address.clone(),
-                current: record.attributes.clone(),
-            })
-            .await;
+        let call = provider.read(ReadRequest {
+            type_name: record.type_name.clone(),
+            address: record.address.clone(),
+            current: record.attributes.clone(),
+        });
+        let response = match bounded(Call::Read, &record.provider, &record.address, call).await {
+            Ok(response) => response,
+            Err(d) => return (record, Err(d.into())),
+        };
         tracing::debug!(
             provider = %record.provider,
             address = %record.address,

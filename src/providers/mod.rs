@@ -8,6 +8,7 @@
 //! [`Provider::apply_rank`].
 
 mod check;
+mod deadline;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,6 +19,7 @@ use braid_provider::{Provider, ProviderSchema, RunContext, Value};
 use crate::diag::{Diagnostic, Diagnostics, closest, from_provider};
 
 pub use check::check_resources;
+pub use deadline::{Call, bounded};
 
 /// Makes a fresh, unconfigured provider. Called once per run that uses the provider.
 pub type ProviderFactory = Arc<dyn Fn() -> Arc<dyn Provider> + Send + Sync>;
@@ -141,8 +143,14 @@ impl Providers {
         for (name, provider) in &self.providers {
             let settings = provider.complete_config(config(name), run);
             let started = std::time::Instant::now();
-            for d in provider.configure(settings).await {
-                diags.push(from_provider(d, None, &format!("provider \"{name}\"")));
+            let what = format!("provider \"{name}\"");
+            match bounded(Call::Configure, name, &what, provider.configure(settings)).await {
+                Ok(found) => {
+                    for d in found {
+                        diags.push(from_provider(d, None, &what));
+                    }
+                }
+                Err(d) => diags.push(d),
             }
             tracing::debug!(
                 provider = %name,

@@ -26,4 +26,5 @@ mod rollback;
 mod signals;
 mod source_confinement;
 mod state_backends;
+mod timeouts;
 mod workflow;
