@@ -63,6 +63,9 @@ pub enum NameKind {
     Resource,
 }
 
+/// The detail of an error in an expression that read a sensitive value.
+const SENSITIVE_DETAIL: &str = "This expression uses a sensitive value, so the details of the error are not shown: they could quote the value. Check the types and contents of the sensitive inputs this expression reads (variables marked sensitive, sensitive resource attributes) and the functions and operators applied to them.";
+
 /// Evaluates expressions of one file against a scope.
 pub struct Evaluator<'a> {
     scope: &'a dyn Scope,
@@ -99,9 +102,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates one expression; the flag says whether anything sensitive went into it.
+    ///
+    /// An error of an expression that read a sensitive value says what went wrong but not
+    /// its details, which could quote the value or a part of it (`tonumber`, `+`,
+    /// `base64decode` and most functions name the argument they could not use).
     pub fn evaluate(&mut self, expr: &Expression) -> Result<ScopeValue, Diagnostic> {
         self.sensitive = false;
-        let value = self.eval(expr)?;
+        let value = self.eval(expr).map_err(|mut d| {
+            if self.sensitive {
+                d.detail = SENSITIVE_DETAIL.to_string();
+            }
+            d
+        })?;
         Ok(ScopeValue {
             value,
             sensitive: self.sensitive,

@@ -672,3 +672,36 @@ fn env_flag_must_be_a_plain_name() {
     }
     assert!(!project.exists(".braid/x.db"));
 }
+
+/// An error in an expression that reads a sensitive value never quotes it (or a part of
+/// it): not in the human diagnostic, not in the JSON one.
+#[test]
+fn errors_never_quote_sensitive_values() {
+    for expression in [
+        "tonumber(var.token)",
+        "var.token + 1",
+        "base64decode(var.token)",
+        "tobool(var.token)",
+        "parseint(var.token, 10)",
+        "tonumber(substr(var.token, 0, 9))",
+    ] {
+        let project = Project::with_main(&format!(
+            "variable \"token\" {{\n  type      = string\n  sensitive = true\n}}\n\nresource \"local_value\" \"a\" {{\n  input = {expression}\n}}\n"
+        ));
+        let env = [("BRAID_VAR_token", "s3cr3tVALUE-xyz")];
+        for format in ["human", "json"] {
+            let run = project.braid_env(&["--format", format, "plan"], &env);
+            run.failure();
+            assert!(
+                !run.all().contains("s3cr3t"),
+                "{expression} ({format}) leaked the secret:\n{}",
+                run.all()
+            );
+            assert!(
+                run.stderr.contains("sensitive"),
+                "{expression}: {}",
+                run.stderr
+            );
+        }
+    }
+}
