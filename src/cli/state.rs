@@ -3,10 +3,7 @@
 use std::path::{Path as FilePath, PathBuf};
 
 use braid_provider::{Path, Value};
-use braid_state::{
-    ChangeAction, ChangeOutcome, ChangeSummary, NewApply, ResourceWrite, StateDump, StateStore,
-};
-use chrono::Utc;
+use braid_state::{ChangeAction, ChangeOutcome, ResourceWrite, StateDump, StateStore};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -137,13 +134,7 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
                     return Err(not_found(address));
                 }
             }
-            locked(
-                cx,
-                store.as_ref(),
-                "state rm",
-                forget(&ws, store.as_ref(), &addresses),
-            )
-            .await?;
+            forget(cx, &ws, store.as_ref(), &addresses).await?;
             let text: String = addresses
                 .iter()
                 .map(|a| format!("Removed {a} from state (the object itself was not touched).\n"))
@@ -204,21 +195,14 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
     Ok(EXIT_OK)
 }
 
-/// Removes resources from state in one audited transaction (the caller holds the lock).
+/// Removes resources from state in one audited transaction under the lock.
 async fn forget(
+    cx: &Context,
     ws: &Workspace,
     store: &dyn StateStore,
     addresses: &[String],
 ) -> Result<(), Diagnostics> {
-    let apply = NewApply {
-        env: ws.env_name.clone(),
-        actor: crate::actor::actor(&ws.project.dir),
-        operation: "state rm".to_string(),
-        sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
-        rollback_of: None,
-        started_at: Utc::now(),
-    };
-    audit::audited_write(store, apply, ChangeSummary::default(), |apply_id| {
+    super::state_edit::audited_write(cx, ws, store, "state rm", |apply_id| {
         addresses
             .iter()
             .map(|address| {

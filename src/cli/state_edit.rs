@@ -18,7 +18,7 @@ use crate::workspace::Workspace;
 
 /// Runs `writes` as one audited operation under the lock: an audit entry named after
 /// `operation`, the writes in one transaction, and the lock released whatever happens.
-async fn audited_write(
+pub(super) async fn audited_write(
     cx: &Context,
     ws: &Workspace,
     store: &dyn StateStore,
