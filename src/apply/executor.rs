@@ -25,6 +25,7 @@ use crate::config::ResourceDecl;
 use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
 use crate::graph::{WalkOutcome, walk_ordered};
 use crate::plan::planner::{PlannedResource, plan_resource};
+use crate::plan::sensitivity;
 use crate::plan::{Action, DriftKind, EvalScope, Plan, PlanMode, ResourceChange};
 use crate::providers::{Call, Providers, bounded};
 use crate::workspace::Workspace;
@@ -421,6 +422,11 @@ impl<'a> Executor<'a> {
         let response = bounded(Call::Read, &record.provider, &record.address, call)
             .await
             .map_err(|d| vec![d])?;
+        let mut response = response;
+        sensitivity::redact(
+            &mut response.diagnostics,
+            &[(&record.attributes, &record.sensitive_paths)],
+        );
         let errors = provider_errors(response.diagnostics, &record.address);
         if errors.is_empty() {
             Ok(response.state)
@@ -543,7 +549,11 @@ impl<'a> Executor<'a> {
             (Action::NoOp, Some(prior)) if prior == planned.planned => prior,
             (_, prior) => self.create_or_update(change, prior, &planned).await?,
         };
-        let record = self.record_for(change, new_state.clone(), planned.sensitive.clone());
+        // What apply learnt (values unknown at plan) may hold a sensitive input too.
+        let mut sensitive = planned.sensitive;
+        let secrets = sensitivity::sensitive_strings(&planned.config, &sensitive);
+        sensitivity::mark_derived(&new_state, &secrets, &mut sensitive);
+        let record = self.record_for(change, new_state.clone(), sensitive.clone());
         self.commit(ResourceWrite {
             address: change.address.clone(),
             record: Some(record),
@@ -555,7 +565,7 @@ impl<'a> Executor<'a> {
         .await
         .map_err(|d| vec![d])?;
         self.scope
-            .set_resource(&change.address, new_state, planned.sensitive);
+            .set_resource(&change.address, new_state, sensitive);
         Ok(())
     }
 
@@ -692,6 +702,14 @@ impl<'a> Executor<'a> {
                 braid_provider::WaitResponse { state: None, diagnostics: Vec::new() }
             }
         };
+        let mut waited = waited;
+        sensitivity::redact(
+            &mut waited.diagnostics,
+            &[
+                (&new_state, &planned.sensitive),
+                (&planned.config, &planned.sensitive),
+            ],
+        );
         let errors = provider_errors(waited.diagnostics, &change.address);
         if !errors.is_empty() {
             let record = self.record_for(
@@ -737,6 +755,15 @@ impl<'a> Executor<'a> {
             .provider(&change.provider, &change.address)
             .map_err(|d| (None, d))?;
         let started = Instant::now();
+        // Kept to take sensitive values out of the provider's diagnostics.
+        let sent = (!change.after_sensitive.is_empty() || !change.before_sensitive.is_empty())
+            .then(|| {
+                (
+                    config.clone(),
+                    planned.clone().unwrap_or_default(),
+                    prior.clone().unwrap_or_default(),
+                )
+            });
         let call = provider.apply(ApplyRequest {
             type_name: change.type_name.clone(),
             address: change.address.clone(),
@@ -754,6 +781,17 @@ impl<'a> Executor<'a> {
             failed = response.diagnostics.iter().any(|d| d.is_error()),
             "provider apply"
         );
+        let mut response = response;
+        if let Some((config, planned, prior)) = &sent {
+            sensitivity::redact(
+                &mut response.diagnostics,
+                &[
+                    (config, &change.after_sensitive),
+                    (planned, &change.after_sensitive),
+                    (prior, &change.before_sensitive),
+                ],
+            );
+        }
         let errors = provider_errors(response.diagnostics, &change.address);
         if errors.is_empty() {
             Ok(response.new_state)

@@ -9,6 +9,7 @@ mod observer;
 pub mod planner;
 mod refresh;
 mod scope;
+pub mod sensitivity;
 
 use std::collections::BTreeMap;
 

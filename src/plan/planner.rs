@@ -10,6 +10,7 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::refresh::refresh;
+use super::sensitivity;
 use super::{
     Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlanObserver, PlannedVariable,
     ResourceChange, StateRef,
@@ -88,6 +89,7 @@ pub async fn plan_resource(
         address: decl.address.clone(),
         prior: prior.cloned(),
         config: config.clone(),
+        sensitive: sensitive.clone(),
     });
     let response = bounded(Call::Plan, &decl.provider, &decl.address, call).await?;
     tracing::debug!(
@@ -97,6 +99,8 @@ pub async fn plan_resource(
         "provider plan"
     );
     let mut diags = Diagnostics::new();
+    let mut response = response;
+    sensitivity::redact(&mut response.diagnostics, &[(&config, &sensitive)]);
     for d in response.diagnostics {
         let location = d
             .attribute
@@ -112,6 +116,8 @@ pub async fn plan_resource(
             sensitive.push(path);
         }
     }
+    let secrets = sensitivity::sensitive_strings(&config, &sensitive);
+    sensitivity::mark_derived(&response.planned, &secrets, &mut sensitive);
     sensitive.sort();
     diags.into_result(PlannedResource {
         config,

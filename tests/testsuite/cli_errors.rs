@@ -705,3 +705,31 @@ fn errors_never_quote_sensitive_values() {
         }
     }
 }
+
+/// A provider's error about a sensitive attribute, or one that quotes a sensitive value (a
+/// filename built from a secret that cannot be written), never shows the value.
+#[test]
+fn provider_errors_never_quote_sensitive_values() {
+    let secret = "s3cr3tVALUE-xyz";
+    let env = [("BRAID_VAR_token", secret)];
+    let declare = "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\n";
+    // Plan time: the permission check of local_file.
+    let project = Project::with_main(&format!(
+        "{declare}resource \"local_file\" \"a\" {{\n  filename        = \"out/a.txt\"\n  content         = \"x\"\n  file_permission = var.token\n}}\n"
+    ));
+    for format in ["human", "json"] {
+        let run = project.braid_env(&["--format", format, "plan"], &env);
+        run.failure();
+        assert!(!run.all().contains("s3cr3t"), "{format}: {}", run.all());
+        assert!(run.all().contains("permission"), "{format}: {}", run.all());
+    }
+    // Apply time: a file system error naming a path that holds the secret.
+    let project = Project::with_main(&format!(
+        "{declare}resource \"local_file\" \"a\" {{\n  filename = \"blocked/${{var.token}}/a.txt\"\n  content  = \"x\"\n}}\n"
+    ));
+    project.write("blocked", "a file where a directory is needed");
+    let run = project.braid_env(&["apply", "--auto-approve"], &env);
+    run.failure();
+    assert!(!run.all().contains("s3cr3t"), "{}", run.all());
+    assert!(run.all().contains("Cannot"), "{}", run.all());
+}

@@ -727,3 +727,53 @@ fn an_output_name_longer_than_any_format_width_renders() {
             .contains(&format!("k{} = 2\n", " ".repeat(long.len() - 1)))
     );
 }
+
+/// A value a provider derives from a sensitive input (here `local_value.output`, a copy of
+/// `input`) is sensitive too, everywhere it shows, and state records the derived path.
+#[test]
+fn value_derived_from_a_sensitive_input_stays_masked() {
+    const DERIVED: &str = "derived-SECRET-77e1";
+    let project = Project::with_main(
+        "variable \"token\" {\n  type      = string\n  sensitive = true\n}\n\n\
+         resource \"local_value\" \"a\" {\n  input = { token = var.token, name = \"plain\" }\n}\n\n\
+         resource \"local_value\" \"b\" {\n  input = local_value.a.output\n}\n\n\
+         output \"copy\" {\n  value     = local_value.a.output\n  sensitive = true\n}\n",
+    );
+    let env = [("BRAID_VAR_token", DERIVED)];
+    let check = |what: &str, text: &str| {
+        assert!(
+            !text.contains(DERIVED),
+            "the derived sensitive value leaked into {what}:\n{text}"
+        );
+    };
+    for format in ["human", "json", "markdown"] {
+        let run = project.braid_env(&["plan", "--format", format], &env);
+        run.success();
+        check(&format!("plan --format {format}"), &run.all());
+    }
+    let run = project.braid_env(&["plan", "--out", "p.json"], &env);
+    run.success();
+    check("the saved plan", &project.read("p.json"));
+    let run = project.braid_env(&["-vv", "apply", "--auto-approve"], &env);
+    run.success();
+    check("apply -vv", &run.all());
+    for args in [
+        &["show"][..],
+        &["show", "--format", "json"],
+        &["state", "show", "local_value.a"],
+        &["state", "show", "local_value.b", "--format", "json"],
+        &["plan", "--format", "json"],
+        &["drift", "--format", "json"],
+    ] {
+        let run = project.braid_env(args, &env);
+        check(&args.join(" "), &run.all());
+    }
+    // State records the derived path: the copy is masked, not just left out.
+    let run = project.braid_env(
+        &["state", "show", "local_value.b", "--format", "json"],
+        &env,
+    );
+    run.success();
+    let shown = run.json();
+    assert_eq!(shown["output"], "(sensitive)", "{shown}");
+}

@@ -167,6 +167,7 @@ async fn fifo_name_is_checked_at_plan() {
                 ("name", Value::from("jobs")),
                 ("fifo_queue", Value::Bool(true)),
             ]),
+            sensitive: Vec::new(),
         },
     )
     .await;

@@ -50,6 +50,11 @@ pub struct PlanRequest {
     /// that are not applied yet; when the engine plans again just before applying, every
     /// value is known.
     pub config: Value,
+    /// Paths of `config` that hold sensitive values. A provider that copies or derives a
+    /// computed attribute from one of them answers that attribute's path in
+    /// [`PlanResponse::sensitive`]; the engine also marks any planned value that holds a
+    /// sensitive configuration string, but cannot see other derivations.
+    pub sensitive: Vec<Path>,
 }
 
 /// The planned state of a resource, as answered by [`Provider::plan`].

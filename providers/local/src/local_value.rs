@@ -6,7 +6,7 @@
 //! in turn replaces anything whose lifecycle depends on it.
 
 use braid_provider::{
-    ApplyRequest, ApplyResponse, ImportResponse, Path, PlanRequest, PlanResponse,
+    ApplyRequest, ApplyResponse, ImportResponse, Path, PathStep, PlanRequest, PlanResponse,
     ProviderDiagnostic, ReadRequest, ReadResponse, Value,
 };
 
@@ -35,9 +35,24 @@ pub(crate) fn plan(request: &PlanRequest) -> PlanResponse {
         planned: state(id, input, triggers_replace),
         requires_replace,
         existing: None,
-        sensitive: Vec::new(),
+        sensitive: output_sensitive(&request.sensitive),
         diagnostics: Vec::new(),
     }
+}
+
+/// `output` is a copy of `input`, so whatever part of `input` is sensitive is sensitive in
+/// `output` too.
+fn output_sensitive(config_sensitive: &[Path]) -> Vec<Path> {
+    let input = Path::key("input");
+    config_sensitive
+        .iter()
+        .filter(|path| path.starts_with(&input))
+        .map(|path| {
+            let mut steps = path.0.clone();
+            steps[0] = PathStep::Key("output".to_string());
+            Path(steps)
+        })
+        .collect()
 }
 
 pub(crate) fn apply(request: &ApplyRequest) -> ApplyResponse {

@@ -78,6 +78,7 @@ impl Harness {
                 address: ADDRESS.to_string(),
                 prior: prior.cloned(),
                 config: config.clone(),
+                sensitive: Vec::new(),
             })
             .await;
         assert!(

@@ -101,6 +101,7 @@ pub async fn plan(
             address: address(config),
             prior: prior.cloned(),
             config: config.clone(),
+            sensitive: Vec::new(),
         })
         .await
 }

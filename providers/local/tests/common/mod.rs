@@ -36,6 +36,7 @@ pub async fn plan(
             address: ADDRESS.to_string(),
             prior: prior.cloned(),
             config: config.clone(),
+            sensitive: Vec::new(),
         })
         .await
 }
