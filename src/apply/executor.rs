@@ -393,12 +393,26 @@ impl<'a> Executor<'a> {
             return Ok(());
         };
         let mut value = record.attributes.clone();
+        let mut sensitive = record.sensitive_paths.clone();
+        // State written before a provider marked a derived value sensitive learns it now.
+        let newly_sensitive: Vec<&Path> = change
+            .after_sensitive
+            .iter()
+            .filter(|p| !sensitive.iter().any(|known| p.starts_with(known)))
+            .collect();
+        let mut rewrite = !newly_sensitive.is_empty();
+        sensitive.extend(newly_sensitive.into_iter().cloned());
+        sensitive.sort();
         if self.drifted.contains(change.address.as_str())
             && let Some(live) = self.read(record).await?
         {
             value = live;
+            rewrite = true;
+        }
+        if rewrite {
             let mut refreshed = record.clone();
             refreshed.attributes = value.clone();
+            refreshed.sensitive_paths = sensitive.clone();
             self.commit(ResourceWrite {
                 address: change.address.clone(),
                 record: Some(refreshed),
@@ -407,8 +421,7 @@ impl<'a> Executor<'a> {
             .await
             .map_err(|d| vec![d])?;
         }
-        self.scope
-            .set_resource(&change.address, value, record.sensitive_paths.clone());
+        self.scope.set_resource(&change.address, value, sensitive);
         Ok(())
     }
 
