@@ -165,6 +165,10 @@ impl Workspace {
         providers
             .configure(
                 |name| self.project.provider_config(self.environment(), name),
+                |name, attribute| {
+                    self.project
+                        .provider_location(self.environment(), name, attribute)
+                },
                 &run,
             )
             .await

@@ -115,6 +115,27 @@ impl Project {
         }
         config
     }
+
+    /// Where provider `name`'s settings are written: the environment's override block when
+    /// it sets `attribute`, else the top-level `provider` block.
+    pub fn provider_location(
+        &self,
+        env: Option<&EnvironmentConfig>,
+        name: &str,
+        attribute: Option<&str>,
+    ) -> Option<Location> {
+        let over = env.and_then(|e| e.providers.iter().find(|p| p.name == name));
+        if let (Some(over), Some(attribute)) = (over, attribute)
+            && over.config.attr(attribute).is_some()
+        {
+            return over.location.clone();
+        }
+        self.providers
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.location.clone())
+            .or_else(|| over.and_then(|o| o.location.clone()))
+    }
 }
 
 /// The scope of `braid.hcl`: no variables or resources; `env("NAME")` reads the process

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use braid_provider::{Provider, ProviderSchema, RunContext, Value};
 
-use crate::diag::{Diagnostic, Diagnostics, closest, from_provider};
+use crate::diag::{Diagnostic, Diagnostics, Location, closest, from_provider};
 
 pub use check::check_resources;
 pub use deadline::{Call, bounded};
@@ -133,10 +133,12 @@ impl Providers {
     }
 
     /// Configures every provider: `config` gives each one's settings from braid.hcl, which
-    /// the provider completes from `run` before it is configured.
+    /// the provider completes from `run` before it is configured; `location` says where a
+    /// provider's settings (or one attribute of them) are written, for its diagnostics.
     pub async fn configure(
         &self,
         config: impl Fn(&str) -> Value,
+        location: impl Fn(&str, Option<&str>) -> Option<Location>,
         run: &RunContext,
     ) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
@@ -147,7 +149,8 @@ impl Providers {
             match bounded(Call::Configure, name, &what, provider.configure(settings)).await {
                 Ok(found) => {
                     for d in found {
-                        diags.push(from_provider(d, None, &what));
+                        let at = location(name, d.attribute.as_ref().and_then(|p| p.attribute()));
+                        diags.push(from_provider(d, at, &what));
                     }
                 }
                 Err(d) => diags.push(d),

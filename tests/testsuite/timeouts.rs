@@ -22,9 +22,9 @@ fn black_hole() -> (TcpListener, u16) {
     (listener, port)
 }
 
-#[test]
-fn an_api_that_never_answers_fails_the_plan_within_the_deadline() {
-    let (_listener, port) = black_hole();
+/// A project whose kubernetes provider points at `127.0.0.1:port`, with `settings` added to
+/// its provider block, and one ConfigMap to plan.
+fn project_against(port: u16, settings: &str) -> (Project, tempfile::TempDir) {
     let config_dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = config_dir.path().join("kubeconfig");
     std::fs::write(
@@ -34,17 +34,23 @@ fn an_api_that_never_answers_fails_the_plan_within_the_deadline() {
         ),
     )
     .expect("write kubeconfig");
+    let hcl = kubernetes_braid_hcl(&kubeconfig.display().to_string(), &["dev"], "")
+        .replace("\n}\n", &format!("\n{settings}}}\n"));
     let project = Project::with_files(&[
-        (
-            "braid.hcl",
-            &kubernetes_braid_hcl(&kubeconfig.display().to_string(), &["dev"], ""),
-        ),
+        ("braid.hcl", &hcl),
         ("main.hcl", ""),
         (
             "deploy/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: default\ndata:\n  a: \"1\"\n",
         ),
     ]);
+    (project, config_dir)
+}
+
+#[test]
+fn an_api_that_never_answers_fails_the_plan_within_the_deadline() {
+    let (_listener, port) = black_hole();
+    let (project, _config) = project_against(port, "");
     let started = Instant::now();
     let run = project.braid_env(&["plan"], &[("BRAID_PROVIDER_TIMEOUT", "2s")]);
     let took = started.elapsed();
@@ -61,4 +67,87 @@ fn an_api_that_never_answers_fails_the_plan_within_the_deadline() {
     );
     assert!(run.stderr.contains("within 2 s"), "{}", run.stderr);
     assert!(took < Duration::from_secs(30), "plan took {took:?}");
+}
+
+/// Each request has its own read timeout (`request_timeout`), well inside the overall
+/// deadline: a silent server fails the run after a few short attempts.
+#[test]
+fn each_request_times_out_on_its_own() {
+    let (_listener, port) = black_hole();
+    let (project, _config) = project_against(port, "  request_timeout = \"1s\"\n");
+    let started = Instant::now();
+    let run = project.braid_env(&["plan"], &[("BRAID_PROVIDER_TIMEOUT", "10m")]);
+    let took = started.elapsed();
+    run.failure();
+    assert!(
+        run.stderr.contains("did not answer within 1s"),
+        "{}",
+        run.stderr
+    );
+    assert!(took < Duration::from_secs(20), "plan took {took:?}");
+}
+
+/// Nothing listens at the address: the run fails in seconds, saying the connection was
+/// refused, instead of retrying for minutes.
+#[test]
+fn a_refused_connection_fails_fast() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let (project, _config) = project_against(port, "");
+    let started = Instant::now();
+    let run = project.braid_env(&["plan"], &[("BRAID_PROVIDER_TIMEOUT", "10m")]);
+    let took = started.elapsed();
+    run.failure();
+    assert!(run.stderr.contains("connection refused"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        run.stderr
+    );
+    assert!(took < Duration::from_secs(15), "plan took {took:?}");
+}
+
+/// `request_timeout` must be a duration.
+#[test]
+fn an_invalid_request_timeout_is_a_configuration_error() {
+    let (project, _config) = project_against(1, "  request_timeout = \"soon\"\n");
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(run.stderr.contains("request_timeout"), "{}", run.stderr);
+    assert!(run.stderr.contains("braid.hcl:"), "{}", run.stderr);
+}
+
+/// The aws provider has per-attempt timeouts too: an endpoint that never answers fails the
+/// plan after `request_timeout` per attempt, not after the overall deadline.
+#[test]
+fn an_aws_endpoint_that_never_answers_times_out_per_request() {
+    let (_listener, port) = black_hole();
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            &format!(
+                "source \"infra\" {{ path = \".\" }}\n\nenvironment \"dev\" {{}}\n\n\
+                 provider \"aws\" {{\n  region          = \"us-east-1\"\n  endpoint        = \"http://127.0.0.1:{port}\"\n  request_timeout = \"1s\"\n  max_retries     = 1\n}}\n"
+            ),
+        ),
+        (
+            "main.hcl",
+            "resource \"aws_sqs_queue\" \"jobs\" {\n  name = \"jobs\"\n}\n",
+        ),
+    ]);
+    let started = Instant::now();
+    let run = project.braid_env(
+        &["plan"],
+        &[
+            ("BRAID_PROVIDER_TIMEOUT", "10m"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    let took = started.elapsed();
+    run.failure();
+    assert!(run.stderr.contains("aws_sqs_queue.jobs"), "{}", run.stderr);
+    assert!(took < Duration::from_secs(20), "plan took {took:?}");
 }

@@ -13,6 +13,11 @@ use braid_provider::{Path, ProviderDiagnostic, Value};
 /// Attempts per request, including the first; throttling and 5xx answers are retried with
 /// exponential backoff by the SDK's standard retry mode.
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// How long one attempt of a request may take (connecting included) unless
+/// `request_timeout` says otherwise; a server that never answers fails the attempt.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting may take, at most.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The settings of the provider block.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -26,6 +31,8 @@ pub struct ProviderSettings {
     pub assume_role: Option<AssumeRole>,
     pub max_attempts: u32,
     pub s3_use_path_style: Option<bool>,
+    /// Per-attempt timeout; `None` until parsed (then [`DEFAULT_REQUEST_TIMEOUT`]).
+    pub request_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -115,6 +122,29 @@ impl ProviderSettings {
                 None
             }
         };
+        let request_timeout = match config.attr("request_timeout") {
+            None | Some(Value::Null) => DEFAULT_REQUEST_TIMEOUT,
+            Some(Value::String(text)) => match braid_provider::parse_duration(text) {
+                Some(timeout) if !timeout.is_zero() => timeout,
+                _ => {
+                    diags.push(
+                        ProviderDiagnostic::error(
+                            "Invalid request timeout",
+                            format!(
+                                "request_timeout is \"{text}\", which is not a duration. Write \
+                                 a positive number with a unit, e.g. \"30s\", \"2m\" or \"1m30s\"."
+                            ),
+                        )
+                        .at(Path::key("request_timeout")),
+                    );
+                    DEFAULT_REQUEST_TIMEOUT
+                }
+            },
+            Some(other) => {
+                diags.push(wrong_type(&Path::key("request_timeout"), "string", other));
+                DEFAULT_REQUEST_TIMEOUT
+            }
+        };
         if access_key.is_some() != secret_key.is_some() {
             diags.push(ProviderDiagnostic::error(
                 "Incomplete static credentials",
@@ -136,7 +166,20 @@ impl ProviderSettings {
             assume_role,
             max_attempts,
             s3_use_path_style,
+            request_timeout: Some(request_timeout),
         })
+    }
+
+    /// Every attempt of a request may take `request_timeout` (connecting at most 10 s of
+    /// it); a server that accepts the connection and never answers fails the attempt, and
+    /// the SDK's retries then end the call.
+    fn timeouts(&self) -> aws_config::timeout::TimeoutConfig {
+        let attempt = self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(attempt.min(CONNECT_TIMEOUT))
+            .read_timeout(attempt)
+            .operation_attempt_timeout(attempt)
+            .build()
     }
 
     /// Loads the SDK configuration: the standard chain for region and credentials, with
@@ -149,7 +192,8 @@ impl ProviderSettings {
                     .with_max_attempts(self.max_attempts.max(1))
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(20)),
-            );
+            )
+            .timeout_config(self.timeouts());
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }

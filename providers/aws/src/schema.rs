@@ -45,6 +45,15 @@ pub fn provider_config() -> ResourceSchema {
             ),
         )
         .attribute(
+            "request_timeout",
+            AttributeSchema::new(
+                AttributeType::String,
+                Use::Optional,
+                "How long one attempt of a request may take, connecting included: 30s, 2m. \
+                 Defaults to 30s.",
+            ),
+        )
+        .attribute(
             "max_retries",
             AttributeSchema::new(
                 AttributeType::Number,

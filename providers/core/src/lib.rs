@@ -9,12 +9,14 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod diagnostic;
+mod duration;
 mod path;
 mod protocol;
 mod schema;
 mod value;
 
 pub use diagnostic::{ProviderDiagnostic, Severity};
+pub use duration::parse_duration;
 pub use path::{Path, PathStep};
 pub use protocol::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,

@@ -14,7 +14,7 @@ use tokio::sync::RwLock;
 use crate::error::{KubeError, Step};
 use crate::fields;
 use crate::object::ObjectRef;
-use crate::retry::retrying;
+use crate::retry::{Endpoint, retrying};
 use crate::settings::Settings;
 
 /// A kind as the server serves it.
@@ -28,15 +28,21 @@ pub struct ServedKind {
 pub struct Cluster {
     pub client: kube::Client,
     pub settings: Settings,
+    /// The API server, and how long each request may take: named when it cannot be reached.
+    endpoint: Endpoint,
     /// Discovery results of this run. Only kinds found are cached, so a kind that is missing
     /// (a CRD applied earlier in the same run) is looked up again.
     kinds: RwLock<HashMap<GroupVersionKind, ServedKind>>,
 }
 
 impl Cluster {
-    pub fn new(client: kube::Client, settings: Settings) -> Cluster {
+    pub fn new(client: kube::Client, server: String, settings: Settings) -> Cluster {
         Cluster {
             client,
+            endpoint: Endpoint {
+                server,
+                request_timeout: settings.request_timeout,
+            },
             settings,
             kinds: RwLock::new(HashMap::new()),
         }
@@ -47,7 +53,7 @@ impl Cluster {
         if let Some(kind) = self.kinds.read().await.get(gvk) {
             return Ok(Some(kind.clone()));
         }
-        let found = retrying(Step::Discovery, || {
+        let found = retrying(Step::Discovery, &self.endpoint, || {
             kube::discovery::pinned_kind(&self.client, gvk)
         })
         .await;
@@ -66,7 +72,7 @@ impl Cluster {
         group: &str,
         kind: &str,
     ) -> Result<Option<String>, KubeError> {
-        let found = retrying(Step::Discovery, || {
+        let found = retrying(Step::Discovery, &self.endpoint, || {
             kube::discovery::group(&self.client, group)
         })
         .await;
@@ -92,7 +98,7 @@ impl Cluster {
         object: &ObjectRef,
     ) -> Result<Option<Json>, KubeError> {
         let api = self.api(kind, object);
-        let found = retrying(Step::Get, || api.get_opt(&object.name)).await?;
+        let found = retrying(Step::Get, &self.endpoint, || api.get_opt(&object.name)).await?;
         Ok(found.map(to_json))
     }
 
@@ -115,7 +121,10 @@ impl Cluster {
             Step::Apply
         };
         let patch = Patch::Apply(body);
-        let applied = retrying(step, || api.patch(&object.name, &params, &patch)).await?;
+        let applied = retrying(step, &self.endpoint, || {
+            api.patch(&object.name, &params, &patch)
+        })
+        .await?;
         Ok(to_json(applied))
     }
 
@@ -123,7 +132,11 @@ impl Cluster {
     pub async fn delete(&self, kind: &ServedKind, object: &ObjectRef) -> Result<bool, KubeError> {
         let api = self.api(kind, object);
         let params = DeleteParams::foreground();
-        match retrying(Step::Delete, || api.delete(&object.name, &params)).await {
+        match retrying(Step::Delete, &self.endpoint, || {
+            api.delete(&object.name, &params)
+        })
+        .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),
             Err(e) => Err(e),
@@ -265,7 +278,7 @@ fn not_served(error: &KubeError) -> bool {
     match error {
         KubeError::Api { status, .. } => status.code == 404,
         KubeError::Transport { source, .. } => matches!(source, kube::Error::Discovery(_)),
-        KubeError::RetriesExhausted { .. } => false,
+        KubeError::Unreachable { .. } | KubeError::RetriesExhausted { .. } => false,
     }
 }
 

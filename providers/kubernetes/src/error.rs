@@ -1,10 +1,14 @@
 //! Errors of talking to the Kubernetes API, each naming the step that failed, and their
 //! conversion into provider diagnostics.
 
+use std::error::Error as _;
 use std::fmt;
+use std::time::Duration;
 
 use braid_provider::ProviderDiagnostic;
 use kube::core::Status;
+
+use crate::retry::Endpoint;
 
 /// The API call a failure happened in; named in every diagnostic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +64,19 @@ pub enum KubeError {
         #[source]
         source: kube::Error,
     },
+    /// The server could not be reached at all: nothing listens at its address, or it did
+    /// not answer within the request timeout.
+    #[error("{step} failed: {why}")]
+    Unreachable {
+        /// The call that failed.
+        step: Step,
+        /// The API server's URL.
+        server: String,
+        /// What happened.
+        why: NoAnswer,
+        /// How many times the call was tried.
+        attempts: u32,
+    },
     /// Transient failures went on past the retry deadline.
     #[error("{step} still failing after {attempts} attempts: {last}")]
     RetriesExhausted {
@@ -72,17 +89,59 @@ pub enum KubeError {
     },
 }
 
+/// Why a server could not be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoAnswer {
+    /// Nothing listens at the address (connection refused).
+    #[error("connection refused")]
+    Refused,
+    /// Connecting, or waiting for the answer, took longer than the request timeout.
+    #[error("no answer within {}s", .0.as_secs())]
+    TimedOut(Duration),
+}
+
 impl KubeError {
-    /// Classifies a client error of `step`: an error `Status` from the server becomes
-    /// [`KubeError::Api`], anything else [`KubeError::Transport`].
-    pub fn from_kube(step: Step, error: kube::Error) -> KubeError {
+    /// Classifies a client error of `step` against `endpoint`: an error `Status` from the
+    /// server becomes [`KubeError::Api`], a refused connection or a timeout
+    /// [`KubeError::Unreachable`], anything else [`KubeError::Transport`].
+    pub fn from_kube(step: Step, error: kube::Error, endpoint: &Endpoint) -> KubeError {
         match error {
             kube::Error::Api(status) => KubeError::Api { step, status },
-            other => KubeError::Transport {
-                step,
-                source: other,
+            other => match io_kind(&other) {
+                Some(std::io::ErrorKind::ConnectionRefused) => KubeError::Unreachable {
+                    step,
+                    server: endpoint.server.clone(),
+                    why: NoAnswer::Refused,
+                    attempts: 1,
+                },
+                Some(std::io::ErrorKind::TimedOut) => KubeError::Unreachable {
+                    step,
+                    server: endpoint.server.clone(),
+                    why: NoAnswer::TimedOut(endpoint.request_timeout),
+                    attempts: 1,
+                },
+                _ => KubeError::Transport {
+                    step,
+                    source: other,
+                },
             },
         }
+    }
+
+    /// Why the server could not be reached, when that is what happened.
+    pub fn no_answer(&self) -> Option<NoAnswer> {
+        match self {
+            KubeError::Unreachable { why, .. } => Some(*why),
+            _ => None,
+        }
+    }
+
+    /// Counts one more attempt of a call that could not reach the server.
+    pub fn with_attempts(mut self, count: u32) -> KubeError {
+        if let KubeError::Unreachable { attempts, .. } = &mut self {
+            *attempts = count;
+        }
+        self
     }
 
     /// The error `Status` the server sent, looking through exhausted retries.
@@ -90,7 +149,7 @@ impl KubeError {
         match self {
             KubeError::Api { status, .. } => Some(status),
             KubeError::RetriesExhausted { last, .. } => last.status(),
-            KubeError::Transport { .. } => None,
+            KubeError::Transport { .. } | KubeError::Unreachable { .. } => None,
         }
     }
 
@@ -121,6 +180,7 @@ impl KubeError {
                 source,
                 kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
             ),
+            KubeError::Unreachable { .. } => true,
             KubeError::RetriesExhausted { .. } => false,
         }
     }
@@ -155,6 +215,33 @@ impl KubeError {
                     "{step} got no usable answer from the Kubernetes API: {source}. Check the \
                      cluster address and credentials in the kubeconfig, and that the cluster is \
                      up."
+                ),
+            ),
+            KubeError::Unreachable {
+                step,
+                server,
+                why: NoAnswer::Refused,
+                attempts,
+            } => (
+                "Kubernetes API unreachable".to_string(),
+                format!(
+                    "{step}: connection refused by {server} ({attempts} attempts): nothing \
+                     listens at that address. Check the server address in the \
+                     kubeconfig (cluster and context) and that the cluster is up."
+                ),
+            ),
+            KubeError::Unreachable {
+                step,
+                server,
+                why: NoAnswer::TimedOut(timeout),
+                attempts,
+            } => (
+                "Kubernetes API not answering".to_string(),
+                format!(
+                    "{step}: the Kubernetes API at {server} did not answer within {}s \
+                     ({attempts} attempts). Check that the cluster is healthy and reachable \
+                     from here, or raise request_timeout in the provider \"kubernetes\" block.",
+                    timeout.as_secs()
                 ),
             ),
             KubeError::RetriesExhausted {
@@ -231,4 +318,17 @@ fn capitalized(text: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// The kind of the I/O error at the root of a client error, if there is one.
+fn io_kind(error: &kube::Error) -> Option<std::io::ErrorKind> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = error.source();
+    let mut found = None;
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            found = Some(io.kind());
+        }
+        cause = inner.source();
+    }
+    found
 }

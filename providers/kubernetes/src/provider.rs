@@ -86,14 +86,14 @@ impl Provider for KubernetesProvider {
             Ok(settings) => settings,
             Err(diagnostics) => return diagnostics,
         };
-        let client = match settings.client().await {
-            Ok(client) => client,
+        let (client, server) = match settings.client().await {
+            Ok(found) => found,
             Err(diagnostic) => return vec![diagnostic],
         };
         // As in `cluster`: the lock only ever guards one whole assignment, so a poisoned lock
         // still holds a valid value and may be overwritten.
         *self.cluster.write().unwrap_or_else(PoisonError::into_inner) =
-            Some(Arc::new(Cluster::new(client, settings)));
+            Some(Arc::new(Cluster::new(client, server, settings)));
         Vec::new()
     }
 

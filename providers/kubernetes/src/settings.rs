@@ -1,6 +1,7 @@
 //! The `provider "kubernetes"` block: parsing its attributes and building a kube client.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use braid_provider::{Path, ProviderDiagnostic, Value};
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -11,6 +12,9 @@ use crate::names::{self, NameRule};
 pub const DEFAULT_FIELD_MANAGER: &str = "braid";
 /// The namespace of namespaced objects whose manifest names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// How long one API request may wait to connect, or for the next bytes of its answer,
+/// unless `request_timeout` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The provider's configuration, with defaults filled in.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +33,9 @@ pub struct Settings {
     /// The field manager braid applies as ([`DEFAULT_FIELD_MANAGER`] unless configured);
     /// state records only the fields this manager owns.
     pub field_manager: String,
+    /// How long one API request may wait to connect, or for the next bytes of its answer
+    /// ([`DEFAULT_REQUEST_TIMEOUT`] unless configured).
+    pub request_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -40,6 +47,7 @@ impl Default for Settings {
             in_cluster: false,
             force_conflicts: false,
             field_manager: DEFAULT_FIELD_MANAGER.to_string(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -97,6 +105,21 @@ impl Settings {
         if let Some(manager) = string("field_manager") {
             settings.field_manager = manager;
         }
+        if let Some(text) = string("request_timeout") {
+            match crate::watch::parse_duration(&text) {
+                Some(timeout) if !timeout.is_zero() => settings.request_timeout = timeout,
+                _ => invalid.push(
+                    ProviderDiagnostic::error(
+                        "Invalid request timeout",
+                        format!(
+                            "request_timeout is \"{text}\", which is not a duration. Write a \
+                             positive number with a unit, e.g. \"30s\", \"2m\" or \"1m30s\"."
+                        ),
+                    )
+                    .at(Path::key("request_timeout")),
+                ),
+            }
+        }
         diagnostics.append(&mut invalid);
         let mut boolean = |name: &str| match config.attr(name) {
             None | Some(Value::Null) => false,
@@ -115,8 +138,9 @@ impl Settings {
         }
     }
 
-    /// A client for the configured cluster. Reads files but makes no request.
-    pub async fn client(&self) -> Result<kube::Client, ProviderDiagnostic> {
+    /// A client for the configured cluster, with the address of its API server. Reads files
+    /// but makes no request.
+    pub async fn client(&self) -> Result<(kube::Client, String), ProviderDiagnostic> {
         // rustls needs one process-wide crypto provider when several are compiled in; it is
         // fine if another part of braid installed it first.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -162,12 +186,22 @@ impl Settings {
             })?
         };
         config.default_namespace = self.namespace.clone();
-        kube::Client::try_from(config).map_err(|e| {
+        // Every request has its own timeouts: a server that accepts the connection and never
+        // answers fails the request instead of hanging it. The read timeout counts from the
+        // request (not from when a pooled connection went idle) and between the chunks of a
+        // watch; a quiet watch that times out is simply started again.
+        config.connect_timeout = Some(self.request_timeout);
+        config.read_timeout = Some(self.request_timeout);
+        config.write_timeout = Some(self.request_timeout);
+        config.reset_reader_on_write = true;
+        let server = config.cluster_url.to_string();
+        let client = kube::Client::try_from(config).map_err(|e| {
             ProviderDiagnostic::error(
                 "Cannot create the Kubernetes client",
                 format!("The kubeconfig was read but no client could be built from it: {e}."),
             )
-        })
+        })?;
+        Ok((client, server))
     }
 }
 
@@ -179,6 +213,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "in_cluster",
     "force_conflicts",
     "field_manager",
+    "request_timeout",
 ];
 
 fn bad_type(name: &str, expected: &str, found: &Value) -> ProviderDiagnostic {
