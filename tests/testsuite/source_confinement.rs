@@ -199,12 +199,17 @@ fn git_source_does_not_follow_a_committed_symlink_out() {
 
 /// Runs `braid validate` in `project`, failing the test if it takes longer than 30 s.
 fn validate_within_deadline(project: &Project) -> Run {
-    let mut child = common::spawn_braid(project.path(), &["validate"], &[]);
+    within_deadline(project, &["validate"], &[])
+}
+
+/// Runs braid with `args` in `project`, failing the test if it takes longer than 30 s.
+fn within_deadline(project: &Project, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut child = common::spawn_braid(project.path(), args, env);
     let started = Instant::now();
     while child.try_wait().expect("poll braid").is_none() {
         if started.elapsed() > Duration::from_secs(30) {
             let _ = child.kill();
-            panic!("braid validate hangs");
+            panic!("braid {} hangs", args.join(" "));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -311,6 +316,56 @@ fn an_invalid_size_limit_is_an_error() {
     assert!(
         run.stderr
             .contains("BRAID_MAX_FILE_SIZE=8MB is not a number of bytes"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// What a `local_file` manages is read back at every plan: a FIFO, a device or a huge file
+/// put in its place makes the plan fail with a clear error, never hang or read without end.
+#[cfg(unix)]
+#[test]
+fn a_managed_file_replaced_by_a_fifo_device_or_huge_file_is_an_error() {
+    let project = Project::with_main(
+        "resource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = \"hello\"\n}\n",
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    let target = project.join("out/a.txt");
+
+    std::fs::remove_file(&target).expect("remove");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&target)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let run = within_deadline(&project, &["plan"], &[]);
+    run.assert_no_panic();
+    run.failure();
+    assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+
+    std::fs::remove_file(&target).expect("remove");
+    std::os::unix::fs::symlink("/dev/zero", &target).expect("symlink");
+    let run = within_deadline(&project, &["plan"], &[]);
+    run.failure();
+    assert!(run.stderr.contains("device"), "{}", run.stderr);
+
+    std::fs::remove_file(&target).expect("remove");
+    std::fs::write(&target, vec![b'x'; 5000]).expect("write");
+    let run = within_deadline(&project, &["plan"], &[("BRAID_MAX_FILE_SIZE", "1000")]);
+    run.failure();
+    assert!(run.stderr.contains("BRAID_MAX_FILE_SIZE"), "{}", run.stderr);
+
+    // Content that could not be read back is refused at plan time.
+    project.write(
+        "main.hcl",
+        "resource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = join(\"\", [for i in range(300) : \"0123456789\"])\n}\n",
+    );
+    std::fs::remove_file(&target).expect("remove");
+    let run = within_deadline(&project, &["plan"], &[("BRAID_MAX_FILE_SIZE", "1000")]);
+    run.failure();
+    assert!(
+        run.stderr.contains("File content too large"),
         "{}",
         run.stderr
     );

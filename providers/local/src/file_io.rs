@@ -51,6 +51,13 @@ pub(crate) enum FileError {
         #[source]
         source: io::Error,
     },
+    /// A FIFO, device, directory or over-large file where the managed file should be.
+    #[error("cannot read {path}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: braid_functions::source_read::SourceReadError,
+    },
     #[error("cannot remove {path}")]
     Remove {
         path: PathBuf,
@@ -157,18 +164,25 @@ fn process_is_gone(pid: u32) -> bool {
     Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
-/// Reads the file at `path`; `Ok(None)` when nothing is there.
+/// Reads the file at `path`; `Ok(None)` when nothing is there. Only a regular file of at
+/// most `BRAID_MAX_FILE_SIZE` bytes is read: a FIFO, device or huge file put in the managed
+/// file's place is an error, never a read that blocks or runs on without end.
 pub(crate) fn read(path: &Path) -> Result<Option<ObservedFile>, FileError> {
-    let read_error = |source| FileError::Read {
+    use braid_functions::source_read::{max_file_size, read_regular};
+    let unreadable = |source| FileError::Unreadable {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = match fs::read(path) {
+    let limit = max_file_size().map_err(unreadable)?;
+    let bytes = match read_regular(path, &path.display().to_string(), limit) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(error) => return Err(read_error(error)),
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(unreadable(error)),
     };
-    let metadata = fs::metadata(path).map_err(read_error)?;
+    let metadata = fs::metadata(path).map_err(|source| FileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(Some(ObservedFile {
         bytes,
         mode: mode_of(&metadata),

@@ -188,6 +188,9 @@ fn desired_file(config: &Value, diagnostics: &mut Vec<ProviderDiagnostic>) -> De
     let content = attribute(config, "content");
     let content_base64 = attribute(config, "content_base64");
     let bytes = content_bytes(&content, &content_base64, diagnostics);
+    if let Some(bytes) = &bytes {
+        check_size(bytes.len(), &content, diagnostics);
+    }
     let (file_permission, file_mode) = permission_or_default(
         config,
         "file_permission",
@@ -250,6 +253,30 @@ fn check_filename(filename: &Value, diagnostics: &mut Vec<ProviderDiagnostic>) {
         )
         .at(Path::key("filename")),
     );
+}
+
+/// Content braid could not read back on the next plan is refused now.
+fn check_size(len: usize, content: &Value, diagnostics: &mut Vec<ProviderDiagnostic>) {
+    let Ok(limit) = braid_functions::source_read::max_file_size() else {
+        return; // Reported when the file is read.
+    };
+    if len as u64 > limit {
+        let attribute = if content.is_null() {
+            "content_base64"
+        } else {
+            "content"
+        };
+        diagnostics.push(
+            ProviderDiagnostic::error(
+                "File content too large",
+                format!(
+                    "The content is {len} bytes, more than the {limit} bytes braid reads back \
+                     from one file. Set BRAID_MAX_FILE_SIZE (bytes) to raise the limit."
+                ),
+            )
+            .at(Path::key(attribute)),
+        );
+    }
 }
 
 /// The bytes the file should hold: `None` when they are not known yet or the configuration
