@@ -148,6 +148,16 @@ pub enum SourceError {
         #[source]
         cause: gix::Error,
     },
+    /// A repository URL that would make git run a program or read an option: a remote
+    /// helper (`ext::`, `fd::`), an ssh host or user starting with `-`, or a scheme braid
+    /// does not fetch. Refused before anything is fetched.
+    #[error("unsafe repository URL {url}")]
+    UnsafeUrl {
+        /// The URL without credentials.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// With `--offline`, a remote repository has never been fetched into `.braid/cache`.
     #[error("{url} is not in the cache")]
     NotCached {
@@ -310,6 +320,12 @@ impl SourceError {
                 format!(
                     "Fetching {url} for source \"{source}\" failed: {cause}: {}. Check the URL and your access to it: braid uses git's credential helpers and ssh setup. Pass --offline to use the cached copy.",
                     crate::diag::error_chain(cause)
+                ),
+            ),
+            SourceError::UnsafeUrl { url, why } => (
+                "Unsafe repository URL",
+                format!(
+                    "The repo of source \"{source}\" is \"{url}\": {why}. braid fetches https://, http://, ssh://, git:// and file:// URLs and scp-like user@host:path, and never lets a URL run a program. Use a plain URL of the repository."
                 ),
             ),
             SourceError::NotCached { url } => (

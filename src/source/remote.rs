@@ -30,6 +30,7 @@ pub(super) fn locate(
     spec: &str,
     offline: bool,
 ) -> Result<RepoLocation, SourceError> {
+    check_safe(spec)?;
     if !is_url(spec) {
         let path = std::fs::canonicalize(project_dir.join(spec)).map_err(|_| {
             SourceError::RepoNotFound {
@@ -51,6 +52,79 @@ pub(super) fn locate(
         fetch_isolated(&path, spec, &display)?;
     }
     Ok(RepoLocation { path, display })
+}
+
+/// Refuses a repository spec that would make git run a program or take an option: a
+/// remote helper (`ext::sh -c …`, `fd::3`), anything starting with `-`, an ssh or scp-like
+/// host or user starting with `-` (`ssh://-oProxyCommand=…`) or percent-encoded, and
+/// schemes other than https, http, ssh, git and file.
+pub(super) fn check_safe(spec: &str) -> Result<(), SourceError> {
+    let refuse = |why: String| {
+        Err(SourceError::UnsafeUrl {
+            url: redact(spec),
+            why,
+        })
+    };
+    if spec.starts_with('-') {
+        return refuse("it starts with \"-\", which git would read as an option".to_string());
+    }
+    if spec.chars().any(char::is_control) {
+        return refuse("it contains control characters".to_string());
+    }
+    if !is_url(spec) {
+        return Ok(());
+    }
+    let (authority, ssh) = match spec.split_once("://") {
+        Some((scheme, rest)) => {
+            let ssh = match scheme.to_ascii_lowercase().as_str() {
+                "https" | "http" | "git" | "file" => false,
+                "ssh" | "git+ssh" | "ssh+git" => true,
+                _ => return refuse(format!("braid does not fetch {scheme}:// URLs")),
+            };
+            (&rest[..rest.find('/').unwrap_or(rest.len())], ssh)
+        }
+        None => {
+            let colon = spec.find(':').unwrap_or(spec.len());
+            if spec[colon..].starts_with("::") {
+                return refuse(format!(
+                    "\"{}::\" names a git remote helper, which runs a program",
+                    &spec[..colon]
+                ));
+            }
+            (&spec[..colon], true)
+        }
+    };
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    };
+    if host.starts_with('-') || user.is_some_and(|u| u.starts_with('-')) {
+        return refuse(
+            "its host or user starts with \"-\", which ssh would read as an option \
+             (such as -oProxyCommand, which runs a program)"
+                .to_string(),
+        );
+    }
+    let host_ok = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c));
+    if !host_ok {
+        return refuse(format!(
+            "the host \"{host}\" has characters no host name has (spaces, %-escapes, ...)"
+        ));
+    }
+    if ssh
+        && user.is_some_and(|u| {
+            !u.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+        })
+    {
+        return refuse(
+            "the ssh user name has characters no user name has (spaces, %-escapes, ...)"
+                .to_string(),
+        );
+    }
+    Ok(())
 }
 
 /// URLs (`https://`, `ssh://`, `file://`) and scp-like `git@host:org/repo.git`, as git
@@ -157,6 +231,44 @@ mod tests {
         assert!(!is_url("../deploy"));
         assert!(!is_url("/srv/deploy.git"));
         assert!(!is_url("./a:b"));
+    }
+
+    #[test]
+    fn plain_urls_are_safe() {
+        for spec in [
+            "https://example.com/deploy.git",
+            "https://x-access-token:t0k%2Fen@github.com/org/deploy.git",
+            "http://127.0.0.1:8080/deploy.git",
+            "ssh://git@example.com:2222/org/deploy.git",
+            "git@example.com:org/deploy.git",
+            "git://example.com/deploy.git",
+            "file:///srv/deploy.git",
+            "../deploy",
+            "/srv/deploy.git",
+            "ssh://git@[::1]:22/deploy.git",
+        ] {
+            assert!(check_safe(spec).is_ok(), "{spec}");
+        }
+    }
+
+    #[test]
+    fn urls_that_run_programs_are_refused() {
+        for spec in [
+            "ext::sh -c touch% /tmp/x",
+            "fd::3",
+            "-oProxyCommand=x:repo",
+            "ssh://-oProxyCommand=x/repo",
+            "ssh://git@-oProxyCommand=x/repo",
+            "ssh://-oProxyCommand%3Dx@host/repo",
+            "ssh://git%20-o@host/repo",
+            "git@ho st:repo",
+            "gopher://example.com/repo",
+        ] {
+            assert!(
+                matches!(check_safe(spec), Err(SourceError::UnsafeUrl { .. })),
+                "{spec}"
+            );
+        }
     }
 
     #[test]

@@ -1506,3 +1506,38 @@ fn provider_default_namespace_is_checked() {
     );
     assert!(writes(&sim).is_empty(), "nothing may reach the API");
 }
+
+/// A `kubernetes_manifest` written in HCL gets the same name checks as a YAML manifest, in
+/// the provider itself: `..` or `/` never reaches an API URL.
+#[test]
+fn hcl_manifest_names_are_checked_before_any_request() {
+    let sim = KubeSim::start();
+    for (name, namespace) in [
+        ("../secrets", "default"),
+        ("web", "../kube-system"),
+        ("a/b", "default"),
+    ] {
+        let project = manifest_project(
+            &sim,
+            &format!(
+                "resource \"kubernetes_manifest\" \"cm\" {{\n  apiVersion = \"v1\"\n  kind       = \"ConfigMap\"\n  metadata   = {{ name = \"{name}\", namespace = \"{namespace}\" }}\n  data       = {{ a = \"1\" }}\n}}\n"
+            ),
+            &[("keep.yaml", "")],
+        );
+        let run = dev(&project, &["plan"]);
+        run.failure();
+        assert!(
+            run.stderr.contains("Invalid Kubernetes name"),
+            "{name} {namespace}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("main.hcl:"), "{}", run.stderr);
+    }
+    let paths: Vec<String> = sim.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| !p.contains("..") && !p.contains("a/b")),
+        "{paths:?}"
+    );
+}

@@ -370,3 +370,39 @@ fn a_managed_file_replaced_by_a_fifo_device_or_huge_file_is_an_error() {
         run.stderr
     );
 }
+
+/// Repository URLs that would make git run a program are refused before anything is
+/// fetched: remote helpers (`ext::`, `fd::`), ssh URLs whose host or user is an option
+/// (`-oProxyCommand=…`), and schemes braid does not fetch.
+#[test]
+fn repository_urls_that_run_programs_are_refused() {
+    let marker_dir = tempfile::tempdir().expect("temp dir");
+    let marker = marker_dir.path().join("pwned");
+    let m = marker.display().to_string();
+    for url in [
+        format!("ext::sh -c touch% {m}"),
+        format!("fd::3"),
+        format!("ssh://-oProxyCommand=touch% {m}/repo.git"),
+        format!("ssh://git@-oProxyCommand=touch%20{m}/repo.git"),
+        format!("-oProxyCommand=touch {m}:repo.git"),
+        format!("ssh://-oProxyCommand%3Dtouch%20{m}@host/repo.git"),
+        "gopher://example.com/repo.git".to_string(),
+    ] {
+        let project = Project::with_files(&[(
+            "braid.hcl",
+            &format!(
+                "source \"infra\" {{\n  repo = \"{url}\"\n  ref  = \"main\"\n}}\nenvironment \"dev\" {{}}\n"
+            ),
+        )]);
+        let run = within_deadline(&project, &["validate"], &[]);
+        run.assert_no_panic();
+        run.failure();
+        assert!(
+            run.stderr.contains("Unsafe repository URL"),
+            "{url}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("braid.hcl:"), "{url}: {}", run.stderr);
+        assert!(!marker.exists(), "{url} ran a program");
+    }
+}

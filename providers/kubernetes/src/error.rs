@@ -292,6 +292,17 @@ pub enum ManifestError {
         /// The field's path.
         field: &'static str,
     },
+    /// A name or namespace breaks Kubernetes' rules for it; checked before it goes into an
+    /// API URL, where `..` or `/` would address another object.
+    #[error("the {field} \"{value}\" is not {}", .rule.description())]
+    InvalidName {
+        /// `metadata.name` or `metadata.namespace`.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+        /// The rule it breaks.
+        rule: crate::names::NameRule,
+    },
     /// The id given to `braid state import` is in neither accepted form.
     #[error(
         "the id \"{0}\" is neither GROUP/VERSION/KIND/NAMESPACE/NAME nor k8s/GROUP/KIND/NAMESPACE/NAME"
@@ -302,6 +313,16 @@ pub enum ManifestError {
 impl ManifestError {
     /// The user-facing diagnostic, with a hint of what every manifest needs.
     pub fn to_diagnostic(&self) -> ProviderDiagnostic {
+        if let ManifestError::InvalidName { field, .. } = self {
+            return ProviderDiagnostic::error(
+                "Invalid Kubernetes name",
+                format!(
+                    "{}. Kubernetes would refuse it, and braid puts names into API URLs, so it \
+                     checks them first. Fix {field} in the manifest.",
+                    capitalized(&self.to_string())
+                ),
+            );
+        }
         ProviderDiagnostic::error(
             "Invalid Kubernetes manifest",
             format!(

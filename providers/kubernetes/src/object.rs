@@ -6,6 +6,7 @@ use braid_provider::Value;
 use kube::api::GroupVersionKind;
 
 use crate::error::ManifestError;
+use crate::names::{self, NameRule};
 
 /// The group name braid writes for the core API group (`""` in Kubernetes).
 pub const CORE_GROUP: &str = "core";
@@ -48,13 +49,37 @@ impl ObjectRef {
             }
         };
         let (group, version) = split_api_version(&api_version);
-        Ok(ObjectRef {
+        ObjectRef {
             group,
             version,
             kind,
             namespace,
             name,
-        })
+        }
+        .checked()
+    }
+
+    /// This object, if its name and namespace follow Kubernetes' rules (a name per its
+    /// kind, a namespace as a DNS label): they go into API URLs.
+    fn checked(self) -> Result<ObjectRef, ManifestError> {
+        let rule = names::name_rule(&self.group, &self.kind);
+        if !names::follows(&self.name, rule) {
+            return Err(ManifestError::InvalidName {
+                field: "metadata.name",
+                value: self.name,
+                rule,
+            });
+        }
+        if let Some(ns) = &self.namespace
+            && !names::follows(ns, NameRule::DnsLabel)
+        {
+            return Err(ManifestError::InvalidName {
+                field: "metadata.namespace",
+                value: ns.clone(),
+                rule: NameRule::DnsLabel,
+            });
+        }
+        Ok(self)
     }
 
     /// Parses an import id: `GROUP/VERSION/KIND/NAMESPACE/NAME`, or the address form
@@ -74,20 +99,18 @@ impl ObjectRef {
         {
             return Err(bad());
         }
-        Ok((
-            ObjectRef {
-                group: if group == CORE_GROUP {
-                    String::new()
-                } else {
-                    group.to_string()
-                },
-                version: version.to_string(),
-                kind: kind.to_string(),
-                namespace: (namespace != CLUSTER_SCOPE).then(|| namespace.to_string()),
-                name: name.to_string(),
+        let object = ObjectRef {
+            group: if group == CORE_GROUP {
+                String::new()
+            } else {
+                group.to_string()
             },
-            versioned,
-        ))
+            version: version.to_string(),
+            kind: kind.to_string(),
+            namespace: (namespace != CLUSTER_SCOPE).then(|| namespace.to_string()),
+            name: name.to_string(),
+        };
+        Ok((object.checked()?, versioned))
     }
 
     pub fn gvk(&self) -> GroupVersionKind {
