@@ -1541,3 +1541,35 @@ fn hcl_manifest_names_are_checked_before_any_request() {
         "{paths:?}"
     );
 }
+
+/// A name Kustomize generates (a `namePrefix`, a generator's hashed name) is checked like a
+/// written one: the diagnostic says what is wrong with the name, not that the API is
+/// unreachable.
+#[test]
+fn generated_names_are_checked_too() {
+    let sim = KubeSim::start();
+    let project = manifest_project(
+        &sim,
+        "",
+        &[
+            (
+                "kustomization.yaml",
+                "namePrefix: Web_\nresources:\n  - cm.yaml\nconfigMapGenerator:\n  - name: settings\n    literals:\n      - a=1\n",
+            ),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: default\n",
+            ),
+        ],
+    );
+    let run = dev(&project, &["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Invalid Kubernetes name"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Web_"), "{}", run.stderr);
+    assert!(!run.stderr.contains("unreachable"), "{}", run.stderr);
+    assert!(writes(&sim).is_empty(), "nothing may reach the API");
+}
