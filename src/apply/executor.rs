@@ -137,6 +137,7 @@ pub async fn apply_plan_locked(
         options,
         records,
     };
+    executor.forget_vanished().await;
     let dag = apply_dag(&plan.changes, &executor.records);
     let priority = priorities(&plan.changes, providers);
     let outcomes = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i)).await;
@@ -383,6 +384,50 @@ impl<'a> Executor<'a> {
             sensitive_paths: sensitive,
             dependencies: change.depends_on.clone(),
             source_file: change.source_file.clone(),
+        }
+    }
+
+    /// Drops from state the resources the plan found deleted outside braid and no longer
+    /// declared (an apply killed between deleting an object and recording it leaves one):
+    /// no change of the plan names them, so without this they would stay in state for
+    /// ever. Each is read again first, so one that came back since the plan is kept.
+    async fn forget_vanished(&self) {
+        let planned: HashSet<&str> = self
+            .plan
+            .changes
+            .iter()
+            .map(|c| c.address.as_str())
+            .collect();
+        for drift in &self.plan.drift {
+            if drift.kind != DriftKind::Deleted || planned.contains(drift.address.as_str()) {
+                continue;
+            }
+            let Some(record) = self.records.get(&drift.address) else {
+                continue;
+            };
+            let gone = match self.read(record).await {
+                Ok(live) => live.is_none(),
+                Err(errors) => {
+                    self.errors.lock().expect(POISONED).extend(errors);
+                    false
+                }
+            };
+            if !gone {
+                continue;
+            }
+            let forgotten = self
+                .commit(ResourceWrite {
+                    address: drift.address.clone(),
+                    record: None,
+                    change: None,
+                })
+                .await;
+            match forgotten {
+                Ok(()) => {
+                    tracing::info!(address = %drift.address, "forgot a resource whose object is gone and that is no longer declared")
+                }
+                Err(d) => self.errors.lock().expect(POISONED).push(d),
+            }
         }
     }
 

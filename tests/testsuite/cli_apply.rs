@@ -725,3 +725,25 @@ fn apply_without_changes_needs_no_confirmation() {
     run.success();
     assert!(run.stdout.contains("No changes."));
 }
+
+/// A resource that left the configuration and whose object is gone (an apply killed between
+/// deleting it and recording that) leaves state at the next apply, as Terraform's refresh
+/// would drop it: it must not stay in state for ever.
+#[test]
+fn an_undeclared_resource_whose_object_is_gone_leaves_state() {
+    let project = Project::with_main(
+        "resource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = \"a\"\n}\n\nresource \"local_file\" \"b\" {\n  filename = \"out/b.txt\"\n  content  = \"b\"\n}\n",
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    project.write(
+        "main.hcl",
+        "resource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = \"a\"\n}\n",
+    );
+    std::fs::remove_file(project.join("out/b.txt")).expect("remove b");
+    let run = project.braid(&["apply", "--auto-approve"]);
+    run.success();
+    assert_eq!(project.state_list(&[]), ["local_file.a"], "{}", run.all());
+    let run = project.braid(&["plan", "--detailed-exitcode"]);
+    run.expect_code(0);
+    assert!(!run.stdout.contains("local_file.b"), "{}", run.stdout);
+}
