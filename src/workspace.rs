@@ -10,10 +10,10 @@ use braid_state::{PostgresStore, S3Location, S3Store, SqliteStore, StateError, S
 
 use crate::config::eval::ScopeValue;
 use crate::config::{
-    EnvironmentConfig, Module, Project, VariableInputs, load_module, load_project,
-    resolve_variables,
+    EnvironmentConfig, Module, Project, VarFile, VariableInputs, load_module, load_project,
+    parse_var_file, resolve_variables,
 };
-use crate::diag::{Diagnostic, Diagnostics, cannot_open_state, closest};
+use crate::diag::{Diagnostic, Diagnostics, SourceText, cannot_open_state, closest};
 use crate::graph::ConfigGraph;
 use crate::providers::{ProviderRegistry, Providers, check_resources};
 use crate::source::{LoadedSource, SourceOptions, load_sources_with};
@@ -28,6 +28,9 @@ pub struct LoadOptions {
     pub env: Option<String>,
     /// `--var NAME=VALUE` pairs in command-line order; a later one for the same name wins.
     pub vars: Vec<(String, String)>,
+    /// `--var-file FILE` paths (relative to the current directory) in command-line order; a
+    /// later file wins.
+    pub var_files: Vec<PathBuf>,
     /// Missing variable values become unknown instead of an error (validate, graph, show).
     pub allow_missing_variables: bool,
     /// Variable values that override all others (from a saved plan).
@@ -106,13 +109,26 @@ impl Workspace {
         let graph = ConfigGraph::build(&module)?;
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
+            auto_files: sources
+                .iter()
+                .flat_map(|s| &s.tfvars_files)
+                .map(|f| parse_var_file(&f.text))
+                .collect::<Result<_, _>>()?,
+            var_files: options
+                .var_files
+                .iter()
+                .map(|path| read_var_file(path))
+                .collect::<Result<_, _>>()?,
             command_line: options.vars.clone(),
             allow_missing: options.allow_missing_variables,
             fixed: options.fixed_variables.clone(),
             ..VariableInputs::default()
         }
         .with_process_env();
-        let (variables, warnings) = resolve_variables(&module.variables, &inputs)?;
+        let (variables, mut warnings) = resolve_variables(&module.variables, &inputs)?;
+        warnings
+            .0
+            .splice(0..0, std::mem::take(&mut module.warnings).0);
         Ok(Workspace {
             project,
             env_name,
@@ -346,4 +362,24 @@ fn select_environment(project: &Project, asked: Option<&str>) -> Result<String, 
             .into()),
         },
     }
+}
+
+/// Reads a `--var-file`: a regular file of at most `BRAID_MAX_FILE_SIZE` bytes, given by the
+/// person running braid (so not confined to a source).
+fn read_var_file(path: &std::path::Path) -> Result<VarFile, Diagnostics> {
+    let shown = path.display().to_string();
+    let refused = |detail: String| {
+        Diagnostics::from(Diagnostic::error(
+            "Cannot read variable file",
+            format!(
+                "--var-file {shown}: {detail}. Give the path of a .tfvars file, relative to the current directory."
+            ),
+        ))
+    };
+    let limit =
+        braid_functions::source_read::max_file_size().map_err(|e| refused(e.to_string()))?;
+    let bytes = braid_functions::source_read::read_regular(path, &shown, limit)
+        .map_err(|e| refused(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| refused("it is not UTF-8 text".to_string()))?;
+    parse_var_file(&SourceText::new(shown.clone(), text))
 }

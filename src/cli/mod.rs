@@ -106,6 +106,10 @@ pub struct GlobalArgs {
     /// Set an input variable: --var replicas=3.
     #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Read input variables from a .tfvars file (NAME = VALUE lines); a later file wins, and
+    /// --var wins over every file.
+    #[arg(long = "var-file", global = true, value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "human")]
     pub format: Format,
@@ -236,6 +240,7 @@ impl GlobalArgs {
             dir: self.dir.clone(),
             env: self.single_env()?,
             vars,
+            var_files: self.var_files.clone(),
             allow_missing_variables: false,
             fixed_variables: Default::default(),
             force_conflicts: self.force_conflicts,

@@ -1,4 +1,4 @@
-//! Configuration: the project file (`braid.hcl`) and the resource files (`*.hcl`) of
+//! Configuration: the project file (`braid.hcl`) and the resource files (`*.hcl`, `*.tf`) of
 //! sources, parsed with hcl-edit so every expression keeps its place in the file.
 
 mod body;
@@ -8,6 +8,7 @@ mod module;
 mod project;
 pub mod references;
 mod template;
+pub mod terraform_block;
 mod types;
 mod variables;
 
@@ -23,7 +24,7 @@ pub use project::{
 };
 pub use template::{TemplateField, TemplatePart};
 pub use types::TypeConstraint;
-pub use variables::{VariableInputs, resolve_variables};
+pub use variables::{VarFile, VariableInputs, parse_var_file, resolve_variables};
 
 /// The provider that serves a resource type: the text before the first `_`
 /// (`aws_s3_bucket` → `aws`), as in Terraform.

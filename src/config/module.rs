@@ -10,6 +10,7 @@ use hcl_edit::structure::{Body, Structure};
 
 use super::body::{ConfigBody, NestedBlock, expr_location, traversal_text};
 use super::project::body_value;
+use super::terraform_block::{TerraformSettings, parse_terraform};
 use super::types::TypeConstraint;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
 
@@ -172,6 +173,10 @@ pub struct Module {
     pub resources: BTreeMap<String, ResourceDecl>,
     /// Outputs by name.
     pub outputs: BTreeMap<String, OutputDecl>,
+    /// What `terraform {}` blocks say.
+    pub terraform: TerraformSettings,
+    /// Warnings found while loading (an ignored `backend` block).
+    pub warnings: Diagnostics,
 }
 
 /// Parses one file, turning a syntax error into a diagnostic at its line and column.
@@ -238,17 +243,17 @@ fn load_body(
             "output" => parse_output(&block, base_dir).and_then(|o| {
                 insert_unique(&mut module.outputs, o.name.clone(), o, "output", |o| &o.location)
             }),
+            "terraform" => {
+                parse_terraform(&block, &mut module.terraform, &mut module.warnings)
+            }
             "data" | "module" | "moved" | "import" | "check" => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
             )
             .at(block.location.clone())),
-            "provider" | "terraform" => Err(Diagnostic::error(
+            "provider" => Err(Diagnostic::error(
                 "Unsupported block type",
-                format!(
-                    "\"{}\" blocks belong in braid.hcl, not in resource files: braid.hcl configures providers per environment.",
-                    block.kind
-                ),
+                "provider blocks belong in braid.hcl, not in resource files: braid.hcl configures providers per environment.".to_string(),
             )
             .at(block.location.clone())),
             other => Err(Diagnostic::error(

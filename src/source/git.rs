@@ -13,7 +13,7 @@ use gix::bstr::ByteSlice;
 
 use super::remote::{self, RepoLocation};
 use super::{
-    HCL_FILES, LoadedSource, Pin, RawFile, SourceError, SourceOptions, YAML_FILES, decode_files,
+    LoadedSource, Pin, RawFile, SourceError, SourceOptions, decode_files, is_configuration,
     join_rel, split_files, tree_cache,
 };
 use crate::config::{Project, SourceConfig};
@@ -68,7 +68,7 @@ pub(super) fn load(
     let root = tree_cache::extract(&project.dir, &repo, &location, tree, &entries, limit)?;
     let raw = entries
         .iter()
-        .filter(|e| HCL_FILES.matches(&e.rel) || YAML_FILES.matches(&e.rel))
+        .filter(|e| is_configuration(&e.rel))
         .map(|e| {
             let display = format!("{}:{}", source.name, join_rel(&path, &e.rel));
             if e.size.is_some_and(|size| size > limit) {
@@ -88,7 +88,7 @@ pub(super) fn load(
         })
         .collect::<Result<Vec<_>, SourceError>>()?;
     let (files, digest) = decode_files(raw, &root)?;
-    let (hcl_files, yaml_files) = split_files(files);
+    let split = split_files(files);
     Ok(LoadedSource {
         name: source.name.clone(),
         revision: SourceRevision {
@@ -102,8 +102,9 @@ pub(super) fn load(
             dirty: false,
         },
         root,
-        hcl_files,
-        yaml_files,
+        hcl_files: split.hcl,
+        tfvars_files: split.tfvars,
+        yaml_files: split.yaml,
     })
 }
 

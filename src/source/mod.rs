@@ -44,8 +44,12 @@ pub struct LoadedSource {
     pub name: String,
     /// The source's directory; for git sources its extracted tree in the cache.
     pub root: PathBuf,
-    /// `*.hcl` files at the top of the source (as Terraform reads a module directory).
+    /// `*.hcl` and `*.tf` files at the top of the source (as Terraform reads a module
+    /// directory).
     pub hcl_files: Vec<SourceFile>,
+    /// `terraform.tfvars` and `*.auto.tfvars` at the top of the source, in name order: read
+    /// as variable values, as Terraform reads them.
+    pub tfvars_files: Vec<SourceFile>,
     /// `*.yaml` / `*.yml` files anywhere under the source: Kubernetes manifests and
     /// kustomizations.
     pub yaml_files: Vec<SourceFile>,
@@ -55,9 +59,40 @@ pub struct LoadedSource {
     pub revision: SourceRevision,
 }
 
-/// Splits decoded files into resource files and manifests.
-fn split_files(files: Vec<SourceFile>) -> (Vec<SourceFile>, Vec<SourceFile>) {
-    files.into_iter().partition(|f| HCL_FILES.matches(&f.path))
+/// The decoded files of a source, by what they hold.
+struct SplitFiles {
+    hcl: Vec<SourceFile>,
+    tfvars: Vec<SourceFile>,
+    yaml: Vec<SourceFile>,
+}
+
+/// Splits decoded files into resource files, variable files and manifests.
+fn split_files(files: Vec<SourceFile>) -> SplitFiles {
+    let mut split = SplitFiles {
+        hcl: Vec::new(),
+        tfvars: Vec::new(),
+        yaml: Vec::new(),
+    };
+    for file in files {
+        if HCL_FILES.matches(&file.path) {
+            split.hcl.push(file);
+        } else if TFVARS_FILES.matches(&file.path) {
+            split.tfvars.push(file);
+        } else {
+            split.yaml.push(file);
+        }
+    }
+    // terraform.tfvars first, then *.auto.tfvars in name order: later ones win.
+    split
+        .tfvars
+        .sort_by_key(|f| (f.path != "terraform.tfvars", f.path.clone()));
+    split
+}
+
+/// Whether the file at `rel` is read selected by any of the selections (resource files,
+/// variable files, manifests).
+pub fn is_configuration(rel: &str) -> bool {
+    HCL_FILES.matches(rel) || TFVARS_FILES.matches(rel) || YAML_FILES.matches(rel)
 }
 
 /// A commit a saved plan recorded for a git source: applying reads exactly it.
@@ -93,18 +128,30 @@ pub struct FileSelection {
     /// Whether to read files in every subdirectory (manifests) or only at the top of the source
     /// (resource files).
     pub recursive: bool,
+    /// Which file names (with an extension above) to read; all when `None`.
+    pub names: Option<fn(&str) -> bool>,
 }
 
-/// Resource files: `*.hcl` at the top of the source, except braid.hcl.
+/// Resource files: `*.hcl` and `*.tf` at the top of the source, except braid.hcl.
 pub const HCL_FILES: FileSelection = FileSelection {
-    extensions: &["hcl"],
+    extensions: &["hcl", "tf"],
     recursive: false,
+    names: None,
+};
+
+/// Variable files read without being named: `terraform.tfvars` and `*.auto.tfvars` at the
+/// top of the source.
+pub const TFVARS_FILES: FileSelection = FileSelection {
+    extensions: &["tfvars"],
+    recursive: false,
+    names: Some(|name| name == "terraform.tfvars" || name.ends_with(".auto.tfvars")),
 };
 
 /// Kubernetes manifests: `*.yaml` / `*.yml` anywhere under the source.
 pub const YAML_FILES: FileSelection = FileSelection {
     extensions: &["yaml", "yml"],
     recursive: true,
+    names: None,
 };
 
 impl FileSelection {
@@ -124,6 +171,7 @@ impl FileSelection {
         let name = rel.rsplit('/').next().unwrap_or(rel);
         name.rsplit_once('.')
             .is_some_and(|(stem, ext)| !stem.is_empty() && self.extensions.contains(&ext))
+            && self.names.is_none_or(|wanted| wanted(name))
     }
 }
 
@@ -242,6 +290,12 @@ mod tests {
     #[test]
     fn hcl_selection_is_top_level_without_project_file() {
         assert!(HCL_FILES.matches("main.hcl"));
+        assert!(HCL_FILES.matches("main.tf"));
+        assert!(!HCL_FILES.matches("modules/x.tf"));
+        assert!(TFVARS_FILES.matches("terraform.tfvars"));
+        assert!(TFVARS_FILES.matches("dev.auto.tfvars"));
+        assert!(!TFVARS_FILES.matches("prod.tfvars"));
+        assert!(!TFVARS_FILES.matches("env/terraform.tfvars"));
         assert!(!HCL_FILES.matches("braid.hcl"));
         assert!(!HCL_FILES.matches("modules/x.hcl"));
         assert!(!HCL_FILES.matches("notes.txt"));

@@ -9,8 +9,8 @@ use braid_state::SourceRevision;
 use gix::bstr::{BString, ByteSlice};
 
 use super::{
-    FileSelection, HCL_FILES, LoadedSource, RawFile, SourceError, YAML_FILES, decode_files,
-    split_files,
+    FileSelection, HCL_FILES, LoadedSource, RawFile, SourceError, TFVARS_FILES, YAML_FILES,
+    decode_files, split_files,
 };
 use crate::config::{Project, SourceConfig};
 
@@ -25,9 +25,10 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
         cause,
     })?;
     let mut raw = read_selected(&root, &project.dir, &HCL_FILES)?;
+    raw.extend(read_selected(&root, &project.dir, &TFVARS_FILES)?);
     raw.extend(read_selected(&root, &project.dir, &YAML_FILES)?);
     let (files, digest) = decode_files(raw, &root)?;
-    let (hcl_files, yaml_files) = split_files(files);
+    let split = split_files(files);
     let worktree = worktree_state(&root);
     let (commit, dirty) = match &worktree {
         Some(state) => (Some(state.head.clone()), state.dirty),
@@ -48,8 +49,9 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
             dirty,
         },
         root,
-        hcl_files,
-        yaml_files,
+        hcl_files: split.hcl,
+        tfvars_files: split.tfvars,
+        yaml_files: split.yaml,
     })
 }
 

@@ -381,7 +381,7 @@ fn repository_urls_that_run_programs_are_refused() {
     let m = marker.display().to_string();
     for url in [
         format!("ext::sh -c touch% {m}"),
-        format!("fd::3"),
+        "fd::3".to_string(),
         format!("ssh://-oProxyCommand=touch% {m}/repo.git"),
         format!("ssh://git@-oProxyCommand=touch%20{m}/repo.git"),
         format!("-oProxyCommand=touch {m}:repo.git"),
