@@ -684,6 +684,10 @@ fn errors_never_quote_sensitive_values() {
         "tobool(var.token)",
         "parseint(var.token, 10)",
         "tonumber(substr(var.token, 0, 9))",
+        "element(var.token, 0)",
+        "element([var.token], \"x\")",
+        "format(\"%d\", var.token)",
+        "jsondecode(var.token)",
     ] {
         let project = Project::with_main(&format!(
             "variable \"token\" {{\n  type      = string\n  sensitive = true\n}}\n\nresource \"local_value\" \"a\" {{\n  input = {expression}\n}}\n"
