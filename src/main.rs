@@ -1,7 +1,9 @@
 use clap::Parser;
 
 fn main() {
-    let cli = match braid::cli::Cli::try_parse() {
+    let cli = match braid::cli::Cli::try_parse_from(braid::cli::terraform_style_args(
+        std::env::args_os(),
+    )) {
         Ok(cli) => cli,
         Err(e) => {
             // clap exits 2 on a usage error, but under --detailed-exitcode 2 means "changes

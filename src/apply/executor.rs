@@ -650,8 +650,9 @@ impl<'a> Executor<'a> {
             Some(p) if *p != planned.planned => Action::Update,
             Some(_) => Action::NoOp,
         };
+        // A replacement asked for with --replace needs no attribute to force it.
         let compatible = action_now == change.action
-            || (change.action == Action::Import
+            || (matches!(change.action, Action::Import | Action::Replace)
                 && matches!(action_now, Action::Update | Action::NoOp));
         let reviewed = change
             .after

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::plan::TargetArgs;
 use super::{CommandResult, Context, EXIT_ERROR, EXIT_OK};
 use crate::diag::Diagnostics;
 use crate::ops::{self, RunOutcome};
@@ -24,6 +25,8 @@ pub struct ApplyArgs {
     /// How many changes run at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallelism: usize,
+    #[command(flatten)]
+    pub targeting: TargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -34,14 +37,26 @@ pub struct DestroyArgs {
     /// How many changes run at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallelism: usize,
+    /// Destroy only this resource and what depends on it (repeatable).
+    #[arg(long = "target", value_name = "ADDR")]
+    pub target: Vec<String>,
 }
 
 pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
-    let options = cx
+    let mut options = cx
         .global
         .run_options(args.refresh, args.parallelism, &cx.cancel)?;
+    options.targets = args.targeting.target.clone();
+    options.replace = args.targeting.replace.clone();
     let observer = cx.shell.apply_observer();
     if let Some(path) = &args.plan_file {
+        if !options.targets.is_empty() || !options.replace.is_empty() {
+            return Err(crate::diag::Diagnostic::error(
+                "Targeting a saved plan",
+                "A saved plan already says what to change: --target and --replace belong to braid plan --out, not to braid apply PLAN_FILE.",
+            )
+            .into());
+        }
         // A saved plan was reviewed already: no second confirmation, as in Terraform.
         let plan = file::load(path)?;
         cx.stop_gracefully();
@@ -56,6 +71,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
         cx.shell.diagnostics(&prepared.ws.warnings);
         return Ok(finish(cx, "apply", &outcome));
     }
+    args.targeting.warn(cx);
     let prepared = cx.prepare().await?;
     // From here the environment's lock is held (from planning to the last change): an
     // interrupt must end the run cleanly so the lock is released.
@@ -73,7 +89,13 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
 }
 
 pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
-    let options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    let mut options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    options.targets = args.target.clone();
+    TargetArgs {
+        target: args.target.clone(),
+        replace: Vec::new(),
+    }
+    .warn(cx);
     let observer = cx.shell.apply_observer();
     let prepared = cx.prepare().await?;
     cx.stop_gracefully();

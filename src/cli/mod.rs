@@ -162,6 +162,54 @@ pub enum Command {
     Rollback(rollback::RollbackArgs),
 }
 
+/// Terraform's long flags with one dash that braid also accepts that way (`-target=ADDR`,
+/// `-var-file prod.tfvars`), so commands copied from Terraform habits work.
+const TERRAFORM_STYLE_FLAGS: &[&str] = &[
+    "target",
+    "replace",
+    "var",
+    "var-file",
+    "auto-approve",
+    "out",
+    "refresh",
+    "refresh-only",
+    "destroy",
+    "parallelism",
+    "detailed-exitcode",
+    "lock-timeout",
+];
+
+/// The command line with Terraform-style `-flag` spellings of [`TERRAFORM_STYLE_FLAGS`]
+/// turned into `--flag`; everything after `--` is left as it is.
+pub fn terraform_style_args(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut rest = false;
+    args.into_iter()
+        .map(|arg| {
+            if rest {
+                return arg;
+            }
+            let Some(text) = arg.to_str() else {
+                return arg;
+            };
+            if text == "--" {
+                rest = true;
+                return arg;
+            }
+            let Some(flag) = text.strip_prefix('-').filter(|t| !t.starts_with('-')) else {
+                return arg;
+            };
+            let name = flag.split('=').next().unwrap_or(flag);
+            if TERRAFORM_STYLE_FLAGS.contains(&name) {
+                format!("-{text}").into()
+            } else {
+                arg
+            }
+        })
+        .collect()
+}
+
 /// What a command leaves behind: an exit code, or diagnostics to show (exit 1).
 pub type CommandResult = Result<i32, Diagnostics>;
 
@@ -183,6 +231,7 @@ impl GlobalArgs {
             parallelism,
             lock: crate::apply::LockSettings::new(self.lock_policy()?),
             cancel: cancel.clone(),
+            ..RunOptions::default()
         })
     }
 
@@ -419,5 +468,45 @@ pub async fn run(cli: Cli) -> i32 {
                 EXIT_ERROR
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod terraform_style_tests {
+    use super::terraform_style_args;
+
+    #[test]
+    fn one_dash_terraform_flags_become_two_dash_flags() {
+        let args = [
+            "braid",
+            "plan",
+            "-target=local_file.a",
+            "-var-file",
+            "x.tfvars",
+            "-v",
+            "-C",
+            "dir",
+            "--",
+            "-target",
+        ];
+        let out: Vec<String> = terraform_style_args(args.iter().map(Into::into))
+            .into_iter()
+            .map(|a| a.into_string().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            out,
+            [
+                "braid",
+                "plan",
+                "--target=local_file.a",
+                "--var-file",
+                "x.tfvars",
+                "-v",
+                "-C",
+                "dir",
+                "--",
+                "-target"
+            ]
+        );
     }
 }

@@ -29,6 +29,32 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes (0 when it has none, 1 on error).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub targeting: TargetArgs,
+}
+
+/// `--target` and `--replace` (also written `-target`, `-replace` as in Terraform).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Plan only this resource and what it depends on (repeatable). Not for routine use.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub target: Vec<String>,
+    /// Replace this resource even if nothing forces it (repeatable).
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+}
+
+impl TargetArgs {
+    /// Terraform's warning when a plan is limited to targets.
+    pub fn warn(&self, cx: &Context) {
+        if self.target.is_empty() {
+            return;
+        }
+        cx.shell.diagnostics(&crate::diag::Diagnostics::from(crate::diag::Diagnostic::warning(
+            "Resource targeting is in effect",
+            "You are planning with --target, so the plan may not contain all the changes the configuration asks for: only the targeted resources and what they depend on are read and planned. --target is for exceptional situations, such as recovering from mistakes; it is not for routine use.",
+        )));
+    }
 }
 
 pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
@@ -47,7 +73,10 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
         mode,
         refresh: args.refresh,
         parallelism: args.parallelism,
+        targets: args.targeting.target.clone(),
+        replace: args.targeting.replace.clone(),
     };
+    args.targeting.warn(cx);
     let plan = ops::plan(&prepared, &options, &SilentObserver).await?;
     match cx.shell.format() {
         Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
@@ -100,7 +129,10 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
         },
         refresh: args.refresh,
         parallelism: args.parallelism,
+        targets: args.targeting.target.clone(),
+        replace: args.targeting.replace.clone(),
     };
+    args.targeting.warn(cx);
     let mut plans = Vec::new();
     for env in &cx.global.envs {
         let prepared = cx

@@ -88,6 +88,7 @@ pub async fn refresh_only(
         mode: PlanMode::RefreshOnly,
         refresh: true,
         parallelism,
+        ..PlanOptions::default()
     };
     plan(prepared, &options, observer).await
 }
@@ -113,6 +114,10 @@ pub struct RunOptions {
     pub lock: LockSettings,
     /// Raised to stop an apply cleanly.
     pub cancel: CancelToken,
+    /// `--target`: see [`PlanOptions::targets`].
+    pub targets: Vec<String>,
+    /// `--replace`: see [`PlanOptions::replace`].
+    pub replace: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -122,6 +127,8 @@ impl Default for RunOptions {
             parallelism: 16,
             lock: LockSettings::default(),
             cancel: CancelToken::new(),
+            targets: Vec::new(),
+            replace: Vec::new(),
         }
     }
 }
@@ -244,6 +251,8 @@ async fn converge(
         mode,
         refresh: options.refresh,
         parallelism: options.parallelism,
+        targets: options.targets.clone(),
+        replace: options.replace.clone(),
     };
     let request = crate::actor::lock_request(operation.as_str(), &prepared.ws.project.dir);
     let work = async {

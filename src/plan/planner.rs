@@ -1,7 +1,7 @@
 //! Making a plan: refresh what state holds, evaluate the configuration in dependency order,
 //! ask each provider what it would do, and record the differences.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use braid_provider::{Path, PlanRequest, Value};
@@ -24,7 +24,7 @@ use crate::workspace::Workspace;
 
 /// How to make a plan: what to aim at, whether to read live objects first, and how many provider
 /// calls may run at once. Filled from the flags of `plan`, `apply` and `destroy`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PlanOptions {
     /// What the plan aims at: the configuration, destroying everything, or only recording drift.
     pub mode: PlanMode,
@@ -32,6 +32,11 @@ pub struct PlanOptions {
     pub refresh: bool,
     /// How many resources are refreshed and planned at once (`--parallelism`, 16 by default).
     pub parallelism: usize,
+    /// `--target`: plan only these resources and what they depend on (for a destroy plan:
+    /// these and what depends on them). Empty: everything.
+    pub targets: Vec<String>,
+    /// `--replace`: plan these resources' replacement even if nothing forces it.
+    pub replace: Vec<String>,
 }
 
 impl Default for PlanOptions {
@@ -40,8 +45,96 @@ impl Default for PlanOptions {
             mode: PlanMode::Normal,
             refresh: true,
             parallelism: 16,
+            targets: Vec::new(),
+            replace: Vec::new(),
         }
     }
+}
+
+/// The addresses a targeted plan covers, or `None` when nothing is targeted: the targets and,
+/// transitively, what they depend on — or for a destroy plan, what depends on them. A target
+/// that is neither configured nor in state is an error.
+fn targeted_addresses(
+    ws: &Workspace,
+    records: &[ResourceRecord],
+    options: &PlanOptions,
+) -> Result<Option<BTreeSet<String>>, Diagnostics> {
+    check_addresses(ws, records, &options.replace, "--replace")?;
+    if options.targets.is_empty() {
+        return Ok(None);
+    }
+    check_addresses(ws, records, &options.targets, "--target")?;
+    // Direct dependencies of every resource, from configuration and from state.
+    let mut depends: BTreeMap<String, BTreeSet<String>> = ws.graph.resource_dependencies();
+    for record in records {
+        // What state recorded counts for resources the configuration no longer has, and for
+        // every resource when destroying (the order of deletes follows state).
+        if options.mode == PlanMode::Destroy || !ws.module.resources.contains_key(&record.address) {
+            depends
+                .entry(record.address.clone())
+                .or_default()
+                .extend(record.dependencies.iter().cloned());
+        }
+    }
+    let mut covered: BTreeSet<String> = options.targets.iter().cloned().collect();
+    if options.mode == PlanMode::Destroy {
+        // Whatever depends on a covered resource goes too.
+        loop {
+            let more: Vec<String> = depends
+                .iter()
+                .filter(|(address, deps)| {
+                    !covered.contains(*address) && deps.iter().any(|d| covered.contains(d))
+                })
+                .map(|(address, _)| address.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            covered.extend(more);
+        }
+    } else {
+        let mut stack: Vec<String> = covered.iter().cloned().collect();
+        while let Some(address) = stack.pop() {
+            for dep in depends.get(&address).into_iter().flatten() {
+                if covered.insert(dep.clone()) {
+                    stack.push(dep.clone());
+                }
+            }
+        }
+    }
+    Ok(Some(covered))
+}
+
+/// Fails on an address of `flag` that names no configured resource and nothing in state.
+fn check_addresses(
+    ws: &Workspace,
+    records: &[ResourceRecord],
+    addresses: &[String],
+    flag: &str,
+) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::new();
+    for address in addresses {
+        let known = ws.module.resources.contains_key(address)
+            || records.iter().any(|r| &r.address == address);
+        if !known {
+            let candidates = ws
+                .module
+                .resources
+                .keys()
+                .map(String::as_str)
+                .chain(records.iter().map(|r| r.address.as_str()));
+            diags.push(Diagnostic::error(
+                "No such resource",
+                format!(
+                    "{flag} {address} names no resource of the configuration or of state.{} List them with braid state list, or see the plan without {flag}.",
+                    crate::diag::closest(address, candidates)
+                        .map(|c| format!(" Did you mean {c}?"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    diags.into_result(())
 }
 
 /// A resource's configuration evaluated and planned by its provider.
@@ -162,7 +255,12 @@ pub async fn make_plan(
     observer: &dyn PlanObserver,
 ) -> Result<Plan, Diagnostics> {
     let meta = store.meta().await.map_err(state_error)?;
-    let records = store.resources().await.map_err(state_error)?;
+    let mut records = store.resources().await.map_err(state_error)?;
+    let covered = targeted_addresses(ws, &records, options)?;
+    let in_scope = |address: &str| covered.as_ref().is_none_or(|c| c.contains(address));
+    // A targeted plan reads and plans only what it covers, as Terraform does.
+    records.retain(|r| in_scope(&r.address));
+    let replace: BTreeSet<&str> = options.replace.iter().map(String::as_str).collect();
     let (live, drift) = if options.refresh {
         let refreshed = refresh(&records, providers, options.parallelism, observer).await?;
         (Some(refreshed.live), refreshed.drift)
@@ -220,7 +318,12 @@ pub async fn make_plan(
         }
         PlanMode::Normal => {
             let dependencies = ws.graph.resource_dependencies();
-            let decls: Vec<&ResourceDecl> = ws.module.resources.values().collect();
+            let decls: Vec<&ResourceDecl> = ws
+                .module
+                .resources
+                .values()
+                .filter(|d| in_scope(&d.address))
+                .collect();
             let index: HashMap<&str, usize> = decls
                 .iter()
                 .enumerate()
@@ -247,8 +350,9 @@ pub async fn make_plan(
                 let scope = &scope;
                 let planned = &planned;
                 let errors = &errors;
+                let replace = replace.contains(decl.address.as_str());
                 async move {
-                    match plan_one(scope, providers, decl, record, prior, deps).await {
+                    match plan_one(scope, providers, decl, record, prior, deps, replace).await {
                         Ok(change) => {
                             observer.planned(&change);
                             planned.lock().expect(POISONED)[i] = Some(change);
@@ -332,6 +436,7 @@ async fn plan_one(
     record: Option<&ResourceRecord>,
     prior: Option<Value>,
     depends_on: Vec<String>,
+    replace: bool,
 ) -> Result<ResourceChange, Diagnostics> {
     let planned = plan_resource(scope, providers, decl, prior.as_ref()).await?;
     let (action, reason) = match (&prior, &planned.existing) {
@@ -355,6 +460,15 @@ async fn plan_one(
             (
                 Action::Replace,
                 Some(format!("{} forces replacement", names.join(", "))),
+            )
+        }
+        (Some(_), _) if replace => {
+            if decl.lifecycle.prevent_destroy {
+                return Err(prevent_destroy(decl, "replace").into());
+            }
+            (
+                Action::Replace,
+                Some("replacement requested with --replace".to_string()),
             )
         }
         (Some(prior), _) if *prior != planned.planned => (Action::Update, None),
