@@ -77,6 +77,7 @@ pub fn lock_request(operation: &str, project_dir: &Path) -> LockRequest {
         actor: actor(project_dir),
         host: host(),
         pid: std::process::id(),
+        boot_id: braid_state::this_boot(),
         operation: operation.to_string(),
         ci_url: ci_url(),
     }

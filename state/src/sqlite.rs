@@ -59,31 +59,42 @@ impl SqliteStore {
     /// Opens the state database at `path`, creating it (and its parent directories) if
     /// needed, and brings its schema up to date.
     ///
+    /// A new database is made whole under a temporary name (schema, lineage, serial 0) and
+    /// only then linked into place, so a file braid is creating is never seen half-made, and
+    /// an existing file of 0 bytes is never braid's own: it is refused as
+    /// [`StateError::Lost`] instead of being taken for a new, empty state. A file that is not
+    /// a SQLite database, or fails SQLite's quick integrity check (a truncated copy, a
+    /// damaged page), is [`StateError::Corrupt`]. Neither is changed.
+    ///
     /// State holds every managed object's attributes, secrets included, so the directories
     /// it creates are `0700` and the database file is `0600` (an existing one is narrowed to
-    /// that; SQLite gives its `-wal` and `-shm` files the database file's mode). A file that
-    /// is not a SQLite database is [`StateError::Corrupt`].
+    /// that; SQLite gives its `-wal` and `-shm` files the database file's mode).
     pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
         let location = path.display().to_string();
         let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
             location: location.clone(),
             source,
         };
-        // A file that is not a database (or a damaged one) is told apart from a file that
-        // cannot be opened: the first needs a backup restored, the second a permission fixed.
-        let sqlite_error = |err: rusqlite::Error| match err.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Corrupt(
-                format!("{location} is not a SQLite database, or is damaged ({err})"),
-            ),
-            _ => open_error(Box::new(err)),
-        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             private::create_dirs(parent).map_err(|err| open_error(Box::new(err)))?;
         }
-        private::prepare_database_files(path).map_err(|err| open_error(Box::new(err)))?;
-        let mut conn = Connection::open(path).map_err(sqlite_error)?;
-        configure(&conn).map_err(sqlite_error)?;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() == 0 => {
+                return Err(StateError::Lost(format!(
+                    "{location} is empty (0 bytes): the state it held is gone"
+                )));
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                create_whole(path, &location)?;
+            }
+            Err(err) => return Err(open_error(Box::new(err))),
+        }
+        private::narrow_database_files(path).map_err(|err| open_error(Box::new(err)))?;
+        let mut conn = Connection::open(path).map_err(|err| sqlite_error(err, &location))?;
+        configure(&conn).map_err(|err| sqlite_error(err, &location))?;
         migrations::migrate(&mut conn, &location)?;
+        check_integrity(&conn, &location)?;
         Ok(SqliteStore {
             location,
             conn: Mutex::new(conn),
@@ -102,6 +113,82 @@ impl SqliteStore {
             source: "the state connection was poisoned by an earlier panic".into(),
         })
     }
+}
+
+/// A file that is not a database (or a damaged one) is told apart from a file that cannot be
+/// opened: the first needs a backup restored, the second a permission fixed.
+fn sqlite_error(err: rusqlite::Error, location: &str) -> StateError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Corrupt(format!(
+            "{location} is not a SQLite database, or is damaged ({err})"
+        )),
+        _ => StateError::Open {
+            location: location.to_string(),
+            source: Box::new(err),
+        },
+    }
+}
+
+/// Makes a new state database at `path` in one step: built under a temporary name next to
+/// it (schema, lineage, serial 0), closed (which folds the write-ahead log into the file),
+/// then hard-linked to `path`, which fails rather than replace a file another process put
+/// there first. Either way the temporary name is removed.
+fn create_whole(path: &Path, location: &str) -> Result<(), StateError> {
+    let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
+        location: location.to_string(),
+        source,
+    };
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".new-{}", uuid::Uuid::new_v4().simple()));
+    let temporary = std::path::PathBuf::from(temporary);
+    let built = (|| {
+        private::create_private_file(&temporary).map_err(|err| open_error(Box::new(err)))?;
+        let mut conn = Connection::open(&temporary).map_err(|err| sqlite_error(err, location))?;
+        configure(&conn).map_err(|err| sqlite_error(err, location))?;
+        migrations::migrate(&mut conn, location)?;
+        read_or_create_meta(&conn, "create state")?;
+        conn.close()
+            .map_err(|(_, err)| sqlite_error(err, location))?;
+        match std::fs::hard_link(&temporary, path) {
+            Ok(()) => Ok(()),
+            // Another process created it first; use theirs.
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // Filesystems without hard links: rename, which could only replace a file
+            // created in the instant since we looked.
+            Err(_) if !path.exists() => {
+                std::fs::rename(&temporary, path).map_err(|err| open_error(Box::new(err)))
+            }
+            Err(err) => Err(open_error(Box::new(err))),
+        }
+    })();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut leftover = temporary.as_os_str().to_owned();
+        leftover.push(suffix);
+        // Best effort: a leftover temporary file is harmless, and the result is what matters.
+        let _ = std::fs::remove_file(std::path::PathBuf::from(leftover));
+    }
+    built
+}
+
+/// SQLite's quick check (structure and page accounting, not index contents): a file cut short
+/// by a failed copy or a full disk opens without complaint and only fails later, mid-way
+/// through reading resources.
+fn check_integrity(conn: &Connection, location: &str) -> Result<(), StateError> {
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check(5)")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|err| sqlite_error(err, location))?;
+    if problems.iter().all(|p| p == "ok") {
+        return Ok(());
+    }
+    Err(StateError::Corrupt(format!(
+        "{location} is damaged ({})",
+        problems.join("; ")
+    )))
 }
 
 /// Per-connection settings. The busy timeout comes first so every later statement waits for
@@ -172,10 +259,29 @@ fn read_meta(conn: &Connection, operation: &'static str) -> Result<Option<StateM
 /// Reads the meta row, creating it with a fresh lineage and serial 0 if the state is new.
 /// Call inside an `IMMEDIATE` transaction; the single-row key makes a racing insert a no-op
 /// either way.
+///
+/// A missing meta row next to resources or history is a state that lost its identity, not a
+/// new one: it is refused as [`StateError::Lost`] rather than given a fresh lineage and
+/// serial 0, which would let plans and writes go on as if nothing had happened.
 fn read_or_create_meta(
     conn: &Connection,
     operation: &'static str,
 ) -> Result<StateMeta, StateError> {
+    if let Some(meta) = read_meta(conn, operation)? {
+        return Ok(meta);
+    }
+    let (resources, applies): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM resources), (SELECT COUNT(*) FROM applies)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(backend(operation))?;
+    if resources > 0 || applies > 0 {
+        return Err(StateError::Lost(format!(
+            "the meta row (lineage and serial) is missing, but the database holds {resources} resources and {applies} applies"
+        )));
+    }
     conn.execute(
         "INSERT INTO meta (singleton, lineage, serial) VALUES (1, ?1, 0)
          ON CONFLICT (singleton) DO NOTHING",

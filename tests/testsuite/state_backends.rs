@@ -244,9 +244,12 @@ spec:
 
 async fn killed_apply_then_plan_and_steal(backend: Backend) {
     let setup = Setup::new(backend, &many_values(RESOURCES));
+    // The apply runs as if on another machine: from here its death can only be told by
+    // the heartbeat stopping (a dead process on this machine is handled at once; see
+    // cli_commands::a_lock_left_by_a_dead_process_on_this_machine_is_taken_over).
     let mut apply = setup.spawn(
         &["-q", "apply", "--auto-approve", "--parallelism", "1"],
-        &[],
+        &[("HOSTNAME", "another-runner")],
     );
     setup
         .wait_until("the first results are committed", async |s| {
@@ -324,6 +327,7 @@ async fn lock_timeout_waits_for_the_holder(backend: Backend) {
             pid: 1,
             operation: "apply".to_string(),
             ci_url: None,
+            boot_id: None,
         })
         .await
         .expect("lock");

@@ -123,6 +123,7 @@ every_backend!(
     heartbeat_and_unlock_need_the_holders_id,
     exactly_one_of_many_racing_lockers_wins,
     a_stale_lock_is_reported_and_can_be_stolen,
+    a_lock_of_a_dead_process_on_this_host_is_taken_over_at_once,
     a_waiting_writer_gets_the_lock_when_it_is_released,
     export_and_replace_round_trip,
     push_checks_lineage_and_serial,
@@ -202,6 +203,7 @@ pub fn lock_request(actor: &str, operation: &str) -> LockRequest {
         pid: 4242,
         operation: operation.to_string(),
         ci_url: Some("https://ci.example.com/run/9".to_string()),
+        boot_id: None,
     }
 }
 
