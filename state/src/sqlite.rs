@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
@@ -69,6 +69,10 @@ impl SqliteStore {
     /// State holds every managed object's attributes, secrets included, so the directories
     /// it creates are `0700` and the database file is `0600` (an existing one is narrowed to
     /// that; SQLite gives its `-wal` and `-shm` files the database file's mode).
+    ///
+    /// A database this process cannot write to (the file or its directory is read-only) is
+    /// opened for reading only, so that plans and other readers work on it; writes to such a
+    /// store fail.
     pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
         let location = path.display().to_string();
         let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
@@ -89,6 +93,9 @@ impl SqliteStore {
                 create_whole(path, &location)?;
             }
             Err(err) => return Err(open_error(Box::new(err))),
+        }
+        if private::is_read_only(path) {
+            return open_read_only(path, &location);
         }
         private::narrow_database_files(path).map_err(|err| open_error(Box::new(err)))?;
         let mut conn = Connection::open(path).map_err(|err| sqlite_error(err, &location))?;
@@ -127,6 +134,62 @@ fn sqlite_error(err: rusqlite::Error, location: &str) -> StateError {
             source: Box::new(err),
         },
     }
+}
+
+/// Opens a database this process cannot write to, for reading only. Readers of a WAL
+/// database need its `-shm` file, which SQLite cannot create in a read-only directory; when
+/// there is no `-wal` file either, no writer can be at work (it could not create one), so the
+/// file is opened as immutable, which needs neither. With a `-wal` file, SQLite reads it as
+/// usual. The schema must be current: it cannot be migrated without writing.
+fn open_read_only(path: &Path, location: &str) -> Result<SqliteStore, StateError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let mode = if Path::new(&wal).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    // SQLite URIs are percent-encoded; only these characters would change the meaning.
+    let encoded = path
+        .display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let conn = Connection::open_with_flags(
+        format!("file:{encoded}?{mode}"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|err| sqlite_error(err, location))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|err| sqlite_error(err, location))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|err| sqlite_error(err, location))?;
+    let latest = migrations::latest_version();
+    if version > latest {
+        return Err(StateError::NewerSchema {
+            location: location.to_string(),
+            found: version,
+            supported: latest,
+        });
+    }
+    if version < latest {
+        return Err(StateError::Open {
+            location: location.to_string(),
+            source: format!(
+                "the file has schema version {version} and must be upgraded to {latest}, which needs write access to it and its directory; run braid once with that access"
+            )
+            .into(),
+        });
+    }
+    check_integrity(&conn, location)?;
+    Ok(SqliteStore {
+        location: location.to_string(),
+        conn: Mutex::new(conn),
+    })
 }
 
 /// Makes a new state database at `path` in one step: built under a temporary name next to

@@ -26,5 +26,6 @@ mod rollback;
 mod signals;
 mod source_confinement;
 mod state_backends;
+mod state_loss;
 mod timeouts;
 mod workflow;

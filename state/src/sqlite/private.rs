@@ -52,3 +52,22 @@ pub(super) fn narrow_database_files(path: &Path) -> io::Result<()> {
 pub(super) fn narrow_database_files(_path: &Path) -> io::Result<()> {
     Ok(())
 }
+
+/// True when this process may not write the database file or create files next to it (for
+/// its `-wal` and `-shm` files): a read-only mount, another user's directory. Asks the
+/// kernel with the real user's permissions (`access`), without writing anything.
+#[cfg(unix)]
+pub(super) fn is_read_only(path: &Path) -> bool {
+    use rustix::fs::{Access, access};
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    access(path, Access::WRITE_OK).is_err() || access(dir, Access::WRITE_OK).is_err()
+}
+
+/// Other platforms: SQLite finds out by itself.
+#[cfg(not(unix))]
+pub(super) fn is_read_only(_path: &Path) -> bool {
+    false
+}
