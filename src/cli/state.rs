@@ -4,7 +4,9 @@
 use std::path::{Path as FilePath, PathBuf};
 
 use braid_provider::{Path, Value};
-use braid_state::{ChangeAction, ChangeOutcome, NewApply, ResourceWrite, StateDump, StateStore};
+use braid_state::{
+    ChangeAction, ChangeOutcome, NewApply, ResourceWrite, StateDump, StateError, StateStore,
+};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -380,16 +382,24 @@ async fn restore(cx: &Context, mut ws: Workspace, wanted: &str) -> CommandResult
     })?;
     // A restore replaces whatever state is there, so it accepts any.
     ws.state_acceptance = StateAcceptance::ANY;
-    let (store, set_aside) = match ws.open_guarded_state() {
-        Ok(store) => (store, None),
-        Err(refused) => {
-            let Some(path) = ws.sqlite_state_path().filter(|p| p.exists()) else {
-                return Err(refused);
-            };
-            let aside = set_aside_state_file(&path)?;
-            (ws.open_guarded_state()?, Some(aside))
-        }
+    // A SQLite file that cannot be opened, or lost its identity, is moved aside for a new
+    // one; other backends take the snapshot over whatever they hold.
+    let mut opened = ws.open_guarded_state();
+    let unusable = match &opened {
+        Ok(store) => matches!(
+            store.meta().await,
+            Err(StateError::Lost(_) | StateError::Corrupt(_))
+        ),
+        Err(_) => true,
     };
+    let mut set_aside = None;
+    if unusable && let Some(path) = ws.sqlite_state_path().filter(|p| p.exists()) {
+        // Close the old file before it is renamed.
+        drop(std::mem::replace(&mut opened, Err(Diagnostics::default())));
+        set_aside = Some(set_aside_state_file(&path)?);
+        opened = ws.open_guarded_state();
+    }
+    let store = opened?;
     let apply = NewApply {
         env: ws.env_name.clone(),
         actor: crate::actor::actor(&ws.project.dir),

@@ -132,9 +132,10 @@ fn holder_text(holder: &LockInfo) -> String {
     )
 }
 
-/// The warning shown when a stale lock was taken over.
-pub fn stolen_lock_warning(old: &LockInfo) -> Diagnostic {
-    if holder_died_here(old) {
+/// The warning shown when a stale lock was taken over; `died_here` when its holder was a
+/// process on this machine that no longer runs, rather than one silent past its lease.
+pub fn stolen_lock_warning(old: &LockInfo, died_here: bool) -> Diagnostic {
+    if died_here {
         return Diagnostic::warning(
             "Stale lock taken over",
             format!(
@@ -158,20 +159,6 @@ pub fn stolen_lock_warning(old: &LockInfo) -> Diagnostic {
             old.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
         ),
     )
-}
-
-/// True when the holder of `old` was a process on this machine that no longer runs (rather
-/// than a holder that went silent past its lease), for saying why a lock was taken over.
-pub fn holder_died_here(old: &LockInfo) -> bool {
-    let here = braid_state::LockRequest {
-        actor: String::new(),
-        host: crate::actor::host(),
-        pid: std::process::id(),
-        boot_id: braid_state::this_boot(),
-        operation: String::new(),
-        ci_url: None,
-    };
-    braid_state::holder_is_dead(old, &here)
 }
 
 /// The lock could not be released after the work under it finished.

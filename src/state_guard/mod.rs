@@ -260,7 +260,18 @@ pub async fn restore(
     snapshot: &StateDump,
     apply: NewApply,
 ) -> Result<StateMeta, StateError> {
-    let current = store.meta().await?;
+    // A store that lost its identity (S3's `state.json` gone, history left) is replaced
+    // like an empty one.
+    let current = match store.meta().await {
+        Err(StateError::Lost(what)) => {
+            tracing::info!(%what, "restoring over a lost state");
+            StateMeta {
+                lineage: String::new(),
+                serial: 0,
+            }
+        }
+        other => other?,
+    };
     let history = store.history().await?;
     let recorded = store.last_seen().map_or(0, |m| m.serial);
     let serial = current.serial.max(recorded).max(snapshot.serial) + 1;

@@ -49,7 +49,7 @@ impl crate::plan::PlanObserver for ApplyLines {}
 
 impl crate::apply::LockObserver for ApplyLines {
     fn lock_taken_over(&self, old: &braid_state::LockInfo) {
-        if crate::diag::holder_died_here(old) {
+        if crate::actor::holder_died_here(old) {
             self.line(&format!(
                 "{}: took over the lock {} of {} ({}): its process {} on this machine no longer runs",
                 self.style.bold("state"),

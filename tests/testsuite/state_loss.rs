@@ -270,3 +270,41 @@ fn read_only_commands_work_on_a_read_only_state_directory() {
         "the state file is unchanged"
     );
 }
+
+/// `snapshots = N` in the state block keeps the newest N; a value that is not a count is
+/// an error naming the setting.
+#[test]
+fn the_state_block_sets_how_many_snapshots_are_kept() {
+    let project = Project::fixture("quickstart");
+    project.edit(
+        "braid.hcl",
+        "environment \"dev\" {",
+        "environment \"dev\" {\n  state {\n    backend   = \"sqlite\"\n    snapshots = 1\n  }",
+    );
+    for greeting in ["one", "two", "three"] {
+        let text = project.read("braid.hcl");
+        let start = text.find("greeting = \"").expect("greeting") + "greeting = \"".len();
+        let end = start + text[start..].find('"').expect("closing quote");
+        project.write(
+            "braid.hcl",
+            &format!("{}{greeting}{}", &text[..start], &text[end..]),
+        );
+        project
+            .braid(&["--env", "dev", "apply", "--auto-approve"])
+            .success();
+    }
+    let listed = project.braid(&["--env", "dev", "state", "snapshots", "--format", "json"]);
+    listed.success();
+    assert_eq!(
+        listed.json()["snapshots"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.stdout
+    );
+
+    project.edit("braid.hcl", "snapshots = 1", "snapshots = \"many\"");
+    let run = project.braid(&["--env", "dev", "plan"]);
+    run.expect_code(1);
+    run.assert_no_panic();
+    assert!(run.stderr.contains("snapshots must be"), "{}", run.stderr);
+}
