@@ -130,6 +130,10 @@ struct Progress {
     lineage: Option<String>,
     /// A snapshot was taken (or there was nothing to snapshot) before the first write.
     snapshotted: bool,
+    /// The serial a write reached that is not recorded yet.
+    unrecorded: Option<StateMeta>,
+    /// When a write's serial was last recorded.
+    recorded_at: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for GuardedStore {
@@ -236,15 +240,39 @@ impl GuardedStore {
         Ok(())
     }
 
-    /// Records the serial a write of this handle reached.
+    /// Records the serial a write of this handle reached: at once after the first write and
+    /// then at most every [`RECORD_INTERVAL`] (an apply commits once per resource, and each
+    /// record is an fsync), and when the handle is dropped at the end of the run.
     async fn wrote(&self, serial: u64) {
-        let progress = self.progress.lock().await;
-        if let Some(lineage) = &progress.lineage {
-            self.remember(&StateMeta {
-                lineage: lineage.clone(),
-                serial,
-            });
+        let mut progress = self.progress.lock().await;
+        let Some(lineage) = progress.lineage.clone() else {
+            return;
+        };
+        progress.unrecorded = Some(StateMeta { lineage, serial });
+        if progress
+            .recorded_at
+            .is_none_or(|at| at.elapsed() >= RECORD_INTERVAL)
+        {
+            self.record_pending(&mut progress);
         }
+    }
+
+    fn record_pending(&self, progress: &mut Progress) {
+        if let Some(meta) = progress.unrecorded.take() {
+            self.remember(&meta);
+            progress.recorded_at = Some(std::time::Instant::now());
+        }
+    }
+}
+
+/// How often the serial reached by a run's writes is recorded while it runs.
+const RECORD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Drop for GuardedStore {
+    fn drop(&mut self) {
+        let progress = std::mem::take(self.progress.get_mut());
+        let mut progress = progress;
+        self.record_pending(&mut progress);
     }
 }
 
@@ -399,6 +427,7 @@ impl StateStore for GuardedStore {
         self.inner.replace_state(expected_serial, dump).await?;
         let mut progress = self.progress.lock().await;
         progress.lineage = Some(dump.lineage.clone());
+        progress.unrecorded = None;
         self.remember(&StateMeta {
             lineage: dump.lineage.clone(),
             serial: dump.serial,
