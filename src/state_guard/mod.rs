@@ -118,6 +118,8 @@ pub struct GuardedStore {
     last_seen: LastSeen,
     snapshots: Snapshots,
     accept: StateAcceptance,
+    /// The record as it was when this handle was made.
+    recorded_before: Option<StateMeta>,
     progress: tokio::sync::Mutex<Progress>,
 }
 
@@ -157,13 +159,21 @@ impl GuardedStore {
         keep_snapshots: usize,
         accept: StateAcceptance,
     ) -> GuardedStore {
+        let last_seen = LastSeen::new(braid_dir, env);
         GuardedStore {
             inner,
-            last_seen: LastSeen::new(braid_dir, env),
+            recorded_before: last_seen.read().ok().flatten(),
+            last_seen,
             snapshots: Snapshots::new(braid_dir, env, keep_snapshots),
             accept,
             progress: tokio::sync::Mutex::new(Progress::default()),
         }
+    }
+
+    /// The last state this machine had seen when this handle was opened, before anything
+    /// this run read or wrote was recorded.
+    pub fn last_seen_before_this_run(&self) -> &Option<StateMeta> {
+        &self.recorded_before
     }
 
     /// The snapshots of this environment.
@@ -288,6 +298,11 @@ pub async fn restore(
     snapshot: &StateDump,
     apply: NewApply,
 ) -> Result<StateMeta, StateError> {
+    // What was recorded before this run: reading a state this handle accepts records it.
+    let recorded = store
+        .last_seen_before_this_run()
+        .as_ref()
+        .map_or(0, |m| m.serial);
     // A store that lost its identity (S3's `state.json` gone, history left) is replaced
     // like an empty one.
     let current = match store.meta().await {
@@ -301,7 +316,6 @@ pub async fn restore(
         other => other?,
     };
     let history = store.history().await?;
-    let recorded = store.last_seen().map_or(0, |m| m.serial);
     let serial = current.serial.max(recorded).max(snapshot.serial) + 1;
     let restored = StateDump {
         serial,
