@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics, cannot_open_state, closest, state_dia
 use crate::graph::ConfigGraph;
 use crate::providers::{ProviderRegistry, Providers, check_resources};
 use crate::source::{LoadedSource, SourceOptions, load_sources_with};
-use crate::state_guard::{DEFAULT_SNAPSHOTS, GuardedStore, LastSeen, StateAcceptance};
+use crate::state_guard::{DEFAULT_SNAPSHOTS, GuardedStore, StateAcceptance, remembered_state};
 
 /// What the command line says about which project and environment to load.
 #[derive(Debug, Clone, Default)]
@@ -215,13 +215,12 @@ impl Workspace {
                     .at_opt(at())
                 })?,
         };
-        let last_seen = LastSeen::new(&braid_dir, &self.env_name);
         if backend == "sqlite" && !self.state_acceptance.new_state {
             // A missing file would be created as a new, empty state: refuse that before it
             // exists when this environment had a state.
             let path = sqlite_path(&settings, &self.env_name, &self.project.dir);
             if !path.exists()
-                && let Ok(Some(recorded)) = last_seen.read()
+                && let Some(recorded) = remembered_state(&braid_dir, &self.env_name)
                 && recorded.serial > 0
             {
                 let missing = StateError::StateReplaced {

@@ -83,6 +83,26 @@ impl LastSeen {
     }
 }
 
+/// What this machine last saw of `env`'s state: its record in `.braid/serials/`, else, when
+/// that is gone too, the newest snapshot it kept (a snapshot is taken only of a state that
+/// existed). An unreadable record counts as none, with a warning in the log.
+pub fn remembered_state(braid_dir: &Path, env: &str) -> Option<StateMeta> {
+    match LastSeen::new(braid_dir, env).read() {
+        Ok(Some(meta)) => return Some(meta),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the last state serial this machine saw")
+        }
+    }
+    let snapshots = Snapshots::new(braid_dir, env, 0);
+    let newest = snapshots.find("latest").ok().flatten()?;
+    let dump = snapshots.load(&newest).ok()?;
+    Some(StateMeta {
+        lineage: dump.lineage,
+        serial: dump.serial,
+    })
+}
+
 /// Whether `found` may be used, given what this machine last saw (`recorded`) and what the
 /// command accepts. A record of serial 0 is no state to lose.
 pub fn check_state(
@@ -120,6 +140,10 @@ pub struct GuardedStore {
     accept: StateAcceptance,
     /// The record as it was when this handle was made.
     recorded_before: Option<StateMeta>,
+    /// The project's `.braid` directory.
+    braid_dir: PathBuf,
+    /// The environment's name.
+    env: String,
     progress: tokio::sync::Mutex<Progress>,
 }
 
@@ -159,11 +183,12 @@ impl GuardedStore {
         keep_snapshots: usize,
         accept: StateAcceptance,
     ) -> GuardedStore {
-        let last_seen = LastSeen::new(braid_dir, env);
         GuardedStore {
             inner,
-            recorded_before: last_seen.read().ok().flatten(),
-            last_seen,
+            recorded_before: remembered_state(braid_dir, env),
+            braid_dir: braid_dir.to_path_buf(),
+            env: env.to_string(),
+            last_seen: LastSeen::new(braid_dir, env),
             snapshots: Snapshots::new(braid_dir, env, keep_snapshots),
             accept,
             progress: tokio::sync::Mutex::new(Progress::default()),
@@ -181,13 +206,9 @@ impl GuardedStore {
         &self.snapshots
     }
 
-    /// The last state this machine saw, if it recorded one (an unreadable record counts as
-    /// none, with a warning in the log).
+    /// The last state this machine saw, as [`remembered_state`] gives it.
     pub fn last_seen(&self) -> Option<StateMeta> {
-        self.last_seen.read().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the last state serial this machine saw");
-            None
-        })
+        remembered_state(&self.braid_dir, &self.env)
     }
 
     /// Checks `found` against the record and records it when it moved on.

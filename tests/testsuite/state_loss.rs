@@ -87,6 +87,24 @@ fn a_deleted_state_is_not_silently_recreated() {
         .success();
 }
 
+/// Without the record of the last serial (`.braid/serials` removed too), the snapshots
+/// still say that this environment had a state.
+#[test]
+fn snapshots_alone_are_enough_to_refuse_a_deleted_state() {
+    let project = applied_quickstart();
+    apply_a_change(&project);
+    remove_state(&project);
+    std::fs::remove_dir_all(project.join(".braid/serials")).expect("remove the record");
+    let run = project.braid(&["--env", "dev", "plan"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("State is missing"), "{}", run.stderr);
+    assert!(!project.exists(DB), "no new state file was made");
+    project
+        .braid(&["--env", "dev", "state", "restore"])
+        .success();
+    assert_eq!(project.state_list(&["--env", "dev"]), ALL);
+}
+
 /// A state file put back from an old copy (or one whose write-ahead log was lost) has a
 /// lower serial than this machine last saw.
 #[test]
