@@ -77,6 +77,7 @@ pub fn lock_request(operation: &str, project_dir: &Path) -> LockRequest {
         actor: actor(project_dir),
         host: host(),
         pid: std::process::id(),
+        boot_id: braid_state::this_boot(),
         operation: operation.to_string(),
         ci_url: ci_url(),
     }
@@ -84,4 +85,18 @@ pub fn lock_request(operation: &str, project_dir: &Path) -> LockRequest {
 
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// True when the holder of `old` was a process on this machine that no longer runs (rather
+/// than a holder that went silent past its lease), for saying why a lock was taken over.
+pub fn holder_died_here(old: &braid_state::LockInfo) -> bool {
+    let here = LockRequest {
+        actor: String::new(),
+        host: host(),
+        pid: std::process::id(),
+        boot_id: braid_state::this_boot(),
+        operation: String::new(),
+        ci_url: None,
+    };
+    braid_state::holder_is_dead(old, &here)
 }

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod private_files;
 pub mod providers;
 pub mod source;
+pub mod state_guard;
 pub mod workspace;
 
 pub mod actor;

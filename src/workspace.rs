@@ -13,10 +13,13 @@ use crate::config::{
     EnvironmentConfig, Module, Project, VarFile, VariableInputs, load_module, load_project,
     parse_var_file, resolve_variables,
 };
-use crate::diag::{Diagnostic, Diagnostics, SourceText, cannot_open_state, closest};
+use crate::diag::{
+    Diagnostic, Diagnostics, SourceText, cannot_open_state, closest, state_diagnostic,
+};
 use crate::graph::ConfigGraph;
 use crate::providers::{ProviderRegistry, Providers, check_resources};
 use crate::source::{LoadedSource, SourceOptions, load_sources_with};
+use crate::state_guard::{DEFAULT_SNAPSHOTS, GuardedStore, StateAcceptance, remembered_state};
 
 /// What the command line says about which project and environment to load.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +42,9 @@ pub struct LoadOptions {
     pub force_conflicts: bool,
     /// `--ref`, `--offline`, and the commits a saved plan pins.
     pub sources: SourceOptions,
+    /// `--new-state`, `--accept-older-state`: which state other than the one this machine
+    /// last saw the command may use.
+    pub state_acceptance: StateAcceptance,
 }
 
 impl LoadOptions {
@@ -73,6 +79,9 @@ pub struct Workspace {
     pub warnings: Diagnostics,
     /// `--force-conflicts`: take ownership of fields other Kubernetes field managers own.
     pub force_conflicts: bool,
+    /// Which state other than the one this machine last saw [`Workspace::open_state`]
+    /// accepts.
+    pub state_acceptance: StateAcceptance,
 }
 
 impl Workspace {
@@ -138,6 +147,7 @@ impl Workspace {
             variables,
             warnings,
             force_conflicts: options.force_conflicts,
+            state_acceptance: options.state_acceptance,
         })
     }
 
@@ -190,13 +200,86 @@ impl Workspace {
             .await
     }
 
-    /// Opens this environment's state store, as configured by its `state` block.
+    /// Opens this environment's state store, as configured by its `state` block, guarded by
+    /// what this machine last saw of it and snapshotted before its first write
+    /// ([`GuardedStore`]).
     pub fn open_state(&self) -> Result<Arc<dyn StateStore>, Diagnostics> {
+        Ok(self.open_guarded_state()?)
+    }
+
+    /// The state's database file, when the environment uses the SQLite backend.
+    pub fn sqlite_state_path(&self) -> Option<std::path::PathBuf> {
+        let env = self.environment();
+        if env.is_some_and(|e| e.state.backend != "sqlite") {
+            return None;
+        }
+        let settings = env.map(|e| e.state.settings.clone()).unwrap_or_default();
+        Some(sqlite_path(&settings, &self.env_name, &self.project.dir))
+    }
+
+    /// [`Workspace::open_state`], with access to the guard's snapshots and record.
+    pub fn open_guarded_state(&self) -> Result<Arc<GuardedStore>, Diagnostics> {
         let env = self.environment();
         let backend = env.map_or("sqlite", |e| e.state.backend.as_str());
         let settings = env.map(|e| e.state.settings.clone()).unwrap_or_default();
-        open_store(backend, &settings, &self.env_name, &self.project.dir)
-            .map_err(|d| d.at_opt(env.and_then(|e| e.state.location.clone())).into())
+        let at = || env.and_then(|e| e.state.location.clone());
+        let braid_dir = self.project.dir.join(".braid");
+        let keep = match settings.get("snapshots") {
+            None => DEFAULT_SNAPSHOTS,
+            Some(value) => value
+                .as_i64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        "Invalid state setting",
+                        "snapshots must be a whole number of snapshots to keep (0 keeps none), like snapshots = 5.",
+                    )
+                    .at_opt(at())
+                })?,
+        };
+        if backend == "sqlite" && !self.state_acceptance.new_state {
+            // A missing file would be created as a new, empty state: refuse that before it
+            // exists when this environment had a state.
+            let path = sqlite_path(&settings, &self.env_name, &self.project.dir);
+            if !path.exists()
+                && let Some(recorded) = remembered_state(&braid_dir, &self.env_name)
+                && recorded.serial > 0
+            {
+                let missing = StateError::StateReplaced {
+                    found: braid_state::StateMeta {
+                        lineage: String::new(),
+                        serial: 0,
+                    },
+                    recorded,
+                };
+                return Err(state_diagnostic(missing).at_opt(at()).into());
+            }
+        }
+        let store = open_store(backend, &settings, &self.env_name, &self.project.dir)
+            .map_err(|d| d.at_opt(at()))?;
+        Ok(Arc::new(GuardedStore::new(
+            store,
+            &braid_dir,
+            &self.env_name,
+            keep,
+            self.state_acceptance,
+        )))
+    }
+}
+
+/// The SQLite file of environment `env_name`: `path` (relative to the project directory
+/// `dir`), else `.braid/state/<env>.db`.
+pub fn sqlite_path(
+    settings: &BTreeMap<String, Value>,
+    env_name: &str,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    match settings.get("path").and_then(Value::as_str) {
+        Some(p) => dir.join(p),
+        None => dir
+            .join(".braid")
+            .join("state")
+            .join(format!("{env_name}.db")),
     }
 }
 
@@ -237,6 +320,9 @@ pub fn open_store(
             };
             let store = SqliteStore::open(&path).map_err(|e| {
                 let hint = match &e {
+                    StateError::Lost(_) => {
+                        "braid left the file as it is. Put the state back with: braid state restore (braid state snapshots lists the copies this machine kept), or from a backup. To start a new, empty state instead, move the file aside and run again with --new-state (braid then no longer knows the objects it made in this environment)."
+                    }
                     StateError::Corrupt(_) => {
                         "braid left the file as it is. Restore it from a backup, or move it aside to start an empty state (braid then no longer knows the objects it made in this environment)."
                     }

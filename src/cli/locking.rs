@@ -62,7 +62,8 @@ pub struct ShellLocks<'a>(pub &'a Shell);
 
 impl LockObserver for ShellLocks<'_> {
     fn lock_taken_over(&self, old: &braid_state::LockInfo) {
-        self.0.diagnostics(&stolen_lock_warning(old).into());
+        self.0
+            .diagnostics(&stolen_lock_warning(old, crate::actor::holder_died_here(old)).into());
     }
 
     fn heartbeat_failed(&self, error: &str) {

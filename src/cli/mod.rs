@@ -130,6 +130,14 @@ pub struct GlobalArgs {
     /// Take over the lock when its holder stopped renewing its heartbeat (it died).
     #[arg(long, global = true)]
     pub steal_stale_lock: bool,
+    /// Use the environment's state although it is a new one (empty, or another lineage) where
+    /// this machine saw another before; creates it if missing. For starting over knowingly.
+    #[arg(long, global = true)]
+    pub new_state: bool,
+    /// Use the environment's state although its serial is lower than the last one this
+    /// machine saw (an older backup put back on purpose).
+    #[arg(long, global = true)]
+    pub accept_older_state: bool,
 }
 
 /// The subcommands of braid; each is parsed and run by its own module of `cli`.
@@ -297,6 +305,10 @@ impl GlobalArgs {
                 refs: self.ref_overrides()?,
                 pins: Default::default(),
                 offline: self.offline,
+            },
+            state_acceptance: crate::state_guard::StateAcceptance {
+                new_state: self.new_state,
+                older_state: self.accept_older_state,
             },
         })
     }

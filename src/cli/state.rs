@@ -1,9 +1,12 @@
-//! `braid state list | show ADDRESS | rm ADDRESS... | pull | push FILE | migrate --to BACKEND`
+//! `braid state list | show ADDRESS | rm ADDRESS... | pull | push FILE | migrate --to BACKEND
+//! | snapshots | restore [--snapshot ID]`
 
 use std::path::{Path as FilePath, PathBuf};
 
 use braid_provider::{Path, Value};
-use braid_state::{ChangeAction, ChangeOutcome, ResourceWrite, StateDump, StateStore};
+use braid_state::{
+    ChangeAction, ChangeOutcome, NewApply, ResourceWrite, StateDump, StateError, StateStore,
+};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -12,6 +15,7 @@ use super::{CommandResult, Context, EXIT_OK};
 use crate::apply::audit;
 use crate::diag::{Diagnostic, Diagnostics, closest, state_error, transfer_error};
 use crate::plan::mask;
+use crate::state_guard::{self, Snapshots, StateAcceptance};
 use crate::view::Format;
 use crate::view::values::value_text;
 use crate::workspace::Workspace;
@@ -42,6 +46,16 @@ pub enum StateCommand {
     },
     /// Copy this environment's state and history to another backend and verify the copy.
     Migrate(MigrateArgs),
+    /// List the snapshots of this environment's state that this machine kept (taken before
+    /// each write), oldest first.
+    Snapshots,
+    /// Put a snapshot back as the current state, under the lock (a SQLite file that cannot
+    /// be read is moved aside first). The history is kept and records the restore.
+    Restore {
+        /// `latest`, a snapshot id from `braid state snapshots`, or a serial.
+        #[arg(long, value_name = "ID", default_value = "latest")]
+        snapshot: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -73,7 +87,17 @@ pub struct MigrateArgs {
 }
 
 pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
-    let ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
+    let mut ws = Workspace::load(&cx.global.load_options()?.allowing_missing_variables())?;
+    // These two work on a state that cannot be opened, or is refused: that is when they
+    // are needed.
+    match command {
+        StateCommand::Snapshots => return list_snapshots(cx, &ws),
+        StateCommand::Restore { snapshot } => return restore(cx, ws, &snapshot).await,
+        // A push replaces the state whatever it is, with checks of its own (the lineage and a
+        // newer serial, unless the store is empty): it is also how a lost state is put back.
+        StateCommand::Push { .. } => ws.state_acceptance = StateAcceptance::ANY,
+        _ => {}
+    }
     let store = ws.open_state()?;
     let records = store.resources().await.map_err(state_error)?;
     let not_found = |address: &str| -> Diagnostics {
@@ -177,6 +201,7 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
             );
         }
         StateCommand::Migrate(args) => migrate(cx, &ws, store.as_ref(), &args).await?,
+        StateCommand::Snapshots | StateCommand::Restore { .. } => {}
         StateCommand::Mv { from, to } => {
             super::state_edit::move_resource(cx, &ws, store.as_ref(), &from, &to).await?;
             cx.shell.result(
@@ -276,6 +301,176 @@ async fn migrate(
         }),
     );
     Ok(())
+}
+
+/// The snapshots of this environment, as kept in `.braid/snapshots/<env>/`.
+fn snapshots(ws: &Workspace) -> Snapshots {
+    Snapshots::new(&ws.project.dir.join(".braid"), &ws.env_name, usize::MAX)
+}
+
+fn cannot_read_snapshots(dir: &FilePath, e: &std::io::Error) -> Diagnostics {
+    Diagnostic::error(
+        "Cannot read state snapshots",
+        format!(
+            "Reading {}: {e}. Check that the directory is readable by you.",
+            dir.display()
+        ),
+    )
+    .into()
+}
+
+/// `braid state snapshots`: one line per snapshot, oldest first.
+fn list_snapshots(cx: &Context, ws: &Workspace) -> CommandResult {
+    let snapshots = snapshots(ws);
+    let all = snapshots
+        .list()
+        .map_err(|e| cannot_read_snapshots(snapshots.dir(), &e))?;
+    let mut text = String::new();
+    if all.is_empty() {
+        text.push_str(&format!(
+            "No snapshots of environment \"{}\" on this machine (braid takes one before each write to state).\n",
+            ws.env_name
+        ));
+    }
+    for entry in &all {
+        text.push_str(&format!(
+            "{}  serial {:<6} {}\n",
+            entry.id,
+            entry.serial,
+            entry.taken_at.format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+    }
+    let json: Vec<_> = all
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "serial": e.serial,
+                "taken_at": e.taken_at.to_rfc3339(),
+                "path": e.path.display().to_string(),
+            })
+        })
+        .collect();
+    cx.shell.result(&text, json!({ "snapshots": json }));
+    Ok(EXIT_OK)
+}
+
+/// `braid state restore`: the snapshot asked for, put back under the lock.
+async fn restore(cx: &Context, mut ws: Workspace, wanted: &str) -> CommandResult {
+    let snapshots = snapshots(&ws);
+    let entry = snapshots
+        .find(wanted)
+        .map_err(|e| cannot_read_snapshots(snapshots.dir(), &e))?
+        .ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "No such snapshot",
+                format!(
+                    "This machine has no snapshot \"{wanted}\" of environment \"{}\" in {}. List them with: braid state snapshots",
+                    ws.env_name,
+                    snapshots.dir().display()
+                ),
+            ))
+        })?;
+    let dump = snapshots.load(&entry).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Cannot read state snapshot",
+            format!(
+                "Reading {}: {e}. Pick another one from braid state snapshots.",
+                entry.path.display()
+            ),
+        ))
+    })?;
+    // A restore replaces whatever state is there, so it accepts any.
+    ws.state_acceptance = StateAcceptance::ANY;
+    // A SQLite file that cannot be opened, or lost its identity, is moved aside for a new
+    // one; other backends take the snapshot over whatever they hold.
+    let mut opened = ws.open_guarded_state();
+    let unusable = match &opened {
+        Ok(store) => matches!(
+            store.meta().await,
+            Err(StateError::Lost(_) | StateError::Corrupt(_))
+        ),
+        Err(_) => true,
+    };
+    let mut set_aside = None;
+    if unusable && let Some(path) = ws.sqlite_state_path().filter(|p| p.exists()) {
+        // Close the old file before it is renamed.
+        drop(std::mem::replace(&mut opened, Err(Diagnostics::default())));
+        set_aside = Some(set_aside_state_file(&path)?);
+        opened = ws.open_guarded_state();
+    }
+    let store = opened?;
+    let apply = NewApply {
+        env: ws.env_name.clone(),
+        actor: crate::actor::actor(&ws.project.dir),
+        operation: "state restore".to_string(),
+        sources: vec![],
+        rollback_of: None,
+        started_at: chrono::Utc::now(),
+    };
+    let restored = locked(cx, store.as_ref(), "state restore", async {
+        state_guard::restore(&store, &dump, apply)
+            .await
+            .map_err(state_error)
+    })
+    .await?;
+    let mut text = String::new();
+    if let Some(aside) = &set_aside {
+        text.push_str(&format!(
+            "Moved the unreadable state file aside to {}.\n",
+            aside.display()
+        ));
+    }
+    text.push_str(&format!(
+        "Restored snapshot {} (serial {}, {} resources) as serial {}. Run braid plan to compare it with what exists.\n",
+        entry.id,
+        dump.serial,
+        dump.resources.len(),
+        restored.serial
+    ));
+    cx.shell.result(
+        &text,
+        json!({
+            "restored": {
+                "snapshot": entry.id,
+                "snapshot_serial": dump.serial,
+                "serial": restored.serial,
+                "lineage": restored.lineage,
+                "resources": dump.resources.len(),
+                "set_aside": set_aside.map(|p| p.display().to_string()),
+            }
+        }),
+    );
+    Ok(EXIT_OK)
+}
+
+/// Renames a SQLite state file braid cannot use (and its `-wal` and `-shm` files) to
+/// `<name>.lost-<time>`, so a restore can create a new one without destroying anything.
+fn set_aside_state_file(path: &FilePath) -> Result<PathBuf, Diagnostics> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let aside = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!("{suffix}.lost-{stamp}"));
+        PathBuf::from(name)
+    };
+    for suffix in ["-wal", "-shm", ""] {
+        let mut from = path.as_os_str().to_owned();
+        from.push(suffix);
+        let from = PathBuf::from(from);
+        if !from.exists() {
+            continue;
+        }
+        std::fs::rename(&from, aside(suffix)).map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot move the state file aside",
+                format!(
+                    "Renaming {}: {e}. Check that its directory is writable by you.",
+                    from.display()
+                ),
+            ))
+        })?;
+    }
+    Ok(aside(""))
 }
 
 fn read_dump(path: &FilePath) -> Result<StateDump, Diagnostics> {

@@ -28,7 +28,44 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// A state store error met while reading or writing state.
 pub fn state_error(e: StateError) -> Diagnostics {
-    Diagnostic::error("State error", format!("{e}: {}.", error_chain(&e))).into()
+    state_diagnostic(e).into()
+}
+
+/// How to put lost state back, for every diagnostic about it.
+const RESTORE_ADVICE: &str = "Put the state back with: braid state restore (the newest snapshot this machine kept; braid state snapshots lists them all), or from a backup of the backend.";
+
+/// [`state_error`] as one diagnostic. A state that was lost or went back in time says what
+/// is missing, how to restore it, and which flag accepts it knowingly.
+pub fn state_diagnostic(e: StateError) -> Diagnostic {
+    match e {
+        StateError::SerialRegressed { found, recorded } => Diagnostic::error(
+            "State is older than the last one seen",
+            format!(
+                "The state is at serial {found}, but this machine last saw serial {recorded} of the same state: the writes after serial {found} are missing (an old backup put back, or a write-ahead log lost in a crash). Nothing was changed. {RESTORE_ADVICE} If this older state is the one you want, run again with --accept-older-state."
+            ),
+        ),
+        StateError::StateReplaced { found, recorded } if found.serial == 0 => Diagnostic::error(
+            "State is missing",
+            format!(
+                "The backend holds no state for this environment, but this machine last saw serial {} of its state (lineage {}): the state was lost (a deleted file, table or object, or state settings pointing elsewhere). Nothing was created. {RESTORE_ADVICE} To start a new, empty state knowingly (braid then no longer knows the objects it made here), run again with --new-state.",
+                recorded.serial, recorded.lineage
+            ),
+        ),
+        StateError::StateReplaced { found, recorded } => Diagnostic::error(
+            "State was replaced",
+            format!(
+                "The backend holds another state for this environment (lineage {} at serial {}) than this machine last saw (lineage {} at serial {}). Nothing was changed. {RESTORE_ADVICE} If the new state is the right one, run again with --new-state.",
+                found.lineage, found.serial, recorded.lineage, recorded.serial
+            ),
+        ),
+        StateError::Lost(what) => Diagnostic::error(
+            "State was lost",
+            format!(
+                "{what}. Nothing was changed. {RESTORE_ADVICE} To start a new, empty state knowingly, move the state aside and run again with --new-state."
+            ),
+        ),
+        e => Diagnostic::error("State error", format!("{e}: {}.", error_chain(&e))),
+    }
 }
 
 /// A state store that could not be opened; `hint` says what to check for this backend.
@@ -95,8 +132,22 @@ fn holder_text(holder: &LockInfo) -> String {
     )
 }
 
-/// The warning shown when a stale lock was taken over.
-pub fn stolen_lock_warning(old: &LockInfo) -> Diagnostic {
+/// The warning shown when a stale lock was taken over; `died_here` when its holder was a
+/// process on this machine that no longer runs, rather than one silent past its lease.
+pub fn stolen_lock_warning(old: &LockInfo, died_here: bool) -> Diagnostic {
+    if died_here {
+        return Diagnostic::warning(
+            "Stale lock taken over",
+            format!(
+                "The lock {} held by {} ({}) since {} belonged to process {} on this machine, which no longer runs; it was taken over.",
+                old.id,
+                old.actor,
+                old.operation,
+                old.acquired_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                old.pid,
+            ),
+        );
+    }
     Diagnostic::warning(
         "Stale lock taken over",
         format!(

@@ -49,6 +49,17 @@ impl crate::plan::PlanObserver for ApplyLines {}
 
 impl crate::apply::LockObserver for ApplyLines {
     fn lock_taken_over(&self, old: &braid_state::LockInfo) {
+        if crate::actor::holder_died_here(old) {
+            self.line(&format!(
+                "{}: took over the lock {} of {} ({}): its process {} on this machine no longer runs",
+                self.style.bold("state"),
+                old.id,
+                old.actor,
+                old.operation,
+                old.pid
+            ));
+            return;
+        }
         self.line(&format!(
             "{}: took over the stale lock {} of {} ({}), silent since {}",
             self.style.bold("state"),

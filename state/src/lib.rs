@@ -20,7 +20,7 @@ mod sqlite;
 mod store;
 mod transfer;
 
-pub use locking::{AcquiredLock, LockPolicy, acquire_lock};
+pub use locking::{AcquiredLock, LockPolicy, acquire_lock, holder_is_dead, this_boot};
 pub use model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,
     ChangeSummary, DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, ResourceRecord,

@@ -325,6 +325,11 @@ pub struct LockRequest {
     pub host: String,
     /// The process id on `host`.
     pub pid: u32,
+    /// Which boot of `host` (and which process-id namespace) `pid` belongs to, as
+    /// [`this_boot`](crate::this_boot) gives it; `None` where the system has no boot id.
+    /// With it, a lock whose holder died on this very machine is known to be stale at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
     /// `apply`, `destroy`, `state rm`...
     pub operation: String,
     /// The CI run URL, when known.
@@ -343,6 +348,10 @@ pub struct LockInfo {
     pub host: String,
     /// As in [`LockRequest::pid`].
     pub pid: u32,
+    /// As in [`LockRequest::boot_id`]; `None` in locks taken by a braid that did not record
+    /// it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
     /// As in [`LockRequest::operation`].
     pub operation: String,
     /// As in [`LockRequest::ci_url`].
@@ -396,6 +405,7 @@ impl LockInfo {
             actor: request.actor,
             host: request.host,
             pid: request.pid,
+            boot_id: request.boot_id,
             operation: request.operation,
             ci_url: request.ci_url,
             acquired_at: now,

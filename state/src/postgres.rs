@@ -148,7 +148,7 @@ impl PostgresStore {
         let client = connected(&mut guard)?;
         let info = LockInfo::fresh(request);
         let pid = i64::from(info.pid);
-        let values: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+        let values: [&(dyn tokio_postgres::types::ToSql + Sync); 11] = [
             &self.env,
             &info.id,
             &info.actor,
@@ -158,21 +158,22 @@ impl PostgresStore {
             &info.ci_url,
             &timestamp(info.acquired_at),
             &timestamp(info.heartbeat_at),
+            &info.boot_id,
             &expected_id,
         ];
         let (sql, params) = match expected_id {
             None => (
                 format!(
                     "INSERT INTO braid_locks (env, {LOCK_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (env) DO NOTHING"
                 ),
-                &values[..9],
+                &values[..10],
             ),
             Some(_) => (
                 "UPDATE braid_locks SET id = $2, actor = $3, host = $4, pid = $5, operation = $6,
-                    ci_url = $7, acquired_at = $8, heartbeat_at = $9
-                 WHERE env = $1 AND id = $10"
+                    ci_url = $7, acquired_at = $8, heartbeat_at = $9, boot_id = $10
+                 WHERE env = $1 AND id = $11"
                     .to_string(),
                 &values[..],
             ),
@@ -270,6 +271,7 @@ fn lock_row(row: &Row) -> Result<LockRow, tokio_postgres::Error> {
         ci_url: row.try_get(5)?,
         acquired_at: row.try_get(6)?,
         heartbeat_at: row.try_get(7)?,
+        boot_id: row.try_get(8)?,
     })
 }
 

@@ -171,7 +171,7 @@ impl ChangeRow {
 }
 
 pub(crate) const LOCK_COLUMNS: &str =
-    "id, actor, host, pid, operation, ci_url, acquired_at, heartbeat_at";
+    "id, actor, host, pid, operation, ci_url, acquired_at, heartbeat_at, boot_id";
 
 pub(crate) struct LockRow {
     pub(crate) id: String,
@@ -182,6 +182,7 @@ pub(crate) struct LockRow {
     pub(crate) ci_url: Option<String>,
     pub(crate) acquired_at: String,
     pub(crate) heartbeat_at: String,
+    pub(crate) boot_id: Option<String>,
 }
 
 impl LockRow {
@@ -196,6 +197,7 @@ impl LockRow {
             ci_url: row.get(5)?,
             acquired_at: row.get(6)?,
             heartbeat_at: row.get(7)?,
+            boot_id: row.get(8)?,
         })
     }
 
@@ -213,6 +215,7 @@ impl LockRow {
             host: self.host,
             operation: self.operation,
             ci_url: self.ci_url,
+            boot_id: self.boot_id,
         })
     }
 }

@@ -266,10 +266,22 @@ impl StateStore for S3Store {
     }
 
     async fn meta(&self) -> Result<StateMeta, StateError> {
-        if let Some((document, _)) = self.read_document("read meta").await? {
+        const OP: &str = "read meta";
+        if let Some((document, _)) = self.read_document(OP).await? {
             return Ok(document.meta());
         }
-        let ((), document) = self.update("read meta", |_| Ok(())).await?;
+        // No document: a new state, unless the history of one is still here. Nothing ties
+        // the objects together the way a foreign key does, so look before making one up.
+        let finished = self.finished_ids(OP).await?;
+        if !finished.is_empty() {
+            return Err(StateError::Lost(format!(
+                "{} is missing, but {} finished applies of its history remain under {}applies/",
+                self.key("state.json"),
+                finished.len(),
+                self.key("")
+            )));
+        }
+        let ((), document) = self.update(OP, |_| Ok(())).await?;
         Ok(document.meta())
     }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
@@ -59,31 +59,49 @@ impl SqliteStore {
     /// Opens the state database at `path`, creating it (and its parent directories) if
     /// needed, and brings its schema up to date.
     ///
+    /// A new database is made whole under a temporary name (schema, lineage, serial 0) and
+    /// only then linked into place, so a file braid is creating is never seen half-made, and
+    /// an existing file of 0 bytes is never braid's own: it is refused as
+    /// [`StateError::Lost`] instead of being taken for a new, empty state. A file that is not
+    /// a SQLite database, or fails SQLite's quick integrity check (a truncated copy, a
+    /// damaged page), is [`StateError::Corrupt`]. Neither is changed.
+    ///
     /// State holds every managed object's attributes, secrets included, so the directories
     /// it creates are `0700` and the database file is `0600` (an existing one is narrowed to
-    /// that; SQLite gives its `-wal` and `-shm` files the database file's mode). A file that
-    /// is not a SQLite database is [`StateError::Corrupt`].
+    /// that; SQLite gives its `-wal` and `-shm` files the database file's mode).
+    ///
+    /// A database this process cannot write to (the file or its directory is read-only) is
+    /// opened for reading only, so that plans and other readers work on it; writes to such a
+    /// store fail.
     pub fn open(path: &Path) -> Result<SqliteStore, StateError> {
         let location = path.display().to_string();
         let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
             location: location.clone(),
             source,
         };
-        // A file that is not a database (or a damaged one) is told apart from a file that
-        // cannot be opened: the first needs a backup restored, the second a permission fixed.
-        let sqlite_error = |err: rusqlite::Error| match err.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Corrupt(
-                format!("{location} is not a SQLite database, or is damaged ({err})"),
-            ),
-            _ => open_error(Box::new(err)),
-        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             private::create_dirs(parent).map_err(|err| open_error(Box::new(err)))?;
         }
-        private::prepare_database_files(path).map_err(|err| open_error(Box::new(err)))?;
-        let mut conn = Connection::open(path).map_err(sqlite_error)?;
-        configure(&conn).map_err(sqlite_error)?;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() == 0 => {
+                return Err(StateError::Lost(format!(
+                    "{location} is empty (0 bytes): the state it held is gone"
+                )));
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                create_whole(path, &location)?;
+            }
+            Err(err) => return Err(open_error(Box::new(err))),
+        }
+        if private::is_read_only(path) {
+            return open_read_only(path, &location);
+        }
+        private::narrow_database_files(path).map_err(|err| open_error(Box::new(err)))?;
+        let mut conn = Connection::open(path).map_err(|err| sqlite_error(err, &location))?;
+        configure(&conn).map_err(|err| sqlite_error(err, &location))?;
         migrations::migrate(&mut conn, &location)?;
+        check_integrity(&conn, &location)?;
         Ok(SqliteStore {
             location,
             conn: Mutex::new(conn),
@@ -102,6 +120,138 @@ impl SqliteStore {
             source: "the state connection was poisoned by an earlier panic".into(),
         })
     }
+}
+
+/// A file that is not a database (or a damaged one) is told apart from a file that cannot be
+/// opened: the first needs a backup restored, the second a permission fixed.
+fn sqlite_error(err: rusqlite::Error, location: &str) -> StateError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StateError::Corrupt(format!(
+            "{location} is not a SQLite database, or is damaged ({err})"
+        )),
+        _ => StateError::Open {
+            location: location.to_string(),
+            source: Box::new(err),
+        },
+    }
+}
+
+/// Opens a database this process cannot write to, for reading only. Readers of a WAL
+/// database need its `-shm` file, which SQLite cannot create in a read-only directory; when
+/// there is no `-wal` file either, no writer can be at work (it could not create one), so the
+/// file is opened as immutable, which needs neither. With a `-wal` file, SQLite reads it as
+/// usual. The schema must be current: it cannot be migrated without writing.
+fn open_read_only(path: &Path, location: &str) -> Result<SqliteStore, StateError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let mode = if Path::new(&wal).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    // SQLite URIs are percent-encoded; only these characters would change the meaning.
+    let encoded = path
+        .display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let conn = Connection::open_with_flags(
+        format!("file:{encoded}?{mode}"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|err| sqlite_error(err, location))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|err| sqlite_error(err, location))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|err| sqlite_error(err, location))?;
+    let latest = migrations::latest_version();
+    if version > latest {
+        return Err(StateError::NewerSchema {
+            location: location.to_string(),
+            found: version,
+            supported: latest,
+        });
+    }
+    if version < latest {
+        return Err(StateError::Open {
+            location: location.to_string(),
+            source: format!(
+                "the file has schema version {version} and must be upgraded to {latest}, which needs write access to it and its directory; run braid once with that access"
+            )
+            .into(),
+        });
+    }
+    check_integrity(&conn, location)?;
+    Ok(SqliteStore {
+        location: location.to_string(),
+        conn: Mutex::new(conn),
+    })
+}
+
+/// Makes a new state database at `path` in one step: built under a temporary name next to
+/// it (schema, lineage, serial 0), closed (which folds the write-ahead log into the file),
+/// then hard-linked to `path`, which fails rather than replace a file another process put
+/// there first. Either way the temporary name is removed.
+fn create_whole(path: &Path, location: &str) -> Result<(), StateError> {
+    let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StateError::Open {
+        location: location.to_string(),
+        source,
+    };
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".new-{}", uuid::Uuid::new_v4().simple()));
+    let temporary = std::path::PathBuf::from(temporary);
+    let built = (|| {
+        private::create_private_file(&temporary).map_err(|err| open_error(Box::new(err)))?;
+        let mut conn = Connection::open(&temporary).map_err(|err| sqlite_error(err, location))?;
+        configure(&conn).map_err(|err| sqlite_error(err, location))?;
+        migrations::migrate(&mut conn, location)?;
+        read_or_create_meta(&conn, "create state")?;
+        conn.close()
+            .map_err(|(_, err)| sqlite_error(err, location))?;
+        match std::fs::hard_link(&temporary, path) {
+            Ok(()) => Ok(()),
+            // Another process created it first; use theirs.
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            // Filesystems without hard links: rename, which could only replace a file
+            // created in the instant since we looked.
+            Err(_) if !path.exists() => {
+                std::fs::rename(&temporary, path).map_err(|err| open_error(Box::new(err)))
+            }
+            Err(err) => Err(open_error(Box::new(err))),
+        }
+    })();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut leftover = temporary.as_os_str().to_owned();
+        leftover.push(suffix);
+        // Best effort: a leftover temporary file is harmless, and the result is what matters.
+        let _ = std::fs::remove_file(std::path::PathBuf::from(leftover));
+    }
+    built
+}
+
+/// SQLite's quick check (structure and page accounting, not index contents): a file cut short
+/// by a failed copy or a full disk opens without complaint and only fails later, mid-way
+/// through reading resources.
+fn check_integrity(conn: &Connection, location: &str) -> Result<(), StateError> {
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check(5)")
+        .and_then(|mut statement| {
+            statement
+                .query_map([], |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|err| sqlite_error(err, location))?;
+    if problems.iter().all(|p| p == "ok") {
+        return Ok(());
+    }
+    Err(StateError::Corrupt(format!(
+        "{location} is damaged ({})",
+        problems.join("; ")
+    )))
 }
 
 /// Per-connection settings. The busy timeout comes first so every later statement waits for
@@ -172,10 +322,29 @@ fn read_meta(conn: &Connection, operation: &'static str) -> Result<Option<StateM
 /// Reads the meta row, creating it with a fresh lineage and serial 0 if the state is new.
 /// Call inside an `IMMEDIATE` transaction; the single-row key makes a racing insert a no-op
 /// either way.
+///
+/// A missing meta row next to resources or history is a state that lost its identity, not a
+/// new one: it is refused as [`StateError::Lost`] rather than given a fresh lineage and
+/// serial 0, which would let plans and writes go on as if nothing had happened.
 fn read_or_create_meta(
     conn: &Connection,
     operation: &'static str,
 ) -> Result<StateMeta, StateError> {
+    if let Some(meta) = read_meta(conn, operation)? {
+        return Ok(meta);
+    }
+    let (resources, applies): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM resources), (SELECT COUNT(*) FROM applies)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(backend(operation))?;
+    if resources > 0 || applies > 0 {
+        return Err(StateError::Lost(format!(
+            "the meta row (lineage and serial) is missing, but the database holds {resources} resources and {applies} applies"
+        )));
+    }
     conn.execute(
         "INSERT INTO meta (singleton, lineage, serial) VALUES (1, ?1, 0)
          ON CONFLICT (singleton) DO NOTHING",

@@ -96,6 +96,37 @@ pub enum StateError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("state was lost: {0}")]
+    /// What should hold the state has lost it: a database file of 0 bytes, a state whose
+    /// identity (lineage and serial) is gone while its resources remain. Nothing was changed
+    /// and nothing new is made up in its place; the state must be restored (`braid state
+    /// restore`, a backup) or, knowingly, started again.
+    Lost(String),
+    #[error(
+        "state serial is {found}, but this machine last saw serial {recorded} of the same state: later writes are missing"
+    )]
+    /// The state went back in time: it has the lineage this machine recorded, but a lower
+    /// serial than the last one seen (an old backup put back, a write-ahead log lost in a
+    /// crash). Nothing was read on from it or written.
+    SerialRegressed {
+        /// The serial the store holds.
+        found: u64,
+        /// The last serial this machine saw.
+        recorded: u64,
+    },
+    #[error(
+        "state has lineage {} at serial {}, but this machine last saw lineage {} at serial {}",
+        .found.lineage, .found.serial, .recorded.lineage, .recorded.serial
+    )]
+    /// The store holds another state than the one this machine last saw: a new, empty one
+    /// (serial 0) where state was lost, or another lineage altogether. Nothing was read on
+    /// from it or written.
+    StateReplaced {
+        /// What the store holds.
+        found: StateMeta,
+        /// What this machine last saw.
+        recorded: StateMeta,
+    },
     #[error("state holds data braid cannot read: {0}")]
     /// The store holds something this braid cannot decode (bad JSON, a bad timestamp, an
     /// unknown enum value) or that breaks an invariant. The message names the row or object

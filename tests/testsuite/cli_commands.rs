@@ -408,6 +408,7 @@ fn take_lock(project: &Project) -> LockInfo {
                 pid: 4242,
                 operation: "apply".to_string(),
                 ci_url: None,
+                boot_id: None,
             })
             .await
             .expect("take lock")
@@ -725,6 +726,7 @@ fn apply_that_waited_for_the_lock_plans_against_the_state_it_finds() {
             pid: 4242,
             operation: "apply".to_string(),
             ci_url: None,
+            boot_id: None,
         }))
         .expect("take lock");
     project.edit(
@@ -781,4 +783,63 @@ fn apply_that_waited_for_the_lock_plans_against_the_state_it_finds() {
     project
         .braid(&["--env", "dev", "plan", "--detailed-exitcode"])
         .success();
+}
+
+/// A lock whose holder was a process on this machine that no longer runs (an apply killed
+/// with SIGKILL, a crashed laptop session) is taken over at once: no lease to wait for, no
+/// --steal-stale-lock, and the takeover is reported.
+#[test]
+fn a_lock_left_by_a_dead_process_on_this_machine_is_taken_over() {
+    let project = applied_quickstart();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let store = SqliteStore::open(&project.join(".braid/state/dev.db")).expect("open state");
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let dead_pid = child.id();
+    child.wait().expect("wait for true");
+    let held = runtime
+        .block_on(store.lock(LockRequest {
+            actor: "someone-killed".to_string(),
+            host: "this-runner".to_string(),
+            pid: dead_pid,
+            operation: "apply".to_string(),
+            ci_url: None,
+            boot_id: braid_state::this_boot(),
+        }))
+        .expect("take lock");
+    let run = project.braid_env(
+        &["--env", "dev", "apply", "--auto-approve"],
+        &[("HOSTNAME", "this-runner")],
+    );
+    run.success();
+    assert!(run.all().contains(&held.id), "{}", run.all());
+    assert!(run.all().contains("no longer runs"), "{}", run.all());
+    assert_eq!(
+        runtime.block_on(store.current_lock()).expect("read lock"),
+        None
+    );
+
+    // The same lock seen from another machine is only stale after the lease.
+    let held = runtime
+        .block_on(store.lock(LockRequest {
+            actor: "someone-killed".to_string(),
+            host: "this-runner".to_string(),
+            pid: dead_pid,
+            operation: "apply".to_string(),
+            ci_url: None,
+            boot_id: braid_state::this_boot(),
+        }))
+        .expect("take lock");
+    let refused = project.braid_env(
+        &["--env", "dev", "apply", "--auto-approve"],
+        &[("HOSTNAME", "another-runner")],
+    );
+    refused.failure();
+    assert!(
+        refused.stderr.contains("State is locked"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains(&held.id), "{}", refused.stderr);
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 /// Lowest first. Modules on the same line may not import each other either.
 const LAYERS: &[&[&str]] = &[
     &["diag", "actor", "private_files"],
+    &["state_guard"],
     &["config"],
     &["source"],
     &["manifests"],

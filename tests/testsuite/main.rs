@@ -26,6 +26,7 @@ mod rollback;
 mod signals;
 mod source_confinement;
 mod state_backends;
+mod state_loss;
 mod targeting;
 mod terraform_files;
 mod timeouts;

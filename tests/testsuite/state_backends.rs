@@ -244,9 +244,12 @@ spec:
 
 async fn killed_apply_then_plan_and_steal(backend: Backend) {
     let setup = Setup::new(backend, &many_values(RESOURCES));
+    // The apply runs as if on another machine: from here its death can only be told by
+    // the heartbeat stopping (a dead process on this machine is handled at once; see
+    // cli_commands::a_lock_left_by_a_dead_process_on_this_machine_is_taken_over).
     let mut apply = setup.spawn(
         &["-q", "apply", "--auto-approve", "--parallelism", "1"],
-        &[],
+        &[("HOSTNAME", "another-runner")],
     );
     setup
         .wait_until("the first results are committed", async |s| {
@@ -324,6 +327,7 @@ async fn lock_timeout_waits_for_the_holder(backend: Backend) {
             pid: 1,
             operation: "apply".to_string(),
             ci_url: None,
+            boot_id: None,
         })
         .await
         .expect("lock");
@@ -420,6 +424,61 @@ fn migrate_flags(backend: Backend, block: &str) -> Vec<String> {
     flags
 }
 
+/// State replaced on the backend by an empty one (a dropped table, emptied prefix, lost
+/// file) is refused by the next command, with what this machine last saw; `braid state
+/// restore` puts back the snapshot taken before the last apply.
+async fn lost_state_is_refused_and_restored(backend: Backend) {
+    let setup = Setup::new(backend, &many_values(2));
+    setup.braid(&["apply", "--auto-approve"], &[]).success();
+    setup.project.write("main.hcl", &many_values(3));
+    setup.braid(&["apply", "--auto-approve"], &[]).success();
+    let before = setup.store.meta().await.expect("meta");
+    let empty = braid_state::StateDump {
+        format_version: braid_state::StateDump::FORMAT_VERSION,
+        lineage: uuid::Uuid::new_v4().to_string(),
+        serial: 0,
+        resources: vec![],
+        applies: vec![],
+    };
+    setup
+        .store
+        .replace_state(before.serial, &empty)
+        .await
+        .expect("empty the state behind braid's back");
+
+    let refused = setup.braid(&["plan"], &[]);
+    refused.expect_code(1);
+    refused.assert_no_panic();
+    assert!(
+        refused.stderr.contains("State is missing"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("serial {}", before.serial)),
+        "{}",
+        refused.stderr
+    );
+    setup
+        .braid(&["apply", "--auto-approve"], &[])
+        .expect_code(1);
+    assert!(
+        setup.store.resources().await.expect("resources").is_empty(),
+        "nothing was written"
+    );
+
+    setup.braid(&["state", "restore"], &[]).success();
+    let restored = setup.store.meta().await.expect("meta");
+    assert_eq!(restored.lineage, before.lineage);
+    assert!(restored.serial > before.serial);
+    // The snapshot is the state before the second apply: two of the three values.
+    assert_eq!(setup.store.resources().await.expect("resources").len(), 2);
+    setup.braid(&["apply", "--auto-approve"], &[]).success();
+    setup.braid(&["plan", "--detailed-exitcode"], &[]).success();
+}
+
 macro_rules! every_backend {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $(
@@ -438,6 +497,7 @@ macro_rules! every_backend {
 }
 
 every_backend!(
+    lost_state_is_refused_and_restored,
     two_concurrent_applies,
     killed_apply_then_plan_and_steal,
     lock_timeout_waits_for_the_holder,

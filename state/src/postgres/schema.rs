@@ -75,6 +75,9 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_at TEXT   NOT NULL
     );
     "#,
+    // 2: which boot of the holder's host its pid belongs to, so a lock left by a process
+    // that died on the same machine is known to be stale at once. NULL in older locks.
+    "ALTER TABLE braid_locks ADD COLUMN boot_id TEXT;",
 ];
 
 fn latest_version() -> i64 {

@@ -48,7 +48,7 @@ pub(super) fn take(
         .map_err(backend(operation))?;
     tx.execute(
         &format!(
-            "INSERT INTO lock (slot, {LOCK_COLUMNS}) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            "INSERT INTO lock (slot, {LOCK_COLUMNS}) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         ),
         params![
             info.id,
@@ -59,6 +59,7 @@ pub(super) fn take(
             info.ci_url,
             timestamp(info.acquired_at),
             timestamp(info.heartbeat_at),
+            info.boot_id,
         ],
     )
     .map_err(backend(operation))?;

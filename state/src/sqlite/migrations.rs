@@ -71,6 +71,9 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_at TEXT    NOT NULL   -- RFC 3339
     );
     "#,
+    // 2: which boot of the holder's host its pid belongs to, so a lock left by a process
+    // that died on the same machine is known to be stale at once. NULL in older locks.
+    "ALTER TABLE lock ADD COLUMN boot_id TEXT;",
 ];
 
 /// The newest schema version this build knows.

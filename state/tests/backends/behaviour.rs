@@ -382,6 +382,105 @@ pub async fn a_stale_lock_is_reported_and_can_be_stolen(env: Env) {
     assert!(matches!(err, StateError::Locked(_)), "{err:?}");
 }
 
+/// A pid that no process has any more: a child that has exited and been reaped.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let pid = child.id();
+    child.wait().expect("wait for true");
+    pid
+}
+
+/// A request from this very process, with this machine's boot id.
+fn request_from_here(actor: &str, pid: u32) -> braid_state::LockRequest {
+    braid_state::LockRequest {
+        host: "this-host".to_string(),
+        pid,
+        boot_id: braid_state::this_boot(),
+        ..lock_request(actor, "apply")
+    }
+}
+
+pub async fn a_lock_of_a_dead_process_on_this_host_is_taken_over_at_once(env: Env) {
+    assert!(
+        braid_state::this_boot().is_some(),
+        "these tests run on Linux, which has a boot id"
+    );
+    let store = env.open();
+    let dead = store
+        .lock(request_from_here("alice", dead_pid()))
+        .await
+        .expect("lock");
+    assert_eq!(
+        store.current_lock().await.expect("read lock"),
+        Some(dead.clone()),
+        "the boot id is stored with the lock"
+    );
+    // The heartbeat is fresh and stealing is not asked for: the dead pid alone decides.
+    let taken = acquire_lock(
+        env.open().as_ref(),
+        request_from_here("bob", std::process::id()),
+        &LockPolicy::default(),
+    )
+    .await
+    .expect("a dead holder's lock is taken over");
+    assert_eq!(taken.stolen_from.map(|l| l.id), Some(dead.id));
+    assert_eq!(taken.lock.actor, "bob");
+
+    // A live holder on this host keeps its lock (its pid is this test process).
+    let err = acquire_lock(
+        env.open().as_ref(),
+        request_from_here("carol", dead_pid()),
+        &LockPolicy::default(),
+    )
+    .await
+    .expect_err("live holder");
+    assert!(matches!(err, StateError::Locked(_)), "{err:?}");
+    store.unlock(&taken.lock.id).await.expect("unlock");
+
+    // A holder from an earlier boot of this host is gone too, whatever its pid.
+    let rebooted = store
+        .lock(braid_state::LockRequest {
+            boot_id: Some("00000000-0000-0000-0000-000000000000/pid:[1]".to_string()),
+            ..request_from_here("dave", std::process::id())
+        })
+        .await
+        .expect("lock");
+    let taken = acquire_lock(
+        env.open().as_ref(),
+        request_from_here("erin", std::process::id()),
+        &LockPolicy::default(),
+    )
+    .await
+    .expect("a lock from before a reboot is taken over");
+    assert_eq!(taken.stolen_from.map(|l| l.id), Some(rebooted.id));
+    store.unlock(&taken.lock.id).await.expect("unlock");
+
+    // On another host, or without a boot id, a dead pid proves nothing: the lease decides.
+    for holder in [
+        braid_state::LockRequest {
+            host: "another-host".to_string(),
+            ..request_from_here("frank", dead_pid())
+        },
+        braid_state::LockRequest {
+            boot_id: None,
+            ..request_from_here("grace", dead_pid())
+        },
+    ] {
+        let held = store.lock(holder).await.expect("lock");
+        let err = acquire_lock(
+            env.open().as_ref(),
+            request_from_here("heidi", std::process::id()),
+            &LockPolicy::default(),
+        )
+        .await
+        .expect_err("not provably dead");
+        assert!(matches!(err, StateError::Locked(_)), "{err:?}");
+        store.unlock(&held.id).await.expect("unlock");
+    }
+}
+
 pub async fn a_waiting_writer_gets_the_lock_when_it_is_released(env: Env) {
     let store = env.open();
     let held = store

@@ -123,6 +123,7 @@ every_backend!(
     heartbeat_and_unlock_need_the_holders_id,
     exactly_one_of_many_racing_lockers_wins,
     a_stale_lock_is_reported_and_can_be_stolen,
+    a_lock_of_a_dead_process_on_this_host_is_taken_over_at_once,
     a_waiting_writer_gets_the_lock_when_it_is_released,
     export_and_replace_round_trip,
     push_checks_lineage_and_serial,
@@ -202,6 +203,7 @@ pub fn lock_request(actor: &str, operation: &str) -> LockRequest {
         pid: 4242,
         operation: operation.to_string(),
         ci_url: Some("https://ci.example.com/run/9".to_string()),
+        boot_id: None,
     }
 }
 
@@ -227,4 +229,54 @@ async fn postgres_sslmode_require_refuses_a_server_without_tls() {
         .meta()
         .await
         .expect("prefer falls back to plain TCP");
+}
+
+/// `state.json` gone while the history of finished applies remains is a lost state, not a
+/// new one: S3 has no foreign key to keep the two together, so the store checks.
+#[tokio::test]
+async fn s3_state_document_deleted_with_history_left_is_lost_state() {
+    let env = Backend::S3.env();
+    let store = env.open();
+    let apply = store.begin_apply(new_apply("apply")).await.expect("begin");
+    let serial = store.meta().await.expect("meta").serial;
+    store
+        .commit_resource(serial, upsert(record("local_file.a", Value::Null)))
+        .await
+        .expect("commit");
+    store
+        .finish_apply(
+            apply,
+            braid_state::ChangeSummary::default(),
+            braid_state::ApplyOutcome::Succeeded,
+        )
+        .await
+        .expect("finish");
+    // The location names the bucket and key prefix of this environment's objects.
+    let location = store.location();
+    let key = location
+        .split_once(&format!("s3://{}/", MotoServer::SHARED_BUCKET))
+        .map(|(_, rest)| format!("{}state.json", rest.split_whitespace().next().unwrap_or("")))
+        .expect("an s3:// location");
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(MotoServer::shared().endpoint())
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+        .delete_object()
+        .bucket(MotoServer::SHARED_BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+    match env.open().meta().await {
+        Err(braid_state::StateError::Lost(message)) => {
+            assert!(message.contains("state.json"), "{message}");
+        }
+        other => panic!("expected Lost, got {other:?}"),
+    }
 }

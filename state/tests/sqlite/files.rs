@@ -204,3 +204,99 @@ fn the_database_and_its_directories_are_private() {
     assert_eq!(mode(&dir.path().join("state")), 0o700);
     assert_eq!(mode(&db_path(&dir)), 0o600);
 }
+
+/// A state with a few resources written, its handle closed.
+async fn written_state(dir: &tempfile::TempDir) {
+    let store = open(dir);
+    let mut serial = store.meta().await.expect("meta").serial;
+    for n in 0..40 {
+        let big = Value::String("x".repeat(2000));
+        serial = store
+            .commit_resource(serial, upsert(record(&format!("local_file.f{n}"), big)))
+            .await
+            .expect("commit");
+    }
+}
+
+/// A file of 0 bytes is never braid's own (a new state is created whole, under another
+/// name, and moved into place), so it is a lost state, not a new empty one.
+#[test]
+fn an_empty_file_is_refused_as_lost_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(db_path(&dir).parent().expect("parent")).expect("mkdir");
+    std::fs::write(db_path(&dir), b"").expect("write empty file");
+    match SqliteStore::open(&db_path(&dir)) {
+        Err(StateError::Lost(message)) => {
+            assert!(message.contains("0 bytes"), "{message}");
+        }
+        other => panic!("expected Lost, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::metadata(db_path(&dir)).expect("metadata").len(),
+        0,
+        "the file is left as it was"
+    );
+}
+
+#[test]
+fn a_new_file_is_created_whole_with_its_lineage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(&dir));
+    let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM meta", [], |row| row.get(0))
+        .expect("meta rows");
+    assert_eq!(rows, 1, "the meta row is written before the file appears");
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("state"))
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    assert_eq!(names, ["staging.db"], "no temporary file is left behind");
+}
+
+#[tokio::test]
+async fn a_truncated_file_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    written_state(&dir).await;
+    let path = db_path(&dir);
+    let len = std::fs::metadata(&path).expect("metadata").len();
+    assert!(len > 8192, "the test needs a file of several pages ({len})");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open for truncation");
+    file.set_len(len / 2).expect("truncate");
+    drop(file);
+    match SqliteStore::open(&path) {
+        Err(StateError::Corrupt(message)) => {
+            assert!(message.contains("damaged"), "{message}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_missing_meta_row_is_refused_as_lost_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    written_state(&dir).await;
+    let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+    conn.execute("DELETE FROM meta", []).expect("delete meta");
+    drop(conn);
+    let store = open(&dir);
+    match store.meta().await {
+        Err(StateError::Lost(message)) => {
+            assert!(message.contains("meta"), "{message}");
+        }
+        other => panic!("expected Lost, got {other:?}"),
+    }
+    assert!(
+        matches!(
+            store
+                .commit_resource(0, upsert(record("local_file.new", Value::Null)))
+                .await,
+            Err(StateError::Lost(_))
+        ),
+        "a write does not make up a new lineage either"
+    );
+}

@@ -86,5 +86,6 @@ fn lock_request(actor: &str, operation: &str) -> LockRequest {
         pid: 4242,
         operation: operation.to_string(),
         ci_url: Some("https://ci.example.com/run/9".to_string()),
+        boot_id: None,
     }
 }
