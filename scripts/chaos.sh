@@ -21,7 +21,8 @@
 # (kills per project), CHAOS_CONCURRENT (applies at once), CHAOS_FAULT_TRIALS, CHAOS_LOCAL_FILES
 # (resources of the local project), CHAOS_OBJECTS (ConfigMaps + Deployments in kubesim),
 # BRAID_BIN / KUBESIM_BIN (binaries to test; built with cargo otherwise), CHAOS_KEEP=1 keeps
-# the work directory. Prints a summary; exits 1 on any violation. Needs python3 and curl.
+# the work directory, CHAOS_STRICT=1 counts open finding F1 (docs/RELIABILITY.md) as a violation.
+# Prints a summary; exits 1 on any violation. Needs python3 and curl.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -54,6 +55,7 @@ trials=0
 kills_done=0
 finished_before_kill=0
 failed_applies=0
+known_findings=0
 sim_pid=""
 cleanup() {
   if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
@@ -87,7 +89,9 @@ check_plan_empty() {
   fi
 }
 
-# check_state WHAT EXPECTED_FILE: state lists exactly the addresses in EXPECTED_FILE, once each.
+# check_state WHAT EXPECTED_FILE GONE_FN: state lists exactly the addresses in EXPECTED_FILE,
+# once each. An extra address whose object GONE_FN says is gone is open finding F1
+# (docs/RELIABILITY.md), handled by known_orphans.
 check_state() {
   if ! b state list >"$work/state.list" 2>"$work/state.err"; then
     violation "$1: state list failed: $(cat "$work/state.err")"
@@ -96,11 +100,40 @@ check_state() {
   local dups
   dups="$(sort "$work/state.list" | uniq -d)"
   [ -z "$dups" ] || violation "$1: state lists these more than once: $dups"
-  if ! diff <(sort -u "$work/state.list") <(sort "$2") >"$work/state.diff"; then
-    violation "$1: state differs from what the configuration declares (< state, > expected):"
-    sed 's/^/    /' "$work/state.diff" | head -20 >&2
-  fi
+  local extra missing address orphans=()
+  extra="$(comm -23 <(sort -u "$work/state.list") <(sort "$2"))"
+  missing="$(comm -13 <(sort -u "$work/state.list") <(sort "$2"))"
+  [ -z "$missing" ] || violation "$1: declared but not in state: $(echo "$missing" | tr '\n' ' ')"
+  for address in $extra; do
+    if "$3" "$address"; then
+      orphans+=("$address")
+    else
+      violation "$1: in state, not declared, and its object still exists: $address"
+    fi
+  done
+  [ "${#orphans[@]}" = 0 ] || known_orphans "$1" "${orphans[@]}"
 }
+
+# known_orphans WHAT ADDRESS...: open finding F1 (docs/RELIABILITY.md): a resource that left
+# the configuration stays in state after a kill between the delete of its object and the
+# commit of that delete; no later plan or apply removes it. A violation with CHAOS_STRICT=1;
+# otherwise counted, then removed with `braid state rm` (the workaround) so that the next
+# trials start clean.
+known_orphans() {
+  local what="$1"
+  shift
+  if [ -n "${CHAOS_STRICT:-}" ]; then
+    violation "$what: finding F1: state keeps resources whose objects are gone and that are no longer declared: $*"
+  else
+    known_findings=$((known_findings + 1))
+    echo "    KNOWN FINDING F1 ($what): state keeps resources whose objects are gone and that are no longer declared: $*"
+  fi
+  b state rm -q "$@" >"$work/state-rm.out" 2>&1 ||
+    violation "$what: state rm of the orphans failed: $(tail -5 "$work/state-rm.out")"
+}
+
+# local_gone ADDRESS: the file of local_file.fK does not exist.
+local_gone() { [ ! -e "$proj/out/${1#local_file.}.txt" ]; }
 
 # check_history WHAT: no apply is left "running" in the audit log.
 check_history() {
@@ -165,7 +198,7 @@ check_local() {
   local rev count k leftovers
   read -r rev count <"$work/expected.local"
   check_plan_empty "$1"
-  check_state "$1" "$work/expected.state"
+  check_state "$1" "$work/expected.state" local_gone
   check_history "$1"
   leftovers="$(find "$proj" -name '.*.braid-*.tmp' | head -5)"
   [ -z "$leftovers" ] || violation "$1: temporary files left behind: $leftovers"
@@ -274,6 +307,14 @@ state = [line.strip() for line in open(state_file) if line.strip()]
 state_cm = {a.rsplit("/", 1)[1] for a in state if "/ConfigMap/" in a}
 state_dep = {a.rsplit("/", 1)[1] for a in state if "/Deployment/" in a}
 state_ns = [a for a in state if "/Namespace/" in a]
+# In state, not declared, and gone from the cluster: open finding F1, reported apart.
+orphans = [a for a in state
+           if ("/ConfigMap/" in a and a.rsplit("/", 1)[1] not in want_cm | set(cms))
+           or ("/Deployment/" in a and a.rsplit("/", 1)[1] not in want_dep | set(deps))]
+state = [a for a in state if a not in orphans]
+state_cm = {a.rsplit("/", 1)[1] for a in state if "/ConfigMap/" in a}
+state_dep = {a.rsplit("/", 1)[1] for a in state if "/Deployment/" in a}
+state_ns = [a for a in state if "/Namespace/" in a]
 if state_cm != set(cms) or state_dep != set(deps) or len(state_ns) != 1:
     problems.append(f"state ({len(state)} addresses) does not match the cluster: "
                     f"ConfigMaps only in state {sorted(state_cm - set(cms))}, only in cluster {sorted(set(cms) - state_cm)}; "
@@ -282,9 +323,15 @@ if state_cm != set(cms) or state_dep != set(deps) or len(state_ns) != 1:
 if len(state) != 1 + len(want_cm) + len(want_dep):
     problems.append(f"state holds {len(state)} addresses, expected {1 + len(want_cm) + len(want_dep)}")
 print("\n".join(problems))
+print("\n".join("orphan " + a for a in orphans))
 EOF
   )" || problems="could not read the cluster: $problems"
+  local orphans
+  orphans="$(echo "$problems" | sed -n 's/^orphan //p')"
+  problems="$(echo "$problems" | grep -v '^orphan ' | grep . || true)"
   [ -z "$problems" ] || violation "$1: $problems"
+  # shellcheck disable=SC2086 # addresses have no spaces
+  [ -z "$orphans" ] || known_orphans "$1" $orphans
 }
 
 # --- scenario 1: kill -9 at random points -------------------------------------------------
@@ -428,5 +475,5 @@ kill_campaign kubesim kube_config check_kube "$objects"
 fault_campaign
 
 log ""
-log "chaos summary: seed $seed, $trials trials, $kills_done kills, $finished_before_kill applies finished before their kill, $failed_applies applies failed cleanly under faults, $violations violations, $((SECONDS - started)) s"
+log "chaos summary: seed $seed, $trials trials, $kills_done kills, $finished_before_kill applies finished before their kill, $failed_applies applies failed cleanly under faults, $known_findings times open finding F1, $violations violations, $((SECONDS - started)) s"
 [ "$violations" = 0 ]
