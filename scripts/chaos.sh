@@ -29,7 +29,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 seed="${CHAOS_SEED:-1}"
 kills="${CHAOS_KILLS:-20}"
 concurrent="${CHAOS_CONCURRENT:-4}"
-fault_trials="${CHAOS_FAULT_TRIALS:-6}"
+fault_trials="${CHAOS_FAULT_TRIALS:-8}"
 local_files="${CHAOS_LOCAL_FILES:-60}"
 objects="${CHAOS_OBJECTS:-50}"
 # The lease after which a killed apply's lock counts as stale. Every braid run here gets it,
@@ -422,23 +422,31 @@ concurrent_round() {
 fault_campaign() {
   log "==> injected API faults during $fault_trials kubesim applies"
   local trial base="$objects"
+  # Each setting: extra environment for the apply, "|", then kubesim's faults as JSON fields.
+  # The second and third make one object fail for good: by a persistent 500 that outlasts
+  # the provider call's deadline (shortened to 5 s), and by a permanent 403.
   local settings=(
-    '"failureRate": 0.15, "failureModes": ["internalError"]'
-    '"failureRate": 0.15, "failureModes": ["tooManyRequests"]'
-    '"failureRate": 0.10, "failureModes": ["dropConnection"]'
-    '"failureRate": 0.20'
-    '"scripted": [{"method": "PATCH", "path": "*/configmaps/*", "times": 5, "status": 500},
+    '|"failureRate": 0.15, "failureModes": ["internalError"]'
+    'BRAID_PROVIDER_TIMEOUT=5s|"scripted": [{"method": "PATCH", "path": "*/configmaps/cm-1", "times": 1000, "status": 500}]'
+    '|"scripted": [{"method": "PATCH", "path": "*/deployments/dep-3", "times": 1000, "status": 403}]'
+    '|"failureRate": 0.10, "failureModes": ["dropConnection"]'
+    '|"failureRate": 0.15, "failureModes": ["tooManyRequests"]'
+    '|"failureRate": 0.20'
+    '|"scripted": [{"method": "PATCH", "path": "*/configmaps/*", "times": 5, "status": 500},
                   {"method": "GET", "path": "*/deployments/*", "times": 3, "dropConnection": true},
                   {"path": "*", "times": 2, "status": 429}]'
-    '"failureRate": 0.05, "latencyMs": 20'
+    '|"failureRate": 0.05, "latencyMs": 20'
   )
   for ((trial = 1; trial <= fault_trials; trial++)); do
     trials=$((trials + 1))
     local rev=$((1000 + trial)) setting="${settings[$(((trial - 1) % ${#settings[@]}))]}"
+    local extra_env="${setting%%|*}"
+    setting="${setting#*|}"
     kube_config "$rev" "$base"
     faults "{$setting, \"seed\": $((seed * 100 + trial))}"
     local code=0
-    b apply -q --auto-approve >"$work/fault.out" 2>&1 || code=$?
+    # shellcheck disable=SC2086 # extra_env is empty or one NAME=VALUE
+    (cd "$proj" && env $extra_env "$BRAID_BIN" --env chaos apply -q --auto-approve) >"$work/fault.out" 2>&1 || code=$?
     faults '{}'
     local fault_code="$code"
     if [ "$code" != 0 ] && [ "$code" != 1 ]; then
@@ -451,7 +459,7 @@ fault_campaign() {
     b apply -q --auto-approve >"$work/fault-again.out" 2>&1 || code=$?
     [ "$code" = 0 ] || violation "fault trial $trial: apply without faults exits $code: $(tail -5 "$work/fault-again.out")"
     check_kube "fault trial $trial"
-    log "    trial $trial: faults {$(echo "$setting" | tr -s ' \n' ' ')}: apply exit $fault_code; converged without faults"
+    log "    trial $trial: faults {$(echo "$setting" | tr -s ' \n' ' ')}${extra_env:+ with $extra_env}: apply exit $fault_code; converged without faults"
   done
 }
 
