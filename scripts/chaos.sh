@@ -43,10 +43,13 @@ if [ -z "${BRAID_BIN:-}" ] || [ -z "${KUBESIM_BIN:-}" ]; then
   # Without the aws provider: nothing here uses it, and it is most of the build.
   echo "==> building braid (without aws) and kubesim"
   (cd "$repo" && cargo build --locked --quiet --no-default-features -p braid -p kubesim --bin braid --bin kubesim)
-  target="${CARGO_TARGET_DIR:-$repo/target}/debug"
+  target="$(cd "${CARGO_TARGET_DIR:-$repo/target}" && pwd)/debug"
   BRAID_BIN="${BRAID_BIN:-$target/braid}"
   KUBESIM_BIN="${KUBESIM_BIN:-$target/kubesim}"
 fi
+# Absolute: braid runs inside the projects' directories.
+BRAID_BIN="$(realpath "$BRAID_BIN")"
+KUBESIM_BIN="$(realpath "$KUBESIM_BIN")"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/braid-chaos.XXXXXX")"
 started=$SECONDS
@@ -58,8 +61,9 @@ failed_applies=0
 known_findings=0
 sim_pid=""
 cleanup() {
+  local code=$?
   if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
-  if [ "$violations" = 0 ] && [ -z "${CHAOS_KEEP:-}" ]; then rm -rf "$work"; else echo "work directory: $work"; fi
+  if [ "$code" = 0 ] && [ -z "${CHAOS_KEEP:-}" ]; then rm -rf "$work"; else echo "work directory: $work"; fi
 }
 trap cleanup EXIT
 
