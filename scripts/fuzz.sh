@@ -51,7 +51,7 @@ for target in "${targets[@]}"; do
     --target-dir "$target_dir" "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$log" 2>&1 || code=$?
-  grep -E '^(#[0-9]+ +(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)|Done )' "$log" || true
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)|Done )' "$log" || true
   echo "corpus/$target: $(find "corpus/$target" -type f | wc -l) inputs"
   if [ "$code" != 0 ]; then
     echo "fuzz: $target crashed (exit $code); the input is in fuzz/artifacts/$target/" >&2
