@@ -14,9 +14,8 @@
 #
 # cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them.
 # Installs cargo-fuzz into ~/.cargo/bin if missing. Builds into FUZZ_TARGET_DIR (default
-# ~/.cache/braid-fuzz-target). FUZZ_SANITIZER=address uses AddressSanitizer (default: none;
-# braid forbids unsafe code, so libFuzzer's coverage guidance is what matters, at twice the
-# speed).
+# ~/.cache/braid-fuzz-target). FUZZ_SANITIZER=address uses AddressSanitizer (default: none:
+# braid forbids unsafe code, so what the fuzzer can find is panics, which need no sanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
