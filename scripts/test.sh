@@ -56,3 +56,10 @@ cargo test --workspace --locked --doc
 
 echo "==> checking the benchmark runs (small size)"
 cargo run --locked --quiet --bin braid-bench -- --sizes 200 --check
+
+echo "==> chaos, small run: 3 kills per project, concurrent applies, 3 fault trials (scripts/chaos.sh; full run on demand)"
+target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"
+BRAID_BIN="$target/braid" KUBESIM_BIN="$target/kubesim" CHAOS_KILLS=3 CHAOS_FAULT_TRIALS=3 scripts/chaos.sh
+
+echo "==> fuzzing, 20 s per target (scripts/fuzz.sh; 10 minutes each on demand: scripts/fuzz.sh 600)"
+scripts/fuzz.sh 20
