@@ -12,14 +12,14 @@ use crate::source_read::{self, SourceReadError};
 
 /// The path argument resolved against the directory of the file being evaluated and
 /// confined to its source (see [`crate::source_read`]).
-fn resolve(c: &Call<'_>) -> Result<PathBuf, FunctionError> {
+pub(super) fn resolve(c: &Call<'_>) -> Result<PathBuf, FunctionError> {
     let path = c.string(0)?;
     source_read::resolve_inside(c.ctx.source_root, c.ctx.base_dir, &path)
         .map_err(|e| read_error(c, &e))
 }
 
 /// A refused or failed read as the function's error, with how to fix it.
-fn read_error(c: &Call<'_>, e: &SourceReadError) -> FunctionError {
+pub(super) fn read_error(c: &Call<'_>, e: &SourceReadError) -> FunctionError {
     if e.is_escape() {
         c.failed(format!(
             "{e}. Put the file inside the source and use a path relative to the source's \
@@ -41,7 +41,7 @@ fn read_error(c: &Call<'_>, e: &SourceReadError) -> FunctionError {
 }
 
 /// The file's bytes: a regular file inside the source, no larger than the limit.
-fn read_file(c: &Call<'_>) -> Result<Vec<u8>, FunctionError> {
+pub(super) fn read_file(c: &Call<'_>) -> Result<Vec<u8>, FunctionError> {
     let real = resolve(c)?;
     let limit = source_read::max_file_size().map_err(|e| read_error(c, &e))?;
     let shown = c.string(0)?;
@@ -71,6 +71,80 @@ pub(super) fn fileexists(c: &Call<'_>) -> Result<Value, FunctionError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Value::Bool(false)),
         Err(e) => Err(c.failed(format!("failed to stat \"{shown}\": {e}"))),
     }
+}
+
+/// `pathexpand(path)`: braid refuses `~`, which would make a configuration from a pull
+/// request depend on (and reveal) the home directory of whoever runs braid; any other path
+/// comes back unchanged, as in Terraform.
+pub(super) fn pathexpand(c: &Call<'_>) -> Result<Value, FunctionError> {
+    let path = c.string(0)?;
+    if path == "~" || path.starts_with("~/") {
+        return Err(c.arg_error(
+            0,
+            format!(
+                "braid does not expand \"~\" in {path:?}: a configuration must not depend on \
+                 the home directory of whoever runs braid; use a path relative to the source"
+            ),
+        ));
+    }
+    Ok(Value::String(path))
+}
+
+/// The most directory entries `fileset` looks at, so that a huge tree cannot stall a plan.
+const MAX_FILESET_ENTRIES: usize = 100_000;
+
+/// `fileset(path, pattern)`: the regular files under `path` (inside the source) whose path
+/// relative to it matches the glob `pattern` (`*`, `**`, `?`, `[a-z]`, `{a,b}`), sorted.
+pub(super) fn fileset(c: &Call<'_>) -> Result<Value, FunctionError> {
+    let pattern = c.string(1)?;
+    let root = resolve(c)?;
+    let patterns = glob::expand_braces(&pattern)
+        .ok_or_else(|| c.arg_error(1, format!("invalid pattern {pattern:?}")))?;
+    let real_source = std::fs::canonicalize(c.ctx.source_root)
+        .unwrap_or_else(|_| c.ctx.source_root.to_path_buf());
+    let mut found = Vec::new();
+    let mut seen = 0usize;
+    let mut stack = vec![(root.clone(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > MAX_FILESET_ENTRIES {
+                return Err(c.failed(format!(
+                    "more than {MAX_FILESET_ENTRIES} files and directories under {:?}",
+                    c.string(0).unwrap_or_default()
+                )));
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push((entry.path(), relative.clone()));
+                continue;
+            }
+            // A symbolic link counts only when it leads to a regular file inside the source;
+            // linked directories are not walked.
+            let is_file = if kind.is_symlink() {
+                std::fs::canonicalize(entry.path())
+                    .is_ok_and(|real| real.starts_with(&real_source) && real.is_file())
+            } else {
+                kind.is_file()
+            };
+            if is_file && patterns.iter().any(|p| glob::matches(p, &relative)) {
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    Ok(Value::List(found.into_iter().map(Value::String).collect()))
 }
 
 pub(super) fn abspath(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -130,12 +204,124 @@ fn clean_path(path: &str) -> String {
     }
 }
 
+/// The glob patterns of `fileset`, as the doublestar library Terraform uses reads them.
+mod glob {
+    /// The most alternatives `{a,b}` groups may expand to.
+    const MAX_ALTERNATIVES: usize = 1024;
+
+    /// `a{b,c}d` as `["abd", "acd"]`; `None` for unbalanced braces or too many alternatives.
+    pub(super) fn expand_braces(pattern: &str) -> Option<Vec<String>> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let Some(open) = chars.iter().position(|ch| *ch == '{') else {
+            return (!pattern.contains('}')).then(|| vec![pattern.to_string()]);
+        };
+        let mut depth = 0usize;
+        let mut close = None;
+        let mut splits = Vec::new();
+        for (i, ch) in chars.iter().enumerate().skip(open) {
+            match ch {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(i);
+                        break;
+                    }
+                }
+                ',' if depth == 1 => splits.push(i),
+                _ => {}
+            }
+        }
+        let close = close?;
+        let head: String = chars[..open].iter().collect();
+        let tail: String = chars[close + 1..].iter().collect();
+        let mut bounds = vec![open];
+        bounds.extend(splits);
+        bounds.push(close);
+        let mut out = Vec::new();
+        for pair in bounds.windows(2) {
+            let alternative: String = chars[pair[0] + 1..pair[1]].iter().collect();
+            for expanded in expand_braces(&format!("{head}{alternative}{tail}"))? {
+                out.push(expanded);
+                if out.len() > MAX_ALTERNATIVES {
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether `path` (segments separated by `/`) matches `pattern`.
+    pub(super) fn matches(pattern: &str, path: &str) -> bool {
+        let pattern: Vec<&str> = pattern
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        let path: Vec<&str> = path.split('/').collect();
+        match_segments(&pattern, &path)
+    }
+
+    fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => path.is_empty(),
+            Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
+            Some((first, rest)) => match path.split_first() {
+                Some((segment, path_rest)) => {
+                    let p: Vec<char> = first.chars().collect();
+                    let s: Vec<char> = segment.chars().collect();
+                    match_segment(&p, &s) && match_segments(rest, path_rest)
+                }
+                None => false,
+            },
+        }
+    }
+
+    fn match_segment(p: &[char], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some(('*', rest)) => (0..=s.len()).any(|skip| match_segment(rest, &s[skip..])),
+            Some(('?', rest)) => !s.is_empty() && match_segment(rest, &s[1..]),
+            Some(('[', rest)) => {
+                let Some(end) = rest.iter().skip(1).position(|ch| *ch == ']').map(|i| i + 1) else {
+                    return false;
+                };
+                let Some((ch, s_rest)) = s.split_first() else {
+                    return false;
+                };
+                let (negated, class) = match rest[..end].split_first() {
+                    Some(('^' | '!', class)) => (true, class),
+                    _ => (false, &rest[..end]),
+                };
+                let mut hit = false;
+                let mut i = 0;
+                while i < class.len() {
+                    if class.get(i + 1) == Some(&'-') && i + 2 < class.len() {
+                        hit |= (class[i]..=class[i + 2]).contains(ch);
+                        i += 3;
+                    } else {
+                        hit |= class[i] == *ch;
+                        i += 1;
+                    }
+                }
+                hit != negated && match_segment(&rest[end + 1..], s_rest)
+            }
+            Some(('\\', rest)) => match (rest.split_first(), s.split_first()) {
+                (Some((want, p_rest)), Some((got, s_rest))) => {
+                    want == got && match_segment(p_rest, s_rest)
+                }
+                _ => false,
+            },
+            Some((want, rest)) => s.first() == Some(want) && match_segment(rest, &s[1..]),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use braid_provider::Value;
 
-    use super::super::test_support::{message, ok, s};
-    use super::super::{FunctionContext, call};
+    use super::super::test_support::{message, ok, plan_time, s, strs};
+    use super::super::{FunctionContext, Phase, call};
 
     #[test]
     fn file_reads_relative_to_base_dir() {
@@ -145,6 +331,8 @@ mod tests {
         let ctx = FunctionContext {
             base_dir: dir.path(),
             source_root: dir.path(),
+            phase: Phase::Plan,
+            plan_time: plan_time(),
         };
         let c = |name: &str, path: &str| call(&ctx, name, vec![s(path)]);
         assert_eq!(c("file", "hello.txt"), Ok(s("Hello World\n")));
@@ -167,6 +355,59 @@ mod tests {
         let binary = c("file", "bin.dat").expect_err("binary file");
         assert!(message(&binary).contains("filebase64"), "{binary}");
         assert!(message(&binary).contains("bin.dat"), "{binary}");
+    }
+
+    #[test]
+    fn fileset_and_hashes_stay_inside_the_source() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        for f in ["x.txt", "a/y.txt", "a/b/z.txt", "a/b/w.md"] {
+            std::fs::write(root.join(f), "hello world").expect("write");
+        }
+        let ctx = FunctionContext {
+            base_dir: root,
+            source_root: root,
+            phase: Phase::Plan,
+            plan_time: plan_time(),
+        };
+        let c = |name: &str, args: Vec<Value>| call(&ctx, name, args);
+        assert_eq!(
+            c("fileset", vec![s("."), s("**/*.txt")]),
+            Ok(strs(&["a/b/z.txt", "a/y.txt", "x.txt"]))
+        );
+        assert_eq!(c("fileset", vec![s("a"), s("*")]), Ok(strs(&["y.txt"])));
+        assert_eq!(
+            c("fileset", vec![s("a"), s("b/{z,w}.*")]),
+            Ok(strs(&["b/w.md", "b/z.txt"]))
+        );
+        assert_eq!(
+            c("fileset", vec![s("."), s("[wx].*")]),
+            Ok(strs(&["x.txt"]))
+        );
+        assert!(c("fileset", vec![s(".."), s("*")]).is_err());
+        assert_eq!(
+            c("filemd5", vec![s("x.txt")]),
+            Ok(s("5eb63bbbe01eeed093cb22bb8f5acdc3"))
+        );
+        assert_eq!(
+            c("filesha1", vec![s("a/y.txt")]),
+            Ok(s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"))
+        );
+        assert!(c("filesha256", vec![s("../x")]).is_err());
+    }
+
+    #[test]
+    fn pathexpand_refuses_home() {
+        assert_eq!(ok("pathexpand", vec![s("/etc/x")]), s("/etc/x"));
+        assert_eq!(ok("pathexpand", vec![s("a/~b")]), s("a/~b"));
+        assert!(
+            message(&super::super::test_support::err(
+                "pathexpand",
+                vec![s("~/.ssh")]
+            ))
+            .contains("home")
+        );
     }
 
     #[test]

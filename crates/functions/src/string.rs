@@ -2,6 +2,7 @@
 //! encoding.
 
 use braid_provider::Value;
+use unicode_segmentation::UnicodeSegmentation as _;
 
 use super::{Call, FunctionError};
 
@@ -80,17 +81,18 @@ pub(super) fn replace(c: &Call<'_>) -> Result<Value, FunctionError> {
     let text = c.string(0)?;
     let search = c.string(1)?;
     let replacement = c.string(2)?;
-    if search.len() > 1 && search.starts_with('/') && search.ends_with('/') {
-        return Err(c.failed(format!(
-            "regular expression patterns such as {search:?} are not supported; \
-             use a plain substring"
-        )));
+    if let Some(pattern) = search
+        .strip_prefix('/')
+        .and_then(|rest| rest.strip_suffix('/'))
+    {
+        return super::regex::replace_pattern(c, &text, pattern, &replacement);
     }
     Ok(Value::String(text.replace(&search, &replacement)))
 }
 
 pub(super) fn substr(c: &Call<'_>) -> Result<Value, FunctionError> {
-    let chars: Vec<char> = c.string(0)?.chars().collect();
+    let text = c.string(0)?;
+    let chars: Vec<&str> = text.graphemes(true).collect();
     let offset = c.integer(1)?;
     let length = c.integer(2)?;
     let total = i64::try_from(chars.len()).unwrap_or(i64::MAX);
@@ -112,7 +114,9 @@ pub(super) fn substr(c: &Call<'_>) -> Result<Value, FunctionError> {
         usize::try_from(start).unwrap_or(0),
         usize::try_from(end).unwrap_or(0),
     );
-    Ok(Value::String(chars[start..end].iter().collect()))
+    Ok(Value::String(
+        chars.get(start..end).unwrap_or_default().concat(),
+    ))
 }
 
 pub(super) fn startswith(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -140,7 +144,8 @@ pub(super) fn indent(c: &Call<'_>) -> Result<Value, FunctionError> {
 }
 
 pub(super) fn strrev(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(c.string(0)?.chars().rev().collect()))
+    // Grapheme clusters stay whole: a flag or a letter with combining marks is not split.
+    Ok(Value::String(c.string(0)?.graphemes(true).rev().collect()))
 }
 
 pub(super) fn urlencode(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -164,7 +169,7 @@ mod tests {
     use braid_provider::Value;
 
     use super::super::FunctionError;
-    use super::super::test_support::{err, message, n, nums, ok, s, strs};
+    use super::super::test_support::{err, n, nums, ok, s, strs};
 
     #[test]
     fn join_and_split() {
@@ -212,14 +217,25 @@ mod tests {
     }
 
     #[test]
-    fn replace_substrings_and_rejects_regex() {
+    fn replace_substrings_and_patterns() {
         assert_eq!(
             ok("replace", vec![s("1 + 2 + 3"), s("+"), s("-")]),
             s("1 - 2 - 3")
         );
-        let e = err("replace", vec![s("hello"), s("/l+/"), s("L")]);
-        assert!(matches!(e, FunctionError::Failed { .. }));
-        assert!(message(&e).contains("not supported"));
+        assert_eq!(
+            ok("replace", vec![s("hello"), s("/l+/"), s("L")]),
+            s("heLo")
+        );
+        assert_eq!(ok("replace", vec![s("a/b"), s("/"), s("-")]), s("a-b"));
+        let e = err("replace", vec![s("hello"), s("/(/"), s("L")]);
+        assert!(matches!(e, FunctionError::Argument { index: 2, .. }));
+    }
+
+    #[test]
+    fn strings_are_measured_in_grapheme_clusters() {
+        assert_eq!(ok("length", vec![s("e\u{301}")]), n(1));
+        assert_eq!(ok("substr", vec![s("🇩🇪🇫🇷x"), n(1), n(2)]), s("🇫🇷x"));
+        assert_eq!(ok("strrev", vec![s("e\u{301}a")]), s("ae\u{301}"));
     }
 
     #[test]
