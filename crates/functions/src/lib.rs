@@ -362,7 +362,7 @@ static FUNCTIONS: &[Function] = &[
     f("regex", Exact(2), Deep, regex::regex),
     f("regexall", Exact(2), Deep, regex::regexall),
     f("setintersection", AtLeast(1), Deep, set::setintersection),
-    f("setproduct", AtLeast(1), Deep, set::setproduct),
+    f("setproduct", AtLeast(2), Deep, set::setproduct),
     f("setsubtract", Exact(2), Deep, set::setsubtract),
     f("setunion", AtLeast(1), Deep, set::setunion),
     f("sha1", Exact(1), Deep, hash::sha1),
@@ -606,6 +606,51 @@ mod tests {
                 "{name} is listed but not callable"
             );
         }
+    }
+
+    /// Terraform functions braid does not provide as plain functions, and why.
+    const NOT_PROVIDED: &[(&str, &str)] = &[
+        ("can", "needs lazy evaluation of its argument: the evaluator's job"),
+        ("try", "needs lazy evaluation of its arguments: the evaluator's job"),
+        ("templatefile", "renders a template: the evaluator's job"),
+        ("templatestring", "renders a template: the evaluator's job"),
+        ("sensitive", "needs value marks, which braid's values do not carry"),
+        ("nonsensitive", "needs value marks, which braid's values do not carry"),
+        ("issensitive", "needs value marks, which braid's values do not carry"),
+        ("ephemeralasnull", "needs value marks, which braid's values do not carry"),
+        ("type", "needs value types, which braid's values do not carry"),
+        ("rsadecrypt", "needs an RSA implementation: not provided yet"),
+    ];
+
+    /// `terraform metadata functions -json`, checked in by scripts/conformance-functions.sh.
+    const TERRAFORM_FUNCTIONS: &str =
+        include_str!("../../../tests/conformance/functions/functions-metadata.json");
+
+    #[test]
+    fn every_terraform_function_is_provided_or_listed() {
+        let metadata: serde_json::Value =
+            serde_json::from_str(TERRAFORM_FUNCTIONS).expect("functions-metadata.json");
+        let terraform: Vec<&str> = metadata["function_signatures"]
+            .as_object()
+            .expect("function_signatures")
+            .keys()
+            .map(String::as_str)
+            // `core::upper` is `upper` under its namespace, which the parser does not accept.
+            .filter(|name| !name.starts_with("core::"))
+            .collect();
+        assert!(terraform.len() > 100, "{terraform:?}");
+        let missing: Vec<&&str> = terraform
+            .iter()
+            .filter(|name| !names().contains(name))
+            .filter(|name| !NOT_PROVIDED.iter().any(|(n, _)| n == *name))
+            .collect();
+        assert!(missing.is_empty(), "Terraform functions braid lacks: {missing:?}");
+        for (name, why) in NOT_PROVIDED {
+            assert!(!names().contains(name), "{name} is provided now; drop it ({why})");
+            assert!(terraform.contains(name), "{name} is not a Terraform function");
+        }
+        let extra: Vec<&&str> = names().iter().filter(|n| !terraform.contains(n)).collect();
+        assert!(extra.is_empty(), "not Terraform functions: {extra:?}");
     }
 
     #[test]

@@ -1,0 +1,54 @@
+# Expressions that Terraform 1.11 rejects; braid must reject each with a diagnostic (exit
+# code 1, no panic). One output per line; each is checked alone.
+output "abs_e1" { value = abs("x") }
+output "base64decode_e1" { value = base64decode("not base64!") }
+output "cidrhost_e1" { value = cidrhost("10.0.0.0/24", 256) }
+output "cidrhost_e2" { value = cidrhost("not a cidr", 1) }
+output "cidrnetmask_e1" { value = cidrnetmask("fd00::/64") }
+output "cidrsubnet_e1" { value = cidrsubnet("10.0.0.0/30", 4, 0) }
+output "cidrsubnet_e2" { value = cidrsubnet("10.0.0.0/24", 2, 4) }
+output "cidrsubnets_e1" { value = cidrsubnets("10.0.0.0/30", 1, 1, 1) }
+output "cidrsubnets_e2" { value = cidrsubnets("10.0.0.0/24", 0) }
+output "cidrsubnets_e3" { value = cidrsubnets("10.0.0.0/8", 33) }
+output "coalesce_e1" { value = coalesce(null, "") }
+output "csvdecode_e1" { value = csvdecode("a,b\n1,2,3") }
+output "csvdecode_e2" { value = csvdecode("") }
+output "element_e1" { value = element([], 0) }
+output "file_e1" { value = file("files/missing.txt") }
+output "file_e2" { value = file("../outside.txt") }
+output "filemd5_e1" { value = filemd5("files/missing.txt") }
+output "formatdate_e1" { value = formatdate("YYY", "2018-01-02T23:12:01Z") }
+output "formatdate_e2" { value = formatdate("YYYY", "2018-01-02") }
+output "formatdate_e3" { value = formatdate("'unterminated", "2018-01-02T23:12:01Z") }
+output "index_e1" { value = index(["a"], "z") }
+output "jsondecode_e1" { value = jsondecode("{") }
+output "length_e1" { value = length(5) }
+output "log_e1" { value = log("x", 10) }
+output "matchkeys_e1" { value = matchkeys(["a"], [], ["x"]) }
+output "one_e1" { value = one(["a", "b"]) }
+output "parseint_e1" { value = parseint("12", 1) }
+output "range_e1" { value = range(1, 2, 0) }
+output "regex_e1" { value = regex("x", "y") }
+output "regex_e2" { value = regex("(", "y") }
+output "regex_e3" { value = regex("(?P<a>x)(y)", "xy") }
+output "regexall_e1" { value = regexall("[", "y") }
+output "replace_e1" { value = replace("x", "/(/", "y") }
+output "setproduct_e1" { value = setproduct() }
+output "setunion_e1" { value = setunion("a") }
+output "textdecodebase64_e1" { value = textdecodebase64("aGk=", "NOT-AN-ENCODING") }
+output "textencodebase64_e1" { value = textencodebase64("☃", "ISO-8859-1") }
+output "textencodebase64_e2" { value = textencodebase64("x", "NOT-AN-ENCODING") }
+output "timeadd_e1" { value = timeadd("2017-11-22T00:00:00Z", "10d") }
+output "timeadd_e2" { value = timeadd("yesterday", "1h") }
+output "timecmp_e1" { value = timecmp("2017-11-22", "2017-11-22T00:00:00Z") }
+output "tobool_e1" { value = tobool("yes") }
+output "tonumber_e1" { value = tonumber("abc") }
+output "transpose_e1" { value = transpose({a = "x"}) }
+output "upper_e1" { value = upper(["a"]) }
+output "uuidv5_e1" { value = uuidv5("bogus", "x") }
+output "yamldecode_e1" { value = yamldecode("a: [") }
+output "yamldecode_e2" { value = yamldecode("a: 1\n---\nb: 2\n") }
+output "zipmap_e1" { value = zipmap(["a"], []) }
+output "element_e2" { value = element(["a", "b", "c"], -1) }
+output "setproduct_e2" { value = setproduct(["a", "b"]) }
+output "yamldecode_e3" { value = yamldecode("") }
