@@ -79,7 +79,10 @@ fn every_function_has_cases() {
         .iter()
         .filter(|name| !cases.contains(&format!("{name}(")))
         .collect();
-    assert!(missing.is_empty(), "functions without a conformance case: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "functions without a conformance case: {missing:?}"
+    );
 }
 
 #[test]

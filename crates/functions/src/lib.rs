@@ -610,16 +610,36 @@ mod tests {
 
     /// Terraform functions braid does not provide as plain functions, and why.
     const NOT_PROVIDED: &[(&str, &str)] = &[
-        ("can", "needs lazy evaluation of its argument: the evaluator's job"),
-        ("try", "needs lazy evaluation of its arguments: the evaluator's job"),
+        (
+            "can",
+            "needs lazy evaluation of its argument: the evaluator's job",
+        ),
+        (
+            "try",
+            "needs lazy evaluation of its arguments: the evaluator's job",
+        ),
         ("templatefile", "renders a template: the evaluator's job"),
         ("templatestring", "renders a template: the evaluator's job"),
-        ("sensitive", "needs value marks, which braid's values do not carry"),
-        ("nonsensitive", "needs value marks, which braid's values do not carry"),
-        ("issensitive", "needs value marks, which braid's values do not carry"),
-        ("ephemeralasnull", "needs value marks, which braid's values do not carry"),
-        ("type", "needs value types, which braid's values do not carry"),
-        ("rsadecrypt", "needs an RSA implementation: not provided yet"),
+        (
+            "sensitive",
+            "needs value marks, which braid's values do not carry",
+        ),
+        (
+            "nonsensitive",
+            "needs value marks, which braid's values do not carry",
+        ),
+        (
+            "issensitive",
+            "needs value marks, which braid's values do not carry",
+        ),
+        (
+            "ephemeralasnull",
+            "needs value marks, which braid's values do not carry",
+        ),
+        (
+            "rsadecrypt",
+            "needs an RSA implementation: not provided yet",
+        ),
     ];
 
     /// `terraform metadata functions -json`, checked in by scripts/conformance-functions.sh.
@@ -644,10 +664,19 @@ mod tests {
             .filter(|name| !names().contains(name))
             .filter(|name| !NOT_PROVIDED.iter().any(|(n, _)| n == *name))
             .collect();
-        assert!(missing.is_empty(), "Terraform functions braid lacks: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "Terraform functions braid lacks: {missing:?}"
+        );
         for (name, why) in NOT_PROVIDED {
-            assert!(!names().contains(name), "{name} is provided now; drop it ({why})");
-            assert!(terraform.contains(name), "{name} is not a Terraform function");
+            assert!(
+                !names().contains(name),
+                "{name} is provided now; drop it ({why})"
+            );
+            assert!(
+                terraform.contains(name),
+                "{name} is not a Terraform function"
+            );
         }
         let extra: Vec<&&str> = names().iter().filter(|n| !terraform.contains(n)).collect();
         assert!(extra.is_empty(), "not Terraform functions: {extra:?}");

@@ -31,12 +31,35 @@ pub(super) fn split(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::List(parts))
 }
 
+/// One character's case mapping as Go's `unicode.ToLower`/`ToUpper` do it: a single
+/// character for a single character. Rust's full mappings can grow a character (`ß` → `SS`)
+/// or depend on its neighbours (final `Σ` → `ς`); where a mapping is not one character,
+/// Go's simple mapping keeps the character, except for `İ`, which lowers to `i`.
+fn simple_case(ch: char, mapped: impl Iterator<Item = char>) -> char {
+    let mut mapped = mapped;
+    match (mapped.next(), mapped.next()) {
+        (Some(one), None) => one,
+        _ if ch == '\u{130}' => 'i',
+        _ => ch,
+    }
+}
+
 pub(super) fn lower(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(c.string(0)?.to_lowercase()))
+    Ok(Value::String(
+        c.string(0)?
+            .chars()
+            .map(|ch| simple_case(ch, ch.to_lowercase()))
+            .collect(),
+    ))
 }
 
 pub(super) fn upper(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(c.string(0)?.to_uppercase()))
+    Ok(Value::String(
+        c.string(0)?
+            .chars()
+            .map(|ch| simple_case(ch, ch.to_uppercase()))
+            .collect(),
+    ))
 }
 
 pub(super) fn title(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -190,6 +213,9 @@ mod tests {
     fn case_functions() {
         assert_eq!(ok("lower", vec![s("HELLO Ünï")]), s("hello ünï"));
         assert_eq!(ok("upper", vec![s("hello")]), s("HELLO"));
+        // Go's simple case mapping, as Terraform's: no growing, no context.
+        assert_eq!(ok("upper", vec![s("straße")]), s("STRAßE"));
+        assert_eq!(ok("lower", vec![s("ΟΔΟΣ İ")]), s("οδοσ i"));
         assert_eq!(
             ok("title", vec![s("hello world-wide web_site")]),
             s("Hello World-Wide Web_site")

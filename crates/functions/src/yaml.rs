@@ -12,8 +12,9 @@ const MAX_DEPTH: usize = 200;
 
 pub(super) fn yamldecode(c: &Call<'_>) -> Result<Value, FunctionError> {
     let text = c.string(0)?;
+    // Terraform's decoder wants a document; an empty text has none.
     if text.trim().is_empty() {
-        return Ok(Value::Null);
+        return Err(c.failed("on line 1, column 1: missing start of document"));
     }
     let yaml: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(&text).map_err(|e| c.failed(format!("invalid YAML: {e}")))?;
@@ -324,7 +325,11 @@ mod tests {
             ok("yamldecode", vec![s("1: a\ntrue: b")]),
             map(&[("1", s("a")), ("true", s("b"))])
         );
-        assert_eq!(ok("yamldecode", vec![s("")]), Value::Null);
+        assert!(
+            err("yamldecode", vec![s("")])
+                .to_string()
+                .contains("missing start")
+        );
         assert!(
             err("yamldecode", vec![s("a: [")])
                 .to_string()
