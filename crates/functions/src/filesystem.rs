@@ -99,6 +99,11 @@ pub(super) fn fileset(c: &Call<'_>) -> Result<Value, FunctionError> {
     let pattern = c.string(1)?;
     let root = resolve(c)?;
     let patterns = glob::expand_braces(&pattern)
+        .and_then(|all| {
+            all.iter()
+                .map(|p| glob::to_regex(p))
+                .collect::<Option<Vec<_>>>()
+        })
         .ok_or_else(|| c.arg_error(1, format!("invalid pattern {pattern:?}")))?;
     let real_source = std::fs::canonicalize(c.ctx.source_root)
         .unwrap_or_else(|_| c.ctx.source_root.to_path_buf());
@@ -138,7 +143,7 @@ pub(super) fn fileset(c: &Call<'_>) -> Result<Value, FunctionError> {
             } else {
                 kind.is_file()
             };
-            if is_file && patterns.iter().any(|p| glob::matches(p, &relative)) {
+            if is_file && patterns.iter().any(|p| p.is_match(&relative)) {
                 found.push(relative);
             }
         }
@@ -251,68 +256,76 @@ mod glob {
         Some(out)
     }
 
-    /// Whether `path` (segments separated by `/`) matches `pattern`.
-    pub(super) fn matches(pattern: &str, path: &str) -> bool {
-        let pattern: Vec<&str> = pattern
-            .split('/')
-            .filter(|s| !s.is_empty() && *s != ".")
-            .collect();
-        let path: Vec<&str> = path.split('/').collect();
-        match_segments(&pattern, &path)
-    }
-
-    fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
-        match pattern.split_first() {
-            None => path.is_empty(),
-            Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
-            Some((first, rest)) => match path.split_first() {
-                Some((segment, path_rest)) => {
-                    let p: Vec<char> = first.chars().collect();
-                    let s: Vec<char> = segment.chars().collect();
-                    match_segment(&p, &s) && match_segments(rest, path_rest)
-                }
-                None => false,
-            },
-        }
-    }
-
-    fn match_segment(p: &[char], s: &[char]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some(('*', rest)) => (0..=s.len()).any(|skip| match_segment(rest, &s[skip..])),
-            Some(('?', rest)) => !s.is_empty() && match_segment(rest, &s[1..]),
-            Some(('[', rest)) => {
-                let Some(end) = rest.iter().skip(1).position(|ch| *ch == ']').map(|i| i + 1) else {
-                    return false;
-                };
-                let Some((ch, s_rest)) = s.split_first() else {
-                    return false;
-                };
-                let (negated, class) = match rest[..end].split_first() {
-                    Some(('^' | '!', class)) => (true, class),
-                    _ => (false, &rest[..end]),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < class.len() {
-                    if class.get(i + 1) == Some(&'-') && i + 2 < class.len() {
-                        hit |= (class[i]..=class[i + 2]).contains(ch);
+    /// The glob as an anchored regular expression over paths relative to the walked
+    /// directory: `**` spans directories, `*` and `?` stay within one, `[...]` is a class
+    /// (`[^...]` or `[!...]` negated), `\\` escapes. A regular expression matches in linear
+    /// time, where a backtracking glob matcher can take exponential time on `*a*a*a*b`.
+    pub(super) fn to_regex(pattern: &str) -> Option<regex::Regex> {
+        let pattern = pattern.trim_start_matches("./");
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut re = String::from("^");
+        let mut i = 0;
+        while let Some(&ch) = chars.get(i) {
+            match ch {
+                '*' if chars.get(i + 1) == Some(&'*') => {
+                    let at_segment_start = i == 0 || chars.get(i - 1) == Some(&'/');
+                    if at_segment_start && chars.get(i + 2) == Some(&'/') {
+                        re.push_str("(?:[^/]*/)*");
                         i += 3;
+                    } else if at_segment_start && i + 2 == chars.len() {
+                        re.push_str(".*");
+                        i += 2;
                     } else {
-                        hit |= class[i] == *ch;
-                        i += 1;
+                        re.push_str("[^/]*");
+                        i += 2;
                     }
                 }
-                hit != negated && match_segment(&rest[end + 1..], s_rest)
-            }
-            Some(('\\', rest)) => match (rest.split_first(), s.split_first()) {
-                (Some((want, p_rest)), Some((got, s_rest))) => {
-                    want == got && match_segment(p_rest, s_rest)
+                '*' => {
+                    re.push_str("[^/]*");
+                    i += 1;
                 }
-                _ => false,
-            },
-            Some((want, rest)) => s.first() == Some(want) && match_segment(rest, &s[1..]),
+                '?' => {
+                    re.push_str("[^/]");
+                    i += 1;
+                }
+                '[' => {
+                    let end = chars
+                        .iter()
+                        .skip(i + 2)
+                        .position(|c| *c == ']')
+                        .map(|p| p + i + 2)?;
+                    let mut class: String = chars.get(i + 1..end)?.iter().collect();
+                    if let Some(rest) = class.strip_prefix('!') {
+                        class = format!("^{rest}");
+                    }
+                    let escaped: String = class
+                        .chars()
+                        .map(|c| match c {
+                            '[' | ']' | '\\' | '&' | '~' => format!("\\{c}"),
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    re.push('[');
+                    re.push_str(&escaped);
+                    re.push(']');
+                    i = end + 1;
+                }
+                '\\' => {
+                    let next = chars.get(i + 1)?;
+                    re.push_str(&regex::escape(&next.to_string()));
+                    i += 2;
+                }
+                other => {
+                    re.push_str(&regex::escape(&other.to_string()));
+                    i += 1;
+                }
+            }
         }
+        re.push('$');
+        regex::RegexBuilder::new(&re)
+            .size_limit(1 << 20)
+            .build()
+            .ok()
     }
 }
 
@@ -386,6 +399,21 @@ mod tests {
             Ok(strs(&["x.txt"]))
         );
         assert!(c("fileset", vec![s(".."), s("*")]).is_err());
+        assert!(c("fileset", vec![s("."), s("[")]).is_err());
+        assert_eq!(
+            c("fileset", vec![s("a"), s("**")]),
+            Ok(strs(&["b/w.md", "b/z.txt", "y.txt"]))
+        );
+        assert_eq!(
+            c("fileset", vec![s("."), s("a/**/z.txt")]),
+            Ok(strs(&["a/b/z.txt"]))
+        );
+        assert_eq!(
+            c("fileset", vec![s("."), s("[!a-w]*")]),
+            Ok(strs(&["x.txt"]))
+        );
+        let slow = format!("{}b", "*a".repeat(30));
+        assert_eq!(c("fileset", vec![s("."), s(&slow)]), Ok(strs(&[])));
         assert_eq!(
             c("filemd5", vec![s("x.txt")]),
             Ok(s("5eb63bbbe01eeed093cb22bb8f5acdc3"))
