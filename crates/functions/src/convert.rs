@@ -77,7 +77,11 @@ pub(super) fn toset(c: &Call<'_>) -> Result<Value, FunctionError> {
 
 /// Gives the known, non-null elements of a collection one type, as Terraform does when it
 /// builds a list or map: mixed strings, numbers and bools all become strings.
-fn unify(call: &Call<'_>, i: usize, items: Vec<Value>) -> Result<Vec<Value>, FunctionError> {
+pub(super) fn unify(
+    call: &Call<'_>,
+    i: usize,
+    items: Vec<Value>,
+) -> Result<Vec<Value>, FunctionError> {
     let mut kinds = Vec::new();
     for item in &items {
         if !item.is_null() && !item.is_unknown() && !kinds.contains(&item.kind()) {

@@ -21,6 +21,8 @@ fn set_args(c: &Call<'_>) -> Result<Vec<Vec<Value>>, FunctionError> {
 
 pub(super) fn setunion(c: &Call<'_>) -> Result<Value, FunctionError> {
     let all: Vec<Value> = set_args(c)?.into_iter().flatten().collect();
+    // Terraform gives the union one element type: mixed strings and numbers become strings.
+    let all = super::convert::unify(c, 0, all)?;
     Ok(Value::List(ordered_set(&all)))
 }
 

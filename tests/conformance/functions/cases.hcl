@@ -158,3 +158,9 @@ output "yamlencode_8" { value = yamlencode([{a = 1, b = 2}, [], {}, ["x", {y = "
 output "yamlencode_9" { value = yamlencode({a = {b = ["x\ny", "z"]}}) }
 output "yamlencode_10" { value = yamlencode([12345678901234567890, -1, 1e20, 1.25]) }
 output "zipmap_1" { value = [zipmap(["a", "b"], [1, 2]), zipmap([], [])] }
+output "conversions_1" { value = [md5(1), sha1(true), cidrhost("10.0.0.0/8", "5"), cidrsubnet("10.0.0.0/8", "8", 1), log("100", 10), uuidv5("dns", 12)] }
+output "conversions_2" { value = [setunion(["a"], [1]), setintersection(["1", "2"], [1]), setsubtract(["1", "2"], [2]), regexall("[0-9]", 1234)] }
+output "conversions_3" { value = [formatdate("YYYY", "2020-01-01T00:00:00Z"), timeadd("2020-01-01T00:00:00Z", "1h"), textencodebase64(123, "UTF-8"), yamlencode({a = [null, true, 1.5, "x"]})] }
+output "unicode_1" { value = [regex("\\p{Greek}+", "abc αβγ def"), replace("ünï ünï", "ü", "u"), replace("日本語", "/本/", "-"), md5("日本語"), csvdecode("ä,ö\n1,2")] }
+output "unicode_2" { value = [yamlencode({"ключ" = "значение"}), yamldecode("ключ: значение"), textencodebase64("日本", "UTF-16LE"), upper("éà"), lower("ÉÀ")] }
+output "empty_1" { value = [regexall("", "ab"), replace("", "/x*/", "y"), setunion([], []), transpose({a = []}), matchkeys([], [], []), cidrsubnets("10.0.0.0/8")] }
