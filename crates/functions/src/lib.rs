@@ -24,7 +24,9 @@
 //! `plantimestamp()` is known at plan: it is [`FunctionContext::plan_time`], one instant for
 //! the whole plan.
 //!
-//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`).
+//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`);
+//! case mappings are Go's simple ones (`upper("ß")` is `"ß"`). Unlike Terraform, braid does not
+//! normalize string literals to Unicode NFC: that is the parser's business.
 //! Regular expressions (`regex`, `regexall`, `replace` with `/pattern/`) use the `regex` crate,
 //! whose syntax is RE2's, the syntax Terraform uses; the differences are minor (`regex` has no
 //! `\C`, and counts `\d`, `\w`, `\s` as Unicode classes unless `(?-u)` is given, where RE2
@@ -780,6 +782,32 @@ mod tests {
             n(1)
         );
         assert_eq!(ok("merge", vec![map(&[]), Value::Unknown]), Value::Unknown);
+        // The functions added after Terraform 1.11's list propagate unknowns the same way.
+        for (name, args) in [
+            ("regex", vec![s("a"), Value::Unknown]),
+            ("regexall", vec![Value::Unknown, s("a")]),
+            ("replace", vec![s("a"), s("/a/"), Value::Unknown]),
+            ("yamlencode", vec![list(vec![Value::Unknown])]),
+            ("yamldecode", vec![Value::Unknown]),
+            ("csvdecode", vec![Value::Unknown]),
+            ("cidrsubnets", vec![s("10.0.0.0/8"), Value::Unknown]),
+            ("setunion", vec![strs(&["a"]), list(vec![Value::Unknown])]),
+            ("setproduct", vec![strs(&["a"]), Value::Unknown]),
+            ("transpose", vec![map(&[("a", Value::Unknown)])]),
+            (
+                "matchkeys",
+                vec![strs(&["a"]), strs(&["b"]), Value::Unknown],
+            ),
+            ("formatdate", vec![s("YYYY"), Value::Unknown]),
+            ("timeadd", vec![Value::Unknown, s("1h")]),
+            ("md5", vec![Value::Unknown]),
+            ("uuidv5", vec![s("dns"), Value::Unknown]),
+            ("textencodebase64", vec![Value::Unknown, s("UTF-8")]),
+            ("bcrypt", vec![Value::Unknown]),
+            ("log", vec![Value::Unknown, n(10)]),
+        ] {
+            assert_eq!(ok(name, args), Value::Unknown, "{name}");
+        }
         // Unknown checks come after arity checks.
         assert!(matches!(
             err("upper", vec![Value::Unknown, Value::Unknown]),
