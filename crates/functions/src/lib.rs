@@ -37,14 +37,20 @@
 //! from a pull request learn the home directory of whoever runs braid. Other paths are
 //! returned unchanged, as in Terraform.
 //!
-//! `file()`, `filebase64()`, `fileexists()`, `fileset()` and the `file*sha*` hashes read only regular files inside the source
-//! ([`FunctionContext::source_root`]), up to a size limit: see [`source_read`], which braid's
-//! loader uses for configuration files too.
+//! Other known differences, each kept honest by the conformance suite in
+//! `tests/conformance/functions`: `yamldecode` reads YAML 1.2 (`yes` is a string; Terraform
+//! reads YAML 1.1, where it is `true`); `base64gzip` compresses to other, equally valid bytes;
+//! `textencodebase64` and `textdecodebase64` know UTF-8, UTF-16LE, UTF-16BE and ISO-8859-1
+//! only; `bcrypt` accepts costs up to 16 (Terraform: 31) and checks the cost at plan.
+//!
+//! `file()`, `filebase64()`, `fileexists()`, `fileset()` and the `file*sha*` hashes read only
+//! regular files inside the source ([`FunctionContext::source_root`]), up to a size limit:
+//! see [`source_read`], which braid's loader uses for configuration files too.
 //!
 //! Each category of functions lives in its own file (`format`, `string`, `regex`,
 //! `collection`, `set`, `numeric`, `encoding`, `yaml`, `hash`, `filesystem`, `time`, `cidr`,
-//! `convert`, `impure`); this file holds the public API, the
-//! dispatch table and the argument access and conversion helpers they share.
+//! `convert`, `impure`); this file holds the public API, the dispatch table and the argument
+//! access and conversion helpers they share.
 
 #![warn(missing_docs)]
 
