@@ -690,6 +690,38 @@ mod tests {
         assert!(extra.is_empty(), "not Terraform functions: {extra:?}");
     }
 
+    /// Every function, with every combination of up to three odd arguments, returns a value
+    /// or an error: none panics.
+    #[test]
+    fn no_function_panics_on_odd_arguments() {
+        let odd = vec![
+            Value::Null,
+            s(""),
+            s("/(/"),
+            s("10.0.0.0/8"),
+            s("2017-11-22T00:00:00Z"),
+            s("e\u{301}🇩🇪"),
+            n(-1),
+            n(40),
+            super::test_support::fl(1e300),
+            list(vec![]),
+            list(vec![Value::Null, s("a")]),
+            map(&[("a", list(vec![n(1)]))]),
+        ];
+        for name in names() {
+            run(name, vec![]).ok();
+            for a in &odd {
+                run(name, vec![a.clone()]).ok();
+                for b in &odd {
+                    run(name, vec![a.clone(), b.clone()]).ok();
+                    for c in &odd {
+                        run(name, vec![a.clone(), b.clone(), c.clone()]).ok();
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn unknown_function_suggests_closest_name() {
         assert_eq!(
