@@ -99,8 +99,8 @@ pub(super) fn cidrnetmask(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::String(net.address(mask)))
 }
 
-/// How many bits a prefix is extended by, checked as Terraform checks it.
-fn new_bits(c: &Call<'_>, i: usize, net: Network) -> Result<u32, FunctionError> {
+/// `cidrsubnet`'s extension of the prefix (0 allowed), checked as Terraform checks it.
+fn subnet_bits(c: &Call<'_>, i: usize, net: Network) -> Result<u32, FunctionError> {
     let n = c.integer(i)?;
     let bits = u32::try_from(n)
         .map_err(|_| c.arg_error(i, format!("expected a non-negative number, got {n}")))?;
@@ -118,7 +118,7 @@ fn new_bits(c: &Call<'_>, i: usize, net: Network) -> Result<u32, FunctionError> 
 
 pub(super) fn cidrsubnet(c: &Call<'_>) -> Result<Value, FunctionError> {
     let net = network(c, 0)?;
-    let bits = new_bits(c, 1, net)?;
+    let bits = subnet_bits(c, 1, net)?;
     let num = c.integer(2)?;
     let max = (1u128 << bits) - 1;
     let num = u128::try_from(num)
@@ -146,7 +146,7 @@ pub(super) fn cidrsubnets(c: &Call<'_>) -> Result<Value, FunctionError> {
     if c.args.len() == 1 {
         return Ok(Value::List(Vec::new()));
     }
-    let first = net.prefix + new_bits_checked(c, 1, net)?;
+    let first = net.prefix + subnets_bits(c, 1, net)?;
     let space = Network::address_mask(net.bits);
     let mut current = Network {
         base: Network::masked(net.base.wrapping_sub(1) & space, first, net.bits),
@@ -155,7 +155,7 @@ pub(super) fn cidrsubnets(c: &Call<'_>) -> Result<Value, FunctionError> {
     };
     let mut out = Vec::new();
     for i in 1..c.args.len() {
-        let prefix = net.prefix + new_bits_checked(c, i, net)?;
+        let prefix = net.prefix + subnets_bits(c, i, net)?;
         let aligned = Network {
             base: Network::masked(current.last(), prefix, net.bits),
             prefix,
@@ -179,7 +179,8 @@ pub(super) fn cidrsubnets(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::List(out))
 }
 
-fn new_bits_checked(c: &Call<'_>, i: usize, net: Network) -> Result<u32, FunctionError> {
+/// One of `cidrsubnets`' extensions of the prefix: at least one bit, as Terraform requires.
+fn subnets_bits(c: &Call<'_>, i: usize, net: Network) -> Result<u32, FunctionError> {
     let n = c.integer(i)?;
     if n < 1 {
         return Err(c.arg_error(i, "must extend prefix by at least one bit"));
