@@ -164,3 +164,13 @@ output "conversions_3" { value = [formatdate("YYYY", "2020-01-01T00:00:00Z"), ti
 output "unicode_1" { value = [regex("\\p{Greek}+", "abc αβγ def"), replace("ünï ünï", "ü", "u"), replace("日本語", "/本/", "-"), md5("日本語"), csvdecode("ä,ö\n1,2")] }
 output "unicode_2" { value = [yamlencode({"ключ" = "значение"}), yamldecode("ключ: значение"), textencodebase64("日本", "UTF-16LE"), upper("éà"), lower("ÉÀ")] }
 output "empty_1" { value = [regexall("", "ab"), replace("", "/x*/", "y"), setunion([], []), transpose({a = []}), matchkeys([], [], []), cidrsubnets("10.0.0.0/8")] }
+output "regex_6" { value = [regex("(?m)^b$", "a\nb\nc"), regex("(?s)a.b", "a\nb"), regexall("\\bfoo\\b", "foo foobar foo"), regex("[[:alpha:]]+", "123abc")] }
+output "cidrhost_4" { value = [cidrhost("192.168.1.0/24", 255), cidrhost("2001:db8::/126", -1), cidrhost("10.0.0.0/32", 0)] }
+output "cidrsubnets_5" { value = cidrsubnets("10.0.0.0/24", 2, 1) }
+output "csvdecode_4" { value = csvdecode("a,b\r\n\"multi\nline\",2\r\n\"\",\" spaced \"\r\n") }
+output "yamlencode_11" { value = yamlencode({"true" = "null", "1" = "~", "" = "1e3", "-" = "- x", "#" = "# c"}) }
+output "yamlencode_12" { value = yamlencode({a = "line1\nline2 \nline3", b = "\ttab\nx", c = "x\n\n\ny", d = " \n"}) }
+output "setproduct_3" { value = setproduct([1, 2], ["a"], [true]) }
+output "timeadd_3" { value = [timeadd("2020-02-29T12:00:00-07:00", "-8760h"), timeadd("1999-12-31T23:59:59Z", "1s"), timeadd("2020-01-01T00:00:00Z", "+90m")] }
+output "formatdate_5" { value = [formatdate("DD.MM.YYYY, EEE hh:mm:ss", "1970-01-01T00:00:00Z"), formatdate("YY", "2009-06-15T12:00:00Z"), formatdate("aa AA h H", "2020-06-15T12:00:00Z")] }
+output "transpose_3" { value = transpose({b = ["x"], a = ["x", "y"], c = ["y", "z"]}) }
