@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 
-use braid_functions::{FunctionContext, FunctionError};
+use braid_functions::{FunctionContext, FunctionError, Phase};
 use braid_provider::{Path, Value};
 use hcl_edit::Span;
 use hcl_edit::expr::{
@@ -220,9 +220,13 @@ impl<'a> Evaluator<'a> {
                 }
                 // Files are evaluated relative to the root of their source
                 // (`SourceFile::dir`), which is also what file functions are confined to.
+                // braid evaluates configuration only to plan: impure functions such as
+                // `uuid()` are unknown, and `plantimestamp()` is this process's plan time.
                 let ctx = FunctionContext {
                     base_dir: self.base_dir,
                     source_root: self.base_dir,
+                    phase: Phase::Plan,
+                    plan_time: braid_functions::process_plan_time(),
                 };
                 braid_functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
             }

@@ -17,6 +17,7 @@ mod cli_errors;
 mod cli_history;
 mod cli_partial_apply;
 mod cli_plan;
+mod conformance_functions;
 mod engine;
 mod git_sources;
 mod kubernetes;

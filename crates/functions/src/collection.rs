@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use braid_provider::Value;
+use unicode_segmentation::UnicodeSegmentation as _;
 
 use super::{
     Call, FunctionError, coerce_bool, distinct_values, expected, loosely_equal, primitive_string,
@@ -11,7 +12,8 @@ use super::{
 
 pub(super) fn length(c: &Call<'_>) -> Result<Value, FunctionError> {
     let n = match &c.args[0] {
-        Value::String(s) => s.chars().count(),
+        // Terraform counts grapheme clusters: "é" written with a combining accent is one.
+        Value::String(s) => s.graphemes(true).count(),
         Value::List(items) => items.len(),
         Value::Map(entries) => entries.len(),
         other => {

@@ -3,7 +3,7 @@
 
 use braid_provider::Value;
 
-use super::{Call, FunctionError, coerce_bool, coerce_number, distinct_values, primitive_string};
+use super::{Call, FunctionError, coerce_bool, coerce_number, ordered_set, primitive_string};
 
 pub(super) fn tostring(c: &Call<'_>) -> Result<Value, FunctionError> {
     match &c.args[0] {
@@ -72,23 +72,16 @@ pub(super) fn toset(c: &Call<'_>) -> Result<Value, FunctionError> {
         Value::List(items) => unify(c, 0, items.clone())?,
         other => return Err(c.arg_error(0, format!("cannot convert {} to set", other.kind()))),
     };
-    let mut set = distinct_values(&items);
-    // Terraform orders sets of strings lexically and sets of numbers numerically.
-    if set.iter().all(|v| matches!(v, Value::String(_))) {
-        set.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    } else if set.iter().all(|v| matches!(v, Value::Number(_))) {
-        set.sort_by(|a, b| {
-            a.as_f64()
-                .partial_cmp(&b.as_f64())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-    }
-    Ok(Value::List(set))
+    Ok(Value::List(ordered_set(&items)))
 }
 
 /// Gives the known, non-null elements of a collection one type, as Terraform does when it
 /// builds a list or map: mixed strings, numbers and bools all become strings.
-fn unify(call: &Call<'_>, i: usize, items: Vec<Value>) -> Result<Vec<Value>, FunctionError> {
+pub(super) fn unify(
+    call: &Call<'_>,
+    i: usize,
+    items: Vec<Value>,
+) -> Result<Vec<Value>, FunctionError> {
     let mut kinds = Vec::new();
     for item in &items {
         if !item.is_null() && !item.is_unknown() && !kinds.contains(&item.kind()) {

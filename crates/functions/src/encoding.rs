@@ -8,6 +8,126 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::{Call, FunctionError, number_to_string};
 
+/// `base64gzip(text)`: the text gzip-compressed, then base64-encoded.
+pub(super) fn base64gzip(c: &Call<'_>) -> Result<Value, FunctionError> {
+    use std::io::Write as _;
+    let text = c.string(0)?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(text.as_bytes())
+        .and_then(|()| encoder.finish())
+        .map(|bytes| Value::String(BASE64.encode(bytes)))
+        .map_err(|e| c.failed(format!("failed to compress: {e}")))
+}
+
+/// `csvdecode(text)`: a list of objects, one per record, keyed by the header line's fields.
+pub(super) fn csvdecode(c: &Call<'_>) -> Result<Value, FunctionError> {
+    let text = c.string(0)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(header)) => header,
+        Some(Err(e)) => return Err(c.failed(format!("invalid CSV: {e}"))),
+        None => return Err(c.failed("missing header line")),
+    };
+    let mut rows = Vec::new();
+    for record in records {
+        let record = record.map_err(|e| c.failed(format!("invalid CSV: {e}")))?;
+        if record.len() != header.len() {
+            let line = record.position().map_or(0, csv::Position::line);
+            return Err(c.failed(format!("record on line {line}: wrong number of fields")));
+        }
+        rows.push(Value::map(
+            header
+                .iter()
+                .zip(record.iter())
+                .map(|(k, v)| (k.to_string(), Value::from(v))),
+        ));
+    }
+    Ok(Value::List(rows))
+}
+
+/// The character encodings `textencodebase64` and `textdecodebase64` accept.
+#[derive(Clone, Copy)]
+enum TextEncoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Latin1,
+}
+
+fn text_encoding(c: &Call<'_>, i: usize) -> Result<TextEncoding, FunctionError> {
+    let name = c.string(i)?;
+    match name.to_ascii_uppercase().as_str() {
+        "UTF-8" => Ok(TextEncoding::Utf8),
+        "UTF-16LE" => Ok(TextEncoding::Utf16Le),
+        "UTF-16BE" => Ok(TextEncoding::Utf16Be),
+        "ISO-8859-1" | "ISO_8859-1" | "LATIN1" | "L1" => Ok(TextEncoding::Latin1),
+        _ => Err(c.arg_error(
+            i,
+            format!(
+                "{name:?} is not a supported IANA encoding name; braid supports UTF-8, \
+                 UTF-16LE, UTF-16BE and ISO-8859-1"
+            ),
+        )),
+    }
+}
+
+/// `textencodebase64(text, encoding)`: the text encoded in the named character encoding,
+/// then base64-encoded.
+pub(super) fn textencodebase64(c: &Call<'_>) -> Result<Value, FunctionError> {
+    let text = c.string(0)?;
+    let bytes: Vec<u8> = match text_encoding(c, 1)? {
+        TextEncoding::Utf8 => text.into_bytes(),
+        TextEncoding::Utf16Le => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        TextEncoding::Utf16Be => text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        TextEncoding::Latin1 => text
+            .chars()
+            .map(|ch| u8::try_from(u32::from(ch)))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                c.arg_error(
+                    0,
+                    "the given string contains characters that cannot be represented in \
+                     ISO-8859-1",
+                )
+            })?,
+    };
+    Ok(Value::String(BASE64.encode(bytes)))
+}
+
+/// `textdecodebase64(source, encoding)`: base64-decoded bytes read as text in the named
+/// encoding; bytes that are not valid in it become U+FFFD.
+pub(super) fn textdecodebase64(c: &Call<'_>) -> Result<Value, FunctionError> {
+    let source = c.string(0)?;
+    let encoding = text_encoding(c, 1)?;
+    let bytes = BASE64.decode(source.as_bytes()).map_err(|e| {
+        c.arg_error(
+            0,
+            format!("the given value has an invalid base64 symbol: {e}"),
+        )
+    })?;
+    let utf16 = |pair: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = bytes
+            .chunks(2)
+            .map(|ch| match ch {
+                [a, b] => pair([*a, *b]),
+                _ => 0xFFFD,
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    let text = match encoding {
+        TextEncoding::Utf8 => String::from_utf8_lossy(&bytes).into_owned(),
+        TextEncoding::Utf16Le => utf16(u16::from_le_bytes),
+        TextEncoding::Utf16Be => utf16(u16::from_be_bytes),
+        TextEncoding::Latin1 => bytes.iter().map(|b| char::from(*b)).collect(),
+    };
+    Ok(Value::String(text))
+}
+
 pub(super) fn jsonencode(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::String(json_encode(&c.args[0])))
 }

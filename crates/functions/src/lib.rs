@@ -10,36 +10,47 @@
 //! `merge`, `element`, `length`, ...) keep unknown elements in place instead, so that
 //! `length([aws_instance.a.id])` is known at plan time.
 //!
-//! Terraform functions not provided, and why:
-//! - `uuid`, `timestamp`, `plantimestamp`, `bcrypt`: not deterministic, so every plan would
-//!   show a change.
+//! Terraform functions not provided, and why (the evaluator, not this crate, would have to
+//! provide them):
 //! - `can`, `try`: need lazy evaluation of their arguments, which a plain function cannot have.
 //! - `templatefile`, `templatestring`: need the expression evaluator to render templates.
-//! - `regex`, `regexall`, and `replace` with a `/pattern/` (an error here): need a regular
-//!   expression crate.
-//! - `yamlencode`, `yamldecode`, `csvdecode`, `base64gzip`, `textencodebase64`,
-//!   `textdecodebase64`, `rsadecrypt`: need extra parsers or codecs.
-//! - `md5`, `sha1`, `uuidv5`, `filemd5`, `filesha1`: need extra hash crates.
-//! - `formatdate`, `timeadd`, `timecmp`: need date parsing.
 //! - `sensitive`, `nonsensitive`, `issensitive`, `ephemeralasnull`, `type`: need value marks
 //!   or types that braid's values do not carry.
-//! - `pathexpand`, `log`, `cidrhost`, `cidrnetmask`, `cidrsubnet`, `cidrsubnets`,
-//!   `setintersection`, `setproduct`, `setsubtract`, `setunion`, `transpose`, `matchkeys`,
-//!   `fileset`, `filesha256`, `filesha512`, `filebase64sha256`, `filebase64sha512`: not
-//!   implemented yet.
+//! - `rsadecrypt`: needs an RSA implementation; not provided yet.
+//! - the `core::` namespaced aliases (`core::upper`): need the parser to accept `::` in calls.
 //!
-//! Strings are measured in Unicode scalar values (`char`s), where Terraform counts grapheme
-//! clusters; the two differ only for combining sequences such as flags and accented letters
-//! written with combining marks. Numbers are 64-bit floats or integers rather than
-//! arbitrary-precision decimals.
+//! Impure functions follow Terraform: `uuid()`, `timestamp()` and `bcrypt()` are unknown while
+//! planning ([`Phase::Plan`]) and produce values only when applying ([`Phase::Apply`]);
+//! `plantimestamp()` is known at plan: it is [`FunctionContext::plan_time`], one instant for
+//! the whole plan.
 //!
-//! `file()`, `filebase64()` and `fileexists()` read only regular files inside the source
-//! ([`FunctionContext::source_root`]), up to a size limit: see [`source_read`], which braid's
-//! loader uses for configuration files too.
+//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`);
+//! case mappings are Go's simple ones (`upper("ß")` is `"ß"`). Unlike Terraform, braid does not
+//! normalize string literals to Unicode NFC: that is the parser's business.
+//! Regular expressions (`regex`, `regexall`, `replace` with `/pattern/`) use the `regex` crate,
+//! whose syntax is RE2's, the syntax Terraform uses; the differences are minor (`regex` has no
+//! `\C`, and counts `\d`, `\w`, `\s` as Unicode classes unless `(?-u)` is given, where RE2
+//! matches ASCII only). Numbers are 64-bit floats or integers rather than arbitrary-precision
+//! decimals.
 //!
-//! Each category of functions lives in its own file (`format`, `string`, `collection`,
-//! `numeric`, `encoding`, `filesystem`, `convert`); this file holds the public API, the
-//! dispatch table and the argument access and conversion helpers they share.
+//! `pathexpand()` refuses a path starting with `~`: expanding it would let a configuration
+//! from a pull request learn the home directory of whoever runs braid. Other paths are
+//! returned unchanged, as in Terraform.
+//!
+//! Other known differences, each kept honest by the conformance suite in
+//! `tests/conformance/functions`: `yamldecode` reads YAML 1.2 (`yes` is a string; Terraform
+//! reads YAML 1.1, where it is `true`); `base64gzip` compresses to other, equally valid bytes;
+//! `textencodebase64` and `textdecodebase64` know UTF-8, UTF-16LE, UTF-16BE and ISO-8859-1
+//! only; `bcrypt` accepts costs up to 16 (Terraform: 31) and checks the cost at plan.
+//!
+//! `file()`, `filebase64()`, `fileexists()`, `fileset()` and the `file*sha*` hashes read only
+//! regular files inside the source ([`FunctionContext::source_root`]), up to a size limit:
+//! see [`source_read`], which braid's loader uses for configuration files too.
+//!
+//! Each category of functions lives in its own file (`format`, `string`, `regex`,
+//! `collection`, `set`, `numeric`, `encoding`, `yaml`, `hash`, `filesystem`, `time`, `cidr`,
+//! `convert`, `impure`); this file holds the public API, the dispatch table and the argument
+//! access and conversion helpers they share.
 
 #![warn(missing_docs)]
 
@@ -48,21 +59,29 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use braid_provider::Value;
+use chrono::{DateTime, Utc};
 use serde_json::Number;
 
+mod cidr;
 mod collection;
 mod convert;
 mod encoding;
 mod filesystem;
 mod format;
+mod hash;
+mod impure;
 mod numeric;
+mod regex;
+mod set;
 pub mod source_read;
 mod string;
 #[cfg(test)]
 mod test_support;
+mod time;
+mod yaml;
 
 /// Where a function call runs: `file()` reads relative to the directory of the file being
-/// evaluated, and only inside its source.
+/// evaluated, and only inside its source; `uuid()` is unknown while planning.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionContext<'a> {
     /// The directory of the file whose expression calls the function.
@@ -70,6 +89,27 @@ pub struct FunctionContext<'a> {
     /// The directory of the source that file belongs to: the file functions read nothing
     /// outside it (see [`source_read`]).
     pub source_root: &'a Path,
+    /// Whether the expression is evaluated for a plan or while applying one.
+    pub phase: Phase,
+    /// The instant the plan was made, which `plantimestamp()` returns.
+    pub plan_time: DateTime<Utc>,
+}
+
+/// Which walk evaluates an expression; decides what the impure functions return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Making a plan: `uuid()`, `timestamp()` and `bcrypt()` are unknown, as in Terraform,
+    /// so that a plan does not show a change on every run.
+    Plan,
+    /// Applying: the impure functions produce values.
+    Apply,
+}
+
+/// The plan time of this process: the first call fixes it, so every expression of one
+/// `braid plan` sees the same `plantimestamp()`.
+pub fn process_plan_time() -> DateTime<Utc> {
+    static PLAN_TIME: OnceLock<DateTime<Utc>> = OnceLock::new();
+    *PLAN_TIME.get_or_init(Utc::now)
 }
 
 /// Why a function call failed.
@@ -306,6 +346,54 @@ static FUNCTIONS: &[Function] = &[
     f("urlencode", Exact(1), Deep, string::urlencode),
     f("values", Exact(1), Shallow, collection::values),
     f("zipmap", Exact(2), Shallow, collection::zipmap),
+    f("base64gzip", Exact(1), Deep, encoding::base64gzip),
+    f("base64sha512", Exact(1), Deep, hash::base64sha512),
+    f("bcrypt", Between(1, 2), Deep, impure::bcrypt),
+    f("cidrhost", Exact(2), Deep, cidr::cidrhost),
+    f("cidrnetmask", Exact(1), Deep, cidr::cidrnetmask),
+    f("cidrsubnet", Exact(3), Deep, cidr::cidrsubnet),
+    f("cidrsubnets", AtLeast(1), Deep, cidr::cidrsubnets),
+    f("csvdecode", Exact(1), Deep, encoding::csvdecode),
+    f("filebase64sha256", Exact(1), Deep, hash::filebase64sha256),
+    f("filebase64sha512", Exact(1), Deep, hash::filebase64sha512),
+    f("filemd5", Exact(1), Deep, hash::filemd5),
+    f("fileset", Exact(2), Deep, filesystem::fileset),
+    f("filesha1", Exact(1), Deep, hash::filesha1),
+    f("filesha256", Exact(1), Deep, hash::filesha256),
+    f("filesha512", Exact(1), Deep, hash::filesha512),
+    f("formatdate", Exact(2), Deep, time::formatdate),
+    f("log", Exact(2), Deep, numeric::log),
+    f("matchkeys", Exact(3), Deep, set::matchkeys),
+    f("md5", Exact(1), Deep, hash::md5),
+    f("pathexpand", Exact(1), Deep, filesystem::pathexpand),
+    f("plantimestamp", Exact(0), Deep, impure::plantimestamp),
+    f("regex", Exact(2), Deep, regex::regex),
+    f("regexall", Exact(2), Deep, regex::regexall),
+    f("setintersection", AtLeast(1), Deep, set::setintersection),
+    f("setproduct", AtLeast(2), Deep, set::setproduct),
+    f("setsubtract", Exact(2), Deep, set::setsubtract),
+    f("setunion", AtLeast(1), Deep, set::setunion),
+    f("sha1", Exact(1), Deep, hash::sha1),
+    f(
+        "textdecodebase64",
+        Exact(2),
+        Deep,
+        encoding::textdecodebase64,
+    ),
+    f(
+        "textencodebase64",
+        Exact(2),
+        Deep,
+        encoding::textencodebase64,
+    ),
+    f("timeadd", Exact(2), Deep, time::timeadd),
+    f("timecmp", Exact(2), Deep, time::timecmp),
+    f("timestamp", Exact(0), Deep, impure::timestamp),
+    f("transpose", Exact(1), Deep, set::transpose),
+    f("uuid", Exact(0), Deep, impure::uuid),
+    f("uuidv5", Exact(2), Deep, hash::uuidv5),
+    f("yamldecode", Exact(1), Deep, yaml::yamldecode),
+    f("yamlencode", Exact(1), Deep, yaml::yamlencode),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -480,6 +568,22 @@ fn loosely_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// A set as Terraform orders it: distinct values, strings sorted lexically and numbers
+/// numerically; other element types keep their first-seen order.
+fn ordered_set(items: &[Value]) -> Vec<Value> {
+    let mut set = distinct_values(items);
+    if set.iter().all(|v| matches!(v, Value::String(_))) {
+        set.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    } else if set.iter().all(|v| matches!(v, Value::Number(_))) {
+        set.sort_by(|a, b| {
+            a.as_f64()
+                .partial_cmp(&b.as_f64())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    set
+}
+
 /// The first occurrence of each value, in order.
 fn distinct_values(items: &[Value]) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
@@ -492,128 +596,4 @@ fn distinct_values(items: &[Value]) -> Vec<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use braid_provider::Value;
-
-    use super::test_support::{err, list, map, message, n, nums, ok, run, s, strs};
-    use super::{FUNCTIONS, FunctionError, names};
-
-    #[test]
-    fn names_are_sorted_unique_and_all_callable() {
-        let all = names();
-        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
-        assert_eq!(all.len(), FUNCTIONS.len());
-        for name in all {
-            let result = run(name, Vec::new());
-            assert!(
-                !matches!(result, Err(FunctionError::Unknown { .. })),
-                "{name} is listed but not callable"
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_function_suggests_closest_name() {
-        assert_eq!(
-            err("jsonencod", vec![s("x")]),
-            FunctionError::Unknown {
-                name: "jsonencod".to_string(),
-                suggestion: Some("jsonencode".to_string()),
-            }
-        );
-        assert_eq!(
-            message(&err("jsonencod", vec![])),
-            "there is no function named \"jsonencod\""
-        );
-        match err("frobnicate_everything", vec![]) {
-            FunctionError::Unknown { suggestion, .. } => assert_eq!(suggestion, None),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn arity_errors_describe_expected_counts() {
-        assert_eq!(
-            err("upper", vec![]),
-            FunctionError::Arity {
-                name: "upper".to_string(),
-                expected: "1".to_string(),
-                got: 0,
-            }
-        );
-        assert_eq!(
-            message(&err("lookup", vec![s("a")])),
-            "lookup() takes 2 or 3 argument(s), got 1"
-        );
-        assert_eq!(
-            message(&err("range", vec![n(1), n(2), n(3), n(4)])),
-            "range() takes 1 to 3 argument(s), got 4"
-        );
-        assert_eq!(
-            message(&err("concat", vec![])),
-            "concat() takes at least 1 argument(s), got 0"
-        );
-    }
-
-    #[test]
-    fn type_errors_name_argument_and_kinds() {
-        assert_eq!(
-            err("upper", vec![strs(&["a"])]),
-            FunctionError::Argument {
-                name: "upper".to_string(),
-                index: 1,
-                message: "expected string, got list".to_string(),
-            }
-        );
-        assert_eq!(
-            message(&err("abs", vec![s("abc")])),
-            "argument 1 of abs(): expected number, got string \"abc\""
-        );
-        assert_eq!(
-            message(&err("join", vec![s(","), list(vec![s("a"), Value::Null])])),
-            "argument 2 of join(): element 1: expected string, got null"
-        );
-        assert_eq!(
-            message(&err("keys", vec![strs(&["a"])])),
-            "argument 1 of keys(): expected object, got list"
-        );
-        assert!(matches!(
-            err("lower", vec![Value::Null]),
-            FunctionError::Argument { index: 1, .. }
-        ));
-    }
-
-    #[test]
-    fn unknown_arguments_propagate() {
-        assert_eq!(ok("upper", vec![Value::Unknown]), Value::Unknown);
-        assert_eq!(
-            ok("join", vec![s(","), list(vec![s("a"), Value::Unknown])]),
-            Value::Unknown
-        );
-        assert_eq!(
-            ok("jsonencode", vec![map(&[("a", Value::Unknown)])]),
-            Value::Unknown
-        );
-        assert_eq!(ok("format", vec![s("%s"), Value::Unknown]), Value::Unknown);
-        assert_eq!(ok("length", vec![Value::Unknown]), Value::Unknown);
-        // Known structure with unknown elements: the length is still known.
-        assert_eq!(ok("length", vec![list(vec![Value::Unknown, n(1)])]), n(2));
-        assert_eq!(
-            ok("concat", vec![list(vec![Value::Unknown]), nums(&[1])]),
-            list(vec![Value::Unknown, n(1)])
-        );
-        assert_eq!(
-            ok(
-                "lookup",
-                vec![map(&[("a", n(1)), ("b", Value::Unknown)]), s("a")]
-            ),
-            n(1)
-        );
-        assert_eq!(ok("merge", vec![map(&[]), Value::Unknown]), Value::Unknown);
-        // Unknown checks come after arity checks.
-        assert!(matches!(
-            err("upper", vec![Value::Unknown, Value::Unknown]),
-            FunctionError::Arity { .. }
-        ));
-    }
-}
+mod tests;

@@ -28,6 +28,11 @@ pub(super) fn pow(c: &Call<'_>) -> Result<Value, FunctionError> {
     c.number_value(c.number(0)?.powf(c.number(1)?))
 }
 
+/// `log(number, base)`, computed as Go's `math.Log(number) / math.Log(base)` is.
+pub(super) fn log(c: &Call<'_>) -> Result<Value, FunctionError> {
+    c.number_value(c.number(0)?.ln() / c.number(1)?.ln())
+}
+
 pub(super) fn min(c: &Call<'_>) -> Result<Value, FunctionError> {
     let numbers = (0..c.args.len())
         .map(|i| c.number(i))

@@ -2,6 +2,7 @@
 //! encoding.
 
 use braid_provider::Value;
+use unicode_segmentation::UnicodeSegmentation as _;
 
 use super::{Call, FunctionError};
 
@@ -30,12 +31,35 @@ pub(super) fn split(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::List(parts))
 }
 
+/// One character's case mapping as Go's `unicode.ToLower`/`ToUpper` do it: a single
+/// character for a single character. Rust's full mappings can grow a character (`ß` → `SS`)
+/// or depend on its neighbours (final `Σ` → `ς`); where a mapping is not one character,
+/// Go's simple mapping keeps the character, except for `İ`, which lowers to `i`.
+fn simple_case(ch: char, mapped: impl Iterator<Item = char>) -> char {
+    let mut mapped = mapped;
+    match (mapped.next(), mapped.next()) {
+        (Some(one), None) => one,
+        _ if ch == '\u{130}' => 'i',
+        _ => ch,
+    }
+}
+
 pub(super) fn lower(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(c.string(0)?.to_lowercase()))
+    Ok(Value::String(
+        c.string(0)?
+            .chars()
+            .map(|ch| simple_case(ch, ch.to_lowercase()))
+            .collect(),
+    ))
 }
 
 pub(super) fn upper(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(c.string(0)?.to_uppercase()))
+    Ok(Value::String(
+        c.string(0)?
+            .chars()
+            .map(|ch| simple_case(ch, ch.to_uppercase()))
+            .collect(),
+    ))
 }
 
 pub(super) fn title(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -80,17 +104,18 @@ pub(super) fn replace(c: &Call<'_>) -> Result<Value, FunctionError> {
     let text = c.string(0)?;
     let search = c.string(1)?;
     let replacement = c.string(2)?;
-    if search.len() > 1 && search.starts_with('/') && search.ends_with('/') {
-        return Err(c.failed(format!(
-            "regular expression patterns such as {search:?} are not supported; \
-             use a plain substring"
-        )));
+    if let Some(pattern) = search
+        .strip_prefix('/')
+        .and_then(|rest| rest.strip_suffix('/'))
+    {
+        return super::regex::replace_pattern(c, &text, pattern, &replacement);
     }
     Ok(Value::String(text.replace(&search, &replacement)))
 }
 
 pub(super) fn substr(c: &Call<'_>) -> Result<Value, FunctionError> {
-    let chars: Vec<char> = c.string(0)?.chars().collect();
+    let text = c.string(0)?;
+    let chars: Vec<&str> = text.graphemes(true).collect();
     let offset = c.integer(1)?;
     let length = c.integer(2)?;
     let total = i64::try_from(chars.len()).unwrap_or(i64::MAX);
@@ -112,7 +137,9 @@ pub(super) fn substr(c: &Call<'_>) -> Result<Value, FunctionError> {
         usize::try_from(start).unwrap_or(0),
         usize::try_from(end).unwrap_or(0),
     );
-    Ok(Value::String(chars[start..end].iter().collect()))
+    Ok(Value::String(
+        chars.get(start..end).unwrap_or_default().concat(),
+    ))
 }
 
 pub(super) fn startswith(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -140,7 +167,8 @@ pub(super) fn indent(c: &Call<'_>) -> Result<Value, FunctionError> {
 }
 
 pub(super) fn strrev(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::String(c.string(0)?.chars().rev().collect()))
+    // Grapheme clusters stay whole: a flag or a letter with combining marks is not split.
+    Ok(Value::String(c.string(0)?.graphemes(true).rev().collect()))
 }
 
 pub(super) fn urlencode(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -164,7 +192,7 @@ mod tests {
     use braid_provider::Value;
 
     use super::super::FunctionError;
-    use super::super::test_support::{err, message, n, nums, ok, s, strs};
+    use super::super::test_support::{err, n, nums, ok, s, strs};
 
     #[test]
     fn join_and_split() {
@@ -185,6 +213,9 @@ mod tests {
     fn case_functions() {
         assert_eq!(ok("lower", vec![s("HELLO Ünï")]), s("hello ünï"));
         assert_eq!(ok("upper", vec![s("hello")]), s("HELLO"));
+        // Go's simple case mapping, as Terraform's: no growing, no context.
+        assert_eq!(ok("upper", vec![s("straße")]), s("STRAßE"));
+        assert_eq!(ok("lower", vec![s("ΟΔΟΣ İ")]), s("οδοσ i"));
         assert_eq!(
             ok("title", vec![s("hello world-wide web_site")]),
             s("Hello World-Wide Web_site")
@@ -212,14 +243,25 @@ mod tests {
     }
 
     #[test]
-    fn replace_substrings_and_rejects_regex() {
+    fn replace_substrings_and_patterns() {
         assert_eq!(
             ok("replace", vec![s("1 + 2 + 3"), s("+"), s("-")]),
             s("1 - 2 - 3")
         );
-        let e = err("replace", vec![s("hello"), s("/l+/"), s("L")]);
-        assert!(matches!(e, FunctionError::Failed { .. }));
-        assert!(message(&e).contains("not supported"));
+        assert_eq!(
+            ok("replace", vec![s("hello"), s("/l+/"), s("L")]),
+            s("heLo")
+        );
+        assert_eq!(ok("replace", vec![s("a/b"), s("/"), s("-")]), s("a-b"));
+        let e = err("replace", vec![s("hello"), s("/(/"), s("L")]);
+        assert!(matches!(e, FunctionError::Argument { index: 2, .. }));
+    }
+
+    #[test]
+    fn strings_are_measured_in_grapheme_clusters() {
+        assert_eq!(ok("length", vec![s("e\u{301}")]), n(1));
+        assert_eq!(ok("substr", vec![s("🇩🇪🇫🇷x"), n(1), n(2)]), s("🇫🇷x"));
+        assert_eq!(ok("strrev", vec![s("e\u{301}a")]), s("ae\u{301}"));
     }
 
     #[test]

@@ -5,12 +5,21 @@ use std::path::Path;
 
 use braid_provider::Value;
 
-use super::{FunctionContext, FunctionError, call};
+use super::{FunctionContext, FunctionError, Phase, call};
+
+/// The plan time every unit test sees.
+pub(super) fn plan_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+        .map(|t| t.to_utc())
+        .unwrap_or_default()
+}
 
 pub(super) fn run(name: &str, args: Vec<Value>) -> Result<Value, FunctionError> {
     let ctx = FunctionContext {
         base_dir: Path::new("/srv/config"),
         source_root: Path::new("/srv/config"),
+        phase: Phase::Plan,
+        plan_time: plan_time(),
     };
     call(&ctx, name, args)
 }
