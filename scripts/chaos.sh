@@ -21,7 +21,7 @@
 # (kills per project), CHAOS_CONCURRENT (applies at once), CHAOS_FAULT_TRIALS, CHAOS_LOCAL_FILES
 # (resources of the local project), CHAOS_OBJECTS (ConfigMaps + Deployments in kubesim),
 # BRAID_BIN / KUBESIM_BIN (binaries to test; built with cargo otherwise), CHAOS_KEEP=1 keeps
-# the work directory, CHAOS_STRICT=1 counts open finding F1 (docs/RELIABILITY.md) as a violation.
+# the work directory.
 # Prints a summary; exits 1 on any violation. Needs python3 and curl.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,7 +58,6 @@ trials=0
 kills_done=0
 finished_before_kill=0
 failed_applies=0
-known_findings=0
 sim_pid=""
 cleanup() {
   local code=$?
@@ -94,7 +93,7 @@ check_plan_empty() {
 }
 
 # check_state WHAT EXPECTED_FILE GONE_FN: state lists exactly the addresses in EXPECTED_FILE,
-# once each. An extra address whose object GONE_FN says is gone is open finding F1
+# once each. An extra address whose object GONE_FN says is gone is finding F1 (fixed)
 # (docs/RELIABILITY.md), handled by known_orphans.
 check_state() {
   if ! b state list >"$work/state.list" 2>"$work/state.err"; then
@@ -118,20 +117,13 @@ check_state() {
   [ "${#orphans[@]}" = 0 ] || known_orphans "$1" "${orphans[@]}"
 }
 
-# known_orphans WHAT ADDRESS...: open finding F1 (docs/RELIABILITY.md): a resource that left
-# the configuration stays in state after a kill between the delete of its object and the
-# commit of that delete; no later plan or apply removes it. A violation with CHAOS_STRICT=1;
-# otherwise counted, then removed with `braid state rm` (the workaround) so that the next
-# trials start clean.
+# known_orphans WHAT ADDRESS...: finding F1 (docs/RELIABILITY.md, fixed): a resource that left
+# the configuration stayed in state after a kill between the delete of its object and the
+# commit of that delete. Now a violation; the orphans are removed so later trials start clean.
 known_orphans() {
   local what="$1"
   shift
-  if [ -n "${CHAOS_STRICT:-}" ]; then
-    violation "$what: finding F1: state keeps resources whose objects are gone and that are no longer declared: $*"
-  else
-    known_findings=$((known_findings + 1))
-    echo "    KNOWN FINDING F1 ($what): state keeps resources whose objects are gone and that are no longer declared: $*"
-  fi
+  violation "$what: finding F1 (fixed; this is a regression): state keeps resources whose objects are gone and that are no longer declared: $*"
   b state rm -q "$@" >"$work/state-rm.out" 2>&1 ||
     violation "$what: state rm of the orphans failed: $(tail -5 "$work/state-rm.out")"
 }
@@ -311,7 +303,7 @@ state = [line.strip() for line in open(state_file) if line.strip()]
 state_cm = {a.rsplit("/", 1)[1] for a in state if "/ConfigMap/" in a}
 state_dep = {a.rsplit("/", 1)[1] for a in state if "/Deployment/" in a}
 state_ns = [a for a in state if "/Namespace/" in a]
-# In state, not declared, and gone from the cluster: open finding F1, reported apart.
+# In state, not declared, and gone from the cluster: finding F1 (fixed), a violation.
 orphans = [a for a in state
            if ("/ConfigMap/" in a and a.rsplit("/", 1)[1] not in want_cm | set(cms))
            or ("/Deployment/" in a and a.rsplit("/", 1)[1] not in want_dep | set(deps))]
@@ -487,5 +479,5 @@ kill_campaign kubesim kube_config check_kube "$objects"
 fault_campaign
 
 log ""
-log "chaos summary: seed $seed, $trials trials, $kills_done kills, $finished_before_kill applies finished before their kill, $failed_applies applies failed cleanly under faults, $known_findings times open finding F1, $violations violations, $((SECONDS - started)) s"
+log "chaos summary: seed $seed, $trials trials, $kills_done kills, $finished_before_kill applies finished before their kill, $failed_applies applies failed cleanly under faults, $violations violations, $((SECONDS - started)) s"
 [ "$violations" = 0 ]

@@ -392,10 +392,12 @@ impl<'a> Executor<'a> {
     /// no change of the plan names them, so without this they would stay in state for
     /// ever. Each is read again first, so one that came back since the plan is kept.
     async fn forget_vanished(&self) {
+        // A refresh-only plan lists every resource as a no-op: that is no plan for it.
         let planned: HashSet<&str> = self
             .plan
             .changes
             .iter()
+            .filter(|c| c.action != Action::NoOp)
             .map(|c| c.address.as_str())
             .collect();
         for drift in &self.plan.drift {
