@@ -63,24 +63,12 @@ pub async fn with_lock<T>(
         tracing::warn!(lock = %old.id, holder = %old.actor, "stale state lock taken over");
         observer.lock_taken_over(old);
     }
-    let result = {
-        tokio::pin!(work);
-        let mut heartbeat = tokio::time::interval(settings.heartbeat);
-        heartbeat.tick().await;
-        loop {
-            tokio::select! {
-                result = &mut work => break result,
-                _ = heartbeat.tick() => {
-                    match store.heartbeat(&lock_id).await {
-                        Ok(()) => tracing::trace!(lock = %lock_id, "state lock heartbeat"),
-                        Err(e) => {
-                            tracing::warn!(lock = %lock_id, error = %e, "state lock heartbeat failed");
-                            observer.heartbeat_failed(&e.to_string());
-                        }
-                    }
-                }
-            }
-        }
+    // The heartbeat runs beside the work, both polled whenever woken: a beat waiting for the
+    // store (a backend with one connection, held by the work in the middle of a query) must
+    // never stop the work from going on and releasing it, or the two wait for each other.
+    let result = tokio::select! {
+        result = work => result,
+        never = beat(store, &lock_id, settings.heartbeat, observer) => match never {},
     };
     match store.unlock(&lock_id).await {
         Ok(()) => {
@@ -95,6 +83,27 @@ pub async fn with_lock<T>(
     }
 }
 
+/// Renews the heartbeat of lock `lock_id` every `period`, for as long as it is polled.
+async fn beat(
+    store: &dyn StateStore,
+    lock_id: &str,
+    period: std::time::Duration,
+    observer: &dyn LockObserver,
+) -> std::convert::Infallible {
+    let mut heartbeat = tokio::time::interval(period);
+    heartbeat.tick().await;
+    loop {
+        heartbeat.tick().await;
+        match store.heartbeat(lock_id).await {
+            Ok(()) => tracing::trace!(lock = %lock_id, "state lock heartbeat"),
+            Err(e) => {
+                tracing::warn!(lock = %lock_id, error = %e, "state lock heartbeat failed");
+                observer.heartbeat_failed(&e.to_string());
+            }
+        }
+    }
+}
+
 /// The lock held now, if any (for `force-unlock` to show before it removes it).
 pub async fn current_lock(store: &dyn StateStore) -> Result<Option<LockInfo>, Diagnostics> {
     store.current_lock().await.map_err(state_error)
@@ -105,4 +114,128 @@ pub async fn force_unlock(store: &dyn StateStore, lock_id: &str) -> Result<(), D
     store.unlock(lock_id).await.map_err(state_error)?;
     tracing::info!(lock = %lock_id, "state lock removed by force-unlock");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use braid_state::{
+        ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockPolicy,
+        LockRequest, NewApply, ResourceRecord, ResourceWrite, SqliteStore, StateDump, StateError,
+        StateMeta, StateStore,
+    };
+    use tokio::sync::Mutex;
+
+    use super::{LockObserver, LockSettings, with_lock};
+
+    /// A real SQLite store whose heartbeat needs `connection`, as a backend with one
+    /// connection does; everything else goes straight to SQLite.
+    struct OneConnection {
+        inner: SqliteStore,
+        connection: Arc<Mutex<()>>,
+    }
+
+    #[async_trait]
+    impl StateStore for OneConnection {
+        fn location(&self) -> String {
+            self.inner.location()
+        }
+        async fn meta(&self) -> Result<StateMeta, StateError> {
+            self.inner.meta().await
+        }
+        async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
+            self.inner.resources().await
+        }
+        async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
+            self.inner.resource(address).await
+        }
+        async fn commit_resource(
+            &self,
+            serial: u64,
+            write: ResourceWrite,
+        ) -> Result<u64, StateError> {
+            self.inner.commit_resource(serial, write).await
+        }
+        async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
+            self.inner.begin_apply(apply).await
+        }
+        async fn finish_apply(
+            &self,
+            id: ApplyId,
+            summary: ChangeSummary,
+            outcome: ApplyOutcome,
+        ) -> Result<(), StateError> {
+            self.inner.finish_apply(id, summary, outcome).await
+        }
+        async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
+            self.inner.applies(limit).await
+        }
+        async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
+            self.inner.apply_record(id).await
+        }
+        async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
+            self.inner.changes(id).await
+        }
+        async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {
+            self.inner.lock(request).await
+        }
+        async fn heartbeat(&self, lock_id: &str) -> Result<(), StateError> {
+            let _connection = self.connection.lock().await;
+            self.inner.heartbeat(lock_id).await
+        }
+        async fn unlock(&self, lock_id: &str) -> Result<(), StateError> {
+            self.inner.unlock(lock_id).await
+        }
+        async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
+            self.inner.current_lock().await
+        }
+        async fn steal_lock(
+            &self,
+            expected_id: &str,
+            request: LockRequest,
+        ) -> Result<LockInfo, StateError> {
+            self.inner.steal_lock(expected_id, request).await
+        }
+        async fn replace_state(&self, serial: u64, dump: &StateDump) -> Result<(), StateError> {
+            self.inner.replace_state(serial, dump).await
+        }
+    }
+
+    struct Quiet;
+    impl LockObserver for Quiet {}
+
+    /// Work that holds the store's one connection across heartbeats (a query in flight)
+    /// finishes: the heartbeat waits for the connection without stopping the work. Before,
+    /// the beat was awaited in place of the work, and both waited for ever.
+    #[tokio::test]
+    async fn a_heartbeat_waiting_for_the_connection_does_not_stop_the_work() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = OneConnection {
+            inner: SqliteStore::open(&dir.path().join("state.db")).expect("open"),
+            connection: Arc::new(Mutex::new(())),
+        };
+        let settings = LockSettings {
+            policy: LockPolicy::default(),
+            heartbeat: Duration::from_millis(10),
+        };
+        let connection = Arc::clone(&store.connection);
+        let work = async move {
+            let _held = connection.lock().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(42)
+        };
+        let request = crate::actor::lock_request("apply", dir.path());
+        let finished = tokio::time::timeout(
+            Duration::from_secs(10),
+            with_lock(&store, request, &settings, &Quiet, work),
+        )
+        .await;
+        assert!(
+            matches!(finished, Ok(Ok(42))),
+            "the work never finished: {finished:?}"
+        );
+    }
 }
