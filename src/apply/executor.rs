@@ -121,7 +121,7 @@ pub async fn apply_plan_locked(
         providers,
         plan,
         store: store.as_ref(),
-        scope: EvalScope::new(&ws.module, &ws.variables, &ws.env_name),
+        scope: EvalScope::new(&ws.module, &ws.variables, &ws.env_name).applying(plan.created_at),
         writer: StateWriter::start(Arc::clone(store), meta.serial),
         apply_id,
         observer,

@@ -50,6 +50,12 @@ pub trait Scope {
     fn env_name(&self) -> &str;
     /// Every declared name of a kind, for "did you mean" suggestions.
     fn declared(&self, kind: NameKind) -> Vec<String>;
+    /// Whether expressions are evaluated to plan or to apply (what `uuid()` and
+    /// `timestamp()` return), and the plan's instant (`plantimestamp()`). Planning with this
+    /// process's plan time unless the scope says otherwise.
+    fn phase(&self) -> (Phase, chrono::DateTime<chrono::Utc>) {
+        (Phase::Plan, braid_functions::process_plan_time())
+    }
 }
 
 /// The kinds of names an expression can reference, for [`Scope::declared`].
@@ -220,13 +226,14 @@ impl<'a> Evaluator<'a> {
                 }
                 // Files are evaluated relative to the root of their source
                 // (`SourceFile::dir`), which is also what file functions are confined to.
-                // braid evaluates configuration only to plan: impure functions such as
-                // `uuid()` are unknown, and `plantimestamp()` is this process's plan time.
+                // While planning, impure functions such as `uuid()` are unknown; applying
+                // gives them values. `plantimestamp()` is the plan's instant in both.
+                let (phase, plan_time) = self.scope.phase();
                 let ctx = FunctionContext {
                     base_dir: self.base_dir,
                     source_root: self.base_dir,
-                    phase: Phase::Plan,
-                    plan_time: braid_functions::process_plan_time(),
+                    phase,
+                    plan_time,
                 };
                 braid_functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
             }

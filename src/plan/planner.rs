@@ -280,7 +280,8 @@ pub async fn make_plan(
     let mut changes = Vec::new();
     let mut kept = Vec::new();
     let mut diags = Diagnostics::new();
-    let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);
+    let plan_time = Utc::now();
+    let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name).planning(plan_time);
     match options.mode {
         PlanMode::Destroy => {
             for record in &records {
@@ -401,7 +402,7 @@ pub async fn make_plan(
     Ok(Plan {
         format_version: FORMAT_VERSION.to_string(),
         braid_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: Utc::now(),
+        created_at: plan_time,
         env: ws.env_name.clone(),
         mode: options.mode,
         refreshed: options.refresh,

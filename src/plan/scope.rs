@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
+use braid_functions::Phase;
 use braid_provider::{AttributeType, Path, ResourceSchema, Value};
+use chrono::{DateTime, Utc};
 
 use crate::config::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
 use crate::config::{ConfigBody, ManifestBody, Module, ResourceBody, ResourceDecl};
@@ -28,6 +30,8 @@ pub struct EvalScope<'a> {
     pub env_name: &'a str,
     /// Planned values during plan; applied (or prior) values during apply.
     pub resources: RwLock<HashMap<String, Arc<ResourceValue>>>,
+    /// Planning or applying, and the plan's instant (see [`Scope::phase`]).
+    pub phase: (Phase, DateTime<Utc>),
 }
 
 impl<'a> EvalScope<'a> {
@@ -42,7 +46,21 @@ impl<'a> EvalScope<'a> {
             variables,
             env_name,
             resources: RwLock::new(HashMap::new()),
+            phase: (Phase::Plan, braid_functions::process_plan_time()),
         }
+    }
+
+    /// The same scope evaluating for an apply of a plan made at `plan_time`: `uuid()` and
+    /// `timestamp()` get values, `plantimestamp()` is the plan's.
+    pub fn applying(mut self, plan_time: DateTime<Utc>) -> Self {
+        self.phase = (Phase::Apply, plan_time);
+        self
+    }
+
+    /// The same scope planning at `plan_time`.
+    pub fn planning(mut self, plan_time: DateTime<Utc>) -> Self {
+        self.phase = (Phase::Plan, plan_time);
+        self
     }
 
     /// Records the value of the resource at `address` (planned during plan, applied during apply)
@@ -227,6 +245,10 @@ impl Scope for EvalScope<'_> {
 
     fn env_name(&self) -> &str {
         self.env_name
+    }
+
+    fn phase(&self) -> (Phase, DateTime<Utc>) {
+        self.phase
     }
 
     fn declared(&self, kind: NameKind) -> Vec<String> {

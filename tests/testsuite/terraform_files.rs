@@ -148,3 +148,43 @@ fn a_saved_plan_applies_the_values_it_was_made_with() {
     run.success();
     assert_eq!(project.read("out/a.txt"), "from-plan");
 }
+
+/// `uuid()` and `timestamp()` are unknown while planning and get values when applying, as
+/// in Terraform; `plantimestamp()` is the plan's instant, the same when a saved plan is
+/// applied by another process.
+#[test]
+fn impure_functions_get_values_at_apply() {
+    let project = Project::with_files(&[(
+        "main.tf",
+        "resource \"local_value\" \"a\" {\n  input = { id = uuid(), at = timestamp(), planned = plantimestamp() }\n}\n",
+    )]);
+    let run = project.braid(&["plan", "--out", "p.json"]);
+    run.success();
+    assert!(run.stdout.contains("(known after apply)"), "{}", run.stdout);
+    let planned_at = project.read("p.json");
+    let run = project.braid(&["apply", "p.json"]);
+    run.success();
+    let run = project.braid(&["state", "show", "local_value.a", "--format", "json"]);
+    run.success();
+    let state = run.json();
+    let id = state["output"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(id.len(), 36, "{state}");
+    assert!(
+        state["output"]["at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{state}"
+    );
+    let planned = state["output"]["planned"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!planned.is_empty(), "{state}");
+    assert!(
+        planned_at.contains(&planned[..16]),
+        "{planned} not in the saved plan"
+    );
+}
