@@ -124,22 +124,11 @@ impl ProviderSettings {
         };
         let request_timeout = match config.attr("request_timeout") {
             None | Some(Value::Null) => DEFAULT_REQUEST_TIMEOUT,
-            Some(Value::String(text)) => match braid_provider::parse_duration(text) {
-                Some(timeout) if !timeout.is_zero() => timeout,
-                _ => {
-                    diags.push(
-                        ProviderDiagnostic::error(
-                            "Invalid request timeout",
-                            format!(
-                                "request_timeout is \"{text}\", which is not a duration. Write \
-                                 a positive number with a unit, e.g. \"30s\", \"2m\" or \"1m30s\"."
-                            ),
-                        )
-                        .at(Path::key("request_timeout")),
-                    );
+            Some(Value::String(text)) => braid_provider::duration_setting("request_timeout", text)
+                .unwrap_or_else(|d| {
+                    diags.push(d);
                     DEFAULT_REQUEST_TIMEOUT
-                }
-            },
+                }),
             Some(other) => {
                 diags.push(wrong_type(&Path::key("request_timeout"), "string", other));
                 DEFAULT_REQUEST_TIMEOUT

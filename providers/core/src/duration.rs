@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::{Path, ProviderDiagnostic};
+
 /// Parses `0`, `45` (seconds), `500ms`, `30s`, `5m`, `1h` and sums like `1h30m`; `None` for
 /// anything else, or a duration too large to hold.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -36,6 +38,22 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         rest = &rest[unit_len..];
     }
     Some(total)
+}
+
+/// A provider setting `name` written as a duration (`request_timeout = "30s"`): its value,
+/// or a diagnostic at the attribute when `text` is not a positive duration.
+pub fn duration_setting(name: &str, text: &str) -> Result<Duration, ProviderDiagnostic> {
+    match parse_duration(text) {
+        Some(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(ProviderDiagnostic::error(
+            format!("Invalid {}", name.replace('_', " ")),
+            format!(
+                "{name} is \"{text}\", which is not a duration. Write a positive number with a \
+                 unit, e.g. \"30s\", \"2m\" or \"1m30s\"."
+            ),
+        )
+        .at(Path::key(name))),
+    }
 }
 
 #[cfg(test)]

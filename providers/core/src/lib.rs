@@ -16,7 +16,7 @@ mod schema;
 mod value;
 
 pub use diagnostic::{ProviderDiagnostic, Severity};
-pub use duration::parse_duration;
+pub use duration::{duration_setting, parse_duration};
 pub use path::{Path, PathStep};
 pub use protocol::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,

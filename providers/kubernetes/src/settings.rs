@@ -106,18 +106,9 @@ impl Settings {
             settings.field_manager = manager;
         }
         if let Some(text) = string("request_timeout") {
-            match crate::watch::parse_duration(&text) {
-                Some(timeout) if !timeout.is_zero() => settings.request_timeout = timeout,
-                _ => invalid.push(
-                    ProviderDiagnostic::error(
-                        "Invalid request timeout",
-                        format!(
-                            "request_timeout is \"{text}\", which is not a duration. Write a \
-                             positive number with a unit, e.g. \"30s\", \"2m\" or \"1m30s\"."
-                        ),
-                    )
-                    .at(Path::key("request_timeout")),
-                ),
+            match braid_provider::duration_setting("request_timeout", &text) {
+                Ok(timeout) => settings.request_timeout = timeout,
+                Err(d) => invalid.push(d),
             }
         }
         diagnostics.append(&mut invalid);
