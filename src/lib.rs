@@ -1,7 +1,8 @@
 //! braid: plan and apply infrastructure (HCL) and Kubernetes manifests as one graph.
 //!
 //! The engine is split by concept: [`config`] reads configuration, [`source`] reads sources,
-//! [`manifests`] reads Kubernetes YAML, [`graph`] orders resources, [`plan`] diffs desired
+//! [`manifests`] reads Kubernetes YAML, [`graph`] orders resources, [`eval`] evaluates
+//! expressions and expands `count`/`for_each`, [`plan`] diffs desired
 //! against actual, [`apply`] makes the changes, [`ops`] puts them together as operations
 //! over a [`ProviderRegistry`](providers::ProviderRegistry) the caller fills, [`view`]
 //! renders everything the user sees, and [`cli`] parses commands and calls [`ops`].
@@ -11,6 +12,7 @@
 
 pub mod config;
 pub mod diag;
+pub mod eval;
 pub mod graph;
 pub mod plan;
 pub mod private_files;

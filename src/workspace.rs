@@ -16,6 +16,7 @@ use crate::config::{
 use crate::diag::{
     Diagnostic, Diagnostics, SourceText, cannot_open_state, closest, state_diagnostic,
 };
+use crate::eval::expand::{UnknownRepetition, expand_instances};
 use crate::graph::ConfigGraph;
 use crate::providers::{ProviderRegistry, Providers, check_resources};
 use crate::source::{LoadedSource, SourceOptions, load_sources_with};
@@ -138,6 +139,18 @@ impl Workspace {
         warnings
             .0
             .splice(0..0, std::mem::take(&mut module.warnings).0);
+        let unknown = if options.allow_missing_variables {
+            UnknownRepetition::Allow
+        } else {
+            UnknownRepetition::Fail
+        };
+        expand_instances(
+            &mut module,
+            &graph.resource_dependencies(),
+            &variables,
+            &env_name,
+            unknown,
+        )?;
         Ok(Workspace {
             project,
             env_name,
@@ -155,6 +168,34 @@ impl Workspace {
     /// environment (the `default` of a project without environments).
     pub fn environment(&self) -> Option<&EnvironmentConfig> {
         self.project.environment(&self.env_name)
+    }
+
+    /// For every resource instance, the instances it needs (directly or through local
+    /// values): those of each resource its resource as written needs.
+    pub fn dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let written = self.graph.resource_dependencies();
+        let mut expanded: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for deps in written.values() {
+            for dep in deps {
+                expanded
+                    .entry(dep.as_str())
+                    .or_insert_with(|| self.module.instances_of(dep));
+            }
+        }
+        self.module
+            .resources
+            .values()
+            .map(|decl| {
+                let deps = written
+                    .get(decl.config_address())
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|d| expanded.get(d.as_str()).into_iter().flatten())
+                    .cloned()
+                    .collect();
+                (decl.address.clone(), deps)
+            })
+            .collect()
     }
 
     /// Every provider named by a resource in configuration or in `state_providers`.

@@ -97,13 +97,6 @@ pub async fn apply_plan_locked(
     let meta = store.meta().await.map_err(state_error)?;
     check_fresh(ws, plan, &meta)?;
     audit::close_interrupted(store.as_ref()).await?;
-    let records: HashMap<String, ResourceRecord> = store
-        .resources()
-        .await
-        .map_err(state_error)?
-        .into_iter()
-        .map(|r| (r.address.clone(), r))
-        .collect();
     let apply_id = audit::begin(
         store.as_ref(),
         NewApply {
@@ -116,13 +109,21 @@ pub async fn apply_plan_locked(
         },
     )
     .await?;
+    let serial = move_records(store.as_ref(), plan, apply_id, meta.serial).await?;
+    let records: HashMap<String, ResourceRecord> = store
+        .resources()
+        .await
+        .map_err(state_error)?
+        .into_iter()
+        .map(|r| (r.address.clone(), r))
+        .collect();
     let executor = Executor {
         ws,
         providers,
         plan,
         store: store.as_ref(),
         scope: EvalScope::new(&ws.module, &ws.variables, &ws.env_name).applying(plan.created_at),
-        writer: StateWriter::start(Arc::clone(store), meta.serial),
+        writer: StateWriter::start(Arc::clone(store), serial),
         apply_id,
         observer,
         drifted: plan
@@ -177,6 +178,72 @@ pub async fn apply_plan_locked(
         errors,
         cancelled,
     })
+}
+
+/// Renames the state records the plan moves (`moved` blocks, `count` added or removed), all
+/// in one commit before any change, so a resource is never held at both addresses or at
+/// none. Returns the serial after it.
+async fn move_records(
+    store: &dyn StateStore,
+    plan: &Plan,
+    apply_id: ApplyId,
+    serial: u64,
+) -> Result<u64, Diagnostics> {
+    let mut writes = Vec::new();
+    for change in &plan.changes {
+        let Some(from) = &change.moved_from else {
+            continue;
+        };
+        let Some(record) = store.resource(from).await.map_err(state_error)? else {
+            continue;
+        };
+        if store
+            .resource(&change.address)
+            .await
+            .map_err(state_error)?
+            .is_some()
+        {
+            return Err(Diagnostic::error(
+                "Cannot move resource",
+                format!(
+                    "The plan moves {from} to {}, but state already holds a resource there. Plan again.",
+                    change.address
+                ),
+            )
+            .into());
+        }
+        let moved = |address: &str, message: String| {
+            Some((
+                apply_id,
+                audit::change_record(
+                    address,
+                    braid_state::ChangeAction::Move,
+                    ChangeOutcome::Applied,
+                    Some(message),
+                ),
+            ))
+        };
+        writes.push(ResourceWrite {
+            address: from.clone(),
+            record: None,
+            change: moved(from, format!("moved to {}", change.address)),
+        });
+        writes.push(ResourceWrite {
+            address: change.address.clone(),
+            change: moved(&change.address, format!("moved from {from}")),
+            record: Some(ResourceRecord {
+                address: change.address.clone(),
+                ..record
+            }),
+        });
+    }
+    if writes.is_empty() {
+        return Ok(serial);
+    }
+    store
+        .commit_resources(serial, writes)
+        .await
+        .map_err(state_error)
 }
 
 fn summarize(results: &[ChangeResult]) -> ChangeSummary {

@@ -189,8 +189,7 @@ pub async fn import_resource(
         .map(|s| s.sensitive_attributes().map(Path::key).collect())
         .unwrap_or_default();
     let dependencies = ws
-        .graph
-        .resource_dependencies()
+        .dependencies()
         .remove(address)
         .map(|d| d.into_iter().collect())
         .unwrap_or_default();

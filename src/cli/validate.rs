@@ -35,7 +35,7 @@ pub fn run(cx: &Context) -> CommandResult {
         check(cx, &ws)?;
         checked.push(ws.env_name.clone());
         totals = (
-            ws.module.resources.len(),
+            ws.module.written_resources().count(),
             ws.module.variables.len(),
             ws.module.outputs.len(),
         );
@@ -65,7 +65,7 @@ fn check(cx: &Context, ws: &Workspace) -> Result<(), Diagnostics> {
     // arguments and type errors without planning.
     let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);
     let mut diags = Diagnostics::new();
-    for decl in ws.module.resources.values() {
+    for decl in ws.module.written_resources() {
         let schema = providers
             .schema(&decl.provider)
             .and_then(|s| s.resources.get(&decl.type_name));

@@ -107,6 +107,13 @@ impl<'a> Evaluator<'a> {
         self
     }
 
+    /// Makes `name` (`count`, `each`) refer to `value` in every expression this evaluator
+    /// evaluates: the per-instance objects of a `count`/`for_each` resource.
+    pub fn with_binding(mut self, name: &str, value: Value) -> Self {
+        self.bindings.push((name.to_string(), value));
+        self
+    }
+
     /// Evaluates one expression; the flag says whether anything sensitive went into it.
     ///
     /// An error of an expression that read a sensitive value says what went wrong but not
@@ -340,6 +347,25 @@ impl<'a> Evaluator<'a> {
         let name = name.value().as_str();
         operators.next();
         match root {
+            "path" => match name {
+                // Relative paths resolve against the module's directory, so "." names it.
+                "module" | "root" => Ok(Value::from(".")),
+                "cwd" => Ok(Value::from(self.base_dir.display().to_string())),
+                _ => Err(self.error(
+                    at,
+                    "Invalid \"path\" attribute",
+                    format!("The \"path\" object has no attribute \"{name}\": use path.module, path.root or path.cwd."),
+                )),
+            },
+            "terraform" => match name {
+                // braid's environments play the part of Terraform's workspaces.
+                "workspace" => Ok(Value::from(self.scope.env_name())),
+                _ => Err(self.error(
+                    at,
+                    "Invalid \"terraform\" attribute",
+                    format!("The \"terraform\" object has no attribute \"{name}\": only terraform.workspace (the environment's name) can be read."),
+                )),
+            },
             "var" => match self.scope.variable(name) {
                 Some(v) => {
                     self.sensitive |= v.sensitive;

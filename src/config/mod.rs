@@ -15,8 +15,9 @@ mod variables;
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
-    Lifecycle, LocalDecl, ManifestBody, Module, OutputDecl, ResourceBody, ResourceDecl,
-    VariableDecl, load_module,
+    Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody, Module, MovedDecl, OutputDecl,
+    RepeatedResource, Repetition, ResourceBody, ResourceDecl, VariableDecl, load_module,
+    split_instance_address,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,

@@ -91,6 +91,85 @@ pub struct ResourceDecl {
     pub base_dir: PathBuf,
     /// The name of the source it comes from (`infra`, `apps`); set when sources are merged.
     pub source: String,
+    /// `count` or `for_each`, on the resource as written and on each of its instances; `None`
+    /// on resources without either.
+    pub repetition: Option<Repetition>,
+    /// Which instance of a `count`/`for_each` resource this is; `None` for the resource as
+    /// written.
+    pub instance: Option<Instance>,
+}
+
+/// The `count` or `for_each` meta-argument of a resource, unevaluated.
+#[derive(Debug, Clone)]
+pub enum Repetition {
+    /// `count = N`: instances `[0]` to `[N-1]`, each seeing `count.index`.
+    Count(super::Attribute),
+    /// `for_each = map or set of strings`: an instance per key, each seeing `each.key` and
+    /// `each.value`.
+    ForEach(super::Attribute),
+}
+
+impl Repetition {
+    /// The attribute as written.
+    pub fn attribute(&self) -> &super::Attribute {
+        match self {
+            Repetition::Count(a) | Repetition::ForEach(a) => a,
+        }
+    }
+}
+
+/// The key of one instance of a repeated resource: an index for `count`, a string for
+/// `for_each`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceKey {
+    /// `[0]`
+    Index(usize),
+    /// `["key"]`
+    Key(String),
+}
+
+impl std::fmt::Display for InstanceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InstanceKey::Index(i) => write!(f, "[{i}]"),
+            InstanceKey::Key(k) => {
+                f.write_str("[\"")?;
+                for c in k.chars() {
+                    match c {
+                        '"' => f.write_str("\\\"")?,
+                        '\\' => f.write_str("\\\\")?,
+                        '\n' => f.write_str("\\n")?,
+                        '\r' => f.write_str("\\r")?,
+                        '\t' => f.write_str("\\t")?,
+                        c => write!(f, "{c}")?,
+                    }
+                }
+                f.write_str("\"]")
+            }
+        }
+    }
+}
+
+impl InstanceKey {
+    /// The key as a value: `count.index` (a number) or `each.key` (a string).
+    pub fn value(&self) -> Value {
+        match self {
+            InstanceKey::Index(i) => Value::from(*i as i64),
+            InstanceKey::Key(k) => Value::from(k.as_str()),
+        }
+    }
+}
+
+/// One instance of a `count`/`for_each` resource.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// The address of the resource as written (`aws_s3_bucket.logs`), which expressions use to
+    /// read all instances at once.
+    pub config_address: String,
+    /// Its key; the instance's address is the resource's address followed by it.
+    pub key: InstanceKey,
+    /// `each.value` for `for_each` (the map value, or the key again for a set).
+    pub each_value: Option<Value>,
 }
 
 /// The body of a resource.
@@ -137,6 +216,14 @@ impl ResourceDecl {
         }
     }
 
+    /// The address of the resource as written: the same as `address` except for instances of a
+    /// `count`/`for_each` resource (`aws_x.y` for `aws_x.y["k"]`).
+    pub fn config_address(&self) -> &str {
+        self.instance
+            .as_ref()
+            .map_or(self.address.as_str(), |i| i.config_address.as_str())
+    }
+
     /// `main.hcl:12`, as recorded in plans and state.
     pub fn source_file(&self) -> String {
         format!("{}:{}", self.location.file.name, self.location.line)
@@ -162,6 +249,111 @@ pub struct OutputDecl {
     pub location: Location,
 }
 
+/// A `moved { from = ADDR  to = ADDR }` block: the resource (or instance) state holds at
+/// `from` is now declared at `to`, so the plan renames it instead of destroying and creating.
+#[derive(Debug, Clone)]
+pub struct MovedDecl {
+    /// The old address, a resource or one instance of it.
+    pub from: String,
+    /// The new address, of the same kind as `from`.
+    pub to: String,
+    /// Where the `moved` block starts.
+    pub location: Location,
+}
+
+/// A resource with `count` or `for_each`, as written, and the keys of its instances.
+#[derive(Debug, Clone)]
+pub struct RepeatedResource {
+    /// The resource as written, `repetition` set.
+    pub decl: ResourceDecl,
+    /// The instances' keys in order (indexes for `count`, sorted keys for `for_each`); `None`
+    /// when they could not be determined (only `validate` goes on without them).
+    pub keys: Option<Vec<InstanceKey>>,
+}
+
+impl RepeatedResource {
+    /// True for `for_each`, whose instances expressions read as a map (a list for `count`).
+    pub fn is_for_each(&self) -> bool {
+        matches!(self.decl.repetition, Some(Repetition::ForEach(_)))
+    }
+}
+
+impl Module {
+    /// The addresses of the instances of the resource written at `config_address`: itself
+    /// when it has no `count`/`for_each`, none when it is not declared.
+    pub fn instances_of(&self, config_address: &str) -> Vec<String> {
+        match self.repeated.get(config_address) {
+            Some(r) => r
+                .keys
+                .iter()
+                .flatten()
+                .map(|k| format!("{config_address}{k}"))
+                .collect(),
+            None if self.resources.contains_key(config_address) => {
+                vec![config_address.to_string()]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether `address` names a resource as written (with or without `count`/`for_each`).
+    pub fn declares(&self, config_address: &str) -> bool {
+        self.repeated.contains_key(config_address)
+            || self
+                .resources
+                .get(config_address)
+                .is_some_and(|r| r.instance.is_none())
+    }
+
+    /// Every resource as written: those without `count`/`for_each` and the repeated ones
+    /// (not their instances), for checks that look at configuration once per block.
+    pub fn written_resources(&self) -> impl Iterator<Item = &ResourceDecl> {
+        self.resources
+            .values()
+            .filter(|r| r.instance.is_none())
+            .chain(self.repeated.values().map(|r| &r.decl))
+    }
+}
+
+/// Splits an instance address into the resource's address and the instance key:
+/// `aws_x.y["k"]` → (`aws_x.y`, `Some(Key("k"))`), `aws_x.y` → (`aws_x.y`, `None`).
+pub fn split_instance_address(address: &str) -> (&str, Option<InstanceKey>) {
+    let Some(body) = address.strip_suffix(']') else {
+        return (address, None);
+    };
+    let Some(open) = body.rfind('[').filter(|_| !address.starts_with("k8s/")) else {
+        return (address, None);
+    };
+    // A string key can itself contain `[`: find the bracket that opens the key.
+    let open = match body.find("[\"") {
+        Some(quoted) if body.ends_with('"') => quoted,
+        _ => open,
+    };
+    let (base, key) = (&body[..open], &body[open + 1..]);
+    if let Some(quoted) = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+        let mut out = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => return (address, None),
+            }
+        }
+        return (base, Some(InstanceKey::Key(out)));
+    }
+    match key.parse::<usize>() {
+        Ok(i) => (base, Some(InstanceKey::Index(i))),
+        Err(_) => (address, None),
+    }
+}
+
 /// Everything declared in the resource files of all HCL sources: one namespace.
 #[derive(Debug, Clone, Default)]
 pub struct Module {
@@ -169,10 +361,16 @@ pub struct Module {
     pub variables: BTreeMap<String, VariableDecl>,
     /// Local values by name.
     pub locals: BTreeMap<String, LocalDecl>,
-    /// Resources by address, HCL resources and Kubernetes objects alike.
+    /// Resources by address, HCL resources and Kubernetes objects alike. Once expanded (see
+    /// `config/expand.rs`), a `count`/`for_each` resource is here as its instances
+    /// (`aws_x.y[0]`, `aws_x.y["k"]`) and as written in [`Module::repeated`].
     pub resources: BTreeMap<String, ResourceDecl>,
+    /// The `count`/`for_each` resources as written, by address, with their instance keys.
+    pub repeated: BTreeMap<String, RepeatedResource>,
     /// Outputs by name.
     pub outputs: BTreeMap<String, OutputDecl>,
+    /// `moved` blocks, in the order written (a chain `a → b`, `b → c` is followed).
+    pub moved: Vec<MovedDecl>,
     /// What `terraform {}` blocks say.
     pub terraform: TerraformSettings,
     /// Warnings found while loading (an ignored `backend` block).
@@ -246,7 +444,8 @@ fn load_body(
             "terraform" => {
                 parse_terraform(&block, &mut module.terraform, &mut module.warnings)
             }
-            "data" | "module" | "moved" | "import" | "check" => Err(Diagnostic::error(
+            "moved" => parse_moved(&block).map(|m| module.moved.push(m)),
+            "data" | "module" | "import" | "check" | "removed" => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
             )
@@ -401,16 +600,33 @@ fn parse_resource(
     }
     let mut body = block.body.clone();
     let mut depends_on = Vec::new();
+    let mut repetition = None;
     for attr in &block.body.attributes {
         match attr.name.as_str() {
             "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
-            "count" | "for_each" | "provider" => {
+            "count" | "for_each" => {
+                if let Some(first) = &repetition {
+                    let first: &Repetition = first;
+                    return Err(Diagnostic::error(
+                        "Invalid combination of \"count\" and \"for_each\"",
+                        format!(
+                            "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: {} is already set at {}. Keep one of them.",
+                            first.attribute().name,
+                            first.attribute().name_location.short()
+                        ),
+                    )
+                    .at(attr.name_location.clone()));
+                }
+                repetition = Some(if attr.name == "count" {
+                    Repetition::Count(attr.clone())
+                } else {
+                    Repetition::ForEach(attr.clone())
+                });
+            }
+            "provider" => {
                 return Err(Diagnostic::error(
                     "Unsupported meta-argument",
-                    format!(
-                        "braid does not support \"{}\" on resources yet; declare each resource separately.",
-                        attr.name
-                    ),
+                    "braid does not support \"provider\" on resources yet: every resource uses the provider its type's prefix names, configured in braid.hcl.",
                 )
                 .at(attr.name_location.clone()));
             }
@@ -443,6 +659,8 @@ fn parse_resource(
         location: block.location.clone(),
         base_dir: base_dir.to_path_buf(),
         source: String::new(),
+        repetition,
+        instance: None,
     })
 }
 
@@ -530,6 +748,53 @@ fn parse_lifecycle(block: &NestedBlock) -> Result<Lifecycle, Diagnostic> {
         }
     }
     Ok(lifecycle)
+}
+
+fn parse_moved(block: &NestedBlock) -> Result<MovedDecl, Diagnostic> {
+    block.expect_labels(&[])?;
+    block
+        .body
+        .check_names("moved block", &["from", "to"], &[])?;
+    let address = |name: &str| -> Result<String, Diagnostic> {
+        let attr = block.body.attribute(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Missing required argument",
+                format!("A moved block needs both from and to; {name} is missing."),
+            )
+            .at(block.location.clone())
+        })?;
+        let text = match &attr.expr {
+            Expression::String(_) => None,
+            expr => traversal_text(expr),
+        };
+        let text = text
+            .filter(|t| {
+                let (written, _) = split_instance_address(t);
+                let mut parts = written.split('.');
+                matches!((parts.next(), parts.next(), parts.next()), (Some(t), Some(n), None) if is_identifier(t) && is_identifier(n))
+            })
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid address",
+                    format!("{name} must be a resource address like aws_s3_bucket.logs or aws_s3_bucket.logs[\"k\"], written without quotes."),
+                )
+                .at(attr.value_location.clone())
+            })?;
+        Ok(text)
+    };
+    let (from, to) = (address("from")?, address("to")?);
+    if from == to {
+        return Err(Diagnostic::error(
+            "Invalid moved block",
+            "from and to are the same address: a move needs two different addresses.",
+        )
+        .at(block.location.clone()));
+    }
+    Ok(MovedDecl {
+        from,
+        to,
+        location: block.location.clone(),
+    })
 }
 
 fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<OutputDecl, Diagnostic> {

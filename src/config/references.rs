@@ -18,6 +18,9 @@ pub enum Target {
     Local(String),
     /// `TYPE.NAME`
     Resource(String),
+    /// `count.index` or `each.key`/`each.value`: holds `count` or `each`, which only a
+    /// resource with that meta-argument may use.
+    Repetition(String),
 }
 
 /// One reference found in an expression, with where it is written, so the graph can report an
@@ -92,7 +95,10 @@ impl Walker<'_> {
                         match root {
                             "var" => self.push(Target::Variable(name), expr),
                             "local" => self.push(Target::Local(name), expr),
-                            "env" | "path" => {}
+                            "env" | "path" | "terraform" | "self" => {}
+                            "count" | "each" => {
+                                self.push(Target::Repetition(root.to_string()), expr)
+                            }
                             type_name => {
                                 self.push(Target::Resource(format!("{type_name}.{name}")), expr)
                             }

@@ -171,6 +171,33 @@ impl ConfigGraph {
                 }
                 Node::Local(name)
             }
+            Target::Repetition(name) => {
+                let allowed = match from {
+                    Node::Resource(address) => module.resources.get(address).is_some_and(|r| {
+                        matches!(
+                            (&r.repetition, name.as_str()),
+                            (Some(crate::config::Repetition::Count(_)), "count")
+                                | (Some(crate::config::Repetition::ForEach(_)), "each")
+                        )
+                    }),
+                    _ => false,
+                };
+                if !allowed {
+                    let (summary, detail) = if name == "count" {
+                        (
+                            "Reference to \"count\" in non-counted context",
+                            "The \"count\" object can only be used in resource blocks, and only when the \"count\" argument is set.",
+                        )
+                    } else {
+                        (
+                            "Reference to \"each\" in context without for_each",
+                            "The \"each\" object can only be used in resource blocks, and only when the \"for_each\" argument is set.",
+                        )
+                    };
+                    diags.push(Diagnostic::error(summary, detail).at(location));
+                }
+                return;
+            }
             Target::Resource(address) => {
                 if !module.resources.contains_key(&address) {
                     diags.push(undeclared(
@@ -443,6 +470,9 @@ pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression
         }
     }
     let mut out = Vec::new();
+    if let Some(repetition) = &r.repetition {
+        out.push(&repetition.attribute().expr);
+    }
     match &r.body {
         crate::config::ResourceBody::Hcl(body) => collect(&body.attributes, &body.blocks, &mut out),
         crate::config::ResourceBody::Manifest(m) => {

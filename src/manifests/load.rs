@@ -353,6 +353,8 @@ fn manifest_resource(
         location,
         base_dir: base_dir.to_path_buf(),
         source: String::new(),
+        repetition: None,
+        instance: None,
     })
 }
 

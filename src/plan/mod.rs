@@ -8,7 +8,6 @@ pub mod file;
 mod observer;
 pub mod planner;
 mod refresh;
-mod scope;
 pub mod sensitivity;
 
 use std::collections::BTreeMap;
@@ -18,9 +17,9 @@ use braid_state::SourceRevision;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::eval::EvalScope;
 pub use observer::{PlanObserver, SilentObserver};
 pub use planner::{PlanOptions, make_plan};
-pub use scope::EvalScope;
 
 /// The version of the plan JSON format. Bumped on any incompatible change.
 pub const FORMAT_VERSION: &str = "1.0";
@@ -120,6 +119,10 @@ pub struct ResourceChange {
     /// A replacement creates the new object before deleting the old one (`lifecycle {
     /// create_before_destroy = true }`).
     pub create_before_destroy: bool,
+    /// The address state holds this resource at now, when the plan moves it (a `moved`
+    /// block, or `count` added to or removed from a resource): apply renames the record first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
 }
 
 /// What refresh found about a resource whose live object differs from state.
@@ -247,6 +250,9 @@ pub struct PlanSummary {
     pub no_op: usize,
     /// Number of resources that drifted (not a change action: counted from [`Plan::drift`]).
     pub drift: usize,
+    /// Number of resources moved to a new address (with or without another change).
+    #[serde(default)]
+    pub moved: usize,
 }
 
 impl Plan {
@@ -258,6 +264,9 @@ impl Plan {
             ..PlanSummary::default()
         };
         for c in &self.changes {
+            if c.moved_from.is_some() {
+                s.moved += 1;
+            }
             match c.action {
                 Action::Create => s.create += 1,
                 Action::Update => s.update += 1,
@@ -272,7 +281,9 @@ impl Plan {
 
     /// True when applying would change something.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action.is_change())
+        self.changes
+            .iter()
+            .any(|c| c.action.is_change() || c.moved_from.is_some())
     }
 
     /// The change planned for the resource at `address`, or `None` when the plan has none.

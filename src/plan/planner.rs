@@ -15,8 +15,8 @@ use super::{
     Action, EvalScope, FORMAT_VERSION, OutputValue, Plan, PlanMode, PlanObserver, PlannedVariable,
     ResourceChange, StateRef,
 };
-use crate::config::ResourceDecl;
 use crate::config::eval::ScopeValue;
+use crate::config::{InstanceKey, ResourceDecl, split_instance_address};
 use crate::diag::{Diagnostic, Diagnostics, from_provider, state_error};
 use crate::graph::{Dag, WalkOutcome, walk};
 use crate::providers::{Call, Providers, bounded};
@@ -65,7 +65,7 @@ fn targeted_addresses(
     }
     check_addresses(ws, records, &options.targets, "--target")?;
     // Direct dependencies of every resource, from configuration and from state.
-    let mut depends: BTreeMap<String, BTreeSet<String>> = ws.graph.resource_dependencies();
+    let mut depends: BTreeMap<String, BTreeSet<String>> = ws.dependencies();
     for record in records {
         // What state recorded counts for resources the configuration no longer has, and for
         // every resource when destroying (the order of deletes follows state).
@@ -76,7 +76,18 @@ fn targeted_addresses(
                 .extend(record.dependencies.iter().cloned());
         }
     }
-    let mut covered: BTreeSet<String> = options.targets.iter().cloned().collect();
+    // A resource written with count/for_each stands for all its instances.
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    for target in &options.targets {
+        covered.insert(target.clone());
+        covered.extend(ws.module.instances_of(target));
+        covered.extend(
+            records
+                .iter()
+                .filter(|r| split_instance_address(&r.address).0 == target.as_str())
+                .map(|r| r.address.clone()),
+        );
+    }
     if options.mode == PlanMode::Destroy {
         // Whatever depends on a covered resource goes too.
         loop {
@@ -115,6 +126,7 @@ fn check_addresses(
     let mut diags = Diagnostics::new();
     for address in addresses {
         let known = ws.module.resources.contains_key(address)
+            || ws.module.declares(address)
             || records.iter().any(|r| &r.address == address);
         if !known {
             let candidates = ws
@@ -135,6 +147,129 @@ fn check_addresses(
         }
     }
     diags.into_result(())
+}
+
+/// Moves state's records to the addresses configuration now gives them, as Terraform does
+/// without being asked: `count` added to a resource moves `aws_x.y` to `aws_x.y[0]`, `count`
+/// removed moves `aws_x.y[0]` back. Returns the old address of each moved record by its new
+/// one; apply renames the records in state before any change.
+fn move_records(
+    ws: &Workspace,
+    records: &mut [ResourceRecord],
+) -> Result<BTreeMap<String, String>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    // Where each record started, by where it is now.
+    let mut origin: BTreeMap<String, String> = records
+        .iter()
+        .map(|r| (r.address.clone(), r.address.clone()))
+        .collect();
+    for moved in &ws.module.moved {
+        let (from_written, from_key) = split_instance_address(&moved.from);
+        if ws.module.resources.contains_key(&moved.from) || ws.module.declares(&moved.from) {
+            diags.push(
+                Diagnostic::error(
+                    "Moved object still exists",
+                    format!(
+                        "This statement moves {} to {}, but {} is still declared. Remove or rename its block, or remove the moved block.",
+                        moved.from, moved.to, moved.from
+                    ),
+                )
+                .at(moved.location.clone()),
+            );
+            continue;
+        }
+        let renames: Vec<(String, String)> = origin
+            .keys()
+            .filter_map(|current| {
+                if *current == moved.from {
+                    return Some((current.clone(), moved.to.clone()));
+                }
+                let (written, key) = split_instance_address(current);
+                // A whole resource moves with all its instances, to the same keys.
+                let to_whole = split_instance_address(&moved.to).1.is_none();
+                match (from_key.is_none() && to_whole, written == from_written, key) {
+                    (true, true, Some(key)) => {
+                        Some((current.clone(), format!("{}{key}", moved.to)))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        for (current, to) in renames {
+            if origin.contains_key(&to) {
+                diags.push(
+                    Diagnostic::error(
+                        "Ambiguous move statements",
+                        format!(
+                            "This statement moves {current} to {to}, but state already holds a resource at {to}. Remove that one first (braid state rm) or change the moved block."
+                        ),
+                    )
+                    .at(moved.location.clone()),
+                );
+                continue;
+            }
+            if let Some(start) = origin.remove(&current) {
+                origin.insert(to, start);
+            }
+        }
+    }
+    // count added or removed, unless a moved block already placed a record there.
+    let implicit: Vec<(String, String)> = ws
+        .module
+        .resources
+        .values()
+        .filter(|decl| !origin.contains_key(&decl.address))
+        .filter_map(|decl| {
+            let from = match &decl.instance {
+                Some(instance) if instance.key == InstanceKey::Index(0) => {
+                    instance.config_address.clone()
+                }
+                Some(_) => return None,
+                None => format!("{}[0]", decl.address),
+            };
+            (origin.contains_key(&from) && !ws.module.resources.contains_key(&from))
+                .then(|| (from, decl.address.clone()))
+        })
+        .collect();
+    for (from, to) in implicit {
+        if let Some(start) = origin.remove(&from) {
+            origin.insert(to, start);
+        }
+    }
+    let moves: BTreeMap<&str, &str> = origin
+        .iter()
+        .filter(|(now, start)| now != start)
+        .map(|(now, start)| (start.as_str(), now.as_str()))
+        .collect();
+    let mut moved_from = BTreeMap::new();
+    for record in records.iter_mut() {
+        if let Some(to) = moves.get(record.address.as_str()) {
+            moved_from.insert(to.to_string(), record.address.clone());
+            record.address = to.to_string();
+        }
+    }
+    diags.into_result(moved_from)
+}
+
+/// Why a resource state holds is deleted although nothing asked for it, in Terraform's words.
+fn removal_reason(ws: &Workspace, address: &str) -> String {
+    let (written, key) = split_instance_address(address);
+    match (ws.module.repeated.get(written), key) {
+        (Some(repeated), Some(InstanceKey::Index(i))) if !repeated.is_for_each() => {
+            format!("index [{i}] is out of range for count")
+        }
+        (Some(repeated), Some(key @ InstanceKey::Key(_))) if repeated.is_for_each() => {
+            format!(
+                "key {} is not in for_each map",
+                &key.to_string()[1..key.to_string().len() - 1]
+            )
+        }
+        (Some(_), _) => "the instance key does not match the resource's count or for_each".into(),
+        (None, Some(_)) if ws.module.resources.contains_key(written) => {
+            "the resource does not use count or for_each any more".into()
+        }
+        _ => "not in configuration".into(),
+    }
 }
 
 /// A resource's configuration evaluated and planned by its provider.
@@ -256,6 +391,7 @@ pub async fn make_plan(
 ) -> Result<Plan, Diagnostics> {
     let meta = store.meta().await.map_err(state_error)?;
     let mut records = store.resources().await.map_err(state_error)?;
+    let moved_from = move_records(ws, &mut records)?;
     let covered = targeted_addresses(ws, &records, options)?;
     let in_scope = |address: &str| covered.as_ref().is_none_or(|c| c.contains(address));
     // A targeted plan reads and plans only what it covers, as Terraform does.
@@ -318,7 +454,7 @@ pub async fn make_plan(
             }
         }
         PlanMode::Normal => {
-            let dependencies = ws.graph.resource_dependencies();
+            let dependencies = ws.dependencies();
             let decls: Vec<&ResourceDecl> = ws
                 .module
                 .resources
@@ -380,7 +516,8 @@ pub async fn make_plan(
                     if value.as_ref().is_some_and(keeps_on_removal) {
                         kept.push(record.address.clone());
                     } else if value.is_some() {
-                        let change = delete_change(record, value, "not in configuration");
+                        let reason = removal_reason(ws, &record.address);
+                        let change = delete_change(record, value, &reason);
                         observer.planned(&change);
                         changes.push(change);
                     }
@@ -395,6 +532,9 @@ pub async fn make_plan(
     };
     if diags.has_errors() {
         return Err(diags);
+    }
+    for change in &mut changes {
+        change.moved_from = moved_from.get(&change.address).cloned();
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     kept.sort();
@@ -504,6 +644,7 @@ async fn plan_one(
         sensitive_changed: Vec::new(),
         depends_on,
         create_before_destroy: decl.lifecycle.create_before_destroy,
+        moved_from: None,
     })
 }
 
@@ -525,6 +666,7 @@ fn delete_change(record: &ResourceRecord, current: Option<Value>, reason: &str) 
         sensitive_changed: Vec::new(),
         depends_on: record.dependencies.clone(),
         create_before_destroy: false,
+        moved_from: None,
     }
 }
 

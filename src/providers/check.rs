@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, Diagnostics, closest};
 /// ones set, required ones missing.
 pub fn check_resources(module: &Module, providers: &Providers) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    for r in module.resources.values() {
+    for r in module.written_resources() {
         check_resource(r, providers, &mut diags);
     }
     diags

@@ -266,6 +266,7 @@ mod tests {
                 sensitive_changed: Vec::new(),
                 depends_on: Vec::new(),
                 create_before_destroy: false,
+                moved_from: None,
             })
             .collect();
         Plan {

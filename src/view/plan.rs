@@ -17,7 +17,8 @@ pub fn to_json_value(plan: &Plan) -> serde_json::Value {
 
 /// `resource "local_file" "motd"` for HCL addresses, the address itself otherwise.
 fn heading(change_address: &str, type_name: &str) -> String {
-    match change_address.strip_prefix(&format!("{type_name}.")) {
+    let (written, _) = crate::config::split_instance_address(change_address);
+    match written.strip_prefix(&format!("{type_name}.")) {
         Some(name) if !change_address.starts_with("k8s/") => {
             format!("resource \"{type_name}\" \"{name}\"")
         }
@@ -48,6 +49,24 @@ pub(crate) fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, S
 }
 
 pub(crate) fn render_change(change: &ResourceChange, style: Style, out: &mut String) {
+    if let Some(from) = &change.moved_from {
+        if change.action == Action::NoOp {
+            out.push_str(&format!(
+                "  {} has moved to {}\n",
+                style.bold(&format!("# {from}")),
+                change.address
+            ));
+            out.push_str(&format!(
+                "    {} {{\n        # (no changes)\n    }}\n\n",
+                heading(&change.address, &change.type_name)
+            ));
+            return;
+        }
+        out.push_str(&format!(
+            "  {}\n",
+            style.bold(&format!("# (moved from {from})"))
+        ));
+    }
     let (sign, verb) = sign_and_verb(change, style);
     let reason = change
         .reason
@@ -123,6 +142,9 @@ pub fn summary_line(s: &PlanSummary) -> String {
     if s.import > 0 {
         line.push_str(&format!(", {} to import", s.import));
     }
+    if s.moved > 0 {
+        line.push_str(&format!(", {} to move", s.moved));
+    }
     line.push('.');
     line
 }
@@ -181,7 +203,7 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action.is_change())
+        .filter(|c| c.action.is_change() || c.moved_from.is_some())
         .collect();
     let summary = plan.summary();
     if plan.mode == PlanMode::RefreshOnly {

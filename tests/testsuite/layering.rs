@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["source"],
     &["manifests"],
-    &["graph", "providers"],
+    &["graph", "providers", "eval"],
     &["workspace"],
     &["plan"],
     &["apply"],

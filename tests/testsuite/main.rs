@@ -22,6 +22,7 @@ mod engine;
 mod git_sources;
 mod kubernetes;
 mod layering;
+mod meta_arguments;
 mod private_files;
 mod rollback;
 mod signals;

@@ -9,7 +9,9 @@ use braid_provider::{AttributeType, Path, ResourceSchema, Value};
 use chrono::{DateTime, Utc};
 
 use crate::config::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
-use crate::config::{ConfigBody, ManifestBody, Module, ResourceBody, ResourceDecl};
+use crate::config::{
+    ConfigBody, InstanceKey, ManifestBody, Module, Repetition, ResourceBody, ResourceDecl,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::manifests::TemplatePart;
 
@@ -112,7 +114,7 @@ impl<'a> EvalScope<'a> {
     ) -> Result<Value, Diagnostics> {
         let mut diags = Diagnostics::new();
         let mut out = BTreeMap::new();
-        let mut evaluator = Evaluator::new(self, &body.file, &decl.base_dir);
+        let mut evaluator = instance_evaluator(self, &body.file, decl);
         for attr in &body.attributes {
             match evaluator.evaluate(&attr.expr) {
                 Ok(v) => {
@@ -158,7 +160,7 @@ impl<'a> EvalScope<'a> {
     ) -> Result<Value, Diagnostics> {
         let mut document = manifest.document.clone();
         let mut diags = Diagnostics::new();
-        let mut evaluator = Evaluator::new(self, &manifest.file, &decl.base_dir);
+        let mut evaluator = instance_evaluator(self, &manifest.file, decl);
         for field in &manifest.templates {
             let mut text = String::new();
             let mut known = true;
@@ -209,6 +211,53 @@ impl<'a> EvalScope<'a> {
         diags.into_result(document)
     }
 
+    /// What expressions see as a `count`/`for_each` resource: a list of its instances' values
+    /// (`count`) or a map by key (`for_each`), each instance's sensitive paths under its index
+    /// or key; unknown while the keys are.
+    fn instances_value(
+        &self,
+        address: &str,
+        repeated: &crate::config::RepeatedResource,
+    ) -> ResourceValue {
+        let Some(keys) = &repeated.keys else {
+            return ResourceValue {
+                value: Value::Unknown,
+                sensitive_paths: Vec::new(),
+            };
+        };
+        let values = self.resources.read().expect(POISONED);
+        let mut list = Vec::with_capacity(keys.len());
+        let mut map = BTreeMap::new();
+        let mut sensitive_paths = Vec::new();
+        for key in keys {
+            let instance = values.get(&format!("{address}{key}"));
+            let value = instance.map_or(Value::Unknown, |v| v.value.clone());
+            let prefix = match key {
+                InstanceKey::Index(i) => Path::root().child_index(*i),
+                InstanceKey::Key(k) => Path::key(k),
+            };
+            for path in instance.iter().flat_map(|v| &v.sensitive_paths) {
+                let mut steps = prefix.0.clone();
+                steps.extend(path.0.iter().cloned());
+                sensitive_paths.push(Path(steps));
+            }
+            match key {
+                InstanceKey::Index(_) => list.push(value),
+                InstanceKey::Key(k) => {
+                    map.insert(k.clone(), value);
+                }
+            }
+        }
+        ResourceValue {
+            value: if repeated.is_for_each() {
+                Value::Map(map)
+            } else {
+                Value::List(list)
+            },
+            sensitive_paths,
+        }
+    }
+
     /// Evaluates an output or other free expression.
     pub fn evaluate_expression(
         &self,
@@ -217,6 +266,65 @@ impl<'a> EvalScope<'a> {
         base_dir: &std::path::Path,
     ) -> Result<ScopeValue, Diagnostic> {
         Evaluator::new(self, file, base_dir).evaluate(expr)
+    }
+}
+
+/// An evaluator for the body of `decl`, seeing `count.index` or `each.key`/`each.value` of
+/// the instance (unknown for a `count`/`for_each` resource checked as written).
+fn instance_evaluator<'a>(
+    scope: &'a EvalScope<'_>,
+    file: &'a Arc<crate::diag::SourceText>,
+    decl: &'a ResourceDecl,
+) -> Evaluator<'a> {
+    let evaluator = Evaluator::new(scope, file, &decl.base_dir);
+    match (&decl.instance, &decl.repetition) {
+        (Some(instance), repetition) => match &instance.each_value {
+            Some(value) => {
+                // Known when expanded from variables and locals; else read again now that
+                // the resources it came from have values (`for_each = aws_x.y`).
+                let value = match repetition {
+                    Some(Repetition::ForEach(attr)) if !value.is_wholly_known() => {
+                        current_each_value(scope, decl, &attr.expr, &instance.key)
+                            .unwrap_or_else(|| value.clone())
+                    }
+                    _ => value.clone(),
+                };
+                evaluator.with_binding(
+                    "each",
+                    Value::map([("key", instance.key.value()), ("value", value)]),
+                )
+            }
+            None => evaluator.with_binding("count", Value::map([("index", instance.key.value())])),
+        },
+        (None, Some(Repetition::Count(_))) => {
+            evaluator.with_binding("count", Value::map([("index", Value::Unknown)]))
+        }
+        (None, Some(Repetition::ForEach(_))) => evaluator.with_binding(
+            "each",
+            Value::map([("key", Value::Unknown), ("value", Value::Unknown)]),
+        ),
+        (None, None) => evaluator,
+    }
+}
+
+/// `each.value` of the instance at `key`, from the `for_each` expression evaluated now.
+fn current_each_value(
+    scope: &EvalScope<'_>,
+    decl: &ResourceDecl,
+    for_each: &hcl_edit::expr::Expression,
+    key: &InstanceKey,
+) -> Option<Value> {
+    let InstanceKey::Key(key) = key else {
+        return None;
+    };
+    let value = Evaluator::new(scope, decl.file(), &decl.base_dir)
+        .evaluate(for_each)
+        .ok()?
+        .value;
+    match value {
+        Value::Map(mut map) => map.remove(key),
+        Value::List(_) => Some(Value::from(key.as_str())),
+        _ => None,
     }
 }
 
@@ -231,6 +339,9 @@ impl Scope for EvalScope<'_> {
     }
 
     fn resource(&self, address: &str) -> Option<Arc<ResourceValue>> {
+        if let Some(repeated) = self.module.repeated.get(address) {
+            return Some(Arc::new(self.instances_value(address, repeated)));
+        }
         if let Some(v) = self.resources.read().expect(POISONED).get(address).cloned() {
             return Some(v);
         }
@@ -255,7 +366,11 @@ impl Scope for EvalScope<'_> {
         match kind {
             NameKind::Variable => self.module.variables.keys().cloned().collect(),
             NameKind::Local => self.module.locals.keys().cloned().collect(),
-            NameKind::Resource => self.module.resources.keys().cloned().collect(),
+            NameKind::Resource => self
+                .module
+                .written_resources()
+                .map(|r| r.address.clone())
+                .collect(),
         }
     }
 }

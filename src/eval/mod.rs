@@ -1,0 +1,8 @@
+//! Evaluating a loaded configuration: the scope resource bodies, locals and outputs are
+//! evaluated against during plan and apply, and the expansion of `count`/`for_each`
+//! resources into their instances.
+
+pub mod expand;
+mod scope;
+
+pub use scope::EvalScope;

@@ -1,0 +1,309 @@
+//! `count` and `for_each`: instance addresses in plan, state and `--target`; what changing
+//! the count or the keys plans; implicit moves when `count` comes or goes; `moved` blocks.
+
+use crate::common::{Project, addresses_with_action, change};
+
+const BRAID_HCL: &str = "source \"infra\" {\n  path = \".\"\n}\n";
+
+fn project(main_tf: &str) -> Project {
+    Project::with_files(&[("braid.hcl", BRAID_HCL), ("main.tf", main_tf)])
+}
+
+const SERVICES: &str = r#"
+variable "services" {
+  type    = map(object({ port = number }))
+  default = { web = { port = 8080 }, api = { port = 9090 } }
+}
+variable "copies" {
+  default = 2
+}
+resource "local_file" "service" {
+  for_each = var.services
+  filename = "${path.module}/out/${each.key}.conf"
+  content  = "port=${each.value.port}"
+}
+resource "local_file" "copy" {
+  count    = var.copies
+  filename = "out/copy-${count.index}.txt"
+  content  = local_file.service["web"].content
+}
+resource "local_file" "chained" {
+  for_each = local_file.service
+  filename = "out/chained-${each.key}.txt"
+  content  = each.value.filename
+}
+output "copies" {
+  value = local_file.copy[*].filename
+}
+output "ports" {
+  value = { for k, f in local_file.service : k => f.content }
+}
+"#;
+
+fn plan_json(project: &Project, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["plan", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = project.braid(&all);
+    run.success();
+    run.json()
+}
+
+#[test]
+fn for_each_and_count_make_one_instance_per_key_and_index() {
+    let project = project(SERVICES);
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        addresses_with_action(&plan, "create"),
+        [
+            "local_file.chained[\"api\"]",
+            "local_file.chained[\"web\"]",
+            "local_file.copy[0]",
+            "local_file.copy[1]",
+            "local_file.service[\"api\"]",
+            "local_file.service[\"web\"]",
+        ]
+    );
+    assert_eq!(
+        change(&plan, "local_file.service[\"api\"]")["after"]["content"],
+        "port=9090"
+    );
+    assert_eq!(
+        change(&plan, "local_file.copy[1]")["after"]["filename"],
+        "out/copy-1.txt"
+    );
+    // Chained for_each: each.value is the other resource's instance, known at apply.
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(project.read("out/chained-api.txt"), "./out/api.conf");
+    assert_eq!(project.read("out/copy-1.txt"), "port=8080");
+    assert_eq!(
+        project.state_list(&[]),
+        [
+            "local_file.chained[\"api\"]",
+            "local_file.chained[\"web\"]",
+            "local_file.copy[0]",
+            "local_file.copy[1]",
+            "local_file.service[\"api\"]",
+            "local_file.service[\"web\"]",
+        ]
+    );
+    let again = plan_json(&project, &[]);
+    assert!(
+        again["changes"]
+            .as_array()
+            .expect("changes is an array")
+            .iter()
+            .all(|c| c["action"] == "no-op"),
+        "{again:#}"
+    );
+    assert_eq!(
+        again["outputs"]["copies"]["value"],
+        serde_json::json!(["out/copy-0.txt", "out/copy-1.txt"])
+    );
+    assert_eq!(
+        again["outputs"]["ports"]["value"],
+        serde_json::json!({"api": "port=9090", "web": "port=8080"})
+    );
+    let human = project.braid(&["plan"]);
+    human.success();
+    assert!(human.stdout.contains("No changes."), "{}", human.stdout);
+}
+
+#[test]
+fn fewer_instances_plan_exactly_the_deletes_terraform_would() {
+    let project = project(SERVICES);
+    project.braid(&["apply", "--auto-approve"]).success();
+    project.edit("main.tf", "default = 2", "default = 1");
+    project.edit("main.tf", "api = { port = 9090 }", "db = { port = 5432 }");
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        addresses_with_action(&plan, "delete"),
+        [
+            "local_file.chained[\"api\"]",
+            "local_file.copy[1]",
+            "local_file.service[\"api\"]"
+        ]
+    );
+    assert_eq!(
+        addresses_with_action(&plan, "create"),
+        ["local_file.chained[\"db\"]", "local_file.service[\"db\"]"]
+    );
+    assert_eq!(
+        change(&plan, "local_file.copy[1]")["reason"],
+        "index [1] is out of range for count"
+    );
+    assert_eq!(
+        change(&plan, "local_file.service[\"api\"]")["reason"],
+        "key \"api\" is not in for_each map"
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert!(!project.exists("out/api.conf"));
+    assert!(!project.exists("out/copy-1.txt"));
+    assert_eq!(project.read("out/db.conf"), "port=5432");
+}
+
+#[test]
+fn adding_or_removing_count_moves_the_object_instead_of_replacing_it() {
+    let project = project(
+        "resource \"local_file\" \"one\" {\n  filename = \"out/one.txt\"\n  content  = \"x\"\n}\n",
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    project.edit(
+        "main.tf",
+        "resource \"local_file\" \"one\" {\n",
+        "resource \"local_file\" \"one\" {\n  count = 1\n",
+    );
+    let plan = plan_json(&project, &[]);
+    let moved = change(&plan, "local_file.one[0]");
+    assert_eq!(moved["action"], "no-op");
+    assert_eq!(moved["moved_from"], "local_file.one");
+    assert!(
+        addresses_with_action(&plan, "delete").is_empty(),
+        "{plan:#}"
+    );
+    let human = project.braid(&["plan"]);
+    assert!(
+        human
+            .stdout
+            .contains("# local_file.one has moved to local_file.one[0]"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("1 to move"), "{}", human.stdout);
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(project.state_list(&[]), ["local_file.one[0]"]);
+    // And back.
+    project.edit("main.tf", "  count = 1\n", "");
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        change(&plan, "local_file.one")["moved_from"],
+        "local_file.one[0]"
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(project.state_list(&[]), ["local_file.one"]);
+    let history = project.braid(&["history", "show", "3", "--format", "json"]);
+    history.success();
+    assert!(
+        history.stdout.contains("moved from local_file.one[0]"),
+        "{}",
+        history.stdout
+    );
+}
+
+#[test]
+fn moved_blocks_rename_resources_and_all_their_instances() {
+    let project = project(SERVICES);
+    project.braid(&["apply", "--auto-approve"]).success();
+    let renamed = SERVICES
+        .replace("\"local_file\" \"service\"", "\"local_file\" \"svc\"")
+        .replace("local_file.service", "local_file.svc")
+        + "moved {\n  from = local_file.service\n  to   = local_file.svc\n}\n\
+           moved {\n  from = local_file.copy[1]\n  to   = local_file.extra\n}\n\
+           resource \"local_file\" \"extra\" {\n  filename = \"out/copy-1.txt\"\n  content  = \"port=8080\"\n}\n";
+    project.write("main.tf", &renamed.replace("default = 2", "default = 1"));
+    let plan = plan_json(&project, &[]);
+    assert!(
+        addresses_with_action(&plan, "delete").is_empty(),
+        "{plan:#}"
+    );
+    assert!(
+        addresses_with_action(&plan, "create").is_empty(),
+        "{plan:#}"
+    );
+    assert_eq!(
+        change(&plan, "local_file.svc[\"api\"]")["moved_from"],
+        "local_file.service[\"api\"]"
+    );
+    assert_eq!(
+        change(&plan, "local_file.extra")["moved_from"],
+        "local_file.copy[1]"
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert!(
+        project
+            .state_list(&[])
+            .contains(&"local_file.svc[\"web\"]".to_string())
+    );
+    let after = plan_json(&project, &[]);
+    assert!(!after.to_string().contains("moved_from"), "{after:#}");
+    // A moved block whose source is still declared is an error at the block.
+    project.write(
+        "main.tf",
+        &format!("{renamed}moved {{\n  from = local_file.extra\n  to   = local_file.other\n}}\n"),
+    );
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Moved object still exists"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("main.tf:"), "{}", run.stderr);
+}
+
+#[test]
+fn target_names_a_whole_resource_or_one_instance() {
+    let project = project(SERVICES);
+    // What a target needs comes along, by resource as Terraform does: copy reads
+    // service["web"], so every instance of service is planned.
+    let plan = plan_json(&project, &["--target", "local_file.copy"]);
+    assert_eq!(
+        addresses_with_action(&plan, "create"),
+        [
+            "local_file.copy[0]",
+            "local_file.copy[1]",
+            "local_file.service[\"api\"]",
+            "local_file.service[\"web\"]"
+        ]
+    );
+    let plan = plan_json(&project, &["-target=local_file.service[\"api\"]"]);
+    assert_eq!(
+        addresses_with_action(&plan, "create"),
+        ["local_file.service[\"api\"]"]
+    );
+}
+
+#[test]
+fn bad_count_and_for_each_arguments_are_diagnosed_like_terraform() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "resource \"local_file\" \"a\" {\n  count    = -1\n  filename = \"a\"\n  content  = \"\"\n}\n",
+            "must be greater than or equal to zero",
+        ),
+        (
+            "resource \"local_file\" \"a\" {\n  count    = 1.5\n  filename = \"a\"\n  content  = \"\"\n}\n",
+            "whole number",
+        ),
+        (
+            "resource \"local_file\" \"a\" {\n  for_each = [\"x\"]\n  filename = \"a\"\n  content  = \"\"\n}\n",
+            "you have provided a value of type tuple",
+        ),
+        (
+            "resource \"local_file\" \"a\" {\n  filename = \"a${count.index}\"\n  content  = \"\"\n}\n",
+            "Reference to \"count\" in non-counted context",
+        ),
+        (
+            "resource \"local_file\" \"a\" {\n  count    = 1\n  filename = \"a${each.key}\"\n  content  = \"\"\n}\n",
+            "Reference to \"each\" in context without for_each",
+        ),
+        (
+            "resource \"local_file\" \"a\" {\n  count    = 1\n  for_each = {}\n  filename = \"a\"\n  content  = \"\"\n}\n",
+            "mutually exclusive",
+        ),
+        (
+            "variable \"keys\" {\n  default   = [\"a\"]\n  sensitive = true\n}\nresource \"local_file\" \"a\" {\n  for_each = toset(var.keys)\n  filename = each.key\n  content  = \"\"\n}\n",
+            "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments",
+        ),
+        (
+            "resource \"local_file\" \"a\" {\n  filename = \"a\"\n  content  = \"\"\n}\nresource \"local_file\" \"b\" {\n  for_each = toset([local_file.a.id])\n  filename = each.key\n  content  = \"\"\n}\n",
+            "cannot be determined until apply",
+        ),
+    ];
+    for (main_tf, expected) in cases {
+        let project = project(main_tf);
+        let run = project.braid(&["plan"]);
+        run.failure();
+        run.assert_no_panic();
+        assert!(run.stderr.contains(expected), "{main_tf}\n{}", run.stderr);
+        assert!(run.stderr.contains("main.tf:"), "{}", run.stderr);
+    }
+}
