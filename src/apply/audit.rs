@@ -40,7 +40,7 @@ pub fn audit_action(action: Action) -> ChangeAction {
         Action::Update => ChangeAction::Update,
         Action::Replace => ChangeAction::Replace,
         Action::Delete => ChangeAction::Delete,
-        Action::NoOp => ChangeAction::NoOp,
+        Action::NoOp | Action::Read => ChangeAction::NoOp,
         Action::Import => ChangeAction::Import,
     }
 }

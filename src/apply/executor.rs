@@ -24,7 +24,7 @@ use super::{ApplyObserver, ApplyReport, ChangeResult, audit};
 use crate::config::ResourceDecl;
 use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
 use crate::graph::{WalkOutcome, walk_ordered};
-use crate::plan::planner::{PlannedResource, plan_resource};
+use crate::plan::planner::{PlannedResource, plan_resource, read_data_source};
 use crate::plan::sensitivity;
 use crate::plan::{Action, DriftKind, EvalScope, Plan, PlanMode, ResourceChange};
 use crate::providers::{Call, Providers, bounded};
@@ -258,7 +258,7 @@ fn summarize(results: &[ChangeResult]) -> ChangeSummary {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Import => s.import += 1,
-                Action::NoOp => {}
+                Action::NoOp | Action::Read => {}
             },
         }
     }
@@ -503,6 +503,15 @@ impl<'a> Executor<'a> {
     /// A resource without changes: its value feeds dependents; drift found by refresh is
     /// written to state so state matches reality.
     async fn no_op(&self, change: &ResourceChange) -> StepResult {
+        if let Some(decl) = self
+            .ws
+            .module
+            .resources
+            .get(&change.address)
+            .filter(|d| d.data)
+        {
+            return self.data_source(change, decl).await;
+        }
         let Some(record) = self.records.get(&change.address) else {
             return Ok(());
         };
@@ -535,6 +544,37 @@ impl<'a> Executor<'a> {
             .await
             .map_err(|d| vec![d])?;
         }
+        self.scope.set_resource(&change.address, value, sensitive);
+        Ok(())
+    }
+
+    /// A data source: the value the plan read, or read now when the plan could not.
+    async fn data_source(&self, change: &ResourceChange, decl: &ResourceDecl) -> StepResult {
+        if change.action == Action::NoOp
+            && let Some(value) = &change.after
+        {
+            self.scope.set_resource(
+                &change.address,
+                value.clone(),
+                change.after_sensitive.clone(),
+            );
+            return Ok(());
+        }
+        let (value, _, sensitive) = read_data_source(&self.scope, self.providers, decl, &[])
+            .await
+            .map_err(|d| d.0)?;
+        let value = value.ok_or_else(|| {
+            vec![
+                Diagnostic::error(
+                    "Data source arguments still unknown",
+                    format!(
+                        "{} was to be read during apply, but its arguments are still unknown after the resources it depends on were applied. This is a bug in braid; please report it.",
+                        change.address
+                    ),
+                )
+                .for_address(&change.address),
+            ]
+        })?;
         self.scope.set_resource(&change.address, value, sensitive);
         Ok(())
     }

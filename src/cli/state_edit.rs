@@ -184,8 +184,7 @@ pub async fn import_resource(
         .into());
     };
     let sensitive: Vec<Path> = providers
-        .schema(&decl.provider)
-        .and_then(|s| s.resources.get(&decl.type_name))
+        .type_schema(decl)
         .map(|s| s.sensitive_attributes().map(Path::key).collect())
         .unwrap_or_default();
     let dependencies = ws

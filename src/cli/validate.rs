@@ -66,9 +66,7 @@ fn check(cx: &Context, ws: &Workspace) -> Result<(), Diagnostics> {
     let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);
     let mut diags = Diagnostics::new();
     for decl in ws.module.written_resources() {
-        let schema = providers
-            .schema(&decl.provider)
-            .and_then(|s| s.resources.get(&decl.type_name));
+        let schema = providers.type_schema(decl);
         if let Err(d) = scope.evaluate_resource(decl, schema) {
             diags.extend(d);
         }

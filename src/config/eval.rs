@@ -48,6 +48,15 @@ pub trait Scope {
     fn resource(&self, address: &str) -> Option<Arc<ResourceValue>>;
     /// The environment name (`env.name`).
     fn env_name(&self) -> &str;
+    /// True when `address` is a resource with `count` or `for_each`.
+    fn is_repeated(&self, _address: &str) -> bool {
+        false
+    }
+    /// The instance at `key` of the `count`/`for_each` resource `address`, when the scope can
+    /// find it directly; `None` sends the lookup through [`Scope::resource`].
+    fn resource_instance(&self, _address: &str, _key: &Value) -> Option<Arc<ResourceValue>> {
+        None
+    }
     /// Every declared name of a kind, for "did you mean" suggestions.
     fn declared(&self, kind: NameKind) -> Vec<String>;
     /// Whether expressions are evaluated to plan or to apply (what `uuid()` and
@@ -382,9 +391,33 @@ impl<'a> Evaluator<'a> {
                 None => Err(self.undeclared(at, NameKind::Local, name)),
             },
             type_name => {
-                let address = format!("{type_name}.{name}");
-                let Some(resource) = self.scope.resource(&address) else {
-                    return Err(self.undeclared(at, NameKind::Resource, &address));
+                let address = match (type_name, operators.peek().copied()) {
+                    ("data", Some(TraversalOperator::GetAttr(data_name))) => {
+                        let address = format!("data.{name}.{}", data_name.value());
+                        operators.next();
+                        address
+                    }
+                    _ => format!("{type_name}.{name}"),
+                };
+                // One instance of a count/for_each resource, looked up directly: building
+                // the whole collection for every `aws_x.y[each.key]` would make a
+                // configuration of n instances cost n² to evaluate.
+                let mut instance = None;
+                if let Some(TraversalOperator::Index(index)) = operators.peek().copied()
+                    && self.scope.is_repeated(&address)
+                {
+                    let key = self.eval(index)?;
+                    if let Some(found) = self.scope.resource_instance(&address, &key) {
+                        operators.next();
+                        instance = Some(found);
+                    }
+                }
+                let resource = match instance {
+                    Some(found) => found,
+                    None => match self.scope.resource(&address) {
+                        Some(resource) => resource,
+                        None => return Err(self.undeclared(at, NameKind::Resource, &address)),
+                    },
                 };
                 // The attribute path actually used decides sensitivity: `x.id` is not
                 // sensitive just because `x.password` is. Only the value reached is copied.

@@ -97,6 +97,9 @@ pub struct ResourceDecl {
     /// Which instance of a `count`/`for_each` resource this is; `None` for the resource as
     /// written.
     pub instance: Option<Instance>,
+    /// True for a `data "TYPE" "NAME"` block (address `data.TYPE.NAME`): read, never changed,
+    /// and not kept in state.
+    pub data: bool,
 }
 
 /// The `count` or `for_each` meta-argument of a resource, unevaluated.
@@ -435,7 +438,7 @@ fn load_body(
                 }
                 Ok(())
             }),
-            "resource" => parse_resource(&block, base_dir).and_then(|r| {
+            "resource" | "data" => parse_resource(&block, base_dir).and_then(|r| {
                 insert_unique(&mut module.resources, r.address.clone(), r, "resource", |r| &r.location)
             }),
             "output" => parse_output(&block, base_dir).and_then(|o| {
@@ -445,7 +448,7 @@ fn load_body(
                 parse_terraform(&block, &mut module.terraform, &mut module.warnings)
             }
             "moved" => parse_moved(&block).map(|m| module.moved.push(m)),
-            "data" | "module" | "import" | "check" | "removed" => Err(Diagnostic::error(
+            "module" | "import" | "check" | "removed" => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
             )
@@ -591,6 +594,7 @@ fn parse_resource(
     block.expect_labels(&["type", "name"])?;
     let type_name = block.labels[0].clone();
     let name = block.labels[1].clone();
+    let data = block.kind == "data";
     if !is_identifier(&type_name) || !is_identifier(&name) {
         return Err(Diagnostic::error(
             "Invalid resource name",
@@ -636,6 +640,13 @@ fn parse_resource(
     body.attributes
         .retain(|a| !RESOURCE_META.contains(&a.name.as_str()));
     let mut lifecycle = Lifecycle::default();
+    if data && let Some(lc) = body.blocks.iter().find(|b| b.kind == "lifecycle") {
+        return Err(Diagnostic::error(
+            "Unsupported lifecycle block",
+            "A data block has no lifecycle settings: braid only reads it, never creates or destroys anything for it.",
+        )
+        .at(lc.location.clone()));
+    }
     let mut lifecycle_blocks = body.blocks.iter().filter(|b| b.kind == "lifecycle");
     if let Some(lc) = lifecycle_blocks.next() {
         lifecycle = parse_lifecycle(lc)?;
@@ -649,7 +660,11 @@ fn parse_resource(
     }
     body.blocks.retain(|b| b.kind != "lifecycle");
     Ok(ResourceDecl {
-        address: format!("{type_name}.{name}"),
+        address: if data {
+            format!("data.{type_name}.{name}")
+        } else {
+            format!("{type_name}.{name}")
+        },
         provider: super::provider_of(&type_name).to_string(),
         type_name,
         name,
@@ -661,6 +676,7 @@ fn parse_resource(
         source: String::new(),
         repetition,
         instance: None,
+        data,
     })
 }
 

@@ -99,6 +99,19 @@ impl Walker<'_> {
                             "count" | "each" => {
                                 self.push(Target::Repetition(root.to_string()), expr)
                             }
+                            "data" => {
+                                if let Some(TraversalOperator::GetAttr(data_name)) =
+                                    traversal.operators.get(1).map(|op| op.value())
+                                {
+                                    self.push(
+                                        Target::Resource(format!(
+                                            "data.{name}.{}",
+                                            data_name.value()
+                                        )),
+                                        expr,
+                                    )
+                                }
+                            }
                             type_name => {
                                 self.push(Target::Resource(format!("{type_name}.{name}")), expr)
                             }

@@ -34,6 +34,9 @@ pub struct EvalScope<'a> {
     pub resources: RwLock<HashMap<String, Arc<ResourceValue>>>,
     /// Planning or applying, and the plan's instant (see [`Scope::phase`]).
     pub phase: (Phase, DateTime<Utc>),
+    /// Resources planned with a change: a data source that depends on one is read during
+    /// apply, after the change, as Terraform does.
+    pub changed: RwLock<std::collections::HashSet<String>>,
 }
 
 impl<'a> EvalScope<'a> {
@@ -49,6 +52,7 @@ impl<'a> EvalScope<'a> {
             env_name,
             resources: RwLock::new(HashMap::new()),
             phase: (Phase::Plan, braid_functions::process_plan_time()),
+            changed: RwLock::new(std::collections::HashSet::new()),
         }
     }
 
@@ -352,6 +356,39 @@ impl Scope for EvalScope<'_> {
                 sensitive_paths: Vec::new(),
             })
         })
+    }
+
+    fn is_repeated(&self, address: &str) -> bool {
+        self.module.repeated.contains_key(address)
+    }
+
+    fn resource_instance(&self, address: &str, key: &Value) -> Option<Arc<ResourceValue>> {
+        let repeated = self.module.repeated.get(address)?;
+        let key = match (key, repeated.is_for_each()) {
+            (Value::String(k), true) => InstanceKey::Key(k.clone()),
+            (Value::Number(_), false) => {
+                let f = key.as_f64()?;
+                (f >= 0.0 && f.fract() == 0.0).then_some(InstanceKey::Index(f as usize))?
+            }
+            _ => return None,
+        };
+        if !repeated.keys.as_ref()?.contains(&key) {
+            return None;
+        }
+        let instance = format!("{address}{key}");
+        Some(
+            self.resources
+                .read()
+                .expect(POISONED)
+                .get(&instance)
+                .cloned()
+                .unwrap_or_else(|| {
+                    Arc::new(ResourceValue {
+                        value: Value::Unknown,
+                        sensitive_paths: Vec::new(),
+                    })
+                }),
+        )
     }
 
     fn env_name(&self) -> &str {

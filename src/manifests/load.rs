@@ -355,6 +355,7 @@ fn manifest_resource(
         source: String::new(),
         repetition: None,
         instance: None,
+        data: false,
     })
 }
 

@@ -41,6 +41,8 @@ pub enum Action {
     NoOp,
     /// Adopt an object that exists but is not in state.
     Import,
+    /// Read a data source during apply: its arguments depend on values not known at plan.
+    Read,
 }
 
 impl Action {
@@ -53,12 +55,13 @@ impl Action {
             Action::Delete => "delete",
             Action::NoOp => "no-op",
             Action::Import => "import",
+            Action::Read => "read",
         }
     }
 
-    /// True for actions that change something.
+    /// True for actions that change something (reading a data source changes nothing).
     pub fn is_change(self) -> bool {
-        self != Action::NoOp
+        !matches!(self, Action::NoOp | Action::Read)
     }
 }
 
@@ -273,7 +276,7 @@ impl Plan {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Import => s.import += 1,
-                Action::NoOp => s.no_op += 1,
+                Action::NoOp | Action::Read => s.no_op += 1,
             }
         }
         s

@@ -304,9 +304,7 @@ pub async fn plan_resource(
         )
         .for_address(&decl.address)
     })?;
-    let schema = providers
-        .schema(&decl.provider)
-        .and_then(|s| s.resources.get(&decl.type_name));
+    let schema = providers.type_schema(decl);
     let (mut config, sensitive) = scope.evaluate_resource(decl, schema)?;
     if let Some(prior) = prior {
         apply_ignore_changes(decl, &mut config, prior);
@@ -376,6 +374,113 @@ fn apply_ignore_changes(decl: &ResourceDecl, config: &mut Value, prior: &Value) 
             }
         }
     }
+}
+
+/// Reads the data source `decl` now if its arguments are known: returns its value, or `None`
+/// when they are not (it is read during apply then). The value is what expressions see as
+/// `data.TYPE.NAME`.
+pub async fn read_data_source(
+    scope: &EvalScope<'_>,
+    providers: &Providers,
+    decl: &ResourceDecl,
+    depends_on: &[String],
+) -> Result<(Option<Value>, Value, Vec<Path>), Diagnostics> {
+    let provider = providers.get(&decl.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "Provider not available",
+            format!("No provider \"{}\" is configured.", decl.provider),
+        )
+        .for_address(&decl.address)
+    })?;
+    let schema = providers.type_schema(decl);
+    let (config, sensitive) = scope.evaluate_resource(decl, schema)?;
+    let waits_for_change = scope.phase.0 == braid_functions::Phase::Plan
+        && depends_on
+            .iter()
+            .any(|d| scope.changed.read().expect(POISONED).contains(d));
+    if waits_for_change || !config.is_wholly_known() {
+        // What expressions see until it is read: the arguments, and every attribute the
+        // read computes unknown.
+        let mut pending = config.clone();
+        for (name, attribute) in schema.iter().flat_map(|s| &s.attributes) {
+            if attribute.r#use == braid_provider::Use::Computed {
+                pending.set(&Path::key(name), Value::Unknown);
+            }
+        }
+        return Ok((None, pending, sensitive));
+    }
+    let call = provider.read_data(braid_provider::ReadDataRequest {
+        type_name: decl.type_name.clone(),
+        address: decl.address.clone(),
+        config: config.clone(),
+    });
+    let mut response = bounded(Call::Read, &decl.provider, &decl.address, call).await?;
+    sensitivity::redact(&mut response.diagnostics, &[(&config, &sensitive)]);
+    let mut diags = Diagnostics::new();
+    for d in response.diagnostics {
+        let location = d
+            .attribute
+            .as_ref()
+            .and_then(|p| p.attribute())
+            .map(|name| decl.attribute_location(name))
+            .or_else(|| Some(decl.location.clone()));
+        diags.push(from_provider(d, location, &decl.address));
+    }
+    let mut sensitive = sensitive;
+    let secrets = sensitivity::sensitive_strings(&config, &sensitive);
+    sensitivity::mark_derived(&response.state, &secrets, &mut sensitive);
+    sensitive.sort();
+    diags.into_result((Some(response.state), config, sensitive))
+}
+
+/// A data source in the plan: read now (a no-op holding its value), or to be read during
+/// apply.
+async fn plan_data(
+    scope: &EvalScope<'_>,
+    providers: &Providers,
+    decl: &ResourceDecl,
+    depends_on: Vec<String>,
+) -> Result<ResourceChange, Diagnostics> {
+    let (value, config, sensitive) = read_data_source(scope, providers, decl, &depends_on).await?;
+    let (action, reason, after) = match value {
+        Some(value) => (Action::NoOp, None, value),
+        None if config.is_wholly_known()
+            || depends_on
+                .iter()
+                .any(|d| scope.changed.read().expect(POISONED).contains(d)) =>
+        {
+            (
+                Action::Read,
+                Some("depends on a resource with changes pending".to_string()),
+                config,
+            )
+        }
+        None => (
+            Action::Read,
+            Some("its arguments depend on values known only after apply".to_string()),
+            config,
+        ),
+    };
+    scope.set_resource(&decl.address, after.clone(), sensitive.clone());
+    Ok(ResourceChange {
+        address: decl.address.clone(),
+        source_file: Some(decl.source_file()),
+        source: (!decl.source.is_empty()).then(|| decl.source.clone()),
+        provider: decl.provider.clone(),
+        type_name: decl.type_name.clone(),
+        action,
+        reason,
+        before: None,
+        after_unknown: after.unknown_paths(),
+        after: Some(after),
+        before_sensitive: Vec::new(),
+        after_sensitive: sensitive,
+        replace_paths: Vec::new(),
+        sensitive_changed: Vec::new(),
+        depends_on,
+        create_before_destroy: false,
+        moved_from: None,
+    })
 }
 
 /// A planning task panicked while holding a lock: its results cannot be trusted.
@@ -579,6 +684,9 @@ async fn plan_one(
     depends_on: Vec<String>,
     replace: bool,
 ) -> Result<ResourceChange, Diagnostics> {
+    if decl.data {
+        return plan_data(scope, providers, decl, depends_on).await;
+    }
     let planned = plan_resource(scope, providers, decl, prior.as_ref()).await?;
     let (action, reason) = match (&prior, &planned.existing) {
         (None, Some(_)) => (
@@ -619,6 +727,13 @@ async fn plan_one(
         Action::Import => planned.existing.clone(),
         _ => prior.clone(),
     };
+    if action.is_change() {
+        scope
+            .changed
+            .write()
+            .expect(POISONED)
+            .insert(decl.address.clone());
+    }
     scope.set_resource(
         &decl.address,
         planned.planned.clone(),

@@ -21,24 +21,24 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
     let Some(schema) = providers.schema(&r.provider) else {
         return;
     };
-    let Some(resource) = schema.resources.get(&r.type_name) else {
+    let (types, what) = if r.data {
+        (&schema.data_sources, "data source")
+    } else {
+        (&schema.resources, "resource type")
+    };
+    let Some(resource) = types.get(&r.type_name) else {
         diags.push(
             Diagnostic::error(
-                "Unknown resource type",
+                format!("Unknown {what}"),
                 format!(
-                    "The {} provider has no resource type \"{}\".{}",
+                    "The {} provider has no {what} \"{}\".{}",
                     r.provider,
                     r.type_name,
-                    closest(&r.type_name, schema.resources.keys().map(String::as_str))
+                    closest(&r.type_name, types.keys().map(String::as_str))
                         .map(|c| format!(" Did you mean \"{c}\"?"))
                         .unwrap_or_else(|| format!(
                             " It offers: {}.",
-                            schema
-                                .resources
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            types.keys().cloned().collect::<Vec<_>>().join(", ")
                         ))
                 ),
             )

@@ -125,6 +125,19 @@ impl Providers {
         self.schemas.get(name)
     }
 
+    /// The schema of a declared resource's type, or of its data source for a `data` block.
+    pub fn type_schema(
+        &self,
+        decl: &crate::config::ResourceDecl,
+    ) -> Option<&braid_provider::ResourceSchema> {
+        let schema = self.schema(&decl.provider)?;
+        if decl.data {
+            schema.data_sources.get(&decl.type_name)
+        } else {
+            schema.resources.get(&decl.type_name)
+        }
+    }
+
     /// Where a change stands among changes ready at the same time (see
     /// [`Provider::apply_rank`]); 0 for a provider this run does not have.
     pub fn apply_rank(&self, provider: &str, type_name: &str, state: &Value) -> u32 {

@@ -85,7 +85,7 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
         Action::Replace => ("Replacing...", "Replacement complete"),
         Action::Delete => ("Destroying...", "Destruction complete"),
         Action::Import => ("Importing...", "Import complete"),
-        Action::NoOp => ("Reading...", "Read complete"),
+        Action::NoOp | Action::Read => ("Reading...", "Read complete"),
     }
 }
 

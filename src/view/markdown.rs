@@ -159,7 +159,7 @@ fn per_source(plan: &Plan) -> Vec<(String, PlanSummary)> {
             Action::Replace => s.replace += 1,
             Action::Delete => s.delete += 1,
             Action::Import => s.import += 1,
-            Action::NoOp => s.no_op += 1,
+            Action::NoOp | Action::Read => s.no_op += 1,
         }
     }
     for i in drift_rows {

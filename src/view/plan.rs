@@ -18,6 +18,9 @@ pub fn to_json_value(plan: &Plan) -> serde_json::Value {
 /// `resource "local_file" "motd"` for HCL addresses, the address itself otherwise.
 fn heading(change_address: &str, type_name: &str) -> String {
     let (written, _) = crate::config::split_instance_address(change_address);
+    if let Some(name) = written.strip_prefix(&format!("data.{type_name}.")) {
+        return format!("data \"{type_name}\" \"{name}\"");
+    }
     match written.strip_prefix(&format!("{type_name}.")) {
         Some(name) if !change_address.starts_with("k8s/") => {
             format!("resource \"{type_name}\" \"{name}\"")
@@ -45,6 +48,7 @@ pub(crate) fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, S
         ),
         Action::Import => (style.cyan(">"), "will be imported".to_string()),
         Action::NoOp => (" ".to_string(), "has no changes".to_string()),
+        Action::Read => (style.cyan("<="), "will be read during apply".to_string()),
     }
 }
 
@@ -203,7 +207,7 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action.is_change() || c.moved_from.is_some())
+        .filter(|c| c.action.is_change() || c.moved_from.is_some() || c.action == Action::Read)
         .collect();
     let summary = plan.summary();
     if plan.mode == PlanMode::RefreshOnly {

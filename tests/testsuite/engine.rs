@@ -95,6 +95,7 @@ impl Provider for FakeProvider {
         ProviderSchema {
             config: ResourceSchema::new("No settings."),
             resources: [("fake_thing".to_string(), thing)].into_iter().collect(),
+            data_sources: Default::default(),
         }
     }
 

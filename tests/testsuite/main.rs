@@ -18,6 +18,7 @@ mod cli_history;
 mod cli_partial_apply;
 mod cli_plan;
 mod conformance_functions;
+mod data_sources;
 mod engine;
 mod git_sources;
 mod kubernetes;

@@ -252,6 +252,7 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub sts: aws_sdk_sts::Client,
 }
 
 impl Clients {
@@ -273,6 +274,7 @@ impl Clients {
             ecr: aws_sdk_ecr::Client::new(sdk),
             ssm: aws_sdk_ssm::Client::new(sdk),
             secretsmanager: aws_sdk_secretsmanager::Client::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
         }
     }
 }

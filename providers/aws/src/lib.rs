@@ -23,6 +23,7 @@
 
 mod attrs;
 mod config;
+mod data;
 mod error;
 mod policy;
 mod provider;

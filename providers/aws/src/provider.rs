@@ -6,7 +6,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, Value,
+    Provider, ProviderDiagnostic, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest,
+    ReadResponse, Value,
 };
 
 use crate::config::{Clients, ProviderSettings};
@@ -111,6 +112,7 @@ impl Provider for AwsProvider {
                 .iter()
                 .map(|(name, t)| ((*name).to_string(), t.schema()))
                 .collect(),
+            data_sources: crate::data::schemas(),
         }
     }
 
@@ -127,6 +129,11 @@ impl Provider for AwsProvider {
         // As in `clients`: a poisoned lock still holds a valid value and may be overwritten.
         *self.clients.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(clients));
         Vec::new()
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
+        let clients = self.clients().ok();
+        crate::data::read(clients.as_deref(), &request).await
     }
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {

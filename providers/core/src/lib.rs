@@ -20,7 +20,8 @@ pub use duration::{duration_setting, parse_duration};
 pub use path::{Path, PathStep};
 pub use protocol::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Progress, Provider, ReadRequest, ReadResponse, RunContext, WaitRequest, WaitResponse,
+    Progress, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, RunContext,
+    WaitRequest, WaitResponse,
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
 pub use value::{Value, ValueKind};

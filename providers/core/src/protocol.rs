@@ -112,6 +112,29 @@ pub struct ApplyResponse {
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
+/// Asks for the data a `data "TYPE" "NAME"` block names (a file, an object looked up by name,
+/// the caller's identity).
+#[derive(Debug, Clone)]
+pub struct ReadDataRequest {
+    /// The data source type, one of the keys of [`ProviderSchema::data_sources`].
+    pub type_name: String,
+    /// The block's address (`data.local_file.motd`), for diagnostics and progress only.
+    pub address: String,
+    /// The block's evaluated arguments. Always wholly known: the engine waits (until apply
+    /// if need be) for the values it depends on.
+    pub config: Value,
+}
+
+/// The data, as answered by [`Provider::read_data`].
+#[derive(Debug, Clone, Default)]
+pub struct ReadDataResponse {
+    /// The arguments with every computed attribute filled in, wholly known.
+    pub state: Value,
+    /// Problems reading the data (including "not found"). With an error among them, `state`
+    /// is ignored.
+    pub diagnostics: Vec<ProviderDiagnostic>,
+}
+
 /// Asks to adopt an existing object, named by its provider id, into state
 /// (`braid state import`).
 #[derive(Debug, Clone)]
@@ -260,6 +283,23 @@ pub trait Provider: Send + Sync {
     /// (`braid state import`). Returns `state: None` when there is no such object. Must not
     /// change anything in the real system.
     async fn import(&self, request: ImportRequest) -> ImportResponse;
+
+    /// Reads a data source (`data "TYPE" "NAME"` blocks): during plan when its arguments are
+    /// known, else during apply. Must not change anything in the real system. The default
+    /// knows no data sources.
+    async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
+        ReadDataResponse {
+            state: Value::Null,
+            diagnostics: vec![ProviderDiagnostic::error(
+                "Unknown data source",
+                format!(
+                    "The {} provider has no data source \"{}\".",
+                    self.name(),
+                    request.type_name
+                ),
+            )],
+        }
+    }
 
     /// Completes this provider's configuration with what only the run knows, before
     /// [`Provider::configure`] is called: the project directory that relative paths are

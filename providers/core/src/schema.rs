@@ -127,4 +127,8 @@ pub struct ProviderSchema {
     pub config: ResourceSchema,
     /// The resource types by name (`local_file`, `kubernetes_manifest`).
     pub resources: BTreeMap<String, ResourceSchema>,
+    /// The data source types by name (`local_file` for `data "local_file" "x"`): their
+    /// arguments (settable) and the attributes a read fills in (computed).
+    #[serde(default)]
+    pub data_sources: BTreeMap<String, ResourceSchema>,
 }

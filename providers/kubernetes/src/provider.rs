@@ -5,8 +5,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, RunContext,
-    Value, WaitRequest, WaitResponse,
+    Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadDataRequest, ReadDataResponse,
+    ReadRequest, ReadResponse, RunContext, Value, WaitRequest, WaitResponse,
 };
 
 use crate::cluster::Cluster;
@@ -129,6 +129,29 @@ impl Provider for KubernetesProvider {
             Ok(cluster) => apply::apply(&cluster, request).await,
             Err(d) => ApplyResponse {
                 new_state: request.prior,
+                diagnostics: vec![d],
+            },
+        }
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
+        if request.type_name != crate::schema::DATA_TYPE {
+            return ReadDataResponse {
+                state: Value::Null,
+                diagnostics: vec![ProviderDiagnostic::error(
+                    "Unknown data source",
+                    format!(
+                        "The kubernetes provider has no data source \"{}\"; it offers {}.",
+                        request.type_name,
+                        crate::schema::DATA_TYPE
+                    ),
+                )],
+            };
+        }
+        match self.cluster() {
+            Ok(cluster) => read::read_data(&cluster, request).await,
+            Err(d) => ReadDataResponse {
+                state: Value::Null,
                 diagnostics: vec![d],
             },
         }

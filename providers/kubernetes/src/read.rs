@@ -1,7 +1,8 @@
 //! Reading live objects: refresh of a recorded state, and import by id.
 
 use braid_provider::{
-    ImportRequest, ImportResponse, ProviderDiagnostic, ReadRequest, ReadResponse,
+    ImportRequest, ImportResponse, ProviderDiagnostic, ReadDataRequest, ReadDataResponse,
+    ReadRequest, ReadResponse, Value,
 };
 
 use crate::cluster::Cluster;
@@ -90,4 +91,56 @@ fn not_served(object: &ObjectRef) -> ProviderDiagnostic {
             }
         ),
     )
+}
+
+/// The `kubernetes_resource` data source: one object looked up by `api_version`, `kind`
+/// and `metadata { name, namespace }`; the whole live object is in `object`.
+pub async fn read_data(cluster: &Cluster, request: ReadDataRequest) -> ReadDataResponse {
+    let fail = |diagnostic| ReadDataResponse {
+        state: Value::Null,
+        diagnostics: vec![diagnostic],
+    };
+    let config = &request.config;
+    let manifest = Value::map([
+        (
+            "apiVersion",
+            config.attr("api_version").cloned().unwrap_or_default(),
+        ),
+        ("kind", config.attr("kind").cloned().unwrap_or_default()),
+        (
+            "metadata",
+            config.attr("metadata").cloned().unwrap_or_default(),
+        ),
+    ]);
+    let object = match ObjectRef::from_manifest(&manifest) {
+        Ok(object) => object,
+        Err(e) => return fail(e.to_diagnostic()),
+    };
+    let kind = match cluster.kind(&object.gvk()).await {
+        Ok(Some(kind)) => kind,
+        Ok(None) => return fail(not_served(&object)),
+        Err(e) => return fail(e.to_diagnostic()),
+    };
+    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
+    match cluster.get(&kind, &object).await {
+        Ok(Some(live)) => {
+            let mut state = config.clone();
+            state.set(
+                &braid_provider::Path::key("object"),
+                Value::from_json(&live),
+            );
+            ReadDataResponse {
+                state,
+                diagnostics: Vec::new(),
+            }
+        }
+        Ok(None) => fail(ProviderDiagnostic::error(
+            "Object not found",
+            format!(
+                "There is no {object} in the cluster for {}.",
+                request.address
+            ),
+        )),
+        Err(e) => fail(e.to_diagnostic()),
+    }
 }

@@ -75,7 +75,48 @@ pub fn provider_schema() -> ProviderSchema {
         resources: [(MANIFEST_TYPE.to_string(), manifest)]
             .into_iter()
             .collect(),
+        data_sources: [(DATA_TYPE.to_string(), data_resource())]
+            .into_iter()
+            .collect(),
     }
+}
+
+/// The data source reading one object: `data "kubernetes_resource" "x"`.
+pub const DATA_TYPE: &str = "kubernetes_resource";
+
+fn data_resource() -> ResourceSchema {
+    ResourceSchema::new(
+        "Reads one live object by apiVersion, kind, name and namespace, as the Terraform \
+         kubernetes provider's kubernetes_resource data source does.",
+    )
+    .attribute(
+        "api_version",
+        AttributeSchema::new(
+            AttributeType::String,
+            Use::Required,
+            "The object's apiVersion (apps/v1).",
+        ),
+    )
+    .attribute(
+        "kind",
+        AttributeSchema::new(
+            AttributeType::String,
+            Use::Required,
+            "The object's kind (ConfigMap).",
+        ),
+    )
+    .attribute(
+        "metadata",
+        AttributeSchema::new(
+            AttributeType::Map,
+            Use::Required,
+            "A block with name and, for namespaced kinds, namespace (default: the provider's).",
+        ),
+    )
+    .attribute(
+        "object",
+        AttributeSchema::new(AttributeType::Map, Use::Computed, "The whole live object."),
+    )
 }
 
 fn optional(r#type: AttributeType, description: &str) -> AttributeSchema {

@@ -17,6 +17,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod attributes;
+mod data_file;
 mod file_io;
 mod local_file;
 mod local_value;

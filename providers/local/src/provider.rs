@@ -6,11 +6,12 @@ use std::sync::{PoisonError, RwLock};
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, Path, PlanRequest, PlanResponse,
-    Provider, ProviderDiagnostic, ProviderSchema, ReadRequest, ReadResponse, RunContext, Value,
+    Provider, ProviderDiagnostic, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest,
+    ReadResponse, RunContext, Value,
 };
 
 use crate::attributes::{attribute, wrong_type};
-use crate::{local_file, local_value, schema};
+use crate::{data_file, local_file, local_value, schema};
 
 /// The built-in `local` provider: `local_file` and `local_value`.
 ///
@@ -125,6 +126,16 @@ impl Provider for LocalProvider {
             local_value::TYPE_NAME => local_value::apply(&request),
             other => ApplyResponse {
                 new_state: request.prior.clone(),
+                diagnostics: vec![unsupported_type(other)],
+            },
+        }
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
+        match request.type_name.as_str() {
+            data_file::TYPE_NAME => data_file::read(self.base_dir().as_deref(), &request),
+            other => ReadDataResponse {
+                state: Value::Null,
                 diagnostics: vec![unsupported_type(other)],
             },
         }

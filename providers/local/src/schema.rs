@@ -22,6 +22,12 @@ pub(crate) fn provider_schema() -> ProviderSchema {
         ]
         .into_iter()
         .collect(),
+        data_sources: [(
+            crate::data_file::TYPE_NAME.to_string(),
+            crate::data_file::schema(),
+        )]
+        .into_iter()
+        .collect(),
     }
 }
 
