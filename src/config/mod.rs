@@ -10,12 +10,13 @@ pub mod references;
 mod template;
 pub mod terraform_block;
 mod types;
+mod validation;
 mod variables;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
-    Lifecycle, LocalDecl, ManifestBody, Module, OutputDecl, ResourceBody, ResourceDecl,
+    Lifecycle, LocalDecl, ManifestBody, Module, OutputDecl, ResourceBody, ResourceDecl, Validation,
     VariableDecl, load_module,
 };
 pub use project::{
@@ -23,7 +24,7 @@ pub use project::{
     StateConfig, load_project, plain_name_problem,
 };
 pub use template::{TemplateField, TemplatePart};
-pub use types::TypeConstraint;
+pub use types::{ObjectAttribute, TypeConstraint};
 pub use variables::{VarFile, VariableInputs, parse_var_file, resolve_variables};
 
 /// The provider that serves a resource type: the text before the first `_`

@@ -16,6 +16,7 @@ use hcl_edit::structure::Structure;
 
 use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
 use super::module::VariableDecl;
+use super::validation::check_validations;
 use crate::diag::{Diagnostic, Diagnostics, SourceText, closest};
 
 /// Raw variable values from outside the resource files.
@@ -234,6 +235,23 @@ pub fn resolve_variables(
             );
             continue;
         };
+        let value = match (value, &decl.default) {
+            // `nullable = false`: a null value means the default, as in Terraform.
+            (Value::Null, Some(default)) if !decl.nullable && !default.is_null() => default.clone(),
+            (Value::Null, _) if !decl.nullable => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid value for variable",
+                        format!(
+                            "The value of \"{name}\" from {origin} is null, but the variable is declared nullable = false and has no default. Give it a value that is not null."
+                        ),
+                    )
+                    .at(decl.location.clone()),
+                );
+                continue;
+            }
+            (value, _) => value,
+        };
         match decl.type_constraint.convert(&value) {
             Ok(value) => {
                 out.insert(
@@ -266,6 +284,10 @@ pub fn resolve_variables(
             }
         }
     }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    diags.extend(check_validations(declared, &out));
     if diags.has_errors() {
         return Err(diags);
     }
