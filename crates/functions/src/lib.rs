@@ -15,7 +15,6 @@
 //!   `nonsensitive`, `issensitive`, `ephemeralasnull`) need the expression evaluator: lazy
 //!   arguments, template rendering, or the sensitivity of a value, which a plain function of
 //!   values cannot see. braid's evaluator provides them under these names.
-//! - `rsadecrypt`: needs an RSA implementation; not provided yet.
 //! - `type`: Terraform offers it only in `terraform console`; `terraform plan` refuses it, and
 //!   so does braid.
 //! - the `core::` namespaced aliases (`core::upper`): need the parser to accept `::` in calls.
@@ -73,6 +72,7 @@ mod hash;
 mod impure;
 mod numeric;
 mod regex;
+mod rsa_decrypt;
 mod set;
 pub mod source_read;
 mod string;
@@ -387,6 +387,7 @@ static FUNCTIONS: &[Function] = &[
     f("plantimestamp", Exact(0), Deep, impure::plantimestamp),
     f("regex", Exact(2), Deep, regex::regex),
     f("regexall", Exact(2), Deep, regex::regexall),
+    f("rsadecrypt", Exact(2), Deep, rsa_decrypt::rsadecrypt),
     f("setintersection", AtLeast(1), Deep, set::setintersection),
     f("setproduct", AtLeast(2), Deep, set::setproduct),
     f("setsubtract", Exact(2), Deep, set::setsubtract),

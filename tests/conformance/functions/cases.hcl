@@ -269,3 +269,4 @@ output "format_4" { value = format("%s", null) }
 output "toset_2" { value = [toset(["a", true]), toset(["b", 1, "a"]), distinct([1, "1", true]), distinct(["a", 1, "a"])] }
 output "contains_2" { value = [contains(["a", "1"], 1), contains([1, 2], "1"), index(["a", 1], 1)] }
 output "optional_1" { value = var.conformance_optional }
+output "rsadecrypt_1" { value = [rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", file("files/rsa-pkcs1.pem")), rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", file("files/rsa-pkcs8.pem"))] }
