@@ -20,6 +20,9 @@ use crate::diag::{Diagnostic, Location, SourceText, closest};
 mod calls;
 mod template;
 mod unify;
+mod variables_only;
+
+pub use variables_only::VariablesOnly;
 
 /// A value a scope hands out, with whether it is sensitive.
 #[derive(Debug, Clone, PartialEq)]

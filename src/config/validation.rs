@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use braid_provider::Value;
 
-use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use super::eval::{Evaluator, ScopeValue, VariablesOnly};
 use super::module::{Validation, VariableDecl};
 use crate::diag::{Diagnostic, Diagnostics};
 
@@ -19,7 +18,7 @@ pub(super) fn check_validations(
     declared: &BTreeMap<String, VariableDecl>,
     values: &BTreeMap<String, ScopeValue>,
 ) -> Diagnostics {
-    let scope = VariablesScope { values };
+    let scope = VariablesOnly::with_variables(values);
     let mut diags = Diagnostics::new();
     for (name, decl) in declared {
         for rule in &decl.validations {
@@ -33,7 +32,7 @@ pub(super) fn check_validations(
     diags
 }
 
-fn check(scope: &VariablesScope<'_>, name: &str, rule: &Validation) -> Result<(), Diagnostic> {
+fn check(scope: &VariablesOnly<'_>, name: &str, rule: &Validation) -> Result<(), Diagnostic> {
     // File functions in a condition read relative to the working directory: a variable's
     // rules are checked before any source is chosen for it.
     let mut evaluator = Evaluator::new(scope, &rule.file, Path::new("."));
@@ -74,31 +73,5 @@ fn check(scope: &VariablesScope<'_>, name: &str, rule: &Validation) -> Result<()
             ),
         )
         .at(rule.condition_location.clone())),
-    }
-}
-
-/// The variables, as validation conditions see them.
-struct VariablesScope<'a> {
-    values: &'a BTreeMap<String, ScopeValue>,
-}
-
-impl Scope for VariablesScope<'_> {
-    fn variable(&self, name: &str) -> Option<ScopeValue> {
-        self.values.get(name).cloned()
-    }
-    fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
-        None
-    }
-    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
-        None
-    }
-    fn env_name(&self) -> &str {
-        ""
-    }
-    fn declared(&self, kind: NameKind) -> Vec<String> {
-        match kind {
-            NameKind::Variable => self.values.keys().cloned().collect(),
-            _ => Vec::new(),
-        }
     }
 }

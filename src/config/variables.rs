@@ -14,7 +14,7 @@ use std::sync::Arc;
 use braid_provider::Value;
 use hcl_edit::structure::Structure;
 
-use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use super::eval::{Evaluator, ScopeValue, VariablesOnly};
 use super::module::VariableDecl;
 use super::validation::check_validations;
 use crate::diag::{Diagnostic, Diagnostics, SourceText, closest};
@@ -80,7 +80,7 @@ pub fn parse_var_file(file: &Arc<SourceText>) -> Result<VarFile, Diagnostics> {
     })?;
     let mut diags = Diagnostics::new();
     let mut values = BTreeMap::new();
-    let scope = EmptyScope;
+    let scope = VariablesOnly::empty();
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attr) => {
@@ -110,27 +110,6 @@ pub fn parse_var_file(file: &Arc<SourceText>) -> Result<VarFile, Diagnostics> {
         name: file.name.clone(),
         values,
     })
-}
-
-/// A scope with nothing in it, for parsing `--var` values as HCL.
-struct EmptyScope;
-
-impl Scope for EmptyScope {
-    fn variable(&self, _: &str) -> Option<ScopeValue> {
-        None
-    }
-    fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
-        None
-    }
-    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
-        None
-    }
-    fn env_name(&self) -> &str {
-        ""
-    }
-    fn declared(&self, _: NameKind) -> Vec<String> {
-        Vec::new()
-    }
 }
 
 /// Resolves every declared variable to a value of its type; returns warnings beside them.
@@ -329,7 +308,7 @@ fn parse_text(decl: &VariableDecl, text: &str, origin: &str) -> Result<Value, Di
     let expr =
         hcl_edit::parser::parse_expr(text).map_err(|e| invalid(format!("{}.", e.message())))?;
     let file = SourceText::new(format!("{origin}{}", decl.name), text);
-    let scope = EmptyScope;
+    let scope = VariablesOnly::empty();
     let base = std::path::Path::new(".");
     Evaluator::new(&scope, &file, base)
         .evaluate(&expr)

@@ -5,15 +5,13 @@
 //! read whether a value is sensitive; `ephemeralasnull` has nothing to do, braid having no
 //! ephemeral values.
 
-use std::sync::Arc;
-
-use braid_functions::{EVALUATOR_FUNCTIONS, FunctionError, Phase};
+use braid_functions::{EVALUATOR_FUNCTIONS, FunctionError};
 use braid_provider::Value;
 use hcl_edit::expr::{Expression, FuncCall};
 
 use super::template::TemplateKind;
-use super::{EvalResult, Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
-use crate::diag::{Diagnostic, SourceText};
+use super::{EvalResult, Evaluator, VariablesOnly};
+use crate::diag::SourceText;
 
 impl Evaluator<'_> {
     /// Evaluates a call of a function of [`EVALUATOR_FUNCTIONS`]; `None` for other
@@ -231,9 +229,7 @@ impl Evaluator<'_> {
             )
         })?;
         let file = SourceText::new(origin, text);
-        let scope = TemplateScope {
-            phase: self.scope.phase(),
-        };
+        let scope = VariablesOnly::empty().at_phase(self.scope.phase());
         let mut inner = Evaluator::new(&scope, &file, self.base_dir);
         inner.in_template = true;
         inner.bindings = bindings.into_iter().collect();
@@ -248,31 +244,4 @@ fn is_identifier(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-}
-
-/// What a template of `templatefile()` or `templatestring()` sees: its variables (bound by
-/// the evaluator) and functions, no variables, locals or resources of the configuration.
-struct TemplateScope {
-    phase: (Phase, chrono::DateTime<chrono::Utc>),
-}
-
-impl Scope for TemplateScope {
-    fn variable(&self, _: &str) -> Option<ScopeValue> {
-        None
-    }
-    fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
-        None
-    }
-    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
-        None
-    }
-    fn env_name(&self) -> &str {
-        ""
-    }
-    fn declared(&self, _: NameKind) -> Vec<String> {
-        Vec::new()
-    }
-    fn phase(&self) -> (Phase, chrono::DateTime<chrono::Utc>) {
-        self.phase
-    }
 }
