@@ -24,8 +24,10 @@
 //! `plantimestamp()` is known at plan: it is [`FunctionContext::plan_time`], one instant for
 //! the whole plan.
 //!
-//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`);
-//! case mappings are Go's simple ones (`upper("ß")` is `"ß"`). Unlike Terraform, braid does not
+//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`),
+//! by Unicode 15.1's rules, which keep Indic conjuncts together where Terraform's older
+//! segmentation splits them; case mappings are Go's simple ones (`upper("ß")` is `"ß"`,
+//! `title("ǆ")` is `"ǅ"`). Unlike Terraform, braid does not
 //! normalize string literals to Unicode NFC: that is the parser's business.
 //! Regular expressions (`regex`, `regexall`, `replace` with `/pattern/`) use the `regex` crate,
 //! whose syntax is RE2's, the syntax Terraform uses; the differences are minor (`regex` has no

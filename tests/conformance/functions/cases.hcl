@@ -270,3 +270,6 @@ output "toset_2" { value = [toset(["a", true]), toset(["b", 1, "a"]), distinct([
 output "contains_2" { value = [contains(["a", "1"], 1), contains([1, 2], "1"), index(["a", 1], 1)] }
 output "optional_1" { value = var.conformance_optional }
 output "rsadecrypt_1" { value = [rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", file("files/rsa-pkcs1.pem")), rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", file("files/rsa-pkcs8.pem"))] }
+output "unicode_3" { value = [upper("ǆemal"), lower("ǅemal"), title("ǆemal ǉubljana"), upper("ﬁ"), lower("İ"), upper("ı"), title("élan ñu")] }
+output "unicode_4" { value = [length("각"), strrev("각x"), substr("नमस्ते", 1, 2), length("नमस्ते"), substr("a👍🏽b", 1, 1), strrev("a👍🏽b"), length("\r\n")] }
+output "unicode_5" { value = [upper("Σίσυφος"), lower("ΣΊΣΥΦΟΣ"), title("ǳ"), upper("ß"), lower("ẞ"), title("o'neil mcdonald-x")] }
