@@ -190,9 +190,11 @@ impl<'a> Evaluator<'a> {
                 let test = self.eval(&cond.cond_expr)?;
                 match test {
                     Value::Unknown => {
-                        // Both branches are still checked for errors.
-                        self.eval(&cond.true_expr)?;
-                        self.eval(&cond.false_expr)?;
+                        // Both results are still checked for errors, and for a common type.
+                        let when_true = self.eval(&cond.true_expr)?;
+                        let when_false = self.eval(&cond.false_expr)?;
+                        unify::conditional_result(when_true, Some(&when_false), true)
+                            .map_err(|why| self.inconsistent_conditional(expr, &why))?;
                         Ok(Value::Unknown)
                     }
                     Value::Bool(choice) => {
@@ -207,13 +209,8 @@ impl<'a> Evaluator<'a> {
                         let before = self.sensitive;
                         let other = self.eval(other).ok();
                         self.sensitive = before;
-                        unify::conditional_result(value, other.as_ref(), choice).map_err(|why| {
-                            self.error(
-                                expr,
-                                "Inconsistent conditional result types",
-                                format!("The true and false results of a conditional must have consistent types, but {why}. Convert one of them (tostring(), tolist(), ...) so both have the same type."),
-                            )
-                        })
+                        unify::conditional_result(value, other.as_ref(), choice)
+                            .map_err(|why| self.inconsistent_conditional(expr, &why))
                     }
                     other => Err(self.error(
                         &cond.cond_expr,
@@ -297,6 +294,14 @@ impl<'a> Evaluator<'a> {
             }
             Expression::ForExpr(for_expr) => self.eval_for(for_expr),
         }
+    }
+
+    fn inconsistent_conditional(&self, at: &Expression, why: &str) -> Diagnostic {
+        self.error(
+            at,
+            "Inconsistent conditional result types",
+            format!("The true and false results of a conditional must have consistent types, but {why}. Convert one of them (tostring(), tolist(), ...) so both have the same type."),
+        )
     }
 
     /// Calls a function of `braid_functions` with evaluated arguments.

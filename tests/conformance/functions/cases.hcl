@@ -273,3 +273,4 @@ output "rsadecrypt_1" { value = [rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvg
 output "unicode_3" { value = [upper("ǆemal"), lower("ǅemal"), title("ǆemal ǉubljana"), upper("ﬁ"), lower("İ"), upper("ı"), title("élan ñu")] }
 output "unicode_4" { value = [length("각"), strrev("각x"), substr("नमस्ते", 1, 2), length("नमस्ते"), substr("a👍🏽b", 1, 1), strrev("a👍🏽b"), length("\r\n")] }
 output "unicode_5" { value = [upper("Σίσυφος"), lower("ΣΊΣΥΦΟΣ"), title("ǳ"), upper("ß"), lower("ẞ"), title("o'neil mcdonald-x")] }
+output "conditional_4" { value = timestamp() == "" ? ["a"] : [1, 2] }

@@ -84,3 +84,4 @@ output "arithmetic_e1" { value = 5 / 0 }
 output "rsadecrypt_e1" { value = rsadecrypt("not base64!", file("files/rsa-pkcs1.pem")) }
 output "rsadecrypt_e2" { value = rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", "not a key") }
 output "rsadecrypt_e3" { value = rsadecrypt("AAAA", file("files/rsa-pkcs1.pem")) }
+output "conditional_e4" { value = timestamp() == "" ? 1 : true }
