@@ -42,13 +42,33 @@ with open(sys.argv[2], "w") as f:
 print(f"{len(out)} expected values written to {sys.argv[2]}")
 PY
 
-# The failures: each alone, so that one error cannot hide another.
+# The failures: each alone (after the variables and locals of cases.hcl, which a case may
+# read), so that one error cannot hide another.
+python3 - "$suite/cases.hcl" "$work/preamble.tf" <<'PY'
+import sys
+blocks, block = [], None
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if block is not None:
+        block.append(line)
+        if line == "}":
+            blocks.append(block)
+            block = None
+    elif line and not line.startswith("#") and not line.startswith("output "):
+        if line.endswith("}"):
+            blocks.append([line])
+        else:
+            block = [line]
+with open(sys.argv[2], "w") as f:
+    f.write("".join("\n".join(b) + "\n" for b in blocks))
+PY
 failed=0
 while IFS= read -r line; do
   case "$line" in output*) ;; *) continue ;; esac
   name="$(printf '%s' "$line" | sed -E 's/^output "([^"]+)".*/\1/')"
   dir="$work/fail-$name"
   mkdir "$dir"
+  cp "$work/preamble.tf" "$dir/preamble.tf"
   printf '%s\n' "$line" >"$dir/main.tf"
   cp -r "$suite/files" "$dir/files"
   if (cd "$dir" && terraform init -input=false >/dev/null 2>&1 &&

@@ -14,9 +14,15 @@ use hcl_edit::Span;
 use hcl_edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
 };
-use hcl_edit::template::{Directive, Element, Template};
 
 use crate::diag::{Diagnostic, Location, SourceText, closest};
+
+mod calls;
+mod template;
+mod unify;
+mod variables_only;
+
+pub use variables_only::VariablesOnly;
 
 /// A value a scope hands out, with whether it is sensitive.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +95,12 @@ pub struct Evaluator<'a> {
     bindings: Vec<(String, Value)>,
     sensitive: bool,
     env_function: bool,
+    /// Added to every span: expressions parsed again from a part of the file (an indented
+    /// heredoc, see `template.rs`) have spans relative to that part.
+    span_offset: usize,
+    /// True while rendering a template of `templatefile()` or `templatestring()`, which
+    /// cannot call them again.
+    in_template: bool,
 }
 
 type EvalResult = Result<Value, Diagnostic>;
@@ -105,6 +117,8 @@ impl<'a> Evaluator<'a> {
             bindings: Vec::new(),
             sensitive: false,
             env_function: false,
+            span_offset: 0,
+            in_template: false,
         }
     }
 
@@ -143,7 +157,9 @@ impl<'a> Evaluator<'a> {
     }
 
     fn location(&self, expr: &impl Span) -> Location {
-        self.file.location(expr.span().unwrap_or(0..0))
+        let span = expr.span().unwrap_or(0..0);
+        self.file
+            .location(span.start + self.span_offset..span.end + self.span_offset)
     }
 
     fn error(&self, at: &impl Span, summary: &str, detail: impl Into<String>) -> Diagnostic {
@@ -168,6 +184,8 @@ impl<'a> Evaluator<'a> {
                 for (key, value) in object.iter() {
                     let key_text = match key {
                         ObjectKey::Ident(ident) => ident.value().to_string(),
+                        // A bare `null` key is the name "null", as `true` is "true".
+                        ObjectKey::Expression(Expression::Null(_)) => "null".to_string(),
                         ObjectKey::Expression(key_expr) => match self.eval(key_expr)? {
                             Value::Unknown => return Ok(Value::Unknown),
                             other => self.to_template_string(key_expr, other)?,
@@ -178,27 +196,38 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Value::Map(out))
             }
-            Expression::StringTemplate(template) => self.eval_template(template, expr),
-            Expression::HeredocTemplate(heredoc) => {
-                let mut heredoc = heredoc.as_ref().clone();
-                if heredoc.indent().is_some() {
-                    heredoc.dedent();
-                }
-                self.eval_template(&heredoc.template, expr)
+            Expression::StringTemplate(template) => {
+                self.eval_template(template, template::TemplateKind::Quoted)
             }
+            Expression::HeredocTemplate(heredoc) => self.eval_heredoc(heredoc, expr),
             Expression::Parenthesis(inner) => self.eval(inner.inner()),
             Expression::Variable(ident) => self.eval_root(ident.value().as_str(), expr),
             Expression::Conditional(cond) => {
                 let test = self.eval(&cond.cond_expr)?;
                 match test {
                     Value::Unknown => {
-                        // Both branches are still checked for errors.
-                        self.eval(&cond.true_expr)?;
-                        self.eval(&cond.false_expr)?;
+                        // Both results are still checked for errors, and for a common type.
+                        let when_true = self.eval(&cond.true_expr)?;
+                        let when_false = self.eval(&cond.false_expr)?;
+                        unify::conditional_result(when_true, Some(&when_false), true)
+                            .map_err(|why| self.inconsistent_conditional(expr, &why))?;
                         Ok(Value::Unknown)
                     }
-                    Value::Bool(true) => self.eval(&cond.true_expr),
-                    Value::Bool(false) => self.eval(&cond.false_expr),
+                    Value::Bool(choice) => {
+                        let (chosen, other) = if choice {
+                            (&cond.true_expr, &cond.false_expr)
+                        } else {
+                            (&cond.false_expr, &cond.true_expr)
+                        };
+                        let value = self.eval(chosen)?;
+                        // The other result only lends its type; what it reads does not make
+                        // the result sensitive, and its errors are not reported.
+                        let before = self.sensitive;
+                        let other = self.eval(other).ok();
+                        self.sensitive = before;
+                        unify::conditional_result(value, other.as_ref(), choice)
+                            .map_err(|why| self.inconsistent_conditional(expr, &why))
+                    }
                     other => Err(self.error(
                         &cond.cond_expr,
                         "Invalid condition",
@@ -210,6 +239,9 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Expression::FuncCall(call) => {
+                if let Some(result) = self.eval_evaluator_function(call, expr) {
+                    return result;
+                }
                 let name = call.name.name.value().as_str();
                 let mut args = Vec::with_capacity(call.args.len());
                 for arg in call.args.iter() {
@@ -240,18 +272,8 @@ impl<'a> Evaluator<'a> {
                         )),
                     };
                 }
-                // Files are evaluated relative to the root of their source
-                // (`SourceFile::dir`), which is also what file functions are confined to.
-                // While planning, impure functions such as `uuid()` are unknown; applying
-                // gives them values. `plantimestamp()` is the plan's instant in both.
-                let (phase, plan_time) = self.scope.phase();
-                let ctx = FunctionContext {
-                    base_dir: self.base_dir,
-                    source_root: self.base_dir,
-                    phase,
-                    plan_time,
-                };
-                braid_functions::call(&ctx, name, args).map_err(|e| self.function_error(expr, e))
+                self.call_function(name, args)
+                    .map_err(|e| self.function_error(expr, e))
             }
             Expression::Traversal(traversal) => {
                 let mut operators = traversal.operators.iter().map(|op| op.value()).peekable();
@@ -288,6 +310,30 @@ impl<'a> Evaluator<'a> {
             }
             Expression::ForExpr(for_expr) => self.eval_for(for_expr),
         }
+    }
+
+    fn inconsistent_conditional(&self, at: &Expression, why: &str) -> Diagnostic {
+        self.error(
+            at,
+            "Inconsistent conditional result types",
+            format!("The true and false results of a conditional must have consistent types, but {why}. Convert one of them (tostring(), tolist(), ...) so both have the same type."),
+        )
+    }
+
+    /// Calls a function of `braid_functions` with evaluated arguments.
+    fn call_function(&self, name: &str, args: Vec<Value>) -> Result<Value, FunctionError> {
+        // Files are evaluated relative to the root of their source
+        // (`SourceFile::dir`), which is also what file functions are confined to.
+        // While planning, impure functions such as `uuid()` are unknown; applying
+        // gives them values. `plantimestamp()` is the plan's instant in both.
+        let (phase, plan_time) = self.scope.phase();
+        let ctx = FunctionContext {
+            base_dir: self.base_dir,
+            source_root: self.base_dir,
+            phase,
+            plan_time,
+        };
+        braid_functions::call(&ctx, name, args)
     }
 
     fn function_error(&self, at: &Expression, error: FunctionError) -> Diagnostic {
@@ -532,6 +578,22 @@ impl<'a> Evaluator<'a> {
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let rest = &ops[i + 1..];
+                    // A full splat `[*]` applies everything after it to each element; the
+                    // legacy `.*` only the attribute accesses right after it, and what
+                    // follows to the list they make (`x.*.a[0]` is the first `a`).
+                    let per_element = match op {
+                        TraversalOperator::AttrSplat(_) => rest
+                            .iter()
+                            .take_while(|op| {
+                                matches!(
+                                    op,
+                                    TraversalOperator::GetAttr(_)
+                                        | TraversalOperator::LegacyIndex(_)
+                                )
+                            })
+                            .count(),
+                        _ => rest.len(),
+                    };
                     let items = match value {
                         Value::List(items) => items,
                         Value::Null => Vec::new(),
@@ -539,9 +601,9 @@ impl<'a> Evaluator<'a> {
                     };
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
-                        out.push(self.traverse(item, rest, at)?);
+                        out.push(self.traverse(item, &rest[..per_element], at)?);
                     }
-                    return Ok(Value::List(out));
+                    return self.traverse(Value::List(out), &rest[per_element..], at);
                 }
             };
         }
@@ -594,89 +656,6 @@ impl<'a> Evaluator<'a> {
                 format!("A {} value cannot be indexed.", value.kind()),
             )),
         }
-    }
-
-    fn eval_template(&mut self, template: &Template, whole: &Expression) -> EvalResult {
-        // "${x}" alone keeps x's type, as in Terraform.
-        if let Some(Element::Interpolation(interp)) = template.as_single_element() {
-            return self.eval(&interp.expr);
-        }
-        let mut out = String::new();
-        match self.render_template(template, &mut out)? {
-            true => Ok(Value::String(out)),
-            false => {
-                let _ = whole;
-                Ok(Value::Unknown)
-            }
-        }
-    }
-
-    /// Appends the rendered template to `out`; returns false when part of it is unknown.
-    fn render_template(
-        &mut self,
-        template: &Template,
-        out: &mut String,
-    ) -> Result<bool, Diagnostic> {
-        let mut known = true;
-        for element in template.iter() {
-            match element {
-                Element::Literal(text) => out.push_str(text.value()),
-                Element::Interpolation(interp) => {
-                    let value = self.eval(&interp.expr)?;
-                    if value.is_unknown() {
-                        known = false;
-                    } else {
-                        out.push_str(&self.to_template_string(&interp.expr, value)?);
-                    }
-                }
-                Element::Directive(directive) => match directive.as_ref() {
-                    Directive::If(if_dir) => {
-                        let cond = self.eval(&if_dir.if_expr.cond_expr)?;
-                        match cond {
-                            Value::Bool(true) => {
-                                known &= self.render_template(&if_dir.if_expr.template, out)?
-                            }
-                            Value::Bool(false) => {
-                                if let Some(else_expr) = &if_dir.else_expr {
-                                    known &= self.render_template(&else_expr.template, out)?;
-                                }
-                            }
-                            Value::Unknown => known = false,
-                            other => {
-                                return Err(self.error(
-                                    &if_dir.if_expr.cond_expr,
-                                    "Invalid condition",
-                                    format!(
-                                        "A template %{{if}} condition must be a bool, not {}.",
-                                        other.kind()
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                    Directive::For(for_dir) => {
-                        let head = &for_dir.for_expr;
-                        let collection = self.eval(&head.collection_expr)?;
-                        let Some(pairs) = self.iterate(collection, &head.collection_expr)? else {
-                            known = false;
-                            continue;
-                        };
-                        for (key, value) in pairs {
-                            let pushed = self.bind(
-                                head.key_var.as_ref().map(|k| k.value().as_str()),
-                                head.value_var.value().as_str(),
-                                key,
-                                value,
-                            );
-                            let result = self.render_template(&head.template, out);
-                            self.bindings.truncate(self.bindings.len() - pushed);
-                            known &= result?;
-                        }
-                    }
-                },
-            }
-        }
-        Ok(known)
     }
 
     fn bind(&mut self, key_var: Option<&str>, value_var: &str, key: Value, value: Value) -> usize {
@@ -890,7 +869,9 @@ impl<'a> Evaluator<'a> {
                     BinaryOperator::Plus => Value::from_f64(a + b),
                     BinaryOperator::Minus => Value::from_f64(a - b),
                     BinaryOperator::Mul => Value::from_f64(a * b),
-                    BinaryOperator::Div | BinaryOperator::Mod if b == 0.0 => {
+                    // Terraform's remainder of a division by zero is the dividend.
+                    BinaryOperator::Mod if b == 0.0 => Value::from_f64(a),
+                    BinaryOperator::Div if b == 0.0 => {
                         return Err(self.error(
                             rhs_expr,
                             "Division by zero",

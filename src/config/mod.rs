@@ -10,21 +10,22 @@ pub mod references;
 mod template;
 pub mod terraform_block;
 mod types;
+mod validation;
 mod variables;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
     Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody, Module, MovedDecl, OutputDecl,
-    RepeatedResource, Repetition, ResourceBody, ResourceDecl, VariableDecl, load_module,
-    split_instance_address,
+    RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation, VariableDecl,
+    load_module, split_instance_address,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,
     StateConfig, load_project, plain_name_problem,
 };
 pub use template::{TemplateField, TemplatePart};
-pub use types::TypeConstraint;
+pub use types::{ObjectAttribute, TypeConstraint};
 pub use variables::{VarFile, VariableInputs, parse_var_file, resolve_variables};
 
 /// The provider that serves a resource type: the text before the first `_`

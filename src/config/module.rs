@@ -31,8 +31,27 @@ pub struct VariableDecl {
     pub sensitive: bool,
     /// The `description`, for people reading the configuration; braid does not show it.
     pub description: Option<String>,
+    /// False when declared `nullable = false`: a null value is replaced by the default, or
+    /// refused when there is none.
+    pub nullable: bool,
+    /// The `validation` blocks, checked in order once every variable has its value.
+    pub validations: Vec<Validation>,
     /// Where the `variable` block starts, for diagnostics.
     pub location: Location,
+}
+
+/// A `validation` block of a variable: a condition its value must meet, as in Terraform
+/// (1.9 and later: the condition may read other variables too).
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// `condition`: true when the value is acceptable.
+    pub condition: Expression,
+    /// `error_message`: the message shown when the condition is false, a string expression.
+    pub error_message: Expression,
+    /// The file the block is written in.
+    pub file: Arc<SourceText>,
+    /// Where the condition is written: a failed validation is reported there.
+    pub condition_location: Location,
 }
 
 /// One attribute of a `locals` block: a named expression, evaluated wherever `local.NAME` is
@@ -500,8 +519,15 @@ fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
     block.expect_labels(&["name"])?;
     block.body.check_names(
         "variable block",
-        &["type", "default", "sensitive", "description", "nullable"],
-        &[],
+        &[
+            "type",
+            "default",
+            "sensitive",
+            "description",
+            "nullable",
+            "ephemeral",
+        ],
+        &["validation"],
     )?;
     let type_constraint = match block.body.attribute("type") {
         Some(attr) => TypeConstraint::parse(&attr.expr).map_err(|detail| {
@@ -517,9 +543,27 @@ fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
             .filter(|a| a.name != "type")
             .cloned()
             .collect(),
+        blocks: Vec::new(),
         ..block.body.clone()
     };
     let values = body_value(&literal_body)?;
+    if bool_attr(&values, "ephemeral", block)? {
+        return Err(Diagnostic::error(
+            "Unsupported argument",
+            "braid does not support ephemeral variables: it has no ephemeral values, which Terraform keeps out of plans and state. Remove \"ephemeral = true\"; mark the variable sensitive = true to keep its value out of output.",
+        )
+        .at_opt(block.body.attribute("ephemeral").map(|a| a.name_location.clone())));
+    }
+    let nullable = match values.attr("nullable") {
+        None | Some(Value::Null) => true,
+        Some(_) => bool_attr(&values, "nullable", block)?,
+    };
+    let validations = block
+        .body
+        .blocks
+        .iter()
+        .map(parse_validation)
+        .collect::<Result<Vec<_>, _>>()?;
     let default = match values.attr("default") {
         Some(v) => Some(type_constraint.convert(v).map_err(|detail| {
             Diagnostic::error("Invalid default value for variable", format!("{detail}.")).at_opt(
@@ -540,7 +584,33 @@ fn parse_variable(block: &NestedBlock) -> Result<VariableDecl, Diagnostic> {
             .attr("description")
             .and_then(Value::as_str)
             .map(str::to_string),
+        nullable,
+        validations,
         location: block.location.clone(),
+    })
+}
+
+fn parse_validation(block: &NestedBlock) -> Result<Validation, Diagnostic> {
+    block.expect_labels(&[])?;
+    block
+        .body
+        .check_names("validation block", &["condition", "error_message"], &[])?;
+    let required = |name: &str| {
+        block.body.attribute(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Missing required argument",
+                format!("A validation block needs a condition and an error_message; this one has no {name}."),
+            )
+            .at(block.location.clone())
+        })
+    };
+    let condition = required("condition")?;
+    let error_message = required("error_message")?;
+    Ok(Validation {
+        condition: condition.expr.clone(),
+        error_message: error_message.expr.clone(),
+        file: Arc::clone(&block.body.file),
+        condition_location: condition.value_location.clone(),
     })
 }
 

@@ -8,7 +8,7 @@ use braid_provider::Value;
 use hcl_edit::structure::{Body, Structure};
 
 use super::body::{ConfigBody, NestedBlock};
-use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use super::eval::{Evaluator, VariablesOnly};
 use super::module::parse_file;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceText};
 
@@ -135,28 +135,6 @@ impl Project {
             .find(|p| p.name == name)
             .and_then(|p| p.location.clone())
             .or_else(|| over.and_then(|o| o.location.clone()))
-    }
-}
-
-/// The scope of `braid.hcl`: no variables or resources; `env("NAME")` reads the process
-/// environment.
-struct ProjectScope;
-
-impl Scope for ProjectScope {
-    fn variable(&self, _: &str) -> Option<ScopeValue> {
-        None
-    }
-    fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
-        None
-    }
-    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
-        None
-    }
-    fn env_name(&self) -> &str {
-        ""
-    }
-    fn declared(&self, _: NameKind) -> Vec<String> {
-        Vec::new()
     }
 }
 
@@ -310,7 +288,7 @@ fn check_unique<'a>(
 
 /// Evaluates every attribute of a body (and nested blocks, as maps) to one value.
 pub(crate) fn body_value(body: &ConfigBody) -> Result<Value, Diagnostic> {
-    let scope = ProjectScope;
+    let scope = VariablesOnly::empty();
     let base = FsPath::new(".");
     let mut evaluator = Evaluator::new(&scope, &body.file, base).with_env_function();
     let mut out = BTreeMap::new();

@@ -24,12 +24,24 @@ pub enum TypeConstraint {
     Set(Box<TypeConstraint>),
     /// `map(T)`: an object whose every value converts to `T`.
     Map(Box<TypeConstraint>),
-    /// `object({ name = string, size = optional(number) })`: attributes by name, each with
-    /// its type and whether it is optional (missing optional attributes become null; any
-    /// other missing or extra attribute is an error).
-    Object(BTreeMap<String, (TypeConstraint, bool)>),
+    /// `object({ name = string, size = optional(number, 1) })`: attributes by name (a
+    /// missing optional attribute becomes its default, or null; any other missing or extra
+    /// attribute is an error).
+    Object(BTreeMap<String, ObjectAttribute>),
     /// `tuple([A, B, ...])`: a list with exactly one element per type, each converted to its type.
     Tuple(Vec<TypeConstraint>),
+}
+
+/// One attribute of an `object({...})` type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectAttribute {
+    /// The attribute's type.
+    pub ty: TypeConstraint,
+    /// True when written `optional(T)` or `optional(T, DEFAULT)`.
+    pub optional: bool,
+    /// The default of `optional(T, DEFAULT)`, already converted to `T` (defaults of nested
+    /// object types included): it replaces a missing or null attribute.
+    pub default: Option<Value>,
 }
 
 impl TypeConstraint {
@@ -89,18 +101,39 @@ impl TypeConstraint {
         }
     }
 
-    fn parse_attribute(expr: &Expression) -> Result<(TypeConstraint, bool), String> {
+    fn parse_attribute(expr: &Expression) -> Result<ObjectAttribute, String> {
         if let Expression::FuncCall(call) = expr
             && call.name.name.value().as_str() == "optional"
         {
-            let inner = call
-                .args
-                .iter()
-                .next()
-                .ok_or("optional(...) needs a type.")?;
-            return Ok((Self::parse(inner)?, true));
+            let args: Vec<&Expression> = call.args.iter().collect();
+            let (inner, default) = match args.as_slice() {
+                [inner] => (inner, None),
+                [inner, default] => (inner, Some(default)),
+                _ => return Err("optional(...) takes a type and, optionally, a default value, like optional(number, 1).".to_string()),
+            };
+            let ty = Self::parse(inner)?;
+            let default = match default {
+                Some(expr) => {
+                    let value = constant_value(expr).ok_or(
+                        "The default of optional(...) must be a constant value, without references or function calls.",
+                    )?;
+                    Some(ty.convert(&value).map_err(|e| {
+                        format!("the default of optional(...) does not fit its type: {e}")
+                    })?)
+                }
+                None => None,
+            };
+            return Ok(ObjectAttribute {
+                ty,
+                optional: true,
+                default,
+            });
         }
-        Ok((Self::parse(expr)?, false))
+        Ok(ObjectAttribute {
+            ty: Self::parse(expr)?,
+            optional: false,
+            default: None,
+        })
     }
 
     /// Converts a value to this type (`"3"` → 3 for number, 3 → `"3"` for string), or says
@@ -154,19 +187,23 @@ impl TypeConstraint {
             )),
             (TypeConstraint::Object(attrs), Value::Map(entries)) => {
                 let mut out = BTreeMap::new();
-                for (name, (ty, optional)) in attrs {
-                    match entries.get(name) {
-                        Some(v) => {
+                for (name, attr) in attrs {
+                    match (entries.get(name), &attr.default) {
+                        (None | Some(Value::Null), Some(default)) => {
+                            out.insert(name.clone(), default.clone());
+                        }
+                        (Some(v), _) => {
                             out.insert(
                                 name.clone(),
-                                ty.convert(v)
+                                attr.ty
+                                    .convert(v)
                                     .map_err(|e| format!("attribute \"{name}\": {e}"))?,
                             );
                         }
-                        None if *optional => {
+                        (None, None) if attr.optional => {
                             out.insert(name.clone(), Value::Null);
                         }
-                        None => return Err(format!("attribute \"{name}\" is required")),
+                        (None, None) => return Err(format!("attribute \"{name}\" is required")),
                     }
                 }
                 if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
@@ -219,6 +256,39 @@ impl TypeConstraint {
     }
 }
 
+/// The value of a constant expression (literals, lists and objects of them), without a scope.
+fn constant_value(expr: &Expression) -> Option<Value> {
+    match expr {
+        Expression::Null(_) => Some(Value::Null),
+        Expression::Bool(b) => Some(Value::Bool(*b.value())),
+        Expression::Number(n) => n
+            .value()
+            .as_i64()
+            .map(Value::from_i64)
+            .or_else(|| n.value().as_f64().map(Value::from_f64)),
+        Expression::String(s) => Some(Value::String(s.value().clone())),
+        Expression::Array(items) => items
+            .iter()
+            .map(constant_value)
+            .collect::<Option<_>>()
+            .map(Value::List),
+        Expression::Object(object) => object
+            .iter()
+            .map(|(key, value)| {
+                let key = match key {
+                    ObjectKey::Ident(i) => i.value().to_string(),
+                    ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                    ObjectKey::Expression(_) => return None,
+                };
+                constant_value(value.expr()).map(|v| (key, v))
+            })
+            .collect::<Option<_>>()
+            .map(Value::Map),
+        Expression::Parenthesis(inner) => constant_value(inner.inner()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +322,33 @@ mod tests {
             parse("list(number)")
                 .convert(&Value::List(vec![Value::from("z")]))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn optional_defaults_apply_at_every_level() {
+        let ty = parse(
+            "object({ a = optional(string, \"x\"), b = optional(list(object({ c = optional(number, 1), d = optional(bool) })), [{}]) })",
+        );
+        let empty = Value::Map(BTreeMap::new());
+        let with_c = Value::map([("c", Value::from_i64(1)), ("d", Value::Null)]);
+        assert_eq!(
+            ty.convert(&empty),
+            Ok(Value::map([
+                ("a", Value::from("x")),
+                ("b", Value::List(vec![with_c.clone()]))
+            ]))
+        );
+        let given = Value::map([
+            ("a", Value::Null),
+            ("b", Value::List(vec![Value::map([("c", Value::Null)])])),
+        ]);
+        assert_eq!(
+            ty.convert(&given),
+            Ok(Value::map([
+                ("a", Value::from("x")),
+                ("b", Value::List(vec![with_c]))
+            ]))
         );
     }
 }

@@ -14,8 +14,9 @@ use std::sync::Arc;
 use braid_provider::Value;
 use hcl_edit::structure::Structure;
 
-use super::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use super::eval::{Evaluator, ScopeValue, VariablesOnly};
 use super::module::VariableDecl;
+use super::validation::check_validations;
 use crate::diag::{Diagnostic, Diagnostics, SourceText, closest};
 
 /// Raw variable values from outside the resource files.
@@ -79,7 +80,7 @@ pub fn parse_var_file(file: &Arc<SourceText>) -> Result<VarFile, Diagnostics> {
     })?;
     let mut diags = Diagnostics::new();
     let mut values = BTreeMap::new();
-    let scope = EmptyScope;
+    let scope = VariablesOnly::empty();
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attr) => {
@@ -109,27 +110,6 @@ pub fn parse_var_file(file: &Arc<SourceText>) -> Result<VarFile, Diagnostics> {
         name: file.name.clone(),
         values,
     })
-}
-
-/// A scope with nothing in it, for parsing `--var` values as HCL.
-struct EmptyScope;
-
-impl Scope for EmptyScope {
-    fn variable(&self, _: &str) -> Option<ScopeValue> {
-        None
-    }
-    fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
-        None
-    }
-    fn resource(&self, _: &str) -> Option<Arc<ResourceValue>> {
-        None
-    }
-    fn env_name(&self) -> &str {
-        ""
-    }
-    fn declared(&self, _: NameKind) -> Vec<String> {
-        Vec::new()
-    }
 }
 
 /// Resolves every declared variable to a value of its type; returns warnings beside them.
@@ -234,6 +214,23 @@ pub fn resolve_variables(
             );
             continue;
         };
+        let value = match (value, &decl.default) {
+            // `nullable = false`: a null value means the default, as in Terraform.
+            (Value::Null, Some(default)) if !decl.nullable && !default.is_null() => default.clone(),
+            (Value::Null, _) if !decl.nullable => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid value for variable",
+                        format!(
+                            "The value of \"{name}\" from {origin} is null, but the variable is declared nullable = false and has no default. Give it a value that is not null."
+                        ),
+                    )
+                    .at(decl.location.clone()),
+                );
+                continue;
+            }
+            (value, _) => value,
+        };
         match decl.type_constraint.convert(&value) {
             Ok(value) => {
                 out.insert(
@@ -266,6 +263,10 @@ pub fn resolve_variables(
             }
         }
     }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    diags.extend(check_validations(declared, &out));
     if diags.has_errors() {
         return Err(diags);
     }
@@ -307,7 +308,7 @@ fn parse_text(decl: &VariableDecl, text: &str, origin: &str) -> Result<Value, Di
     let expr =
         hcl_edit::parser::parse_expr(text).map_err(|e| invalid(format!("{}.", e.message())))?;
     let file = SourceText::new(format!("{origin}{}", decl.name), text);
-    let scope = EmptyScope;
+    let scope = VariablesOnly::empty();
     let base = std::path::Path::new(".");
     Evaluator::new(&scope, &file, base)
         .evaluate(&expr)

@@ -24,25 +24,58 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// The `output "NAME" { ... }` lines of a case file, by name.
+/// The top-level blocks of a case file, each as written: one line, or several when the
+/// first line does not end with `}` (heredocs, variables), up to a line that is `}`.
+fn blocks(file: &str) -> Vec<String> {
+    let text = read(file);
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut block = line.to_string();
+        if !line.ends_with('}') {
+            for next in lines.by_ref() {
+                block.push('\n');
+                block.push_str(next);
+                if next == "}" {
+                    break;
+                }
+            }
+        }
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// The `output "NAME" { ... }` blocks of a case file, by name.
 fn outputs(file: &str) -> BTreeMap<String, String> {
-    read(file)
-        .lines()
-        .filter(|line| line.starts_with("output \""))
-        .map(|line| {
-            let name = line
+    blocks(file)
+        .into_iter()
+        .filter(|block| block.starts_with("output \""))
+        .map(|block| {
+            let name = block
                 .trim_start_matches("output \"")
                 .split('"')
                 .next()
-                .unwrap_or_default();
-            (name.to_string(), line.to_string())
+                .unwrap_or_default()
+                .to_string();
+            (name, block)
         })
         .collect()
 }
 
-/// A project whose main.hcl holds `lines`, with the suite's data files next to it.
-fn project(lines: &[&String]) -> Project {
-    let main: String = lines.iter().map(|l| format!("{l}\n")).collect();
+/// A project whose main.hcl holds `cases` after the variables and locals of `cases.hcl`
+/// (which every case may read), with the suite's data files next to it.
+fn project(cases: &[&String]) -> Project {
+    let preamble = blocks("cases.hcl")
+        .into_iter()
+        .filter(|block| !block.starts_with("output \""));
+    let main: String = preamble
+        .chain(cases.iter().map(|case| case.to_string()))
+        .map(|block| format!("{block}\n"))
+        .collect();
     let project = Project::with_files(&[("braid.hcl", BRAID_HCL), ("main.hcl", &main)]);
     copy_dir(&suite().join("files"), &project.join("files"));
     project
@@ -77,6 +110,7 @@ fn every_function_has_cases() {
     let cases = read("cases.hcl");
     let missing: Vec<&&str> = braid_functions::names()
         .iter()
+        .chain(braid_functions::EVALUATOR_FUNCTIONS)
         .filter(|name| !cases.contains(&format!("{name}(")))
         .collect();
     assert!(

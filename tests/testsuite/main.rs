@@ -33,4 +33,5 @@ mod state_loss;
 mod targeting;
 mod terraform_files;
 mod timeouts;
+mod variable_rules;
 mod workflow;

@@ -1,5 +1,5 @@
-//! Sources cannot read outside themselves (issue #12): `file()`, `filebase64()` and
-//! `fileexists()` refuse absolute paths, `../` chains that climb out of the source and
+//! Sources cannot read outside themselves (issue #12): `file()`, `filebase64()`,
+//! `fileexists()` and `templatefile()` refuse absolute paths, `../` chains that climb out of the source and
 //! symbolic links that point out of it — for plain directories and git sources alike — and
 //! the loader reads only regular files of bounded size, so a FIFO cannot hang it and
 //! `/dev/zero` cannot fill memory. Git repositories are made with `git`.
@@ -82,6 +82,7 @@ fn plain_source_refuses_a_parent_escape() {
         "file(\"../secret.txt\")",
         "filebase64(\"sub/../../secret.txt\")",
         "tostring(fileexists(\"../secret.txt\"))",
+        "templatefile(\"../secret.txt\", {})",
     ] {
         let project = plain_project(&local_file(call));
         let run = project.braid(&["plan"]);
@@ -95,6 +96,12 @@ fn plain_source_refuses_a_symlink_that_points_outside() {
     let project = plain_project(&local_file("file(\"link.txt\")"));
     std::os::unix::fs::symlink(project.join("secret.txt"), project.join("infra/link.txt"))
         .expect("symlink");
+    let run = project.braid(&["plan"]);
+    assert_refused(&run, "infra/main.hcl:3:14", "leads outside the source");
+    project.write(
+        "infra/main.hcl",
+        &local_file("templatefile(\"link.txt\", {})"),
+    );
     let run = project.braid(&["plan"]);
     assert_refused(&run, "infra/main.hcl:3:14", "leads outside the source");
 

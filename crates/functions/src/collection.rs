@@ -7,7 +7,7 @@ use braid_provider::Value;
 use unicode_segmentation::UnicodeSegmentation as _;
 
 use super::{
-    Call, FunctionError, coerce_bool, distinct_values, expected, loosely_equal, primitive_string,
+    Call, FunctionError, coerce_bool, distinct_values, expected, primitive_string, values_equal,
 };
 
 pub(super) fn length(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -65,10 +65,12 @@ pub(super) fn values(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::List(c.map(0)?.values().cloned().collect()))
 }
 
+/// `contains(list, value)`: the value is not converted to the elements' type, as in
+/// Terraform (`contains(["1"], 1)` is false).
 pub(super) fn contains(c: &Call<'_>) -> Result<Value, FunctionError> {
     let needle = &c.args[1];
     Ok(Value::Bool(
-        c.list(0)?.iter().any(|item| loosely_equal(item, needle)),
+        c.list(0)?.iter().any(|item| values_equal(item, needle)),
     ))
 }
 
@@ -88,7 +90,7 @@ pub(super) fn index(c: &Call<'_>) -> Result<Value, FunctionError> {
     let needle = &c.args[1];
     c.list(0)?
         .iter()
-        .position(|item| loosely_equal(item, needle))
+        .position(|item| values_equal(item, needle))
         .map(|at| Value::from_i64(i64::try_from(at).unwrap_or(i64::MAX)))
         .ok_or_else(|| c.failed("item not found"))
 }
@@ -107,8 +109,10 @@ pub(super) fn flatten(c: &Call<'_>) -> Result<Value, FunctionError> {
     Ok(Value::List(out))
 }
 
+/// `distinct(list)`: the elements get one type first (`[1, "1"]` is `["1"]`), as in Terraform.
 pub(super) fn distinct(c: &Call<'_>) -> Result<Value, FunctionError> {
-    Ok(Value::List(distinct_values(c.list(0)?)))
+    let items = super::convert::unify(c, 0, c.list(0)?.to_vec())?;
+    Ok(Value::List(distinct_values(&items)))
 }
 
 pub(super) fn reverse(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -422,7 +426,13 @@ mod tests {
             ok("contains", vec![strs(&["a", "b"]), s("c")]),
             Value::Bool(false)
         );
-        assert_eq!(ok("contains", vec![strs(&["1"]), n(1)]), Value::Bool(true));
+        // The value is not converted to the elements' type, as in Terraform.
+        assert_eq!(ok("contains", vec![strs(&["1"]), n(1)]), Value::Bool(false));
+        assert!(
+            err("index", vec![strs(&["1", "2"]), n(2)])
+                .to_string()
+                .contains("not found")
+        );
         assert_eq!(ok("index", vec![strs(&["a", "b", "c"]), s("b")]), n(1));
         assert_eq!(
             message(&err("index", vec![strs(&["a"]), s("z")])),

@@ -9,6 +9,11 @@ use super::{Call, FunctionError, coerce_bool, coerce_number, primitive_string};
 
 pub(super) fn format(c: &Call<'_>) -> Result<Value, FunctionError> {
     let spec = c.string(0)?;
+    // Terraform leaves a format with a null argument unknown (`format("%s", null)` is
+    // known only after apply) rather than failing.
+    if c.args[1..].iter().any(Value::is_null) {
+        return Ok(Value::Unknown);
+    }
     format_values(&spec, &c.args[1..])
         .map(Value::String)
         .map_err(|m| c.failed(m))
@@ -413,9 +418,10 @@ mod tests {
         assert_eq!(f("%f", vec![fl(1.5)]), s("1.500000"));
         assert_eq!(f("%8.3f|", vec![fl(-1.5)]), s("  -1.500|"));
         assert_eq!(f("%q", vec![s("a\"b")]), s("\"a\\\"b\""));
+        // A null argument leaves the result unknown, as in Terraform.
         assert_eq!(
             f("%v %v %v", vec![s("x"), n(2), Value::Null]),
-            s("x 2 null")
+            Value::Unknown
         );
         assert_eq!(f("%v", vec![nums(&[1, 2])]), s("[1,2]"));
         assert_eq!(f("%#v", vec![s("x")]), s("\"x\""));
@@ -451,10 +457,6 @@ mod tests {
         assert_eq!(
             message(&err("format", vec![s("%d"), fl(1.5)])),
             "format(): unsupported value for \"%d\" at 0: an integer is required"
-        );
-        assert_eq!(
-            message(&err("format", vec![s("%s"), Value::Null])),
-            "format(): unsupported value for \"%s\" at 0: null value cannot be formatted"
         );
         assert!(message(&err("format", vec![s("%z"), n(1)])).contains("unsupported format verb"));
         assert!(message(&err("format", vec![s("abc %")])).contains("invalid format string"));

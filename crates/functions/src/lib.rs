@@ -10,13 +10,13 @@
 //! `merge`, `element`, `length`, ...) keep unknown elements in place instead, so that
 //! `length([aws_instance.a.id])` is known at plan time.
 //!
-//! Terraform functions not provided, and why (the evaluator, not this crate, would have to
-//! provide them):
-//! - `can`, `try`: need lazy evaluation of their arguments, which a plain function cannot have.
-//! - `templatefile`, `templatestring`: need the expression evaluator to render templates.
-//! - `sensitive`, `nonsensitive`, `issensitive`, `ephemeralasnull`, `type`: need value marks
-//!   or types that braid's values do not carry.
-//! - `rsadecrypt`: needs an RSA implementation; not provided yet.
+//! Terraform functions this crate does not implement, and why:
+//! - [`EVALUATOR_FUNCTIONS`] (`try`, `can`, `templatefile`, `templatestring`, `sensitive`,
+//!   `nonsensitive`, `issensitive`, `ephemeralasnull`) need the expression evaluator: lazy
+//!   arguments, template rendering, or the sensitivity of a value, which a plain function of
+//!   values cannot see. braid's evaluator provides them under these names.
+//! - `type`: Terraform offers it only in `terraform console`; `terraform plan` refuses it, and
+//!   so does braid.
 //! - the `core::` namespaced aliases (`core::upper`): need the parser to accept `::` in calls.
 //!
 //! Impure functions follow Terraform: `uuid()`, `timestamp()` and `bcrypt()` are unknown while
@@ -24,8 +24,10 @@
 //! `plantimestamp()` is known at plan: it is [`FunctionContext::plan_time`], one instant for
 //! the whole plan.
 //!
-//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`);
-//! case mappings are Go's simple ones (`upper("ß")` is `"ß"`). Unlike Terraform, braid does not
+//! Strings are measured in grapheme clusters, as in Terraform (`length`, `substr`, `strrev`),
+//! by Unicode 15.1's rules, which keep Indic conjuncts together where Terraform's older
+//! segmentation splits them; case mappings are Go's simple ones (`upper("ß")` is `"ß"`,
+//! `title("ǆ")` is `"ǅ"`). Unlike Terraform, braid does not
 //! normalize string literals to Unicode NFC: that is the parser's business.
 //! Regular expressions (`regex`, `regexall`, `replace` with `/pattern/`) use the `regex` crate,
 //! whose syntax is RE2's, the syntax Terraform uses; the differences are minor (`regex` has no
@@ -72,6 +74,7 @@ mod hash;
 mod impure;
 mod numeric;
 mod regex;
+mod rsa_decrypt;
 mod set;
 pub mod source_read;
 mod string;
@@ -186,6 +189,21 @@ pub fn call(
     })
 }
 
+/// Terraform functions that the expression evaluator provides rather than this crate, because
+/// they need more than the values of their arguments: `try` and `can` evaluate their
+/// arguments lazily, `templatefile` and `templatestring` render templates, and `sensitive`,
+/// `nonsensitive`, `issensitive` and `ephemeralasnull` read or set how a value is marked.
+pub const EVALUATOR_FUNCTIONS: &[&str] = &[
+    "can",
+    "ephemeralasnull",
+    "issensitive",
+    "nonsensitive",
+    "sensitive",
+    "templatefile",
+    "templatestring",
+    "try",
+];
+
 /// All function names, sorted.
 pub fn names() -> &'static [&'static str] {
     static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
@@ -202,7 +220,9 @@ fn suggest(name: &str) -> Option<String> {
     let limit = (name.chars().count() / 3).max(2);
     FUNCTIONS
         .iter()
-        .map(|f| (strsim::levenshtein(name, f.name), f.name))
+        .map(|f| f.name)
+        .chain(EVALUATOR_FUNCTIONS.iter().copied())
+        .map(|known| (strsim::levenshtein(name, known), known))
         .filter(|(distance, _)| *distance <= limit)
         .min()
         .map(|(_, best)| best.to_string())
@@ -369,6 +389,7 @@ static FUNCTIONS: &[Function] = &[
     f("plantimestamp", Exact(0), Deep, impure::plantimestamp),
     f("regex", Exact(2), Deep, regex::regex),
     f("regexall", Exact(2), Deep, regex::regexall),
+    f("rsadecrypt", Exact(2), Deep, rsa_decrypt::rsadecrypt),
     f("setintersection", AtLeast(1), Deep, set::setintersection),
     f("setproduct", AtLeast(2), Deep, set::setproduct),
     f("setsubtract", Exact(2), Deep, set::setsubtract),
@@ -556,8 +577,8 @@ fn values_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Equality after Terraform's conversion of the needle to the element's type, so that
-/// `contains(["1"], 1)` holds.
+/// Equality after Terraform's conversion of one set's elements to the other's type, so that
+/// `setintersection(["1", "2"], [1])` is `["1"]`.
 fn loosely_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::String(_), Value::Number(_) | Value::Bool(_))

@@ -62,6 +62,18 @@ pub(super) fn upper(c: &Call<'_>) -> Result<Value, FunctionError> {
     ))
 }
 
+/// Go's `unicode.ToTitle`: the simple uppercase mapping, except for the four Latin digraphs
+/// that have a title case of their own (`ǆ` → `ǅ`, not `Ǆ`).
+fn title_case(ch: char) -> char {
+    match ch {
+        '\u{1C4}'..='\u{1C6}' => '\u{1C5}',
+        '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
+        '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
+        '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        _ => simple_case(ch, ch.to_uppercase()),
+    }
+}
+
 pub(super) fn title(c: &Call<'_>) -> Result<Value, FunctionError> {
     // Go's strings.Title: a word starts after any character that is not a letter, digit or
     // underscore.
@@ -69,7 +81,7 @@ pub(super) fn title(c: &Call<'_>) -> Result<Value, FunctionError> {
     let mut at_word_start = true;
     for ch in c.string(0)?.chars() {
         if at_word_start {
-            out.extend(ch.to_uppercase());
+            out.push(title_case(ch));
         } else {
             out.push(ch);
         }

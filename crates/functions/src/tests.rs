@@ -20,40 +20,6 @@ fn names_are_sorted_unique_and_all_callable() {
     }
 }
 
-/// Terraform functions braid does not provide as plain functions, and why.
-const NOT_PROVIDED: &[(&str, &str)] = &[
-    (
-        "can",
-        "needs lazy evaluation of its argument: the evaluator's job",
-    ),
-    (
-        "try",
-        "needs lazy evaluation of its arguments: the evaluator's job",
-    ),
-    ("templatefile", "renders a template: the evaluator's job"),
-    ("templatestring", "renders a template: the evaluator's job"),
-    (
-        "sensitive",
-        "needs value marks, which braid's values do not carry",
-    ),
-    (
-        "nonsensitive",
-        "needs value marks, which braid's values do not carry",
-    ),
-    (
-        "issensitive",
-        "needs value marks, which braid's values do not carry",
-    ),
-    (
-        "ephemeralasnull",
-        "needs value marks, which braid's values do not carry",
-    ),
-    (
-        "rsadecrypt",
-        "needs an RSA implementation: not provided yet",
-    ),
-];
-
 /// `terraform metadata functions -json`, checked in by scripts/conformance-functions.sh.
 const TERRAFORM_FUNCTIONS: &str =
     include_str!("../../../tests/conformance/functions/functions-metadata.json");
@@ -74,22 +40,24 @@ fn every_terraform_function_is_provided_or_listed() {
     let missing: Vec<&&str> = terraform
         .iter()
         .filter(|name| !names().contains(name))
-        .filter(|name| !NOT_PROVIDED.iter().any(|(n, _)| n == *name))
+        .filter(|name| !super::EVALUATOR_FUNCTIONS.contains(name))
         .collect();
     assert!(
         missing.is_empty(),
         "Terraform functions braid lacks: {missing:?}"
     );
-    for (name, why) in NOT_PROVIDED {
-        assert!(
-            !names().contains(name),
-            "{name} is provided now; drop it ({why})"
-        );
+    // The evaluator's functions are Terraform's and not also in the table.
+    for name in super::EVALUATOR_FUNCTIONS {
+        assert!(!names().contains(name), "{name} is in both lists");
         assert!(
             terraform.contains(name),
             "{name} is not a Terraform function"
         );
     }
+    assert!(
+        super::EVALUATOR_FUNCTIONS.windows(2).all(|w| w[0] < w[1]),
+        "EVALUATOR_FUNCTIONS is sorted"
+    );
     let extra: Vec<&&str> = names().iter().filter(|n| !terraform.contains(n)).collect();
     assert!(extra.is_empty(), "not Terraform functions: {extra:?}");
 }

@@ -1,5 +1,24 @@
 # Expressions whose values braid must compute exactly as Terraform 1.11 does; one output per
-# line (scripts/conformance-functions.sh relies on it). Grouped by function.
+# line, or per block of lines up to a line that is "}" when the first line does not end with
+# "}" (heredocs). Grouped by function.
+# Variables and locals the cases read (blocks of several lines, up to a line that is "}").
+variable "conformance_secret" {
+  default   = "hush"
+  sensitive = true
+}
+variable "conformance_optional" {
+  type = object({
+    name  = optional(string, "web")
+    ports = optional(list(object({ port = number, protocol = optional(string, "tcp") })), [])
+    tags  = optional(map(string))
+    owner = optional(object({ team = optional(string, "platform"), email = string }), { email = "ops@example.com" })
+  })
+  default = { ports = [{ port = 80 }, { port = 53, protocol = "udp" }] }
+}
+locals {
+  template_for = "%%{ for k, v in m ~}\n$${k}=$${v}\n%%{~ endfor ~}\n!"
+  template_if  = "%%{ if on }on $${n * 2}%%{ else }off%%{ endif }"
+}
 output "abs_1" { value = [abs(-12.5), abs(0), abs(3)] }
 output "abs_2" { value = abs("-4") }
 output "abspath_1" { value = abspath("/a/b/../c") }
@@ -174,3 +193,84 @@ output "setproduct_3" { value = setproduct([1, 2], ["a"], [true]) }
 output "timeadd_3" { value = [timeadd("2020-02-29T12:00:00-07:00", "-8760h"), timeadd("1999-12-31T23:59:59Z", "1s"), timeadd("2020-01-01T00:00:00Z", "+90m")] }
 output "formatdate_5" { value = [formatdate("DD.MM.YYYY, EEE hh:mm:ss", "1970-01-01T00:00:00Z"), formatdate("YY", "2009-06-15T12:00:00Z"), formatdate("aa AA h H", "2020-06-15T12:00:00Z")] }
 output "transpose_3" { value = transpose({b = ["x"], a = ["x", "y"], c = ["y", "z"]}) }
+output "try_1" { value = [try(tonumber("x"), "fallback"), try("first", tonumber("x")), try(tonumber("x"), tonumber("y"), 3), try(1, "x")] }
+output "try_2" { value = [try({a = 1}.b, "none"), try(["a"][3], "none"), try({a = "x"}["missing"], "default"), try(["a"], 1)] }
+output "try_3" { value = try(timestamp(), "x") }
+output "can_1" { value = [can(tonumber("x")), can(tonumber("1")), can({a = 1}.b), can(regex("^a", "abc")), can(null)] }
+output "can_2" { value = can(timestamp()) }
+output "issensitive_1" { value = [issensitive(sensitive("a")), issensitive("a"), issensitive(var.conformance_secret), issensitive(nonsensitive(var.conformance_secret))] }
+output "nonsensitive_1" { value = [nonsensitive(sensitive("shown")), nonsensitive("plain"), nonsensitive(var.conformance_secret)] }
+output "sensitive_1" { value = nonsensitive(sensitive({a = [1]})) }
+output "ephemeralasnull_1" { value = [ephemeralasnull("x"), ephemeralasnull(null), ephemeralasnull({a = [1]})] }
+output "templatefile_1" { value = templatefile("files/greeting.tmpl", {name = "Ann", items = ["x", "y"], admin = false}) }
+output "templatefile_2" { value = templatefile("files/greeting.tmpl", {name = 1, items = [], admin = true, unused = "z"}) }
+output "templatestring_1" { value = [templatestring(local.template_for, {m = {a = 1, b = "x"}}), templatestring(local.template_for, {m = {}})] }
+output "templatestring_2" { value = [templatestring(local.template_if, {on = true, n = 2}), templatestring(local.template_if, {on = false, n = 0})] }
+output "template_1" { value = ["a ${~ "b" ~} c", "x %{~ if true ~} y %{~ endif ~} z", "[%{ for s in ["a", "b"] ~} ${s} %{~ endfor }]", "a\n  ${~ "b"}"] }
+output "template_2" { value = ["%{ if false }x%{ endif }", "%{ for i, s in ["a", "b"] }${i}${s},%{ endfor }", "%{ for k, v in {b = 2, a = 1} }${k}${v}%{ endfor }", "$${x} %%{y}"] }
+output "heredoc_1" {
+  value = <<EOT
+%{ for x in [1, 2] ~}
+  v${x}
+%{ endfor ~}
+end
+EOT
+}
+output "heredoc_2" {
+  value = <<-EOT
+    %{ for x in [1, 2] ~}
+      v${x}
+    %{ endfor ~}
+    end
+  EOT
+}
+output "heredoc_3" {
+  value = <<-EOT
+    a
+      %{~ if true ~}
+      b ${~ "x" ~}
+      %{~ endif ~}
+    c
+    EOT
+}
+output "heredoc_4" {
+  value = <<-EOT
+  %{ if true }
+    b
+  %{ else }
+    c
+  %{ endif }
+  EOT
+}
+output "heredoc_5" {
+  value = <<-EOT
+    name: ${"web"}
+      port: ${80}
+
+    tail
+    EOT
+}
+output "heredoc_6" {
+  value = <<-EOT
+    %{~ for x in ["a", "b"] }
+      - ${x}
+    %{~ endfor }
+  EOT
+}
+output "conditional_1" { value = [false ? "a" : 1, true ? "a" : 1, true ? [1] : ["a"], false ? ["a", 1] : ["b"], true ? [1, "a"] : [true]] }
+output "conditional_2" { value = [true ? {a = 1} : {a = 2, b = 3}, false ? {a = 1} : {a = "x"}, true ? null : {a = 1}, true ? [] : ["a"], true ? {} : {a = 1}, false ? tolist(["a"]) : [1, 2]] }
+output "conditional_3" { value = [true ? "x" : tonumber("bad"), false ? {a = 1}.b : "ok", true ? 1 : null, false ? {a = true} : {a = "s"}] }
+output "equality_1" { value = [1 == "1", "a" == "a", [1] == ["1"], {a = 1} == {a = 1}, null == null, 1 == 1.0, true == "true", [1, "a"] == ["1", "a"], 1 != "1"] }
+output "splat_1" { value = [[{a = 1}, {a = 2}].*.a, [{a = [1, 2]}, {a = [3, 4]}].*.a[0], [{a = [1, 2]}, {a = [3, 4]}][*].a[0], [{a = {b = 1}}].*.a.b] }
+output "object_keys_1" { value = {true = 1, null = 2, false = 3} }
+output "object_keys_2" { value = {a = 1, a = 2} }
+output "arithmetic_1" { value = [5 % 0, -5 % 3, 5.5 % 2, 7 % 2] }
+output "format_4" { value = format("%s", null) }
+output "toset_2" { value = [toset(["a", true]), toset(["b", 1, "a"]), distinct([1, "1", true]), distinct(["a", 1, "a"])] }
+output "contains_2" { value = [contains(["a", "1"], 1), contains([1, 2], "1"), index(["a", 1], 1)] }
+output "optional_1" { value = var.conformance_optional }
+output "rsadecrypt_1" { value = [rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", file("files/rsa-pkcs1.pem")), rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", file("files/rsa-pkcs8.pem"))] }
+output "unicode_3" { value = [upper("ǆemal"), lower("ǅemal"), title("ǆemal ǉubljana"), upper("ﬁ"), lower("İ"), upper("ı"), title("élan ñu")] }
+output "unicode_4" { value = [length("각"), strrev("각x"), substr("नमस्ते", 1, 2), length("नमस्ते"), substr("a👍🏽b", 1, 1), strrev("a👍🏽b"), length("\r\n")] }
+output "unicode_5" { value = [upper("Σίσυφος"), lower("ΣΊΣΥΦΟΣ"), title("ǳ"), upper("ß"), lower("ẞ"), title("o'neil mcdonald-x")] }
+output "conditional_4" { value = timestamp() == "" ? ["a"] : [1, 2] }

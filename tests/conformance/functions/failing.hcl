@@ -63,3 +63,25 @@ output "transpose_e2" { value = transpose(["a"]) }
 output "log_e2" { value = log(null, 10) }
 output "csvdecode_e3" { value = csvdecode(null) }
 output "sha1_e1" { value = sha1(["a"]) }
+output "try_e1" { value = try(local.undeclared_name, 1) }
+output "try_e2" { value = try(tonumber("x"), tonumber("y")) }
+output "can_e1" { value = can(1, 2) }
+output "templatefile_e1" { value = templatefile("files/greeting.tmpl", {name = "x"}) }
+output "templatefile_e2" { value = templatefile("../outside.tmpl", {}) }
+output "templatefile_e3" { value = templatefile("files/greeting.tmpl", {"not a name" = 1, name = "a", items = [], admin = true}) }
+output "templatefile_e4" { value = templatefile("files/missing.tmpl", {}) }
+output "templatestring_e1" { value = templatestring("hi", {}) }
+output "templatestring_e2" { value = templatestring(local.template_if, {}) }
+output "sensitive_e1" { value = sensitive("a") }
+output "sensitive_e2" { value = var.conformance_secret }
+output "type_e1" { value = type("a") }
+output "conditional_e1" { value = true ? 1 : true }
+output "conditional_e2" { value = true ? {a = 1} : {b = [1]} }
+output "conditional_e3" { value = true ? {a = 1, b = true} : {a = 2} }
+output "toset_e1" { value = toset([1, true]) }
+output "index_e2" { value = index(["1", "2"], 2) }
+output "arithmetic_e1" { value = 5 / 0 }
+output "rsadecrypt_e1" { value = rsadecrypt("not base64!", file("files/rsa-pkcs1.pem")) }
+output "rsadecrypt_e2" { value = rsadecrypt("CzYHnfz2MYPXsbZr2GH+GPLG9XVjKT0TVvgL5vXU0LHnE7x/7eNmgHBeB85iU3qQJ+VKoCCrtyILHakSkj2plPSoTxFZMKvItEp7UoIF6Q2Owyuj6LqVpuNVduiJabhqQx03355W+0s+EcE5Fp2Q+H3tYMTYkkYA4cbip9jyDWo=", "not a key") }
+output "rsadecrypt_e3" { value = rsadecrypt("AAAA", file("files/rsa-pkcs1.pem")) }
+output "conditional_e4" { value = timestamp() == "" ? 1 : true }
