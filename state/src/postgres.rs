@@ -19,11 +19,11 @@ use tokio_postgres::{Client, Config, Row};
 use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 use crate::rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, RESOURCE_COLUMNS,
-    ResourceRow,
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, OUTPUT_COLUMNS,
+    OutputRow, RESOURCE_COLUMNS, ResourceRow,
 };
 use crate::store::{StateError, StateStore};
 
@@ -234,6 +234,14 @@ fn resource_row(row: &Row) -> Result<ResourceRow, tokio_postgres::Error> {
     })
 }
 
+fn output_row(row: &Row) -> Result<OutputRow, tokio_postgres::Error> {
+    Ok(OutputRow {
+        name: row.try_get(0)?,
+        value: row.try_get(1)?,
+        sensitive: row.try_get(2)?,
+    })
+}
+
 fn apply_row(row: &Row) -> Result<ApplyRow, tokio_postgres::Error> {
     Ok(ApplyRow {
         id: row.try_get(0)?,
@@ -381,6 +389,45 @@ impl StateStore for PostgresStore {
         .map_err(backend(OP))?;
         tx.commit().await.map_err(backend(OP))?;
         Ok(new_serial)
+    }
+
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        const OP: &str = "read outputs";
+        let mut guard = self.client().await?;
+        let rows = connected(&mut guard)?
+            .query(
+                &format!(
+                    "SELECT {OUTPUT_COLUMNS} FROM braid_outputs WHERE env = $1 ORDER BY name COLLATE \"C\""
+                ),
+                &[&self.env],
+            )
+            .await
+            .map_err(backend(OP))?;
+        rows.iter()
+            .map(|row| output_row(row).map_err(backend(OP))?.decode())
+            .collect()
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        const OP: &str = "write outputs";
+        let mut guard = self.client().await?;
+        let tx = connected(&mut guard)?
+            .transaction()
+            .await
+            .map_err(backend(OP))?;
+        let (meta, _) = self.lock_env_row(&tx, OP).await?;
+        if meta.serial != expected_serial {
+            return Err(StateError::SerialMismatch {
+                expected: expected_serial,
+                found: meta.serial,
+            });
+        }
+        writes::write_outputs(&tx, &self.env, &outputs, OP).await?;
+        tx.commit().await.map_err(backend(OP))
     }
 
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
-    LockRequest, NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    LockRequest, NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 use crate::store::{StateError, StateStore};
 use document::StateDocument;
@@ -333,6 +333,26 @@ impl StateStore for S3Store {
             .update(OP, |document| document.commit(expected_serial, &writes))
             .await?;
         Ok(serial)
+    }
+
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        Ok(self
+            .read_document("read outputs")
+            .await?
+            .map(|(document, _)| document.outputs)
+            .unwrap_or_default())
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        self.update("write outputs", |document| {
+            document.set_outputs(expected_serial, &outputs)
+        })
+        .await?;
+        Ok(())
     }
 
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {

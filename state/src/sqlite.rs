@@ -23,11 +23,11 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 use crate::rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, RESOURCE_COLUMNS, ResourceRow,
-    serial_from_sql, serial_to_sql, timestamp, to_json,
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, OUTPUT_COLUMNS, OutputRow,
+    RESOURCE_COLUMNS, ResourceRow, serial_from_sql, serial_to_sql, timestamp, to_json,
 };
 use crate::store::{StateError, StateStore};
 
@@ -465,6 +465,43 @@ impl StateStore for SqliteStore {
         Ok(new_serial)
     }
 
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        const OP: &str = "read outputs";
+        let conn = self.connection(OP)?;
+        let mut statement = conn
+            .prepare_cached(&format!(
+                "SELECT {OUTPUT_COLUMNS} FROM outputs ORDER BY name"
+            ))
+            .map_err(backend(OP))?;
+        let rows = statement
+            .query_map([], OutputRow::read)
+            .map_err(backend(OP))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend(OP))?;
+        rows.into_iter().map(OutputRow::decode).collect()
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        const OP: &str = "write outputs";
+        let mut conn = self.connection(OP)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OP))?;
+        let found = read_or_create_meta(&tx, OP)?.serial;
+        if found != expected_serial {
+            return Err(StateError::SerialMismatch {
+                expected: expected_serial,
+                found,
+            });
+        }
+        write_outputs(&tx, &outputs, OP)?;
+        tx.commit().map_err(backend(OP))
+    }
+
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
         const OP: &str = "begin apply";
         let conn = self.connection(OP)?;
@@ -613,6 +650,24 @@ impl StateStore for SqliteStore {
         replace::write_dump(&tx, dump, OP)?;
         tx.commit().map_err(backend(OP))
     }
+}
+
+/// Replaces every output row by `outputs`, inside the caller's transaction.
+fn write_outputs(
+    tx: &rusqlite::Transaction<'_>,
+    outputs: &[OutputRecord],
+    op: &'static str,
+) -> Result<(), StateError> {
+    tx.execute("DELETE FROM outputs", []).map_err(backend(op))?;
+    for output in outputs {
+        let value = to_json(&output.value, op)?;
+        tx.prepare_cached(&format!(
+            "INSERT INTO outputs ({OUTPUT_COLUMNS}) VALUES (?1, ?2, ?3)"
+        ))
+        .and_then(|mut statement| statement.execute(params![output.name, value, output.sensitive]))
+        .map_err(backend(op))?;
+    }
+    Ok(())
 }
 
 /// The resource row and audit row of one write, inside the caller's transaction.

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ApplyHistory, ApplyId, ResourceRecord, ResourceWrite, StateDump, StateMeta};
+use crate::model::{
+    ApplyHistory, ApplyId, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+};
 use crate::store::StateError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +20,11 @@ pub(super) struct StateDocument {
     pub resources: BTreeMap<String, ResourceRecord>,
     /// Applies started and not finished. A finished apply moves to its own history object.
     pub open_applies: Vec<ApplyHistory>,
+    /// The outputs of the last successful apply, ordered by name. A field older documents
+    /// lack (they read as no outputs), so the format version did not change; an older braid
+    /// ignores it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputRecord>,
 }
 
 impl StateDocument {
@@ -31,6 +38,7 @@ impl StateDocument {
             next_apply_id: 1,
             resources: BTreeMap::new(),
             open_applies: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 
@@ -94,6 +102,22 @@ impl StateDocument {
         Ok(new_serial)
     }
 
+    /// Replaces the outputs if the serial is `expected`.
+    pub fn set_outputs(
+        &mut self,
+        expected: u64,
+        outputs: &[OutputRecord],
+    ) -> Result<(), StateError> {
+        if self.serial != expected {
+            return Err(StateError::SerialMismatch {
+                expected,
+                found: self.serial,
+            });
+        }
+        self.outputs = outputs.to_vec();
+        Ok(())
+    }
+
     /// The document holding `dump`: running applies stay open, the rest go to history
     /// objects (returned).
     pub fn from_dump(dump: &StateDump) -> (StateDocument, Vec<ApplyHistory>) {
@@ -113,6 +137,7 @@ impl StateDocument {
                 .map(|r| (r.address.clone(), r.clone()))
                 .collect(),
             open_applies: open,
+            outputs: dump.outputs.clone(),
         };
         (document, finished)
     }
