@@ -312,6 +312,11 @@ async fn run_changes(
         .into());
     }
     if !plan.has_changes() && plan.drift.is_empty() {
+        // Nothing to apply, but the outputs may be new (an output added to the
+        // configuration): keep them as an apply would, under the lock this run holds.
+        if lock_held && plan.mode != PlanMode::RefreshOnly && options.targets.is_empty() {
+            crate::apply::record_outputs(prepared.store.as_ref(), &plan.outputs).await?;
+        }
         return Ok(RunOutcome {
             plan,
             report: None,
