@@ -3,12 +3,14 @@
 //! [`Shell`]. The CLI is also where braid's built-in providers are registered.
 
 mod apply;
+mod console;
 mod drift;
 mod fmt;
 mod graph;
 mod history;
 mod init;
 mod locking;
+mod output;
 mod plan;
 mod rollback;
 mod show;
@@ -171,6 +173,11 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Apply again what an earlier apply deployed (its git sources at their recorded commits).
     Rollback(rollback::RollbackArgs),
+    /// Print the outputs the last successful apply kept in state.
+    Output(output::OutputArgs),
+    /// Evaluate expressions read from stdin (one per line) against the environment's
+    /// variables, locals and state; `exit` or end of input stops.
+    Console,
     /// Rewrite HCL files (.hcl, .tf, .tfvars) in the canonical layout of terraform fmt.
     Fmt(fmt::FmtArgs),
 }
@@ -473,6 +480,8 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Drift(args) => drift::run(&cx, &args).await,
         Command::History(args) => history::run(&cx, &args).await,
         Command::Rollback(args) => rollback::run(&cx, &args).await,
+        Command::Output(args) => output::run(&cx, &args).await,
+        Command::Console => console::run(&cx).await,
         Command::Fmt(args) => fmt::run(&cx, &args),
     };
     match result {

@@ -7,6 +7,11 @@
 //! - [`plan`], [`refresh_only`], [`drift`]: make a plan (a refresh-only one for drift).
 //! - [`apply`], [`destroy`], [`rollback`], [`apply_saved`]: the apply rule, a plan, the
 //!   caller's approval, and the changes carried out under the environment's lock.
+//! - [`Console`]: expressions evaluated against the environment's state (`braid console`).
+
+mod console;
+
+pub use console::{CONSOLE_INPUT, Console};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
