@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, Row};
 
-use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
+use crate::codec::{check_serial, serial_from_sql, serial_to_sql, timestamp, to_json};
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
     NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
@@ -372,12 +372,7 @@ impl StateStore for PostgresStore {
             .await
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
-        if meta.serial != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found: meta.serial,
-            });
-        }
+        check_serial(expected_serial, meta.serial)?;
         for write in &writes {
             writes::write_one(&tx, &self.env, write, OP).await?;
         }
@@ -420,12 +415,7 @@ impl StateStore for PostgresStore {
             .await
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
-        if meta.serial != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found: meta.serial,
-            });
-        }
+        check_serial(expected_serial, meta.serial)?;
         writes::write_outputs(&tx, &self.env, &outputs, OP).await?;
         tx.commit().await.map_err(backend(OP))
     }
@@ -610,12 +600,7 @@ impl StateStore for PostgresStore {
             .await
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
-        if meta.serial != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found: meta.serial,
-            });
-        }
+        check_serial(expected_serial, meta.serial)?;
         writes::write_dump(&tx, &self.env, dump, OP).await?;
         tx.commit().await.map_err(backend(OP))
     }

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use tokio::sync::OnceCell;
 
+use crate::codec::check_serial;
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
     LockRequest, NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
@@ -551,12 +552,7 @@ impl StateStore for S3Store {
             Some((document, etag)) => (document.serial, Some(etag.as_str())),
             None => (0, None),
         };
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         let keep: Vec<ApplyId> = finished.iter().map(|h| h.apply.id).collect();
         for history in &finished {
             self.write_history(history, OP).await?;

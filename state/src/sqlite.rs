@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::codec::check_serial;
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
     NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
@@ -447,12 +448,7 @@ impl StateStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend(OP))?;
         let found = read_or_create_meta(&tx, OP)?.serial;
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         for write in &writes {
             write_one(&tx, write, OP)?;
         }
@@ -492,12 +488,7 @@ impl StateStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend(OP))?;
         let found = read_or_create_meta(&tx, OP)?.serial;
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         write_outputs(&tx, &outputs, OP)?;
         tx.commit().map_err(backend(OP))
     }
@@ -641,12 +632,7 @@ impl StateStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend(OP))?;
         let found = read_or_create_meta(&tx, OP)?.serial;
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         replace::write_dump(&tx, dump, OP)?;
         tx.commit().map_err(backend(OP))
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::codec::check_serial;
 use crate::model::{
     ApplyHistory, ApplyId, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
@@ -66,12 +67,7 @@ impl StateDocument {
 
     /// Applies `writes` if the serial is `expected`; returns the new serial.
     pub fn commit(&mut self, expected: u64, writes: &[ResourceWrite]) -> Result<u64, StateError> {
-        if self.serial != expected {
-            return Err(StateError::SerialMismatch {
-                expected,
-                found: self.serial,
-            });
-        }
+        check_serial(expected, self.serial)?;
         let count = u64::try_from(writes.len()).unwrap_or(u64::MAX);
         let new_serial = expected.checked_add(count).ok_or_else(|| {
             StateError::Corrupt(format!("serial {expected} cannot be incremented"))
@@ -108,12 +104,7 @@ impl StateDocument {
         expected: u64,
         outputs: &[OutputRecord],
     ) -> Result<(), StateError> {
-        if self.serial != expected {
-            return Err(StateError::SerialMismatch {
-                expected,
-                found: self.serial,
-            });
-        }
+        check_serial(expected, self.serial)?;
         self.outputs = outputs.to_vec();
         Ok(())
     }
