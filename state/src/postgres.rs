@@ -121,6 +121,26 @@ impl PostgresStore {
         Ok((meta, row.try_get(2).map_err(backend(op))?))
     }
 
+    /// Every row `sql` selects with `params`, read with `read` and then decoded: decoding
+    /// errors are [`StateError::Corrupt`] naming the row.
+    async fn select_all<R, T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        read: fn(&Row) -> Result<R, tokio_postgres::Error>,
+        decode: fn(R) -> Result<T, StateError>,
+        op: &'static str,
+    ) -> Result<Vec<T>, StateError> {
+        let mut guard = self.client().await?;
+        let rows = connected(&mut guard)?
+            .query(sql, params)
+            .await
+            .map_err(backend(op))?;
+        rows.iter()
+            .map(|row| decode(read(row).map_err(backend(op))?))
+            .collect()
+    }
+
     async fn read_lock(
         &self,
         client: &Client,
@@ -314,19 +334,14 @@ impl StateStore for PostgresStore {
 
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
         const OP: &str = "read resources";
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {RESOURCE_COLUMNS} FROM braid_resources WHERE env = $1 ORDER BY address COLLATE \"C\""
-                ),
-                &[&self.env],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| resource_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM braid_resources WHERE env = $1 ORDER BY address COLLATE \"C\""),
+            &[&self.env],
+            resource_row,
+            ResourceRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
@@ -388,19 +403,14 @@ impl StateStore for PostgresStore {
 
     async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
         const OP: &str = "read outputs";
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {OUTPUT_COLUMNS} FROM braid_outputs WHERE env = $1 ORDER BY name COLLATE \"C\""
-                ),
-                &[&self.env],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| output_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {OUTPUT_COLUMNS} FROM braid_outputs WHERE env = $1 ORDER BY name COLLATE \"C\""),
+            &[&self.env],
+            output_row,
+            OutputRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn replace_outputs(
@@ -489,19 +499,14 @@ impl StateStore for PostgresStore {
     async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
         const OP: &str = "read applies";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {APPLY_COLUMNS} FROM braid_applies WHERE state_env = $1 ORDER BY id DESC LIMIT $2"
-                ),
-                &[&self.env, &limit],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| apply_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {APPLY_COLUMNS} FROM braid_applies WHERE state_env = $1 ORDER BY id DESC LIMIT $2"),
+            &[&self.env, &limit],
+            apply_row,
+            ApplyRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
@@ -522,19 +527,14 @@ impl StateStore for PostgresStore {
 
     async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
         const OP: &str = "read changes";
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {CHANGE_COLUMNS} FROM braid_changes WHERE env = $1 AND apply_id = $2 ORDER BY seq"
-                ),
-                &[&self.env, &id],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| change_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {CHANGE_COLUMNS} FROM braid_changes WHERE env = $1 AND apply_id = $2 ORDER BY seq"),
+            &[&self.env, &id],
+            change_row,
+            ChangeRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {

@@ -381,17 +381,14 @@ impl StateStore for SqliteStore {
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
         const OP: &str = "read resources";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {RESOURCE_COLUMNS} FROM resources ORDER BY address"
-            ))
-            .map_err(backend(OP))?;
-        let rows = statement
-            .query_map([], ResourceRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(ResourceRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources ORDER BY address"),
+            [],
+            ResourceRow::read,
+            ResourceRow::decode,
+            OP,
+        )
     }
 
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
@@ -464,17 +461,14 @@ impl StateStore for SqliteStore {
     async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
         const OP: &str = "read outputs";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {OUTPUT_COLUMNS} FROM outputs ORDER BY name"
-            ))
-            .map_err(backend(OP))?;
-        let rows = statement
-            .query_map([], OutputRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(OutputRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {OUTPUT_COLUMNS} FROM outputs ORDER BY name"),
+            [],
+            OutputRow::read,
+            OutputRow::decode,
+            OP,
+        )
     }
 
     async fn replace_outputs(
@@ -543,18 +537,15 @@ impl StateStore for SqliteStore {
     async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
         const OP: &str = "read applies";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {APPLY_COLUMNS} FROM applies ORDER BY id DESC LIMIT ?1"
-            ))
-            .map_err(backend(OP))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement
-            .query_map([limit], ApplyRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(ApplyRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {APPLY_COLUMNS} FROM applies ORDER BY id DESC LIMIT ?1"),
+            [limit],
+            ApplyRow::read,
+            ApplyRow::decode,
+            OP,
+        )
     }
 
     async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
@@ -574,17 +565,14 @@ impl StateStore for SqliteStore {
     async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
         const OP: &str = "read changes";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {CHANGE_COLUMNS} FROM changes WHERE apply_id = ?1 ORDER BY seq"
-            ))
-            .map_err(backend(OP))?;
-        let rows = statement
-            .query_map([id], ChangeRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(ChangeRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE apply_id = ?1 ORDER BY seq"),
+            [id],
+            ChangeRow::read,
+            ChangeRow::decode,
+            OP,
+        )
     }
 
     async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {
@@ -636,6 +624,25 @@ impl StateStore for SqliteStore {
         replace::write_dump(&tx, dump, OP)?;
         tx.commit().map_err(backend(OP))
     }
+}
+
+/// Every row `sql` selects, read with `read` and then decoded with `decode`: decoding
+/// errors are [`StateError::Corrupt`], which a rusqlite row closure cannot return.
+fn select_all<R, T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+    decode: fn(R) -> Result<T, StateError>,
+    op: &'static str,
+) -> Result<Vec<T>, StateError> {
+    let mut statement = conn.prepare_cached(sql).map_err(backend(op))?;
+    let rows = statement
+        .query_map(params, read)
+        .map_err(backend(op))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend(op))?;
+    rows.into_iter().map(decode).collect()
 }
 
 /// Replaces every output row by `outputs`, inside the caller's transaction.
