@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 
 export TF_CLI_CONFIG_FILE=/dev/null
 command -v terraform >/dev/null || { echo "terraform is not on PATH" >&2; exit 1; }
-terraform version | head -n 1
+terraform version | sed -n 1p  # sed reads it all: no SIGPIPE under pipefail
 
 mkdir -p "$expected"
 rm -f "$expected"/*

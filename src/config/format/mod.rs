@@ -1,9 +1,10 @@
 //! `braid fmt`: HCL files in the canonical layout of `terraform fmt` — two-space
 //! indentation by bracket nesting, one space around operators and `=`, the `=` of
 //! consecutive one-line attributes aligned, trailing comments of consecutive lines aligned,
-//! trailing whitespace removed, and an attribute that is only `"${expr}"` unwrapped to
-//! `expr`. Comments, heredocs, the text of strings, blank lines and line endings (`\r\n`
-//! stays `\r\n`) are kept as written.
+//! trailing whitespace removed, an attribute that is only `"${expr}"` unwrapped to `expr`,
+//! and the expressions inside template sequences spaced, in heredocs too. Comments, the
+//! text of strings and heredocs, blank lines and line endings (`\r\n` stays `\r\n`) are
+//! kept as written.
 //!
 //! The file is parsed with hcl-edit first, so only valid HCL is rewritten; the layout is
 //! then computed from the tokens of [`lexer`], as `terraform fmt` works on tokens too.
@@ -34,10 +35,11 @@ pub fn format_file(file: &Arc<SourceText>) -> Result<String, Diagnostic> {
 }
 
 /// One open bracket, and whether it opens a block body (`resource "a" "b" {`) rather
-/// than an expression.
+/// than an expression; for a block, whether it is a `variable` block.
 #[derive(Clone, Copy)]
 struct Open {
     block: bool,
+    variable: bool,
 }
 
 /// What carries over from one line to the next: the open brackets and the indentation.
@@ -123,7 +125,13 @@ fn lay_out(mut line: Vec<Token<'_>>, newline: String, nesting: &mut Nesting) -> 
     };
     let assign = assignment_index(&line);
     if body_level && let Some(eq) = assign {
-        unwrap_interpolation(&mut line, eq);
+        // A variable's `type` is a type constraint, not a value: `terraform fmt` rewrites
+        // only its legacy quoted forms there and leaves a template alone.
+        if nesting.open.last().is_some_and(|o| o.variable) && line[0].text == "type" {
+            unquote_legacy_type(&mut line, eq);
+        } else {
+            unwrap_interpolation(&mut line, eq);
+        }
     }
     let depth_before = nesting.open.len();
     let mut min_depth = depth_before;
@@ -132,7 +140,8 @@ fn lay_out(mut line: Vec<Token<'_>>, newline: String, nesting: &mut Nesting) -> 
             let block = token.text == "{"
                 && nesting.open.iter().all(|o| o.block)
                 && is_block_header(&line[..i]);
-            nesting.open.push(Open { block });
+            let variable = block && line[0].text == "variable";
+            nesting.open.push(Open { block, variable });
         } else if is_closer(token) {
             nesting.open.pop();
             min_depth = min_depth.min(nesting.open.len());
@@ -238,6 +247,37 @@ fn unwrap_interpolation(line: &mut Vec<Token<'_>>, eq: usize) {
     line.extend(inner);
 }
 
+/// `type = "string"` in a `variable` block becomes `type = string` (and `"list"`, `"map"`
+/// become `list(string)`, `map(string)`), as `terraform fmt` rewrites the type constraints
+/// of Terraform 0.11.
+fn unquote_legacy_type(line: &mut Vec<Token<'_>>, eq: usize) {
+    let [key] = &line[..eq] else {
+        return;
+    };
+    let [open, name, close] = &line[eq + 1..] else {
+        return;
+    };
+    if key.text != "type" || open.kind != Kind::OpenQuote || close.kind != Kind::CloseQuote {
+        return;
+    }
+    let word = |text| Token {
+        kind: Kind::Ident,
+        text,
+    };
+    let punct = |text| Token {
+        kind: Kind::Punct,
+        text,
+    };
+    let constraint = match name.text {
+        "string" => vec![word("string")],
+        "list" => vec![word("list"), punct("("), word("string"), punct(")")],
+        "map" => vec![word("map"), punct("("), word("string"), punct(")")],
+        _ => return,
+    };
+    line.truncate(eq + 1);
+    line.extend(constraint);
+}
+
 /// The tokens of a line joined with the spacing of `terraform fmt`.
 fn spaced(tokens: &[Token<'_>]) -> String {
     let mut out = String::new();
@@ -245,9 +285,68 @@ fn spaced(tokens: &[Token<'_>]) -> String {
         if i > 0 && space_between(i.checked_sub(2).map(|j| &tokens[j]), &tokens[i - 1], token) {
             out.push(' ');
         }
-        out.push_str(token.text);
+        if token.kind == Kind::Heredoc {
+            out.push_str(&respace_heredoc(token.text));
+        } else {
+            out.push_str(token.text);
+        }
     }
     out
+}
+
+/// A heredoc with the expressions of its `${ }` and `%{ }` sequences spaced as everywhere
+/// else (`${ var.x }` → `${var.x}`); its text and lines are kept as written.
+fn respace_heredoc(heredoc: &str) -> String {
+    let mut out = String::with_capacity(heredoc.len());
+    let mut rest = heredoc;
+    while let Some(start) = sequence_start(rest) {
+        out.push_str(&rest[..start + 2]);
+        let inner = &rest[start + 2..];
+        let tokens = lexer::tokens(inner);
+        let mut depth = 0_usize;
+        let mut end = None;
+        for (i, token) in tokens.iter().enumerate() {
+            if token.kind == Kind::Newline {
+                break;
+            }
+            if punct(token, "{") {
+                depth += 1;
+            } else if punct(token, "}") {
+                if depth == 0 {
+                    end = Some(i);
+                    break;
+                }
+                depth -= 1;
+            }
+        }
+        let Some(end) = end else {
+            // Not a one-line sequence: leave the rest as it is.
+            rest = inner;
+            continue;
+        };
+        out.push_str(&spaced(&tokens[..end]));
+        let close = tokens[end].text.as_ptr() as usize - inner.as_ptr() as usize;
+        rest = &inner[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the next `${` or `%{` of template text starts (`$${` and `%%{` are escapes).
+fn sequence_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        let c = bytes[at];
+        if (c == b'$' || c == b'%') && bytes[at + 1] == c {
+            at += 2;
+        } else if (c == b'$' || c == b'%') && bytes[at + 1] == b'{' {
+            return Some(at);
+        } else {
+            at += 1;
+        }
+    }
+    None
 }
 
 fn punct(t: &Token<'_>, text: &str) -> bool {

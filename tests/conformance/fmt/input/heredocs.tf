@@ -18,3 +18,9 @@ resource "local_file" "f" {
     EOF
   filename="f.txt"
 }
+locals {
+  seq = <<-EOT
+    x ${ var.y } z $${ kept } %{ if a }b%{ endif }
+    ${ lookup( var.m, "k" ) }
+  EOT
+}
