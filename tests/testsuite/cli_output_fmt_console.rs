@@ -200,13 +200,16 @@ async fn removed_outputs_disappear_and_destroy_clears_them() {
     assert_eq!(json.json(), serde_json::json!({}));
 }
 
+/// An apply that fails keeps the outputs of the last one that succeeded, and `braid
+/// output` reads them from state although the configuration no longer loads.
 #[test]
-fn a_failed_apply_keeps_the_previous_outputs() {
+fn a_failed_apply_keeps_the_previous_outputs_readable_with_broken_config() {
     let project = applied();
     project.edit("main.hcl", "value = 3", "value = local_value.nope.id");
     project
         .braid(&["--env", "dev", "apply", "--auto-approve"])
         .failure();
+    project.braid(&["--env", "dev", "validate"]).failure();
     let run = project.braid(&["--env", "dev", "output", "count"]);
     run.success();
     assert_eq!(run.stdout, "3\n");
