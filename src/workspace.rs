@@ -260,52 +260,69 @@ impl Workspace {
 
     /// [`Workspace::open_state`], with access to the guard's snapshots and record.
     pub fn open_guarded_state(&self) -> Result<Arc<GuardedStore>, Diagnostics> {
-        let env = self.environment();
-        let backend = env.map_or("sqlite", |e| e.state.backend.as_str());
-        let settings = env.map(|e| e.state.settings.clone()).unwrap_or_default();
-        let at = || env.and_then(|e| e.state.location.clone());
-        let braid_dir = self.project.dir.join(".braid");
-        let keep = match settings.get("snapshots") {
-            None => DEFAULT_SNAPSHOTS,
-            Some(value) => value
-                .as_i64()
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                        "Invalid state setting",
-                        "snapshots must be a whole number of snapshots to keep (0 keeps none), like snapshots = 5.",
-                    )
-                    .at_opt(at())
-                })?,
-        };
-        if backend == "sqlite" && !self.state_acceptance.new_state {
-            // A missing file would be created as a new, empty state: refuse that before it
-            // exists when this environment had a state.
-            let path = sqlite_path(&settings, &self.env_name, &self.project.dir);
-            if !path.exists()
-                && let Some(recorded) = remembered_state(&braid_dir, &self.env_name)
-                && recorded.serial > 0
-            {
-                let missing = StateError::StateReplaced {
-                    found: braid_state::StateMeta {
-                        lineage: String::new(),
-                        serial: 0,
-                    },
-                    recorded,
-                };
-                return Err(state_diagnostic(missing).at_opt(at()).into());
-            }
-        }
-        let store = open_store(backend, &settings, &self.env_name, &self.project.dir)
-            .map_err(|d| d.at_opt(at()))?;
-        Ok(Arc::new(GuardedStore::new(
-            store,
-            &braid_dir,
-            &self.env_name,
-            keep,
-            self.state_acceptance,
-        )))
+        open_guarded(&self.project, &self.env_name, self.state_acceptance)
     }
+}
+
+/// Opens the state of the environment `options` selects, reading braid.hcl only — no
+/// source, resource file or variable: for commands that only read state (`braid output`),
+/// which must work while the configuration does not. Returns the environment's name too.
+pub fn open_state_only(
+    options: &LoadOptions,
+) -> Result<(String, Arc<dyn StateStore>), Diagnostics> {
+    let project = load_project(&options.dir)?;
+    let env_name = select_environment(&project, options.env.as_deref())?;
+    let store = open_guarded(&project, &env_name, options.state_acceptance)?;
+    Ok((env_name, store))
+}
+
+/// The state of environment `env_name` of `project`, guarded ([`GuardedStore`]).
+fn open_guarded(
+    project: &Project,
+    env_name: &str,
+    acceptance: StateAcceptance,
+) -> Result<Arc<GuardedStore>, Diagnostics> {
+    let env = project.environment(env_name);
+    let backend = env.map_or("sqlite", |e| e.state.backend.as_str());
+    let settings = env.map(|e| e.state.settings.clone()).unwrap_or_default();
+    let at = || env.and_then(|e| e.state.location.clone());
+    let braid_dir = project.dir.join(".braid");
+    let keep = match settings.get("snapshots") {
+        None => DEFAULT_SNAPSHOTS,
+        Some(value) => value
+            .as_i64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid state setting",
+                    "snapshots must be a whole number of snapshots to keep (0 keeps none), like snapshots = 5.",
+                )
+                .at_opt(at())
+            })?,
+    };
+    if backend == "sqlite" && !acceptance.new_state {
+        // A missing file would be created as a new, empty state: refuse that before it
+        // exists when this environment had a state.
+        let path = sqlite_path(&settings, env_name, &project.dir);
+        if !path.exists()
+            && let Some(recorded) = remembered_state(&braid_dir, env_name)
+            && recorded.serial > 0
+        {
+            let missing = StateError::StateReplaced {
+                found: braid_state::StateMeta {
+                    lineage: String::new(),
+                    serial: 0,
+                },
+                recorded,
+            };
+            return Err(state_diagnostic(missing).at_opt(at()).into());
+        }
+    }
+    let store =
+        open_store(backend, &settings, env_name, &project.dir).map_err(|d| d.at_opt(at()))?;
+    Ok(Arc::new(GuardedStore::new(
+        store, &braid_dir, env_name, keep, acceptance,
+    )))
 }
 
 /// The SQLite file of environment `env_name`: `path` (relative to the project directory

@@ -3,14 +3,14 @@
 //! order [`order`](super::order) gives. Locking, the audit log and freshness checks are in
 //! their own modules; [`apply_plan`] puts them together.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use braid_provider::{ApplyRequest, Path, Progress, ReadRequest, Value, WaitRequest};
 use braid_state::{
-    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, ResourceRecord,
-    ResourceWrite, StateStore,
+    ApplyId, ApplyOutcome, ChangeOutcome, ChangeRecord, ChangeSummary, NewApply, OutputRecord,
+    ResourceRecord, ResourceWrite, StateStore,
 };
 use chrono::Utc;
 
@@ -26,7 +26,7 @@ use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
 use crate::graph::{WalkOutcome, walk_ordered};
 use crate::plan::planner::{PlannedResource, plan_resource, read_data_source};
 use crate::plan::sensitivity;
-use crate::plan::{Action, DriftKind, EvalScope, Plan, PlanMode, ResourceChange};
+use crate::plan::{Action, DriftKind, EvalScope, OutputValue, Plan, PlanMode, ResourceChange};
 use crate::providers::{Call, Providers, bounded};
 use crate::workspace::Workspace;
 
@@ -170,6 +170,13 @@ pub async fn apply_plan_locked(
         Default::default()
     };
     errors.extend(diags.0.into_iter().filter(Diagnostic::is_error));
+    let succeeded = outcome == ApplyOutcome::Succeeded && errors.is_empty() && !cancelled;
+    if succeeded
+        && plan.mode != PlanMode::RefreshOnly
+        && let Err(d) = record_outputs(store.as_ref(), &outputs).await
+    {
+        errors.extend(d);
+    }
     Ok(ApplyReport {
         apply_id,
         summary,
@@ -244,6 +251,39 @@ async fn move_records(
         .commit_resources(serial, writes)
         .await
         .map_err(state_error)
+}
+
+/// Keeps the outputs of a successful apply in state for `braid output`: all of them replace
+/// the previous ones, so an output removed from the configuration disappears, and a destroy
+/// (which evaluates none) clears them. When some output is not known (a targeted apply that
+/// left a resource it needs unapplied), the previous outputs stay. Nothing is written when
+/// state holds these outputs already.
+pub async fn record_outputs(
+    store: &dyn StateStore,
+    outputs: &BTreeMap<String, OutputValue>,
+) -> Result<(), Diagnostics> {
+    if outputs.values().any(|output| output.unknown) {
+        return Ok(());
+    }
+    // A null output is not kept, as in Terraform: `braid output NAME` says it is not there.
+    let records: Vec<OutputRecord> = outputs
+        .iter()
+        .filter(|(_, output)| !output.value.is_null())
+        .map(|(name, output)| OutputRecord {
+            name: name.clone(),
+            value: output.value.clone(),
+            sensitive: output.sensitive,
+        })
+        .collect();
+    if store.outputs().await.map_err(state_error)? == records {
+        return Ok(());
+    }
+    let serial = store.meta().await.map_err(state_error)?.serial;
+    store
+        .replace_outputs(serial, records)
+        .await
+        .map_err(state_error)?;
+    Ok(())
 }
 
 fn summarize(results: &[ChangeResult]) -> ChangeSummary {

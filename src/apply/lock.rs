@@ -159,6 +159,16 @@ mod tests {
         ) -> Result<u64, StateError> {
             self.inner.commit_resource(serial, write).await
         }
+        async fn outputs(&self) -> Result<Vec<braid_state::OutputRecord>, StateError> {
+            self.inner.outputs().await
+        }
+        async fn replace_outputs(
+            &self,
+            expected_serial: u64,
+            outputs: Vec<braid_state::OutputRecord>,
+        ) -> Result<(), StateError> {
+            self.inner.replace_outputs(expected_serial, outputs).await
+        }
         async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
             self.inner.begin_apply(apply).await
         }

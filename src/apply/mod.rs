@@ -30,7 +30,7 @@ use crate::plan::{Action, OutputValue, PlanObserver, ResourceChange};
 
 pub use cancel::CancelToken;
 pub use consistency::mismatches;
-pub use executor::{ApplyOptions, apply_plan, apply_plan_locked};
+pub use executor::{ApplyOptions, apply_plan, apply_plan_locked, record_outputs};
 pub use lock::{LockObserver, LockSettings, with_lock};
 pub use rule::check_apply_rule;
 

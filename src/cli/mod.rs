@@ -3,11 +3,14 @@
 //! [`Shell`]. The CLI is also where braid's built-in providers are registered.
 
 mod apply;
+mod console;
 mod drift;
+mod fmt;
 mod graph;
 mod history;
 mod init;
 mod locking;
+mod output;
 mod plan;
 mod rollback;
 mod show;
@@ -37,6 +40,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
 /// Success with changes (or drift) pending, with --detailed-exitcode.
 pub const EXIT_CHANGES: i32 = 2;
+/// `braid fmt --check` found files that are not formatted (as `terraform fmt -check`).
+pub const EXIT_UNFORMATTED: i32 = 3;
 /// Interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it.
 pub const EXIT_INTERRUPTED: i32 = 130;
 /// Stopped by SIGTERM: 128 + 15.
@@ -168,6 +173,13 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Apply again what an earlier apply deployed (its git sources at their recorded commits).
     Rollback(rollback::RollbackArgs),
+    /// Print the outputs the last successful apply kept in state.
+    Output(output::OutputArgs),
+    /// Evaluate expressions read from stdin (one per line) against the environment's
+    /// variables, locals and state; `exit` or end of input stops.
+    Console,
+    /// Rewrite HCL files (.hcl, .tf, .tfvars) in the canonical layout of terraform fmt.
+    Fmt(fmt::FmtArgs),
 }
 
 /// Terraform's long flags with one dash that braid also accepts that way (`-target=ADDR`,
@@ -468,6 +480,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Drift(args) => drift::run(&cx, &args).await,
         Command::History(args) => history::run(&cx, &args).await,
         Command::Rollback(args) => rollback::run(&cx, &args).await,
+        Command::Output(args) => output::run(&cx, &args).await,
+        Command::Console => console::run(&cx).await,
+        Command::Fmt(args) => fmt::run(&cx, &args),
     };
     match result {
         Ok(_) if cx.cancel.is_cancelled() => cx.interrupted_code(),

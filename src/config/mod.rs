@@ -4,6 +4,7 @@
 mod body;
 mod duration;
 pub mod eval;
+pub mod format;
 mod module;
 mod project;
 pub mod references;

@@ -7,6 +7,11 @@
 //! - [`plan`], [`refresh_only`], [`drift`]: make a plan (a refresh-only one for drift).
 //! - [`apply`], [`destroy`], [`rollback`], [`apply_saved`]: the apply rule, a plan, the
 //!   caller's approval, and the changes carried out under the environment's lock.
+//! - [`Console`]: expressions evaluated against the environment's state (`braid console`).
+
+mod console;
+
+pub use console::{CONSOLE_INPUT, Console};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -312,6 +317,11 @@ async fn run_changes(
         .into());
     }
     if !plan.has_changes() && plan.drift.is_empty() {
+        // Nothing to apply, but the outputs may be new (an output added to the
+        // configuration): keep them as an apply would, under the lock this run holds.
+        if lock_held && plan.mode != PlanMode::RefreshOnly && options.targets.is_empty() {
+            crate::apply::record_outputs(prepared.store.as_ref(), &plan.outputs).await?;
+        }
         return Ok(RunOutcome {
             plan,
             report: None,

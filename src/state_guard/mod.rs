@@ -24,7 +24,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use braid_state::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateDump, StateError, StateMeta, StateStore,
+    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateError, StateMeta,
+    StateStore,
 };
 
 pub use snapshots::{DEFAULT_SNAPSHOTS, SnapshotEntry, Snapshots};
@@ -398,6 +399,20 @@ impl StateStore for GuardedStore {
         let serial = self.inner.commit_resources(expected_serial, writes).await?;
         self.wrote(serial).await;
         Ok(serial)
+    }
+
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        self.ensure_checked().await?;
+        self.inner.outputs().await
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        self.before_write().await?;
+        self.inner.replace_outputs(expected_serial, outputs).await
     }
 
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {

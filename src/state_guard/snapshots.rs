@@ -160,6 +160,7 @@ mod tests {
             serial,
             resources: vec![],
             applies: vec![],
+            outputs: vec![],
         }
     }
 

@@ -6,8 +6,10 @@ pub mod apply;
 pub mod diagnostic;
 pub mod history;
 pub mod markdown;
+pub mod outputs;
 pub mod plan;
 mod shell;
+pub mod terraform_value;
 pub mod values;
 
 pub use shell::Shell;

@@ -47,3 +47,13 @@ pub(crate) fn serial_to_sql(serial: u64) -> Result<i64, StateError> {
     i64::try_from(serial)
         .map_err(|_| StateError::Corrupt(format!("serial {serial} does not fit in the database")))
 }
+
+/// The compare-and-swap check of every write: the store must still be at the serial the
+/// writer last saw.
+pub(crate) fn check_serial(expected: u64, found: u64) -> Result<(), StateError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(StateError::SerialMismatch { expected, found })
+    }
+}

@@ -23,8 +23,8 @@ mod transfer;
 pub use locking::{AcquiredLock, LockPolicy, acquire_lock, holder_is_dead, this_boot};
 pub use model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,
-    ChangeSummary, DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, ResourceRecord,
-    ResourceWrite, SourceRevision, StateDump, StateMeta,
+    ChangeSummary, DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, OutputRecord,
+    ResourceRecord, ResourceWrite, SourceRevision, StateDump, StateMeta,
 };
 pub use postgres::PostgresStore;
 pub use s3::{S3Location, S3Store};

@@ -37,6 +37,20 @@ pub struct ResourceRecord {
     pub source_file: Option<String>,
 }
 
+/// One output of the configuration as the last successful apply left it (`braid output`).
+/// Outputs are derived data: they are replaced as a whole after each apply and never change
+/// the serial on their own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    /// The output's name, as in `output "NAME" {}`.
+    pub name: String,
+    /// Its value; always wholly known (an apply that could not know it does not record it).
+    pub value: Value,
+    /// Declared `sensitive = true` (or computed from a sensitive value): views mask it
+    /// unless asked to show it.
+    pub sensitive: bool,
+}
+
 /// The git commit (or content digest) of one source at plan time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRevision {
@@ -385,6 +399,10 @@ pub struct StateDump {
     pub resources: Vec<ResourceRecord>,
     /// Oldest first.
     pub applies: Vec<ApplyHistory>,
+    /// The outputs of the last successful apply, ordered by name. Missing in dumps of
+    /// braid versions that did not store outputs, which read as none.
+    #[serde(default)]
+    pub outputs: Vec<OutputRecord>,
 }
 
 impl StateDump {

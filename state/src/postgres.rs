@@ -16,14 +16,14 @@ use async_trait::async_trait;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, Row};
 
-use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
+use crate::codec::{check_serial, serial_from_sql, serial_to_sql, timestamp, to_json};
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 use crate::rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, RESOURCE_COLUMNS,
-    ResourceRow,
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, OUTPUT_COLUMNS,
+    OutputRow, RESOURCE_COLUMNS, ResourceRow,
 };
 use crate::store::{StateError, StateStore};
 
@@ -119,6 +119,26 @@ impl PostgresStore {
             serial: serial_from_sql(row.try_get(1).map_err(backend(op))?)?,
         };
         Ok((meta, row.try_get(2).map_err(backend(op))?))
+    }
+
+    /// Every row `sql` selects with `params`, read with `read` and then decoded: decoding
+    /// errors are [`StateError::Corrupt`] naming the row.
+    async fn select_all<R, T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        read: fn(&Row) -> Result<R, tokio_postgres::Error>,
+        decode: fn(R) -> Result<T, StateError>,
+        op: &'static str,
+    ) -> Result<Vec<T>, StateError> {
+        let mut guard = self.client().await?;
+        let rows = connected(&mut guard)?
+            .query(sql, params)
+            .await
+            .map_err(backend(op))?;
+        rows.iter()
+            .map(|row| decode(read(row).map_err(backend(op))?))
+            .collect()
     }
 
     async fn read_lock(
@@ -234,6 +254,14 @@ fn resource_row(row: &Row) -> Result<ResourceRow, tokio_postgres::Error> {
     })
 }
 
+fn output_row(row: &Row) -> Result<OutputRow, tokio_postgres::Error> {
+    Ok(OutputRow {
+        name: row.try_get(0)?,
+        value: row.try_get(1)?,
+        sensitive: row.try_get(2)?,
+    })
+}
+
 fn apply_row(row: &Row) -> Result<ApplyRow, tokio_postgres::Error> {
     Ok(ApplyRow {
         id: row.try_get(0)?,
@@ -306,19 +334,14 @@ impl StateStore for PostgresStore {
 
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
         const OP: &str = "read resources";
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {RESOURCE_COLUMNS} FROM braid_resources WHERE env = $1 ORDER BY address COLLATE \"C\""
-                ),
-                &[&self.env],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| resource_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {RESOURCE_COLUMNS} FROM braid_resources WHERE env = $1 ORDER BY address COLLATE \"C\""),
+            &[&self.env],
+            resource_row,
+            ResourceRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
@@ -364,12 +387,7 @@ impl StateStore for PostgresStore {
             .await
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
-        if meta.serial != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found: meta.serial,
-            });
-        }
+        check_serial(expected_serial, meta.serial)?;
         for write in &writes {
             writes::write_one(&tx, &self.env, write, OP).await?;
         }
@@ -381,6 +399,35 @@ impl StateStore for PostgresStore {
         .map_err(backend(OP))?;
         tx.commit().await.map_err(backend(OP))?;
         Ok(new_serial)
+    }
+
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        const OP: &str = "read outputs";
+        self.select_all(
+            &format!("SELECT {OUTPUT_COLUMNS} FROM braid_outputs WHERE env = $1 ORDER BY name COLLATE \"C\""),
+            &[&self.env],
+            output_row,
+            OutputRow::decode,
+            OP,
+        )
+        .await
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        const OP: &str = "write outputs";
+        let mut guard = self.client().await?;
+        let tx = connected(&mut guard)?
+            .transaction()
+            .await
+            .map_err(backend(OP))?;
+        let (meta, _) = self.lock_env_row(&tx, OP).await?;
+        check_serial(expected_serial, meta.serial)?;
+        writes::write_outputs(&tx, &self.env, &outputs, OP).await?;
+        tx.commit().await.map_err(backend(OP))
     }
 
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
@@ -452,19 +499,14 @@ impl StateStore for PostgresStore {
     async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
         const OP: &str = "read applies";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {APPLY_COLUMNS} FROM braid_applies WHERE state_env = $1 ORDER BY id DESC LIMIT $2"
-                ),
-                &[&self.env, &limit],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| apply_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {APPLY_COLUMNS} FROM braid_applies WHERE state_env = $1 ORDER BY id DESC LIMIT $2"),
+            &[&self.env, &limit],
+            apply_row,
+            ApplyRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
@@ -485,19 +527,14 @@ impl StateStore for PostgresStore {
 
     async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
         const OP: &str = "read changes";
-        let mut guard = self.client().await?;
-        let rows = connected(&mut guard)?
-            .query(
-                &format!(
-                    "SELECT {CHANGE_COLUMNS} FROM braid_changes WHERE env = $1 AND apply_id = $2 ORDER BY seq"
-                ),
-                &[&self.env, &id],
-            )
-            .await
-            .map_err(backend(OP))?;
-        rows.iter()
-            .map(|row| change_row(row).map_err(backend(OP))?.decode())
-            .collect()
+        self.select_all(
+            &format!("SELECT {CHANGE_COLUMNS} FROM braid_changes WHERE env = $1 AND apply_id = $2 ORDER BY seq"),
+            &[&self.env, &id],
+            change_row,
+            ChangeRow::decode,
+            OP,
+        )
+        .await
     }
 
     async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {
@@ -563,12 +600,7 @@ impl StateStore for PostgresStore {
             .await
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
-        if meta.serial != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found: meta.serial,
-            });
-        }
+        check_serial(expected_serial, meta.serial)?;
         writes::write_dump(&tx, &self.env, dump, OP).await?;
         tx.commit().await.map_err(backend(OP))
     }

@@ -9,7 +9,7 @@ use rusqlite::Row;
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord, LockInfo,
-    ResourceRecord,
+    OutputRecord, ResourceRecord,
 };
 use crate::store::StateError;
 
@@ -56,6 +56,33 @@ impl ResourceRow {
             type_name: self.type_name,
             id: self.id,
             source_file: self.source_file,
+        })
+    }
+}
+
+pub(crate) const OUTPUT_COLUMNS: &str = "name, value, sensitive";
+
+pub(crate) struct OutputRow {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) sensitive: bool,
+}
+
+impl OutputRow {
+    /// Reads the columns in [`OUTPUT_COLUMNS`] order.
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(OutputRow {
+            name: row.get(0)?,
+            value: row.get(1)?,
+            sensitive: row.get(2)?,
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<OutputRecord, StateError> {
+        Ok(OutputRecord {
+            value: from_json(&self.value, &format!("output {} column value", self.name))?,
+            name: self.name,
+            sensitive: self.sensitive,
         })
     }
 }

@@ -17,9 +17,10 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use tokio::sync::OnceCell;
 
+use crate::codec::check_serial;
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
-    LockRequest, NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    LockRequest, NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 use crate::store::{StateError, StateStore};
 use document::StateDocument;
@@ -335,6 +336,26 @@ impl StateStore for S3Store {
         Ok(serial)
     }
 
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        Ok(self
+            .read_document("read outputs")
+            .await?
+            .map(|(document, _)| document.outputs)
+            .unwrap_or_default())
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        self.update("write outputs", |document| {
+            document.set_outputs(expected_serial, &outputs)
+        })
+        .await?;
+        Ok(())
+    }
+
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
         let (id, _) = self
             .update("begin apply", |document| {
@@ -531,12 +552,7 @@ impl StateStore for S3Store {
             Some((document, etag)) => (document.serial, Some(etag.as_str())),
             None => (0, None),
         };
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         let keep: Vec<ApplyId> = finished.iter().map(|h| h.apply.id).collect();
         for history in &finished {
             self.write_history(history, OP).await?;

@@ -21,13 +21,14 @@ use async_trait::async_trait;
 use chrono::Utc;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::codec::check_serial;
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 use crate::rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, RESOURCE_COLUMNS, ResourceRow,
-    serial_from_sql, serial_to_sql, timestamp, to_json,
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, OUTPUT_COLUMNS, OutputRow,
+    RESOURCE_COLUMNS, ResourceRow, serial_from_sql, serial_to_sql, timestamp, to_json,
 };
 use crate::store::{StateError, StateStore};
 
@@ -380,17 +381,14 @@ impl StateStore for SqliteStore {
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
         const OP: &str = "read resources";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {RESOURCE_COLUMNS} FROM resources ORDER BY address"
-            ))
-            .map_err(backend(OP))?;
-        let rows = statement
-            .query_map([], ResourceRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(ResourceRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {RESOURCE_COLUMNS} FROM resources ORDER BY address"),
+            [],
+            ResourceRow::read,
+            ResourceRow::decode,
+            OP,
+        )
     }
 
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
@@ -447,12 +445,7 @@ impl StateStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend(OP))?;
         let found = read_or_create_meta(&tx, OP)?.serial;
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         for write in &writes {
             write_one(&tx, write, OP)?;
         }
@@ -463,6 +456,35 @@ impl StateStore for SqliteStore {
         .map_err(backend(OP))?;
         tx.commit().map_err(backend(OP))?;
         Ok(new_serial)
+    }
+
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
+        const OP: &str = "read outputs";
+        let conn = self.connection(OP)?;
+        select_all(
+            &conn,
+            &format!("SELECT {OUTPUT_COLUMNS} FROM outputs ORDER BY name"),
+            [],
+            OutputRow::read,
+            OutputRow::decode,
+            OP,
+        )
+    }
+
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError> {
+        const OP: &str = "write outputs";
+        let mut conn = self.connection(OP)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(OP))?;
+        let found = read_or_create_meta(&tx, OP)?.serial;
+        check_serial(expected_serial, found)?;
+        write_outputs(&tx, &outputs, OP)?;
+        tx.commit().map_err(backend(OP))
     }
 
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
@@ -515,18 +537,15 @@ impl StateStore for SqliteStore {
     async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
         const OP: &str = "read applies";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {APPLY_COLUMNS} FROM applies ORDER BY id DESC LIMIT ?1"
-            ))
-            .map_err(backend(OP))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement
-            .query_map([limit], ApplyRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(ApplyRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {APPLY_COLUMNS} FROM applies ORDER BY id DESC LIMIT ?1"),
+            [limit],
+            ApplyRow::read,
+            ApplyRow::decode,
+            OP,
+        )
     }
 
     async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
@@ -546,17 +565,14 @@ impl StateStore for SqliteStore {
     async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
         const OP: &str = "read changes";
         let conn = self.connection(OP)?;
-        let mut statement = conn
-            .prepare_cached(&format!(
-                "SELECT {CHANGE_COLUMNS} FROM changes WHERE apply_id = ?1 ORDER BY seq"
-            ))
-            .map_err(backend(OP))?;
-        let rows = statement
-            .query_map([id], ChangeRow::read)
-            .map_err(backend(OP))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend(OP))?;
-        rows.into_iter().map(ChangeRow::decode).collect()
+        select_all(
+            &conn,
+            &format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE apply_id = ?1 ORDER BY seq"),
+            [id],
+            ChangeRow::read,
+            ChangeRow::decode,
+            OP,
+        )
     }
 
     async fn lock(&self, request: LockRequest) -> Result<LockInfo, StateError> {
@@ -604,15 +620,47 @@ impl StateStore for SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend(OP))?;
         let found = read_or_create_meta(&tx, OP)?.serial;
-        if found != expected_serial {
-            return Err(StateError::SerialMismatch {
-                expected: expected_serial,
-                found,
-            });
-        }
+        check_serial(expected_serial, found)?;
         replace::write_dump(&tx, dump, OP)?;
         tx.commit().map_err(backend(OP))
     }
+}
+
+/// Every row `sql` selects, read with `read` and then decoded with `decode`: decoding
+/// errors are [`StateError::Corrupt`], which a rusqlite row closure cannot return.
+fn select_all<R, T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: fn(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+    decode: fn(R) -> Result<T, StateError>,
+    op: &'static str,
+) -> Result<Vec<T>, StateError> {
+    let mut statement = conn.prepare_cached(sql).map_err(backend(op))?;
+    let rows = statement
+        .query_map(params, read)
+        .map_err(backend(op))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend(op))?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Replaces every output row by `outputs`, inside the caller's transaction.
+fn write_outputs(
+    tx: &rusqlite::Transaction<'_>,
+    outputs: &[OutputRecord],
+    op: &'static str,
+) -> Result<(), StateError> {
+    tx.execute("DELETE FROM outputs", []).map_err(backend(op))?;
+    for output in outputs {
+        let value = to_json(&output.value, op)?;
+        tx.prepare_cached(&format!(
+            "INSERT INTO outputs ({OUTPUT_COLUMNS}) VALUES (?1, ?2, ?3)"
+        ))
+        .and_then(|mut statement| statement.execute(params![output.name, value, output.sensitive]))
+        .map_err(backend(op))?;
+    }
+    Ok(())
 }
 
 /// The resource row and audit row of one write, inside the caller's transaction.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
-    LockRequest, NewApply, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    LockRequest, NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
 };
 
 /// Why a state operation failed.
@@ -192,6 +192,20 @@ pub trait StateStore: Send + Sync {
         Ok(serial)
     }
 
+    /// The outputs of the last successful apply, ordered by name; empty for a new state, a
+    /// destroyed one, or one written by a braid that did not store outputs.
+    async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError>;
+
+    /// Replaces all outputs by `outputs` in one transaction, if the store is still at
+    /// `expected_serial` (otherwise [`StateError::SerialMismatch`], nothing written). The
+    /// serial does not change: outputs are derived from the configuration and the resources,
+    /// whose writes already moved it.
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<OutputRecord>,
+    ) -> Result<(), StateError>;
+
     /// Records the start of an apply in the audit log, with outcome
     /// [`ApplyOutcome::Running`](crate::ApplyOutcome::Running), and returns its new id.
     /// Ids grow: a later apply has a larger id. Does not change the serial.
@@ -272,6 +286,7 @@ pub trait StateStore: Send + Sync {
             serial: meta.serial,
             resources: self.resources().await?,
             applies: self.history().await?,
+            outputs: self.outputs().await?,
         })
     }
 }

@@ -423,6 +423,16 @@ impl StateStore for FailingStore {
         }
         self.inner.commit_resources(expected_serial, writes).await
     }
+    async fn outputs(&self) -> Result<Vec<braid_state::OutputRecord>, StateError> {
+        self.inner.outputs().await
+    }
+    async fn replace_outputs(
+        &self,
+        expected_serial: u64,
+        outputs: Vec<braid_state::OutputRecord>,
+    ) -> Result<(), StateError> {
+        self.inner.replace_outputs(expected_serial, outputs).await
+    }
     async fn begin_apply(&self, apply: braid_state::NewApply) -> Result<ApplyId, StateError> {
         self.inner.begin_apply(apply).await
     }

@@ -15,6 +15,7 @@ mod cli_apply;
 mod cli_commands;
 mod cli_errors;
 mod cli_history;
+mod cli_output_fmt_console;
 mod cli_partial_apply;
 mod cli_plan;
 mod conformance_functions;

@@ -439,6 +439,7 @@ async fn lost_state_is_refused_and_restored(backend: Backend) {
         serial: 0,
         resources: vec![],
         applies: vec![],
+        outputs: vec![],
     };
     setup
         .store

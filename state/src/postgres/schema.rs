@@ -78,6 +78,17 @@ const MIGRATIONS: &[&str] = &[
     // 2: which boot of the holder's host its pid belongs to, so a lock left by a process
     // that died on the same machine is known to be stale at once. NULL in older locks.
     "ALTER TABLE braid_locks ADD COLUMN boot_id TEXT;",
+    // 3: the outputs of the last successful apply (`braid output`); none for older states
+    // until their next apply.
+    r#"
+    CREATE TABLE braid_outputs (
+        env       TEXT    NOT NULL REFERENCES braid_states (env),
+        name      TEXT    NOT NULL,
+        value     TEXT    NOT NULL,
+        sensitive BOOLEAN NOT NULL,
+        PRIMARY KEY (env, name)
+    );
+    "#,
 ];
 
 fn latest_version() -> i64 {

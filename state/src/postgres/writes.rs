@@ -4,8 +4,8 @@ use tokio_postgres::Transaction;
 
 use super::backend;
 use crate::codec::{serial_to_sql, timestamp, to_json};
-use crate::model::{ResourceWrite, StateDump};
-use crate::rows::{APPLY_COLUMNS, CHANGE_COLUMNS, RESOURCE_COLUMNS};
+use crate::model::{OutputRecord, ResourceWrite, StateDump};
+use crate::rows::{APPLY_COLUMNS, CHANGE_COLUMNS, OUTPUT_COLUMNS, RESOURCE_COLUMNS};
 use crate::store::StateError;
 
 /// A write's record must carry the write's address.
@@ -110,7 +110,33 @@ pub(super) async fn write_one(
     Ok(())
 }
 
-/// Replaces the environment's meta, resources and history by the dump's. The caller holds
+/// Replaces every output of the environment by `outputs`.
+pub(super) async fn write_outputs(
+    tx: &Transaction<'_>,
+    env: &str,
+    outputs: &[OutputRecord],
+    op: &'static str,
+) -> Result<(), StateError> {
+    tx.execute("DELETE FROM braid_outputs WHERE env = $1", &[&env])
+        .await
+        .map_err(backend(op))?;
+    for output in outputs {
+        tx.execute(
+            &format!("INSERT INTO braid_outputs (env, {OUTPUT_COLUMNS}) VALUES ($1, $2, $3, $4)"),
+            &[
+                &env,
+                &output.name,
+                &to_json(&output.value, op)?,
+                &output.sensitive,
+            ],
+        )
+        .await
+        .map_err(backend(op))?;
+    }
+    Ok(())
+}
+
+/// Replaces the environment's meta, resources, outputs and history by the dump's. The caller holds
 /// the environment row (`FOR UPDATE`).
 pub(super) async fn write_dump(
     tx: &Transaction<'_>,
@@ -139,6 +165,7 @@ pub(super) async fn write_dump(
     )
     .await
     .map_err(backend(op))?;
+    write_outputs(tx, env, &dump.outputs, op).await?;
     for record in &dump.resources {
         let write = ResourceWrite {
             address: record.address.clone(),

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ApplyHistory, ApplyId, ResourceRecord, ResourceWrite, StateDump, StateMeta};
+use crate::codec::check_serial;
+use crate::model::{
+    ApplyHistory, ApplyId, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+};
 use crate::store::StateError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +21,11 @@ pub(super) struct StateDocument {
     pub resources: BTreeMap<String, ResourceRecord>,
     /// Applies started and not finished. A finished apply moves to its own history object.
     pub open_applies: Vec<ApplyHistory>,
+    /// The outputs of the last successful apply, ordered by name. A field older documents
+    /// lack (they read as no outputs), so the format version did not change; an older braid
+    /// ignores it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputRecord>,
 }
 
 impl StateDocument {
@@ -31,6 +39,7 @@ impl StateDocument {
             next_apply_id: 1,
             resources: BTreeMap::new(),
             open_applies: Vec::new(),
+            outputs: Vec::new(),
         }
     }
 
@@ -58,12 +67,7 @@ impl StateDocument {
 
     /// Applies `writes` if the serial is `expected`; returns the new serial.
     pub fn commit(&mut self, expected: u64, writes: &[ResourceWrite]) -> Result<u64, StateError> {
-        if self.serial != expected {
-            return Err(StateError::SerialMismatch {
-                expected,
-                found: self.serial,
-            });
-        }
+        check_serial(expected, self.serial)?;
         let count = u64::try_from(writes.len()).unwrap_or(u64::MAX);
         let new_serial = expected.checked_add(count).ok_or_else(|| {
             StateError::Corrupt(format!("serial {expected} cannot be incremented"))
@@ -94,6 +98,17 @@ impl StateDocument {
         Ok(new_serial)
     }
 
+    /// Replaces the outputs if the serial is `expected`.
+    pub fn set_outputs(
+        &mut self,
+        expected: u64,
+        outputs: &[OutputRecord],
+    ) -> Result<(), StateError> {
+        check_serial(expected, self.serial)?;
+        self.outputs = outputs.to_vec();
+        Ok(())
+    }
+
     /// The document holding `dump`: running applies stay open, the rest go to history
     /// objects (returned).
     pub fn from_dump(dump: &StateDump) -> (StateDocument, Vec<ApplyHistory>) {
@@ -113,6 +128,7 @@ impl StateDocument {
                 .map(|r| (r.address.clone(), r.clone()))
                 .collect(),
             open_applies: open,
+            outputs: dump.outputs.clone(),
         };
         (document, finished)
     }

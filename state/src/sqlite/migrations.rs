@@ -74,6 +74,15 @@ const MIGRATIONS: &[&str] = &[
     // 2: which boot of the holder's host its pid belongs to, so a lock left by a process
     // that died on the same machine is known to be stale at once. NULL in older locks.
     "ALTER TABLE lock ADD COLUMN boot_id TEXT;",
+    // 3: the outputs of the last successful apply (`braid output`). Older files get an
+    // empty table: they read as having no outputs until the next apply.
+    r#"
+    CREATE TABLE outputs (
+        name      TEXT    PRIMARY KEY,
+        value     TEXT    NOT NULL,     -- JSON of braid_provider::Value
+        sensitive INTEGER NOT NULL CHECK (sensitive IN (0, 1))
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.
@@ -145,7 +154,10 @@ mod tests {
             .expect("query")
             .collect::<Result<_, _>>()
             .expect("rows");
-        assert_eq!(tables, ["applies", "changes", "lock", "meta", "resources"]);
+        assert_eq!(
+            tables,
+            ["applies", "changes", "lock", "meta", "outputs", "resources"]
+        );
     }
 
     #[test]

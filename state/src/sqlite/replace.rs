@@ -3,12 +3,12 @@
 use rusqlite::{Transaction, params};
 
 use super::backend;
-use super::write_one;
+use super::{write_one, write_outputs};
 use crate::model::{ResourceWrite, StateDump};
 use crate::rows::{APPLY_COLUMNS, CHANGE_COLUMNS, serial_to_sql, timestamp, to_json};
 use crate::store::StateError;
 
-/// Replaces meta, resources, applies and changes by the dump's, inside the caller's
+/// Replaces meta, resources, outputs, applies and changes by the dump's, inside the caller's
 /// transaction. Apply ids are kept so `rollback_of` and `braid history` read the same.
 pub(super) fn write_dump(
     tx: &Transaction<'_>,
@@ -17,6 +17,7 @@ pub(super) fn write_dump(
 ) -> Result<(), StateError> {
     tx.execute_batch("DELETE FROM changes; DELETE FROM applies; DELETE FROM resources;")
         .map_err(backend(op))?;
+    write_outputs(tx, &dump.outputs, op)?;
     tx.execute(
         "UPDATE meta SET lineage = ?1, serial = ?2 WHERE singleton = 1",
         params![dump.lineage, serial_to_sql(dump.serial)?],

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use braid_provider::Value;
 use braid_state::{
-    ApplyOutcome, ChangeAction, ChangeOutcome, ChangeSummary, LockPolicy, ResourceWrite,
-    StateError, StateStore, acquire_lock,
+    ApplyOutcome, ChangeAction, ChangeOutcome, ChangeSummary, LockPolicy, OutputRecord,
+    ResourceWrite, StateError, StateStore, acquire_lock,
 };
 
 use crate::{Env, change, lock_request, new_apply, record, upsert};
@@ -537,6 +537,10 @@ async fn populate(store: &dyn StateStore) {
         .finish_apply(apply, ChangeSummary::default(), ApplyOutcome::Succeeded)
         .await
         .expect("finish");
+    store
+        .replace_outputs(serial, outputs())
+        .await
+        .expect("outputs");
     let running = store
         .begin_apply(new_apply("destroy"))
         .await
@@ -557,6 +561,57 @@ async fn populate(store: &dyn StateStore) {
         .expect("commit");
 }
 
+fn outputs() -> Vec<OutputRecord> {
+    vec![
+        OutputRecord {
+            name: "a_name".to_string(),
+            value: Value::from("bucket-1"),
+            sensitive: false,
+        },
+        OutputRecord {
+            name: "b_secret".to_string(),
+            value: Value::from("hunter2"),
+            sensitive: true,
+        },
+    ]
+}
+
+pub async fn outputs_are_replaced_as_a_whole_on_the_serial(env: Env) {
+    let store = env.open();
+    assert!(store.outputs().await.expect("outputs").is_empty());
+    let serial = store
+        .commit_resource(0, upsert(record("a.one", Value::from("1"))))
+        .await
+        .expect("commit");
+    let err = store
+        .replace_outputs(serial - 1, outputs())
+        .await
+        .expect_err("stale serial");
+    assert!(matches!(err, StateError::SerialMismatch { .. }), "{err:?}");
+    assert!(store.outputs().await.expect("outputs").is_empty());
+    store
+        .replace_outputs(serial, outputs())
+        .await
+        .expect("outputs");
+    assert_eq!(store.outputs().await.expect("outputs"), outputs());
+    assert_eq!(
+        store.meta().await.expect("meta").serial,
+        serial,
+        "outputs do not move the serial"
+    );
+    let kept = outputs()[1..].to_vec();
+    store
+        .replace_outputs(serial, kept.clone())
+        .await
+        .expect("fewer outputs");
+    assert_eq!(store.outputs().await.expect("outputs"), kept);
+    store
+        .replace_outputs(serial, Vec::new())
+        .await
+        .expect("no outputs");
+    assert!(store.outputs().await.expect("outputs").is_empty());
+}
+
 pub async fn export_and_replace_round_trip(env: Env) {
     let store = env.open();
     populate(store.as_ref()).await;
@@ -565,6 +620,7 @@ pub async fn export_and_replace_round_trip(env: Env) {
     assert_eq!(dump.applies.len(), 2);
     assert_eq!(dump.applies[0].changes.len(), 2);
     assert_eq!(dump.applies[1].apply.outcome, ApplyOutcome::Running);
+    assert_eq!(dump.outputs, outputs());
     let err = store
         .replace_state(2, &dump)
         .await

@@ -128,6 +128,7 @@ every_backend!(
     export_and_replace_round_trip,
     push_checks_lineage_and_serial,
     environments_do_not_see_each_other,
+    outputs_are_replaced_as_a_whole_on_the_serial,
 );
 
 /// Migrating between every pair of backends keeps everything, history included.

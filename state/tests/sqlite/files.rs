@@ -300,3 +300,32 @@ async fn a_missing_meta_row_is_refused_as_lost_state() {
         "a write does not make up a new lineage either"
     );
 }
+
+/// A file written before outputs were stored (schema version 2, no `outputs` table) keeps
+/// its resources, reads as having no outputs, and takes outputs after the migration.
+#[tokio::test]
+async fn a_file_from_before_outputs_is_migrated_and_has_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let serial = open(&dir)
+        .commit_resource(0, upsert(record("a.one", Value::from("1"))))
+        .await
+        .expect("commit");
+    {
+        let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+        conn.execute_batch("DROP TABLE outputs; PRAGMA user_version = 2;")
+            .expect("make it a version 2 file");
+    }
+    let store = open(&dir);
+    assert!(store.outputs().await.expect("outputs").is_empty());
+    assert_eq!(store.resources().await.expect("resources").len(), 1);
+    let outputs = vec![braid_state::OutputRecord {
+        name: "url".to_string(),
+        value: Value::from("https://example.com"),
+        sensitive: false,
+    }];
+    store
+        .replace_outputs(serial, outputs.clone())
+        .await
+        .expect("write outputs");
+    assert_eq!(store.outputs().await.expect("outputs"), outputs);
+}

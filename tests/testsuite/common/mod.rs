@@ -151,6 +151,11 @@ impl Project {
     }
 
     /// Runs braid in the project directory with extra environment variables.
+    /// Runs braid here with `input` on its standard input.
+    pub fn braid_stdin(&self, args: &[&str], input: &str) -> Run {
+        run_braid_with_stdin(self.path(), args, &[], Some(input))
+    }
+
     pub fn braid_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         run_braid(self.path(), args, env)
     }
@@ -190,10 +195,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// Runs the braid binary in `dir` with a clean, deterministic environment: no colours, a
 /// fixed actor, no `BRAID_VAR_*` or CI variables from the outside, stdin not a terminal.
 pub fn run_braid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_braid_with_stdin(dir, args, env, None)
+}
+
+/// [`run_braid`] with `stdin` as the standard input (a pipe, not a terminal).
+pub fn run_braid_with_stdin(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
     cmd.args(args)
         .current_dir(dir)
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (key, _) in std::env::vars_os() {
@@ -224,7 +243,18 @@ pub fn run_braid(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (key, value) in env {
         cmd.env(key, value);
     }
-    let output = cmd.output().expect("run the braid binary");
+    let output = match stdin {
+        None => cmd.output().expect("run the braid binary"),
+        Some(input) => {
+            let mut child = cmd.spawn().expect("start the braid binary");
+            if let Some(mut pipe) = child.stdin.take() {
+                use std::io::Write;
+                pipe.write_all(input.as_bytes())
+                    .expect("write braid's stdin");
+            }
+            child.wait_with_output().expect("wait for braid")
+        }
+    };
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

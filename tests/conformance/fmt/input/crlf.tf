@@ -1,0 +1,6 @@
+variable "x" {
+type=string
+  default   = "a"
+}
+
+b=2

@@ -1,0 +1,7 @@
+region="eu-west-1"
+replicas    =     3
+tags = {
+team="core"
+    env = "dev"
+}
+zones=["a","b"]
