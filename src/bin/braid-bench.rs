@@ -1,6 +1,8 @@
 //! braid's engine benchmark: N `local_value` resources in 10 layers, each referencing two
 //! resources of the layer before (by id, as real configurations reference resources). Measures a first plan, its apply, and a no-op plan, with
-//! wall time and peak resident memory of each phase.
+//! wall time and peak resident memory of each phase. Two shapes of the same graph: N
+//! resource blocks (`blocks`), and 10 blocks with `for_each` over N/10 keys whose instances
+//! reference instances of the layer before (`for_each`).
 //!
 //! Run: `cargo run --release --bin braid-bench -- --sizes 1000,10000`
 //! (`--check` makes it fail unless every phase did what it should; scripts/test.sh uses it
@@ -15,6 +17,24 @@ use braid::plan::{PlanOptions, make_plan};
 use braid::workspace::{LoadOptions, Workspace};
 
 const LAYERS: usize = 10;
+
+/// How the resources are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// One resource block per resource.
+    Blocks,
+    /// One block per layer, with `for_each` over N/10 keys.
+    ForEach,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Blocks => "blocks",
+            Shape::ForEach => "for_each",
+        }
+    }
+}
 
 struct Phase {
     name: &'static str,
@@ -56,16 +76,22 @@ fn main() {
             std::process::exit(1);
         }
     };
-    shell.out("| resources | phase | wall time | peak RSS |\n|---:|---|---:|---:|\n");
-    for n in sizes {
-        match runtime.block_on(bench(n, check)) {
+    shell.out(
+        "| resources | written as | phase | wall time | peak RSS |\n|---:|---|---|---:|---:|\n",
+    );
+    for (n, shape) in sizes
+        .into_iter()
+        .flat_map(|n| [(n, Shape::Blocks), (n, Shape::ForEach)])
+    {
+        match runtime.block_on(bench(n, check, shape)) {
             Ok(phases) => {
                 for p in phases {
                     let rss = p.peak_rss_kib.map_or("n/a".to_string(), |k| {
                         format!("{:.0} MB", k as f64 / 1024.0)
                     });
                     shell.out(&format!(
-                        "| {n} | {} | {:.3} s | {rss} |\n",
+                        "| {n} | {} | {} | {:.3} s | {rss} |\n",
+                        shape.name(),
                         p.name,
                         p.wall.as_secs_f64()
                     ));
@@ -82,12 +108,33 @@ fn main() {
 }
 
 /// Writes the generated project: a braid.hcl and one resource file per layer.
-fn generate(dir: &Path, n: usize) -> std::io::Result<()> {
+fn generate(dir: &Path, n: usize, shape: Shape) -> std::io::Result<()> {
     std::fs::write(
         dir.join("braid.hcl"),
         "source \"infra\" { path = \".\" }\nenvironment \"bench\" {}\n",
     )?;
     let per_layer = (n / LAYERS).max(1);
+    if shape == Shape::ForEach {
+        // Each key names the next one, so every instance reads two of the layer before.
+        let mut text = format!(
+            "locals {{\n  next = {{ for i in range({per_layer}) : \"k${{i}}\" => \"k${{(i + 1) % {per_layer}}}\" }}\n}}\n"
+        );
+        for layer in 0..LAYERS {
+            let _ = if layer == 0 {
+                writeln!(
+                    text,
+                    "resource \"local_value\" \"l0\" {{\n  for_each = local.next\n  input    = \"seed-${{each.key}}\"\n}}"
+                )
+            } else {
+                let prev = layer - 1;
+                writeln!(
+                    text,
+                    "resource \"local_value\" \"l{layer}\" {{\n  for_each = local.next\n  input = {{\n    a = local_value.l{prev}[each.key].id\n    b = local_value.l{prev}[each.value].id\n  }}\n}}"
+                )
+            };
+        }
+        return std::fs::write(dir.join("main.tf"), text);
+    }
     for layer in 0..LAYERS {
         let mut text = String::new();
         for i in 0..per_layer {
@@ -122,9 +169,9 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn bench(n: usize, check: bool) -> Result<Vec<Phase>, String> {
+async fn bench(n: usize, check: bool, shape: Shape) -> Result<Vec<Phase>, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    generate(dir.path(), n).map_err(|e| e.to_string())?;
+    generate(dir.path(), n, shape).map_err(|e| e.to_string())?;
     let options = LoadOptions {
         dir: dir.path().to_path_buf(),
         env: Some("bench".to_string()),
