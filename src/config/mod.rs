@@ -10,6 +10,7 @@ mod project;
 pub mod references;
 mod template;
 pub mod terraform_block;
+mod tf_json;
 mod types;
 mod validation;
 mod variables;

@@ -420,6 +420,21 @@ pub fn load_module(files: &[(Arc<SourceText>, PathBuf)]) -> Result<Module, Diagn
     let mut module = Module::default();
     let mut diags = Diagnostics::new();
     for (file, base_dir) in files {
+        let converted;
+        let file = if file.name.ends_with(".tf.json") {
+            match super::tf_json::to_hcl(file) {
+                Ok(hcl) => {
+                    converted = hcl;
+                    &converted
+                }
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            }
+        } else {
+            file
+        };
         match parse_file(file) {
             Ok(body) => load_body(&mut module, &mut diags, &body, file, base_dir),
             Err(d) => diags.push(d),

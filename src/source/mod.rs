@@ -132,11 +132,12 @@ pub struct FileSelection {
     pub names: Option<fn(&str) -> bool>,
 }
 
-/// Resource files: `*.hcl` and `*.tf` at the top of the source, except braid.hcl.
+/// Resource files: `*.hcl`, `*.tf` and `*.tf.json` at the top of the source, except
+/// braid.hcl.
 pub const HCL_FILES: FileSelection = FileSelection {
-    extensions: &["hcl", "tf"],
+    extensions: &["hcl", "tf", "json"],
     recursive: false,
-    names: None,
+    names: Some(|name| !name.ends_with(".json") || name.ends_with(".tf.json")),
 };
 
 /// Variable files read without being named: `terraform.tfvars` and `*.auto.tfvars` at the

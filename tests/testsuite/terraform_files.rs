@@ -188,3 +188,65 @@ fn impure_functions_get_values_at_apply() {
         "{planned} not in the saved plan"
     );
 }
+
+const MAIN_TF_JSON: &str = r#"{
+  "//": "Terraform's JSON syntax",
+  "variable": {
+    "names": {
+      "type": "set(string)",
+      "default": ["a", "b"]
+    }
+  },
+  "locals": {
+    "prefix": "out/${terraform.workspace}"
+  },
+  "resource": {
+    "local_file": {
+      "f": {
+        "for_each": "${var.names}",
+        "filename": "${local.prefix}/${each.key}.txt",
+        "content": "say \"${upper(each.key)}\"",
+        "lifecycle": {
+          "ignore_changes": ["file_permission"]
+        }
+      }
+    }
+  },
+  "output": {
+    "files": {
+      "value": "${[for f in local_file.f : f.filename]}"
+    }
+  }
+}
+"#;
+
+#[test]
+fn tf_json_files_load_like_tf_files() {
+    let project = Project::with_files(&[
+        ("braid.hcl", "source \"infra\" {\n  path = \".\"\n}\n"),
+        ("main.tf.json", MAIN_TF_JSON),
+        ("other.json", "not configuration"),
+    ]);
+    let run = project.braid(&["plan", "--format", "json"]);
+    run.success();
+    let plan = run.json();
+    assert_eq!(
+        plan["outputs"]["files"]["value"],
+        serde_json::json!(["out/default/a.txt", "out/default/b.txt"])
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(project.read("out/default/b.txt"), "say \"B\"");
+    // A mistake is reported at its line in the JSON file.
+    project.write("main.tf.json", &MAIN_TF_JSON.replace("upper(", "uper("));
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(run.stderr.contains("main.tf.json:17"), "{}", run.stderr);
+    project.write(
+        "main.tf.json",
+        "{\n  \"resource\": {\n    \"x\" 1\n  }\n}\n",
+    );
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(run.stderr.contains("Invalid JSON syntax"), "{}", run.stderr);
+    assert!(run.stderr.contains("main.tf.json:3"), "{}", run.stderr);
+}
