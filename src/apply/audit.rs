@@ -42,6 +42,7 @@ pub fn audit_action(action: Action) -> ChangeAction {
         Action::Delete => ChangeAction::Delete,
         Action::NoOp | Action::Read => ChangeAction::NoOp,
         Action::Import => ChangeAction::Import,
+        Action::Forget => ChangeAction::Forget,
     }
 }
 

@@ -298,7 +298,7 @@ fn summarize(results: &[ChangeResult]) -> ChangeSummary {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Import => s.import += 1,
-                Action::NoOp | Action::Read => {}
+                Action::NoOp | Action::Read | Action::Forget => {}
             },
         }
     }
@@ -355,6 +355,17 @@ impl<'a> Executor<'a> {
         let start = Instant::now();
         let result = match change.action {
             Action::Delete => self.delete(change).await,
+            Action::Forget => self
+                .commit(ResourceWrite {
+                    address: change.address.clone(),
+                    record: None,
+                    change: Some((
+                        self.apply_id,
+                        self.change_record(change, ChangeOutcome::Applied, None),
+                    )),
+                })
+                .await
+                .map_err(|d| vec![d]),
             _ => self.converge(change).await,
         };
         match result {

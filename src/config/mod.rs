@@ -19,8 +19,8 @@ pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
     Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody, Module, MovedDecl, OutputDecl,
-    RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation, VariableDecl,
-    load_module, split_instance_address,
+    RemovedDecl, RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation,
+    VariableDecl, load_module, split_instance_address,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,

@@ -283,6 +283,19 @@ pub struct MovedDecl {
     pub location: Location,
 }
 
+/// A `removed { from = ADDR }` block: the resource left the configuration on purpose; with
+/// `lifecycle { destroy = false }` its objects are dropped from state but not destroyed.
+#[derive(Debug, Clone)]
+pub struct RemovedDecl {
+    /// The resource (all its instances) that left the configuration.
+    pub from: String,
+    /// `lifecycle { destroy }`: true (the default) deletes the objects as any resource that
+    /// left the configuration; false only forgets them.
+    pub destroy: bool,
+    /// Where the `removed` block starts.
+    pub location: Location,
+}
+
 /// A resource with `count` or `for_each`, as written, and the keys of its instances.
 #[derive(Debug, Clone)]
 pub struct RepeatedResource {
@@ -393,6 +406,8 @@ pub struct Module {
     pub outputs: BTreeMap<String, OutputDecl>,
     /// `moved` blocks, in the order written (a chain `a → b`, `b → c` is followed).
     pub moved: Vec<MovedDecl>,
+    /// `removed` blocks.
+    pub removed: Vec<RemovedDecl>,
     /// What `terraform {}` blocks say.
     pub terraform: TerraformSettings,
     /// Warnings found while loading (an ignored `backend` block).
@@ -482,7 +497,8 @@ fn load_body(
                 parse_terraform(&block, &mut module.terraform, &mut module.warnings)
             }
             "moved" => parse_moved(&block).map(|m| module.moved.push(m)),
-            "module" | "import" | "check" | "removed" => Err(Diagnostic::error(
+            "removed" => parse_removed(&block).map(|r| module.removed.push(r)),
+            "module" | "import" | "check" => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
             )
@@ -894,6 +910,58 @@ fn parse_moved(block: &NestedBlock) -> Result<MovedDecl, Diagnostic> {
     Ok(MovedDecl {
         from,
         to,
+        location: block.location.clone(),
+    })
+}
+
+fn parse_removed(block: &NestedBlock) -> Result<RemovedDecl, Diagnostic> {
+    block.expect_labels(&[])?;
+    block
+        .body
+        .check_names("removed block", &["from"], &["lifecycle"])?;
+    let attr = block.body.attribute("from").ok_or_else(|| {
+        Diagnostic::error(
+            "Missing required argument",
+            "A removed block needs from = the address of the resource that left the configuration.",
+        )
+        .at(block.location.clone())
+    })?;
+    let from = match &attr.expr {
+        Expression::String(_) => None,
+        expr => traversal_text(expr),
+    }
+    .filter(|t| {
+        let mut parts = t.split('.');
+        matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if is_identifier(a) && is_identifier(b))
+    })
+    .ok_or_else(|| {
+        Diagnostic::error(
+            "Invalid address",
+            "from must be a resource address like aws_s3_bucket.logs, without quotes or instance keys: a removed block covers every instance.",
+        )
+        .at(attr.value_location.clone())
+    })?;
+    let mut destroy = true;
+    for lifecycle in block.body.blocks.iter().filter(|b| b.kind == "lifecycle") {
+        lifecycle
+            .body
+            .check_names("lifecycle block of a removed block", &["destroy"], &[])?;
+        if let Some(attr) = lifecycle.body.attribute("destroy") {
+            destroy = match &attr.expr {
+                Expression::Bool(b) => *b.value(),
+                _ => {
+                    return Err(Diagnostic::error(
+                        "Invalid lifecycle setting",
+                        "destroy must be the literal true or false.",
+                    )
+                    .at(attr.value_location.clone()));
+                }
+            };
+        }
+    }
+    Ok(RemovedDecl {
+        from,
+        destroy,
         location: block.location.clone(),
     })
 }

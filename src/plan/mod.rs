@@ -43,6 +43,9 @@ pub enum Action {
     Import,
     /// Read a data source during apply: its arguments depend on values not known at plan.
     Read,
+    /// Drop a resource from state without destroying its object (a `removed` block with
+    /// `lifecycle { destroy = false }`).
+    Forget,
 }
 
 impl Action {
@@ -56,6 +59,7 @@ impl Action {
             Action::NoOp => "no-op",
             Action::Import => "import",
             Action::Read => "read",
+            Action::Forget => "forget",
         }
     }
 
@@ -256,6 +260,9 @@ pub struct PlanSummary {
     /// Number of resources moved to a new address (with or without another change).
     #[serde(default)]
     pub moved: usize,
+    /// Number of resources dropped from state without being destroyed.
+    #[serde(default)]
+    pub forget: usize,
 }
 
 impl Plan {
@@ -276,6 +283,7 @@ impl Plan {
                 Action::Replace => s.replace += 1,
                 Action::Delete => s.delete += 1,
                 Action::Import => s.import += 1,
+                Action::Forget => s.forget += 1,
                 Action::NoOp | Action::Read => s.no_op += 1,
             }
         }

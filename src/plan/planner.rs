@@ -158,6 +158,20 @@ fn move_records(
     records: &mut [ResourceRecord],
 ) -> Result<BTreeMap<String, String>, Diagnostics> {
     let mut diags = Diagnostics::new();
+    for removed in &ws.module.removed {
+        if ws.module.declares(&removed.from) {
+            diags.push(
+                Diagnostic::error(
+                    "Removed resource still exists",
+                    format!(
+                        "This removed block is for {}, but that resource is still declared. Remove its resource block, or this removed block.",
+                        removed.from
+                    ),
+                )
+                .at(removed.location.clone()),
+            );
+        }
+    }
     // Where each record started, by where it is now.
     let mut origin: BTreeMap<String, String> = records
         .iter()
@@ -620,6 +634,23 @@ pub async fn make_plan(
                     let value = current(record);
                     if value.as_ref().is_some_and(keeps_on_removal) {
                         kept.push(record.address.clone());
+                    } else if let Some(removed) =
+                        ws.module.removed.iter().find(|r| {
+                            split_instance_address(&record.address).0 == r.from && !r.destroy
+                        })
+                    {
+                        let change = ResourceChange {
+                            action: Action::Forget,
+                            reason: Some("destroy = false is set in the configuration".into()),
+                            after: value.clone(),
+                            source_file: Some(format!(
+                                "{}:{}",
+                                removed.location.file.name, removed.location.line
+                            )),
+                            ..delete_change(record, value, "")
+                        };
+                        observer.planned(&change);
+                        changes.push(change);
                     } else if value.is_some() {
                         let reason = removal_reason(ws, &record.address);
                         let change = delete_change(record, value, &reason);

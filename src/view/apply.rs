@@ -85,6 +85,7 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
         Action::Replace => ("Replacing...", "Replacement complete"),
         Action::Delete => ("Destroying...", "Destruction complete"),
         Action::Import => ("Importing...", "Import complete"),
+        Action::Forget => ("Forgetting...", "Removed from state"),
         Action::NoOp | Action::Read => ("Reading...", "Read complete"),
     }
 }

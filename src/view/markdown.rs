@@ -159,6 +159,7 @@ fn per_source(plan: &Plan) -> Vec<(String, PlanSummary)> {
             Action::Replace => s.replace += 1,
             Action::Delete => s.delete += 1,
             Action::Import => s.import += 1,
+            Action::Forget => s.forget += 1,
             Action::NoOp | Action::Read => s.no_op += 1,
         }
     }

@@ -47,6 +47,10 @@ pub(crate) fn sign_and_verb(change: &ResourceChange, style: Style) -> (String, S
             "will be imported and updated in place".to_string(),
         ),
         Action::Import => (style.cyan(">"), "will be imported".to_string()),
+        Action::Forget => (
+            ".".to_string(),
+            "will no longer be managed by braid, but will not be destroyed".to_string(),
+        ),
         Action::NoOp => (" ".to_string(), "has no changes".to_string()),
         Action::Read => (style.cyan("<="), "will be read during apply".to_string()),
     }
@@ -145,6 +149,9 @@ pub fn summary_line(s: &PlanSummary) -> String {
     );
     if s.import > 0 {
         line.push_str(&format!(", {} to import", s.import));
+    }
+    if s.forget > 0 {
+        line.push_str(&format!(", {} to forget", s.forget));
     }
     if s.moved > 0 {
         line.push_str(&format!(", {} to move", s.moved));

@@ -140,7 +140,7 @@ fn first_plan_json_fields() {
 
     assert_eq!(
         plan["summary"],
-        json!({"create": 3, "update": 0, "replace": 0, "delete": 0, "import": 0, "no_op": 0, "drift": 0, "moved": 0})
+        json!({"create": 3, "update": 0, "replace": 0, "delete": 0, "import": 0, "no_op": 0, "drift": 0, "moved": 0, "forget": 0})
     );
     assert_eq!(plan["drift"], json!([]));
 }
@@ -363,7 +363,7 @@ fn resource_removed_from_configuration_is_deleted() {
     assert_eq!(config["before"]["content"], "(sensitive)");
     assert_eq!(
         plan["summary"],
-        json!({"create": 0, "update": 0, "replace": 0, "delete": 1, "import": 0, "no_op": 2, "drift": 0, "moved": 0})
+        json!({"create": 0, "update": 0, "replace": 0, "delete": 1, "import": 0, "no_op": 2, "drift": 0, "moved": 0, "forget": 0})
     );
 }
 

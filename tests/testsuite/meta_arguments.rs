@@ -307,3 +307,59 @@ fn bad_count_and_for_each_arguments_are_diagnosed_like_terraform() {
         assert!(run.stderr.contains("main.tf:"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn removed_blocks_forget_or_destroy() {
+    let project = project(SERVICES);
+    project.braid(&["apply", "--auto-approve"]).success();
+    let without_copies = SERVICES
+        .split("resource \"local_file\" \"copy\"")
+        .next()
+        .expect("text before copy")
+        .to_string()
+        + "resource \"local_file\" \"chained\" {\n  for_each = local_file.service\n  filename = \"out/chained-${each.key}.txt\"\n  content  = each.value.filename\n}\n";
+    // Still declared: an error at the block.
+    project.write(
+        "main.tf",
+        &format!("{SERVICES}removed {{\n  from = local_file.copy\n}}\n"),
+    );
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Removed resource still exists"),
+        "{}",
+        run.stderr
+    );
+    // destroy = false: dropped from state, files kept.
+    project.write(
+        "main.tf",
+        &format!(
+            "{without_copies}removed {{\n  from = local_file.copy\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
+        ),
+    );
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        addresses_with_action(&plan, "forget"),
+        ["local_file.copy[0]", "local_file.copy[1]"]
+    );
+    assert!(
+        addresses_with_action(&plan, "delete").is_empty(),
+        "{plan:#}"
+    );
+    let human = project.braid(&["plan"]);
+    assert!(
+        human.stdout.contains(
+            "# local_file.copy[0] will no longer be managed by braid, but will not be destroyed"
+        ),
+        "{}",
+        human.stdout
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert!(project.exists("out/copy-0.txt"));
+    assert!(
+        !project
+            .state_list(&[])
+            .iter()
+            .any(|a| a.starts_with("local_file.copy"))
+    );
+}
