@@ -18,8 +18,8 @@ mod variables;
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
-    Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody, Module, MovedDecl, OutputDecl,
-    RemovedDecl, RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation,
+    Condition, Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody, Module, MovedDecl,
+    OutputDecl, RemovedDecl, RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation,
     VariableDecl, load_module, split_instance_address,
 };
 pub use project::{

@@ -83,6 +83,25 @@ pub struct Lifecycle {
     pub ignore_changes: Vec<Path>,
     /// `ignore_changes = all`.
     pub ignore_all_changes: bool,
+    /// `precondition` blocks: checked before the resource is planned.
+    pub preconditions: Vec<Condition>,
+    /// `postcondition` blocks: checked against the planned object (`self`).
+    pub postconditions: Vec<Condition>,
+    /// `replace_triggered_by`: references to resources (or their attributes) whose planned
+    /// change replaces this resource.
+    pub replace_triggered_by: Vec<(String, Expression, Location)>,
+}
+
+/// A `precondition` or `postcondition` block: a condition and the message shown when it is
+/// false.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// The condition, a bool expression.
+    pub condition: Expression,
+    /// The message, a string expression (a template may quote values).
+    pub error_message: Expression,
+    /// Where the condition is written.
+    pub location: Location,
 }
 
 /// A resource declared in configuration: a `resource "TYPE" "NAME"` block of a resource file, or
@@ -815,12 +834,68 @@ fn parse_lifecycle(block: &NestedBlock) -> Result<Lifecycle, Diagnostic> {
     block.expect_labels(&[])?;
     block.body.check_names(
         "lifecycle block",
-        &["prevent_destroy", "create_before_destroy", "ignore_changes"],
-        &[],
+        &[
+            "prevent_destroy",
+            "create_before_destroy",
+            "ignore_changes",
+            "replace_triggered_by",
+        ],
+        &["precondition", "postcondition"],
     )?;
     let mut lifecycle = Lifecycle::default();
+    for nested in &block.body.blocks {
+        nested.expect_labels(&[])?;
+        nested.body.check_names(
+            &format!("{} block", nested.kind),
+            &["condition", "error_message"],
+            &[],
+        )?;
+        let required = |name: &str| {
+            nested.body.attribute(name).ok_or_else(|| {
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!("A {} block needs {name}.", nested.kind),
+                )
+                .at(nested.location.clone())
+            })
+        };
+        let condition = required("condition")?;
+        let condition = Condition {
+            condition: condition.expr.clone(),
+            error_message: required("error_message")?.expr.clone(),
+            location: condition.value_location.clone(),
+        };
+        if nested.kind == "precondition" {
+            lifecycle.preconditions.push(condition);
+        } else {
+            lifecycle.postconditions.push(condition);
+        }
+    }
     for attr in &block.body.attributes {
         match attr.name.as_str() {
+            "replace_triggered_by" => {
+                let Expression::Array(items) = &attr.expr else {
+                    return Err(Diagnostic::error(
+                        "Invalid replace_triggered_by",
+                        "replace_triggered_by takes a list of resource references, like [aws_s3_bucket.logs] or [aws_s3_bucket.logs.id].",
+                    )
+                    .at(attr.value_location.clone()));
+                };
+                for item in items.iter() {
+                    let text = trigger_address(item).ok_or_else(|| {
+                        Diagnostic::error(
+                            "Invalid replace_triggered_by",
+                            "Each element of replace_triggered_by must reference a resource, like aws_s3_bucket.logs, written without quotes.",
+                        )
+                        .at(expr_location(&block.body.file, item))
+                    })?;
+                    lifecycle.replace_triggered_by.push((
+                        text,
+                        item.clone(),
+                        expr_location(&block.body.file, item),
+                    ));
+                }
+            }
             "ignore_changes" => match &attr.expr {
                 Expression::Variable(v) if v.value().as_str() == "all" => {
                     lifecycle.ignore_all_changes = true
@@ -964,6 +1039,34 @@ fn parse_removed(block: &NestedBlock) -> Result<RemovedDecl, Diagnostic> {
         destroy,
         location: block.location.clone(),
     })
+}
+
+/// The resource (or instance, for a literal key) a `replace_triggered_by` element references:
+/// `aws_x.y`, `aws_x.y[0]`, `aws_x.y["k"]`; an attribute after it, or a computed key
+/// (`aws_x.y[each.key]`), still names the resource.
+fn trigger_address(expr: &Expression) -> Option<String> {
+    use hcl_edit::expr::TraversalOperator;
+    let Expression::Traversal(traversal) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &traversal.expr else {
+        return None;
+    };
+    let mut ops = traversal.operators.iter().map(|op| op.value());
+    let Some(TraversalOperator::GetAttr(name)) = ops.next() else {
+        return None;
+    };
+    let mut address = format!("{}.{}", root.value(), name.value());
+    match ops.next() {
+        Some(TraversalOperator::Index(Expression::Number(n))) => {
+            address.push_str(&format!("[{}]", n.value()));
+        }
+        Some(TraversalOperator::Index(Expression::String(s))) => {
+            address.push_str(&InstanceKey::Key(s.value().to_string()).to_string());
+        }
+        _ => {}
+    }
+    Some(address)
 }
 
 fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<OutputDecl, Diagnostic> {

@@ -215,6 +215,70 @@ impl<'a> EvalScope<'a> {
         diags.into_result(document)
     }
 
+    /// Checks `decl`'s `precondition`s (`planned` is `None`) or its `postcondition`s with
+    /// `self` the planned object. A false condition is an error with its `error_message`; an
+    /// unknown one is checked again when the resource is applied.
+    pub fn check_conditions(
+        &self,
+        decl: &ResourceDecl,
+        planned: Option<&Value>,
+    ) -> Result<(), Diagnostics> {
+        let (conditions, summary) = match planned {
+            None => (
+                &decl.lifecycle.preconditions,
+                "Resource precondition failed",
+            ),
+            Some(_) => (
+                &decl.lifecycle.postconditions,
+                "Resource postcondition failed",
+            ),
+        };
+        let mut diags = Diagnostics::new();
+        for condition in conditions {
+            let mut evaluator = instance_evaluator(self, decl.file(), decl);
+            if let Some(planned) = planned {
+                evaluator = evaluator.with_binding("self", planned.clone());
+            }
+            let result = match evaluator.evaluate(&condition.condition) {
+                Ok(v) => v.value,
+                Err(d) => {
+                    diags.push(d.for_address(&decl.address));
+                    continue;
+                }
+            };
+            match result {
+                Value::Bool(true) | Value::Unknown => {}
+                Value::Bool(false) => {
+                    let message = evaluator
+                        .evaluate(&condition.error_message)
+                        .ok()
+                        .and_then(|m| {
+                            if m.sensitive {
+                                Some("(the error message uses a sensitive value)".to_string())
+                            } else {
+                                m.value.as_str().map(str::to_string)
+                            }
+                        })
+                        .unwrap_or_else(|| "The condition is false.".to_string());
+                    diags.push(
+                        Diagnostic::error(summary, message)
+                            .at(condition.location.clone())
+                            .for_address(&decl.address),
+                    );
+                }
+                other => diags.push(
+                    Diagnostic::error(
+                        "Invalid condition result",
+                        format!("A condition must be true or false, not a {}.", other.kind()),
+                    )
+                    .at(condition.location.clone())
+                    .for_address(&decl.address),
+                ),
+            }
+        }
+        diags.into_result(())
+    }
+
     /// What expressions see as a `count`/`for_each` resource: a list of its instances' values
     /// (`count`) or a map by key (`for_each`), each instance's sensitive paths under its index
     /// or key; unknown while the keys are.

@@ -473,6 +473,21 @@ pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression
     if let Some(repetition) = &r.repetition {
         out.push(&repetition.attribute().expr);
     }
+    let lifecycle = &r.lifecycle;
+    for condition in lifecycle
+        .preconditions
+        .iter()
+        .chain(&lifecycle.postconditions)
+    {
+        out.push(&condition.condition);
+        out.push(&condition.error_message);
+    }
+    out.extend(
+        lifecycle
+            .replace_triggered_by
+            .iter()
+            .map(|(_, expr, _)| expr),
+    );
     match &r.body {
         crate::config::ResourceBody::Hcl(body) => collect(&body.attributes, &body.blocks, &mut out),
         crate::config::ResourceBody::Manifest(m) => {

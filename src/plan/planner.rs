@@ -318,6 +318,7 @@ pub async fn plan_resource(
         )
         .for_address(&decl.address)
     })?;
+    scope.check_conditions(decl, None)?;
     let schema = providers.type_schema(decl);
     let (mut config, sensitive) = scope.evaluate_resource(decl, schema)?;
     if let Some(prior) = prior {
@@ -359,6 +360,11 @@ pub async fn plan_resource(
     let secrets = sensitivity::sensitive_strings(&config, &sensitive);
     sensitivity::mark_derived(&response.planned, &secrets, &mut sensitive);
     sensitive.sort();
+    if !diags.has_errors()
+        && let Err(d) = scope.check_conditions(decl, Some(&response.planned))
+    {
+        diags.extend(d);
+    }
     diags.into_result(PlannedResource {
         config,
         planned: response.planned,
@@ -740,6 +746,27 @@ async fn plan_one(
             (
                 Action::Replace,
                 Some(format!("{} forces replacement", names.join(", "))),
+            )
+        }
+        (Some(_), _)
+            if let Some((trigger, _, _)) =
+                decl.lifecycle
+                    .replace_triggered_by
+                    .iter()
+                    .find(|(target, _, _)| {
+                        let changed = scope.changed.read().expect(POISONED);
+                        changed.contains(target)
+                            || changed
+                                .iter()
+                                .any(|c| split_instance_address(c).0 == target)
+                    }) =>
+        {
+            if decl.lifecycle.prevent_destroy {
+                return Err(prevent_destroy(decl, "replace").into());
+            }
+            (
+                Action::Replace,
+                Some(format!("replace_triggered_by {trigger}, which changes")),
             )
         }
         (Some(_), _) if replace => {

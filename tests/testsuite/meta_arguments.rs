@@ -363,3 +363,76 @@ fn removed_blocks_forget_or_destroy() {
             .any(|a| a.starts_with("local_file.copy"))
     );
 }
+
+const CONDITIONS: &str = r#"
+variable "port" {
+  default = 8080
+}
+resource "local_value" "config" {
+  input = var.port
+  lifecycle {
+    precondition {
+      condition     = var.port > 1024
+      error_message = "port ${var.port} is privileged"
+    }
+    postcondition {
+      condition     = self.output == var.port
+      error_message = "the output is not the port"
+    }
+  }
+}
+resource "local_file" "f" {
+  filename = "out/f.txt"
+  content  = "x"
+  lifecycle {
+    replace_triggered_by = [local_value.config]
+  }
+}
+"#;
+
+#[test]
+fn preconditions_postconditions_and_replace_triggered_by() {
+    let project = project(CONDITIONS);
+    project.braid(&["apply", "--auto-approve"]).success();
+    let run = project.braid(&["plan", "--var", "port=80"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Resource precondition failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("port 80 is privileged"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("main.tf:9"), "{}", run.stderr);
+    let plan = plan_json(&project, &["--var", "port=9090"]);
+    assert_eq!(change(&plan, "local_value.config")["action"], "update");
+    let f = change(&plan, "local_file.f");
+    assert_eq!(f["action"], "replace");
+    assert_eq!(
+        f["reason"],
+        "replace_triggered_by local_value.config, which changes"
+    );
+    // Nothing changes: nothing is replaced.
+    let plan = plan_json(&project, &[]);
+    assert_eq!(change(&plan, "local_file.f")["action"], "no-op");
+    project.edit(
+        "main.tf",
+        "self.output == var.port",
+        "self.output != var.port",
+    );
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Resource postcondition failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("the output is not the port"),
+        "{}",
+        run.stderr
+    );
+}
