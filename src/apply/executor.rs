@@ -177,6 +177,11 @@ pub async fn apply_plan_locked(
     {
         errors.extend(d);
     }
+    let warnings = if plan.mode == PlanMode::Normal && !cancelled {
+        crate::plan::planner::check_warnings(&crate::plan::planner::evaluate_checks(ws, &scope))
+    } else {
+        Vec::new()
+    };
     Ok(ApplyReport {
         apply_id,
         summary,
@@ -184,6 +189,7 @@ pub async fn apply_plan_locked(
         outputs,
         errors,
         cancelled,
+        warnings,
     })
 }
 

@@ -315,6 +315,22 @@ pub struct RemovedDecl {
     pub location: Location,
 }
 
+/// A `check "NAME"` block: assertions reported as warnings after plan and apply; a failed
+/// one never stops anything.
+#[derive(Debug, Clone)]
+pub struct CheckDecl {
+    /// The block's label; the check is `check.NAME`.
+    pub name: String,
+    /// The `assert` blocks.
+    pub asserts: Vec<Condition>,
+    /// The file it is written in.
+    pub file: Arc<SourceText>,
+    /// The directory file functions resolve against.
+    pub base_dir: PathBuf,
+    /// Where the block starts.
+    pub location: Location,
+}
+
 /// A resource with `count` or `for_each`, as written, and the keys of its instances.
 #[derive(Debug, Clone)]
 pub struct RepeatedResource {
@@ -427,6 +443,8 @@ pub struct Module {
     pub moved: Vec<MovedDecl>,
     /// `removed` blocks.
     pub removed: Vec<RemovedDecl>,
+    /// `check` blocks by name.
+    pub checks: BTreeMap<String, CheckDecl>,
     /// What `terraform {}` blocks say.
     pub terraform: TerraformSettings,
     /// Warnings found while loading (an ignored `backend` block).
@@ -517,7 +535,10 @@ fn load_body(
             }
             "moved" => parse_moved(&block).map(|m| module.moved.push(m)),
             "removed" => parse_removed(&block).map(|r| module.removed.push(r)),
-            "module" | "import" | "check" => Err(Diagnostic::error(
+            "check" => parse_check(&block, base_dir).and_then(|c| {
+                insert_unique(&mut module.checks, c.name.clone(), c, "check block", |c| &c.location)
+            }),
+            "module" | "import" => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
             )
@@ -985,6 +1006,54 @@ fn parse_moved(block: &NestedBlock) -> Result<MovedDecl, Diagnostic> {
     Ok(MovedDecl {
         from,
         to,
+        location: block.location.clone(),
+    })
+}
+
+fn parse_check(block: &NestedBlock, base_dir: &std::path::Path) -> Result<CheckDecl, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    if let Some(data) = block.body.blocks.iter().find(|b| b.kind == "data") {
+        return Err(Diagnostic::error(
+            "Unsupported block type",
+            "braid does not support data blocks scoped to a check block yet; declare the data block at the top level of the file.",
+        )
+        .at(data.location.clone()));
+    }
+    block.body.check_names("check block", &[], &["assert"])?;
+    let mut asserts = Vec::new();
+    for assert in &block.body.blocks {
+        assert.expect_labels(&[])?;
+        assert
+            .body
+            .check_names("assert block", &["condition", "error_message"], &[])?;
+        let required = |name: &str| {
+            assert.body.attribute(name).ok_or_else(|| {
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!("An assert block needs {name}."),
+                )
+                .at(assert.location.clone())
+            })
+        };
+        let condition = required("condition")?;
+        asserts.push(Condition {
+            condition: condition.expr.clone(),
+            error_message: required("error_message")?.expr.clone(),
+            location: condition.value_location.clone(),
+        });
+    }
+    if asserts.is_empty() {
+        return Err(Diagnostic::error(
+            "Zero assert blocks",
+            "Check blocks must have at least one assert block.",
+        )
+        .at(block.location.clone()));
+    }
+    Ok(CheckDecl {
+        name: block.labels[0].clone(),
+        asserts,
+        file: Arc::clone(&block.body.file),
+        base_dir: base_dir.to_path_buf(),
         location: block.location.clone(),
     })
 }

@@ -124,6 +124,24 @@ impl ConfigGraph {
                 );
             }
         }
+        // Checks are not nodes (nothing depends on them and they wait for everything), but
+        // what they reference must exist.
+        for check in module.checks.values() {
+            for assert in &check.asserts {
+                for expr in [&assert.condition, &assert.error_message] {
+                    for reference in references(expr, &check.file) {
+                        let from = Node::Output(format!("check.{}", check.name));
+                        g.add_reference(
+                            module,
+                            &from,
+                            reference.target,
+                            reference.location,
+                            &mut diags,
+                        );
+                    }
+                }
+            }
+        }
         g.add_kubernetes_ordering(module);
         if let Some(cycle) = g.cycle_diagnostic() {
             diags.push(cycle);

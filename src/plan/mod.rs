@@ -238,6 +238,23 @@ pub struct Plan {
     pub kept: Vec<String>,
     /// Random salt for the sensitive variable digests.
     pub salt: String,
+    /// The result of every `check` block's assertions (warnings, never errors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+}
+
+/// What a `check` block found: all assertions true, one false, or not known until apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// `check.NAME`.
+    pub address: String,
+    /// `pass`, `fail` or `unknown`.
+    pub status: String,
+    /// The `error_message` of each false assertion.
+    #[serde(default)]
+    pub messages: Vec<String>,
+    /// `file:line` of the check block.
+    pub declared_at: String,
 }
 
 /// Counts of changes by action.

@@ -672,6 +672,11 @@ pub async fn make_plan(
     } else {
         BTreeMap::new()
     };
+    let checks = if options.mode == PlanMode::Normal {
+        evaluate_checks(ws, &scope)
+    } else {
+        Vec::new()
+    };
     if diags.has_errors() {
         return Err(diags);
     }
@@ -699,6 +704,7 @@ pub async fn make_plan(
         outputs,
         kept,
         salt,
+        checks,
     })
 }
 
@@ -889,6 +895,83 @@ pub(crate) fn evaluate_outputs(
         }
     }
     outputs
+}
+
+/// Every `check` block's assertions over `scope`: an error evaluating one is a failure
+/// with the error's summary, as Terraform reports it (a warning, never a stop).
+pub(crate) fn evaluate_checks(ws: &Workspace, scope: &EvalScope<'_>) -> Vec<super::CheckResult> {
+    ws.module
+        .checks
+        .values()
+        .map(|check| {
+            let mut status = "pass";
+            let mut messages = Vec::new();
+            for assert in &check.asserts {
+                let value =
+                    scope.evaluate_expression(&assert.condition, &check.file, &check.base_dir);
+                match value.map(|v| v.value) {
+                    Ok(Value::Bool(true)) => {}
+                    Ok(Value::Unknown) => {
+                        if status == "pass" {
+                            status = "unknown";
+                        }
+                    }
+                    Ok(Value::Bool(false)) => {
+                        status = "fail";
+                        let message = scope
+                            .evaluate_expression(
+                                &assert.error_message,
+                                &check.file,
+                                &check.base_dir,
+                            )
+                            .ok()
+                            .and_then(|m| {
+                                if m.sensitive {
+                                    Some("(the error message uses a sensitive value)".to_string())
+                                } else {
+                                    m.value.as_str().map(str::to_string)
+                                }
+                            })
+                            .unwrap_or_else(|| "The condition is false.".to_string());
+                        messages.push(message);
+                    }
+                    Ok(other) => {
+                        status = "fail";
+                        messages.push(format!(
+                            "The condition must be true or false, not a {}.",
+                            other.kind()
+                        ));
+                    }
+                    Err(d) => {
+                        status = "fail";
+                        messages.push(format!("{}: {}", d.summary, d.detail));
+                    }
+                }
+            }
+            super::CheckResult {
+                address: format!("check.{}", check.name),
+                status: status.to_string(),
+                messages,
+                declared_at: format!("{}:{}", check.location.file.name, check.location.line),
+            }
+        })
+        .collect()
+}
+
+/// Check results as warnings for the terminal.
+pub fn check_warnings(checks: &[super::CheckResult]) -> Vec<Diagnostic> {
+    checks
+        .iter()
+        .filter(|c| c.status == "fail")
+        .flat_map(|c| {
+            c.messages.iter().map(move |m| {
+                Diagnostic::warning(
+                    "Check block assertion failed",
+                    format!("{} (declared at {}): {m}", c.address, c.declared_at),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Variables as a plan records them: plain values, or a salted digest for sensitive ones.

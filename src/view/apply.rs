@@ -145,7 +145,7 @@ pub fn render_summary(report: &ApplyReport, style: Style) -> String {
             String::new()
         }
     );
-    for d in &report.errors {
+    for d in report.warnings.iter().chain(&report.errors) {
         out.push_str(&format!("\n{}", diagnostic::render(d, style)));
     }
     if report.cancelled {
@@ -248,6 +248,9 @@ pub fn outcome_json(operation: &str, outcome: &RunOutcome) -> serde_json::Value 
         "outputs": outputs,
         "errors": report
             .map(|r| r.errors.iter().map(diagnostic::to_json).collect::<Vec<_>>())
+            .unwrap_or_default(),
+        "warnings": report
+            .map(|r| r.warnings.iter().map(diagnostic::to_json).collect::<Vec<_>>())
             .unwrap_or_default(),
     })
 }

@@ -276,6 +276,9 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
             ));
         }
     }
+    for warning in crate::plan::planner::check_warnings(&plan.checks) {
+        out.push_str(&format!("\n{}", super::diagnostic::render(&warning, style)));
+    }
     out
 }
 

@@ -436,3 +436,72 @@ fn preconditions_postconditions_and_replace_triggered_by() {
         run.stderr
     );
 }
+
+#[test]
+fn check_blocks_warn_without_stopping() {
+    let project = project(
+        r#"
+variable "port" {
+  default = 80
+}
+resource "local_value" "config" {
+  input = var.port
+}
+check "port" {
+  assert {
+    condition     = var.port > 1024
+    error_message = "port ${var.port} is privileged"
+  }
+  assert {
+    condition     = local_value.config.output == var.port
+    error_message = "the output is not the port"
+  }
+}
+"#,
+    );
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        plan["checks"],
+        serde_json::json!([{
+            "address": "check.port",
+            "status": "fail",
+            "messages": ["port 80 is privileged"],
+            "declared_at": "main.tf:8"
+        }])
+    );
+    let human = project.braid(&["plan"]);
+    human.success();
+    assert!(
+        human.all().contains("Check block assertion failed"),
+        "{}",
+        human.all()
+    );
+    let applied = project.braid(&["apply", "--auto-approve"]);
+    applied.success();
+    assert!(
+        applied.all().contains("port 80 is privileged"),
+        "{}",
+        applied.all()
+    );
+    project
+        .braid(&["apply", "--auto-approve", "--var", "port=8080"])
+        .success();
+    let plan = plan_json(&project, &["--var", "port=8080"]);
+    assert_eq!(plan["checks"][0]["status"], "pass", "{plan:#}");
+    // A check needs an assertion, and may reference only what exists.
+    project.write("main.tf", "check \"empty\" {\n}\n");
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(run.stderr.contains("Zero assert blocks"), "{}", run.stderr);
+    project.write(
+        "main.tf",
+        "check \"x\" {\n  assert {\n    condition     = local_value.nope.output\n    error_message = \"m\"\n  }\n}\n",
+    );
+    let run = project.braid(&["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Reference to undeclared resource"),
+        "{}",
+        run.stderr
+    );
+}
