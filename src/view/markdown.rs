@@ -288,6 +288,7 @@ mod tests {
             outputs: BTreeMap::new(),
             kept: Vec::new(),
             salt: String::new(),
+            checks: Vec::new(),
         }
     }
 
