@@ -170,29 +170,20 @@ impl Workspace {
         self.project.environment(&self.env_name)
     }
 
-    /// For every resource instance, the instances it needs (directly or through local
-    /// values): those of each resource its resource as written needs.
+    /// For every resource instance, the resources it needs (directly or through local
+    /// values), as written: `aws_x.y` stands for every instance of a `count`/`for_each`
+    /// resource, as Terraform records dependencies. Keeping them per resource rather than
+    /// per instance keeps n instances that need m others at n + m, not n × m.
     pub fn dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
         let written = self.graph.resource_dependencies();
-        let mut expanded: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for deps in written.values() {
-            for dep in deps {
-                expanded
-                    .entry(dep.as_str())
-                    .or_insert_with(|| self.module.instances_of(dep));
-            }
-        }
         self.module
             .resources
             .values()
             .map(|decl| {
                 let deps = written
                     .get(decl.config_address())
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|d| expanded.get(d.as_str()).into_iter().flatten())
                     .cloned()
-                    .collect();
+                    .unwrap_or_default();
                 (decl.address.clone(), deps)
             })
             .collect()

@@ -343,7 +343,10 @@ type StepResult = Result<(), Vec<Diagnostic>>;
 
 impl<'a> Executor<'a> {
     async fn visit(&self, i: usize) -> bool {
-        let change = &self.plan.changes[i];
+        // Past the changes: the barrier nodes of `apply_dag`, with nothing to do.
+        let Some(change) = self.plan.changes.get(i) else {
+            return true;
+        };
         if self.options.cancel.is_cancelled() {
             self.cancelled.lock().expect(POISONED).insert(i);
             return false;
@@ -414,7 +417,7 @@ impl<'a> Executor<'a> {
     /// Records every skipped change, naming the failure that caused it.
     async fn record_skipped(&self, outcomes: &[WalkOutcome]) {
         let cancelled = self.cancelled.lock().expect(POISONED).clone();
-        for (i, outcome) in outcomes.iter().enumerate() {
+        for (i, outcome) in outcomes.iter().enumerate().take(self.plan.changes.len()) {
             let because_of = match outcome {
                 WalkOutcome::Skipped { because_of } => Some(*because_of),
                 WalkOutcome::Failed if cancelled.contains(&i) => None,

@@ -5,45 +5,52 @@ use std::collections::HashMap;
 
 use braid_state::ResourceRecord;
 
+use crate::config::split_instance_address;
 use crate::graph::Dag;
 use crate::plan::{Action, ResourceChange};
 use crate::providers::Providers;
 
-/// The dependency graph of `changes` (indices into it). `records` are the resources in
-/// state, whose recorded dependencies order deletes.
+/// The dependency graph of `changes` (indices into it), followed by two barrier nodes per
+/// resource as written: one after its creates and updates, one after what needed it was
+/// deleted. Dependencies name resources as written (`aws_x.y` for all its instances), so
+/// n instances that need m others cost n + m edges through the barriers, not n × m.
+/// `records` are the resources in state, whose recorded dependencies order deletes.
 pub fn apply_dag(changes: &[ResourceChange], records: &HashMap<String, ResourceRecord>) -> Dag {
-    let index: HashMap<&str, usize> = changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.address.as_str(), i))
-        .collect();
-    let is_delete = |i: usize| changes[i].action == Action::Delete;
-    let mut dag = Dag::new(changes.len());
+    let n = changes.len();
+    let mut groups: HashMap<&str, usize> = HashMap::new();
+    for change in changes {
+        let next = groups.len();
+        groups
+            .entry(split_instance_address(&change.address).0)
+            .or_insert(next);
+    }
+    // A dependency recorded by an older braid may name an instance: its resource counts.
+    let group = |address: &str| groups.get(split_instance_address(address).0).copied();
+    let created = |g: usize| n + 2 * g;
+    let unneeded = |g: usize| n + 2 * g + 1;
+    let mut dag = Dag::new(n + 2 * groups.len());
     for (i, change) in changes.iter().enumerate() {
+        let own = groups[split_instance_address(&change.address).0];
         if change.action == Action::Delete {
             // Whatever needed this resource is deleted first.
+            dag.add_edge(unneeded(own), i);
             for dep in &change.depends_on {
-                if let Some(&d) = index.get(dep.as_str())
-                    && is_delete(d)
-                {
-                    dag.add_edge(i, d);
+                if let Some(d) = group(dep) {
+                    dag.add_edge(i, unneeded(d));
                 }
             }
         } else {
+            dag.add_edge(i, created(own));
             for dep in &change.depends_on {
-                if let Some(&d) = index.get(dep.as_str())
-                    && !is_delete(d)
-                {
-                    dag.add_edge(d, i);
+                if let Some(d) = group(dep) {
+                    dag.add_edge(created(d), i);
                 }
             }
             // A resource that used to need a deleted one stops needing it first.
             if let Some(record) = records.get(&change.address) {
                 for dep in &record.dependencies {
-                    if let Some(&d) = index.get(dep.as_str())
-                        && is_delete(d)
-                    {
-                        dag.add_edge(i, d);
+                    if let Some(d) = group(dep) {
+                        dag.add_edge(i, unneeded(d));
                     }
                 }
             }

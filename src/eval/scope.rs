@@ -215,6 +215,16 @@ impl<'a> EvalScope<'a> {
         diags.into_result(document)
     }
 
+    /// Whether the resource at `address` (an instance, or a resource as written: any of its
+    /// instances) was planned with a change.
+    pub fn has_pending_change(&self, address: &str) -> bool {
+        let changed = self.changed.read().expect(POISONED);
+        changed.contains(address)
+            || changed
+                .iter()
+                .any(|c| crate::config::split_instance_address(c).0 == address)
+    }
+
     /// Checks `decl`'s `precondition`s (`planned` is `None`) or its `postcondition`s with
     /// `self` the planned object. A false condition is an error with its `error_message`; an
     /// unknown one is checked again when the resource is applied.

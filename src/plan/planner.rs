@@ -94,7 +94,11 @@ fn targeted_addresses(
             let more: Vec<String> = depends
                 .iter()
                 .filter(|(address, deps)| {
-                    !covered.contains(*address) && deps.iter().any(|d| covered.contains(d))
+                    !covered.contains(*address)
+                        && deps.iter().any(|d| {
+                            covered.contains(d)
+                                || covered.iter().any(|c| split_instance_address(c).0 == d)
+                        })
                 })
                 .map(|(address, _)| address.clone())
                 .collect();
@@ -107,8 +111,16 @@ fn targeted_addresses(
         let mut stack: Vec<String> = covered.iter().cloned().collect();
         while let Some(address) = stack.pop() {
             for dep in depends.get(&address).into_iter().flatten() {
-                if covered.insert(dep.clone()) {
-                    stack.push(dep.clone());
+                // A dependency names a resource as written: all its instances come along.
+                let instances = ws.module.instances_of(dep);
+                let held = records
+                    .iter()
+                    .filter(|r| split_instance_address(&r.address).0 == dep.as_str())
+                    .map(|r| r.address.clone());
+                for needed in std::iter::once(dep.clone()).chain(instances).chain(held) {
+                    if covered.insert(needed.clone()) {
+                        stack.push(needed);
+                    }
                 }
             }
         }
@@ -339,18 +351,13 @@ pub async fn plan_resource(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "provider plan"
     );
-    let mut diags = Diagnostics::new();
     let mut response = response;
-    sensitivity::redact(&mut response.diagnostics, &[(&config, &sensitive)]);
-    for d in response.diagnostics {
-        let location = d
-            .attribute
-            .as_ref()
-            .and_then(|p| p.attribute())
-            .map(|name| decl.attribute_location(name))
-            .or_else(|| Some(decl.location.clone()));
-        diags.push(from_provider(d, location, &decl.address));
-    }
+    let mut diags = provider_diagnostics(
+        decl,
+        std::mem::take(&mut response.diagnostics),
+        &config,
+        &sensitive,
+    );
     let mut sensitive = sensitive;
     for path in response.sensitive {
         if !sensitive.contains(&path) {
@@ -372,6 +379,28 @@ pub async fn plan_resource(
         requires_replace: response.requires_replace,
         existing: response.existing,
     })
+}
+
+/// A provider's diagnostics about `decl`, redacted of the sensitive values of `config` and
+/// placed at the attribute they name (else at the block).
+fn provider_diagnostics(
+    decl: &ResourceDecl,
+    mut diagnostics: Vec<braid_provider::ProviderDiagnostic>,
+    config: &Value,
+    sensitive: &[Path],
+) -> Diagnostics {
+    sensitivity::redact(&mut diagnostics, &[(config, sensitive)]);
+    let mut diags = Diagnostics::new();
+    for d in diagnostics {
+        let location = d
+            .attribute
+            .as_ref()
+            .and_then(|p| p.attribute())
+            .map(|name| decl.attribute_location(name))
+            .or_else(|| Some(decl.location.clone()));
+        diags.push(from_provider(d, location, &decl.address));
+    }
+    diags
 }
 
 fn apply_ignore_changes(decl: &ResourceDecl, config: &mut Value, prior: &Value) {
@@ -415,9 +444,7 @@ pub async fn read_data_source(
     let schema = providers.type_schema(decl);
     let (config, sensitive) = scope.evaluate_resource(decl, schema)?;
     let waits_for_change = scope.phase.0 == braid_functions::Phase::Plan
-        && depends_on
-            .iter()
-            .any(|d| scope.changed.read().expect(POISONED).contains(d));
+        && depends_on.iter().any(|d| scope.has_pending_change(d));
     if waits_for_change || !config.is_wholly_known() {
         // What expressions see until it is read: the arguments, and every attribute the
         // read computes unknown.
@@ -435,17 +462,12 @@ pub async fn read_data_source(
         config: config.clone(),
     });
     let mut response = bounded(Call::Read, &decl.provider, &decl.address, call).await?;
-    sensitivity::redact(&mut response.diagnostics, &[(&config, &sensitive)]);
-    let mut diags = Diagnostics::new();
-    for d in response.diagnostics {
-        let location = d
-            .attribute
-            .as_ref()
-            .and_then(|p| p.attribute())
-            .map(|name| decl.attribute_location(name))
-            .or_else(|| Some(decl.location.clone()));
-        diags.push(from_provider(d, location, &decl.address));
-    }
+    let diags = provider_diagnostics(
+        decl,
+        std::mem::take(&mut response.diagnostics),
+        &config,
+        &sensitive,
+    );
     let mut sensitive = sensitive;
     let secrets = sensitivity::sensitive_strings(&config, &sensitive);
     sensitivity::mark_derived(&response.state, &secrets, &mut sensitive);
@@ -465,9 +487,7 @@ async fn plan_data(
     let (action, reason, after) = match value {
         Some(value) => (Action::NoOp, None, value),
         None if config.is_wholly_known()
-            || depends_on
-                .iter()
-                .any(|d| scope.changed.read().expect(POISONED).contains(d)) =>
+            || depends_on.iter().any(|d| scope.has_pending_change(d)) =>
         {
             (
                 Action::Read,
@@ -586,15 +606,18 @@ pub async fn make_plan(
                 .values()
                 .filter(|d| in_scope(&d.address))
                 .collect();
-            let index: HashMap<&str, usize> = decls
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.address.as_str(), i))
-                .collect();
-            let mut dag = Dag::new(decls.len());
+            // One barrier node per resource as written, after all its instances: a
+            // dependency on `aws_x.y` waits for it, so n instances needing m cost n + m edges.
+            let mut barriers: HashMap<&str, usize> = HashMap::new();
+            for decl in &decls {
+                let next = decls.len() + barriers.len();
+                barriers.entry(decl.config_address()).or_insert(next);
+            }
+            let mut dag = Dag::new(decls.len() + barriers.len());
             for (i, decl) in decls.iter().enumerate() {
+                dag.add_edge(i, barriers[decl.config_address()]);
                 for dep in dependencies.get(&decl.address).into_iter().flatten() {
-                    if let Some(&d) = index.get(dep.as_str()) {
+                    if let Some(&d) = barriers.get(dep.as_str()) {
                         dag.add_edge(d, i);
                     }
                 }
@@ -602,18 +625,24 @@ pub async fn make_plan(
             let planned: Mutex<Vec<Option<ResourceChange>>> = Mutex::new(vec![None; decls.len()]);
             let errors: Mutex<Diagnostics> = Mutex::new(Diagnostics::new());
             let outcomes = walk(&dag, options.parallelism, |i| {
-                let decl = decls[i];
-                let record = by_address.get(decl.address.as_str()).copied();
-                let prior = record.and_then(&current);
-                let deps: Vec<String> = dependencies
-                    .get(&decl.address)
-                    .map(|d| d.iter().cloned().collect())
-                    .unwrap_or_default();
+                // Barrier nodes (past the resources) have nothing to do.
+                let work = decls.get(i).copied().map(|decl| {
+                    let record = by_address.get(decl.address.as_str()).copied();
+                    let prior = record.and_then(&current);
+                    let deps: Vec<String> = dependencies
+                        .get(&decl.address)
+                        .map(|d| d.iter().cloned().collect())
+                        .unwrap_or_default();
+                    let replace = replace.contains(decl.address.as_str());
+                    (decl, record, prior, deps, replace)
+                });
                 let scope = &scope;
                 let planned = &planned;
                 let errors = &errors;
-                let replace = replace.contains(decl.address.as_str());
                 async move {
+                    let Some((decl, record, prior, deps, replace)) = work else {
+                        return true;
+                    };
                     match plan_one(scope, providers, decl, record, prior, deps, replace).await {
                         Ok(change) => {
                             observer.planned(&change);
@@ -755,17 +784,11 @@ async fn plan_one(
             )
         }
         (Some(_), _)
-            if let Some((trigger, _, _)) =
-                decl.lifecycle
-                    .replace_triggered_by
-                    .iter()
-                    .find(|(target, _, _)| {
-                        let changed = scope.changed.read().expect(POISONED);
-                        changed.contains(target)
-                            || changed
-                                .iter()
-                                .any(|c| split_instance_address(c).0 == target)
-                    }) =>
+            if let Some((trigger, _, _)) = decl
+                .lifecycle
+                .replace_triggered_by
+                .iter()
+                .find(|(target, _, _)| scope.has_pending_change(target)) =>
         {
             if decl.lifecycle.prevent_destroy {
                 return Err(prevent_destroy(decl, "replace").into());
