@@ -24,7 +24,7 @@ use super::{ApplyObserver, ApplyReport, ChangeResult, audit};
 use crate::config::ResourceDecl;
 use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
 use crate::graph::{WalkOutcome, walk_ordered};
-use crate::plan::planner::{PlannedResource, plan_resource, read_data_source};
+use crate::plan::planner::{PlannedResource, import_object, plan_resource, read_data_source};
 use crate::plan::sensitivity;
 use crate::plan::{Action, DriftKind, EvalScope, OutputValue, Plan, PlanMode, ResourceChange};
 use crate::providers::{Call, Providers, bounded};
@@ -725,13 +725,18 @@ impl<'a> Executor<'a> {
         };
         let mut planned = self.replan(decl, prior.as_ref()).await?;
         if change.action == Action::Import {
-            let existing = planned.existing.clone().ok_or_else(|| {
-                vec![Diagnostic::error(
-                    "Object to import is gone",
-                    format!("{} existed when the plan was made but cannot be found now; plan again.", change.address),
-                )
-                .for_address(&change.address)]
-            })?;
+            let existing = match &change.import_id {
+                Some(id) => import_object(self.providers, decl, id)
+                    .await
+                    .map_err(|d| d.0)?,
+                None => planned.existing.clone().ok_or_else(|| {
+                    vec![Diagnostic::error(
+                        "Object to import is gone",
+                        format!("{} existed when the plan was made but cannot be found now; plan again.", change.address),
+                    )
+                    .for_address(&change.address)]
+                })?,
+            };
             // Adopt first: from here on state knows the object even if the update fails.
             self.commit(ResourceWrite {
                 address: change.address.clone(),

@@ -18,9 +18,9 @@ mod variables;
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
-    CheckDecl, Condition, Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody, Module,
-    MovedDecl, OutputDecl, RemovedDecl, RepeatedResource, Repetition, ResourceBody, ResourceDecl,
-    Validation, VariableDecl, load_module, split_instance_address,
+    CheckDecl, Condition, ImportDecl, Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody,
+    Module, MovedDecl, OutputDecl, RemovedDecl, RepeatedResource, Repetition, ResourceBody,
+    ResourceDecl, Validation, VariableDecl, load_module, split_instance_address,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,

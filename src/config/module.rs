@@ -331,6 +331,22 @@ pub struct CheckDecl {
     pub location: Location,
 }
 
+/// An `import { to = ADDR  id = "..." }` block: adopt an existing object into state at a
+/// configured address during the next apply, as `braid state import` does at once.
+#[derive(Debug, Clone)]
+pub struct ImportDecl {
+    /// The address to import into (a resource, or an instance of one).
+    pub to: String,
+    /// The object's id in its provider's terms; an expression (variables allowed).
+    pub id: Expression,
+    /// The file it is written in.
+    pub file: Arc<SourceText>,
+    /// The directory file functions resolve against.
+    pub base_dir: PathBuf,
+    /// Where the block starts.
+    pub location: Location,
+}
+
 /// A resource with `count` or `for_each`, as written, and the keys of its instances.
 #[derive(Debug, Clone)]
 pub struct RepeatedResource {
@@ -445,6 +461,8 @@ pub struct Module {
     pub removed: Vec<RemovedDecl>,
     /// `check` blocks by name.
     pub checks: BTreeMap<String, CheckDecl>,
+    /// `import` blocks.
+    pub imports: Vec<ImportDecl>,
     /// What `terraform {}` blocks say.
     pub terraform: TerraformSettings,
     /// Warnings found while loading (an ignored `backend` block).
@@ -538,7 +556,8 @@ fn load_body(
             "check" => parse_check(&block, base_dir).and_then(|c| {
                 insert_unique(&mut module.checks, c.name.clone(), c, "check block", |c| &c.location)
             }),
-            "module" | "import" => Err(Diagnostic::error(
+            "import" => parse_import(&block, base_dir).map(|i| module.imports.push(i)),
+            "module" => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
             )
@@ -1052,6 +1071,44 @@ fn parse_check(block: &NestedBlock, base_dir: &std::path::Path) -> Result<CheckD
     Ok(CheckDecl {
         name: block.labels[0].clone(),
         asserts,
+        file: Arc::clone(&block.body.file),
+        base_dir: base_dir.to_path_buf(),
+        location: block.location.clone(),
+    })
+}
+
+fn parse_import(block: &NestedBlock, base_dir: &std::path::Path) -> Result<ImportDecl, Diagnostic> {
+    block.expect_labels(&[])?;
+    block.body.check_names("import block", &["to", "id"], &[])?;
+    let required = |name: &str| {
+        block.body.attribute(name).ok_or_else(|| {
+            Diagnostic::error(
+                "Missing required argument",
+                format!("An import block needs {name}: to = the address to import into, id = the object's id."),
+            )
+            .at(block.location.clone())
+        })
+    };
+    let to_attr = required("to")?;
+    let to = match &to_attr.expr {
+        Expression::String(_) => None,
+        expr => traversal_text(expr),
+    }
+    .filter(|t| {
+        let (written, _) = split_instance_address(t);
+        let mut parts = written.split('.');
+        matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if is_identifier(a) && is_identifier(b))
+    })
+    .ok_or_else(|| {
+        Diagnostic::error(
+            "Invalid address",
+            "to must be a resource address like aws_s3_bucket.logs or aws_s3_bucket.logs[\"k\"], written without quotes.",
+        )
+        .at(to_attr.value_location.clone())
+    })?;
+    Ok(ImportDecl {
+        to,
+        id: required("id")?.expr.clone(),
         file: Arc::clone(&block.body.file),
         base_dir: base_dir.to_path_buf(),
         location: block.location.clone(),

@@ -130,6 +130,10 @@ pub struct ResourceChange {
     /// block, or `count` added to or removed from a resource): apply renames the record first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<String>,
+    /// The provider id of the object an `import` block adopts into this address; apply
+    /// imports it again by this id before changing anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
 }
 
 /// What refresh found about a resource whose live object differs from state.

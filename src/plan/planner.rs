@@ -170,6 +170,20 @@ fn move_records(
     records: &mut [ResourceRecord],
 ) -> Result<BTreeMap<String, String>, Diagnostics> {
     let mut diags = Diagnostics::new();
+    for import in &ws.module.imports {
+        if !ws.module.resources.contains_key(&import.to) {
+            diags.push(
+                Diagnostic::error(
+                    "Configuration for import target does not exist",
+                    format!(
+                        "The import block's target {} is not declared. Write its resource block first (with the instance key, for a count or for_each resource).",
+                        import.to
+                    ),
+                )
+                .at(import.location.clone()),
+            );
+        }
+    }
     for removed in &ws.module.removed {
         if ws.module.declares(&removed.from) {
             diags.push(
@@ -520,6 +534,7 @@ async fn plan_data(
         depends_on,
         create_before_destroy: false,
         moved_from: None,
+        import_id: None,
     })
 }
 
@@ -643,7 +658,10 @@ pub async fn make_plan(
                     let Some((decl, record, prior, deps, replace)) = work else {
                         return true;
                     };
-                    match plan_one(scope, providers, decl, record, prior, deps, replace).await {
+                    let import = ws.module.imports.iter().find(|i| i.to == decl.address);
+                    match plan_one(scope, providers, decl, record, prior, deps, replace, import)
+                        .await
+                    {
                         Ok(change) => {
                             observer.planned(&change);
                             planned.lock().expect(POISONED)[i] = Some(change);
@@ -747,6 +765,7 @@ fn keeps_on_removal(value: &Value) -> bool {
         == Some("false")
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn plan_one(
     scope: &EvalScope<'_>,
     providers: &Providers,
@@ -755,12 +774,56 @@ async fn plan_one(
     prior: Option<Value>,
     depends_on: Vec<String>,
     replace: bool,
+    import: Option<&crate::config::ImportDecl>,
 ) -> Result<ResourceChange, Diagnostics> {
     if decl.data {
         return plan_data(scope, providers, decl, depends_on).await;
     }
+    // An import block for an address state does not hold yet: the object it names is the
+    // starting point, and the change adopts it.
+    let mut prior = prior;
+    let mut import_id = None;
+    if let Some(import) = import.filter(|_| record.is_none()) {
+        let id = match scope
+            .evaluate_expression(&import.id, &import.file, &import.base_dir)?
+            .value
+        {
+            Value::String(id) => id,
+            Value::Unknown => {
+                return Err(Diagnostic::error(
+                    "Invalid import id argument",
+                    "The import id depends on values that cannot be determined until apply. Use variables, locals or literals.",
+                )
+                .at(import.location.clone())
+                .into());
+            }
+            other => {
+                return Err(Diagnostic::error(
+                    "Invalid import id argument",
+                    format!("The import id must be a string, not a {}.", other.kind()),
+                )
+                .at(import.location.clone())
+                .into());
+            }
+        };
+        prior = Some(import_object(providers, decl, &id).await?);
+        import_id = Some(id);
+    }
     let planned = plan_resource(scope, providers, decl, prior.as_ref()).await?;
+    if import_id.is_some() && !planned.requires_replace.is_empty() {
+        return Err(Diagnostic::error(
+            "Imported object would be replaced",
+            format!(
+                "The object the import block names differs from the configuration in {}, which cannot change in place. Change the configuration to match the object, or remove the import block.",
+                planned.requires_replace.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .at(decl.location.clone())
+        .for_address(&decl.address)
+        .into());
+    }
     let (action, reason) = match (&prior, &planned.existing) {
+        (Some(_), _) if import_id.is_some() => (Action::Import, Some("import block".to_string())),
         (None, Some(_)) => (
             Action::Import,
             Some("exists but is not in state".to_string()),
@@ -811,7 +874,7 @@ async fn plan_one(
         (Some(_), _) => (Action::NoOp, None),
     };
     let before = match action {
-        Action::Import => planned.existing.clone(),
+        Action::Import if import_id.is_none() => planned.existing.clone(),
         _ => prior.clone(),
     };
     if action.is_change() {
@@ -847,6 +910,47 @@ async fn plan_one(
         depends_on,
         create_before_destroy: decl.lifecycle.create_before_destroy,
         moved_from: None,
+        import_id,
+    })
+}
+
+/// The object with provider id `id` that `decl`'s provider finds, to adopt at `decl`'s
+/// address (import blocks).
+pub async fn import_object(
+    providers: &Providers,
+    decl: &ResourceDecl,
+    id: &str,
+) -> Result<Value, Diagnostics> {
+    let provider = providers.get(&decl.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "Provider not available",
+            format!("No provider \"{}\" is configured.", decl.provider),
+        )
+        .for_address(&decl.address)
+    })?;
+    let call = provider.import(braid_provider::ImportRequest {
+        type_name: decl.type_name.clone(),
+        id: id.to_string(),
+    });
+    let response = bounded(Call::Read, &decl.provider, &decl.address, call).await?;
+    let mut diags = Diagnostics::new();
+    for d in response.diagnostics {
+        diags.push(from_provider(d, Some(decl.location.clone()), &decl.address));
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    response.state.ok_or_else(|| {
+        Diagnostic::error(
+            "Cannot import non-existent remote object",
+            format!(
+                "The {} provider found no {} with id \"{id}\" to import into {}. Check the id, or remove the import block.",
+                decl.provider, decl.type_name, decl.address
+            ),
+        )
+        .at(decl.location.clone())
+        .for_address(&decl.address)
+        .into()
     })
 }
 
@@ -869,6 +973,7 @@ fn delete_change(record: &ResourceRecord, current: Option<Value>, reason: &str) 
         depends_on: record.dependencies.clone(),
         create_before_destroy: false,
         moved_from: None,
+        import_id: None,
     }
 }
 

@@ -268,6 +268,7 @@ mod tests {
                 depends_on: Vec::new(),
                 create_before_destroy: false,
                 moved_from: None,
+                import_id: None,
             })
             .collect();
         Plan {

@@ -505,3 +505,45 @@ check "port" {
         run.stderr
     );
 }
+
+#[test]
+fn import_blocks_adopt_existing_objects_during_apply() {
+    let adopting = project(
+        "resource \"local_file\" \"adopted\" {\n  filename = \"out/existing.txt\"\n  content  = \"hello, braid\"\n}\nimport {\n  to = local_file.adopted\n  id = \"out/existing.txt\"\n}\n",
+    );
+    adopting.write("out/existing.txt", "hello");
+    let plan = plan_json(&adopting, &[]);
+    let adopted = change(&plan, "local_file.adopted");
+    assert_eq!(adopted["action"], "import");
+    assert_eq!(adopted["import_id"], "out/existing.txt");
+    assert_eq!(adopted["before"]["content"], "hello");
+    assert_eq!(adopted["after"]["content"], "hello, braid");
+    // Nothing happens before apply.
+    assert!(adopting.state_list(&[]).is_empty());
+    adopting.braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(adopting.state_list(&[]), ["local_file.adopted"]);
+    assert_eq!(adopting.read("out/existing.txt"), "hello, braid");
+    // Once in state, the import block has nothing left to do.
+    let plan = plan_json(&adopting, &[]);
+    assert_eq!(change(&plan, "local_file.adopted")["action"], "no-op");
+    // An id naming nothing, and a target not declared, are errors.
+    let missing = project(
+        "resource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = \"x\"\n}\nimport {\n  to = local_file.a\n  id = \"out/missing.txt\"\n}\n",
+    );
+    let run = missing.braid(&["plan"]);
+    run.failure();
+    assert!(
+        run.stderr.contains("Cannot import missing file"),
+        "{}",
+        run.stderr
+    );
+    let undeclared = project("import {\n  to = local_file.nope\n  id = \"x\"\n}\n");
+    let run = undeclared.braid(&["plan"]);
+    run.failure();
+    assert!(
+        run.stderr
+            .contains("Configuration for import target does not exist"),
+        "{}",
+        run.stderr
+    );
+}
