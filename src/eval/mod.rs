@@ -5,4 +5,4 @@
 pub mod expand;
 mod scope;
 
-pub use scope::EvalScope;
+pub use scope::{EvalScope, condition_message};

@@ -259,17 +259,7 @@ impl<'a> EvalScope<'a> {
             match result {
                 Value::Bool(true) | Value::Unknown => {}
                 Value::Bool(false) => {
-                    let message = evaluator
-                        .evaluate(&condition.error_message)
-                        .ok()
-                        .and_then(|m| {
-                            if m.sensitive {
-                                Some("(the error message uses a sensitive value)".to_string())
-                            } else {
-                                m.value.as_str().map(str::to_string)
-                            }
-                        })
-                        .unwrap_or_else(|| "The condition is false.".to_string());
+                    let message = condition_message(evaluator.evaluate(&condition.error_message));
                     diags.push(
                         Diagnostic::error(summary, message)
                             .at(condition.location.clone())
@@ -382,6 +372,19 @@ fn instance_evaluator<'a>(
             Value::map([("key", Value::Unknown), ("value", Value::Unknown)]),
         ),
         (None, None) => evaluator,
+    }
+}
+
+/// The text shown when a condition is false: its evaluated `error_message`, never a
+/// sensitive one, or a plain statement when the message cannot be evaluated.
+pub fn condition_message(message: Result<ScopeValue, Diagnostic>) -> String {
+    match message {
+        Ok(m) if m.sensitive => "(the error message uses a sensitive value)".to_string(),
+        Ok(ScopeValue {
+            value: Value::String(text),
+            ..
+        }) => text,
+        _ => "The condition is false.".to_string(),
     }
 }
 

@@ -1046,21 +1046,11 @@ pub(crate) fn evaluate_checks(ws: &Workspace, scope: &EvalScope<'_>) -> Vec<supe
                     }
                     Ok(Value::Bool(false)) => {
                         status = "fail";
-                        let message = scope
-                            .evaluate_expression(
-                                &assert.error_message,
-                                &check.file,
-                                &check.base_dir,
-                            )
-                            .ok()
-                            .and_then(|m| {
-                                if m.sensitive {
-                                    Some("(the error message uses a sensitive value)".to_string())
-                                } else {
-                                    m.value.as_str().map(str::to_string)
-                                }
-                            })
-                            .unwrap_or_else(|| "The condition is false.".to_string());
+                        let message = crate::eval::condition_message(scope.evaluate_expression(
+                            &assert.error_message,
+                            &check.file,
+                            &check.base_dir,
+                        ));
                         messages.push(message);
                     }
                     Ok(other) => {
