@@ -800,12 +800,19 @@ fn parse_resource(
     body.attributes
         .retain(|a| !RESOURCE_META.contains(&a.name.as_str()));
     let mut lifecycle = Lifecycle::default();
-    if data && let Some(lc) = body.blocks.iter().find(|b| b.kind == "lifecycle") {
+    // A data block's lifecycle holds only conditions: nothing is created or destroyed.
+    if data
+        && let Some(lc) = body.blocks.iter().find(|b| b.kind == "lifecycle")
+        && let Some(attr) = lc.body.attributes.first()
+    {
         return Err(Diagnostic::error(
-            "Unsupported lifecycle block",
-            "A data block has no lifecycle settings: braid only reads it, never creates or destroys anything for it.",
+            "Unsupported lifecycle setting",
+            format!(
+                "A data block's lifecycle holds only precondition and postcondition blocks; \"{}\" applies to resources, which braid creates and destroys.",
+                attr.name
+            ),
         )
-        .at(lc.location.clone()));
+        .at(attr.name_location.clone()));
     }
     let mut lifecycle_blocks = body.blocks.iter().filter(|b| b.kind == "lifecycle");
     if let Some(lc) = lifecycle_blocks.next() {

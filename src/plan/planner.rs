@@ -455,6 +455,7 @@ pub async fn read_data_source(
         )
         .for_address(&decl.address)
     })?;
+    scope.check_conditions(decl, None)?;
     let schema = providers.type_schema(decl);
     let (config, sensitive) = scope.evaluate_resource(decl, schema)?;
     let waits_for_change = scope.phase.0 == braid_functions::Phase::Plan
@@ -486,6 +487,12 @@ pub async fn read_data_source(
     let secrets = sensitivity::sensitive_strings(&config, &sensitive);
     sensitivity::mark_derived(&response.state, &secrets, &mut sensitive);
     sensitive.sort();
+    let mut diags = diags;
+    if !diags.has_errors()
+        && let Err(d) = scope.check_conditions(decl, Some(&response.state))
+    {
+        diags.extend(d);
+    }
     diags.into_result((Some(response.state), config, sensitive))
 }
 

@@ -108,7 +108,11 @@ fn data_sources_are_checked_and_confined_to_the_project() {
         ),
         (
             "data \"local_file\" \"x\" {\n  filename = \"a\"\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",
-            "A data block has no lifecycle settings",
+            "A data block's lifecycle holds only precondition and postcondition blocks",
+        ),
+        (
+            "data \"local_file\" \"x\" {\n  filename = \"x.txt\"\n  lifecycle {\n    postcondition {\n      condition     = self.content == \"expected\"\n      error_message = \"x.txt holds ${self.content}\"\n    }\n  }\n}\n",
+            "x.txt holds unexpected",
         ),
         (
             "output \"x\" {\n  value = data.local_file.nope.content\n}\n",
@@ -116,7 +120,11 @@ fn data_sources_are_checked_and_confined_to_the_project() {
         ),
     ];
     for (main_tf, expected) in cases {
-        let project = Project::with_files(&[("braid.hcl", BRAID_HCL), ("main.tf", main_tf)]);
+        let project = Project::with_files(&[
+            ("braid.hcl", BRAID_HCL),
+            ("main.tf", main_tf),
+            ("x.txt", "unexpected"),
+        ]);
         let run = project.braid(&["plan"]);
         run.failure();
         assert!(run.stderr.contains(expected), "{main_tf}\n{}", run.stderr);
