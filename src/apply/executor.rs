@@ -364,17 +364,7 @@ impl<'a> Executor<'a> {
         let start = Instant::now();
         let result = match change.action {
             Action::Delete => self.delete(change).await,
-            Action::Forget => self
-                .commit(ResourceWrite {
-                    address: change.address.clone(),
-                    record: None,
-                    change: Some((
-                        self.apply_id,
-                        self.change_record(change, ChangeOutcome::Applied, None),
-                    )),
-                })
-                .await
-                .map_err(|d| vec![d]),
+            Action::Forget => self.forget(change).await,
             _ => self.converge(change).await,
         };
         match result {
@@ -686,19 +676,24 @@ impl<'a> Executor<'a> {
             .call_apply(change, Some(record.attributes.clone()), None, Value::Null)
             .await;
         match new_state {
-            Ok(_) => self
-                .commit(ResourceWrite {
-                    address: change.address.clone(),
-                    record: None,
-                    change: Some((
-                        self.apply_id,
-                        self.change_record(change, ChangeOutcome::Applied, None),
-                    )),
-                })
-                .await
-                .map_err(|d| vec![d]),
+            Ok(_) => self.forget(change).await,
             Err((_, diags)) => Err(diags),
         }
+    }
+
+    /// Removes the resource from state, recording the change as applied: after its object
+    /// was deleted, or for a `removed` block that keeps the object.
+    async fn forget(&self, change: &ResourceChange) -> StepResult {
+        self.commit(ResourceWrite {
+            address: change.address.clone(),
+            record: None,
+            change: Some((
+                self.apply_id,
+                self.change_record(change, ChangeOutcome::Applied, None),
+            )),
+        })
+        .await
+        .map_err(|d| vec![d])
     }
 
     /// Create, update, replace or import: re-plan with known values, check it against what

@@ -337,13 +337,7 @@ pub async fn plan_resource(
     decl: &ResourceDecl,
     prior: Option<&Value>,
 ) -> Result<PlannedResource, Diagnostics> {
-    let provider = providers.get(&decl.provider).ok_or_else(|| {
-        Diagnostic::error(
-            "Provider not available",
-            format!("No provider \"{}\" is configured.", decl.provider),
-        )
-        .for_address(&decl.address)
-    })?;
+    let provider = provider_for(providers, decl)?;
     scope.check_conditions(decl, None)?;
     let schema = providers.type_schema(decl);
     let (mut config, sensitive) = scope.evaluate_resource(decl, schema)?;
@@ -392,6 +386,20 @@ pub async fn plan_resource(
         sensitive,
         requires_replace: response.requires_replace,
         existing: response.existing,
+    })
+}
+
+/// The provider that serves `decl`, or the error that none is configured.
+fn provider_for<'p>(
+    providers: &'p Providers,
+    decl: &ResourceDecl,
+) -> Result<&'p std::sync::Arc<dyn braid_provider::Provider>, Diagnostic> {
+    providers.get(&decl.provider).ok_or_else(|| {
+        Diagnostic::error(
+            "Provider not available",
+            format!("No provider \"{}\" is configured.", decl.provider),
+        )
+        .for_address(&decl.address)
     })
 }
 
@@ -448,13 +456,7 @@ pub async fn read_data_source(
     decl: &ResourceDecl,
     depends_on: &[String],
 ) -> Result<(Option<Value>, Value, Vec<Path>), Diagnostics> {
-    let provider = providers.get(&decl.provider).ok_or_else(|| {
-        Diagnostic::error(
-            "Provider not available",
-            format!("No provider \"{}\" is configured.", decl.provider),
-        )
-        .for_address(&decl.address)
-    })?;
+    let provider = provider_for(providers, decl)?;
     scope.check_conditions(decl, None)?;
     let schema = providers.type_schema(decl);
     let (config, sensitive) = scope.evaluate_resource(decl, schema)?;
@@ -928,13 +930,7 @@ pub async fn import_object(
     decl: &ResourceDecl,
     id: &str,
 ) -> Result<Value, Diagnostics> {
-    let provider = providers.get(&decl.provider).ok_or_else(|| {
-        Diagnostic::error(
-            "Provider not available",
-            format!("No provider \"{}\" is configured.", decl.provider),
-        )
-        .for_address(&decl.address)
-    })?;
+    let provider = provider_for(providers, decl)?;
     let call = provider.import(braid_provider::ImportRequest {
         type_name: decl.type_name.clone(),
         id: id.to_string(),

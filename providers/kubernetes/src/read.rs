@@ -56,25 +56,38 @@ pub async fn import(cluster: &Cluster, request: ImportRequest) -> ImportResponse
             Err(e) => return fail(e.to_diagnostic()),
         }
     }
-    let kind = match cluster.kind(&object.gvk()).await {
-        Ok(Some(kind)) => kind,
-        Ok(None) => return fail(not_served(&object)),
-        Err(e) => return fail(e.to_diagnostic()),
-    };
-    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
-    match cluster.get(&kind, &object).await {
-        Ok(Some(live)) => ImportResponse {
+    match find(cluster, object).await {
+        Ok((object, Some(live))) => ImportResponse {
             state: Some(cluster.state_of(&object, &live, true)),
             diagnostics: Vec::new(),
         },
-        Ok(None) => fail(ProviderDiagnostic::error(
+        Ok((object, None)) => fail(ProviderDiagnostic::error(
             "Object to import not found",
             format!(
                 "There is no {object} in the cluster. Check the id \"{}\".",
                 request.id
             ),
         )),
-        Err(e) => fail(e.to_diagnostic()),
+        Err(d) => fail(d),
+    }
+}
+
+/// The live object `object` names (scoped to the provider's namespace when its kind is
+/// namespaced and it gives none), with the reference as scoped; an error when the cluster
+/// does not serve its kind.
+async fn find(
+    cluster: &Cluster,
+    object: ObjectRef,
+) -> Result<(ObjectRef, Option<serde_json::Value>), ProviderDiagnostic> {
+    let kind = match cluster.kind(&object.gvk()).await {
+        Ok(Some(kind)) => kind,
+        Ok(None) => return Err(not_served(&object)),
+        Err(e) => return Err(e.to_diagnostic()),
+    };
+    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
+    match cluster.get(&kind, &object).await {
+        Ok(live) => Ok((object, live)),
+        Err(e) => Err(e.to_diagnostic()),
     }
 }
 
@@ -116,14 +129,8 @@ pub async fn read_data(cluster: &Cluster, request: ReadDataRequest) -> ReadDataR
         Ok(object) => object,
         Err(e) => return fail(e.to_diagnostic()),
     };
-    let kind = match cluster.kind(&object.gvk()).await {
-        Ok(Some(kind)) => kind,
-        Ok(None) => return fail(not_served(&object)),
-        Err(e) => return fail(e.to_diagnostic()),
-    };
-    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
-    match cluster.get(&kind, &object).await {
-        Ok(Some(live)) => {
+    match find(cluster, object).await {
+        Ok((_, Some(live))) => {
             let mut state = config.clone();
             state.set(
                 &braid_provider::Path::key("object"),
@@ -134,13 +141,13 @@ pub async fn read_data(cluster: &Cluster, request: ReadDataRequest) -> ReadDataR
                 diagnostics: Vec::new(),
             }
         }
-        Ok(None) => fail(ProviderDiagnostic::error(
+        Ok((object, None)) => fail(ProviderDiagnostic::error(
             "Object not found",
             format!(
                 "There is no {object} in the cluster for {}.",
                 request.address
             ),
         )),
-        Err(e) => fail(e.to_diagnostic()),
+        Err(d) => fail(d),
     }
 }
