@@ -17,6 +17,7 @@ use crate::diag::{
     Diagnostic, Diagnostics, SourceText, cannot_open_state, closest, state_diagnostic,
 };
 use crate::eval::expand::{UnknownRepetition, expand_instances};
+use crate::eval::modules::{ModuleReader, instantiate_modules};
 use crate::graph::ConfigGraph;
 use crate::providers::{ProviderRegistry, Providers, check_resources};
 use crate::source::{LoadedSource, SourceOptions, load_sources_with};
@@ -116,7 +117,6 @@ impl Workspace {
         }
         let env = project.environment(&env_name);
         add_manifests(&mut module, &project, env, &sources)?;
-        let graph = ConfigGraph::build(&module)?;
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             auto_files: sources
@@ -144,6 +144,19 @@ impl Workspace {
         } else {
             UnknownRepetition::Fail
         };
+        let mut sources = sources;
+        let mut reader = ModuleReader::new(&project.dir, options.sources.offline);
+        instantiate_modules(
+            &mut module,
+            &variables,
+            &env_name,
+            unknown,
+            &mut reader,
+            &sources,
+        )?;
+        reader.record_digests(&mut sources);
+        warnings.extend(std::mem::take(&mut module.warnings));
+        let graph = ConfigGraph::build(&module)?;
         expand_instances(
             &mut module,
             &graph.resource_dependencies(),

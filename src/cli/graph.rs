@@ -18,6 +18,8 @@ pub fn run(cx: &Context) -> CommandResult {
         Node::Resource(_) => "resource",
         Node::Local(_) => "local",
         Node::Output(_) => "output",
+        Node::ModuleInput(_) => "module_input",
+        Node::ModuleOutput(_) => "module_output",
     };
     cx.shell.json(&json!({
         "env": ws.env_name,

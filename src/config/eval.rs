@@ -45,12 +45,17 @@ pub struct ResourceValue {
 }
 
 /// What names an expression can see.
+///
+/// Names of a child module instance are looked up with its prefix: `local.x` in
+/// `module.net` is the local `module.net.x`, `aws_x.y` the resource `module.net.aws_x.y`.
 pub trait Scope {
-    /// `var.NAME`; `None` when no such variable is declared.
-    fn variable(&self, name: &str) -> Option<ScopeValue>;
-    /// `local.NAME`; `None` when undeclared.
+    /// `var.NAME` in the module instance `module` (a prefix like `module.net.`, empty for the
+    /// root module); `None` when no such variable is declared there.
+    fn variable(&self, module: &str, name: &str) -> Option<Result<ScopeValue, Diagnostic>>;
+    /// `local.NAME`, its name prefixed with its module's; `None` when undeclared.
     fn local(&self, name: &str) -> Option<Result<ScopeValue, Diagnostic>>;
-    /// `TYPE.NAME`; `None` when undeclared. Shared, so a lookup copies nothing.
+    /// `TYPE.NAME`, prefixed with its module's; `None` when undeclared. Shared, so a lookup
+    /// copies nothing.
     fn resource(&self, address: &str) -> Option<Arc<ResourceValue>>;
     /// The environment name (`env.name`).
     fn env_name(&self) -> &str;
@@ -63,14 +68,60 @@ pub trait Scope {
     fn resource_instance(&self, _address: &str, _key: &Value) -> Option<Arc<ResourceValue>> {
         None
     }
-    /// Every declared name of a kind, for "did you mean" suggestions.
-    fn declared(&self, kind: NameKind) -> Vec<String>;
+    /// The module call at `address` (`module.net`, prefixed with the caller's module):
+    /// `None` when undeclared, else whether it has `count` (list), `for_each` (map) or
+    /// neither (one object).
+    fn module_call(&self, _address: &str) -> Option<CallShape> {
+        None
+    }
+    /// Output `name` of the module instance at `instance`; `None` when the module declares
+    /// no such output (or there is no such instance).
+    fn module_output(
+        &self,
+        _instance: &str,
+        _name: &str,
+    ) -> Option<Result<ScopeValue, Diagnostic>> {
+        None
+    }
+    /// Every output of the module instance at `instance`, as an object; `None` when there
+    /// is no such instance.
+    fn module_object(&self, _instance: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        None
+    }
+    /// Every instance of the module call at `address` (a list for `count`, a map for
+    /// `for_each`), each an object of outputs.
+    fn module_instances_value(&self, _address: &str) -> Result<ScopeValue, Diagnostic> {
+        Ok(ScopeValue {
+            value: Value::Unknown,
+            sensitive: false,
+        })
+    }
+    /// `path.module` and `path.root` in the module instance `module`, as the relative paths
+    /// file functions resolve (`.` for both in the root module).
+    fn module_paths(&self, _module: &str) -> (String, String) {
+        (".".to_string(), ".".to_string())
+    }
+    /// Every declared name of a kind in the module instance `module`, without the prefix,
+    /// for "did you mean" suggestions.
+    fn declared(&self, kind: NameKind, module: &str) -> Vec<String>;
     /// Whether expressions are evaluated to plan or to apply (what `uuid()` and
     /// `timestamp()` return), and the plan's instant (`plantimestamp()`). Planning with this
     /// process's plan time unless the scope says otherwise.
     fn phase(&self) -> (Phase, chrono::DateTime<chrono::Utc>) {
         (Phase::Plan, braid_functions::process_plan_time())
     }
+}
+
+/// How a module call's instances are read: `module.NAME` is one object of outputs, a list of
+/// them (`count`) or a map (`for_each`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallShape {
+    /// No `count` or `for_each`.
+    Single,
+    /// `count`: `module.NAME[0]`.
+    Count,
+    /// `for_each`: `module.NAME["key"]`.
+    ForEach,
 }
 
 /// The kinds of names an expression can reference, for [`Scope::declared`].
@@ -82,6 +133,8 @@ pub enum NameKind {
     Local,
     /// Resources, by address `TYPE.NAME`.
     Resource,
+    /// Module calls, `module.NAME`.
+    Module,
 }
 
 /// The detail of an error in an expression that read a sensitive value.
@@ -90,6 +143,9 @@ const SENSITIVE_DETAIL: &str = "This expression uses a sensitive value, so the d
 /// Evaluates expressions of one file against a scope.
 pub struct Evaluator<'a> {
     scope: &'a dyn Scope,
+    /// The module instance the expressions are written in, as a prefix of names
+    /// (`module.net.`); empty in the root module.
+    module: &'a str,
     file: &'a Arc<SourceText>,
     base_dir: &'a FsPath,
     bindings: Vec<(String, Value)>,
@@ -112,6 +168,7 @@ impl<'a> Evaluator<'a> {
     pub fn new(scope: &'a dyn Scope, file: &'a Arc<SourceText>, base_dir: &'a FsPath) -> Self {
         Evaluator {
             scope,
+            module: "",
             file,
             base_dir,
             bindings: Vec::new(),
@@ -127,6 +184,13 @@ impl<'a> Evaluator<'a> {
     /// reproducible.
     pub fn with_env_function(mut self) -> Self {
         self.env_function = true;
+        self
+    }
+
+    /// Reads names in the module instance with prefix `module` (`module.net.`; empty for the
+    /// root module): `var.x`, `local.x`, `aws_x.y` and `module.m` are its own.
+    pub fn in_module(mut self, module: &'a str) -> Self {
+        self.module = module;
         self
     }
 
@@ -368,12 +432,16 @@ impl<'a> Evaluator<'a> {
             NameKind::Local
         };
         let mut out = BTreeMap::new();
-        for declared in self.scope.declared(kind) {
+        for declared in self.scope.declared(kind, self.module) {
             let value = match kind {
-                NameKind::Variable => self.scope.variable(&declared).map(|v| v.value),
+                NameKind::Variable => self
+                    .scope
+                    .variable(self.module, &declared)
+                    .and_then(Result::ok)
+                    .map(|v| v.value),
                 _ => self
                     .scope
-                    .local(&declared)
+                    .local(&format!("{}{declared}", self.module))
                     .and_then(Result::ok)
                     .map(|v| v.value),
             };
@@ -403,8 +471,10 @@ impl<'a> Evaluator<'a> {
         operators.next();
         match root {
             "path" => match name {
-                // Relative paths resolve against the module's directory, so "." names it.
-                "module" | "root" => Ok(Value::from(".")),
+                // Relative paths resolve against the root module's directory, as Terraform
+                // resolves them against its working directory (see `eval/modules.rs`).
+                "module" => Ok(Value::from(self.scope.module_paths(self.module).0)),
+                "root" => Ok(Value::from(self.scope.module_paths(self.module).1)),
                 "cwd" => Ok(Value::from(self.base_dir.display().to_string())),
                 _ => Err(self.error(
                     at,
@@ -421,14 +491,15 @@ impl<'a> Evaluator<'a> {
                     format!("The \"terraform\" object has no attribute \"{name}\": only terraform.workspace (the environment's name) can be read."),
                 )),
             },
-            "var" => match self.scope.variable(name) {
-                Some(v) => {
+            "var" => match self.scope.variable(self.module, name) {
+                Some(result) => {
+                    let v = result?;
                     self.sensitive |= v.sensitive;
                     Ok(v.value)
                 }
                 None => Err(self.undeclared(at, NameKind::Variable, name)),
             },
-            "local" => match self.scope.local(name) {
+            "local" => match self.scope.local(&self.prefixed(name)) {
                 Some(result) => {
                     let v = result?;
                     self.sensitive |= v.sensitive;
@@ -436,14 +507,15 @@ impl<'a> Evaluator<'a> {
                 }
                 None => Err(self.undeclared(at, NameKind::Local, name)),
             },
+            "module" => self.eval_module_reference(name, operators, at),
             type_name => {
                 let address = match (type_name, operators.peek().copied()) {
                     ("data", Some(TraversalOperator::GetAttr(data_name))) => {
-                        let address = format!("data.{name}.{}", data_name.value());
+                        let address = format!("{}data.{name}.{}", self.module, data_name.value());
                         operators.next();
                         address
                     }
-                    _ => format!("{type_name}.{name}"),
+                    _ => format!("{}{type_name}.{name}", self.module),
                 };
                 // One instance of a count/for_each resource, looked up directly: building
                 // the whole collection for every `aws_x.y[each.key]` would make a
@@ -509,13 +581,133 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// `name` with the module prefix of this evaluator.
+    fn prefixed<'n>(&self, name: &'n str) -> std::borrow::Cow<'n, str> {
+        if self.module.is_empty() {
+            std::borrow::Cow::Borrowed(name)
+        } else {
+            std::borrow::Cow::Owned(format!("{}{name}", self.module))
+        }
+    }
+
+    /// ` in module.net` for names of a child module, nothing in the root module.
+    fn module_phrase(&self) -> String {
+        match self.module.strip_suffix('.') {
+            Some(instance) => format!(" in {instance}"),
+            None => String::new(),
+        }
+    }
+
+    /// `module.NAME`, `module.NAME.OUTPUT`, `module.NAME[KEY].OUTPUT`: one output is
+    /// evaluated on its own, so reading `module.net.vpc_id` does not evaluate every output.
+    fn eval_module_reference<'o, I>(
+        &mut self,
+        name: &str,
+        operators: &mut std::iter::Peekable<I>,
+        at: &Expression,
+    ) -> EvalResult
+    where
+        I: Iterator<Item = &'o TraversalOperator>,
+    {
+        let call = format!("{}module.{name}", self.module);
+        let Some(shape) = self.scope.module_call(&call) else {
+            return Err(self.undeclared(at, NameKind::Module, name));
+        };
+        let instance = match shape {
+            CallShape::Single => Some(call.clone()),
+            CallShape::Count | CallShape::ForEach => {
+                match operators.peek().copied() {
+                    Some(TraversalOperator::Index(index)) => {
+                        let key = self.eval(index)?;
+                        let key = match (&key, shape) {
+                            (Value::Unknown, _) => return Ok(Value::Unknown),
+                            (Value::String(k), CallShape::ForEach) => {
+                                crate::config::InstanceKey::Key(k.clone())
+                            }
+                            (Value::Number(_), CallShape::Count) => match key.as_f64() {
+                                Some(f) if f >= 0.0 && f.fract() == 0.0 => {
+                                    crate::config::InstanceKey::Index(f as usize)
+                                }
+                                _ => return Err(self.error(
+                                    at,
+                                    "Invalid index",
+                                    "A module instance index must be a whole number, zero or more.",
+                                )),
+                            },
+                            _ => {
+                                return Err(self.error(
+                                at,
+                                "Invalid index",
+                                if shape == CallShape::Count {
+                                    "This module call uses count: its instances are indexed by number, like module.NAME[0]."
+                                } else {
+                                    "This module call uses for_each: its instances are indexed by key string, like module.NAME[\"key\"]."
+                                },
+                            ));
+                            }
+                        };
+                        let address = format!("{call}{key}");
+                        if self.scope.module_object(&address).is_none() {
+                            return Err(self.error(
+                                at,
+                                "Invalid index",
+                                format!(
+                                    "The module call {} has no instance {key}.",
+                                    call.strip_prefix(self.module).unwrap_or(&call)
+                                ),
+                            ));
+                        }
+                        operators.next();
+                        Some(address)
+                    }
+                    _ => None,
+                }
+            }
+        };
+        let Some(instance) = instance else {
+            let v = self.scope.module_instances_value(&call)?;
+            self.sensitive |= v.sensitive;
+            return Ok(v.value);
+        };
+        let result = match operators.peek().copied() {
+            Some(TraversalOperator::GetAttr(output)) => {
+                let output = output.value().as_str();
+                match self.scope.module_output(&instance, output) {
+                    Some(result) => {
+                        operators.next();
+                        result
+                    }
+                    None => {
+                        return Err(self.error(
+                            at,
+                            "Unsupported attribute",
+                            format!(
+                                "This object does not have an attribute named \"{output}\": the module {} declares no output \"{output}\".",
+                                instance.strip_prefix(self.module).unwrap_or(&instance)
+                            ),
+                        ));
+                    }
+                }
+            }
+            _ => match self.scope.module_object(&instance) {
+                Some(result) => result,
+                None => return Ok(Value::Unknown),
+            },
+        };
+        let v = result?;
+        self.sensitive |= v.sensitive;
+        Ok(v.value)
+    }
+
     fn undeclared(&self, at: &Expression, kind: NameKind, name: &str) -> Diagnostic {
-        let declared = self.scope.declared(kind);
+        let name = name.strip_prefix(self.module).unwrap_or(name);
+        let declared = self.scope.declared(kind, self.module);
         let suggestion = closest(name, declared.iter().map(String::as_str))
             .map(|c| match kind {
                 NameKind::Variable => format!(" Did you mean var.{c}?"),
                 NameKind::Local => format!(" Did you mean local.{c}?"),
                 NameKind::Resource => format!(" Did you mean {c}?"),
+                NameKind::Module => format!(" Did you mean module.{c}?"),
             })
             .unwrap_or_default();
         let (summary, what) = match kind {
@@ -529,7 +721,14 @@ impl<'a> Evaluator<'a> {
             ),
             NameKind::Resource => (
                 "Reference to undeclared resource",
-                format!("No resource {name} is declared."),
+                format!("No resource {name} is declared{}.", self.module_phrase()),
+            ),
+            NameKind::Module => (
+                "Reference to undeclared module",
+                format!(
+                    "No module call named \"{name}\" is declared{}.",
+                    self.module_phrase()
+                ),
             ),
         };
         self.error(at, summary, format!("{what}{suggestion}"))

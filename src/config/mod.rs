@@ -12,15 +12,17 @@ mod template;
 pub mod terraform_block;
 mod tf_json;
 mod types;
-mod validation;
+pub mod validation;
 mod variables;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
-    CheckDecl, Condition, ImportDecl, Instance, InstanceKey, Lifecycle, LocalDecl, ManifestBody,
-    Module, MovedDecl, OutputDecl, RemovedDecl, RepeatedResource, Repetition, ResourceBody,
-    ResourceDecl, Validation, VariableDecl, load_module, split_instance_address,
+    CheckDecl, Condition, ExpandedCall, ImportDecl, Instance, InstanceKey, Lifecycle, LocalDecl,
+    ManifestBody, Module, ModuleCall, ModuleInstance, MovedDecl, OutputDecl, RemovedDecl,
+    RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation, VariableDecl,
+    is_module_address, is_resource_address, load_module, split_instance_address,
+    split_module_prefix,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,

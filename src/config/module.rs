@@ -69,6 +69,9 @@ pub struct LocalDecl {
     pub base_dir: PathBuf,
     /// Where the local's name is written, for diagnostics.
     pub location: Location,
+    /// The module instance it belongs to, as a prefix of names (`module.net.`, empty in the
+    /// root module): its key in [`Module::locals`] is this prefix and its name.
+    pub module: String,
 }
 
 /// The `lifecycle` block of a resource; all off by default (and for Kubernetes manifests).
@@ -138,6 +141,9 @@ pub struct ResourceDecl {
     /// True for a `data "TYPE" "NAME"` block (address `data.TYPE.NAME`): read, never changed,
     /// and not kept in state.
     pub data: bool,
+    /// The module instance it is declared in, as a prefix of addresses (`module.net.`,
+    /// `module.svc["api"].`; empty in the root module). Its references are resolved there.
+    pub module: String,
 }
 
 /// The `count` or `for_each` meta-argument of a resource, unevaluated.
@@ -288,6 +294,8 @@ pub struct OutputDecl {
     pub description: Option<String>,
     /// Where the `output` block starts, for diagnostics.
     pub location: Location,
+    /// The module instance it belongs to, as a prefix (empty for the root module's outputs).
+    pub module: String,
 }
 
 /// A `moved { from = ADDR  to = ADDR }` block: the resource (or instance) state holds at
@@ -329,6 +337,8 @@ pub struct CheckDecl {
     pub base_dir: PathBuf,
     /// Where the block starts.
     pub location: Location,
+    /// The module instance it belongs to, as a prefix (empty in the root module).
+    pub module: String,
 }
 
 /// An `import { to = ADDR  id = "..." }` block: adopt an existing object into state at a
@@ -401,43 +411,217 @@ impl Module {
     }
 }
 
+/// A `module "NAME"` block: a call of the module at `source`, with its input values.
+#[derive(Debug, Clone)]
+pub struct ModuleCall {
+    /// The block's label; the call is `module.NAME` in the calling module.
+    pub name: String,
+    /// The `source` as written: a local path (`./modules/net`) or a git address
+    /// (`git::https://host/org/repo.git//dir?ref=v1.2.0`).
+    pub source: String,
+    /// Where `source` is written.
+    pub source_location: Location,
+    /// The input values: every argument that is not a meta-argument, by variable name.
+    pub arguments: ConfigBody,
+    /// `count` or `for_each`.
+    pub repetition: Option<Repetition>,
+    /// `depends_on`: everything in the module waits for these.
+    pub depends_on: Vec<(String, Location)>,
+    /// The directory the calling file is in: a local `source` is relative to it.
+    pub base_dir: PathBuf,
+    /// Where the block starts.
+    pub location: Location,
+}
+
+impl ModuleCall {
+    /// The file the call is written in.
+    pub fn file(&self) -> &Arc<SourceText> {
+        &self.arguments.file
+    }
+}
+
+/// One instance of a module call, `module.net` or `module.svc["api"]`: the module's variables
+/// (valued by the call's arguments) and outputs. Its resources, locals and checks are in the
+/// flat [`Module`] under its prefix.
+#[derive(Debug, Clone)]
+pub struct ModuleInstance {
+    /// `module.net`, `module.svc["api"].module.db`.
+    pub address: String,
+    /// The prefix of the calling module instance (`""` for the root module).
+    pub parent: String,
+    /// The call, shared by the instances of a `count`/`for_each` call.
+    pub call: Arc<ModuleCall>,
+    /// The instance key of a `count`/`for_each` call, with `each.value`.
+    pub key: Option<(InstanceKey, Option<Value>)>,
+    /// The module's variables, valued by the call's arguments.
+    pub variables: BTreeMap<String, VariableDecl>,
+    /// The module's outputs, read by the caller as `module.NAME.OUTPUT`.
+    pub outputs: BTreeMap<String, OutputDecl>,
+    /// `path.module`: the module's directory relative to the root module's (`modules/net`),
+    /// which relative paths resolve against, as in Terraform; `.` for a module of a git
+    /// repository, whose paths resolve against its own directory.
+    pub path_module: String,
+    /// `path.root`: `.` (the root module's directory) for a module of the same source; for a
+    /// module of a git repository also `.`, its own directory, since files outside the
+    /// repository's tree cannot be read from it.
+    pub path_root: String,
+    /// The directory the module's files are in.
+    pub dir: PathBuf,
+}
+
+impl ModuleInstance {
+    /// The prefix of the names declared in the instance: its address and a dot.
+    pub fn prefix(&self) -> String {
+        format!("{}.", self.address)
+    }
+}
+
+/// A module call as expanded: which instances it has.
+#[derive(Debug, Clone)]
+pub struct ExpandedCall {
+    /// The call.
+    pub call: Arc<ModuleCall>,
+    /// The instances' keys for a `count`/`for_each` call (`None` while unknown, for
+    /// `validate`); empty for a call without either, which has one instance.
+    pub keys: Option<Vec<InstanceKey>>,
+}
+
+impl ExpandedCall {
+    /// The addresses of its instances, given the call's address.
+    pub fn instances(&self, address: &str) -> Vec<String> {
+        match (&self.call.repetition, &self.keys) {
+            (None, _) => vec![address.to_string()],
+            (Some(_), Some(keys)) => keys.iter().map(|k| format!("{address}{k}")).collect(),
+            (Some(_), None) => Vec::new(),
+        }
+    }
+}
+
 /// Splits an instance address into the resource's address and the instance key:
 /// `aws_x.y["k"]` → (`aws_x.y`, `Some(Key("k"))`), `aws_x.y` → (`aws_x.y`, `None`).
 pub fn split_instance_address(address: &str) -> (&str, Option<InstanceKey>) {
     let Some(body) = address.strip_suffix(']') else {
         return (address, None);
     };
-    let Some(open) = body.rfind('[').filter(|_| !address.starts_with("k8s/")) else {
+    if address.starts_with("k8s/") {
         return (address, None);
-    };
-    // A string key can itself contain `[`: find the bracket that opens the key.
-    let open = match body.find("[\"") {
-        Some(quoted) if body.ends_with('"') => quoted,
-        _ => open,
-    };
-    let (base, key) = (&body[..open], &body[open + 1..]);
-    if let Some(quoted) = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
-        let mut out = String::new();
-        let mut chars = quoted.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                out.push(c);
+    }
+    if let Some(quoted_body) = body.strip_suffix('"') {
+        // The opening quote: the last `"` not escaped by a backslash, right after a `[`.
+        let bytes = quoted_body.as_bytes();
+        let mut i = quoted_body.len();
+        while i > 0 {
+            i -= 1;
+            if bytes[i] != b'"' {
                 continue;
             }
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('r') => out.push('\r'),
-                Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => return (address, None),
+            let backslashes = bytes[..i].iter().rev().take_while(|b| **b == b'\\').count();
+            if backslashes % 2 == 1 {
+                continue;
             }
+            if i == 0 || bytes[i - 1] != b'[' {
+                return (address, None);
+            }
+            let Some(key) = unescape_key(&quoted_body[i + 1..]) else {
+                return (address, None);
+            };
+            return (&address[..i - 1], Some(InstanceKey::Key(key)));
         }
-        return (base, Some(InstanceKey::Key(out)));
+        return (address, None);
     }
-    match key.parse::<usize>() {
-        Ok(i) => (base, Some(InstanceKey::Index(i))),
+    let Some(open) = body.rfind('[') else {
+        return (address, None);
+    };
+    match body[open + 1..].parse::<usize>() {
+        Ok(i) => (&body[..open], Some(InstanceKey::Index(i))),
         Err(_) => (address, None),
     }
+}
+
+/// The text of a quoted instance key, escapes resolved.
+fn unescape_key(quoted: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+/// The module instance an address is in and the rest: `module.a["k"].aws_x.y` →
+/// (`module.a["k"].`, `aws_x.y`); (``, address) in the root module.
+pub fn split_module_prefix(address: &str) -> (&str, &str) {
+    let mut rest = address;
+    let mut consumed = 0;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let name_end = after.find(['.', '[']).unwrap_or(after.len());
+        let mut end = name_end;
+        if after[end..].starts_with('[') {
+            match instance_key_end(&after[end..]) {
+                Some(len) => end += len,
+                None => break,
+            }
+        }
+        if !after[end..].starts_with('.') {
+            break;
+        }
+        let step = "module.".len() + end + 1;
+        consumed += step;
+        rest = &rest[step..];
+    }
+    (&address[..consumed], rest)
+}
+
+/// The length of the instance key `[...]` at the start of `text`.
+fn instance_key_end(text: &str) -> Option<usize> {
+    let inner = text.strip_prefix('[')?;
+    if let Some(quoted) = inner.strip_prefix('"') {
+        let mut escaped = false;
+        for (i, c) in quoted.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => return quoted[i + 1..].starts_with(']').then_some(i + 4),
+                _ => {}
+            }
+        }
+        return None;
+    }
+    let close = inner.find(']')?;
+    inner[..close].parse::<usize>().ok().map(|_| close + 2)
+}
+
+/// Whether `address` is a resource address, with optional module path and instance key:
+/// `aws_x.y`, `data.aws_x.y`, `module.a["k"].aws_x.y[0]`.
+pub fn is_resource_address(address: &str) -> bool {
+    let (_, rest) = split_module_prefix(address);
+    let (written, _) = split_instance_address(rest);
+    let parts: Vec<&str> = written.split('.').collect();
+    match parts.as_slice() {
+        ["data", t, n] | [t, n] => *t != "module" && is_identifier(t) && is_identifier(n),
+        _ => false,
+    }
+}
+
+/// Whether `address` names a module call or one of its instances: `module.a`,
+/// `module.a["k"]`, `module.a.module.b[0]`.
+pub fn is_module_address(address: &str) -> bool {
+    let (prefix, rest) = split_module_prefix(address);
+    let Some(after) = rest.strip_prefix("module.") else {
+        return false;
+    };
+    let _ = prefix;
+    let (name, key) = split_instance_address(after);
+    is_identifier(name) && (key.is_some() || !after.contains(['[', '.']))
 }
 
 /// Everything declared in the resource files of all HCL sources: one namespace.
@@ -463,6 +647,13 @@ pub struct Module {
     pub checks: BTreeMap<String, CheckDecl>,
     /// `import` blocks.
     pub imports: Vec<ImportDecl>,
+    /// `module` blocks of the root module, by name, as written; instantiation (see
+    /// `eval/modules.rs`) moves them into [`Module::module_calls`].
+    pub calls: BTreeMap<String, ModuleCall>,
+    /// Every module call as expanded, by its address (`module.net`, `module.a.module.b`).
+    pub module_calls: BTreeMap<String, ExpandedCall>,
+    /// Every module instance by address (`module.net`, `module.svc["api"]`).
+    pub module_instances: BTreeMap<String, ModuleInstance>,
     /// What `terraform {}` blocks say.
     pub terraform: TerraformSettings,
     /// Warnings found while loading (an ignored `backend` block).
@@ -557,11 +748,9 @@ fn load_body(
                 insert_unique(&mut module.checks, c.name.clone(), c, "check block", |c| &c.location)
             }),
             "import" => parse_import(&block, base_dir).map(|i| module.imports.push(i)),
-            "module" => Err(Diagnostic::error(
-                "Unsupported block type",
-                format!("braid does not support \"{}\" blocks yet. See docs/configuration.md for what resource files can hold.", block.kind),
-            )
-            .at(block.location.clone())),
+            "module" => parse_module_call(&block, base_dir).and_then(|c| {
+                insert_unique(&mut module.calls, c.name.clone(), c, "module call", |c| &c.location)
+            }),
             "provider" => Err(Diagnostic::error(
                 "Unsupported block type",
                 "provider blocks belong in braid.hcl, not in resource files: braid.hcl configures providers per environment.".to_string(),
@@ -571,7 +760,7 @@ fn load_body(
                 "Unsupported block type",
                 format!(
                     "Resource files have no \"{other}\" block.{} They hold variable, locals, resource and output blocks.",
-                    crate::diag::closest(other, ["variable", "locals", "resource", "output"])
+                    crate::diag::closest(other, ["variable", "locals", "resource", "output", "module", "data"])
                         .map(|c| format!(" Did you mean \"{c}\"?"))
                         .unwrap_or_default()
                 ),
@@ -741,8 +930,137 @@ fn parse_locals(
             file: Arc::clone(&block.body.file),
             base_dir: base_dir.to_path_buf(),
             location: attr.name_location.clone(),
+            module: String::new(),
         })
         .collect())
+}
+
+const MODULE_META: &[&str] = &[
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "depends_on",
+    "providers",
+];
+
+fn parse_module_call(
+    block: &NestedBlock,
+    base_dir: &std::path::Path,
+) -> Result<ModuleCall, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    let name = block.labels[0].clone();
+    if !is_identifier(&name) {
+        return Err(Diagnostic::error(
+            "Invalid module instance name",
+            "A module name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes.",
+        )
+        .at(block.location.clone()));
+    }
+    if let Some(nested) = block.body.blocks.first() {
+        return Err(Diagnostic::error(
+            "Unsupported block type",
+            format!(
+                "Blocks of type \"{}\" are not expected in a module block: it takes the module's input variables as attributes (name = value).",
+                nested.kind
+            ),
+        )
+        .at(nested.location.clone()));
+    }
+    let source_attr = block.body.attribute("source").ok_or_else(|| {
+        Diagnostic::error(
+            "Missing required argument",
+            "The argument \"source\" is required, but no definition was found. Give the module's path (source = \"./modules/net\") or git address.",
+        )
+        .at(block.location.clone())
+    })?;
+    let source = match &source_attr.expr {
+        Expression::String(s) => s.value().to_string(),
+        _ => {
+            return Err(Diagnostic::error(
+                "Invalid module source",
+                "The module source must be a literal string, without references or interpolation: modules are read before anything is evaluated.",
+            )
+            .at(source_attr.value_location.clone()));
+        }
+    };
+    let mut repetition: Option<Repetition> = None;
+    let mut depends_on = Vec::new();
+    for attr in &block.body.attributes {
+        match attr.name.as_str() {
+            "count" | "for_each" => {
+                if let Some(first) = &repetition {
+                    return Err(Diagnostic::error(
+                        "Invalid combination of \"count\" and \"for_each\"",
+                        format!(
+                            "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: {} is already set at {}. Keep one of them.",
+                            first.attribute().name,
+                            first.attribute().name_location.short()
+                        ),
+                    )
+                    .at(attr.name_location.clone()));
+                }
+                repetition = Some(if attr.name == "count" {
+                    Repetition::Count(attr.clone())
+                } else {
+                    Repetition::ForEach(attr.clone())
+                });
+            }
+            "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
+            "version" => {
+                return Err(Diagnostic::error(
+                    "Invalid module source",
+                    "\"version\" selects a release of a module registry source, and braid does not read module registries yet. Use a git source pinned to a tag: source = \"git::https://HOST/ORG/REPO.git//DIR?ref=v1.2.0\".",
+                )
+                .at(attr.name_location.clone()));
+            }
+            "providers" => check_providers_map(attr)?,
+            _ => {}
+        }
+    }
+    let mut arguments = block.body.clone();
+    arguments
+        .attributes
+        .retain(|a| !MODULE_META.contains(&a.name.as_str()));
+    Ok(ModuleCall {
+        name,
+        source,
+        source_location: source_attr.value_location.clone(),
+        arguments,
+        repetition,
+        depends_on,
+        base_dir: base_dir.to_path_buf(),
+        location: block.location.clone(),
+    })
+}
+
+/// `providers = { aws = aws }`: braid passes each provider to modules under its own name,
+/// so only such identity entries are accepted until provider aliases are supported.
+fn check_providers_map(attr: &super::Attribute) -> Result<(), Diagnostic> {
+    let Expression::Object(object) = &attr.expr else {
+        return Err(Diagnostic::error(
+            "Invalid providers argument",
+            "providers takes a map of provider names, like { aws = aws }.",
+        )
+        .at(attr.value_location.clone()));
+    };
+    for (key, value) in object.iter() {
+        let key_text = match key {
+            hcl_edit::expr::ObjectKey::Ident(i) => i.value().to_string(),
+            hcl_edit::expr::ObjectKey::Expression(e) => traversal_text(e).unwrap_or_default(),
+        };
+        let value_text = traversal_text(value.expr()).unwrap_or_default();
+        if key_text != value_text {
+            return Err(Diagnostic::error(
+                "Unsupported providers argument",
+                format!(
+                    "providers maps \"{key_text}\" to \"{value_text}\", but braid gives every module the providers of braid.hcl under their own names and does not support aliased provider configurations yet. Remove the entry, or map it to itself ({key_text} = {key_text})."
+                ),
+            )
+            .at(attr.value_location.clone()));
+        }
+    }
+    Ok(())
 }
 
 const RESOURCE_META: &[&str] = &["depends_on", "count", "for_each", "provider"];
@@ -844,6 +1162,7 @@ fn parse_resource(
         repetition,
         instance: None,
         data,
+        module: String::new(),
     })
 }
 
@@ -1007,21 +1326,26 @@ fn parse_moved(block: &NestedBlock) -> Result<MovedDecl, Diagnostic> {
             expr => traversal_text(expr),
         };
         let text = text
-            .filter(|t| {
-                let (written, _) = split_instance_address(t);
-                let mut parts = written.split('.');
-                matches!((parts.next(), parts.next(), parts.next()), (Some(t), Some(n), None) if is_identifier(t) && is_identifier(n))
-            })
+            .filter(|t| is_resource_address(t) || is_module_address(t))
             .ok_or_else(|| {
                 Diagnostic::error(
                     "Invalid address",
-                    format!("{name} must be a resource address like aws_s3_bucket.logs or aws_s3_bucket.logs[\"k\"], written without quotes."),
+                    format!("{name} must be a resource address like aws_s3_bucket.logs, aws_s3_bucket.logs[\"k\"] or module.net.aws_vpc.main, or a module like module.net, written without quotes."),
                 )
                 .at(attr.value_location.clone())
             })?;
         Ok(text)
     };
     let (from, to) = (address("from")?, address("to")?);
+    if is_module_address(&from) != is_module_address(&to) {
+        return Err(Diagnostic::error(
+            "Invalid \"moved\" addresses",
+            format!(
+                "Cannot move {from} to {to}: a module moves only to a module, and a resource only to a resource."
+            ),
+        )
+        .at(block.location.clone()));
+    }
     if from == to {
         return Err(Diagnostic::error(
             "Invalid moved block",
@@ -1081,6 +1405,7 @@ fn parse_check(block: &NestedBlock, base_dir: &std::path::Path) -> Result<CheckD
         file: Arc::clone(&block.body.file),
         base_dir: base_dir.to_path_buf(),
         location: block.location.clone(),
+        module: String::new(),
     })
 }
 
@@ -1101,11 +1426,7 @@ fn parse_import(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Impor
         Expression::String(_) => None,
         expr => traversal_text(expr),
     }
-    .filter(|t| {
-        let (written, _) = split_instance_address(t);
-        let mut parts = written.split('.');
-        matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if is_identifier(a) && is_identifier(b))
-    })
+    .filter(|t| is_resource_address(t))
     .ok_or_else(|| {
         Diagnostic::error(
             "Invalid address",
@@ -1139,13 +1460,13 @@ fn parse_removed(block: &NestedBlock) -> Result<RemovedDecl, Diagnostic> {
         expr => traversal_text(expr),
     }
     .filter(|t| {
-        let mut parts = t.split('.');
-        matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if is_identifier(a) && is_identifier(b))
+        (is_resource_address(t) && split_instance_address(t).1.is_none())
+            || (is_module_address(t) && !t.ends_with(']'))
     })
     .ok_or_else(|| {
         Diagnostic::error(
             "Invalid address",
-            "from must be a resource address like aws_s3_bucket.logs, without quotes or instance keys: a removed block covers every instance.",
+            "from must be a resource address like aws_s3_bucket.logs, or a module like module.net, without quotes or instance keys: a removed block covers every instance.",
         )
         .at(attr.value_location.clone())
     })?;
@@ -1236,5 +1557,6 @@ fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Outpu
             .and_then(Value::as_str)
             .map(str::to_string),
         location: block.location.clone(),
+        module: String::new(),
     })
 }

@@ -21,6 +21,14 @@ pub enum Target {
     /// `count.index` or `each.key`/`each.value`: holds `count` or `each`, which only a
     /// resource with that meta-argument may use.
     Repetition(String),
+    /// `module.NAME`, with the output read (`module.NAME.OUTPUT`, `module.NAME[K].OUTPUT`)
+    /// when the reference names one.
+    Module {
+        /// The call's name.
+        call: String,
+        /// The output read; `None` for the whole module object.
+        output: Option<String>,
+    },
 }
 
 /// One reference found in an expression, with where it is written, so the graph can report an
@@ -98,6 +106,24 @@ impl Walker<'_> {
                             "env" | "path" | "terraform" | "self" => {}
                             "count" | "each" => {
                                 self.push(Target::Repetition(root.to_string()), expr)
+                            }
+                            "module" => {
+                                let mut rest = traversal
+                                    .operators
+                                    .iter()
+                                    .skip(1)
+                                    .map(|op| op.value())
+                                    .peekable();
+                                if let Some(TraversalOperator::Index(_)) = rest.peek() {
+                                    rest.next();
+                                }
+                                let output = match rest.next() {
+                                    Some(TraversalOperator::GetAttr(o)) => {
+                                        Some(o.value().to_string())
+                                    }
+                                    _ => None,
+                                };
+                                self.push(Target::Module { call: name, output }, expr)
                             }
                             "data" => {
                                 if let Some(TraversalOperator::GetAttr(data_name)) =

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use braid_provider::Value;
 
-use super::eval::{Evaluator, ScopeValue, VariablesOnly};
+use super::eval::{Evaluator, Scope, ScopeValue, VariablesOnly};
 use super::module::{Validation, VariableDecl};
 use crate::diag::{Diagnostic, Diagnostics};
 
@@ -22,7 +22,7 @@ pub(super) fn check_validations(
     let mut diags = Diagnostics::new();
     for (name, decl) in declared {
         for rule in &decl.validations {
-            if let Err(d) = check(&scope, name, rule) {
+            if let Err(d) = check_rule(&scope, "", name, rule) {
                 diags.push(d);
                 // Later rules of the same variable would mostly repeat the problem.
                 break;
@@ -32,10 +32,17 @@ pub(super) fn check_validations(
     diags
 }
 
-fn check(scope: &VariablesOnly<'_>, name: &str, rule: &Validation) -> Result<(), Diagnostic> {
+/// Checks one validation rule of the variable `name` of the module instance `module` (a
+/// prefix; empty for the root module) against `scope`.
+pub fn check_rule(
+    scope: &dyn Scope,
+    module: &str,
+    name: &str,
+    rule: &Validation,
+) -> Result<(), Diagnostic> {
     // File functions in a condition read relative to the working directory: a variable's
     // rules are checked before any source is chosen for it.
-    let mut evaluator = Evaluator::new(scope, &rule.file, Path::new("."));
+    let mut evaluator = Evaluator::new(scope, &rule.file, Path::new(".")).in_module(module);
     let condition = evaluator.evaluate(&rule.condition)?;
     match condition.value {
         Value::Bool(true) | Value::Unknown => Ok(()),

@@ -134,12 +134,33 @@ fn instance_keys(
     let Some(repetition) = &decl.repetition else {
         return Ok(Some(Vec::new()));
     };
+    repetition_keys(
+        scope,
+        &decl.module,
+        repetition,
+        decl.file(),
+        &decl.base_dir,
+        &decl.address,
+    )
+}
+
+/// The keys (and `each.value`s) `count` or `for_each` of a resource or module call at
+/// `address` gives, evaluated in the module instance `module`; `None` when not known yet.
+#[allow(clippy::type_complexity)]
+pub(crate) fn repetition_keys(
+    scope: &EvalScope<'_>,
+    module: &str,
+    repetition: &Repetition,
+    file: &std::sync::Arc<crate::diag::SourceText>,
+    base_dir: &std::path::Path,
+    address: &str,
+) -> Result<Option<Vec<(InstanceKey, Option<Value>)>>, Diagnostic> {
     let attr = repetition.attribute();
-    let value = scope.evaluate_expression(&attr.expr, decl.file(), &decl.base_dir)?;
+    let value = scope.evaluate_in(module, &attr.expr, file, base_dir)?;
     let fail = |summary: &str, detail: String| {
         Diagnostic::error(summary, detail)
             .at(attr.value_location.clone())
-            .for_address(&decl.address)
+            .for_address(address)
     };
     match repetition {
         Repetition::Count(_) => {
@@ -274,7 +295,13 @@ fn is_tuple_syntax(expr: &Expression) -> bool {
 }
 
 fn unknown_argument(decl: &ResourceDecl) -> Diagnostic {
-    let (summary, name, what) = match &decl.repetition {
+    unknown_repetition(decl.repetition.as_ref(), &decl.address)
+}
+
+/// The error for a `count`/`for_each` (of a resource or module call at `address`) whose
+/// value is only known after apply.
+pub(crate) fn unknown_repetition(repetition: Option<&Repetition>, address: &str) -> Diagnostic {
+    let (summary, name, what) = match repetition {
         Some(Repetition::Count(_)) => ("Invalid count argument", "count", "how many instances"),
         _ => (
             "Invalid for_each argument",
@@ -282,10 +309,7 @@ fn unknown_argument(decl: &ResourceDecl) -> Diagnostic {
             "the full set of keys",
         ),
     };
-    let location = decl
-        .repetition
-        .as_ref()
-        .map(|r| r.attribute().value_location.clone());
+    let location = repetition.map(|r| r.attribute().value_location.clone());
     Diagnostic::error(
         summary,
         format!(
@@ -293,5 +317,5 @@ fn unknown_argument(decl: &ResourceDecl) -> Diagnostic {
         ),
     )
     .at_opt(location)
-    .for_address(&decl.address)
+    .for_address(address)
 }

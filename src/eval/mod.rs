@@ -3,6 +3,7 @@
 //! resources into their instances.
 
 pub mod expand;
+pub mod modules;
 mod scope;
 
 pub use scope::{EvalScope, condition_message};

@@ -8,9 +8,10 @@ use braid_functions::Phase;
 use braid_provider::{AttributeType, Path, ResourceSchema, Value};
 use chrono::{DateTime, Utc};
 
-use crate::config::eval::{Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
+use crate::config::eval::{CallShape, Evaluator, NameKind, ResourceValue, Scope, ScopeValue};
 use crate::config::{
-    ConfigBody, InstanceKey, ManifestBody, Module, Repetition, ResourceBody, ResourceDecl,
+    ConfigBody, InstanceKey, ManifestBody, Module, ModuleInstance, Repetition, ResourceBody,
+    ResourceDecl, VariableDecl,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::manifests::TemplatePart;
@@ -326,14 +327,128 @@ impl<'a> EvalScope<'a> {
         }
     }
 
-    /// Evaluates an output or other free expression.
+    /// Evaluates an output or other free expression of the root module.
     pub fn evaluate_expression(
         &self,
         expr: &hcl_edit::expr::Expression,
         file: &std::sync::Arc<crate::diag::SourceText>,
         base_dir: &std::path::Path,
     ) -> Result<ScopeValue, Diagnostic> {
-        Evaluator::new(self, file, base_dir).evaluate(expr)
+        self.evaluate_in("", expr, file, base_dir)
+    }
+
+    /// Evaluates an expression written in the module instance with prefix `module`.
+    pub fn evaluate_in(
+        &self,
+        module: &str,
+        expr: &hcl_edit::expr::Expression,
+        file: &std::sync::Arc<crate::diag::SourceText>,
+        base_dir: &std::path::Path,
+    ) -> Result<ScopeValue, Diagnostic> {
+        Evaluator::new(self, file, base_dir)
+            .in_module(module)
+            .evaluate(expr)
+    }
+
+    /// The value of variable `decl` of a module instance: the call's argument evaluated in
+    /// the calling module (with the instance's `count.index` or `each`), else the default,
+    /// converted to the variable's type.
+    pub fn module_input(
+        &self,
+        instance: &ModuleInstance,
+        decl: &VariableDecl,
+    ) -> Result<ScopeValue, Diagnostic> {
+        let call = &instance.call;
+        let argument = call.arguments.attribute(&decl.name);
+        let mut value = match argument {
+            Some(attr) => {
+                let mut evaluator =
+                    Evaluator::new(self, call.file(), &call.base_dir).in_module(&instance.parent);
+                if let Some((name, value)) = super::modules::instance_binding(&instance.key) {
+                    evaluator = evaluator.with_binding(name, value);
+                }
+                evaluator.evaluate(&attr.expr)?
+            }
+            None => ScopeValue {
+                value: decl.default.clone().unwrap_or(Value::Null),
+                sensitive: false,
+            },
+        };
+        let at = || argument.map_or_else(|| call.location.clone(), |a| a.value_location.clone());
+        if value.value.is_null() && !decl.nullable {
+            match &decl.default {
+                Some(default) if !default.is_null() => value.value = default.clone(),
+                _ => {
+                    return Err(Diagnostic::error(
+                        "Invalid value for input variable",
+                        format!(
+                            "The given value is null, but the variable \"{}\" of {} is declared nullable = false and has no default. Give it a value that is not null.",
+                            decl.name, instance.address
+                        ),
+                    )
+                    .at(at()));
+                }
+            }
+        }
+        let converted = decl.type_constraint.convert(&value.value).map_err(|why| {
+            let why = if decl.sensitive || value.sensitive {
+                format!(
+                    "{} is required (the value is not shown because it is sensitive)",
+                    decl.type_constraint.describe()
+                )
+            } else {
+                why
+            };
+            Diagnostic::error(
+                "Invalid value for input variable",
+                format!(
+                    "The given value is not suitable for the variable \"{}\" of {} declared at {}: {why}.",
+                    decl.name,
+                    instance.address,
+                    decl.location.short()
+                ),
+            )
+            .at(at())
+        })?;
+        Ok(ScopeValue {
+            value: converted,
+            sensitive: value.sensitive || decl.sensitive,
+        })
+    }
+
+    /// The value of output `name` of the module instance at `instance`.
+    fn output_value(
+        &self,
+        instance: &ModuleInstance,
+        name: &str,
+    ) -> Option<Result<ScopeValue, Diagnostic>> {
+        let decl = instance.outputs.get(name)?;
+        Some(
+            Evaluator::new(self, &decl.file, &decl.base_dir)
+                .in_module(&decl.module)
+                .evaluate(&decl.expr)
+                .map(|mut v| {
+                    v.sensitive |= decl.sensitive;
+                    v
+                }),
+        )
+    }
+
+    /// Every output of `instance` as an object.
+    fn outputs_object(&self, instance: &ModuleInstance) -> Result<ScopeValue, Diagnostic> {
+        let mut out = BTreeMap::new();
+        let mut sensitive = false;
+        for name in instance.outputs.keys() {
+            if let Some(result) = self.output_value(instance, name) {
+                let v = result?;
+                sensitive |= v.sensitive;
+                out.insert(name.clone(), v.value);
+            }
+        }
+        Ok(ScopeValue {
+            value: Value::Map(out),
+            sensitive,
+        })
     }
 }
 
@@ -344,7 +459,7 @@ fn instance_evaluator<'a>(
     file: &'a Arc<crate::diag::SourceText>,
     decl: &'a ResourceDecl,
 ) -> Evaluator<'a> {
-    let evaluator = Evaluator::new(scope, file, &decl.base_dir);
+    let evaluator = Evaluator::new(scope, file, &decl.base_dir).in_module(&decl.module);
     match (&decl.instance, &decl.repetition) {
         (Some(instance), repetition) => match &instance.each_value {
             Some(value) => {
@@ -399,6 +514,7 @@ fn current_each_value(
         return None;
     };
     let value = Evaluator::new(scope, decl.file(), &decl.base_dir)
+        .in_module(&decl.module)
         .evaluate(for_each)
         .ok()?
         .value;
@@ -410,13 +526,93 @@ fn current_each_value(
 }
 
 impl Scope for EvalScope<'_> {
-    fn variable(&self, name: &str) -> Option<ScopeValue> {
-        self.variables.get(name).cloned()
+    fn variable(&self, module: &str, name: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        if module.is_empty() {
+            return self.variables.get(name).cloned().map(Ok);
+        }
+        let instance = self
+            .module
+            .module_instances
+            .get(module.strip_suffix('.').unwrap_or(module))?;
+        let decl = instance.variables.get(name)?;
+        Some(self.module_input(instance, decl))
     }
 
     fn local(&self, name: &str) -> Option<Result<ScopeValue, Diagnostic>> {
         let decl = self.module.locals.get(name)?;
-        Some(Evaluator::new(self, &decl.file, &decl.base_dir).evaluate(&decl.expr))
+        Some(
+            Evaluator::new(self, &decl.file, &decl.base_dir)
+                .in_module(&decl.module)
+                .evaluate(&decl.expr),
+        )
+    }
+
+    fn module_call(&self, address: &str) -> Option<CallShape> {
+        let call = self.module.module_calls.get(address)?;
+        Some(match &call.call.repetition {
+            None => CallShape::Single,
+            Some(Repetition::Count(_)) => CallShape::Count,
+            Some(Repetition::ForEach(_)) => CallShape::ForEach,
+        })
+    }
+
+    fn module_output(&self, instance: &str, name: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        let instance = self.module.module_instances.get(instance)?;
+        self.output_value(instance, name)
+    }
+
+    fn module_object(&self, instance: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        let instance = self.module.module_instances.get(instance)?;
+        Some(self.outputs_object(instance))
+    }
+
+    fn module_instances_value(&self, address: &str) -> Result<ScopeValue, Diagnostic> {
+        let Some(call) = self.module.module_calls.get(address) else {
+            return Ok(ScopeValue {
+                value: Value::Unknown,
+                sensitive: false,
+            });
+        };
+        let Some(keys) = &call.keys else {
+            return Ok(ScopeValue {
+                value: Value::Unknown,
+                sensitive: false,
+            });
+        };
+        let mut list = Vec::new();
+        let mut map = BTreeMap::new();
+        let mut sensitive = false;
+        for key in keys {
+            let value = match self.module.module_instances.get(&format!("{address}{key}")) {
+                Some(instance) => {
+                    let v = self.outputs_object(instance)?;
+                    sensitive |= v.sensitive;
+                    v.value
+                }
+                None => Value::Unknown,
+            };
+            match key {
+                InstanceKey::Index(_) => list.push(value),
+                InstanceKey::Key(k) => {
+                    map.insert(k.clone(), value);
+                }
+            }
+        }
+        let value = match &call.call.repetition {
+            Some(Repetition::ForEach(_)) => Value::Map(map),
+            _ => Value::List(list),
+        };
+        Ok(ScopeValue { value, sensitive })
+    }
+
+    fn module_paths(&self, module: &str) -> (String, String) {
+        self.module
+            .module_instances
+            .get(module.strip_suffix('.').unwrap_or(module))
+            .map_or_else(
+                || (".".to_string(), ".".to_string()),
+                |i| (i.path_module.clone(), i.path_root.clone()),
+            )
     }
 
     fn resource(&self, address: &str) -> Option<Arc<ResourceValue>> {
@@ -476,14 +672,42 @@ impl Scope for EvalScope<'_> {
         self.phase
     }
 
-    fn declared(&self, kind: NameKind) -> Vec<String> {
+    fn declared(&self, kind: NameKind, module: &str) -> Vec<String> {
+        let own = |name: &String| -> Option<String> {
+            let rest = name.strip_prefix(module)?;
+            (!rest.starts_with("module.")).then(|| rest.to_string())
+        };
         match kind {
-            NameKind::Variable => self.module.variables.keys().cloned().collect(),
-            NameKind::Local => self.module.locals.keys().cloned().collect(),
+            NameKind::Variable if module.is_empty() => {
+                self.module.variables.keys().cloned().collect()
+            }
+            NameKind::Variable => self
+                .module
+                .module_instances
+                .get(module.strip_suffix('.').unwrap_or(module))
+                .map(|i| i.variables.keys().cloned().collect())
+                .unwrap_or_default(),
+            NameKind::Local => self
+                .module
+                .locals
+                .iter()
+                .filter(|(_, l)| l.module == module)
+                .map(|(_, l)| l.name.clone())
+                .collect(),
             NameKind::Resource => self
                 .module
                 .written_resources()
-                .map(|r| r.address.clone())
+                .filter(|r| r.module == module)
+                .filter_map(|r| own(&r.address))
+                .collect(),
+            NameKind::Module => self
+                .module
+                .module_calls
+                .keys()
+                .filter_map(|a| {
+                    let rest = a.strip_prefix(module)?.strip_prefix("module.")?;
+                    (!rest.contains('.')).then(|| rest.to_string())
+                })
                 .collect(),
         }
     }

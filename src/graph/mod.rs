@@ -28,8 +28,12 @@ pub enum Node {
     Resource(String),
     /// A local value, by name.
     Local(String),
-    /// An output, by name; nothing depends on outputs, they only depend.
+    /// An output of the root module, by name; nothing depends on outputs, they only depend.
     Output(String),
+    /// A variable of a module instance, valued by the call's argument: `module.net.var.cidr`.
+    ModuleInput(String),
+    /// An output of a module instance, read by its caller: `module.net.output.vpc_id`.
+    ModuleOutput(String),
 }
 
 impl Node {
@@ -37,8 +41,11 @@ impl Node {
     /// `local.NAME` and `output.NAME` for the others.
     pub fn label(&self) -> String {
         match self {
-            Node::Resource(a) => a.clone(),
-            Node::Local(n) => format!("local.{n}"),
+            Node::Resource(a) | Node::ModuleInput(a) | Node::ModuleOutput(a) => a.clone(),
+            Node::Local(n) => match n.rsplit_once('.') {
+                Some((module, name)) => format!("{module}.local.{name}"),
+                None => format!("local.{n}"),
+            },
             Node::Output(n) => format!("output.{n}"),
         }
     }
@@ -77,35 +84,46 @@ impl ConfigGraph {
         for (name, o) in &module.outputs {
             g.add_node(Node::Output(name.clone()), o.location.clone());
         }
+        for (address, instance) in &module.module_instances {
+            for (name, v) in &instance.variables {
+                let at = instance
+                    .call
+                    .arguments
+                    .attribute(name)
+                    .map_or_else(|| v.location.clone(), |a| a.name_location.clone());
+                g.add_node(Node::ModuleInput(format!("{address}.var.{name}")), at);
+            }
+            for (name, o) in &instance.outputs {
+                g.add_node(
+                    Node::ModuleOutput(format!("{address}.output.{name}")),
+                    o.location.clone(),
+                );
+            }
+        }
         let mut diags = Diagnostics::new();
         for (address, r) in &module.resources {
             let node = Node::Resource(address.clone());
+            let at = Site::new(module, &r.module);
             for expr in resource_expressions(r) {
                 for reference in references(expr, r.file()) {
-                    g.add_reference(
-                        module,
-                        &node,
-                        reference.target,
-                        reference.location,
-                        &mut diags,
-                    );
+                    g.add_reference(&at, &node, reference.target, reference.location, &mut diags);
                 }
             }
             for (target, location) in &r.depends_on {
-                let target = if module.resources.contains_key(target) {
-                    Target::Resource(target.clone())
-                } else if let Some(name) = target.strip_prefix("local.") {
-                    Target::Local(name.to_string())
-                } else {
-                    Target::Resource(target.clone())
-                };
-                g.add_reference(module, &node, target, location.clone(), &mut diags);
+                g.add_reference(
+                    &at,
+                    &node,
+                    depends_on_target(target),
+                    location.clone(),
+                    &mut diags,
+                );
             }
         }
         for (name, l) in &module.locals {
+            let at = Site::new(module, &l.module);
             for reference in references(&l.expr, &l.file) {
                 g.add_reference(
-                    module,
+                    &at,
                     &Node::Local(name.clone()),
                     reference.target,
                     reference.location,
@@ -113,10 +131,11 @@ impl ConfigGraph {
                 );
             }
         }
+        let root = Site::new(module, "");
         for (name, o) in &module.outputs {
             for reference in references(&o.expr, &o.file) {
                 g.add_reference(
-                    module,
+                    &root,
                     &Node::Output(name.clone()),
                     reference.target,
                     reference.location,
@@ -124,15 +143,68 @@ impl ConfigGraph {
                 );
             }
         }
+        for (address, instance) in &module.module_instances {
+            let caller = Site::new(module, &instance.parent);
+            for attr in &instance.call.arguments.attributes {
+                if !instance.variables.contains_key(&attr.name) {
+                    continue;
+                }
+                let from = Node::ModuleInput(format!("{address}.var.{}", attr.name));
+                for reference in references(&attr.expr, instance.call.file()) {
+                    g.add_reference(
+                        &caller,
+                        &from,
+                        reference.target,
+                        reference.location,
+                        &mut diags,
+                    );
+                }
+            }
+            let inside = instance.prefix();
+            let own = Site::new(module, &inside);
+            for (name, o) in &instance.outputs {
+                let from = Node::ModuleOutput(format!("{address}.output.{name}"));
+                for reference in references(&o.expr, &o.file) {
+                    g.add_reference(
+                        &own,
+                        &from,
+                        reference.target,
+                        reference.location,
+                        &mut diags,
+                    );
+                }
+            }
+            // depends_on of a module call: everything in the module waits.
+            if !instance.call.depends_on.is_empty() {
+                let inner: Vec<&String> = module
+                    .resources
+                    .iter()
+                    .filter(|(_, r)| r.module.starts_with(&inside))
+                    .map(|(a, _)| a)
+                    .collect();
+                for (target, location) in &instance.call.depends_on {
+                    for resource in &inner {
+                        g.add_reference(
+                            &caller,
+                            &Node::Resource((*resource).clone()),
+                            depends_on_target(target),
+                            location.clone(),
+                            &mut diags,
+                        );
+                    }
+                }
+            }
+        }
         // Checks are not nodes (nothing depends on them and they wait for everything), but
         // what they reference must exist.
         for check in module.checks.values() {
+            let at = Site::new(module, &check.module);
             for assert in &check.asserts {
                 for expr in [&assert.condition, &assert.error_message] {
                     for reference in references(expr, &check.file) {
-                        let from = Node::Output(format!("check.{}", check.name));
+                        let from = Node::Output(format!("{}check.{}", check.module, check.name));
                         g.add_reference(
-                            module,
+                            &at,
                             &from,
                             reference.target,
                             reference.location,
@@ -146,6 +218,17 @@ impl ConfigGraph {
         if let Some(cycle) = g.cycle_diagnostic() {
             diags.push(cycle);
         }
+        // One report per undeclared name and place, though several instances of a module
+        // repeat it.
+        let mut seen = BTreeSet::new();
+        diags.0.retain(|d| {
+            seen.insert(format!(
+                "{}|{}|{:?}",
+                d.summary,
+                d.detail,
+                d.location.as_ref().map(|l| l.short())
+            ))
+        });
         diags.into_result(g)
     }
 
@@ -157,59 +240,91 @@ impl ConfigGraph {
 
     fn add_reference(
         &mut self,
-        module: &Module,
+        site: &Site<'_>,
         from: &Node,
         target: Target,
         location: Location,
         diags: &mut Diagnostics,
     ) {
-        let needed = match target {
+        let module = site.module;
+        let prefix = site.prefix;
+        let needed: Vec<Node> = match target {
             Target::Variable(name) => {
-                if !module.variables.contains_key(&name) {
+                if prefix.is_empty() {
+                    if !module.variables.contains_key(&name) {
+                        diags.push(undeclared(
+                            "Reference to undeclared input variable",
+                            "var.",
+                            &name,
+                            module.variables.keys(),
+                            location,
+                        ));
+                    }
+                    return;
+                }
+                let instance_address = prefix.trim_end_matches('.');
+                let Some(instance) = module.module_instances.get(instance_address) else {
+                    return;
+                };
+                if !instance.variables.contains_key(&name) {
                     diags.push(undeclared(
                         "Reference to undeclared input variable",
                         "var.",
                         &name,
-                        module.variables.keys(),
-                        location,
-                    ));
-                }
-                return;
-            }
-            Target::Local(name) => {
-                if !module.locals.contains_key(&name) {
-                    diags.push(undeclared(
-                        "Reference to undeclared local value",
-                        "local.",
-                        &name,
-                        module.locals.keys(),
+                        instance.variables.keys(),
                         location,
                     ));
                     return;
                 }
-                Node::Local(name)
+                vec![Node::ModuleInput(format!("{instance_address}.var.{name}"))]
+            }
+            Target::Local(name) => {
+                let key = format!("{prefix}{name}");
+                if !module.locals.contains_key(&key) {
+                    let declared: Vec<String> = module
+                        .locals
+                        .values()
+                        .filter(|l| l.module == prefix)
+                        .map(|l| l.name.clone())
+                        .collect();
+                    diags.push(undeclared(
+                        "Reference to undeclared local value",
+                        "local.",
+                        &name,
+                        declared.iter(),
+                        location,
+                    ));
+                    return;
+                }
+                vec![Node::Local(key)]
             }
             Target::Repetition(name) => {
-                let allowed = match from {
-                    Node::Resource(address) => module.resources.get(address).is_some_and(|r| {
-                        matches!(
-                            (&r.repetition, name.as_str()),
-                            (Some(crate::config::Repetition::Count(_)), "count")
-                                | (Some(crate::config::Repetition::ForEach(_)), "each")
-                        )
-                    }),
-                    _ => false,
+                let repetition = match from {
+                    Node::Resource(address) => module
+                        .resources
+                        .get(address)
+                        .and_then(|r| r.repetition.as_ref()),
+                    Node::ModuleInput(key) => key
+                        .rsplit_once(".var.")
+                        .and_then(|(instance, _)| module.module_instances.get(instance))
+                        .and_then(|i| i.call.repetition.as_ref()),
+                    _ => None,
                 };
+                let allowed = matches!(
+                    (repetition, name.as_str()),
+                    (Some(crate::config::Repetition::Count(_)), "count")
+                        | (Some(crate::config::Repetition::ForEach(_)), "each")
+                );
                 if !allowed {
                     let (summary, detail) = if name == "count" {
                         (
                             "Reference to \"count\" in non-counted context",
-                            "The \"count\" object can only be used in resource blocks, and only when the \"count\" argument is set.",
+                            "The \"count\" object can only be used in module, resource and data blocks, and only when the \"count\" argument is set.",
                         )
                     } else {
                         (
                             "Reference to \"each\" in context without for_each",
-                            "The \"each\" object can only be used in resource blocks, and only when the \"for_each\" argument is set.",
+                            "The \"each\" object can only be used in module, resource and data blocks, and only when the \"for_each\" argument is set.",
                         )
                     };
                     diags.push(Diagnostic::error(summary, detail).at(location));
@@ -217,24 +332,95 @@ impl ConfigGraph {
                 return;
             }
             Target::Resource(address) => {
-                if !module.resources.contains_key(&address) {
+                let full = format!("{prefix}{address}");
+                if !module.resources.contains_key(&full) {
+                    let declared: Vec<String> = module
+                        .resources
+                        .values()
+                        .filter(|r| r.module == prefix && r.instance.is_none())
+                        .filter_map(|r| r.address.strip_prefix(prefix).map(str::to_string))
+                        .collect();
                     diags.push(undeclared(
                         "Reference to undeclared resource",
                         "",
                         &address,
-                        module.resources.keys(),
+                        declared.iter(),
                         location,
                     ));
                     return;
                 }
-                Node::Resource(address)
+                vec![Node::Resource(full)]
+            }
+            Target::Module { call, output } => {
+                let address = format!("{prefix}module.{call}");
+                let Some(expanded) = module.module_calls.get(&address) else {
+                    let declared: Vec<String> = module
+                        .module_calls
+                        .keys()
+                        .filter_map(|a| {
+                            let rest = a.strip_prefix(prefix)?.strip_prefix("module.")?;
+                            (!rest.contains('.')).then(|| rest.to_string())
+                        })
+                        .collect();
+                    diags.push(undeclared(
+                        "Reference to undeclared module",
+                        "module.",
+                        &call,
+                        declared.iter(),
+                        location,
+                    ));
+                    return;
+                };
+                let mut needed = Vec::new();
+                for instance_address in expanded.instances(&address) {
+                    let Some(instance) = module.module_instances.get(&instance_address) else {
+                        continue;
+                    };
+                    match &output {
+                        Some(o) if !instance.outputs.contains_key(o) => {
+                            diags.push(
+                                Diagnostic::error(
+                                    "Unsupported attribute",
+                                    format!(
+                                        "This object does not have an attribute named \"{o}\": the module at {} declares no output \"{o}\".{}",
+                                        instance.call.source,
+                                        closest(o, instance.outputs.keys().map(String::as_str))
+                                            .map(|c| format!(" Did you mean \"{c}\"?"))
+                                            .unwrap_or_default()
+                                    ),
+                                )
+                                .at(location.clone()),
+                            );
+                            return;
+                        }
+                        Some(o) => needed
+                            .push(Node::ModuleOutput(format!("{instance_address}.output.{o}"))),
+                        None => {
+                            needed.extend(instance.outputs.keys().map(|o| {
+                                Node::ModuleOutput(format!("{instance_address}.output.{o}"))
+                            }))
+                        }
+                    }
+                }
+                needed
             }
         };
-        let (Some(&a), Some(&b)) = (self.index.get(&needed), self.index.get(from)) else {
+        let Some(&b) = self.index.get(from) else {
             return;
         };
-        if !self.graph.edges_connecting(a, b).any(|_| true) {
-            self.graph.add_edge(a, b, Edge { location });
+        for node in needed {
+            let Some(&a) = self.index.get(&node) else {
+                continue;
+            };
+            if !self.graph.edges_connecting(a, b).any(|_| true) {
+                self.graph.add_edge(
+                    a,
+                    b,
+                    Edge {
+                        location: location.clone(),
+                    },
+                );
+            }
         }
     }
 
@@ -441,7 +627,7 @@ impl ConfigGraph {
                 Node::Resource(_) => "",
                 _ => " [shape = note]",
             };
-            out.push_str(&format!("  \"{}\"{shape};\n", node.label()));
+            out.push_str(&format!("  \"{}\"{shape};\n", dot_escape(&node.label())));
         }
         let mut edges: Vec<(String, String)> = self
             .graph
@@ -455,11 +641,56 @@ impl ConfigGraph {
             .collect();
         edges.sort();
         for (a, b) in edges {
-            out.push_str(&format!("  \"{a}\" -> \"{b}\";\n"));
+            out.push_str(&format!(
+                "  \"{}\" -> \"{}\";\n",
+                dot_escape(&a),
+                dot_escape(&b)
+            ));
         }
         out.push_str("}\n");
         out
     }
+}
+
+/// Where references are resolved: the flat module and the prefix of the module instance
+/// they are written in.
+struct Site<'m> {
+    module: &'m Module,
+    prefix: &'m str,
+}
+
+impl<'m> Site<'m> {
+    fn new(module: &'m Module, prefix: &'m str) -> Self {
+        Site { module, prefix }
+    }
+}
+
+/// What a `depends_on` entry names: a resource, a local value or a module call.
+fn depends_on_target(text: &str) -> Target {
+    if let Some(name) = text.strip_prefix("local.") {
+        return Target::Local(name.to_string());
+    }
+    if let Some(rest) = text.strip_prefix("module.") {
+        let call = rest.split(['.', '[']).next().unwrap_or(rest);
+        return Target::Module {
+            call: call.to_string(),
+            output: None,
+        };
+    }
+    // A resource (`aws_x.y`, `data.aws_x.y`), an instance key or attribute after it ignored.
+    let written = crate::config::split_instance_address(text).0;
+    let parts: Vec<&str> = written.split('.').collect();
+    let address = match parts.as_slice() {
+        ["data", t, n, ..] => format!("data.{t}.{n}"),
+        [t, n, ..] => format!("{t}.{n}"),
+        _ => written.to_string(),
+    };
+    Target::Resource(address)
+}
+
+/// A DOT quoted-string body: quotes and backslashes of instance keys escaped.
+fn dot_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 fn undeclared<'a>(

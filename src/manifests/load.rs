@@ -356,6 +356,7 @@ fn manifest_resource(
         repetition: None,
         instance: None,
         data: false,
+        module: String::new(),
     })
 }
 

@@ -293,6 +293,19 @@ fn move_records(
 
 /// Why a resource state holds is deleted although nothing asked for it, in Terraform's words.
 fn removal_reason(ws: &Workspace, address: &str) -> String {
+    // A whole module instance that left the configuration, as Terraform words it.
+    let (prefix, _) = crate::config::split_module_prefix(address);
+    let mut instance = prefix.trim_end_matches('.');
+    let mut gone = None;
+    while !instance.is_empty() && !ws.module.module_instances.contains_key(instance) {
+        gone = Some(instance);
+        instance = crate::config::split_module_prefix(instance)
+            .0
+            .trim_end_matches('.');
+    }
+    if let Some(gone) = gone {
+        return format!("because {gone} is not in configuration");
+    }
     let (written, key) = split_instance_address(address);
     match (ws.module.repeated.get(written), key) {
         (Some(repeated), Some(InstanceKey::Index(i))) if !repeated.is_for_each() => {

@@ -101,10 +101,48 @@ pub(super) fn load(
             digest,
             dirty: false,
         },
+        display_prefix: format!("{}:{}", source.name, join_rel(&path, "")),
+        display_root: root.clone(),
         root,
         hcl_files: split.hcl,
         tfvars_files: split.tfvars,
         yaml_files: split.yaml,
+    })
+}
+
+/// A git module's repository read at a ref: its whole tree extracted into the cache.
+#[derive(Debug, Clone)]
+pub struct GitModuleTree {
+    /// The extracted tree of the commit (read-only, shared by every use of that tree).
+    pub root: std::path::PathBuf,
+    /// The commit read.
+    pub commit: String,
+    /// The repository as users see it (the URL without any password).
+    pub display: String,
+}
+
+/// Fetches the repository at `url` (unless `offline`, which reads the cache) and extracts
+/// the tree of `reference` (`HEAD` when `None`).
+pub fn fetch_git_module(
+    project_dir: &std::path::Path,
+    url: &str,
+    reference: Option<&str>,
+    offline: bool,
+) -> Result<GitModuleTree, SourceError> {
+    let location = remote::locate(project_dir, url, offline)?;
+    let repo = open(&location)?;
+    let resolved = resolve(&repo, &location, reference.unwrap_or(DEFAULT_REF))?;
+    let tree = subtree(&repo, &location, resolved.commit, "")?;
+    let entries = tree_entries(&repo, &location, tree, "")?;
+    let limit = source_read::max_file_size().map_err(|cause| SourceError::FileRefused {
+        display: location.display.clone(),
+        cause,
+    })?;
+    let root = tree_cache::extract(project_dir, &repo, &location, tree, &entries, limit)?;
+    Ok(GitModuleTree {
+        root,
+        commit: resolved.commit.to_string(),
+        display: location.display,
     })
 }
 

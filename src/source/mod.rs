@@ -23,6 +23,10 @@ use crate::config::Project;
 use crate::diag::{Diagnostic, Diagnostics, SourceText, closest};
 
 pub use error::SourceError;
+pub use git::{GitModuleTree, fetch_git_module};
+pub use remote::{
+    check_safe as check_repository_url, is_url as is_repository_url, redact as redact_url,
+};
 
 /// One configuration file of a source.
 #[derive(Debug, Clone)]
@@ -53,10 +57,50 @@ pub struct LoadedSource {
     /// `*.yaml` / `*.yml` files anywhere under the source: Kubernetes manifests and
     /// kustomizations.
     pub yaml_files: Vec<SourceFile>,
+    /// How files of the source are named in diagnostics: `display_prefix` and the path
+    /// relative to `display_root` (the project directory for plain sources, `SOURCE:PATH/`
+    /// and the tree for git sources).
+    pub display_root: PathBuf,
+    /// See `display_root`.
+    pub display_prefix: String,
     /// Where the files came from: repository, ref, commit, tag and a digest of the files read.
     /// Plans record it, saved plans pin git sources to its commit, and an environment's
     /// `apply_rule` is checked against it.
     pub revision: SourceRevision,
+}
+
+impl LoadedSource {
+    /// The name diagnostics show for the file at `path` inside the source.
+    pub fn display_name(&self, path: &FsPath) -> String {
+        let rel = path
+            .strip_prefix(&self.display_root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        format!("{}{rel}", self.display_prefix)
+    }
+
+    /// Folds the digest of files read for the source's modules into its digest, so a saved
+    /// plan notices a changed module as it notices a changed top-level file.
+    pub fn add_module_digest(&mut self, digest: &str) {
+        let mut hasher = Sha256::new();
+        hasher.update(self.revision.digest.as_bytes());
+        hasher.update([0]);
+        hasher.update(digest.as_bytes());
+        self.revision.digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    }
+}
+
+/// The resource files at the top of a module directory `dir`, which must stay inside
+/// `tree_root` (the source's directory, or a git module's tree), named with `display`;
+/// with a digest over them.
+pub fn read_module_dir(
+    tree_root: &FsPath,
+    dir: &FsPath,
+    display: &dyn Fn(&FsPath) -> String,
+) -> Result<(Vec<SourceFile>, String), SourceError> {
+    let raw = plain::read_module_files(tree_root, dir, display)?;
+    decode_files(raw, dir)
 }
 
 /// The decoded files of a source, by what they hold.

@@ -48,6 +48,8 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
             digest,
             dirty,
         },
+        display_root: project.dir.clone(),
+        display_prefix: String::new(),
         root,
         hcl_files: split.hcl,
         tfvars_files: split.tfvars,
@@ -87,6 +89,38 @@ fn read_selected(
             })?;
         out.push(RawFile {
             display,
+            rel,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// The resource files at the top of a module directory `dir` (inside `tree_root`, which
+/// every file, symbolic links resolved, must stay in), named with `display`.
+pub(super) fn read_module_files(
+    tree_root: &FsPath,
+    dir: &FsPath,
+    display: &dyn Fn(&FsPath) -> String,
+) -> Result<Vec<RawFile>, SourceError> {
+    let mut paths = Vec::new();
+    list_files(dir, "", false, &mut paths)?;
+    let limit = source_read::max_file_size().map_err(|cause| SourceError::FileRefused {
+        display: display(dir),
+        cause,
+    })?;
+    let mut out = Vec::new();
+    for (rel, path) in paths.into_iter().filter(|(rel, _)| HCL_FILES.matches(rel)) {
+        let shown = display(&path);
+        let bytes = source_read::resolve_inside(tree_root, dir, &rel)
+            .map_err(|e| e.naming(&shown))
+            .and_then(|real| source_read::read_regular(&real, &shown, limit))
+            .map_err(|cause| SourceError::FileRefused {
+                display: shown.clone(),
+                cause,
+            })?;
+        out.push(RawFile {
+            display: shown,
             rel,
             bytes,
         });

@@ -58,7 +58,7 @@ pub(super) fn locate(
 /// remote helper (`ext::sh -c …`, `fd::3`), anything starting with `-`, an ssh or scp-like
 /// host or user starting with `-` (`ssh://-oProxyCommand=…`) or percent-encoded, and
 /// schemes other than https, http, ssh, git and file.
-pub(super) fn check_safe(spec: &str) -> Result<(), SourceError> {
+pub fn check_safe(spec: &str) -> Result<(), SourceError> {
     let refuse = |why: String| {
         Err(SourceError::UnsafeUrl {
             url: redact(spec),
@@ -129,7 +129,7 @@ pub(super) fn check_safe(spec: &str) -> Result<(), SourceError> {
 
 /// URLs (`https://`, `ssh://`, `file://`) and scp-like `git@host:org/repo.git`, as git
 /// tells them from local paths: a colon before the first slash.
-pub(super) fn is_url(spec: &str) -> bool {
+pub fn is_url(spec: &str) -> bool {
     if spec.contains("://") {
         return true;
     }
@@ -142,7 +142,7 @@ pub(super) fn is_url(spec: &str) -> bool {
 
 /// The URL as recorded in plans and state: the user part is dropped, since it may hold a
 /// password or a token (`https://x-access-token:TOKEN@host/...`).
-pub(super) fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };

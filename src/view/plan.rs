@@ -17,7 +17,8 @@ pub fn to_json_value(plan: &Plan) -> serde_json::Value {
 
 /// `resource "local_file" "motd"` for HCL addresses, the address itself otherwise.
 fn heading(change_address: &str, type_name: &str) -> String {
-    let (written, _) = crate::config::split_instance_address(change_address);
+    let (_, in_module) = crate::config::split_module_prefix(change_address);
+    let (written, _) = crate::config::split_instance_address(in_module);
     if let Some(name) = written.strip_prefix(&format!("data.{type_name}.")) {
         return format!("data \"{type_name}\" \"{name}\"");
     }

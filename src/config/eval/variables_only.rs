@@ -44,8 +44,11 @@ impl<'a> VariablesOnly<'a> {
 }
 
 impl Scope for VariablesOnly<'_> {
-    fn variable(&self, name: &str) -> Option<ScopeValue> {
-        self.variables?.get(name).cloned()
+    fn variable(&self, module: &str, name: &str) -> Option<Result<ScopeValue, Diagnostic>> {
+        if !module.is_empty() {
+            return None;
+        }
+        self.variables?.get(name).cloned().map(Ok)
     }
     fn local(&self, _: &str) -> Option<Result<ScopeValue, Diagnostic>> {
         None
@@ -56,9 +59,11 @@ impl Scope for VariablesOnly<'_> {
     fn env_name(&self) -> &str {
         ""
     }
-    fn declared(&self, kind: NameKind) -> Vec<String> {
+    fn declared(&self, kind: NameKind, module: &str) -> Vec<String> {
         match (kind, self.variables) {
-            (NameKind::Variable, Some(variables)) => variables.keys().cloned().collect(),
+            (NameKind::Variable, Some(variables)) if module.is_empty() => {
+                variables.keys().cloned().collect()
+            }
             _ => Vec::new(),
         }
     }
