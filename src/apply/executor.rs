@@ -773,7 +773,7 @@ impl<'a> Executor<'a> {
             // An import is applied even when nothing changes: adopting an object means
             // taking ownership of the configured fields (a Kubernetes field manager owns
             // fields only once it has applied them), else the next refresh finds none.
-            (Action::NoOp, Some(prior)) if prior == planned.planned => prior,
+            (Action::NoOp | Action::Update, Some(prior)) if prior == planned.planned => prior,
             (_, prior) => self.create_or_update(change, prior, &planned).await?,
         };
         // What apply learnt (values unknown at plan) may hold a sensitive input too.
@@ -819,10 +819,15 @@ impl<'a> Executor<'a> {
             Some(p) if *p != planned.planned => Action::Update,
             Some(_) => Action::NoOp,
         };
-        // A replacement asked for with --replace needs no attribute to force it.
+        // A replacement asked for with --replace needs no attribute to force it. An update
+        // planned with values known only after apply may turn out to change nothing once
+        // they are known, as in Terraform (a policy read again that comes out the same).
         let compatible = action_now == change.action
             || (matches!(change.action, Action::Import | Action::Replace)
-                && matches!(action_now, Action::Update | Action::NoOp));
+                && matches!(action_now, Action::Update | Action::NoOp))
+            || (change.action == Action::Update
+                && action_now == Action::NoOp
+                && !change.after_unknown.is_empty());
         let reviewed = change
             .after
             .clone()

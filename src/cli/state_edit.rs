@@ -69,20 +69,6 @@ pub async fn move_resource(
     from: &str,
     to: &str,
 ) -> Result<(), Diagnostics> {
-    let Some(record) = store.resource(from).await.map_err(state_error)? else {
-        return Err(Diagnostic::error(
-            "No such resource in state",
-            format!("State has no resource {from}. List them with: braid state list"),
-        )
-        .into());
-    };
-    if store.resource(to).await.map_err(state_error)?.is_some() {
-        return Err(Diagnostic::error(
-            "Destination already in state",
-            format!("State already has a resource at {to}. Remove it first (braid state rm {to}) or choose another address."),
-        )
-        .into());
-    }
     // A Kubernetes object's address is its identity (kind, namespace, name), not a name.
     if from.starts_with("k8s/") || to.starts_with("k8s/") {
         return Err(Diagnostic::error(
@@ -91,33 +77,97 @@ pub async fn move_resource(
         )
         .into());
     }
-    let moved = ResourceRecord {
-        address: to.to_string(),
-        ..record
+    let modules = crate::config::is_module_address(from);
+    if modules != crate::config::is_module_address(to) {
+        return Err(Diagnostic::error(
+            "Invalid move",
+            format!("Cannot move {from} to {to}: a module moves only to a module (module.a to module.b), and a resource only to a resource."),
+        )
+        .into());
+    }
+    // Every record to move, with its new address: one for a resource, all of a module's.
+    let moves: Vec<(ResourceRecord, String)> = if modules {
+        store
+            .resources()
+            .await
+            .map_err(state_error)?
+            .into_iter()
+            .filter_map(|r| {
+                let rest = r.address.strip_prefix(from)?;
+                let to_address = if rest.starts_with('.') {
+                    format!("{to}{rest}")
+                } else if crate::config::within_module(&r.address, from)
+                    && crate::config::split_instance_address(to).1.is_none()
+                {
+                    format!("{to}{rest}")
+                } else {
+                    return None;
+                };
+                Some((r, to_address))
+            })
+            .collect()
+    } else {
+        store
+            .resource(from)
+            .await
+            .map_err(state_error)?
+            .map(|r| (r, to.to_string()))
+            .into_iter()
+            .collect()
     };
+    if moves.is_empty() {
+        return Err(Diagnostic::error(
+            "No such resource in state",
+            format!("State has no resource {from}. List them with: braid state list"),
+        )
+        .into());
+    }
+    for (_, to_address) in &moves {
+        if store
+            .resource(to_address)
+            .await
+            .map_err(state_error)?
+            .is_some()
+        {
+            return Err(Diagnostic::error(
+                "Destination already in state",
+                format!("State already has a resource at {to_address}. Remove it first (braid state rm {to_address}) or choose another address."),
+            )
+            .into());
+        }
+    }
     audited_write(cx, ws, store, "state mv", |apply_id| {
-        vec![
-            ResourceWrite {
-                address: from.to_string(),
-                record: None,
-                change: change(
-                    apply_id,
-                    from,
-                    ChangeAction::Move,
-                    format!("moved to {to} by braid state mv"),
-                ),
-            },
-            ResourceWrite {
-                address: to.to_string(),
-                record: Some(moved),
-                change: change(
-                    apply_id,
-                    to,
-                    ChangeAction::Move,
-                    format!("moved from {from} by braid state mv"),
-                ),
-            },
-        ]
+        moves
+            .into_iter()
+            .flat_map(|(record, to_address)| {
+                let from_address = record.address.clone();
+                [
+                    ResourceWrite {
+                        address: from_address.clone(),
+                        record: None,
+                        change: change(
+                            apply_id,
+                            &from_address,
+                            ChangeAction::Move,
+                            format!("moved to {to_address} by braid state mv"),
+                        ),
+                    },
+                    ResourceWrite {
+                        address: to_address.clone(),
+                        change: change(
+                            apply_id,
+                            &to_address,
+                            ChangeAction::Move,
+                            format!("moved from {from_address} by braid state mv"),
+                        ),
+                        record: Some(ResourceRecord {
+                            address: to_address.clone(),
+                            ..record
+                        }),
+                    },
+                ]
+            })
+            .collect()
     })
     .await
 }

@@ -508,6 +508,17 @@ impl<'a> Evaluator<'a> {
                 None => Err(self.undeclared(at, NameKind::Local, name)),
             },
             "module" => self.eval_module_reference(name, operators, at),
+            // Bound by count/for_each where they are set (see `with_binding`).
+            "count" => Err(self.error(
+                at,
+                "Reference to \"count\" in non-counted context",
+                "The \"count\" object can only be used in module, resource and data blocks, and only when the \"count\" argument is set.",
+            )),
+            "each" => Err(self.error(
+                at,
+                "Reference to \"each\" in context without for_each",
+                "The \"each\" object can only be used in module, resource and data blocks, and only when the \"for_each\" argument is set.",
+            )),
             type_name => {
                 let address = match (type_name, operators.peek().copied()) {
                     ("data", Some(TraversalOperator::GetAttr(data_name))) => {

@@ -22,7 +22,7 @@ pub use module::{
     ManifestBody, Module, ModuleCall, ModuleInstance, MovedDecl, OutputDecl, RemovedDecl,
     RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation, VariableDecl,
     is_module_address, is_resource_address, load_module, split_instance_address,
-    split_module_prefix,
+    split_module_prefix, within_module,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,

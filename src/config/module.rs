@@ -378,6 +378,14 @@ impl Module {
     /// The addresses of the instances of the resource written at `config_address`: itself
     /// when it has no `count`/`for_each`, none when it is not declared.
     pub fn instances_of(&self, config_address: &str) -> Vec<String> {
+        if is_module_address(config_address) {
+            return self
+                .resources
+                .keys()
+                .filter(|a| within_module(a, config_address))
+                .cloned()
+                .collect();
+        }
         match self.repeated.get(config_address) {
             Some(r) => r
                 .keys
@@ -392,9 +400,12 @@ impl Module {
         }
     }
 
-    /// Whether `address` names a resource as written (with or without `count`/`for_each`).
+    /// Whether `address` names a resource as written (with or without `count`/`for_each`),
+    /// or a module call or instance.
     pub fn declares(&self, config_address: &str) -> bool {
         self.repeated.contains_key(config_address)
+            || self.module_calls.contains_key(config_address)
+            || self.module_instances.contains_key(config_address)
             || self
                 .resources
                 .get(config_address)
@@ -609,6 +620,21 @@ pub fn is_resource_address(address: &str) -> bool {
     match parts.as_slice() {
         ["data", t, n] | [t, n] => *t != "module" && is_identifier(t) && is_identifier(n),
         _ => false,
+    }
+}
+
+/// Whether `address` is inside the module `module` (a call, covering all its instances, or
+/// one instance): `module.a["k"].x.y` is inside `module.a` and `module.a["k"]`.
+pub fn within_module(address: &str, module: &str) -> bool {
+    match address.strip_prefix(module) {
+        Some(rest) => {
+            rest.starts_with('.')
+                || (rest.starts_with('[') && !module.ends_with(']') && {
+                    let key_len = instance_key_end(rest).unwrap_or(0);
+                    key_len > 0 && rest[key_len..].starts_with('.')
+                })
+        }
+        None => false,
     }
 }
 
@@ -1559,4 +1585,57 @@ fn parse_output(block: &NestedBlock, base_dir: &std::path::Path) -> Result<Outpu
         location: block.location.clone(),
         module: String::new(),
     })
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn instance_keys_split_off_the_last_bracket_even_inside_modules() {
+        assert_eq!(
+            split_instance_address("module.a[\"x\"].aws_x.y[\"k\"]"),
+            (
+                "module.a[\"x\"].aws_x.y",
+                Some(InstanceKey::Key("k".into()))
+            )
+        );
+        assert_eq!(
+            split_instance_address("module.a[\"x\"].aws_x.y"),
+            ("module.a[\"x\"].aws_x.y", None)
+        );
+        assert_eq!(
+            split_instance_address("module.a[0].aws_x.y[3]"),
+            ("module.a[0].aws_x.y", Some(InstanceKey::Index(3)))
+        );
+        // Keys holding brackets, quotes and backslashes.
+        for key in ["a[\"b", "x[", "\"", "\\", "a\\\"]", "[\"]"] {
+            let address = format!("aws_x.y{}", InstanceKey::Key(key.into()));
+            assert_eq!(
+                split_instance_address(&address),
+                ("aws_x.y", Some(InstanceKey::Key(key.into()))),
+                "{address}"
+            );
+        }
+        assert_eq!(split_instance_address("k8s/core/Pod/a/b[0]").1, None);
+    }
+
+    #[test]
+    fn module_prefixes_and_kinds_of_addresses() {
+        assert_eq!(
+            split_module_prefix("module.a[\"k.x\"].module.b.aws_x.y[0]"),
+            ("module.a[\"k.x\"].module.b.", "aws_x.y[0]")
+        );
+        assert_eq!(split_module_prefix("aws_x.y"), ("", "aws_x.y"));
+        assert_eq!(split_module_prefix("module.a"), ("", "module.a"));
+        assert!(is_resource_address("module.a[\"k\"].data.aws_x.y"));
+        assert!(!is_resource_address("module.a"));
+        assert!(is_module_address("module.a"));
+        assert!(is_module_address("module.a.module.b[\"k\"]"));
+        assert!(!is_module_address("module.a.aws_x.y"));
+        assert!(within_module("module.a[\"k\"].aws_x.y", "module.a"));
+        assert!(within_module("module.a.aws_x.y", "module.a"));
+        assert!(!within_module("module.ab.aws_x.y", "module.a"));
+        assert!(!within_module("module.a[\"k\"].aws_x.y", "module.a[\"j\"]"));
+    }
 }

@@ -84,7 +84,10 @@ fn targeted_addresses(
         covered.extend(
             records
                 .iter()
-                .filter(|r| split_instance_address(&r.address).0 == target.as_str())
+                .filter(|r| {
+                    split_instance_address(&r.address).0 == target.as_str()
+                        || crate::config::within_module(&r.address, target)
+                })
                 .map(|r| r.address.clone()),
         );
     }
@@ -139,7 +142,9 @@ fn check_addresses(
     for address in addresses {
         let known = ws.module.resources.contains_key(address)
             || ws.module.declares(address)
-            || records.iter().any(|r| &r.address == address);
+            || records.iter().any(|r| {
+                &r.address == address || crate::config::within_module(&r.address, address)
+            });
         if !known {
             let candidates = ws
                 .module
@@ -205,7 +210,12 @@ fn move_records(
         .collect();
     for moved in &ws.module.moved {
         let (from_written, from_key) = split_instance_address(&moved.from);
-        if ws.module.resources.contains_key(&moved.from) || ws.module.declares(&moved.from) {
+        let still_declared = if crate::config::is_module_address(&moved.from) {
+            ws.module.module_instances.contains_key(&moved.from)
+        } else {
+            ws.module.resources.contains_key(&moved.from) || ws.module.declares(&moved.from)
+        };
+        if still_declared {
             diags.push(
                 Diagnostic::error(
                     "Moved object still exists",
@@ -221,6 +231,10 @@ fn move_records(
         let renames: Vec<(String, String)> = origin
             .keys()
             .filter_map(|current| {
+                if crate::config::is_module_address(&moved.from) {
+                    return module_move(current, &moved.from, &moved.to)
+                        .map(|to| (current.clone(), to));
+                }
                 if *current == moved.from {
                     return Some((current.clone(), moved.to.clone()));
                 }
@@ -289,6 +303,23 @@ fn move_records(
         }
     }
     diags.into_result(moved_from)
+}
+
+/// Where a `moved` block from module `from` to module `to` puts the record at `current`:
+/// an instance moves its resources (`module.a` → `module.b`, `module.a` →
+/// `module.a["x"]`); a call without key moves every instance to the same key.
+fn module_move(current: &str, from: &str, to: &str) -> Option<String> {
+    if let Some(rest) = current.strip_prefix(from)
+        && rest.starts_with('.')
+    {
+        return Some(format!("{to}{rest}"));
+    }
+    let from_whole = split_instance_address(from).1.is_none();
+    let to_whole = split_instance_address(to).1.is_none();
+    if from_whole && to_whole && crate::config::within_module(current, from) {
+        return Some(format!("{to}{}", &current[from.len()..]));
+    }
+    None
 }
 
 /// Why a resource state holds is deleted although nothing asked for it, in Terraform's words.
@@ -709,11 +740,11 @@ pub async fn make_plan(
                     let value = current(record);
                     if value.as_ref().is_some_and(keeps_on_removal) {
                         kept.push(record.address.clone());
-                    } else if let Some(removed) =
-                        ws.module.removed.iter().find(|r| {
-                            split_instance_address(&record.address).0 == r.from && !r.destroy
-                        })
-                    {
+                    } else if let Some(removed) = ws.module.removed.iter().find(|r| {
+                        (split_instance_address(&record.address).0 == r.from
+                            || crate::config::within_module(&record.address, &r.from))
+                            && !r.destroy
+                    }) {
                         let change = ResourceChange {
                             action: Action::Forget,
                             reason: Some("destroy = false is set in the configuration".into()),

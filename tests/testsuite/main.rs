@@ -25,6 +25,7 @@ mod git_sources;
 mod kubernetes;
 mod layering;
 mod meta_arguments;
+mod modules;
 mod private_files;
 mod rollback;
 mod signals;

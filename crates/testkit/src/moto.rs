@@ -127,8 +127,16 @@ impl MotoServer {
         self.send(service, "us-east-1", method, path, "")
     }
 
-    /// moto routes by the credential scope of the Authorization header and checks no
-    /// signature, so a hand-written request needs no SDK.
+    /// One request of a JSON-protocol service (SSM, Secrets Manager, DynamoDB) in
+    /// us-east-1: `target` is the operation (`AmazonSSM.GetParameter`), `body` its JSON
+    /// input; returns the status and the body.
+    #[track_caller]
+    pub fn json_request(&self, service: &str, target: &str, body: &str) -> (u16, String) {
+        let headers =
+            format!("X-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\n");
+        self.send_with(service, "us-east-1", "POST", "/", &headers, body)
+    }
+
     #[track_caller]
     fn send(
         &self,
@@ -138,13 +146,28 @@ impl MotoServer {
         path: &str,
         body: &str,
     ) -> (u16, String) {
+        self.send_with(service, region, method, path, "", body)
+    }
+
+    /// moto routes by the credential scope of the Authorization header and checks no
+    /// signature, so a hand-written request needs no SDK.
+    #[track_caller]
+    fn send_with(
+        &self,
+        service: &str,
+        region: &str,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> (u16, String) {
         let port = self.port;
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto_server");
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: AWS4-HMAC-SHA256 \
              Credential=testing/20240101/{region}/{service}/aws4_request, SignedHeaders=host, \
-             Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+             Signature=0\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("send a request to moto_server");

@@ -181,6 +181,11 @@ fn planned_settable(
         if value.is_null() {
             value = resource.default(name).unwrap_or(Value::Null);
         }
+        // No tags and an empty map of tags are the same to AWS, which reads both back as
+        // none: plan what the read will say.
+        if name == "tags" && value.as_map().is_some_and(|m| m.is_empty()) {
+            value = Value::Null;
+        }
         if let Err(d) = check_type(name, a.r#type, &value) {
             diags.push(d);
             continue;
