@@ -94,15 +94,15 @@ pub async fn move_resource(
             .into_iter()
             .filter_map(|r| {
                 let rest = r.address.strip_prefix(from)?;
-                let to_address = if rest.starts_with('.') {
-                    format!("{to}{rest}")
-                } else if crate::config::within_module(&r.address, from)
-                    && crate::config::split_instance_address(to).1.is_none()
-                {
-                    format!("{to}{rest}")
-                } else {
+                // An instance moves its resources; a call without key moves every
+                // instance to the same key.
+                let moves = rest.starts_with('.')
+                    || (crate::config::within_module(&r.address, from)
+                        && crate::config::split_instance_address(to).1.is_none());
+                if !moves {
                     return None;
-                };
+                }
+                let to_address = format!("{to}{rest}");
                 Some((r, to_address))
             })
             .collect()
