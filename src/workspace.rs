@@ -222,8 +222,37 @@ impl Workspace {
         registry: &ProviderRegistry,
         state_providers: impl IntoIterator<Item = String>,
     ) -> Result<Providers, Diagnostics> {
-        let providers = registry.instantiate(&self.provider_names(state_providers))?;
+        let names = self.provider_names(state_providers);
+        self.check_aliases(&names)?;
+        let providers = registry.instantiate(&names)?;
         check_resources(&self.module, &providers).into_result(providers)
+    }
+
+    /// Every aliased provider configuration in use (`aws.west`) must be declared in
+    /// braid.hcl: an alias has no configuration to fall back on.
+    fn check_aliases(&self, names: &BTreeSet<String>) -> Result<(), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let env = self.environment();
+        for name in names.iter().filter(|n| n.contains('.')) {
+            let declared = self.project.providers.iter().any(|p| &p.name == name)
+                || env.is_some_and(|e| e.providers.iter().any(|p| &p.name == name));
+            if declared {
+                continue;
+            }
+            let (base, alias) = name.split_once('.').unwrap_or((name, ""));
+            let user = self.module.resources.values().find(|r| &r.provider == name);
+            diags.push(
+                Diagnostic::error(
+                    "Provider configuration not present",
+                    format!(
+                        "{}the provider configuration {name} is not declared. Add it to braid.hcl: provider \"{base}\" {{ alias = \"{alias}\" ... }}.",
+                        user.map(|r| format!("{} uses {name}, but ", r.address)).unwrap_or_default()
+                    ),
+                )
+                .at_opt(user.map(|r| r.location.clone())),
+            );
+        }
+        diags.into_result(())
     }
 
     /// Configures providers from braid.hcl (with this environment's overrides), each

@@ -438,6 +438,11 @@ pub struct ModuleCall {
     pub repetition: Option<Repetition>,
     /// `depends_on`: everything in the module waits for these.
     pub depends_on: Vec<(String, Location)>,
+    /// `providers = { aws = aws.west }`: the provider configuration each name in the module
+    /// stands for, as named in the calling module.
+    pub providers: BTreeMap<String, String>,
+    /// Where `providers` is written.
+    pub providers_location: Option<Location>,
     /// The directory the calling file is in: a local `source` is relative to it.
     pub base_dir: PathBuf,
     /// Where the block starts.
@@ -1012,6 +1017,8 @@ fn parse_module_call(
     };
     let mut repetition: Option<Repetition> = None;
     let mut depends_on = Vec::new();
+    let mut providers = BTreeMap::new();
+    let mut providers_location = None;
     for attr in &block.body.attributes {
         match attr.name.as_str() {
             "count" | "for_each" => {
@@ -1040,7 +1047,10 @@ fn parse_module_call(
                 )
                 .at(attr.name_location.clone()));
             }
-            "providers" => check_providers_map(attr)?,
+            "providers" => {
+                providers = parse_providers_map(attr)?;
+                providers_location = Some(attr.value_location.clone());
+            }
             _ => {}
         }
     }
@@ -1055,38 +1065,48 @@ fn parse_module_call(
         arguments,
         repetition,
         depends_on,
+        providers,
+        providers_location,
         base_dir: base_dir.to_path_buf(),
         location: block.location.clone(),
     })
 }
 
-/// `providers = { aws = aws }`: braid passes each provider to modules under its own name,
-/// so only such identity entries are accepted until provider aliases are supported.
-fn check_providers_map(attr: &super::Attribute) -> Result<(), Diagnostic> {
-    let Expression::Object(object) = &attr.expr else {
-        return Err(Diagnostic::error(
+/// `providers = { aws = aws.west, aws.east = aws.east }`: the module's provider names
+/// (keys) and the caller's configurations they stand for (values).
+fn parse_providers_map(attr: &super::Attribute) -> Result<BTreeMap<String, String>, Diagnostic> {
+    let invalid = || {
+        Diagnostic::error(
             "Invalid providers argument",
-            "providers takes a map of provider names, like { aws = aws }.",
+            "providers takes a map from the module's provider names to the caller's provider configurations, like { aws = aws.west }, written without quotes.",
         )
-        .at(attr.value_location.clone()));
+        .at(attr.value_location.clone())
     };
+    let Expression::Object(object) = &attr.expr else {
+        return Err(invalid());
+    };
+    let valid = |t: &str| {
+        let mut parts = t.split('.');
+        let name = parts.next().unwrap_or_default();
+        let alias = parts.next();
+        parts.next().is_none() && is_identifier(name) && alias.is_none_or(is_identifier)
+    };
+    let mut out = BTreeMap::new();
     for (key, value) in object.iter() {
         let key_text = match key {
             hcl_edit::expr::ObjectKey::Ident(i) => i.value().to_string(),
             hcl_edit::expr::ObjectKey::Expression(e) => traversal_text(e).unwrap_or_default(),
         };
-        let value_text = traversal_text(value.expr()).unwrap_or_default();
-        if key_text != value_text {
-            return Err(Diagnostic::error(
-                "Unsupported providers argument",
-                format!(
-                    "providers maps \"{key_text}\" to \"{value_text}\", but braid gives every module the providers of braid.hcl under their own names and does not support aliased provider configurations yet. Remove the entry, or map it to itself ({key_text} = {key_text})."
-                ),
-            )
-            .at(attr.value_location.clone()));
+        let value_text = match value.expr() {
+            Expression::String(_) => String::new(),
+            expr => traversal_text(expr).unwrap_or_default(),
+        };
+        if !valid(&key_text) || !valid(&value_text) {
+            return Err(invalid());
         }
+        out.insert(key_text, value_text);
     }
-    Ok(())
+    Ok(out)
 }
 
 const RESOURCE_META: &[&str] = &["depends_on", "count", "for_each", "provider"];
@@ -1109,6 +1129,7 @@ fn parse_resource(
     let mut body = block.body.clone();
     let mut depends_on = Vec::new();
     let mut repetition = None;
+    let mut provider = None;
     for attr in &block.body.attributes {
         match attr.name.as_str() {
             "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
@@ -1132,11 +1153,7 @@ fn parse_resource(
                 });
             }
             "provider" => {
-                return Err(Diagnostic::error(
-                    "Unsupported meta-argument",
-                    "braid does not support \"provider\" on resources yet: every resource uses the provider its type's prefix names, configured in braid.hcl.",
-                )
-                .at(attr.name_location.clone()));
+                provider = Some(parse_provider_reference(attr)?);
             }
             _ => {}
         }
@@ -1176,7 +1193,7 @@ fn parse_resource(
         } else {
             format!("{type_name}.{name}")
         },
-        provider: super::provider_of(&type_name).to_string(),
+        provider: provider.unwrap_or_else(|| super::provider_of(&type_name).to_string()),
         type_name,
         name,
         body: ResourceBody::Hcl(body),
@@ -1189,6 +1206,27 @@ fn parse_resource(
         instance: None,
         data,
         module: String::new(),
+    })
+}
+
+/// `provider = aws` or `provider = aws.west`, written as a reference.
+fn parse_provider_reference(attr: &super::Attribute) -> Result<String, Diagnostic> {
+    let text = match &attr.expr {
+        Expression::String(_) => None,
+        expr => traversal_text(expr),
+    };
+    text.filter(|t| {
+        let mut parts = t.split('.');
+        let name = parts.next().unwrap_or_default();
+        let alias = parts.next();
+        parts.next().is_none() && is_identifier(name) && alias.is_none_or(is_identifier)
+    })
+    .ok_or_else(|| {
+        Diagnostic::error(
+            "Invalid provider reference",
+            "provider takes a provider configuration written as a reference, like aws or aws.west (without quotes).",
+        )
+        .at(attr.value_location.clone())
     })
 }
 

@@ -232,7 +232,21 @@ fn parse_project(
         let result = match block.kind.as_str() {
             "source" => parse_source(&block).map(|s| project.sources.push(s)),
             "environment" => parse_environment(&block).map(|e| project.environments.push(e)),
-            "provider" => parse_provider(&block).map(|p| project.providers.push(p)),
+            "provider" => parse_provider(&block).and_then(|p| {
+                if let Some(first) = project.providers.iter().find(|q| q.name == p.name) {
+                    return Err(Diagnostic::error(
+                        "Duplicate provider configuration",
+                        format!(
+                            "The provider {} is already configured at {}. Give one of them an alias (alias = \"west\") to configure it twice.",
+                            p.name,
+                            first.location.as_ref().map(|l| l.short()).unwrap_or_default()
+                        ),
+                    )
+                    .at_opt(p.location.clone()));
+                }
+                project.providers.push(p);
+                Ok(())
+            }),
             other => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
@@ -482,11 +496,40 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     Ok(env)
 }
 
+/// A `provider "NAME"` block; with `alias = "ALIAS"` it is the configuration `NAME.ALIAS`,
+/// which resources select with `provider = NAME.ALIAS`.
 fn parse_provider(block: &NestedBlock) -> Result<ProviderConfig, Diagnostic> {
     block.expect_labels(&["name"])?;
+    let mut config = body_value(&block.body)?;
+    let mut name = block.labels[0].clone();
+    if let Value::Map(map) = &mut config
+        && let Some(alias) = map.remove("alias")
+    {
+        let at = block
+            .body
+            .attribute("alias")
+            .map(|a| a.value_location.clone());
+        match alias.as_str() {
+            Some(alias)
+                if alias.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && alias
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+            {
+                name = format!("{name}.{alias}");
+            }
+            _ => {
+                return Err(Diagnostic::error(
+                    "Invalid provider configuration alias",
+                    "alias must be a name like \"west\": a letter or underscore, then letters, digits, underscores and dashes.",
+                )
+                .at_opt(at));
+            }
+        }
+    }
     Ok(ProviderConfig {
-        name: block.labels[0].clone(),
-        config: body_value(&block.body)?,
+        name,
+        config,
         location: Some(block.location.clone()),
     })
 }

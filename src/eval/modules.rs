@@ -340,6 +340,10 @@ struct Pending {
     depth: usize,
     /// The directory relative paths resolve against in the calling module.
     root_dir: PathBuf,
+    /// The provider configurations of the calling module: its provider names (`aws`,
+    /// `aws.east`) and the configurations of braid.hcl they stand for; a name not listed
+    /// is its own.
+    providers: BTreeMap<String, String>,
 }
 
 /// Instantiates every module call of `module` (the root module as loaded), recursively.
@@ -375,6 +379,7 @@ pub fn instantiate_modules(
         };
         queue.push_back(Pending {
             parent: String::new(),
+            providers: BTreeMap::new(),
             root_dir: call.base_dir.clone(),
             call: Arc::new(call),
             tree,
@@ -475,13 +480,17 @@ pub fn instantiate_modules(
                 None => address.clone(),
             };
             let prefix = format!("{instance_address}.");
-            merge_instance(
+            let providers = child_providers(call, &pending.providers);
+            if let Err(d) = merge_instance(
                 module,
                 &loaded.config,
                 &prefix,
                 &pending.tree.source,
                 &base_dir,
-            );
+                &providers,
+            ) {
+                diags.extend(d);
+            }
             let outputs = loaded
                 .config
                 .outputs
@@ -514,6 +523,7 @@ pub fn instantiate_modules(
                     tree: loaded.tree.clone(),
                     depth: pending.depth + 1,
                     root_dir: base_dir.clone(),
+                    providers: providers.clone(),
                 });
             }
         }
@@ -595,21 +605,61 @@ fn check_arguments(call: &ModuleCall, config: &Module) -> Result<(), Diagnostics
     diags.into_result(())
 }
 
+/// The provider configurations a module instance uses: the caller's default (unaliased)
+/// ones under their own names, and what the call's `providers` argument passes, resolved
+/// through the caller's own.
+fn child_providers(
+    call: &ModuleCall,
+    parent: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let resolve = |name: &str| {
+        parent
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    };
+    let mut out: BTreeMap<String, String> = parent
+        .iter()
+        .filter(|(name, _)| !name.contains('.'))
+        .map(|(name, global)| (name.clone(), global.clone()))
+        .collect();
+    for (name, given) in &call.providers {
+        out.insert(name.clone(), resolve(given));
+    }
+    out
+}
+
 /// Copies the declarations of a module into the flat module under `prefix`, relative paths
-/// in them resolving against `base_dir`.
+/// in them resolving against `base_dir`, provider names mapped through `providers`.
 fn merge_instance(
     module: &mut Module,
     config: &Module,
     prefix: &str,
     source: &str,
     base_dir: &FsPath,
-) {
+    providers: &BTreeMap<String, String>,
+) -> Result<(), Diagnostics> {
+    let mut diags = Diagnostics::new();
     for decl in config.resources.values() {
         let mut decl = decl.clone();
         decl.base_dir = base_dir.to_path_buf();
         decl.address = format!("{prefix}{}", decl.address);
         decl.module = prefix.to_string();
         decl.source = source.to_string();
+        match providers.get(&decl.provider) {
+            Some(global) => decl.provider = global.clone(),
+            None if decl.provider.contains('.') => diags.push(
+                Diagnostic::error(
+                    "Provider configuration not present",
+                    format!(
+                        "{} uses the provider configuration {}, which the module call does not pass. Pass it in the module block: providers = {{ {} = {} }}.",
+                        decl.address, decl.provider, decl.provider, decl.provider
+                    ),
+                )
+                .at(decl.location.clone()),
+            ),
+            None => {}
+        }
         for (text, _, _) in &mut decl.lifecycle.replace_triggered_by {
             *text = format!("{prefix}{text}");
         }
@@ -642,6 +692,7 @@ fn merge_instance(
         removed.from = format!("{prefix}{}", removed.from);
         module.removed.push(removed);
     }
+    diags.into_result(())
 }
 
 /// The `validation` rules of module variables, checked where their values are known

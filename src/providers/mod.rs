@@ -79,7 +79,9 @@ impl ProviderRegistry {
         let mut out = Providers::default();
         let mut diags = Diagnostics::new();
         for name in names {
-            match self.factories.get(name) {
+            // `aws.west` is another configuration of the provider `aws`.
+            let base = name.split('.').next().unwrap_or(name);
+            match self.factories.get(base) {
                 Some(factory) => {
                     let provider = factory();
                     out.schemas.insert(name.clone(), provider.schema());

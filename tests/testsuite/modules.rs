@@ -818,3 +818,64 @@ fn a_terraform_repository_with_local_and_git_modules_applies_against_moto_and_ku
     drop(modules);
     assert_no_changes(&braid(&["plan", "--offline"]));
 }
+
+/// `provider = aws.west` on a resource and `providers = { aws = aws.west }` on a module call
+/// select the aliased configuration of braid.hcl.
+#[test]
+fn aliased_provider_configurations_reach_resources_and_modules() {
+    let moto = MotoServer::start();
+    let endpoint = moto.endpoint();
+    let braid_hcl = format!(
+        "{BRAID_HCL}\nprovider \"aws\" {{\n  region   = \"us-east-1\"\n  endpoint = \"{endpoint}\"\n}}\n\nprovider \"aws\" {{\n  alias    = \"west\"\n  region   = \"us-west-2\"\n  endpoint = \"{endpoint}\"\n}}\n"
+    );
+    let project = Project::with_files(&[
+        ("braid.hcl", &braid_hcl),
+        (
+            "main.tf",
+            r#"
+resource "aws_sqs_queue" "east" {
+  name = "alias-east"
+}
+resource "aws_sqs_queue" "west" {
+  provider = aws.west
+  name     = "alias-west"
+}
+module "replica" {
+  source    = "./modules/queue"
+  name      = "alias-replica"
+  providers = { aws = aws.west }
+}
+"#,
+        ),
+        ("modules/queue/main.tf", QUEUE_MODULE),
+    ]);
+    let braid = |args: &[&str]| project.braid_env(args, MOTO_CREDENTIALS);
+    braid(&["apply", "--auto-approve"]).success();
+    let (_, east) = moto.request_in("us-east-1", "sqs", "GET", "/?Action=ListQueues");
+    let (_, west) = moto.request_in("us-west-2", "sqs", "GET", "/?Action=ListQueues");
+    assert!(east.contains("/alias-east\""), "{east}");
+    for name in ["alias-west", "alias-replica", "alias-replica-dlq"] {
+        assert!(
+            west.contains(&format!("/{name}\"")),
+            "{name} missing in {west}"
+        );
+        assert!(
+            !east.contains(&format!("/{name}\"")),
+            "{name} in the wrong region: {east}"
+        );
+    }
+    assert_no_changes(&braid(&["plan"]));
+
+    // An alias braid.hcl does not declare is an error at the resource.
+    project.edit("main.tf", "provider = aws.west", "provider = aws.nowhere");
+    let run = braid(&["plan"]);
+    run.expect_code(1);
+    assert_mentions(
+        &run.stderr,
+        &[
+            "Provider configuration not present",
+            "aws.nowhere",
+            "main.tf:5:1",
+        ],
+    );
+}

@@ -127,6 +127,18 @@ impl MotoServer {
         self.send(service, "us-east-1", method, path, "")
     }
 
+    /// One request to `service` in `region`; returns the status and the body.
+    #[track_caller]
+    pub fn request_in(
+        &self,
+        region: &str,
+        service: &str,
+        method: &str,
+        path: &str,
+    ) -> (u16, String) {
+        self.send(service, region, method, path, "")
+    }
+
     /// One request of a JSON-protocol service (SSM, Secrets Manager, DynamoDB) in
     /// us-east-1: `target` is the operation (`AmazonSSM.GetParameter`), `body` its JSON
     /// input; returns the status and the body.
