@@ -61,7 +61,10 @@ pub async fn run(
         force: args.force,
         dry_run: args.dry_run,
         lock: LockSettings::new(cx.global.lock_policy()?),
+        cancel: cx.cancel.clone(),
     };
+    // An interrupt stops the import cleanly (nothing written, the lock released) rather
+    // than ending the process in the middle of the write.
     if !args.dry_run {
         cx.stop_gracefully();
     }

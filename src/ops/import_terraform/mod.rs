@@ -22,7 +22,7 @@ use braid_state::{
     ResourceWrite, StateStore,
 };
 
-use crate::apply::{LockObserver, LockSettings, audit, with_lock};
+use crate::apply::{CancelToken, LockObserver, LockSettings, audit, with_lock};
 use crate::diag::{Diagnostic, Diagnostics, from_provider, state_error};
 use crate::providers::{Call, ProviderRegistry, bounded};
 use crate::workspace::Workspace;
@@ -47,6 +47,8 @@ pub struct ImportTerraformOptions {
     pub dry_run: bool,
     /// How to take the environment's lock.
     pub lock: LockSettings,
+    /// Raised by an interrupt: nothing is written from then on.
+    pub cancel: CancelToken,
 }
 
 /// What the import did (or, with `dry_run`, would do): plain data for the views.
@@ -343,14 +345,28 @@ pub async fn import_terraform(
     if options.dry_run || (imported.is_empty() && outputs.is_empty()) {
         return Ok(report);
     }
+    interrupted(&options.cancel)?;
     let request = crate::actor::lock_request(OPERATION, &ws.project.dir);
     let serial_after = with_lock(store, request, &options.lock, lock_observer, async {
         conflicts(store, &imported, &outputs, options.force).await?;
+        interrupted(&options.cancel)?;
         write(ws, store, state, imported, outputs).await
     })
     .await?;
     report.serial_after = Some(serial_after);
     Ok(report)
+}
+
+/// An interrupt before the write stops the import with nothing written.
+fn interrupted(cancel: &CancelToken) -> Result<(), Diagnostics> {
+    if cancel.is_cancelled() {
+        return Err(Diagnostic::error(
+            "Import interrupted",
+            "The import was interrupted before anything was written; state is as it was.",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// braid keeps no taint mark, and a deposed object is one Terraform has not finished
