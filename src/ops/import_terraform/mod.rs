@@ -11,22 +11,22 @@
 
 mod convert;
 mod state_file;
+mod write;
 
 pub use state_file::{SUPPORTED_VERSION, TerraformState, parse};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use braid_provider::{ReadRequest, Value};
-use braid_state::{
-    ChangeAction, ChangeOutcome, ChangeSummary, NewApply, OutputRecord, ResourceRecord,
-    ResourceWrite, StateStore,
-};
+use braid_state::{OutputRecord, ResourceRecord, StateStore};
+use futures::StreamExt;
 
-use crate::apply::{CancelToken, LockObserver, LockSettings, audit, with_lock};
-use crate::diag::{Diagnostic, Diagnostics, from_provider, state_error};
-use crate::providers::{Call, ProviderRegistry, bounded};
+use crate::apply::{CancelToken, LockObserver, LockSettings, with_lock};
+use crate::diag::{Diagnostic, Diagnostics, from_provider};
+use crate::providers::{Call, ProviderRegistry, Providers, bounded};
 use crate::workspace::Workspace;
 use state_file::{Mode, TerraformInstance, TerraformResource};
+use write::{conflicts, write};
 
 /// The operation name recorded in the audit log and the lock.
 pub const OPERATION: &str = "import-terraform";
@@ -243,80 +243,35 @@ pub async fn import_terraform(
     // configuration, which must be valid anyway).
     let mut imported = Vec::new();
     let providers = if candidates.is_empty() {
-        crate::providers::Providers::default()
+        Providers::default()
     } else {
         let providers = ws.providers(registry, candidates.iter().map(|c| c.provider.clone()))?;
         ws.configure(&providers).await?;
         providers
     };
     let dependencies = ws.dependencies();
-    for candidate in &candidates {
-        let Some(provider) = providers.get(&candidate.provider) else {
-            continue;
-        };
-        let Some(schema) = providers
-            .schema(&candidate.provider)
-            .and_then(|s| s.resources.get(&candidate.resource.type_name))
-        else {
-            continue;
-        };
-        let empty = serde_json::Map::new();
-        let attributes = candidate.instance.attributes.as_ref().unwrap_or(&empty);
-        let terraform_id = attributes
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
-        let current = convert::current_attributes(schema, attributes);
-        let address = candidate.address.as_str();
-        let decl = ws.module.resources.get(address).filter(|d| !d.data);
-        let read = provider.read(ReadRequest {
-            type_name: candidate.resource.type_name.clone(),
-            address: address.to_string(),
-            current,
-        });
-        let response = bounded(Call::Read, &candidate.provider, address, read).await?;
-        let mut diags = Diagnostics::new();
-        for d in response.diagnostics {
-            diags.push(from_provider(d, decl.map(|d| d.location.clone()), address));
+    let reads: Vec<_> = futures::stream::iter(
+        candidates
+            .iter()
+            .map(|c| read_object(ws, &providers, &dependencies, c)),
+    )
+    .buffered(READ_PARALLELISM)
+    .collect()
+    .await;
+    let mut errors = Diagnostics::new();
+    for read in reads {
+        match read {
+            Err(diags) => errors.extend(diags),
+            Ok(ReadOutcome::Found(found)) => {
+                let (record, summary) = *found;
+                report.imported.push(summary);
+                imported.push(record);
+            }
+            Ok(ReadOutcome::Missing(missing)) => report.missing.push(missing),
         }
-        if diags.has_errors() {
-            return Err(diags);
-        }
-        let Some(live) = response.state else {
-            report.missing.push(MissingObject {
-                address: address.to_string(),
-                type_name: candidate.resource.type_name.clone(),
-                terraform_id,
-            });
-            continue;
-        };
-        let record = ResourceRecord {
-            address: address.to_string(),
-            provider: candidate.provider.clone(),
-            type_name: candidate.resource.type_name.clone(),
-            id: live.attr("id").and_then(Value::as_str).map(str::to_string),
-            attributes: live,
-            sensitive_paths: convert::sensitive_paths(
-                schema,
-                &candidate.instance.sensitive_attributes,
-            ),
-            // What braid would record applying the configuration, where it declares the
-            // resource; else what Terraform recorded.
-            dependencies: match (decl, dependencies.get(address)) {
-                (Some(_), Some(deps)) => deps.iter().cloned().collect(),
-                _ => candidate.instance.dependencies.clone(),
-            },
-            source_file: decl.map(|d| d.source_file()),
-        };
-        report.imported.push(ImportedResource {
-            address: address.to_string(),
-            type_name: record.type_name.clone(),
-            provider: record.provider.clone(),
-            terraform_provider: candidate.resource.provider_address().0,
-            id: record.id.clone(),
-            terraform_id,
-        });
-        imported.push(record);
+    }
+    if errors.has_errors() {
+        return Err(errors);
     }
     if !report.missing.is_empty() && !options.allow_partial {
         return Err(missing_error(&report.missing).into());
@@ -355,6 +310,96 @@ pub async fn import_terraform(
     .await?;
     report.serial_after = Some(serial_after);
     Ok(report)
+}
+
+/// How many objects are read at once (as a plan's refresh, `--parallelism`'s default).
+const READ_PARALLELISM: usize = 16;
+
+/// What reading one object found.
+enum ReadOutcome {
+    /// The record to write, and its line of the report.
+    Found(Box<(ResourceRecord, ImportedResource)>),
+    /// The provider found no object by the id Terraform recorded.
+    Missing(MissingObject),
+}
+
+/// Reads the object of one instance through braid's provider, starting from the
+/// attributes of Terraform's state that braid's type has.
+async fn read_object(
+    ws: &Workspace,
+    providers: &Providers,
+    dependencies: &BTreeMap<String, BTreeSet<String>>,
+    candidate: &Candidate<'_>,
+) -> Result<ReadOutcome, Diagnostics> {
+    let address = candidate.address.as_str();
+    let type_name = &candidate.resource.type_name;
+    let (Some(provider), Some(schema)) = (
+        providers.get(&candidate.provider),
+        providers
+            .schema(&candidate.provider)
+            .and_then(|s| s.resources.get(type_name)),
+    ) else {
+        // Candidates are those whose provider and type the registry offers.
+        return Err(Diagnostic::error(
+            "Provider not available",
+            format!(
+                "No provider \"{}\" with the type {type_name} is configured.",
+                candidate.provider
+            ),
+        )
+        .into());
+    };
+    let empty = serde_json::Map::new();
+    let attributes = candidate.instance.attributes.as_ref().unwrap_or(&empty);
+    let terraform_id = attributes
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string);
+    let decl = ws.module.resources.get(address).filter(|d| !d.data);
+    let read = provider.read(ReadRequest {
+        type_name: type_name.clone(),
+        address: address.to_string(),
+        current: convert::current_attributes(schema, attributes),
+    });
+    let response = bounded(Call::Read, &candidate.provider, address, read).await?;
+    let mut diags = Diagnostics::new();
+    for d in response.diagnostics {
+        diags.push(from_provider(d, decl.map(|d| d.location.clone()), address));
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let Some(live) = response.state else {
+        return Ok(ReadOutcome::Missing(MissingObject {
+            address: address.to_string(),
+            type_name: type_name.clone(),
+            terraform_id,
+        }));
+    };
+    let record = ResourceRecord {
+        address: address.to_string(),
+        provider: candidate.provider.clone(),
+        type_name: type_name.clone(),
+        id: live.attr("id").and_then(Value::as_str).map(str::to_string),
+        attributes: live,
+        sensitive_paths: convert::sensitive_paths(schema, &candidate.instance.sensitive_attributes),
+        // What braid would record applying the configuration, where it declares the
+        // resource; else what Terraform recorded.
+        dependencies: match (decl, dependencies.get(address)) {
+            (Some(_), Some(deps)) => deps.iter().cloned().collect(),
+            _ => candidate.instance.dependencies.clone(),
+        },
+        source_file: decl.map(|d| d.source_file()),
+    };
+    let summary = ImportedResource {
+        address: address.to_string(),
+        type_name: type_name.clone(),
+        provider: candidate.provider.clone(),
+        terraform_provider: candidate.resource.provider_address().0,
+        id: record.id.clone(),
+        terraform_id,
+    };
+    Ok(ReadOutcome::Found(Box::new((record, summary))))
 }
 
 /// An interrupt before the write stops the import with nothing written.
@@ -479,114 +524,4 @@ fn check_unique(candidates: &[Candidate<'_>]) -> Result<(), Diagnostics> {
         ),
     )
     .into())
-}
-
-/// The addresses (and `output.NAME`s) state already holds; an error listing them unless
-/// `force`.
-async fn conflicts(
-    store: &dyn StateStore,
-    imported: &[ResourceRecord],
-    outputs: &[OutputRecord],
-    force: bool,
-) -> Result<Vec<String>, Diagnostics> {
-    let existing: BTreeSet<String> = store
-        .resources()
-        .await
-        .map_err(state_error)?
-        .into_iter()
-        .map(|r| r.address)
-        .collect();
-    let existing_outputs: BTreeSet<String> = store
-        .outputs()
-        .await
-        .map_err(state_error)?
-        .into_iter()
-        .map(|o| o.name)
-        .collect();
-    let found: Vec<String> = imported
-        .iter()
-        .filter(|r| existing.contains(&r.address))
-        .map(|r| r.address.clone())
-        .chain(
-            outputs
-                .iter()
-                .filter(|o| existing_outputs.contains(&o.name))
-                .map(|o| format!("output.{}", o.name)),
-        )
-        .collect();
-    if found.is_empty() || force {
-        return Ok(found);
-    }
-    Err(Diagnostic::error(
-        "Addresses already in state",
-        format!(
-            "The environment's state already holds {}, which the Terraform state has too, so nothing was imported. Remove them first (braid state rm ADDRESS) if the Terraform state is right about them, or replace them with --force.",
-            found.join(", ")
-        ),
-    )
-    .into())
-}
-
-/// The resources as one audited write, then the outputs (merged over those kept); returns
-/// the new serial. The caller holds the lock.
-async fn write(
-    ws: &Workspace,
-    store: &dyn StateStore,
-    state: &TerraformState,
-    imported: Vec<ResourceRecord>,
-    outputs: Vec<OutputRecord>,
-) -> Result<u64, Diagnostics> {
-    let apply = NewApply {
-        env: ws.env_name.clone(),
-        actor: crate::actor::actor(&ws.project.dir),
-        operation: OPERATION.to_string(),
-        sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
-        rollback_of: None,
-        started_at: chrono::Utc::now(),
-    };
-    let summary = ChangeSummary {
-        import: u32::try_from(imported.len()).unwrap_or(u32::MAX),
-        ..ChangeSummary::default()
-    };
-    let message = format!(
-        "imported from Terraform state (lineage {}, serial {}) by braid state import-terraform",
-        state.lineage, state.serial
-    );
-    if !imported.is_empty() {
-        audit::audited_write(store, apply, summary, |apply_id| {
-            imported
-                .into_iter()
-                .map(|record| {
-                    let change = audit::change_record(
-                        &record.address,
-                        ChangeAction::Import,
-                        ChangeOutcome::Applied,
-                        Some(message.clone()),
-                    );
-                    ResourceWrite {
-                        address: record.address.clone(),
-                        record: Some(record),
-                        change: Some((apply_id, change)),
-                    }
-                })
-                .collect()
-        })
-        .await?;
-    }
-    let serial = store.meta().await.map_err(state_error)?.serial;
-    if !outputs.is_empty() {
-        let mut merged: BTreeMap<String, OutputRecord> = store
-            .outputs()
-            .await
-            .map_err(state_error)?
-            .into_iter()
-            .map(|o| (o.name.clone(), o))
-            .collect();
-        merged.extend(outputs.into_iter().map(|o| (o.name.clone(), o)));
-        store
-            .replace_outputs(serial, merged.into_values().collect())
-            .await
-            .map_err(state_error)?;
-    }
-    Ok(serial)
 }
