@@ -292,9 +292,9 @@ fn unserved_types_refuse_the_import_unless_allow_partial() {
     let refused = project.braid(&["--env", "dev", "state", "import-terraform", "tf.json"]);
     refused.failure();
     assert!(
-        refused
-            .stderr
-            .contains("needs provider registry.terraform.io/hashicorp/aws for aws_vpc"),
+        refused.stderr.contains(
+            "needs provider registry.terraform.io/hashicorp/aws for aws_vpc, which braid does not serve yet: aws_vpc.main"
+        ),
         "{}",
         refused.stderr
     );
@@ -345,6 +345,82 @@ fn unserved_types_refuse_the_import_unless_allow_partial() {
     project
         .braid(&["--env", "dev", "plan", "--detailed-exitcode"])
         .expect_code(0);
+}
+
+#[test]
+fn aliased_providers_and_objects_that_no_longer_exist_are_left_out_only_with_allow_partial() {
+    let gone = resource(
+        "managed",
+        "local_file",
+        "gone",
+        LOCAL,
+        json!([local_file_instance("deleted-since.txt", "bye")]),
+    );
+    let aliased = resource(
+        "managed",
+        "local_file",
+        "elsewhere",
+        &format!("{LOCAL}.other"),
+        json!([local_file_instance("greeting.txt", "hello")]),
+    );
+    let project = local_project(&[gone, aliased]);
+    let refused = project.braid(&["--env", "dev", "state", "import-terraform", "tf.json"]);
+    refused.failure();
+    assert!(
+        refused.stderr.contains(
+            "uses the provider configuration local.other (an alias) for local_file; braid has one local provider configuration per environment: local_file.elsewhere"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let refused = project.braid(&[
+        "--env",
+        "dev",
+        "state",
+        "import-terraform",
+        "tf.json",
+        "--allow-partial",
+        "--dry-run",
+    ]);
+    refused.success();
+    assert!(
+        refused
+            .stdout
+            .contains("Not imported, the objects no longer exist (1): local_file.gone"),
+        "{}",
+        refused.stdout
+    );
+    // Without --allow-partial, a missing object refuses the import too.
+    project.write(
+        "only-gone.json",
+        &terraform_state(
+            json!([resource(
+                "managed",
+                "local_file",
+                "gone",
+                LOCAL,
+                json!([local_file_instance("deleted-since.txt", "bye")])
+            )]),
+            json!({}),
+        ),
+    );
+    let missing = project.braid(&[
+        "--env",
+        "dev",
+        "state",
+        "import-terraform",
+        "only-gone.json",
+    ]);
+    missing.failure();
+    assert!(
+        missing.stderr.contains("Objects no longer exist")
+            && missing
+                .stderr
+                .contains("local_file.gone (id not-braids-id)"),
+        "{}",
+        missing.stderr
+    );
+    assert!(project.state_list(&["--env", "dev"]).is_empty());
 }
 
 #[test]
@@ -449,19 +525,19 @@ fn json_output_is_one_documented_document() {
                     "address": "aws_vpc.main",
                     "type": "aws_vpc",
                     "terraform_provider": "registry.terraform.io/hashicorp/aws",
-                    "reason": "braid's aws provider does not serve the type aws_vpc yet"
+                    "reason": "needs provider registry.terraform.io/hashicorp/aws for aws_vpc, which braid does not serve yet"
                 },
                 {
                     "address": "google_storage_bucket.media[\"eu\"]",
                     "type": "google_storage_bucket",
                     "terraform_provider": "registry.terraform.io/hashicorp/google",
-                    "reason": "braid does not serve this provider yet"
+                    "reason": "needs provider registry.terraform.io/hashicorp/google for google_storage_bucket, which braid does not serve yet"
                 },
                 {
                     "address": "google_storage_bucket.media[\"us\"]",
                     "type": "google_storage_bucket",
                     "terraform_provider": "registry.terraform.io/hashicorp/google",
-                    "reason": "braid does not serve this provider yet"
+                    "reason": "needs provider registry.terraform.io/hashicorp/google for google_storage_bucket, which braid does not serve yet"
                 }
             ],
             "missing": [],

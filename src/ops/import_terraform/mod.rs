@@ -106,7 +106,8 @@ pub struct NotServed {
     pub type_name: String,
     /// Terraform's provider source address.
     pub terraform_provider: String,
-    /// Why, as a sentence fragment (`braid does not serve this provider yet`).
+    /// Why, as a phrase naming the provider and type: `needs provider
+    /// registry.terraform.io/hashicorp/aws for aws_vpc, which braid does not serve yet`.
     pub reason: String,
 }
 
@@ -198,23 +199,26 @@ pub async fn import_terraform(
             }
             let (source, alias) = resource.provider_address();
             let served_by = options.terraform_providers.get(&source);
+            let type_name = &resource.type_name;
+            let unserved = || {
+                Some(format!(
+                    "needs provider {source} for {type_name}, which braid does not serve yet"
+                ))
+            };
             let reason = match (served_by, &alias) {
-                (None, _) => Some("braid does not serve this provider yet".to_string()),
-                (Some(name), _) if !registry.contains(name) => {
-                    Some(format!("braid was built without its {name} provider"))
-                }
+                (None, _) => unserved(),
+                (Some(name), _) if !registry.contains(name) => Some(format!(
+                    "needs provider {source} for {type_name}, which this braid was built without"
+                )),
                 (Some(name), _)
                     if !schemas
                         .schema(name)
-                        .is_some_and(|s| s.resources.contains_key(&resource.type_name)) =>
+                        .is_some_and(|s| s.resources.contains_key(type_name)) =>
                 {
-                    Some(format!(
-                        "braid's {name} provider does not serve the type {} yet",
-                        resource.type_name
-                    ))
+                    unserved()
                 }
                 (Some(name), Some(alias)) => Some(format!(
-                    "it uses the provider configuration {name}.{alias} (an alias); braid has one {name} provider configuration per environment"
+                    "uses the provider configuration {name}.{alias} (an alias) for {type_name}; braid has one {name} provider configuration per environment"
                 )),
                 (Some(_), None) => None,
             };
@@ -467,24 +471,16 @@ fn not_served_error(not_served: &[NotServed]) -> Diagnostic {
     )
 }
 
-/// One line per Terraform provider and type: `needs provider P for T, which braid does
-/// not serve yet: ADDR, ADDR`.
+/// One line per reason (a Terraform provider and type): `needs provider P for T, which
+/// braid does not serve yet: ADDR, ADDR`.
 pub fn not_served_lines(not_served: &[NotServed]) -> String {
-    let mut groups: BTreeMap<(&str, &str, &str), Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for n in not_served {
-        groups
-            .entry((&n.terraform_provider, &n.type_name, &n.reason))
-            .or_default()
-            .push(&n.address);
+        groups.entry(&n.reason).or_default().push(&n.address);
     }
     groups
         .into_iter()
-        .map(|((provider, type_name, reason), addresses)| {
-            format!(
-                "  - needs provider {provider} for {type_name} ({reason}): {}",
-                addresses.join(", ")
-            )
-        })
+        .map(|(reason, addresses)| format!("  - {reason}: {}", addresses.join(", ")))
         .collect::<Vec<_>>()
         .join("\n")
 }
