@@ -159,6 +159,93 @@ pub async fn import_terraform(
     };
     refuse_unusable_objects(state)?;
 
+    let candidates = classify(registry, state, options, &mut report)?;
+    if !report.not_served.is_empty() && !options.allow_partial {
+        return Err(not_served_error(&report.not_served).into());
+    }
+    check_unique(&candidates)?;
+
+    // The providers that read the objects, configured as for a plan (with those of the
+    // configuration, which must be valid anyway).
+    let mut imported = Vec::new();
+    let providers = if candidates.is_empty() {
+        Providers::default()
+    } else {
+        let providers = ws.providers(registry, candidates.iter().map(|c| c.provider.clone()))?;
+        ws.configure(&providers).await?;
+        providers
+    };
+    let dependencies = ws.dependencies();
+    let reads: Vec<_> = futures::stream::iter(
+        candidates
+            .iter()
+            .map(|c| read_object(ws, &providers, &dependencies, c)),
+    )
+    .buffered(READ_PARALLELISM)
+    .collect()
+    .await;
+    let mut errors = Diagnostics::new();
+    for read in reads {
+        match read {
+            Err(diags) => errors.extend(diags),
+            Ok(ReadOutcome::Found(found)) => {
+                let (record, summary) = *found;
+                report.imported.push(summary);
+                imported.push(record);
+            }
+            Ok(ReadOutcome::Missing(missing)) => report.missing.push(missing),
+        }
+    }
+    if errors.has_errors() {
+        return Err(errors);
+    }
+    if !report.missing.is_empty() && !options.allow_partial {
+        return Err(missing_error(&report.missing).into());
+    }
+
+    let mut outputs = Vec::new();
+    for (name, output) in &state.outputs {
+        if output.value.is_null() {
+            report.null_outputs.push(name.clone());
+            continue;
+        }
+        report.outputs.push(ImportedOutput {
+            name: name.clone(),
+            sensitive: output.sensitive,
+        });
+        outputs.push(OutputRecord {
+            name: name.clone(),
+            value: Value::from_json(&output.value),
+            sensitive: output.sensitive,
+        });
+    }
+
+    // A first look at conflicts, so a dry run reports them too; the write looks again
+    // under the lock.
+    report.replaced = conflicts(store, &imported, &outputs, options.force).await?;
+    if options.dry_run || (imported.is_empty() && outputs.is_empty()) {
+        return Ok(report);
+    }
+    interrupted(&options.cancel)?;
+    let request = crate::actor::lock_request(OPERATION, &ws.project.dir);
+    let serial_after = with_lock(store, request, &options.lock, lock_observer, async {
+        conflicts(store, &imported, &outputs, options.force).await?;
+        interrupted(&options.cancel)?;
+        write(ws, store, state, imported, outputs).await
+    })
+    .await?;
+    report.serial_after = Some(serial_after);
+    Ok(report)
+}
+
+/// Sorts the managed instances into those braid's providers serve (returned, with their
+/// addresses) and those they do not (`report.not_served`); counts data sources.
+fn classify<'a>(
+    registry: &ProviderRegistry,
+    state: &'a TerraformState,
+    options: &ImportTerraformOptions,
+    report: &mut TerraformImport,
+) -> Result<Vec<Candidate<'a>>, Diagnostics> {
     // Unconfigured providers, for their schemas: which types each serves.
     let offered: BTreeSet<String> = options
         .terraform_providers
@@ -238,82 +325,7 @@ pub async fn import_terraform(
             }
         }
     }
-    if !report.not_served.is_empty() && !options.allow_partial {
-        return Err(not_served_error(&report.not_served).into());
-    }
-    check_unique(&candidates)?;
-
-    // The providers that read the objects, configured as for a plan (with those of the
-    // configuration, which must be valid anyway).
-    let mut imported = Vec::new();
-    let providers = if candidates.is_empty() {
-        Providers::default()
-    } else {
-        let providers = ws.providers(registry, candidates.iter().map(|c| c.provider.clone()))?;
-        ws.configure(&providers).await?;
-        providers
-    };
-    let dependencies = ws.dependencies();
-    let reads: Vec<_> = futures::stream::iter(
-        candidates
-            .iter()
-            .map(|c| read_object(ws, &providers, &dependencies, c)),
-    )
-    .buffered(READ_PARALLELISM)
-    .collect()
-    .await;
-    let mut errors = Diagnostics::new();
-    for read in reads {
-        match read {
-            Err(diags) => errors.extend(diags),
-            Ok(ReadOutcome::Found(found)) => {
-                let (record, summary) = *found;
-                report.imported.push(summary);
-                imported.push(record);
-            }
-            Ok(ReadOutcome::Missing(missing)) => report.missing.push(missing),
-        }
-    }
-    if errors.has_errors() {
-        return Err(errors);
-    }
-    if !report.missing.is_empty() && !options.allow_partial {
-        return Err(missing_error(&report.missing).into());
-    }
-
-    let mut outputs = Vec::new();
-    for (name, output) in &state.outputs {
-        if output.value.is_null() {
-            report.null_outputs.push(name.clone());
-            continue;
-        }
-        report.outputs.push(ImportedOutput {
-            name: name.clone(),
-            sensitive: output.sensitive,
-        });
-        outputs.push(OutputRecord {
-            name: name.clone(),
-            value: Value::from_json(&output.value),
-            sensitive: output.sensitive,
-        });
-    }
-
-    // A first look at conflicts, so a dry run reports them too; the write looks again
-    // under the lock.
-    report.replaced = conflicts(store, &imported, &outputs, options.force).await?;
-    if options.dry_run || (imported.is_empty() && outputs.is_empty()) {
-        return Ok(report);
-    }
-    interrupted(&options.cancel)?;
-    let request = crate::actor::lock_request(OPERATION, &ws.project.dir);
-    let serial_after = with_lock(store, request, &options.lock, lock_observer, async {
-        conflicts(store, &imported, &outputs, options.force).await?;
-        interrupted(&options.cancel)?;
-        write(ws, store, state, imported, outputs).await
-    })
-    .await?;
-    report.serial_after = Some(serial_after);
-    Ok(report)
+    Ok(candidates)
 }
 
 /// How many objects are read at once (as a plan's refresh, `--parallelism`'s default).

@@ -98,9 +98,9 @@ pub struct TerraformInstance {
     pub deposed: Option<String>,
 }
 
+/// The fields of the file an import reads (`version` is checked before).
 #[derive(Deserialize)]
 struct Document {
-    version: Option<serde_json::Value>,
     #[serde(default)]
     terraform_version: String,
     #[serde(default)]
@@ -155,7 +155,6 @@ pub fn parse(name: &str, text: &str) -> Result<TerraformState, Diagnostic> {
             ),
         )
     })?;
-    let _ = document.version;
     Ok(TerraformState {
         terraform_version: document.terraform_version,
         serial: document.serial,
