@@ -69,6 +69,12 @@ pub fn render(report: &TerraformImport) -> String {
             .collect();
         out.push_str(&format!("\nOutputs: {}\n", names.join(", ")));
     }
+    if !report.null_outputs.is_empty() {
+        out.push_str(&format!(
+            "Outputs left out (null, which braid and Terraform do not keep): {}\n",
+            report.null_outputs.join(", ")
+        ));
+    }
     if !report.not_served.is_empty() {
         out.push_str(&format!(
             "\nNot imported, braid does not serve them ({}):\n{}\n",
