@@ -8,6 +8,7 @@ mod drift;
 mod fmt;
 mod graph;
 mod history;
+mod import_terraform;
 mod init;
 mod locking;
 mod output;

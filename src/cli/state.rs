@@ -1,5 +1,5 @@
 //! `braid state list | show ADDRESS | rm ADDRESS... | pull | push FILE | migrate --to BACKEND
-//! | snapshots | restore [--snapshot ID]`
+//! | snapshots | restore [--snapshot ID]`; `import-terraform` is in its own module.
 
 use std::path::{Path as FilePath, PathBuf};
 
@@ -35,6 +35,9 @@ pub enum StateCommand {
     Mv { from: String, to: String },
     /// Adopt an existing object into state under a configured address.
     Import { address: String, id: String },
+    /// Adopt every resource of a Terraform state file (format version 4, `-` for stdin)
+    /// that braid's providers serve, and its outputs, as one audited write.
+    ImportTerraform(super::import_terraform::ImportTerraformArgs),
     /// Print the whole state (resources and history, sensitive values included) as JSON.
     Pull,
     /// Replace the state by a JSON dump from `braid state pull` (`-` reads stdin). The
@@ -99,6 +102,9 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
         _ => {}
     }
     let store = ws.open_state()?;
+    if let StateCommand::ImportTerraform(args) = &command {
+        return super::import_terraform::run(cx, &ws, store.as_ref(), args).await;
+    }
     let records = store.resources().await.map_err(state_error)?;
     let not_found = |address: &str| -> Diagnostics {
         Diagnostic::error(
@@ -201,7 +207,9 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
             );
         }
         StateCommand::Migrate(args) => migrate(cx, &ws, store.as_ref(), &args).await?,
-        StateCommand::Snapshots | StateCommand::Restore { .. } => {}
+        StateCommand::Snapshots
+        | StateCommand::Restore { .. }
+        | StateCommand::ImportTerraform(_) => {}
         StateCommand::Mv { from, to } => {
             super::state_edit::move_resource(cx, &ws, store.as_ref(), &from, &to).await?;
             cx.shell.result(

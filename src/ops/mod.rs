@@ -8,8 +8,10 @@
 //! - [`apply`], [`destroy`], [`rollback`], [`apply_saved`]: the apply rule, a plan, the
 //!   caller's approval, and the changes carried out under the environment's lock.
 //! - [`Console`]: expressions evaluated against the environment's state (`braid console`).
+//! - [`import_terraform`]: a Terraform state file adopted into the environment's state.
 
 mod console;
+pub mod import_terraform;
 
 pub use console::{CONSOLE_INPUT, Console};
 

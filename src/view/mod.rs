@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod diagnostic;
 pub mod history;
+pub mod import_terraform;
 pub mod markdown;
 pub mod outputs;
 pub mod plan;

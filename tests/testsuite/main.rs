@@ -22,6 +22,7 @@ mod conformance_functions;
 mod data_sources;
 mod engine;
 mod git_sources;
+mod import_terraform;
 mod kubernetes;
 mod layering;
 mod meta_arguments;
