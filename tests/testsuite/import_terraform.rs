@@ -368,7 +368,7 @@ fn aliased_providers_and_objects_that_no_longer_exist_are_left_out_only_with_all
     refused.failure();
     assert!(
         refused.stderr.contains(
-            "uses the provider configuration local.other (an alias) for local_file; braid has one local provider configuration per environment: local_file.elsewhere"
+            "uses the provider configuration local.other (an alias) for local_file, which braid.hcl does not declare: add provider \"local\" { alias = \"other\" ... }: local_file.elsewhere"
         ),
         "{}",
         refused.stderr
@@ -421,6 +421,32 @@ fn aliased_providers_and_objects_that_no_longer_exist_are_left_out_only_with_all
         missing.stderr
     );
     assert!(project.state_list(&["--env", "dev"]).is_empty());
+
+    // Once braid.hcl declares the alias, the object is imported with it.
+    project.write(
+        "braid.hcl",
+        &format!("{BRAID_HCL}\nprovider \"local\" {{\n  alias = \"other\"\n}}\n"),
+    );
+    project
+        .braid(&[
+            "--env",
+            "dev",
+            "state",
+            "import-terraform",
+            "tf.json",
+            "--allow-partial",
+        ])
+        .success();
+    let pulled = project.braid(&["--env", "dev", "state", "pull"]);
+    pulled.success();
+    let imported = pulled.json()["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["address"] == "local_file.elsewhere")
+        .cloned()
+        .unwrap_or_else(|| panic!("not imported: {}", pulled.stdout));
+    assert_eq!(imported["provider"], "local.other", "{imported:#}");
 }
 
 #[test]

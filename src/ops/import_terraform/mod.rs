@@ -159,7 +159,7 @@ pub async fn import_terraform(
     };
     refuse_unusable_objects(state)?;
 
-    let candidates = classify(registry, state, options, &mut report)?;
+    let candidates = classify(ws, registry, state, options, &mut report)?;
     if !report.not_served.is_empty() && !options.allow_partial {
         return Err(not_served_error(&report.not_served).into());
     }
@@ -241,6 +241,7 @@ pub async fn import_terraform(
 /// Sorts the managed instances into those braid's providers serve (returned, with their
 /// addresses) and those they do not (`report.not_served`); counts data sources.
 fn classify<'a>(
+    ws: &Workspace,
     registry: &ProviderRegistry,
     state: &'a TerraformState,
     options: &ImportTerraformOptions,
@@ -304,17 +305,22 @@ fn classify<'a>(
                 {
                     unserved()
                 }
-                (Some(name), Some(alias)) => Some(format!(
-                    "uses the provider configuration {name}.{alias} (an alias) for {type_name}; braid has one {name} provider configuration per environment"
-                )),
-                (Some(_), None) => None,
+                (Some(name), Some(alias)) if !declares_provider(ws, &format!("{name}.{alias}")) => {
+                    Some(format!(
+                        "uses the provider configuration {name}.{alias} (an alias) for {type_name}, which braid.hcl does not declare: add provider \"{name}\" {{ alias = \"{alias}\" ... }}"
+                    ))
+                }
+                (Some(_), _) => None,
             };
             match (reason, served_by) {
                 (None, Some(name)) => candidates.push(Candidate {
                     address,
                     resource,
                     instance,
-                    provider: name.clone(),
+                    provider: match &alias {
+                        Some(alias) => format!("{name}.{alias}"),
+                        None => name.clone(),
+                    },
                 }),
                 (reason, _) => report.not_served.push(NotServed {
                     address,
@@ -326,6 +332,15 @@ fn classify<'a>(
         }
     }
     Ok(candidates)
+}
+
+/// Whether braid.hcl declares the provider configuration `name` (`aws.west`), at the top
+/// or in the environment in use.
+fn declares_provider(ws: &Workspace, name: &str) -> bool {
+    ws.project.providers.iter().any(|p| p.name == name)
+        || ws
+            .environment()
+            .is_some_and(|e| e.providers.iter().any(|p| p.name == name))
 }
 
 /// How many objects are read at once (as a plan's refresh, `--parallelism`'s default).
