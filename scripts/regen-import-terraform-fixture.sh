@@ -47,7 +47,7 @@ provider_installation {
 }
 TFRC
 
-cp "$fixture"/config/*.tf "$work/"
+cp -R "$fixture"/config/. "$work/"
 # Only terraform reads this file: braid configures providers in braid.hcl.
 cat >"$work/provider_moto.tf" <<TF
 terraform {

@@ -54,7 +54,7 @@ fn a_state_written_by_terraform_imports_and_the_next_plan_is_empty() {
     );
     imported.success();
     assert!(
-        imported.stdout.contains("Imported 12 resources:"),
+        imported.stdout.contains("Imported 14 resources:"),
         "{}",
         imported.all()
     );
@@ -92,6 +92,8 @@ fn a_state_written_by_terraform_imports_and_the_next_plan_is_empty() {
             "aws_sqs_queue.jobs[0]",
             "aws_sqs_queue.jobs[1]",
             "aws_ssm_parameter.db_password",
+            "module.channels[\"email\"].aws_sqs_queue.this",
+            "module.channels[\"sms\"].aws_sqs_queue.this",
         ]
     );
 
@@ -139,7 +141,7 @@ fn a_state_written_by_terraform_imports_and_the_next_plan_is_empty() {
     history.success();
     let history = history.json();
     assert_eq!(history[0]["operation"], json!("import-terraform"));
-    assert_eq!(history[0]["summary"]["import"], json!(12));
+    assert_eq!(history[0]["summary"]["import"], json!(14));
     assert_eq!(history[0]["outcome"], json!("succeeded"));
 }
 
