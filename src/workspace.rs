@@ -77,6 +77,9 @@ pub struct Workspace {
     /// Every variable's resolved value by name, converted to its declared type; unknown for a
     /// missing value when [`LoadOptions::allow_missing_variables`] is set.
     pub variables: BTreeMap<String, ScopeValue>,
+    /// The settings of the `provider` blocks of resource files, evaluated, by configuration
+    /// name (`aws`, `aws.west`), with where each is written: the layer under braid.hcl's.
+    pub provider_blocks: BTreeMap<String, (Value, crate::diag::Location)>,
     /// Warnings found while loading, for the command to show.
     pub warnings: Diagnostics,
     /// `--force-conflicts`: take ownership of fields other Kubernetes field managers own.
@@ -156,6 +159,7 @@ impl Workspace {
         )?;
         reader.record_digests(&mut sources);
         warnings.extend(std::mem::take(&mut module.warnings));
+        let provider_blocks = evaluate_provider_blocks(&module, &variables, &env_name)?;
         let graph = ConfigGraph::build(&module)?;
         expand_instances(
             &mut module,
@@ -171,6 +175,7 @@ impl Workspace {
             module,
             graph,
             variables,
+            provider_blocks,
             warnings,
             force_conflicts: options.force_conflicts,
             state_acceptance: options.state_acceptance,
@@ -228,13 +233,30 @@ impl Workspace {
         check_resources(&self.module, &providers).into_result(providers)
     }
 
+    /// The settings of provider configuration `name`: its `provider` block of the resource
+    /// files, overridden attribute by attribute by braid.hcl's block and then by the
+    /// environment's.
+    pub fn provider_config(&self, name: &str) -> Value {
+        let mut config = self
+            .provider_blocks
+            .get(name)
+            .map(|(v, _)| v.clone())
+            .unwrap_or_else(|| Value::Map(BTreeMap::new()));
+        let over = self.project.provider_config(self.environment(), name);
+        if let (Value::Map(base), Value::Map(extra)) = (&mut config, over) {
+            base.extend(extra);
+        }
+        config
+    }
+
     /// Every aliased provider configuration in use (`aws.west`) must be declared in
-    /// braid.hcl: an alias has no configuration to fall back on.
+    /// braid.hcl or a resource file: an alias has no configuration to fall back on.
     fn check_aliases(&self, names: &BTreeSet<String>) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
         let env = self.environment();
         for name in names.iter().filter(|n| n.contains('.')) {
-            let declared = self.project.providers.iter().any(|p| &p.name == name)
+            let declared = self.provider_blocks.contains_key(name)
+                || self.project.providers.iter().any(|p| &p.name == name)
                 || env.is_some_and(|e| e.providers.iter().any(|p| &p.name == name));
             if declared {
                 continue;
@@ -264,10 +286,11 @@ impl Workspace {
         };
         providers
             .configure(
-                |name| self.project.provider_config(self.environment(), name),
+                |name| self.provider_config(name),
                 |name, attribute| {
                     self.project
                         .provider_location(self.environment(), name, attribute)
+                        .or_else(|| self.provider_blocks.get(name).map(|(_, at)| at.clone()))
                 },
                 &run,
             )
@@ -295,6 +318,27 @@ impl Workspace {
     pub fn open_guarded_state(&self) -> Result<Arc<GuardedStore>, Diagnostics> {
         open_guarded(&self.project, &self.env_name, self.state_acceptance)
     }
+}
+
+/// The settings of the root module's `provider` blocks, evaluated with variables and
+/// locals.
+fn evaluate_provider_blocks(
+    module: &Module,
+    variables: &BTreeMap<String, ScopeValue>,
+    env_name: &str,
+) -> Result<BTreeMap<String, (Value, crate::diag::Location)>, Diagnostics> {
+    let scope = crate::eval::EvalScope::new(module, variables, env_name);
+    let mut diags = Diagnostics::new();
+    let mut out = BTreeMap::new();
+    for (name, decl) in &module.providers {
+        match scope.evaluate_settings(&decl.body, &decl.base_dir) {
+            Ok(v) => {
+                out.insert(name.clone(), (v, decl.location.clone()));
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result(out)
 }
 
 /// Opens the state of the environment `options` selects, reading braid.hcl only — no

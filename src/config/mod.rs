@@ -19,9 +19,9 @@ pub use body::{Attribute, ConfigBody, NestedBlock};
 pub use duration::parse_duration;
 pub use module::{
     CheckDecl, Condition, ExpandedCall, ImportDecl, Instance, InstanceKey, Lifecycle, LocalDecl,
-    ManifestBody, Module, ModuleCall, ModuleInstance, MovedDecl, OutputDecl, RemovedDecl,
-    RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation, VariableDecl,
-    is_module_address, is_resource_address, load_module, split_instance_address,
+    ManifestBody, Module, ModuleCall, ModuleInstance, MovedDecl, OutputDecl, ProviderDecl,
+    RemovedDecl, RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation,
+    VariableDecl, is_module_address, is_resource_address, load_module, split_instance_address,
     split_module_prefix, within_module,
 };
 pub use project::{

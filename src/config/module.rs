@@ -422,6 +422,20 @@ impl Module {
     }
 }
 
+/// A `provider "NAME"` block of a resource file, as Terraform code writes it: the lowest
+/// layer of the provider's settings, under braid.hcl's blocks.
+#[derive(Debug, Clone)]
+pub struct ProviderDecl {
+    /// `aws`, or `aws.west` with `alias = "west"`.
+    pub name: String,
+    /// The settings, without `alias`; evaluated with variables and locals.
+    pub body: ConfigBody,
+    /// The directory file functions resolve against.
+    pub base_dir: PathBuf,
+    /// Where the block starts.
+    pub location: Location,
+}
+
 /// A `module "NAME"` block: a call of the module at `source`, with its input values.
 #[derive(Debug, Clone)]
 pub struct ModuleCall {
@@ -678,6 +692,8 @@ pub struct Module {
     pub checks: BTreeMap<String, CheckDecl>,
     /// `import` blocks.
     pub imports: Vec<ImportDecl>,
+    /// `provider` blocks of resource files, by configuration name (`aws`, `aws.west`).
+    pub providers: BTreeMap<String, ProviderDecl>,
     /// `module` blocks of the root module, by name, as written; instantiation (see
     /// `eval/modules.rs`) moves them into [`Module::module_calls`].
     pub calls: BTreeMap<String, ModuleCall>,
@@ -782,11 +798,9 @@ fn load_body(
             "module" => parse_module_call(&block, base_dir).and_then(|c| {
                 insert_unique(&mut module.calls, c.name.clone(), c, "module call", |c| &c.location)
             }),
-            "provider" => Err(Diagnostic::error(
-                "Unsupported block type",
-                "provider blocks belong in braid.hcl, not in resource files: braid.hcl configures providers per environment.".to_string(),
-            )
-            .at(block.location.clone())),
+            "provider" => parse_provider_block(&block, base_dir).and_then(|p| {
+                insert_unique(&mut module.providers, p.name.clone(), p, "provider configuration", |p| &p.location)
+            }),
             other => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
@@ -1206,6 +1220,38 @@ fn parse_resource(
         instance: None,
         data,
         module: String::new(),
+    })
+}
+
+/// A `provider "NAME"` block of a resource file; `alias` must be a literal name.
+fn parse_provider_block(
+    block: &NestedBlock,
+    base_dir: &std::path::Path,
+) -> Result<ProviderDecl, Diagnostic> {
+    block.expect_labels(&["name"])?;
+    let mut body = block.body.clone();
+    let mut name = block.labels[0].clone();
+    if let Some(attr) = body.attribute("alias") {
+        let alias = match &attr.expr {
+            Expression::String(s) if is_identifier(s.value()) => s.value().to_string(),
+            _ => {
+                return Err(Diagnostic::error(
+                    "Invalid provider configuration alias",
+                    "alias must be a literal name like \"west\": a letter or underscore, then letters, digits, underscores and dashes.",
+                )
+                .at(attr.value_location.clone()));
+            }
+        };
+        name = format!("{name}.{alias}");
+        body.attributes.retain(|a| a.name != "alias");
+    }
+    // Terraform's meta-argument of provider blocks; braid checks versions elsewhere.
+    body.attributes.retain(|a| a.name != "version");
+    Ok(ProviderDecl {
+        name,
+        body,
+        base_dir: base_dir.to_path_buf(),
+        location: block.location.clone(),
     })
 }
 

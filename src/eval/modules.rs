@@ -412,6 +412,18 @@ pub fn instantiate_modules(
             diags.extend(d);
             continue;
         }
+        if let Some(provider) = loaded.config.providers.values().next() {
+            diags.push(
+                Diagnostic::error(
+                    "Provider configuration in a module",
+                    format!(
+                        "The module called as \"{address}\" configures the provider {} itself. braid configures providers in the root module (its provider blocks, or braid.hcl) and passes them to modules: move the block there, and pass an aliased configuration with providers = {{ ... }} on the module call.",
+                        provider.name
+                    ),
+                )
+                .at(provider.location.clone()),
+            );
+        }
         for import in &loaded.config.imports {
             diags.push(
                 Diagnostic::error(

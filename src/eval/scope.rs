@@ -327,6 +327,53 @@ impl<'a> EvalScope<'a> {
         }
     }
 
+    /// Evaluates the settings of a root module's `provider` block: attributes, and nested
+    /// blocks as objects (a list of them when a kind repeats). A value known only after
+    /// apply is an error: providers are configured before planning.
+    pub fn evaluate_settings(
+        &self,
+        body: &ConfigBody,
+        base_dir: &std::path::Path,
+    ) -> Result<Value, Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let mut out = BTreeMap::new();
+        let mut evaluator = Evaluator::new(self, &body.file, base_dir);
+        for attr in &body.attributes {
+            match evaluator.evaluate(&attr.expr) {
+                Ok(v) if !v.value.is_wholly_known() => diags.push(
+                    Diagnostic::error(
+                        "Invalid provider configuration",
+                        format!(
+                            "The value of \"{}\" depends on values known only after apply, but providers are configured before planning. Use variables, locals and constants.",
+                            attr.name
+                        ),
+                    )
+                    .at(attr.value_location.clone()),
+                ),
+                Ok(v) => {
+                    out.insert(attr.name.clone(), v.value);
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        let mut grouped: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        for block in &body.blocks {
+            match self.evaluate_settings(&block.body, base_dir) {
+                Ok(v) => grouped.entry(block.kind.as_str()).or_default().push(v),
+                Err(d) => diags.extend(d),
+            }
+        }
+        for (kind, mut values) in grouped {
+            let value = if values.len() == 1 {
+                values.pop().unwrap_or_default()
+            } else {
+                Value::List(values)
+            };
+            out.insert(kind.to_string(), value);
+        }
+        diags.into_result(Value::Map(out))
+    }
+
     /// Evaluates an output or other free expression of the root module.
     pub fn evaluate_expression(
         &self,

@@ -879,3 +879,56 @@ module "replica" {
         ],
     );
 }
+
+/// `provider` blocks of `.tf` files configure providers as in Terraform (with variables);
+/// braid.hcl's blocks override them attribute by attribute (here: moto's endpoint).
+#[test]
+fn provider_blocks_of_terraform_files_are_the_layer_under_braid_hcl() {
+    let moto = MotoServer::start();
+    let endpoint = moto.endpoint();
+    let braid_hcl = format!(
+        "{BRAID_HCL}\nprovider \"aws\" {{\n  endpoint = \"{endpoint}\"\n}}\n\nprovider \"aws\" {{\n  alias    = \"west\"\n  endpoint = \"{endpoint}\"\n}}\n"
+    );
+    let project = Project::with_files(&[
+        ("braid.hcl", &braid_hcl),
+        (
+            "main.tf",
+            r#"
+variable "home_region" {
+  default = "us-east-2"
+}
+provider "aws" {
+  region = var.home_region
+}
+provider "aws" {
+  alias  = "west"
+  region = "us-west-1"
+}
+resource "aws_sqs_queue" "home" {
+  name = "tfblock-home"
+}
+resource "aws_sqs_queue" "west" {
+  provider = aws.west
+  name     = "tfblock-west"
+}
+"#,
+        ),
+    ]);
+    let braid = |args: &[&str]| project.braid_env(args, MOTO_CREDENTIALS);
+    braid(&["apply", "--auto-approve"]).success();
+    let (_, home) = moto.request_in("us-east-2", "sqs", "GET", "/?Action=ListQueues");
+    let (_, west) = moto.request_in("us-west-1", "sqs", "GET", "/?Action=ListQueues");
+    assert!(home.contains("/tfblock-home\""), "{home}");
+    assert!(west.contains("/tfblock-west\""), "{west}");
+    assert_no_changes(&braid(&["plan"]));
+
+    // A provider configuration whose value is known only after apply cannot work.
+    project.edit(
+        "main.tf",
+        "region = var.home_region",
+        "region = aws_sqs_queue.west.arn",
+    );
+    let run = braid(&["plan"]);
+    run.expect_code(1);
+    assert_mentions(&run.stderr, &["Invalid provider configuration", "main.tf:6:12"]);
+}
