@@ -254,3 +254,172 @@ output "policy" {
         })
     );
 }
+
+/// The objects the lookups find: made by braid first, in the same moto.
+const MANAGED: &str = r#"
+resource "aws_s3_bucket" "assets" {
+  bucket = "lookup-assets"
+}
+resource "aws_s3_bucket_policy" "assets" {
+  bucket = aws_s3_bucket.assets.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = "*", Action = "s3:GetObject", Resource = "${aws_s3_bucket.assets.arn}/*" }]
+  })
+}
+resource "aws_sqs_queue" "jobs" {
+  name                       = "lookup-jobs"
+  visibility_timeout_seconds = 45
+}
+resource "aws_sns_topic" "events" {
+  name = "lookup-events"
+}
+resource "aws_iam_role" "app" {
+  name = "lookup-app"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+resource "aws_iam_policy" "read" {
+  name   = "lookup-read"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }]
+  })
+}
+resource "aws_dynamodb_table" "locks" {
+  name         = "lookup-locks"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  attribute {
+    name = "id"
+    type = "S"
+  }
+}
+resource "aws_ecr_repository" "app" {
+  name = "lookup-app"
+}
+resource "aws_ssm_parameter" "password" {
+  name  = "/lookup/password"
+  type  = "SecureString"
+  value = "lookup-secret-Qz3"
+}
+resource "aws_secretsmanager_secret" "token" {
+  name = "lookup-token"
+}
+"#;
+
+const LOOKUPS: &str = r#"
+data "aws_s3_bucket" "assets" {
+  bucket = "lookup-assets"
+}
+data "aws_s3_bucket_policy" "assets" {
+  bucket = "lookup-assets"
+}
+data "aws_sqs_queue" "jobs" {
+  name = "lookup-jobs"
+}
+data "aws_sns_topic" "events" {
+  name = "lookup-events"
+}
+data "aws_iam_role" "app" {
+  name = "lookup-app"
+}
+data "aws_iam_policy" "by_name" {
+  name = "lookup-read"
+}
+data "aws_iam_policy" "by_arn" {
+  arn = aws_iam_policy.read.arn
+}
+data "aws_dynamodb_table" "locks" {
+  name = "lookup-locks"
+}
+data "aws_ecr_repository" "app" {
+  name = "lookup-app"
+}
+data "aws_ssm_parameter" "password" {
+  name = "/lookup/password"
+}
+data "aws_secretsmanager_secret" "token" {
+  name = "lookup-token"
+}
+
+output "same" {
+  value = {
+    bucket      = data.aws_s3_bucket.assets.arn == aws_s3_bucket.assets.arn
+    policy      = jsondecode(data.aws_s3_bucket_policy.assets.policy) == jsondecode(aws_s3_bucket_policy.assets.policy)
+    queue       = data.aws_sqs_queue.jobs.url == aws_sqs_queue.jobs.url
+    queue_timer = data.aws_sqs_queue.jobs.visibility_timeout_seconds
+    topic       = data.aws_sns_topic.events.arn == aws_sns_topic.events.arn
+    role        = data.aws_iam_role.app.arn == aws_iam_role.app.arn
+    policy_name = data.aws_iam_policy.by_name.arn == aws_iam_policy.read.arn
+    policy_arn  = data.aws_iam_policy.by_arn.name
+    table       = data.aws_dynamodb_table.locks.arn == aws_dynamodb_table.locks.arn
+    repository  = data.aws_ecr_repository.app.repository_url == aws_ecr_repository.app.repository_url
+    secret      = data.aws_secretsmanager_secret.token.arn == aws_secretsmanager_secret.token.arn
+  }
+}
+
+output "password" {
+  value     = data.aws_ssm_parameter.password.value
+  sensitive = true
+}
+"#;
+
+/// Issue #13: lookups of the resource types braid manages, as Terraform's data sources of the
+/// same names: by name (or bucket, or ARN), with the attributes the resource has.
+#[test]
+fn aws_lookups_read_objects_of_every_managed_type() {
+    let moto = MotoServer::start();
+    let braid_hcl = format!(
+        "source \"infra\" {{ path = \".\" }}\n\nprovider \"aws\" {{\n  region   = \"us-east-1\"\n  endpoint = \"{}\"\n}}\n",
+        moto.endpoint()
+    );
+    let project = Project::with_files(&[("braid.hcl", &braid_hcl), ("main.tf", MANAGED)]);
+    project
+        .braid_env(&["apply", "--auto-approve"], MOTO_CREDENTIALS)
+        .success();
+    project.write("lookups.tf", LOOKUPS);
+    let run = project.braid_env(&["plan", "--format", "json"], MOTO_CREDENTIALS);
+    run.success();
+    let plan = run.json();
+    assert_eq!(
+        plan["outputs"]["same"]["value"],
+        serde_json::json!({
+            "bucket": true, "policy": true, "queue": true, "queue_timer": 45, "topic": true,
+            "role": true, "policy_name": true, "policy_arn": "lookup-read", "table": true,
+            "repository": true, "secret": true
+        }),
+        "{:#}",
+        plan["outputs"]
+    );
+    assert!(
+        !run.stdout.contains("lookup-secret-Qz3"),
+        "the parameter's value was shown"
+    );
+    let applied = project.braid_env(&["apply", "--auto-approve"], MOTO_CREDENTIALS);
+    applied.success();
+    let shown = project.braid(&["output", "password", "--show-sensitive"]);
+    shown.success();
+    assert!(
+        shown.stdout.contains("lookup-secret-Qz3"),
+        "{}",
+        shown.all()
+    );
+
+    // An object that is not there: Terraform's kind of error, at the data block.
+    project.write(
+        "lookups.tf",
+        "data \"aws_sqs_queue\" \"gone\" {\n  name = \"lookup-never-made\"\n}\n",
+    );
+    let missing = project.braid_env(&["plan"], MOTO_CREDENTIALS);
+    missing.expect_code(1);
+    assert!(
+        missing.stderr.contains("Object not found")
+            && missing.stderr.contains("lookup-never-made")
+            && missing.stderr.contains("lookups.tf:1:1"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -930,5 +930,8 @@ resource "aws_sqs_queue" "west" {
     );
     let run = braid(&["plan"]);
     run.expect_code(1);
-    assert_mentions(&run.stderr, &["Invalid provider configuration", "main.tf:6:12"]);
+    assert_mentions(
+        &run.stderr,
+        &["Invalid provider configuration", "main.tf:6:12"],
+    );
 }

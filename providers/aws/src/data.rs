@@ -54,7 +54,11 @@ pub fn schemas() -> BTreeMap<String, ResourceSchema> {
 }
 
 /// Reads the data source of `request`.
-pub async fn read(clients: Option<&Clients>, request: &ReadDataRequest) -> ReadDataResponse {
+pub async fn read(
+    types: &crate::lookup::Types,
+    clients: Option<&Clients>,
+    request: &ReadDataRequest,
+) -> ReadDataResponse {
     let result = match request.type_name.as_str() {
         "aws_iam_policy_document" => policy_document(&request.config),
         "aws_region" => match clients {
@@ -69,12 +73,23 @@ pub async fn read(clients: Option<&Clients>, request: &ReadDataRequest) -> ReadD
             Some(c) => caller_identity(c).await,
             None => Err(not_configured()),
         },
-        other => Err(ProviderDiagnostic::error(
-            "Unknown data source",
-            format!(
-                "The aws provider has no data source \"{other}\". It offers: aws_caller_identity, aws_iam_policy_document, aws_region."
-            ),
-        )),
+        other => match clients {
+            Some(c) => match crate::lookup::read(types, c, request).await {
+                Some(result) => result,
+                None => Err(ProviderDiagnostic::error(
+                    "Unknown data source",
+                    format!(
+                        "The aws provider has no data source \"{other}\". It offers: aws_caller_identity, aws_iam_policy_document, aws_region, and lookups of the resource types it manages ({}).",
+                        crate::lookup::schemas(types)
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            },
+            None => Err(not_configured()),
+        },
     };
     match result {
         Ok(state) => ReadDataResponse {
@@ -93,6 +108,16 @@ fn not_configured() -> ProviderDiagnostic {
         "Provider not configured",
         "The aws provider was used before it was configured. This is a bug in braid; please report it.",
     )
+}
+
+/// The account the provider's credentials belong to.
+pub async fn account_id(clients: &Clients) -> Result<String, ProviderDiagnostic> {
+    let identity = caller_identity(clients).await?;
+    Ok(identity
+        .attr("account_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string())
 }
 
 async fn caller_identity(clients: &Clients) -> Result<Value, ProviderDiagnostic> {

@@ -25,6 +25,7 @@ mod attrs;
 mod config;
 mod data;
 mod error;
+mod lookup;
 mod policy;
 mod provider;
 mod resource;

@@ -112,7 +112,11 @@ impl Provider for AwsProvider {
                 .iter()
                 .map(|(name, t)| ((*name).to_string(), t.schema()))
                 .collect(),
-            data_sources: crate::data::schemas(),
+            data_sources: {
+                let mut all = crate::data::schemas();
+                all.extend(crate::lookup::schemas(&self.types));
+                all
+            },
         }
     }
 
@@ -133,7 +137,7 @@ impl Provider for AwsProvider {
 
     async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
         let clients = self.clients().ok();
-        crate::data::read(clients.as_deref(), &request).await
+        crate::data::read(&self.types, clients.as_deref(), &request).await
     }
 
     async fn read(&self, request: ReadRequest) -> ReadResponse {
