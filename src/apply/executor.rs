@@ -610,9 +610,16 @@ impl<'a> Executor<'a> {
             );
             return Ok(());
         }
-        let (value, _, sensitive) = read_data_source(&self.scope, self.providers, decl, &[])
-            .await
-            .map_err(|d| d.0)?;
+        let (value, _, sensitive) =
+            match read_data_source(&self.scope, self.providers, decl, &[]).await {
+                Ok(read) => read,
+                Err(diags) if decl.check.is_some() => {
+                    // A check's own data: its failure is the check's warning.
+                    self.scope.record_check_failure(decl, &diags);
+                    return Ok(());
+                }
+                Err(diags) => return Err(diags.0),
+            };
         let value = value.ok_or_else(|| {
             vec![
                 Diagnostic::error(

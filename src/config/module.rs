@@ -144,6 +144,9 @@ pub struct ResourceDecl {
     /// The module instance it is declared in, as a prefix of addresses (`module.net.`,
     /// `module.svc["api"].`; empty in the root module). Its references are resolved there.
     pub module: String,
+    /// For a data block nested in a `check` block, the check's name: only the check may read
+    /// it, and a failure to read it is one of the check's warnings, not an error.
+    pub check: Option<String>,
 }
 
 /// The `count` or `for_each` meta-argument of a resource, unevaluated.
@@ -329,6 +332,8 @@ pub struct RemovedDecl {
 pub struct CheckDecl {
     /// The block's label; the check is `check.NAME`.
     pub name: String,
+    /// Its nested `data` blocks (scoped to the check), as data sources of the module.
+    pub data: Vec<ResourceDecl>,
     /// The `assert` blocks.
     pub asserts: Vec<Condition>,
     /// The file it is written in.
@@ -792,6 +797,9 @@ fn load_body(
             "moved" => parse_moved(&block).map(|m| module.moved.push(m)),
             "removed" => parse_removed(&block).map(|r| module.removed.push(r)),
             "check" => parse_check(&block, base_dir).and_then(|c| {
+                for decl in &c.data {
+                    insert_unique(&mut module.resources, decl.address.clone(), decl.clone(), "resource", |r| &r.location)?;
+                }
                 insert_unique(&mut module.checks, c.name.clone(), c, "check block", |c| &c.location)
             }),
             "import" => parse_import(&block, base_dir).map(|i| module.imports.push(i)),
@@ -1220,6 +1228,7 @@ fn parse_resource(
         instance: None,
         data,
         module: String::new(),
+        check: None,
     })
 }
 
@@ -1472,16 +1481,24 @@ fn parse_moved(block: &NestedBlock) -> Result<MovedDecl, Diagnostic> {
 
 fn parse_check(block: &NestedBlock, base_dir: &std::path::Path) -> Result<CheckDecl, Diagnostic> {
     block.expect_labels(&["name"])?;
-    if let Some(data) = block.body.blocks.iter().find(|b| b.kind == "data") {
-        return Err(Diagnostic::error(
-            "Unsupported block type",
-            "braid does not support data blocks scoped to a check block yet; declare the data block at the top level of the file.",
-        )
-        .at(data.location.clone()));
+    block
+        .body
+        .check_names("check block", &[], &["assert", "data"])?;
+    let mut data = Vec::new();
+    for nested in block.body.blocks.iter().filter(|b| b.kind == "data") {
+        let mut decl = parse_resource(nested, base_dir)?;
+        if decl.repetition.is_some() {
+            return Err(Diagnostic::error(
+                "Invalid nested data block",
+                "A data block nested in a check block cannot use count or for_each.",
+            )
+            .at(nested.location.clone()));
+        }
+        decl.check = Some(block.labels[0].clone());
+        data.push(decl);
     }
-    block.body.check_names("check block", &[], &["assert"])?;
     let mut asserts = Vec::new();
-    for assert in &block.body.blocks {
+    for assert in block.body.blocks.iter().filter(|b| b.kind == "assert") {
         assert.expect_labels(&[])?;
         assert
             .body
@@ -1511,6 +1528,7 @@ fn parse_check(block: &NestedBlock, base_dir: &std::path::Path) -> Result<CheckD
     }
     Ok(CheckDecl {
         name: block.labels[0].clone(),
+        data,
         asserts,
         file: Arc::clone(&block.body.file),
         base_dir: base_dir.to_path_buf(),

@@ -38,6 +38,9 @@ pub struct EvalScope<'a> {
     /// Resources planned with a change: a data source that depends on one is read during
     /// apply, after the change, as Terraform does.
     pub changed: RwLock<std::collections::HashSet<String>>,
+    /// Why data blocks nested in check blocks could not be read, by check (its module
+    /// prefix and name): reported as the check's warnings.
+    pub check_failures: RwLock<BTreeMap<String, Vec<String>>>,
 }
 
 impl<'a> EvalScope<'a> {
@@ -54,6 +57,23 @@ impl<'a> EvalScope<'a> {
             resources: RwLock::new(HashMap::new()),
             phase: (Phase::Plan, braid_functions::process_plan_time()),
             changed: RwLock::new(std::collections::HashSet::new()),
+            check_failures: RwLock::new(BTreeMap::new()),
+        }
+    }
+
+    /// Records that the data block `decl`, nested in a check block, could not be read: its
+    /// value becomes unknown and the check reports `diagnostics` as warnings.
+    pub fn record_check_failure(&self, decl: &ResourceDecl, diagnostics: &Diagnostics) {
+        let Some(check) = &decl.check else {
+            return;
+        };
+        self.set_resource(&decl.address, Value::Unknown, Vec::new());
+        let mut failures = self.check_failures.write().expect(POISONED);
+        let messages = failures
+            .entry(format!("{}{check}", decl.module))
+            .or_default();
+        for d in &diagnostics.0 {
+            messages.push(format!("{}: {}: {}", decl.address, d.summary, d.detail));
         }
     }
 

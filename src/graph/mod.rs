@@ -333,6 +333,21 @@ impl ConfigGraph {
             }
             Target::Resource(address) => {
                 let full = format!("{prefix}{address}");
+                if let Some(check) = module.resources.get(&full).and_then(|r| r.check.as_ref()) {
+                    let own_check = Node::Output(format!("{prefix}check.{check}"));
+                    if *from != own_check && *from != Node::Resource(full.clone()) {
+                        diags.push(
+                            Diagnostic::error(
+                                "Reference to scoped resource",
+                                format!(
+                                    "The referenced data resource {address} is not available from this context: it is declared in check.{check}, and only that check's assertions may read it. Declare it outside the check block to use it elsewhere."
+                                ),
+                            )
+                            .at(location),
+                        );
+                        return;
+                    }
+                }
                 if !module.resources.contains_key(&full) {
                     let declared: Vec<String> = module
                         .resources

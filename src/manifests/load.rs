@@ -357,6 +357,7 @@ fn manifest_resource(
         instance: None,
         data: false,
         module: String::new(),
+        check: None,
     })
 }
 

@@ -591,6 +591,31 @@ async fn plan_data(
     })
 }
 
+/// The plan's entry for a data block of a check block that could not be read: nothing to
+/// do, its value unknown (the check reports why).
+fn scoped_data_failure(decl: &ResourceDecl, depends_on: Vec<String>) -> ResourceChange {
+    ResourceChange {
+        address: decl.address.clone(),
+        source_file: Some(decl.source_file()),
+        source: (!decl.source.is_empty()).then(|| decl.source.clone()),
+        provider: decl.provider.clone(),
+        type_name: decl.type_name.clone(),
+        action: Action::NoOp,
+        reason: Some("could not be read; its check block reports why".to_string()),
+        before: None,
+        after_unknown: vec![Path::root()],
+        after: None,
+        before_sensitive: Vec::new(),
+        after_sensitive: Vec::new(),
+        replace_paths: Vec::new(),
+        sensitive_changed: Vec::new(),
+        depends_on,
+        create_before_destroy: false,
+        moved_from: None,
+        import_id: None,
+    }
+}
+
 /// A planning task panicked while holding a lock: its results cannot be trusted.
 const POISONED: &str = "a planning task panicked while recording its result";
 
@@ -830,7 +855,14 @@ async fn plan_one(
     import: Option<&crate::config::ImportDecl>,
 ) -> Result<ResourceChange, Diagnostics> {
     if decl.data {
-        return plan_data(scope, providers, decl, depends_on).await;
+        let planned = plan_data(scope, providers, decl, depends_on.clone()).await;
+        return match planned {
+            Err(diags) if decl.check.is_some() => {
+                scope.record_check_failure(decl, &diags);
+                Ok(scoped_data_failure(decl, depends_on))
+            }
+            other => other,
+        };
     }
     // An import block for an address state does not hold yet: the object it names is the
     // starting point, and the change adopts it.
@@ -1075,16 +1107,21 @@ pub(crate) fn evaluate_outputs(
 /// Every `check` block's assertions over `scope`: an error evaluating one is a failure
 /// with the error's summary, as Terraform reports it (a warning, never a stop).
 pub(crate) fn evaluate_checks(ws: &Workspace, scope: &EvalScope<'_>) -> Vec<super::CheckResult> {
+    let failures = scope
+        .check_failures
+        .read()
+        .map(|f| f.clone())
+        .unwrap_or_default();
     ws.module
         .checks
         .values()
         .map(|check| {
             let mut status = "pass";
             let mut messages = Vec::new();
+            let evaluate =
+                |expr| scope.evaluate_in(&check.module, expr, &check.file, &check.base_dir);
             for assert in &check.asserts {
-                let value =
-                    scope.evaluate_expression(&assert.condition, &check.file, &check.base_dir);
-                match value.map(|v| v.value) {
+                match evaluate(&assert.condition).map(|v| v.value) {
                     Ok(Value::Bool(true)) => {}
                     Ok(Value::Unknown) => {
                         if status == "pass" {
@@ -1093,12 +1130,9 @@ pub(crate) fn evaluate_checks(ws: &Workspace, scope: &EvalScope<'_>) -> Vec<supe
                     }
                     Ok(Value::Bool(false)) => {
                         status = "fail";
-                        let message = crate::eval::condition_message(scope.evaluate_expression(
+                        messages.push(crate::eval::condition_message(evaluate(
                             &assert.error_message,
-                            &check.file,
-                            &check.base_dir,
-                        ));
-                        messages.push(message);
+                        )));
                     }
                     Ok(other) => {
                         status = "fail";
@@ -1113,8 +1147,12 @@ pub(crate) fn evaluate_checks(ws: &Workspace, scope: &EvalScope<'_>) -> Vec<supe
                     }
                 }
             }
+            if let Some(failed) = failures.get(&format!("{}{}", check.module, check.name)) {
+                status = "fail";
+                messages.extend(failed.iter().cloned());
+            }
             super::CheckResult {
-                address: format!("check.{}", check.name),
+                address: format!("{}check.{}", check.module, check.name),
                 status: status.to_string(),
                 messages,
                 declared_at: format!("{}:{}", check.location.file.name, check.location.line),

@@ -547,3 +547,55 @@ fn import_blocks_adopt_existing_objects_during_apply() {
         run.stderr
     );
 }
+
+/// A data block nested in a check block is read for the check only: what it reads feeds the
+/// assertions, a failure to read it is the check's warning, and nothing else may use it.
+#[test]
+fn data_blocks_scoped_to_a_check_warn_instead_of_failing() {
+    let project = project(
+        r#"
+check "motd" {
+  data "local_file" "motd" {
+    filename = "motd.txt"
+  }
+  assert {
+    condition     = startswith(data.local_file.motd.content, "welcome")
+    error_message = "the message of the day does not welcome anyone"
+  }
+}
+"#,
+    );
+    // The file is missing: the plan still succeeds, the check says why.
+    let plan = plan_json(&project, &[]);
+    assert_eq!(plan["checks"][0]["status"], "fail", "{plan:#}");
+    let message = plan["checks"][0]["messages"][0].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("data.local_file.motd: ") && message.contains("motd.txt"),
+        "{plan:#}"
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+
+    project.write("motd.txt", "welcome aboard");
+    let plan = plan_json(&project, &[]);
+    assert_eq!(plan["checks"][0]["status"], "pass", "{plan:#}");
+    project.write("motd.txt", "go away");
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        plan["checks"][0]["messages"],
+        serde_json::json!(["the message of the day does not welcome anyone"]),
+        "{plan:#}"
+    );
+
+    // Only the check may read it.
+    project.write(
+        "main.tf",
+        "check \"motd\" {\n  data \"local_file\" \"motd\" {\n    filename = \"motd.txt\"\n  }\n  assert {\n    condition     = true\n    error_message = \"m\"\n  }\n}\noutput \"leak\" {\n  value = data.local_file.motd.content\n}\n",
+    );
+    let run = project.braid(&["plan"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("Reference to scoped resource") && run.stderr.contains("main.tf:11:11"),
+        "{}",
+        run.stderr
+    );
+}
