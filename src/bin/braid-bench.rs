@@ -25,6 +25,9 @@ enum Shape {
     Blocks,
     /// One block per layer, with `for_each` over N/10 keys.
     ForEach,
+    /// One module call per layer, with `for_each` over N/10 keys; each instance holds one
+    /// resource and reads two instances of the layer before through their outputs.
+    Modules,
 }
 
 impl Shape {
@@ -32,6 +35,7 @@ impl Shape {
         match self {
             Shape::Blocks => "blocks",
             Shape::ForEach => "for_each",
+            Shape::Modules => "modules",
         }
     }
 }
@@ -81,7 +85,7 @@ fn main() {
     );
     for (n, shape) in sizes
         .into_iter()
-        .flat_map(|n| [(n, Shape::Blocks), (n, Shape::ForEach)])
+        .flat_map(|n| [(n, Shape::Blocks), (n, Shape::ForEach), (n, Shape::Modules)])
     {
         match runtime.block_on(bench(n, check, shape)) {
             Ok(phases) => {
@@ -114,6 +118,31 @@ fn generate(dir: &Path, n: usize, shape: Shape) -> std::io::Result<()> {
         "source \"infra\" { path = \".\" }\nenvironment \"bench\" {}\n",
     )?;
     let per_layer = (n / LAYERS).max(1);
+    if shape == Shape::Modules {
+        std::fs::create_dir_all(dir.join("modules/item"))?;
+        std::fs::write(
+            dir.join("modules/item/main.tf"),
+            "variable \"input\" {}\nresource \"local_value\" \"this\" {\n  input = var.input\n}\noutput \"id\" {\n  value = local_value.this.id\n}\n",
+        )?;
+        let mut text = format!(
+            "locals {{\n  next = {{ for i in range({per_layer}) : \"k${{i}}\" => \"k${{(i + 1) % {per_layer}}}\" }}\n}}\n"
+        );
+        for layer in 0..LAYERS {
+            let _ = if layer == 0 {
+                writeln!(
+                    text,
+                    "module \"l0\" {{\n  source   = \"./modules/item\"\n  for_each = local.next\n  input    = \"seed-${{each.key}}\"\n}}"
+                )
+            } else {
+                let prev = layer - 1;
+                writeln!(
+                    text,
+                    "module \"l{layer}\" {{\n  source   = \"./modules/item\"\n  for_each = local.next\n  input = {{\n    a = module.l{prev}[each.key].id\n    b = module.l{prev}[each.value].id\n  }}\n}}"
+                )
+            };
+        }
+        return std::fs::write(dir.join("main.tf"), text);
+    }
     if shape == Shape::ForEach {
         // Each key names the next one, so every instance reads two of the layer before.
         let mut text = format!(
