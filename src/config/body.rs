@@ -39,6 +39,28 @@ pub struct NestedBlock {
     pub label_locations: Vec<Location>,
 }
 
+impl NestedBlock {
+    /// The kind of block this block makes: its own, or for `dynamic "ingress"` the label.
+    pub fn effective_kind(&self) -> &str {
+        match (self.kind.as_str(), self.labels.first()) {
+            ("dynamic", Some(label)) => label,
+            (kind, _) => kind,
+        }
+    }
+
+    /// The name a `dynamic` block's content reads its element by: `iterator`, else the
+    /// block's label.
+    pub fn dynamic_iterator(&self) -> &str {
+        self.body
+            .attribute("iterator")
+            .and_then(|a| match &a.expr {
+                Expression::Variable(v) => Some(v.value().as_str()),
+                _ => None,
+            })
+            .unwrap_or_else(|| self.effective_kind())
+    }
+}
+
 /// The attributes and nested blocks of one block, in file order.
 #[derive(Debug, Clone)]
 pub struct ConfigBody {

@@ -1209,6 +1209,7 @@ fn parse_resource(
         .at(second.location.clone()));
     }
     body.blocks.retain(|b| b.kind != "lifecycle");
+    check_dynamic_blocks(&body.blocks)?;
     Ok(ResourceDecl {
         address: if data {
             format!("data.{type_name}.{name}")
@@ -1262,6 +1263,69 @@ fn parse_provider_block(
         base_dir: base_dir.to_path_buf(),
         location: block.location.clone(),
     })
+}
+
+/// `dynamic "KIND" { for_each = ..., iterator = NAME, content { ... } }` blocks, at any depth:
+/// one label, a `for_each`, one `content` block, as Terraform requires.
+fn check_dynamic_blocks(blocks: &[NestedBlock]) -> Result<(), Diagnostic> {
+    for block in blocks {
+        if block.kind == "dynamic" {
+            if block.labels.len() != 1 {
+                return Err(Diagnostic::error(
+                    "Missing block label",
+                    "A dynamic block has one label, the type of block it makes: dynamic \"ingress\" { ... }.",
+                )
+                .at(block.location.clone()));
+            }
+            block.body.check_names(
+                "dynamic block",
+                &["for_each", "iterator", "labels"],
+                &["content"],
+            )?;
+            if block.body.attribute("for_each").is_none() {
+                return Err(Diagnostic::error(
+                    "Missing required argument",
+                    "The argument \"for_each\" is required, but no definition was found: a dynamic block makes one block per element of for_each.",
+                )
+                .at(block.location.clone()));
+            }
+            if let Some(iterator) = block.body.attribute("iterator")
+                && !matches!(&iterator.expr, Expression::Variable(_))
+            {
+                return Err(Diagnostic::error(
+                    "Invalid dynamic iterator name",
+                    "iterator must be a single name, like rule, written without quotes.",
+                )
+                .at(iterator.value_location.clone()));
+            }
+            let contents: Vec<&NestedBlock> = block
+                .body
+                .blocks
+                .iter()
+                .filter(|b| b.kind == "content")
+                .collect();
+            match contents.as_slice() {
+                [content] => check_dynamic_blocks(&content.body.blocks)?,
+                [] => {
+                    return Err(Diagnostic::error(
+                        "Missing content block",
+                        "A dynamic block must have a nested content block, holding the arguments of each block it makes.",
+                    )
+                    .at(block.location.clone()));
+                }
+                [_, second, ..] => {
+                    return Err(Diagnostic::error(
+                        "Duplicate content block",
+                        "A dynamic block may have only one content block.",
+                    )
+                    .at(second.location.clone()));
+                }
+            }
+        } else {
+            check_dynamic_blocks(&block.body.blocks)?;
+        }
+    }
+    Ok(())
 }
 
 /// `provider = aws` or `provider = aws.west`, written as a reference.

@@ -43,9 +43,19 @@ pub struct Reference {
 
 /// Every reference in `expr`, in source order.
 pub fn references(expr: &Expression, file: &Arc<SourceText>) -> Vec<Reference> {
+    references_bound(expr, file, &[])
+}
+
+/// Every reference in `expr` but those to the names `bound` around it (the iterators of
+/// enclosing `dynamic` blocks).
+pub fn references_bound(
+    expr: &Expression,
+    file: &Arc<SourceText>,
+    bound: &[String],
+) -> Vec<Reference> {
     let mut walker = Walker {
         file,
-        bound: Vec::new(),
+        bound: bound.to_vec(),
         out: Vec::new(),
     };
     walker.expr(expr);

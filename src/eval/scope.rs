@@ -111,7 +111,7 @@ impl<'a> EvalScope<'a> {
         let mut sensitive = Vec::new();
         let value = match &decl.body {
             ResourceBody::Hcl(body) => {
-                self.evaluate_body(body, decl, schema, &Path::root(), &mut sensitive)?
+                self.evaluate_body(body, decl, schema, &Path::root(), &[], &mut sensitive)?
             }
             ResourceBody::Manifest(manifest) => {
                 self.evaluate_manifest(manifest, decl, &mut sensitive)?
@@ -129,17 +129,22 @@ impl<'a> EvalScope<'a> {
         Ok((value, sensitive))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_body(
         &self,
         body: &ConfigBody,
         decl: &ResourceDecl,
         schema: Option<&ResourceSchema>,
         at: &Path,
+        bindings: &[(String, Value)],
         sensitive: &mut Vec<Path>,
     ) -> Result<Value, Diagnostics> {
         let mut diags = Diagnostics::new();
         let mut out = BTreeMap::new();
         let mut evaluator = instance_evaluator(self, &body.file, decl);
+        for (name, value) in bindings {
+            evaluator = evaluator.with_binding(name, value.clone());
+        }
         for attr in &body.attributes {
             match evaluator.evaluate(&attr.expr) {
                 Ok(v) => {
@@ -151,16 +156,62 @@ impl<'a> EvalScope<'a> {
                 Err(d) => diags.push(d.for_address(&decl.address)),
             }
         }
-        let mut grouped: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        // Blocks of a kind, in the order written; `None` when a dynamic block's for_each is
+        // not known yet (the whole list is then unknown).
+        let mut grouped: BTreeMap<&str, Option<Vec<Value>>> = BTreeMap::new();
         for block in &body.blocks {
-            let index = grouped.get(block.kind.as_str()).map_or(0, Vec::len);
-            let path = at.child_key(&block.kind).child_index(index);
-            match self.evaluate_body(&block.body, decl, None, &path, sensitive) {
-                Ok(v) => grouped.entry(block.kind.as_str()).or_default().push(v),
-                Err(d) => diags.extend(d),
+            let kind = block.effective_kind();
+            if block.kind != "dynamic" {
+                let entry = grouped.entry(kind).or_insert_with(|| Some(Vec::new()));
+                let index = entry.as_ref().map_or(0, Vec::len);
+                let path = at.child_key(kind).child_index(index);
+                match self.evaluate_body(&block.body, decl, None, &path, bindings, sensitive) {
+                    Ok(v) => {
+                        if let Some(list) = entry {
+                            list.push(v);
+                        }
+                    }
+                    Err(d) => diags.extend(d),
+                }
+                continue;
+            }
+            let elements = match self.dynamic_elements(&mut evaluator, block, decl) {
+                Ok(elements) => elements,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let entry = grouped.entry(kind).or_insert_with(|| Some(Vec::new()));
+            let Some(elements) = elements else {
+                *entry = None;
+                continue;
+            };
+            let Some(content) = block.body.blocks.iter().find(|b| b.kind == "content") else {
+                continue;
+            };
+            let iterator = block.dynamic_iterator().to_string();
+            for (key, value) in elements {
+                let Some(list) = entry.as_mut() else {
+                    break;
+                };
+                let path = at.child_key(kind).child_index(list.len());
+                let mut inner = bindings.to_vec();
+                inner.push((
+                    iterator.clone(),
+                    Value::map([("key", key), ("value", value)]),
+                ));
+                match self.evaluate_body(&content.body, decl, None, &path, &inner, sensitive) {
+                    Ok(v) => list.push(v),
+                    Err(d) => diags.extend(d),
+                }
             }
         }
-        for (kind, mut values) in grouped {
+        for (kind, values) in grouped {
+            let Some(mut values) = values else {
+                out.insert(kind.to_string(), Value::Unknown);
+                continue;
+            };
             let single = at.is_root()
                 && schema
                     .and_then(|s| s.attributes.get(kind))
@@ -173,6 +224,63 @@ impl<'a> EvalScope<'a> {
             out.insert(kind.to_string(), value);
         }
         diags.into_result(Value::Map(out))
+    }
+
+    /// The elements a `dynamic` block makes blocks of: its `for_each` as (key, value) pairs
+    /// (index and element for a list); `None` while unknown.
+    #[allow(clippy::type_complexity)]
+    fn dynamic_elements(
+        &self,
+        evaluator: &mut Evaluator<'_>,
+        block: &crate::config::NestedBlock,
+        decl: &ResourceDecl,
+    ) -> Result<Option<Vec<(Value, Value)>>, Diagnostic> {
+        let fail = |detail: &str, at: &crate::diag::Location| {
+            Diagnostic::error("Invalid dynamic for_each value", detail.to_string())
+                .at(at.clone())
+                .for_address(&decl.address)
+        };
+        let Some(for_each) = block.body.attribute("for_each") else {
+            return Err(Diagnostic::error(
+                "Missing required argument",
+                "The argument \"for_each\" is required, but no definition was found: a dynamic block makes one block per element of for_each.",
+            )
+            .at(block.location.clone())
+            .for_address(&decl.address));
+        };
+        let value = evaluator
+            .evaluate(&for_each.expr)
+            .map_err(|d| d.for_address(&decl.address))?;
+        if value.sensitive {
+            return Err(fail(
+                "Cannot use sensitive values in for_each of a dynamic block: they would be exposed as block keys.",
+                &for_each.value_location,
+            ));
+        }
+        match value.value {
+            Value::Unknown => Ok(None),
+            Value::Null => Err(fail(
+                "Cannot use a null value in for_each.",
+                &for_each.value_location,
+            )),
+            Value::Map(map) => Ok(Some(
+                map.into_iter().map(|(k, v)| (Value::from(k), v)).collect(),
+            )),
+            Value::List(items) => Ok(Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::from(i as i64), v))
+                    .collect(),
+            )),
+            other => Err(fail(
+                &format!(
+                    "Cannot use a {} value in for_each. An iterable collection is required.",
+                    other.kind()
+                ),
+                &for_each.value_location,
+            )),
+        }
     }
 
     /// The manifest with every `${{ }}` replaced by its value: a string that is one

@@ -14,7 +14,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::config::references::{Target, references};
+use crate::config::references::{Target, references, references_bound};
 use crate::config::{Module, NestedBlock, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics, Location, closest};
 use crate::manifests::{ObjectRef, implicit_edges, parse_address};
@@ -104,8 +104,8 @@ impl ConfigGraph {
         for (address, r) in &module.resources {
             let node = Node::Resource(address.clone());
             let at = Site::new(module, &r.module);
-            for expr in resource_expressions(r) {
-                for reference in references(expr, r.file()) {
+            for (expr, bound) in resource_expressions(r) {
+                for reference in references_bound(expr, r.file(), &bound) {
                     g.add_reference(&at, &node, reference.target, reference.location, &mut diags);
                 }
             }
@@ -721,21 +721,32 @@ fn undeclared<'a>(
     Diagnostic::error(summary, format!("{prefix}{name} is not declared.{hint}")).at(location)
 }
 
-/// Every expression of a resource body, nested blocks included.
-pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression> {
+/// Every expression of a resource body, nested blocks included, each with the names bound
+/// around it (the iterators of enclosing `dynamic` blocks).
+pub fn resource_expressions(r: &ResourceDecl) -> Vec<(&hcl_edit::expr::Expression, Vec<String>)> {
     fn collect<'a>(
         attrs: &'a [crate::config::Attribute],
         blocks: &'a [NestedBlock],
-        out: &mut Vec<&'a hcl_edit::expr::Expression>,
+        bound: &[String],
+        out: &mut Vec<(&'a hcl_edit::expr::Expression, Vec<String>)>,
     ) {
-        out.extend(attrs.iter().map(|a| &a.expr));
+        out.extend(attrs.iter().map(|a| (&a.expr, bound.to_vec())));
         for b in blocks {
-            collect(&b.body.attributes, &b.body.blocks, out);
+            if b.kind == "dynamic" {
+                let mut inner = bound.to_vec();
+                inner.push(b.dynamic_iterator().to_string());
+                out.extend(b.body.attributes.iter().map(|a| (&a.expr, bound.to_vec())));
+                for content in b.body.blocks.iter().filter(|c| c.kind == "content") {
+                    collect(&content.body.attributes, &content.body.blocks, &inner, out);
+                }
+            } else {
+                collect(&b.body.attributes, &b.body.blocks, bound, out);
+            }
         }
     }
     let mut out = Vec::new();
     if let Some(repetition) = &r.repetition {
-        out.push(&repetition.attribute().expr);
+        out.push((&repetition.attribute().expr, Vec::new()));
     }
     let lifecycle = &r.lifecycle;
     for condition in lifecycle
@@ -743,19 +754,26 @@ pub fn resource_expressions(r: &ResourceDecl) -> Vec<&hcl_edit::expr::Expression
         .iter()
         .chain(&lifecycle.postconditions)
     {
-        out.push(&condition.condition);
-        out.push(&condition.error_message);
+        out.push((&condition.condition, Vec::new()));
+        out.push((&condition.error_message, Vec::new()));
     }
     out.extend(
         lifecycle
             .replace_triggered_by
             .iter()
-            .map(|(_, expr, _)| expr),
+            .map(|(_, expr, _)| (expr, Vec::new())),
     );
     match &r.body {
-        crate::config::ResourceBody::Hcl(body) => collect(&body.attributes, &body.blocks, &mut out),
+        crate::config::ResourceBody::Hcl(body) => {
+            collect(&body.attributes, &body.blocks, &[], &mut out)
+        }
         crate::config::ResourceBody::Manifest(m) => {
-            out.extend(m.templates.iter().flat_map(|t| t.expressions()));
+            out.extend(
+                m.templates
+                    .iter()
+                    .flat_map(|t| t.expressions())
+                    .map(|e| (e, Vec::new())),
+            );
         }
     }
     out

@@ -60,8 +60,12 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
     let set_names = body
         .attributes
         .iter()
-        .map(|a| (&a.name, &a.name_location))
-        .chain(body.blocks.iter().map(|b| (&b.kind, &b.location)));
+        .map(|a| (a.name.as_str(), &a.name_location))
+        .chain(
+            body.blocks
+                .iter()
+                .map(|b| (b.effective_kind(), &b.location)),
+        );
     for (name, location) in set_names {
         match resource.attributes.get(name) {
             None => diags.push(
@@ -92,7 +96,7 @@ fn check_resource(r: &ResourceDecl, providers: &Providers, diags: &mut Diagnosti
     for (name, a) in &resource.attributes {
         if a.r#use == Use::Required
             && body.attribute(name).is_none()
-            && !body.blocks.iter().any(|b| &b.kind == name)
+            && !body.blocks.iter().any(|b| b.effective_kind() == name)
         {
             diags.push(
                 Diagnostic::error(

@@ -568,7 +568,9 @@ check "motd" {
     // The file is missing: the plan still succeeds, the check says why.
     let plan = plan_json(&project, &[]);
     assert_eq!(plan["checks"][0]["status"], "fail", "{plan:#}");
-    let message = plan["checks"][0]["messages"][0].as_str().unwrap_or_default();
+    let message = plan["checks"][0]["messages"][0]
+        .as_str()
+        .unwrap_or_default();
     assert!(
         message.starts_with("data.local_file.motd: ") && message.contains("motd.txt"),
         "{plan:#}"
@@ -598,4 +600,90 @@ check "motd" {
         "{}",
         run.stderr
     );
+}
+
+/// `dynamic` blocks make one nested block per element, in order, with their iterator (the
+/// label or `iterator`), nested inside each other; static blocks of the same kind keep
+/// their place.
+#[test]
+fn dynamic_blocks_make_one_block_per_element() {
+    let project = project(
+        r#"
+variable "rules" {
+  default = {
+    http  = { port = 80, cidrs = ["10.0.0.0/8"] }
+    https = { port = 443, cidrs = ["10.0.0.0/8", "192.168.0.0/16"] }
+  }
+}
+resource "local_value" "rules" {
+  input {
+    name = "static"
+  }
+  dynamic "input" {
+    for_each = var.rules
+    iterator = rule
+    content {
+      name = rule.key
+      port = rule.value.port
+      dynamic "source" {
+        for_each = rule.value.cidrs
+        content {
+          cidr  = source.value
+          index = source.key
+        }
+      }
+    }
+  }
+}
+output "rules" {
+  value = local_value.rules.output
+}
+"#,
+    );
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        plan["outputs"]["rules"]["value"],
+        serde_json::json!([
+            { "name": "static" },
+            { "name": "http", "port": 80, "source": [{ "cidr": "10.0.0.0/8", "index": 0 }] },
+            { "name": "https", "port": 443, "source": [
+                { "cidr": "10.0.0.0/8", "index": 0 },
+                { "cidr": "192.168.0.0/16", "index": 1 }
+            ]}
+        ]),
+        "{plan:#}"
+    );
+    project.braid(&["apply", "--auto-approve"]).success();
+    let again = project.braid(&["plan", "--detailed-exitcode"]);
+    again.expect_code(0);
+
+    // Terraform's diagnostics for malformed dynamic blocks, at their place.
+    for (body, needles) in [
+        (
+            "dynamic \"input\" {\n    content {}\n  }",
+            &["Missing required argument", "\"for_each\"", "main.tf:2:3"][..],
+        ),
+        (
+            "dynamic \"input\" {\n    for_each = [1]\n  }",
+            &["Missing content block", "main.tf:2:3"][..],
+        ),
+        (
+            "dynamic \"input\" {\n    for_each = null\n    content {}\n  }",
+            &["Invalid dynamic for_each value", "null", "main.tf:3:16"][..],
+        ),
+        (
+            "dynamic \"input\" {\n    for_each = [1]\n    content {\n      x = input.nope\n    }\n  }",
+            &["Unsupported attribute", "main.tf:5:11"][..],
+        ),
+    ] {
+        project.write(
+            "main.tf",
+            &format!("resource \"local_value\" \"rules\" {{\n  {body}\n}}\n"),
+        );
+        let run = project.braid(&["plan"]);
+        run.expect_code(1);
+        for needle in needles {
+            assert!(run.stderr.contains(needle), "{needle} in {}", run.stderr);
+        }
+    }
 }
