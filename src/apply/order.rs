@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use braid_state::ResourceRecord;
 
-use crate::config::split_instance_address;
+use crate::config::resource_groups;
 use crate::graph::Dag;
 use crate::plan::{Action, ResourceChange};
 use crate::providers::Providers;
@@ -17,30 +17,45 @@ use crate::providers::Providers;
 /// `records` are the resources in state, whose recorded dependencies order deletes.
 pub fn apply_dag(changes: &[ResourceChange], records: &HashMap<String, ResourceRecord>) -> Dag {
     let n = changes.len();
-    let mut groups: HashMap<&str, usize> = HashMap::new();
+    // A change belongs to its resource as written in its module instance and, inside a
+    // module, to the resource as configured for all instances (`module.a.aws_x.y`):
+    // dependencies name one or the other.
+    let mut groups: HashMap<String, usize> = HashMap::new();
+    let mut own_groups: Vec<Vec<usize>> = Vec::with_capacity(n);
     for change in changes {
-        let next = groups.len();
-        groups
-            .entry(split_instance_address(&change.address).0)
-            .or_insert(next);
+        let mut own = Vec::with_capacity(2);
+        for key in resource_groups(&change.address) {
+            let next = groups.len();
+            own.push(*groups.entry(key.into_owned()).or_insert(next));
+        }
+        own_groups.push(own);
     }
     // A dependency recorded by an older braid may name an instance: its resource counts.
-    let group = |address: &str| groups.get(split_instance_address(address).0).copied();
+    let group = |address: &str| {
+        groups
+            .get(address)
+            .or_else(|| groups.get(crate::config::split_instance_address(address).0))
+            .copied()
+    };
     let created = |g: usize| n + 2 * g;
     let unneeded = |g: usize| n + 2 * g + 1;
     let mut dag = Dag::new(n + 2 * groups.len());
     for (i, change) in changes.iter().enumerate() {
-        let own = groups[split_instance_address(&change.address).0];
+        let own = &own_groups[i];
         if change.action == Action::Delete {
             // Whatever needed this resource is deleted first.
-            dag.add_edge(unneeded(own), i);
+            for &g in own {
+                dag.add_edge(unneeded(g), i);
+            }
             for dep in &change.depends_on {
                 if let Some(d) = group(dep) {
                     dag.add_edge(i, unneeded(d));
                 }
             }
         } else {
-            dag.add_edge(i, created(own));
+            for &g in own {
+                dag.add_edge(i, created(g));
+            }
             for dep in &change.depends_on {
                 if let Some(d) = group(dep) {
                     dag.add_edge(created(d), i);

@@ -83,6 +83,10 @@ pub trait Scope {
     ) -> Option<Result<ScopeValue, Diagnostic>> {
         None
     }
+    /// Whether the module instance at `instance` exists.
+    fn has_module_instance(&self, _instance: &str) -> bool {
+        false
+    }
     /// Every output of the module instance at `instance`, as an object; `None` when there
     /// is no such instance.
     fn module_object(&self, _instance: &str) -> Option<Result<ScopeValue, Diagnostic>> {
@@ -658,7 +662,7 @@ impl<'a> Evaluator<'a> {
                             }
                         };
                         let address = format!("{call}{key}");
-                        if self.scope.module_object(&address).is_none() {
+                        if !self.scope.has_module_instance(&address) {
                             return Err(self.error(
                                 at,
                                 "Invalid index",

@@ -21,8 +21,8 @@ pub use module::{
     CheckDecl, Condition, ExpandedCall, ImportDecl, Instance, InstanceKey, Lifecycle, LocalDecl,
     ManifestBody, Module, ModuleCall, ModuleInstance, MovedDecl, OutputDecl, ProviderDecl,
     RemovedDecl, RepeatedResource, Repetition, ResourceBody, ResourceDecl, Validation,
-    VariableDecl, is_module_address, is_resource_address, load_module, split_instance_address,
-    split_module_prefix, within_module,
+    VariableDecl, config_resource_address, is_module_address, is_resource_address, load_module,
+    resource_groups, split_instance_address, split_module_prefix, within_module,
 };
 pub use project::{
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,

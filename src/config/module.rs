@@ -381,8 +381,20 @@ impl RepeatedResource {
 
 impl Module {
     /// The addresses of the instances of the resource written at `config_address`: itself
-    /// when it has no `count`/`for_each`, none when it is not declared.
+    /// when it has no `count`/`for_each`, none when it is not declared. In modules, also
+    /// every instance across the module's instances (`module.a.aws_x.y`).
     pub fn instances_of(&self, config_address: &str) -> Vec<String> {
+        if config_address.starts_with("module.") && is_resource_address(config_address) {
+            return self
+                .resources
+                .keys()
+                .filter(|a| {
+                    a.as_str() == config_address
+                        || resource_groups(a).any(|g| g == config_address)
+                })
+                .cloned()
+                .collect();
+        }
         if is_module_address(config_address) {
             return self
                 .resources
@@ -633,6 +645,42 @@ fn instance_key_end(text: &str) -> Option<usize> {
     }
     let close = inner.find(']')?;
     inner[..close].parse::<usize>().ok().map(|_| close + 2)
+}
+
+/// The resource as configured, whatever instance: `module.a["k"].aws_x.y[0]` →
+/// `module.a.aws_x.y`, as Terraform names a resource in `dependencies`. Dependencies and the
+/// barriers of plan and apply use it, so n instances that need m others cost n + m.
+pub fn config_resource_address(address: &str) -> std::borrow::Cow<'_, str> {
+    let (prefix, rest) = split_module_prefix(address);
+    let written = split_instance_address(rest).0;
+    if prefix.is_empty() {
+        return std::borrow::Cow::Borrowed(written);
+    }
+    let mut out = String::with_capacity(address.len());
+    let mut remaining = prefix;
+    while let Some(after) = remaining.strip_prefix("module.") {
+        let name_end = after.find(['.', '[']).unwrap_or(after.len());
+        out.push_str("module.");
+        out.push_str(&after[..name_end]);
+        out.push('.');
+        let mut end = name_end;
+        if after[end..].starts_with('[') {
+            end += instance_key_end(&after[end..]).unwrap_or(0);
+        }
+        remaining = after[end..].strip_prefix('.').unwrap_or("");
+    }
+    out.push_str(written);
+    std::borrow::Cow::Owned(out)
+}
+
+/// The names a dependency may give the resource instance at `address`: the resource as
+/// written in its module instance (`module.a["k"].aws_x.y`), and, when different, as
+/// configured for all instances (`module.a.aws_x.y`).
+pub fn resource_groups(address: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    let written = split_instance_address(address).0;
+    let config = config_resource_address(address);
+    let second = (config != written).then_some(config);
+    std::iter::once(std::borrow::Cow::Borrowed(written)).chain(second)
 }
 
 /// Whether `address` is a resource address, with optional module path and instance key:
@@ -1784,6 +1832,19 @@ mod address_tests {
             );
         }
         assert_eq!(split_instance_address("k8s/core/Pod/a/b[0]").1, None);
+    }
+
+    #[test]
+    fn config_resource_addresses_drop_every_key() {
+        assert_eq!(
+            config_resource_address("module.a[\"k.x\"].module.b[0].aws_x.y[\"z\"]"),
+            "module.a.module.b.aws_x.y"
+        );
+        assert_eq!(config_resource_address("aws_x.y[3]"), "aws_x.y");
+        assert_eq!(
+            config_resource_address("module.a.data.aws_x.y"),
+            "module.a.data.aws_x.y"
+        );
     }
 
     #[test]

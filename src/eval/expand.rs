@@ -85,29 +85,57 @@ fn dependency_order(
     dependencies: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<String> {
     let set: BTreeSet<&str> = written.iter().map(String::as_str).collect();
+    // A dependency names a resource in a repeated module once for all its instances
+    // (`module.a.aws_x.y`): it stands for each of them.
+    let mut by_config: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for address in dependencies.keys() {
+        let config = crate::config::config_resource_address(address);
+        if config != address.as_str() {
+            by_config
+                .entry(config.into_owned())
+                .or_default()
+                .push(address.as_str());
+        }
+    }
     let mut out = Vec::new();
     let mut done = BTreeSet::new();
+    struct Walk<'a> {
+        set: BTreeSet<&'a str>,
+        dependencies: &'a BTreeMap<String, BTreeSet<String>>,
+        by_config: BTreeMap<String, Vec<&'a str>>,
+    }
     fn visit<'a>(
         address: &'a str,
-        set: &BTreeSet<&'a str>,
-        dependencies: &'a BTreeMap<String, BTreeSet<String>>,
+        walk: &Walk<'a>,
         done: &mut BTreeSet<&'a str>,
         out: &mut Vec<String>,
     ) {
         if !done.insert(address) {
             return;
         }
-        for dep in dependencies.get(address).into_iter().flatten() {
+        for dep in walk.dependencies.get(address).into_iter().flatten() {
             // Through resources without repetition too: their values are unknown here, but
             // a chain like for_each → plain resource → for_each must keep its order.
-            visit(dep, set, dependencies, done, out);
+            match walk.by_config.get(dep.as_str()) {
+                Some(instances) => {
+                    for instance in instances {
+                        visit(instance, walk, done, out);
+                    }
+                }
+                None => visit(dep, walk, done, out),
+            }
         }
-        if set.contains(address) {
+        if walk.set.contains(address) {
             out.push(address.to_string());
         }
     }
+    let walk = Walk {
+        set,
+        dependencies,
+        by_config,
+    };
     for address in written {
-        visit(address, &set, dependencies, &mut done, &mut out);
+        visit(address, &walk, &mut done, &mut out);
     }
     out
 }

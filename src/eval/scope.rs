@@ -351,7 +351,7 @@ impl<'a> EvalScope<'a> {
         changed.contains(address)
             || changed
                 .iter()
-                .any(|c| crate::config::split_instance_address(c).0 == address)
+                .any(|c| crate::config::resource_groups(c).any(|g| g == address))
     }
 
     /// Checks `decl`'s `precondition`s (`planned` is `None`) or its `postcondition`s with
@@ -734,6 +734,10 @@ impl Scope for EvalScope<'_> {
     fn module_output(&self, instance: &str, name: &str) -> Option<Result<ScopeValue, Diagnostic>> {
         let instance = self.module.module_instances.get(instance)?;
         self.output_value(instance, name)
+    }
+
+    fn has_module_instance(&self, instance: &str) -> bool {
+        self.module.module_instances.contains_key(instance)
     }
 
     fn module_object(&self, instance: &str) -> Option<Result<ScopeValue, Diagnostic>> {

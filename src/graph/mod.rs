@@ -65,6 +65,9 @@ pub struct ConfigGraph {
     graph: DiGraph<Node, Edge>,
     index: HashMap<Node, NodeIndex>,
     declared_at: HashMap<Node, Location>,
+    /// The output nodes of `count`/`for_each` module calls as a whole: dependencies through
+    /// them name resources as configured (`module.a.aws_x.y`), for all instances.
+    call_outputs: std::collections::HashSet<NodeIndex>,
 }
 
 impl ConfigGraph {
@@ -74,6 +77,7 @@ impl ConfigGraph {
             graph: DiGraph::new(),
             index: HashMap::new(),
             declared_at: HashMap::new(),
+            call_outputs: std::collections::HashSet::new(),
         };
         for (address, r) in &module.resources {
             g.add_node(Node::Resource(address.clone()), r.location.clone());
@@ -98,6 +102,36 @@ impl ConfigGraph {
                     Node::ModuleOutput(format!("{address}.output.{name}")),
                     o.location.clone(),
                 );
+            }
+        }
+        // A `count`/`for_each` call's outputs as one node each, after the instances': what
+        // reads `module.NAME[KEY].OUTPUT` waits there, so n readers of m instances cost
+        // n + m edges.
+        for (address, expanded) in &module.module_calls {
+            if expanded.call.repetition.is_none() {
+                continue;
+            }
+            for instance in expanded.instances(address) {
+                let Some(found) = module.module_instances.get(&instance) else {
+                    continue;
+                };
+                for (name, o) in &found.outputs {
+                    let whole = Node::ModuleOutput(format!("{address}.output.{name}"));
+                    if !g.index.contains_key(&whole) {
+                        g.add_node(whole.clone(), o.location.clone());
+                        g.call_outputs.insert(g.index[&whole]);
+                    }
+                    let part = Node::ModuleOutput(format!("{instance}.output.{name}"));
+                    if let (Some(&a), Some(&b)) = (g.index.get(&part), g.index.get(&whole)) {
+                        g.graph.add_edge(
+                            a,
+                            b,
+                            Edge {
+                                location: o.location.clone(),
+                            },
+                        );
+                    }
+                }
             }
         }
         let mut diags = Diagnostics::new();
@@ -387,6 +421,7 @@ impl ConfigGraph {
                     return;
                 };
                 let mut needed = Vec::new();
+                let repeated = expanded.call.repetition.is_some();
                 for instance_address in expanded.instances(&address) {
                     let Some(instance) = module.module_instances.get(&instance_address) else {
                         continue;
@@ -408,8 +443,21 @@ impl ConfigGraph {
                             );
                             return;
                         }
+                        // All instances of a repeated call share their outputs' nodes.
+                        Some(o) if repeated => {
+                            needed = vec![Node::ModuleOutput(format!("{address}.output.{o}"))];
+                            break;
+                        }
                         Some(o) => needed
                             .push(Node::ModuleOutput(format!("{instance_address}.output.{o}"))),
+                        None if repeated => {
+                            needed = instance
+                                .outputs
+                                .keys()
+                                .map(|o| Node::ModuleOutput(format!("{address}.output.{o}")))
+                                .collect();
+                            break;
+                        }
                         None => {
                             needed.extend(instance.outputs.keys().map(|o| {
                                 Node::ModuleOutput(format!("{instance_address}.output.{o}"))
@@ -562,33 +610,65 @@ impl ConfigGraph {
         vec![start, start]
     }
 
-    /// For every resource, the resources it needs directly or through local values.
+    /// For every resource, the resources it needs directly or through local values, module
+    /// inputs and outputs, each named as configured (`module.a.aws_x.y` for every instance):
+    /// computed once per node in dependency order, so shared waypoints cost once.
     pub fn resource_dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
-        let mut out = BTreeMap::new();
-        for (node, &index) in &self.index {
-            let Node::Resource(address) = node else {
-                continue;
-            };
-            let mut deps = BTreeSet::new();
-            let mut stack: Vec<NodeIndex> = self
+        let Ok(order) = petgraph::algo::toposort(&self.graph, None) else {
+            // A cycle is reported when the graph is built; nothing to order here.
+            return BTreeMap::new();
+        };
+        let mut needs: HashMap<NodeIndex, std::sync::Arc<BTreeSet<String>>> = HashMap::new();
+        let empty = std::sync::Arc::new(BTreeSet::new());
+        for index in order {
+            let incoming: Vec<NodeIndex> = self
                 .graph
                 .neighbors_directed(index, Direction::Incoming)
                 .collect();
-            let mut seen = BTreeSet::new();
-            while let Some(n) = stack.pop() {
-                if !seen.insert(n) {
-                    continue;
+            let set = match incoming.as_slice() {
+                [] => std::sync::Arc::clone(&empty),
+                [only]
+                    if !matches!(self.graph[*only], Node::Resource(_))
+                        && !self.call_outputs.contains(&index) =>
+                {
+                    std::sync::Arc::clone(needs.get(only).unwrap_or(&empty))
                 }
-                match &self.graph[n] {
-                    Node::Resource(a) => {
-                        deps.insert(a.clone());
+                _ => {
+                    let mut set = BTreeSet::new();
+                    for n in incoming {
+                        match &self.graph[n] {
+                            Node::Resource(a) => {
+                                set.insert(a.clone());
+                            }
+                            _ => {
+                                if let Some(more) = needs.get(&n) {
+                                    set.extend(more.iter().cloned());
+                                }
+                            }
+                        }
                     }
-                    _ => stack.extend(self.graph.neighbors_directed(n, Direction::Incoming)),
+                    if self.call_outputs.contains(&index) {
+                        // Past a repeated call's outputs: every instance, as configured.
+                        set = set
+                            .iter()
+                            .map(|a| crate::config::config_resource_address(a).into_owned())
+                            .collect();
+                    }
+                    std::sync::Arc::new(set)
                 }
-            }
-            out.insert(address.clone(), deps);
+            };
+            needs.insert(index, set);
         }
-        out
+        self.index
+            .iter()
+            .filter_map(|(node, index)| match node {
+                Node::Resource(address) => Some((
+                    address.clone(),
+                    needs.get(index).map(|s| (**s).clone()).unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Resources an output needs, directly or through locals.

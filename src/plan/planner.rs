@@ -85,7 +85,7 @@ fn targeted_addresses(
             records
                 .iter()
                 .filter(|r| {
-                    split_instance_address(&r.address).0 == target.as_str()
+                    crate::config::resource_groups(&r.address).any(|g| g == target.as_str())
                         || crate::config::within_module(&r.address, target)
                 })
                 .map(|r| r.address.clone()),
@@ -100,7 +100,9 @@ fn targeted_addresses(
                     !covered.contains(*address)
                         && deps.iter().any(|d| {
                             covered.contains(d)
-                                || covered.iter().any(|c| split_instance_address(c).0 == d)
+                                || covered.iter().any(|c| {
+                                    crate::config::config_resource_address(c) == d.as_str()
+                                })
                         })
                 })
                 .map(|(address, _)| address.clone())
@@ -118,7 +120,9 @@ fn targeted_addresses(
                 let instances = ws.module.instances_of(dep);
                 let held = records
                     .iter()
-                    .filter(|r| split_instance_address(&r.address).0 == dep.as_str())
+                    .filter(|r| {
+                        crate::config::resource_groups(&r.address).any(|g| g == dep.as_str())
+                    })
                     .map(|r| r.address.clone());
                 for needed in std::iter::once(dep.clone()).chain(instances).chain(held) {
                     if covered.insert(needed.clone()) {
@@ -701,14 +705,23 @@ pub async fn make_plan(
                 .collect();
             // One barrier node per resource as written, after all its instances: a
             // dependency on `aws_x.y` waits for it, so n instances needing m cost n + m edges.
-            let mut barriers: HashMap<&str, usize> = HashMap::new();
+            // A dependency names a resource as written in its module instance, or, past a
+            // repeated module call, as configured for all instances: a barrier for each.
+            let mut barriers: HashMap<std::borrow::Cow<'_, str>, usize> = HashMap::new();
+            let mut own_barriers = Vec::with_capacity(decls.len());
             for decl in &decls {
-                let next = decls.len() + barriers.len();
-                barriers.entry(decl.config_address()).or_insert(next);
+                let mut own = Vec::with_capacity(2);
+                for key in crate::config::resource_groups(&decl.address) {
+                    let next = decls.len() + barriers.len();
+                    own.push(*barriers.entry(key).or_insert(next));
+                }
+                own_barriers.push(own);
             }
             let mut dag = Dag::new(decls.len() + barriers.len());
             for (i, decl) in decls.iter().enumerate() {
-                dag.add_edge(i, barriers[decl.config_address()]);
+                for &barrier in &own_barriers[i] {
+                    dag.add_edge(i, barrier);
+                }
                 for dep in dependencies.get(&decl.address).into_iter().flatten() {
                     if let Some(&d) = barriers.get(dep.as_str()) {
                         dag.add_edge(d, i);
