@@ -389,8 +389,7 @@ impl Module {
                 .resources
                 .keys()
                 .filter(|a| {
-                    a.as_str() == config_address
-                        || resource_groups(a).any(|g| g == config_address)
+                    a.as_str() == config_address || resource_groups(a).any(|g| g == config_address)
                 })
                 .cloned()
                 .collect();
@@ -500,10 +499,14 @@ pub struct ModuleInstance {
     pub call: Arc<ModuleCall>,
     /// The instance key of a `count`/`for_each` call, with `each.value`.
     pub key: Option<(InstanceKey, Option<Value>)>,
-    /// The module's variables, valued by the call's arguments.
-    pub variables: BTreeMap<String, VariableDecl>,
-    /// The module's outputs, read by the caller as `module.NAME.OUTPUT`.
-    pub outputs: BTreeMap<String, OutputDecl>,
+    /// The module's variables, valued by the call's arguments; shared by the instances of
+    /// a call.
+    pub variables: Arc<BTreeMap<String, VariableDecl>>,
+    /// The module's outputs, read by the caller as `module.NAME.OUTPUT`; shared by the
+    /// instances of a call, evaluated in each instance (its prefix, `base_dir`).
+    pub outputs: Arc<BTreeMap<String, OutputDecl>>,
+    /// The directory relative paths in the instance resolve against.
+    pub base_dir: PathBuf,
     /// `path.module`: the module's directory relative to the root module's (`modules/net`),
     /// which relative paths resolve against, as in Terraform; `.` for a module of a git
     /// repository, whose paths resolve against its own directory.

@@ -486,6 +486,8 @@ pub fn instantiate_modules(
         } else {
             (".".to_string(), loaded.dir.clone())
         };
+        let variables = Arc::new(loaded.config.variables.clone());
+        let outputs = Arc::new(loaded.config.outputs.clone());
         for key in keys.into_iter().flatten() {
             let instance_address = match &key {
                 Some((k, _)) => format!("{address}{k}"),
@@ -503,17 +505,6 @@ pub fn instantiate_modules(
             ) {
                 diags.extend(d);
             }
-            let outputs = loaded
-                .config
-                .outputs
-                .iter()
-                .map(|(name, o)| {
-                    let mut o = o.clone();
-                    o.module = prefix.clone();
-                    o.base_dir = base_dir.clone();
-                    (name.clone(), o)
-                })
-                .collect();
             module.module_instances.insert(
                 instance_address.clone(),
                 ModuleInstance {
@@ -521,8 +512,9 @@ pub fn instantiate_modules(
                     parent: pending.parent.clone(),
                     call: Arc::clone(call),
                     key,
-                    variables: loaded.config.variables.clone(),
-                    outputs,
+                    variables: Arc::clone(&variables),
+                    outputs: Arc::clone(&outputs),
+                    base_dir: base_dir.clone(),
                     path_module: path_module.clone(),
                     path_root: ".".to_string(),
                     dir: loaded.dir.clone(),
@@ -719,7 +711,7 @@ fn check_module_validations(
     let mut diags = Diagnostics::new();
     for instance in module.module_instances.values() {
         let prefix = instance.prefix();
-        for (name, decl) in &instance.variables {
+        for (name, decl) in instance.variables.iter() {
             for rule in &decl.validations {
                 if let Err(mut d) = check_rule(&scope, &prefix, name, rule) {
                     d.detail =

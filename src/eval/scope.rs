@@ -598,9 +598,10 @@ impl<'a> EvalScope<'a> {
         name: &str,
     ) -> Option<Result<ScopeValue, Diagnostic>> {
         let decl = instance.outputs.get(name)?;
+        let prefix = instance.prefix();
         Some(
-            Evaluator::new(self, &decl.file, &decl.base_dir)
-                .in_module(&decl.module)
+            Evaluator::new(self, &decl.file, &instance.base_dir)
+                .in_module(&prefix)
                 .evaluate(&decl.expr)
                 .map(|mut v| {
                     v.sensitive |= decl.sensitive;

@@ -89,7 +89,7 @@ impl ConfigGraph {
             g.add_node(Node::Output(name.clone()), o.location.clone());
         }
         for (address, instance) in &module.module_instances {
-            for (name, v) in &instance.variables {
+            for (name, v) in instance.variables.iter() {
                 let at = instance
                     .call
                     .arguments
@@ -97,7 +97,7 @@ impl ConfigGraph {
                     .map_or_else(|| v.location.clone(), |a| a.name_location.clone());
                 g.add_node(Node::ModuleInput(format!("{address}.var.{name}")), at);
             }
-            for (name, o) in &instance.outputs {
+            for (name, o) in instance.outputs.iter() {
                 g.add_node(
                     Node::ModuleOutput(format!("{address}.output.{name}")),
                     o.location.clone(),
@@ -115,7 +115,7 @@ impl ConfigGraph {
                 let Some(found) = module.module_instances.get(&instance) else {
                     continue;
                 };
-                for (name, o) in &found.outputs {
+                for (name, o) in found.outputs.iter() {
                     let whole = Node::ModuleOutput(format!("{address}.output.{name}"));
                     if !g.index.contains_key(&whole) {
                         g.add_node(whole.clone(), o.location.clone());
@@ -196,7 +196,7 @@ impl ConfigGraph {
             }
             let inside = instance.prefix();
             let own = Site::new(module, &inside);
-            for (name, o) in &instance.outputs {
+            for (name, o) in instance.outputs.iter() {
                 let from = Node::ModuleOutput(format!("{address}.output.{name}"));
                 for reference in references(&o.expr, &o.file) {
                     g.add_reference(
@@ -422,7 +422,17 @@ impl ConfigGraph {
                 };
                 let mut needed = Vec::new();
                 let repeated = expanded.call.repetition.is_some();
-                for instance_address in expanded.instances(&address) {
+                // The instances of a repeated call share their outputs' nodes: one instance
+                // tells which outputs there are, so n readers cost n, not n × instances.
+                let instances = match (&expanded.call.repetition, &expanded.keys) {
+                    (Some(_), Some(keys)) => keys
+                        .first()
+                        .map(|k| format!("{address}{k}"))
+                        .into_iter()
+                        .collect(),
+                    _ => expanded.instances(&address),
+                };
+                for instance_address in instances {
                     let Some(instance) = module.module_instances.get(&instance_address) else {
                         continue;
                     };
