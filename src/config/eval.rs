@@ -239,7 +239,8 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(number_value(n.value())),
-            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            // Terraform's parser normalizes string literals to Unicode NFC.
+            Expression::String(s) => Ok(Value::String(nfc(s.value()))),
             Expression::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
@@ -1118,6 +1119,17 @@ fn values_equal(a: &Value, b: &Value) -> bool {
                     .all(|((ka, va), (kb, vb))| ka == kb && values_equal(va, vb))
         }
         _ => a == b,
+    }
+}
+
+/// `text` in Unicode Normalization Form C, as Terraform's parser gives string literals.
+pub(crate) fn nfc(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        text.to_string()
+    } else {
+        text.nfc().collect()
     }
 }
 

@@ -60,9 +60,9 @@ fn flatten<'t>(template: &'t Template, kind: TemplateKind, out: &mut Vec<Token<'
     for element in template.iter() {
         match element {
             Element::Literal(text) => {
-                let text = text.value();
+                let text = super::nfc(text.value());
                 if kind == TemplateKind::Quoted {
-                    out.push(Token::Literal(text.clone()));
+                    out.push(Token::Literal(text));
                 } else {
                     out.extend(
                         text.split_inclusive('\n')
