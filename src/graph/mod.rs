@@ -144,13 +144,7 @@ impl ConfigGraph {
                 }
             }
             for (target, location) in &r.depends_on {
-                g.add_reference(
-                    &at,
-                    &node,
-                    depends_on_target(target),
-                    location.clone(),
-                    &mut diags,
-                );
+                g.add_depends_on(&at, &node, target, location, &mut diags);
             }
         }
         for (name, l) in &module.locals {
@@ -218,11 +212,11 @@ impl ConfigGraph {
                     .collect();
                 for (target, location) in &instance.call.depends_on {
                     for resource in &inner {
-                        g.add_reference(
+                        g.add_depends_on(
                             &caller,
                             &Node::Resource((*resource).clone()),
-                            depends_on_target(target),
-                            location.clone(),
+                            target,
+                            location,
                             &mut diags,
                         );
                     }
@@ -270,6 +264,47 @@ impl ConfigGraph {
         let index = self.graph.add_node(node.clone());
         self.index.insert(node.clone(), index);
         self.declared_at.insert(node, location);
+    }
+
+    /// A `depends_on` entry: as a reference, except that a module (`module.net`) means
+    /// every resource in it, not only what its outputs read, as in Terraform.
+    fn add_depends_on(
+        &mut self,
+        site: &Site<'_>,
+        from: &Node,
+        target: &str,
+        location: &Location,
+        diags: &mut Diagnostics,
+    ) {
+        let parsed = depends_on_target(target);
+        if let Target::Module { call, .. } = &parsed {
+            let address = format!("{}module.{call}", site.prefix);
+            if site.module.module_calls.contains_key(&address) {
+                let Some(&b) = self.index.get(from) else {
+                    return;
+                };
+                let inside: Vec<NodeIndex> = site
+                    .module
+                    .resources
+                    .keys()
+                    .filter(|a| crate::config::within_module(a, &address))
+                    .filter_map(|a| self.index.get(&Node::Resource(a.clone())).copied())
+                    .collect();
+                for a in inside {
+                    if !self.graph.edges_connecting(a, b).any(|_| true) {
+                        self.graph.add_edge(
+                            a,
+                            b,
+                            Edge {
+                                location: location.clone(),
+                            },
+                        );
+                    }
+                }
+                return;
+            }
+        }
+        self.add_reference(site, from, parsed, location.clone(), diags);
     }
 
     fn add_reference(

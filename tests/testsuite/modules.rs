@@ -935,3 +935,34 @@ resource "aws_sqs_queue" "west" {
         &["Invalid provider configuration", "main.tf:6:12"],
     );
 }
+
+/// `depends_on = [module.NAME]` waits for every resource of the module, not only those its
+/// outputs read, as in Terraform.
+#[test]
+fn depends_on_a_module_waits_for_all_of_its_resources() {
+    let project = Project::with_files(&[
+        ("braid.hcl", BRAID_HCL),
+        (
+            "main.tf",
+            "module \"setup\" {\n  source = \"./modules/setup\"\n}\nresource \"local_file\" \"after\" {\n  filename   = \"out/after.txt\"\n  content    = \"after\"\n  depends_on = [module.setup]\n}\n",
+        ),
+        (
+            "modules/setup/main.tf",
+            "resource \"local_file\" \"quiet\" {\n  filename = \"out/quiet.txt\"\n  content  = \"no output reads me\"\n}\n",
+        ),
+    ]);
+    let plan = plan_json(&project, &[]);
+    assert_eq!(
+        change(&plan, "local_file.after")["depends_on"],
+        serde_json::json!(["module.setup.local_file.quiet"]),
+        "{plan:#}"
+    );
+    let bad = Project::with_files(&[
+        ("braid.hcl", BRAID_HCL),
+        (
+            "main.tf",
+            "resource \"local_file\" \"after\" {\n  filename   = \"out/after.txt\"\n  content    = \"after\"\n  depends_on = [module.nowhere]\n}\n",
+        ),
+    ]);
+    assert_mentions(&plan_error(&bad), &["Reference to undeclared module", "main.tf:4:17"]);
+}
