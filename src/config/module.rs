@@ -1094,24 +1094,7 @@ fn parse_module_call(
     let mut providers_location = None;
     for attr in &block.body.attributes {
         match attr.name.as_str() {
-            "count" | "for_each" => {
-                if let Some(first) = &repetition {
-                    return Err(Diagnostic::error(
-                        "Invalid combination of \"count\" and \"for_each\"",
-                        format!(
-                            "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: {} is already set at {}. Keep one of them.",
-                            first.attribute().name,
-                            first.attribute().name_location.short()
-                        ),
-                    )
-                    .at(attr.name_location.clone()));
-                }
-                repetition = Some(if attr.name == "count" {
-                    Repetition::Count(attr.clone())
-                } else {
-                    Repetition::ForEach(attr.clone())
-                });
-            }
+            "count" | "for_each" => repetition = Some(parse_repetition(attr, repetition.as_ref())?),
             "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
             "version" => {
                 return Err(Diagnostic::error(
@@ -1158,12 +1141,6 @@ fn parse_providers_map(attr: &super::Attribute) -> Result<BTreeMap<String, Strin
     let Expression::Object(object) = &attr.expr else {
         return Err(invalid());
     };
-    let valid = |t: &str| {
-        let mut parts = t.split('.');
-        let name = parts.next().unwrap_or_default();
-        let alias = parts.next();
-        parts.next().is_none() && is_identifier(name) && alias.is_none_or(is_identifier)
-    };
     let mut out = BTreeMap::new();
     for (key, value) in object.iter() {
         let key_text = match key {
@@ -1174,7 +1151,7 @@ fn parse_providers_map(attr: &super::Attribute) -> Result<BTreeMap<String, Strin
             Expression::String(_) => String::new(),
             expr => traversal_text(expr).unwrap_or_default(),
         };
-        if !valid(&key_text) || !valid(&value_text) {
+        if !is_provider_name(&key_text) || !is_provider_name(&value_text) {
             return Err(invalid());
         }
         out.insert(key_text, value_text);
@@ -1206,25 +1183,7 @@ fn parse_resource(
     for attr in &block.body.attributes {
         match attr.name.as_str() {
             "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
-            "count" | "for_each" => {
-                if let Some(first) = &repetition {
-                    let first: &Repetition = first;
-                    return Err(Diagnostic::error(
-                        "Invalid combination of \"count\" and \"for_each\"",
-                        format!(
-                            "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: {} is already set at {}. Keep one of them.",
-                            first.attribute().name,
-                            first.attribute().name_location.short()
-                        ),
-                    )
-                    .at(attr.name_location.clone()));
-                }
-                repetition = Some(if attr.name == "count" {
-                    Repetition::Count(attr.clone())
-                } else {
-                    Repetition::ForEach(attr.clone())
-                });
-            }
+            "count" | "for_each" => repetition = Some(parse_repetition(attr, repetition.as_ref())?),
             "provider" => {
                 provider = Some(parse_provider_reference(attr)?);
             }
@@ -1385,12 +1344,7 @@ fn parse_provider_reference(attr: &super::Attribute) -> Result<String, Diagnosti
         Expression::String(_) => None,
         expr => traversal_text(expr),
     };
-    text.filter(|t| {
-        let mut parts = t.split('.');
-        let name = parts.next().unwrap_or_default();
-        let alias = parts.next();
-        parts.next().is_none() && is_identifier(name) && alias.is_none_or(is_identifier)
-    })
+    text.filter(|t| is_provider_name(t))
     .ok_or_else(|| {
         Diagnostic::error(
             "Invalid provider reference",
@@ -1398,6 +1352,37 @@ fn parse_provider_reference(attr: &super::Attribute) -> Result<String, Diagnosti
         )
         .at(attr.value_location.clone())
     })
+}
+
+/// `count` or `for_each` (`attr`), refused when the other one (`first`) is already set.
+fn parse_repetition(
+    attr: &super::Attribute,
+    first: Option<&Repetition>,
+) -> Result<Repetition, Diagnostic> {
+    if let Some(first) = first {
+        return Err(Diagnostic::error(
+            "Invalid combination of \"count\" and \"for_each\"",
+            format!(
+                "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: {} is already set at {}. Keep one of them.",
+                first.attribute().name,
+                first.attribute().name_location.short()
+            ),
+        )
+        .at(attr.name_location.clone()));
+    }
+    Ok(if attr.name == "count" {
+        Repetition::Count(attr.clone())
+    } else {
+        Repetition::ForEach(attr.clone())
+    })
+}
+
+/// `aws` or `aws.west`: a provider configuration's name.
+fn is_provider_name(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let name = parts.next().unwrap_or_default();
+    let alias = parts.next();
+    parts.next().is_none() && is_identifier(name) && alias.is_none_or(is_identifier)
 }
 
 fn is_identifier(s: &str) -> bool {

@@ -573,7 +573,26 @@ async fn plan_data(
         ),
     };
     scope.set_resource(&decl.address, after.clone(), sensitive.clone());
-    Ok(ResourceChange {
+    Ok(data_change(
+        decl,
+        action,
+        reason,
+        Some(after),
+        sensitive,
+        depends_on,
+    ))
+}
+
+/// The plan's entry for a data source.
+fn data_change(
+    decl: &ResourceDecl,
+    action: Action,
+    reason: Option<String>,
+    after: Option<Value>,
+    after_sensitive: Vec<Path>,
+    depends_on: Vec<String>,
+) -> ResourceChange {
+    ResourceChange {
         address: decl.address.clone(),
         source_file: Some(decl.source_file()),
         source: (!decl.source.is_empty()).then(|| decl.source.clone()),
@@ -582,35 +601,12 @@ async fn plan_data(
         action,
         reason,
         before: None,
-        after_unknown: after.unknown_paths(),
-        after: Some(after),
+        after_unknown: after
+            .as_ref()
+            .map_or_else(|| vec![Path::root()], Value::unknown_paths),
+        after,
         before_sensitive: Vec::new(),
-        after_sensitive: sensitive,
-        replace_paths: Vec::new(),
-        sensitive_changed: Vec::new(),
-        depends_on,
-        create_before_destroy: false,
-        moved_from: None,
-        import_id: None,
-    })
-}
-
-/// The plan's entry for a data block of a check block that could not be read: nothing to
-/// do, its value unknown (the check reports why).
-fn scoped_data_failure(decl: &ResourceDecl, depends_on: Vec<String>) -> ResourceChange {
-    ResourceChange {
-        address: decl.address.clone(),
-        source_file: Some(decl.source_file()),
-        source: (!decl.source.is_empty()).then(|| decl.source.clone()),
-        provider: decl.provider.clone(),
-        type_name: decl.type_name.clone(),
-        action: Action::NoOp,
-        reason: Some("could not be read; its check block reports why".to_string()),
-        before: None,
-        after_unknown: vec![Path::root()],
-        after: None,
-        before_sensitive: Vec::new(),
-        after_sensitive: Vec::new(),
+        after_sensitive,
         replace_paths: Vec::new(),
         sensitive_changed: Vec::new(),
         depends_on,
@@ -618,6 +614,19 @@ fn scoped_data_failure(decl: &ResourceDecl, depends_on: Vec<String>) -> Resource
         moved_from: None,
         import_id: None,
     }
+}
+
+/// The plan's entry for a data block of a check block that could not be read: nothing to
+/// do, its value unknown (the check reports why).
+fn scoped_data_failure(decl: &ResourceDecl, depends_on: Vec<String>) -> ResourceChange {
+    data_change(
+        decl,
+        Action::NoOp,
+        Some("could not be read; its check block reports why".to_string()),
+        None,
+        Vec::new(),
+        depends_on,
+    )
 }
 
 /// A planning task panicked while holding a lock: its results cannot be trusted.

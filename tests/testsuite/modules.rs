@@ -964,5 +964,8 @@ fn depends_on_a_module_waits_for_all_of_its_resources() {
             "resource \"local_file\" \"after\" {\n  filename   = \"out/after.txt\"\n  content    = \"after\"\n  depends_on = [module.nowhere]\n}\n",
         ),
     ]);
-    assert_mentions(&plan_error(&bad), &["Reference to undeclared module", "main.tf:4:17"]);
+    assert_mentions(
+        &plan_error(&bad),
+        &["Reference to undeclared module", "main.tf:4:17"],
+    );
 }
