@@ -64,6 +64,7 @@ use braid_provider::Value;
 use chrono::{DateTime, Utc};
 use serde_json::Number;
 
+pub mod bignum;
 mod cidr;
 mod collection;
 mod convert;
