@@ -15,8 +15,9 @@ use std::path::Path;
 
 use braid_functions::bignum::{FloatVerb, IntegerVerb, NumberError, TfNumber};
 
-/// Cases whose result matches Terraform's in kind (both fail) but not in message, because
-/// Terraform panics where braid returns an error.
+/// Cases where braid knowingly differs, with the reason. The first two fail in both, with
+/// another message (Terraform panics); the `pow` ones differ in the last bit of an `f64`.
+/// Each must still be in the table and must still differ, so that the list stays honest.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
         "(1/0) % 2",
@@ -25,6 +26,14 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
         "pow(-8, 1 / 3)",
         "Terraform panics on NaN (Float.SetFloat64(NaN)); braid fails with \"the result is not a number\"",
+    ),
+    (
+        "pow(599.60554, 0.85)",
+        "a fractional power goes through exp(), which is Rust's (the C library's) in braid and Go's amd64 assembly in Terraform: one unit in the last place apart here",
+    ),
+    (
+        "pow(443.64704, -4.5)",
+        "as above: exp() of the fractional part, one unit in the last place",
     ),
 ];
 
@@ -345,9 +354,17 @@ fn numbers_match_terraform_console() {
     for case in &table {
         let expression = case["expression"].as_str().unwrap();
         let got = evaluate(expression);
+        let known = KNOWN_DIFFERENCES.iter().any(|(e, _)| *e == expression);
         match (case.get("output").and_then(|o| o.as_str()), &got) {
-            (Some(want), Ok(value)) if value.console() == want => {}
+            (Some(want), Ok(value)) if value.console() == want => {
+                if known {
+                    failures.push(format!(
+                        "{expression} now matches: drop it from KNOWN_DIFFERENCES"
+                    ));
+                }
+            }
             (None, Err(_)) => {}
+            _ if known => {}
             (want, _) => failures.push(format!(
                 "{expression}\n  terraform: {}\n  braid:     {got:?}",
                 want.map_or_else(|| format!("error {}", case["error"]), str::to_string)
