@@ -97,7 +97,7 @@ pub(super) fn go_pow(x: f64, y: f64) -> f64 {
         a = 1.0 / a;
         a_exponent = -a_exponent;
     }
-    super::scale_by_power_of_two(a, a_exponent)
+    super::arithmetic::scale_by_power_of_two(a, a_exponent)
 }
 
 fn is_odd_integer(y: f64) -> bool {

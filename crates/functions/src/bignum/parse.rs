@@ -11,9 +11,8 @@
 
 use dashu_int::UBig;
 
-use super::{
-    Form, MAX_EXPONENT, MIN_EXPONENT, NumberError, TfNumber, bit_len, finite_quotient, rounded,
-};
+use super::arithmetic::{bit_len, finite_quotient, rounded};
+use super::{Form, MAX_EXPONENT, MIN_EXPONENT, NumberError, TfNumber};
 
 /// Parses `[+-](Inf|inf)` or `[+-]mantissa[(e|E|p|P)[+-]digits]`, mantissa `digits[.digits]`,
 /// `digits.` or `.digits`, rounding to `precision` bits.

@@ -7,7 +7,8 @@ use std::fmt;
 use dashu_int::UBig;
 use dashu_int::ops::BitTest;
 
-use super::{Form, NumberError, TfNumber, shift};
+use super::arithmetic::shift;
+use super::{Form, NumberError, TfNumber};
 
 /// `format()`'s verbs for numbers as decimal fractions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
