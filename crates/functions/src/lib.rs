@@ -33,7 +33,7 @@
 //! whose syntax is RE2's, the syntax Terraform uses; the differences are minor (`regex` has no
 //! `\C`, and counts `\d`, `\w`, `\s` as Unicode classes unless `(?-u)` is given, where RE2
 //! matches ASCII only). Numbers are 64-bit floats or integers rather than arbitrary-precision
-//! decimals.
+//! decimals; [`bignum`] models Terraform's numbers exactly but the functions do not use it yet.
 //!
 //! `pathexpand()` refuses a path starting with `~`: expanding it would let a configuration
 //! from a pull request learn the home directory of whoever runs braid. Other paths are
@@ -64,6 +64,7 @@ use braid_provider::Value;
 use chrono::{DateTime, Utc};
 use serde_json::Number;
 
+pub mod bignum;
 mod cidr;
 mod collection;
 mod convert;

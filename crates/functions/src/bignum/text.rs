@@ -1,0 +1,349 @@
+//! Numbers as text, as Go's `big.Float.Text` and `fmt` write them: the shortest decimal that
+//! reads back to the same number at its precision (`Display`, `tostring`, `jsonencode`,
+//! console output), and `format()`'s `%d %b %o %x %X %e %E %f %g %G %v`.
+
+use std::fmt;
+
+use dashu_int::UBig;
+use dashu_int::ops::BitTest;
+
+use super::arithmetic::shift;
+use super::{Form, NumberError, TfNumber};
+
+/// `format()`'s verbs for numbers as decimal fractions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloatVerb {
+    /// `%e` (`upper`: `%E`): `d.dddddde±dd`, 6 digits after the point unless given.
+    Exponent {
+        /// Whether to write `E`.
+        upper: bool,
+    },
+    /// `%f`: `ddd.dddddd`, 6 digits after the point unless given.
+    Fixed,
+    /// `%g` (`upper`: `%G`): the shortest text, exponent form when the exponent is below -4 or
+    /// at least the precision (6 when none is given). `%v` is `%g`.
+    General {
+        /// Whether to write `E`.
+        upper: bool,
+    },
+}
+
+/// `format()`'s verbs for whole numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegerVerb {
+    /// `%d`
+    Decimal,
+    /// `%b`
+    Binary,
+    /// `%o`
+    Octal,
+    /// `%x`
+    HexLower,
+    /// `%X`
+    HexUpper,
+}
+
+impl fmt::Display for TfNumber {
+    /// Terraform's text for a number: the shortest decimal that reads back to it at its
+    /// precision, without exponent (`+Inf`, `-Inf` and `-0` included).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text('f', None))
+    }
+}
+
+impl TfNumber {
+    /// The text `jsonencode` writes; infinities have none.
+    pub fn to_json_text(&self) -> Result<String, NumberError> {
+        if self.is_infinite() {
+            return Err(NumberError::InfinityInJson);
+        }
+        Ok(self.to_string())
+    }
+
+    /// `format()` with a float verb and an optional precision (`%.3f` is `Some(3)`); width and
+    /// flags are the caller's.
+    pub fn format_float(&self, verb: FloatVerb, precision: Option<usize>) -> String {
+        let (letter, precision) = match verb {
+            FloatVerb::Exponent { upper } => (if upper { 'E' } else { 'e' }, precision.or(Some(6))),
+            FloatVerb::Fixed => ('f', precision.or(Some(6))),
+            FloatVerb::General { upper } => (if upper { 'G' } else { 'g' }, precision),
+        };
+        self.text(letter, precision)
+    }
+
+    /// `format()` with an integer verb; the number must be whole.
+    pub fn format_integer(&self, verb: IntegerVerb) -> Result<String, NumberError> {
+        let (negative, magnitude) = self.to_integer().ok_or(NumberError::NotAnInteger)?;
+        let digits = match verb {
+            IntegerVerb::Decimal => magnitude.to_string(),
+            IntegerVerb::Binary => magnitude.in_radix(2).to_string(),
+            IntegerVerb::Octal => magnitude.in_radix(8).to_string(),
+            IntegerVerb::HexLower => magnitude.in_radix(16).to_string(),
+            IntegerVerb::HexUpper => magnitude.in_radix(16).to_string().to_ascii_uppercase(),
+        };
+        Ok(if negative {
+            format!("-{digits}")
+        } else {
+            digits
+        })
+    }
+
+    /// Go's `Text(letter, precision)`, `None` for the shortest (-1).
+    fn text(&self, letter: char, precision: Option<usize>) -> String {
+        let mut out = String::new();
+        if self.is_negative() {
+            out.push('-');
+        }
+        let mut digits = match &self.form {
+            Form::Infinite { negative } => {
+                if !negative {
+                    out.push('+');
+                }
+                out.push_str("Inf");
+                return out;
+            }
+            Form::Zero { .. } => Decimal::default(),
+            Form::Finite {
+                mantissa, exponent, ..
+            } => {
+                if letter == 'f'
+                    && precision.is_none()
+                    && let Some(text) = small_integer_text(mantissa, *exponent, self.precision)
+                {
+                    out.push_str(&text);
+                    return out;
+                }
+                Decimal::exact(mantissa, *exponent)
+            }
+        };
+        let shortest = precision.is_none();
+        let precision = match precision {
+            None => {
+                if let Form::Finite {
+                    mantissa, exponent, ..
+                } = &self.form
+                {
+                    digits.round_shortest(mantissa, *exponent, self.precision);
+                }
+                let count = signed(digits.digits.len());
+                match letter {
+                    'e' | 'E' => count - 1,
+                    'f' => (count - digits.exponent).max(0),
+                    _ => count,
+                }
+            }
+            Some(precision) => {
+                let precision = signed(precision);
+                match letter {
+                    'e' | 'E' => digits.round(1 + precision),
+                    'f' => digits.round(digits.exponent + precision),
+                    _ => digits.round(precision.max(1)),
+                }
+                if matches!(letter, 'g' | 'G') {
+                    precision.max(1)
+                } else {
+                    precision
+                }
+            }
+        };
+        match letter {
+            'e' | 'E' => digits.write_exponent(&mut out, letter, precision),
+            'f' => digits.write_fixed(&mut out, precision),
+            _ => {
+                let count = signed(digits.digits.len());
+                let mut exponent_limit = precision;
+                if exponent_limit > count && count >= digits.exponent {
+                    exponent_limit = count;
+                }
+                if shortest {
+                    exponent_limit = 6;
+                }
+                let exponent = digits.exponent - 1;
+                let e = if letter == 'g' { 'e' } else { 'E' };
+                if exponent < -4 || exponent >= exponent_limit {
+                    digits.write_exponent(&mut out, e, precision.min(count) - 1);
+                } else {
+                    let precision = if precision > digits.exponent {
+                        count
+                    } else {
+                        precision
+                    };
+                    digits.write_fixed(&mut out, (precision - digits.exponent).max(0));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn signed(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The digits of a whole number that needs fewer bits than its precision: no other decimal
+/// lies within half a unit of its last place, so the shortest text is the integer itself.
+fn small_integer_text(mantissa: &UBig, exponent: i64, precision: u32) -> Option<String> {
+    if exponent < 0 {
+        return None;
+    }
+    let bits = signed(mantissa.bit_len()) + exponent;
+    if bits >= i64::from(precision) || bits > 64 {
+        return None;
+    }
+    let value = u64::try_from(&(mantissa << shift(exponent))).ok()?;
+    Some(value.to_string())
+}
+
+/// A decimal `0.digits × 10^exponent`, digits without trailing zeros (none for zero).
+#[derive(Debug, Default)]
+struct Decimal {
+    digits: Vec<u8>,
+    exponent: i64,
+}
+
+impl Decimal {
+    /// The exact decimal value of `mantissa × 2^exponent`.
+    fn exact(mantissa: &UBig, exponent: i64) -> Self {
+        let (integer, point_shift) = if exponent >= 0 {
+            (mantissa << shift(exponent), 0)
+        } else {
+            // m / 2^k = m × 5^k / 10^k
+            let k = shift(-exponent);
+            (mantissa * UBig::from(5u8).pow(k), signed(k))
+        };
+        let mut digits = integer.to_string().into_bytes();
+        let exponent = signed(digits.len()) - point_shift;
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        let exponent = if digits.is_empty() { 0 } else { exponent };
+        Decimal { digits, exponent }
+    }
+
+    fn at(&self, i: i64) -> u8 {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.digits.get(i).copied())
+            .unwrap_or(b'0')
+    }
+
+    /// Shortens the exact digits of `mantissa × 2^exponent` to the fewest that still round to
+    /// it at `precision` bits, as Go's `roundShortest` does: it walks the digits of the value
+    /// and of the two midpoints to its neighbours (taken half a unit of `precision` away, and
+    /// compared digit by digit at the same index) until the value can be cut.
+    fn round_shortest(&mut self, mantissa: &UBig, exponent: i64, precision: u32) {
+        if self.digits.is_empty() {
+            return;
+        }
+        // The mantissa with precision + 1 bits: its last bit is half a unit in the last place.
+        let widen = i64::from(precision) + 1 - signed(mantissa.bit_len());
+        let scaled = mantissa << shift(widen);
+        let half_unit_exponent = exponent - widen;
+        let lower = Decimal::exact(&(&scaled - UBig::ONE), half_unit_exponent);
+        let upper = Decimal::exact(&(&scaled + UBig::ONE), half_unit_exponent);
+        // Ties round to even: the midpoints themselves read back to this value only if its
+        // last bit (the one above the half unit) is 0.
+        let inclusive = !scaled.bit(1);
+        for i in 0..self.digits.len() {
+            let index = signed(i);
+            let digit = self.digits[i];
+            let low = lower.at(index);
+            let high = upper.at(index);
+            let can_cut_down = low != digit || (inclusive && i + 1 == lower.digits.len());
+            let can_cut_up =
+                digit != high && (inclusive || digit + 1 < high || i + 1 < upper.digits.len());
+            match (can_cut_down, can_cut_up) {
+                (true, true) => return self.round(index + 1),
+                (true, false) => return self.round_down(index + 1),
+                (false, true) => return self.round_up(index + 1),
+                (false, false) => {}
+            }
+        }
+    }
+
+    /// Keeps `n` digits, rounding half to even on the exact digits.
+    fn round(&mut self, n: i64) {
+        let Some(n) = self.index(n) else { return };
+        let digit = self.digits[n];
+        let up = if digit == b'5' && n + 1 == self.digits.len() {
+            n > 0 && (self.digits[n - 1] - b'0') % 2 == 1
+        } else {
+            digit >= b'5'
+        };
+        if up {
+            self.round_up(signed(n));
+        } else {
+            self.round_down(signed(n));
+        }
+    }
+
+    /// `n` as an index of a digit that rounding would drop, if it is one.
+    fn index(&self, n: i64) -> Option<usize> {
+        usize::try_from(n).ok().filter(|&n| n < self.digits.len())
+    }
+
+    fn round_up(&mut self, n: i64) {
+        let Some(mut n) = self.index(n) else { return };
+        while n > 0 && self.digits[n - 1] == b'9' {
+            n -= 1;
+        }
+        if n == 0 {
+            self.digits = vec![b'1'];
+            self.exponent += 1;
+            return;
+        }
+        self.digits[n - 1] += 1;
+        self.digits.truncate(n);
+    }
+
+    fn round_down(&mut self, n: i64) {
+        let Some(n) = self.index(n) else { return };
+        self.digits.truncate(n);
+        while self.digits.last() == Some(&b'0') {
+            self.digits.pop();
+        }
+        if self.digits.is_empty() {
+            self.exponent = 0;
+        }
+    }
+
+    /// `d.ddde±dd` with `precision` digits after the point.
+    fn write_exponent(&self, out: &mut String, letter: char, precision: i64) {
+        out.push(char::from(self.at(0)));
+        if precision > 0 {
+            out.push('.');
+            for i in 1..=precision {
+                out.push(char::from(self.at(i)));
+            }
+        }
+        out.push(letter);
+        let exponent = if self.digits.is_empty() {
+            0
+        } else {
+            self.exponent - 1
+        };
+        out.push(if exponent < 0 { '-' } else { '+' });
+        let magnitude = exponent.unsigned_abs();
+        if magnitude < 10 {
+            out.push('0');
+        }
+        out.push_str(&magnitude.to_string());
+    }
+
+    /// `ddd.ddd` with `precision` digits after the point.
+    fn write_fixed(&self, out: &mut String, precision: i64) {
+        if self.exponent > 0 {
+            for i in 0..self.exponent {
+                out.push(char::from(self.at(i)));
+            }
+        } else {
+            out.push('0');
+        }
+        if precision > 0 {
+            out.push('.');
+            for i in 0..precision {
+                out.push(char::from(self.at(self.exponent + i)));
+            }
+        }
+    }
+}
