@@ -18,6 +18,8 @@ pub const TERRAFORM_LANGUAGE_VERSION: (u64, u64, u64) = (1, 11, 4);
 pub struct TerraformSettings {
     /// `required_providers`: local name → source address (`hashicorp/aws`), as written.
     pub required_providers: BTreeMap<String, String>,
+    /// `required_providers`: local name → version constraints (`~> 5.0`), where given.
+    pub provider_versions: BTreeMap<String, String>,
 }
 
 /// Reads one `terraform` block into `settings`; warnings go to `warnings`.
@@ -38,18 +40,28 @@ pub fn parse_terraform(
         match nested.kind.as_str() {
             "required_providers" => {
                 for attr in &nested.body.attributes {
-                    let source = match &attr.expr {
+                    let field = |wanted: &str| match &attr.expr {
                         Expression::Object(object) => object.iter().find_map(|(key, value)| {
                             let name = match key {
                                 ObjectKey::Ident(ident) => Some(ident.as_str().to_string()),
                                 ObjectKey::Expression(expr) => literal_string(expr),
                             };
-                            (name.as_deref() == Some("source"))
+                            (name.as_deref() == Some(wanted))
                                 .then(|| literal_string(value.expr()))
                                 .flatten()
                         }),
-                        other => literal_string(other),
+                        _ => None,
                     };
+                    // The legacy form `aws = "~> 5.0"` gives only a version.
+                    let (source, version) = match &attr.expr {
+                        Expression::Object(_) => (field("source"), field("version")),
+                        other => (None, literal_string(other)),
+                    };
+                    if let Some(version) = version {
+                        settings
+                            .provider_versions
+                            .insert(attr.name.clone(), version);
+                    }
                     settings.required_providers.insert(
                         attr.name.clone(),
                         source.unwrap_or_else(|| format!("hashicorp/{}", attr.name)),

@@ -9,6 +9,7 @@
 
 mod check;
 mod deadline;
+pub mod install;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

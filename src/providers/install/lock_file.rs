@@ -1,0 +1,172 @@
+//! `.braid.lock.hcl`: which version of each provider plugin a project uses, with the hashes
+//! of its packages, in Terraform's dependency lock file format, so a changed binary is
+//! refused instead of run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::Structure;
+
+use super::{Package, ProviderAddress};
+
+/// The lock file's name, in the project directory.
+pub const LOCK_FILE: &str = ".braid.lock.hcl";
+
+/// One `provider "ADDRESS" { ... }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedProvider {
+    /// The version selected.
+    pub version: String,
+    /// The constraints it was selected for, as written in `required_providers`.
+    pub constraints: Option<String>,
+    /// `h1:` and `zh:` hashes of the packages that may be used.
+    pub hashes: Vec<String>,
+}
+
+/// The lock file's providers, by source address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockFile {
+    /// By `HOST/NAMESPACE/TYPE`.
+    pub providers: BTreeMap<String, LockedProvider>,
+}
+
+impl LockFile {
+    /// Reads the lock file at `path`; a missing file is an empty lock file.
+    pub fn read(path: &Path) -> Result<LockFile, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => LockFile::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LockFile::default()),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Reads the text of a lock file (braid's or Terraform's `.terraform.lock.hcl`).
+    pub fn parse(text: &str) -> Result<LockFile, String> {
+        let body = hcl_edit::parser::parse_body(text).map_err(|e| e.to_string())?;
+        let mut lock = LockFile::default();
+        for structure in body.iter() {
+            let Structure::Block(block) = structure else {
+                return Err("a lock file holds only provider blocks".to_string());
+            };
+            if block.ident.value().as_str() != "provider" {
+                return Err(format!(
+                    "a lock file holds only provider blocks, not \"{}\"",
+                    block.ident.value()
+                ));
+            }
+            let address = block
+                .labels
+                .first()
+                .map(|l| l.as_str().to_string())
+                .ok_or("a provider block needs its source address as label")?;
+            let address = ProviderAddress::parse(&address)?.to_string();
+            let text = |name: &str| {
+                block.body.get_attribute(name).and_then(|a| match &a.value {
+                    Expression::String(s) => Some(s.value().to_string()),
+                    _ => None,
+                })
+            };
+            let version = text("version")
+                .ok_or_else(|| format!("the provider block of {address} has no version"))?;
+            let hashes = match block.body.get_attribute("hashes").map(|a| &a.value) {
+                Some(Expression::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        Expression::String(s) => Ok(s.value().to_string()),
+                        _ => Err(format!("the hashes of {address} must be strings")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => Vec::new(),
+                Some(_) => return Err(format!("the hashes of {address} must be a list")),
+            };
+            lock.providers.insert(
+                address,
+                LockedProvider {
+                    version,
+                    constraints: text("constraints"),
+                    hashes,
+                },
+            );
+        }
+        Ok(lock)
+    }
+
+    /// The file's text, laid out as Terraform writes its lock file.
+    pub fn render(&self) -> String {
+        let mut out = String::from(
+            "# This file is maintained automatically by \"braid init\".\n# Manual edits may be lost in future updates.\n",
+        );
+        for (address, provider) in &self.providers {
+            out.push_str(&format!("\nprovider \"{address}\" {{\n"));
+            out.push_str(&format!("  version     = \"{}\"\n", provider.version));
+            if let Some(constraints) = &provider.constraints {
+                out.push_str(&format!("  constraints = \"{constraints}\"\n"));
+            }
+            out.push_str("  hashes = [\n");
+            for hash in &provider.hashes {
+                out.push_str(&format!("    \"{hash}\",\n"));
+            }
+            out.push_str("  ]\n}\n");
+        }
+        out
+    }
+
+    /// Checks a package found for a provider against what the file pins: the same version
+    /// and one of the recorded hashes (`h1` is the package's). `Ok(false)` when the file does
+    /// not name the provider yet.
+    pub fn verify(&self, package: &Package, h1: &str) -> Result<bool, String> {
+        let address = package.address.to_string();
+        let Some(locked) = self.providers.get(&address) else {
+            return Ok(false);
+        };
+        if locked.version != package.version.to_string() {
+            return Err(format!(
+                "{LOCK_FILE} pins {address} to version {}, but {} is what the constraints select now. Run braid init --upgrade to select and record it, or change the constraints.",
+                locked.version, package.version
+            ));
+        }
+        if !locked.hashes.iter().any(|h| h == h1) {
+            return Err(format!(
+                "the package of {address} {} at {} does not match any hash {LOCK_FILE} records for it ({h1} is not among {}). The binary changed since braid init recorded it: do not run it unless you know why. If the change is expected, run braid init --upgrade.",
+                package.version,
+                package.dir.display(),
+                locked.hashes.join(", ")
+            ));
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `terraform init` (1.11) wrote for hashicorp/aws from the filesystem mirror.
+    const TERRAFORM_LOCK: &str = r#"# This file is maintained automatically by "terraform init".
+# Manual edits may be lost in future updates.
+
+provider "registry.terraform.io/hashicorp/aws" {
+  version     = "5.100.0"
+  constraints = "~> 5.0"
+  hashes = [
+    "h1:edXOJWE4ORX8Fm+dpVpICzMZJat4AX0VRCAy/xkcOc0=",
+  ]
+}
+"#;
+
+    #[test]
+    fn reads_terraform_s_lock_file_and_writes_the_same_blocks() {
+        let lock = LockFile::parse(TERRAFORM_LOCK).expect("valid");
+        let aws = &lock.providers["registry.terraform.io/hashicorp/aws"];
+        assert_eq!(aws.version, "5.100.0");
+        assert_eq!(aws.constraints.as_deref(), Some("~> 5.0"));
+        let rendered = lock.render();
+        assert_eq!(
+            rendered.lines().skip(1).collect::<Vec<_>>(),
+            TERRAFORM_LOCK.lines().skip(1).collect::<Vec<_>>()
+        );
+        assert_eq!(LockFile::parse(&rendered).expect("round trip"), lock);
+        assert!(LockFile::parse("resource \"x\" \"y\" {}\n").is_err());
+    }
+}
