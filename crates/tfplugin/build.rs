@@ -9,7 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(false)
         .compile_with_config(
             config,
-            &["proto/tfplugin5.proto", "proto/grpc_controller.proto"],
+            &["proto/tfplugin5.proto", "proto/go_plugin.proto"],
             &["proto"],
         )?;
     println!("cargo:rerun-if-changed=proto");

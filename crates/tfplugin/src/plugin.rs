@@ -15,9 +15,10 @@ use tonic::transport::{Channel, Endpoint, Uri};
 use crate::config::{decode_msgpack, encode_msgpack};
 use crate::diagnostics::Diagnostic;
 use crate::handshake::{Handshake, HandshakeError, PluginAddress, parse_handshake};
-use crate::process::{FirstLine, Launch, OutputTail, PluginProcess};
-use crate::proto::plugin::Empty;
+use crate::process::{ChunkLines, FirstLine, Launch, OutputTail, PluginProcess, SharedTail};
 use crate::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use crate::proto::plugin::grpc_stdio_client::GrpcStdioClient;
+use crate::proto::plugin::{Empty, stdio_data};
 use crate::proto::tfplugin5 as pb;
 use crate::proto::tfplugin5::provider_client::ProviderClient;
 use crate::schema::ProviderSchema;
@@ -205,6 +206,14 @@ pub struct ProviderPlugin {
     shutdown_grace: Duration,
     provider: ProviderClient<Channel>,
     controller: GrpcControllerClient<Channel>,
+    /// Reads go-plugin's stdio stream into the output tail for the life of the plugin.
+    stdio: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ProviderPlugin {
+    fn drop(&mut self) {
+        self.stdio.abort();
+    }
 }
 
 impl std::fmt::Debug for ProviderPlugin {
@@ -274,6 +283,10 @@ impl ProviderPlugin {
                 });
             }
         };
+        let stdio = tokio::spawn(forward_stdio(
+            GrpcStdioClient::new(channel.clone()),
+            process.shared_tail(),
+        ));
         let provider = ProviderClient::new(channel.clone())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -283,6 +296,7 @@ impl ProviderPlugin {
             shutdown_grace: command.shutdown_grace,
             provider,
             controller: GrpcControllerClient::new(channel),
+            stdio,
         })
     }
 
@@ -308,13 +322,13 @@ impl ProviderPlugin {
 
     /// GetProviderSchema (`GetSchema` in protocol 5).
     pub async fn get_provider_schema(&self) -> Result<ProviderSchema, CallError> {
-        let response = self
+        let result = self
             .provider
             .clone()
             .get_schema(pb::get_provider_schema::Request {})
-            .await
-            .map_err(|status| self.rpc_error("GetProviderSchema", status))?;
-        Ok(ProviderSchema::from(response.into_inner()))
+            .await;
+        let response = self.answer("GetProviderSchema", result).await?;
+        Ok(ProviderSchema::from(response))
     }
 
     /// PrepareProviderConfig (protocol 6: ValidateProviderConfig) with a configuration
@@ -324,15 +338,14 @@ impl ProviderPlugin {
         config: &rmpv::Value,
     ) -> Result<PreparedConfig, CallError> {
         const CALL: &str = "PrepareProviderConfig";
-        let response = self
+        let result = self
             .provider
             .clone()
             .prepare_provider_config(pb::prepare_provider_config::Request {
                 config: Some(msgpack_value(config)),
             })
-            .await
-            .map_err(|status| self.rpc_error(CALL, status))?
-            .into_inner();
+            .await;
+        let response = self.answer(CALL, result).await?;
         let config = match response.prepared_config {
             Some(value) if !value.msgpack.is_empty() => decode_msgpack(&value.msgpack)
                 .map_err(|source| CallError::DecodeValue { call: CALL, source })?,
@@ -354,7 +367,7 @@ impl ProviderPlugin {
         &self,
         config: &rmpv::Value,
     ) -> Result<Vec<Diagnostic>, CallError> {
-        let response = self
+        let result = self
             .provider
             .clone()
             .configure(pb::configure::Request {
@@ -366,10 +379,9 @@ impl ProviderPlugin {
                     write_only_attributes_allowed: false,
                 }),
             })
-            .await
-            .map_err(|status| self.rpc_error("ConfigureProvider", status))?;
+            .await;
+        let response = self.answer("ConfigureProvider", result).await?;
         Ok(response
-            .into_inner()
             .diagnostics
             .into_iter()
             .map(Diagnostic::from)
@@ -379,13 +391,9 @@ impl ProviderPlugin {
     /// StopProvider (`Stop` in protocol 5): asks the provider to cancel its operations in
     /// flight (Terraform sends it on interrupt). The process keeps running.
     pub async fn stop_provider(&self) -> Result<(), CallError> {
-        let response = self
-            .provider
-            .clone()
-            .stop(pb::stop::Request {})
-            .await
-            .map_err(|status| self.rpc_error("StopProvider", status))?;
-        let error = response.into_inner().error;
+        let result = self.provider.clone().stop(pb::stop::Request {}).await;
+        let response = self.answer("StopProvider", result).await?;
+        let error = response.error;
         if error.is_empty() {
             Ok(())
         } else {
@@ -405,20 +413,59 @@ impl ProviderPlugin {
         self.process.kill()
     }
 
-    fn rpc_error(&self, call: &'static str, status: tonic::Status) -> CallError {
-        let exit = self.process.exit_status();
+    /// The message of a call, or the error that says what happened to the call — and to
+    /// the process, when the call failed because it died.
+    async fn answer<T>(
+        &self,
+        call: &'static str,
+        result: Result<tonic::Response<T>, tonic::Status>,
+    ) -> Result<T, CallError> {
+        let status = match result {
+            Ok(response) => return Ok(response.into_inner()),
+            Err(status) => status,
+        };
+        let exit = match status.code() {
+            // The connection broke: the process may be exiting; the socket closes a moment
+            // before the process can be reaped.
+            tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled => {
+                self.process.wait_exit(Duration::from_millis(500)).await
+            }
+            _ => self.process.exit_status(),
+        };
         let output = if exit.is_some() {
             self.process.final_tail()
         } else {
             self.process.tail()
         };
-        CallError::Rpc {
+        Err(CallError::Rpc {
             call,
             status: Box::new(status),
             exit,
             output,
-        }
+        })
     }
+}
+
+/// Copies what the plugin's code writes to its (swapped) stdout and stderr into the output
+/// tail, as go-plugin's own host does; go-plugin blocks the plugin when nobody reads it.
+async fn forward_stdio(mut client: GrpcStdioClient<Channel>, tail: SharedTail) {
+    // go-plugin before 1.4 has no stdio service; then the plugin writes to its real stderr.
+    let Ok(response) = client.stream_stdio(Empty {}).await else {
+        return;
+    };
+    let mut stream = response.into_inner();
+    let mut stdout = ChunkLines::default();
+    let mut stderr = ChunkLines::default();
+    // The stream ends with the process (or the connection).
+    while let Ok(Some(data)) = stream.message().await {
+        let lines = match data.channel() {
+            stdio_data::Channel::Stdout => &mut stdout,
+            stdio_data::Channel::Stderr | stdio_data::Channel::Invalid => &mut stderr,
+        };
+        lines.push(&data.data, |line| tail.push(line));
+    }
+    stdout.finish(|line| tail.push(line));
+    stderr.finish(|line| tail.push(line));
 }
 
 fn msgpack_value(value: &rmpv::Value) -> pb::DynamicValue {

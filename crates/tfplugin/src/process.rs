@@ -50,7 +50,7 @@ struct TailBuffer {
 }
 
 #[derive(Clone)]
-struct SharedTail(Arc<(Mutex<TailBuffer>, Condvar)>);
+pub(crate) struct SharedTail(Arc<(Mutex<TailBuffer>, Condvar)>);
 
 impl SharedTail {
     fn new(capacity: usize) -> SharedTail {
@@ -63,7 +63,7 @@ impl SharedTail {
         )))
     }
 
-    fn push(&self, line: String) {
+    pub(crate) fn push(&self, line: String) {
         let mut buffer = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
         if buffer.lines.len() == buffer.capacity {
             buffer.lines.pop_front();
@@ -174,6 +174,11 @@ impl PluginProcess {
         self.child.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Where other sources of the plugin's output (go-plugin's stdio stream) add lines.
+    pub(crate) fn shared_tail(&self) -> SharedTail {
+        self.tail.clone()
+    }
+
     /// The output so far.
     pub(crate) fn tail(&self) -> OutputTail {
         self.tail.snapshot()
@@ -222,6 +227,37 @@ impl Drop for PluginProcess {
     }
 }
 
+/// Cuts a byte stream that arrives in chunks into lines; a line split across chunks is
+/// joined, and invalid UTF-8 is replaced rather than dropped.
+#[derive(Default)]
+pub(crate) struct ChunkLines {
+    partial: Vec<u8>,
+}
+
+impl ChunkLines {
+    pub(crate) fn push(&mut self, chunk: &[u8], mut line: impl FnMut(String)) {
+        self.partial.extend_from_slice(chunk);
+        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+            let bytes: Vec<u8> = self.partial.drain(..=end).collect();
+            line(text_of(&bytes[..end]));
+        }
+    }
+
+    /// Emits the last line when the stream ended without a newline.
+    pub(crate) fn finish(&mut self, mut line: impl FnMut(String)) {
+        if !self.partial.is_empty() {
+            line(text_of(&self.partial));
+            self.partial.clear();
+        }
+    }
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .trim_end_matches('\r')
+        .to_owned()
+}
+
 fn read_stdout(stdout: impl Read, first_line: oneshot::Sender<FirstLine>, tail: &SharedTail) {
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
@@ -258,6 +294,18 @@ fn read_lines(stream: impl Read, tail: &SharedTail) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_are_cut_into_lines() {
+        let mut lines = Vec::new();
+        let mut chunks = ChunkLines::default();
+        for chunk in [&b"first li"[..], b"ne\r\nsecond\nthi", b"rd \xff"] {
+            chunks.push(chunk, |line| lines.push(line));
+        }
+        assert_eq!(lines, vec!["first line", "second"]);
+        chunks.finish(|line| lines.push(line));
+        assert_eq!(lines, vec!["first line", "second", "third \u{fffd}"]);
+    }
 
     #[test]
     fn tail_keeps_the_last_lines() {

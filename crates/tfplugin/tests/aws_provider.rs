@@ -5,7 +5,7 @@ mod common;
 
 use braid_testkit::MotoServer;
 use braid_tfplugin::{
-    Diagnostic, Nesting, PluginCommand, ProviderPlugin, ProviderSchema, config_object,
+    CallError, Diagnostic, Nesting, PluginCommand, ProviderPlugin, ProviderSchema, config_object,
 };
 use rmpv::Value;
 
@@ -106,15 +106,20 @@ async fn configure_provider_against_moto() {
     let schema = schema_of(&plugin).await;
     let config = aws_config(&schema, &moto.endpoint());
 
-    let prepared = plugin
-        .prepare_provider_config(&config)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        !Diagnostic::any_error(&prepared.diagnostics),
-        "{:?}",
-        prepared.diagnostics
+    // Calls share one connection and may run at once.
+    let (first, second, third) = tokio::join!(
+        plugin.prepare_provider_config(&config),
+        plugin.prepare_provider_config(&config),
+        plugin.prepare_provider_config(&config),
     );
+    for prepared in [first, second, third] {
+        let prepared = prepared.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !Diagnostic::any_error(&prepared.diagnostics),
+            "{:?}",
+            prepared.diagnostics
+        );
+    }
 
     let diagnostics = plugin
         .configure_provider(&config)
@@ -151,4 +156,29 @@ async fn configure_provider_reports_an_unreachable_aws_as_diagnostics() {
         .join("\n");
     assert!(text.contains("GetCallerIdentity"), "{text}");
     plugin.shutdown().await.expect("shutdown reaps the plugin");
+}
+
+#[tokio::test]
+async fn call_to_a_killed_provider_says_the_process_died() {
+    let plugin = start_aws().await;
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &plugin.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+
+    let error = plugin
+        .stop_provider()
+        .await
+        .expect_err("the provider is gone");
+    let message = error.to_string();
+    let CallError::Rpc { call, exit, .. } = &error else {
+        panic!("{message}");
+    };
+    assert_eq!(*call, "StopProvider");
+    assert!(exit.is_some(), "{message}");
+    assert!(
+        message.contains("the plugin process exited: signal: 9"),
+        "{message}"
+    );
 }
