@@ -194,10 +194,47 @@ fn display(tree: &Tree, path: &FsPath) -> String {
     format!("{}{rel}", tree.display_prefix)
 }
 
+/// A failure to read a module's source, worded for the module call (the generic wording
+/// speaks of braid.hcl's source blocks), at the call's `source`.
 fn module_source_error(error: SourceError, call: &ModuleCall) -> Diagnostics {
-    let mut d = error.into_diagnostic(&format!("module.{}", call.name), None);
+    let at = call.source_location.clone();
+    let module = format!("module.{}", call.name);
+    let worded = match &error {
+        SourceError::RefNotFound {
+            repo,
+            reference,
+            suggestions,
+        } => Some((
+            "Git ref not found",
+            format!(
+                "The source of {module} asks for ?ref={reference}, which is no branch, tag or commit of {repo}.{} Fix the ref in the module's source.",
+                match suggestions.as_slice() {
+                    [] => String::new(),
+                    names => format!(" Closest names: {}.", names.join(", ")),
+                }
+            ),
+        )),
+        SourceError::Fetch { url, cause } => Some((
+            "Cannot fetch module repository",
+            format!(
+                "Fetching {url} for {module} failed: {}. Check the URL and your access to it: braid uses git's credential helpers, ssh setup and url.<base>.insteadOf rules. Pass --offline to use the cached copy.",
+                crate::diag::error_chain(cause)
+            ),
+        )),
+        SourceError::NotCached { url } => Some((
+            "Module repository not cached",
+            format!(
+                "--offline reads module repositories from .braid/cache, but {url} ({module}) was never fetched. Run once without --offline."
+            ),
+        )),
+        _ => None,
+    };
+    if let Some((summary, detail)) = worded {
+        return Diagnostic::error(summary, detail).at(at).into();
+    }
+    let mut d = error.into_diagnostic(&module, None);
     if d.location.is_none() {
-        d.location = Some(call.source_location.clone());
+        d.location = Some(at);
     }
     d.into()
 }

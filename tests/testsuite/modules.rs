@@ -969,3 +969,53 @@ fn depends_on_a_module_waits_for_all_of_its_resources() {
         &["Reference to undeclared module", "main.tf:4:17"],
     );
 }
+
+/// A git module whose ref does not exist, or that was never fetched with --offline: the
+/// diagnostic names the module call and its source, not braid.hcl.
+#[test]
+fn git_module_errors_name_the_module_call() {
+    let modules = GitRepo::init();
+    modules.write("net/main.tf", "output \"x\" {\n  value = 1\n}\n");
+    modules.commit_all("net");
+    modules.git(&["tag", "v1.0.0"]);
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(
+        home.path().join(".gitconfig"),
+        format!(
+            "[url \"file://{}\"]\n\tinsteadOf = https://git.example.com/net.git\n",
+            modules.hcl_path()
+        ),
+    )
+    .expect("write .gitconfig");
+    let home_dir = home.path().display().to_string();
+    let project = Project::with_files(&[
+        ("braid.hcl", BRAID_HCL),
+        (
+            "main.tf",
+            "module \"net\" {\n  source = \"git::https://git.example.com/net.git//net?ref=v9.9.9\"\n}\n",
+        ),
+    ]);
+    // Never fetched, and offline.
+    let offline = project.braid_env(&["plan", "--offline"], &[("HOME", &home_dir)]);
+    offline.expect_code(1);
+    assert_mentions(
+        &offline.stderr,
+        &["Module repository not cached", "module.net", "main.tf:2:12"],
+    );
+    let run = project.braid_env(&["plan"], &[("HOME", &home_dir)]);
+    run.expect_code(1);
+    assert_mentions(
+        &run.stderr,
+        &[
+            "Git ref not found",
+            "module.net",
+            "?ref=v9.9.9",
+            "v1.0.0",
+            "main.tf:2:12",
+        ],
+    );
+    project.edit("main.tf", "v9.9.9", "v1.0.0");
+    project
+        .braid_env(&["plan"], &[("HOME", &home_dir)])
+        .success();
+}
