@@ -249,16 +249,22 @@ impl Workspace {
         config
     }
 
+    /// Whether provider configuration `name` (`aws.west`) is declared: by a `provider`
+    /// block of the resource files, braid.hcl, or the environment in use.
+    pub fn declares_provider(&self, name: &str) -> bool {
+        self.provider_blocks.contains_key(name)
+            || self.project.providers.iter().any(|p| p.name == name)
+            || self
+                .environment()
+                .is_some_and(|e| e.providers.iter().any(|p| p.name == name))
+    }
+
     /// Every aliased provider configuration in use (`aws.west`) must be declared in
     /// braid.hcl or a resource file: an alias has no configuration to fall back on.
     fn check_aliases(&self, names: &BTreeSet<String>) -> Result<(), Diagnostics> {
         let mut diags = Diagnostics::new();
-        let env = self.environment();
         for name in names.iter().filter(|n| n.contains('.')) {
-            let declared = self.provider_blocks.contains_key(name)
-                || self.project.providers.iter().any(|p| &p.name == name)
-                || env.is_some_and(|e| e.providers.iter().any(|p| &p.name == name));
-            if declared {
+            if self.declares_provider(name) {
                 continue;
             }
             let (base, alias) = name.split_once('.').unwrap_or((name, ""));

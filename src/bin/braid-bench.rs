@@ -118,49 +118,35 @@ fn generate(dir: &Path, n: usize, shape: Shape) -> std::io::Result<()> {
         "source \"infra\" { path = \".\" }\nenvironment \"bench\" {}\n",
     )?;
     let per_layer = (n / LAYERS).max(1);
-    if shape == Shape::Modules {
-        std::fs::create_dir_all(dir.join("modules/item"))?;
-        std::fs::write(
-            dir.join("modules/item/main.tf"),
-            "variable \"input\" {}\nresource \"local_value\" \"this\" {\n  input = var.input\n}\noutput \"id\" {\n  value = local_value.this.id\n}\n",
-        )?;
+    if shape != Shape::Blocks {
+        // One block per layer with for_each: a resource, or a module call whose instance holds
+        // one. Each key names the next one, so every instance reads two of the layer before.
+        let (kind, source, attribute) = if shape == Shape::Modules {
+            std::fs::create_dir_all(dir.join("modules/item"))?;
+            std::fs::write(
+                dir.join("modules/item/main.tf"),
+                "variable \"input\" {}\nresource \"local_value\" \"this\" {\n  input = var.input\n}\noutput \"id\" {\n  value = local_value.this.id\n}\n",
+            )?;
+            ("module", "  source   = \"./modules/item\"\n", "module")
+        } else {
+            ("resource \"local_value\"", "", "local_value")
+        };
         let mut text = format!(
             "locals {{\n  next = {{ for i in range({per_layer}) : \"k${{i}}\" => \"k${{(i + 1) % {per_layer}}}\" }}\n}}\n"
         );
         for layer in 0..LAYERS {
-            let _ = if layer == 0 {
-                writeln!(
-                    text,
-                    "module \"l0\" {{\n  source   = \"./modules/item\"\n  for_each = local.next\n  input    = \"seed-${{each.key}}\"\n}}"
-                )
+            let input = if layer == 0 {
+                "\"seed-${each.key}\"".to_string()
             } else {
                 let prev = layer - 1;
-                writeln!(
-                    text,
-                    "module \"l{layer}\" {{\n  source   = \"./modules/item\"\n  for_each = local.next\n  input = {{\n    a = module.l{prev}[each.key].id\n    b = module.l{prev}[each.value].id\n  }}\n}}"
+                format!(
+                    "{{\n    a = {attribute}.l{prev}[each.key].id\n    b = {attribute}.l{prev}[each.value].id\n  }}"
                 )
             };
-        }
-        return std::fs::write(dir.join("main.tf"), text);
-    }
-    if shape == Shape::ForEach {
-        // Each key names the next one, so every instance reads two of the layer before.
-        let mut text = format!(
-            "locals {{\n  next = {{ for i in range({per_layer}) : \"k${{i}}\" => \"k${{(i + 1) % {per_layer}}}\" }}\n}}\n"
-        );
-        for layer in 0..LAYERS {
-            let _ = if layer == 0 {
-                writeln!(
-                    text,
-                    "resource \"local_value\" \"l0\" {{\n  for_each = local.next\n  input    = \"seed-${{each.key}}\"\n}}"
-                )
-            } else {
-                let prev = layer - 1;
-                writeln!(
-                    text,
-                    "resource \"local_value\" \"l{layer}\" {{\n  for_each = local.next\n  input = {{\n    a = local_value.l{prev}[each.key].id\n    b = local_value.l{prev}[each.value].id\n  }}\n}}"
-                )
-            };
+            let _ = writeln!(
+                text,
+                "{kind} \"l{layer}\" {{\n{source}  for_each = local.next\n  input    = {input}\n}}"
+            );
         }
         return std::fs::write(dir.join("main.tf"), text);
     }

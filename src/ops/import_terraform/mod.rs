@@ -305,7 +305,7 @@ fn classify<'a>(
                 {
                     unserved()
                 }
-                (Some(name), Some(alias)) if !declares_provider(ws, &format!("{name}.{alias}")) => {
+                (Some(name), Some(alias)) if !ws.declares_provider(&format!("{name}.{alias}")) => {
                     Some(format!(
                         "uses the provider configuration {name}.{alias} (an alias) for {type_name}, which braid.hcl does not declare: add provider \"{name}\" {{ alias = \"{alias}\" ... }}"
                     ))
@@ -332,15 +332,6 @@ fn classify<'a>(
         }
     }
     Ok(candidates)
-}
-
-/// Whether braid.hcl declares the provider configuration `name` (`aws.west`), at the top
-/// or in the environment in use.
-fn declares_provider(ws: &Workspace, name: &str) -> bool {
-    ws.project.providers.iter().any(|p| p.name == name)
-        || ws
-            .environment()
-            .is_some_and(|e| e.providers.iter().any(|p| p.name == name))
 }
 
 /// How many objects are read at once (as a plan's refresh, `--parallelism`'s default).
