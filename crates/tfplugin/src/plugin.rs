@@ -483,10 +483,12 @@ async fn read_handshake(
     let program = process.program().to_path_buf();
     let line = match tokio::time::timeout(timeout, first_line).await {
         Err(_) => {
+            // Killed first, so that the tail holds everything it wrote before it was stopped.
+            let _ = process.kill();
             return Err(StartError::HandshakeTimeout {
                 program,
                 timeout,
-                output: process.tail(),
+                output: process.final_tail(),
             });
         }
         Ok(Ok(FirstLine::Line(line))) => line,
@@ -504,11 +506,15 @@ async fn read_handshake(
             });
         }
     };
-    parse_handshake(&line).map_err(|source| StartError::InvalidHandshake {
-        program,
-        line,
-        source,
-        output: process.tail(),
+    parse_handshake(&line).map_err(|source| {
+        // Its stderr may still be in flight: stop it, then read what it wrote to the end.
+        let _ = process.kill();
+        StartError::InvalidHandshake {
+            program,
+            line,
+            source,
+            output: process.final_tail(),
+        }
     })
 }
 
