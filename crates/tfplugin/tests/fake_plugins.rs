@@ -63,8 +63,8 @@ async fn plugin_that_prints_garbage_is_refused_and_killed() {
         &dir,
         &format!(
             r#"echo $$ > {}
-echo "this is not a handshake"
 echo "oops" >&2
+echo "this is not a handshake"
 exec sleep 60"#,
             pid_file.display()
         ),
