@@ -44,7 +44,7 @@ fn compare(
             }
         }
         (e, a) if e == a => {}
-        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => {}
+        (Value::Number(e), Value::Number(a)) if e.cmp_value(a).is_eq() => {}
         _ => out.push(at.clone()),
     }
 }

@@ -3,7 +3,8 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use serde_json::json;
+use braid_provider::Value;
+use serde::Serialize;
 
 use super::{CommandResult, Context, EXIT_ERROR, EXIT_OK};
 use crate::diag::state_error;
@@ -51,17 +52,6 @@ pub async fn run(cx: &Context) -> CommandResult {
         }
         match console.evaluate(expression) {
             Ok(value) => {
-                let shown = if value.sensitive {
-                    json!(crate::view::values::SENSITIVE)
-                } else {
-                    value.value.to_json()
-                };
-                results.push(json!({
-                    "expression": expression,
-                    "sensitive": value.sensitive,
-                    "type": type_json(&value.value),
-                    "value": shown,
-                }));
                 if cx.shell.format() != Format::Json {
                     let text = if value.sensitive {
                         SENSITIVE_VALUE.to_string()
@@ -70,20 +60,57 @@ pub async fn run(cx: &Context) -> CommandResult {
                     };
                     cx.shell.out(&(text + "\n"));
                 }
+                results.push(ConsoleResult::Value {
+                    expression: expression.to_string(),
+                    sensitive: value.sensitive,
+                    kind: type_json(&value.value),
+                    value: if value.sensitive {
+                        Value::from(crate::view::values::SENSITIVE)
+                    } else {
+                        value.value
+                    },
+                });
             }
             Err(d) => {
                 failed = true;
-                results.push(json!({
-                    "expression": expression,
-                    "error": diagnostic::to_json(&d),
-                }));
+                results.push(ConsoleResult::Error {
+                    expression: expression.to_string(),
+                    error: diagnostic::to_json(&d),
+                });
                 cx.shell.diagnostics(&d.into());
             }
         }
     }
     if cx.shell.format() == Format::Json {
-        cx.shell
-            .json(&json!({ "env": ws.env_name, "results": results }));
+        // A struct rather than `json!`, so that numbers keep every digit.
+        cx.shell.json(&ConsoleDocument {
+            env: &ws.env_name,
+            results,
+        });
     }
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+/// `braid console --format json`: `{"env", "results": [...]}`.
+#[derive(Serialize)]
+struct ConsoleDocument<'a> {
+    env: &'a str,
+    results: Vec<ConsoleResult>,
+}
+
+/// One line's result: its value (masked when sensitive) or its error.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ConsoleResult {
+    Value {
+        expression: String,
+        sensitive: bool,
+        #[serde(rename = "type")]
+        kind: serde_json::Value,
+        value: Value,
+    },
+    Error {
+        expression: String,
+        error: serde_json::Value,
+    },
 }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use braid_provider::Path;
+use braid_provider::{Path, Value};
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::{CommandResult, Context, EXIT_OK};
 use crate::plan::{file, mask};
@@ -41,20 +41,25 @@ pub async fn run(cx: &Context, args: &ShowArgs) -> CommandResult {
             .map(|r| {
                 let mut attributes = r.attributes.clone();
                 mask(&mut attributes, &r.sensitive_paths);
-                json!({
-                    "address": r.address,
-                    "provider": r.provider,
-                    "type": r.type_name,
-                    "id": r.id,
-                    "attributes": attributes.to_json(),
-                    "sensitive_paths": r.sensitive_paths,
-                    "depends_on": r.dependencies,
-                    "source_file": r.source_file,
-                })
+                ShownResource {
+                    address: &r.address,
+                    provider: &r.provider,
+                    kind: &r.type_name,
+                    id: &r.id,
+                    attributes,
+                    sensitive_paths: &r.sensitive_paths,
+                    depends_on: &r.dependencies,
+                    source_file: &r.source_file,
+                }
             })
             .collect();
-        let doc = json!({ "env": ws.env_name, "lineage": meta.lineage, "serial": meta.serial, "resources": resources });
-        cx.shell.json(&doc);
+        // Structs rather than `json!`, so that numbers keep every digit.
+        cx.shell.json(&ShowDocument {
+            env: &ws.env_name,
+            lineage: &meta.lineage,
+            serial: meta.serial,
+            resources,
+        });
         return Ok(EXIT_OK);
     }
     if records.is_empty() {
@@ -85,4 +90,27 @@ pub async fn run(cx: &Context, args: &ShowArgs) -> CommandResult {
     }
     cx.shell.out(&text);
     Ok(EXIT_OK)
+}
+
+/// `braid show --format json`.
+#[derive(Serialize)]
+struct ShowDocument<'a> {
+    env: &'a str,
+    lineage: &'a str,
+    serial: u64,
+    resources: Vec<ShownResource<'a>>,
+}
+
+/// One resource of [`ShowDocument`], its sensitive attributes masked.
+#[derive(Serialize)]
+struct ShownResource<'a> {
+    address: &'a str,
+    provider: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    id: &'a Option<String>,
+    attributes: Value,
+    sensitive_paths: &'a [Path],
+    depends_on: &'a [String],
+    source_file: &'a Option<String>,
 }

@@ -142,7 +142,7 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
                 let mut attributes = record.attributes.clone();
                 mask(&mut attributes, &record.sensitive_paths);
                 cx.shell.out(
-                    &(serde_json::to_string_pretty(&attributes.to_json()).unwrap_or_default()
+                    &(serde_json::to_string_pretty(&attributes).unwrap_or_default()
                         + "\n"),
                 );
             } else {
@@ -173,12 +173,8 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
         }
         StateCommand::Pull => {
             let dump = store.export().await.map_err(state_error)?;
-            cx.shell.json(&serde_json::to_value(&dump).map_err(|e| {
-                Diagnostics::from(Diagnostic::error(
-                    "Cannot write state dump",
-                    format!("The state could not be turned into JSON: {e}."),
-                ))
-            })?);
+            // Written from the dump itself, so that numbers keep every digit.
+            cx.shell.json(&dump);
         }
         StateCommand::Push { file, force } => {
             let dump = read_dump(&file)?;

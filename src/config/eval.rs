@@ -9,7 +9,7 @@ use std::path::Path as FsPath;
 use std::sync::Arc;
 
 use braid_functions::{FunctionContext, FunctionError, Phase};
-use braid_provider::{Path, Value};
+use braid_provider::{NumberError, Path, TfNumber, Value};
 use hcl_edit::Span;
 use hcl_edit::expr::{
     BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
@@ -224,6 +224,28 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// [`Evaluator::evaluate`] for a value that will be stored (a resource argument, an
+    /// output): an infinite number (`1 / 0`) is refused here, since state, plans and providers
+    /// hold JSON numbers, which are finite. Terraform fails later, when it writes its state.
+    pub fn evaluate_storable(&mut self, expr: &Expression) -> Result<ScopeValue, Diagnostic> {
+        let value = self.evaluate(expr)?;
+        if let Some((path, number)) = value.value.infinite_number() {
+            let at = if path.0.is_empty() {
+                String::new()
+            } else {
+                format!(" at {path}")
+            };
+            return Err(self.error(
+                expr,
+                "Infinite number",
+                format!(
+                    "The value is {number}{at} (a division by zero?). State, plans and providers hold JSON numbers, which are finite: make the expression give a finite number, or null."
+                ),
+            ));
+        }
+        Ok(value)
+    }
+
     fn location(&self, expr: &impl Span) -> Location {
         let span = expr.span().unwrap_or(0..0);
         self.file
@@ -238,7 +260,7 @@ impl<'a> Evaluator<'a> {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(number_value(n.value())),
+            Expression::Number(n) => Ok(number_literal(n)),
             // Terraform's parser normalizes string literals to Unicode NFC.
             Expression::String(s) => Ok(Value::String(nfc(s.value()))),
             Expression::Array(items) => {
@@ -363,7 +385,7 @@ impl<'a> Evaluator<'a> {
                     (UnaryOperator::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
                     (UnaryOperator::Neg, v) => {
                         let n = self.number(&op.expr, &v)?;
-                        Ok(Value::from_f64(-n))
+                        Ok(Value::Number(n.neg()))
                     }
                     (UnaryOperator::Not, other) => Err(self.error(
                         &op.expr,
@@ -640,10 +662,11 @@ impl<'a> Evaluator<'a> {
                             (Value::String(k), CallShape::ForEach) => {
                                 crate::config::InstanceKey::Key(k.clone())
                             }
-                            (Value::Number(_), CallShape::Count) => match key.as_f64() {
-                                Some(f) if f >= 0.0 && f.fract() == 0.0 => {
-                                    crate::config::InstanceKey::Index(f as usize)
-                                }
+                            (Value::Number(n), CallShape::Count) => match n
+                                .to_u64()
+                                .and_then(|i| usize::try_from(i).ok())
+                            {
+                                Some(i) => crate::config::InstanceKey::Index(i),
                                 _ => return Err(self.error(
                                     at,
                                     "Invalid index",
@@ -1017,12 +1040,11 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn number(&self, at: &Expression, value: &Value) -> Result<f64, Diagnostic> {
+    fn number(&self, at: &Expression, value: &Value) -> Result<TfNumber, Diagnostic> {
         match value {
-            Value::Number(n) => n
-                .as_f64()
-                .ok_or_else(|| self.error(at, "Invalid number", "The number is out of range.")),
-            Value::String(s) => s.trim().parse().map_err(|_| {
+            Value::Number(n) => Ok(n.clone()),
+            // A string converts as `tonumber` converts it: decimal text, nothing around it.
+            Value::String(s) => TfNumber::parse(s).map_err(|_| {
                 self.error(at, "Invalid operand", format!("\"{s}\" is not a number."))
             }),
             other => Err(self.error(
@@ -1080,25 +1102,25 @@ impl<'a> Evaluator<'a> {
             | BinaryOperator::GreaterEq => {
                 let a = self.number(lhs_expr, &lhs)?;
                 let b = self.number(rhs_expr, &rhs)?;
-                Ok(match op {
-                    BinaryOperator::Plus => Value::from_f64(a + b),
-                    BinaryOperator::Minus => Value::from_f64(a - b),
-                    BinaryOperator::Mul => Value::from_f64(a * b),
-                    // Terraform's remainder of a division by zero is the dividend.
-                    BinaryOperator::Mod if b == 0.0 => Value::from_f64(a),
-                    BinaryOperator::Div if b == 0.0 => {
-                        return Err(self.error(
-                            rhs_expr,
-                            "Division by zero",
-                            "The right-hand operand is zero.",
-                        ));
-                    }
-                    BinaryOperator::Div => Value::from_f64(a / b),
-                    BinaryOperator::Mod => Value::from_f64(a % b),
-                    BinaryOperator::Less => Value::Bool(a < b),
-                    BinaryOperator::LessEq => Value::Bool(a <= b),
-                    BinaryOperator::Greater => Value::Bool(a > b),
-                    _ => Value::Bool(a >= b),
+                let result = match op {
+                    BinaryOperator::Plus => a.add(&b),
+                    BinaryOperator::Minus => a.sub(&b),
+                    BinaryOperator::Mul => a.mul(&b),
+                    // `1 / 0` is `+Inf`, as in Terraform; `%` by zero gives the dividend.
+                    BinaryOperator::Div => a.div(&b),
+                    BinaryOperator::Mod => a.rem(&b),
+                    BinaryOperator::Less => return Ok(Value::Bool(a.cmp_value(&b).is_lt())),
+                    BinaryOperator::LessEq => return Ok(Value::Bool(a.cmp_value(&b).is_le())),
+                    BinaryOperator::Greater => return Ok(Value::Bool(a.cmp_value(&b).is_gt())),
+                    _ => return Ok(Value::Bool(a.cmp_value(&b).is_ge())),
+                };
+                result.map(Value::Number).map_err(|e| {
+                    let at = if matches!(e, NumberError::ModuloInfinity) {
+                        lhs_expr
+                    } else {
+                        rhs_expr
+                    };
+                    self.error(at, "Operation failed", format!("Error during operation: {e}."))
                 })
             }
         }
@@ -1108,7 +1130,7 @@ impl<'a> Evaluator<'a> {
 /// Numbers compare by value (`1 == 1.0`); everything else structurally.
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Number(x), Value::Number(y)) => x.equals(y),
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
         }
@@ -1133,12 +1155,36 @@ pub(crate) fn nfc(text: &str) -> String {
     }
 }
 
-fn number_value(n: &hcl_edit::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::from_i64(i)
-    } else if let Some(u) = n.as_u64() {
-        Value::Number(u.into())
-    } else {
-        Value::from_f64(n.as_f64().unwrap_or(f64::NAN))
+/// A number literal as Terraform reads it: its decimal text at 512 bits, so `0.1` is exactly
+/// the `0.1` that `tonumber("0.1")` gives and a 30-digit integer keeps its digits.
+fn number_literal(n: &hcl_edit::Formatted<hcl_edit::Number>) -> Value {
+    if let Some(repr) = n.as_repr() {
+        let text: &str = repr;
+        // Most literals are small integers; read those without the decimal parser.
+        // (`-0` is not one: it keeps its sign.)
+        if text.len() <= 18
+            && let Ok(i) = text.parse::<i64>()
+            && (i != 0 || !text.starts_with('-'))
+        {
+            return Value::Number(TfNumber::parsed_i64(i));
+        }
+        // `- 5` is one literal to hcl-edit; the text has no space.
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Ok(parsed) = TfNumber::parse(&compact) {
+            return Value::Number(parsed);
+        }
     }
+    // A literal built in code (no source text): its `u64`, `i64` or shortest `f64` text.
+    let value = n.value();
+    let parsed = if let Some(i) = value.as_i64() {
+        Some(TfNumber::parsed_i64(i))
+    } else if let Some(u) = value.as_u64() {
+        TfNumber::parse(&u.to_string()).ok()
+    } else {
+        value
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(|f| TfNumber::from_json_number(&f))
+    };
+    parsed.map_or(Value::Null, Value::Number)
 }

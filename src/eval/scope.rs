@@ -146,7 +146,7 @@ impl<'a> EvalScope<'a> {
             evaluator = evaluator.with_binding(name, value.clone());
         }
         for attr in &body.attributes {
-            match evaluator.evaluate(&attr.expr) {
+            match evaluator.evaluate_storable(&attr.expr) {
                 Ok(v) => {
                     if v.sensitive {
                         sensitive.push(at.child_key(&attr.name));
@@ -467,7 +467,7 @@ impl<'a> EvalScope<'a> {
         let mut out = BTreeMap::new();
         let mut evaluator = Evaluator::new(self, &body.file, base_dir);
         for attr in &body.attributes {
-            match evaluator.evaluate(&attr.expr) {
+            match evaluator.evaluate_storable(&attr.expr) {
                 Ok(v) if !v.value.is_wholly_known() => diags.push(
                     Diagnostic::error(
                         "Invalid provider configuration",
@@ -510,6 +510,17 @@ impl<'a> EvalScope<'a> {
         base_dir: &std::path::Path,
     ) -> Result<ScopeValue, Diagnostic> {
         self.evaluate_in("", expr, file, base_dir)
+    }
+
+    /// [`EvalScope::evaluate_expression`] for a value that is stored (an output): infinite
+    /// numbers are refused ([`Evaluator::evaluate_storable`]).
+    pub fn evaluate_storable(
+        &self,
+        expr: &hcl_edit::expr::Expression,
+        file: &std::sync::Arc<crate::diag::SourceText>,
+        base_dir: &std::path::Path,
+    ) -> Result<ScopeValue, Diagnostic> {
+        Evaluator::new(self, file, base_dir).evaluate_storable(expr)
     }
 
     /// Evaluates an expression written in the module instance with prefix `module`.

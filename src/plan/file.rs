@@ -69,7 +69,9 @@ pub fn load(path: &FsPath) -> Result<Plan, Diagnostic> {
             ),
         ));
     }
-    serde_json::from_value(json).map_err(|e| {
+    // Read again from the text rather than from `json`, whose numbers are `f64`s: a plan
+    // keeps every digit of its numbers.
+    serde_json::from_str(&text).map_err(|e| {
         Diagnostic::error(
             "Invalid plan file",
             format!("{} is damaged: {e}.", path.display()),

@@ -1098,7 +1098,7 @@ pub(crate) fn evaluate_outputs(
 ) -> BTreeMap<String, OutputValue> {
     let mut outputs = BTreeMap::new();
     for (name, decl) in &ws.module.outputs {
-        match scope.evaluate_expression(&decl.expr, &decl.file, &decl.base_dir) {
+        match scope.evaluate_storable(&decl.expr, &decl.file, &decl.base_dir) {
             Ok(v) => {
                 outputs.insert(
                     name.clone(),

@@ -1,7 +1,10 @@
 //! `braid output`: the outputs kept in state, as `terraform output` shows them.
 
+use std::collections::BTreeMap;
+
+use braid_provider::Value;
 use braid_state::OutputRecord;
-use serde_json::json;
+use serde::Serialize;
 
 use super::terraform_value::{render, type_json};
 
@@ -24,29 +27,50 @@ pub fn render_list(outputs: &[OutputRecord]) -> String {
 
 /// The JSON document of `braid output --format json` (docs/json-output.md): an object
 /// with one `{"sensitive", "type", "value"}` entry per output, as `terraform output -json`.
-/// A sensitive value is `"(sensitive)"` unless `show_sensitive`.
-pub fn to_json(outputs: &[OutputRecord], show_sensitive: bool) -> serde_json::Value {
-    let entries: serde_json::Map<String, serde_json::Value> = outputs
+/// A sensitive value is `"(sensitive)"` unless `show_sensitive`. Numbers keep every digit.
+pub fn to_json(
+    outputs: &[OutputRecord],
+    show_sensitive: bool,
+) -> BTreeMap<&str, OutputJson<'_>> {
+    outputs
         .iter()
         .map(|output| {
             (
-                output.name.clone(),
-                json!({
-                    "sensitive": output.sensitive,
-                    "type": type_json(&output.value),
-                    "value": value_json(output, show_sensitive),
-                }),
+                output.name.as_str(),
+                OutputJson {
+                    sensitive: output.sensitive,
+                    kind: type_json(&output.value),
+                    value: value_json(output, show_sensitive),
+                },
             )
         })
-        .collect();
-    serde_json::Value::Object(entries)
+        .collect()
+}
+
+/// One output in [`to_json`]'s document.
+#[derive(Serialize)]
+pub struct OutputJson<'a> {
+    sensitive: bool,
+    #[serde(rename = "type")]
+    kind: serde_json::Value,
+    value: ShownValue<'a>,
+}
+
+/// An output's value, or the mask in its place.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ShownValue<'a> {
+    /// The value itself.
+    Value(&'a Value),
+    /// `"(sensitive)"`.
+    Masked(&'static str),
 }
 
 /// One output's value as JSON, masked as `"(sensitive)"` unless `show_sensitive`.
-pub fn value_json(output: &OutputRecord, show_sensitive: bool) -> serde_json::Value {
+pub fn value_json(output: &OutputRecord, show_sensitive: bool) -> ShownValue<'_> {
     if output.sensitive && !show_sensitive {
-        json!(super::values::SENSITIVE)
+        ShownValue::Masked(super::values::SENSITIVE)
     } else {
-        output.value.to_json()
+        ShownValue::Value(&output.value)
     }
 }

@@ -65,10 +65,12 @@ impl Shell {
         }
     }
 
-    /// Writes one JSON document to stdout, pretty-printed, with a final newline.
-    pub fn json(&self, document: &serde_json::Value) {
-        let text =
-            serde_json::to_string_pretty(document).expect("a serde_json::Value always serializes");
+    /// Writes one JSON document to stdout, pretty-printed, with a final newline. Pass braid's
+    /// own types (a state dump, a [`braid_provider::Value`]) rather than a `serde_json::Value`
+    /// made of them where numbers must keep every digit.
+    pub fn json(&self, document: &impl serde::Serialize) {
+        let text = serde_json::to_string_pretty(document)
+            .expect("braid's documents serialize: string keys, finite numbers");
         self.out(&(text + "\n"));
     }
 

@@ -19,6 +19,7 @@ mod cli_output_fmt_console;
 mod cli_partial_apply;
 mod cli_plan;
 mod conformance_functions;
+mod conformance_numbers;
 mod data_sources;
 mod engine;
 mod git_sources;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use braid_provider::Value;
+use braid_provider::{TfNumber, Value};
 use unicode_segmentation::UnicodeSegmentation as _;
 
 use super::{
@@ -132,31 +132,45 @@ pub(super) fn sort(c: &Call<'_>) -> Result<Value, FunctionError> {
     ))
 }
 
+/// `range`: from `start`, adding `step` (each sum rounded as `+` rounds it) while short of
+/// `limit`, at most 1024 values.
 pub(super) fn range(c: &Call<'_>) -> Result<Value, FunctionError> {
     let numbers = (0..c.args.len())
         .map(|i| c.number(i))
         .collect::<Result<Vec<_>, _>>()?;
-    let (start, limit, step) = match numbers[..] {
-        [limit] => (0.0, limit, if limit < 0.0 { -1.0 } else { 1.0 }),
-        [start, limit] => (start, limit, if limit < start { -1.0 } else { 1.0 }),
-        [start, limit, step] => (start, limit, step),
+    let one = |negative: bool| {
+        let one = TfNumber::from_i64(1);
+        if negative { one.neg() } else { one }
+    };
+    let (start, limit, step) = match &numbers[..] {
+        [limit] => (
+            TfNumber::from_i64(0),
+            limit.clone(),
+            one(limit.cmp_value(&TfNumber::zero()).is_lt()),
+        ),
+        [start, limit] => (
+            start.clone(),
+            limit.clone(),
+            one(limit.cmp_value(start).is_lt()),
+        ),
+        [start, limit, step] => (start.clone(), limit.clone(), step.clone()),
         _ => return Err(c.failed("must have one, two, or three arguments")),
     };
-    if step == 0.0 {
+    let direction = step.cmp_value(&TfNumber::zero());
+    if direction.is_eq() {
         return Err(c.arg_error(2, "step must not be zero"));
     }
-    if step < 0.0 && limit > start {
+    if direction.is_lt() && limit.cmp_value(&start).is_gt() {
         return Err(c.arg_error(1, "end must be less than start when step is negative"));
     }
-    if step > 0.0 && limit < start {
+    if direction.is_gt() && limit.cmp_value(&start).is_lt() {
         return Err(c.arg_error(1, "end must be greater than start when step is positive"));
     }
     let mut out = Vec::new();
+    let mut n = start;
     loop {
-        // Multiplying rather than adding repeatedly keeps fractional steps from drifting.
-        #[allow(clippy::cast_precision_loss)]
-        let n = start + step * out.len() as f64;
-        if (step > 0.0 && n >= limit) || (step < 0.0 && n <= limit) {
+        let past = n.cmp_value(&limit);
+        if (direction.is_gt() && past.is_ge()) || (direction.is_lt() && past.is_le()) {
             break;
         }
         if out.len() >= 1024 {
@@ -165,7 +179,9 @@ pub(super) fn range(c: &Call<'_>) -> Result<Value, FunctionError> {
                  between start and end or use a larger step",
             ));
         }
-        out.push(Value::from_f64(n));
+        let next = n.add(&step).map_err(|e| c.failed(e.to_string()))?;
+        out.push(Value::Number(n));
+        n = next;
     }
     Ok(Value::List(out))
 }

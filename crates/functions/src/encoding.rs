@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use braid_provider::Value;
+use braid_provider::{NumberError, Value};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::{Call, FunctionError, number_to_string};
@@ -129,14 +129,26 @@ pub(super) fn textdecodebase64(c: &Call<'_>) -> Result<Value, FunctionError> {
 }
 
 pub(super) fn jsonencode(c: &Call<'_>) -> Result<Value, FunctionError> {
+    if has_infinity(&c.args[0]) {
+        return Err(c.failed(NumberError::InfinityInJson.to_string()));
+    }
     Ok(Value::String(json_encode(&c.args[0])))
 }
 
+fn has_infinity(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_infinite(),
+        Value::List(items) => items.iter().any(has_infinity),
+        Value::Map(entries) => entries.values().any(has_infinity),
+        _ => false,
+    }
+}
+
+/// JSON text to a value; numbers keep every digit (decimal at 512 bits, as Terraform reads
+/// them).
 pub(super) fn jsondecode(c: &Call<'_>) -> Result<Value, FunctionError> {
     let text = c.string(0)?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| c.failed(format!("invalid JSON: {e}")))?;
-    Ok(Value::from_json(&json))
+    braid_provider::json::parse(&text).map_err(|e| c.failed(format!("invalid JSON: {e}")))
 }
 
 /// Compact JSON as Terraform writes it: integral numbers without `.0`, and `<`, `>`, `&`,
@@ -225,8 +237,7 @@ pub(super) fn base64sha256(c: &Call<'_>) -> Result<Value, FunctionError> {
 
 #[cfg(test)]
 mod tests {
-    use braid_provider::Value;
-    use serde_json::Number;
+    use braid_provider::{TfNumber, Value};
 
     use super::super::FunctionError;
     use super::super::test_support::{err, fl, list, map, message, n, ok, s};
@@ -247,7 +258,7 @@ mod tests {
             s(r#""\u003ca \u0026 \"b\"\u003e\n""#)
         );
         // A float stored as 3.0 still prints like an integer.
-        let float = Value::Number(Number::from_f64(3.0).expect("3.0 is finite"));
+        let float = Value::Number(TfNumber::from_f64(3.0).expect("3.0 is a number"));
         assert_eq!(ok("jsonencode", vec![float]), s("3"));
     }
 

@@ -2,7 +2,7 @@
 //! how each one renders a value.
 
 use braid_provider::Value;
-use serde_json::Number;
+use braid_provider::number::{FloatVerb, IntegerVerb, TfNumber};
 
 use super::encoding::json_encode;
 use super::{Call, FunctionError, coerce_bool, coerce_number, primitive_string};
@@ -200,9 +200,7 @@ fn format_verb(verb: &Verb<'_>, arg: &Value) -> Result<String, String> {
                 // Terraform prints numbers here with Go's shortest %g, so 1000000 becomes
                 // "1e+06"; configurations ported from Terraform expect the same text.
                 Value::Number(n) if !verb.sharp => {
-                    let f = n.as_f64().unwrap_or(0.0);
-                    let sign = if f < 0.0 { "-" } else { "" };
-                    format!("{sign}{}", shortest_g(f.abs(), false))
+                    n.format_float(FloatVerb::General { upper: false }, None)
                 }
                 other => json_encode(other),
             };
@@ -223,14 +221,11 @@ fn format_verb(verb: &Verb<'_>, arg: &Value) -> Result<String, String> {
         }
         'b' | 'd' | 'o' | 'x' | 'X' => {
             let n = coerce_number(arg).ok_or_else(|| unsupported("number required"))?;
-            let n = exact_integer(&n).ok_or_else(|| unsupported("an integer is required"))?;
-            Ok(format_integer(verb, n))
+            format_integer(verb, &n).ok_or_else(|| unsupported("an integer is required"))
         }
         'e' | 'E' | 'f' | 'g' | 'G' => {
-            let n = coerce_number(arg)
-                .and_then(|n| n.as_f64())
-                .ok_or_else(|| unsupported("number required"))?;
-            Ok(format_float(verb, n))
+            let n = coerce_number(arg).ok_or_else(|| unsupported("number required"))?;
+            Ok(format_float(verb, &n))
         }
         other => Err(format!(
             "unsupported format verb {other:?} in {:?} at offset {}",
@@ -239,28 +234,28 @@ fn format_verb(verb: &Verb<'_>, arg: &Value) -> Result<String, String> {
     }
 }
 
-fn exact_integer(n: &Number) -> Option<i128> {
-    if let Some(i) = n.as_i64() {
-        return Some(i.into());
-    }
-    if let Some(u) = n.as_u64() {
-        return Some(u.into());
-    }
-    let f = n.as_f64()?;
-    #[allow(clippy::cast_possible_truncation)]
-    (f.fract() == 0.0 && f.abs() < 1.0e38).then_some(f as i128)
-}
-
-fn format_integer(verb: &Verb<'_>, n: i128) -> String {
-    let magnitude = n.unsigned_abs();
-    let (mut digits, prefix) = match verb.mode {
-        'b' => (format!("{magnitude:b}"), "0b"),
-        'o' => (format!("{magnitude:o}"), "0"),
-        'x' => (format!("{magnitude:x}"), "0x"),
-        'X' => (format!("{magnitude:X}"), "0X"),
-        _ => (magnitude.to_string(), ""),
+/// An integer verb: digits in the verb's base, `#` adding Go's prefix, the precision as a
+/// minimum number of digits. `None` when the number is not whole.
+fn format_integer(verb: &Verb<'_>, n: &TfNumber) -> Option<String> {
+    let base = match verb.mode {
+        'b' => IntegerVerb::Binary,
+        'o' => IntegerVerb::Octal,
+        'x' => IntegerVerb::HexLower,
+        'X' => IntegerVerb::HexUpper,
+        _ => IntegerVerb::Decimal,
     };
-    // For integers Go treats precision as a minimum number of digits.
+    let text = n.format_integer(base).ok()?;
+    let (negative, mut digits) = match text.strip_prefix('-') {
+        Some(magnitude) => (true, magnitude.to_string()),
+        None => (false, text),
+    };
+    let prefix = match verb.mode {
+        'b' => "0b",
+        'o' => "0",
+        'x' => "0x",
+        'X' => "0X",
+        _ => "",
+    };
     if let Some(precision) = verb.precision
         && digits.len() < precision
     {
@@ -269,84 +264,24 @@ fn format_integer(verb: &Verb<'_>, n: i128) -> String {
     if verb.sharp {
         digits = format!("{prefix}{digits}");
     }
-    pad_number(verb, n < 0, digits)
+    Some(pad_number(verb, negative, digits))
 }
 
-fn format_float(verb: &Verb<'_>, n: f64) -> String {
-    let magnitude = n.abs();
+/// A float verb as Go's `big.Float` formats it: exact decimal expansion of the number at its
+/// precision, rounded half to even.
+fn format_float(verb: &Verb<'_>, n: &TfNumber) -> String {
     let upper = matches!(verb.mode, 'E' | 'G');
-    let body = match verb.mode {
-        'f' => format!("{magnitude:.*}", verb.precision.unwrap_or(6)),
-        'e' | 'E' => exponent_form(
-            &format!("{magnitude:.*e}", verb.precision.unwrap_or(6)),
-            upper,
-        ),
-        _ => match verb.precision {
-            // Go's %g: exponent form when the exponent is below -4 or at least the
-            // precision (6 when printing the shortest representation).
-            None => shortest_g(magnitude, upper),
-            Some(precision) => {
-                let precision = precision.max(1);
-                let rounded = format!("{magnitude:.*e}", precision - 1);
-                let exponent = split_exponent(&rounded).1;
-                let limit = i64::try_from(precision).unwrap_or(i64::MAX);
-                let text = if exponent < -4 || exponent >= limit {
-                    exponent_form(&rounded, upper)
-                } else {
-                    let decimals = usize::try_from(limit - 1 - exponent).unwrap_or(0);
-                    format!("{magnitude:.decimals$}")
-                };
-                if verb.sharp {
-                    text
-                } else {
-                    trim_fraction_zeros(&text)
-                }
-            }
-        },
+    let float_verb = match verb.mode {
+        'f' => FloatVerb::Fixed,
+        'e' | 'E' => FloatVerb::Exponent { upper },
+        _ => FloatVerb::General { upper },
     };
-    pad_number(verb, n.is_sign_negative() && n != 0.0, body)
-}
-
-/// Go's %g without a precision: the shortest digits, in exponent form when the exponent is
-/// below -4 or at least 6.
-fn shortest_g(magnitude: f64, upper: bool) -> String {
-    let shortest = format!("{magnitude:e}");
-    let exponent = split_exponent(&shortest).1;
-    if magnitude != 0.0 && !(-4..6).contains(&exponent) {
-        exponent_form(&shortest, upper)
-    } else {
-        format!("{magnitude}")
+    if n.is_infinite() {
+        // `+Inf` and `-Inf` carry their sign already.
+        return pad(verb, n.to_string());
     }
-}
-
-/// Splits Rust's `1.5e3` into mantissa and exponent.
-fn split_exponent(text: &str) -> (&str, i64) {
-    match text.split_once('e') {
-        Some((mantissa, exponent)) => (mantissa, exponent.parse().unwrap_or(0)),
-        None => (text, 0),
-    }
-}
-
-/// Rewrites Rust's `1.5e3` as Go's `1.5e+03`.
-fn exponent_form(text: &str, upper: bool) -> String {
-    let (mantissa, exponent) = split_exponent(text);
-    let sign = if exponent < 0 { '-' } else { '+' };
-    let e = if upper { 'E' } else { 'e' };
-    format!("{mantissa}{e}{sign}{:02}", exponent.abs())
-}
-
-/// Drops trailing zeros after a decimal point, as %g does: `1.500` → `1.5`, `2.0e+03` → `2e+03`.
-fn trim_fraction_zeros(text: &str) -> String {
-    let (number, exponent) = match text.find(['e', 'E']) {
-        Some(at) => text.split_at(at),
-        None => (text, ""),
-    };
-    let number = if number.contains('.') {
-        number.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        number
-    };
-    format!("{number}{exponent}")
+    let text = n.abs().format_float(float_verb, verb.precision);
+    pad_number(verb, n.is_negative(), text)
 }
 
 /// Adds the sign and pads a formatted number; zero padding goes between sign and digits.

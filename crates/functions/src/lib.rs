@@ -32,8 +32,8 @@
 //! Regular expressions (`regex`, `regexall`, `replace` with `/pattern/`) use the `regex` crate,
 //! whose syntax is RE2's, the syntax Terraform uses; the differences are minor (`regex` has no
 //! `\C`, and counts `\d`, `\w`, `\s` as Unicode classes unless `(?-u)` is given, where RE2
-//! matches ASCII only). Numbers are 64-bit floats or integers rather than arbitrary-precision
-//! decimals; [`bignum`] models Terraform's numbers exactly but the functions do not use it yet.
+//! matches ASCII only). Numbers are Terraform's ([`bignum`]): arbitrary-precision binary
+//! floating point, read from decimal text at 512 bits, so `0.1 + 0.2` is `0.3`.
 //!
 //! `pathexpand()` refuses a path starting with `~`: expanding it would let a configuration
 //! from a pull request learn the home directory of whoever runs braid. Other paths are
@@ -60,11 +60,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use braid_provider::Value;
+use braid_provider::{NumberError, TfNumber, Value};
 use chrono::{DateTime, Utc};
-use serde_json::Number;
 
-pub mod bignum;
+pub use braid_provider::number as bignum;
 mod cidr;
 mod collection;
 mod convert;
@@ -451,15 +450,15 @@ impl Call<'_> {
             .ok_or_else(|| self.arg_error(i, expected("string", &self.args[i])))
     }
 
-    fn number(&self, i: usize) -> Result<f64, FunctionError> {
+    fn number(&self, i: usize) -> Result<TfNumber, FunctionError> {
         coerce_number(&self.args[i])
-            .and_then(|n| n.as_f64())
             .ok_or_else(|| self.arg_error(i, expected("number", &self.args[i])))
     }
 
     fn integer(&self, i: usize) -> Result<i64, FunctionError> {
         let n = self.number(i)?;
-        whole(n).ok_or_else(|| self.arg_error(i, format!("expected a whole number, got {n}")))
+        n.to_i64()
+            .ok_or_else(|| self.arg_error(i, format!("expected a whole number, got {n}")))
     }
 
     fn list(&self, i: usize) -> Result<&[Value], FunctionError> {
@@ -480,19 +479,14 @@ impl Call<'_> {
             .ok_or_else(|| self.arg_error(i, format!("element {j}: {}", expected("string", v))))
     }
 
-    fn element_number(&self, i: usize, j: usize, v: &Value) -> Result<f64, FunctionError> {
+    fn element_number(&self, i: usize, j: usize, v: &Value) -> Result<TfNumber, FunctionError> {
         coerce_number(v)
-            .and_then(|n| n.as_f64())
             .ok_or_else(|| self.arg_error(i, format!("element {j}: {}", expected("number", v))))
     }
 
-    /// A numeric result; infinities and NaN have no place in a `Value`.
-    fn number_value(&self, n: f64) -> Result<Value, FunctionError> {
-        if n.is_finite() {
-            Ok(Value::from_f64(n))
-        } else {
-            Err(self.failed("the result is not a finite number"))
-        }
+    /// A numeric result, or the number error as this function's failure.
+    fn number_value(&self, n: Result<TfNumber, NumberError>) -> Result<Value, FunctionError> {
+        n.map(Value::Number).map_err(|e| self.failed(e.to_string()))
     }
 }
 
@@ -514,41 +508,16 @@ fn primitive_string(v: &Value) -> Option<String> {
     }
 }
 
-fn number_to_string(n: &Number) -> String {
-    match n.as_f64() {
-        Some(f) if n.is_f64() => float_to_string(f),
-        _ => n.to_string(),
-    }
+/// Terraform's text for a number: the shortest decimal, never with an exponent.
+fn number_to_string(n: &TfNumber) -> String {
+    n.to_string()
 }
 
-/// Integral floats print without `.0`, and no float prints with an exponent, as in Terraform.
-fn float_to_string(f: f64) -> String {
-    match whole(f) {
-        Some(i) => i.to_string(),
-        None => format!("{f}"),
-    }
-}
-
-/// `f` as an integer, if it is one that fits exactly.
-fn whole(f: f64) -> Option<i64> {
-    #[allow(clippy::cast_possible_truncation)]
-    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
-}
-
-/// A number, or a string that parses as one.
-fn coerce_number(v: &Value) -> Option<Number> {
+/// A number, or a string that parses as one (decimal, at 512 bits, as Terraform converts).
+fn coerce_number(v: &Value) -> Option<TfNumber> {
     match v {
         Value::Number(n) => Some(n.clone()),
-        Value::String(s) => {
-            if let Ok(i) = s.parse::<i64>() {
-                return Some(Number::from(i));
-            }
-            let f = s.parse::<f64>().ok().filter(|f| f.is_finite())?;
-            match Value::from_f64(f) {
-                Value::Number(n) => Some(n),
-                _ => None,
-            }
-        }
+        Value::String(s) => TfNumber::parse(s).ok(),
         _ => None,
     }
 }
@@ -565,7 +534,7 @@ fn coerce_bool(v: &Value) -> Option<bool> {
 /// Structural equality where `1` and `1.0` are the same number.
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Number(x), Value::Number(y)) => x.equals(y),
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b))
         }
@@ -597,10 +566,9 @@ fn ordered_set(items: &[Value]) -> Vec<Value> {
     if set.iter().all(|v| matches!(v, Value::String(_))) {
         set.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     } else if set.iter().all(|v| matches!(v, Value::Number(_))) {
-        set.sort_by(|a, b| {
-            a.as_f64()
-                .partial_cmp(&b.as_f64())
-                .unwrap_or(std::cmp::Ordering::Equal)
+        set.sort_by(|a, b| match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.cmp_value(y),
+            _ => std::cmp::Ordering::Equal,
         });
     }
     set

@@ -3,7 +3,7 @@
 //! strings double-quoted, strings with line breaks as literal blocks, long double-quoted
 //! strings folded after column 80, and `...` after a document that is a bare scalar.
 
-use braid_provider::Value;
+use braid_provider::{TfNumber, Value};
 
 use super::{Call, FunctionError, number_to_string};
 
@@ -35,18 +35,18 @@ fn from_yaml(
     Ok(match yaml {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(*b),
+        // As decimal text at 512 bits, as Terraform reads YAML numbers (`1.10` is `1.1`).
         Y::Number(n) => {
             if let Some(i) = n.as_i64() {
-                Value::from_i64(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::Number(u.into())
+                Value::Number(TfNumber::parsed_i64(i))
             } else {
-                let f = n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| {
+                let finite = n.as_f64().is_none_or(f64::is_finite);
+                let parsed = finite.then(|| TfNumber::parse(&n.to_string()).ok()).flatten();
+                Value::Number(parsed.ok_or_else(|| {
                     c.failed(format!(
                         "cannot represent the number {n} in a configuration value"
                     ))
-                })?;
-                Value::from_f64(f)
+                })?)
             }
         }
         Y::String(s) => Value::String(s.clone()),

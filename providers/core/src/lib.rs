@@ -10,6 +10,8 @@
 
 mod diagnostic;
 mod duration;
+pub mod json;
+pub mod number;
 mod path;
 mod protocol;
 mod schema;
@@ -24,4 +26,5 @@ pub use protocol::{
     WaitRequest, WaitResponse,
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
+pub use number::{NumberError, TfNumber};
 pub use value::{Value, ValueKind};

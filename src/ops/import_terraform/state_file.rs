@@ -147,7 +147,9 @@ pub fn parse(name: &str, text: &str) -> Result<TerraformState, Diagnostic> {
             ));
         }
     }
-    let document: Document = serde_json::from_value(value).map_err(|e| {
+    // From the text again: attribute values keep every digit of their numbers, which a
+    // `serde_json::Value` would round to `f64`.
+    let document: Document = serde_json::from_str(text).map_err(|e| {
         Diagnostic::error(
             "Invalid Terraform state",
             format!(

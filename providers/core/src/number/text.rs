@@ -73,6 +73,12 @@ impl TfNumber {
 
     /// `format()` with an integer verb; the number must be whole.
     pub fn format_integer(&self, verb: IntegerVerb) -> Result<String, NumberError> {
+        if !self.is_integer() {
+            return Err(NumberError::NotAnInteger);
+        }
+        if self.whole_bits().is_some_and(|bits| bits > TEXT_LIMIT_BITS.unsigned_abs()) {
+            return Err(NumberError::TooManyDigits);
+        }
         let (negative, magnitude) = self.to_integer().ok_or(NumberError::NotAnInteger)?;
         let digits = match verb {
             IntegerVerb::Decimal => magnitude.to_string(),
@@ -106,6 +112,10 @@ impl TfNumber {
             Form::Finite {
                 mantissa, exponent, ..
             } => {
+                if beyond_text_limit(mantissa, *exponent) {
+                    out.push_str(&approximate_text(mantissa, *exponent));
+                    return out;
+                }
                 if letter == 'f'
                     && precision.is_none()
                     && let Some(text) = small_integer_text(mantissa, *exponent, self.precision)
@@ -174,6 +184,39 @@ impl TfNumber {
         }
         out
     }
+}
+
+/// How far from 1, in bits, a number may be and still be written out digit by digit: about
+/// 100,000 decimal digits. Terraform writes `1e600000000` in full (600 million digits, which
+/// takes it minutes); braid writes numbers beyond this limit in exponent form with 7
+/// significant digits, so that no configuration can make it hang.
+pub const TEXT_LIMIT_BITS: i64 = 340_000;
+
+fn beyond_text_limit(mantissa: &UBig, exponent: i64) -> bool {
+    exponent + signed(mantissa.bit_len()) > TEXT_LIMIT_BITS || exponent < -TEXT_LIMIT_BITS
+}
+
+/// `d.dddddde±D` from the top 64 bits of the mantissa, through `f64` logarithms: the
+/// decimal exponent is exact, the leading digits good to about 7 places.
+fn approximate_text(mantissa: &UBig, exponent: i64) -> String {
+    let bits = mantissa.bit_len();
+    let (top, exponent) = if bits > 64 {
+        (mantissa >> (bits - 64), exponent + signed(bits - 64))
+    } else {
+        (mantissa.clone(), exponent)
+    };
+    let top = u64::try_from(&top).unwrap_or(u64::MAX);
+    #[allow(clippy::cast_precision_loss)]
+    let log10 = (top as f64).log10() + exponent as f64 * std::f64::consts::LOG10_2;
+    let mut decimal_exponent = log10.floor();
+    let mut lead = format!("{:.6}", 10f64.powf(log10 - decimal_exponent));
+    if lead.starts_with("10") {
+        lead = "1.000000".to_string();
+        decimal_exponent += 1.0;
+    }
+    let lead = lead.trim_end_matches('0').trim_end_matches('.');
+    let sign = if decimal_exponent < 0.0 { '-' } else { '+' };
+    format!("{lead}e{sign}{}", decimal_exponent.abs())
 }
 
 fn signed(n: usize) -> i64 {

@@ -26,7 +26,8 @@
 //! kept odd), the exponent and the precision, and rounds every result itself the way
 //! `big.Float` does, including Go's two-step parsing of decimal exponents beyond 5²⁷ (see
 //! [`parse`]). The conformance table in `tests/conformance/numbers`, made by `terraform
-//! console`, checks it.
+//! console`, checks it (`crates/functions/tests/number_conformance.rs` and, through the whole
+//! evaluator, the testsuite's `conformance_numbers`).
 //!
 //! Known differences (see `KNOWN_DIFFERENCES` in `tests/number_conformance.rs`): where
 //! Terraform panics (`Inf % x`, `pow` giving NaN) braid returns an error; and `pow` with a
@@ -94,6 +95,14 @@ enum Form {
     },
 }
 
+/// Terraform's `==` ([`TfNumber::equals`]), which is also what makes two values equal in a
+/// plan: whole numbers by value, fractions by their text.
+impl PartialEq for TfNumber {
+    fn eq(&self, other: &Self) -> bool {
+        self.equals(other)
+    }
+}
+
 /// Why a number operation failed; the messages are Terraform's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
@@ -129,6 +138,10 @@ pub enum NumberError {
     /// `format("%d", …)` and friends need an integer.
     #[error("an integer is required")]
     NotAnInteger,
+    /// `format("%d", …)` of an integer of more than about 100,000 digits (Terraform writes
+    /// them all).
+    #[error("the integer has more than 100000 digits")]
+    TooManyDigits,
     /// `jsonencode(1 / 0)`.
     #[error("cannot serialize infinity as JSON")]
     InfinityInJson,
@@ -241,6 +254,16 @@ impl TfNumber {
         Self::with_form(rounded(negative, magnitude, 0, precision), precision)
     }
 
+    /// An integer as a literal or a JSON number reads: at 512 bits, like [`TfNumber::parse`]
+    /// of its text, without parsing text.
+    pub fn parsed_i64(value: i64) -> Self {
+        Self::integer_at(
+            value < 0,
+            UBig::from(value.unsigned_abs()),
+            LITERAL_PRECISION,
+        )
+    }
+
     /// An `i64` at 64 bits, as `cty.NumberIntVal` makes it.
     pub fn from_i64(value: i64) -> Self {
         Self::integer_at(
@@ -311,7 +334,7 @@ impl TfNumber {
 
     /// The number as an `i64` if it is a whole number in range (cty's conversion to `int`).
     pub fn to_i64(&self) -> Option<i64> {
-        let (negative, magnitude) = self.truncated()?;
+        let (negative, magnitude) = self.small_integer()?;
         let magnitude = u64::try_from(&magnitude).ok()?;
         if negative {
             0i64.checked_sub_unsigned(magnitude)
@@ -322,13 +345,35 @@ impl TfNumber {
 
     /// The number as a `u64` if it is a whole number in range.
     pub fn to_u64(&self) -> Option<u64> {
-        let (negative, magnitude) = self.truncated()?;
+        let (negative, magnitude) = self.small_integer()?;
         let magnitude = u64::try_from(&magnitude).ok()?;
         (!negative || magnitude == 0).then_some(magnitude)
     }
 
     /// The whole number, if this is one: sign and magnitude (`-0` gives a positive zero).
+    /// The magnitude has as many bits as the number needs: `1e600000000` takes 250 MB, so
+    /// check [`TfNumber::whole_bits`] first where the number comes from a configuration.
     pub fn to_integer(&self) -> Option<(bool, UBig)> {
+        self.truncated()
+    }
+
+    /// How many bits the integer part of the number needs (0 for zero and fractions below
+    /// one, `None` for infinities).
+    pub fn whole_bits(&self) -> Option<u64> {
+        match &self.form {
+            Form::Zero { .. } => Some(0),
+            Form::Finite {
+                mantissa, exponent, ..
+            } => Some(u64::try_from(exponent + arithmetic::bit_len(mantissa)).unwrap_or(0)),
+            Form::Infinite { .. } => None,
+        }
+    }
+
+    /// [`TfNumber::truncated`] for numbers of at most 64 bits, without building a big one.
+    fn small_integer(&self) -> Option<(bool, UBig)> {
+        if self.whole_bits()? > 64 {
+            return None;
+        }
         self.truncated()
     }
 
@@ -345,21 +390,25 @@ impl TfNumber {
         }
     }
 
-    /// The integer part, rounding toward zero (Go's `Int()`), and whether that moved the value.
-    fn integer_part(&self) -> Option<(bool, UBig, bool)> {
+    /// The integer part at `precision` bits, rounding toward zero (Go's `Int()`), and whether
+    /// that moved the value. A whole number is its own integer part: it is never widened into
+    /// one big integer (`1e600000000` would take 250 MB).
+    fn integer_part(&self, precision: u32) -> Option<(Self, bool)> {
         match &self.form {
-            Form::Zero { .. } => Some((false, UBig::ZERO, false)),
+            Form::Zero { .. } => Some((Self::with_form(Form::Zero { negative: false }, precision), false)),
             Form::Infinite { .. } => None,
+            Form::Finite { exponent, .. } if *exponent >= 0 => {
+                Some((Self::with_form(arithmetic::reround(&self.form, precision), precision), false))
+            }
             Form::Finite {
                 negative,
                 mantissa,
                 exponent,
-            } => Some(if *exponent >= 0 {
-                (*negative, mantissa << shift(*exponent), false)
-            } else {
+            } => {
                 // An odd mantissa below the binary point always has a fraction.
-                (*negative, mantissa >> shift(-exponent), true)
-            }),
+                let whole = mantissa >> shift(-exponent);
+                Some((Self::integer_at(*negative, whole, precision), true))
+            }
         }
     }
 
@@ -464,9 +513,10 @@ impl TfNumber {
             return Ok(self.clone());
         }
         let ratio = self.div(other)?;
-        let (negative, whole, _) = ratio.integer_part().ok_or(NumberError::ModuloInfinity)?;
         let precision = self.precision;
-        let whole = Self::integer_at(negative, whole, precision);
+        let (whole, _) = ratio
+            .integer_part(precision)
+            .ok_or(NumberError::ModuloInfinity)?;
         let product = product_at(other, &whole, precision)?;
         sum_at(self, &product.neg(), precision).ok_or(NumberError::ModuloInfinity)
     }
@@ -492,9 +542,25 @@ impl TfNumber {
         if self.sign() != other.sign() {
             return false;
         }
-        match (self.truncated(), other.truncated()) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => {
+        match (self.is_integer(), other.is_integer()) {
+            // Whole numbers are equal by value; their forms are canonical (odd mantissa).
+            (true, true) => match (&self.form, &other.form) {
+                (Form::Zero { .. }, Form::Zero { .. }) => true,
+                (
+                    Form::Finite {
+                        mantissa: ma,
+                        exponent: ea,
+                        ..
+                    },
+                    Form::Finite {
+                        mantissa: mb,
+                        exponent: eb,
+                        ..
+                    },
+                ) => ea == eb && ma == mb,
+                _ => false,
+            },
+            (false, false) => {
                 // Both infinite with the same sign, or both fractional.
                 match (self.is_infinite(), other.is_infinite()) {
                     (true, true) => true,
@@ -517,16 +583,15 @@ impl TfNumber {
     }
 
     fn round_to_integer(&self, down: bool) -> Self {
-        let Some((negative, whole, moved)) = self.integer_part() else {
+        let Some((whole, moved)) = self.integer_part(self.precision) else {
             return self.clone();
         };
         // Truncation moved a negative number up and a positive one down.
-        let whole = if moved && negative == down {
-            whole + UBig::ONE
-        } else {
-            whole
-        };
-        Self::integer_at(negative, whole, self.precision)
+        if moved && self.is_negative() == down {
+            let one = Self::from_i64(if down { -1 } else { 1 });
+            return sum_at(&whole, &one, self.precision).unwrap_or(whole);
+        }
+        whole
     }
 
     /// `signum(self)`: -1, 0 or 1 at 64 bits; only for whole numbers in `i64`'s range.

@@ -76,8 +76,46 @@ fn errors_do_not_panic() {
     assert!(TfNumber::parse_integer("", 10).is_err());
 }
 
-impl PartialEq for TfNumber {
-    fn eq(&self, other: &Self) -> bool {
-        self.form == other.form && self.precision == other.precision
-    }
+
+/// Numbers far from 1 stay cheap: nothing widens them into a big integer or writes out
+/// hundreds of millions of digits.
+#[test]
+fn giant_numbers_stay_cheap() {
+    let started = std::time::Instant::now();
+    // (Go's parser, which braid's follows, makes `1e600000000` +Inf on the way; a product
+    // gets there.)
+    let giant = n("1e100000000").mul(&n("1e100000000")).expect("a product");
+    assert_eq!(giant.to_string(), "1e+200000000");
+    assert_eq!(n("-2.5e-5000000").to_string(), "-2.5e-5000000");
+    assert_eq!(n("1.2345678e400000").to_string(), "1.234568e+400000");
+    assert!(giant.equals(&giant.clone()));
+    assert!(!giant.equals(&n("1e100000000")));
+    assert_eq!(giant.to_i64(), None);
+    assert_eq!(giant.to_u64(), None);
+    assert!(giant.floor().equals(&giant));
+    assert!(giant.ceil().equals(&giant));
+    assert!(giant.rem(&n("3")).is_ok());
+    assert_eq!(
+        giant.format_integer(IntegerVerb::Decimal),
+        Err(NumberError::TooManyDigits)
+    );
+    assert!(giant.format_float(FloatVerb::Fixed, Some(2)).starts_with("1e+"));
+    // Just inside the limit numbers are still written in full.
+    assert_eq!(n("1e100000").to_string().len(), 100_001);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "giant numbers took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn floor_ceil_and_rem_of_small_numbers() {
+    assert_eq!(n("-2.5").floor().to_string(), "-3");
+    assert_eq!(n("-2.5").ceil().to_string(), "-2");
+    assert_eq!(n("2.5").ceil().to_string(), "3");
+    assert_eq!(n("2.5").floor().to_string(), "2");
+    assert_eq!(n("7").floor().to_string(), "7");
+    assert_eq!(n("-7").rem(&n("3")).map(|r| r.to_string()), Ok("-1".to_string()));
+    assert_eq!(n("7.5").rem(&n("2")).map(|r| r.to_string()), Ok("1.5".to_string()));
 }
