@@ -88,12 +88,12 @@ pub(super) fn small_result(value: i64, precision: u32) -> Option<TfNumber> {
 /// `a + b` rounded to `precision`, as Go's `Add` on a float of that precision; `None` for
 /// opposing infinities.
 pub(super) fn sum_at(a: &TfNumber, b: &TfNumber, precision: u32) -> Option<TfNumber> {
-    if let (Some(x), Some(y)) = (small_integer(&a.form), small_integer(&b.form))
+    if let (Some(x), Some(y)) = (small_integer(&a.0.form), small_integer(&b.0.form))
         && let Some(result) = small_result(x + y, precision)
     {
         return Some(result);
     }
-    let form = match (&a.form, &b.form) {
+    let form = match (&a.0.form, &b.0.form) {
         (Form::Infinite { negative: x }, Form::Infinite { negative: y }) => {
             if x != y {
                 return None;
@@ -166,13 +166,13 @@ pub(super) fn product_at(
     b: &TfNumber,
     precision: u32,
 ) -> Result<TfNumber, NumberError> {
-    if let (Some(x), Some(y)) = (small_integer(&a.form), small_integer(&b.form))
+    if let (Some(x), Some(y)) = (small_integer(&a.0.form), small_integer(&b.0.form))
         && let Some(result) = x.checked_mul(y).and_then(|p| small_result(p, precision))
     {
         return Ok(result);
     }
     let negative = a.is_negative() != b.is_negative();
-    let form = match (&a.form, &b.form) {
+    let form = match (&a.0.form, &b.0.form) {
         (Form::Infinite { .. }, Form::Zero { .. }) | (Form::Zero { .. }, Form::Infinite { .. }) => {
             return Err(NumberError::ZeroTimesInfinity);
         }
@@ -201,7 +201,7 @@ pub(super) fn quotient_at(
     precision: u32,
 ) -> Result<TfNumber, NumberError> {
     let negative = a.is_negative() != b.is_negative();
-    let form = match (&a.form, &b.form) {
+    let form = match (&a.0.form, &b.0.form) {
         (Form::Zero { .. }, Form::Zero { .. }) | (Form::Infinite { .. }, Form::Infinite { .. }) => {
             return Err(NumberError::ZeroDividedByZero);
         }

@@ -72,8 +72,14 @@ const MAX_EXPONENT: i64 = i32::MAX as i64;
 const MIN_EXPONENT: i64 = i32::MIN as i64;
 
 /// A Terraform number: a value of cty's number type, with the precision it carries.
+///
+/// Boxed, so that a [`crate::Value`] stays as small as a string (a number is rarer than a
+/// string in configurations and state, and costs one allocation).
 #[derive(Clone, Debug)]
-pub struct TfNumber {
+pub struct TfNumber(Box<Repr>);
+
+#[derive(Clone, Debug)]
+struct Repr {
     form: Form,
     /// Mantissa bits, at least 1; results are rounded to it.
     precision: u32,
@@ -161,38 +167,32 @@ pub enum NumberError {
 impl TfNumber {
     /// Positive zero at the precision of integers.
     pub fn zero() -> Self {
-        TfNumber {
-            form: Form::Zero { negative: false },
-            precision: INTEGER_PRECISION,
-        }
+        Self::with_form(Form::Zero { negative: false }, INTEGER_PRECISION)
     }
 
     /// An infinity (`1 / 0`, `tonumber("-Inf")`).
     pub fn infinity(negative: bool) -> Self {
-        TfNumber {
-            form: Form::Infinite { negative },
-            precision: LITERAL_PRECISION,
-        }
+        Self::with_form(Form::Infinite { negative }, LITERAL_PRECISION)
     }
 
     /// The precision (mantissa bits) this number carries.
     pub fn precision(&self) -> u32 {
-        self.precision
+        self.0.precision
     }
 
     /// Whether this is `+Inf` or `-Inf`.
     pub fn is_infinite(&self) -> bool {
-        matches!(self.form, Form::Infinite { .. })
+        matches!(self.0.form, Form::Infinite { .. })
     }
 
     /// Whether this is `0` or `-0`.
     pub fn is_zero(&self) -> bool {
-        matches!(self.form, Form::Zero { .. })
+        matches!(self.0.form, Form::Zero { .. })
     }
 
     /// Whether the sign bit is set (`-0` included).
     pub fn is_negative(&self) -> bool {
-        match self.form {
+        match self.0.form {
             Form::Zero { negative }
             | Form::Finite { negative, .. }
             | Form::Infinite { negative } => negative,
@@ -201,7 +201,7 @@ impl TfNumber {
 
     /// Whether the number is a whole number (`-0` is; infinities are not).
     pub fn is_integer(&self) -> bool {
-        match &self.form {
+        match &self.0.form {
             Form::Zero { .. } => true,
             Form::Finite { exponent, .. } => *exponent >= 0,
             Form::Infinite { .. } => false,
@@ -210,7 +210,7 @@ impl TfNumber {
 
     /// -1, 0 or 1, as Go's `Sign()`: zero for both zeros.
     fn sign(&self) -> i8 {
-        match self.form {
+        match self.0.form {
             Form::Zero { .. } => 0,
             _ if self.is_negative() => -1,
             _ => 1,
@@ -218,7 +218,7 @@ impl TfNumber {
     }
 
     fn with_form(form: Form, precision: u32) -> Self {
-        TfNumber { form, precision }
+        TfNumber(Box::new(Repr { form, precision }))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ impl TfNumber {
     /// The nearest `f64` (ties to even), as Go's `Float64()`: infinities beyond its range,
     /// zero below it. Lossy for anything with more than 53 significant bits.
     pub fn to_f64(&self) -> f64 {
-        let (negative, magnitude) = match &self.form {
+        let (negative, magnitude) = match &self.0.form {
             Form::Zero { negative } => (*negative, 0.0),
             Form::Infinite { negative } => (*negative, f64::INFINITY),
             Form::Finite {
@@ -360,7 +360,7 @@ impl TfNumber {
     /// How many bits the integer part of the number needs (0 for zero and fractions below
     /// one, `None` for infinities).
     pub fn whole_bits(&self) -> Option<u64> {
-        match &self.form {
+        match &self.0.form {
             Form::Zero { .. } => Some(0),
             Form::Finite {
                 mantissa, exponent, ..
@@ -379,7 +379,7 @@ impl TfNumber {
 
     /// Exact integer value when the number is whole.
     fn truncated(&self) -> Option<(bool, UBig)> {
-        match &self.form {
+        match &self.0.form {
             Form::Zero { .. } => Some((false, UBig::ZERO)),
             Form::Finite {
                 negative,
@@ -394,11 +394,11 @@ impl TfNumber {
     /// that moved the value. A whole number is its own integer part: it is never widened into
     /// one big integer (`1e600000000` would take 250 MB).
     fn integer_part(&self, precision: u32) -> Option<(Self, bool)> {
-        match &self.form {
+        match &self.0.form {
             Form::Zero { .. } => Some((Self::with_form(Form::Zero { negative: false }, precision), false)),
             Form::Infinite { .. } => None,
             Form::Finite { exponent, .. } if *exponent >= 0 => {
-                Some((Self::with_form(arithmetic::reround(&self.form, precision), precision), false))
+                Some((Self::with_form(arithmetic::reround(&self.0.form, precision), precision), false))
             }
             Form::Finite {
                 negative,
@@ -445,7 +445,7 @@ impl TfNumber {
 
     /// `-self`; the precision stays.
     pub fn neg(&self) -> Self {
-        let form = match &self.form {
+        let form = match &self.0.form {
             Form::Zero { negative } => Form::Zero {
                 negative: !negative,
             },
@@ -462,7 +462,7 @@ impl TfNumber {
                 exponent: *exponent,
             },
         };
-        Self::with_form(form, self.precision)
+        Self::with_form(form, self.0.precision)
     }
 
     /// `abs(self)`: the sign cleared (`abs(-0)` is `0`).
@@ -476,13 +476,13 @@ impl TfNumber {
 
     /// `self + other`, rounded to the larger precision.
     pub fn add(&self, other: &Self) -> Result<Self, NumberError> {
-        let precision = self.precision.max(other.precision);
+        let precision = self.0.precision.max(other.0.precision);
         sum_at(self, other, precision).ok_or(NumberError::OpposingInfinities)
     }
 
     /// `self - other`, rounded to the larger precision.
     pub fn sub(&self, other: &Self) -> Result<Self, NumberError> {
-        let precision = self.precision.max(other.precision);
+        let precision = self.0.precision.max(other.0.precision);
         sum_at(self, &other.neg(), precision).ok_or(NumberError::InfinityMinusInfinity)
     }
 
@@ -490,17 +490,17 @@ impl TfNumber {
     /// the operands' precisions and the bits the product needs.
     pub fn mul(&self, other: &Self) -> Result<Self, NumberError> {
         let product = product_at(self, other, LITERAL_PRECISION)?;
-        let needed = match &product.form {
+        let needed = match &product.0.form {
             Form::Finite { mantissa, .. } => u32::try_from(mantissa.bit_len()).unwrap_or(u32::MAX),
             _ => 0,
         };
-        let precision = self.precision.max(other.precision).max(needed);
-        Ok(Self::with_form(product.form, precision))
+        let precision = self.0.precision.max(other.0.precision).max(needed);
+        Ok(Self::with_form(product.0.form, precision))
     }
 
     /// `self / other`, rounded to the larger precision; `x / 0` is an infinity.
     pub fn div(&self, other: &Self) -> Result<Self, NumberError> {
-        quotient_at(self, other, self.precision.max(other.precision))
+        quotient_at(self, other, self.0.precision.max(other.0.precision))
     }
 
     /// `self % other` as cty computes it: `self - other × trunc(self / other)`, each step
@@ -513,7 +513,7 @@ impl TfNumber {
             return Ok(self.clone());
         }
         let ratio = self.div(other)?;
-        let precision = self.precision;
+        let precision = self.0.precision;
         let (whole, _) = ratio
             .integer_part(precision)
             .ok_or(NumberError::ModuloInfinity)?;
@@ -527,7 +527,7 @@ impl TfNumber {
         if a != b {
             return a.cmp(&b);
         }
-        let magnitude = compare_magnitude(&self.form, &other.form);
+        let magnitude = compare_magnitude(&self.0.form, &other.0.form);
         if a < 0 {
             magnitude.reverse()
         } else {
@@ -544,7 +544,7 @@ impl TfNumber {
         }
         match (self.is_integer(), other.is_integer()) {
             // Whole numbers are equal by value; their forms are canonical (odd mantissa).
-            (true, true) => match (&self.form, &other.form) {
+            (true, true) => match (&self.0.form, &other.0.form) {
                 (Form::Zero { .. }, Form::Zero { .. }) => true,
                 (
                     Form::Finite {
@@ -583,13 +583,13 @@ impl TfNumber {
     }
 
     fn round_to_integer(&self, down: bool) -> Self {
-        let Some((whole, moved)) = self.integer_part(self.precision) else {
+        let Some((whole, moved)) = self.integer_part(self.0.precision) else {
             return self.clone();
         };
         // Truncation moved a negative number up and a positive one down.
         if moved && self.is_negative() == down {
             let one = Self::from_i64(if down { -1 } else { 1 });
-            return sum_at(&whole, &one, self.precision).unwrap_or(whole);
+            return sum_at(&whole, &one, self.0.precision).unwrap_or(whole);
         }
         whole
     }

@@ -100,7 +100,7 @@ impl TfNumber {
         if self.is_negative() {
             out.push('-');
         }
-        let mut digits = match &self.form {
+        let mut digits = match &self.0.form {
             Form::Infinite { negative } => {
                 if !negative {
                     out.push('+');
@@ -118,7 +118,7 @@ impl TfNumber {
                 }
                 if letter == 'f'
                     && precision.is_none()
-                    && let Some(text) = small_integer_text(mantissa, *exponent, self.precision)
+                    && let Some(text) = small_integer_text(mantissa, *exponent, self.0.precision)
                 {
                     out.push_str(&text);
                     return out;
@@ -131,9 +131,9 @@ impl TfNumber {
             None => {
                 if let Form::Finite {
                     mantissa, exponent, ..
-                } = &self.form
+                } = &self.0.form
                 {
-                    digits.round_shortest(mantissa, *exponent, self.precision);
+                    digits.round_shortest(mantissa, *exponent, self.0.precision);
                 }
                 let count = signed(digits.digits.len());
                 match letter {
