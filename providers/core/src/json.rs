@@ -277,7 +277,8 @@ impl Parser<'_> {
                 } else {
                     first
                 };
-                char::from_u32(code).ok_or_else(|| self.error("lone trailing surrogate in hex escape"))?
+                char::from_u32(code)
+                    .ok_or_else(|| self.error("lone trailing surrogate in hex escape"))?
             }
             _ => {
                 self.at -= 1;
@@ -359,10 +360,18 @@ mod tests {
             ("\"\\q\"", "invalid escape", 3),
             ("1 2", "trailing characters", 3),
             ("-", "invalid number: expected a digit", 2),
-            ("1e999999999999", "number out of range (its binary exponent does not fit 32 bits)", 15),
+            (
+                "1e999999999999",
+                "number out of range (its binary exponent does not fit 32 bits)",
+                15,
+            ),
         ] {
             let error = parse(text).expect_err(text);
-            assert_eq!((error.message.as_str(), error.column), (message, column), "{text}");
+            assert_eq!(
+                (error.message.as_str(), error.column),
+                (message, column),
+                "{text}"
+            );
         }
         assert_eq!(parse("[\n  x]").expect_err("x").line, 2);
         let deep = "[".repeat(200);

@@ -19,6 +19,7 @@ mod value;
 
 pub use diagnostic::{ProviderDiagnostic, Severity};
 pub use duration::{duration_setting, parse_duration};
+pub use number::{NumberError, TfNumber};
 pub use path::{Path, PathStep};
 pub use protocol::{
     ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
@@ -26,5 +27,4 @@ pub use protocol::{
     WaitRequest, WaitResponse,
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
-pub use number::{NumberError, TfNumber};
 pub use value::{Value, ValueKind};

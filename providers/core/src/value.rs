@@ -253,11 +253,21 @@ impl Value {
             Value::Number(n) if n.is_infinite() => Some((Path::root(), n)),
             Value::List(items) => items.iter().enumerate().find_map(|(i, item)| {
                 let (path, n) = item.infinite_number()?;
-                Some((Path(std::iter::once(PathStep::Index(i)).chain(path.0).collect()), n))
+                Some((
+                    Path(std::iter::once(PathStep::Index(i)).chain(path.0).collect()),
+                    n,
+                ))
             }),
             Value::Map(entries) => entries.iter().find_map(|(k, item)| {
                 let (path, n) = item.infinite_number()?;
-                Some((Path(std::iter::once(PathStep::Key(k.clone())).chain(path.0).collect()), n))
+                Some((
+                    Path(
+                        std::iter::once(PathStep::Key(k.clone()))
+                            .chain(path.0)
+                            .collect(),
+                    ),
+                    n,
+                ))
             }),
             _ => None,
         }
@@ -586,7 +596,10 @@ mod tests {
             ("unknown", Value::Unknown),
         ]);
         let text = serde_json::to_string(&value).expect("serializes");
-        assert!(text.contains("\"big\":123456789012345678901234567890"), "{text}");
+        assert!(
+            text.contains("\"big\":123456789012345678901234567890"),
+            "{text}"
+        );
         assert!(text.contains("\"tenth\":0.1,"), "{text}");
         assert!(text.contains("\"u\":18446744073709551615"), "{text}");
         assert!(text.contains("\"unknown\":null"), "{text}");
@@ -595,7 +608,10 @@ mod tests {
         expected.set(&Path::key("unknown"), Value::Null);
         assert_eq!(back, expected);
         // All of 1/3's digits at 512 bits (the shortest text that reads back to it).
-        let text_back = back.attr("third").and_then(Value::as_number).map(ToString::to_string);
+        let text_back = back
+            .attr("third")
+            .and_then(Value::as_number)
+            .map(ToString::to_string);
         assert!(third.to_string().len() > 150);
         assert_eq!(text_back, Some(third.to_string()));
 
@@ -629,7 +645,10 @@ mod tests {
         let (path, found) = value.infinite_number().expect("an infinity");
         assert_eq!(path.to_string(), "a[1]");
         assert_eq!(found.to_string(), "-Inf");
-        assert_eq!(serde_json::to_string(&value).expect("json"), r#"{"a":[1,null]}"#);
+        assert_eq!(
+            serde_json::to_string(&value).expect("json"),
+            r#"{"a":[1,null]}"#
+        );
         assert!(Value::from_i64(1).infinite_number().is_none());
     }
 

@@ -395,11 +395,15 @@ impl TfNumber {
     /// one big integer (`1e600000000` would take 250 MB).
     fn integer_part(&self, precision: u32) -> Option<(Self, bool)> {
         match &self.0.form {
-            Form::Zero { .. } => Some((Self::with_form(Form::Zero { negative: false }, precision), false)),
+            Form::Zero { .. } => Some((
+                Self::with_form(Form::Zero { negative: false }, precision),
+                false,
+            )),
             Form::Infinite { .. } => None,
-            Form::Finite { exponent, .. } if *exponent >= 0 => {
-                Some((Self::with_form(arithmetic::reround(&self.0.form, precision), precision), false))
-            }
+            Form::Finite { exponent, .. } if *exponent >= 0 => Some((
+                Self::with_form(arithmetic::reround(&self.0.form, precision), precision),
+                false,
+            )),
             Form::Finite {
                 negative,
                 mantissa,
@@ -541,6 +545,10 @@ impl TfNumber {
     pub fn equals(&self, other: &Self) -> bool {
         if self.sign() != other.sign() {
             return false;
+        }
+        // The same number at the same precision: the same text.
+        if self.0.precision == other.0.precision && self.0.form == other.0.form {
+            return true;
         }
         match (self.is_integer(), other.is_integer()) {
             // Whole numbers are equal by value; their forms are canonical (odd mantissa).

@@ -76,7 +76,6 @@ fn errors_do_not_panic() {
     assert!(TfNumber::parse_integer("", 10).is_err());
 }
 
-
 /// Numbers far from 1 stay cheap: nothing widens them into a big integer or writes out
 /// hundreds of millions of digits.
 #[test]
@@ -99,7 +98,11 @@ fn giant_numbers_stay_cheap() {
         giant.format_integer(IntegerVerb::Decimal),
         Err(NumberError::TooManyDigits)
     );
-    assert!(giant.format_float(FloatVerb::Fixed, Some(2)).starts_with("1e+"));
+    assert!(
+        giant
+            .format_float(FloatVerb::Fixed, Some(2))
+            .starts_with("1e+")
+    );
     // Just inside the limit numbers are still written in full.
     assert_eq!(n("1e100000").to_string().len(), 100_001);
     assert!(
@@ -116,6 +119,12 @@ fn floor_ceil_and_rem_of_small_numbers() {
     assert_eq!(n("2.5").ceil().to_string(), "3");
     assert_eq!(n("2.5").floor().to_string(), "2");
     assert_eq!(n("7").floor().to_string(), "7");
-    assert_eq!(n("-7").rem(&n("3")).map(|r| r.to_string()), Ok("-1".to_string()));
-    assert_eq!(n("7.5").rem(&n("2")).map(|r| r.to_string()), Ok("1.5".to_string()));
+    assert_eq!(
+        n("-7").rem(&n("3")).map(|r| r.to_string()),
+        Ok("-1".to_string())
+    );
+    assert_eq!(
+        n("7.5").rem(&n("2")).map(|r| r.to_string()),
+        Ok("1.5".to_string())
+    );
 }

@@ -76,7 +76,10 @@ impl TfNumber {
         if !self.is_integer() {
             return Err(NumberError::NotAnInteger);
         }
-        if self.whole_bits().is_some_and(|bits| bits > TEXT_LIMIT_BITS.unsigned_abs()) {
+        if self
+            .whole_bits()
+            .is_some_and(|bits| bits > TEXT_LIMIT_BITS.unsigned_abs())
+        {
             return Err(NumberError::TooManyDigits);
         }
         let (negative, magnitude) = self.to_integer().ok_or(NumberError::NotAnInteger)?;
@@ -96,6 +99,12 @@ impl TfNumber {
 
     /// Go's `Text(letter, precision)`, `None` for the shortest (-1).
     fn text(&self, letter: char, precision: Option<usize>) -> String {
+        self.text_with(letter, precision, true)
+    }
+
+    /// [`TfNumber::text`], with the shortcuts for small integers and short fractions or (for
+    /// tests) without them.
+    fn text_with(&self, letter: char, precision: Option<usize>, shortcuts: bool) -> String {
         let mut out = String::new();
         if self.is_negative() {
             out.push('-');
@@ -116,9 +125,11 @@ impl TfNumber {
                     out.push_str(&approximate_text(mantissa, *exponent));
                     return out;
                 }
-                if letter == 'f'
+                if shortcuts
+                    && letter == 'f'
                     && precision.is_none()
                     && let Some(text) = small_integer_text(mantissa, *exponent, self.0.precision)
+                        .or_else(|| short_fraction_text(mantissa, *exponent, self.0.precision))
                 {
                     out.push_str(&text);
                     return out;
@@ -184,6 +195,31 @@ impl TfNumber {
         }
         out
     }
+}
+
+/// The exact decimal expansion of a fraction with few binary places (`0.5`, `1234.25`),
+/// when that is the shortest text at `precision`: a fraction `m / 2^n` has exactly `n`
+/// decimal places, any other decimal with fewer places is at least `10^-n` away, and when
+/// that is more than half a unit in the last place (`2^(top - precision - 1)`) no shorter text
+/// reads back to the number. Values and configurations are full of such numbers; the general
+/// algorithm needs the decimal expansions of both rounding neighbours, a hundred times the
+/// work.
+fn short_fraction_text(mantissa: &UBig, exponent: i64, precision: u32) -> Option<String> {
+    if !(-27..0).contains(&exponent) || mantissa.bit_len() > 64 {
+        return None;
+    }
+    let places = -exponent;
+    let top = exponent + signed(mantissa.bit_len());
+    // 10^-n > 2^(top - precision - 1)  ⟸  4n ≤ precision - top (as 10 > 2^3.33).
+    if 4 * places > i64::from(precision) - top {
+        return None;
+    }
+    let scaled = u128::from(u64::try_from(mantissa).ok()?) * 5u128.pow(u32::try_from(places).ok()?);
+    let digits = scaled.to_string();
+    let places = usize::try_from(places).ok()?;
+    let digits = format!("{digits:0>width$}", width = places + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - places);
+    Some(format!("{whole}.{fraction}"))
 }
 
 /// How far from 1, in bits, a number may be and still be written out digit by digit: about
@@ -388,5 +424,60 @@ impl Decimal {
                 out.push(char::from(self.at(self.exponent + i)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::{FLOAT64_PRECISION, INTEGER_PRECISION, LITERAL_PRECISION};
+
+    /// The shortcuts give the general algorithm's text, on every precision and on the edges
+    /// of where they apply.
+    #[test]
+    fn shortcuts_agree_with_the_general_algorithm() {
+        let mut checked = 0;
+        for precision in [
+            1,
+            8,
+            24,
+            FLOAT64_PRECISION,
+            INTEGER_PRECISION,
+            100,
+            LITERAL_PRECISION,
+        ] {
+            for mantissa in [
+                1u64,
+                3,
+                5,
+                7,
+                99,
+                12345,
+                999_999_999,
+                (1 << 53) - 1,
+                u64::MAX,
+            ] {
+                for exponent in -30..6 {
+                    for negative in [false, true] {
+                        let n = TfNumber::with_form(
+                            super::super::arithmetic::rounded(
+                                negative,
+                                UBig::from(mantissa),
+                                exponent,
+                                precision,
+                            ),
+                            precision,
+                        );
+                        assert_eq!(
+                            n.text_with('f', None, true),
+                            n.text_with('f', None, false),
+                            "{mantissa} × 2^{exponent} at {precision} bits"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 4000);
     }
 }
