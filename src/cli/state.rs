@@ -141,10 +141,8 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
             if cx.shell.format() == Format::Json {
                 let mut attributes = record.attributes.clone();
                 mask(&mut attributes, &record.sensitive_paths);
-                cx.shell.out(
-                    &(serde_json::to_string_pretty(&attributes).unwrap_or_default()
-                        + "\n"),
-                );
+                cx.shell
+                    .out(&(serde_json::to_string_pretty(&attributes).unwrap_or_default() + "\n"));
             } else {
                 cx.shell.out(&format!(
                     "# {}:\n{}\n",

@@ -653,28 +653,26 @@ impl<'a> Evaluator<'a> {
         };
         let instance = match shape {
             CallShape::Single => Some(call.clone()),
-            CallShape::Count | CallShape::ForEach => {
-                match operators.peek().copied() {
-                    Some(TraversalOperator::Index(index)) => {
-                        let key = self.eval(index)?;
-                        let key = match (&key, shape) {
-                            (Value::Unknown, _) => return Ok(Value::Unknown),
-                            (Value::String(k), CallShape::ForEach) => {
-                                crate::config::InstanceKey::Key(k.clone())
-                            }
-                            (Value::Number(n), CallShape::Count) => match n
-                                .to_u64()
-                                .and_then(|i| usize::try_from(i).ok())
-                            {
+            CallShape::Count | CallShape::ForEach => match operators.peek().copied() {
+                Some(TraversalOperator::Index(index)) => {
+                    let key = self.eval(index)?;
+                    let key = match (&key, shape) {
+                        (Value::Unknown, _) => return Ok(Value::Unknown),
+                        (Value::String(k), CallShape::ForEach) => {
+                            crate::config::InstanceKey::Key(k.clone())
+                        }
+                        (Value::Number(n), CallShape::Count) => {
+                            match n.to_u64().and_then(|i| usize::try_from(i).ok()) {
                                 Some(i) => crate::config::InstanceKey::Index(i),
                                 _ => return Err(self.error(
                                     at,
                                     "Invalid index",
                                     "A module instance index must be a whole number, zero or more.",
                                 )),
-                            },
-                            _ => {
-                                return Err(self.error(
+                            }
+                        }
+                        _ => {
+                            return Err(self.error(
                                 at,
                                 "Invalid index",
                                 if shape == CallShape::Count {
@@ -683,25 +681,24 @@ impl<'a> Evaluator<'a> {
                                     "This module call uses for_each: its instances are indexed by key string, like module.NAME[\"key\"]."
                                 },
                             ));
-                            }
-                        };
-                        let address = format!("{call}{key}");
-                        if !self.scope.has_module_instance(&address) {
-                            return Err(self.error(
-                                at,
-                                "Invalid index",
-                                format!(
-                                    "The module call {} has no instance {key}.",
-                                    call.strip_prefix(self.module).unwrap_or(&call)
-                                ),
-                            ));
                         }
-                        operators.next();
-                        Some(address)
+                    };
+                    let address = format!("{call}{key}");
+                    if !self.scope.has_module_instance(&address) {
+                        return Err(self.error(
+                            at,
+                            "Invalid index",
+                            format!(
+                                "The module call {} has no instance {key}.",
+                                call.strip_prefix(self.module).unwrap_or(&call)
+                            ),
+                        ));
                     }
-                    _ => None,
+                    operators.next();
+                    Some(address)
                 }
-            }
+                _ => None,
+            },
         };
         let Some(instance) = instance else {
             let v = self.scope.module_instances_value(&call)?;
@@ -1120,7 +1117,11 @@ impl<'a> Evaluator<'a> {
                     } else {
                         rhs_expr
                     };
-                    self.error(at, "Operation failed", format!("Error during operation: {e}."))
+                    self.error(
+                        at,
+                        "Operation failed",
+                        format!("Error during operation: {e}."),
+                    )
                 })
             }
         }

@@ -28,10 +28,7 @@ pub fn render_list(outputs: &[OutputRecord]) -> String {
 /// The JSON document of `braid output --format json` (docs/json-output.md): an object
 /// with one `{"sensitive", "type", "value"}` entry per output, as `terraform output -json`.
 /// A sensitive value is `"(sensitive)"` unless `show_sensitive`. Numbers keep every digit.
-pub fn to_json(
-    outputs: &[OutputRecord],
-    show_sensitive: bool,
-) -> BTreeMap<&str, OutputJson<'_>> {
+pub fn to_json(outputs: &[OutputRecord], show_sensitive: bool) -> BTreeMap<&str, OutputJson<'_>> {
     outputs
         .iter()
         .map(|output| {

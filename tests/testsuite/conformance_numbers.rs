@@ -42,7 +42,8 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 
 #[test]
 fn numbers_evaluate_as_terraform_console_prints_them() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/numbers/expected.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/numbers/expected.json");
     let table: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("the number table"))
             .expect("the number table is JSON");
@@ -123,12 +124,12 @@ fn numbers_evaluate_as_terraform_console_prints_them() {
         table.len(),
         failures.join("\n")
     );
-    assert_eq!(
-        matched + beyond_f64 + KNOWN_DIFFERENCES.len(),
-        table.len()
-    );
+    assert_eq!(matched + beyond_f64 + KNOWN_DIFFERENCES.len(), table.len());
     // Most of the table must be checked, not skipped.
-    assert!(beyond_f64 * 10 < table.len(), "{beyond_f64} literals beyond f64");
+    assert!(
+        beyond_f64 * 10 < table.len(),
+        "{beyond_f64} literals beyond f64"
+    );
 }
 
 const EXACT: &str = r#"
@@ -173,8 +174,16 @@ fn numbers_keep_every_digit_through_state_plans_and_outputs() {
 
     let output = project.braid(&["--env", "dev", "output"]);
     output.success();
-    assert!(output.stdout.contains(&format!("third = {third}\n")), "{}", output.stdout);
-    assert!(output.stdout.contains(&format!("big = {big}\n")), "{}", output.stdout);
+    assert!(
+        output.stdout.contains(&format!("third = {third}\n")),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains(&format!("big = {big}\n")),
+        "{}",
+        output.stdout
+    );
     // JSON documents carry the digits as JSON numbers.
     let json = project.braid(&["--env", "dev", "--format", "json", "output", "third"]);
     assert_eq!(json.success().stdout.trim(), third);
@@ -183,12 +192,25 @@ fn numbers_keep_every_digit_through_state_plans_and_outputs() {
         "local.third\nlocal_value.numbers.output.big\n",
     );
     console.success();
-    assert!(console.stdout.contains(&format!("\"value\": {third}")), "{}", console.stdout);
-    assert!(console.stdout.contains(&format!("\"value\": {big}")), "{}", console.stdout);
+    assert!(
+        console.stdout.contains(&format!("\"value\": {third}")),
+        "{}",
+        console.stdout
+    );
+    assert!(
+        console.stdout.contains(&format!("\"value\": {big}")),
+        "{}",
+        console.stdout
+    );
     let show = project.braid(&["--env", "dev", "--format", "json", "show"]);
     assert!(show.success().stdout.contains(&third), "{}", show.stdout);
     let pull = project.braid(&["--env", "dev", "state", "pull"]);
-    for digits in [third.as_str(), big, "0.3", "0.1000000000000000055511151231257827"] {
+    for digits in [
+        third.as_str(),
+        big,
+        "0.3",
+        "0.1000000000000000055511151231257827",
+    ] {
         assert!(pull.stdout.contains(digits), "state pull lacks {digits}");
     }
 
@@ -241,7 +263,10 @@ output "worse" {
     let all = run.all();
     assert!(all.contains("Infinite number"), "{all}");
     assert!(all.contains("The value is +Inf at list[1]"), "{all}");
-    assert!(all.contains("The value is -Inf (a division by zero?)"), "{all}");
+    assert!(
+        all.contains("The value is -Inf (a division by zero?)"),
+        "{all}"
+    );
     assert!(all.contains("main.hcl:11:"), "{all}");
     assert!(!all.contains("local_value.ok"), "{all}");
 }

@@ -98,7 +98,10 @@ mod tests {
         assert_eq!(ok("pow", vec![n(4), fl(0.5)]), n(2));
         // Beyond float64, as in Terraform: +Inf (refused later if it reaches a stored value).
         let huge = ok("pow", vec![n(10), n(400)]);
-        assert!(huge.as_number().is_some_and(braid_provider::TfNumber::is_infinite));
+        assert!(
+            huge.as_number()
+                .is_some_and(braid_provider::TfNumber::is_infinite)
+        );
         assert_eq!(
             message(&err("pow", vec![n(-8), fl(0.5)])),
             "pow(): the result is not a number"

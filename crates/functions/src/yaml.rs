@@ -41,7 +41,9 @@ fn from_yaml(
                 Value::Number(TfNumber::parsed_i64(i))
             } else {
                 let finite = n.as_f64().is_none_or(f64::is_finite);
-                let parsed = finite.then(|| TfNumber::parse(&n.to_string()).ok()).flatten();
+                let parsed = finite
+                    .then(|| TfNumber::parse(&n.to_string()).ok())
+                    .flatten();
                 Value::Number(parsed.ok_or_else(|| {
                     c.failed(format!(
                         "cannot represent the number {n} in a configuration value"

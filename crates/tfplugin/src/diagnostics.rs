@@ -63,26 +63,7 @@ impl From<pb::Diagnostic> for Diagnostic {
             // INVALID is treated as the stricter reading.
             pb::diagnostic::Severity::Error | pb::diagnostic::Severity::Invalid => Severity::Error,
         };
-        let attribute_path = diagnostic
-            .attribute
-            .map(|path| {
-                path.steps
-                    .into_iter()
-                    .filter_map(|step| step.selector)
-                    .map(|selector| match selector {
-                        pb::attribute_path::step::Selector::AttributeName(name) => {
-                            PathStep::Attribute(name)
-                        }
-                        pb::attribute_path::step::Selector::ElementKeyString(key) => {
-                            PathStep::Key(key)
-                        }
-                        pb::attribute_path::step::Selector::ElementKeyInt(index) => {
-                            PathStep::Index(index)
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let attribute_path = diagnostic.attribute.map(path_steps).unwrap_or_default();
         Diagnostic {
             severity,
             summary: diagnostic.summary,
@@ -90,4 +71,17 @@ impl From<pb::Diagnostic> for Diagnostic {
             attribute_path,
         }
     }
+}
+
+/// The steps of a protocol attribute path, outermost first.
+pub(crate) fn path_steps(path: pb::AttributePath) -> Vec<PathStep> {
+    path.steps
+        .into_iter()
+        .filter_map(|step| step.selector)
+        .map(|selector| match selector {
+            pb::attribute_path::step::Selector::AttributeName(name) => PathStep::Attribute(name),
+            pb::attribute_path::step::Selector::ElementKeyString(key) => PathStep::Key(key),
+            pb::attribute_path::step::Selector::ElementKeyInt(index) => PathStep::Index(index),
+        })
+        .collect()
 }

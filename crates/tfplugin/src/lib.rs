@@ -16,6 +16,10 @@
 //!   types as cty type JSON), PrepareProviderConfig, ConfigureProvider and StopProvider, with
 //!   configuration objects built from the schema as Terraform builds them
 //!   ([`config_object`], MessagePack as cty encodes it);
+//! - the resource and data source lifecycle: validate, UpgradeResourceState, ReadResource,
+//!   PlanResourceChange, ApplyResourceChange, ImportResourceState, MoveResourceState and
+//!   ReadDataSource, with braid's values converted by the schema's cty types ([`cty`]) and
+//!   the proposed new state computed as Terraform computes it ([`proposed_new`]);
 //! - shuts the plugin down with go-plugin's `GRPCController.Shutdown`, kills it when it does
 //!   not exit in time, and always reaps it: dropping a [`ProviderPlugin`] leaves no process.
 //!
@@ -36,20 +40,25 @@
 //! facts (names and field numbers) and holding only the calls used so far.
 
 mod config;
+pub mod cty;
 mod diagnostics;
 pub mod handshake;
+mod lifecycle;
 mod plugin;
 mod process;
+mod proposed;
 mod proto;
 mod schema;
 mod tls;
 
 pub use config::{ConfigError, config_object, decode_msgpack, encode_msgpack};
 pub use diagnostics::{Diagnostic, PathStep, Severity};
+pub use lifecycle::{Imported, ImportedResource, NewState, PlannedChange};
 pub use plugin::{
     CallError, PluginCommand, PreparedConfig, ProviderPlugin, REPORTED_TERRAFORM_VERSION,
     SUPPORTED_PROTOCOL_VERSIONS, StartError,
 };
 pub use process::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, OutputTail};
+pub use proposed::proposed_new;
 pub use schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchema, Schema};
 pub use tls::TlsError;

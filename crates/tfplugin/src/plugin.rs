@@ -320,6 +320,11 @@ impl ProviderPlugin {
         self.process.tail()
     }
 
+    /// A handle for one call (tonic clients are cheap clones of the channel).
+    pub(crate) fn client(&self) -> ProviderClient<Channel> {
+        self.provider.clone()
+    }
+
     /// GetProviderSchema (`GetSchema` in protocol 5).
     pub async fn get_provider_schema(&self) -> Result<ProviderSchema, CallError> {
         let result = self
@@ -346,11 +351,7 @@ impl ProviderPlugin {
             })
             .await;
         let response = self.answer(CALL, result).await?;
-        let config = match response.prepared_config {
-            Some(value) if !value.msgpack.is_empty() => decode_msgpack(&value.msgpack)
-                .map_err(|source| CallError::DecodeValue { call: CALL, source })?,
-            _ => rmpv::Value::Nil,
-        };
+        let config = decode_dynamic(CALL, response.prepared_config)?;
         Ok(PreparedConfig {
             config,
             diagnostics: response
@@ -415,7 +416,7 @@ impl ProviderPlugin {
 
     /// The message of a call, or the error that says what happened to the call — and to
     /// the process, when the call failed because it died.
-    async fn answer<T>(
+    pub(crate) async fn answer<T>(
         &self,
         call: &'static str,
         result: Result<tonic::Response<T>, tonic::Status>,
@@ -468,7 +469,20 @@ async fn forward_stdio(mut client: GrpcStdioClient<Channel>, tail: SharedTail) {
     stderr.finish(|line| tail.push(line));
 }
 
-fn msgpack_value(value: &rmpv::Value) -> pb::DynamicValue {
+/// A value of an answer: its MessagePack, nil when the provider sent none.
+pub(crate) fn decode_dynamic(
+    call: &'static str,
+    value: Option<pb::DynamicValue>,
+) -> Result<rmpv::Value, CallError> {
+    match value {
+        Some(value) if !value.msgpack.is_empty() => {
+            decode_msgpack(&value.msgpack).map_err(|source| CallError::DecodeValue { call, source })
+        }
+        _ => Ok(rmpv::Value::Nil),
+    }
+}
+
+pub(crate) fn msgpack_value(value: &rmpv::Value) -> pb::DynamicValue {
     pb::DynamicValue {
         msgpack: encode_msgpack(value),
         json: Vec::new(),
