@@ -15,12 +15,14 @@ mod kubernetes;
 mod moto;
 mod postgres;
 mod process;
+mod terraform;
 
 pub use git::{GitRepo, git_in};
 #[cfg(feature = "kubesim")]
 pub use kubernetes::{KubeSim, http_request, kubesim_config};
 pub use moto::{MOTO_CREDENTIALS, MotoServer};
 pub use postgres::Postgres;
+pub use terraform::{DEFAULT_MIRROR, terraform_aws_provider};
 
 /// A temporary directory named `braid-test-…`, removed when dropped.
 pub fn tempdir() -> tempfile::TempDir {

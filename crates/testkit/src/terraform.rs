@@ -1,0 +1,31 @@
+//! The Terraform provider plugin tests run: `terraform-provider-aws` in a filesystem mirror.
+
+use std::path::PathBuf;
+
+/// Where the tests look for providers when `BRAID_TF_PLUGIN_DIR` is unset: a Terraform
+/// filesystem mirror (the folder that holds `registry.terraform.io`).
+pub const DEFAULT_MIRROR: &str = "/opt/tf-plugins";
+
+/// `terraform-provider-aws` 5.100.0 for linux_amd64, in Terraform's filesystem-mirror
+/// layout under `BRAID_TF_PLUGIN_DIR` (a mirror root) or [`DEFAULT_MIRROR`]. Panics saying
+/// where it looked when it is not there: these tests are never skipped.
+#[track_caller]
+pub fn terraform_aws_provider() -> PathBuf {
+    let (root, from) = match std::env::var_os("BRAID_TF_PLUGIN_DIR") {
+        Some(dir) => (PathBuf::from(dir), "BRAID_TF_PLUGIN_DIR"),
+        None => (PathBuf::from(DEFAULT_MIRROR), "the default mirror"),
+    };
+    let binary = root.join(
+        "registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/terraform-provider-aws_v5.100.0_x5",
+    );
+    if !binary.is_file() {
+        panic!(
+            "terraform-provider-aws 5.100.0 is needed by this test and was not found at {} \
+             ({from}). Install it in Terraform's filesystem-mirror layout \
+             (`terraform providers mirror DIR` with a configuration requiring \
+             hashicorp/aws 5.100.0), then set BRAID_TF_PLUGIN_DIR to DIR.",
+            binary.display()
+        );
+    }
+    binary
+}

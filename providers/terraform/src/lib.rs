@@ -1,0 +1,774 @@
+//! Terraform provider plugins as braid providers.
+//!
+//! [`PluginProvider`] runs one provider executable (`terraform-provider-aws`, …) through
+//! [`braid_tfplugin`] and answers braid's [`Provider`] calls with the plugin protocol's:
+//! `configure` is PrepareProviderConfig + ConfigureProvider, `read` is ReadResource, `plan`
+//! is PlanResourceChange with Terraform's proposed new state, `apply` is
+//! ApplyResourceChange, `import` is ImportResourceState followed by ReadResource, and
+//! `read_data` is ReadDataSource. Values are converted with the schema's cty types.
+//!
+//! **Shapes.** braid evaluates a nested block (`statement { ... }`) into a list of objects
+//! under the block's name, whatever its nesting mode; the plugin wants a single block as an
+//! object (or null), a group block as an object (of nulls when absent), list and set blocks
+//! as lists and map blocks as maps. The adapter converts in both directions, so state holds
+//! braid's shape and a configuration plans equal to its state.
+//!
+//! **Private data.** Providers return opaque private data with each object (timeouts, schema
+//! versions) and expect it back with the next call on that object. The adapter keeps the
+//! latest per address for the life of the process — from plan to apply, and from apply to
+//! the next read — but braid's state has no place for it yet, so a new process starts
+//! without it (providers built on Terraform's SDKs then use their defaults).
+
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::path::Path as FsPath;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use braid_provider::{
+    ApplyRequest, ApplyResponse, AttributeSchema, AttributeType, ImportRequest, ImportResponse,
+    Path, PathStep, PlanRequest, PlanResponse, Provider, ProviderDiagnostic, ProviderSchema,
+    ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, ResourceSchema, Severity, Use,
+    Value,
+};
+use braid_tfplugin::cty::{self, CtyType};
+use braid_tfplugin::{
+    Block, CallError, Diagnostic, Nesting, PluginCommand, ProviderPlugin, StartError, proposed_new,
+};
+
+/// A Terraform provider plugin serving braid's calls.
+pub struct PluginProvider {
+    name: String,
+    plugin: ProviderPlugin,
+    /// The plugin's own schema (blocks, cty types, nesting modes).
+    plugin_schema: braid_tfplugin::ProviderSchema,
+    /// The same, as braid's engine checks configuration against it.
+    schema: ProviderSchema,
+    /// The latest private data per resource address.
+    private: Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+/// Why a plugin could not serve as a provider.
+#[derive(Debug)]
+pub enum PluginError {
+    /// The executable did not start or did not complete its handshake.
+    Start(StartError),
+    /// GetProviderSchema failed.
+    Call(CallError),
+    /// The provider answered GetProviderSchema with errors.
+    Schema(Vec<Diagnostic>),
+}
+
+impl std::fmt::Display for PluginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginError::Start(e) => write!(f, "{e}"),
+            PluginError::Call(e) => write!(f, "{e}"),
+            PluginError::Schema(diagnostics) => write!(
+                f,
+                "the provider could not give its schema: {}",
+                diagnostics
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+impl PluginProvider {
+    /// Starts the plugin at `program` and reads its schema; `name` is the provider's local
+    /// name in configuration (`aws`).
+    pub async fn start(name: &str, program: &FsPath) -> Result<PluginProvider, PluginError> {
+        let plugin = ProviderPlugin::start(&PluginCommand::new(program))
+            .await
+            .map_err(PluginError::Start)?;
+        let plugin_schema = plugin
+            .get_provider_schema()
+            .await
+            .map_err(PluginError::Call)?;
+        if Diagnostic::any_error(&plugin_schema.diagnostics) {
+            return Err(PluginError::Schema(plugin_schema.diagnostics));
+        }
+        let schema = braid_schema(&plugin_schema);
+        Ok(PluginProvider {
+            name: name.to_owned(),
+            plugin,
+            plugin_schema,
+            schema,
+            private: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The plugin process (its pid, protocol version and output).
+    pub fn plugin(&self) -> &ProviderPlugin {
+        &self.plugin
+    }
+
+    /// Asks the plugin to exit, then kills it if it does not.
+    pub async fn shutdown(self) -> std::io::Result<std::process::ExitStatus> {
+        self.plugin.shutdown().await
+    }
+
+    fn resource_block(&self, type_name: &str) -> Result<&Block, Vec<ProviderDiagnostic>> {
+        self.plugin_schema
+            .resources
+            .get(type_name)
+            .map(|s| &s.block)
+            .ok_or_else(|| unknown_type(&self.name, "resource type", type_name))
+    }
+
+    fn remember_private(&self, address: &str, private: Vec<u8>) {
+        let mut map = self.private.lock().unwrap_or_else(|e| e.into_inner());
+        if private.is_empty() {
+            map.remove(address);
+        } else {
+            map.insert(address.to_owned(), private);
+        }
+    }
+
+    fn private_of(&self, address: &str) -> Vec<u8> {
+        self.private
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(address)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn unknown_type(provider: &str, what: &str, type_name: &str) -> Vec<ProviderDiagnostic> {
+    vec![ProviderDiagnostic::error(
+        format!("Unknown {what}"),
+        format!("The {provider} provider plugin has no {what} \"{type_name}\"."),
+    )]
+}
+
+/// braid's schema of a plugin: every resource type and data source with its attributes,
+/// and each nested block type as a list attribute (how braid evaluates blocks).
+fn braid_schema(schema: &braid_tfplugin::ProviderSchema) -> ProviderSchema {
+    let resources = |types: &BTreeMap<String, braid_tfplugin::Schema>| {
+        types
+            .iter()
+            .map(|(name, s)| (name.clone(), braid_block_schema(&s.block)))
+            .collect()
+    };
+    ProviderSchema {
+        config: braid_block_schema(&schema.provider.block),
+        resources: resources(&schema.resources),
+        data_sources: resources(&schema.data_sources),
+    }
+}
+
+fn braid_block_schema(block: &Block) -> ResourceSchema {
+    let mut out = ResourceSchema::new("");
+    for (name, attribute) in &block.attributes {
+        let ty = match CtyType::from_json_text(&attribute.cty_type) {
+            Ok(CtyType::String) => AttributeType::String,
+            Ok(CtyType::Number) => AttributeType::Number,
+            Ok(CtyType::Bool) => AttributeType::Bool,
+            Ok(CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_)) => AttributeType::List,
+            Ok(CtyType::Map(_) | CtyType::Object { .. }) => AttributeType::Map,
+            Ok(CtyType::Dynamic) | Err(_) => AttributeType::Any,
+        };
+        let r#use = match (attribute.required, attribute.optional, attribute.computed) {
+            (true, _, _) => Use::Required,
+            (_, true, true) => Use::OptionalComputed,
+            (_, false, true) => Use::Computed,
+            _ => Use::Optional,
+        };
+        let mut schema = AttributeSchema::new(ty, r#use, "");
+        schema.sensitive = attribute.sensitive;
+        out.attributes.insert(name.clone(), schema);
+    }
+    for name in block.blocks.keys() {
+        out.attributes.insert(
+            name.clone(),
+            AttributeSchema::new(AttributeType::List, Use::Optional, "a nested block"),
+        );
+    }
+    out
+}
+
+/// A value in braid's shape (every nested block a list of objects) in the plugin's shape.
+fn to_plugin_shape(block: &Block, value: &Value) -> Value {
+    let Value::Map(entries) = value else {
+        return value.clone();
+    };
+    let mut out = entries.clone();
+    for (name, nested) in &block.blocks {
+        let braid = entries.get(name).unwrap_or(&Value::Null);
+        let items = || -> Vec<Value> {
+            braid
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .map(|item| to_plugin_shape(&nested.block, item))
+                .collect()
+        };
+        let shaped = match (nested.nesting, braid) {
+            (_, Value::Unknown) => Value::Unknown,
+            (Nesting::Single, _) => items().into_iter().next().unwrap_or(Value::Null),
+            // An absent group block is an object of nulls (and of empty nested blocks).
+            (Nesting::Group, _) => items()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| to_plugin_shape(&nested.block, &Value::Map(BTreeMap::new()))),
+            (Nesting::List | Nesting::Set, _) => Value::List(items()),
+            // A map block keeps braid's map of label to object.
+            (Nesting::Map, Value::Map(labelled)) => Value::Map(
+                labelled
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_plugin_shape(&nested.block, v)))
+                    .collect(),
+            ),
+            (Nesting::Map, _) => Value::Map(BTreeMap::new()),
+        };
+        out.insert(name.clone(), shaped);
+    }
+    Value::Map(out)
+}
+
+/// A value in the plugin's shape in braid's (the inverse of [`to_plugin_shape`]).
+fn from_plugin_shape(block: &Block, value: &Value) -> Value {
+    let Value::Map(entries) = value else {
+        return value.clone();
+    };
+    let mut out = entries.clone();
+    for (name, nested) in &block.blocks {
+        let plugin = entries.get(name).unwrap_or(&Value::Null);
+        let shaped = match (nested.nesting, plugin) {
+            (_, Value::Unknown) => Value::Unknown,
+            (Nesting::Single | Nesting::Group, Value::Null) => Value::List(Vec::new()),
+            (Nesting::Single | Nesting::Group, object) => {
+                Value::List(vec![from_plugin_shape(&nested.block, object)])
+            }
+            (Nesting::List | Nesting::Set, Value::List(items)) => Value::List(
+                items
+                    .iter()
+                    .map(|item| from_plugin_shape(&nested.block, item))
+                    .collect(),
+            ),
+            (Nesting::Map, Value::Map(labelled)) => Value::Map(
+                labelled
+                    .iter()
+                    .map(|(k, v)| (k.clone(), from_plugin_shape(&nested.block, v)))
+                    .collect(),
+            ),
+            (_, other) => other.clone(),
+        };
+        out.insert(name.clone(), shaped);
+    }
+    Value::Map(out)
+}
+
+/// braid value → MessagePack of the block's object type.
+fn encode(block: &Block, value: &Value) -> Result<rmpv::Value, Vec<ProviderDiagnostic>> {
+    let ty = block.object_type().map_err(|e| {
+        vec![ProviderDiagnostic::error(
+            "Invalid provider schema",
+            format!("The provider's schema has a type braid cannot read: {e}."),
+        )]
+    })?;
+    cty::encode(&to_plugin_shape(block, value), &ty).map_err(|e| {
+        let mut d =
+            ProviderDiagnostic::error("Invalid value for the provider", format!("{}.", e.message));
+        if !e.path.is_root() {
+            d = d.at(e.path.clone());
+        }
+        vec![d]
+    })
+}
+
+/// MessagePack of the block's object type → braid value (nil → `None`).
+fn decode(block: &Block, value: &rmpv::Value) -> Result<Option<Value>, Vec<ProviderDiagnostic>> {
+    if value.is_nil() {
+        return Ok(None);
+    }
+    let ty = block.object_type().map_err(|e| {
+        vec![ProviderDiagnostic::error(
+            "Invalid provider schema",
+            format!("The provider's schema has a type braid cannot read: {e}."),
+        )]
+    })?;
+    let decoded = cty::decode(value, &ty).map_err(|e| {
+        vec![ProviderDiagnostic::error(
+            "Invalid value from the provider",
+            format!("The provider answered with a value braid cannot read: {e}."),
+        )]
+    })?;
+    Ok(Some(from_plugin_shape(block, &decoded)))
+}
+
+/// The provider's diagnostics as braid's, with their attribute paths.
+fn diagnostics(found: Vec<Diagnostic>) -> Vec<ProviderDiagnostic> {
+    found
+        .into_iter()
+        .map(|d| ProviderDiagnostic {
+            severity: match d.severity {
+                braid_tfplugin::Severity::Error => Severity::Error,
+                braid_tfplugin::Severity::Warning => Severity::Warning,
+            },
+            summary: d.summary,
+            detail: d.detail,
+            attribute: (!d.attribute_path.is_empty()).then(|| path(&d.attribute_path)),
+        })
+        .collect()
+}
+
+fn path(steps: &[braid_tfplugin::PathStep]) -> Path {
+    Path(
+        steps
+            .iter()
+            .map(|step| match step {
+                braid_tfplugin::PathStep::Attribute(name) | braid_tfplugin::PathStep::Key(name) => {
+                    PathStep::Key(name.clone())
+                }
+                braid_tfplugin::PathStep::Index(i) => {
+                    PathStep::Index(usize::try_from(*i).unwrap_or_default())
+                }
+            })
+            .collect(),
+    )
+}
+
+/// A failed call (the process died, the connection broke) as an error diagnostic.
+fn call_failed(error: &CallError) -> Vec<ProviderDiagnostic> {
+    vec![ProviderDiagnostic::error(
+        "Provider plugin call failed",
+        format!("{error}."),
+    )]
+}
+
+fn has_error(diagnostics: &[ProviderDiagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+#[async_trait]
+impl Provider for PluginProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn schema(&self) -> ProviderSchema {
+        self.schema.clone()
+    }
+
+    async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {
+        let block = &self.plugin_schema.provider.block;
+        let config = if config.is_null() {
+            Value::Map(BTreeMap::new())
+        } else {
+            config
+        };
+        let wire = match encode(block, &config) {
+            Ok(wire) => wire,
+            Err(d) => return d,
+        };
+        let prepared = match self.plugin.prepare_provider_config(&wire).await {
+            Ok(prepared) => prepared,
+            Err(e) => return call_failed(&e),
+        };
+        let mut found = diagnostics(prepared.diagnostics);
+        if has_error(&found) {
+            return found;
+        }
+        // The provider may fill in defaults; configure with what it prepared.
+        let config = if prepared.config.is_nil() {
+            wire
+        } else {
+            prepared.config
+        };
+        match self.plugin.configure_provider(&config).await {
+            Ok(d) => found.extend(diagnostics(d)),
+            Err(e) => found.extend(call_failed(&e)),
+        }
+        found
+    }
+
+    async fn read(&self, request: ReadRequest) -> ReadResponse {
+        let block = match self.resource_block(&request.type_name) {
+            Ok(block) => block,
+            Err(diagnostics) => {
+                return ReadResponse {
+                    state: None,
+                    diagnostics,
+                };
+            }
+        };
+        let current = match encode(block, &request.current) {
+            Ok(wire) => wire,
+            Err(diagnostics) => {
+                return ReadResponse {
+                    state: None,
+                    diagnostics,
+                };
+            }
+        };
+        let private = self.private_of(&request.address);
+        let read = match self
+            .plugin
+            .read_resource(&request.type_name, &current, &private)
+            .await
+        {
+            Ok(read) => read,
+            Err(e) => {
+                return ReadResponse {
+                    state: None,
+                    diagnostics: call_failed(&e),
+                };
+            }
+        };
+        let found = diagnostics(read.diagnostics);
+        if has_error(&found) {
+            return ReadResponse {
+                state: None,
+                diagnostics: found,
+            };
+        }
+        self.remember_private(&request.address, read.private);
+        match decode(block, &read.state) {
+            Ok(state) => ReadResponse {
+                state,
+                diagnostics: found,
+            },
+            Err(diagnostics) => ReadResponse {
+                state: None,
+                diagnostics,
+            },
+        }
+    }
+
+    async fn plan(&self, request: PlanRequest) -> PlanResponse {
+        let failed = |diagnostics| PlanResponse {
+            planned: Value::Unknown,
+            diagnostics,
+            ..PlanResponse::default()
+        };
+        let block = match self.resource_block(&request.type_name) {
+            Ok(block) => block,
+            Err(d) => return failed(d),
+        };
+        let prior_braid = request.prior.clone().unwrap_or(Value::Null);
+        // Proposed from plugin-shaped values, as Terraform computes it.
+        let prior_shaped = to_plugin_shape(block, &prior_braid);
+        let config_shaped = to_plugin_shape(block, &request.config);
+        let proposed = proposed_new(block, &prior_shaped, &config_shaped);
+        let encoded = (|| {
+            Ok::<_, Vec<ProviderDiagnostic>>((
+                encode(block, &prior_braid)?,
+                encode(block, &from_plugin_shape(block, &proposed))?,
+                encode(block, &request.config)?,
+            ))
+        })();
+        let (prior, proposed, config) = match encoded {
+            Ok(values) => values,
+            Err(d) => return failed(d),
+        };
+        let prior_private = if request.prior.is_some() {
+            self.private_of(&request.address)
+        } else {
+            Vec::new()
+        };
+        let plan = match self
+            .plugin
+            .plan_resource_change(
+                &request.type_name,
+                &prior,
+                &proposed,
+                &config,
+                &prior_private,
+            )
+            .await
+        {
+            Ok(plan) => plan,
+            Err(e) => return failed(call_failed(&e)),
+        };
+        let found = diagnostics(plan.diagnostics);
+        if has_error(&found) {
+            return failed(found);
+        }
+        let planned = match decode(block, &plan.planned_state) {
+            Ok(planned) => planned.unwrap_or(Value::Null),
+            Err(d) => return failed(d),
+        };
+        self.remember_private(&request.address, plan.planned_private);
+        PlanResponse {
+            planned,
+            requires_replace: plan.requires_replace.iter().map(|p| path(p)).collect(),
+            existing: None,
+            sensitive: Vec::new(),
+            diagnostics: found,
+        }
+    }
+
+    async fn apply(&self, request: ApplyRequest) -> ApplyResponse {
+        let block = match self.resource_block(&request.type_name) {
+            Ok(block) => block,
+            Err(diagnostics) => {
+                return ApplyResponse {
+                    new_state: request.prior,
+                    diagnostics,
+                };
+            }
+        };
+        let nil = || Ok(rmpv::Value::Nil);
+        let encoded = (|| {
+            Ok::<_, Vec<ProviderDiagnostic>>((
+                request
+                    .prior
+                    .as_ref()
+                    .map_or_else(nil, |v| encode(block, v))?,
+                request
+                    .planned
+                    .as_ref()
+                    .map_or_else(nil, |v| encode(block, v))?,
+                if request.config.is_null() {
+                    rmpv::Value::Nil
+                } else {
+                    encode(block, &request.config)?
+                },
+            ))
+        })();
+        let (prior, planned, config) = match encoded {
+            Ok(values) => values,
+            Err(diagnostics) => {
+                return ApplyResponse {
+                    new_state: request.prior,
+                    diagnostics,
+                };
+            }
+        };
+        let private = self.private_of(&request.address);
+        let applied = match self
+            .plugin
+            .apply_resource_change(&request.type_name, &prior, &planned, &config, &private)
+            .await
+        {
+            Ok(applied) => applied,
+            Err(e) => {
+                return ApplyResponse {
+                    new_state: request.prior,
+                    diagnostics: call_failed(&e),
+                };
+            }
+        };
+        let found = diagnostics(applied.diagnostics);
+        self.remember_private(&request.address, applied.private);
+        match decode(block, &applied.state) {
+            // On failure the provider returns what exists now (possibly a partial create).
+            Ok(new_state) => ApplyResponse {
+                new_state,
+                diagnostics: found,
+            },
+            Err(mut d) => {
+                d.extend(found);
+                ApplyResponse {
+                    new_state: request.prior,
+                    diagnostics: d,
+                }
+            }
+        }
+    }
+
+    async fn import(&self, request: ImportRequest) -> ImportResponse {
+        let block = match self.resource_block(&request.type_name) {
+            Ok(block) => block,
+            Err(diagnostics) => {
+                return ImportResponse {
+                    state: None,
+                    diagnostics,
+                };
+            }
+        };
+        let imported = match self
+            .plugin
+            .import_resource_state(&request.type_name, &request.id)
+            .await
+        {
+            Ok(imported) => imported,
+            Err(e) => {
+                return ImportResponse {
+                    state: None,
+                    diagnostics: call_failed(&e),
+                };
+            }
+        };
+        let mut found = diagnostics(imported.diagnostics);
+        if has_error(&found) {
+            return ImportResponse {
+                state: None,
+                diagnostics: found,
+            };
+        }
+        let Some(object) = imported
+            .resources
+            .into_iter()
+            .find(|r| r.type_name == request.type_name)
+        else {
+            return ImportResponse {
+                state: None,
+                diagnostics: found,
+            };
+        };
+        // The import answer is often only an id: read the object, as Terraform does.
+        let read = match self
+            .plugin
+            .read_resource(&request.type_name, &object.state, &object.private)
+            .await
+        {
+            Ok(read) => read,
+            Err(e) => {
+                found.extend(call_failed(&e));
+                return ImportResponse {
+                    state: None,
+                    diagnostics: found,
+                };
+            }
+        };
+        found.extend(diagnostics(read.diagnostics));
+        if has_error(&found) {
+            return ImportResponse {
+                state: None,
+                diagnostics: found,
+            };
+        }
+        match decode(block, &read.state) {
+            Ok(state) => ImportResponse {
+                state,
+                diagnostics: found,
+            },
+            Err(d) => ImportResponse {
+                state: None,
+                diagnostics: d,
+            },
+        }
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
+        let failed = |diagnostics| ReadDataResponse {
+            state: Value::Null,
+            diagnostics,
+        };
+        let Some(block) = self
+            .plugin_schema
+            .data_sources
+            .get(&request.type_name)
+            .map(|s| &s.block)
+        else {
+            return failed(unknown_type(&self.name, "data source", &request.type_name));
+        };
+        let config = match encode(block, &request.config) {
+            Ok(wire) => wire,
+            Err(d) => return failed(d),
+        };
+        let read = match self
+            .plugin
+            .read_data_source(&request.type_name, &config)
+            .await
+        {
+            Ok(read) => read,
+            Err(e) => return failed(call_failed(&e)),
+        };
+        let found = diagnostics(read.diagnostics);
+        if has_error(&found) {
+            return failed(found);
+        }
+        match decode(block, &read.state) {
+            Ok(state) => ReadDataResponse {
+                state: state.unwrap_or(Value::Null),
+                diagnostics: found,
+            },
+            Err(d) => failed(d),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use braid_tfplugin::{Attribute, NestedBlock};
+
+    fn block() -> Block {
+        let mut inner = Block::default();
+        inner.attributes.insert(
+            "port".into(),
+            Attribute {
+                cty_type: r#""number""#.into(),
+                optional: true,
+                ..Attribute::default()
+            },
+        );
+        let mut block = Block::default();
+        block.attributes.insert(
+            "name".into(),
+            Attribute {
+                cty_type: r#""string""#.into(),
+                required: true,
+                ..Attribute::default()
+            },
+        );
+        for (name, nesting) in [
+            ("one", Nesting::Single),
+            ("group", Nesting::Group),
+            ("many", Nesting::List),
+        ] {
+            block.blocks.insert(
+                name.into(),
+                NestedBlock {
+                    nesting,
+                    block: inner.clone(),
+                    ..NestedBlock::default()
+                },
+            );
+        }
+        block
+    }
+
+    #[test]
+    fn blocks_convert_between_braids_lists_and_nesting_modes() {
+        let port = |p: i64| Value::map([("port", Value::from_i64(p))]);
+        let braid = Value::map([
+            ("name", Value::from("x")),
+            ("one", Value::List(vec![port(1)])),
+            ("many", Value::List(vec![port(2), port(3)])),
+        ]);
+        let plugin = to_plugin_shape(&block(), &braid);
+        assert_eq!(plugin.attr("one"), Some(&port(1)));
+        assert_eq!(plugin.attr("group"), Some(&Value::Map(BTreeMap::new())));
+        assert_eq!(
+            to_plugin_shape(&block(), &Value::Map(BTreeMap::new())).attr("many"),
+            Some(&Value::List(Vec::new()))
+        );
+        assert_eq!(plugin.attr("many"), braid.attr("many"));
+        let back = from_plugin_shape(&block(), &plugin);
+        assert_eq!(back.attr("one"), braid.attr("one"));
+        assert_eq!(back.attr("many"), braid.attr("many"));
+        assert_eq!(
+            from_plugin_shape(&block(), &Value::map([("one", Value::Null)])).attr("one"),
+            Some(&Value::List(Vec::new()))
+        );
+    }
+
+    #[test]
+    fn schemas_list_blocks_as_list_attributes() {
+        let schema = braid_block_schema(&block());
+        assert_eq!(schema.attributes["name"].r#use, Use::Required);
+        assert_eq!(schema.attributes["name"].r#type, AttributeType::String);
+        assert_eq!(schema.attributes["many"].r#type, AttributeType::List);
+    }
+
+    #[test]
+    fn provider_paths_become_braid_paths() {
+        let steps = [
+            braid_tfplugin::PathStep::Attribute("rule".into()),
+            braid_tfplugin::PathStep::Index(1),
+            braid_tfplugin::PathStep::Key("k".into()),
+        ];
+        assert_eq!(path(&steps).to_string(), "rule[1].k");
+    }
+}
