@@ -233,6 +233,23 @@ impl Workspace {
         check_resources(&self.module, &providers).into_result(providers)
     }
 
+    /// [`Workspace::providers`], with the provider names `required_providers` declares served
+    /// by their Terraform provider plugins, found and started first
+    /// ([`crate::providers::plugins`]).
+    pub async fn providers_with_plugins(
+        &self,
+        registry: &ProviderRegistry,
+        state_providers: impl IntoIterator<Item = String>,
+    ) -> Result<Providers, Diagnostics> {
+        let names = self.provider_names(state_providers);
+        self.check_aliases(&names)?;
+        let choices =
+            crate::providers::plugins::choose(&self.module.terraform, &self.project.dir, &names)?;
+        let registry = crate::providers::plugins::start(registry, &choices).await?;
+        let providers = registry.instantiate(&names)?;
+        check_resources(&self.module, &providers).into_result(providers)
+    }
+
     /// The settings of provider configuration `name`: its `provider` block of the resource
     /// files, overridden attribute by attribute by braid.hcl's block and then by the
     /// environment's.

@@ -905,7 +905,20 @@ impl<'a> Executor<'a> {
             }
         };
         let differing = mismatches(&planned.planned, &new_state, &[]);
-        if !differing.is_empty() {
+        let legacy = !differing.is_empty()
+            && self
+                .provider(&change.provider, &change.address)
+                .is_ok_and(|p| p.legacy_type_system(&change.type_name));
+        if legacy {
+            // Terraform's legacy SDK returns "" or 0 where it planned null; Terraform takes
+            // the result as it is and only logs the difference.
+            tracing::debug!(
+                address = %change.address,
+                paths = %differing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                "legacy provider result differs from its plan; accepted"
+            );
+        }
+        if !differing.is_empty() && !legacy {
             let record = self.record_for(change, new_state.clone(), planned.sensitive.clone());
             let kept = self.keep_partial(change, record).await;
             return Err(std::iter::once(provider_bug(

@@ -13,6 +13,7 @@ mod init;
 mod locking;
 mod output;
 mod plan;
+mod providers;
 mod rollback;
 mod show;
 mod state;
@@ -181,6 +182,9 @@ pub enum Command {
     Console,
     /// Rewrite HCL files (.hcl, .tf, .tfvars) in the canonical layout of terraform fmt.
     Fmt(fmt::FmtArgs),
+    /// Which provider serves each provider configuration in use: a Terraform provider plugin
+    /// (source, version, protocol, executable) or one built into braid, with its types.
+    Providers,
 }
 
 /// Terraform's long flags with one dash that braid also accepts that way (`-target=ADDR`,
@@ -470,7 +474,7 @@ pub async fn run(cli: Cli) -> i32 {
     watch_signals(&cx);
     let result = match cli.command {
         Command::Init => init::run(&cx).await,
-        Command::Validate => validate::run(&cx),
+        Command::Validate => validate::run(&cx).await,
         Command::Plan(args) => plan::run(&cx, &args).await,
         Command::Apply(args) => apply::run(&cx, &args).await,
         Command::Destroy(args) => apply::destroy(&cx, &args).await,
@@ -484,6 +488,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Output(args) => output::run(&cx, &args).await,
         Command::Console => console::run(&cx).await,
         Command::Fmt(args) => fmt::run(&cx, &args),
+        Command::Providers => providers::run(&cx).await,
     };
     match result {
         Ok(_) if cx.cancel.is_cancelled() => cx.interrupted_code(),

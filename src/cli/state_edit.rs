@@ -201,7 +201,9 @@ pub async fn import_resource(
         .into());
     }
     let records = store.resources().await.map_err(state_error)?;
-    let providers = ws.providers(&cx.registry, records.into_iter().map(|r| r.provider))?;
+    let providers = ws
+        .providers_with_plugins(&cx.registry, records.into_iter().map(|r| r.provider))
+        .await?;
     ws.configure(&providers).await?;
     let provider = providers.get(&decl.provider).ok_or_else(|| {
         Diagnostic::error(

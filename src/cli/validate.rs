@@ -7,7 +7,7 @@ use crate::view::Format;
 use crate::workspace::Workspace;
 
 /// Validates for the environment given, or for every declared one.
-pub fn run(cx: &Context) -> CommandResult {
+pub async fn run(cx: &Context) -> CommandResult {
     let options = cx.global.load_options()?.allowing_missing_variables();
     let environments: Vec<Option<String>> = match &options.env {
         Some(env) => vec![Some(env.clone())],
@@ -32,7 +32,7 @@ pub fn run(cx: &Context) -> CommandResult {
             ..options.clone()
         })?;
         cx.shell.diagnostics(&ws.warnings);
-        check(cx, &ws)?;
+        check(cx, &ws).await?;
         checked.push(ws.env_name.clone());
         totals = (
             ws.module.written_resources().count(),
@@ -59,8 +59,10 @@ pub fn run(cx: &Context) -> CommandResult {
     Ok(EXIT_OK)
 }
 
-fn check(cx: &Context, ws: &Workspace) -> Result<(), Diagnostics> {
-    let providers = ws.providers(&cx.registry, std::iter::empty())?;
+async fn check(cx: &Context, ws: &Workspace) -> Result<(), Diagnostics> {
+    let providers = ws
+        .providers_with_plugins(&cx.registry, std::iter::empty())
+        .await?;
     // Evaluate every expression with resources unknown: catches unknown functions, bad
     // arguments and type errors without planning.
     let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name);

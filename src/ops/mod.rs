@@ -59,7 +59,9 @@ pub async fn prepare_with_store(
     store: Arc<dyn StateStore>,
 ) -> Result<Prepared, Diagnostics> {
     let records = store.resources().await.map_err(state_error)?;
-    let providers = ws.providers(registry, records.into_iter().map(|r| r.provider))?;
+    let providers = ws
+        .providers_with_plugins(registry, records.into_iter().map(|r| r.provider))
+        .await?;
     ws.configure(&providers).await?;
     Ok(Prepared {
         ws,

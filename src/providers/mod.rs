@@ -10,6 +10,7 @@
 mod check;
 mod deadline;
 pub mod install;
+pub mod plugins;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -80,9 +81,14 @@ impl ProviderRegistry {
         let mut out = Providers::default();
         let mut diags = Diagnostics::new();
         for name in names {
-            // `aws.west` is another configuration of the provider `aws`.
+            // `aws.west` is another configuration of the provider `aws`, unless it has a
+            // provider of its own (a plugin process per configuration).
             let base = name.split('.').next().unwrap_or(name);
-            match self.factories.get(base) {
+            match self
+                .factories
+                .get(name)
+                .or_else(|| self.factories.get(base))
+            {
                 Some(factory) => {
                     let provider = factory();
                     out.schemas.insert(name.clone(), provider.schema());

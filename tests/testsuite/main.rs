@@ -36,6 +36,7 @@ mod state_backends;
 mod state_loss;
 mod targeting;
 mod terraform_files;
+mod terraform_plugins;
 mod timeouts;
 mod variable_rules;
 mod workflow;

@@ -103,7 +103,7 @@ fn a_bad_variable_file_is_an_error_at_its_line() {
 fn the_terraform_block_is_understood() {
     let project = Project::with_files(&[(
         "main.tf",
-        "terraform {\n  required_version = \">= 1.5, < 2.0\"\n  required_providers {\n    local = {\n      source  = \"hashicorp/local\"\n      version = \"~> 2.4\"\n    }\n  }\n  backend \"s3\" {\n    bucket = \"acme-tfstate\"\n  }\n}\n\nresource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = \"a\"\n}\n",
+        "terraform {\n  required_version = \">= 1.5, < 2.0\"\n  required_providers {\n    random = {\n      source  = \"hashicorp/random\"\n      version = \"~> 3.6\"\n    }\n  }\n  backend \"s3\" {\n    bucket = \"acme-tfstate\"\n  }\n}\n\nresource \"local_file\" \"a\" {\n  filename = \"out/a.txt\"\n  content  = \"a\"\n}\n",
     )]);
     let run = project.braid(&["plan"]);
     run.success();

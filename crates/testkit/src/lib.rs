@@ -22,7 +22,7 @@ pub use git::{GitRepo, git_in};
 pub use kubernetes::{KubeSim, http_request, kubesim_config};
 pub use moto::{MOTO_CREDENTIALS, MotoServer};
 pub use postgres::Postgres;
-pub use terraform::{DEFAULT_MIRROR, terraform_aws_provider};
+pub use terraform::{DEFAULT_MIRROR, terraform_aws_provider, terraform_plugin_mirror};
 
 /// A temporary directory named `braid-test-…`, removed when dropped.
 pub fn tempdir() -> tempfile::TempDir {

@@ -11,10 +11,7 @@ pub const DEFAULT_MIRROR: &str = "/opt/tf-plugins";
 /// where it looked when it is not there: these tests are never skipped.
 #[track_caller]
 pub fn terraform_aws_provider() -> PathBuf {
-    let (root, from) = match std::env::var_os("BRAID_TF_PLUGIN_DIR") {
-        Some(dir) => (PathBuf::from(dir), "BRAID_TF_PLUGIN_DIR"),
-        None => (PathBuf::from(DEFAULT_MIRROR), "the default mirror"),
-    };
+    let (root, from) = mirror_root();
     let binary = root.join(
         "registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/terraform-provider-aws_v5.100.0_x5",
     );
@@ -28,4 +25,19 @@ pub fn terraform_aws_provider() -> PathBuf {
         );
     }
     binary
+}
+
+/// The filesystem mirror holding `terraform-provider-aws` 5.100.0 (the folder above
+/// `registry.terraform.io`), checked like [`terraform_aws_provider`].
+#[track_caller]
+pub fn terraform_plugin_mirror() -> PathBuf {
+    terraform_aws_provider();
+    mirror_root().0
+}
+
+fn mirror_root() -> (PathBuf, &'static str) {
+    match std::env::var_os("BRAID_TF_PLUGIN_DIR") {
+        Some(dir) => (PathBuf::from(dir), "BRAID_TF_PLUGIN_DIR"),
+        None => (PathBuf::from(DEFAULT_MIRROR), "the default mirror"),
+    }
 }

@@ -318,6 +318,15 @@ pub trait Provider: Send + Sync {
         0
     }
 
+    /// Whether this provider's results for `type_name` may differ from its own plans where
+    /// its type system cannot tell null from empty — Terraform's legacy plugin SDK says so
+    /// of itself (`legacy_type_system`), and Terraform then accepts the result as the new
+    /// state instead of reporting a provider bug. The engine does the same. The default is
+    /// false: a result that differs from the plan is an error.
+    fn legacy_type_system(&self, _type_name: &str) -> bool {
+        false
+    }
+
     /// Waits until an applied object is healthy, reporting progress through `progress`.
     ///
     /// Called after every successful create or update. Returns an error diagnostic when the

@@ -21,7 +21,7 @@
 
 #![warn(missing_docs)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path as FsPath;
 use std::sync::Mutex;
 
@@ -47,6 +47,8 @@ pub struct PluginProvider {
     schema: ProviderSchema,
     /// The latest private data per resource address.
     private: Mutex<BTreeMap<String, Vec<u8>>>,
+    /// Resource types whose plans said `legacy_type_system` (Terraform's legacy SDK).
+    legacy_types: Mutex<BTreeSet<String>>,
 }
 
 /// Why a plugin could not serve as a provider.
@@ -101,6 +103,7 @@ impl PluginProvider {
             plugin_schema,
             schema,
             private: Mutex::new(BTreeMap::new()),
+            legacy_types: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -202,11 +205,14 @@ fn to_plugin_shape(block: &Block, value: &Value) -> Value {
     let mut out = entries.clone();
     for (name, nested) in &block.blocks {
         let braid = entries.get(name).unwrap_or(&Value::Null);
+        // One block written where braid's settings make an object of it (a provider block's
+        // `endpoints { ... }`) counts as a list of one.
         let items = || -> Vec<Value> {
-            braid
-                .as_list()
-                .unwrap_or_default()
-                .iter()
+            let list = match braid {
+                Value::Map(_) => std::slice::from_ref(braid),
+                other => other.as_list().unwrap_or_default(),
+            };
+            list.iter()
                 .map(|item| to_plugin_shape(&nested.block, item))
                 .collect()
         };
@@ -358,6 +364,13 @@ impl Provider for PluginProvider {
         self.schema.clone()
     }
 
+    fn legacy_type_system(&self, type_name: &str) -> bool {
+        self.legacy_types
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(type_name)
+    }
+
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {
         let block = &self.plugin_schema.provider.block;
         let config = if config.is_null() {
@@ -497,6 +510,12 @@ impl Provider for PluginProvider {
             Err(d) => return failed(d),
         };
         self.remember_private(&request.address, plan.planned_private);
+        if plan.legacy_type_system {
+            self.legacy_types
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(request.type_name.clone());
+        }
         PlanResponse {
             planned,
             requires_replace: plan.requires_replace.iter().map(|p| path(p)).collect(),
@@ -745,6 +764,10 @@ mod tests {
             Some(&Value::List(Vec::new()))
         );
         assert_eq!(plugin.attr("many"), braid.attr("many"));
+        let single = Value::map([("one", port(4)), ("many", port(5))]);
+        let shaped = to_plugin_shape(&block(), &single);
+        assert_eq!(shaped.attr("one"), Some(&port(4)));
+        assert_eq!(shaped.attr("many"), Some(&Value::List(vec![port(5)])));
         let back = from_plugin_shape(&block(), &plugin);
         assert_eq!(back.attr("one"), braid.attr("one"));
         assert_eq!(back.attr("many"), braid.attr("many"));

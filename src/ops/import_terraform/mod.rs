@@ -171,7 +171,9 @@ pub async fn import_terraform(
     let providers = if candidates.is_empty() {
         Providers::default()
     } else {
-        let providers = ws.providers(registry, candidates.iter().map(|c| c.provider.clone()))?;
+        let providers = ws
+            .providers_with_plugins(registry, candidates.iter().map(|c| c.provider.clone()))
+            .await?;
         ws.configure(&providers).await?;
         providers
     };

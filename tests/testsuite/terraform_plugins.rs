@@ -1,0 +1,198 @@
+//! Resource types served by a Terraform provider plugin through the `braid` binary: the real
+//! `terraform-provider-aws` 5.100.0, found in a filesystem mirror through the Terraform CLI
+//! configuration, against moto. Plan, apply, a no-op plan, an update, and a delete; what
+//! exists is asked of moto directly.
+
+use braid_testkit::{MotoServer, terraform_plugin_mirror};
+
+use crate::common::Project;
+
+fn braid_hcl(endpoint: &str) -> String {
+    format!(
+        r#"source "infra" {{ path = "." }}
+
+environment "dev" {{}}
+
+provider "aws" {{
+  region                  = "us-east-1"
+  access_key              = "testing"
+  secret_key              = "testing"
+  skip_metadata_api_check = true
+  endpoints {{
+    sts  = "{endpoint}"
+    logs = "{endpoint}"
+    ssm  = "{endpoint}"
+  }}
+}}
+"#
+    )
+}
+
+const MAIN_TF: &str = r#"
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.100"
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "app" {
+  name              = "braid-app"
+  retention_in_days = 7
+  tags              = { team = "core" }
+}
+
+resource "aws_ssm_parameter" "group" {
+  name  = "/app/log-group"
+  type  = "String"
+  value = aws_cloudwatch_log_group.app.arn
+}
+
+output "group_arn" {
+  value = aws_cloudwatch_log_group.app.arn
+}
+"#;
+
+/// `TF_CLI_CONFIG_FILE` naming the test mirror, as a team's CI would set it up.
+fn cli_config(project: &Project) -> (String, String) {
+    let path = project.join("terraform.rc");
+    std::fs::write(
+        &path,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            terraform_plugin_mirror().display()
+        ),
+    )
+    .expect("write the CLI configuration");
+    ("TF_CLI_CONFIG_FILE".to_owned(), path.display().to_string())
+}
+
+fn retention(moto: &MotoServer) -> Option<i64> {
+    let (status, body) = moto.json_request(
+        "logs",
+        "Logs_20140328.DescribeLogGroups",
+        r#"{"logGroupNamePrefix": "braid-app"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let groups: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    groups["logGroups"]
+        .as_array()
+        .and_then(|g| g.first())
+        .map(|g| g["retentionInDays"].as_i64().unwrap_or_default())
+}
+
+#[test]
+fn plugin_served_resources_plan_apply_update_and_delete() {
+    let moto = MotoServer::start();
+    let project = Project::with_files(&[
+        ("braid.hcl", &braid_hcl(&moto.endpoint())),
+        ("main.tf", MAIN_TF),
+    ]);
+    let (key, value) = cli_config(&project);
+    let env = [(key.as_str(), value.as_str())];
+
+    let providers = project.braid_env(&["--env", "dev", "providers"], &env);
+    providers.success();
+    assert!(
+        providers
+            .stdout
+            .contains("aws: plugin registry.terraform.io/hashicorp/aws 5.100.0 (protocol 5)"),
+        "{}",
+        providers.all()
+    );
+    assert!(
+        providers
+            .stdout
+            .contains("types: aws_cloudwatch_log_group, aws_ssm_parameter"),
+        "{}",
+        providers.all()
+    );
+    let json = project.braid_env(&["--env", "dev", "--format", "json", "providers"], &env);
+    let doc = json.success().json();
+    assert_eq!(doc["providers"][0]["served_by"], "plugin");
+    assert_eq!(doc["providers"][0]["protocol"], 5);
+
+    let planned = project.braid_env(&["--env", "dev", "plan"], &env);
+    planned.success();
+    assert!(
+        planned.stdout.contains("Plan: 2 to add"),
+        "{}",
+        planned.all()
+    );
+    assert!(
+        planned.stdout.contains("(known after apply)"),
+        "{}",
+        planned.all()
+    );
+
+    project
+        .braid_env(&["--env", "dev", "apply", "--auto-approve"], &env)
+        .success();
+    assert_eq!(retention(&moto), Some(7));
+    let (status, body) = moto.json_request(
+        "ssm",
+        "AmazonSSM.GetParameter",
+        r#"{"Name": "/app/log-group"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("arn:aws:logs:us-east-1:"), "{body}");
+    let output = project.braid_env(&["--env", "dev", "output", "group_arn"], &env);
+    assert!(
+        output.success().stdout.contains("arn:aws:logs:us-east-1:"),
+        "{}",
+        output.all()
+    );
+
+    // Nothing to do: the plugin's read and plan agree with state.
+    let again = project.braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], &env);
+    again.expect_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.all());
+
+    // An update in place.
+    project.edit("main.tf", "retention_in_days = 7", "retention_in_days = 14");
+    let update = project.braid_env(&["--env", "dev", "apply", "--auto-approve"], &env);
+    update.success();
+    assert!(
+        update.stdout.contains("1 changed") || update.stdout.contains("1 updated"),
+        "{}",
+        update.all()
+    );
+    assert_eq!(retention(&moto), Some(14));
+
+    // Removed from configuration: deleted.
+    project.write(
+        "main.tf",
+        "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n",
+    );
+    project
+        .braid_env(&["--env", "dev", "apply", "--auto-approve"], &env)
+        .success();
+    assert_eq!(retention(&moto), None, "the log group is still there");
+}
+
+#[test]
+fn a_missing_plugin_is_a_clear_error() {
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            "source \"infra\" { path = \".\" }\nenvironment \"dev\" {}\n",
+        ),
+        (
+            "main.tf",
+            "terraform {\n  required_providers {\n    cloudflare = { source = \"cloudflare/cloudflare\", version = \"~> 4.0\" }\n  }\n}\n\nresource \"cloudflare_record\" \"www\" {\n  name = \"www\"\n}\n",
+        ),
+    ]);
+    let (key, value) = cli_config(&project);
+    let run = project.braid_env(&["--env", "dev", "plan"], &[(key.as_str(), value.as_str())]);
+    run.expect_code(1);
+    run.assert_no_panic();
+    let all = run.all();
+    assert!(all.contains("Provider plugin not available"), "{all}");
+    assert!(
+        all.contains("\"cloudflare/cloudflare\" (version ~> 4.0)"),
+        "{all}"
+    );
+    assert!(all.contains("filesystem_mirror"), "{all}");
+}
