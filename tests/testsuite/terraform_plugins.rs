@@ -196,3 +196,69 @@ fn a_missing_plugin_is_a_clear_error() {
     );
     assert!(all.contains("filesystem_mirror"), "{all}");
 }
+
+/// A plugin-served resource in the same graph as Kubernetes manifests: a ConfigMap reads the
+/// log group's ARN through `${{ }}` as it would a built-in resource's; then the group is
+/// changed behind braid's back (moto directly) and `braid drift` reports it, read through the
+/// plugin; the next apply puts it back.
+#[test]
+fn plugin_attributes_reach_manifests_and_drift_shows() {
+    let moto = MotoServer::start();
+    let sim = braid_testkit::KubeSim::start();
+    let aws = braid_hcl(&moto.endpoint());
+    let aws = aws
+        .split_once("provider \"aws\"")
+        .map(|(_, block)| format!("provider \"aws\"{block}"))
+        .expect("the provider block");
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            &crate::common::kubernetes_braid_hcl(&sim.kubeconfig(), &["dev"], &aws),
+        ),
+        ("main.tf", MAIN_TF),
+        (
+            "deploy/config.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: logging\n  namespace: default\ndata:\n  LOG_GROUP_ARN: \"${{ aws_cloudwatch_log_group.app.arn }}\"\n",
+        ),
+    ]);
+    let (key, value) = cli_config(&project);
+    let env = [(key.as_str(), value.as_str())];
+    project
+        .braid_env(&["--env", "dev", "apply", "--auto-approve"], &env)
+        .success();
+    let config_map = sim
+        .get("/api/v1/namespaces/default/configmaps/logging")
+        .expect("the ConfigMap exists");
+    let arn = config_map["data"]["LOG_GROUP_ARN"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(arn.starts_with("arn:aws:logs:us-east-1:"), "{config_map:#}");
+    assert!(arn.contains("braid-app"), "{arn}");
+
+    // Someone changes the retention by hand.
+    let (status, body) = moto.json_request(
+        "logs",
+        "Logs_20140328.PutRetentionPolicy",
+        r#"{"logGroupName": "braid-app", "retentionInDays": 30}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let drift = project.braid_env(&["--env", "dev", "drift"], &env);
+    drift.expect_code(2);
+    assert!(
+        drift.stdout.contains("aws_cloudwatch_log_group.app"),
+        "{}",
+        drift.all()
+    );
+    assert!(
+        drift.stdout.contains("retention_in_days"),
+        "{}",
+        drift.all()
+    );
+    project
+        .braid_env(&["--env", "dev", "apply", "--auto-approve"], &env)
+        .success();
+    assert_eq!(retention(&moto), Some(7));
+    project
+        .braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], &env)
+        .expect_code(0);
+}
