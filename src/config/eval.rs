@@ -1161,17 +1161,18 @@ pub(crate) fn nfc(text: &str) -> String {
 fn number_literal(n: &hcl_edit::Formatted<hcl_edit::Number>) -> Value {
     if let Some(repr) = n.as_repr() {
         let text: &str = repr;
-        // Most literals are small integers; read those without the decimal parser.
-        // (`-0` is not one: it keeps its sign.)
-        if text.len() <= 18
-            && let Ok(i) = text.parse::<i64>()
-            && (i != 0 || !text.starts_with('-'))
-        {
-            return Value::Number(TfNumber::parsed_i64(i));
-        }
-        // `- 5` is one literal to hcl-edit; the text has no space.
-        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(parsed) = TfNumber::parse(&compact) {
+        // `- 5` is one literal to hcl-edit; the number's text has no space.
+        let parsed = if text.contains(char::is_whitespace) {
+            TfNumber::parse(
+                &text
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>(),
+            )
+        } else {
+            TfNumber::parse(text)
+        };
+        if let Ok(parsed) = parsed {
             return Value::Number(parsed);
         }
     }

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use braid_provider::{NumberError, Value};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::{Call, FunctionError, number_to_string};
+use super::{Call, FunctionError};
 
 /// `base64gzip(text)`: the text gzip-compressed, then base64-encoded.
 pub(super) fn base64gzip(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -163,7 +163,7 @@ fn write_json(value: &Value, out: &mut String) {
     match value {
         Value::Null | Value::Unknown => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_string(n)),
+        Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => write_json_string(s, out),
         Value::List(items) => {
             out.push('[');

@@ -502,15 +502,10 @@ fn expected(what: &str, got: &Value) -> String {
 fn primitive_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(number_to_string(n)),
+        Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
-}
-
-/// Terraform's text for a number: the shortest decimal, never with an exponent.
-fn number_to_string(n: &TfNumber) -> String {
-    n.to_string()
 }
 
 /// A number, or a string that parses as one (decimal, at 512 bits, as Terraform converts).

@@ -5,7 +5,7 @@
 
 use braid_provider::{TfNumber, Value};
 
-use super::{Call, FunctionError, number_to_string};
+use super::{Call, FunctionError};
 
 /// How much nested YAML `yamldecode` accepts, so that `[[[[...]]]]` cannot exhaust the stack.
 const MAX_DEPTH: usize = 200;
@@ -165,7 +165,7 @@ fn write_scalar(value: &Value, indent: usize, out: &mut String) {
     match value {
         Value::Null | Value::Unknown => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number_to_string(n)),
+        Value::Number(n) => out.push_str(&n.to_string()),
         Value::List(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
         Value::String(s) if s.contains('\n') && literal_allowed(s) => {

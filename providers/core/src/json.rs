@@ -180,11 +180,9 @@ impl Parser<'_> {
             self.at = integer_start + 1;
             return Err(self.error("invalid number: leading zero"));
         }
-        let mut plain_integer = true;
         if self.peek() == Some(b'.') {
             self.at += 1;
             self.digits()?;
-            plain_integer = false;
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.at += 1;
@@ -192,18 +190,8 @@ impl Parser<'_> {
                 self.at += 1;
             }
             self.digits()?;
-            plain_integer = false;
         }
         let text = &self.text[start..self.at];
-        // Most numbers in state are small integers: read those without the decimal parser.
-        // (`-0` is not one: it keeps its sign.)
-        if plain_integer
-            && text.len() <= 18
-            && let Ok(i) = text.parse::<i64>()
-            && (i != 0 || !text.starts_with('-'))
-        {
-            return Ok(Value::Number(TfNumber::parsed_i64(i)));
-        }
         TfNumber::parse(text).map(Value::Number).map_err(|_| {
             self.error("number out of range (its binary exponent does not fit 32 bits)")
         })

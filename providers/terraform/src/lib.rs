@@ -272,14 +272,19 @@ fn from_plugin_shape(block: &Block, value: &Value) -> Value {
     Value::Map(out)
 }
 
-/// braid value → MessagePack of the block's object type.
-fn encode(block: &Block, value: &Value) -> Result<rmpv::Value, Vec<ProviderDiagnostic>> {
-    let ty = block.object_type().map_err(|e| {
+/// The block's object type, or why the provider's schema cannot give one.
+fn object_type(block: &Block) -> Result<CtyType, Vec<ProviderDiagnostic>> {
+    block.object_type().map_err(|e| {
         vec![ProviderDiagnostic::error(
             "Invalid provider schema",
             format!("The provider's schema has a type braid cannot read: {e}."),
         )]
-    })?;
+    })
+}
+
+/// braid value → MessagePack of the block's object type.
+fn encode(block: &Block, value: &Value) -> Result<rmpv::Value, Vec<ProviderDiagnostic>> {
+    let ty = object_type(block)?;
     cty::encode(&to_plugin_shape(block, value), &ty).map_err(|e| {
         let mut d =
             ProviderDiagnostic::error("Invalid value for the provider", format!("{}.", e.message));
@@ -295,12 +300,7 @@ fn decode(block: &Block, value: &rmpv::Value) -> Result<Option<Value>, Vec<Provi
     if value.is_nil() {
         return Ok(None);
     }
-    let ty = block.object_type().map_err(|e| {
-        vec![ProviderDiagnostic::error(
-            "Invalid provider schema",
-            format!("The provider's schema has a type braid cannot read: {e}."),
-        )]
-    })?;
+    let ty = object_type(block)?;
     let decoded = cty::decode(value, &ty).map_err(|e| {
         vec![ProviderDiagnostic::error(
             "Invalid value from the provider",

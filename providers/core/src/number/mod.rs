@@ -228,6 +228,14 @@ impl TfNumber {
     /// Parses a number as Terraform reads literals, `tonumber` strings and JSON numbers: decimal,
     /// at 512 bits, `[+-]digits[.digits][(e|p)[+-]digits]` or `[+-](Inf|inf)`.
     pub fn parse(text: &str) -> Result<Self, NumberError> {
+        // Most numbers (literals, state) are small integers: read those without the decimal
+        // parser. `-0` is not one: it keeps its sign.
+        if text.len() <= 18
+            && let Ok(i) = text.parse::<i64>()
+            && (i != 0 || !text.starts_with('-'))
+        {
+            return Ok(Self::parsed_i64(i));
+        }
         parse::parse_decimal(text, LITERAL_PRECISION)
     }
 
