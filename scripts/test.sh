@@ -38,6 +38,16 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
 fi
 
+# GnuPG: braid init checks provider registries' signed checksums with gpg, and the install
+# tests sign a registry's checksums with a key of their own.
+if ! command -v gpg >/dev/null 2>&1 || ! command -v gpgconf >/dev/null 2>&1; then
+  echo "==> installing gnupg"
+  sudo_cmd=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq gnupg >/dev/null
+fi
+
 echo "==> building (all targets)"
 cargo build --workspace --all-targets --locked
 

@@ -244,7 +244,7 @@ impl Workspace {
         let names = self.provider_names(state_providers);
         self.check_aliases(&names)?;
         let choices =
-            crate::providers::plugins::choose(&self.module.terraform, &self.project.dir, &names)?;
+            crate::providers::plugins::choose(&self.module.terraform, &self.project, &names)?;
         let registry = crate::providers::plugins::start(registry, &choices).await?;
         let providers = registry.instantiate(&names)?;
         check_resources(&self.module, &providers).into_result(providers)

@@ -150,8 +150,9 @@ pub struct GlobalArgs {
 /// The subcommands of braid; each is parsed and run by its own module of `cli`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Prepare the working directory: check the configuration and create the state.
-    Init,
+    /// Prepare the working directory: install provider plugins and write .braid.lock.hcl,
+    /// check the configuration, create the state.
+    Init(init::InitArgs),
     /// Check the configuration without touching state or live objects.
     Validate,
     /// Show what apply would change.
@@ -473,7 +474,7 @@ pub async fn run(cli: Cli) -> i32 {
     };
     watch_signals(&cx);
     let result = match cli.command {
-        Command::Init => init::run(&cx).await,
+        Command::Init(args) => init::run(&cx, &args).await,
         Command::Validate => validate::run(&cx).await,
         Command::Plan(args) => plan::run(&cx, &args).await,
         Command::Apply(args) => apply::run(&cx, &args).await,

@@ -58,7 +58,7 @@ pub async fn run(cx: &Context) -> CommandResult {
             .or_default()
             .insert(name);
     }
-    let choices = plugins::choose(&ws.module.terraform, &ws.project.dir, &names)?;
+    let choices = plugins::choose(&ws.module.terraform, &ws.project, &names)?;
     let lines: Vec<ProviderLine> = names
         .iter()
         .map(|name| {

@@ -25,6 +25,7 @@ pub use module::{
     resource_groups, split_instance_address, split_module_prefix, within_module,
 };
 pub use project::{
+    PluginSettings,
     EnvironmentConfig, PLAIN_NAME_RULE, PROJECT_FILE, Project, ProviderConfig, SourceConfig,
     StateConfig, load_project, plain_name_problem,
 };

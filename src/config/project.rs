@@ -90,6 +90,19 @@ pub struct Project {
     pub environments: Vec<EnvironmentConfig>,
     /// The top-level `provider` blocks, shared by all environments.
     pub providers: Vec<ProviderConfig>,
+    /// The `plugins` block: where Terraform provider plugins are looked for and cached.
+    pub plugins: PluginSettings,
+}
+
+/// braid.hcl's `plugins { dirs = [...] cache_dir = "..." }`: plugin directories searched
+/// before the Terraform CLI configuration's (Terraform's unpacked mirror layout), and the
+/// cache downloads go to. Relative paths are relative to braid.hcl's directory.
+#[derive(Debug, Clone, Default)]
+pub struct PluginSettings {
+    /// `dirs`, made absolute.
+    pub dirs: Vec<PathBuf>,
+    /// `cache_dir`, made absolute.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Project {
@@ -169,6 +182,7 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
                 dir,
                 environments: Vec::new(),
                 providers: Vec::new(),
+                plugins: PluginSettings::default(),
             });
         }
         Err(e) => {
@@ -205,7 +219,9 @@ fn parse_project(
         sources: Vec::new(),
         environments: Vec::new(),
         providers: Vec::new(),
+        plugins: PluginSettings::default(),
     };
+    let mut plugins_seen = false;
     for structure in body.iter() {
         let block = match structure {
             Structure::Block(block) => match NestedBlock::from_block(block, file) {
@@ -247,10 +263,19 @@ fn parse_project(
                 project.providers.push(p);
                 Ok(())
             }),
+            "plugins" if plugins_seen => Err(Diagnostic::error(
+                "Duplicate plugins block",
+                "braid.hcl may have one plugins block; merge the settings into it.",
+            )
+            .at(block.location.clone())),
+            "plugins" => {
+                plugins_seen = true;
+                parse_plugins(&block, &project.dir).map(|p| project.plugins = p)
+            }
             other => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
-                    "braid.hcl has no \"{other}\" block. It holds source, environment and provider blocks; resources, variables and outputs go in the .hcl files of a source."
+                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider and plugins blocks; resources, variables and outputs go in the .hcl files of a source."
                 ),
             )
             .at(block.location.clone())),
@@ -373,6 +398,39 @@ fn check_label_is_plain_name(block: &NestedBlock, what: &str) -> Result<(), Diag
             .cloned()
             .unwrap_or_else(|| block.location.clone()))),
     }
+}
+
+fn parse_plugins(block: &NestedBlock, dir: &FsPath) -> Result<PluginSettings, Diagnostic> {
+    block.expect_labels(&[])?;
+    block
+        .body
+        .check_names("plugins block", &["dirs", "cache_dir"], &[])?;
+    let value = body_value(&block.body)?;
+    let dirs = match value.attr("dirs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::List(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(dir.join(s)),
+                other => Err(Diagnostic::error(
+                    "Incorrect attribute value type",
+                    format!("\"dirs\" must be a list of directory paths, but it holds {}.", other.kind()),
+                )
+                .at_opt(block.body.attribute("dirs").map(|a| a.value_location.clone()))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(Diagnostic::error(
+                "Incorrect attribute value type",
+                format!("\"dirs\" must be a list of directory paths, but it is {}.", other.kind()),
+            )
+            .at_opt(block.body.attribute("dirs").map(|a| a.value_location.clone())));
+        }
+    };
+    Ok(PluginSettings {
+        dirs,
+        cache_dir: string_attr(&value, "cache_dir", block)?.map(|c| dir.join(c)),
+    })
 }
 
 fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {

@@ -16,7 +16,10 @@ use std::sync::Arc;
 use braid_provider_terraform::PluginProvider;
 
 use super::ProviderRegistry;
-use super::install::{CliConfig, LOCK_FILE, LockFile, ProviderAddress, Search, package_hash_h1};
+use super::install::{
+    CliConfig, LOCK_FILE, LockFile, PLUGIN_CACHE_ENV, ProviderAddress, Sources, package_hash_h1,
+};
+use crate::config::Project;
 use crate::config::terraform_block::TerraformSettings;
 use crate::diag::{Diagnostic, Diagnostics};
 
@@ -35,11 +38,68 @@ pub struct PluginChoice {
     pub package: super::install::Package,
 }
 
+/// Where provider packages may come from for `project`: braid's plugin directories
+/// (`BRAID_PLUGIN_DIR`, then braid.hcl's `plugins { dirs }`), the Terraform CLI configuration
+/// (`TF_CLI_CONFIG_FILE` or `~/.terraformrc`), and the shared cache of downloads:
+/// `BRAID_PLUGIN_CACHE_DIR`, braid.hcl's `plugins { cache_dir }`, `TF_PLUGIN_CACHE_DIR`, the
+/// CLI configuration's `plugin_cache_dir`, else `$XDG_CACHE_HOME/braid/plugins`
+/// (`~/.cache/braid/plugins`).
+pub fn sources(project: &Project) -> Result<Sources, Diagnostics> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let cli = CliConfig::load(
+        std::env::var("TF_CLI_CONFIG_FILE").ok().as_deref(),
+        home.as_deref(),
+    )
+    .map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid Terraform CLI configuration",
+            format!("{e}. braid reads it to find provider plugins, as Terraform does."),
+        ))
+    })?;
+    let mut explicit: Vec<PathBuf> = std::env::var_os(PLUGIN_DIR_ENV)
+        .map(|dirs| std::env::split_paths(&dirs).collect())
+        .unwrap_or_default();
+    explicit.extend(project.plugins.dirs.iter().cloned());
+    let env_dir = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let cache_dir = env_dir(PLUGIN_CACHE_ENV)
+        .or_else(|| project.plugins.cache_dir.clone())
+        .or_else(|| env_dir("TF_PLUGIN_CACHE_DIR"))
+        .or_else(|| cli.plugin_cache_dir.clone())
+        .or_else(|| env_dir("XDG_CACHE_HOME").map(|d| d.join("braid").join("plugins")))
+        .or_else(|| home.as_ref().map(|h| h.join(".cache").join("braid").join("plugins")))
+        .unwrap_or_else(|| std::env::temp_dir().join("braid-plugins"));
+    Ok(Sources {
+        explicit,
+        cli,
+        home,
+        cache_dir,
+    })
+}
+
+/// The lock file of `project`, when it has one.
+pub fn lock_file(project: &Project) -> Result<Option<LockFile>, Diagnostics> {
+    let lock_path = project.dir.join(LOCK_FILE);
+    if !lock_path.is_file() {
+        return Ok(None);
+    }
+    LockFile::read(&lock_path).map(Some).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid lock file",
+            format!("{e}. Fix it, or delete it and run braid init to write it again."),
+        ))
+    })
+}
+
 /// The plugins that serve the provider names of `names` declared in `required_providers`
-/// (`settings`), found but not started; `project_dir` holds the lock file.
+/// (`settings`), found but not started. With a lock file naming a provider, the version it
+/// pins must be installed (`braid init`) and match one of its hashes.
 pub fn choose(
     settings: &TerraformSettings,
-    project_dir: &std::path::Path,
+    project: &Project,
     names: &BTreeSet<String>,
 ) -> Result<Vec<PluginChoice>, Diagnostics> {
     let wanted: Vec<(&String, &String)> = names
@@ -55,32 +115,8 @@ pub fn choose(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let cli = CliConfig::load(
-        std::env::var("TF_CLI_CONFIG_FILE").ok().as_deref(),
-        home.as_deref(),
-    )
-    .map_err(|e| {
-        Diagnostics::from(Diagnostic::error(
-            "Invalid Terraform CLI configuration",
-            format!("{e}. braid reads it to find provider plugins, as Terraform does."),
-        ))
-    })?;
-    let explicit: Vec<PathBuf> = std::env::var_os(PLUGIN_DIR_ENV)
-        .map(|dirs| std::env::split_paths(&dirs).collect())
-        .unwrap_or_default();
-    let search = Search::new(&explicit, &cli, home.as_deref());
-    let lock_path = project_dir.join(LOCK_FILE);
-    let lock = if lock_path.is_file() {
-        Some(LockFile::read(&lock_path).map_err(|e| {
-            Diagnostics::from(Diagnostic::error(
-                "Invalid lock file",
-                format!("{}: {e}.", lock_path.display()),
-            ))
-        })?)
-    } else {
-        None
-    };
+    let search = sources(project)?.search();
+    let lock = lock_file(project)?;
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
     for (name, source) in wanted {
@@ -90,7 +126,24 @@ pub fn choose(
             .get(base)
             .map_or("", String::as_str);
         let found = ProviderAddress::parse(source).and_then(|address| {
-            let package = search.find(&address, constraints)?;
+            let pinned = lock
+                .as_ref()
+                .and_then(|l| l.providers.get(&address.to_string()));
+            let package = match pinned {
+                Some(locked) => {
+                    let version = super::install::Version::parse(&locked.version)
+                        .ok_or_else(|| format!("{LOCK_FILE} pins it to \"{}\", which is not a version", locked.version))?;
+                    if !version.meets(constraints)? {
+                        return Err(format!(
+                            "{LOCK_FILE} pins {address} to {version}, which does not meet the constraints \"{constraints}\". Run braid init --upgrade to select a version that does and record it"
+                        ));
+                    }
+                    search.find(&address, &format!("= {version}")).map_err(|e| {
+                        format!("{LOCK_FILE} pins {address} to {version}, which is not installed here ({e}). Run braid init to install it")
+                    })?
+                }
+                None => search.find(&address, constraints)?,
+            };
             if let Some(lock) = &lock {
                 let h1 = package_hash_h1(&package.dir)
                     .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
@@ -107,7 +160,7 @@ pub fn choose(
             Err(e) => diags.push(Diagnostic::error(
                 "Provider plugin not available",
                 format!(
-                    "Provider \"{name}\" is declared in required_providers as \"{source}\"{}, so a Terraform provider plugin serves it: {e}. Install it where braid looks ({PLUGIN_DIR_ENV}, the filesystem_mirror of your Terraform CLI configuration, or ~/.terraform.d/plugins), or remove \"{base}\" from required_providers to use braid's built-in provider of that name.",
+                    "Provider \"{name}\" is declared in required_providers as \"{source}\"{}, so a Terraform provider plugin serves it: {e}. Run braid init to install it from its registry, install it where braid looks ({PLUGIN_DIR_ENV}, braid.hcl's plugins block, the filesystem_mirror of your Terraform CLI configuration, or ~/.terraform.d/plugins), or remove \"{base}\" from required_providers to use braid's built-in provider of that name.",
                     if constraints.is_empty() {
                         String::new()
                     } else {
@@ -147,4 +200,101 @@ pub async fn start(
         }
     }
     diags.into_result(registry)
+}
+
+/// What `braid init` did for one provider of `required_providers`.
+#[derive(Debug, Clone)]
+pub struct InstallResult {
+    /// The local name (`aws`).
+    pub name: String,
+    /// The version constraints, as written.
+    pub constraints: String,
+    /// The package and its hashes.
+    pub installed: super::install::Installed,
+    /// Whether the lock file named this version already.
+    pub was_locked: bool,
+}
+
+/// `braid init`'s installation: every provider `required_providers` declares is installed
+/// (the locked version, or with `upgrade` the newest the constraints allow) and
+/// `.braid.lock.hcl` is written with their versions and hashes — entries for providers no
+/// longer required are dropped. Nothing is written when any provider fails.
+pub async fn install(
+    settings: &TerraformSettings,
+    project: &Project,
+    upgrade: bool,
+) -> Result<Vec<InstallResult>, Diagnostics> {
+    let existing = lock_file(project)?;
+    if settings.required_providers.is_empty() && existing.is_none() {
+        return Ok(Vec::new());
+    }
+    let installer = super::install::Installer::new(sources(project)?).map_err(|e| {
+        Diagnostics::from(Diagnostic::error("Cannot install provider plugins", e))
+    })?;
+    let mut diags = Diagnostics::new();
+    let mut results = Vec::new();
+    let mut lock = LockFile::default();
+    for (name, source) in &settings.required_providers {
+        let constraints = settings
+            .provider_versions
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        let address = match ProviderAddress::parse(source) {
+            Ok(a) => a,
+            Err(e) => {
+                diags.push(Diagnostic::error("Invalid provider source address", e));
+                continue;
+            }
+        };
+        let locked = existing
+            .as_ref()
+            .and_then(|l| l.providers.get(&address.to_string()));
+        match installer.install(&address, &constraints, locked, upgrade).await {
+            Ok(installed) => {
+                lock.providers.insert(
+                    address.to_string(),
+                    super::install::LockedProvider {
+                        version: installed.package.version.to_string(),
+                        constraints: (!constraints.is_empty()).then(|| constraints.clone()),
+                        hashes: installed.hashes.clone(),
+                    },
+                );
+                results.push(InstallResult {
+                    name: name.clone(),
+                    constraints,
+                    was_locked: locked
+                        .is_some_and(|l| l.version == installed.package.version.to_string()),
+                    installed,
+                });
+            }
+            Err(e) => diags.push(Diagnostic::error(
+                "Provider plugin not installed",
+                format!("Provider \"{name}\" ({address}{}): {e}.", if constraints.is_empty() { String::new() } else { format!(", version {constraints}") }),
+            )),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    if existing.as_ref() != Some(&lock) {
+        let path = project.dir.join(LOCK_FILE);
+        write_atomically(&path, lock.render().as_bytes()).map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot write the lock file",
+                format!("{}: {e}.", path.display()),
+            ))
+        })?;
+    }
+    Ok(results)
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

@@ -28,6 +28,7 @@ mod kubernetes;
 mod layering;
 mod meta_arguments;
 mod modules;
+mod plugin_install;
 mod private_files;
 mod rollback;
 mod signals;

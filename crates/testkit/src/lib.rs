@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod git;
+mod http_files;
 #[cfg(feature = "kubesim")]
 mod kubernetes;
 mod moto;
@@ -18,6 +19,7 @@ mod process;
 mod terraform;
 
 pub use git::{GitRepo, git_in};
+pub use http_files::HttpFiles;
 #[cfg(feature = "kubesim")]
 pub use kubernetes::{KubeSim, http_request, kubesim_config};
 pub use moto::{MOTO_CREDENTIALS, MotoServer};

@@ -2,6 +2,7 @@
 //! `provider_installation` block's `filesystem_mirror` and `network_mirror` entries and
 //! their `include`/`exclude` rules, which say where providers come from.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hcl_edit::expr::Expression;
@@ -51,11 +52,27 @@ pub struct CliConfig {
     pub filesystem_mirrors: Vec<(PathBuf, MirrorRule)>,
     /// `network_mirror { url include exclude }`, in order.
     pub network_mirrors: Vec<(String, MirrorRule)>,
+    /// `direct { include exclude }`: the origin registries. `None` when the
+    /// `provider_installation` block has no `direct` block (then no registry is asked);
+    /// without a `provider_installation` block every provider may come from its registry.
+    pub direct: Option<MirrorRule>,
     /// `plugin_cache_dir`.
     pub plugin_cache_dir: Option<PathBuf>,
+    /// `host "NAME" { services = { "providers.v1" = URL } }`: service discovery answered by
+    /// the configuration instead of `https://NAME/.well-known/terraform.json`.
+    pub hosts: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl CliConfig {
+    /// What Terraform does without a `provider_installation` block: local plugin
+    /// directories, then every provider's origin registry.
+    pub fn implied() -> CliConfig {
+        CliConfig {
+            direct: Some(MirrorRule::default()),
+            ..CliConfig::default()
+        }
+    }
+
     /// Reads the CLI configuration Terraform would: `TF_CLI_CONFIG_FILE` when set, else
     /// `~/.terraformrc` (`home`); none is an empty configuration.
     pub fn load(env_file: Option<&str>, home: Option<&Path>) -> Result<CliConfig, String> {
@@ -63,13 +80,13 @@ impl CliConfig {
             Some(f) => PathBuf::from(f),
             None => match home {
                 Some(h) => h.join(".terraformrc"),
-                None => return Ok(CliConfig::default()),
+                None => return Ok(CliConfig::implied()),
             },
         };
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && env_file.is_none() => {
-                return Ok(CliConfig::default());
+                return Ok(CliConfig::implied());
             }
             Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
         };
@@ -81,7 +98,7 @@ impl CliConfig {
     /// Reads the text of a CLI configuration file.
     pub fn parse(text: &str) -> Result<CliConfig, String> {
         let body = hcl_edit::parser::parse_body(text).map_err(|e| e.to_string())?;
-        let mut config = CliConfig::default();
+        let mut config = CliConfig::implied();
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(attr) if attr.key.value().as_str() == "plugin_cache_dir" => {
@@ -91,6 +108,7 @@ impl CliConfig {
                     if block.ident.value().as_str() == "provider_installation" =>
                 {
                     config.installation_block = true;
+                    config.direct = None;
                     for method in block.body.blocks() {
                         let rule = MirrorRule {
                             include: strings(&method.body, "include"),
@@ -107,11 +125,36 @@ impl CliConfig {
                                     .ok_or("a network_mirror block needs url")?;
                                 config.network_mirrors.push((url, rule));
                             }
-                            // `direct` (the origin registry) and `dev_overrides` take no
-                            // directory.
+                            "direct" => config.direct = Some(rule),
+                            // `dev_overrides` names local builds for development; braid
+                            // does not use them.
                             _ => {}
                         }
                     }
+                }
+                Structure::Block(block) if block.ident.value().as_str() == "host" => {
+                    let name = block
+                        .labels
+                        .first()
+                        .map(|l| l.as_str().to_ascii_lowercase())
+                        .ok_or("a host block needs the host name as its label")?;
+                    let mut services = BTreeMap::new();
+                    if let Some(Expression::Object(object)) =
+                        block.body.get_attribute("services").map(|a| &a.value)
+                    {
+                        for (key, value) in object.iter() {
+                            let key = match key {
+                                hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+                                hcl_edit::expr::ObjectKey::Expression(e) => {
+                                    string(e).unwrap_or_default()
+                                }
+                            };
+                            if let Some(url) = string(value.expr()) {
+                                services.insert(key, url);
+                            }
+                        }
+                    }
+                    config.hosts.insert(name, services);
                 }
                 _ => {}
             }
@@ -176,6 +219,18 @@ provider_installation {
         assert_eq!(
             config.network_mirrors[0].0,
             "https://mirror.example.com/providers/"
+        );
+        let direct = config.direct.as_ref().expect("a direct block");
+        assert!(!direct.covers(&aws));
+        assert!(direct.covers(&other));
+        let implied = CliConfig::parse(
+            "host \"registry.example.com\" {\n  services = {\n    \"providers.v1\" = \"http://127.0.0.1:1/v1/providers/\"\n  }\n}\n",
+        )
+        .expect("valid");
+        assert!(implied.direct.is_some(), "registries are asked without provider_installation");
+        assert_eq!(
+            implied.hosts["registry.example.com"]["providers.v1"],
+            "http://127.0.0.1:1/v1/providers/"
         );
         assert!(CliConfig::parse("provider_installation {\n  filesystem_mirror {}\n}\n").is_err());
     }

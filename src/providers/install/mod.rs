@@ -9,12 +9,15 @@
 
 mod cli_config;
 mod hash;
+mod installer;
 mod lock_file;
+mod remote;
 
 use std::path::{Path, PathBuf};
 
 pub use cli_config::{CliConfig, MirrorRule};
 pub use hash::{package_hash_h1, zip_hash};
+pub use installer::{Installed, Installer, Origin, PLUGIN_CACHE_ENV, Sources};
 pub use lock_file::{LOCK_FILE, LockFile, LockedProvider};
 
 /// The registry host of source addresses that name none, as in Terraform.
@@ -195,10 +198,11 @@ impl Search {
         Search { dirs }
     }
 
-    /// The newest version of `address` that meets `constraints`, for this platform.
-    pub fn find(&self, address: &ProviderAddress, constraints: &str) -> Result<Package, String> {
+    /// Every package of `address` for this platform in the directories allowed to serve
+    /// it, in search order: `(version, package directory)`.
+    pub fn available(&self, address: &ProviderAddress) -> Vec<(Version, PathBuf)> {
         let platform = platform();
-        let mut seen = Vec::new();
+        let mut out = Vec::new();
         for (dir, rule) in &self.dirs {
             if !rule.covers(address) {
                 continue;
@@ -210,37 +214,48 @@ impl Search {
             let Ok(entries) = std::fs::read_dir(&base) else {
                 continue;
             };
-            let mut found: Vec<(Version, PathBuf)> = Vec::new();
-            for entry in entries.filter_map(Result::ok) {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Some(version) = Version::parse(&name) else {
-                    continue;
-                };
-                let package = entry.path().join(&platform);
-                if !package.is_dir() {
-                    continue;
-                }
-                seen.push(version.to_string());
-                if version.meets(constraints)? {
-                    found.push((version, package));
-                }
-            }
+            let mut found: Vec<(Version, PathBuf)> = entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| {
+                    let version = Version::parse(&entry.file_name().to_string_lossy())?;
+                    let package = entry.path().join(&platform);
+                    package.is_dir().then_some((version, package))
+                })
+                .collect();
             found.sort();
-            if let Some((version, package)) = found.pop() {
-                let executable = executable_in(&package, &address.type_name).ok_or_else(|| {
-                    format!(
-                        "{} holds no terraform-provider-{} executable",
-                        package.display(),
-                        address.type_name
-                    )
-                })?;
-                return Ok(Package {
-                    address: address.clone(),
-                    version,
-                    dir: package,
-                    executable,
-                });
+            out.extend(found.into_iter().rev());
+        }
+        out
+    }
+
+    /// The newest version of `address` that meets `constraints`, for this platform; the
+    /// first directory holding a matching version wins.
+    pub fn find(&self, address: &ProviderAddress, constraints: &str) -> Result<Package, String> {
+        let platform = platform();
+        let available = self.available(address);
+        // In search order, each directory's versions newest first: the first match is the
+        // newest version of the first directory holding one.
+        let mut best = None;
+        for candidate in &available {
+            if candidate.0.meets(constraints)? {
+                best = Some(candidate);
+                break;
             }
+        }
+        if let Some((version, package)) = best {
+            let executable = executable_in(package, &address.type_name).ok_or_else(|| {
+                format!(
+                    "{} holds no terraform-provider-{} executable",
+                    package.display(),
+                    address.type_name
+                )
+            })?;
+            return Ok(Package {
+                address: address.clone(),
+                version: version.clone(),
+                dir: package.clone(),
+                executable,
+            });
         }
         let searched = self
             .dirs
@@ -248,6 +263,7 @@ impl Search {
             .map(|(d, _)| d.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        let mut seen: Vec<String> = available.iter().map(|(v, _)| v.to_string()).collect();
         Err(if seen.is_empty() {
             format!(
                 "no package of {address} for {platform} was found (searched: {})",
