@@ -100,6 +100,19 @@ impl MotoServer {
         })
     }
 
+    /// A `python3` command that can `import boto3`: the interpreter installed beside
+    /// `moto_server` (moto depends on boto3), else `python3` on PATH.
+    pub fn python() -> std::process::Command {
+        let beside = find_moto_server().ok().and_then(|moto| {
+            let dir = moto.parent()?.to_path_buf();
+            ["python3", "python"]
+                .iter()
+                .map(|name| dir.join(name))
+                .find(|p| p.is_file())
+        });
+        std::process::Command::new(beside.unwrap_or_else(|| PathBuf::from("python3")))
+    }
+
     /// `http://127.0.0.1:PORT`, for endpoints in configuration and SDK clients.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -7,6 +7,11 @@
 //! Run: `cargo run --release --bin braid-bench -- --sizes 1000,10000`
 //! (`--check` makes it fail unless every phase did what it should; scripts/test.sh uses it
 //! at a small size.)
+//!
+//! `--terraform N` instead compares braid with `terraform` on the same configuration of N
+//! resources served by the same `terraform-provider-aws` against moto (one fresh
+//! `moto_server` each): apply from nothing, then a no-op plan, both through the command-line
+//! tools (`braid` next to this executable, `terraform` on PATH).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,6 +20,8 @@ use std::time::{Duration, Instant};
 use braid::apply::{ApplyOptions, SilentObserver, apply_plan};
 use braid::plan::{PlanOptions, make_plan};
 use braid::workspace::{LoadOptions, Workspace};
+
+mod terraform_bench;
 
 const LAYERS: usize = 10;
 
@@ -62,9 +69,22 @@ fn main() {
                     .collect();
             }
             "--check" => check = true,
+            "--terraform" => {
+                let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
+                match terraform_bench::run(n, check) {
+                    Ok(table) => {
+                        shell.out(&table);
+                        return;
+                    }
+                    Err(e) => {
+                        shell.err(&format!("error: {e}\n"));
+                        std::process::exit(1);
+                    }
+                }
+            }
             other => {
                 shell.err(&format!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check]\n"
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check] | --terraform N [--check]\n"
                 ));
                 std::process::exit(1);
             }
