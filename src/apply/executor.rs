@@ -501,6 +501,7 @@ impl<'a> Executor<'a> {
             sensitive_paths: sensitive,
             dependencies: change.depends_on.clone(),
             source_file: change.source_file.clone(),
+            meta: self.providers.object_meta(&change.provider, &change.address),
         }
     }
 

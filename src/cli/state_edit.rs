@@ -256,6 +256,7 @@ pub async fn import_resource(
         sensitive_paths: sensitive,
         dependencies,
         source_file: Some(decl.source_file()),
+        meta: None,
     };
     audited_write(cx, ws, store, "state import", |apply_id| {
         vec![ResourceWrite {

@@ -60,8 +60,10 @@ pub async fn prepare_with_store(
 ) -> Result<Prepared, Diagnostics> {
     let records = store.resources().await.map_err(state_error)?;
     let providers = ws
-        .providers_with_plugins(registry, records.into_iter().map(|r| r.provider))
+        .providers_with_plugins(registry, records.iter().map(|r| r.provider.clone()))
         .await?;
+    providers.restore_object_meta(&records);
+    drop(records);
     ws.configure(&providers).await?;
     Ok(Prepared {
         ws,

@@ -129,6 +129,23 @@ impl Providers {
         self.providers.get(name)
     }
 
+    /// Gives each provider what it kept in state beside its objects (a Terraform plugin's
+    /// private data and schema version), before the run calls it about them.
+    pub fn restore_object_meta(&self, records: &[braid_state::ResourceRecord]) {
+        for record in records {
+            if let (Some(meta), Some(provider)) = (&record.meta, self.get(&record.provider)) {
+                provider.restore_object_meta(&record.address, meta);
+            }
+        }
+    }
+
+    /// What the provider called `name` keeps beside the object at `address`, for state.
+    pub fn object_meta(&self, name: &str, address: &str) -> Option<braid_provider::ObjectMeta> {
+        self.get(name)
+            .and_then(|p| p.object_meta(address))
+            .filter(|m| !m.is_empty())
+    }
+
     /// The schema of the provider called `name`.
     pub fn schema(&self, name: &str) -> Option<&ProviderSchema> {
         self.schemas.get(name)

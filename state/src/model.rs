@@ -35,6 +35,10 @@ pub struct ResourceRecord {
     pub dependencies: Vec<String>,
     /// `source:relative/path.hcl:line` where the resource was declared.
     pub source_file: Option<String>,
+    /// What the provider keeps beside the object (a Terraform plugin's private data and
+    /// schema version); `None` for providers that keep nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<braid_provider::ObjectMeta>,
 }
 
 /// One output of the configuration as the last successful apply left it (`braid output`).

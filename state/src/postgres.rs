@@ -251,6 +251,7 @@ fn resource_row(row: &Row) -> Result<ResourceRow, tokio_postgres::Error> {
         sensitive_paths: row.try_get(5)?,
         dependencies: row.try_get(6)?,
         source_file: row.try_get(7)?,
+        meta: row.try_get(8)?,
     })
 }
 

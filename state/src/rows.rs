@@ -17,7 +17,7 @@ use crate::codec::{from_json, parse_timestamp};
 pub(crate) use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
 
 pub(crate) const RESOURCE_COLUMNS: &str =
-    "address, provider, type_name, id, attributes, sensitive_paths, dependencies, source_file";
+    "address, provider, type_name, id, attributes, sensitive_paths, dependencies, source_file, meta";
 
 pub(crate) struct ResourceRow {
     pub(crate) address: String,
@@ -28,6 +28,7 @@ pub(crate) struct ResourceRow {
     pub(crate) sensitive_paths: String,
     pub(crate) dependencies: String,
     pub(crate) source_file: Option<String>,
+    pub(crate) meta: Option<String>,
 }
 
 impl ResourceRow {
@@ -42,6 +43,7 @@ impl ResourceRow {
             sensitive_paths: row.get(5)?,
             dependencies: row.get(6)?,
             source_file: row.get(7)?,
+            meta: row.get(8)?,
         })
     }
 
@@ -51,6 +53,10 @@ impl ResourceRow {
             attributes: from_json(&self.attributes, &what("attributes"))?,
             sensitive_paths: from_json(&self.sensitive_paths, &what("sensitive_paths"))?,
             dependencies: from_json(&self.dependencies, &what("dependencies"))?,
+            meta: match &self.meta {
+                Some(text) => Some(from_json(text, &what("meta"))?),
+                None => None,
+            },
             address: self.address,
             provider: self.provider,
             type_name: self.type_name,

@@ -674,9 +674,13 @@ fn write_one(
             let attributes = to_json(&record.attributes, op)?;
             let sensitive_paths = to_json(&record.sensitive_paths, op)?;
             let dependencies = to_json(&record.dependencies, op)?;
+            let meta = match &record.meta {
+                Some(meta) => Some(to_json(meta, op)?),
+                None => None,
+            };
             tx.prepare_cached(&format!(
                 "INSERT INTO resources ({RESOURCE_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                          ON CONFLICT (address) DO UPDATE SET
                             provider = excluded.provider,
                             type_name = excluded.type_name,
@@ -684,7 +688,8 @@ fn write_one(
                             attributes = excluded.attributes,
                             sensitive_paths = excluded.sensitive_paths,
                             dependencies = excluded.dependencies,
-                            source_file = excluded.source_file"
+                            source_file = excluded.source_file,
+                            meta = excluded.meta"
             ))
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -696,6 +701,7 @@ fn write_one(
                     sensitive_paths,
                     dependencies,
                     record.source_file,
+                    meta,
                 ])
             })
             .map_err(backend(op))?;

@@ -3,7 +3,7 @@
 //! configuration, against moto. Plan, apply, a no-op plan, an update, and a delete; what
 //! exists is asked of moto directly.
 
-use braid_testkit::{MotoServer, terraform_plugin_mirror};
+use braid_testkit::MotoServer;
 
 use crate::common::Project;
 
@@ -55,18 +55,12 @@ output "group_arn" {
 }
 "#;
 
-/// `TF_CLI_CONFIG_FILE` naming the test mirror, as a team's CI would set it up.
+/// `TF_CLI_CONFIG_FILE` naming the test mirror.
 fn cli_config(project: &Project) -> (String, String) {
-    let path = project.join("terraform.rc");
-    std::fs::write(
-        &path,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            terraform_plugin_mirror().display()
-        ),
+    (
+        "TF_CLI_CONFIG_FILE".to_owned(),
+        crate::common::mirror_cli_config(project.path()),
     )
-    .expect("write the CLI configuration");
-    ("TF_CLI_CONFIG_FILE".to_owned(), path.display().to_string())
 }
 
 fn retention(moto: &MotoServer) -> Option<i64> {
@@ -144,6 +138,23 @@ fn plugin_served_resources_plan_apply_update_and_delete() {
         "{}",
         output.all()
     );
+
+    // State keeps what the plugin returned beside each object: its private data and the
+    // type's schema version. For a log group (no timeouts) the SDK's private data is the
+    // JSON `null` — Terraform's state records the same ("private": "bnVsbA==").
+    let pulled = project.braid_env(&["--env", "dev", "state", "pull"], &env);
+    let dump = pulled.success().json();
+    let resources = dump["resources"].as_array().expect("resources");
+    let group = resources
+        .iter()
+        .find(|r| r["address"] == "aws_cloudwatch_log_group.app")
+        .expect("the log group in state");
+    assert_eq!(group["meta"]["schema_version"], 0, "{group:#}");
+    use base64::Engine as _;
+    let private = base64::engine::general_purpose::STANDARD
+        .decode(group["meta"]["private"].as_str().expect("private data"))
+        .expect("base64");
+    assert_eq!(String::from_utf8_lossy(&private), "null");
 
     // Nothing to do: the plugin's read and plan agree with state.
     let again = project.braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], &env);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
 
-use braid_testkit::{KubeSim, MotoServer, terraform_plugin_mirror};
+use braid_testkit::{KubeSim, MotoServer};
 
 use crate::common::{Project, fixtures_dir};
 
@@ -38,19 +38,6 @@ fn script(name: &str, args: &[&str]) -> String {
 
 fn describe(moto: &MotoServer) -> String {
     script("describe.py", &[&moto.endpoint()])
-}
-
-fn cli_config(dir: &Path) -> String {
-    let path = dir.join("terraform.rc");
-    std::fs::write(
-        &path,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            terraform_plugin_mirror().display()
-        ),
-    )
-    .expect("write the CLI configuration");
-    path.display().to_string()
 }
 
 fn terraform(dir: &Path, rc: &str, args: &[&str], ok: &[i32]) -> String {
@@ -82,7 +69,7 @@ fn terraform_side(moto: MotoServer, results: mpsc::Sender<String>) {
     for name in FILES {
         std::fs::write(dir.path().join(name), fixture(name)).expect("write");
     }
-    let rc = cli_config(dir.path());
+    let rc = crate::common::mirror_cli_config(dir.path());
     let endpoint = format!("endpoint={}", moto.endpoint());
     script("precreate.py", &[&moto.endpoint()]);
     terraform(dir.path(), &rc, &["init", "-input=false"], &[0]);
@@ -171,7 +158,7 @@ fn twenty_one_types_apply_like_terraform_update_replace_drift_import_destroy() {
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let project = Project::with_files(&refs);
-    let rc = cli_config(project.path());
+    let rc = crate::common::mirror_cli_config(project.path());
     let env = [("TF_CLI_CONFIG_FILE", rc.as_str())];
     let braid = |args: &[&str]| {
         let mut all = vec!["--env", "dev", "--no-color"];

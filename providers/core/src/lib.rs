@@ -22,7 +22,7 @@ pub use duration::{duration_setting, parse_duration};
 pub use number::{NumberError, TfNumber};
 pub use path::{Path, PathStep};
 pub use protocol::{
-    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
+    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, ObjectMeta, PlanRequest, PlanResponse,
     Progress, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, RunContext,
     WaitRequest, WaitResponse,
 };

@@ -11,6 +11,43 @@ use async_trait::async_trait;
 
 use crate::{Path, ProviderDiagnostic, ProviderSchema, Value};
 
+/// What a provider keeps in state beside an object that is not one of its attributes:
+/// Terraform provider plugins' private data (timeouts and other metadata the provider reads
+/// back on later calls) and the schema version the attributes were written with. braid
+/// stores it opaquely and gives it back ([`Provider::restore_object_meta`]) in later runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectMeta {
+    /// The version of the resource type's schema the attributes follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u64>,
+    /// The provider's private data, as it returned it (base64 in JSON).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "base64_bytes")]
+    pub private: Vec<u8>,
+}
+
+impl ObjectMeta {
+    /// True when there is nothing to keep.
+    pub fn is_empty(&self) -> bool {
+        self.schema_version.is_none() && self.private.is_empty()
+    }
+}
+
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Asks for the live object behind a resource that state records.
 #[derive(Debug, Clone)]
 pub struct ReadRequest {
@@ -326,6 +363,18 @@ pub trait Provider: Send + Sync {
     fn legacy_type_system(&self, _type_name: &str) -> bool {
         false
     }
+
+    /// What the provider wants kept in state beside the object at `address` after its last
+    /// call about it (read, plan, apply), if anything: Terraform plugins' private data and
+    /// schema version. The default keeps nothing.
+    fn object_meta(&self, _address: &str) -> Option<ObjectMeta> {
+        None
+    }
+
+    /// Gives back, before any call about `address` in this run, what
+    /// [`object_meta`](Self::object_meta) returned for it in an earlier run (or what
+    /// `braid state import-terraform` found in Terraform's state). The default ignores it.
+    fn restore_object_meta(&self, _address: &str, _meta: &ObjectMeta) {}
 
     /// Waits until an applied object is healthy, reporting progress through `progress`.
     ///

@@ -13,11 +13,13 @@
 //! as lists and map blocks as maps. The adapter converts in both directions, so state holds
 //! braid's shape and a configuration plans equal to its state.
 //!
-//! **Private data.** Providers return opaque private data with each object (timeouts, schema
-//! versions) and expect it back with the next call on that object. The adapter keeps the
-//! latest per address for the life of the process — from plan to apply, and from apply to
-//! the next read — but braid's state has no place for it yet, so a new process starts
-//! without it (providers built on Terraform's SDKs then use their defaults).
+//! **Private data and schema versions.** Providers return opaque private data with each
+//! object (timeouts, schema versions) and expect it back with the next call on that object.
+//! The adapter keeps the latest per address — from plan to apply, and from apply to the next
+//! read — and offers it, with the resource type's schema version, as the object's
+//! [`ObjectMeta`] for braid to keep in state; the next run gives it back before any call.
+//! When state was written under an older schema version of the type, the first read sends
+//! it through UpgradeResourceState first, as Terraform does.
 
 #![warn(missing_docs)]
 
@@ -28,7 +30,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, AttributeSchema, AttributeType, ImportRequest, ImportResponse,
-    Path, PathStep, PlanRequest, PlanResponse, Provider, ProviderDiagnostic, ProviderSchema,
+    ObjectMeta, Path, PathStep, PlanRequest, PlanResponse, Provider, ProviderDiagnostic, ProviderSchema,
     ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, ResourceSchema, Severity, Use,
     Value,
 };
@@ -45,8 +47,9 @@ pub struct PluginProvider {
     plugin_schema: braid_tfplugin::ProviderSchema,
     /// The same, as braid's engine checks configuration against it.
     schema: ProviderSchema,
-    /// The latest private data per resource address.
-    private: Mutex<BTreeMap<String, Vec<u8>>>,
+    /// The latest private data per resource address, with the schema version of the
+    /// attributes braid holds for it.
+    objects: Mutex<BTreeMap<String, ObjectMeta>>,
     /// Resource types whose plans said `legacy_type_system` (Terraform's legacy SDK).
     legacy_types: Mutex<BTreeSet<String>>,
 }
@@ -102,7 +105,7 @@ impl PluginProvider {
             plugin,
             plugin_schema,
             schema,
-            private: Mutex::new(BTreeMap::new()),
+            objects: Mutex::new(BTreeMap::new()),
             legacy_types: Mutex::new(BTreeSet::new()),
         })
     }
@@ -125,22 +128,72 @@ impl PluginProvider {
             .ok_or_else(|| unknown_type(&self.name, "resource type", type_name))
     }
 
-    fn remember_private(&self, address: &str, private: Vec<u8>) {
-        let mut map = self.private.lock().unwrap_or_else(|e| e.into_inner());
-        if private.is_empty() {
-            map.remove(address);
-        } else {
-            map.insert(address.to_owned(), private);
-        }
+    /// Keeps what the plugin returned with the object at `address` of `type_name`: its
+    /// private data, and that its attributes now follow the type's current schema.
+    fn remember_private(&self, address: &str, type_name: &str, private: Vec<u8>) {
+        let version = self
+            .plugin_schema
+            .resources
+            .get(type_name)
+            .and_then(|s| u64::try_from(s.version).ok());
+        let mut map = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(
+            address.to_owned(),
+            ObjectMeta {
+                schema_version: version,
+                private,
+            },
+        );
     }
 
     fn private_of(&self, address: &str) -> Vec<u8> {
-        self.private
+        self.objects
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(address)
-            .cloned()
+            .map(|m| m.private.clone())
             .unwrap_or_default()
+    }
+
+    /// The schema version the state of `address` was written with, when it is older than
+    /// the type's current one.
+    fn outdated_version(&self, address: &str, type_name: &str) -> Option<i64> {
+        let current = self.plugin_schema.resources.get(type_name)?.version;
+        let stored = self
+            .objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(address)?
+            .schema_version?;
+        let stored = i64::try_from(stored).ok()?;
+        (stored < current).then_some(stored)
+    }
+
+    /// Brings `current` (braid's shape) from schema `version` to the type's current one
+    /// through UpgradeResourceState, returning the upgraded value on the wire.
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        block: &Block,
+        version: i64,
+        current: &Value,
+    ) -> Result<rmpv::Value, Vec<ProviderDiagnostic>> {
+        let json = serde_json::to_vec(&to_plugin_shape(block, current)).map_err(|e| {
+            vec![ProviderDiagnostic::error(
+                "Cannot upgrade state",
+                format!("The state of this {type_name} cannot be written as JSON: {e}."),
+            )]
+        })?;
+        let upgraded = self
+            .plugin
+            .upgrade_resource_state(type_name, version, json)
+            .await
+            .map_err(|e| call_failed(&e))?;
+        let found = diagnostics(upgraded.diagnostics);
+        if has_error(&found) {
+            return Err(found);
+        }
+        Ok(upgraded.state)
     }
 }
 
@@ -364,6 +417,21 @@ impl Provider for PluginProvider {
         self.schema.clone()
     }
 
+    fn object_meta(&self, address: &str) -> Option<ObjectMeta> {
+        self.objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(address)
+            .cloned()
+    }
+
+    fn restore_object_meta(&self, address: &str, meta: &ObjectMeta) {
+        self.objects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(address.to_owned(), meta.clone());
+    }
+
     fn legacy_type_system(&self, type_name: &str) -> bool {
         self.legacy_types
             .lock()
@@ -413,7 +481,14 @@ impl Provider for PluginProvider {
                 };
             }
         };
-        let current = match encode(block, &request.current) {
+        let encoded = match self.outdated_version(&request.address, &request.type_name) {
+            Some(version) => {
+                self.upgrade(&request.type_name, block, version, &request.current)
+                    .await
+            }
+            None => encode(block, &request.current),
+        };
+        let current = match encoded {
             Ok(wire) => wire,
             Err(diagnostics) => {
                 return ReadResponse {
@@ -443,7 +518,7 @@ impl Provider for PluginProvider {
                 diagnostics: found,
             };
         }
-        self.remember_private(&request.address, read.private);
+        self.remember_private(&request.address, &request.type_name, read.private);
         match decode(block, &read.state) {
             Ok(state) => ReadResponse {
                 state,
@@ -509,7 +584,7 @@ impl Provider for PluginProvider {
             Ok(planned) => planned.unwrap_or(Value::Null),
             Err(d) => return failed(d),
         };
-        self.remember_private(&request.address, plan.planned_private);
+        self.remember_private(&request.address, &request.type_name, plan.planned_private);
         if plan.legacy_type_system {
             self.legacy_types
                 .lock()
@@ -577,7 +652,7 @@ impl Provider for PluginProvider {
             }
         };
         let found = diagnostics(applied.diagnostics);
-        self.remember_private(&request.address, applied.private);
+        self.remember_private(&request.address, &request.type_name, applied.private);
         match decode(block, &applied.state) {
             // On failure the provider returns what exists now (possibly a partial create).
             Ok(new_state) => ApplyResponse {

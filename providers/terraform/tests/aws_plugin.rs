@@ -3,7 +3,7 @@
 //! nothing to do, update, replace, import, data sources with nested blocks, delete.
 
 use braid_provider::{
-    ApplyRequest, ImportRequest, PlanRequest, Provider, ProviderDiagnostic, ReadDataRequest,
+    ApplyRequest, ImportRequest, ObjectMeta, PlanRequest, Provider, ProviderDiagnostic, ReadDataRequest,
     ReadRequest, Severity, Use, Value,
 };
 use braid_provider_terraform::PluginProvider;
@@ -19,7 +19,7 @@ fn assert_ok(what: &str, diagnostics: &[ProviderDiagnostic]) {
 /// The aws provider's settings in braid's shape: the `endpoints` block is a list of objects.
 fn aws_settings(endpoint: &str) -> Value {
     let endpoints = Value::map(
-        ["sts", "iam", "logs", "ssm", "sqs"].map(|service| (service, Value::from(endpoint))),
+        ["sts", "iam", "logs", "ssm", "sqs", "ec2"].map(|service| (service, Value::from(endpoint))),
     );
     Value::map([
         ("region", Value::from("us-east-1")),
@@ -270,4 +270,66 @@ async fn data_sources_with_nested_blocks() {
             .contains("no data source \"aws_nope\"")
     );
     provider.shutdown().await.expect("shutdown");
+}
+
+/// What the plugin keeps beside an object survives into a new plugin process (braid stores
+/// it in state), and state recorded under an older schema version of the type goes through
+/// UpgradeResourceState before it is read: an `aws_vpc` (schema version 1) restored as
+/// version 0 reads back unchanged, and is version 1 afterwards.
+#[tokio::test]
+async fn private_data_and_schema_versions_carry_over_to_a_new_process() {
+    let moto = MotoServer::start();
+    let address = "aws_vpc.main";
+    let config = Value::map([
+        ("cidr_block", Value::from("10.7.0.0/16")),
+        ("tags", Value::map([("Name", Value::from("braid"))])),
+    ]);
+    let state = {
+        let first = configured(&moto).await;
+        let planned = plan(&first, address, "aws_vpc", None, config.clone()).await;
+        let state = apply(
+            &first,
+            address,
+            "aws_vpc",
+            None,
+            Some(planned.planned),
+            config.clone(),
+        )
+        .await
+        .expect("created");
+        let meta = first.object_meta(address).expect("kept beside the object");
+        assert_eq!(meta.schema_version, Some(1), "aws_vpc's schema version");
+        assert!(
+            String::from_utf8_lossy(&meta.private).contains("schema_version"),
+            "SDKv2 private data: {:?}",
+            String::from_utf8_lossy(&meta.private)
+        );
+        (state, meta)
+    };
+    let (state, meta) = state;
+
+    let second = configured(&moto).await;
+    second.restore_object_meta(
+        address,
+        &ObjectMeta {
+            schema_version: Some(0),
+            private: meta.private.clone(),
+        },
+    );
+    let read = second
+        .read(ReadRequest {
+            type_name: "aws_vpc".into(),
+            address: address.into(),
+            current: state.clone(),
+        })
+        .await;
+    assert_ok("read after upgrade", &read.diagnostics);
+    assert_eq!(read.state.as_ref(), Some(&state), "no drift after the upgrade");
+    assert_eq!(
+        second.object_meta(address).and_then(|m| m.schema_version),
+        Some(1)
+    );
+    let planned = plan(&second, address, "aws_vpc", Some(state.clone()), config).await;
+    assert_eq!(planned.planned, state, "nothing to change");
+    assert!(planned.requires_replace.is_empty());
 }

@@ -380,6 +380,21 @@ async fn read_object(
         .and_then(serde_json::Value::as_str)
         .map(str::to_string);
     let decl = ws.module.resources.get(address).filter(|d| !d.data);
+    // What Terraform kept beside the object: a plugin reads it back as Terraform's would.
+    use base64::Engine as _;
+    let private = candidate
+        .instance
+        .private
+        .as_deref()
+        .and_then(|p| base64::engine::general_purpose::STANDARD.decode(p).ok())
+        .unwrap_or_default();
+    provider.restore_object_meta(
+        address,
+        &braid_provider::ObjectMeta {
+            schema_version: Some(candidate.instance.schema_version),
+            private,
+        },
+    );
     let read = provider.read(ReadRequest {
         type_name: type_name.clone(),
         address: address.to_string(),
@@ -414,6 +429,7 @@ async fn read_object(
             _ => candidate.instance.dependencies.clone(),
         },
         source_file: decl.map(|d| d.source_file()),
+        meta: providers.object_meta(&candidate.provider, address),
     };
     let summary = ImportedResource {
         address: address.to_string(),

@@ -93,6 +93,9 @@ pub struct TerraformInstance {
     /// `tainted` when the object must be replaced by the next apply.
     #[serde(default)]
     pub status: Option<String>,
+    /// The provider's private data for the object, base64 (Terraform plugins only).
+    #[serde(default)]
+    pub private: Option<String>,
     /// Set for a deposed object (an old object `create_before_destroy` has not deleted yet).
     #[serde(default)]
     pub deposed: Option<String>,
@@ -404,6 +407,7 @@ mod tests {
             sensitive_attributes: vec![],
             dependencies: vec![],
             status: None,
+            private: None,
             deposed: None,
         };
         assert_eq!(

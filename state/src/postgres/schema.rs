@@ -89,6 +89,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (env, name)
     );
     "#,
+    // 4: what a provider keeps beside an object (a Terraform plugin's private data and
+    // schema version), JSON; NULL for older rows and providers that keep nothing.
+    "ALTER TABLE braid_resources ADD COLUMN meta TEXT;",
 ];
 
 fn latest_version() -> i64 {

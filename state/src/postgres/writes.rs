@@ -42,7 +42,7 @@ pub(super) async fn write_one(
             tx.execute(
                 &format!(
                     "INSERT INTO braid_resources (env, {RESOURCE_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                      ON CONFLICT (env, address) DO UPDATE SET
                         provider = excluded.provider,
                         type_name = excluded.type_name,
@@ -50,7 +50,8 @@ pub(super) async fn write_one(
                         attributes = excluded.attributes,
                         sensitive_paths = excluded.sensitive_paths,
                         dependencies = excluded.dependencies,
-                        source_file = excluded.source_file"
+                        source_file = excluded.source_file,
+                        meta = excluded.meta"
                 ),
                 &[
                     &env,
@@ -62,6 +63,11 @@ pub(super) async fn write_one(
                     &to_json(&record.sensitive_paths, op)?,
                     &to_json(&record.dependencies, op)?,
                     &record.source_file,
+                    &record
+                        .meta
+                        .as_ref()
+                        .map(|m| to_json(m, op))
+                        .transpose()?,
                 ],
             )
             .await

@@ -83,6 +83,9 @@ const MIGRATIONS: &[&str] = &[
         sensitive INTEGER NOT NULL CHECK (sensitive IN (0, 1))
     );
     "#,
+    // 4: what a provider keeps beside an object (a Terraform plugin's private data and
+    // schema version), JSON; NULL for older rows and providers that keep nothing.
+    "ALTER TABLE resources ADD COLUMN meta TEXT;",
 ];
 
 /// The newest schema version this build knows.

@@ -34,6 +34,7 @@ fn record(address: &str, attributes: Value) -> ResourceRecord {
         sensitive_paths: vec![],
         dependencies: vec![],
         source_file: Some("app:main.hcl:3".to_string()),
+        meta: None,
     }
 }
 

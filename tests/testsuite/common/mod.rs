@@ -393,3 +393,19 @@ pub fn kubernetes_braid_hcl(kubeconfig: &str, environments: &[&str], extra: &str
     ));
     hcl
 }
+
+/// Writes `DIR/terraform.rc`, a Terraform CLI configuration whose only provider source is the
+/// test mirror of `terraform-provider-aws` (as a team's CI sets one up), and returns its path
+/// for `TF_CLI_CONFIG_FILE`.
+pub fn mirror_cli_config(dir: &Path) -> String {
+    let path = dir.join("terraform.rc");
+    std::fs::write(
+        &path,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            braid_testkit::terraform_plugin_mirror().display()
+        ),
+    )
+    .expect("write the CLI configuration");
+    path.display().to_string()
+}
