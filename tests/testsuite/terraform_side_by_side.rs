@@ -63,8 +63,12 @@ fn terraform(dir: &Path, rc: &str, args: &[&str], ok: &[i32]) -> String {
 }
 
 /// terraform's side, in a thread of its own: what its moto holds after the first apply,
-/// then after the update and the replacement.
-fn terraform_side(moto: MotoServer, results: mpsc::Sender<String>) {
+/// then after the update and the replacement. Returns its moto and working directory
+/// (with terraform.tfstate).
+fn terraform_side(
+    moto: MotoServer,
+    results: mpsc::Sender<String>,
+) -> (MotoServer, tempfile::TempDir) {
     let dir = braid_testkit::tempdir();
     for name in FILES {
         std::fs::write(dir.path().join(name), fixture(name)).expect("write");
@@ -104,6 +108,7 @@ fn terraform_side(moto: MotoServer, results: mpsc::Sender<String>) {
         &[0],
     );
     let _ = results.send(describe(&moto));
+    (moto, dir)
 }
 
 const DEPLOYMENT: &str = r#"apiVersion: apps/v1
@@ -255,5 +260,37 @@ fn twenty_one_types_apply_like_terraform_update_replace_drift_import_destroy() {
         sim.get("/apis/apps/v1/namespaces/default/deployments/worker")
             .is_none()
     );
-    tf.join().expect("terraform's side");
+
+    // The state terraform wrote, adopted by braid: every object is plugin-served, and the
+    // next plan against terraform's moto is empty.
+    let (tf_moto, tf_dir) = tf.join().expect("terraform's side");
+    let adopted = Project::with_files(&[
+        ("main.tf", &fixture("main.tf")),
+        ("provider.tf", &fixture("provider.tf")),
+        (
+            "braid.hcl",
+            &format!(
+                "source \"infra\" {{ path = \".\" }}\nenvironment \"dev\" {{\n  variables = {{\n    endpoint = \"{}\"\n    retention = 14\n    param_suffix = \"-v2\"\n  }}\n}}\n",
+                tf_moto.endpoint()
+            ),
+        ),
+    ]);
+    let rc = crate::common::mirror_cli_config(adopted.path());
+    let env = [("TF_CLI_CONFIG_FILE", rc.as_str())];
+    let state = tf_dir.path().join("terraform.tfstate");
+    let imported = adopted.braid_env(
+        &[
+            "--env",
+            "dev",
+            "state",
+            "import-terraform",
+            state.to_str().expect("UTF-8 path"),
+        ],
+        &env,
+    );
+    imported.success();
+    assert!(imported.stdout.contains("24"), "{}", imported.all());
+    let plan = adopted.braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], &env);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.all());
 }

@@ -257,6 +257,19 @@ fn classify<'a>(
         .cloned()
         .collect();
     let schemas = registry.instantiate(&offered)?;
+    // Providers `required_providers` declares are served by their Terraform plugins: the
+    // same provider that wrote the state, so every type of it is served.
+    let plugins: BTreeMap<String, String> = ws
+        .module
+        .terraform
+        .required_providers
+        .iter()
+        .filter_map(|(name, source)| {
+            crate::providers::install::ProviderAddress::parse(source)
+                .ok()
+                .map(|address| (address.to_string(), name.clone()))
+        })
+        .collect();
 
     let mut candidates = Vec::new();
     for resource in &state.resources {
@@ -288,7 +301,8 @@ fn classify<'a>(
                 continue;
             }
             let (source, alias) = resource.provider_address();
-            let served_by = options.terraform_providers.get(&source);
+            let plugin = plugins.get(&source);
+            let served_by = plugin.or_else(|| options.terraform_providers.get(&source));
             let type_name = &resource.type_name;
             let unserved = || {
                 Some(format!(
@@ -297,6 +311,14 @@ fn classify<'a>(
             };
             let reason = match (served_by, &alias) {
                 (None, _) => unserved(),
+                (Some(name), Some(alias))
+                    if plugin.is_some() && !ws.declares_provider(&format!("{name}.{alias}")) =>
+                {
+                    Some(format!(
+                        "uses the provider configuration {name}.{alias} (an alias) for {type_name}, which is not declared: add provider \"{name}\" {{ alias = \"{alias}\" ... }}"
+                    ))
+                }
+                (Some(_), _) if plugin.is_some() => None,
                 (Some(name), _) if !registry.contains(name) => Some(format!(
                     "needs provider {source} for {type_name}, which this braid was built without"
                 )),
