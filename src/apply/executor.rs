@@ -501,7 +501,9 @@ impl<'a> Executor<'a> {
             sensitive_paths: sensitive,
             dependencies: change.depends_on.clone(),
             source_file: change.source_file.clone(),
-            meta: self.providers.object_meta(&change.provider, &change.address),
+            meta: self
+                .providers
+                .object_meta(&change.provider, &change.address),
         }
     }
 

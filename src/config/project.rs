@@ -414,17 +414,33 @@ fn parse_plugins(block: &NestedBlock, dir: &FsPath) -> Result<PluginSettings, Di
                 Value::String(s) => Ok(dir.join(s)),
                 other => Err(Diagnostic::error(
                     "Incorrect attribute value type",
-                    format!("\"dirs\" must be a list of directory paths, but it holds {}.", other.kind()),
+                    format!(
+                        "\"dirs\" must be a list of directory paths, but it holds {}.",
+                        other.kind()
+                    ),
                 )
-                .at_opt(block.body.attribute("dirs").map(|a| a.value_location.clone()))),
+                .at_opt(
+                    block
+                        .body
+                        .attribute("dirs")
+                        .map(|a| a.value_location.clone()),
+                )),
             })
             .collect::<Result<_, _>>()?,
         Some(other) => {
             return Err(Diagnostic::error(
                 "Incorrect attribute value type",
-                format!("\"dirs\" must be a list of directory paths, but it is {}.", other.kind()),
+                format!(
+                    "\"dirs\" must be a list of directory paths, but it is {}.",
+                    other.kind()
+                ),
             )
-            .at_opt(block.body.attribute("dirs").map(|a| a.value_location.clone())));
+            .at_opt(
+                block
+                    .body
+                    .attribute("dirs")
+                    .map(|a| a.value_location.clone()),
+            ));
         }
     };
     Ok(PluginSettings {

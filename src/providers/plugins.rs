@@ -70,7 +70,10 @@ pub fn sources(project: &Project) -> Result<Sources, Diagnostics> {
         .or_else(|| env_dir("TF_PLUGIN_CACHE_DIR"))
         .or_else(|| cli.plugin_cache_dir.clone())
         .or_else(|| env_dir("XDG_CACHE_HOME").map(|d| d.join("braid").join("plugins")))
-        .or_else(|| home.as_ref().map(|h| h.join(".cache").join("braid").join("plugins")))
+        .or_else(|| {
+            home.as_ref()
+                .map(|h| h.join(".cache").join("braid").join("plugins"))
+        })
         .unwrap_or_else(|| std::env::temp_dir().join("braid-plugins"));
     Ok(Sources {
         explicit,
@@ -228,9 +231,8 @@ pub async fn install(
     if settings.required_providers.is_empty() && existing.is_none() {
         return Ok(Vec::new());
     }
-    let installer = super::install::Installer::new(sources(project)?).map_err(|e| {
-        Diagnostics::from(Diagnostic::error("Cannot install provider plugins", e))
-    })?;
+    let installer = super::install::Installer::new(sources(project)?)
+        .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot install provider plugins", e)))?;
     let mut diags = Diagnostics::new();
     let mut results = Vec::new();
     let mut lock = LockFile::default();
@@ -250,7 +252,10 @@ pub async fn install(
         let locked = existing
             .as_ref()
             .and_then(|l| l.providers.get(&address.to_string()));
-        match installer.install(&address, &constraints, locked, upgrade).await {
+        match installer
+            .install(&address, &constraints, locked, upgrade)
+            .await
+        {
             Ok(installed) => {
                 lock.providers.insert(
                     address.to_string(),
@@ -270,7 +275,14 @@ pub async fn install(
             }
             Err(e) => diags.push(Diagnostic::error(
                 "Provider plugin not installed",
-                format!("Provider \"{name}\" ({address}{}): {e}.", if constraints.is_empty() { String::new() } else { format!(", version {constraints}") }),
+                format!(
+                    "Provider \"{name}\" ({address}{}): {e}.",
+                    if constraints.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", version {constraints}")
+                    }
+                ),
             )),
         }
     }

@@ -16,8 +16,7 @@ use crate::store::StateError;
 use crate::codec::{from_json, parse_timestamp};
 pub(crate) use crate::codec::{serial_from_sql, serial_to_sql, timestamp, to_json};
 
-pub(crate) const RESOURCE_COLUMNS: &str =
-    "address, provider, type_name, id, attributes, sensitive_paths, dependencies, source_file, meta";
+pub(crate) const RESOURCE_COLUMNS: &str = "address, provider, type_name, id, attributes, sensitive_paths, dependencies, source_file, meta";
 
 pub(crate) struct ResourceRow {
     pub(crate) address: String,

@@ -136,7 +136,14 @@ impl Drop for Signer {
 
 /// Publishes `version` of acme/aws in the registry; `zip` is what the download URL serves
 /// (the package, or a damaged one), `sums_zip` what SHA256SUMS vouches for.
-fn publish(server: &HttpFiles, signer: &Signer, versions: &[&str], version: &str, zip: &[u8], sums_zip: &[u8]) {
+fn publish(
+    server: &HttpFiles,
+    signer: &Signer,
+    versions: &[&str],
+    version: &str,
+    zip: &[u8],
+    sums_zip: &[u8],
+) {
     let (os, arch) = platform();
     let listing: Vec<serde_json::Value> = versions
         .iter()
@@ -307,13 +314,30 @@ fn init_downloads_from_a_registry_locks_verifies_and_upgrades() {
 
     // A newer version is published: init keeps the locked one; --upgrade takes it.
     let v2 = package_zip("5.101.0", None);
-    publish(&server, &signer, &["5.100.0", "5.101.0"], "5.101.0", &v2, &v2);
+    publish(
+        &server,
+        &signer,
+        &["5.100.0", "5.101.0"],
+        "5.101.0",
+        &v2,
+        &v2,
+    );
     let init = setup.braid(&["init"]);
     init.success();
-    assert!(init.stdout.contains("Using locked aws: registry.example.com/acme/aws 5.100.0"), "{}", init.all());
+    assert!(
+        init.stdout
+            .contains("Using locked aws: registry.example.com/acme/aws 5.100.0"),
+        "{}",
+        init.all()
+    );
     let init = setup.braid(&["init", "--upgrade"]);
     init.success();
-    assert!(init.stdout.contains("Selected aws: registry.example.com/acme/aws 5.101.0"), "{}", init.all());
+    assert!(
+        init.stdout
+            .contains("Selected aws: registry.example.com/acme/aws 5.101.0"),
+        "{}",
+        init.all()
+    );
     let lock = setup.project.read(".braid.lock.hcl");
     assert!(lock.contains("version     = \"5.101.0\""), "{lock}");
     assert!(lock.contains(&expected_h1("5.101.0")), "{lock}");
@@ -324,13 +348,18 @@ fn init_downloads_from_a_registry_locks_verifies_and_upgrades() {
     let plan = setup.braid(&["plan"]);
     plan.expect_code(1);
     assert!(
-        plan.stderr.contains("does not match any hash .braid.lock.hcl records"),
+        plan.stderr
+            .contains("does not match any hash .braid.lock.hcl records"),
         "{}",
         plan.all()
     );
     let init = setup.braid(&["init"]);
     init.expect_code(1);
-    assert!(init.stderr.contains("does not match any hash"), "{}", init.all());
+    assert!(
+        init.stderr.contains("does not match any hash"),
+        "{}",
+        init.all()
+    );
 }
 
 #[test]
@@ -360,15 +389,30 @@ fn init_refuses_bad_signatures_damaged_archives_and_paths_outside_the_package() 
     publish(&server, &signer, &["5.100.0"], "5.100.0", &damaged, &good);
     let init = setup.braid(&["init"]);
     init.expect_code(1);
-    assert!(init.stderr.contains("the download was changed or damaged"), "{}", init.all());
+    assert!(
+        init.stderr.contains("the download was changed or damaged"),
+        "{}",
+        init.all()
+    );
     assert!(!setup.cached("5.100.0").exists());
 
     // A signed archive with an entry that climbs out of the package.
     let escaping = package_zip("5.100.0", Some("../../escaped"));
-    publish(&server, &signer, &["5.100.0"], "5.100.0", &escaping, &escaping);
+    publish(
+        &server,
+        &signer,
+        &["5.100.0"],
+        "5.100.0",
+        &escaping,
+        &escaping,
+    );
     let init = setup.braid(&["init"]);
     init.expect_code(1);
-    assert!(init.stderr.contains("a path outside the package"), "{}", init.all());
+    assert!(
+        init.stderr.contains("a path outside the package"),
+        "{}",
+        init.all()
+    );
     assert!(!setup.cached("5.100.0").exists());
     assert!(!setup.cache.path().join(HOST).join("acme/escaped").exists());
 
@@ -376,7 +420,11 @@ fn init_refuses_bad_signatures_damaged_archives_and_paths_outside_the_package() 
     publish(&server, &signer, &["4.0.0"], "4.0.0", &good, &good);
     let init = setup.braid(&["init"]);
     init.expect_code(1);
-    assert!(init.stderr.contains("meets \"~> 5.100\"; available: 4.0.0"), "{}", init.all());
+    assert!(
+        init.stderr.contains("meets \"~> 5.100\"; available: 4.0.0"),
+        "{}",
+        init.all()
+    );
     init.assert_no_panic();
 }
 
@@ -401,10 +449,17 @@ fn init_installs_from_a_network_mirror() {
     ));
     let init = setup.braid(&["init"]);
     init.success();
-    assert!(init.stdout.contains("downloaded from the network mirror"), "{}", init.all());
+    assert!(
+        init.stdout.contains("downloaded from the network mirror"),
+        "{}",
+        init.all()
+    );
     let lock = setup.project.read(".braid.lock.hcl");
     assert!(lock.contains(&expected_h1("5.100.0")), "{lock}");
-    assert!(lock.contains(&format!("zh:{}", hex::encode(Sha256::digest(&zip)))), "{lock}");
+    assert!(
+        lock.contains(&format!("zh:{}", hex::encode(Sha256::digest(&zip)))),
+        "{lock}"
+    );
     setup.braid(&["validate"]).success();
 
     // A mirror listing a hash the package does not have is refused.
@@ -415,6 +470,9 @@ fn init_installs_from_a_network_mirror() {
     );
     let init = other.braid(&["init"]);
     init.expect_code(1);
-    assert!(init.stderr.contains("which the mirror does not list"), "{}", init.all());
+    assert!(
+        init.stderr.contains("which the mirror does not list"),
+        "{}",
+        init.all()
+    );
 }
-

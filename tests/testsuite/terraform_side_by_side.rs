@@ -87,7 +87,13 @@ fn terraform_side(
     terraform(
         dir.path(),
         &rc,
-        &["plan", "-detailed-exitcode", "-input=false", "-var", &endpoint],
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-input=false",
+            "-var",
+            &endpoint,
+        ],
         &[0],
     );
     let _ = results.send(describe(&moto));
@@ -217,7 +223,8 @@ fn twenty_one_types_apply_like_terraform_update_replace_drift_import_destroy() {
     let plan = braid(&["plan"]);
     plan.success();
     assert!(
-        plan.stdout.contains("Plan: 0 to add, 1 to change, 1 to replace, 0 to destroy"),
+        plan.stdout
+            .contains("Plan: 0 to add, 1 to change, 1 to replace, 0 to destroy"),
         "{}",
         plan.all()
     );

@@ -59,11 +59,7 @@ impl HttpFiles {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    files: &Mutex<BTreeMap<String, Vec<u8>>>,
-    log: &Mutex<Vec<String>>,
-) {
+fn serve(stream: TcpStream, files: &Mutex<BTreeMap<String, Vec<u8>>>, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(&stream);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {

@@ -30,9 +30,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, AttributeSchema, AttributeType, ImportRequest, ImportResponse,
-    ObjectMeta, Path, PathStep, PlanRequest, PlanResponse, Provider, ProviderDiagnostic, ProviderSchema,
-    ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, ResourceSchema, Severity, Use,
-    Value,
+    ObjectMeta, Path, PathStep, PlanRequest, PlanResponse, Provider, ProviderDiagnostic,
+    ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, ResourceSchema,
+    Severity, Use, Value,
 };
 use braid_tfplugin::cty::{self, CtyType};
 use braid_tfplugin::{

@@ -3,8 +3,8 @@
 //! nothing to do, update, replace, import, data sources with nested blocks, delete.
 
 use braid_provider::{
-    ApplyRequest, ImportRequest, ObjectMeta, PlanRequest, Provider, ProviderDiagnostic, ReadDataRequest,
-    ReadRequest, Severity, Use, Value,
+    ApplyRequest, ImportRequest, ObjectMeta, PlanRequest, Provider, ProviderDiagnostic,
+    ReadDataRequest, ReadRequest, Severity, Use, Value,
 };
 use braid_provider_terraform::PluginProvider;
 use braid_testkit::{MotoServer, terraform_aws_provider};
@@ -324,7 +324,11 @@ async fn private_data_and_schema_versions_carry_over_to_a_new_process() {
         })
         .await;
     assert_ok("read after upgrade", &read.diagnostics);
-    assert_eq!(read.state.as_ref(), Some(&state), "no drift after the upgrade");
+    assert_eq!(
+        read.state.as_ref(),
+        Some(&state),
+        "no drift after the upgrade"
+    );
     assert_eq!(
         second.object_meta(address).and_then(|m| m.schema_version),
         Some(1)

@@ -66,7 +66,10 @@ fn moto_server() -> Result<PathBuf, String> {
 fn mirror() -> Result<PathBuf, String> {
     let dir = std::env::var_os("BRAID_TF_PLUGIN_DIR")
         .map_or_else(|| PathBuf::from("/opt/tf-plugins"), PathBuf::from);
-    if dir.join("registry.terraform.io/hashicorp/aws/5.100.0").is_dir() {
+    if dir
+        .join("registry.terraform.io/hashicorp/aws/5.100.0")
+        .is_dir()
+    {
         Ok(dir)
     } else {
         Err(format!(
@@ -266,7 +269,9 @@ pub fn run(n: usize, check: bool) -> Result<String, String> {
         "\nbraid vs terraform's default: apply {apply_x:.1}× faster, no-op plan {noop_x:.1}× faster"
     );
     if check && (apply_x < 3.0 || noop_x < 3.0) {
-        return Err(format!("{table}braid is not 3× faster than terraform in both phases"));
+        return Err(format!(
+            "{table}braid is not 3× faster than terraform in both phases"
+        ));
     }
     Ok(table)
 }

@@ -227,7 +227,10 @@ provider_installation {
             "host \"registry.example.com\" {\n  services = {\n    \"providers.v1\" = \"http://127.0.0.1:1/v1/providers/\"\n  }\n}\n",
         )
         .expect("valid");
-        assert!(implied.direct.is_some(), "registries are asked without provider_installation");
+        assert!(
+            implied.direct.is_some(),
+            "registries are asked without provider_installation"
+        );
         assert_eq!(
             implied.hosts["registry.example.com"]["providers.v1"],
             "http://127.0.0.1:1/v1/providers/"

@@ -100,7 +100,10 @@ impl Installer {
         let pinned = match locked.filter(|_| !upgrade) {
             Some(l) => {
                 let version = Version::parse(&l.version).ok_or_else(|| {
-                    format!("{LOCK_FILE} pins {address} to \"{}\", which is not a version", l.version)
+                    format!(
+                        "{LOCK_FILE} pins {address} to \"{}\", which is not a version",
+                        l.version
+                    )
                 })?;
                 if !version.meets(constraints)? {
                     return Err(format!(
@@ -137,7 +140,14 @@ impl Installer {
                         all.sort();
                         match all.pop() {
                             Some(v) => v.clone(),
-                            None => return Err(self.nothing_meets(address, constraints, &local, &remote)),
+                            None => {
+                                return Err(self.nothing_meets(
+                                    address,
+                                    constraints,
+                                    &local,
+                                    &remote,
+                                ));
+                            }
                         }
                     }
                 };
@@ -157,9 +167,18 @@ impl Installer {
         self.hashes(address, package, fetched, locked, upgrade)
     }
 
-    fn package(&self, address: &ProviderAddress, version: Version, dir: PathBuf) -> Result<Package, String> {
+    fn package(
+        &self,
+        address: &ProviderAddress,
+        version: Version,
+        dir: PathBuf,
+    ) -> Result<Package, String> {
         let executable = executable_in(&dir, &address.type_name).ok_or_else(|| {
-            format!("{} holds no terraform-provider-{} executable", dir.display(), address.type_name)
+            format!(
+                "{} holds no terraform-provider-{} executable",
+                dir.display(),
+                address.type_name
+            )
         })?;
         Ok(Package {
             address: address.clone(),
@@ -181,9 +200,13 @@ impl Installer {
         let mut out: Vec<(Version, RemoteSource)> = Vec::new();
         for (url, rule) in &self.sources.cli.network_mirrors {
             if rule.covers(address) {
-                let versions = self.remote.mirror_versions(url, address).await.map_err(|e| {
-                    format!("the network mirror {url} could not list {address}: {e}")
-                })?;
+                let versions = self
+                    .remote
+                    .mirror_versions(url, address)
+                    .await
+                    .map_err(|e| {
+                        format!("the network mirror {url} could not list {address}: {e}")
+                    })?;
                 for v in versions {
                     if !out.iter().any(|(have, _)| *have == v) {
                         out.push((v, RemoteSource::Mirror(url.clone())));
@@ -195,12 +218,17 @@ impl Installer {
             .iter()
             .any(|(_, dir)| !dir.starts_with(&self.sources.cache_dir));
         let registry_allowed = match &self.sources.cli.direct {
-            Some(rule) => rule.covers(address) && (self.sources.cli.installation_block || !local_has_it),
+            Some(rule) => {
+                rule.covers(address) && (self.sources.cli.installation_block || !local_has_it)
+            }
             None => false,
         };
         if registry_allowed {
             let versions = self.remote.registry_versions(address).await.map_err(|e| {
-                format!("the registry {} could not list {address}: {e}", address.host)
+                format!(
+                    "the registry {} could not list {address}: {e}",
+                    address.host
+                )
             })?;
             for v in versions {
                 if !out.iter().any(|(have, _)| *have == v) {
@@ -227,11 +255,18 @@ impl Installer {
                 .filter(|(_, rule)| rule.covers(address))
                 .map(|(u, _)| format!("network mirror {u}")),
         );
-        if self.sources.cli.direct.as_ref().is_some_and(|r| r.covers(address)) {
+        if self
+            .sources
+            .cli
+            .direct
+            .as_ref()
+            .is_some_and(|r| r.covers(address))
+        {
             places.push(format!("the registry {}", address.host));
         }
         if places.is_empty() {
-            "none: the CLI configuration's provider_installation block excludes it everywhere".to_string()
+            "none: the CLI configuration's provider_installation block excludes it everywhere"
+                .to_string()
         } else {
             places.join(", ")
         }
@@ -244,16 +279,26 @@ impl Installer {
         local: &[(Version, PathBuf)],
         remote: &[(Version, RemoteSource)],
     ) -> String {
-        let mut seen: Vec<&Version> = local.iter().map(|(v, _)| v).chain(remote.iter().map(|(v, _)| v)).collect();
+        let mut seen: Vec<&Version> = local
+            .iter()
+            .map(|(v, _)| v)
+            .chain(remote.iter().map(|(v, _)| v))
+            .collect();
         seen.sort();
         seen.dedup();
         let platform = platform();
         if seen.is_empty() {
-            format!("no package of {address} for {platform} was found (searched: {})", self.places(address))
+            format!(
+                "no package of {address} for {platform} was found (searched: {})",
+                self.places(address)
+            )
         } else {
             format!(
                 "no version of {address} for {platform} meets \"{constraints}\"; available: {} (searched: {})",
-                seen.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+                seen.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 self.places(address)
             )
         }
@@ -276,11 +321,17 @@ impl Installer {
             .join(version.to_string());
         let fetched = match source {
             RemoteSource::Mirror(url) => {
-                let f = self.remote.mirror_download(url, address, version, &platform, &version_dir).await?;
+                let f = self
+                    .remote
+                    .mirror_download(url, address, version, &platform, &version_dir)
+                    .await?;
                 (f, Origin::Mirror(url.clone()))
             }
             RemoteSource::Registry => {
-                let f = self.remote.registry_download(address, version, &platform, &version_dir).await?;
+                let f = self
+                    .remote
+                    .registry_download(address, version, &platform, &version_dir)
+                    .await?;
                 let keys = f.signed_by.clone();
                 (f, Origin::Registry(keys))
             }
@@ -289,14 +340,23 @@ impl Installer {
         unpack(fetched.0.zip.path(), &version_dir, &target)?;
         let package = self.package(address, version.clone(), target.clone())?;
         // A mirror's h1: hashes vouch for the unpacked package.
-        let h1s: Vec<&String> = fetched.0.hashes.iter().filter(|h| h.starts_with("h1:")).collect();
+        let h1s: Vec<&String> = fetched
+            .0
+            .hashes
+            .iter()
+            .filter(|h| h.starts_with("h1:"))
+            .collect();
         if !h1s.is_empty() {
-            let h1 = package_hash_h1(&target).map_err(|e| format!("cannot hash {}: {e}", target.display()))?;
+            let h1 = package_hash_h1(&target)
+                .map_err(|e| format!("cannot hash {}: {e}", target.display()))?;
             if !h1s.contains(&&h1) {
                 let _ = std::fs::remove_dir_all(&target);
                 return Err(format!(
                     "the package of {address} {version} unpacked from {} has hash {h1}, which the mirror does not list for it: it is not installed",
-                    match &fetched.1 { Origin::Mirror(u) => u.as_str(), _ => "the mirror" }
+                    match &fetched.1 {
+                        Origin::Mirror(u) => u.as_str(),
+                        _ => "the mirror",
+                    }
                 ));
             }
         }
@@ -311,7 +371,8 @@ impl Installer {
         locked: Option<&LockedProvider>,
         upgrade: bool,
     ) -> Result<Installed, String> {
-        let h1 = package_hash_h1(&package.dir).map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
+        let h1 = package_hash_h1(&package.dir)
+            .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
         let mut hashes = vec![h1.clone()];
         let origin = match &fetched {
             Some((f, origin)) => {
@@ -363,7 +424,8 @@ enum RemoteSource {
 /// `parent`, so a package in the cache is always whole. Entries that would land outside the
 /// package are refused. When another run unpacked the same package first, its copy stays.
 fn unpack(zip: &Path, parent: &Path, target: &Path) -> Result<(), String> {
-    let file = std::fs::File::open(zip).map_err(|e| format!("cannot open {}: {e}", zip.display()))?;
+    let file =
+        std::fs::File::open(zip).map_err(|e| format!("cannot open {}: {e}", zip.display()))?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| format!("the downloaded package is not a zip archive: {e}"))?;
     let staging = tempfile::Builder::new()
@@ -382,20 +444,31 @@ fn unpack(zip: &Path, parent: &Path, target: &Path) -> Result<(), String> {
         };
         let path = staging.path().join(&relative);
         if entry.is_dir() {
-            std::fs::create_dir_all(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            std::fs::create_dir_all(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
             continue;
         }
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let mut out = std::fs::File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        std::io::copy(&mut entry, &mut out).map_err(|e| format!("cannot unpack {}: {e}", relative.display()))?;
+        let mut out = std::fs::File::create(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        std::io::copy(&mut entry, &mut out)
+            .map_err(|e| format!("cannot unpack {}: {e}", relative.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
             // Keep the archive's permission bits, and the plugin executable.
             let mode = entry.unix_mode().map_or(0o644, |m| m & 0o777) | 0o400;
-            let mode = if relative.to_string_lossy().starts_with("terraform-provider-") { mode | 0o755 } else { mode };
+            let mode = if relative
+                .to_string_lossy()
+                .starts_with("terraform-provider-")
+            {
+                mode | 0o755
+            } else {
+                mode
+            };
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                 .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))?;
         }
@@ -409,7 +482,10 @@ fn unpack(zip: &Path, parent: &Path, target: &Path) -> Result<(), String> {
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staged);
-            Err(format!("cannot move the unpacked package to {}: {e}", target.display()))
+            Err(format!(
+                "cannot move the unpacked package to {}: {e}",
+                target.display()
+            ))
         }
     }
 }

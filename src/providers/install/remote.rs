@@ -80,13 +80,19 @@ impl Remote {
 
     async fn get_json(&self, url: &Url) -> Result<serde_json::Value, String> {
         let bytes = self.get_bytes(url).await?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("GET {url}: the answer is not JSON: {e}"))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("GET {url}: the answer is not JSON: {e}"))
     }
 
     /// Streams `url` into a temporary file in `dir`, hashing it on the way.
-    async fn download(&self, url: &Url, dir: &Path) -> Result<(tempfile::NamedTempFile, String), String> {
+    async fn download(
+        &self,
+        url: &Url,
+        dir: &Path,
+    ) -> Result<(tempfile::NamedTempFile, String), String> {
         let mut response = self.get(url).await?;
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let mut file = tempfile::Builder::new()
             .prefix(".download-")
             .tempfile_in(dir)
@@ -119,9 +125,10 @@ impl Remote {
         } else {
             let discovery = Url::parse(&format!("https://{host}/.well-known/terraform.json"))
                 .map_err(|e| format!("\"{host}\" is not a host name: {e}"))?;
-            let doc = self.get_json(&discovery).await.map_err(|e| {
-                format!("service discovery for {host} failed: {e}")
-            })?;
+            let doc = self
+                .get_json(&discovery)
+                .await
+                .map_err(|e| format!("service discovery for {host} failed: {e}"))?;
             let Some(path) = doc.get("providers.v1").and_then(|v| v.as_str()) else {
                 return Err(format!(
                     "{host} is not a provider registry: its {discovery} names no providers.v1 service"
@@ -140,9 +147,15 @@ impl Remote {
     }
 
     /// The versions a registry offers of `address` that speak a protocol braid speaks.
-    pub async fn registry_versions(&self, address: &ProviderAddress) -> Result<Vec<Version>, String> {
+    pub async fn registry_versions(
+        &self,
+        address: &ProviderAddress,
+    ) -> Result<Vec<Version>, String> {
         let base = self.providers_base(&address.host).await?;
-        let url = join(&base, &format!("{}/{}/versions", address.namespace, address.type_name))?;
+        let url = join(
+            &base,
+            &format!("{}/{}/versions", address.namespace, address.type_name),
+        )?;
         let doc = self.get_json(&url).await?;
         let versions = doc
             .get("versions")
@@ -150,7 +163,11 @@ impl Remote {
             .ok_or_else(|| format!("GET {url}: the answer has no \"versions\" list"))?;
         let mut out = Vec::new();
         for entry in versions {
-            let Some(version) = entry.get("version").and_then(|v| v.as_str()).and_then(Version::parse) else {
+            let Some(version) = entry
+                .get("version")
+                .and_then(|v| v.as_str())
+                .and_then(Version::parse)
+            else {
                 continue;
             };
             if let Some(protocols) = entry.get("protocols").and_then(|p| p.as_array())
@@ -178,7 +195,10 @@ impl Remote {
         let (os, arch) = platform.split_once('_').unwrap_or((platform, ""));
         let url = join(
             &base,
-            &format!("{}/{}/{version}/download/{os}/{arch}", address.namespace, address.type_name),
+            &format!(
+                "{}/{}/{version}/download/{os}/{arch}",
+                address.namespace, address.type_name
+            ),
         )?;
         let doc = self.get_json(&url).await?;
         let field = |name: &str| {
@@ -208,7 +228,10 @@ impl Remote {
                 keys.iter()
                     .filter_map(|k| {
                         Some((
-                            k.get("key_id").and_then(|i| i.as_str()).unwrap_or("").to_string(),
+                            k.get("key_id")
+                                .and_then(|i| i.as_str())
+                                .unwrap_or("")
+                                .to_string(),
                             k.get("ascii_armor")?.as_str()?.to_string(),
                         ))
                     })
@@ -259,7 +282,11 @@ impl Remote {
     }
 
     /// The versions a network mirror at `base` holds of `address`.
-    pub async fn mirror_versions(&self, base: &str, address: &ProviderAddress) -> Result<Vec<Version>, String> {
+    pub async fn mirror_versions(
+        &self,
+        base: &str,
+        address: &ProviderAddress,
+    ) -> Result<Vec<Version>, String> {
         let base = mirror_base(base)?;
         let url = join(&base, &format!("{address}/index.json"))?;
         let doc = self.get_json(&url).await?;
@@ -286,7 +313,9 @@ impl Remote {
         let doc = self.get_json(&url).await?;
         let archive = doc
             .pointer(&format!("/archives/{platform}"))
-            .ok_or_else(|| format!("GET {url}: the mirror has no {platform} archive of {address} {version}"))?;
+            .ok_or_else(|| {
+                format!("GET {url}: the mirror has no {platform} archive of {address} {version}")
+            })?;
         let archive_url = archive
             .get("url")
             .and_then(|u| u.as_str())
@@ -297,7 +326,11 @@ impl Remote {
         let hashes: Vec<String> = archive
             .get("hashes")
             .and_then(|h| h.as_array())
-            .map(|h| h.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|h| {
+                h.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let (zip, sha) = self.download(&archive_url, dir).await?;
         let zh = format!("zh:{sha}");
@@ -305,7 +338,11 @@ impl Remote {
         if !zip_hashes.is_empty() && !zip_hashes.iter().any(|h| **h == zh) {
             return Err(format!(
                 "{archive_url} has hash {zh}, which the mirror does not list for it ({}): the download was changed or damaged, and is not installed",
-                zip_hashes.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", ")
+                zip_hashes
+                    .iter()
+                    .map(|h| h.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         Ok(Fetched {
@@ -330,13 +367,15 @@ fn with_trailing_slash(mut url: Url) -> Url {
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, String> {
-    base.join(path).map_err(|e| format!("{base}{path} is not a URL: {e}"))
+    base.join(path)
+        .map_err(|e| format!("{base}{path} is not a URL: {e}"))
 }
 
 /// A network mirror's base URL. Terraform requires `https:`; braid also accepts `http:`
 /// for a mirror on this machine (`localhost`, `127.0.0.1`, `[::1]`), and nothing else.
 fn mirror_base(base: &str) -> Result<Url, String> {
-    let url = Url::parse(base).map_err(|e| format!("network_mirror url \"{base}\" is not a URL: {e}"))?;
+    let url =
+        Url::parse(base).map_err(|e| format!("network_mirror url \"{base}\" is not a URL: {e}"))?;
     let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     if url.scheme() != "https" && !(url.scheme() == "http" && local) {
         return Err(format!(
@@ -363,7 +402,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// Checks a detached OpenPGP signature of `data` with `gpg`, in a throw-away keyring holding
 /// only `keys` (`(key id, ASCII armor)`). Returns the fingerprints of the keys that made a
 /// valid signature.
-pub fn verify_signature(data: &[u8], signature: &[u8], keys: &[(String, String)]) -> Result<Vec<String>, String> {
+pub fn verify_signature(
+    data: &[u8],
+    signature: &[u8],
+    keys: &[(String, String)],
+) -> Result<Vec<String>, String> {
     let home = tempfile::Builder::new()
         .prefix("braid-gpg-")
         .tempdir()
@@ -376,7 +419,8 @@ pub fn verify_signature(data: &[u8], signature: &[u8], keys: &[(String, String)]
     }
     let write = |name: &str, bytes: &[u8]| -> Result<PathBuf, String> {
         let path = home.path().join(name);
-        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(path)
     };
     let armor: String = keys.iter().map(|(_, a)| format!("{a}\n")).collect();
@@ -400,7 +444,11 @@ pub fn verify_signature(data: &[u8], signature: &[u8], keys: &[(String, String)]
             String::from_utf8_lossy(&imported.stderr).trim()
         ));
     }
-    let verified = gpg(&["--verify".as_ref(), sig_file.as_os_str(), data_file.as_os_str()])?;
+    let verified = gpg(&[
+        "--verify".as_ref(),
+        sig_file.as_os_str(),
+        data_file.as_os_str(),
+    ])?;
     let status = String::from_utf8_lossy(&verified.stdout);
     let valid: Vec<String> = status
         .lines()
@@ -414,7 +462,11 @@ pub fn verify_signature(data: &[u8], signature: &[u8], keys: &[(String, String)]
             .filter(|l| l.starts_with("gpg:"))
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(if reason.is_empty() { "no valid signature".to_string() } else { reason });
+        return Err(if reason.is_empty() {
+            "no valid signature".to_string()
+        } else {
+            reason
+        });
     }
     Ok(valid)
 }

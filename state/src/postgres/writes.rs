@@ -63,11 +63,7 @@ pub(super) async fn write_one(
                     &to_json(&record.sensitive_paths, op)?,
                     &to_json(&record.dependencies, op)?,
                     &record.source_file,
-                    &record
-                        .meta
-                        .as_ref()
-                        .map(|m| to_json(m, op))
-                        .transpose()?,
+                    &record.meta.as_ref().map(|m| to_json(m, op)).transpose()?,
                 ],
             )
             .await

@@ -168,7 +168,8 @@ pub fn record(address: &str, attributes: Value) -> ResourceRecord {
         // What a Terraform plugin keeps beside the object: every backend must give it back.
         meta: Some(braid_provider::ObjectMeta {
             schema_version: Some(2),
-            private: br#"{"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0":{"create":600000000000}}"#.to_vec(),
+            private: br#"{"e2bfb730-ecaa-11e6-8f88-34363bc7c4c0":{"create":600000000000}}"#
+                .to_vec(),
         }),
     }
 }
