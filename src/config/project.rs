@@ -406,42 +406,28 @@ fn parse_plugins(block: &NestedBlock, dir: &FsPath) -> Result<PluginSettings, Di
         .body
         .check_names("plugins block", &["dirs", "cache_dir"], &[])?;
     let value = body_value(&block.body)?;
+    let wrong = |what: String| {
+        Diagnostic::error(
+            "Incorrect attribute value type",
+            format!("\"dirs\" must be a list of directory paths, but {what}."),
+        )
+        .at_opt(
+            block
+                .body
+                .attribute("dirs")
+                .map(|a| a.value_location.clone()),
+        )
+    };
     let dirs = match value.attr("dirs") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::List(items)) => items
             .iter()
             .map(|item| match item {
                 Value::String(s) => Ok(dir.join(s)),
-                other => Err(Diagnostic::error(
-                    "Incorrect attribute value type",
-                    format!(
-                        "\"dirs\" must be a list of directory paths, but it holds {}.",
-                        other.kind()
-                    ),
-                )
-                .at_opt(
-                    block
-                        .body
-                        .attribute("dirs")
-                        .map(|a| a.value_location.clone()),
-                )),
+                other => Err(wrong(format!("it holds {}", other.kind()))),
             })
             .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err(Diagnostic::error(
-                "Incorrect attribute value type",
-                format!(
-                    "\"dirs\" must be a list of directory paths, but it is {}.",
-                    other.kind()
-                ),
-            )
-            .at_opt(
-                block
-                    .body
-                    .attribute("dirs")
-                    .map(|a| a.value_location.clone()),
-            ));
-        }
+        Some(other) => return Err(wrong(format!("it is {}", other.kind()))),
     };
     Ok(PluginSettings {
         dirs,

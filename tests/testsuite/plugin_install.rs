@@ -476,3 +476,73 @@ fn init_installs_from_a_network_mirror() {
         init.all()
     );
 }
+
+#[test]
+fn braid_hcl_names_plugin_directories_and_the_cache() {
+    let project = Project::with_files(&[
+        ("main.tf", MAIN_TF),
+        (
+            "braid.hcl",
+            "source \"infra\" { path = \".\" }\nenvironment \"dev\" {}\n\nplugins {\n  dirs      = [\"vendor/plugins\"]\n  cache_dir = \"plugin-cache\"\n}\n",
+        ),
+    ]);
+    // A vendored package in Terraform's unpacked layout, beside the configuration.
+    let (os, arch) = platform();
+    let package = project.join(&format!(
+        "vendor/plugins/{HOST}/acme/aws/5.100.0/{os}_{arch}"
+    ));
+    std::fs::create_dir_all(&package).expect("mkdir");
+    let zip = package_zip("5.100.0", None);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("zip");
+    let mut entry = archive.by_index(0).expect("entry");
+    let executable = package.join(executable_name("5.100.0"));
+    let mut out = std::fs::File::create(&executable).expect("create");
+    std::io::copy(&mut entry, &mut out).expect("unpack");
+    drop(out);
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&executable, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    // No CLI configuration and no registry: only braid.hcl says where the plugin is.
+    let empty = project.join("empty.rc");
+    std::fs::write(&empty, "").expect("write");
+    let env = [
+        ("TF_CLI_CONFIG_FILE", empty.to_str().expect("UTF-8")),
+        ("BRAID_PLUGIN_DIR", ""),
+        ("BRAID_PLUGIN_CACHE_DIR", ""),
+    ];
+    let init = project.braid_env(&["--env", "dev", "init"], &env);
+    init.success();
+    assert!(
+        init.stdout.contains("5.100.0 for \"~> 5.100\" (found in ")
+            && init.stdout.contains("vendor/plugins"),
+        "{}",
+        init.all()
+    );
+    assert!(
+        project
+            .read(".braid.lock.hcl")
+            .contains(&expected_h1("5.100.0")),
+        "{}",
+        project.read(".braid.lock.hcl")
+    );
+    let plan = project.braid_env(&["--env", "dev", "plan"], &env);
+    plan.success();
+    assert!(plan.stdout.contains("Plan: 1 to add"), "{}", plan.all());
+
+    // A plugins block that is not what braid expects is an error at its place.
+    project.write(
+        "braid.hcl",
+        "source \"infra\" { path = \".\" }\nenvironment \"dev\" {}\n\nplugins {\n  dirs = \"vendor/plugins\"\n}\n",
+    );
+    let bad = project.braid_env(&["--env", "dev", "init"], &env);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr
+            .contains("\"dirs\" must be a list of directory paths")
+            && bad.stderr.contains("braid.hcl:5"),
+        "{}",
+        bad.all()
+    );
+}
