@@ -141,7 +141,19 @@ pub async fn apply_plan_locked(
     executor.forget_vanished().await;
     let dag = apply_dag(&plan.changes, &executor.records);
     let priority = priorities(&plan.changes, providers);
-    let outcomes = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i)).await;
+    let walk = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i));
+    // On interrupt nothing new starts (visit checks the token); the providers are asked to
+    // cut their calls in flight short, as Terraform sends StopProvider, so a long create
+    // ends soon with whatever exists recorded.
+    let stop = async {
+        options.cancel.cancelled().await;
+        providers.stop_all().await;
+        std::future::pending::<()>().await;
+    };
+    let outcomes = tokio::select! {
+        outcomes = walk => outcomes,
+        () = stop => unreachable!("stopping never finishes"),
+    };
     executor.record_skipped(&outcomes).await;
     let Executor {
         writer,

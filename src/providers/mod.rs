@@ -129,6 +129,11 @@ impl Providers {
         self.providers.get(name)
     }
 
+    /// Asks every provider to cut its operations in flight short (an interrupted apply).
+    pub async fn stop_all(&self) {
+        futures::future::join_all(self.providers.values().map(|p| p.stop())).await;
+    }
+
     /// Gives each provider what it kept in state beside its objects (a Terraform plugin's
     /// private data and schema version), before the run calls it about them.
     pub fn restore_object_meta(&self, records: &[braid_state::ResourceRecord]) {

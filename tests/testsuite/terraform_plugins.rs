@@ -22,6 +22,7 @@ provider "aws" {{
     sts  = "{endpoint}"
     logs = "{endpoint}"
     ssm  = "{endpoint}"
+    sqs  = "{endpoint}"
   }}
 }}
 "#
@@ -272,4 +273,69 @@ fn plugin_attributes_reach_manifests_and_drift_shows() {
     project
         .braid_env(&["--env", "dev", "plan", "--detailed-exitcode"], &env)
         .expect_code(0);
+}
+
+/// Ctrl-C during a long provider operation: `terraform-provider-aws` waits about 26 s after
+/// creating an SQS queue (for its attributes to settle). braid sends StopProvider on the
+/// first interrupt, as Terraform does, so the create ends at once; the queue, which exists,
+/// is recorded, and the next apply finishes the job without creating a second one.
+#[test]
+fn an_interrupt_stops_the_plugins_operations_in_flight() {
+    use std::io::Read as _;
+    use std::time::{Duration, Instant};
+
+    let moto = MotoServer::start();
+    let endpoint = moto.endpoint();
+    let project = Project::with_files(&[
+        ("braid.hcl", &braid_hcl(&endpoint)),
+        (
+            "main.tf",
+            "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\" }\n  }\n}\n\nresource \"aws_sqs_queue\" \"jobs\" {\n  name = \"braid-jobs\"\n}\n",
+        ),
+    ]);
+    let (key, value) = cli_config(&project);
+    let env = [(key.as_str(), value.as_str())];
+    let mut child = crate::common::spawn_braid(
+        project.path(),
+        &["--env", "dev", "apply", "--auto-approve"],
+        &env,
+    );
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("Creating...") {
+        let n = stdout.read(&mut buf).expect("read stdout");
+        assert!(n > 0, "braid ended before creating the queue: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // Let the create call reach the provider's wait.
+    std::thread::sleep(Duration::from_secs(3));
+    let interrupted = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("read stdout");
+    seen.push_str(&rest);
+    let run = crate::common::wait_braid(child);
+    let took = interrupted.elapsed();
+    assert_eq!(run.code, 130, "stdout:\n{seen}\nstderr:\n{}", run.stderr);
+    run.assert_no_panic();
+    assert!(
+        took < Duration::from_secs(15),
+        "the provider's 26 s wait was not cut short: braid took {took:?} after the interrupt\n{seen}\n{}",
+        run.stderr
+    );
+    // The queue exists, and state knows it.
+    let (status, body) = moto.json_request("sqs", "AmazonSQS.ListQueues", "{}");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("braid-jobs"), "{body}");
+    assert_eq!(
+        project.state_list(&["--env", "dev"]),
+        vec!["aws_sqs_queue.jobs".to_string()],
+        "stdout:\n{seen}\nstderr:\n{}",
+        run.stderr
+    );
 }

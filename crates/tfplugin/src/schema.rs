@@ -19,6 +19,9 @@ pub struct ProviderSchema {
     pub data_sources: BTreeMap<String, Schema>,
     /// Warnings (and errors, when the schema could not be produced) from the provider.
     pub diagnostics: Vec<Diagnostic>,
+    /// The provider's server capability `get_provider_schema_optional`: another process of
+    /// the same executable may be used without calling GetProviderSchema first.
+    pub schema_optional: bool,
 }
 
 /// One configuration block's schema and its version (resource state is upgraded across
@@ -97,6 +100,9 @@ impl From<pb::get_provider_schema::Response> for ProviderSchema {
                 .into_iter()
                 .map(Diagnostic::from)
                 .collect(),
+            schema_optional: response
+                .server_capabilities
+                .is_some_and(|c| c.get_provider_schema_optional),
         }
     }
 }

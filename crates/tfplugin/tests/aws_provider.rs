@@ -94,7 +94,8 @@ fn aws_config(schema: &ProviderSchema, endpoint: &str) -> Value {
             // for: Configure reaches moto. Only the EC2 metadata lookup is skipped.
             ("skip_metadata_api_check", Value::from("true")),
             ("s3_use_path_style", Value::from(true)),
-            ("max_retries", Value::from(1)),
+            // moto sometimes drops a connection under load: let the SDK retry.
+            ("max_retries", Value::from(4)),
             ("endpoints", Value::Array(vec![endpoints])),
         ]
         .map(|(name, value)| (name.to_owned(), value)),

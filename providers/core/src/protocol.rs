@@ -364,6 +364,11 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// Asks the provider to cut its operations in flight short (the user interrupted the
+    /// run): calls in progress should return soon, with errors and whatever exists. braid
+    /// calls it once, on the first interrupt of an apply. The default does nothing.
+    async fn stop(&self) {}
+
     /// What the provider wants kept in state beside the object at `address` after its last
     /// call about it (read, plan, apply), if anything: Terraform plugins' private data and
     /// schema version. The default keeps nothing.

@@ -24,8 +24,8 @@
 #![warn(missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path as FsPath;
-use std::sync::Mutex;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use async_trait::async_trait;
 use braid_provider::{
@@ -43,10 +43,9 @@ use braid_tfplugin::{
 pub struct PluginProvider {
     name: String,
     plugin: ProviderPlugin,
-    /// The plugin's own schema (blocks, cty types, nesting modes).
-    plugin_schema: braid_tfplugin::ProviderSchema,
-    /// The same, as braid's engine checks configuration against it.
-    schema: ProviderSchema,
+    /// The plugin's own schema (blocks, cty types, nesting modes), and the same as braid's
+    /// engine checks configuration against it; shared by every process of the executable.
+    schemas: Arc<Schemas>,
     /// The latest private data per resource address, with the schema version of the
     /// attributes braid holds for it.
     objects: Mutex<BTreeMap<String, ObjectMeta>>,
@@ -85,6 +84,34 @@ impl std::fmt::Display for PluginError {
 
 impl std::error::Error for PluginError {}
 
+/// A provider executable's schema, in the plugin's terms and in braid's.
+struct Schemas {
+    plugin: braid_tfplugin::ProviderSchema,
+    braid: ProviderSchema,
+}
+
+/// Which executable a schema came from: its path and what the file system says of it
+/// (size, modification and change times), so a replaced binary is never matched.
+type ExecutableKey = (PathBuf, u64, Option<std::time::SystemTime>, i64);
+
+/// Schemas read in this process, by executable: further processes of the same executable
+/// (the aliases `aws.west`, `aws.east`) skip GetProviderSchema when the provider allows it
+/// (`get_provider_schema_optional`), as Terraform does.
+static SCHEMAS: LazyLock<Mutex<BTreeMap<ExecutableKey, Arc<Schemas>>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+fn executable_key(program: &FsPath) -> Option<ExecutableKey> {
+    use std::os::unix::fs::MetadataExt as _;
+    let path = std::fs::canonicalize(program).ok()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    Some((
+        path,
+        meta.len(),
+        meta.modified().ok(),
+        meta.ctime_nsec() + meta.ctime() * 1_000_000_000,
+    ))
+}
+
 impl PluginProvider {
     /// Starts the plugin at `program` and reads its schema; `name` is the provider's local
     /// name in configuration (`aws`).
@@ -92,22 +119,50 @@ impl PluginProvider {
         let plugin = ProviderPlugin::start(&PluginCommand::new(program))
             .await
             .map_err(PluginError::Start)?;
-        let plugin_schema = plugin
-            .get_provider_schema()
-            .await
-            .map_err(PluginError::Call)?;
-        if Diagnostic::any_error(&plugin_schema.diagnostics) {
-            return Err(PluginError::Schema(plugin_schema.diagnostics));
-        }
-        let schema = braid_schema(&plugin_schema);
+        let key = executable_key(program);
+        let cached = key.as_ref().and_then(|k| {
+            SCHEMAS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(k)
+                .cloned()
+        });
+        let schemas = match cached {
+            Some(schemas) if schemas.plugin.schema_optional => schemas,
+            _ => {
+                let plugin_schema = plugin
+                    .get_provider_schema()
+                    .await
+                    .map_err(PluginError::Call)?;
+                if Diagnostic::any_error(&plugin_schema.diagnostics) {
+                    return Err(PluginError::Schema(plugin_schema.diagnostics));
+                }
+                let schemas = Arc::new(Schemas {
+                    braid: braid_schema(&plugin_schema),
+                    plugin: plugin_schema,
+                });
+                if let Some(key) = key {
+                    SCHEMAS
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key, Arc::clone(&schemas));
+                }
+                schemas
+            }
+        };
         Ok(PluginProvider {
             name: name.to_owned(),
             plugin,
-            plugin_schema,
-            schema,
+            schemas,
             objects: Mutex::new(BTreeMap::new()),
             legacy_types: Mutex::new(BTreeSet::new()),
         })
+    }
+
+    /// Whether `other` uses the schema this provider read (another process of the same
+    /// executable that skipped GetProviderSchema).
+    pub fn shares_schema_with(&self, other: &PluginProvider) -> bool {
+        Arc::ptr_eq(&self.schemas, &other.schemas)
     }
 
     /// The plugin process (its pid, protocol version and output).
@@ -121,7 +176,8 @@ impl PluginProvider {
     }
 
     fn resource_block(&self, type_name: &str) -> Result<&Block, Vec<ProviderDiagnostic>> {
-        self.plugin_schema
+        self.schemas
+            .plugin
             .resources
             .get(type_name)
             .map(|s| &s.block)
@@ -132,7 +188,8 @@ impl PluginProvider {
     /// private data, and that its attributes now follow the type's current schema.
     fn remember_private(&self, address: &str, type_name: &str, private: Vec<u8>) {
         let version = self
-            .plugin_schema
+            .schemas
+            .plugin
             .resources
             .get(type_name)
             .and_then(|s| u64::try_from(s.version).ok());
@@ -158,7 +215,7 @@ impl PluginProvider {
     /// The schema version the state of `address` was written with, when it is older than
     /// the type's current one.
     fn outdated_version(&self, address: &str, type_name: &str) -> Option<i64> {
-        let current = self.plugin_schema.resources.get(type_name)?.version;
+        let current = self.schemas.plugin.resources.get(type_name)?.version;
         let stored = self
             .objects
             .lock()
@@ -414,7 +471,15 @@ impl Provider for PluginProvider {
     }
 
     fn schema(&self) -> ProviderSchema {
-        self.schema.clone()
+        self.schemas.braid.clone()
+    }
+
+    /// StopProvider, as Terraform sends it on interrupt: SDK-based providers cancel the
+    /// contexts of their calls in flight.
+    async fn stop(&self) {
+        if let Err(e) = self.plugin.stop_provider().await {
+            tracing::warn!(provider = %self.name, error = %e, "StopProvider failed");
+        }
     }
 
     fn object_meta(&self, address: &str) -> Option<ObjectMeta> {
@@ -440,7 +505,7 @@ impl Provider for PluginProvider {
     }
 
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {
-        let block = &self.plugin_schema.provider.block;
+        let block = &self.schemas.plugin.provider.block;
         let config = if config.is_null() {
             Value::Map(BTreeMap::new())
         } else {
@@ -749,7 +814,8 @@ impl Provider for PluginProvider {
             diagnostics,
         };
         let Some(block) = self
-            .plugin_schema
+            .schemas
+            .plugin
             .data_sources
             .get(&request.type_name)
             .map(|s| &s.block)

@@ -26,7 +26,8 @@ fn aws_settings(endpoint: &str) -> Value {
         ("access_key", Value::from("testing")),
         ("secret_key", Value::from("testing")),
         ("skip_metadata_api_check", Value::from("true")),
-        ("max_retries", Value::from_i64(1)),
+        // moto sometimes drops a connection under load: let the SDK retry.
+        ("max_retries", Value::from_i64(4)),
         ("endpoints", Value::List(vec![endpoints])),
     ])
 }
@@ -284,8 +285,8 @@ async fn private_data_and_schema_versions_carry_over_to_a_new_process() {
         ("cidr_block", Value::from("10.7.0.0/16")),
         ("tags", Value::map([("Name", Value::from("braid"))])),
     ]);
+    let first = configured(&moto).await;
     let state = {
-        let first = configured(&moto).await;
         let planned = plan(&first, address, "aws_vpc", None, config.clone()).await;
         let state = apply(
             &first,
@@ -308,7 +309,13 @@ async fn private_data_and_schema_versions_carry_over_to_a_new_process() {
     };
     let (state, meta) = state;
 
+    // A second process of the same executable: terraform-provider-aws allows skipping
+    // GetProviderSchema, so it reuses the schema the first one read.
     let second = configured(&moto).await;
+    assert!(
+        second.shares_schema_with(&first),
+        "the schema was fetched again"
+    );
     second.restore_object_meta(
         address,
         &ObjectMeta {

@@ -312,8 +312,10 @@ async fn a_file_from_before_outputs_is_migrated_and_has_none() {
         .expect("commit");
     {
         let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
-        conn.execute_batch("DROP TABLE outputs; PRAGMA user_version = 2;")
-            .expect("make it a version 2 file");
+        conn.execute_batch(
+            "DROP TABLE outputs; ALTER TABLE resources DROP COLUMN meta; PRAGMA user_version = 2;",
+        )
+        .expect("make it a version 2 file");
     }
     let store = open(&dir);
     assert!(store.outputs().await.expect("outputs").is_empty());
@@ -328,4 +330,37 @@ async fn a_file_from_before_outputs_is_migrated_and_has_none() {
         .await
         .expect("write outputs");
     assert_eq!(store.outputs().await.expect("outputs"), outputs);
+}
+
+/// A file written before providers kept data beside objects (schema version 3, no `meta`
+/// column) keeps its resources, which read with no meta, and takes meta after the migration.
+#[tokio::test]
+async fn a_file_from_before_object_meta_is_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let serial = open(&dir)
+        .commit_resource(0, upsert(record("a.one", Value::from("1"))))
+        .await
+        .expect("commit");
+    {
+        let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
+        conn.execute_batch("ALTER TABLE resources DROP COLUMN meta; PRAGMA user_version = 3;")
+            .expect("make it a version 3 file");
+    }
+    let store = open(&dir);
+    let resources = store.resources().await.expect("resources");
+    assert_eq!(resources.len(), 1);
+    assert_eq!(resources[0].meta, None);
+    let mut with_meta = record("a.one", Value::from("1"));
+    with_meta.meta = Some(braid_provider::ObjectMeta {
+        schema_version: Some(1),
+        private: b"null".to_vec(),
+    });
+    store
+        .commit_resource(serial, upsert(with_meta.clone()))
+        .await
+        .expect("commit with meta");
+    assert_eq!(
+        store.resource("a.one").await.expect("read"),
+        Some(with_meta)
+    );
 }
