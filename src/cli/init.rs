@@ -10,26 +10,28 @@ use crate::providers::plugins::{self, InstallResult};
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// Select the newest provider versions the constraints allow, ignoring the versions the
-    /// lock file pins, and record them (and new hashes of a changed package).
+    /// lock file pins, and record them. A package of a version the lock file pins must still
+    /// match its hashes.
     #[arg(long)]
     pub upgrade: bool,
+    /// `readonly`: install only what .braid.lock.hcl pins and never change it; a provider it
+    /// does not pin is an error before anything is downloaded (as terraform init
+    /// -lockfile=readonly; for CI runs of pull requests).
+    #[arg(long, value_name = "MODE", value_parser = ["readonly"])]
+    pub lockfile: Option<String>,
 }
 
 pub async fn run(cx: &Context, args: &InitArgs) -> CommandResult {
     let options = cx.global.load_options()?;
     let ws = crate::workspace::Workspace::load(&options)?;
     cx.shell.diagnostics(&ws.warnings);
-    let installed = plugins::install(&ws.module.terraform, &ws.project, args.upgrade).await?;
-    let mut warnings = crate::diag::Diagnostics::new();
-    for result in &installed {
-        for warning in &result.installed.warnings {
-            warnings.push(crate::diag::Diagnostic::warning(
-                "Provider package changed",
-                warning.clone(),
-            ));
-        }
-    }
-    cx.shell.diagnostics(&warnings);
+    let installed = plugins::install(
+        &ws.module.terraform,
+        &ws.project,
+        args.upgrade,
+        args.lockfile.is_some(),
+    )
+    .await?;
     let store = ws.open_state()?;
     let prepared = crate::ops::prepare_with_store(&cx.registry, ws, store).await?;
     let meta = prepared.store.meta().await.map_err(state_error)?;

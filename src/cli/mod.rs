@@ -203,6 +203,8 @@ const TERRAFORM_STYLE_FLAGS: &[&str] = &[
     "parallelism",
     "detailed-exitcode",
     "lock-timeout",
+    "upgrade",
+    "lockfile",
 ];
 
 /// The command line with Terraform-style `-flag` spellings of [`TERRAFORM_STYLE_FLAGS`]

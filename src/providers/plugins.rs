@@ -65,6 +65,7 @@ pub fn sources(project: &Project) -> Result<Sources, Diagnostics> {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
+    // No fallback to a shared temporary directory: another user could prepare it.
     let cache_dir = env_dir(PLUGIN_CACHE_ENV)
         .or_else(|| project.plugins.cache_dir.clone())
         .or_else(|| env_dir("TF_PLUGIN_CACHE_DIR"))
@@ -73,8 +74,7 @@ pub fn sources(project: &Project) -> Result<Sources, Diagnostics> {
         .or_else(|| {
             home.as_ref()
                 .map(|h| h.join(".cache").join("braid").join("plugins"))
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("braid-plugins"));
+        });
     Ok(Sources {
         explicit,
         cli,
@@ -118,8 +118,12 @@ pub fn choose(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let search = sources(project)?.search();
     let lock = lock_file(project)?;
+    // The cache holds downloads; they run only when a lock file vouches for them.
+    let search = match &lock {
+        Some(_) => sources(project)?.search(),
+        None => sources(project)?.local_search(),
+    };
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
     for (name, source) in wanted {
@@ -132,8 +136,13 @@ pub fn choose(
             let pinned = lock
                 .as_ref()
                 .and_then(|l| l.providers.get(&address.to_string()));
-            let package = match pinned {
-                Some(locked) => {
+            let package = match (pinned, &lock) {
+                (None, Some(_)) => {
+                    return Err(format!(
+                        "{LOCK_FILE} does not name {address}, so no package of it has been checked. Run braid init to install it and record its hashes"
+                    ));
+                }
+                (Some(locked), _) => {
                     let version = super::install::Version::parse(&locked.version)
                         .ok_or_else(|| format!("{LOCK_FILE} pins it to \"{}\", which is not a version", locked.version))?;
                     if !version.meets(constraints)? {
@@ -145,7 +154,7 @@ pub fn choose(
                         format!("{LOCK_FILE} pins {address} to {version}, which is not installed here ({e}). Run braid init to install it")
                     })?
                 }
-                None => search.find(&address, constraints)?,
+                (None, None) => search.find(&address, constraints)?,
             };
             if let Some(lock) = &lock {
                 let h1 = package_hash_h1(&package.dir)
@@ -222,14 +231,23 @@ pub struct InstallResult {
 /// (the locked version, or with `upgrade` the newest the constraints allow) and
 /// `.braid.lock.hcl` is written with their versions and hashes — entries for providers no
 /// longer required are dropped. Nothing is written when any provider fails.
+///
+/// With `readonly` (`--lockfile=readonly`, for CI runs of untrusted changes) only the
+/// versions the lock file pins are installed, checked against its hashes, and the file is
+/// never written: a provider it does not pin, or constraints that would change it, is an
+/// error before anything is downloaded.
 pub async fn install(
     settings: &TerraformSettings,
     project: &Project,
     upgrade: bool,
+    readonly: bool,
 ) -> Result<Vec<InstallResult>, Diagnostics> {
     let existing = lock_file(project)?;
     if settings.required_providers.is_empty() && existing.is_none() {
         return Ok(Vec::new());
+    }
+    if readonly {
+        check_readonly(settings, existing.as_ref(), upgrade)?;
     }
     let installer = super::install::Installer::new(sources(project)?)
         .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot install provider plugins", e)))?;
@@ -289,7 +307,7 @@ pub async fn install(
     if diags.has_errors() {
         return Err(diags);
     }
-    if existing.as_ref() != Some(&lock) {
+    if !readonly && existing.as_ref() != Some(&lock) {
         let path = project.dir.join(LOCK_FILE);
         write_atomically(&path, lock.render().as_bytes()).map_err(|e| {
             Diagnostics::from(Diagnostic::error(
@@ -301,12 +319,71 @@ pub async fn install(
     Ok(results)
 }
 
+/// `--lockfile=readonly`: every required provider must be pinned by the lock file with the
+/// constraints written now, and no other provider may be pinned.
+fn check_readonly(
+    settings: &TerraformSettings,
+    lock: Option<&LockFile>,
+    upgrade: bool,
+) -> Result<(), Diagnostics> {
+    if upgrade {
+        return Err(Diagnostic::error(
+            "Incompatible options",
+            "--upgrade selects new versions and records them, which --lockfile=readonly forbids; use one of them.",
+        )
+        .into());
+    }
+    let empty = LockFile::default();
+    let lock = lock.unwrap_or(&empty);
+    let mut problems = Vec::new();
+    let mut required = BTreeSet::new();
+    for (name, source) in &settings.required_providers {
+        let Ok(address) = ProviderAddress::parse(source) else {
+            continue;
+        };
+        let address = address.to_string();
+        let constraints = settings.provider_versions.get(name).cloned();
+        match lock.providers.get(&address) {
+            None => problems.push(format!("{address} (\"{name}\") is not in it")),
+            Some(locked) if locked.constraints != constraints => problems.push(format!(
+                "{address} is pinned for the constraints \"{}\", but required_providers now says \"{}\"",
+                locked.constraints.as_deref().unwrap_or(""),
+                constraints.as_deref().unwrap_or("")
+            )),
+            Some(_) => {}
+        }
+        required.insert(address);
+    }
+    for address in lock.providers.keys() {
+        if !required.contains(address) {
+            problems.push(format!("{address} is in it but no longer required"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "Lock file would change",
+        format!(
+            "--lockfile=readonly keeps {LOCK_FILE} as it is, but the configuration needs changes to it: {}. Run braid init without --lockfile=readonly on a trusted machine and commit {LOCK_FILE}.",
+            problems.join("; ")
+        ),
+    )
+    .into())
+}
+
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -71,12 +71,26 @@ fn expected_h1(version: &str) -> String {
 /// A signing key made by `gpg` in a keyring of the test's own.
 struct Signer {
     home: tempfile::TempDir,
+    /// gpg's `--faked-system-time`, for a key that is expired now.
+    clock: Option<String>,
 }
 
 impl Signer {
     fn new() -> Signer {
+        Signer::made(None)
+    }
+
+    /// A key that expired in 2020: made and used with gpg's clock set to then.
+    fn expired() -> Signer {
+        Signer::made(Some("20200101T000000"))
+    }
+
+    fn made(clock: Option<&str>) -> Signer {
         let home = braid_testkit::tempdir();
-        let signer = Signer { home };
+        let signer = Signer {
+            home,
+            clock: clock.map(str::to_string),
+        };
         signer.gpg(&[
             "--passphrase",
             "",
@@ -84,15 +98,27 @@ impl Signer {
             "braid test registry <registry@example.com>",
             "ed25519",
             "sign",
-            "never",
+            if signer.clock.is_some() {
+                "1d"
+            } else {
+                "never"
+            },
         ]);
         signer
     }
 
     fn gpg(&self, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("gpg")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--yes", "--pinentry-mode", "loopback"])
+        let mut command = Command::new("gpg");
+        command.env("GNUPGHOME", self.home.path()).args([
+            "--batch",
+            "--yes",
+            "--pinentry-mode",
+            "loopback",
+        ]);
+        if let Some(clock) = &self.clock {
+            command.args(["--faked-system-time", clock]);
+        }
+        let out = command
             .args(args)
             .output()
             .expect("gpg runs (scripts/test.sh installs gnupg)");
@@ -312,6 +338,31 @@ fn init_downloads_from_a_registry_locks_verifies_and_upgrades() {
     assert_eq!(downloads(&server), 1);
     assert_eq!(setup.project.read(".braid.lock.hcl"), lock);
 
+    // CI of an untrusted change: only what the lock file pins, and it never changes. A
+    // constraint that would change it is refused before anything is asked of the network.
+    setup.braid(&["init", "-lockfile=readonly"]).success();
+    let asked = server.requests().len();
+    setup.project.edit(
+        "main.tf",
+        "version = \"~> 5.100\"",
+        "version = \">= 5.100\"",
+    );
+    let readonly = setup.braid(&["init", "--lockfile", "readonly"]);
+    readonly.expect_code(1);
+    assert!(
+        readonly.stderr.contains("Lock file would change")
+            && readonly.stderr.contains("now says \">= 5.100\""),
+        "{}",
+        readonly.all()
+    );
+    assert_eq!(server.requests().len(), asked, "the network was asked");
+    assert_eq!(setup.project.read(".braid.lock.hcl"), lock);
+    setup.project.edit(
+        "main.tf",
+        "version = \">= 5.100\"",
+        "version = \"~> 5.100\"",
+    );
+
     // A newer version is published: init keeps the locked one; --upgrade takes it.
     let v2 = package_zip("5.101.0", None);
     publish(
@@ -353,13 +404,37 @@ fn init_downloads_from_a_registry_locks_verifies_and_upgrades() {
         "{}",
         plan.all()
     );
-    let init = setup.braid(&["init"]);
-    init.expect_code(1);
-    assert!(
-        init.stderr.contains("does not match any hash"),
-        "{}",
-        init.all()
+    // init does not trust the cache: it downloads the package again, checks it against the
+    // lock file, and puts it back.
+    let before = downloads(&server);
+    setup.braid(&["init"]).success();
+    assert_eq!(downloads(&server), before + 1);
+    setup.braid(&["plan"]).success();
+
+    // The registry re-releases 5.101.0 with other contents (properly signed): the lock file
+    // refuses it, with or without --upgrade, and nothing of it reaches the cache.
+    let changed = package_zip("5.101.0", Some("extra"));
+    publish(
+        &server,
+        &signer,
+        &["5.100.0", "5.101.0"],
+        "5.101.0",
+        &changed,
+        &changed,
     );
+    std::fs::remove_dir_all(binary.parent().expect("package dir")).expect("empty the cache");
+    for args in [&["init"][..], &["init", "--upgrade"][..]] {
+        let init = setup.braid(args);
+        init.expect_code(1);
+        assert!(
+            init.stderr
+                .contains("does not match any hash .braid.lock.hcl records"),
+            "{}",
+            init.all()
+        );
+        assert!(!binary.exists(), "an unchecked package reached the cache");
+    }
+    assert_eq!(setup.project.read(".braid.lock.hcl"), lock);
 }
 
 #[test]
@@ -382,6 +457,18 @@ fn init_refuses_bad_signatures_damaged_archives_and_paths_outside_the_package() 
     init.expect_code(1);
     assert!(init.stderr.contains("does not verify"), "{}", init.all());
     assert!(!setup.project.exists(".braid.lock.hcl"));
+    assert!(!setup.cached("5.100.0").exists());
+
+    // Signed with a key that has expired (gpg still says VALIDSIG for it).
+    let expired = Signer::expired();
+    publish(&server, &expired, &["5.100.0"], "5.100.0", &good, &good);
+    let init = setup.braid(&["init"]);
+    init.expect_code(1);
+    assert!(
+        init.stderr.contains("does not verify") && init.stderr.contains("EXPKEYSIG"),
+        "{}",
+        init.all()
+    );
     assert!(!setup.cached("5.100.0").exists());
 
     // The archive differs from what the signed checksums name.

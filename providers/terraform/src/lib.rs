@@ -212,18 +212,41 @@ impl PluginProvider {
             .unwrap_or_default()
     }
 
-    /// The schema version the state of `address` was written with, when it is older than
-    /// the type's current one.
-    fn outdated_version(&self, address: &str, type_name: &str) -> Option<i64> {
-        let current = self.schemas.plugin.resources.get(type_name)?.version;
+    /// How the schema version the state of `address` was written with compares with the
+    /// type's current one: `Ok(None)` when current (or not known), `Ok(Some(older))` when
+    /// it must be upgraded, an error when a newer provider wrote it.
+    fn stored_version(
+        &self,
+        address: &str,
+        type_name: &str,
+    ) -> Result<Option<i64>, Vec<ProviderDiagnostic>> {
+        let Some(current) = self
+            .schemas
+            .plugin
+            .resources
+            .get(type_name)
+            .map(|s| s.version)
+        else {
+            return Ok(None);
+        };
         let stored = self
             .objects
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(address)?
-            .schema_version?;
-        let stored = i64::try_from(stored).ok()?;
-        (stored < current).then_some(stored)
+            .get(address)
+            .and_then(|m| m.schema_version)
+            .and_then(|v| i64::try_from(v).ok());
+        match stored {
+            Some(stored) if stored > current => Err(vec![ProviderDiagnostic::error(
+                "State written by a newer provider",
+                format!(
+                    "The state of this {type_name} follows version {stored} of its schema, but the {} provider plugin in use knows only up to version {current}: a newer version of the provider wrote it. Use that version (or a later one) of the provider.",
+                    self.name
+                ),
+            )]),
+            Some(stored) if stored < current => Ok(Some(stored)),
+            _ => Ok(None),
+        }
     }
 
     /// Brings `current` (braid's shape) from schema `version` to the type's current one
@@ -546,12 +569,13 @@ impl Provider for PluginProvider {
                 };
             }
         };
-        let encoded = match self.outdated_version(&request.address, &request.type_name) {
-            Some(version) => {
+        let encoded = match self.stored_version(&request.address, &request.type_name) {
+            Ok(Some(version)) => {
                 self.upgrade(&request.type_name, block, version, &request.current)
                     .await
             }
-            None => encode(block, &request.current),
+            Ok(None) => encode(block, &request.current),
+            Err(diagnostics) => Err(diagnostics),
         };
         let current = match encoded {
             Ok(wire) => wire,
@@ -606,6 +630,21 @@ impl Provider for PluginProvider {
             Ok(block) => block,
             Err(d) => return failed(d),
         };
+        if request.prior.is_some() {
+            match self.stored_version(&request.address, &request.type_name) {
+                Ok(None) => {}
+                Ok(Some(version)) => {
+                    return failed(vec![ProviderDiagnostic::error(
+                        "State needs an upgrade",
+                        format!(
+                            "The state of this {} follows version {version} of its schema, older than the provider's; the provider upgrades it when it reads the object. Plan with refresh (without --refresh=false) once.",
+                            request.type_name
+                        ),
+                    )]);
+                }
+                Err(diagnostics) => return failed(diagnostics),
+            }
+        }
         let prior_braid = request.prior.clone().unwrap_or(Value::Null);
         // Proposed from plugin-shaped values, as Terraform computes it.
         let prior_shaped = to_plugin_shape(block, &prior_braid);

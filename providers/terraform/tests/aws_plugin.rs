@@ -343,4 +343,28 @@ async fn private_data_and_schema_versions_carry_over_to_a_new_process() {
     let planned = plan(&second, address, "aws_vpc", Some(state.clone()), config).await;
     assert_eq!(planned.planned, state, "nothing to change");
     assert!(planned.requires_replace.is_empty());
+
+    // State a newer provider wrote (schema version 9) is not read as if it were current.
+    second.restore_object_meta(
+        address,
+        &ObjectMeta {
+            schema_version: Some(9),
+            private: meta.private.clone(),
+        },
+    );
+    let read = second
+        .read(ReadRequest {
+            type_name: "aws_vpc".into(),
+            address: address.into(),
+            current: state,
+        })
+        .await;
+    assert!(
+        read.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error
+                && d.summary == "State written by a newer provider"),
+        "{:#?}",
+        read.diagnostics
+    );
 }

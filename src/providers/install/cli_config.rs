@@ -114,6 +114,11 @@ impl CliConfig {
                             include: strings(&method.body, "include"),
                             exclude: strings(&method.body, "exclude"),
                         };
+                        // Terraform refuses patterns it cannot read; a silently
+                        // unmatched `exclude` would let a provider through.
+                        for pattern in rule.include.iter().chain(&rule.exclude) {
+                            check_pattern(pattern)?;
+                        }
                         match method.ident.value().as_str() {
                             "filesystem_mirror" => {
                                 let path = attribute(&method.body, "path")
@@ -160,6 +165,34 @@ impl CliConfig {
             }
         }
         Ok(config)
+    }
+}
+
+/// A pattern is `[HOST/]NAMESPACE/TYPE` where the namespace and type may be `*` (and the
+/// type only when the namespace is).
+fn check_pattern(pattern: &str) -> Result<(), String> {
+    let parts: Vec<&str> = pattern.split('/').collect();
+    let (host, namespace, type_name) = match parts.as_slice() {
+        [h, n, t] => (*h, *n, *t),
+        [n, t] => ("", *n, *t),
+        _ => {
+            return Err(format!(
+                "\"{pattern}\" is not a provider pattern: write HOST/NAMESPACE/TYPE, where NAMESPACE and TYPE may be *"
+            ));
+        }
+    };
+    let readable = ProviderAddress::parse(&pattern.replace('*', "x-wildcard-x")).is_ok()
+        && !host.contains('*')
+        && !(namespace == "*" && type_name != "*")
+        && [namespace, type_name]
+            .iter()
+            .all(|p| *p == "*" || !p.contains('*'));
+    if readable {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{pattern}\" is not a provider pattern: write HOST/NAMESPACE/TYPE, where NAMESPACE and TYPE may be * (as registry.terraform.io/hashicorp/*)"
+        ))
     }
 }
 
@@ -236,5 +269,19 @@ provider_installation {
             "http://127.0.0.1:1/v1/providers/"
         );
         assert!(CliConfig::parse("provider_installation {\n  filesystem_mirror {}\n}\n").is_err());
+        for bad in [
+            "*/*/*",
+            "hashicorp/aws*",
+            "registry.terraform.io/*/aws",
+            "a/b/c/d",
+        ] {
+            assert!(
+                CliConfig::parse(&format!(
+                    "provider_installation {{\n  direct {{\n    exclude = [\"{bad}\"]\n  }}\n}}\n"
+                ))
+                .is_err(),
+                "{bad}"
+            );
+        }
     }
 }

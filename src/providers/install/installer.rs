@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::remote::{Fetched, Remote};
+use super::remote::Remote;
 use super::{
     CliConfig, LOCK_FILE, LockedProvider, MirrorRule, Package, ProviderAddress, Search, Version,
     executable_in, package_hash_h1, platform,
@@ -25,19 +25,27 @@ pub struct Sources {
     pub cli: CliConfig,
     /// The user's home directory, for `~/.terraform.d/plugins`.
     pub home: Option<PathBuf>,
-    /// The shared cache of downloaded packages.
-    pub cache_dir: PathBuf,
+    /// The shared cache of downloaded packages; `None` when there is no place for one (no
+    /// home directory and nothing configured).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Sources {
-    /// The local directories searched, in order: the explicit ones, the CLI configuration's
-    /// filesystem mirrors (or `~/.terraform.d/plugins` without a `provider_installation`
-    /// block), then the cache of downloaded packages.
+    /// The local directories that may offer versions, in order: the explicit ones, then the
+    /// CLI configuration's filesystem mirrors (or `~/.terraform.d/plugins` without a
+    /// `provider_installation` block). Not the cache: what it holds is used only when a
+    /// lock file vouches for it.
+    pub fn local_search(&self) -> Search {
+        Search::new(&self.explicit, &self.cli, self.home.as_deref())
+    }
+
+    /// [`local_search`](Self::local_search) and then the cache, for runs verified by a lock
+    /// file.
     pub fn search(&self) -> Search {
-        let mut search = Search::new(&self.explicit, &self.cli, self.home.as_deref());
-        search
-            .dirs
-            .push((self.cache_dir.clone(), MirrorRule::default()));
+        let mut search = self.local_search();
+        if let Some(cache) = &self.cache_dir {
+            search.dirs.push((cache.clone(), MirrorRule::default()));
+        }
         search
     }
 }
@@ -66,14 +74,12 @@ pub struct Installed {
     pub hashes: Vec<String>,
     /// Where it came from.
     pub origin: Origin,
-    /// Said to the user beside the result (a hash accepted under `--upgrade`).
-    pub warnings: Vec<String>,
 }
 
 /// Installs provider packages from [`Sources`].
 pub struct Installer {
     sources: Sources,
-    search: Search,
+    local: Search,
     remote: Remote,
 }
 
@@ -82,14 +88,15 @@ impl Installer {
     pub fn new(sources: Sources) -> Result<Installer, String> {
         let remote = Remote::new(sources.cli.hosts.clone())?;
         Ok(Installer {
-            search: sources.search(),
+            local: sources.local_search(),
             sources,
             remote,
         })
     }
 
     /// Installs `address` for `constraints`: the version `locked` pins unless `upgrade`, else
-    /// the newest that meets them.
+    /// the newest that meets them. A package of the version `locked` pins must match one of
+    /// its hashes, also under `upgrade` (as in Terraform).
     pub async fn install(
         &self,
         address: &ProviderAddress,
@@ -114,57 +121,78 @@ impl Installer {
             }
             None => None,
         };
-        let local = self.search.available(address);
-        let in_local = |version: &Version| local.iter().find(|(v, _)| v == version);
+        let local = self.local.available(address);
+        let in_local = |version: &Version| local.iter().find(|(v, _)| v == version).cloned();
+        let locked_for = |version: &Version| locked.filter(|l| l.version == version.to_string());
 
-        let chosen = if let Some(pinned) = &pinned
-            && let Some(found) = in_local(pinned)
-        {
-            Some(found.clone())
-        } else {
-            None
-        };
-        let (package, fetched) = match chosen {
-            Some((version, dir)) => (self.package(address, version, dir)?, None),
+        // The pinned version in a local directory, or in the cache when the lock file
+        // vouches for what the cache holds: nothing to download.
+        if let Some(version) = &pinned {
+            if let Some((_, dir)) = in_local(version) {
+                let package = self.package(address, version.clone(), dir)?;
+                return self.verified(package, locked_for(version), false);
+            }
+            if let Some(package) = self.cached(address, version, locked_for(version))? {
+                return self.verified(package, locked_for(version), true);
+            }
+        }
+        let remote = self.remote_versions(address, &local).await?;
+        let version = match &pinned {
+            Some(v) => v.clone(),
             None => {
-                let remote = self.remote_versions(address, &local).await?;
-                let version = match &pinned {
+                let mut all: Vec<&Version> = local
+                    .iter()
+                    .map(|(v, _)| v)
+                    .chain(remote.iter().map(|(v, _)| v))
+                    .collect();
+                all.retain(|v| v.meets(constraints).unwrap_or(false));
+                all.sort();
+                match all.pop() {
                     Some(v) => v.clone(),
                     None => {
-                        let mut all: Vec<&Version> = local
-                            .iter()
-                            .map(|(v, _)| v)
-                            .chain(remote.iter().map(|(v, _)| v))
-                            .collect();
-                        all.retain(|v| v.meets(constraints).unwrap_or(false));
-                        all.sort();
-                        match all.pop() {
-                            Some(v) => v.clone(),
-                            None => {
-                                return Err(self.nothing_meets(
-                                    address,
-                                    constraints,
-                                    &local,
-                                    &remote,
-                                ));
-                            }
-                        }
+                        return Err(self.nothing_meets(address, constraints, &local, &remote));
                     }
-                };
-                if let Some((_, dir)) = in_local(&version) {
-                    (self.package(address, version.clone(), dir.clone())?, None)
-                } else {
-                    let Some((_, source)) = remote.iter().find(|(v, _)| *v == version) else {
-                        return Err(format!(
-                            "{LOCK_FILE} pins {address} to {version}, and no place braid may install from has it ({}). Make it available there, or run braid init --upgrade to select another version.",
-                            self.places(address)
-                        ));
-                    };
-                    self.fetch(address, &version, source).await?
                 }
             }
         };
-        self.hashes(address, package, fetched, locked, upgrade)
+        let locked = locked_for(&version);
+        if let Some((_, dir)) = in_local(&version) {
+            let package = self.package(address, version.clone(), dir)?;
+            return self.verified(package, locked, false);
+        }
+        if let Some(package) = self.cached(address, &version, locked)? {
+            return self.verified(package, locked, true);
+        }
+        let Some((_, source)) = remote.iter().find(|(v, _)| *v == version) else {
+            return Err(format!(
+                "{LOCK_FILE} pins {address} to {version}, and no place braid may install from has it ({}). Make it available there, or run braid init --upgrade to select another version.",
+                self.places(address)
+            ));
+        };
+        self.fetch(address, &version, source, locked).await
+    }
+
+    /// The cached package of `version`, when the lock file records its `h1:` hash (a cached
+    /// package nobody vouches for is downloaded again and checked).
+    fn cached(
+        &self,
+        address: &ProviderAddress,
+        version: &Version,
+        locked: Option<&LockedProvider>,
+    ) -> Result<Option<Package>, String> {
+        let (Some(cache), Some(locked)) = (&self.sources.cache_dir, locked) else {
+            return Ok(None);
+        };
+        let dir = package_dir(cache, address, version).join(platform());
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        let h1 =
+            package_hash_h1(&dir).map_err(|e| format!("cannot hash {}: {e}", dir.display()))?;
+        if !locked.hashes.contains(&h1) {
+            return Ok(None);
+        }
+        self.package(address, version.clone(), dir).map(Some)
     }
 
     fn package(
@@ -214,9 +242,7 @@ impl Installer {
                 }
             }
         }
-        let local_has_it = local
-            .iter()
-            .any(|(_, dir)| !dir.starts_with(&self.sources.cache_dir));
+        let local_has_it = !local.is_empty();
         let registry_allowed = match &self.sources.cli.direct {
             Some(rule) => {
                 rule.covers(address) && (self.sources.cli.installation_block || !local_has_it)
@@ -241,7 +267,7 @@ impl Installer {
 
     fn places(&self, address: &ProviderAddress) -> String {
         let mut places: Vec<String> = self
-            .search
+            .local
             .dirs
             .iter()
             .filter(|(_, rule)| rule.covers(address))
@@ -253,7 +279,7 @@ impl Installer {
                 .network_mirrors
                 .iter()
                 .filter(|(_, rule)| rule.covers(address))
-                .map(|(u, _)| format!("network mirror {u}")),
+                .map(|(u, _)| format!("network mirror {}", super::remote::display_url(u))),
         );
         if self
             .sources
@@ -304,28 +330,29 @@ impl Installer {
         }
     }
 
-    /// Downloads a package into the cache and unpacks it there.
+    /// Downloads a package, unpacks it beside the cache, checks it (the mirror's hashes,
+    /// the lock file's), and only then puts it in the cache.
     async fn fetch(
         &self,
         address: &ProviderAddress,
         version: &Version,
         source: &RemoteSource,
-    ) -> Result<(Package, Option<(Fetched, Origin)>), String> {
+        locked: Option<&LockedProvider>,
+    ) -> Result<Installed, String> {
+        let Some(cache) = &self.sources.cache_dir else {
+            return Err(format!(
+                "there is no plugin cache to download {address} {version} into: set {PLUGIN_CACHE_ENV} (or HOME)"
+            ));
+        };
         let platform = platform();
-        let version_dir = self
-            .sources
-            .cache_dir
-            .join(&address.host)
-            .join(&address.namespace)
-            .join(&address.type_name)
-            .join(version.to_string());
-        let fetched = match source {
+        let version_dir = package_dir(cache, address, version);
+        let (fetched, origin, signed) = match source {
             RemoteSource::Mirror(url) => {
                 let f = self
                     .remote
                     .mirror_download(url, address, version, &platform, &version_dir)
                     .await?;
-                (f, Origin::Mirror(url.clone()))
+                (f, Origin::Mirror(super::remote::display_url(url)), false)
             }
             RemoteSource::Registry => {
                 let f = self
@@ -333,74 +360,41 @@ impl Installer {
                     .registry_download(address, version, &platform, &version_dir)
                     .await?;
                 let keys = f.signed_by.clone();
-                (f, Origin::Registry(keys))
+                (f, Origin::Registry(keys), true)
             }
         };
-        let target = version_dir.join(&platform);
-        unpack(fetched.0.zip.path(), &version_dir, &target)?;
-        let package = self.package(address, version.clone(), target.clone())?;
+        let staged = unpack(fetched.zip.path(), &version_dir)?;
+        let h1 = package_hash_h1(staged.path())
+            .map_err(|e| format!("cannot hash {}: {e}", staged.path().display()))?;
         // A mirror's h1: hashes vouch for the unpacked package.
-        let h1s: Vec<&String> = fetched
-            .0
+        let listed: Vec<&String> = fetched
             .hashes
             .iter()
             .filter(|h| h.starts_with("h1:"))
             .collect();
-        if !h1s.is_empty() {
-            let h1 = package_hash_h1(&target)
-                .map_err(|e| format!("cannot hash {}: {e}", target.display()))?;
-            if !h1s.contains(&&h1) {
-                let _ = std::fs::remove_dir_all(&target);
-                return Err(format!(
-                    "the package of {address} {version} unpacked from {} has hash {h1}, which the mirror does not list for it: it is not installed",
-                    match &fetched.1 {
-                        Origin::Mirror(u) => u.as_str(),
-                        _ => "the mirror",
-                    }
-                ));
-            }
+        if !signed && !listed.is_empty() && !listed.contains(&&h1) {
+            return Err(format!(
+                "the package of {address} {version} from {} has hash {h1}, which the mirror does not list for it: it is not installed",
+                match &origin {
+                    Origin::Mirror(u) => u.as_str(),
+                    _ => "the mirror",
+                }
+            ));
         }
-        Ok((package, Some(fetched)))
-    }
-
-    fn hashes(
-        &self,
-        address: &ProviderAddress,
-        package: Package,
-        fetched: Option<(Fetched, Origin)>,
-        locked: Option<&LockedProvider>,
-        upgrade: bool,
-    ) -> Result<Installed, String> {
-        let h1 = package_hash_h1(&package.dir)
-            .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
-        let mut hashes = vec![h1.clone()];
-        let origin = match &fetched {
-            Some((f, origin)) => {
-                hashes.push(f.zh.clone());
-                hashes.extend(f.hashes.iter().cloned());
-                origin.clone()
-            }
-            None if package.dir.starts_with(&self.sources.cache_dir) => Origin::Cache,
-            None => Origin::Local(package.dir.clone()),
-        };
-        let mut warnings = Vec::new();
-        if let Some(locked) = locked.filter(|l| l.version == package.version.to_string()) {
-            let own = [Some(&h1), fetched.as_ref().map(|(f, _)| &f.zh)];
-            if own.iter().flatten().any(|h| locked.hashes.contains(h)) {
-                hashes.extend(locked.hashes.iter().cloned());
-            } else if upgrade {
-                warnings.push(format!(
-                    "the package of {address} {} ({h1}) matches none of the hashes {LOCK_FILE} recorded for that version; --upgrade records the new ones in their place",
-                    package.version
-                ));
-            } else {
-                return Err(format!(
-                    "the package of {address} {} at {} does not match any hash {LOCK_FILE} records for it ({h1} is not among {}). The binary changed since braid init recorded it: do not run it unless you know why. If the change is expected, run braid init --upgrade.",
-                    package.version,
-                    package.dir.display(),
-                    locked.hashes.join(", ")
-                ));
-            }
+        if let Some(locked) = locked {
+            check_locked(address, version, locked, &[&h1, &fetched.zh], &version_dir)?;
+        }
+        let target = version_dir.join(&platform);
+        place(staged, &h1, &target)?;
+        let package = self.package(address, version.clone(), target)?;
+        let mut hashes = vec![h1, fetched.zh.clone()];
+        // Only checksums the registry signed are recorded for other platforms; a mirror's
+        // listing is not signed by anyone.
+        if signed {
+            hashes.extend(fetched.hashes.iter().filter(|h| valid_hash(h)).cloned());
+        }
+        if let Some(locked) = locked {
+            hashes.extend(locked.hashes.iter().cloned());
         }
         hashes.sort();
         hashes.dedup();
@@ -408,9 +402,92 @@ impl Installer {
             package,
             hashes,
             origin,
-            warnings,
         })
     }
+
+    /// A package found locally (or in the cache), checked against the lock file's hashes of
+    /// its version when it has some.
+    fn verified(
+        &self,
+        package: Package,
+        locked: Option<&LockedProvider>,
+        from_cache: bool,
+    ) -> Result<Installed, String> {
+        let h1 = package_hash_h1(&package.dir)
+            .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
+        let mut hashes = vec![h1.clone()];
+        if let Some(locked) = locked {
+            check_locked(
+                &package.address,
+                &package.version,
+                locked,
+                &[&h1],
+                &package.dir,
+            )?;
+            hashes.extend(locked.hashes.iter().cloned());
+        }
+        hashes.sort();
+        hashes.dedup();
+        let origin = if from_cache {
+            Origin::Cache
+        } else {
+            Origin::Local(package.dir.clone())
+        };
+        Ok(Installed {
+            package,
+            hashes,
+            origin,
+        })
+    }
+}
+
+/// `CACHE/HOST/NAMESPACE/TYPE/VERSION`.
+fn package_dir(cache: &Path, address: &ProviderAddress, version: &Version) -> PathBuf {
+    cache
+        .join(&address.host)
+        .join(&address.namespace)
+        .join(&address.type_name)
+        .join(version.to_string())
+}
+
+/// A hash in one of the schemes lock files hold: `h1:` and 44 base64 characters, or `zh:`
+/// and 64 hex digits.
+pub(super) fn valid_hash(hash: &str) -> bool {
+    if let Some(b64) = hash.strip_prefix("h1:") {
+        b64.len() == 44
+            && b64
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
+    } else if let Some(hex) = hash.strip_prefix("zh:") {
+        hex.len() == 64
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    } else {
+        false
+    }
+}
+
+/// The package of the version the lock file pins must match one of its hashes.
+fn check_locked(
+    address: &ProviderAddress,
+    version: &Version,
+    locked: &LockedProvider,
+    own: &[&String],
+    at: &Path,
+) -> Result<(), String> {
+    if own.iter().any(|h| locked.hashes.contains(h)) {
+        return Ok(());
+    }
+    Err(format!(
+        "the package of {address} {version} at {} does not match any hash {LOCK_FILE} records for it ({} not among {}). The package changed since braid init recorded it: do not run it unless you know why. If its publisher re-released the version on purpose, delete the provider's block from {LOCK_FILE} and run braid init to record the new hashes.",
+        at.display(),
+        own.iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        locked.hashes.join(", ")
+    ))
 }
 
 /// Where a version can be downloaded from.
@@ -420,10 +497,11 @@ enum RemoteSource {
     Registry,
 }
 
-/// Unpacks the zip archive at `zip` into `target` through a temporary directory in
-/// `parent`, so a package in the cache is always whole. Entries that would land outside the
-/// package are refused. When another run unpacked the same package first, its copy stays.
-fn unpack(zip: &Path, parent: &Path, target: &Path) -> Result<(), String> {
+/// Unpacks the zip archive at `zip` into a new temporary directory in `parent` (removed
+/// when dropped, so nothing half-unpacked or unchecked is left behind). Entries that would
+/// land outside the package are refused; symbolic links come out as plain files; file
+/// modes keep at most `rwxr-xr-x`.
+fn unpack(zip: &Path, parent: &Path) -> Result<tempfile::TempDir, String> {
     let file =
         std::fs::File::open(zip).map_err(|e| format!("cannot open {}: {e}", zip.display()))?;
     let mut archive = zip::ZipArchive::new(file)
@@ -459,33 +537,52 @@ fn unpack(zip: &Path, parent: &Path, target: &Path) -> Result<(), String> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            // Keep the archive's permission bits, and the plugin executable.
-            let mode = entry.unix_mode().map_or(0o644, |m| m & 0o777) | 0o400;
-            let mode = if relative
+            let mut mode = entry.unix_mode().map_or(0o644, |m| m & 0o755) | 0o400;
+            if relative
                 .to_string_lossy()
                 .starts_with("terraform-provider-")
             {
-                mode | 0o755
-            } else {
-                mode
-            };
+                mode |= 0o755;
+            }
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                 .map_err(|e| format!("cannot set the mode of {}: {e}", path.display()))?;
         }
     }
-    let staged = staging.keep();
-    match std::fs::rename(&staged, target) {
-        Ok(()) => Ok(()),
-        Err(_) if target.is_dir() => {
-            let _ = std::fs::remove_dir_all(&staged);
-            Ok(())
-        }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staged);
-            Err(format!(
-                "cannot move the unpacked package to {}: {e}",
-                target.display()
-            ))
-        }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("cannot set the mode of {}: {e}", staging.path().display()))?;
     }
+    Ok(staging)
+}
+
+/// Moves a checked package (`h1` is its hash) into the cache at `target`. When `target`
+/// exists already with the same contents (another run put it there), the staged copy is
+/// dropped; with other contents (a damaged or changed cache entry), it is replaced.
+fn place(staged: tempfile::TempDir, h1: &str, target: &Path) -> Result<(), String> {
+    if target.is_dir() {
+        if package_hash_h1(target).ok().as_deref() == Some(h1) {
+            return Ok(());
+        }
+        let parent = target.parent().unwrap_or(target);
+        let old = tempfile::Builder::new()
+            .prefix(".replaced-")
+            .tempdir_in(parent)
+            .map_err(|e| format!("cannot create a directory in {}: {e}", parent.display()))?;
+        std::fs::rename(target, old.path().join("package")).map_err(|e| {
+            format!(
+                "cannot move the cached package at {} aside: {e}",
+                target.display()
+            )
+        })?;
+    }
+    let path = staged.keep();
+    std::fs::rename(&path, target).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&path);
+        format!(
+            "cannot move the unpacked package to {}: {e}",
+            target.display()
+        )
+    })
 }

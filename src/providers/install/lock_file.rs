@@ -98,14 +98,14 @@ impl LockFile {
             "# This file is maintained automatically by \"braid init\".\n# Manual edits may be lost in future updates.\n",
         );
         for (address, provider) in &self.providers {
-            out.push_str(&format!("\nprovider \"{address}\" {{\n"));
-            out.push_str(&format!("  version     = \"{}\"\n", provider.version));
+            out.push_str(&format!("\nprovider {} {{\n", quoted(address)));
+            out.push_str(&format!("  version     = {}\n", quoted(&provider.version)));
             if let Some(constraints) = &provider.constraints {
-                out.push_str(&format!("  constraints = \"{constraints}\"\n"));
+                out.push_str(&format!("  constraints = {}\n", quoted(constraints)));
             }
             out.push_str("  hashes = [\n");
             for hash in &provider.hashes {
-                out.push_str(&format!("    \"{hash}\",\n"));
+                out.push_str(&format!("    {},\n", quoted(hash)));
             }
             out.push_str("  ]\n}\n");
         }
@@ -128,7 +128,7 @@ impl LockFile {
         }
         if !locked.hashes.iter().any(|h| h == h1) {
             return Err(format!(
-                "the package of {address} {} at {} does not match any hash {LOCK_FILE} records for it ({h1} is not among {}). The binary changed since braid init recorded it: do not run it unless you know why. If the change is expected, run braid init --upgrade.",
+                "the package of {address} {} at {} does not match any hash {LOCK_FILE} records for it ({h1} is not among {}). The package changed since braid init recorded it: do not run it unless you know why. If its publisher re-released the version on purpose, delete the provider's block from {LOCK_FILE} and run braid init to record the new hashes.",
                 package.version,
                 package.dir.display(),
                 locked.hashes.join(", ")
@@ -136,6 +136,30 @@ impl LockFile {
         }
         Ok(true)
     }
+}
+
+/// `text` as an HCL string literal: quotes, backslashes, line breaks and template
+/// sequences escaped, so no value can add to the file's structure.
+fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -168,5 +192,16 @@ provider "registry.terraform.io/hashicorp/aws" {
         );
         assert_eq!(LockFile::parse(&rendered).expect("round trip"), lock);
         assert!(LockFile::parse("resource \"x\" \"y\" {}\n").is_err());
+
+        // A value cannot add to the file's structure.
+        let mut hostile = lock.clone();
+        hostile
+            .providers
+            .get_mut("registry.terraform.io/hashicorp/aws")
+            .expect("aws")
+            .constraints =
+            Some("~> 5.0\"\n  hashes = [\"h1:x\"]\n  x = \"${file(\"/etc/passwd\")}".into());
+        let text = hostile.render();
+        assert_eq!(LockFile::parse(&text).expect("still one block"), hostile);
     }
 }

@@ -56,10 +56,15 @@ impl ProviderAddress {
                 && !s.ends_with('-')
                 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         };
-        let host_ok = !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c));
+        // A DNS name with an optional port: labels of letters, digits and dashes between
+        // dots (it becomes a directory name in plugin caches, so never `.` or `..`).
+        let (name, port) = host.split_once(':').unwrap_or((host, ""));
+        let host_ok = !name.is_empty()
+            && name.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            && port.chars().all(|c| c.is_ascii_digit())
+            && (port.is_empty() != host.contains(':'));
         if !host_ok || !name_ok(namespace) || !name_ok(type_name) {
             return Err(format!(
                 "\"{source}\" is not a provider source address: the namespace and type are letters, digits and dashes, like hashicorp/aws"
@@ -101,6 +106,15 @@ impl Version {
             Some((n, p)) => (n, p.to_string()),
             None => (text, String::new()),
         };
+        // Pre-release identifiers are letters, digits, dots and dashes (semver), never a
+        // path.
+        if prerelease.contains("..")
+            || !prerelease
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return None;
+        }
         let parts: Vec<u64> = numbers
             .split('.')
             .map(|p| p.parse().ok())
@@ -326,6 +340,10 @@ mod tests {
             "hashicorp/aws_x",
             "-x/y",
             "h/terraform-provider-aws",
+            "../acme/aws",
+            "./acme/aws",
+            "a..b/acme/aws",
+            "example.com:/acme/aws",
         ] {
             assert!(ProviderAddress::parse(bad).is_err(), "{bad}");
         }
@@ -441,5 +459,7 @@ mod tests {
         assert_eq!(beta.meets(">= 5.0"), Ok(false));
         assert_eq!(beta.meets("6.0.0-beta1"), Ok(true));
         assert!(Version::parse("5.1").is_none());
+        assert!(Version::parse("1.0.0-x/../../y").is_none());
+        assert!(Version::parse("1.0.0-rc.1").is_some());
     }
 }

@@ -46,6 +46,8 @@ impl Remote {
         let client = reqwest::Client::builder()
             .user_agent(concat!("braid/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(std::time::Duration::from_secs(30))
+            // A stalled server fails the install instead of hanging it.
+            .read_timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
         Ok(Remote {
@@ -61,10 +63,10 @@ impl Remote {
             .get(url.clone())
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?;
+            .map_err(|e| format!("GET {}: {}", shown(url), error_chain(&e.without_url())))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(format!("GET {url}: the server answered {status}"));
+            return Err(format!("GET {}: the server answered {status}", shown(url)));
         }
         Ok(response)
     }
@@ -75,13 +77,14 @@ impl Remote {
             .bytes()
             .await
             .map(|b| b.to_vec())
-            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))
+            .map_err(|e| format!("GET {}: {}", shown(url), error_chain(&e.without_url())))
     }
 
     async fn get_json(&self, url: &Url) -> Result<serde_json::Value, String> {
         let bytes = self.get_bytes(url).await?;
+        let shown_url = shown(url);
         serde_json::from_slice(&bytes)
-            .map_err(|e| format!("GET {url}: the answer is not JSON: {e}"))
+            .map_err(|e| format!("GET {shown_url}: the answer is not JSON: {e}"))
     }
 
     /// Streams `url` into a temporary file in `dir`, hashing it on the way.
@@ -101,7 +104,7 @@ impl Remote {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("GET {url}: {}", error_chain(&e)))?
+            .map_err(|e| format!("GET {}: {}", shown(url), error_chain(&e.without_url())))?
         {
             hasher.update(&chunk);
             file.write_all(&chunk)
@@ -156,11 +159,12 @@ impl Remote {
             &base,
             &format!("{}/{}/versions", address.namespace, address.type_name),
         )?;
+        let shown_url = shown(&url);
         let doc = self.get_json(&url).await?;
         let versions = doc
             .get("versions")
             .and_then(|v| v.as_array())
-            .ok_or_else(|| format!("GET {url}: the answer has no \"versions\" list"))?;
+            .ok_or_else(|| format!("GET {shown_url}: the answer has no \"versions\" list"))?;
         let mut out = Vec::new();
         for entry in versions {
             let Some(version) = entry
@@ -200,27 +204,32 @@ impl Remote {
                 address.namespace, address.type_name
             ),
         )?;
+        let shown_url = shown(&url);
         let doc = self.get_json(&url).await?;
         let field = |name: &str| {
             doc.get(name)
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
-                .ok_or_else(|| format!("GET {url}: the download description has no \"{name}\""))
+                .ok_or_else(|| {
+                    format!("GET {shown_url}: the download description has no \"{name}\"")
+                })
         };
         let filename = field("filename")?;
         if filename.contains('/') || filename.contains("..") {
-            return Err(format!("GET {url}: \"{filename}\" is not a file name"));
+            return Err(format!(
+                "GET {shown_url}: \"{filename}\" is not a file name"
+            ));
         }
         let shasum = field("shasum")?.to_ascii_lowercase();
         let download_url = url
             .join(&field("download_url")?)
-            .map_err(|e| format!("GET {url}: download_url: {e}"))?;
+            .map_err(|e| format!("GET {shown_url}: download_url: {e}"))?;
         let shasums_url = url
             .join(&field("shasums_url")?)
-            .map_err(|e| format!("GET {url}: shasums_url: {e}"))?;
+            .map_err(|e| format!("GET {shown_url}: shasums_url: {e}"))?;
         let signature_url = url
             .join(&field("shasums_signature_url")?)
-            .map_err(|e| format!("GET {url}: shasums_signature_url: {e}"))?;
+            .map_err(|e| format!("GET {shown_url}: shasums_signature_url: {e}"))?;
         let keys: Vec<(String, String)> = doc
             .pointer("/signing_keys/gpg_public_keys")
             .and_then(|k| k.as_array())
@@ -240,7 +249,7 @@ impl Remote {
             .unwrap_or_default();
         if keys.is_empty() {
             return Err(format!(
-                "GET {url}: the registry gives no signing key for {address} {version}, so its checksums cannot be verified"
+                "GET {shown_url}: the registry gives no signing key for {address} {version}, so its checksums cannot be verified"
             ));
         }
 
@@ -263,7 +272,8 @@ impl Remote {
         let (zip, sha) = self.download(&download_url, dir).await?;
         if sha != shasum {
             return Err(format!(
-                "{download_url} has SHA-256 {sha}, but the registry's signed checksums say {shasum}: the download was changed or damaged, and is not installed"
+                "{} has SHA-256 {sha}, but the registry's signed checksums say {shasum}: the download was changed or damaged, and is not installed",
+                shown(&download_url)
             ));
         }
         let prefix = format!("terraform-provider-{}_{version}_", address.type_name);
@@ -272,6 +282,7 @@ impl Remote {
             .filter_map(|l| l.split_once("  "))
             .filter(|(_, name)| name.trim().starts_with(&prefix) && name.trim().ends_with(".zip"))
             .map(|(sum, _)| format!("zh:{}", sum.trim().to_ascii_lowercase()))
+            .filter(|h| super::installer::valid_hash(h))
             .collect();
         Ok(Fetched {
             zip,
@@ -289,11 +300,12 @@ impl Remote {
     ) -> Result<Vec<Version>, String> {
         let base = mirror_base(base)?;
         let url = join(&base, &format!("{address}/index.json"))?;
+        let shown_url = shown(&url);
         let doc = self.get_json(&url).await?;
         let versions = doc
             .get("versions")
             .and_then(|v| v.as_object())
-            .ok_or_else(|| format!("GET {url}: the answer has no \"versions\" object"))?;
+            .ok_or_else(|| format!("GET {shown_url}: the answer has no \"versions\" object"))?;
         Ok(versions.keys().filter_map(|v| Version::parse(v)).collect())
     }
 
@@ -310,19 +322,22 @@ impl Remote {
     ) -> Result<Fetched, String> {
         let base = mirror_base(base)?;
         let url = join(&base, &format!("{address}/{version}.json"))?;
+        let shown_url = shown(&url);
         let doc = self.get_json(&url).await?;
         let archive = doc
             .pointer(&format!("/archives/{platform}"))
             .ok_or_else(|| {
-                format!("GET {url}: the mirror has no {platform} archive of {address} {version}")
+                format!(
+                    "GET {shown_url}: the mirror has no {platform} archive of {address} {version}"
+                )
             })?;
         let archive_url = archive
             .get("url")
             .and_then(|u| u.as_str())
-            .ok_or_else(|| format!("GET {url}: the {platform} archive has no url"))?;
+            .ok_or_else(|| format!("GET {shown_url}: the {platform} archive has no url"))?;
         let archive_url = url
             .join(archive_url)
-            .map_err(|e| format!("GET {url}: the {platform} archive's url: {e}"))?;
+            .map_err(|e| format!("GET {shown_url}: the {platform} archive's url: {e}"))?;
         let hashes: Vec<String> = archive
             .get("hashes")
             .and_then(|h| h.as_array())
@@ -337,7 +352,8 @@ impl Remote {
         let zip_hashes: Vec<&String> = hashes.iter().filter(|h| h.starts_with("zh:")).collect();
         if !zip_hashes.is_empty() && !zip_hashes.iter().any(|h| **h == zh) {
             return Err(format!(
-                "{archive_url} has hash {zh}, which the mirror does not list for it ({}): the download was changed or damaged, and is not installed",
+                "{} has hash {zh}, which the mirror does not list for it ({}): the download was changed or damaged, and is not installed",
+                shown(&archive_url),
                 zip_hashes
                     .iter()
                     .map(|h| h.as_str())
@@ -450,18 +466,40 @@ pub fn verify_signature(
         data_file.as_os_str(),
     ])?;
     let status = String::from_utf8_lossy(&verified.stdout);
-    let valid: Vec<String> = status
+    let statuses: Vec<(&str, &str)> = status
         .lines()
-        .filter_map(|l| l.strip_prefix("[GNUPG:] VALIDSIG "))
-        .filter_map(|rest| rest.split_whitespace().next().map(str::to_string))
+        .filter_map(|l| l.strip_prefix("[GNUPG:] "))
+        .map(|l| l.split_once(' ').unwrap_or((l, "")))
         .collect();
-    if !verified.status.success() || valid.is_empty() {
+    // gpg says VALIDSIG for signatures by expired or revoked keys too; those are refused,
+    // as Terraform refuses them.
+    let refused: Vec<&str> = statuses
+        .iter()
+        .filter(|(kind, _)| {
+            matches!(
+                *kind,
+                "BADSIG" | "ERRSIG" | "EXPSIG" | "EXPKEYSIG" | "REVKEYSIG" | "NO_PUBKEY"
+            )
+        })
+        .map(|(kind, _)| *kind)
+        .collect();
+    let good = statuses.iter().any(|(kind, _)| *kind == "GOODSIG");
+    // VALIDSIG's last field is the primary key's fingerprint.
+    let valid: Vec<String> = statuses
+        .iter()
+        .filter(|(kind, _)| *kind == "VALIDSIG")
+        .filter_map(|(_, rest)| rest.split_whitespace().last().map(str::to_string))
+        .collect();
+    if !verified.status.success() || !good || valid.is_empty() || !refused.is_empty() {
         let stderr = String::from_utf8_lossy(&verified.stderr);
-        let reason = stderr
+        let mut reason = stderr
             .lines()
             .filter(|l| l.starts_with("gpg:"))
             .collect::<Vec<_>>()
             .join("; ");
+        if !refused.is_empty() {
+            reason = format!("gpg reports {} ({reason})", refused.join(", "));
+        }
         return Err(if reason.is_empty() {
             "no valid signature".to_string()
         } else {
@@ -469,4 +507,22 @@ pub fn verify_signature(
         });
     }
     Ok(valid)
+}
+
+fn shown(url: &Url) -> String {
+    display_url(url.as_str())
+}
+
+/// A URL as it may be shown: without user name, password or query (which can hold
+/// credentials or signed tokens).
+pub fn display_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.to_string()
+        }
+        Err(_) => url.to_string(),
+    }
 }
