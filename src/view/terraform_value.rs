@@ -49,7 +49,7 @@ pub fn render(value: &Value, indent: usize) -> String {
 
 /// A string in double quotes with HCL's escapes (`\"`, `\\`, `\n`, `\t`, and `${`/`%{`
 /// doubled so the text reads back as the same string).
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     let mut chars = text.chars().peekable();

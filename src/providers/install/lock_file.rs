@@ -9,6 +9,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::Structure;
 
 use super::{Package, ProviderAddress};
+use crate::view::terraform_value::quoted;
 
 /// The lock file's name, in the project directory.
 pub const LOCK_FILE: &str = ".braid.lock.hcl";
@@ -136,30 +137,6 @@ impl LockFile {
         }
         Ok(true)
     }
-}
-
-/// `text` as an HCL string literal: quotes, backslashes, line breaks and template
-/// sequences escaped, so no value can add to the file's structure.
-fn quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
