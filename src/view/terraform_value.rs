@@ -4,6 +4,8 @@
 //! -json` names it.
 
 use braid_provider::Value;
+
+use crate::config::format::quoted;
 use serde_json::json;
 
 /// `value` as `terraform output` prints it; nested lines are indented by `indent` spaces
@@ -45,31 +47,6 @@ pub fn render(value: &Value, indent: usize) -> String {
             out
         }
     }
-}
-
-/// A string in double quotes with HCL's escapes (`\"`, `\\`, `\n`, `\t`, and `${`/`%{`
-/// doubled so the text reads back as the same string).
-pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The type of `value` in the JSON notation of `terraform output -json`: `"string"`,

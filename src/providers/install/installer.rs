@@ -346,6 +346,7 @@ impl Installer {
         };
         let platform = platform();
         let version_dir = package_dir(cache, address, version);
+        sweep_leftovers(&version_dir);
         let (fetched, origin, signed) = match source {
             RemoteSource::Mirror(url) => {
                 let f = self
@@ -438,6 +439,39 @@ impl Installer {
             hashes,
             origin,
         })
+    }
+}
+
+/// Removes what interrupted runs left in a version directory of the cache: downloads,
+/// staging and replaced directories older than an hour (younger ones may belong to a run
+/// in progress).
+fn sweep_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ![".download-", ".unpack-", ".replaced-"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > hour);
+        if old {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
     }
 }
 

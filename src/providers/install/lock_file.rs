@@ -9,7 +9,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::Structure;
 
 use super::{Package, ProviderAddress};
-use crate::view::terraform_value::quoted;
+use crate::config::format::quoted;
 
 /// The lock file's name, in the project directory.
 pub const LOCK_FILE: &str = ".braid.lock.hcl";

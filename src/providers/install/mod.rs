@@ -90,8 +90,9 @@ impl std::fmt::Display for ProviderAddress {
 }
 
 /// A version `MAJOR.MINOR.PATCH` (with an optional pre-release, which only an exact
-/// constraint selects, as in Terraform).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// constraint selects, as in Terraform). Ordered as semantic versions are: a pre-release
+/// before its release, identifiers compared numerically when they are numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Version {
     /// The numbers.
     pub numbers: (u64, u64, u64),
@@ -134,13 +135,66 @@ impl Version {
         if constraints.trim().is_empty() {
             return Ok(self.prerelease.is_empty());
         }
+        let clauses: Vec<&str> = constraints.split(',').map(str::trim).collect();
         if !self.prerelease.is_empty() {
+            // Named exactly by one clause, and allowed by the others.
             let exact = format!("{self}");
-            return Ok(constraints
-                .split(',')
-                .any(|c| c.trim().trim_start_matches('=').trim() == exact));
+            let named = |c: &&str| c.trim_start_matches('=').trim() == exact;
+            if !clauses.iter().any(named) {
+                return Ok(false);
+            }
+            let others: Vec<&str> = clauses.iter().filter(|c| !named(c)).copied().collect();
+            return if others.is_empty() {
+                Ok(true)
+            } else {
+                crate::config::terraform_block::allows(&others.join(", "), self.numbers)
+            };
+        }
+        // A release never meets a clause that names a pre-release exactly.
+        if clauses
+            .iter()
+            .any(|c| c.trim_start_matches('=').trim().contains('-'))
+        {
+            return Ok(false);
         }
         crate::config::terraform_block::allows(constraints, self.numbers)
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Version) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        self.numbers.cmp(&other.numbers).then_with(|| {
+            match (self.prerelease.is_empty(), other.prerelease.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => {
+                    let ids = |v: &Version| -> Vec<String> {
+                        v.prerelease.split('.').map(str::to_string).collect()
+                    };
+                    let (a, b) = (ids(self), ids(other));
+                    for (x, y) in a.iter().zip(&b) {
+                        let order = match (x.parse::<u64>(), y.parse::<u64>()) {
+                            (Ok(x), Ok(y)) => x.cmp(&y),
+                            (Ok(_), Err(_)) => Ordering::Less,
+                            (Err(_), Ok(_)) => Ordering::Greater,
+                            (Err(_), Err(_)) => x.cmp(y),
+                        };
+                        if order != Ordering::Equal {
+                            return order;
+                        }
+                    }
+                    a.len().cmp(&b.len())
+                }
+            }
+        })
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Version) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -460,6 +514,17 @@ mod tests {
         assert_eq!(beta.meets("6.0.0-beta1"), Ok(true));
         assert!(Version::parse("5.1").is_none());
         assert!(Version::parse("1.0.0-x/../../y").is_none());
+        // Semantic version order: pre-releases before their release, numbers as numbers.
+        let v = |t: &str| Version::parse(t).expect("valid");
+        assert!(v("6.0.0-beta1") < v("6.0.0"));
+        assert!(v("6.0.0-rc.9") < v("6.0.0-rc.10"));
+        assert!(v("6.0.0-alpha") < v("6.0.0-alpha.1"));
+        assert!(v("5.100.0") < v("6.0.0-beta1"));
+        // A release does not meet a clause naming a pre-release; a pre-release must also
+        // meet the other clauses.
+        assert_eq!(v("6.0.0").meets("= 6.0.0-beta1"), Ok(false));
+        assert_eq!(v("6.0.0-beta1").meets("6.0.0-beta1, >= 5.0.0"), Ok(true));
+        assert_eq!(v("6.0.0-beta1").meets("6.0.0-beta1, < 5.0.0"), Ok(false));
         assert!(Version::parse("1.0.0-rc.1").is_some());
     }
 }
