@@ -143,13 +143,7 @@ pub fn choose(
                     ));
                 }
                 (Some(locked), _) => {
-                    let version = super::install::Version::parse(&locked.version)
-                        .ok_or_else(|| format!("{LOCK_FILE} pins it to \"{}\", which is not a version", locked.version))?;
-                    if !version.meets(constraints)? {
-                        return Err(format!(
-                            "{LOCK_FILE} pins {address} to {version}, which does not meet the constraints \"{constraints}\". Run braid init --upgrade to select a version that does and record it"
-                        ));
-                    }
+                    let version = locked.pinned(&address, constraints)?;
                     search.find(&address, &format!("= {version}")).map_err(|e| {
                         format!("{LOCK_FILE} pins {address} to {version}, which is not installed here ({e}). Run braid init to install it")
                     })?

@@ -105,20 +105,7 @@ impl Installer {
         upgrade: bool,
     ) -> Result<Installed, String> {
         let pinned = match locked.filter(|_| !upgrade) {
-            Some(l) => {
-                let version = Version::parse(&l.version).ok_or_else(|| {
-                    format!(
-                        "{LOCK_FILE} pins {address} to \"{}\", which is not a version",
-                        l.version
-                    )
-                })?;
-                if !version.meets(constraints)? {
-                    return Err(format!(
-                        "{LOCK_FILE} pins {address} to {version}, which does not meet the constraints \"{constraints}\" of required_providers. Run braid init --upgrade to select a version that does."
-                    ));
-                }
-                Some(version)
-            }
+            Some(l) => Some(l.pinned(address, constraints)?),
             None => None,
         };
         let local = self.local.available(address);
@@ -383,7 +370,7 @@ impl Installer {
             ));
         }
         if let Some(locked) = locked {
-            check_locked(address, version, locked, &[&h1, &fetched.zh], &version_dir)?;
+            locked.check_hashes(address, version, &[&h1, &fetched.zh], &version_dir)?;
         }
         let target = version_dir.join(&platform);
         place(staged, &h1, &target)?;
@@ -418,13 +405,7 @@ impl Installer {
             .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
         let mut hashes = vec![h1.clone()];
         if let Some(locked) = locked {
-            check_locked(
-                &package.address,
-                &package.version,
-                locked,
-                &[&h1],
-                &package.dir,
-            )?;
+            locked.check_hashes(&package.address, &package.version, &[&h1], &package.dir)?;
             hashes.extend(locked.hashes.iter().cloned());
         }
         hashes.sort();
@@ -500,28 +481,6 @@ pub(super) fn valid_hash(hash: &str) -> bool {
     } else {
         false
     }
-}
-
-/// The package of the version the lock file pins must match one of its hashes.
-fn check_locked(
-    address: &ProviderAddress,
-    version: &Version,
-    locked: &LockedProvider,
-    own: &[&String],
-    at: &Path,
-) -> Result<(), String> {
-    if own.iter().any(|h| locked.hashes.contains(h)) {
-        return Ok(());
-    }
-    Err(format!(
-        "the package of {address} {version} at {} does not match any hash {LOCK_FILE} records for it ({} not among {}). The package changed since braid init recorded it: do not run it unless you know why. If its publisher re-released the version on purpose, delete the provider's block from {LOCK_FILE} and run braid init to record the new hashes.",
-        at.display(),
-        own.iter()
-            .map(|h| h.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        locked.hashes.join(", ")
-    ))
 }
 
 /// Where a version can be downloaded from.

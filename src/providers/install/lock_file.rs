@@ -8,7 +8,7 @@ use std::path::Path;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Structure;
 
-use super::{Package, ProviderAddress};
+use super::{Package, ProviderAddress, Version};
 use crate::config::format::quoted;
 
 /// The lock file's name, in the project directory.
@@ -23,6 +23,48 @@ pub struct LockedProvider {
     pub constraints: Option<String>,
     /// `h1:` and `zh:` hashes of the packages that may be used.
     pub hashes: Vec<String>,
+}
+
+impl LockedProvider {
+    /// The version pinned for `address`, which must meet `constraints` (as written in
+    /// `required_providers` now).
+    pub fn pinned(&self, address: &ProviderAddress, constraints: &str) -> Result<Version, String> {
+        let version = Version::parse(&self.version).ok_or_else(|| {
+            format!(
+                "{LOCK_FILE} pins {address} to \"{}\", which is not a version",
+                self.version
+            )
+        })?;
+        if !version.meets(constraints)? {
+            return Err(format!(
+                "{LOCK_FILE} pins {address} to {version}, which does not meet the constraints \"{constraints}\" of required_providers. Run braid init --upgrade to select a version that does."
+            ));
+        }
+        Ok(version)
+    }
+
+    /// A package of the pinned version (at `at`) must have one of the recorded hashes among
+    /// its own (`own`: its `h1:`, and its archive's `zh:` when downloaded).
+    pub fn check_hashes(
+        &self,
+        address: &ProviderAddress,
+        version: &Version,
+        own: &[&String],
+        at: &Path,
+    ) -> Result<(), String> {
+        if own.iter().any(|h| self.hashes.contains(h)) {
+            return Ok(());
+        }
+        Err(format!(
+            "the package of {address} {version} at {} does not match any hash {LOCK_FILE} records for it ({} not among {}). The package changed since braid init recorded it: do not run it unless you know why. If its publisher re-released the version on purpose, delete the provider's block from {LOCK_FILE} and run braid init to record the new hashes.",
+            at.display(),
+            own.iter()
+                .map(|h| h.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.hashes.join(", ")
+        ))
+    }
 }
 
 /// The lock file's providers, by source address.
@@ -127,14 +169,8 @@ impl LockFile {
                 locked.version, package.version
             ));
         }
-        if !locked.hashes.iter().any(|h| h == h1) {
-            return Err(format!(
-                "the package of {address} {} at {} does not match any hash {LOCK_FILE} records for it ({h1} is not among {}). The package changed since braid init recorded it: do not run it unless you know why. If its publisher re-released the version on purpose, delete the provider's block from {LOCK_FILE} and run braid init to record the new hashes.",
-                package.version,
-                package.dir.display(),
-                locked.hashes.join(", ")
-            ));
-        }
+        let h1 = h1.to_string();
+        locked.check_hashes(&package.address, &package.version, &[&h1], &package.dir)?;
         Ok(true)
     }
 }
