@@ -323,6 +323,12 @@ async fn run_changes(
         .into());
     }
     if !plan.has_changes() && plan.drift.is_empty() {
+        if lock_held {
+            // A run killed after its last change but before it closed its entry in the
+            // audit log leaves nothing to apply: close the entry here, under the lock, as
+            // an apply with changes does before it starts.
+            crate::apply::audit::close_interrupted(prepared.store.as_ref()).await?;
+        }
         // Nothing to apply, but the outputs may be new (an output added to the
         // configuration): keep them as an apply would, under the lock this run holds.
         if lock_held && plan.mode != PlanMode::RefreshOnly && options.targets.is_empty() {

@@ -317,6 +317,40 @@ async fn killed_apply_then_plan_and_steal(backend: Backend) {
     );
 }
 
+/// A run killed after its last change but before it closed its audit entry leaves nothing to
+/// apply: the next apply, which has no changes to make, still closes the entry under its lock
+/// (the chaos campaign caught it left "running").
+async fn apply_without_changes_closes_a_dead_runs_entry(backend: Backend) {
+    let setup = Setup::new(backend, &many_values(2));
+    setup.braid(&["apply", "--auto-approve"], &[]).success();
+    let dead = setup
+        .store
+        .begin_apply(braid_state::NewApply {
+            env: "dev".to_string(),
+            actor: "killed-runner".to_string(),
+            operation: "apply".to_string(),
+            sources: Vec::new(),
+            rollback_of: None,
+            started_at: chrono::Utc::now(),
+        })
+        .await
+        .expect("an audit entry of a run that died");
+    let again = setup.braid(&["apply", "--auto-approve"], &[]);
+    again.success();
+    assert!(again.all().contains("No changes"), "{}", again.all());
+    let applies = setup.store.applies(10).await.expect("applies");
+    let closed = applies
+        .iter()
+        .find(|a| a.id == dead)
+        .expect("the dead run's entry");
+    assert_eq!(
+        closed.outcome,
+        braid_state::ApplyOutcome::Failed,
+        "{closed:?}"
+    );
+    assert!(closed.finished_at.is_some());
+}
+
 async fn lock_timeout_waits_for_the_holder(backend: Backend) {
     let setup = Setup::new(backend, &many_values(3));
     let held = setup
@@ -498,6 +532,7 @@ macro_rules! every_backend {
 }
 
 every_backend!(
+    apply_without_changes_closes_a_dead_runs_entry,
     lost_state_is_refused_and_restored,
     two_concurrent_applies,
     killed_apply_then_plan_and_steal,
