@@ -9,7 +9,7 @@ use braid_kustomize::{Files, RenderedDocument};
 use braid_provider::Value;
 use braid_provider_kubernetes::names::{NameRule, follows, name_rule};
 
-use super::{DEPENDS_ON_ANNOTATION, address, find_templates, group_of, is_cluster_scoped};
+use super::{DEPENDS_ON_ANNOTATION, address, find_templates, group_of};
 use crate::config::{Lifecycle, ManifestBody, ResourceBody, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceText, from_kustomize};
 
@@ -284,7 +284,10 @@ fn manifest_resource(
     let group = group_of(api_version).to_string();
     let namespaced = match crd_scopes.get(&(group.clone(), kind.to_string())) {
         Some(scope) => *scope,
-        None => !is_cluster_scoped(kind),
+        None => !braid_kustomize::is_cluster_scoped_in(
+            braid_kustomize::group_of_api_version(api_version),
+            kind,
+        ),
     };
     let mut document = Value::from_json(&doc.document);
     let namespace = if namespaced {

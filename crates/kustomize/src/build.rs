@@ -4,7 +4,7 @@
 use super::kustomization::{self, find_kustomization_file, join};
 use super::{
     Files, KustomizeError, RenderedDocument, Resource, generators, images, namereference, patch,
-    resources, transform,
+    replacements, resources, transform, vars,
 };
 
 pub(crate) fn render(
@@ -15,12 +15,16 @@ pub(crate) fn render(
         file: dir.to_string(),
         message: format!("directory `{dir}` is outside the source"),
     })?;
-    let mut stack = Vec::new();
-    let mut resources = accumulate(files, &dir, &mut stack)?;
+    let mut walk = Walk::default();
+    let mut resources = accumulate(files, &dir, &mut walk)?;
     // Kustomize adds the hash suffixes once, after every overlay ran, so the hash covers the
-    // final name and data; references are then rewritten to the hashed names.
+    // final data; references are then rewritten to the hashed names.
     generators::add_hash_suffixes(&mut resources);
-    namereference::rewrite_references(&mut resources);
+    namereference::rewrite_references(&mut resources)?;
+    vars::substitute(&mut resources, &walk.vars)?;
+    for resource in &mut resources {
+        annotations_as_strings(&mut resource.doc);
+    }
     Ok(resources
         .into_iter()
         .map(|resource| RenderedDocument {
@@ -31,26 +35,81 @@ pub(crate) fn render(
         .collect())
 }
 
-/// Renders the kustomization in `dir` without hash suffixes. `stack` holds the kustomization
-/// files being rendered, outermost first, to detect cycles.
+/// What a render carries through the tree of kustomizations: the kustomization files being
+/// rendered, outermost first (to detect cycles), and the `vars` declared anywhere, resolved
+/// once at the top as Kustomize does.
+#[derive(Default)]
+pub(crate) struct Walk {
+    pub stack: Vec<String>,
+    pub vars: Vec<vars::Var>,
+}
+
+/// Renders the kustomization in `dir` without hash suffixes.
 pub(crate) fn accumulate(
     files: &dyn Files,
     dir: &str,
-    stack: &mut Vec<String>,
+    walk: &mut Walk,
+) -> Result<Vec<Resource>, KustomizeError> {
+    accumulate_onto(files, dir, walk, Vec::new(), false)
+}
+
+/// Renders the kustomization (or, with `component`, the Component) in `dir` onto `objects`:
+/// a Component's resources join the objects of the kustomization that lists it, and its
+/// generators, patches and transformers run on all of them, as in Kustomize.
+fn accumulate_onto(
+    files: &dyn Files,
+    dir: &str,
+    walk: &mut Walk,
+    mut objects: Vec<Resource>,
+    component: bool,
 ) -> Result<Vec<Resource>, KustomizeError> {
     let file = find_kustomization_file(files, dir)?;
-    if stack.contains(&file) {
-        let mut chain = stack.clone();
+    if walk.stack.contains(&file) {
+        let mut chain = walk.stack.clone();
         chain.push(file);
         return Err(KustomizeError::Cycle {
-            file: stack.last().cloned().unwrap_or_default(),
+            file: walk.stack.last().cloned().unwrap_or_default(),
             chain,
         });
     }
-    stack.push(file.clone());
+    walk.stack.push(file.clone());
     let k = kustomization::load(files, dir, &file)?;
-    let mut objects = resources::load(files, &k, stack)?;
+    if k.is_component != component {
+        let message = if component {
+            format!(
+                "`{dir}` is listed in `components` but is not a Component; give it `kind: Component` (apiVersion kustomize.config.k8s.io/v1alpha1) or list it in `resources`"
+            )
+        } else {
+            format!(
+                "`{file}` is a Component; list its directory in a kustomization's `components`, not in `resources` or as what to build"
+            )
+        };
+        return Err(KustomizeError::InvalidKustomization {
+            file: file.clone(),
+            line: k.line_of("kind:"),
+            message,
+        });
+    }
+    objects.extend(resources::load(files, &k, walk)?);
+    if !k.vars.is_null() {
+        walk.vars.extend(vars::parse(&k, &k.vars)?);
+    }
+    for entry in &k.components {
+        let Some(path) = k.resolve(entry).filter(|path| files.is_dir(path)) else {
+            return Err(KustomizeError::MissingResource {
+                file: file.clone(),
+                line: k.line_of(entry),
+                message: format!(
+                    "component `{entry}` is not a directory of the source; fix the path, which is relative to the kustomization's directory"
+                ),
+            });
+        };
+        objects = accumulate_onto(files, &path, walk, objects, true)?;
+    }
     generators::generate(files, &k, &mut objects)?;
+    if k.origin_annotations {
+        annotate_origins(&mut objects, dir);
+    }
     resources::check_unique(&objects)?;
     patch::apply_patches(files, &k, &mut objects, patch::Stage::BeforeTransformers)?;
     if let Some(namespace) = &k.namespace {
@@ -65,12 +124,104 @@ pub(crate) fn accumulate(
         transform::add_labels(&mut objects, rule);
     }
     transform::add_annotations(&mut objects, &k.common_annotations);
+    if k.managed_by_label {
+        for object in &mut objects {
+            add_managed_by_label(object);
+        }
+    }
     patch::apply_patches(files, &k, &mut objects, patch::Stage::AfterAnnotations)?;
     images::set_replicas(&mut objects, &k.replicas);
     images::set_images(&mut objects, &k.images);
-    namereference::rewrite_references(&mut objects);
-    stack.pop();
+    if !k.replacements.is_null() {
+        let replacements = replacements::parse(files, &k, &k.replacements)?;
+        replacements::apply(&mut objects, &replacements)?;
+    }
+    namereference::rewrite_references(&mut objects)?;
+    walk.stack.pop();
     Ok(objects)
+}
+
+/// The annotation `buildMetadata: [originAnnotations]` adds.
+const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
+
+/// `buildMetadata: [originAnnotations]`: each object not annotated by a nested kustomization
+/// gets Kustomize's `config.kubernetes.io/origin` — the file it came from, or for a generated
+/// object the kustomization and generator that made it — with paths relative to `dir`.
+fn annotate_origins(objects: &mut [Resource], dir: &str) {
+    for object in objects {
+        let path = relative_to(&object.origin, dir);
+        let generated = kustomization::KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .any(|name| object.origin == *name || object.origin.ends_with(&format!("/{name}")));
+        let kind = object.kind().to_string();
+        let annotations = object
+            .metadata_mut()
+            .entry("annotations")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        let serde_json::Value::Object(annotations) = annotations else {
+            continue;
+        };
+        if annotations.contains_key(ORIGIN_ANNOTATION) {
+            continue;
+        }
+        let origin = match (generated, kind.as_str()) {
+            (true, kind @ ("ConfigMap" | "Secret")) => format!(
+                "configuredIn: {path}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}Generator\n"
+            ),
+            _ => format!("path: {path}\n"),
+        };
+        annotations.insert(
+            ORIGIN_ANNOTATION.to_string(),
+            serde_json::Value::String(origin),
+        );
+    }
+}
+
+/// `path` (relative to the source root) as seen from directory `dir` (also relative to it).
+fn relative_to(path: &str, dir: &str) -> String {
+    let mut base: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    let mut target: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    while !base.is_empty() && !target.is_empty() && base[0] == target[0] {
+        base.remove(0);
+        target.remove(0);
+    }
+    let mut out: Vec<&str> = base.iter().map(|_| "..").collect();
+    out.extend(target);
+    out.join("/")
+}
+
+/// `buildMetadata: [managedByLabel]`: the label `kubectl kustomize` writes.
+fn add_managed_by_label(object: &mut Resource) {
+    let labels = object
+        .metadata_mut()
+        .entry("labels")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let serde_json::Value::Object(labels) = labels {
+        labels.insert(
+            "app.kubernetes.io/managed-by".to_string(),
+            serde_json::Value::String("kustomize-(devel)".to_string()),
+        );
+    }
+}
+
+/// Kustomize writes every value of an object's `metadata.annotations` as a string (`8080`,
+/// `true` and `null` become `"8080"`, `"true"`, `"null"`), as the Kubernetes API requires.
+/// Labels and the annotations of pod templates keep what was written, as in Kustomize.
+fn annotations_as_strings(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Some(Value::Object(annotations)) = doc.pointer_mut("/metadata/annotations") else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match &*value {
+            Value::String(_) => continue,
+            Value::Null => "null".to_owned(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            other => other.to_string(),
+        };
+        *value = Value::String(text);
+    }
 }
 
 #[cfg(test)]

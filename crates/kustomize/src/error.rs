@@ -95,6 +95,16 @@ pub enum KustomizeError {
         /// What is wrong, and how to fix it.
         message: String,
     },
+    /// A reference (a binding's subject) fits more than one object of the kustomization.
+    #[error("{file}{}: {message}", at(*line))]
+    AmbiguousReference {
+        /// The file (relative to the source root) of the object holding the reference.
+        file: String,
+        /// The 1-based line in `file`, where known.
+        line: Option<usize>,
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
     /// A configMapGenerator / secretGenerator entry is invalid or cannot be merged.
     #[error("{file}{}: {message}", at(*line))]
     InvalidGenerator {
@@ -117,6 +127,7 @@ impl KustomizeError {
         match self {
             Self::InvalidYaml { file, line, .. }
             | Self::InvalidKustomization { file, line, .. }
+            | Self::AmbiguousReference { file, line, .. }
             | Self::UnsupportedField { file, line, .. }
             | Self::MissingResource { file, line, .. }
             | Self::DuplicateResource { file, line, .. }
@@ -140,6 +151,7 @@ impl KustomizeError {
             Self::InvalidPatch { .. } => "Invalid patch",
             Self::PatchTargetNotFound { .. } => "Patch target not found",
             Self::InvalidGenerator { .. } => "Invalid generator",
+            Self::AmbiguousReference { .. } => "Ambiguous reference",
         }
     }
 }

@@ -335,15 +335,10 @@ fn collect_data(
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(KustomizeError::InvalidGenerator {
-                    file: resolved.clone(),
-                    line: super::kustomization::line_of(text, line),
-                    message: format!(
-                        "`{line}` must be KEY=VALUE; braid does not read values from its own environment"
-                    ),
-                });
-            };
+            // A bare `KEY` is an empty value. Kustomize would take the value from its own
+            // environment when the variable is set there; braid never does: a source from a
+            // pull request must not copy the CI runner's environment into a ConfigMap.
+            let (key, value) = line.split_once('=').unwrap_or((line, ""));
             add(
                 key.to_string(),
                 value.to_string(),
@@ -384,7 +379,9 @@ fn unquote(value: &str) -> &str {
     value
 }
 
-/// Appends `-<hash>` to the name of every generated object that wants it.
+/// Appends `-<hash>` to the name of every generated object that wants it. The hash does not
+/// cover the name (see [`hash::name_hash`]), so one generator gives one suffix in its base
+/// and in every overlay.
 pub(crate) fn add_hash_suffixes(objects: &mut [Resource]) {
     for object in objects.iter_mut().filter(|object| object.hash_suffix) {
         let name = format!("{}-{}", object.name(), hash::name_hash(&object.doc));

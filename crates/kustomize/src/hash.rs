@@ -6,16 +6,18 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The 10-character suffix Kustomize appends (after a `-`) to a generated object's name.
+///
+/// Kustomize v5 looks the name up as one field called `metadata/name`, which no object has,
+/// so the name in the hashed document is always empty: the suffix depends only on the kind,
+/// the data (and a Secret's type), never on the name, a prefix or an overlay — which is what
+/// `kubectl kustomize` prints, and what braid must match.
 pub(crate) fn name_hash(object: &Value) -> String {
     let field = |key: &str| match object.get(key) {
         Some(value @ Value::Object(_)) => value.clone(),
         Some(Value::String(text)) => Value::String(text.clone()),
         _ => Value::String(String::new()),
     };
-    let name = object
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let name = "";
     let kind = object
         .get("kind")
         .and_then(Value::as_str)

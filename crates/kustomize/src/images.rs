@@ -58,10 +58,12 @@ impl ImageRule {
             return None;
         }
         let name = self.new_name.as_deref().unwrap_or(name);
-        // A digest pins the image, so it replaces the tag (braid follows Kustomize's documented
-        // rule "if digest is present NewTag value is ignored").
+        // As Kustomize v5 writes them (whatever its older documentation says): a new tag and
+        // a digest together give `name:tag@digest`; a new digest alone drops the old tag, a
+        // new tag alone the old digest.
         Some(match (&self.digest, &self.new_tag, tag, digest) {
-            (Some(new_digest), _, _, _) => format!("{name}@{new_digest}"),
+            (Some(new_digest), Some(new_tag), _, _) => format!("{name}:{new_tag}@{new_digest}"),
+            (Some(new_digest), None, _, _) => format!("{name}@{new_digest}"),
             (None, Some(new_tag), _, _) => format!("{name}:{new_tag}"),
             (None, None, tag, digest) => {
                 let tag = tag.map(|tag| format!(":{tag}")).unwrap_or_default();
@@ -242,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn a_digest_wins_over_a_new_tag() {
+    fn a_new_tag_and_digest_are_written_together() {
         let rule = ImageRule {
             name: "app".to_string(),
             new_name: Some("registry/app".to_string()),
@@ -251,8 +253,16 @@ mod tests {
         };
         assert_eq!(
             rule.apply("app:1").as_deref(),
-            Some("registry/app@sha256:ff")
+            Some("registry/app:2@sha256:ff")
         );
         assert_eq!(rule.apply("other:1"), None);
+        let digest_only = ImageRule {
+            new_tag: None,
+            ..rule
+        };
+        assert_eq!(
+            digest_only.apply("app:1@sha256:ee").as_deref(),
+            Some("registry/app@sha256:ff")
+        );
     }
 }

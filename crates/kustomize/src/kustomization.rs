@@ -13,7 +13,7 @@ use super::{Files, KustomizeError, yaml};
 pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-const KNOWN_FIELDS: [&str; 21] = [
+const KNOWN_FIELDS: [&str; 25] = [
     "apiVersion",
     "kind",
     "metadata",
@@ -35,10 +35,14 @@ const KNOWN_FIELDS: [&str; 21] = [
     "secretGenerator",
     "generatorOptions",
     "sortOptions",
+    "buildMetadata",
+    "components",
+    "replacements",
+    "vars",
 ];
 
 /// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
-const UNSUPPORTED_FIELDS: [(&str, &str); 13] = [
+const UNSUPPORTED_FIELDS: [(&str, &str); 9] = [
     (
         "helmCharts",
         "render the chart with `helm template`, commit the output and list it in `resources`",
@@ -50,15 +54,6 @@ const UNSUPPORTED_FIELDS: [(&str, &str); 13] = [
     (
         "helmChartInflationGenerator",
         "render the chart with `helm template`, commit the output and list it in `resources`",
-    ),
-    (
-        "replacements",
-        "use a `${{ EXPR }}` reference or a patch instead",
-    ),
-    ("vars", "use a `${{ EXPR }}` reference or a patch instead"),
-    (
-        "components",
-        "move the component's resources and patches into this kustomization",
     ),
     (
         "generators",
@@ -81,10 +76,6 @@ const UNSUPPORTED_FIELDS: [(&str, &str); 13] = [
         "custom transformer configuration is not read; use patches",
     ),
     ("openapi", "custom schemas are not read; remove the field"),
-    (
-        "buildMetadata",
-        "braid records each object's origin itself; remove the field",
-    ),
 ];
 
 /// A parsed kustomization file.
@@ -108,6 +99,19 @@ pub(crate) struct Kustomization<'a> {
     pub config_maps: Vec<GeneratorSpec>,
     pub secrets: Vec<GeneratorSpec>,
     pub generator_options: Value,
+    /// `kind: Component`: a component, which runs on the objects of the kustomization that
+    /// lists it in `components`.
+    pub is_component: bool,
+    /// `components`: the components to run, as written.
+    pub components: Vec<String>,
+    /// `replacements`, as written (read with the source's files by the build).
+    pub replacements: Value,
+    /// `vars`, as written.
+    pub vars: Value,
+    /// `buildMetadata: [originAnnotations]`: annotate each object with where it came from.
+    pub origin_annotations: bool,
+    /// `buildMetadata: [managedByLabel]`: label each object as managed by Kustomize.
+    pub managed_by_label: bool,
 }
 
 impl Kustomization<'_> {
@@ -198,7 +202,7 @@ pub(crate) fn load<'a>(
         None => Value::Object(Map::new()),
     };
     let object = match value {
-        Value::Object(object) => object,
+        Value::Object(object) => field_names_as_written_by_kustomize(file, object)?,
         Value::Null => Map::new(),
         _ => {
             return Err(KustomizeError::InvalidKustomization {
@@ -225,11 +229,19 @@ pub(crate) fn load<'a>(
         config_maps: Vec::new(),
         secrets: Vec::new(),
         generator_options: Value::Null,
+        origin_annotations: false,
+        managed_by_label: false,
+        is_component: false,
+        components: Vec::new(),
+        replacements: Value::Null,
+        vars: Value::Null,
     };
     check_fields(&kustomization, &object)?;
     let k = &kustomization;
     let mut resources = string_list(k, &object, "bases")?;
     resources.extend(string_list(k, &object, "resources")?);
+    let components = string_list(k, &object, "components")?;
+    let is_component = object.get("kind").and_then(Value::as_str) == Some("Component");
     let namespace = optional_string(k, &object, "namespace")?;
     let name_prefix = optional_string(k, &object, "namePrefix")?;
     let name_suffix = optional_string(k, &object, "nameSuffix")?;
@@ -277,7 +289,36 @@ pub(crate) fn load<'a>(
         .get("generatorOptions")
         .cloned()
         .unwrap_or(Value::Null);
+    if let Some(value) = object.get("buildMetadata") {
+        for entry in list(&kustomization, "buildMetadata", value)? {
+            match entry.as_str() {
+                Some("originAnnotations") => kustomization.origin_annotations = true,
+                Some("managedByLabel") => kustomization.managed_by_label = true,
+                Some("transformerAnnotations") => {
+                    return Err(KustomizeError::UnsupportedField {
+                        file: kustomization.file.clone(),
+                        line: kustomization.line_of("buildMetadata:"),
+                        field: "buildMetadata: [transformerAnnotations]".to_string(),
+                        hint: "remove it; originAnnotations and managedByLabel are supported"
+                            .to_string(),
+                    });
+                }
+                _ => {
+                    return Err(kustomization.invalid(
+                        "buildMetadata:",
+                        format!(
+                            "`buildMetadata` holds originAnnotations, transformerAnnotations or managedByLabel, not {entry}"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     kustomization.resources = resources;
+    kustomization.components = components;
+    kustomization.replacements = object.get("replacements").cloned().unwrap_or(Value::Null);
+    kustomization.vars = object.get("vars").cloned().unwrap_or(Value::Null);
+    kustomization.is_component = is_component;
     kustomization.namespace = namespace;
     kustomization.name_prefix = name_prefix;
     kustomization.name_suffix = name_suffix;
@@ -292,16 +333,36 @@ pub(crate) fn load<'a>(
     Ok(kustomization)
 }
 
-fn check_fields(k: &Kustomization<'_>, object: &Map<String, Value>) -> Result<(), KustomizeError> {
-    if object.get("kind").and_then(Value::as_str) == Some("Component") {
-        return Err(KustomizeError::UnsupportedField {
-            file: k.file.clone(),
-            line: k.line_of("kind:"),
-            field: "kind: Component".to_string(),
-            hint: "move the component's resources and patches into the kustomization that uses it"
-                .to_string(),
-        });
+/// Kustomize reads a kustomization's field names without regard to case (`patchesJSON6902`,
+/// `nameprefix`, `Resources`): each is renamed to its canonical spelling. Two spellings of one
+/// field are refused (which one Kustomize keeps depends on its decoder).
+fn field_names_as_written_by_kustomize(
+    file: &str,
+    object: Map<String, Value>,
+) -> Result<Map<String, Value>, KustomizeError> {
+    let mut out = Map::new();
+    for (key, value) in object {
+        let canonical = KNOWN_FIELDS
+            .iter()
+            .copied()
+            .chain(UNSUPPORTED_FIELDS.iter().map(|(field, _)| *field))
+            .find(|field| field.eq_ignore_ascii_case(&key))
+            .map_or(key.clone(), str::to_owned);
+        if out.contains_key(&canonical) {
+            return Err(KustomizeError::InvalidKustomization {
+                file: file.to_string(),
+                line: None,
+                message: format!(
+                    "`{key}` and another spelling of it both set the field `{canonical}`; keep one"
+                ),
+            });
+        }
+        out.insert(canonical, value);
     }
+    Ok(out)
+}
+
+fn check_fields(k: &Kustomization<'_>, object: &Map<String, Value>) -> Result<(), KustomizeError> {
     for key in object.keys() {
         if KNOWN_FIELDS.contains(&key.as_str()) {
             continue;
@@ -395,14 +456,19 @@ pub(crate) fn string_map(
         Value::Object(object) => object
             .iter()
             .map(|(key, value)| {
-                let value = match value {
+                // As Kustomize decodes it: a string, or null for an empty one; a number or a
+                // bool is refused (quote it).
+                let text = match value {
                     Value::Null => Some(String::new()),
-                    other => scalar_string(other),
+                    Value::String(text) => Some(text.clone()),
+                    _ => None,
                 };
-                value.map(|value| (key.clone(), value)).ok_or_else(|| {
+                text.map(|text| (key.clone(), text)).ok_or_else(|| {
                     k.invalid(
                         &format!("{key}:"),
-                        format!("the value of `{key}` in `{field}` must be a string"),
+                        format!(
+                            "the value of `{key}` in `{field}` must be a string, not {value}: quote it (`{key}: \"{value}\"`)"
+                        ),
                     )
                 })
             })
@@ -475,9 +541,10 @@ mod tests {
             "kustomization.yaml",
             "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
         )]);
+        // A Component is only run from a kustomization's `components`.
         assert!(matches!(
             render(&component, ""),
-            Err(KustomizeError::UnsupportedField { line: Some(2), .. })
+            Err(KustomizeError::InvalidKustomization { line: Some(2), .. })
         ));
     }
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::fieldspec::visit_path;
-use super::{Resource, is_cluster_scoped};
+use super::{KustomizeError, Resource, is_cluster_scoped};
 
 /// One kind of reference: objects of kind `referral` are named at `path` in `referrers`.
 struct Reference {
@@ -85,7 +85,7 @@ fn references() -> Vec<Reference> {
             });
         }
     }
-    let plain: [(&'static str, &'static [&'static str], &str); 15] = [
+    let plain: [(&'static str, &'static [&'static str], &str); 18] = [
         ("Secret", &["Ingress"], "spec/tls[]/secretName"),
         ("Secret", &["ServiceAccount"], "imagePullSecrets[]/name"),
         ("Secret", &["ServiceAccount"], "secrets[]/name"),
@@ -122,6 +122,21 @@ fn references() -> Vec<Reference> {
             "spec/volumeClaimTemplates[]/spec/storageClassName",
         ),
         ("IngressClass", &["Ingress"], "spec/ingressClassName"),
+        (
+            "ConfigMap",
+            &["Role", "ClusterRole"],
+            "rules[]/resourceNames[]",
+        ),
+        (
+            "Secret",
+            &["Role", "ClusterRole"],
+            "rules[]/resourceNames[]",
+        ),
+        (
+            "ValidatingAdmissionPolicy",
+            &["ValidatingAdmissionPolicyBinding"],
+            "spec/policyName",
+        ),
         (
             "PersistentVolume",
             &["PersistentVolumeClaim"],
@@ -186,11 +201,21 @@ struct Candidate {
     names: Vec<String>,
     name: String,
     namespace: Option<String>,
+    /// Namespaces it had before (`default` for none).
+    namespaces: Vec<String>,
+}
+
+impl Candidate {
+    /// Whether it is, or was, in `namespace`.
+    fn in_namespace(&self, namespace: &str) -> bool {
+        self.namespace.as_deref() == Some(namespace)
+            || self.namespaces.iter().any(|n| n == namespace)
+    }
 }
 
 /// Rewrites every reference to an object of `objects` that was renamed to its current name.
 /// References to objects outside `objects` are left alone.
-pub(crate) fn rewrite_references(objects: &mut [Resource]) {
+pub(crate) fn rewrite_references(objects: &mut [Resource]) -> Result<(), KustomizeError> {
     let candidates: Vec<Candidate> = objects
         .iter()
         .map(|object| Candidate {
@@ -198,18 +223,25 @@ pub(crate) fn rewrite_references(objects: &mut [Resource]) {
             names: object.previous_names.clone(),
             name: object.name().to_string(),
             namespace: object.namespace().map(str::to_string),
+            namespaces: object.previous_namespaces.clone(),
         })
         .collect();
     let references = references();
     for object in objects.iter_mut() {
         let kind = object.kind().to_string();
         let namespace = object.namespace().map(str::to_string);
+        let mut ambiguous = None;
         for reference in references
             .iter()
             .filter(|r| r.referrers.contains(&kind.as_str()))
         {
             visit_path(&mut object.doc, &reference.path, false, &mut |value| {
-                if reference.kind_and_name {
+                if reference.path == "subjects[]" {
+                    if let Err(message) = rewrite_subject(value, &candidates, namespace.as_deref())
+                    {
+                        ambiguous.get_or_insert(message);
+                    }
+                } else if reference.kind_and_name {
                     rewrite_typed(value, reference.referral, &candidates, namespace.as_deref());
                 } else if let Value::String(name) = value
                     && let Some(found) =
@@ -219,7 +251,69 @@ pub(crate) fn rewrite_references(objects: &mut [Resource]) {
                 }
             });
         }
+        if let Some(message) = ambiguous {
+            return Err(KustomizeError::AmbiguousReference {
+                file: object.origin.clone(),
+                line: Some(object.line),
+                message: format!("{}: {message}", object.describe()),
+            });
+        }
     }
+    Ok(())
+}
+
+/// A subject of a (Cluster)RoleBinding, rewritten as Kustomize rewrites it: whatever its
+/// kind, a subject named like a ServiceAccount of the kustomization (now or before a prefix or
+/// suffix) in its namespace — the subject's own, else the binding's; now or before
+/// `namespace:` moved it, `default` standing for none — takes the account's name and
+/// namespace. A subject without a namespace in a cluster-scoped binding that fits accounts in
+/// several namespaces is an error, as in Kustomize.
+fn rewrite_subject(
+    value: &mut Value,
+    candidates: &[Candidate],
+    binding_namespace: Option<&str>,
+) -> Result<(), String> {
+    let Value::Object(map) = value else {
+        return Ok(());
+    };
+    let Some(name) = map.get("name").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let namespace = map
+        .get("namespace")
+        .and_then(Value::as_str)
+        .or(binding_namespace);
+    let matching: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.kind == "ServiceAccount")
+        .filter(|c| c.name == name || c.names.iter().any(|n| n == name))
+        .filter(|c| namespace.is_none_or(|ns| c.in_namespace(ns)))
+        .collect();
+    let found = match matching.as_slice() {
+        [] => return Ok(()),
+        [one] => *one,
+        several => {
+            let spaces: std::collections::BTreeSet<&str> = several
+                .iter()
+                .map(|c| c.namespace.as_deref().unwrap_or("default"))
+                .collect();
+            if spaces.len() > 1 {
+                return Err(format!(
+                    "the subject `{name}` fits ServiceAccounts in several namespaces ({}); give the subject a `namespace`",
+                    spaces.into_iter().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            several[0]
+        }
+    };
+    map.insert("name".to_string(), Value::String(found.name.clone()));
+    if let Some(found_namespace) = &found.namespace {
+        map.insert(
+            "namespace".to_string(),
+            Value::String(found_namespace.clone()),
+        );
+    }
+    Ok(())
 }
 
 /// Rewrites a `{kind, name, namespace?}` map that refers to a `referral`.

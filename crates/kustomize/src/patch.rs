@@ -189,6 +189,20 @@ pub(crate) fn apply_patches(
             line,
             message,
         };
+        // Kustomize reads a patch with no content as a JSON 6902 patch, which needs a target.
+        if patch.target.is_none() && yaml::split_documents(text).is_empty() {
+            return Err(KustomizeError::InvalidPatch {
+                file: k.file.clone(),
+                line: patch.line,
+                message: format!(
+                    "the patch {} is empty; Kustomize refuses an empty patch without a `target` (it reads it as a JSON 6902 patch): write the patch or remove the entry",
+                    match &patch.source {
+                        PatchSource::File(path) => format!("file `{path}`"),
+                        PatchSource::Inline(_) => "given inline".to_string(),
+                    }
+                ),
+            });
+        }
         for raw in yaml::split_documents(text) {
             let line = base_line.or(Some(raw.line));
             let document = yaml::parse_yaml(&file, raw.line, raw.text).map_err(|error| {

