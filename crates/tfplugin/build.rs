@@ -9,7 +9,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(false)
         .compile_with_config(
             config,
-            &["proto/tfplugin5.proto", "proto/go_plugin.proto"],
+            &[
+                "proto/tfplugin5.proto",
+                "proto/tfplugin6.proto",
+                "proto/go_plugin.proto",
+            ],
             &["proto"],
         )?;
     println!("cargo:rerun-if-changed=proto");

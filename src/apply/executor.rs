@@ -109,7 +109,7 @@ pub async fn apply_plan_locked(
         },
     )
     .await?;
-    let serial = move_records(store.as_ref(), plan, apply_id, meta.serial).await?;
+    let serial = move_records(ws, store.as_ref(), providers, plan, apply_id, meta.serial).await?;
     let records: HashMap<String, ResourceRecord> = store
         .resources()
         .await
@@ -207,9 +207,12 @@ pub async fn apply_plan_locked(
 
 /// Renames the state records the plan moves (`moved` blocks, `count` added or removed), all
 /// in one commit before any change, so a resource is never held at both addresses or at
-/// none. Returns the serial after it.
+/// none. A record moved to another resource type is written as the plan found it as that
+/// type (its provider took it over while planning). Returns the serial after it.
 async fn move_records(
+    ws: &Workspace,
     store: &dyn StateStore,
+    providers: &Providers,
     plan: &Plan,
     apply_id: ApplyId,
     serial: u64,
@@ -256,10 +259,7 @@ async fn move_records(
         writes.push(ResourceWrite {
             address: change.address.clone(),
             change: moved(&change.address, format!("moved from {from}")),
-            record: Some(ResourceRecord {
-                address: change.address.clone(),
-                ..record
-            }),
+            record: Some(moved_record(ws, providers, change, record).await?),
         });
     }
     if writes.is_empty() {
@@ -269,6 +269,47 @@ async fn move_records(
         .commit_resources(serial, writes)
         .await
         .map_err(state_error)
+}
+
+/// The record `record` (read from state at its old address) at the change's address. Moved
+/// to another resource type, the new type's provider takes it over again here, from state —
+/// not from the plan, whose values a saved plan holds masked — so the object and the
+/// provider's private data of the move are those of this process.
+async fn moved_record(
+    ws: &Workspace,
+    providers: &Providers,
+    change: &ResourceChange,
+    record: ResourceRecord,
+) -> Result<ResourceRecord, Diagnostics> {
+    let record = ResourceRecord {
+        address: change.address.clone(),
+        ..record
+    };
+    if record.type_name == change.type_name {
+        return Ok(record);
+    }
+    let schema = providers
+        .schema(&change.provider)
+        .and_then(|s| s.resources.get(&change.type_name));
+    match crate::plan::planner::take_over(
+        ws,
+        providers,
+        &record,
+        &change.provider,
+        &change.type_name,
+        schema,
+    )
+    .await
+    {
+        Ok((taken, _)) => Ok(taken),
+        Err(found) => {
+            let mut diags = Diagnostics::new();
+            for d in found {
+                diags.push(crate::diag::from_provider(d, None, &change.address));
+            }
+            Err(diags)
+        }
+    }
 }
 
 /// Keeps the outputs of a successful apply in state for `braid output`: all of them replace

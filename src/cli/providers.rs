@@ -25,9 +25,12 @@ struct ProviderLine {
     /// The plugin's version.
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,
-    /// The plugin protocol its package is built for (the `_x5` of its file name).
+    /// The plugin protocol braid speaks with it (5 or 6), from its handshake.
     #[serde(skip_serializing_if = "Option::is_none")]
     protocol: Option<u32>,
+    /// Why the plugin could not be started to learn its protocol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
     /// The plugin executable.
     #[serde(skip_serializing_if = "Option::is_none")]
     binary: Option<String>,
@@ -35,10 +38,12 @@ struct ProviderLine {
     types: Vec<String>,
 }
 
-/// The protocol major version in a plugin executable's name (`terraform-provider-aws_v5.100.0_x5`).
-fn protocol_of(executable: &std::path::Path) -> Option<u32> {
-    let name = executable.file_name()?.to_str()?;
-    name.rsplit_once("_x")?.1.parse().ok()
+/// The protocol braid and the plugin agree on, from its handshake: the plugin is started
+/// and stopped again (the `_x5` of a package's file name is only what it was built for).
+async fn protocol_of(executable: &std::path::Path) -> Result<u32, String> {
+    braid_provider_terraform::negotiated_protocol(executable)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 pub async fn run(cx: &Context) -> CommandResult {
@@ -59,6 +64,11 @@ pub async fn run(cx: &Context) -> CommandResult {
             .insert(name);
     }
     let choices = plugins::choose(&ws.module.terraform, &ws.project, &names)?;
+    let mut protocols = BTreeMap::new();
+    for choice in &choices {
+        let protocol = protocol_of(&choice.package.executable).await;
+        protocols.insert(choice.name.clone(), protocol);
+    }
     let lines: Vec<ProviderLine> = names
         .iter()
         .map(|name| {
@@ -68,15 +78,23 @@ pub async fn run(cx: &Context) -> CommandResult {
                 .unwrap_or_default();
             let base = name.split('.').next().unwrap_or(name);
             match choices.iter().find(|c| &c.name == name) {
-                Some(choice) => ProviderLine {
-                    name: name.clone(),
-                    served_by: "plugin",
-                    source: Some(choice.address.to_string()),
-                    version: Some(choice.package.version.to_string()),
-                    protocol: protocol_of(&choice.package.executable),
-                    binary: Some(choice.package.executable.display().to_string()),
-                    types: used,
-                },
+                Some(choice) => {
+                    let (protocol, error) = match protocols.get(name) {
+                        Some(Ok(version)) => (Some(*version), None),
+                        Some(Err(e)) => (None, Some(e.clone())),
+                        None => (None, None),
+                    };
+                    ProviderLine {
+                        name: name.clone(),
+                        served_by: "plugin",
+                        source: Some(choice.address.to_string()),
+                        version: Some(choice.package.version.to_string()),
+                        protocol,
+                        error,
+                        binary: Some(choice.package.executable.display().to_string()),
+                        types: used,
+                    }
+                }
                 None => ProviderLine {
                     name: name.clone(),
                     served_by: if cx.registry.contains(base) {
@@ -87,6 +105,7 @@ pub async fn run(cx: &Context) -> CommandResult {
                     source: None,
                     version: None,
                     protocol: None,
+                    error: None,
                     binary: None,
                     types: used,
                 },
@@ -119,6 +138,9 @@ pub async fn run(cx: &Context) -> CommandResult {
                         .unwrap_or_default(),
                     line.binary.as_deref().unwrap_or_default()
                 ));
+                if let Some(error) = &line.error {
+                    out.push_str(&format!("  cannot start: {error}\n"));
+                }
             }
             "builtin" => out.push_str(&format!("{}: built into braid\n", line.name)),
             _ => out.push_str(&format!("{}: no provider of this name\n", line.name)),
@@ -132,21 +154,4 @@ pub async fn run(cx: &Context) -> CommandResult {
     }
     cx.shell.out(&out);
     Ok(EXIT_OK)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn protocol_from_the_executable_name() {
-        assert_eq!(
-            super::protocol_of(std::path::Path::new(
-                "/m/terraform-provider-aws_v5.100.0_x5"
-            )),
-            Some(5)
-        );
-        assert_eq!(
-            super::protocol_of(std::path::Path::new("terraform-provider-null")),
-            None
-        );
-    }
 }

@@ -286,6 +286,27 @@ pub struct PlanSummary {
     pub forget: usize,
 }
 
+impl PlanSummary {
+    /// Counts one change by its action. An import that also updates the object counts as
+    /// an import and a change, as in Terraform's summary.
+    pub fn count(&mut self, change: &ResourceChange) {
+        match change.action {
+            Action::Create => self.create += 1,
+            Action::Update => self.update += 1,
+            Action::Replace => self.replace += 1,
+            Action::Delete => self.delete += 1,
+            Action::Import => {
+                self.import += 1;
+                if change.before != change.after {
+                    self.update += 1;
+                }
+            }
+            Action::Forget => self.forget += 1,
+            Action::NoOp | Action::Read => self.no_op += 1,
+        }
+    }
+}
+
 impl Plan {
     /// Counts the plan's changes by action, and its drift; shown under every plan and saved as
     /// `summary` in the plan JSON.
@@ -298,15 +319,7 @@ impl Plan {
             if c.moved_from.is_some() {
                 s.moved += 1;
             }
-            match c.action {
-                Action::Create => s.create += 1,
-                Action::Update => s.update += 1,
-                Action::Replace => s.replace += 1,
-                Action::Delete => s.delete += 1,
-                Action::Import => s.import += 1,
-                Action::Forget => s.forget += 1,
-                Action::NoOp | Action::Read => s.no_op += 1,
-            }
+            s.count(c);
         }
         s
     }

@@ -309,6 +309,150 @@ fn move_records(
     diags.into_result(moved_from)
 }
 
+/// The records `moved` blocks (or `count` changes) put at a new address: their providers get
+/// back what they keep beside each (private data, schema version) under the new address.
+/// Where the resource declared there is of another type, its provider takes the object over
+/// (MoveResourceState, as Terraform asks it) and the record becomes one of that type; a
+/// provider that cannot is an error at the `moved` block.
+async fn move_across_types(
+    ws: &Workspace,
+    providers: &Providers,
+    records: &mut [ResourceRecord],
+    moved_from: &BTreeMap<String, String>,
+) -> Result<(), Diagnostics> {
+    let moved: Vec<ResourceRecord> = records
+        .iter()
+        .filter(|r| moved_from.contains_key(&r.address))
+        .cloned()
+        .collect();
+    providers.restore_object_meta(&moved);
+    let mut diags = Diagnostics::new();
+    for record in records.iter_mut() {
+        let Some(from) = moved_from.get(&record.address) else {
+            continue;
+        };
+        let Some(decl) = ws.module.resources.get(&record.address) else {
+            continue;
+        };
+        if decl.type_name == record.type_name || decl.data {
+            continue;
+        }
+        let location = ws
+            .module
+            .moved
+            .iter()
+            .find(|m| {
+                *from == m.from
+                    || from.starts_with(&format!("{}[", m.from))
+                    || from.starts_with(&format!("{}.", m.from))
+            })
+            .map(|m| m.location.clone());
+        // A provider that is not configured is reported where the plan needs it.
+        if providers.get(&decl.provider).is_none() {
+            continue;
+        }
+        let schema = providers.type_schema(decl);
+        match take_over(
+            ws,
+            providers,
+            record,
+            &decl.provider,
+            &decl.type_name,
+            schema,
+        )
+        .await
+        {
+            Ok((taken, warnings)) => {
+                for d in warnings {
+                    diags.push(from_provider(d, location.clone(), &record.address));
+                }
+                *record = taken;
+            }
+            Err(found) => {
+                for d in found {
+                    diags.push(from_provider(d, location.clone(), &record.address));
+                }
+            }
+        }
+    }
+    diags.into_result(())
+}
+
+/// `record` (at its new address) as an object of `target_type` served by the provider
+/// called `provider_name`, which takes it over (MoveResourceState), with the provider's
+/// warnings. The record keeps the sensitive paths it had that the new object still has, and
+/// gains the new type's sensitive attributes. Planning calls it, and so does apply, from
+/// state (a saved plan holds masked values, and the provider's private data of the move
+/// must be in the process that applies).
+pub(crate) async fn take_over(
+    ws: &Workspace,
+    providers: &Providers,
+    record: &ResourceRecord,
+    provider_name: &str,
+    target_type: &str,
+    schema: Option<&braid_provider::ResourceSchema>,
+) -> Result<
+    (ResourceRecord, Vec<braid_provider::ProviderDiagnostic>),
+    Vec<braid_provider::ProviderDiagnostic>,
+> {
+    let refused = |detail: String| {
+        vec![braid_provider::ProviderDiagnostic::error(
+            "Cannot move resource",
+            detail,
+        )]
+    };
+    let Some(provider) = providers.get(provider_name) else {
+        return Err(refused(format!(
+            "No provider named \"{provider_name}\" is configured to take {} over as a {target_type}.",
+            record.address
+        )));
+    };
+    let response = provider
+        .move_state(braid_provider::MoveRequest {
+            address: record.address.clone(),
+            source_provider: crate::providers::source_address(
+                &ws.module.terraform,
+                &record.provider,
+            ),
+            source_type: record.type_name.clone(),
+            source_state: record.attributes.clone(),
+            source_meta: record.meta.clone(),
+            target_type: target_type.to_owned(),
+        })
+        .await;
+    if response.diagnostics.iter().any(|d| d.is_error()) {
+        return Err(response.diagnostics);
+    }
+    let Some(state) = response.state else {
+        return Err(refused(format!(
+            "The {provider_name} provider returned no object for {} as a {target_type}.",
+            record.address
+        )));
+    };
+    let mut sensitive_paths: Vec<Path> = record
+        .sensitive_paths
+        .iter()
+        .filter(|path| state.get(path).is_some())
+        .cloned()
+        .collect();
+    for name in schema.iter().flat_map(|s| s.sensitive_attributes()) {
+        let path = Path::key(name);
+        if !sensitive_paths.contains(&path) {
+            sensitive_paths.push(path);
+        }
+    }
+    sensitive_paths.sort();
+    let taken = ResourceRecord {
+        provider: provider_name.to_owned(),
+        type_name: target_type.to_owned(),
+        attributes: state,
+        sensitive_paths,
+        meta: providers.object_meta(provider_name, &record.address),
+        ..record.clone()
+    };
+    Ok((taken, response.diagnostics))
+}
+
 /// Where a `moved` block from module `from` to module `to` puts the record at `current`:
 /// an instance moves its resources (`module.a` → `module.b`, `module.a` →
 /// `module.a["x"]`); a call without key moves every instance to the same key.
@@ -643,6 +787,7 @@ pub async fn make_plan(
     let meta = store.meta().await.map_err(state_error)?;
     let mut records = store.resources().await.map_err(state_error)?;
     let moved_from = move_records(ws, &mut records)?;
+    move_across_types(ws, providers, &mut records, &moved_from).await?;
     let covered = targeted_addresses(ws, &records, options)?;
     let in_scope = |address: &str| covered.as_ref().is_none_or(|c| c.contains(address));
     // A targeted plan reads and plans only what it covers, as Terraform does.

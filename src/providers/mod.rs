@@ -110,6 +110,24 @@ impl ProviderRegistry {
     }
 }
 
+/// The address Terraform gives the provider named `name` (`aws`, `aws.west`) when it asks
+/// another provider to take over one of its objects (MoveResourceState): its source for a
+/// plugin (`registry.terraform.io/hashicorp/aws`), `builtin/NAME` for one built into braid.
+pub fn source_address(
+    settings: &crate::config::terraform_block::TerraformSettings,
+    name: &str,
+) -> String {
+    let base = name.split('.').next().unwrap_or(name);
+    match settings
+        .required_providers
+        .get(base)
+        .and_then(|source| install::ProviderAddress::parse(source).ok())
+    {
+        Some(address) => address.to_string(),
+        None => format!("builtin/{base}"),
+    }
+}
+
 /// The providers one run uses, with their schemas.
 #[derive(Clone, Default)]
 pub struct Providers {

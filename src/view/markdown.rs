@@ -140,9 +140,9 @@ fn per_source(plan: &Plan) -> Vec<(String, PlanSummary)> {
             }
         }
     };
-    let mut counts: Vec<(usize, Action)> = Vec::new();
+    let mut counts = Vec::new();
     for change in &plan.changes {
-        counts.push((row(change.source.as_deref()), change.action));
+        counts.push((row(change.source.as_deref()), change));
     }
     let mut drift_rows = Vec::new();
     for drift in &plan.drift {
@@ -151,17 +151,8 @@ fn per_source(plan: &Plan) -> Vec<(String, PlanSummary)> {
             .and_then(|c| c.source.as_deref());
         drift_rows.push(row(source));
     }
-    for (i, action) in counts {
-        let s = &mut rows[i].1;
-        match action {
-            Action::Create => s.create += 1,
-            Action::Update => s.update += 1,
-            Action::Replace => s.replace += 1,
-            Action::Delete => s.delete += 1,
-            Action::Import => s.import += 1,
-            Action::Forget => s.forget += 1,
-            Action::NoOp | Action::Read => s.no_op += 1,
-        }
+    for (i, change) in counts {
+        rows[i].1.count(change);
     }
     for i in drift_rows {
         rows[i].1.drift += 1;

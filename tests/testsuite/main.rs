@@ -38,6 +38,7 @@ mod state_loss;
 mod targeting;
 mod terraform_files;
 mod terraform_plugins;
+mod terraform_protocol6;
 mod terraform_side_by_side;
 mod timeouts;
 mod variable_rules;

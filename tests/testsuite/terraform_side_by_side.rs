@@ -5,13 +5,11 @@
 //! braid then re-plans empty, sees a change made by hand in `braid drift`, puts it back, and
 //! destroys everything. A Kubernetes Deployment in braid's graph gets the queue URL.
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::mpsc;
 
 use braid_testkit::{KubeSim, MotoServer};
 
-use crate::common::{Project, fixtures_dir};
+use crate::common::{Project, fixtures_dir, terraform};
 
 const FILES: &[&str] = &["main.tf", "provider.tf", "import.tf"];
 
@@ -38,28 +36,6 @@ fn script(name: &str, args: &[&str]) -> String {
 
 fn describe(moto: &MotoServer) -> String {
     script("describe.py", &[&moto.endpoint()])
-}
-
-fn terraform(dir: &Path, rc: &str, args: &[&str], ok: &[i32]) -> String {
-    let out = Command::new("terraform")
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", rc)
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .args(args)
-        .arg("-no-color")
-        .output()
-        .expect("terraform 1.11 must be on PATH for this comparison");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        ok.contains(&out.status.code().unwrap_or(-1)),
-        "terraform {args:?}: {text}"
-    );
-    text
 }
 
 /// terraform's side, in a thread of its own: what its moto holds after the first apply,

@@ -24,7 +24,10 @@ pub use http_files::HttpFiles;
 pub use kubernetes::{KubeSim, http_request, kubesim_config};
 pub use moto::{MOTO_CREDENTIALS, MotoServer};
 pub use postgres::Postgres;
-pub use terraform::{DEFAULT_MIRROR, terraform_aws_provider, terraform_plugin_mirror};
+pub use terraform::{
+    DEFAULT_MIRROR, braidtest_mirror, braidtest_provider, terraform_aws_provider,
+    terraform_plugin_mirror,
+};
 
 /// A temporary directory named `braid-test-…`, removed when dropped.
 pub fn tempdir() -> tempfile::TempDir {

@@ -41,3 +41,36 @@ fn mirror_root() -> (PathBuf, &'static str) {
         None => (PathBuf::from(DEFAULT_MIRROR), "the default mirror"),
     }
 }
+
+/// `terraform-provider-braidtest` (crates/tfprovider-test), braid's own protocol-6 test
+/// provider, built into the same target directory as the test running. Panics saying how to
+/// build it when it is missing (`scripts/test.sh` builds every workspace binary first).
+#[track_caller]
+pub fn braidtest_provider() -> PathBuf {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("terraform-provider-braidtest")));
+    match binary {
+        Some(binary) if binary.is_file() => binary,
+        other => panic!(
+            "terraform-provider-braidtest is needed by this test and was not found at {}; \
+             build it with `cargo build -p braid-tfprovider-test` (scripts/test.sh builds \
+             the whole workspace first)",
+            other.map_or_else(|| "(no path)".to_owned(), |p| p.display().to_string())
+        ),
+    }
+}
+
+/// A Terraform filesystem mirror under `root` holding [`braidtest_provider`] as
+/// `braid/braidtest` version 0.1.0 for linux_amd64; returns the mirror root.
+#[track_caller]
+pub fn braidtest_mirror(root: &std::path::Path) -> PathBuf {
+    let dir = root.join("registry.terraform.io/braid/braidtest/0.1.0/linux_amd64");
+    std::fs::create_dir_all(&dir).expect("create the mirror's directories");
+    std::fs::copy(
+        braidtest_provider(),
+        dir.join("terraform-provider-braidtest_v0.1.0_x6"),
+    )
+    .expect("copy terraform-provider-braidtest into the mirror");
+    root.to_path_buf()
+}

@@ -1,7 +1,5 @@
 //! Diagnostics a provider returns with its answers, as plain data.
 
-use crate::proto::tfplugin5 as pb;
-
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -54,34 +52,4 @@ impl std::fmt::Display for Diagnostic {
         }
         Ok(())
     }
-}
-
-impl From<pb::Diagnostic> for Diagnostic {
-    fn from(diagnostic: pb::Diagnostic) -> Diagnostic {
-        let severity = match diagnostic.severity() {
-            pb::diagnostic::Severity::Warning => Severity::Warning,
-            // INVALID is treated as the stricter reading.
-            pb::diagnostic::Severity::Error | pb::diagnostic::Severity::Invalid => Severity::Error,
-        };
-        let attribute_path = diagnostic.attribute.map(path_steps).unwrap_or_default();
-        Diagnostic {
-            severity,
-            summary: diagnostic.summary,
-            detail: diagnostic.detail,
-            attribute_path,
-        }
-    }
-}
-
-/// The steps of a protocol attribute path, outermost first.
-pub(crate) fn path_steps(path: pb::AttributePath) -> Vec<PathStep> {
-    path.steps
-        .into_iter()
-        .filter_map(|step| step.selector)
-        .map(|selector| match selector {
-            pb::attribute_path::step::Selector::AttributeName(name) => PathStep::Attribute(name),
-            pb::attribute_path::step::Selector::ElementKeyString(key) => PathStep::Key(key),
-            pb::attribute_path::step::Selector::ElementKeyInt(index) => PathStep::Index(index),
-        })
-        .collect()
 }

@@ -1,12 +1,12 @@
 //! Runs Terraform provider plugins — the `terraform-provider-*` executables Terraform and
 //! OpenTofu use — and talks to them over Terraform's plugin protocol.
 //!
-//! This is the plugin host's foundation (issue #14): it is **not yet wired into braid's
-//! provider registry**, so no braid configuration reaches a plugin through it yet.
+//! braid's provider registry reaches plugins through it (`braid-provider-terraform`).
 //!
 //! What it does:
 //! - starts a plugin with go-plugin's handshake: the magic cookie, the protocol versions
-//!   braid offers (`PLUGIN_PROTOCOL_VERSIONS`, protocol 5 for now), and AutoMTLS — a fresh
+//!   braid offers (`PLUGIN_PROTOCOL_VERSIONS`: 5 and 6, the plugin picks one and every call
+//!   below is made in it), and AutoMTLS — a fresh
 //!   self-signed client certificate per process in `PLUGIN_CLIENT_CERT`, and a TLS client that
 //!   trusts only the certificate the plugin prints in its handshake line ([`handshake`]);
 //! - connects with gRPC (tonic) over that mutual TLS, on the plugin's unix socket or TCP port;
@@ -37,7 +37,9 @@
 //! ```
 //!
 //! The protocol definitions in `proto/` are braid's own, written from the published wire
-//! facts (names and field numbers) and holding only the calls used so far.
+//! facts (names and field numbers) and holding only the calls used so far. Protocol 6's
+//! nested attribute types are read into [`NestedType`]; each attribute's `cty_type` is then
+//! the type they imply, so values convert the same way in both versions.
 
 mod config;
 pub mod cty;
@@ -60,5 +62,5 @@ pub use plugin::{
 };
 pub use process::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, OutputTail};
 pub use proposed::proposed_new;
-pub use schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchema, Schema};
+pub use schema::{Attribute, Block, NestedBlock, NestedType, Nesting, ProviderSchema, Schema};
 pub use tls::TlsError;

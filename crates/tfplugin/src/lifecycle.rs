@@ -3,9 +3,9 @@
 //! ([`rmpv::Value`]) as the wire carries them; [`crate::cty`] converts them to and from
 //! braid's values with the schema's types.
 
-use crate::diagnostics::{Diagnostic, PathStep, path_steps};
+use crate::diagnostics::{Diagnostic, PathStep};
 use crate::plugin::{CallError, ProviderPlugin, decode_dynamic, msgpack_value};
-use crate::proto::tfplugin5 as pb;
+use crate::proto::{Deferral, rpc};
 
 /// A resource's state as a provider returns it from a read, an apply or an upgrade.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,28 +55,25 @@ pub struct Imported {
 }
 
 /// What braid tells providers it can handle: neither deferred changes nor write-only
-/// attributes yet.
-fn client_capabilities() -> Option<pb::ClientCapabilities> {
-    Some(pb::ClientCapabilities {
-        deferral_allowed: false,
-        write_only_attributes_allowed: false,
-    })
+/// attributes yet (every capability false: the message's default).
+fn client_capabilities<C: Default>() -> Option<C> {
+    Some(C::default())
 }
 
-fn diagnostics(list: Vec<pb::Diagnostic>) -> Vec<Diagnostic> {
-    list.into_iter().map(Diagnostic::from).collect()
+fn diagnostics<D: Into<Diagnostic>>(list: Vec<D>) -> Vec<Diagnostic> {
+    list.into_iter().map(Into::into).collect()
 }
 
 /// A deferral braid did not allow, as an error diagnostic (a provider that defers anyway
 /// would otherwise look like it succeeded without a result).
-fn refuse_deferral(deferred: Option<pb::Deferred>, diagnostics: &mut Vec<Diagnostic>) {
+fn refuse_deferral(deferred: Option<impl Into<Deferral>>, diagnostics: &mut Vec<Diagnostic>) {
     if let Some(deferred) = deferred {
+        let Deferral(reason) = deferred.into();
         diagnostics.push(Diagnostic {
             severity: crate::Severity::Error,
             summary: "Provider deferred the change".to_owned(),
             detail: format!(
-                "The provider deferred this call ({:?}), which braid did not allow: make the values it depends on known (apply their resources first) and run again.",
-                deferred.reason()
+                "The provider deferred this call ({reason}), which braid did not allow: make the values it depends on known (apply their resources first) and run again."
             ),
             attribute_path: Vec::new(),
         });
@@ -84,39 +81,43 @@ fn refuse_deferral(deferred: Option<pb::Deferred>, diagnostics: &mut Vec<Diagnos
 }
 
 impl ProviderPlugin {
-    /// ValidateResourceTypeConfig: the provider's own checks of a resource's configuration.
+    /// ValidateResourceConfig (`ValidateResourceTypeConfig` in protocol 5): the provider's
+    /// own checks of a resource's configuration.
     pub async fn validate_resource_config(
         &self,
         type_name: &str,
         config: &rmpv::Value,
     ) -> Result<Vec<Diagnostic>, CallError> {
-        let result = self
-            .client()
-            .validate_resource_type_config(pb::validate_resource_type_config::Request {
+        rpc!(
+            self,
+            "ValidateResourceConfig",
+            validate_resource_type_config / validate_resource_config,
+            |pb| pb::validate_resource_type_config::Request {
                 type_name: type_name.to_owned(),
                 config: Some(msgpack_value(config)),
                 client_capabilities: client_capabilities(),
-            })
-            .await;
-        let response = self.answer("ValidateResourceConfig", result).await?;
-        Ok(diagnostics(response.diagnostics))
+            },
+            |response| Ok(diagnostics(response.diagnostics))
+        )
     }
 
-    /// ValidateDataSourceConfig: the provider's own checks of a data source's configuration.
+    /// ValidateDataResourceConfig (`ValidateDataSourceConfig` in protocol 5): the provider's
+    /// own checks of a data source's configuration.
     pub async fn validate_data_source_config(
         &self,
         type_name: &str,
         config: &rmpv::Value,
     ) -> Result<Vec<Diagnostic>, CallError> {
-        let result = self
-            .client()
-            .validate_data_source_config(pb::validate_data_source_config::Request {
+        rpc!(
+            self,
+            "ValidateDataResourceConfig",
+            validate_data_source_config / validate_data_resource_config,
+            |pb| pb::validate_data_source_config::Request {
                 type_name: type_name.to_owned(),
                 config: Some(msgpack_value(config)),
-            })
-            .await;
-        let response = self.answer("ValidateDataResourceConfig", result).await?;
-        Ok(diagnostics(response.diagnostics))
+            },
+            |response| Ok(diagnostics(response.diagnostics))
+        )
     }
 
     /// UpgradeResourceState: a state stored as JSON under schema `version`, in the current
@@ -128,23 +129,24 @@ impl ProviderPlugin {
         state_json: Vec<u8>,
     ) -> Result<NewState, CallError> {
         const CALL: &str = "UpgradeResourceState";
-        let result = self
-            .client()
-            .upgrade_resource_state(pb::upgrade_resource_state::Request {
+        rpc!(
+            self,
+            CALL,
+            upgrade_resource_state / upgrade_resource_state,
+            |pb| pb::upgrade_resource_state::Request {
                 type_name: type_name.to_owned(),
                 version,
                 raw_state: Some(pb::RawState {
                     json: state_json,
                     flatmap: Default::default(),
                 }),
+            },
+            |response| Ok(NewState {
+                state: decode_dynamic(CALL, response.upgraded_state)?,
+                private: Vec::new(),
+                diagnostics: diagnostics(response.diagnostics),
             })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        Ok(NewState {
-            state: decode_dynamic(CALL, response.upgraded_state)?,
-            private: Vec::new(),
-            diagnostics: diagnostics(response.diagnostics),
-        })
+        )
     }
 
     /// ReadResource: the object as it is now (refresh); a nil state means it is gone.
@@ -155,24 +157,27 @@ impl ProviderPlugin {
         private: &[u8],
     ) -> Result<NewState, CallError> {
         const CALL: &str = "ReadResource";
-        let result = self
-            .client()
-            .read_resource(pb::read_resource::Request {
+        rpc!(
+            self,
+            CALL,
+            read_resource / read_resource,
+            |pb| pb::read_resource::Request {
                 type_name: type_name.to_owned(),
                 current_state: Some(msgpack_value(current_state)),
                 private: private.to_vec(),
                 provider_meta: None,
                 client_capabilities: client_capabilities(),
-            })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        let mut diagnostics = diagnostics(response.diagnostics);
-        refuse_deferral(response.deferred, &mut diagnostics);
-        Ok(NewState {
-            state: decode_dynamic(CALL, response.new_state)?,
-            private: response.private,
-            diagnostics,
-        })
+            },
+            |response| {
+                let mut diagnostics = diagnostics(response.diagnostics);
+                refuse_deferral(response.deferred, &mut diagnostics);
+                Ok(NewState {
+                    state: decode_dynamic(CALL, response.new_state)?,
+                    private: response.private,
+                    diagnostics,
+                })
+            }
+        )
     }
 
     /// PlanResourceChange: `prior` is nil to create, `proposed` nil to destroy.
@@ -185,9 +190,11 @@ impl ProviderPlugin {
         prior_private: &[u8],
     ) -> Result<PlannedChange, CallError> {
         const CALL: &str = "PlanResourceChange";
-        let result = self
-            .client()
-            .plan_resource_change(pb::plan_resource_change::Request {
+        rpc!(
+            self,
+            CALL,
+            plan_resource_change / plan_resource_change,
+            |pb| pb::plan_resource_change::Request {
                 type_name: type_name.to_owned(),
                 prior_state: Some(msgpack_value(prior)),
                 proposed_new_state: Some(msgpack_value(proposed)),
@@ -195,22 +202,23 @@ impl ProviderPlugin {
                 prior_private: prior_private.to_vec(),
                 provider_meta: None,
                 client_capabilities: client_capabilities(),
-            })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        let mut diagnostics = diagnostics(response.diagnostics);
-        refuse_deferral(response.deferred, &mut diagnostics);
-        Ok(PlannedChange {
-            planned_state: decode_dynamic(CALL, response.planned_state)?,
-            requires_replace: response
-                .requires_replace
-                .into_iter()
-                .map(path_steps)
-                .collect(),
-            planned_private: response.planned_private,
-            legacy_type_system: response.legacy_type_system,
-            diagnostics,
-        })
+            },
+            |response| {
+                let mut diagnostics = diagnostics(response.diagnostics);
+                refuse_deferral(response.deferred, &mut diagnostics);
+                Ok(PlannedChange {
+                    planned_state: decode_dynamic(CALL, response.planned_state)?,
+                    requires_replace: response
+                        .requires_replace
+                        .into_iter()
+                        .map(Vec::from)
+                        .collect(),
+                    planned_private: response.planned_private,
+                    legacy_type_system: response.legacy_type_system,
+                    diagnostics,
+                })
+            }
+        )
     }
 
     /// ApplyResourceChange: makes the planned change; a nil `planned` destroys the object.
@@ -223,23 +231,24 @@ impl ProviderPlugin {
         planned_private: &[u8],
     ) -> Result<NewState, CallError> {
         const CALL: &str = "ApplyResourceChange";
-        let result = self
-            .client()
-            .apply_resource_change(pb::apply_resource_change::Request {
+        rpc!(
+            self,
+            CALL,
+            apply_resource_change / apply_resource_change,
+            |pb| pb::apply_resource_change::Request {
                 type_name: type_name.to_owned(),
                 prior_state: Some(msgpack_value(prior)),
                 planned_state: Some(msgpack_value(planned)),
                 config: Some(msgpack_value(config)),
                 planned_private: planned_private.to_vec(),
                 provider_meta: None,
+            },
+            |response| Ok(NewState {
+                state: decode_dynamic(CALL, response.new_state)?,
+                private: response.private,
+                diagnostics: diagnostics(response.diagnostics),
             })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        Ok(NewState {
-            state: decode_dynamic(CALL, response.new_state)?,
-            private: response.private,
-            diagnostics: diagnostics(response.diagnostics),
-        })
+        )
     }
 
     /// ImportResourceState: the objects an import id names (read them with ReadResource
@@ -250,32 +259,35 @@ impl ProviderPlugin {
         id: &str,
     ) -> Result<Imported, CallError> {
         const CALL: &str = "ImportResourceState";
-        let result = self
-            .client()
-            .import_resource_state(pb::import_resource_state::Request {
+        rpc!(
+            self,
+            CALL,
+            import_resource_state / import_resource_state,
+            |pb| pb::import_resource_state::Request {
                 type_name: type_name.to_owned(),
                 id: id.to_owned(),
                 client_capabilities: client_capabilities(),
-            })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        let mut diagnostics = diagnostics(response.diagnostics);
-        refuse_deferral(response.deferred, &mut diagnostics);
-        let resources = response
-            .imported_resources
-            .into_iter()
-            .map(|r| {
-                Ok(ImportedResource {
-                    type_name: r.type_name,
-                    state: decode_dynamic(CALL, r.state)?,
-                    private: r.private,
+            },
+            |response| {
+                let mut diagnostics = diagnostics(response.diagnostics);
+                refuse_deferral(response.deferred, &mut diagnostics);
+                let resources = response
+                    .imported_resources
+                    .into_iter()
+                    .map(|r| {
+                        Ok(ImportedResource {
+                            type_name: r.type_name,
+                            state: decode_dynamic(CALL, r.state)?,
+                            private: r.private,
+                        })
+                    })
+                    .collect::<Result<_, CallError>>()?;
+                Ok(Imported {
+                    resources,
+                    diagnostics,
                 })
-            })
-            .collect::<Result<_, CallError>>()?;
-        Ok(Imported {
-            resources,
-            diagnostics,
-        })
+            }
+        )
     }
 
     /// MoveResourceState: an object of another type (or provider) as this type, for `moved`
@@ -290,9 +302,11 @@ impl ProviderPlugin {
         source_private: &[u8],
     ) -> Result<NewState, CallError> {
         const CALL: &str = "MoveResourceState";
-        let result = self
-            .client()
-            .move_resource_state(pb::move_resource_state::Request {
+        rpc!(
+            self,
+            CALL,
+            move_resource_state / move_resource_state,
+            |pb| pb::move_resource_state::Request {
                 source_provider_address: source_provider_address.to_owned(),
                 source_type_name: source_type_name.to_owned(),
                 source_schema_version,
@@ -302,14 +316,13 @@ impl ProviderPlugin {
                 }),
                 target_type_name: target_type_name.to_owned(),
                 source_private: source_private.to_vec(),
+            },
+            |response| Ok(NewState {
+                state: decode_dynamic(CALL, response.target_state)?,
+                private: response.target_private,
+                diagnostics: diagnostics(response.diagnostics),
             })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        Ok(NewState {
-            state: decode_dynamic(CALL, response.target_state)?,
-            private: response.target_private,
-            diagnostics: diagnostics(response.diagnostics),
-        })
+        )
     }
 
     /// ReadDataSource: the data source's result for a (wholly known) configuration.
@@ -319,22 +332,25 @@ impl ProviderPlugin {
         config: &rmpv::Value,
     ) -> Result<NewState, CallError> {
         const CALL: &str = "ReadDataSource";
-        let result = self
-            .client()
-            .read_data_source(pb::read_data_source::Request {
+        rpc!(
+            self,
+            CALL,
+            read_data_source / read_data_source,
+            |pb| pb::read_data_source::Request {
                 type_name: type_name.to_owned(),
                 config: Some(msgpack_value(config)),
                 provider_meta: None,
                 client_capabilities: client_capabilities(),
-            })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        let mut diagnostics = diagnostics(response.diagnostics);
-        refuse_deferral(response.deferred, &mut diagnostics);
-        Ok(NewState {
-            state: decode_dynamic(CALL, response.state)?,
-            private: Vec::new(),
-            diagnostics,
-        })
+            },
+            |response| {
+                let mut diagnostics = diagnostics(response.diagnostics);
+                refuse_deferral(response.deferred, &mut diagnostics);
+                Ok(NewState {
+                    state: decode_dynamic(CALL, response.state)?,
+                    private: Vec::new(),
+                    diagnostics,
+                })
+            }
+        )
     }
 }

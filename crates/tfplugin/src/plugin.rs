@@ -1,5 +1,5 @@
 //! One running provider plugin: start (go-plugin handshake with AutoMTLS), calls over
-//! tfplugin5, and shutdown.
+//! tfplugin5 or tfplugin6, and shutdown.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -19,14 +19,13 @@ use crate::process::{ChunkLines, FirstLine, Launch, OutputTail, PluginProcess, S
 use crate::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use crate::proto::plugin::grpc_stdio_client::GrpcStdioClient;
 use crate::proto::plugin::{Empty, stdio_data};
-use crate::proto::tfplugin5 as pb;
-use crate::proto::tfplugin5::provider_client::ProviderClient;
+use crate::proto::{ProviderClient, WireValue, rpc};
 use crate::schema::ProviderSchema;
 use crate::tls::{TlsError, client_config, generate_client_identity};
 
 /// The plugin protocol versions this host speaks, offered to the plugin in
 /// `PLUGIN_PROTOCOL_VERSIONS`.
-pub const SUPPORTED_PROTOCOL_VERSIONS: &[u32] = &[5];
+pub const SUPPORTED_PROTOCOL_VERSIONS: &[u32] = &[5, 6];
 
 /// The Terraform version braid reports to providers in ConfigureProvider: the one whose
 /// behaviour braid follows. Providers use it in user agents and to gate old behaviour.
@@ -204,7 +203,7 @@ pub struct ProviderPlugin {
     process: PluginProcess,
     protocol_version: u32,
     shutdown_grace: Duration,
-    provider: ProviderClient<Channel>,
+    provider: ProviderClient,
     controller: GrpcControllerClient<Channel>,
     /// Reads go-plugin's stdio stream into the output tail for the life of the plugin.
     stdio: tokio::task::JoinHandle<()>,
@@ -287,9 +286,11 @@ impl ProviderPlugin {
             GrpcStdioClient::new(channel.clone()),
             process.shared_tail(),
         ));
-        let provider = ProviderClient::new(channel.clone())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let provider = ProviderClient::new(
+            handshake.protocol_version,
+            channel.clone(),
+            MAX_MESSAGE_BYTES,
+        );
         Ok(ProviderPlugin {
             process,
             protocol_version: handshake.protocol_version,
@@ -321,44 +322,68 @@ impl ProviderPlugin {
     }
 
     /// A handle for one call (tonic clients are cheap clones of the channel).
-    pub(crate) fn client(&self) -> ProviderClient<Channel> {
+    pub(crate) fn client(&self) -> ProviderClient {
         self.provider.clone()
     }
 
     /// GetProviderSchema (`GetSchema` in protocol 5).
     pub async fn get_provider_schema(&self) -> Result<ProviderSchema, CallError> {
-        let result = self
-            .provider
-            .clone()
-            .get_schema(pb::get_provider_schema::Request {})
-            .await;
-        let response = self.answer("GetProviderSchema", result).await?;
-        Ok(ProviderSchema::from(response))
+        rpc!(
+            self,
+            "GetProviderSchema",
+            get_schema / get_provider_schema,
+            |pb| pb::get_provider_schema::Request {},
+            |response| Ok(ProviderSchema::from(response))
+        )
     }
 
     /// PrepareProviderConfig (protocol 6: ValidateProviderConfig) with a configuration
-    /// object built by [`crate::config_object`].
+    /// object built by [`crate::config_object`]. Protocol 6 prepares nothing: its answer's
+    /// configuration is nil, and the caller configures with its own.
     pub async fn prepare_provider_config(
         &self,
         config: &rmpv::Value,
     ) -> Result<PreparedConfig, CallError> {
-        const CALL: &str = "PrepareProviderConfig";
-        let result = self
-            .provider
-            .clone()
-            .prepare_provider_config(pb::prepare_provider_config::Request {
-                config: Some(msgpack_value(config)),
-            })
-            .await;
-        let response = self.answer(CALL, result).await?;
-        let config = decode_dynamic(CALL, response.prepared_config)?;
+        const CALL: &str = "ValidateProviderConfig";
+        let (config, diagnostics) = match self.client() {
+            ProviderClient::V5(mut client) => {
+                use crate::proto::tfplugin5::prepare_provider_config::Request;
+                let request = Request {
+                    config: Some(msgpack_value(config)),
+                };
+                let response = self
+                    .answer(CALL, client.prepare_provider_config(request).await)
+                    .await?;
+                (
+                    response.prepared_config,
+                    response
+                        .diagnostics
+                        .into_iter()
+                        .map(Diagnostic::from)
+                        .collect(),
+                )
+            }
+            ProviderClient::V6(mut client) => {
+                use crate::proto::tfplugin6::validate_provider_config::Request;
+                let request = Request {
+                    config: Some(msgpack_value(config)),
+                };
+                let response = self
+                    .answer(CALL, client.validate_provider_config(request).await)
+                    .await?;
+                (
+                    None,
+                    response
+                        .diagnostics
+                        .into_iter()
+                        .map(Diagnostic::from)
+                        .collect(),
+                )
+            }
+        };
         Ok(PreparedConfig {
-            config,
-            diagnostics: response
-                .diagnostics
-                .into_iter()
-                .map(Diagnostic::from)
-                .collect(),
+            config: decode_dynamic(CALL, config)?,
+            diagnostics,
         })
     }
 
@@ -368,10 +393,11 @@ impl ProviderPlugin {
         &self,
         config: &rmpv::Value,
     ) -> Result<Vec<Diagnostic>, CallError> {
-        let result = self
-            .provider
-            .clone()
-            .configure(pb::configure::Request {
+        rpc!(
+            self,
+            "ConfigureProvider",
+            configure / configure_provider,
+            |pb| pb::configure::Request {
                 terraform_version: REPORTED_TERRAFORM_VERSION.to_owned(),
                 config: Some(msgpack_value(config)),
                 // braid handles neither deferred changes nor write-only attributes yet.
@@ -379,27 +405,29 @@ impl ProviderPlugin {
                     deferral_allowed: false,
                     write_only_attributes_allowed: false,
                 }),
-            })
-            .await;
-        let response = self.answer("ConfigureProvider", result).await?;
-        Ok(response
-            .diagnostics
-            .into_iter()
-            .map(Diagnostic::from)
-            .collect())
+            },
+            |response| Ok(response
+                .diagnostics
+                .into_iter()
+                .map(Diagnostic::from)
+                .collect())
+        )
     }
 
     /// StopProvider (`Stop` in protocol 5): asks the provider to cancel its operations in
     /// flight (Terraform sends it on interrupt). The process keeps running.
     pub async fn stop_provider(&self) -> Result<(), CallError> {
-        let result = self.provider.clone().stop(pb::stop::Request {}).await;
-        let response = self.answer("StopProvider", result).await?;
-        let error = response.error;
-        if error.is_empty() {
-            Ok(())
-        } else {
-            Err(CallError::StopFailed(error))
-        }
+        rpc!(
+            self,
+            "StopProvider",
+            stop / stop_provider,
+            |pb| pb::stop::Request {},
+            |response| if response.error.is_empty() {
+                Ok(())
+            } else {
+                Err(CallError::StopFailed(response.error))
+            }
+        )
     }
 
     /// Asks the plugin to exit (go-plugin's `GRPCController.Shutdown`), waits up to
@@ -472,21 +500,19 @@ async fn forward_stdio(mut client: GrpcStdioClient<Channel>, tail: SharedTail) {
 /// A value of an answer: its MessagePack, nil when the provider sent none.
 pub(crate) fn decode_dynamic(
     call: &'static str,
-    value: Option<pb::DynamicValue>,
+    value: Option<impl WireValue>,
 ) -> Result<rmpv::Value, CallError> {
-    match value {
-        Some(value) if !value.msgpack.is_empty() => {
-            decode_msgpack(&value.msgpack).map_err(|source| CallError::DecodeValue { call, source })
+    match value.map(WireValue::into_msgpack) {
+        Some(msgpack) if !msgpack.is_empty() => {
+            decode_msgpack(&msgpack).map_err(|source| CallError::DecodeValue { call, source })
         }
         _ => Ok(rmpv::Value::Nil),
     }
 }
 
-pub(crate) fn msgpack_value(value: &rmpv::Value) -> pb::DynamicValue {
-    pb::DynamicValue {
-        msgpack: encode_msgpack(value),
-        json: Vec::new(),
-    }
+/// A value as the protocol's `DynamicValue` (MessagePack).
+pub(crate) fn msgpack_value<D: WireValue>(value: &rmpv::Value) -> D {
+    D::from_msgpack(encode_msgpack(value))
 }
 
 async fn read_handshake(

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use braid_provider::Value;
 
-use crate::schema::{Block, Nesting};
+use crate::schema::{Attribute, Block, NestedBlock, Nesting};
 
 /// The proposed new object for `block` from `prior` (null to create) and `config`.
 pub fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
@@ -23,117 +23,200 @@ pub fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
     if config.is_unknown() {
         return Value::Unknown;
     }
+    proposed_object(&block.attributes, &block.blocks, prior, config)
+}
+
+/// The attributes and nested blocks of one object.
+fn proposed_object(
+    attributes: &BTreeMap<String, Attribute>,
+    blocks: &BTreeMap<String, NestedBlock>,
+    prior: &Value,
+    config: &Value,
+) -> Value {
     let empty = BTreeMap::new();
     let prior = prior.as_map().unwrap_or(&empty);
     let config = config.as_map().unwrap_or(&empty);
     let mut out = BTreeMap::new();
-    for (name, attribute) in &block.attributes {
-        let prior_value = prior.get(name).cloned().unwrap_or_default();
-        let config_value = config.get(name).cloned().unwrap_or_default();
-        let value = if attribute.computed && config_value.is_null() {
-            prior_value
-        } else {
-            config_value
+    for (name, attribute) in attributes {
+        let prior_value = prior.get(name).unwrap_or(&Value::Null);
+        let config_value = config.get(name).unwrap_or(&Value::Null);
+        let value = match &attribute.nested {
+            // Computed and not set: what the provider decided before.
+            _ if attribute.computed && config_value.is_null() => prior_value.clone(),
+            // A nested type: its own computed attributes keep their prior values.
+            Some(nested) if !config_value.is_null() => proposed_collection(
+                nested.nesting,
+                prior_value,
+                config_value,
+                |prior, config| {
+                    // An unknown or null element stays so (as `proposed_new` keeps them).
+                    if config.is_unknown() || config.is_null() {
+                        config.clone()
+                    } else {
+                        proposed_object(&nested.attributes, &BTreeMap::new(), prior, config)
+                    }
+                },
+                |prior, config| same_attributes(&nested.attributes, prior, config),
+            ),
+            _ => config_value.clone(),
         };
         out.insert(name.clone(), value);
     }
-    for (name, nested) in &block.blocks {
+    for (name, nested) in blocks {
         let prior_value = prior.get(name).unwrap_or(&Value::Null);
         let config_value = config.get(name).unwrap_or(&Value::Null);
         let value = match nested.nesting {
             Nesting::Single | Nesting::Group => {
                 proposed_new(&nested.block, prior_value, config_value)
             }
-            _ if config_value.is_unknown() => Value::Unknown,
-            Nesting::List => {
-                let prior_items = prior_value.as_list().unwrap_or_default();
-                Value::List(
-                    config_value
-                        .as_list()
-                        .unwrap_or_default()
-                        .iter()
-                        .enumerate()
-                        .map(|(i, item)| {
-                            let prior_item = prior_items.get(i).unwrap_or(&Value::Null);
-                            proposed_new(&nested.block, prior_item, item)
-                        })
-                        .collect(),
-                )
-            }
-            Nesting::Map => {
-                let empty = BTreeMap::new();
-                let prior_items = prior_value.as_map().unwrap_or(&empty);
-                Value::Map(
-                    config_value
-                        .as_map()
-                        .unwrap_or(&empty)
-                        .iter()
-                        .map(|(key, item)| {
-                            let prior_item = prior_items.get(key).unwrap_or(&Value::Null);
-                            (key.clone(), proposed_new(&nested.block, prior_item, item))
-                        })
-                        .collect(),
-                )
-            }
-            Nesting::Set => {
-                let prior_items = prior_value.as_list().unwrap_or_default();
-                let mut used = vec![false; prior_items.len()];
-                Value::List(
-                    config_value
-                        .as_list()
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|item| {
-                            let matching = prior_items.iter().enumerate().position(|(i, p)| {
-                                !used[i] && same_configuration(&nested.block, p, item)
-                            });
-                            let prior_item = match matching {
-                                Some(i) => {
-                                    used[i] = true;
-                                    &prior_items[i]
-                                }
-                                None => &Value::Null,
-                            };
-                            proposed_new(&nested.block, prior_item, item)
-                        })
-                        .collect(),
-                )
-            }
+            _ => proposed_collection(
+                nested.nesting,
+                prior_value,
+                config_value,
+                |prior, config| proposed_new(&nested.block, prior, config),
+                |prior, config| same_configuration(&nested.block, prior, config),
+            ),
         };
         out.insert(name.clone(), value);
     }
     Value::Map(out)
 }
 
+/// The proposed collection of objects (one object, a list, a set or a map), each proposed
+/// by `item` from its prior counterpart: list elements by position, map elements by key,
+/// set elements by equal configuration (`same`), the single object directly.
+fn proposed_collection(
+    nesting: Nesting,
+    prior: &Value,
+    config: &Value,
+    item: impl Fn(&Value, &Value) -> Value,
+    same: impl Fn(&Value, &Value) -> bool,
+) -> Value {
+    if config.is_unknown() {
+        return Value::Unknown;
+    }
+    match nesting {
+        Nesting::Single | Nesting::Group => item(prior, config),
+        Nesting::List => {
+            let prior_items = prior.as_list().unwrap_or_default();
+            Value::List(
+                config
+                    .as_list()
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| item(prior_items.get(i).unwrap_or(&Value::Null), c))
+                    .collect(),
+            )
+        }
+        Nesting::Map => {
+            let empty = BTreeMap::new();
+            let prior_items = prior.as_map().unwrap_or(&empty);
+            Value::Map(
+                config
+                    .as_map()
+                    .unwrap_or(&empty)
+                    .iter()
+                    .map(|(key, c)| {
+                        (
+                            key.clone(),
+                            item(prior_items.get(key).unwrap_or(&Value::Null), c),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        Nesting::Set => {
+            let prior_items = prior.as_list().unwrap_or_default();
+            let mut used = vec![false; prior_items.len()];
+            Value::List(
+                config
+                    .as_list()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| {
+                        let matching = prior_items
+                            .iter()
+                            .enumerate()
+                            .position(|(i, p)| !used[i] && same(p, c));
+                        let prior_item = match matching {
+                            Some(i) => {
+                                used[i] = true;
+                                &prior_items[i]
+                            }
+                            None => &Value::Null,
+                        };
+                        item(prior_item, c)
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
 /// Whether a prior set element is the one `config` describes: equal in every attribute the
 /// configuration decides (not computed-only; optional+computed ones only where set) and in
 /// every nested block.
 fn same_configuration(block: &Block, prior: &Value, config: &Value) -> bool {
+    same_attributes(&block.attributes, prior, config)
+        && block.blocks.iter().all(|(name, nested)| {
+            let (Some(p), Some(c)) = (prior.as_map(), config.as_map()) else {
+                return true;
+            };
+            let p = p.get(name).unwrap_or(&Value::Null);
+            let c = c.get(name).unwrap_or(&Value::Null);
+            same_collection(nested.nesting, p, c, |p, c| {
+                same_configuration(&nested.block, p, c)
+            })
+        })
+}
+
+/// [`same_configuration`] for attributes, nested types included.
+fn same_attributes(
+    attributes: &BTreeMap<String, Attribute>,
+    prior: &Value,
+    config: &Value,
+) -> bool {
     let (Some(prior), Some(config)) = (prior.as_map(), config.as_map()) else {
         return prior.is_null() && config.is_null();
     };
-    let attributes = block.attributes.iter().all(|(name, attribute)| {
+    attributes.iter().all(|(name, attribute)| {
         let config_value = config.get(name).unwrap_or(&Value::Null);
         if attribute.computed && config_value.is_null() {
             return true;
         }
-        prior.get(name).unwrap_or(&Value::Null) == config_value
-    });
-    attributes
-        && block.blocks.iter().all(|(name, nested)| {
-            let p = prior.get(name).unwrap_or(&Value::Null);
-            let c = config.get(name).unwrap_or(&Value::Null);
-            match (p.as_list(), c.as_list()) {
-                (Some(ps), Some(cs)) => {
-                    ps.len() == cs.len()
-                        && ps
-                            .iter()
-                            .zip(cs)
-                            .all(|(p, c)| same_configuration(&nested.block, p, c))
-                }
-                _ => same_configuration(&nested.block, p, c),
-            }
-        })
+        let prior_value = prior.get(name).unwrap_or(&Value::Null);
+        match &attribute.nested {
+            Some(nested) => same_collection(nested.nesting, prior_value, config_value, |p, c| {
+                same_attributes(&nested.attributes, p, c)
+            }),
+            None => prior_value == config_value,
+        }
+    })
+}
+
+/// Two collections of objects (or two objects) compared element by element as `nesting`
+/// collects them.
+fn same_collection(
+    nesting: Nesting,
+    prior: &Value,
+    config: &Value,
+    same: impl Fn(&Value, &Value) -> bool,
+) -> bool {
+    match (nesting, prior, config) {
+        (Nesting::List | Nesting::Set, Value::List(ps), Value::List(cs)) => {
+            ps.len() == cs.len() && ps.iter().zip(cs).all(|(p, c)| same(p, c))
+        }
+        (Nesting::Map, Value::Map(ps), Value::Map(cs)) => {
+            ps.len() == cs.len()
+                && ps
+                    .iter()
+                    .zip(cs)
+                    .all(|((pk, p), (ck, c))| pk == ck && same(p, c))
+        }
+        (Nesting::Single | Nesting::Group, p, c) => same(p, c),
+        (_, p, c) => p == c,
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +332,92 @@ mod tests {
                 rule("2", Value::from("s1")),
                 rule("3", Value::Null)
             ]))
+        );
+    }
+
+    /// Protocol 6's nested attribute types: computed attributes inside keep their prior
+    /// values, matched as nested blocks are; a nested attribute left unset stays null (it is
+    /// not an empty collection, as an absent block is); a computed nested attribute left
+    /// unset keeps its prior value whole.
+    #[test]
+    fn nested_attribute_types_keep_what_the_provider_decided() {
+        use crate::schema::NestedType;
+        let mut element = BTreeMap::new();
+        element.insert("path".to_owned(), attribute(false, false));
+        element.insert("weight".to_owned(), attribute(true, true));
+        let nested = |nesting, optional, computed| Attribute {
+            nested: Some(Box::new(NestedType {
+                nesting,
+                attributes: element.clone(),
+            })),
+            ..attribute(optional, computed)
+        };
+        let mut block = Block::default();
+        block
+            .attributes
+            .insert("routes".into(), nested(Nesting::List, true, false));
+        block
+            .attributes
+            .insert("by_name".into(), nested(Nesting::Map, true, false));
+        block
+            .attributes
+            .insert("one".into(), nested(Nesting::Single, true, false));
+        block
+            .attributes
+            .insert("decided".into(), nested(Nesting::Set, true, true));
+        let route = |path: &str, weight: Value| {
+            Value::map([("path", Value::from(path)), ("weight", weight)])
+        };
+        let prior = Value::map([
+            ("routes", Value::List(vec![route("/", Value::from(100))])),
+            ("by_name", Value::map([("a", route("/a", Value::from(5)))])),
+            ("one", route("/one", Value::from(1))),
+            ("decided", Value::List(vec![route("/d", Value::from(2))])),
+        ]);
+        let config = Value::map([
+            (
+                "routes",
+                Value::List(vec![route("/", Value::Null), route("/new", Value::Null)]),
+            ),
+            (
+                "by_name",
+                Value::map([
+                    ("a", route("/a", Value::Null)),
+                    ("b", route("/b", Value::Null)),
+                ]),
+            ),
+            ("one", Value::Null),
+            ("decided", Value::Null),
+        ]);
+        let proposed = proposed_new(&block, &prior, &config);
+        assert_eq!(
+            proposed.attr("routes"),
+            Some(&Value::List(vec![
+                route("/", Value::from(100)),
+                route("/new", Value::Null)
+            ]))
+        );
+        assert_eq!(
+            proposed.attr("by_name"),
+            Some(&Value::map([
+                ("a", route("/a", Value::from(5))),
+                ("b", route("/b", Value::Null))
+            ]))
+        );
+        assert_eq!(proposed.attr("one"), Some(&Value::Null));
+        assert_eq!(proposed.attr("decided"), prior.attr("decided"));
+        // Unknown configuration stays unknown, whole or element by element.
+        let config = Value::map([("routes", Value::Unknown)]);
+        let proposed = proposed_new(&block, &prior, &config);
+        assert_eq!(proposed.attr("routes"), Some(&Value::Unknown));
+        let config = Value::map([(
+            "routes",
+            Value::List(vec![Value::Unknown, route("/b", Value::Null)]),
+        )]);
+        let proposed = proposed_new(&block, &prior, &config);
+        assert_eq!(
+            proposed.attr("routes"),
+            Some(&Value::List(vec![Value::Unknown, route("/b", Value::Null)]))
         );
     }
 

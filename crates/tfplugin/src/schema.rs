@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::cty::CtyType;
 use crate::diagnostics::Diagnostic;
-use crate::proto::tfplugin5 as pb;
+use crate::proto::{tfplugin5, tfplugin6};
 
 /// What GetProviderSchema answered.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +23,9 @@ pub struct ProviderSchema {
     /// The provider's server capability `get_provider_schema_optional`: another process of
     /// the same executable may be used without calling GetProviderSchema first.
     pub schema_optional: bool,
+    /// The provider's server capability `move_resource_state`: it answers MoveResourceState
+    /// (`moved` blocks across resource types).
+    pub move_resource_state: bool,
 }
 
 /// One configuration block's schema and its version (resource state is upgraded across
@@ -46,8 +50,12 @@ pub struct Block {
 /// One attribute of a block.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attribute {
-    /// The cty type as JSON text, as the provider sent it.
+    /// The cty type as JSON text, as the provider sent it; for an attribute with a nested
+    /// type, the type it implies (an object, or a list, set or map of objects).
     pub cty_type: String,
+    /// Protocol 6: the attribute's nested type (`endpoint = { host = "..." }`), whose own
+    /// attributes may be required, optional, computed or sensitive.
+    pub nested: Option<Box<NestedType>>,
     /// Must be set in configuration.
     pub required: bool,
     /// May be set in configuration.
@@ -58,6 +66,45 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Sent to the provider but never stored in state.
     pub write_only: bool,
+}
+
+/// A nested attribute type (protocol 6): attributes of their own, collected as `nesting`
+/// says (never [`Nesting::Group`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NestedType {
+    /// How the objects are collected: one object, or a list, set or map of them.
+    pub nesting: Nesting,
+    /// The objects' attributes, by name.
+    pub attributes: BTreeMap<String, Attribute>,
+}
+
+impl NestedType {
+    /// The type of the attribute's values: the object of the attributes' types, collected
+    /// as the nesting says.
+    pub fn implied_type(&self) -> CtyType {
+        let object = CtyType::Object {
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(name, attribute)| {
+                    let ty = match &attribute.nested {
+                        Some(nested) => nested.implied_type(),
+                        None => {
+                            CtyType::from_json_text(&attribute.cty_type).unwrap_or(CtyType::Dynamic)
+                        }
+                    };
+                    (name.clone(), ty)
+                })
+                .collect(),
+            optional: Default::default(),
+        };
+        match self.nesting {
+            Nesting::Single | Nesting::Group => object,
+            Nesting::List => CtyType::List(Box::new(object)),
+            Nesting::Set => CtyType::Set(Box::new(object)),
+            Nesting::Map => CtyType::Map(Box::new(object)),
+        }
+    }
 }
 
 /// A nested block type: how many of it a block holds, and its own schema.
@@ -89,82 +136,123 @@ pub enum Nesting {
     Map,
 }
 
-impl From<pb::get_provider_schema::Response> for ProviderSchema {
-    fn from(response: pb::get_provider_schema::Response) -> ProviderSchema {
-        ProviderSchema {
-            provider: response.provider.map(Schema::from).unwrap_or_default(),
-            resources: convert_schemas(response.resource_schemas),
-            data_sources: convert_schemas(response.data_source_schemas),
-            diagnostics: response
-                .diagnostics
-                .into_iter()
-                .map(Diagnostic::from)
-                .collect(),
-            schema_optional: response
-                .server_capabilities
-                .is_some_and(|c| c.get_provider_schema_optional),
+/// The schema conversions for one generated protocol module; `$nested` reads an
+/// attribute's nested type (protocol 6 only).
+macro_rules! schema_conversions {
+    ($pb:ident, |$attribute:ident| $nested:expr) => {
+        impl From<$pb::get_provider_schema::Response> for ProviderSchema {
+            fn from(response: $pb::get_provider_schema::Response) -> ProviderSchema {
+                let convert = |schemas: std::collections::HashMap<String, $pb::Schema>| {
+                    schemas
+                        .into_iter()
+                        .map(|(name, schema)| (name, Schema::from(schema)))
+                        .collect()
+                };
+                ProviderSchema {
+                    provider: response.provider.map(Schema::from).unwrap_or_default(),
+                    resources: convert(response.resource_schemas),
+                    data_sources: convert(response.data_source_schemas),
+                    diagnostics: response
+                        .diagnostics
+                        .into_iter()
+                        .map(Diagnostic::from)
+                        .collect(),
+                    schema_optional: response
+                        .server_capabilities
+                        .as_ref()
+                        .is_some_and(|c| c.get_provider_schema_optional),
+                    move_resource_state: response
+                        .server_capabilities
+                        .is_some_and(|c| c.move_resource_state),
+                }
+            }
         }
-    }
-}
 
-fn convert_schemas(
-    schemas: std::collections::HashMap<String, pb::Schema>,
-) -> BTreeMap<String, Schema> {
-    schemas
-        .into_iter()
-        .map(|(name, schema)| (name, Schema::from(schema)))
-        .collect()
-}
-
-impl From<pb::Schema> for Schema {
-    fn from(schema: pb::Schema) -> Schema {
-        Schema {
-            version: schema.version,
-            block: schema.block.map(Block::from).unwrap_or_default(),
+        impl From<$pb::Schema> for Schema {
+            fn from(schema: $pb::Schema) -> Schema {
+                Schema {
+                    version: schema.version,
+                    block: schema.block.map(Block::from).unwrap_or_default(),
+                }
+            }
         }
-    }
+
+        impl From<$pb::schema::Attribute> for Attribute {
+            fn from($attribute: $pb::schema::Attribute) -> Attribute {
+                let nested: Option<Box<NestedType>> = $nested;
+                let cty_type = match &nested {
+                    Some(nested) => nested.implied_type().to_json().to_string(),
+                    None => String::from_utf8_lossy(&$attribute.r#type).into_owned(),
+                };
+                Attribute {
+                    cty_type,
+                    nested,
+                    required: $attribute.required,
+                    optional: $attribute.optional,
+                    computed: $attribute.computed,
+                    sensitive: $attribute.sensitive,
+                    write_only: $attribute.write_only,
+                }
+            }
+        }
+
+        impl From<$pb::schema::Block> for Block {
+            fn from(block: $pb::schema::Block) -> Block {
+                use $pb::schema::nested_block::NestingMode;
+                Block {
+                    attributes: block
+                        .attributes
+                        .into_iter()
+                        .map(|a| (a.name.clone(), Attribute::from(a)))
+                        .collect(),
+                    blocks: block
+                        .block_types
+                        .into_iter()
+                        .map(|b| {
+                            let nesting = match b.nesting() {
+                                NestingMode::Group => Nesting::Group,
+                                NestingMode::List => Nesting::List,
+                                NestingMode::Set => Nesting::Set,
+                                NestingMode::Map => Nesting::Map,
+                                // INVALID is not sent by working providers; Single is the
+                                // reading that asks least of the value.
+                                NestingMode::Single | NestingMode::Invalid => Nesting::Single,
+                            };
+                            let nested = NestedBlock {
+                                nesting,
+                                block: b.block.map(Block::from).unwrap_or_default(),
+                                min_items: b.min_items,
+                                max_items: b.max_items,
+                            };
+                            (b.type_name, nested)
+                        })
+                        .collect(),
+                }
+            }
+        }
+    };
 }
 
-impl From<pb::schema::Block> for Block {
-    fn from(block: pb::schema::Block) -> Block {
-        Block {
-            attributes: block
+schema_conversions!(tfplugin5, |attribute| None);
+schema_conversions!(tfplugin6, |attribute| attribute
+    .nested_type
+    .map(|object| Box::new(NestedType::from(object))));
+
+impl From<tfplugin6::schema::Object> for NestedType {
+    fn from(object: tfplugin6::schema::Object) -> NestedType {
+        use tfplugin6::schema::object::NestingMode;
+        let nesting = match object.nesting() {
+            NestingMode::List => Nesting::List,
+            NestingMode::Set => Nesting::Set,
+            NestingMode::Map => Nesting::Map,
+            NestingMode::Single | NestingMode::Invalid => Nesting::Single,
+        };
+        NestedType {
+            nesting,
+            attributes: object
                 .attributes
                 .into_iter()
-                .map(|a| {
-                    let attribute = Attribute {
-                        cty_type: String::from_utf8_lossy(&a.r#type).into_owned(),
-                        required: a.required,
-                        optional: a.optional,
-                        computed: a.computed,
-                        sensitive: a.sensitive,
-                        write_only: a.write_only,
-                    };
-                    (a.name, attribute)
-                })
-                .collect(),
-            blocks: block
-                .block_types
-                .into_iter()
-                .map(|b| {
-                    let nesting = match b.nesting() {
-                        pb::schema::nested_block::NestingMode::Group => Nesting::Group,
-                        pb::schema::nested_block::NestingMode::List => Nesting::List,
-                        pb::schema::nested_block::NestingMode::Set => Nesting::Set,
-                        pb::schema::nested_block::NestingMode::Map => Nesting::Map,
-                        // INVALID is not sent by working providers; Single is the
-                        // reading that asks least of the value.
-                        pb::schema::nested_block::NestingMode::Single
-                        | pb::schema::nested_block::NestingMode::Invalid => Nesting::Single,
-                    };
-                    let nested = NestedBlock {
-                        nesting,
-                        block: b.block.map(Block::from).unwrap_or_default(),
-                        min_items: b.min_items,
-                        max_items: b.max_items,
-                    };
-                    (b.type_name, nested)
-                })
+                .map(|a| (a.name.clone(), Attribute::from(a)))
                 .collect(),
         }
     }

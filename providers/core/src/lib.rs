@@ -22,9 +22,9 @@ pub use duration::{duration_setting, parse_duration};
 pub use number::{NumberError, TfNumber};
 pub use path::{Path, PathStep};
 pub use protocol::{
-    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, ObjectMeta, PlanRequest,
-    PlanResponse, Progress, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse,
-    RunContext, WaitRequest, WaitResponse,
+    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, MoveRequest, MoveResponse,
+    ObjectMeta, PlanRequest, PlanResponse, Progress, Provider, ReadDataRequest, ReadDataResponse,
+    ReadRequest, ReadResponse, RunContext, WaitRequest, WaitResponse,
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
 pub use value::{Value, ValueKind};

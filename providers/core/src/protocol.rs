@@ -149,6 +149,35 @@ pub struct ApplyResponse {
     pub diagnostics: Vec<ProviderDiagnostic>,
 }
 
+/// Asks a provider to take over an object of another resource type — of this provider or
+/// another — as one of `target_type` (a `moved` block across resource types, Terraform's
+/// MoveResourceState).
+#[derive(Debug, Clone)]
+pub struct MoveRequest {
+    /// The object's new address.
+    pub address: String,
+    /// The provider that served it until now: its source address for a plugin
+    /// (`registry.terraform.io/hashicorp/aws`), `builtin/NAME` for one built into braid.
+    pub source_provider: String,
+    /// Its resource type until now.
+    pub source_type: String,
+    /// Its attributes as state holds them.
+    pub source_state: Value,
+    /// What the source provider kept beside it (private data, schema version).
+    pub source_meta: Option<ObjectMeta>,
+    /// The resource type it becomes.
+    pub target_type: String,
+}
+
+/// The object as `target_type`.
+#[derive(Debug, Clone, Default)]
+pub struct MoveResponse {
+    /// Its attributes as the target type (`None` after errors).
+    pub state: Option<Value>,
+    /// Why it could not be moved, or warnings.
+    pub diagnostics: Vec<ProviderDiagnostic>,
+}
+
 /// Asks for the data a `data "TYPE" "NAME"` block names (a file, an object looked up by name,
 /// the caller's identity).
 #[derive(Debug, Clone)]
@@ -320,6 +349,22 @@ pub trait Provider: Send + Sync {
     /// (`braid state import`). Returns `state: None` when there is no such object. Must not
     /// change anything in the real system.
     async fn import(&self, request: ImportRequest) -> ImportResponse;
+
+    /// Takes over an object of another resource type (`moved` across types). The default
+    /// refuses, with Terraform's words for a provider without MoveResourceState.
+    async fn move_state(&self, request: MoveRequest) -> MoveResponse {
+        let _ = request;
+        MoveResponse {
+            state: None,
+            diagnostics: vec![ProviderDiagnostic::error(
+                "Unsupported `moved` across resource types",
+                format!(
+                    "The provider \"{}\" does not support moved operations across resource types and providers.",
+                    self.name()
+                ),
+            )],
+        }
+    }
 
     /// Reads a data source (`data "TYPE" "NAME"` blocks): during plan when its arguments are
     /// known, else during apply. Must not change anything in the real system. The default

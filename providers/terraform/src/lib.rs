@@ -2,10 +2,14 @@
 //!
 //! [`PluginProvider`] runs one provider executable (`terraform-provider-aws`, …) through
 //! [`braid_tfplugin`] and answers braid's [`Provider`] calls with the plugin protocol's:
-//! `configure` is PrepareProviderConfig + ConfigureProvider, `read` is ReadResource, `plan`
-//! is PlanResourceChange with Terraform's proposed new state, `apply` is
-//! ApplyResourceChange, `import` is ImportResourceState followed by ReadResource, and
-//! `read_data` is ReadDataSource. Values are converted with the schema's cty types.
+//! `configure` is PrepareProviderConfig (ValidateProviderConfig in protocol 6) +
+//! ConfigureProvider, `read` is ReadResource, `plan` is ValidateResourceConfig then
+//! PlanResourceChange with Terraform's proposed new state, `apply` is ApplyResourceChange,
+//! `import` is ImportResourceState followed by ReadResource, and `read_data` is
+//! ValidateDataResourceConfig and ReadDataSource. Values are converted with the schema's cty
+//! types; protocol 6's nested attribute types are values of the type they imply (an object,
+//! or a list, set or map of objects), checked for their required attributes as Terraform
+//! checks them.
 //!
 //! **Shapes.** braid evaluates a nested block (`statement { ... }`) into a list of objects
 //! under the block's name, whatever its nesting mode; the plugin wants a single block as an
@@ -30,9 +34,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use async_trait::async_trait;
 use braid_provider::{
     ApplyRequest, ApplyResponse, AttributeSchema, AttributeType, ImportRequest, ImportResponse,
-    ObjectMeta, Path, PathStep, PlanRequest, PlanResponse, Provider, ProviderDiagnostic,
-    ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, ResourceSchema,
-    Severity, Use, Value,
+    MoveRequest, MoveResponse, ObjectMeta, Path, PathStep, PlanRequest, PlanResponse, Provider,
+    ProviderDiagnostic, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest,
+    ReadResponse, ResourceSchema, Severity, Use, Value,
 };
 use braid_tfplugin::cty::{self, CtyType};
 use braid_tfplugin::{
@@ -46,11 +50,23 @@ pub struct PluginProvider {
     /// The plugin's own schema (blocks, cty types, nesting modes), and the same as braid's
     /// engine checks configuration against it; shared by every process of the executable.
     schemas: Arc<Schemas>,
-    /// The latest private data per resource address, with the schema version of the
-    /// attributes braid holds for it.
+    /// The private data of the object at each resource address, with the schema version of
+    /// the attributes braid holds for it (what state keeps).
     objects: Mutex<BTreeMap<String, ObjectMeta>>,
+    /// Private data of planned changes not applied yet, per address (see [`Pending`]).
+    pending: Mutex<BTreeMap<String, Pending>>,
     /// Resource types whose plans said `legacy_type_system` (Terraform's legacy SDK).
     legacy_types: Mutex<BTreeSet<String>>,
+}
+
+/// What a plan left for the apply of an address: the planned private data of its create or
+/// update (sent with ApplyResourceChange, as Terraform sends it), and — when the plan creates
+/// an object where one exists, a replacement — the existing object's private data, which its
+/// delete gets whichever order the two run in.
+#[derive(Debug, Default)]
+struct Pending {
+    planned: Option<Vec<u8>>,
+    replaced: Option<Vec<u8>>,
 }
 
 /// Why a plugin could not serve as a provider.
@@ -112,6 +128,15 @@ fn executable_key(program: &FsPath) -> Option<ExecutableKey> {
     ))
 }
 
+/// The plugin protocol version the executable at `program` speaks with braid: it is
+/// started, its handshake read, and it is shut down again (no schema is read).
+pub async fn negotiated_protocol(program: &FsPath) -> Result<u32, StartError> {
+    let plugin = ProviderPlugin::start(&PluginCommand::new(program)).await?;
+    let version = plugin.protocol_version();
+    let _ = plugin.shutdown().await;
+    Ok(version)
+}
+
 impl PluginProvider {
     /// Starts the plugin at `program` and reads its schema; `name` is the provider's local
     /// name in configuration (`aws`).
@@ -155,6 +180,7 @@ impl PluginProvider {
             plugin,
             schemas,
             objects: Mutex::new(BTreeMap::new()),
+            pending: Mutex::new(BTreeMap::new()),
             legacy_types: Mutex::new(BTreeSet::new()),
         })
     }
@@ -201,6 +227,53 @@ impl PluginProvider {
                 private,
             },
         );
+    }
+
+    /// Keeps the planned private data of a create or update at `address`; a create where an
+    /// object exists (a replacement) also sets the existing object's private data aside for
+    /// its delete.
+    fn remember_planned(&self, address: &str, create: bool, planned: Vec<u8>) {
+        // The object there now, if any (a read that found it gone forgot it).
+        let existing = if create {
+            self.objects
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(address)
+                .map(|meta| meta.private.clone())
+        } else {
+            None
+        };
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = pending.entry(address.to_owned()).or_default();
+        entry.planned = Some(planned);
+        if existing.is_some() {
+            entry.replaced = existing;
+        }
+    }
+
+    /// The private data ApplyResourceChange gets at `address`: for a delete, the existing
+    /// object's (set aside when its replacement was planned); for a create or update, what
+    /// its plan returned (the object's own when no plan left any).
+    /// Also says whether it was set aside for a replacement's delete (whose answer then must
+    /// not replace the new object's private data).
+    fn private_for_apply(&self, address: &str, delete: bool) -> (Vec<u8>, bool) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = pending.get_mut(address).and_then(|entry| {
+            if delete {
+                entry.replaced.take()
+            } else {
+                entry.planned.take()
+            }
+        });
+        if pending
+            .get(address)
+            .is_some_and(|e| e.planned.is_none() && e.replaced.is_none())
+        {
+            pending.remove(address);
+        }
+        drop(pending);
+        let replaced = delete && taken.is_some();
+        (taken.unwrap_or_else(|| self.private_of(address)), replaced)
     }
 
     fn private_of(&self, address: &str) -> Vec<u8> {
@@ -318,16 +391,40 @@ fn braid_block_schema(block: &Block) -> ResourceSchema {
             _ => Use::Optional,
         };
         let mut schema = AttributeSchema::new(ty, r#use, "");
-        schema.sensitive = attribute.sensitive;
+        // braid masks whole attributes: one holding a sensitive nested attribute is masked
+        // whole (Terraform masks only the nested value).
+        schema.sensitive = attribute.sensitive || holds_sensitive(attribute);
         out.attributes.insert(name.clone(), schema);
     }
-    for name in block.blocks.keys() {
-        out.attributes.insert(
-            name.clone(),
-            AttributeSchema::new(AttributeType::List, Use::Optional, "a nested block"),
-        );
+    for (name, nested) in &block.blocks {
+        let mut schema = AttributeSchema::new(AttributeType::List, Use::Optional, "a nested block");
+        schema.sensitive = block_holds_sensitive(&nested.block);
+        out.attributes.insert(name.clone(), schema);
     }
     out
+}
+
+/// Whether a nested block holds a sensitive attribute, at any depth (braid then masks the
+/// whole block).
+fn block_holds_sensitive(block: &Block) -> bool {
+    block
+        .attributes
+        .values()
+        .any(|a| a.sensitive || holds_sensitive(a))
+        || block
+            .blocks
+            .values()
+            .any(|b| block_holds_sensitive(&b.block))
+}
+
+/// Whether a nested attribute type holds a sensitive attribute, at any depth.
+fn holds_sensitive(attribute: &braid_tfplugin::Attribute) -> bool {
+    attribute.nested.as_ref().is_some_and(|nested| {
+        nested
+            .attributes
+            .values()
+            .any(|a| a.sensitive || holds_sensitive(a))
+    })
 }
 
 /// A value in braid's shape (every nested block a list of objects) in the plugin's shape.
@@ -403,6 +500,121 @@ fn from_plugin_shape(block: &Block, value: &Value) -> Value {
         out.insert(name.clone(), shaped);
     }
     Value::Map(out)
+}
+
+/// Terraform's checks of required attributes below the top level (braid's engine checks the
+/// top level against the schema): inside nested attribute types ("attribute "host" is
+/// required") and inside nested blocks ("Missing required argument"). `value` is in the
+/// plugin's shape; unknown values pass.
+fn missing_required(block: &Block, value: &Value) -> Vec<ProviderDiagnostic> {
+    let mut found = Vec::new();
+    check_block(block, value, &mut Vec::new(), false, &mut found);
+    found
+}
+
+fn check_block(
+    block: &Block,
+    value: &Value,
+    path: &mut Vec<PathStep>,
+    check_own: bool,
+    found: &mut Vec<ProviderDiagnostic>,
+) {
+    let Some(entries) = value.as_map() else {
+        return;
+    };
+    for (name, attribute) in &block.attributes {
+        let attribute_value = entries.get(name).unwrap_or(&Value::Null);
+        if check_own && attribute.required && attribute_value.is_null() {
+            found.push(
+                ProviderDiagnostic::error(
+                    "Missing required argument",
+                    format!("The argument \"{name}\" is required, but no definition was found."),
+                )
+                .at(Path(path.clone())),
+            );
+        }
+        if let Some(nested) = &attribute.nested {
+            path.push(PathStep::Key(name.clone()));
+            for_each_object(
+                nested.nesting,
+                attribute_value,
+                path,
+                &mut |object, path| {
+                    check_nested(name, &nested.attributes, object, path, found);
+                },
+            );
+            path.pop();
+        }
+    }
+    for (name, nested) in &block.blocks {
+        path.push(PathStep::Key(name.clone()));
+        let instances = entries.get(name).unwrap_or(&Value::Null);
+        for_each_object(nested.nesting, instances, path, &mut |object, path| {
+            check_block(&nested.block, object, path, true, found);
+        });
+        path.pop();
+    }
+}
+
+/// One object of a nested attribute type.
+fn check_nested(
+    attribute_name: &str,
+    attributes: &BTreeMap<String, braid_tfplugin::Attribute>,
+    object: &Value,
+    path: &mut Vec<PathStep>,
+    found: &mut Vec<ProviderDiagnostic>,
+) {
+    let Some(entries) = object.as_map() else {
+        return;
+    };
+    for (name, attribute) in attributes {
+        let value = entries.get(name).unwrap_or(&Value::Null);
+        if attribute.required && value.is_null() {
+            found.push(
+                ProviderDiagnostic::error(
+                    "Incorrect attribute value type",
+                    format!(
+                        "Inappropriate value for attribute \"{attribute_name}\": attribute \"{name}\" is required."
+                    ),
+                )
+                .at(Path(path.clone())),
+            );
+        }
+        if let Some(nested) = &attribute.nested {
+            path.push(PathStep::Key(name.clone()));
+            for_each_object(nested.nesting, value, path, &mut |object, path| {
+                check_nested(name, &nested.attributes, object, path, found);
+            });
+            path.pop();
+        }
+    }
+}
+
+/// Calls `f` on each object of a collection collected as `nesting` says, with its path.
+fn for_each_object(
+    nesting: Nesting,
+    value: &Value,
+    path: &mut Vec<PathStep>,
+    f: &mut dyn FnMut(&Value, &mut Vec<PathStep>),
+) {
+    match (nesting, value) {
+        (Nesting::Single | Nesting::Group, object @ Value::Map(_)) => f(object, path),
+        (Nesting::List | Nesting::Set, Value::List(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathStep::Index(i));
+                f(item, path);
+                path.pop();
+            }
+        }
+        (Nesting::Map, Value::Map(items)) => {
+            for (key, item) in items {
+                path.push(PathStep::Key(key.clone()));
+                f(item, path);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The block's object type, or why the provider's schema cannot give one.
@@ -607,7 +819,15 @@ impl Provider for PluginProvider {
                 diagnostics: found,
             };
         }
-        self.remember_private(&request.address, &request.type_name, read.private);
+        if read.state.is_nil() {
+            // Gone: nothing of it is left to keep.
+            self.objects
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&request.address);
+        } else {
+            self.remember_private(&request.address, &request.type_name, read.private);
+        }
         match decode(block, &read.state) {
             Ok(state) => ReadResponse {
                 state,
@@ -649,6 +869,10 @@ impl Provider for PluginProvider {
         // Proposed from plugin-shaped values, as Terraform computes it.
         let prior_shaped = to_plugin_shape(block, &prior_braid);
         let config_shaped = to_plugin_shape(block, &request.config);
+        let missing = missing_required(block, &config_shaped);
+        if !missing.is_empty() {
+            return failed(missing);
+        }
         let proposed = proposed_new(block, &prior_shaped, &config_shaped);
         let encoded = (|| {
             Ok::<_, Vec<ProviderDiagnostic>>((
@@ -666,6 +890,24 @@ impl Provider for PluginProvider {
         } else {
             Vec::new()
         };
+        // ValidateResourceConfig first, as Terraform calls it: the provider's own checks of
+        // values, which PlanResourceChange does not repeat; a configuration it refuses is
+        // never planned.
+        let mut found = if request.config.is_null() {
+            Vec::new()
+        } else {
+            match self
+                .plugin
+                .validate_resource_config(&request.type_name, &config)
+                .await
+            {
+                Ok(validated) => diagnostics(validated),
+                Err(e) => return failed(call_failed(&e)),
+            }
+        };
+        if has_error(&found) {
+            return failed(found);
+        }
         let plan = match self
             .plugin
             .plan_resource_change(
@@ -680,7 +922,7 @@ impl Provider for PluginProvider {
             Ok(plan) => plan,
             Err(e) => return failed(call_failed(&e)),
         };
-        let found = diagnostics(plan.diagnostics);
+        found.extend(diagnostics(plan.diagnostics));
         if has_error(&found) {
             return failed(found);
         }
@@ -688,7 +930,11 @@ impl Provider for PluginProvider {
             Ok(planned) => planned.unwrap_or(Value::Null),
             Err(d) => return failed(d),
         };
-        self.remember_private(&request.address, &request.type_name, plan.planned_private);
+        self.remember_planned(
+            &request.address,
+            request.prior.is_none(),
+            plan.planned_private,
+        );
         if plan.legacy_type_system {
             self.legacy_types
                 .lock()
@@ -741,7 +987,8 @@ impl Provider for PluginProvider {
                 };
             }
         };
-        let private = self.private_of(&request.address);
+        let (private, replaced) =
+            self.private_for_apply(&request.address, request.planned.is_none());
         let applied = match self
             .plugin
             .apply_resource_change(&request.type_name, &prior, &planned, &config, &private)
@@ -756,7 +1003,11 @@ impl Provider for PluginProvider {
             }
         };
         let found = diagnostics(applied.diagnostics);
-        self.remember_private(&request.address, &request.type_name, applied.private);
+        // The delete of a replaced object (after its replacement was created, with
+        // create_before_destroy) must not overwrite what the new object keeps.
+        if !replaced {
+            self.remember_private(&request.address, &request.type_name, applied.private);
+        }
         match decode(block, &applied.state) {
             // On failure the provider returns what exists now (possibly a partial create).
             Ok(new_state) => ApplyResponse {
@@ -847,6 +1098,74 @@ impl Provider for PluginProvider {
         }
     }
 
+    /// MoveResourceState, when the plugin offers it; the source state goes as Terraform
+    /// stores it (the plugin's shape when this plugin serves the source type too, braid's
+    /// otherwise).
+    async fn move_state(&self, request: MoveRequest) -> MoveResponse {
+        let failed = |diagnostics| MoveResponse {
+            state: None,
+            diagnostics,
+        };
+        if !self.schemas.plugin.move_resource_state {
+            return failed(vec![ProviderDiagnostic::error(
+                "Unsupported `moved` across resource types",
+                format!(
+                    "The provider \"{}\" does not support moved operations across resource types and providers.",
+                    self.name
+                ),
+            )]);
+        }
+        let block = match self.resource_block(&request.target_type) {
+            Ok(block) => block,
+            Err(d) => return failed(d),
+        };
+        let source_state = match self.schemas.plugin.resources.get(&request.source_type) {
+            Some(source) => to_plugin_shape(&source.block, &request.source_state),
+            None => request.source_state.clone(),
+        };
+        let json = match serde_json::to_vec(&source_state) {
+            Ok(json) => json,
+            Err(e) => {
+                return failed(vec![ProviderDiagnostic::error(
+                    "Cannot move the object",
+                    format!("Its state cannot be written as JSON: {e}."),
+                )]);
+            }
+        };
+        let meta = request.source_meta.unwrap_or_default();
+        let version = meta
+            .schema_version
+            .and_then(|v| i64::try_from(v).ok())
+            .unwrap_or_default();
+        let moved = match self
+            .plugin
+            .move_resource_state(
+                &request.source_provider,
+                &request.source_type,
+                version,
+                json,
+                &request.target_type,
+                &meta.private,
+            )
+            .await
+        {
+            Ok(moved) => moved,
+            Err(e) => return failed(call_failed(&e)),
+        };
+        let found = diagnostics(moved.diagnostics);
+        if has_error(&found) {
+            return failed(found);
+        }
+        self.remember_private(&request.address, &request.target_type, moved.private);
+        match decode(block, &moved.state) {
+            Ok(state) => MoveResponse {
+                state,
+                diagnostics: found,
+            },
+            Err(d) => failed(d),
+        }
+    }
+
     async fn read_data(&self, request: ReadDataRequest) -> ReadDataResponse {
         let failed = |diagnostics| ReadDataResponse {
             state: Value::Null,
@@ -861,10 +1180,26 @@ impl Provider for PluginProvider {
         else {
             return failed(unknown_type(&self.name, "data source", &request.type_name));
         };
+        let missing = missing_required(block, &to_plugin_shape(block, &request.config));
+        if !missing.is_empty() {
+            return failed(missing);
+        }
         let config = match encode(block, &request.config) {
             Ok(wire) => wire,
             Err(d) => return failed(d),
         };
+        // ValidateDataResourceConfig first, as Terraform calls it.
+        let mut found = match self
+            .plugin
+            .validate_data_source_config(&request.type_name, &config)
+            .await
+        {
+            Ok(validated) => diagnostics(validated),
+            Err(e) => return failed(call_failed(&e)),
+        };
+        if has_error(&found) {
+            return failed(found);
+        }
         let read = match self
             .plugin
             .read_data_source(&request.type_name, &config)
@@ -873,7 +1208,7 @@ impl Provider for PluginProvider {
             Ok(read) => read,
             Err(e) => return failed(call_failed(&e)),
         };
-        let found = diagnostics(read.diagnostics);
+        found.extend(diagnostics(read.diagnostics));
         if has_error(&found) {
             return failed(found);
         }
@@ -963,6 +1298,100 @@ mod tests {
         assert_eq!(schema.attributes["name"].r#use, Use::Required);
         assert_eq!(schema.attributes["name"].r#type, AttributeType::String);
         assert_eq!(schema.attributes["many"].r#type, AttributeType::List);
+    }
+
+    #[test]
+    fn required_attributes_below_the_top_level_are_checked() {
+        use braid_tfplugin::NestedType;
+        let mut element = BTreeMap::new();
+        element.insert(
+            "host".to_owned(),
+            Attribute {
+                cty_type: r#""string""#.into(),
+                required: true,
+                ..Attribute::default()
+            },
+        );
+        let mut block = block();
+        block.attributes.insert(
+            "endpoints".into(),
+            Attribute {
+                optional: true,
+                nested: Some(Box::new(NestedType {
+                    nesting: Nesting::List,
+                    attributes: element,
+                })),
+                ..Attribute::default()
+            },
+        );
+        block
+            .blocks
+            .get_mut("many")
+            .expect("a list block")
+            .block
+            .attributes
+            .insert(
+                "name".into(),
+                Attribute {
+                    cty_type: r#""string""#.into(),
+                    required: true,
+                    ..Attribute::default()
+                },
+            );
+        let config = Value::map([
+            (
+                "endpoints",
+                Value::List(vec![
+                    Value::map([("host", Value::from("a"))]),
+                    Value::map([("host", Value::Null)]),
+                    Value::map([("host", Value::Unknown)]),
+                ]),
+            ),
+            (
+                "many",
+                Value::List(vec![Value::map([("port", Value::from(1))])]),
+            ),
+        ]);
+        let found = missing_required(&block, &to_plugin_shape(&block, &config));
+        let messages: Vec<String> = found
+            .iter()
+            .map(|d| format!("{} at {:?}: {}", d.summary, d.attribute, d.detail))
+            .collect();
+        assert_eq!(found.len(), 2, "{messages:#?}");
+        assert!(
+            messages[0].contains("attribute \"host\" is required")
+                && messages[0].contains("endpoints")
+                && messages[0].contains('1'),
+            "{messages:#?}"
+        );
+        assert!(
+            messages[1].starts_with("Missing required argument")
+                && messages[1].contains("\"name\""),
+            "{messages:#?}"
+        );
+    }
+
+    #[test]
+    fn sensitive_nested_attributes_and_blocks_mask_their_whole_attribute() {
+        let mut block = block();
+        block
+            .blocks
+            .get_mut("one")
+            .expect("a single block")
+            .block
+            .attributes
+            .insert(
+                "token".into(),
+                Attribute {
+                    cty_type: r#""string""#.into(),
+                    optional: true,
+                    sensitive: true,
+                    ..Attribute::default()
+                },
+            );
+        let schema = braid_block_schema(&block);
+        assert!(schema.attributes["one"].sensitive);
+        assert!(!schema.attributes["many"].sensitive);
     }
 
     #[test]

@@ -409,3 +409,27 @@ pub fn mirror_cli_config(dir: &Path) -> String {
     .expect("write the CLI configuration");
     path.display().to_string()
 }
+
+/// Runs `terraform` 1.11 (on PATH) in `dir` with the CLI configuration `rc` and returns its
+/// output; its exit code must be one of `ok`.
+pub fn terraform(dir: &Path, rc: &str, args: &[&str], ok: &[i32]) -> String {
+    let out = Command::new("terraform")
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", rc)
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .args(args)
+        .arg("-no-color")
+        .output()
+        .expect("terraform 1.11 must be on PATH for this comparison");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        ok.contains(&out.status.code().unwrap_or(-1)),
+        "terraform {args:?}: {text}"
+    );
+    text
+}
