@@ -166,21 +166,34 @@ c=json.load(sys.stdin)["spec"]["template"]["spec"]["containers"][0]
 print("checkout image:", c["image"])
 for e in c.get("env", []): print("checkout env %s=%s" % (e["name"], e["value"]))'
 
+step "the notifications service is a Helm chart: braid rendered it with staging's values"
+curl -fsS -H "Authorization: Bearer $token" \
+  "$staging_api/apis/apps/v1/namespaces/shop/deployments/notifications" |
+  python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+c=d["spec"]["template"]["spec"]["containers"][0]
+print("notifications chart:", d["metadata"]["labels"]["helm.sh/chart"], "replicas:", d["spec"]["replicas"])
+for e in c.get("env", []): print("notifications env %s=%s" % (e["name"], e["value"]))'
+
 step "a pull request to the deploy repo: branch feature/web-v2 bumps web's image in staging"
 git -C "$deploy" checkout -q -b feature/web-v2
 sed -i.bak 's/newTag: "1.4.0"/newTag: "1.5.0"/' "$deploy/web/overlays/staging/kustomization.yaml"
 rm -f "$deploy/web/overlays/staging/kustomization.yaml.bak"
-git -C "$deploy" commit -q -am "web: 1.5.0 in staging"
+# ...and moves the notifications chart's Slack channel (a values change the comment diffs).
+sed -i.bak 's/#checkout-alerts-staging/#checkout-oncall-staging/' "$deploy/charts/notifications/values-staging.yaml"
+rm -f "$deploy/charts/notifications/values-staging.yaml.bak"
+git -C "$deploy" commit -q -am "web: 1.5.0 in staging; notifications: on-call channel"
 git -C "$deploy" checkout -q main
 git -C "$deploy" log --oneline --all --graph
 
-step "the PR comment CI posts: braid plan --ref apps=feature/web-v2 --format markdown"
-expect 2 staging plan --ref apps=feature/web-v2 --format markdown --detailed-exitcode \
+step "the PR comment CI posts: braid plan --ref apps=… --ref notifications=… --format markdown"
+expect 2 staging plan --ref apps=feature/web-v2 --ref notifications=feature/web-v2 --format markdown --detailed-exitcode \
   >"$work/pr-comment.md"
 cat "$work/pr-comment.md"
 
 step "planning a branch is allowed; applying it is not (apply_rule refs/heads/main)"
-expect 1 staging apply -q --ref apps=feature/web-v2 --auto-approve
+expect 1 staging apply -q --ref apps=feature/web-v2 --ref notifications=feature/web-v2 --auto-approve
 
 step "merge the pull request, then CI applies staging from main"
 git -C "$deploy" merge -q --no-ff -m "Merge branch 'feature/web-v2'" feature/web-v2
@@ -197,9 +210,9 @@ git -C "$platform" checkout -q v1.0.0   # detached HEAD, as CI checks out a tag
 # The platform checkout is a plain directory on a detached HEAD: its ref comes from the
 # CI (GITHUB_REF, CI_COMMIT_TAG) or BRAID_REF; the apps source is read at the tag itself.
 # (-q: the plan is the same 29 creates shown for staging above.)
-BRAID_REF=refs/tags/v1.0.0 run prod apply -q --ref apps=v1.0.0 --auto-approve
+BRAID_REF=refs/tags/v1.0.0 run prod apply -q --ref apps=v1.0.0 --ref notifications=v1.0.0 --auto-approve
 run prod state list
-expect 0 prod plan --ref apps=v1.0.0 --detailed-exitcode
+expect 0 prod plan --ref apps=v1.0.0 --ref notifications=v1.0.0 --detailed-exitcode
 
 step "history: what is deployed where, from which commits, by whom"
 run staging history
@@ -216,7 +229,7 @@ expect 2 prod drift
 
 step "the scheduled drift job's report, and the fix: apply the release again"
 expect 2 prod drift --format markdown
-BRAID_REF=refs/tags/v1.0.0 run prod apply --ref apps=v1.0.0 --auto-approve
+BRAID_REF=refs/tags/v1.0.0 run prod apply --ref apps=v1.0.0 --ref notifications=v1.0.0 --auto-approve
 expect 0 prod drift
 
 step "history of prod after the repair"

@@ -94,7 +94,7 @@ impl Workspace {
     pub fn load(options: &LoadOptions) -> Result<Workspace, Diagnostics> {
         let project = load_project(&options.dir)?;
         let env_name = select_environment(&project, options.env.as_deref())?;
-        let sources = load_sources_with(&project, &options.sources)?;
+        let mut sources = load_sources_with(&project, &options.sources)?;
         let files: Vec<_> = sources
             .iter()
             .flat_map(|s| {
@@ -119,7 +119,7 @@ impl Workspace {
             }
         }
         let env = project.environment(&env_name);
-        add_manifests(&mut module, &project, env, &sources)?;
+        add_manifests(&mut module, &project, env, &mut sources)?;
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             auto_files: sources
@@ -537,13 +537,47 @@ pub fn open_store(
     }
 }
 
+/// Renders the chart of every source with a `helm` block, for the environment; each chart's
+/// files join its source's digest.
+fn render_charts(
+    project: &Project,
+    env: Option<&EnvironmentConfig>,
+    sources: &mut [LoadedSource],
+    namespace: &str,
+) -> Result<Vec<crate::manifests::helm::RenderedChart>, Diagnostics> {
+    use crate::manifests::helm;
+    let env_name = env.map(|e| e.name.as_str()).unwrap_or("default");
+    let mut diags = Diagnostics::new();
+    let mut charts = Vec::new();
+    for config in &project.sources {
+        let Some(block) = &config.helm else { continue };
+        let Some(source) = sources.iter_mut().find(|s| s.name == config.name) else {
+            continue;
+        };
+        let rendered = helm::settings(config, block, env_name, namespace)
+            .map_err(Diagnostics::from)
+            .and_then(|settings| {
+                let (files, digest) = helm::read_chart(source)?;
+                source.add_module_digest(&digest);
+                let chart = helm::render(source, &files, &settings)?;
+                source.revision.helm = Some(chart.release_record());
+                Ok(chart)
+            });
+        match rendered {
+            Ok(chart) => charts.push(chart),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result(charts)
+}
+
 /// Adds the Kubernetes objects of every source to the module: one namespace of addresses,
 /// so a duplicate is an error naming both places.
 fn add_manifests(
     module: &mut Module,
     project: &Project,
     env: Option<&EnvironmentConfig>,
-    sources: &[LoadedSource],
+    sources: &mut [LoadedSource],
 ) -> Result<(), Diagnostics> {
     let kubernetes = project.provider_config(env, "kubernetes");
     let namespace = kubernetes
@@ -552,7 +586,8 @@ fn add_manifests(
         .unwrap_or("default");
     let overlay = env.and_then(|e| e.overlay.as_deref());
     let mut diags = Diagnostics::new();
-    for decl in crate::manifests::load_manifests(sources, overlay, namespace)? {
+    let charts = render_charts(project, env, sources, namespace)?;
+    for decl in crate::manifests::load_manifests(sources, overlay, namespace, charts)? {
         match module.resources.get(&decl.address) {
             Some(first) => diags.push(
                 Diagnostic::error(

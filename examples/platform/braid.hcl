@@ -1,7 +1,8 @@
 # examples/platform — the infrastructure repository of the "acme shop".
 #
-# Two sources feed one graph: the HCL files of this repository (AWS resources) and the
-# Kubernetes manifests of the deployment repository, examples/deploy, read from git at a ref.
+# Three sources feed one graph: the HCL files of this repository (AWS resources), the
+# Kubernetes manifests of the deployment repository, examples/deploy, read from git at a ref,
+# and the Helm chart of the notifications service in that same repository.
 # The manifests consume real names, URLs and ARNs from here through ${{ }} references, so
 # each Deployment waits for the queue, role and repository it uses.
 
@@ -12,6 +13,18 @@ source "infra" {
 source "apps" {
   repo = "../deploy"          # a sibling checkout of the deployment repository, read with gix
   ref  = "main"               # pull requests override it: --ref apps=feature/web-v2
+}
+
+# The notifications service is packaged as a Helm chart in the same repository. braid renders
+# it per environment (docs/helm.md): values.yaml, then values-staging.yaml or
+# values-prod.yaml, which take the dead-letter queue's URL from AWS through ${{ }}.
+source "notifications" {
+  repo = "../deploy"
+  ref  = "main"
+  path = "charts/notifications"
+  helm {
+    values = ["values.yaml", "values-${env.name}.yaml"]
+  }
 }
 
 # ---------------------------------------------------------------------------------------

@@ -31,7 +31,29 @@ pub struct SourceConfig {
     /// Where the `source` block is written; `None` for the implicit source `infra` of a project
     /// without `source` blocks.
     pub location: Option<Location>,
+    /// The `helm` block: the source's folder is a Helm chart, rendered per environment.
+    pub helm: Option<HelmBlock>,
 }
+
+/// A source's `helm { … }` block, kept unevaluated: its expressions may read `env.name`, so
+/// they are evaluated once the environment is known (docs/helm.md).
+#[derive(Debug, Clone)]
+pub struct HelmBlock {
+    /// The block's attributes.
+    pub body: ConfigBody,
+    /// Where the block is written.
+    pub location: Location,
+}
+
+/// The attributes a `helm` block may set.
+pub const HELM_ATTRIBUTES: &[&str] = &[
+    "release",
+    "namespace",
+    "values",
+    "set",
+    "kube_version",
+    "api_versions",
+];
 
 /// The `state` block of an environment: which backend holds its state, and how to reach it.
 #[derive(Debug, Clone, Default)]
@@ -205,6 +227,7 @@ fn default_source() -> SourceConfig {
         reference: None,
         path: ".".to_string(),
         location: None,
+        helm: None,
     }
 }
 
@@ -340,6 +363,18 @@ pub(crate) fn body_value(body: &ConfigBody) -> Result<Value, Diagnostic> {
     Ok(Value::Map(out))
 }
 
+/// A `helm` block's attributes, evaluated with `env.name` set to `env_name`.
+pub fn helm_block_value(block: &HelmBlock, env_name: &str) -> Result<Value, Diagnostic> {
+    let scope = VariablesOnly::empty().with_env_name(env_name);
+    let base = FsPath::new(".");
+    let mut evaluator = Evaluator::new(&scope, &block.body.file, base).with_env_function();
+    let mut out = BTreeMap::new();
+    for attr in &block.body.attributes {
+        out.insert(attr.name.clone(), evaluator.evaluate(&attr.expr)?.value);
+    }
+    Ok(Value::Map(out))
+}
+
 fn string_attr(
     value: &Value,
     name: &str,
@@ -440,8 +475,29 @@ fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
     check_label_is_plain_name(block, "source")?;
     block
         .body
-        .check_names("source block", &["path", "repo", "ref"], &[])?;
-    let value = body_value(&block.body)?;
+        .check_names("source block", &["path", "repo", "ref"], &["helm"])?;
+    let mut helm = None;
+    for nested in &block.body.blocks {
+        if helm.is_some() {
+            return Err(Diagnostic::error(
+                "Duplicate helm block",
+                "A source holds one chart, so it has at most one \"helm\" block.",
+            )
+            .at(nested.location.clone()));
+        }
+        nested.expect_labels(&[])?;
+        nested
+            .body
+            .check_names("helm block", HELM_ATTRIBUTES, &[])?;
+        helm = Some(HelmBlock {
+            body: nested.body.clone(),
+            location: nested.location.clone(),
+        });
+    }
+    let value = body_value(&ConfigBody {
+        blocks: Vec::new(),
+        ..block.body.clone()
+    })?;
     let repo = string_attr(&value, "repo", block)?;
     let reference = string_attr(&value, "ref", block)?;
     if reference.is_some() && repo.is_none() {
@@ -457,6 +513,7 @@ fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
         repo,
         reference,
         location: Some(block.location.clone()),
+        helm,
     })
 }
 

@@ -161,10 +161,22 @@ pub fn plan_rendering(
             dir = parent(dir);
         }
     };
+    // A folder holding Chart.yaml is a Helm chart: its YAML files are templates, rendered
+    // by the source whose `helm` block names the folder, never manifests of their own.
+    let charts: Vec<String> = files
+        .keys()
+        .filter(|p| p.rsplit('/').next() == Some("Chart.yaml"))
+        .map(|p| parent(p).to_string())
+        .collect();
+    let in_chart = |path: &str| {
+        charts
+            .iter()
+            .any(|c| c.is_empty() || path.starts_with(&format!("{c}/")))
+    };
     let plain: Vec<String> = files
         .keys()
         .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
-        .filter(|p| !owned_by_kustomization(p) && !referenced.contains(*p))
+        .filter(|p| !owned_by_kustomization(p) && !referenced.contains(*p) && !in_chart(p))
         .cloned()
         .collect();
     (roots, plain)
@@ -394,11 +406,13 @@ pub fn load_manifests(
     sources: &[crate::source::LoadedSource],
     overlay: Option<&str>,
     default_namespace: &str,
+    charts: Vec<super::helm::RenderedChart>,
 ) -> Result<Vec<ResourceDecl>, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut per_source = Vec::new();
     for source in sources {
-        if source.yaml_files.is_empty() {
+        // A chart's files are templates, rendered by Helm instead.
+        if source.yaml_files.is_empty() || charts.iter().any(|c| c.source == source.name) {
             continue;
         }
         // A source nested inside another (`infra` at `.`, `apps` at `deploy`) owns its files.
@@ -428,8 +442,34 @@ pub fn load_manifests(
             Err(d) => diags.extend(d),
         }
     }
-    let scopes = crd_scopes(per_source.iter().flat_map(|(_, docs)| docs.iter()));
+    let scopes = crd_scopes(
+        per_source.iter().flat_map(|(_, docs)| docs.iter()).chain(
+            charts
+                .iter()
+                .flat_map(|c| c.documents.iter().map(|(d, _)| d)),
+        ),
+    );
     let mut out = Vec::new();
+    for chart in charts {
+        let Some(source) = sources.iter().find(|s| s.name == chart.source) else {
+            continue;
+        };
+        let mut decls = Vec::new();
+        for (doc, part) in chart.documents {
+            match manifest_resource(doc, &scopes, &chart.namespace, &source.root) {
+                Ok(decl) => decls.push((
+                    ResourceDecl {
+                        source: source.name.clone(),
+                        ..decl
+                    },
+                    part,
+                )),
+                Err(d) => diags.push(d),
+            }
+        }
+        super::helm::order_chart(&mut decls);
+        out.extend(decls.into_iter().map(|(d, _)| d));
+    }
     for (source, docs) in per_source {
         match manifest_resources(docs, &scopes, default_namespace, &source.root) {
             Ok(decls) => out.extend(decls.into_iter().map(|d| ResourceDecl {

@@ -245,6 +245,34 @@ pub struct Plan {
     /// The result of every `check` block's assertions (warnings, never errors).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckResult>,
+    /// Every Helm chart source: chart, release, and the values it is rendered with now and
+    /// was rendered with at the last successful apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<ChartChange>,
+}
+
+/// A Helm chart in a plan: what it renders now, and what the last successful apply rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartChange {
+    /// The source the chart is.
+    pub source: String,
+    /// The chart's name.
+    pub chart: String,
+    /// The chart's version now.
+    pub version: String,
+    /// The chart's version at the last successful apply; `None` when never applied.
+    pub previous_version: Option<String>,
+    /// The release name.
+    pub release: String,
+    /// The release namespace.
+    pub namespace: String,
+    /// The values the chart is rendered with now.
+    pub values: serde_json::Value,
+    /// The values of the last successful apply; `None` when never applied.
+    pub previous_values: Option<serde_json::Value>,
+    /// NOTES.txt as rendered now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// What a `check` block found: all assertions true, one false, or not known until apply.

@@ -978,6 +978,7 @@ pub async fn make_plan(
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     kept.sort();
     let salt = uuid::Uuid::new_v4().simple().to_string();
+    let charts = chart_changes(ws, store).await?;
     Ok(Plan {
         format_version: FORMAT_VERSION.to_string(),
         braid_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -997,7 +998,53 @@ pub async fn make_plan(
         kept,
         salt,
         checks,
+        charts,
     })
+}
+
+/// Every chart source of the workspace with the values of the last successful apply that
+/// rendered it (a later destroy means none).
+async fn chart_changes(
+    ws: &Workspace,
+    store: &dyn StateStore,
+) -> Result<Vec<crate::plan::ChartChange>, Diagnostics> {
+    let charts: Vec<(&str, &braid_state::HelmRelease)> = ws
+        .sources
+        .iter()
+        .filter_map(|s| {
+            s.revision
+                .helm
+                .as_ref()
+                .map(|h| (s.revision.name.as_str(), h))
+        })
+        .collect();
+    if charts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let applies = store.applies(100).await.map_err(state_error)?;
+    let last = applies
+        .iter()
+        .find(|a| a.outcome == braid_state::ApplyOutcome::Succeeded);
+    Ok(charts
+        .into_iter()
+        .map(|(source, helm)| {
+            let previous = last
+                .filter(|a| a.operation != "destroy")
+                .and_then(|a| a.sources.iter().find(|s| s.name == source))
+                .and_then(|s| s.helm.as_ref());
+            crate::plan::ChartChange {
+                source: source.to_string(),
+                chart: helm.chart.clone(),
+                version: helm.version.clone(),
+                previous_version: previous.map(|p| p.version.clone()),
+                release: helm.release.clone(),
+                namespace: helm.namespace.clone(),
+                values: helm.values.clone(),
+                previous_values: previous.map(|p| p.values.clone()),
+                notes: helm.notes.clone(),
+            }
+        })
+        .collect())
 }
 
 /// An object whose manifest was removed but that asks to stay (`braid.dev/prune: "false"`).

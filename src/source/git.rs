@@ -100,6 +100,7 @@ pub(super) fn load(
             full_ref: resolved.full_ref,
             digest,
             dirty: false,
+            helm: None,
         },
         display_prefix: format!("{}:{}", source.name, join_rel(&path, "")),
         display_root: root.clone(),

@@ -47,6 +47,7 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
                 .or_else(ci_ref),
             digest,
             dirty,
+            helm: None,
         },
         display_root: project.dir.clone(),
         display_prefix: String::new(),

@@ -88,6 +88,11 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
             }
             out.push_str(&block);
         }
+        if plan.mode != PlanMode::RefreshOnly {
+            for chart in &plan.charts {
+                out.push_str(&chart_section(plan, chart));
+            }
+        }
         if !plan.kept.is_empty() {
             out.push_str(&format!(
                 "Kept although removed from configuration (`braid.dev/prune: \"false\"`): {}\n\n",
@@ -117,6 +122,42 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
         out.push_str(&format!(
             "> **{left_out} of {total} resource diffs are not shown** to stay within the size limit of a pull-request comment. The summary above counts every change. See them all with `braid{env_flags} plan`, or in the JSON plan (`braid plan --format json`) saved by the CI run.\n"
         ));
+    }
+    out
+}
+
+/// A chart's section: chart and version, release, and the values diff since the last apply;
+/// empty when the plan leaves the chart as the last apply left it.
+fn chart_section(plan: &Plan, chart: &crate::plan::ChartChange) -> String {
+    let changes_objects = plan
+        .changes
+        .iter()
+        .any(|c| c.source.as_deref() == Some(chart.source.as_str()) && c.action.is_change());
+    if !changes_objects
+        && chart.previous_values.as_ref() == Some(&chart.values)
+        && chart.previous_version.as_deref() == Some(chart.version.as_str())
+    {
+        return String::new();
+    }
+    let mut out = format!(
+        "**Helm chart `{}`** (source `{}`, release `{}` in namespace `{}`): {}\n\n",
+        chart.chart,
+        chart.source,
+        chart.release,
+        chart.namespace,
+        super::plan::chart_version_text(chart)
+    );
+    match super::plan::values_diff(chart) {
+        Some(diff) => {
+            let fence = if diff.contains("```") { "````" } else { "```" };
+            out.push_str(&format!(
+                "<details><summary>values changed since the last apply</summary>\n\n{fence}diff\n{diff}{fence}\n\n</details>\n\n"
+            ));
+        }
+        None if chart.previous_values.is_some() => {
+            out.push_str("Values unchanged since the last apply.\n\n")
+        }
+        None => {}
     }
     out
 }
@@ -281,6 +322,7 @@ mod tests {
             kept: Vec::new(),
             salt: String::new(),
             checks: Vec::new(),
+            charts: Vec::new(),
         }
     }
 

@@ -197,6 +197,12 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
             s.repo,
             source_revision(s)
         ));
+        if let Some(helm) = &s.helm {
+            out.push_str(&format!(
+                "         {:8} chart {} {}, release {} in namespace {}\n",
+                "", helm.chart, helm.version, helm.release, helm.namespace
+            ));
+        }
     }
     out.push('\n');
     if !plan.refreshed {
@@ -277,10 +283,81 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
             ));
         }
     }
+    for chart in &plan.charts {
+        render_chart(plan, chart, style, &mut out);
+    }
     for warning in crate::plan::planner::check_warnings(&plan.checks) {
         out.push_str(&format!("\n{}", super::diagnostic::render(&warning, style)));
     }
     out
+}
+
+/// A chart's part of the plan: its version and values against the last apply, and its
+/// NOTES.txt when the plan changes its objects.
+fn render_chart(plan: &Plan, chart: &crate::plan::ChartChange, style: Style, out: &mut String) {
+    let changes_objects = plan
+        .changes
+        .iter()
+        .any(|c| c.source.as_deref() == Some(chart.source.as_str()) && c.action.is_change());
+    let diff = values_diff(chart);
+    if !changes_objects
+        && diff.is_none()
+        && chart.previous_version.as_deref() == Some(chart.version.as_str())
+    {
+        return;
+    }
+    out.push_str(&format!(
+        "\n{} (source {}, release {} in namespace {}): {}\n",
+        style.bold(&format!("Helm chart {}", chart.chart)),
+        chart.source,
+        chart.release,
+        chart.namespace,
+        chart_version_text(chart)
+    ));
+    if let Some(diff) = &diff {
+        out.push_str("  values changed since the last apply:\n");
+        for line in diff.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    if changes_objects && let Some(notes) = &chart.notes {
+        out.push_str(&format!(
+            "\n{}\n",
+            style.bold(&format!("Notes from chart {}:", chart.chart))
+        ));
+        for line in notes.trim_end().lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+}
+
+/// `version 0.3.0 (not applied before)`, `version 0.2.0 → 0.3.0`, `version 0.3.0 (unchanged)`.
+pub(crate) fn chart_version_text(chart: &crate::plan::ChartChange) -> String {
+    match &chart.previous_version {
+        None => format!("version {} (not applied before)", chart.version),
+        Some(previous) if *previous == chart.version => {
+            format!("version {} (unchanged)", chart.version)
+        }
+        Some(previous) => format!("version {previous} → {}", chart.version),
+    }
+}
+
+/// The values' change since the last apply as a unified diff of their YAML; `None` when
+/// they are the same (or the chart was never applied).
+pub(crate) fn values_diff(chart: &crate::plan::ChartChange) -> Option<String> {
+    let previous = chart.previous_values.as_ref()?;
+    if *previous == chart.values {
+        return None;
+    }
+    let before = braid_helm::yaml::json_to_yaml(previous);
+    let after = braid_helm::yaml::json_to_yaml(&chart.values);
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    Some(
+        diff.unified_diff()
+            .context_radius(2)
+            .header("values (last apply)", "values (this plan)")
+            .to_string(),
+    )
 }
 
 /// The plan as a pull-request comment; see `markdown`.

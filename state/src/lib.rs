@@ -23,7 +23,7 @@ mod transfer;
 pub use locking::{AcquiredLock, LockPolicy, acquire_lock, holder_is_dead, this_boot};
 pub use model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,
-    ChangeSummary, DEFAULT_LOCK_LEASE, LockInfo, LockRequest, NewApply, OutputRecord,
+    ChangeSummary, DEFAULT_LOCK_LEASE, HelmRelease, LockInfo, LockRequest, NewApply, OutputRecord,
     ResourceRecord, ResourceWrite, SourceRevision, StateDump, StateMeta,
 };
 pub use postgres::PostgresStore;

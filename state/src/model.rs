@@ -78,6 +78,28 @@ pub struct SourceRevision {
     pub digest: String,
     /// True when a plain source had uncommitted changes.
     pub dirty: bool,
+    /// For a Helm chart source: the chart and the values it was rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helm: Option<HelmRelease>,
+}
+
+/// A Helm chart as one plan rendered it: which chart, which release, with which values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelmRelease {
+    /// The chart's name (Chart.yaml).
+    pub chart: String,
+    /// The chart's version.
+    pub version: String,
+    /// The release name.
+    pub release: String,
+    /// The release namespace.
+    pub namespace: String,
+    /// The values the templates saw (chart defaults, values files, `set`); inline values
+    /// read from the process environment are masked.
+    pub values: serde_json::Value,
+    /// NOTES.txt as rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// The id of one apply in the audit log, given by the store; later applies get larger ids.

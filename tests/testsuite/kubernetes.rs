@@ -62,18 +62,8 @@ fn assert_no_changes(run: &Run) {
     assert!(run.stdout.contains("No changes."), "{}", run.all());
 }
 
-/// The paths of the non-dry-run writes (server-side applies, deletes) kubesim served, in
-/// order.
 fn writes(sim: &KubeSim) -> Vec<String> {
-    sim.requests()
-        .into_iter()
-        .filter(|r| {
-            matches!(r.method.as_str(), "PATCH" | "POST" | "PUT" | "DELETE")
-                && !r.query.contains("dryRun")
-                && (200..300).contains(&r.status)
-        })
-        .map(|r| r.path)
-        .collect()
+    crate::common::kube_writes(sim)
 }
 
 #[track_caller]

@@ -23,6 +23,7 @@ mod conformance_numbers;
 mod data_sources;
 mod engine;
 mod git_sources;
+mod helm;
 mod import_terraform;
 mod kubernetes;
 mod layering;

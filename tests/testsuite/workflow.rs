@@ -110,10 +110,11 @@ impl Loop {
     }
 
     /// prod, read at the release tag: the platform checkout's ref through BRAID_REF (a
-    /// detached HEAD, as CI checks out a tag), the apps source at the tag itself.
+    /// detached HEAD, as CI checks out a tag), the deploy repository's sources (manifests and
+    /// the notifications chart) at the tag itself.
     fn prod_release(&self, args: &[&str]) -> Run {
         let mut all = args.to_vec();
-        all.extend(["--ref", "apps=v1.0.0"]);
+        all.extend(["--ref", "apps=v1.0.0", "--ref", "notifications=v1.0.0"]);
         self.braid("prod", &all, &[("BRAID_REF", "refs/tags/v1.0.0")])
     }
 
@@ -229,6 +230,7 @@ fn the_gitops_loop_from_pull_request_to_prod_and_back() {
     let known = [
         git_in(&l.platform, &["rev-parse", "HEAD"]),
         branch_commit.clone(),
+        git_in(&l.deploy, &["rev-parse", "main"]),
     ];
     let normalized = COMMIT
         .replace_all(&normalized, |c: &regex::Captures| {

@@ -8,6 +8,8 @@
 //! (`--check` makes it fail unless every phase did what it should; scripts/test.sh uses it
 //! at a small size.)
 //!
+//! `--helm N` measures rendering a Helm chart of N objects (`helm_bench.rs`).
+//!
 //! `--terraform N` instead compares braid with `terraform` on the same configuration of N
 //! resources served by the same `terraform-provider-aws` against moto (one fresh
 //! `moto_server` each): apply from nothing, then a no-op plan, both through the command-line
@@ -21,6 +23,7 @@ use braid::apply::{ApplyOptions, SilentObserver, apply_plan};
 use braid::plan::{PlanOptions, make_plan};
 use braid::workspace::{LoadOptions, Workspace};
 
+mod helm_bench;
 mod terraform_bench;
 
 const LAYERS: usize = 10;
@@ -56,7 +59,8 @@ struct Phase {
 fn main() {
     let shell = braid::view::Shell::new(braid::view::Format::Human, true, false, 0);
     let mut sizes = vec![1000, 10000];
-    let mut check = false;
+    // `--check` counts wherever it is written (`--helm 200 --check`).
+    let check = std::env::args().any(|a| a == "--check");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -68,10 +72,15 @@ fn main() {
                     .filter_map(|s| s.trim().parse().ok())
                     .collect();
             }
-            "--check" => check = true,
-            "--terraform" => {
+            "--check" => {}
+            "--helm" | "--terraform" => {
                 let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
-                match terraform_bench::run(n, check) {
+                let table = if arg == "--helm" {
+                    helm_bench::run(n, check)
+                } else {
+                    terraform_bench::run(n, check)
+                };
+                match table {
                     Ok(table) => {
                         shell.out(&table);
                         return;
@@ -84,7 +93,7 @@ fn main() {
             }
             other => {
                 shell.err(&format!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check] | --terraform N [--check]\n"
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check] | --terraform N [--check] | --helm N [--check]\n"
                 ));
                 std::process::exit(1);
             }

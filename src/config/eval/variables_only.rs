@@ -15,6 +15,7 @@ use crate::diag::Diagnostic;
 pub struct VariablesOnly<'a> {
     variables: Option<&'a BTreeMap<String, ScopeValue>>,
     phase: Option<(Phase, DateTime<Utc>)>,
+    env_name: &'a str,
 }
 
 impl VariablesOnly<'static> {
@@ -23,6 +24,7 @@ impl VariablesOnly<'static> {
         VariablesOnly {
             variables: None,
             phase: None,
+            env_name: "",
         }
     }
 }
@@ -33,7 +35,14 @@ impl<'a> VariablesOnly<'a> {
         VariablesOnly {
             variables: Some(variables),
             phase: None,
+            env_name: "",
         }
+    }
+
+    /// `env.name` reads `name`.
+    pub fn with_env_name(mut self, name: &'a str) -> Self {
+        self.env_name = name;
+        self
     }
 
     /// Evaluating for `phase` (planning or applying) with the plan's instant.
@@ -57,7 +66,7 @@ impl Scope for VariablesOnly<'_> {
         None
     }
     fn env_name(&self) -> &str {
-        ""
+        self.env_name
     }
     fn declared(&self, kind: NameKind, module: &str) -> Vec<String> {
         match (kind, self.variables) {

@@ -70,6 +70,7 @@ fn new_apply(operation: &str, rollback_of: Option<ApplyId>) -> NewApply {
             full_ref: None,
             digest: "sha256:feed".to_string(),
             dirty: false,
+            helm: None,
         }],
         rollback_of,
         started_at: Utc

@@ -433,3 +433,17 @@ pub fn terraform(dir: &Path, rc: &str, args: &[&str], ok: &[i32]) -> String {
     );
     text
 }
+
+/// The paths of the non-dry-run writes (server-side applies, deletes) `sim` served, in
+/// order.
+pub fn kube_writes(sim: &braid_testkit::KubeSim) -> Vec<String> {
+    sim.requests()
+        .into_iter()
+        .filter(|r| {
+            matches!(r.method.as_str(), "PATCH" | "POST" | "PUT" | "DELETE")
+                && !r.query.contains("dryRun")
+                && (200..300).contains(&r.status)
+        })
+        .map(|r| r.path)
+        .collect()
+}

@@ -1,0 +1,322 @@
+//! Helm charts as sources (issue #15): the `braid` binary renders `tests/fixtures/helm/app`'s
+//! chart per environment (values files chosen by `env.name`, inline `set`, `${{ }}` in values)
+//! and applies its objects to kubesim over real HTTP, ordering CRDs, hooks and objects as
+//! Helm does; plans show the chart, its values diff and NOTES.txt; errors name the template
+//! file and line.
+
+use crate::common::{Project, Run, change, kubernetes_braid_hcl};
+use braid_testkit::{GitRepo, KubeSim};
+
+const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/shop/deployments/web";
+const CONFIG: &str = "/api/v1/namespaces/shop/configmaps/web-config";
+
+/// braid.hcl for the chart: source `web` at `charts/web` with a helm block.
+fn braid_hcl(sim: &KubeSim, helm_source: &str) -> String {
+    let base = kubernetes_braid_hcl(&sim.kubeconfig(), &["dev", "prod"], "");
+    // The shared helper declares `infra` at "." and `apps` at "deploy"; the chart replaces apps.
+    base.replace("source \"apps\" { path = \"deploy\" }\n", helm_source)
+}
+
+const HELM_SOURCE: &str = r#"source "web" {
+  path = "charts/web"
+  helm {
+    namespace = "shop"
+    values    = ["values.yaml", "values-${env.name}.yaml"]
+    set       = { config = { FROM_SET = "yes" } }
+  }
+}
+"#;
+
+fn chart_project(sim: &KubeSim) -> Project {
+    let project = Project::fixture("helm/app");
+    project.write("braid.hcl", &braid_hcl(sim, HELM_SOURCE));
+    project
+}
+
+fn env(project: &Project, name: &str, args: &[&str]) -> Run {
+    let mut all = vec!["--env", name];
+    all.extend_from_slice(args);
+    project.braid(&all)
+}
+
+fn writes(sim: &KubeSim) -> Vec<String> {
+    crate::common::kube_writes(sim)
+}
+
+#[track_caller]
+fn position(lines: &[String], needle: &str) -> usize {
+    lines
+        .iter()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no write to {needle} in {lines:#?}"))
+}
+
+fn env_value(deployment: &serde_json::Value, name: &str) -> String {
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == name)
+        .and_then(|e| e["value"].as_str())
+        .unwrap_or_else(|| panic!("no env {name} in {deployment:#}"))
+        .to_string()
+}
+
+#[test]
+fn chart_renders_per_environment_and_applies_in_helm_order() {
+    let sim = KubeSim::start();
+    let project = chart_project(&sim);
+
+    let planned = env(&project, "dev", &["plan"]);
+    planned.success();
+    let out = &planned.stdout;
+    assert!(
+        out.contains("chart web 0.3.0, release web in namespace shop"),
+        "{out}"
+    );
+    assert!(out.contains("Notes from chart web:"), "{out}");
+    assert!(
+        out.contains("web runs 1 replica(s) of registry.example.com/web."),
+        "{out}"
+    );
+    // The test hook has no moment in an apply.
+    assert!(!out.contains("Pod/shop/web-test"), "{out}");
+
+    env(&project, "dev", &["apply", "--auto-approve"]).success();
+    let deployment = sim.get(DEPLOYMENT).expect("the Deployment");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/web:1.4.2-dev"
+    );
+    assert_eq!(deployment["spec"]["replicas"], 1);
+    assert_eq!(env_value(&deployment, "QUEUE_NAME"), "jobs-dev");
+    let queue_id = env_value(&deployment, "QUEUE_ID");
+    assert!(
+        !queue_id.is_empty() && !queue_id.contains("${{"),
+        "{queue_id}"
+    );
+    let config = sim.get(CONFIG).expect("the ConfigMap");
+    assert_eq!(config["data"]["LOG_LEVEL"], "debug");
+    assert_eq!(config["data"]["FROM_SET"], "yes");
+    assert!(sim.get("/api/v1/namespaces/shop/pods/web-test").is_none());
+
+    let writes = writes(&sim);
+    let crd = position(&writes, "customresourcedefinitions/widgets.example.com");
+    let widget = position(&writes, "/widgets/web");
+    let pre = position(&writes, "configmaps/web-migrations");
+    let post = position(&writes, "configmaps/web-smoke");
+    let deployment_write = position(&writes, "deployments/web");
+    let service = position(&writes, "services/web");
+    assert!(crd < widget, "{writes:#?}");
+    assert!(
+        pre < deployment_write && pre < service && pre < widget,
+        "{writes:#?}"
+    );
+    assert!(post > deployment_write && post > service, "{writes:#?}");
+
+    let again = env(&project, "dev", &["plan", "--detailed-exitcode"]);
+    again.expect_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.all());
+}
+
+#[test]
+fn values_changes_show_as_a_diff_and_prod_renders_its_own_values() {
+    let sim = KubeSim::start();
+    let project = chart_project(&sim);
+    env(&project, "dev", &["apply", "--auto-approve"]).success();
+
+    project.edit(
+        "charts/web/values-dev.yaml",
+        "LOG_LEVEL: debug",
+        "LOG_LEVEL: warn",
+    );
+    let markdown = env(&project, "dev", &["plan", "--format", "markdown"]);
+    markdown.success();
+    let md = &markdown.stdout;
+    assert!(md.contains("**Helm chart `web`**"), "{md}");
+    assert!(md.contains("version 0.3.0 (unchanged)"), "{md}");
+    assert!(
+        md.contains("-  LOG_LEVEL: debug\n+  LOG_LEVEL: warn"),
+        "{md}"
+    );
+
+    let json = env(&project, "dev", &["plan", "--format", "json"]);
+    json.success();
+    let plan = json.json();
+    let chart = &plan["charts"][0];
+    assert_eq!(chart["chart"], "web");
+    assert_eq!(chart["previous_values"]["config"]["LOG_LEVEL"], "debug");
+    assert_eq!(chart["values"]["config"]["LOG_LEVEL"], "warn");
+    assert_eq!(
+        change(&plan, "k8s/core/ConfigMap/shop/web-config")["action"],
+        "update"
+    );
+
+    // prod: its own values file (3 replicas, a large widget), the same `set`.
+    let prod = env(&project, "prod", &["plan", "--format", "json"]);
+    prod.success();
+    let plan = prod.json();
+    let deployment = change(&plan, "k8s/apps/Deployment/shop/web");
+    assert_eq!(deployment["after"]["spec"]["replicas"], 3);
+    let widget = change(&plan, "k8s/example.com/Widget/shop/web");
+    assert_eq!(widget["after"]["spec"]["size"], "large");
+}
+
+#[test]
+fn chart_errors_name_the_template_file_and_line_and_change_nothing() {
+    let sim = KubeSim::start();
+    let project = chart_project(&sim);
+    project.edit(
+        "charts/web/templates/service.yaml",
+        "port: {{ .Values.service.port }}",
+        "port: {{ .Values.service.nope.port }}",
+    );
+    let run = env(&project, "dev", &["apply", "--auto-approve"]);
+    run.expect_code(1);
+    run.assert_no_panic();
+    let err = &run.stderr;
+    assert!(err.contains("Helm template failed"), "{err}");
+    assert!(
+        err.contains("charts/web/templates/service.yaml:13"),
+        "{err}"
+    );
+    assert!(
+        err.contains("nil pointer evaluating interface {}.port"),
+        "{err}"
+    );
+    assert!(writes(&sim).is_empty(), "{:#?}", writes(&sim));
+
+    // A values file the block names but the chart lacks.
+    let project = chart_project(&sim);
+    project.write(
+        "braid.hcl",
+        &braid_hcl(
+            &sim,
+            &HELM_SOURCE.replace("values-${env.name}.yaml", "values-${env.name}-extra.yaml"),
+        ),
+    );
+    let run = env(&project, "dev", &["plan"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("Values file not found"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("values-dev-extra.yaml"),
+        "{}",
+        run.stderr
+    );
+
+    // A `required` value missing: Helm's message, placed where Helm places it (the template
+    // that included the failing one first: deployment.yaml's checksum of configmap.yaml).
+    let project = chart_project(&sim);
+    project.edit(
+        "charts/web/templates/configmap.yaml",
+        "data:",
+        "  owner: {{ required \"set .Values.owner to the team that runs web\" .Values.owner }}\ndata:",
+    );
+    let run = env(&project, "dev", &["plan"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("set .Values.owner to the team that runs web"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("charts/web/templates/deployment.yaml:19"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_saved_plan_pins_the_chart_files() {
+    let sim = KubeSim::start();
+    let project = chart_project(&sim);
+    env(&project, "dev", &["plan", "--out", "dev.plan"]).success();
+    // A change to a template (not a values file) after the plan was saved.
+    project.edit(
+        "charts/web/templates/_helpers.tpl",
+        "app.kubernetes.io/name:",
+        "app.kubernetes.io/part-of: shop\napp.kubernetes.io/name:",
+    );
+    let run = env(&project, "dev", &["apply", "dev.plan"]);
+    run.expect_code(1);
+    assert!(run.all().contains("web"), "{}", run.all());
+    assert!(writes(&sim).is_empty(), "{:#?}", writes(&sim));
+}
+
+#[test]
+fn a_chart_in_a_git_repository_at_a_tag() {
+    let sim = KubeSim::start();
+    let repo = GitRepo::init();
+    let fixture = crate::common::fixtures_dir().join("helm/app/charts/web");
+    let mut stack = vec![(fixture.clone(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the fixture chart") {
+            let entry = entry.expect("an entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.path().is_dir() {
+                stack.push((entry.path(), path));
+            } else {
+                let text = std::fs::read_to_string(entry.path()).expect("a text file");
+                repo.write(&format!("charts/web/{path}"), &text);
+            }
+        }
+    }
+    repo.commit_all("web chart 0.3.0");
+    repo.git(&["tag", "web-0.3.0"]);
+    let project = Project::fixture("helm/app");
+    std::fs::remove_dir_all(project.join("charts")).expect("the local chart removed");
+    project.write(
+        "braid.hcl",
+        &braid_hcl(
+            &sim,
+            &format!(
+                "source \"web\" {{\n  repo = \"{}\"\n  ref  = \"web-0.3.0\"\n  path = \"charts/web\"\n  helm {{\n    namespace = \"shop\"\n    values    = [\"values.yaml\", \"values-${{env.name}}.yaml\"]\n  }}\n}}\n",
+                repo.hcl_path()
+            ),
+        ),
+    );
+    let run = env(&project, "dev", &["apply", "--auto-approve"]);
+    run.success();
+    assert!(run.stdout.contains("tag web-0.3.0"), "{}", run.stdout);
+    let deployment = sim.get(DEPLOYMENT).expect("the Deployment");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/web:1.4.2-dev"
+    );
+}
+
+#[test]
+fn a_chart_cannot_read_outside_its_folder() {
+    let sim = KubeSim::start();
+    let project = chart_project(&sim);
+    let outside = project.join("outside-secret.txt");
+    std::fs::write(&outside, "s3cr3t-outside-the-chart").expect("a file outside the chart");
+    std::fs::create_dir_all(project.join("charts/web/files")).expect("files/");
+    std::os::unix::fs::symlink(&outside, project.join("charts/web/files/secret.txt"))
+        .expect("a symbolic link out of the chart");
+    let run = env(&project, "dev", &["plan"]);
+    run.expect_code(1);
+    run.assert_no_panic();
+    assert!(
+        run.stderr.contains("Cannot read the Helm chart"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("files/secret.txt"), "{}", run.stderr);
+    assert!(
+        !run.all().contains("s3cr3t-outside-the-chart"),
+        "{}",
+        run.all()
+    );
+}
