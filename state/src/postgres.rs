@@ -198,19 +198,23 @@ impl PostgresStore {
                 &values[..],
             ),
         };
-        let written = client.execute(&sql, params).await.map_err(backend(op))?;
-        if written == 1 {
-            return Ok(info);
+        // A lock released between our insert and our read leaves the row free: insert again
+        // (a few times: another writer may take it in between, and then it holds it).
+        for _ in 0..5 {
+            let written = client.execute(&sql, params).await.map_err(backend(op))?;
+            if written == 1 {
+                return Ok(info);
+            }
+            match (expected_id, self.read_lock(client, op).await?) {
+                (Some(expected), _) => return Err(StateError::LockNotFound(expected.to_string())),
+                (None, Some(holder)) => return Err(StateError::Locked(Box::new(holder))),
+                (None, None) => continue,
+            }
         }
-        match (expected_id, self.read_lock(client, op).await?) {
-            (Some(expected), _) => Err(StateError::LockNotFound(expected.to_string())),
-            (None, Some(holder)) => Err(StateError::Locked(Box::new(holder))),
-            // Released between our insert and our read: the caller may simply try again.
-            (None, None) => Err(StateError::Backend {
-                operation: op,
-                source: "the lock was released while it was being taken; try again".into(),
-            }),
-        }
+        Err(StateError::Backend {
+            operation: op,
+            source: "the lock was released and taken again several times while it was being taken; try again".into(),
+        })
     }
 }
 

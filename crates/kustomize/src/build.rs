@@ -107,6 +107,7 @@ fn accumulate_onto(
         objects = accumulate_onto(files, &path, walk, objects, true)?;
     }
     generators::generate(files, &k, &mut objects)?;
+    crate::helm_charts::inflate(files, &k, &mut objects)?;
     if k.origin_annotations {
         annotate_origins(&mut objects, dir);
     }

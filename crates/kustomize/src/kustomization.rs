@@ -13,7 +13,7 @@ use super::{Files, KustomizeError, yaml};
 pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-const KNOWN_FIELDS: [&str; 25] = [
+const KNOWN_FIELDS: [&str; 27] = [
     "apiVersion",
     "kind",
     "metadata",
@@ -39,21 +39,15 @@ const KNOWN_FIELDS: [&str; 25] = [
     "components",
     "replacements",
     "vars",
+    "helmCharts",
+    "helmGlobals",
 ];
 
 /// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
-const UNSUPPORTED_FIELDS: [(&str, &str); 9] = [
-    (
-        "helmCharts",
-        "render the chart with `helm template`, commit the output and list it in `resources`",
-    ),
-    (
-        "helmGlobals",
-        "render the chart with `helm template`, commit the output and list it in `resources`",
-    ),
+const UNSUPPORTED_FIELDS: [(&str, &str); 7] = [
     (
         "helmChartInflationGenerator",
-        "render the chart with `helm template`, commit the output and list it in `resources`",
+        "use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block",
     ),
     (
         "generators",
@@ -112,6 +106,10 @@ pub(crate) struct Kustomization<'a> {
     pub origin_annotations: bool,
     /// `buildMetadata: [managedByLabel]`: label each object as managed by Kustomize.
     pub managed_by_label: bool,
+    /// `helmCharts`, as written (rendered by `helm_charts`).
+    pub helm_charts: Option<Value>,
+    /// `helmGlobals`, as written.
+    pub helm_globals: Option<Map<String, Value>>,
 }
 
 impl Kustomization<'_> {
@@ -235,6 +233,8 @@ pub(crate) fn load<'a>(
         components: Vec::new(),
         replacements: Value::Null,
         vars: Value::Null,
+        helm_charts: None,
+        helm_globals: None,
     };
     check_fields(&kustomization, &object)?;
     let k = &kustomization;
@@ -318,6 +318,11 @@ pub(crate) fn load<'a>(
     kustomization.components = components;
     kustomization.replacements = object.get("replacements").cloned().unwrap_or(Value::Null);
     kustomization.vars = object.get("vars").cloned().unwrap_or(Value::Null);
+    kustomization.helm_charts = object.get("helmCharts").cloned();
+    kustomization.helm_globals = object
+        .get("helmGlobals")
+        .and_then(Value::as_object)
+        .cloned();
     kustomization.is_component = is_component;
     kustomization.namespace = namespace;
     kustomization.name_prefix = name_prefix;
@@ -530,12 +535,12 @@ mod tests {
     fn unsupported_fields_say_so() {
         let source = files(&[(
             "kustomization.yaml",
-            "resources: []\nhelmCharts:\n- name: redis\n",
+            "resources: []\nhelmChartInflationGenerator:\n- chartName: redis\n",
         )]);
-        let error = render(&source, "").expect_err("helm is not supported");
+        let error = render(&source, "").expect_err("the old generator is not supported");
         assert_eq!(
             error.to_string(),
-            "kustomization.yaml:2: `helmCharts` is not supported by braid's kustomize subset; render the chart with `helm template`, commit the output and list it in `resources`"
+            "kustomization.yaml:2: `helmChartInflationGenerator` is not supported by braid's kustomize subset; use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block"
         );
         let component = files(&[(
             "kustomization.yaml",

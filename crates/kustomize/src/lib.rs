@@ -7,7 +7,8 @@
 //! `patchesJson6902`, `configMapGenerator`/`secretGenerator` with Kustomize's content-hash
 //! name suffix, `components`, `replacements`, `vars` (in workload fields), and
 //! `buildMetadata` (origin annotations, managed-by label).
-//! Fields that need plugins, Helm or remote bases are rejected with a hint. Fidelity is
+//! `helmCharts` vendored in the source are rendered by `braid-helm`. Fields that need plugins
+//! or remote bases are rejected with a hint. Fidelity is
 //! measured against `kubectl kustomize` by the corpus in `tests/conformance/kustomize` (see
 //! its README).
 //!
@@ -23,6 +24,7 @@ mod error;
 mod fieldspec;
 mod generators;
 mod hash;
+mod helm_charts;
 mod images;
 mod json6902;
 mod kustomization;
