@@ -20,8 +20,8 @@ pub mod yaml;
 pub use archive::unpack_chart;
 pub use chart::{Chart, Dependency, Metadata};
 pub use render::{
-    Capabilities, Hook, Manifest, Release, Rendered, merge_maps, render, split_manifests,
-    values_file,
+    Capabilities, Hook, INSTALL_ORDER, Manifest, Release, Rendered, merge_maps, render,
+    split_manifests, values_file,
 };
 pub use value::Value;
 

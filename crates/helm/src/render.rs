@@ -902,8 +902,8 @@ fn collect_crds(chart: &Chart, full_path: &str, out: &mut Vec<(String, String)>)
     }
 }
 
-/// Helm's `InstallOrder`.
-const INSTALL_ORDER: &[&str] = &[
+/// Helm's `InstallOrder`: the order of kinds in a release (kinds not listed come after).
+pub const INSTALL_ORDER: &[&str] = &[
     "PriorityClass",
     "Namespace",
     "NetworkPolicy",
@@ -978,7 +978,7 @@ fn sort_manifests(
                 return Err(HelmError::Template {
                     message: format!(
                         "YAML parse error on {source}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type util.SimpleHead",
-                        json_kind(&head)
+                        crate::funcs::json_kind(&head)
                     ),
                 });
             }
@@ -1035,16 +1035,6 @@ fn sort_manifests(
     generic.sort_by(|a, b| kind_order(&a.kind, &b.kind));
     hooks.sort_by(|a, b| kind_order(&a.manifest.kind, &b.manifest.kind));
     Ok((generic, hooks))
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::List(_) => "array",
-        Value::String(_) => "string",
-        Value::Bool(_) => "bool",
-        Value::Int(_) | Value::Float(_) => "number",
-        _ => "object",
-    }
 }
 
 /// Go's `unicode.IsSpace`.

@@ -2,44 +2,9 @@
 //! install order by kind, so a cluster sees Namespaces and CRDs before the objects that need
 //! them even when nothing in the manifests says so.
 
-/// Helm's install order; kinds not listed come after all listed ones.
-const HELM_ORDER: &[&str] = &[
-    "Namespace",
-    "NetworkPolicy",
-    "ResourceQuota",
-    "LimitRange",
-    "PodSecurityPolicy",
-    "PodDisruptionBudget",
-    "ServiceAccount",
-    "Secret",
-    "SecretList",
-    "ConfigMap",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "CustomResourceDefinition",
-    "ClusterRole",
-    "ClusterRoleList",
-    "ClusterRoleBinding",
-    "ClusterRoleBindingList",
-    "Role",
-    "RoleList",
-    "RoleBinding",
-    "RoleBindingList",
-    "Service",
-    "DaemonSet",
-    "Pod",
-    "ReplicationController",
-    "ReplicaSet",
-    "Deployment",
-    "HorizontalPodAutoscaler",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-    "IngressClass",
-    "Ingress",
-    "APIService",
-];
+/// Helm's install order (braid-helm's copy of Helm's `InstallOrder`); kinds not listed come
+/// after all listed ones.
+const HELM_ORDER: &[&str] = braid_helm::INSTALL_ORDER;
 
 /// The install rank of a kind (lower first).
 pub(crate) fn helm_rank(kind: &str) -> usize {

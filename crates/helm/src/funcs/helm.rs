@@ -253,7 +253,8 @@ fn error_map(message: &str) -> Value {
     Value::map(map)
 }
 
-fn json_kind(value: &Value) -> &'static str {
+/// The JSON kind Go's `encoding/json` names in type errors.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::List(_) => "array",
         Value::String(_) => "string",

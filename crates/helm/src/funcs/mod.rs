@@ -453,6 +453,11 @@ pub(crate) fn files_value(files: std::collections::BTreeMap<String, Vec<u8>>) ->
     helm::files_value(files)
 }
 
+/// The JSON kind Go's `encoding/json` names in type errors (`array`, `object`…).
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    helm::json_kind(value)
+}
+
 /// Sprig's `strval` for callers outside the functions.
 pub(crate) fn strval_of(value: &Value) -> String {
     strval(value)

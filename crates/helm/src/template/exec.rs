@@ -410,41 +410,43 @@ impl State<'_> {
             ),
             Arg::Variable { pos, name, fields } => {
                 let value = self.variable(*pos, name)?;
-                if fields.is_empty() {
-                    self.no_args(cmd, &final_arg)?;
-                    return Ok(value);
-                }
-                self.eval_field_chain(
-                    dot,
-                    value,
-                    *pos,
-                    fields,
-                    &cmd.args[1..],
-                    final_arg,
-                    &cmd.text,
-                )
+                self.value_or_chain(dot, value, *pos, fields, cmd, final_arg)
             }
             Arg::Pipe { pipe, fields } => {
                 let value = self.eval_pipe(dot, pipe)?;
-                if fields.is_empty() {
-                    self.no_args(cmd, &final_arg)?;
-                    return Ok(value);
-                }
-                self.eval_field_chain(
-                    dot,
-                    value,
-                    pipe.pos,
-                    fields,
-                    &cmd.args[1..],
-                    final_arg,
-                    &cmd.text,
-                )
+                self.value_or_chain(dot, value, pipe.pos, fields, cmd, final_arg)
             }
             _ => {
                 self.no_args(cmd, &final_arg)?;
                 self.eval_arg(dot, first)
             }
         }
+    }
+
+    /// A command starting with a variable or a parenthesised pipeline: its value, or the
+    /// fields chained on it (the last one possibly a method taking the command's arguments).
+    fn value_or_chain(
+        &mut self,
+        dot: &Value,
+        value: Value,
+        pos: usize,
+        fields: &[String],
+        cmd: &Command,
+        final_arg: Option<Value>,
+    ) -> Result<Value, ExecError> {
+        if fields.is_empty() {
+            self.no_args(cmd, &final_arg)?;
+            return Ok(value);
+        }
+        self.eval_field_chain(
+            dot,
+            value,
+            pos,
+            fields,
+            &cmd.args[1..],
+            final_arg,
+            &cmd.text,
+        )
     }
 
     fn no_args(&self, cmd: &Command, final_arg: &Option<Value>) -> Result<(), ExecError> {
