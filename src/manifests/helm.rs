@@ -290,8 +290,17 @@ fn json_to_helm(json: &serde_json::Value) -> HelmValue {
     }
 }
 
-/// Renders the chart of `source` with `settings`.
+/// Renders the chart of `source` with `settings` (on a thread with a stack deep enough for
+/// the chart's `include`s).
 pub fn render(
+    source: &LoadedSource,
+    files: &BTreeMap<String, Vec<u8>>,
+    settings: &HelmSettings,
+) -> Result<RenderedChart, Diagnostics> {
+    super::with_render_stack(|| render_here(source, files, settings))?
+}
+
+fn render_here(
     source: &LoadedSource,
     files: &BTreeMap<String, Vec<u8>>,
     settings: &HelmSettings,

@@ -189,7 +189,6 @@ pub fn source_documents(
     overlay: Option<&str>,
 ) -> Result<Vec<SourceDocument>, Diagnostics> {
     let (roots, plain) = plan_rendering(files, overlay);
-    let reader = SourceFiles { files };
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
     let mut push = |rendered: Vec<RenderedDocument>| {
@@ -203,8 +202,15 @@ pub fn source_documents(
             }
         }
     };
-    for root in &roots {
-        match braid_kustomize::render(&reader, root) {
+    // Kustomizations may inflate Helm charts (`helmCharts`), which recurse as charts do.
+    let rendered = super::with_render_stack(|| {
+        roots
+            .iter()
+            .map(|root| braid_kustomize::render(&SourceFiles { files }, root))
+            .collect::<Vec<_>>()
+    })?;
+    for result in rendered {
+        match result {
             Ok(docs) => push(docs),
             Err(e) => diags.push(from_kustomize(&e, files.get(e.location().0), source)),
         }

@@ -17,6 +17,32 @@ pub use load::{
     source_documents,
 };
 
+/// Runs `f` on a thread with a large stack: template rendering recurses as deep as a chart's
+/// `include`s (Helm allows 1000), more than a default thread's stack holds.
+pub(crate) fn with_render_stack<T: Send>(
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, crate::diag::Diagnostic> {
+    const STACK: usize = 256 * 1024 * 1024;
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("render".to_string())
+            .stack_size(STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| {
+                crate::diag::Diagnostic::error(
+                    "Cannot render templates",
+                    format!(
+                        "No thread could be started to render Helm and Kustomize templates: {e}."
+                    ),
+                )
+            })?;
+        match handle.join() {
+            Ok(value) => Ok(value),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
 /// The annotation listing extra dependencies: `"aws_sqs_queue.jobs, k8s/core/Secret/shop/db"`.
 pub const DEPENDS_ON_ANNOTATION: &str = "braid.dev/depends-on";
 /// `"false"` keeps an object in the cluster when its manifest is removed.

@@ -320,3 +320,52 @@ fn a_chart_cannot_read_outside_its_folder() {
         run.all()
     );
 }
+
+/// Charts come from pull requests: a template that recurses, nests without end, or builds a
+/// map holding itself gets an error (or renders), never a crash.
+#[test]
+fn hostile_templates_fail_cleanly() {
+    let sim = KubeSim::start();
+    let cases = [
+        (
+            "{{- define \"loop\" -}}{{ include \"loop\" . }}{{- end -}}\n{{ include \"loop\" . }}\n".to_string(),
+            "nested reference name: loop",
+        ),
+        (
+            format!("{{{{ {}1{} }}}}\n", "(".repeat(5000), ")".repeat(5000)),
+            "nested more than",
+        ),
+        (
+            format!("{}x{}\n", "{{ if 1 }}".repeat(5000), "{{ end }}".repeat(5000)),
+            "nested more than",
+        ),
+        (
+            "{{ range until 1000000000 }}x{{ end }}\n".to_string(),
+            "more than 1000000 numbers",
+        ),
+        (
+            "{{ repeat 1000000000 \"x\" }}\n".to_string(),
+            "repeat would make more than",
+        ),
+    ];
+    for (template, expected) in cases {
+        let project = chart_project(&sim);
+        project.write("charts/web/templates/hostile.yaml", &template);
+        let run = env(&project, "dev", &["plan"]);
+        run.expect_code(1);
+        run.assert_no_panic();
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+    // A map holding itself: toYaml and toJson give "" as in Helm, the plan goes on.
+    let project = chart_project(&sim);
+    project.write(
+        "charts/web/templates/hostile.yaml",
+        "{{- $d := dict \"a\" 1 }}{{- $_ := set $d \"self\" $d }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cycle\ndata:\n  yaml: {{ toYaml $d | quote }}\n  json: {{ toJson $d | quote }}\n",
+    );
+    let run = env(&project, "dev", &["plan", "--format", "json"]);
+    run.success();
+    let plan = run.json();
+    let cycle = change(&plan, "k8s/core/ConfigMap/shop/cycle");
+    assert_eq!(cycle["after"]["data"]["yaml"], "");
+    assert_eq!(cycle["after"]["data"]["json"], "");
+}

@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+/// How deep values may nest before copying, printing, comparing or encoding stops: a map
+/// made to hold itself with `set` (Go's `encoding/json` reports such a cycle at depth 1000;
+/// braid stops earlier, far beyond what values nest in charts).
+pub const MAX_DEPTH: usize = 200;
+
 /// A map as Go templates see `map[string]interface{}`: keys iterate in sorted order.
 pub type Map = BTreeMap<String, Value>;
 
@@ -155,14 +160,22 @@ impl Value {
         !self.truthy()
     }
 
-    /// A deep copy: maps become new references.
+    /// A deep copy: maps become new references. A structure nested deeper than
+    /// [`MAX_DEPTH`] (a map made to hold itself with `set`) is cut there.
     pub fn deep_copy(&self) -> Value {
+        self.deep_copy_at(0)
+    }
+
+    fn deep_copy_at(&self, depth: usize) -> Value {
+        if depth > MAX_DEPTH {
+            return Value::Nil;
+        }
         match self {
-            Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect()),
+            Value::List(l) => Value::list(l.iter().map(|v| v.deep_copy_at(depth + 1)).collect()),
             Value::Map(m) => Value::map(
                 m.borrow()
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .map(|(k, v)| (k.clone(), v.deep_copy_at(depth + 1)))
                     .collect(),
             ),
             other => other.clone(),
@@ -180,6 +193,15 @@ impl Value {
     /// and strings are bare as well).
     pub fn write_go(&self, out: &mut String, top: bool) {
         let _ = top;
+        self.write_go_at(out, 0);
+    }
+
+    fn write_go_at(&self, out: &mut String, depth: usize) {
+        if depth > MAX_DEPTH {
+            // Go would recurse until its stack limit; braid stops.
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::Nil => out.push_str("<nil>"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -194,7 +216,7 @@ impl Value {
                     if i > 0 {
                         out.push(' ');
                     }
-                    item.write_go(out, false);
+                    item.write_go_at(out, depth + 1);
                 }
                 out.push(']');
             }
@@ -206,7 +228,7 @@ impl Value {
                     }
                     out.push_str(k);
                     out.push(':');
-                    v.write_go(out, false);
+                    v.write_go_at(out, depth + 1);
                 }
                 out.push(']');
             }
@@ -217,7 +239,7 @@ impl Value {
                         if i > 0 {
                             out.push(' ');
                         }
-                        v.write_go(out, false);
+                        v.write_go_at(out, depth + 1);
                     }
                     out.push('}');
                 }
@@ -250,7 +272,7 @@ impl Value {
                         if i > 0 {
                             out.push(' ');
                         }
-                        v.write_go(out, false);
+                        v.write_go_at(out, depth + 1);
                     }
                     out.push('}');
                 }
@@ -261,7 +283,20 @@ impl Value {
     /// The value as JSON data (`toJson`, `toYaml`, schema validation): objects by their JSON
     /// field names, Go's `omitempty` left to the caller.
     pub fn to_json(&self) -> serde_json::Value {
-        match self {
+        self.to_json_checked().unwrap_or(serde_json::Value::Null)
+    }
+
+    /// As [`to_json`](Value::to_json), or `None` for a structure nested deeper than
+    /// [`MAX_DEPTH`] (Go's `json.Marshal` fails on it: "encountered a cycle").
+    pub fn to_json_checked(&self) -> Option<serde_json::Value> {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> Option<serde_json::Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        Some(match self {
             Value::Nil => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
@@ -269,11 +304,15 @@ impl Value {
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::List(l) => serde_json::Value::Array(
+                l.iter()
+                    .map(|v| v.to_json_at(depth + 1))
+                    .collect::<Option<_>>()?,
+            ),
             Value::Map(m) => {
                 let mut object = serde_json::Map::new();
                 for (k, v) in m.borrow().iter() {
-                    object.insert(k.clone(), v.to_json());
+                    object.insert(k.clone(), v.to_json_at(depth + 1)?);
                 }
                 serde_json::Value::Object(object)
             }
@@ -296,12 +335,12 @@ impl Value {
                         if json.is_empty() || v.is_empty() {
                             continue;
                         }
-                        object.insert(json.to_string(), v.to_json());
+                        object.insert(json.to_string(), v.to_json_at(depth + 1)?);
                     }
                     serde_json::Value::Object(object)
                 }
             },
-        }
+        })
     }
 
     /// A value from JSON data (numbers as Go's `encoding/json` decodes into `interface{}`:
@@ -333,14 +372,33 @@ impl std::fmt::Debug for Value {
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
+        self.eq_at(other, 0)
+    }
+}
+
+impl Value {
+    fn eq_at(&self, other: &Value, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
         match (self, other) {
             (Value::Nil, Value::Nil) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Map(a), Value::Map(b)) => Rc::ptr_eq(a, b) || *a.borrow() == *b.borrow(),
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.eq_at(y, depth + 1))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                Rc::ptr_eq(a, b) || {
+                    let (a, b) = (a.borrow(), b.borrow());
+                    a.len() == b.len()
+                        && a.iter()
+                            .zip(b.iter())
+                            .all(|((ka, va), (kb, vb))| ka == kb && va.eq_at(vb, depth + 1))
+                }
+            }
             (Value::Object(a), Value::Object(b)) => Rc::ptr_eq(a, b),
             _ => false,
         }
@@ -477,6 +535,24 @@ mod tests {
         assert_eq!(format_float_json(1e-7), "1e-7");
         assert_eq!(format_float_json(0.5), "0.5");
         assert_eq!(format_float_json(3.0), "3");
+    }
+
+    #[test]
+    fn a_map_that_holds_itself_does_not_recurse_forever() {
+        let m = Value::map(Map::new());
+        if let Value::Map(inner) = &m {
+            inner.borrow_mut().insert("self".into(), m.clone());
+        }
+        assert!(m.to_json_checked().is_none());
+        assert!(m.to_go_string().contains("..."));
+        let copy = m.deep_copy();
+        assert!(matches!(copy, Value::Map(_)));
+        let other = m.deep_copy();
+        assert!(copy != other);
+        // Break the cycle so the test does not leak.
+        if let Value::Map(inner) = &m {
+            inner.borrow_mut().clear();
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if let Some(&(_, '*')) = chars.peek() {
             chars.next();
             if let Some(Value::Int(w)) = args.get(arg_index) {
-                spec.width = Some(w.unsigned_abs() as usize);
+                spec.width = Some((w.unsigned_abs() as usize).min(MAX_WIDTH));
                 if *w < 0 {
                     spec.minus = true;
                 }
@@ -46,7 +46,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if let Some(&(_, '*')) = chars.peek() {
                 chars.next();
                 if let Some(Value::Int(p)) = args.get(arg_index) {
-                    spec.precision = Some((*p).max(0) as usize);
+                    spec.precision = Some(((*p).max(0) as usize).min(MAX_WIDTH));
                 }
                 arg_index += 1;
             } else {
@@ -94,11 +94,14 @@ struct Spec {
     precision: Option<usize>,
 }
 
+/// The widest width or precision taken (Go's fmt caps them at 1e6 too: `%!(BADWIDTH)`).
+const MAX_WIDTH: usize = 1_000_000;
+
 fn digits(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<usize> {
     let mut n: Option<usize> = None;
     while let Some(&(_, d)) = chars.peek() {
         let Some(v) = d.to_digit(10) else { break };
-        n = Some(n.unwrap_or(0) * 10 + v as usize);
+        n = Some((n.unwrap_or(0) * 10 + v as usize).min(MAX_WIDTH));
         chars.next();
     }
     n

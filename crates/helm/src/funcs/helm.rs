@@ -9,14 +9,13 @@ use crate::yaml;
 
 pub(super) fn call(name: &str, args: &[Value]) -> Option<FuncResult> {
     let result = match name {
-        "toYaml" => arity(name, args, 1).map(|_| {
-            Value::string(yaml::to_yaml(&args[0]).trim_end_matches('\n').to_string())
-        }),
+        "toYaml" => arity(name, args, 1).map(|_| to_yaml_text(&args[0])),
         "toYamlPretty" => arity(name, args, 1).map(|_| {
             Value::string(pretty_yaml(&yaml::to_yaml(&args[0])).trim_end_matches('\n').to_string())
         }),
-        "mustToYaml" => arity(name, args, 1).map(|_| {
-            Value::string(yaml::to_yaml(&args[0]).trim_end_matches('\n').to_string())
+        "mustToYaml" => arity(name, args, 1).and_then(|_| match args[0].to_json_checked() {
+            Some(_) => Ok(to_yaml_text(&args[0])),
+            None => Err(FuncError::Call(CYCLE.to_string())),
         }),
         "fromYaml" => arity(name, args, 1)
             .and_then(|_| want_str(&args[0]))
@@ -42,8 +41,9 @@ pub(super) fn call(name: &str, args: &[Value]) -> Option<FuncResult> {
             }),
         "toJson" | "mustToJson" => arity(name, args, 1).map(|_| Value::string(to_json(&args[0], true))),
         "toRawJson" | "mustToRawJson" => arity(name, args, 1).map(|_| Value::string(to_json(&args[0], false))),
-        "toPrettyJson" | "mustToPrettyJson" => arity(name, args, 1).map(|_| {
-            Value::string(pretty_json(&args[0].to_json(), 0))
+        "toPrettyJson" | "mustToPrettyJson" => arity(name, args, 1).map(|_| match args[0].to_json_checked() {
+            Some(json) => Value::string(pretty_json(&json, 0)),
+            None => Value::str(""),
         }),
         "fromJson" => arity(name, args, 1)
             .and_then(|_| want_str(&args[0]))
@@ -104,6 +104,17 @@ fn go_json_error(text: &str) -> String {
         }
     }
     fn value(b: &[u8], i: &mut usize, ch: &dyn Fn(u8) -> String) -> Result<(), String> {
+        value_at(b, i, ch, 0)
+    }
+    fn value_at(
+        b: &[u8],
+        i: &mut usize,
+        ch: &dyn Fn(u8) -> String,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 10_000 {
+            return Err("exceeded max depth".to_string());
+        }
         skip(b, i);
         let Some(&c) = b.get(*i) else {
             return Err("unexpected end of JSON input".to_string());
@@ -136,7 +147,7 @@ fn go_json_error(text: &str) -> String {
                             return Err(format!("invalid character {} after object key", ch(x)));
                         }
                     }
-                    value(b, i, ch)?;
+                    value_at(b, i, ch, depth + 1)?;
                     skip(b, i);
                     match b.get(*i) {
                         None => return Err("unexpected end of JSON input".to_string()),
@@ -162,7 +173,7 @@ fn go_json_error(text: &str) -> String {
                     return Ok(());
                 }
                 loop {
-                    value(b, i, ch)?;
+                    value_at(b, i, ch, depth + 1)?;
                     skip(b, i);
                     match b.get(*i) {
                         None => return Err("unexpected end of JSON input".to_string()),
@@ -247,6 +258,18 @@ fn go_json_error(text: &str) -> String {
     }
 }
 
+/// Go's `json.Marshal` error for a structure that holds itself.
+const CYCLE: &str = "json: unsupported value: encountered a cycle via map[string]interface {}";
+
+/// `toYaml`: the YAML without its final newline, or "" when the value cannot be encoded
+/// (Helm's `toYaml` swallows the error).
+fn to_yaml_text(value: &Value) -> Value {
+    match value.to_json_checked() {
+        Some(json) => Value::string(yaml::json_to_yaml(&json).trim_end_matches('\n').to_string()),
+        None => Value::str(""),
+    }
+}
+
 fn error_map(message: &str) -> Value {
     let mut map = Map::new();
     map.insert("Error".to_string(), Value::str(message));
@@ -269,11 +292,17 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
 /// `escape_html` (`toJson`), not for `toRawJson`.
 pub(crate) fn to_json(value: &Value, escape_html: bool) -> String {
     let mut out = String::new();
-    write_json(&mut out, value, escape_html);
-    out
+    match write_json(&mut out, value, escape_html, 0) {
+        Some(()) => out,
+        // Go's json.Marshal fails on a cycle, and Helm's toJson gives "" then.
+        None => String::new(),
+    }
 }
 
-fn write_json(out: &mut String, value: &Value, escape_html: bool) {
+fn write_json(out: &mut String, value: &Value, escape_html: bool, depth: usize) -> Option<()> {
+    if depth > crate::value::MAX_DEPTH {
+        return None;
+    }
     match value {
         Value::Nil => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -286,7 +315,7 @@ fn write_json(out: &mut String, value: &Value, escape_html: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, item, escape_html);
+                write_json(out, item, escape_html, depth + 1)?;
             }
             out.push(']');
         }
@@ -298,15 +327,16 @@ fn write_json(out: &mut String, value: &Value, escape_html: bool) {
                 }
                 json_string(out, k, escape_html);
                 out.push(':');
-                write_json(out, v, escape_html);
+                write_json(out, v, escape_html, depth + 1)?;
             }
             out.push('}');
         }
         Value::Object(_) => {
-            let json = value.to_json();
+            let json = value.to_json_checked()?;
             out.push_str(&serde_json::to_string(&json).unwrap_or_default());
         }
     }
+    Some(())
 }
 
 fn json_string(out: &mut String, s: &str, escape_html: bool) {

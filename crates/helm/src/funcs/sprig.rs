@@ -72,15 +72,37 @@ pub(super) fn call(name: &str, args: &[Value]) -> Option<FuncResult> {
             }
         }),
         "abbrev" => int_str(name, args, |w, s| abbreviate(s, w)),
-        "repeat" => int_str(name, args, |n, s| {
-            if n < 0 {
-                String::new()
-            } else {
-                s.repeat(n as usize)
+        "repeat" => arity(name, args, 2).and_then(|_| {
+            let n = want_int(&args[0])?;
+            let s = want_str(&args[1])?;
+            if n <= 0 {
+                return Ok(Value::str(""));
             }
+            if (n as u128) * (s.len() as u128) > MAX_TEXT as u128 {
+                return Err(FuncError::Call(format!(
+                    "repeat would make more than {} MiB",
+                    MAX_TEXT / 1024 / 1024
+                )));
+            }
+            Ok(Value::string(s.repeat(n as usize)))
         }),
-        "indent" => int_str(name, args, indent),
-        "nindent" => int_str(name, args, |n, s| format!("\n{}", indent(n, s))),
+        "indent" | "nindent" => arity(name, args, 2).and_then(|_| {
+            let n = want_int(&args[0])?;
+            let s = want_str(&args[1])?;
+            let lines = s.matches('\n').count() as u128 + 1;
+            if n.max(0) as u128 * lines + s.len() as u128 > MAX_TEXT as u128 {
+                return Err(FuncError::Call(format!(
+                    "{name} would make more than {} MiB",
+                    MAX_TEXT / 1024 / 1024
+                )));
+            }
+            let text = indent(n, s);
+            Ok(Value::string(if name == "nindent" {
+                format!("\n{text}")
+            } else {
+                text
+            }))
+        }),
         "wrap" => int_str(name, args, |n, s| wrap(s, n, "\n")),
         "wrapWith" => arity(name, args, 3).and_then(|_| {
             let n = want_int(&args[0])?;
@@ -330,14 +352,14 @@ pub(super) fn call(name: &str, args: &[Value]) -> Option<FuncResult> {
         "until" => arity(name, args, 1).and_then(|_| {
             let n = want_int(&args[0])?;
             let step = if n < 0 { -1 } else { 1 };
-            Ok(Value::list(until_step(0, n, step)))
+            Ok(Value::list(until_step(0, n, step)?))
         }),
         "untilStep" => arity(name, args, 3).and_then(|_| {
             Ok(Value::list(until_step(
                 want_int(&args[0])?,
                 want_int(&args[1])?,
                 want_int(&args[2])?,
-            )))
+            )?))
         }),
         "seq" => seq(args),
         "randInt" => arity(name, args, 2).and_then(|_| {
@@ -878,6 +900,13 @@ fn want_map(value: &Value) -> Result<&Rc<std::cell::RefCell<Map>>, FuncError> {
 /// mergo's `Merge` (`overwrite` false: fills what `dst` lacks or holds empty) and
 /// `WithOverride` (`overwrite`: `src` wins), maps merged key by key.
 pub(crate) fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
+    merge_into_at(dst, src, overwrite, 0);
+}
+
+fn merge_into_at(dst: &mut Map, src: &Map, overwrite: bool, depth: usize) {
+    if depth > crate::value::MAX_DEPTH {
+        return;
+    }
     for (key, src_value) in src {
         if matches!(src_value, Value::Nil) {
             if overwrite {
@@ -887,8 +916,11 @@ pub(crate) fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
         }
         match (dst.get(key), src_value) {
             (Some(Value::Map(d)), Value::Map(s)) => {
+                if Rc::ptr_eq(d, s) {
+                    continue;
+                }
                 let s = s.borrow().clone();
-                merge_into(&mut d.borrow_mut(), &s, overwrite);
+                merge_into_at(&mut d.borrow_mut(), &s, overwrite, depth + 1);
             }
             (Some(existing), _) if existing.truthy() && !overwrite => {}
             (None, Value::Map(s)) => {
@@ -958,10 +990,21 @@ pub(crate) fn to_float64(value: &Value) -> f64 {
     }
 }
 
-fn until_step(start: i64, stop: i64, step: i64) -> Vec<Value> {
+/// The most text one function call may make.
+const MAX_TEXT: usize = 64 * 1024 * 1024;
+
+/// The most items `until`, `untilStep` and `seq` make.
+const MAX_ITEMS: i128 = 1_000_000;
+
+fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<Value>, FuncError> {
     let mut out = Vec::new();
     if step == 0 {
-        return out;
+        return Ok(out);
+    }
+    if (stop as i128 - start as i128) / step as i128 > MAX_ITEMS {
+        return Err(FuncError::Call(format!(
+            "more than {MAX_ITEMS} numbers asked for"
+        )));
     }
     let mut i = start;
     if step > 0 {
@@ -975,7 +1018,7 @@ fn until_step(start: i64, stop: i64, step: i64) -> Vec<Value> {
             i += step;
         }
     }
-    out
+    Ok(out)
 }
 
 fn seq(args: &[Value]) -> FuncResult {
@@ -995,6 +1038,11 @@ fn seq(args: &[Value]) -> FuncResult {
         }
         _ => return Err(FuncError::Call("seq: too many arguments".to_string())),
     };
+    if (end as i128 - start as i128) / step as i128 > MAX_ITEMS {
+        return Err(FuncError::Call(format!(
+            "more than {MAX_ITEMS} numbers asked for"
+        )));
+    }
     let mut parts = Vec::new();
     let mut i = start;
     if step > 0 {

@@ -100,7 +100,16 @@ impl ExecError {
 #[derive(Default)]
 pub struct TemplateSet {
     trees: RefCell<HashMap<String, Rc<Tree>>>,
+    /// Nodes walked so far in this set, against [`MAX_STEPS`].
+    steps: std::cell::Cell<u64>,
 }
+
+/// How many template nodes one render may walk: charts of thousands of objects walk a few
+/// million; a template looping without end (`range 1000000000`) stops here with an error.
+const MAX_STEPS: u64 = 50_000_000;
+
+/// How much text one template may write (a template doubling a string in a loop stops here).
+const MAX_OUTPUT: usize = 256 * 1024 * 1024;
 
 impl TemplateSet {
     /// Parses `source` as the file `name` and adds its trees (later definitions of a name
@@ -182,6 +191,25 @@ impl State<'_> {
     }
 
     fn walk(&mut self, out: &mut String, dot: &Value, node: &Node) -> Result<Flow, ExecError> {
+        let steps = self.set.steps.get() + 1;
+        self.set.steps.set(steps);
+        if steps > MAX_STEPS || out.len() > MAX_OUTPUT {
+            let pos = match node {
+                Node::Action(pipe) => pipe.pos,
+                Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
+                Node::Template { pos, .. } | Node::Break(pos) | Node::Continue(pos) => *pos,
+                Node::Text(_) => 0,
+            };
+            let what = if steps > MAX_STEPS {
+                format!("the render took more than {MAX_STEPS} steps; a template loops without end")
+            } else {
+                format!(
+                    "the template wrote more than {} MiB",
+                    MAX_OUTPUT / 1024 / 1024
+                )
+            };
+            return Err(self.error(pos, "", what));
+        }
         match node {
             Node::Text(text) => out.push_str(text),
             Node::Action(pipe) => {

@@ -200,6 +200,7 @@ impl Arg {
 }
 
 /// The templates a source defines: the file's own body, and every `define`/`block`.
+#[derive(Debug)]
 pub struct Parsed {
     /// Trees by name; the file's body is named after the file.
     pub trees: Vec<Tree>,
@@ -209,6 +210,7 @@ pub struct Parsed {
 pub fn parse(name: &str, source: &str) -> Result<Parsed, ParseError> {
     let source: Rc<str> = Rc::from(source);
     let mut parser = Parser {
+        paren_depth: std::cell::Cell::new(0),
         name: name.to_string(),
         source: source.clone(),
         pos: 0,
@@ -256,7 +258,13 @@ impl Ending {
     }
 }
 
+/// How deep actions (`if`, `range`…) and parentheses may nest: far beyond what charts
+/// write, short of what would exhaust the stack.
+const MAX_NESTING: usize = 100;
+
 struct Parser {
+    /// Parenthesised pipelines open at this point.
+    paren_depth: std::cell::Cell<usize>,
     name: String,
     source: Rc<str>,
     pos: usize,
@@ -290,6 +298,12 @@ impl Parser {
 
     /// Parses nodes until `{{end}}`, `{{else}}` or the end of input (`depth` 0: the top).
     fn list(&mut self, depth: usize) -> Result<(Vec<Node>, Option<Ending>), ParseError> {
+        if depth > MAX_NESTING {
+            return Err(self.error_at(
+                self.pos,
+                format!("actions nested more than {MAX_NESTING} deep"),
+            ));
+        }
         let mut nodes = Vec::new();
         loop {
             let source = self.source.clone();
@@ -1010,7 +1024,16 @@ impl Parser {
                         "missing value for parenthesized pipeline".to_string(),
                     ));
                 }
-                let pipe = self.pipeline(inner[0].pos, inner, false)?;
+                if self.paren_depth.get() >= MAX_NESTING {
+                    return Err(self.error_at(
+                        token.pos,
+                        format!("parentheses nested more than {MAX_NESTING} deep"),
+                    ));
+                }
+                self.paren_depth.set(self.paren_depth.get() + 1);
+                let pipe = self.pipeline(inner[0].pos, inner, false);
+                self.paren_depth.set(self.paren_depth.get() - 1);
+                let pipe = pipe?;
                 next = j + 1;
                 Arg::Pipe {
                     pipe: Box::new(pipe),
@@ -1235,13 +1258,21 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_line() {
-        let err = parse("c/templates/x.yaml", "a\n{{ if .x }}\nb")
-            .err()
-            .expect("error");
+        let err = parse("c/templates/x.yaml", "a\n{{ if .x }}\nb").expect_err("an error");
         assert_eq!(
             err.to_string(),
             "template: c/templates/x.yaml:3: unexpected EOF"
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+        let err = parse("t", &parens).expect_err("too deep");
+        assert!(err.message.contains("nested more than"), "{err}");
+        let ifs = format!("{}x{}", "{{ if 1 }}".repeat(5000), "{{ end }}".repeat(5000));
+        let err = parse("t", &ifs).expect_err("too deep");
+        assert!(err.message.contains("nested more than"), "{err}");
     }
 
     #[test]
