@@ -129,11 +129,7 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
 /// A chart's section: chart and version, release, and the values diff since the last apply;
 /// empty when the plan leaves the chart as the last apply left it.
 fn chart_section(plan: &Plan, chart: &crate::plan::ChartChange) -> String {
-    let changes_objects = plan
-        .changes
-        .iter()
-        .any(|c| c.source.as_deref() == Some(chart.source.as_str()) && c.action.is_change());
-    if !changes_objects
+    if !super::plan::changes_chart_objects(plan, chart)
         && chart.previous_values.as_ref() == Some(&chart.values)
         && chart.previous_version.as_deref() == Some(chart.version.as_str())
     {

@@ -295,10 +295,7 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
 /// A chart's part of the plan: its version and values against the last apply, and its
 /// NOTES.txt when the plan changes its objects.
 fn render_chart(plan: &Plan, chart: &crate::plan::ChartChange, style: Style, out: &mut String) {
-    let changes_objects = plan
-        .changes
-        .iter()
-        .any(|c| c.source.as_deref() == Some(chart.source.as_str()) && c.action.is_change());
+    let changes_objects = changes_chart_objects(plan, chart);
     let diff = values_diff(chart);
     if !changes_objects
         && diff.is_none()
@@ -329,6 +326,13 @@ fn render_chart(plan: &Plan, chart: &crate::plan::ChartChange, style: Style, out
             out.push_str(&format!("  {line}\n"));
         }
     }
+}
+
+/// Whether the plan changes any object of the chart's source.
+pub(crate) fn changes_chart_objects(plan: &Plan, chart: &crate::plan::ChartChange) -> bool {
+    plan.changes
+        .iter()
+        .any(|c| c.source.as_deref() == Some(chart.source.as_str()) && c.action.is_change())
 }
 
 /// `version 0.3.0 (not applied before)`, `version 0.2.0 → 0.3.0`, `version 0.3.0 (unchanged)`.

@@ -185,14 +185,12 @@ impl Value {
     /// `fmt.Sprint(v)`: Go's `%v`.
     pub fn to_go_string(&self) -> String {
         let mut out = String::new();
-        self.write_go(&mut out, true);
+        self.write_go(&mut out);
         out
     }
 
-    /// Writes `%v` of the value; `top` is false inside lists and maps (where nil is `<nil>`
-    /// and strings are bare as well).
-    pub fn write_go(&self, out: &mut String, top: bool) {
-        let _ = top;
+    /// Writes `%v` of the value (nil as `<nil>`, strings bare).
+    pub fn write_go(&self, out: &mut String) {
         self.write_go_at(out, 0);
     }
 

@@ -772,11 +772,6 @@ fn literal_block(s: &str, indent: usize) -> String {
         ""
     };
     let body = s.strip_suffix('\n').unwrap_or(s);
-    let body = if chomp == "+" {
-        s.strip_suffix('\n').unwrap_or(s)
-    } else {
-        body
-    };
     let pad = " ".repeat(indent.max(2));
     let mut out = format!("|{chomp}");
     for line in body.split('\n') {

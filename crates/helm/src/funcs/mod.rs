@@ -248,53 +248,6 @@ fn index(args: &[Value]) -> FuncResult {
     Ok(item)
 }
 
-/// Go's built-in `slice` (Sprig's replaces it in Helm; kept for templates outside Helm).
-#[allow(dead_code)]
-fn slice(args: &[Value]) -> FuncResult {
-    arity_at_least("slice", args, 1)?;
-    let mut bounds = Vec::new();
-    for arg in &args[1..] {
-        match arg {
-            Value::Int(i) => bounds.push(*i),
-            other => {
-                return Err(FuncError::Call(format!(
-                    "cannot index slice/array with type {}",
-                    other.type_name()
-                )));
-            }
-        }
-    }
-    if bounds.len() > 3 {
-        return Err(FuncError::Call(format!(
-            "too many slice indexes: {}",
-            bounds.len()
-        )));
-    }
-    let len = match &args[0] {
-        Value::String(s) => s.len(),
-        Value::List(l) => l.len(),
-        Value::Nil => return Err(FuncError::Call("slice of untyped nil".to_string())),
-        other => {
-            return Err(FuncError::Call(format!(
-                "can't slice item of type {}",
-                other.type_name()
-            )));
-        }
-    } as i64;
-    let low = bounds.first().copied().unwrap_or(0);
-    let high = bounds.get(1).copied().unwrap_or(len);
-    if low < 0 || high < low || high > len {
-        return Err(FuncError::Call(format!(
-            "invalid slice index: {low} > {high}"
-        )));
-    }
-    Ok(match &args[0] {
-        Value::String(s) => Value::str(s.get(low as usize..high as usize).unwrap_or("")),
-        Value::List(l) => Value::list(l[low as usize..high as usize].to_vec()),
-        _ => Value::Nil,
-    })
-}
-
 /// The kinds Go's comparison functions know.
 #[derive(PartialEq, Clone, Copy, Debug)]
 enum Basic {

@@ -355,11 +355,7 @@ impl State<'_> {
                 None => Flow::Normal,
             };
             self.vars.truncate(mark);
-            return Ok(if flow == Flow::Normal {
-                Flow::Normal
-            } else {
-                flow
-            });
+            return Ok(flow);
         }
         for (key, element) in items {
             let inner_mark = self.vars.len();
@@ -883,7 +879,7 @@ fn print_value(out: &mut String, value: &Value) {
                 out.push_str(text);
             }
         }
-        other => other.write_go(out, true),
+        other => other.write_go(out),
     }
 }
 

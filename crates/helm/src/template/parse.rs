@@ -419,9 +419,6 @@ impl Parser {
                     }
                     return Ok((tokens, i + 4));
                 }
-                if c == b'\n' && paren_depth == 0 {
-                    // Go allows newlines inside actions since 1.16.
-                }
                 space_before = true;
                 i += 1;
                 continue;
@@ -811,7 +808,7 @@ impl Parser {
             }) => None,
             Some(Ending {
                 kind: EndKind::Else(None),
-                pos: else_pos,
+                ..
             }) => {
                 let (else_list, end) = self.list(depth + 1)?;
                 match end {
@@ -819,7 +816,6 @@ impl Parser {
                         kind: EndKind::End, ..
                     }) => Some(else_list),
                     Some(other) => {
-                        let _ = else_pos;
                         return Err(self.error_at(
                             other.pos,
                             format!("expected end; found {}", other.describe()),
@@ -832,14 +828,9 @@ impl Parser {
                 kind: EndKind::Else(Some((kw, tokens))),
                 pos: else_pos,
             }) => {
-                if word == "range"
-                    || (kw == "with" && word != "with")
-                    || (kw == "if" && word != "if")
-                {
-                    // Go accepts `else if` after if and `else with` after with only.
-                    if !(kw == "if" && word == "if" || kw == "with" && word == "with") {
-                        return Err(self.error_at(else_pos, "unexpected token in else".to_string()));
-                    }
+                // Go accepts `else if` after if and `else with` after with only.
+                if kw != word {
+                    return Err(self.error_at(else_pos, "unexpected token in else".to_string()));
                 }
                 // `{{else if x}}…{{end}}` is `{{else}}{{if x}}…{{end}}{{end}}`: the nested
                 // branch consumes the shared `{{end}}`.
