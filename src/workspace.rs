@@ -119,7 +119,13 @@ impl Workspace {
             }
         }
         let env = project.environment(&env_name);
-        add_manifests(&mut module, &project, env, &mut sources)?;
+        add_manifests(
+            &mut module,
+            &project,
+            env,
+            &mut sources,
+            options.sources.offline,
+        )?;
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             auto_files: sources
@@ -544,8 +550,10 @@ fn render_charts(
     env: Option<&EnvironmentConfig>,
     sources: &mut [LoadedSource],
     namespace: &str,
+    offline: bool,
 ) -> Result<Vec<crate::manifests::helm::RenderedChart>, Diagnostics> {
     use crate::manifests::helm;
+    let cache_dir = project.dir.join(".braid").join("cache").join("charts");
     let env_name = env.map(|e| e.name.as_str()).unwrap_or("default");
     let mut diags = Diagnostics::new();
     let mut charts = Vec::new();
@@ -557,8 +565,13 @@ fn render_charts(
         let rendered = helm::settings(config, block, env_name, namespace)
             .map_err(Diagnostics::from)
             .and_then(|settings| {
-                let (files, digest) = helm::read_chart(source)?;
+                let (mut files, digest) = helm::read_chart(source)?;
                 source.add_module_digest(&digest);
+                let fetched =
+                    helm::fetch_dependencies(source, &mut files, &settings, &cache_dir, offline)?;
+                for digest in fetched {
+                    source.add_module_digest(&digest);
+                }
                 let chart = helm::render(source, &files, &settings)?;
                 source.revision.helm = Some(chart.release_record());
                 Ok(chart)
@@ -578,6 +591,7 @@ fn add_manifests(
     project: &Project,
     env: Option<&EnvironmentConfig>,
     sources: &mut [LoadedSource],
+    offline: bool,
 ) -> Result<(), Diagnostics> {
     let kubernetes = project.provider_config(env, "kubernetes");
     let namespace = kubernetes
@@ -586,7 +600,7 @@ fn add_manifests(
         .unwrap_or("default");
     let overlay = env.and_then(|e| e.overlay.as_deref());
     let mut diags = Diagnostics::new();
-    let charts = render_charts(project, env, sources, namespace)?;
+    let charts = render_charts(project, env, sources, namespace, offline)?;
     for decl in crate::manifests::load_manifests(sources, overlay, namespace, charts)? {
         match module.resources.get(&decl.address) {
             Some(first) => diags.push(

@@ -53,6 +53,8 @@ pub const HELM_ATTRIBUTES: &[&str] = &[
     "set",
     "kube_version",
     "api_versions",
+    "repositories",
+    "plain_http",
 ];
 
 /// The `state` block of an environment: which backend holds its state, and how to reach it.

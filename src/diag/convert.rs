@@ -26,6 +26,22 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     }
 }
 
+/// An error's message followed by each cause it does not already quote: "GET …: error
+/// sending request: connection refused".
+pub fn error_with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// A state store error met while reading or writing state.
 pub fn state_error(e: StateError) -> Diagnostics {
     state_diagnostic(e).into()

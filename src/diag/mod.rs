@@ -9,9 +9,9 @@ use std::ops::Range;
 use std::sync::Arc;
 
 pub use convert::{
-    cannot_open_state, cannot_unlock, cannot_write_state, error_chain, from_kustomize,
-    from_provider, function_error, lock_error, provider_errors, state_diagnostic, state_error,
-    stolen_lock_warning, transfer_error,
+    cannot_open_state, cannot_unlock, cannot_write_state, error_chain, error_with_causes,
+    from_kustomize, from_provider, function_error, lock_error, provider_errors, state_diagnostic,
+    state_error, stolen_lock_warning, transfer_error,
 };
 
 /// How serious a [`Diagnostic`] is; serialized in lowercase (`error`, `warning`) in JSON output.

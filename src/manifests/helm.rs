@@ -37,6 +37,10 @@ pub struct HelmSettings {
     pub kube_version: Option<String>,
     /// API versions added to `.Capabilities.APIVersions`.
     pub api_versions: Vec<String>,
+    /// Chart repositories (`https://…`, `oci://…`) dependencies may be fetched from.
+    pub repositories: Vec<String>,
+    /// OCI registries are reached over plain HTTP (`helm --plain-http`).
+    pub plain_http: bool,
     /// Where the block is written.
     pub location: Location,
 }
@@ -166,6 +170,24 @@ pub fn settings(
         Some(v @ Value::Map(_)) => v.clone(),
         Some(other) => return Err(wrong("set", "an object like { replicaCount = 3 }", other)),
     };
+    let repositories = strings("repositories")?;
+    for repo in &repositories {
+        let scheme_ok = ["https://", "http://", "oci://"]
+            .iter()
+            .any(|scheme| repo.starts_with(scheme) && repo.len() > scheme.len());
+        if !scheme_ok || repo.contains('@') || repo.chars().any(char::is_whitespace) {
+            return Err(Diagnostic::error(
+                "Invalid chart repository",
+                format!("\"{repo}\" is not a chart repository URL: give https://HOST/PATH, http://HOST/PATH or oci://HOST/PATH, without credentials (braid reads them from Helm's and Docker's login files)."),
+            )
+            .at(at("repositories")));
+        }
+    }
+    let plain_http = match value.attr("plain_http") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return Err(wrong("plain_http", "a bool", other)),
+    };
     let set_masked = block
         .body
         .attribute("set")
@@ -178,6 +200,8 @@ pub fn settings(
         set_masked,
         kube_version: string("kube_version")?,
         api_versions: strings("api_versions")?,
+        repositories,
+        plain_http,
         location: block.location.clone(),
     })
 }
@@ -264,6 +288,49 @@ pub fn read_chart(
         hasher.update(bytes);
     }
     Ok((files, format!("sha256:{}", hex::encode(hasher.finalize()))))
+}
+
+/// Fetches the dependencies that Chart.lock pins and `charts/` lacks (as
+/// `helm dependency build` would) into `files`, as `charts/NAME-VERSION.tgz`. Returns the
+/// SHA-256 of each fetched archive, for the source's digest.
+pub fn fetch_dependencies(
+    source: &LoadedSource,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    settings: &HelmSettings,
+    cache_dir: &std::path::Path,
+    offline: bool,
+) -> Result<Vec<String>, Diagnostics> {
+    use sha2::{Digest as _, Sha256};
+    let origin = source.display_name(&source.root);
+    let missing = braid_helm::deps::missing_dependencies(files, &origin).map_err(|e| {
+        let text_of = |path: &str| -> Option<Arc<SourceText>> {
+            let bytes = files.get(path)?;
+            Some(SourceText::new(
+                source.display_name(&source.root.join(path)),
+                String::from_utf8_lossy(bytes).into_owned(),
+            ))
+        };
+        helm_diagnostic(&e, source, &text_of, &settings.location)
+    })?;
+    let fetcher = super::chart_repo::Fetcher {
+        cache_dir: cache_dir.to_path_buf(),
+        offline,
+        allowed: &settings.repositories,
+        plain_http: settings.plain_http,
+    };
+    let mut digests = Vec::new();
+    for dep in missing {
+        let bytes = fetcher.archive(&dep).map_err(|e| {
+            Diagnostic::error(
+                "Cannot fetch a chart dependency",
+                format!("Source \"{}\": {e}.", source.name),
+            )
+            .at(settings.location.clone())
+        })?;
+        digests.push(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))));
+        files.insert(format!("charts/{}", dep.archive_name()), bytes);
+    }
+    Ok(digests)
 }
 
 /// A braid value as Helm values: whole numbers become integers, as `helm --set` makes them.

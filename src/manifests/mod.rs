@@ -6,6 +6,7 @@
 //! Strings may embed `${{ EXPR }}` references (`template`), which become graph edges like
 //! HCL references; Kubernetes' own ordering rules add more edges (`ordering`).
 
+mod chart_repo;
 pub mod helm;
 mod load;
 mod ordering;

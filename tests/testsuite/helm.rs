@@ -5,7 +5,7 @@
 //! file and line.
 
 use crate::common::{Project, Run, change, kubernetes_braid_hcl};
-use braid_testkit::{GitRepo, KubeSim};
+use braid_testkit::{GitRepo, HttpFiles, KubeSim, OciRegistry, REGISTRY_PASSWORD, REGISTRY_USER};
 
 const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/shop/deployments/web";
 const CONFIG: &str = "/api/v1/namespaces/shop/configmaps/web-config";
@@ -368,4 +368,266 @@ fn hostile_templates_fail_cleanly() {
     let cycle = change(&plan, "k8s/core/ConfigMap/shop/cycle");
     assert_eq!(cycle["after"]["data"]["yaml"], "");
     assert_eq!(cycle["after"]["data"]["json"], "");
+}
+
+/// A project whose source `shop` is `tests/fixtures/helm-deps/app`: a chart with one
+/// dependency in a chart repository (index.yaml over HTTP) and one in an OCI registry (with
+/// a login), both pinned by the Chart.lock `helm dependency update` wrote. Returns the
+/// project and the two repository URLs.
+struct DepsWorld {
+    sim: KubeSim,
+    repo: HttpFiles,
+    registry: OciRegistry,
+    project: Project,
+}
+
+impl DepsWorld {
+    fn start() -> DepsWorld {
+        let fixture = crate::common::fixtures_dir().join("helm-deps");
+        let repo = HttpFiles::start();
+        for entry in std::fs::read_dir(fixture.join("repo")).expect("repo fixture") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            repo.put(
+                &format!("/charts/{name}"),
+                std::fs::read(&path).expect("read"),
+            );
+        }
+        let registry = OciRegistry::start();
+        let sidecar = std::fs::read(fixture.join("oci/sidecar-1.0.0.tgz")).expect("sidecar");
+        registry.push_chart("charts", "sidecar", "1.0.0", &sidecar);
+        let sim = KubeSim::start();
+        let project = Project::with_files(&[]);
+        crate::common::copy_dir(&fixture.join("app"), &project.join("charts/shop"));
+        let world = DepsWorld {
+            sim,
+            repo,
+            registry,
+            project,
+        };
+        for file in ["Chart.yaml", "Chart.lock"] {
+            let rel = format!("charts/shop/{file}");
+            let text = world.placeholders_to_urls(&world.project.read(&rel));
+            world.project.write(&rel, &text);
+        }
+        world.project.write(
+            "base/namespace.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        );
+        world.login(REGISTRY_PASSWORD);
+        world.configure(true);
+        world
+    }
+
+    fn http_repo(&self) -> String {
+        format!("{}/charts", self.repo.url())
+    }
+
+    fn oci_repo(&self) -> String {
+        format!("oci://{}/charts", self.registry.host())
+    }
+
+    fn placeholders_to_urls(&self, text: &str) -> String {
+        text.replace("@HTTP_REPO@", &self.http_repo())
+            .replace("@OCI_REPO@", &self.oci_repo())
+    }
+
+    /// Docker's config.json with a login for the registry, as `docker login` writes it.
+    fn login(&self, password: &str) {
+        use base64::Engine as _;
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{REGISTRY_USER}:{password}"));
+        self.project.write(
+            "docker/config.json",
+            &format!(
+                r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+                self.registry.host()
+            ),
+        );
+    }
+
+    /// braid.hcl; `allow` lists both repositories in the helm block.
+    fn configure(&self, allow: bool) {
+        let repositories = if allow {
+            format!(
+                "    repositories = [\"{}\", \"{}\"]\n",
+                self.http_repo(),
+                self.oci_repo()
+            )
+        } else {
+            String::new()
+        };
+        let source = format!(
+            "source \"shop\" {{\n  path = \"charts/shop\"\n  helm {{\n    namespace  = \"shop\"\n    plain_http = true\n{repositories}  }}\n}}\n"
+        );
+        let hcl = kubernetes_braid_hcl(&self.sim.kubeconfig(), &["dev"], "")
+            .replace(
+                "source \"infra\" { path = \".\" }\n",
+                "source \"base\" { path = \"base\" }\n",
+            )
+            .replace("source \"apps\" { path = \"deploy\" }\n", &source);
+        self.project.write("braid.hcl", &hcl);
+    }
+
+    fn braid(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--env", "dev"];
+        all.extend_from_slice(args);
+        let docker = self.project.join("docker").display().to_string();
+        let helm = self.project.join("no-helm-config").display().to_string();
+        self.project.braid_env(
+            &all,
+            &[
+                ("DOCKER_CONFIG", docker.as_str()),
+                ("HELM_REGISTRY_CONFIG", helm.as_str()),
+                ("HELM_REPOSITORY_CONFIG", helm.as_str()),
+            ],
+        )
+    }
+}
+
+#[test]
+fn chart_dependencies_are_fetched_as_chart_lock_pins_them() {
+    let world = DepsWorld::start();
+
+    // Repositories braid.hcl does not list are never contacted.
+    world.configure(false);
+    let refused = world.braid(&["plan"]);
+    refused.failure();
+    assert!(
+        refused.stderr.contains("Cannot fetch a chart dependency")
+            && refused.stderr.contains("does not list")
+            && refused.stderr.contains(&world.http_repo()),
+        "{}",
+        refused.all()
+    );
+    assert!(
+        world.repo.requests().is_empty(),
+        "{:?}",
+        world.repo.requests()
+    );
+
+    world.configure(true);
+    world.braid(&["apply", "--auto-approve"]).success();
+    // Chart.lock pins greeter 0.3.1 (the newest ~0.3.0); 0.4.0 is never fetched.
+    assert_eq!(
+        world.repo.requests(),
+        ["/charts/index.yaml", "/charts/greeter-0.3.1.tgz"]
+    );
+    // Every object is the one Helm renders once `helm dependency build` fetched the same
+    // dependencies (tests/fixtures/helm-deps/expected.yaml, scripts/regen-helm-deps-fixture.sh).
+    let expected =
+        std::fs::read_to_string(crate::common::fixtures_dir().join("helm-deps/expected.yaml"))
+            .expect("expected.yaml");
+    let mut names = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(&expected) {
+        let want: serde_json::Value =
+            serde::Deserialize::deserialize(document).expect("an expected object");
+        let name = want["metadata"]["name"].as_str().expect("name").to_string();
+        let got = world
+            .sim
+            .get(&format!("/api/v1/namespaces/shop/configmaps/{name}"))
+            .unwrap_or_else(|| panic!("no ConfigMap {name}"));
+        assert_eq!(got["data"], want["data"], "{name}");
+        for (key, value) in want["metadata"]["labels"].as_object().into_iter().flatten() {
+            assert_eq!(&got["metadata"]["labels"][key], value, "{name} label {key}");
+        }
+        names.push(name);
+    }
+    assert_eq!(names, ["shop-greeter", "shop-sidecar", "shop-shop"]);
+
+    // The archives are cached: an offline plan needs neither server.
+    let before = world.repo.requests().len();
+    let offline = world.braid(&["plan", "--offline", "--detailed-exitcode"]);
+    offline.expect_code(0);
+    assert_eq!(world.repo.requests().len(), before);
+}
+
+#[test]
+fn chart_dependency_errors_are_clear_and_keep_secrets() {
+    let world = DepsWorld::start();
+
+    // A dependency the lock pins but the repository no longer has.
+    let index =
+        String::from_utf8(world.repo.file("/charts/index.yaml").expect("index")).expect("utf-8");
+    world.repo.put(
+        "/charts/index.yaml",
+        index.replace("version: 0.3.1", "version: 0.3.2"),
+    );
+    let gone = world.braid(&["plan"]);
+    gone.failure();
+    assert!(
+        gone.stderr
+            .contains("has no chart \"greeter\" at version 0.3.1"),
+        "{}",
+        gone.all()
+    );
+    gone.assert_no_panic();
+    world.repo.put("/charts/index.yaml", index);
+
+    // An archive that is not what index.yaml's digest says is refused.
+    let genuine = world
+        .repo
+        .file("/charts/greeter-0.3.1.tgz")
+        .expect("served");
+    let other = world
+        .repo
+        .file("/charts/greeter-0.3.0.tgz")
+        .expect("served");
+    world.repo.put("/charts/greeter-0.3.1.tgz", other);
+    let tampered = world.braid(&["plan"]);
+    tampered.failure();
+    assert!(
+        tampered.stderr.contains("changed or damaged on the way"),
+        "{}",
+        tampered.all()
+    );
+    world.repo.put("/charts/greeter-0.3.1.tgz", genuine);
+
+    // A wrong registry password: refused, and the password is never shown.
+    world.login("wrong-password");
+    let refused = world.braid(&["plan"]);
+    refused.failure();
+    assert!(
+        refused.stderr.contains("401") && refused.stderr.contains("helm registry login"),
+        "{}",
+        refused.all()
+    );
+    assert!(
+        !refused.all().contains("wrong-password"),
+        "{}",
+        refused.all()
+    );
+    world.login(REGISTRY_PASSWORD);
+
+    // --offline with a dependency not yet cached says what to do.
+    let offline = world.braid(&["plan", "--offline"]);
+    offline.failure();
+    assert!(
+        offline.stderr.contains("not in the chart cache"),
+        "{}",
+        offline.all()
+    );
+
+    // A Chart.lock out of step with Chart.yaml is refused, as `helm dependency build` does.
+    world.project.edit(
+        "charts/shop/Chart.yaml",
+        "version: ~0.3.0",
+        "version: ~0.4.0",
+    );
+    let stale = world.braid(&["plan"]);
+    stale.failure();
+    assert!(
+        stale.stderr.contains("out of sync with Chart.yaml") && stale.stderr.contains("Chart.lock"),
+        "{}",
+        stale.all()
+    );
+    world.project.edit(
+        "charts/shop/Chart.yaml",
+        "version: ~0.4.0",
+        "version: ~0.3.0",
+    );
 }

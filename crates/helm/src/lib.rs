@@ -8,6 +8,7 @@
 
 mod archive;
 pub mod chart;
+pub mod deps;
 mod funcs;
 mod mpw;
 pub mod render;

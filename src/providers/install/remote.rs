@@ -13,6 +13,7 @@ use reqwest::Url;
 use sha2::{Digest as _, Sha256};
 
 use super::{ProviderAddress, Version};
+use crate::diag::error_with_causes as error_chain;
 
 /// The plugin protocol major versions braid speaks; registry versions that support none
 /// of them are skipped, as Terraform skips them.
@@ -399,20 +400,6 @@ fn mirror_base(base: &str) -> Result<Url, String> {
         ));
     }
     Ok(with_trailing_slash(url))
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// Checks a detached OpenPGP signature of `data` with `gpg`, in a throw-away keyring holding
