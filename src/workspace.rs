@@ -551,9 +551,30 @@ fn render_charts(
     sources: &mut [LoadedSource],
     namespace: &str,
     offline: bool,
+    warnings: &mut Diagnostics,
 ) -> Result<Vec<crate::manifests::helm::RenderedChart>, Diagnostics> {
     use crate::manifests::helm;
     let cache_dir = project.dir.join(".braid").join("cache").join("charts");
+    // `.Capabilities` come from the target cluster, as `helm install` takes them; when it
+    // cannot be asked, Helm's defaults (as `helm template`), with a warning.
+    let cluster = if project.sources.iter().any(|s| s.helm.is_some()) {
+        let config = project.provider_config(env, "kubernetes");
+        match helm::cluster_capabilities(&config) {
+            Ok(capabilities) => Some(capabilities),
+            Err(e) => {
+                warnings.push(Diagnostic::warning(
+                    "Helm charts render with default capabilities",
+                    format!(
+                        "braid could not ask the cluster for its version and APIs ({e}), so .Capabilities are Helm's defaults (Kubernetes {}). Give the helm block kube_version and api_versions to render for a cluster braid cannot reach.",
+                        braid_helm::DEFAULT_KUBE_VERSION
+                    ),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let env_name = env.map(|e| e.name.as_str()).unwrap_or("default");
     let mut diags = Diagnostics::new();
     let mut charts = Vec::new();
@@ -572,7 +593,7 @@ fn render_charts(
                 for digest in fetched {
                     source.add_module_digest(&digest);
                 }
-                let chart = helm::render(source, &files, &settings)?;
+                let chart = helm::render(source, &files, &settings, cluster.as_ref())?;
                 source.revision.helm = Some(chart.release_record());
                 Ok(chart)
             });
@@ -600,7 +621,14 @@ fn add_manifests(
         .unwrap_or("default");
     let overlay = env.and_then(|e| e.overlay.as_deref());
     let mut diags = Diagnostics::new();
-    let charts = render_charts(project, env, sources, namespace, offline)?;
+    let charts = render_charts(
+        project,
+        env,
+        sources,
+        namespace,
+        offline,
+        &mut module.warnings,
+    )?;
     for decl in crate::manifests::load_manifests(sources, overlay, namespace, charts)? {
         match module.resources.get(&decl.address) {
             Some(first) => diags.push(

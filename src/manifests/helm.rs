@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use braid_helm::value::{Map as HelmMap, Value as HelmValue};
 use braid_provider::Value;
+pub use braid_provider_kubernetes::ClusterCapabilities;
 
 use super::SourceDocument;
 use crate::config::{HelmBlock, ResourceDecl, SourceConfig};
@@ -333,6 +334,22 @@ pub fn fetch_dependencies(
     Ok(digests)
 }
 
+/// Asks the cluster of the `kubernetes` provider block `config` for its version and APIs
+/// (`.Capabilities`), on a thread of its own (the caller may be inside an async runtime).
+pub fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities, String> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start a runtime: {e}"))?;
+            runtime.block_on(braid_provider_kubernetes::cluster_capabilities(config))
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the discovery thread failed".to_string()))
+    })
+}
+
 /// A braid value as Helm values: whole numbers become integers, as `helm --set` makes them.
 fn helm_value(value: &Value) -> HelmValue {
     let json = value.to_json();
@@ -359,18 +376,22 @@ fn json_to_helm(json: &serde_json::Value) -> HelmValue {
 
 /// Renders the chart of `source` with `settings` (on a thread with a stack deep enough for
 /// the chart's `include`s).
+/// `.Capabilities` are the cluster's when `cluster` gives them, else Helm's defaults; the
+/// block's `kube_version` and `api_versions` apply over either.
 pub fn render(
     source: &LoadedSource,
     files: &BTreeMap<String, Vec<u8>>,
     settings: &HelmSettings,
+    cluster: Option<&ClusterCapabilities>,
 ) -> Result<RenderedChart, Diagnostics> {
-    super::with_render_stack(|| render_here(source, files, settings))?
+    super::with_render_stack(|| render_here(source, files, settings, cluster))?
 }
 
 fn render_here(
     source: &LoadedSource,
     files: &BTreeMap<String, Vec<u8>>,
     settings: &HelmSettings,
+    cluster: Option<&ClusterCapabilities>,
 ) -> Result<RenderedChart, Diagnostics> {
     let origin = source.display_name(&source.root);
     let text_of = |path: &str| -> Option<Arc<SourceText>> {
@@ -408,6 +429,10 @@ fn render_here(
         braid_helm::merge_maps(&mut values, set);
     }
     let mut capabilities = braid_helm::Capabilities::default();
+    if let Some(cluster) = cluster {
+        capabilities.kube_version = cluster.kube_version.clone();
+        capabilities.api_versions = cluster.api_versions.clone();
+    }
     if let Some(version) = &settings.kube_version {
         capabilities.kube_version = version.clone();
     }

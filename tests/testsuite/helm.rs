@@ -631,3 +631,76 @@ fn chart_dependency_errors_are_clear_and_keep_secrets() {
         "version: ~0.3.0",
     );
 }
+
+const CAPABILITIES_TEMPLATE: &str = r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: caps
+data:
+  version: {{ .Capabilities.KubeVersion.Version | quote }}
+  minor: {{ .Capabilities.KubeVersion.Minor | quote }}
+  deployments: {{ .Capabilities.APIVersions.Has "apps/v1/Deployment" | quote }}
+  batchBeta: {{ .Capabilities.APIVersions.Has "batch/v1beta1" | quote }}
+"#;
+
+fn capabilities_project(kubeconfig: &str) -> Project {
+    let source =
+        "source \"caps\" {\n  path = \"chart\"\n  helm {\n    namespace = \"default\"\n  }\n}\n";
+    let hcl = kubernetes_braid_hcl(kubeconfig, &["dev"], "")
+        .replace("source \"infra\" { path = \".\" }\n", "")
+        .replace("source \"apps\" { path = \"deploy\" }\n", source);
+    Project::with_files(&[
+        ("braid.hcl", &hcl),
+        (
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: caps\nversion: 0.1.0\n",
+        ),
+        ("chart/templates/caps.yaml", CAPABILITIES_TEMPLATE),
+    ])
+}
+
+#[test]
+fn capabilities_come_from_the_cluster() {
+    let sim = KubeSim::start();
+    let project = capabilities_project(&sim.kubeconfig());
+    env(&project, "dev", &["apply", "--auto-approve"]).success();
+    let caps = sim
+        .get("/api/v1/namespaces/default/configmaps/caps")
+        .expect("the ConfigMap");
+    let version = sim.get("/version").expect("/version");
+    assert_eq!(caps["data"]["version"], version["gitVersion"], "{caps:#}");
+    assert_eq!(caps["data"]["minor"], version["minor"], "{caps:#}");
+    assert_eq!(caps["data"]["deployments"], "true", "{caps:#}");
+    // Helm's default list has batch/v1beta1; the cluster does not serve it.
+    assert_eq!(caps["data"]["batchBeta"], "false", "{caps:#}");
+
+    // The helm block's kube_version and api_versions apply over the cluster's.
+    project.edit(
+        "braid.hcl",
+        "namespace = \"default\"",
+        "namespace = \"default\"\n    kube_version = \"v1.29.4\"\n    api_versions = [\"batch/v1beta1\"]",
+    );
+    env(&project, "dev", &["apply", "--auto-approve"]).success();
+    let caps = sim
+        .get("/api/v1/namespaces/default/configmaps/caps")
+        .expect("the ConfigMap");
+    assert_eq!(caps["data"]["version"], "v1.29.4", "{caps:#}");
+    assert_eq!(caps["data"]["batchBeta"], "true", "{caps:#}");
+}
+
+#[test]
+fn capabilities_without_a_cluster_are_helms_defaults_with_a_warning() {
+    let dir = braid_testkit::tempdir();
+    let kubeconfig = dir.path().join("no-such-kubeconfig");
+    let project = capabilities_project(&kubeconfig.display().to_string());
+    let validated = env(&project, "dev", &["validate"]);
+    validated.success();
+    assert!(
+        validated
+            .stderr
+            .contains("Helm charts render with default capabilities")
+            && validated.stderr.contains("v1.36.0"),
+        "{}",
+        validated.all()
+    );
+}

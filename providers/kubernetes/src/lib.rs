@@ -23,6 +23,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod apply;
+mod capabilities;
 mod cluster;
 mod desired;
 mod error;
@@ -40,6 +41,7 @@ mod settings;
 mod ssa;
 mod watch;
 
+pub use capabilities::{ClusterCapabilities, cluster_capabilities};
 pub use error::{KubeError, ManifestError, Step};
 pub use provider::KubernetesProvider;
 pub use ready::TIMEOUT_ANNOTATION;

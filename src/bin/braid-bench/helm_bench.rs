@@ -17,7 +17,7 @@ fn generate(dir: &Path, n: usize) -> std::io::Result<()> {
     std::fs::create_dir_all(chart.join("templates"))?;
     std::fs::write(
         dir.join("braid.hcl"),
-        "source \"app\" {\n  path = \"chart\"\n  helm {\n    namespace = \"bench\"\n    values    = [\"values.yaml\", \"values-${env.name}.yaml\"]\n  }\n}\nenvironment \"bench\" {}\n",
+        "source \"app\" {\n  path = \"chart\"\n  helm {\n    namespace = \"bench\"\n    values    = [\"values.yaml\", \"values-${env.name}.yaml\"]\n  }\n}\nenvironment \"bench\" {}\n# No cluster: .Capabilities are Helm's defaults, and the load reaches no network.\nprovider \"kubernetes\" { kubeconfig = \"no-such-kubeconfig\" }\n",
     )?;
     std::fs::write(
         chart.join("Chart.yaml"),

@@ -1,0 +1,81 @@
+//! What a cluster tells Helm's `.Capabilities`, as `helm install` asks it: the server's
+//! version (`/version`) and every group/version it serves with each of its kinds
+//! (`apps/v1`, `apps/v1/Deployment`), from discovery.
+
+use braid_provider::Value;
+
+use crate::settings::Settings;
+
+/// A cluster's version and API versions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterCapabilities {
+    /// The server's `gitVersion` (`v1.33.0`).
+    pub kube_version: String,
+    /// Group/versions and group/version/kinds, in discovery order (`v1`, `v1/ConfigMap`,
+    /// …, `apps/v1`, `apps/v1/Deployment`, …).
+    pub api_versions: Vec<String>,
+}
+
+/// Asks the cluster the `kubernetes` provider block `config` names. Errors are one line
+/// saying what failed.
+pub async fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities, String> {
+    let settings = Settings::from_config(config).map_err(|diagnostics| {
+        diagnostics
+            .first()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .unwrap_or_else(|| "the provider block is invalid".to_string())
+    })?;
+    let (client, server) = settings
+        .client()
+        .await
+        .map_err(|d| format!("{}: {}", d.summary, d.detail))?;
+    let failed = |what: &str, e: kube::Error| format!("{server}: {what}: {e}");
+    let version = client
+        .apiserver_version()
+        .await
+        .map_err(|e| failed("/version", e))?;
+    let mut api_versions = Vec::new();
+    let mut add =
+        |group_version: &str,
+         resources: k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList| {
+            api_versions.push(group_version.to_string());
+            for resource in resources.resources {
+                // Subresources (`deployments/scale`) are not kinds of their own.
+                if resource.name.contains('/') {
+                    continue;
+                }
+                let entry = format!("{group_version}/{}", resource.kind);
+                if !api_versions.contains(&entry) {
+                    api_versions.push(entry);
+                }
+            }
+        };
+    let core = client
+        .list_core_api_versions()
+        .await
+        .map_err(|e| failed("/api", e))?;
+    for version in &core.versions {
+        let resources = client
+            .list_core_api_resources(version)
+            .await
+            .map_err(|e| failed(&format!("/api/{version}"), e))?;
+        add(version, resources);
+    }
+    let groups = client
+        .list_api_groups()
+        .await
+        .map_err(|e| failed("/apis", e))?;
+    for group in &groups.groups {
+        for version in &group.versions {
+            let resources = client
+                .list_api_group_resources(&version.group_version)
+                .await
+                .map_err(|e| failed(&format!("/apis/{}", version.group_version), e))?;
+            add(&version.group_version, resources);
+        }
+    }
+    Ok(ClusterCapabilities {
+        kube_version: version.git_version,
+        api_versions,
+    })
+}
