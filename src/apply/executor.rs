@@ -810,8 +810,8 @@ impl<'a> Executor<'a> {
 
         let new_state = match (change.action, prior) {
             (Action::Replace, Some(old)) => {
-                let fresh = self.replan(decl, None).await?;
                 if change.create_before_destroy {
+                    let fresh = self.replan(decl, None).await?;
                     let created = self.create_or_update(change, None, &fresh).await?;
                     self.call_apply(change, Some(old), None, Value::Null)
                         .await
@@ -830,6 +830,9 @@ impl<'a> Executor<'a> {
                     })
                     .await
                     .map_err(|d| vec![d])?;
+                    // Planned once the old object is gone, so the plan is of a new object
+                    // (a Kubernetes dry-run would otherwise describe the old one).
+                    let fresh = self.replan(decl, None).await?;
                     self.create_or_update(change, None, &fresh).await?
                 }
             }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use braid_helm::value::{Map as HelmMap, Value as HelmValue};
 use braid_provider::Value;
 pub use braid_provider_kubernetes::ClusterCapabilities;
+use braid_provider_kubernetes::{DELETE_AFTER_ANNOTATION, RECREATE_TOKEN_ANNOTATION};
 
 use super::SourceDocument;
 use crate::config::{HelmBlock, ResourceDecl, SourceConfig};
@@ -450,7 +451,8 @@ fn render_here(
 
     let mut documents = Vec::new();
     let mut diags = Diagnostics::new();
-    let mut add = |template: &str, content: &str, part: Part| {
+    let token = release_token(&chart, &rendered);
+    let mut add = |template: &str, content: &str, part: Part, annotations: &[(&str, String)]| {
         let shown = format!("{} (rendered by Helm)", template_display(source, template));
         match braid_kustomize::parse_documents(&shown, content) {
             Ok(docs) => {
@@ -459,11 +461,13 @@ fn render_here(
                     if doc.document.is_null() {
                         continue;
                     }
+                    let mut document = doc.document;
+                    annotate(&mut document, annotations);
                     documents.push((
                         SourceDocument {
                             file: Arc::clone(&text),
                             line: doc.line,
-                            document: doc.document,
+                            document,
                         },
                         part,
                     ));
@@ -473,7 +477,7 @@ fn render_here(
         }
     };
     for (path, text) in &rendered.crds {
-        add(path, text, Part::Crd);
+        add(path, text, Part::Crd, &[]);
     }
     for hook in &rendered.hooks {
         let pre = hook
@@ -492,10 +496,31 @@ fn render_here(
         } else {
             continue;
         };
-        add(&hook.manifest.source, &hook.manifest.content, part);
+        // Helm runs a hook on every release, deleting the previous one first
+        // (`before-hook-creation`, its default): braid replaces it whenever the release
+        // changes, and deletes it once it ran when its policy says so.
+        let mut annotations = vec![(RECREATE_TOKEN_ANNOTATION, token.clone())];
+        let after: Vec<&str> = hook
+            .delete_policies
+            .iter()
+            .filter_map(|p| match p.as_str() {
+                "hook-succeeded" => Some("succeeded"),
+                "hook-failed" => Some("failed"),
+                _ => None,
+            })
+            .collect();
+        if !after.is_empty() {
+            annotations.push((DELETE_AFTER_ANNOTATION, after.join(",")));
+        }
+        add(
+            &hook.manifest.source,
+            &hook.manifest.content,
+            part,
+            &annotations,
+        );
     }
     for manifest in &rendered.manifests {
-        add(&manifest.source, &manifest.content, Part::Object);
+        add(&manifest.source, &manifest.content, Part::Object, &[]);
     }
     diags.into_result(())?;
     Ok(RenderedChart {
@@ -546,6 +571,60 @@ fn helm_diagnostic(
     Diagnostic::error(summary, format!("Source \"{}\": {message}", source.name))
         .at(location.unwrap_or_else(|| fallback.clone()))
         .into()
+}
+
+/// What identifies one release of a chart: its version, the values and everything it
+/// rendered. A hook carries it, so it runs again whenever the release changes.
+fn release_token(chart: &braid_helm::Chart, rendered: &braid_helm::Rendered) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut hasher = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
+    };
+    part(chart.metadata.name.as_bytes());
+    part(chart.metadata.version.as_bytes());
+    part(rendered.values.to_json().to_string().as_bytes());
+    for (path, text) in &rendered.crds {
+        part(path.as_bytes());
+        part(text.as_bytes());
+    }
+    for manifest in rendered
+        .manifests
+        .iter()
+        .chain(rendered.hooks.iter().map(|h| &h.manifest))
+    {
+        part(manifest.source.as_bytes());
+        part(manifest.content.as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// Adds `annotations` to an object's metadata.
+fn annotate(document: &mut serde_json::Value, annotations: &[(&str, String)]) {
+    if annotations.is_empty() {
+        return;
+    }
+    let Some(object) = document.as_object_mut() else {
+        return;
+    };
+    let metadata = object
+        .entry("metadata")
+        .or_insert_with(|| serde_json::json!({}));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    let existing = metadata
+        .entry("annotations")
+        .or_insert_with(|| serde_json::json!({}));
+    if !existing.is_object() {
+        *existing = serde_json::json!({});
+    }
+    if let Some(map) = existing.as_object_mut() {
+        for (key, value) in annotations {
+            map.insert((*key).to_string(), serde_json::Value::String(value.clone()));
+        }
+    }
 }
 
 /// The first `chart/…/file.ext:LINE[:COL]` in a Helm message.

@@ -704,3 +704,66 @@ fn capabilities_without_a_cluster_are_helms_defaults_with_a_warning() {
         validated.all()
     );
 }
+
+#[test]
+fn hooks_run_again_on_each_release_and_follow_their_delete_policy() {
+    let sim = KubeSim::start();
+    let project = chart_project(&sim);
+    const SMOKE: &str = "/api/v1/namespaces/shop/configmaps/web-smoke";
+    const NOTIFY: &str = "/api/v1/namespaces/shop/configmaps/web-notify";
+    env(&project, "dev", &["apply", "--auto-approve"]).success();
+    let smoke = sim.get(SMOKE).expect("the post-install hook");
+    let token = smoke["metadata"]["annotations"]["braid.dev/recreate-token"]
+        .as_str()
+        .expect("a recreate token")
+        .to_string();
+    let first_uid = smoke["metadata"]["uid"].clone();
+    // hook-succeeded: deleted once it ran, and its absence is no drift.
+    assert!(sim.get(NOTIFY).is_none(), "the hook-succeeded hook stayed");
+    let again = env(&project, "dev", &["plan", "--detailed-exitcode"]);
+    again.expect_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.all());
+
+    // A new release (a values change): every hook is replaced — deleted, then created —
+    // and the self-deleting one runs (and goes) again.
+    project.edit(
+        "charts/web/values-dev.yaml",
+        "LOG_LEVEL: debug",
+        "LOG_LEVEL: warn",
+    );
+    let json = env(&project, "dev", &["plan", "--format", "json"]);
+    json.success();
+    let plan = json.json();
+    for hook in ["web-migrations", "web-smoke", "web-notify"] {
+        let address = format!("k8s/core/ConfigMap/shop/{hook}");
+        assert_eq!(
+            change(&plan, &address)["action"],
+            "replace",
+            "{address}: {:#}",
+            change(&plan, &address)
+        );
+    }
+    let before_requests = sim.requests().len();
+    env(&project, "dev", &["apply", "--auto-approve"]).success();
+    let smoke = sim.get(SMOKE).expect("the post-install hook, again");
+    assert_ne!(smoke["metadata"]["uid"], first_uid, "not created anew");
+    assert_ne!(
+        smoke["metadata"]["annotations"]["braid.dev/recreate-token"],
+        token.as_str()
+    );
+    // The self-deleting hook was applied, then deleted (two successful writes).
+    let writes: Vec<String> = sim.requests()[before_requests..]
+        .iter()
+        .filter(|r| r.path.ends_with("configmaps/web-notify") && (200..300).contains(&r.status))
+        .filter(|r| !r.query.contains("dryRun"))
+        .map(|r| r.method.clone())
+        .collect();
+    assert!(
+        writes.iter().any(|m| m == "PATCH" || m == "POST")
+            && writes.last().map(String::as_str) == Some("DELETE"),
+        "{writes:?}"
+    );
+    assert!(sim.get(NOTIFY).is_none());
+    let again = env(&project, "dev", &["plan", "--detailed-exitcode"]);
+    again.expect_code(0);
+}

@@ -28,6 +28,7 @@ mod cluster;
 mod desired;
 mod error;
 mod fields;
+mod hooks;
 pub mod names;
 mod object;
 mod order;
@@ -43,6 +44,7 @@ mod watch;
 
 pub use capabilities::{ClusterCapabilities, cluster_capabilities};
 pub use error::{KubeError, ManifestError, Step};
+pub use hooks::{DELETE_AFTER_ANNOTATION, RECREATE_TOKEN_ANNOTATION};
 pub use provider::KubernetesProvider;
 pub use ready::TIMEOUT_ANNOTATION;
 pub use schema::MANIFEST_TYPE;

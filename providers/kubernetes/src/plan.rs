@@ -6,6 +6,7 @@ use braid_provider::{Path, PlanRequest, PlanResponse, ProviderDiagnostic, Value}
 use crate::cluster::{Cluster, planned_from_manifest};
 use crate::desired::Desired;
 use crate::error::KubeError;
+use crate::hooks;
 use crate::object::ObjectRef;
 use crate::ssa::{ApplyFailure, conflict_diagnostic, dotted_path, server_side_apply};
 
@@ -37,11 +38,27 @@ pub async fn plan(cluster: &Cluster, request: &PlanRequest) -> PlanResponse {
         Ok(live) => live,
         Err(e) => return failed(e.to_diagnostic(), &from_manifest),
     };
+    if live.is_none()
+        && let Some(prior) = &request.prior
+        && hooks::deletes_itself(prior)
+        && !hooks::token_changed(prior, &request.config)
+    {
+        // Deleted by its own policy after it ran: nothing to do until its token changes.
+        return PlanResponse {
+            planned: prior.clone(),
+            sensitive,
+            ..PlanResponse::default()
+        };
+    }
     let mut response = PlanResponse {
         planned: from_manifest,
         sensitive,
         ..PlanResponse::default()
     };
+    let recreate = request
+        .prior
+        .as_ref()
+        .is_some_and(|prior| hooks::token_changed(prior, &request.config));
     let dry_run = server_side_apply(
         cluster,
         &kind,
@@ -52,6 +69,10 @@ pub async fn plan(cluster: &Cluster, request: &PlanRequest) -> PlanResponse {
     )
     .await;
     match dry_run {
+        Ok(_) if recreate => {
+            // Its token changed: replaced, so planned as a new object (its uid unknown).
+            response.requires_replace.push(hooks::token_path());
+        }
         Ok(result) => {
             response.planned = cluster
                 .state_of(&object, &result, live.is_some())

@@ -31,6 +31,11 @@ pub async fn read(cluster: &Cluster, request: ReadRequest) -> ReadResponse {
             state: Some(cluster.refreshed_state(&object, &live, &current)),
             diagnostics: Vec::new(),
         },
+        // Deleted by its own policy after it ran (a Helm hook): recorded, not drifted.
+        Ok(None) if crate::hooks::deletes_itself(&current) => ReadResponse {
+            state: Some(current),
+            diagnostics: Vec::new(),
+        },
         Ok(None) => ReadResponse::default(),
         Err(e) => fail(current, e.to_diagnostic()),
     }

@@ -7,6 +7,7 @@ use braid_provider::{Progress, ProviderDiagnostic, Value, WaitRequest, WaitRespo
 use serde_json::Value as Json;
 
 use crate::cluster::Cluster;
+use crate::hooks;
 use crate::object::ObjectRef;
 use crate::watch::{Verdict, WaitEnd, parse_duration, wait_for};
 
@@ -14,6 +15,56 @@ use crate::watch::{Verdict, WaitEnd, parse_duration, wait_for};
 pub const TIMEOUT_ANNOTATION: &str = "braid.dev/timeout";
 
 pub async fn wait_ready(
+    cluster: &Cluster,
+    request: WaitRequest,
+    progress: &dyn Progress,
+) -> WaitResponse {
+    let (after_success, after_failure) = hooks::delete_after(&request.state);
+    let address = request.address.clone();
+    let recorded = request.state.clone();
+    let mut response = wait_for_health(cluster, request, progress).await;
+    let failed = !response.diagnostics.is_empty();
+    if failed {
+        // Run again by the next apply, whether or not the object is kept.
+        response.state = Some(hooks::mark_failed(
+            response.state.as_ref().unwrap_or(&recorded),
+        ));
+    }
+    if (failed && after_failure) || (!failed && after_success) {
+        progress.report(
+            &address,
+            if failed {
+                "failed; deleting it (delete-after: failed)"
+            } else {
+                "done; deleting it (delete-after: succeeded)"
+            },
+        );
+        if let Err(diagnostic) = delete_object(cluster, &recorded).await {
+            response.diagnostics.push(diagnostic);
+        }
+    }
+    response
+}
+
+/// Deletes an object whose policy says it goes once it ran.
+async fn delete_object(cluster: &Cluster, state: &Value) -> Result<(), ProviderDiagnostic> {
+    let object = ObjectRef::from_manifest(state).map_err(|e| e.to_diagnostic())?;
+    let Some(kind) = cluster
+        .kind(&object.gvk())
+        .await
+        .map_err(|e| e.to_diagnostic())?
+    else {
+        return Ok(());
+    };
+    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
+    cluster
+        .delete(&kind, &object)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_diagnostic())
+}
+
+async fn wait_for_health(
     cluster: &Cluster,
     request: WaitRequest,
     progress: &dyn Progress,
