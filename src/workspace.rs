@@ -629,7 +629,15 @@ fn add_manifests(
         offline,
         &mut module.warnings,
     )?;
-    for decl in crate::manifests::load_manifests(sources, overlay, namespace, charts)? {
+    let mut remote_bases = crate::manifests::remote_bases::RemoteBases::new(&project.dir, offline);
+    let decls =
+        crate::manifests::load_manifests(sources, overlay, namespace, charts, &mut remote_bases);
+    for (source, digest) in &remote_bases.digests {
+        if let Some(s) = sources.iter_mut().find(|s| &s.name == source) {
+            s.add_module_digest(digest);
+        }
+    }
+    for decl in decls? {
         match module.resources.get(&decl.address) {
             Some(first) => diags.push(
                 Diagnostic::error(

@@ -18,6 +18,8 @@ const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml"
 /// A source's text files in memory, keyed by path relative to the source root.
 pub struct SourceFiles<'a> {
     pub files: &'a BTreeMap<String, Arc<SourceText>>,
+    /// Remote bases and components fetched: entry → directory under `@remote/`.
+    pub remote: &'a BTreeMap<String, String>,
 }
 
 impl Files for SourceFiles<'_> {
@@ -44,6 +46,10 @@ impl Files for SourceFiles<'_> {
     fn is_dir(&self, path: &str) -> bool {
         let prefix = format!("{path}/");
         self.files.keys().any(|k| k.starts_with(&prefix))
+    }
+
+    fn remote(&self, entry: &str) -> Option<String> {
+        self.remote.get(entry).cloned()
     }
 }
 
@@ -120,6 +126,19 @@ pub fn plan_rendering(
     files: &BTreeMap<String, Arc<SourceText>>,
     overlay: Option<&str>,
 ) -> (Vec<String>, Vec<String>) {
+    // Remote bases' files are rendered only through the kustomizations naming them.
+    let remote = format!("{}/", braid_kustomize::REMOTE_ROOT);
+    let own: BTreeMap<String, Arc<SourceText>>;
+    let files = if files.keys().any(|k| k.starts_with(&remote)) {
+        own = files
+            .iter()
+            .filter(|(k, _)| !k.starts_with(&remote))
+            .map(|(k, v)| (k.clone(), Arc::clone(v)))
+            .collect();
+        &own
+    } else {
+        files
+    };
     let kustomizations = kustomization_dirs(files);
     let referenced: HashSet<String> = kustomizations
         .iter()
@@ -186,6 +205,7 @@ pub fn plan_rendering(
 pub fn source_documents(
     source: &str,
     files: &BTreeMap<String, Arc<SourceText>>,
+    remote: &BTreeMap<String, String>,
     overlay: Option<&str>,
 ) -> Result<Vec<SourceDocument>, Diagnostics> {
     let (roots, plain) = plan_rendering(files, overlay);
@@ -206,7 +226,7 @@ pub fn source_documents(
     let rendered = super::with_render_stack(|| {
         roots
             .iter()
-            .map(|root| braid_kustomize::render(&SourceFiles { files }, root))
+            .map(|root| braid_kustomize::render(&SourceFiles { files, remote }, root))
             .collect::<Vec<_>>()
     })?;
     for result in rendered {
@@ -413,6 +433,7 @@ pub fn load_manifests(
     overlay: Option<&str>,
     default_namespace: &str,
     charts: Vec<super::helm::RenderedChart>,
+    remote_bases: &mut super::remote_bases::RemoteBases,
 ) -> Result<Vec<ResourceDecl>, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut per_source = Vec::new();
@@ -440,10 +461,18 @@ pub fn load_manifests(
         if files.is_empty() {
             continue;
         }
+        let mut remote = BTreeMap::new();
         if !kustomization_dirs(&files).is_empty() {
             add_generator_inputs(source, &mut files);
+            match remote_bases.mount(&source.name, &mut files) {
+                Ok(dirs) => remote = dirs,
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            }
         }
-        match source_documents(&source.name, &files, overlay) {
+        match source_documents(&source.name, &files, &remote, overlay) {
             Ok(docs) => per_source.push((source, docs)),
             Err(d) => diags.extend(d),
         }

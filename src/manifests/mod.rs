@@ -10,6 +10,7 @@ mod chart_repo;
 pub mod helm;
 mod load;
 mod ordering;
+pub mod remote_bases;
 mod template;
 
 pub use braid_kustomize::is_cluster_scoped;

@@ -26,6 +26,7 @@ mod git_sources;
 mod helm;
 mod import_terraform;
 mod kubernetes;
+mod kustomize_remote;
 mod layering;
 mod meta_arguments;
 mod modules;

@@ -95,7 +95,12 @@ fn accumulate_onto(
         walk.vars.extend(vars::parse(&k, &k.vars)?);
     }
     for entry in &k.components {
-        let Some(path) = k.resolve(entry).filter(|path| files.is_dir(path)) else {
+        let resolved = if crate::is_remote(entry) {
+            files.remote(entry)
+        } else {
+            k.resolve(entry)
+        };
+        let Some(path) = resolved.filter(|path| files.is_dir(path)) else {
             return Err(KustomizeError::MissingResource {
                 file: file.clone(),
                 line: k.line_of(entry),

@@ -120,7 +120,19 @@ impl Kustomization<'_> {
 
     /// Resolves `path` (relative to the kustomization's directory) to a source-relative path.
     pub fn resolve(&self, path: &str) -> Option<String> {
-        join(&self.dir, path)
+        let joined = join(&self.dir, path)?;
+        // A remote base stays inside its repository's folder, as Kustomize keeps it inside
+        // its clone.
+        let remote = format!("{}/", crate::REMOTE_ROOT);
+        if let Some(rest) = self.dir.strip_prefix(&remote) {
+            let tree = format!("{remote}{}", rest.split('/').next().unwrap_or(rest));
+            if joined != tree && !joined.starts_with(&format!("{tree}/")) {
+                return None;
+            }
+        } else if joined == crate::REMOTE_ROOT || joined.starts_with(&remote) {
+            return None;
+        }
+        Some(joined)
     }
 
     pub fn invalid(&self, needle: &str, message: String) -> KustomizeError {

@@ -7,8 +7,9 @@
 //! `patchesJson6902`, `configMapGenerator`/`secretGenerator` with Kustomize's content-hash
 //! name suffix, `components`, `replacements`, `vars` (in workload fields), and
 //! `buildMetadata` (origin annotations, managed-by label).
-//! `helmCharts` vendored in the source are rendered by `braid-helm`. Fields that need plugins
-//! or remote bases are rejected with a hint. Fidelity is
+//! `helmCharts` vendored in the source are rendered by `braid-helm`. Remote bases and
+//! components (git URLs) are read through [`Files::remote`], which the caller fills by
+//! fetching them. Fields that need plugins are rejected with a hint. Fidelity is
 //! measured against `kubectl kustomize` by the corpus in `tests/conformance/kustomize` (see
 //! its README).
 //!
@@ -58,6 +59,22 @@ pub trait Files {
     fn list(&self, dir: &str) -> Vec<String>;
     /// Whether `path` is a directory.
     fn is_dir(&self, path: &str) -> bool;
+    /// Where the files of a remote base or component (`https://host/org/repo//dir?ref=v1`,
+    /// `github.com/org/repo/dir`, `git@host:org/repo.git/dir`) were placed: a directory
+    /// under [`REMOTE_ROOT`]. `None` (the default) when remote entries are not fetched.
+    fn remote(&self, _entry: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The directory under which the caller places fetched remote bases, one folder per
+/// repository and ref (`@remote/KEY/...`). A kustomization inside one may not reach out of
+/// its repository's folder.
+pub const REMOTE_ROOT: &str = "@remote";
+
+/// Whether a `resources`/`components` entry names a remote base rather than a path.
+pub fn is_remote(entry: &str) -> bool {
+    resources::is_remote(entry)
 }
 
 /// One rendered Kubernetes object and where it came from.

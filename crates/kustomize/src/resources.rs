@@ -14,23 +14,24 @@ pub(crate) fn load(
 ) -> Result<Vec<Resource>, KustomizeError> {
     let mut objects = Vec::new();
     for entry in &k.resources {
-        if is_remote(entry) {
-            return Err(KustomizeError::UnsupportedField {
-                file: k.file.clone(),
-                line: k.line_of(entry),
-                field: format!("resources: {entry}"),
-                hint: "remote bases are not fetched; add the repository as a braid source or vendor the files into this one".to_string(),
-            });
-        }
         let missing = |message: String| KustomizeError::MissingResource {
             file: k.file.clone(),
             line: k.line_of(entry),
             message,
         };
-        let Some(path) = k.resolve(entry) else {
-            return Err(missing(format!(
-                "resource `{entry}` points outside the source; keep bases inside the source directory"
-            )));
+        let path = if is_remote(entry) {
+            files.remote(entry).ok_or_else(|| KustomizeError::UnsupportedField {
+                file: k.file.clone(),
+                line: k.line_of(entry),
+                field: format!("resources: {entry}"),
+                hint: "remote bases are not fetched here; add the repository as a braid source or vendor the files into this one".to_string(),
+            })?
+        } else {
+            k.resolve(entry).ok_or_else(|| {
+                missing(format!(
+                    "resource `{entry}` points outside the source; keep bases inside the source directory"
+                ))
+            })?
         };
         if files.is_dir(&path) {
             objects.extend(
@@ -63,7 +64,7 @@ pub(crate) fn load(
     Ok(objects)
 }
 
-fn is_remote(entry: &str) -> bool {
+pub(crate) fn is_remote(entry: &str) -> bool {
     entry.contains("://")
         || entry.starts_with("git@")
         || entry.starts_with("github.com/")
