@@ -551,6 +551,7 @@ fn render_charts(
     sources: &mut [LoadedSource],
     namespace: &str,
     offline: bool,
+    discovery: &mut crate::manifests::ClusterDiscovery,
     warnings: &mut Diagnostics,
 ) -> Result<Vec<crate::manifests::helm::RenderedChart>, Diagnostics> {
     use crate::manifests::helm;
@@ -558,9 +559,8 @@ fn render_charts(
     // `.Capabilities` come from the target cluster, as `helm install` takes them; when it
     // cannot be asked, Helm's defaults (as `helm template`), with a warning.
     let cluster = if project.sources.iter().any(|s| s.helm.is_some()) {
-        let config = project.provider_config(env, "kubernetes");
-        match helm::cluster_capabilities(&config) {
-            Ok(capabilities) => Some(capabilities),
+        match discovery.get() {
+            Ok(capabilities) => Some(capabilities.clone()),
             Err(e) => {
                 warnings.push(Diagnostic::warning(
                     "Helm charts render with default capabilities",
@@ -621,17 +621,27 @@ fn add_manifests(
         .unwrap_or("default");
     let overlay = env.and_then(|e| e.overlay.as_deref());
     let mut diags = Diagnostics::new();
+    let mut discovery =
+        crate::manifests::ClusterDiscovery::new(project.provider_config(env, "kubernetes"));
     let charts = render_charts(
         project,
         env,
         sources,
         namespace,
         offline,
+        &mut discovery,
         &mut module.warnings,
     )?;
     let mut remote_bases = crate::manifests::remote_bases::RemoteBases::new(&project.dir, offline);
-    let decls =
-        crate::manifests::load_manifests(sources, overlay, namespace, charts, &mut remote_bases);
+    let decls = crate::manifests::load_manifests(
+        sources,
+        overlay,
+        namespace,
+        charts,
+        &mut remote_bases,
+        &mut discovery,
+        &mut module.warnings,
+    );
     for (source, digest) in &remote_bases.digests {
         if let Some(s) = sources.iter_mut().find(|s| &s.name == source) {
             s.add_module_digest(digest);

@@ -266,6 +266,87 @@ pub fn manifest_resources(
     diags.into_result(out)
 }
 
+/// API groups Kubernetes serves itself: braid knows the scope of their kinds. Any other
+/// group's kinds are custom resources, whose scope their CRD gives.
+const BUILT_IN_GROUPS: &[&str] = &[
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "extensions",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+/// The scope of custom kinds no source's CRD gives, from the cluster's discovery: a
+/// cluster-scoped kind (ClusterIssuer, GatewayClass) must not get a namespace. When the
+/// cluster cannot say, the kinds are taken as namespaced, with a warning naming them.
+fn add_cluster_scopes<'a>(
+    scopes: &mut BTreeMap<(String, String), bool>,
+    documents: impl Iterator<Item = &'a SourceDocument>,
+    discovery: &mut super::ClusterDiscovery,
+    warnings: &mut Diagnostics,
+) {
+    let mut unknown: BTreeMap<(String, String), Location> = BTreeMap::new();
+    for doc in documents {
+        let (Some(api_version), Some(kind)) = (
+            doc.document.get("apiVersion").and_then(|v| v.as_str()),
+            doc.document.get("kind").and_then(|v| v.as_str()),
+        ) else {
+            continue;
+        };
+        let group = braid_kustomize::group_of_api_version(api_version);
+        let key = (group.to_string(), kind.to_string());
+        if BUILT_IN_GROUPS.contains(&group) || scopes.contains_key(&key) {
+            continue;
+        }
+        unknown
+            .entry(key)
+            .or_insert_with(|| doc.file.location_at(doc.line, 1));
+    }
+    if unknown.is_empty() {
+        return;
+    }
+    let answer = discovery.get().map(|c| &c.namespaced);
+    for (key, location) in unknown {
+        if let Some(namespaced) = answer.ok().and_then(|served| served.get(&key)) {
+            scopes.insert(key, *namespaced);
+            continue;
+        }
+        let (group, kind) = key;
+        let why = match &answer {
+            Err(e) => format!("braid could not ask the cluster ({e})"),
+            Ok(_) => "the cluster does not serve it".to_string(),
+        };
+        warnings.push(
+            Diagnostic::warning(
+                "Scope of a custom kind unknown",
+                format!(
+                    "No source holds the CustomResourceDefinition of {kind} ({group}), and {why}, so braid takes its objects as namespaced (they get the default namespace when they name none). If {kind} is cluster-scoped, add its CRD to a source, or make the cluster reachable."
+                ),
+            )
+            .at(location),
+        );
+    }
+}
+
 /// `(group, kind)` → namespaced, for every CRD among the documents.
 pub fn crd_scopes<'a>(
     documents: impl IntoIterator<Item = &'a SourceDocument>,
@@ -434,6 +515,8 @@ pub fn load_manifests(
     default_namespace: &str,
     charts: Vec<super::helm::RenderedChart>,
     remote_bases: &mut super::remote_bases::RemoteBases,
+    discovery: &mut super::ClusterDiscovery,
+    warnings: &mut Diagnostics,
 ) -> Result<Vec<ResourceDecl>, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut per_source = Vec::new();
@@ -477,13 +560,15 @@ pub fn load_manifests(
             Err(d) => diags.extend(d),
         }
     }
-    let scopes = crd_scopes(
+    let all_documents = || {
         per_source.iter().flat_map(|(_, docs)| docs.iter()).chain(
             charts
                 .iter()
                 .flat_map(|c| c.documents.iter().map(|(d, _)| d)),
-        ),
-    );
+        )
+    };
+    let mut scopes = crd_scopes(all_documents());
+    add_cluster_scopes(&mut scopes, all_documents(), discovery, warnings);
     let mut out = Vec::new();
     for chart in charts {
         let Some(source) = sources.iter().find(|s| s.name == chart.source) else {

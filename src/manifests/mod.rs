@@ -19,6 +19,33 @@ pub use load::{
     source_documents,
 };
 
+/// The target cluster's discovery (version, API versions, which kinds are namespaced), asked
+/// at most once per configuration load and only when something needs it: a chart's
+/// `.Capabilities`, or the scope of a custom kind whose CRD no source holds.
+pub struct ClusterDiscovery {
+    config: braid_provider::Value,
+    answer: Option<Result<helm::ClusterCapabilities, String>>,
+}
+
+impl ClusterDiscovery {
+    /// Discovery of the cluster the `kubernetes` provider block `config` names.
+    pub fn new(config: braid_provider::Value) -> ClusterDiscovery {
+        ClusterDiscovery {
+            config,
+            answer: None,
+        }
+    }
+
+    /// The cluster's answer, or why it could not be asked.
+    pub fn get(&mut self) -> Result<&helm::ClusterCapabilities, &str> {
+        let config = &self.config;
+        self.answer
+            .get_or_insert_with(|| helm::cluster_capabilities(config))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
 /// Runs `f` on a thread with a large stack: template rendering recurses as deep as a chart's
 /// `include`s (Helm allows 1000), more than a default thread's stack holds.
 pub(crate) fn with_render_stack<T: Send>(

@@ -1563,3 +1563,93 @@ fn generated_names_are_checked_too() {
     assert!(!run.stderr.contains("unreachable"), "{}", run.stderr);
     assert!(writes(&sim).is_empty(), "nothing may reach the API");
 }
+
+/// Issue #15: a custom kind whose CRD is in the cluster but in no source takes its scope
+/// from the cluster's discovery — a cluster-scoped ClusterIssuer gets no namespace, even
+/// under a kustomization's `namespace:` — and when the cluster cannot be asked, braid says
+/// which kinds it had to guess.
+#[test]
+fn custom_kinds_take_their_scope_from_the_cluster() {
+    let sim = KubeSim::start();
+    for (plural, kind, scope) in [
+        ("clusterissuers", "ClusterIssuer", "Cluster"),
+        ("certificates", "Certificate", "Namespaced"),
+    ] {
+        let crd = CRD
+            .replace("widgets.example.com", &format!("{plural}.cert-manager.io"))
+            .replace("group: example.com", "group: cert-manager.io")
+            .replace("scope: Namespaced", &format!("scope: {scope}"))
+            .replace("plural: widgets", &format!("plural: {plural}"))
+            .replace(
+                "singular: widget",
+                &format!("singular: {}", kind.to_lowercase()),
+            )
+            .replace("kind: Widget", &format!("kind: {kind}"));
+        let crd: serde_json::Value = serde_yaml_ng::from_str(&crd).expect("CRD yaml");
+        sim.create(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            "installer",
+            &crd,
+        );
+    }
+    let project = manifest_project(
+        &sim,
+        "",
+        &[
+            (
+                "kustomization.yaml",
+                "namespace: shop\nresources:\n- namespace.yaml\n- issuer.yaml\n- certificate.yaml\n",
+            ),
+            (
+                "namespace.yaml",
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+            ),
+            (
+                "issuer.yaml",
+                "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: letsencrypt\nspec:\n  acme: {}\n",
+            ),
+            (
+                "certificate.yaml",
+                "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: web\nspec:\n  secretName: web-tls\n",
+            ),
+        ],
+    );
+    let planned = dev(&project, &["plan", "--format", "json"]);
+    planned.success();
+    assert!(
+        !planned.stderr.contains("Scope of a custom kind unknown"),
+        "{}",
+        planned.all()
+    );
+    let plan = planned.json();
+    assert_eq!(
+        change(&plan, "k8s/cert-manager.io/ClusterIssuer/_/letsencrypt")["action"],
+        "create"
+    );
+    assert_eq!(
+        change(&plan, "k8s/cert-manager.io/Certificate/shop/web")["action"],
+        "create"
+    );
+    dev(&project, &["apply", "--auto-approve"]).success();
+    assert!(
+        sim.get("/apis/cert-manager.io/v1/clusterissuers/letsencrypt")
+            .is_some()
+    );
+    dev(&project, &["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // No cluster to ask: braid guesses namespaced and says so, naming the kind.
+    let unreachable = project.path().join("no-such-kubeconfig");
+    project.write(
+        "braid.hcl",
+        &kubernetes_braid_hcl(&unreachable.display().to_string(), &["dev"], ""),
+    );
+    let validated = dev(&project, &["validate"]);
+    validated.success();
+    assert!(
+        validated.stderr.contains("Scope of a custom kind unknown")
+            && validated.stderr.contains("ClusterIssuer")
+            && validated.stderr.contains("Certificate"),
+        "{}",
+        validated.all()
+    );
+}

@@ -2,6 +2,8 @@
 //! version (`/version`) and every group/version it serves with each of its kinds
 //! (`apps/v1`, `apps/v1/Deployment`), from discovery.
 
+use std::collections::BTreeMap;
+
 use braid_provider::Value;
 
 use crate::settings::Settings;
@@ -14,6 +16,8 @@ pub struct ClusterCapabilities {
     /// Group/versions and group/version/kinds, in discovery order (`v1`, `v1/ConfigMap`,
     /// …, `apps/v1`, `apps/v1/Deployment`, …).
     pub api_versions: Vec<String>,
+    /// `(group, kind)` → whether its objects are namespaced (`""` is the core group).
+    pub namespaced: BTreeMap<(String, String), bool>,
 }
 
 /// Asks the cluster the `kubernetes` provider block `config` names. Errors are one line
@@ -35,15 +39,21 @@ pub async fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities,
         .await
         .map_err(|e| failed("/version", e))?;
     let mut api_versions = Vec::new();
+    let mut namespaced = BTreeMap::new();
     let mut add =
         |group_version: &str,
          resources: k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList| {
             api_versions.push(group_version.to_string());
+            let group = group_version.rsplit_once('/').map_or("", |(g, _)| g);
             for resource in resources.resources {
                 // Subresources (`deployments/scale`) are not kinds of their own.
                 if resource.name.contains('/') {
                     continue;
                 }
+                namespaced.insert(
+                    (group.to_string(), resource.kind.clone()),
+                    resource.namespaced,
+                );
                 let entry = format!("{group_version}/{}", resource.kind);
                 if !api_versions.contains(&entry) {
                     api_versions.push(entry);
@@ -77,5 +87,6 @@ pub async fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities,
     Ok(ClusterCapabilities {
         kube_version: version.git_version,
         api_versions,
+        namespaced,
     })
 }
