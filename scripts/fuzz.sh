@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh 600 kustomize manifests
 #
 # Targets: hcl_loader (config::load_module and load_project), manifests (manifests::
-# source_documents → manifest_resources), kustomize (braid_kustomize::render). Each starts
+# source_documents → manifest_resources), kustomize (braid_kustomize::render), helm_chart
+# (braid_helm::Chart::load and render, on a deep-stack thread as braid renders). Each starts
 # from its seed corpus in fuzz/corpus/<target>/seed-*; what the fuzzer adds there stays out of
 # git. A crash stops the run with exit 1 and leaves the input in fuzz/artifacts/<target>/:
 # minimise it (cargo fuzz tmin), add it as a regression test in the crate that owns the code,
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(hcl_loader manifests kustomize)
+[ "${#targets[@]}" -gt 0 ] || targets=(hcl_loader manifests kustomize helm_chart)
 target_dir="${FUZZ_TARGET_DIR:-$HOME/.cache/braid-fuzz-target}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 export RUSTC_BOOTSTRAP=1

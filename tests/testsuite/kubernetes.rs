@@ -1532,6 +1532,37 @@ fn hcl_manifest_names_are_checked_before_any_request() {
     );
 }
 
+/// Issue #15: a label or annotation value that is a number or a bool in an HCL-written
+/// manifest is a clear error naming the field, not "Kubernetes API unreachable".
+#[test]
+fn hcl_manifest_label_values_must_be_strings() {
+    let sim = KubeSim::start();
+    for (field, value, kind) in [
+        ("labels", "2", "a number"),
+        ("annotations", "true", "a bool"),
+    ] {
+        let project = manifest_project(
+            &sim,
+            &format!(
+                "resource \"kubernetes_manifest\" \"cm\" {{\n  apiVersion = \"v1\"\n  kind       = \"ConfigMap\"\n  metadata   = {{ name = \"web\", namespace = \"default\", {field} = {{ version = {value} }} }}\n}}\n"
+            ),
+            &[("keep.yaml", "")],
+        );
+        let run = dev(&project, &["plan"]);
+        run.failure();
+        assert!(
+            run.stderr.contains(&format!(
+                "The value of metadata.{field}.version is {kind}, but label and annotation values are strings"
+            )) && run.stderr.contains("tostring()")
+                && run.stderr.contains("main.hcl:"),
+            "{}",
+            run.all()
+        );
+        assert!(!run.stderr.contains("unreachable"), "{}", run.stderr);
+    }
+    assert!(writes(&sim).is_empty(), "nothing may reach the API");
+}
+
 /// A name Kustomize generates (a `namePrefix`, a generator's hashed name) is checked like a
 /// written one: the diagnostic says what is wrong with the name, not that the API is
 /// unreachable.

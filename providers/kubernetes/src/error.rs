@@ -303,6 +303,14 @@ pub enum ManifestError {
         /// The rule it breaks.
         rule: crate::names::NameRule,
     },
+    /// A label or annotation value is not a string (`version: 2` instead of `"2"`).
+    #[error("the value of {field} is {found}, but label and annotation values are strings")]
+    NotAStringValue {
+        /// `metadata.labels.KEY` or `metadata.annotations.KEY`.
+        field: String,
+        /// The kind of value it holds instead.
+        found: String,
+    },
     /// The id given to `braid state import` is in neither accepted form.
     #[error(
         "the id \"{0}\" is neither GROUP/VERSION/KIND/NAMESPACE/NAME nor k8s/GROUP/KIND/NAMESPACE/NAME"
@@ -319,6 +327,15 @@ impl ManifestError {
                 format!(
                     "{}. Kubernetes would refuse it, and braid puts names into API URLs, so it \
                      checks them first. Fix {field} in the manifest.",
+                    capitalized(&self.to_string())
+                ),
+            );
+        }
+        if let ManifestError::NotAStringValue { field, .. } = self {
+            return ProviderDiagnostic::error(
+                "Invalid Kubernetes manifest",
+                format!(
+                    "{}: Kubernetes refuses any other type. Quote it (\"2\", \"true\") or                      convert it with tostring() in {field}.",
                     capitalized(&self.to_string())
                 ),
             );

@@ -48,6 +48,22 @@ impl ObjectRef {
                 });
             }
         };
+        for map in ["labels", "annotations"] {
+            let Some(Value::Map(entries)) = metadata.and_then(|m| m.attr(map)) else {
+                continue;
+            };
+            for (key, value) in entries {
+                if !matches!(value, Value::String(_) | Value::Unknown | Value::Null) {
+                    return Err(ManifestError::NotAStringValue {
+                        field: format!("metadata.{map}.{key}"),
+                        found: match value.kind() {
+                            braid_provider::ValueKind::Map => "an object".to_string(),
+                            kind => format!("a {kind}"),
+                        },
+                    });
+                }
+            }
+        }
         let (group, version) = split_api_version(&api_version);
         ObjectRef {
             group,

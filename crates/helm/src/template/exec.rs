@@ -108,6 +108,20 @@ pub struct TemplateSet {
 /// million; a template looping without end (`range 1000000000`) stops here with an error.
 const MAX_STEPS: u64 = 50_000_000;
 
+std::thread_local! {
+    /// The step budget of renders on this thread ([`MAX_STEPS`] unless lowered).
+    static STEP_BUDGET: std::cell::Cell<u64> = const { std::cell::Cell::new(MAX_STEPS) };
+}
+
+/// Runs `f` with renders on this thread limited to `steps` template steps (a fuzzer keeps
+/// each input quick this way; braid itself uses the default).
+pub fn with_step_budget<T>(steps: u64, f: impl FnOnce() -> T) -> T {
+    let before = STEP_BUDGET.with(|b| b.replace(steps));
+    let result = f();
+    STEP_BUDGET.with(|b| b.set(before));
+    result
+}
+
 /// How much text one template may write (a template doubling a string in a loop stops here).
 const MAX_OUTPUT: usize = 256 * 1024 * 1024;
 
@@ -193,15 +207,16 @@ impl State<'_> {
     fn walk(&mut self, out: &mut String, dot: &Value, node: &Node) -> Result<Flow, ExecError> {
         let steps = self.set.steps.get() + 1;
         self.set.steps.set(steps);
-        if steps > MAX_STEPS || out.len() > MAX_OUTPUT {
+        let budget = STEP_BUDGET.with(std::cell::Cell::get);
+        if steps > budget || out.len() > MAX_OUTPUT {
             let pos = match node {
                 Node::Action(pipe) => pipe.pos,
                 Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
                 Node::Template { pos, .. } | Node::Break(pos) | Node::Continue(pos) => *pos,
                 Node::Text(_) => 0,
             };
-            let what = if steps > MAX_STEPS {
-                format!("the render took more than {MAX_STEPS} steps; a template loops without end")
+            let what = if steps > budget {
+                format!("the render took more than {budget} steps; a template loops without end")
             } else {
                 format!(
                     "the template wrote more than {} MiB",
