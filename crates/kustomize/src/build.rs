@@ -4,7 +4,7 @@
 use super::kustomization::{self, find_kustomization_file, join};
 use super::{
     Files, KustomizeError, RenderedDocument, Resource, generators, images, namereference, patch,
-    replacements, resources, transform, vars,
+    plugins, replacements, resources, transform, vars,
 };
 
 pub(crate) fn render(
@@ -113,38 +113,52 @@ fn accumulate_onto(
     }
     generators::generate(files, &k, &mut objects)?;
     crate::helm_charts::inflate(files, &k, &mut objects)?;
+    plugins::run(files, &k, plugins::Stage::Generators, &mut objects)?;
     if k.origin_annotations {
         annotate_origins(&mut objects, dir);
     }
     resources::check_unique(&objects)?;
-    patch::apply_patches(files, &k, &mut objects, patch::Stage::BeforeTransformers)?;
+    transform(files, &k, &mut objects)?;
+    plugins::run(files, &k, plugins::Stage::Transformers, &mut objects)?;
+    namereference::rewrite_references(&mut objects)?;
+    walk.stack.pop();
+    Ok(objects)
+}
+
+/// The transformers of one kustomization (or of a built-in transformer plugin's config, read
+/// as the fields it stands for), in Kustomize's order: patches, namespace, prefix and
+/// suffix, labels, annotations, later patches, replicas, images, replacements.
+pub(crate) fn transform(
+    files: &dyn Files,
+    k: &kustomization::Kustomization<'_>,
+    objects: &mut Vec<Resource>,
+) -> Result<(), KustomizeError> {
+    patch::apply_patches(files, k, objects, patch::Stage::BeforeTransformers)?;
     if let Some(namespace) = &k.namespace {
-        transform::set_namespace(&mut objects, namespace);
+        transform::set_namespace(objects, namespace);
     }
     transform::add_prefix_suffix(
-        &mut objects,
+        objects,
         k.name_prefix.as_deref().unwrap_or_default(),
         k.name_suffix.as_deref().unwrap_or_default(),
     );
     for rule in &k.labels {
-        transform::add_labels(&mut objects, rule);
+        transform::add_labels(objects, rule);
     }
-    transform::add_annotations(&mut objects, &k.common_annotations);
+    transform::add_annotations(objects, &k.common_annotations);
     if k.managed_by_label {
-        for object in &mut objects {
+        for object in objects.iter_mut() {
             add_managed_by_label(object);
         }
     }
-    patch::apply_patches(files, &k, &mut objects, patch::Stage::AfterAnnotations)?;
-    images::set_replicas(&mut objects, &k.replicas);
-    images::set_images(&mut objects, &k.images);
+    patch::apply_patches(files, k, objects, patch::Stage::AfterAnnotations)?;
+    images::set_replicas(objects, &k.replicas);
+    images::set_images(objects, &k.images);
     if !k.replacements.is_null() {
-        let replacements = replacements::parse(files, &k, &k.replacements)?;
-        replacements::apply(&mut objects, &replacements)?;
+        let replacements = replacements::parse(files, k, &k.replacements)?;
+        replacements::apply(objects, &replacements)?;
     }
-    namereference::rewrite_references(&mut objects)?;
-    walk.stack.pop();
-    Ok(objects)
+    Ok(())
 }
 
 /// The annotation `buildMetadata: [originAnnotations]` adds.

@@ -13,7 +13,7 @@ use super::{Files, KustomizeError, yaml};
 pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-const KNOWN_FIELDS: [&str; 27] = [
+const KNOWN_FIELDS: [&str; 29] = [
     "apiVersion",
     "kind",
     "metadata",
@@ -41,21 +41,15 @@ const KNOWN_FIELDS: [&str; 27] = [
     "vars",
     "helmCharts",
     "helmGlobals",
+    "generators",
+    "transformers",
 ];
 
 /// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
-const UNSUPPORTED_FIELDS: [(&str, &str); 7] = [
+const UNSUPPORTED_FIELDS: [(&str, &str); 5] = [
     (
         "helmChartInflationGenerator",
         "use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block",
-    ),
-    (
-        "generators",
-        "generator plugins are not run; commit their output and list it in `resources`",
-    ),
-    (
-        "transformers",
-        "transformer plugins are not run; use the built-in fields or patches",
     ),
     (
         "validators",
@@ -110,6 +104,10 @@ pub(crate) struct Kustomization<'a> {
     pub helm_charts: Option<Value>,
     /// `helmGlobals`, as written.
     pub helm_globals: Option<Map<String, Value>>,
+    /// `generators`: files of built-in generator configs (`apiVersion: builtin`).
+    pub generators: Vec<String>,
+    /// `transformers`: files of built-in transformer configs.
+    pub transformers: Vec<String>,
 }
 
 impl Kustomization<'_> {
@@ -211,6 +209,17 @@ pub(crate) fn load<'a>(
         Some(raw) => yaml::parse_yaml(file, raw.line, raw.text)?,
         None => Value::Object(Map::new()),
     };
+    from_value(dir, file, text, value)
+}
+
+/// A kustomization from its parsed fields: `file` and `text` are where it was written (for
+/// messages), `dir` the directory its paths are relative to.
+pub(crate) fn from_value<'a>(
+    dir: &str,
+    file: &str,
+    text: &'a str,
+    value: Value,
+) -> Result<Kustomization<'a>, KustomizeError> {
     let object = match value {
         Value::Object(object) => field_names_as_written_by_kustomize(file, object)?,
         Value::Null => Map::new(),
@@ -247,12 +256,16 @@ pub(crate) fn load<'a>(
         vars: Value::Null,
         helm_charts: None,
         helm_globals: None,
+        generators: Vec::new(),
+        transformers: Vec::new(),
     };
     check_fields(&kustomization, &object)?;
     let k = &kustomization;
     let mut resources = string_list(k, &object, "bases")?;
     resources.extend(string_list(k, &object, "resources")?);
     let components = string_list(k, &object, "components")?;
+    let generators = string_list(k, &object, "generators")?;
+    let transformers = string_list(k, &object, "transformers")?;
     let is_component = object.get("kind").and_then(Value::as_str) == Some("Component");
     let namespace = optional_string(k, &object, "namespace")?;
     let name_prefix = optional_string(k, &object, "namePrefix")?;
@@ -328,6 +341,8 @@ pub(crate) fn load<'a>(
     }
     kustomization.resources = resources;
     kustomization.components = components;
+    kustomization.generators = generators;
+    kustomization.transformers = transformers;
     kustomization.replacements = object.get("replacements").cloned().unwrap_or(Value::Null);
     kustomization.vars = object.get("vars").cloned().unwrap_or(Value::Null);
     kustomization.helm_charts = object.get("helmCharts").cloned();

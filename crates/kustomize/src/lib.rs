@@ -6,7 +6,8 @@
 //! `commonAnnotations`, `images`, `replicas`, `patches` / `patchesStrategicMerge` /
 //! `patchesJson6902`, `configMapGenerator`/`secretGenerator` with Kustomize's content-hash
 //! name suffix, `components`, `replacements`, `vars` (in workload fields), and
-//! `buildMetadata` (origin annotations, managed-by label).
+//! `buildMetadata` (origin annotations, managed-by label), and built-in plugin configs in
+//! `generators`/`transformers`.
 //! `helmCharts` vendored in the source are rendered by `braid-helm`. Remote bases and
 //! components (git URLs) are read through [`Files::remote`], which the caller fills by
 //! fetching them. Fields that need plugins are rejected with a hint. Fidelity is
@@ -32,6 +33,7 @@ mod kustomization;
 mod memory;
 mod namereference;
 mod patch;
+mod plugins;
 mod regex;
 mod replacements;
 mod resources;
