@@ -20,8 +20,8 @@ pub(crate) fn render(
     // Kustomize adds the hash suffixes once, after every overlay ran, so the hash covers the
     // final data; references are then rewritten to the hashed names.
     generators::add_hash_suffixes(&mut resources);
-    namereference::rewrite_references(&mut resources)?;
-    vars::substitute(&mut resources, &walk.vars)?;
+    namereference::rewrite_references(&mut resources, &walk.config.name_references)?;
+    vars::substitute(&mut resources, &walk.vars, &walk.config.var_reference)?;
     for resource in &mut resources {
         annotations_as_strings(&mut resource.doc);
     }
@@ -42,6 +42,8 @@ pub(crate) fn render(
 pub(crate) struct Walk {
     pub stack: Vec<String>,
     pub vars: Vec<vars::Var>,
+    /// What `configurations` read so far add to Kustomize's transformer configuration.
+    pub config: crate::config::TransformerConfig,
 }
 
 /// Renders the kustomization in `dir` without hash suffixes.
@@ -113,14 +115,27 @@ fn accumulate_onto(
     }
     generators::generate(files, &k, &mut objects)?;
     crate::helm_charts::inflate(files, &k, &mut objects)?;
-    plugins::run(files, &k, plugins::Stage::Generators, &mut objects)?;
+    plugins::run(
+        files,
+        &k,
+        plugins::Stage::Generators,
+        &mut objects,
+        &walk.config,
+    )?;
     if k.origin_annotations {
         annotate_origins(&mut objects, dir);
     }
     resources::check_unique(&objects)?;
-    transform(files, &k, &mut objects)?;
-    plugins::run(files, &k, plugins::Stage::Transformers, &mut objects)?;
-    namereference::rewrite_references(&mut objects)?;
+    walk.config.read(files, &k)?;
+    transform(files, &k, &mut objects, &walk.config)?;
+    plugins::run(
+        files,
+        &k,
+        plugins::Stage::Transformers,
+        &mut objects,
+        &walk.config,
+    )?;
+    namereference::rewrite_references(&mut objects, &walk.config.name_references)?;
     walk.stack.pop();
     Ok(objects)
 }
@@ -132,10 +147,11 @@ pub(crate) fn transform(
     files: &dyn Files,
     k: &kustomization::Kustomization<'_>,
     objects: &mut Vec<Resource>,
+    config: &crate::config::TransformerConfig,
 ) -> Result<(), KustomizeError> {
     patch::apply_patches(files, k, objects, patch::Stage::BeforeTransformers)?;
     if let Some(namespace) = &k.namespace {
-        transform::set_namespace(objects, namespace);
+        transform::set_namespace(objects, namespace, &config.namespace);
     }
     transform::add_prefix_suffix(
         objects,
@@ -143,9 +159,9 @@ pub(crate) fn transform(
         k.name_suffix.as_deref().unwrap_or_default(),
     );
     for rule in &k.labels {
-        transform::add_labels(objects, rule);
+        transform::add_labels(objects, rule, &config.common_labels);
     }
-    transform::add_annotations(objects, &k.common_annotations);
+    transform::add_annotations(objects, &k.common_annotations, &config.common_annotations);
     if k.managed_by_label {
         for object in objects.iter_mut() {
             add_managed_by_label(object);
@@ -153,7 +169,7 @@ pub(crate) fn transform(
     }
     patch::apply_patches(files, k, objects, patch::Stage::AfterAnnotations)?;
     images::set_replicas(objects, &k.replicas);
-    images::set_images(objects, &k.images);
+    images::set_images(objects, &k.images, &config.images);
     if !k.replacements.is_null() {
         let replacements = replacements::parse(files, k, &k.replacements)?;
         replacements::apply(objects, &replacements)?;

@@ -114,3 +114,51 @@ mod tests {
         );
     }
 }
+
+/// Calls `f` on every value at a Kustomize field path (`spec/template/spec/containers/args`):
+/// lists along the way are walked element by element, as Kustomize walks them (`name[]` is
+/// read as `name`). With `create`, missing maps along the path are created.
+pub(crate) fn visit_kustomize_path(
+    value: &mut Value,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&mut Value),
+) {
+    let segments: Vec<&str> = path
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| segment.strip_suffix("[]").unwrap_or(segment))
+        .collect();
+    visit_implicit(value, &segments, create, f);
+}
+
+fn visit_implicit(
+    value: &mut Value,
+    segments: &[&str],
+    create: bool,
+    f: &mut dyn FnMut(&mut Value),
+) {
+    let Some((segment, rest)) = segments.split_first() else {
+        f(value);
+        return;
+    };
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                visit_implicit(item, segments, create, f);
+            }
+        }
+        Value::Object(object) => {
+            if !object.contains_key(*segment) {
+                if !create {
+                    return;
+                }
+                object.insert(segment.to_string(), Value::Object(Map::new()));
+            }
+            if let Some(child) = object.get_mut(*segment) {
+                visit_implicit(child, rest, create, f);
+            }
+        }
+        _ => {}
+    }
+}

@@ -94,11 +94,23 @@ fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
 
 /// Rewrites the `image` of every container, init container and ephemeral container, wherever
 /// a pod spec appears (Pods, workload templates, CronJob job templates, custom resources).
-pub(crate) fn set_images(objects: &mut [Resource], rules: &[ImageRule]) {
+pub(crate) fn set_images(
+    objects: &mut [Resource],
+    rules: &[ImageRule],
+    configured: &[crate::config::Spec],
+) {
     if rules.is_empty() {
         return;
     }
     for object in objects {
+        // Image fields of custom kinds, from `configurations`.
+        crate::config::visit_specs(object, configured, &mut |value| {
+            if let Value::String(image) = value
+                && let Some(new_image) = rules.iter().find_map(|rule| rule.apply(image))
+            {
+                *image = new_image;
+            }
+        });
         visit_containers(&mut object.doc, &mut |container| {
             let Some(Value::String(image)) = container.get_mut("image") else {
                 return;

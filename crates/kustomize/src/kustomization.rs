@@ -13,7 +13,7 @@ use super::{Files, KustomizeError, yaml};
 pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-const KNOWN_FIELDS: [&str; 29] = [
+const KNOWN_FIELDS: [&str; 30] = [
     "apiVersion",
     "kind",
     "metadata",
@@ -43,10 +43,11 @@ const KNOWN_FIELDS: [&str; 29] = [
     "helmGlobals",
     "generators",
     "transformers",
+    "configurations",
 ];
 
 /// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
-const UNSUPPORTED_FIELDS: [(&str, &str); 5] = [
+const UNSUPPORTED_FIELDS: [(&str, &str); 4] = [
     (
         "helmChartInflationGenerator",
         "use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block",
@@ -54,10 +55,6 @@ const UNSUPPORTED_FIELDS: [(&str, &str); 5] = [
     (
         "validators",
         "validator plugins are not run; remove the field",
-    ),
-    (
-        "configurations",
-        "custom transformer configuration is not read; use patches",
     ),
     (
         "crds",
@@ -108,6 +105,8 @@ pub(crate) struct Kustomization<'a> {
     pub generators: Vec<String>,
     /// `transformers`: files of built-in transformer configs.
     pub transformers: Vec<String>,
+    /// `configurations`: files of transformer configuration (`config.rs`).
+    pub configurations: Vec<String>,
 }
 
 impl Kustomization<'_> {
@@ -258,6 +257,7 @@ pub(crate) fn from_value<'a>(
         helm_globals: None,
         generators: Vec::new(),
         transformers: Vec::new(),
+        configurations: Vec::new(),
     };
     check_fields(&kustomization, &object)?;
     let k = &kustomization;
@@ -266,6 +266,7 @@ pub(crate) fn from_value<'a>(
     let components = string_list(k, &object, "components")?;
     let generators = string_list(k, &object, "generators")?;
     let transformers = string_list(k, &object, "transformers")?;
+    let configurations = string_list(k, &object, "configurations")?;
     let is_component = object.get("kind").and_then(Value::as_str) == Some("Component");
     let namespace = optional_string(k, &object, "namespace")?;
     let name_prefix = optional_string(k, &object, "namePrefix")?;
@@ -343,6 +344,7 @@ pub(crate) fn from_value<'a>(
     kustomization.components = components;
     kustomization.generators = generators;
     kustomization.transformers = transformers;
+    kustomization.configurations = configurations;
     kustomization.replacements = object.get("replacements").cloned().unwrap_or(Value::Null);
     kustomization.vars = object.get("vars").cloned().unwrap_or(Value::Null);
     kustomization.helm_charts = object.get("helmCharts").cloned();

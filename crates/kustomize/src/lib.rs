@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod build;
+mod config;
 mod error;
 mod fieldspec;
 mod generators;

@@ -215,7 +215,10 @@ impl Candidate {
 
 /// Rewrites every reference to an object of `objects` that was renamed to its current name.
 /// References to objects outside `objects` are left alone.
-pub(crate) fn rewrite_references(objects: &mut [Resource]) -> Result<(), KustomizeError> {
+pub(crate) fn rewrite_references(
+    objects: &mut [Resource],
+    configured: &[crate::config::NameReference],
+) -> Result<(), KustomizeError> {
     let candidates: Vec<Candidate> = objects
         .iter()
         .map(|object| Candidate {
@@ -250,6 +253,33 @@ pub(crate) fn rewrite_references(objects: &mut [Resource]) -> Result<(), Kustomi
                     *name = found.name.clone();
                 }
             });
+        }
+        // References from `configurations`: a name, or a map holding `name`.
+        for reference in configured {
+            if !reference.spec.applies_to(object) {
+                continue;
+            }
+            crate::fieldspec::visit_kustomize_path(
+                &mut object.doc,
+                &reference.spec.path,
+                false,
+                &mut |value| {
+                    let name = match value {
+                        Value::String(name) => Some(name),
+                        Value::Object(map) => match map.get_mut("name") {
+                            Some(Value::String(name)) => Some(name),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let Some(name) = name
+                        && let Some(found) =
+                            find(&candidates, &reference.referral, name, namespace.as_deref())
+                    {
+                        *name = found.name.clone();
+                    }
+                },
+            );
         }
         if let Some(message) = ambiguous {
             return Err(KustomizeError::AmbiguousReference {

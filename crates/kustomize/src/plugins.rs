@@ -25,6 +25,7 @@ pub(crate) fn run(
     k: &Kustomization<'_>,
     stage: Stage,
     objects: &mut Vec<Resource>,
+    configured: &crate::config::TransformerConfig,
 ) -> Result<(), KustomizeError> {
     let (field, entries) = match stage {
         Stage::Generators => ("generators", &k.generators),
@@ -89,7 +90,9 @@ pub(crate) fn run(
             let synthetic = kustomization::from_value(&k.dir, &file, k.text, fields)?;
             match stage {
                 Stage::Generators => generators::generate(files, &synthetic, objects)?,
-                Stage::Transformers => super::build::transform(files, &synthetic, objects)?,
+                Stage::Transformers => {
+                    super::build::transform(files, &synthetic, objects, configured)?;
+                }
             }
         }
     }

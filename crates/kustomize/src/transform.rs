@@ -1,6 +1,7 @@
 //! Cross-cutting transformers: `namespace`, `namePrefix`/`nameSuffix`, `commonLabels`/`labels`
 //! and `commonAnnotations`, writing the fields Kustomize's built-in field specs name.
 
+use crate::config::{Spec, visit_specs};
 use serde_json::Value;
 
 use super::fieldspec::{FieldSpec, insert_pairs, visit_path};
@@ -166,7 +167,12 @@ impl LabelRule {
 
 /// Sets `metadata.namespace` on every namespaced object, the namespace of `default`
 /// ServiceAccount subjects of (Cluster)RoleBindings, and webhook service namespaces.
-pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str) {
+pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str, configured: &[Spec]) {
+    for object in objects.iter_mut() {
+        visit_specs(object, configured, &mut |value| {
+            *value = Value::String(namespace.to_string());
+        });
+    }
     // Webhooks follow only the Services of this kustomization into the namespace; a service
     // elsewhere (`monitoring/external-hook`) keeps its namespace, as in Kustomize.
     let services: Vec<Vec<String>> = objects
@@ -251,11 +257,17 @@ pub(crate) fn add_prefix_suffix(objects: &mut [Resource], prefix: &str, suffix: 
 }
 
 /// Adds the labels of `rule` to metadata and, as the rule says, selectors and templates.
-pub(crate) fn add_labels(objects: &mut [Resource], rule: &LabelRule) {
+pub(crate) fn add_labels(objects: &mut [Resource], rule: &LabelRule, configured: &[Spec]) {
     if rule.pairs.is_empty() {
         return;
     }
     for object in objects {
+        // Field specs from `configurations` take the labels that go into selectors.
+        if rule.include_selectors {
+            visit_specs(object, configured, &mut |labels| {
+                insert_pairs(labels, &rule.pairs)
+            });
+        }
         let kind = object.kind().to_string();
         let mut specs = vec![FieldSpec::new(&[], "metadata/labels", true)];
         if rule.include_selectors {
@@ -283,11 +295,18 @@ pub(crate) fn add_labels(objects: &mut [Resource], rule: &LabelRule) {
 }
 
 /// Adds `commonAnnotations` to metadata and pod templates.
-pub(crate) fn add_annotations(objects: &mut [Resource], annotations: &[(String, String)]) {
+pub(crate) fn add_annotations(
+    objects: &mut [Resource],
+    annotations: &[(String, String)],
+    configured: &[Spec],
+) {
     if annotations.is_empty() {
         return;
     }
     for object in objects {
+        visit_specs(object, configured, &mut |map| {
+            insert_pairs(map, annotations)
+        });
         let kind = object.kind().to_string();
         for spec in ANNOTATION_SPECS
             .iter()

@@ -8,6 +8,7 @@
 //! in every pod template, and an Ingress's hosts. A string that is exactly `$(NAME)` takes the
 //! value with its type (a port stays a number); `$(UNKNOWN)` is left as written.
 
+use crate::fieldspec::visit_kustomize_path;
 use serde_json::Value;
 
 use super::kustomization::Kustomization;
@@ -86,7 +87,11 @@ fn text(value: &Value) -> String {
 }
 
 /// Resolves every var and substitutes it.
-pub(crate) fn substitute(objects: &mut [Resource], vars: &[Var]) -> Result<(), KustomizeError> {
+pub(crate) fn substitute(
+    objects: &mut [Resource],
+    vars: &[Var],
+    configured: &[crate::config::Spec],
+) -> Result<(), KustomizeError> {
     if vars.is_empty() {
         return Ok(());
     }
@@ -139,58 +144,170 @@ pub(crate) fn substitute(objects: &mut [Resource], vars: &[Var]) -> Result<(), K
     }
     for object in objects.iter_mut() {
         let kind = object.kind().to_string();
-        let pod_spec = match kind.as_str() {
-            "Pod" => Some("/spec"),
-            "Deployment"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "ReplicaSet"
-            | "Job"
-            | "ReplicationController" => Some("/spec/template/spec"),
-            "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
-            _ => None,
-        };
-        if let Some(pointer) = pod_spec
-            && let Some(spec) = object.doc.pointer_mut(pointer)
-        {
-            for list in ["containers", "initContainers"] {
-                let Some(Value::Array(containers)) = spec.get_mut(list) else {
-                    continue;
-                };
-                for container in containers {
-                    for key in ["command", "args"] {
-                        if let Some(Value::Array(items)) = container.get_mut(key) {
-                            items.iter_mut().for_each(|item| replace(item, &values));
-                        }
-                    }
-                    if let Some(Value::Array(env)) = container.get_mut("env") {
-                        for variable in env {
-                            if let Some(value) = variable.get_mut("value") {
-                                replace(value, &values);
-                            }
-                        }
-                    }
-                }
+        for (spec_kind, path) in VAR_REFERENCES {
+            if spec_kind.is_empty() || spec_kind == kind {
+                visit_kustomize_path(&mut object.doc, path, false, &mut |value| {
+                    replace_within(value, &values);
+                });
             }
         }
-        if kind == "Ingress" {
-            if let Some(Value::Array(rules)) = object.doc.pointer_mut("/spec/rules") {
-                for rule in rules {
-                    if let Some(host) = rule.get_mut("host") {
-                        replace(host, &values);
-                    }
-                }
-            }
-            if let Some(Value::Array(tls)) = object.doc.pointer_mut("/spec/tls") {
-                for entry in tls {
-                    if let Some(Value::Array(hosts)) = entry.get_mut("hosts") {
-                        hosts.iter_mut().for_each(|host| replace(host, &values));
-                    }
-                }
-            }
-        }
+        crate::config::visit_specs(object, configured, &mut |value| {
+            replace_within(value, &values);
+        });
     }
     Ok(())
+}
+
+/// Where Kustomize substitutes vars (its default `varReference` configuration, in its order:
+/// `api/internal/konfig/builtinpluginconsts/varreference.go` of kustomize api v0.21.1); an
+/// empty kind is every kind. Lists along a path are walked element by element.
+const VAR_REFERENCES: [(&str, &str); 72] = [
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/containers/args",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/containers/command",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/containers/env/value",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/containers/volumeMounts/mountPath",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/initContainers/args",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/initContainers/command",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/initContainers/env/value",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/spec/initContainers/volumeMounts/mountPath",
+    ),
+    (
+        "CronJob",
+        "spec/jobTemplate/spec/template/volumes/nfs/server",
+    ),
+    ("DaemonSet", "spec/template/spec/containers/args"),
+    ("DaemonSet", "spec/template/spec/containers/command"),
+    ("DaemonSet", "spec/template/spec/containers/env/value"),
+    (
+        "DaemonSet",
+        "spec/template/spec/containers/volumeMounts/mountPath",
+    ),
+    ("DaemonSet", "spec/template/spec/initContainers/args"),
+    ("DaemonSet", "spec/template/spec/initContainers/command"),
+    ("DaemonSet", "spec/template/spec/initContainers/env/value"),
+    (
+        "DaemonSet",
+        "spec/template/spec/initContainers/volumeMounts/mountPath",
+    ),
+    ("DaemonSet", "spec/template/spec/volumes/nfs/server"),
+    ("Deployment", "spec/template/spec/containers/args"),
+    ("Deployment", "spec/template/spec/containers/command"),
+    ("Deployment", "spec/template/spec/containers/env/value"),
+    (
+        "Deployment",
+        "spec/template/spec/containers/volumeMounts/mountPath",
+    ),
+    ("Deployment", "spec/template/spec/initContainers/args"),
+    ("Deployment", "spec/template/spec/initContainers/command"),
+    ("Deployment", "spec/template/spec/initContainers/env/value"),
+    (
+        "Deployment",
+        "spec/template/spec/initContainers/volumeMounts/mountPath",
+    ),
+    ("Deployment", "spec/template/spec/volumes/nfs/server"),
+    ("Deployment", "spec/template/metadata/annotations"),
+    ("Ingress", "spec/rules/host"),
+    ("Ingress", "spec/tls/hosts"),
+    ("Ingress", "spec/tls/secretName"),
+    ("Job", "spec/template/spec/containers/args"),
+    ("Job", "spec/template/spec/containers/command"),
+    ("Job", "spec/template/spec/containers/env/value"),
+    (
+        "Job",
+        "spec/template/spec/containers/volumeMounts/mountPath",
+    ),
+    ("Job", "spec/template/spec/initContainers/args"),
+    ("Job", "spec/template/spec/initContainers/command"),
+    ("Job", "spec/template/spec/initContainers/env/value"),
+    (
+        "Job",
+        "spec/template/spec/initContainers/volumeMounts/mountPath",
+    ),
+    ("Job", "spec/template/spec/volumes/nfs/server"),
+    ("Pod", "spec/containers/args"),
+    ("Pod", "spec/containers/command"),
+    ("Pod", "spec/containers/env/value"),
+    ("Pod", "spec/containers/volumeMounts/mountPath"),
+    ("Pod", "spec/initContainers/args"),
+    ("Pod", "spec/initContainers/command"),
+    ("Pod", "spec/initContainers/env/value"),
+    ("Pod", "spec/initContainers/volumeMounts/mountPath"),
+    ("Pod", "spec/volumes/nfs/server"),
+    ("ReplicaSet", "spec/template/spec/containers/args"),
+    ("ReplicaSet", "spec/template/spec/containers/command"),
+    ("ReplicaSet", "spec/template/spec/containers/env/value"),
+    (
+        "ReplicaSet",
+        "spec/template/spec/containers/volumeMounts/mountPath",
+    ),
+    ("ReplicaSet", "spec/template/spec/initContainers/args"),
+    ("ReplicaSet", "spec/template/spec/initContainers/command"),
+    ("ReplicaSet", "spec/template/spec/initContainers/env/value"),
+    (
+        "ReplicaSet",
+        "spec/template/spec/initContainers/volumeMounts/mountPath",
+    ),
+    ("ReplicaSet", "spec/template/spec/volumes/nfs/server"),
+    ("Service", "spec/ports/port"),
+    ("Service", "spec/ports/targetPort"),
+    ("StatefulSet", "spec/template/spec/containers/args"),
+    ("StatefulSet", "spec/template/spec/containers/command"),
+    ("StatefulSet", "spec/template/spec/containers/env/value"),
+    (
+        "StatefulSet",
+        "spec/template/spec/containers/volumeMounts/mountPath",
+    ),
+    ("StatefulSet", "spec/template/spec/initContainers/args"),
+    ("StatefulSet", "spec/template/spec/initContainers/command"),
+    ("StatefulSet", "spec/template/spec/initContainers/env/value"),
+    (
+        "StatefulSet",
+        "spec/template/spec/initContainers/volumeMounts/mountPath",
+    ),
+    ("StatefulSet", "spec/volumeClaimTemplates/spec/nfs/server"),
+    ("PersistentVolume", "spec/nfs/server"),
+    ("", "metadata/labels"),
+    ("", "metadata/annotations"),
+];
+
+/// Substitutes vars in a field's value: a string, each string of a list (`args`), or each
+/// string value of a map (`metadata/labels`).
+fn replace_within(value: &mut Value, values: &[(String, Value)]) {
+    match value {
+        Value::String(_) => replace(value, values),
+        Value::Array(items) => items
+            .iter_mut()
+            .filter(|item| item.is_string())
+            .for_each(|item| replace(item, values)),
+        Value::Object(map) => map
+            .values_mut()
+            .filter(|item| item.is_string())
+            .for_each(|item| replace(item, values)),
+        _ => {}
+    }
 }
 
 /// `$(NAME)` in a string replaced by the var's value; a string that is only `$(NAME)` takes

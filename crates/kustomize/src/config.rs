@@ -1,0 +1,183 @@
+//! `configurations`: files of Kustomize's transformer configuration, adding field specs to
+//! its defaults — where a custom kind names a ConfigMap or Secret (`nameReference`), where
+//! labels, annotations and the namespace go in it (`commonLabels`, `commonAnnotations`,
+//! `namespace`), where its images are (`images`) and where vars are substituted
+//! (`varReference`). As in Kustomize, a configuration read by a kustomization holds for it
+//! and for the kustomizations that build on it (and, in braid, for the rest of the build).
+
+use serde_json::Value;
+
+use super::fieldspec::visit_kustomize_path;
+use super::kustomization::Kustomization;
+use super::{Files, KustomizeError, Resource, yaml};
+
+/// A place in objects: kind and group (any when `None`), a path, and whether missing maps
+/// along it are created.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Spec {
+    pub kind: Option<String>,
+    pub group: Option<String>,
+    pub path: String,
+    pub create: bool,
+}
+
+impl Spec {
+    /// Whether the spec is about `object`.
+    pub fn applies_to(&self, object: &Resource) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == object.kind())
+            && self.group.as_deref().is_none_or(|g| g == object.group())
+    }
+}
+
+/// A custom name reference: objects of kind `referral` are named at `spec` in others.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NameReference {
+    pub referral: String,
+    pub spec: Spec,
+}
+
+/// What the `configurations` read so far add to Kustomize's defaults.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TransformerConfig {
+    pub name_references: Vec<NameReference>,
+    pub common_labels: Vec<Spec>,
+    pub common_annotations: Vec<Spec>,
+    pub namespace: Vec<Spec>,
+    pub images: Vec<Spec>,
+    pub var_reference: Vec<Spec>,
+}
+
+/// The sections of a configuration file braid reads (others are refused, not ignored).
+const SECTIONS: [&str; 7] = [
+    "nameReference",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "namespace",
+    "images",
+    "varReference",
+];
+
+impl TransformerConfig {
+    /// Reads the kustomization's `configurations` files into this configuration.
+    pub fn read(&mut self, files: &dyn Files, k: &Kustomization<'_>) -> Result<(), KustomizeError> {
+        for entry in &k.configurations {
+            let line = k.line_of(entry);
+            let Some(path) = k.resolve(entry) else {
+                return Err(KustomizeError::MissingResource {
+                    file: k.file.clone(),
+                    line,
+                    message: format!(
+                        "configurations entry `{entry}` points outside the source; keep it inside"
+                    ),
+                });
+            };
+            let Some(text) = files.read(&path) else {
+                return Err(KustomizeError::MissingResource {
+                    file: k.file.clone(),
+                    line,
+                    message: format!(
+                        "configurations entry `{entry}` does not exist (looked for `{path}`)"
+                    ),
+                });
+            };
+            for document in yaml::parse_documents(&path, text)? {
+                self.add(&path, document.line, &document.document)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, file: &str, line: usize, config: &Value) -> Result<(), KustomizeError> {
+        let invalid = |message: String| KustomizeError::InvalidKustomization {
+            file: file.to_string(),
+            line: Some(line),
+            message,
+        };
+        let Some(sections) = config.as_object() else {
+            if config.is_null() {
+                return Ok(());
+            }
+            return Err(invalid(
+                "a transformer configuration is a mapping of sections such as `nameReference`"
+                    .to_string(),
+            ));
+        };
+        for (section, value) in sections {
+            let canonical = if section.eq_ignore_ascii_case("nameSpace") {
+                "namespace"
+            } else {
+                section.as_str()
+            };
+            if !SECTIONS.contains(&canonical) {
+                return Err(KustomizeError::UnsupportedField {
+                    file: file.to_string(),
+                    line: Some(line),
+                    field: format!("configurations: {section}"),
+                    hint: format!(
+                        "braid reads the sections {} of a transformer configuration",
+                        SECTIONS.join(", ")
+                    ),
+                });
+            }
+            let items = value.as_array().ok_or_else(|| {
+                invalid(format!(
+                    "the `{section}` section must be a list of field specs"
+                ))
+            })?;
+            for item in items {
+                if canonical == "nameReference" {
+                    let referral = item.get("kind").and_then(Value::as_str).ok_or_else(|| {
+                        invalid(
+                            "every `nameReference` entry needs the `kind` it refers to".to_string(),
+                        )
+                    })?;
+                    for spec in item
+                        .get("fieldSpecs")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        self.name_references.push(NameReference {
+                            referral: referral.to_string(),
+                            spec: spec_of(spec).map_err(&invalid)?,
+                        });
+                    }
+                    continue;
+                }
+                let spec = spec_of(item).map_err(&invalid)?;
+                match canonical {
+                    "commonLabels" | "labels" => self.common_labels.push(spec),
+                    "commonAnnotations" => self.common_annotations.push(spec),
+                    "namespace" => self.namespace.push(spec),
+                    "images" => self.images.push(spec),
+                    _ => self.var_reference.push(spec),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn spec_of(value: &Value) -> Result<Spec, String> {
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+    let path = text("path").ok_or("every field spec needs a `path`")?;
+    Ok(Spec {
+        kind: text("kind"),
+        group: text("group"),
+        path,
+        create: value
+            .get("create")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+/// Calls `f` on every value at one of `specs` in `object`.
+pub(crate) fn visit_specs(object: &mut Resource, specs: &[Spec], f: &mut dyn FnMut(&mut Value)) {
+    for spec in specs {
+        if spec.applies_to(object) {
+            visit_kustomize_path(&mut object.doc, &spec.path, spec.create, f);
+        }
+    }
+}
