@@ -82,39 +82,6 @@ pub(crate) fn insert_pairs(value: &mut Value, pairs: &[(String, String)]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn visits_lists_and_creates_maps() {
-        let mut value = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}});
-        visit_path(&mut value, "spec/containers[]/name", false, &mut |name| {
-            *name = json!("x");
-        });
-        visit_path(
-            &mut value,
-            "spec/template/metadata/labels",
-            true,
-            &mut |labels| {
-                insert_pairs(labels, &[("app".to_string(), "web".to_string())]);
-            },
-        );
-        visit_path(&mut value, "spec/missing/labels", false, &mut |_| {
-            panic!("must not create without `create`")
-        });
-        assert_eq!(
-            value,
-            json!({"spec": {
-                "containers": [{"name": "x"}, {"name": "x"}],
-                "template": {"metadata": {"labels": {"app": "web"}}}
-            }})
-        );
-    }
-}
-
 /// Calls `f` on every value at a Kustomize field path (`spec/template/spec/containers/args`):
 /// lists along the way are walked element by element, as Kustomize walks them (`name[]` is
 /// read as `name`). With `create`, missing maps along the path are created.
@@ -160,5 +127,38 @@ fn visit_implicit(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn visits_lists_and_creates_maps() {
+        let mut value = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}});
+        visit_path(&mut value, "spec/containers[]/name", false, &mut |name| {
+            *name = json!("x");
+        });
+        visit_path(
+            &mut value,
+            "spec/template/metadata/labels",
+            true,
+            &mut |labels| {
+                insert_pairs(labels, &[("app".to_string(), "web".to_string())]);
+            },
+        );
+        visit_path(&mut value, "spec/missing/labels", false, &mut |_| {
+            panic!("must not create without `create`")
+        });
+        assert_eq!(
+            value,
+            json!({"spec": {
+                "containers": [{"name": "x"}, {"name": "x"}],
+                "template": {"metadata": {"labels": {"app": "web"}}}
+            }})
+        );
     }
 }
