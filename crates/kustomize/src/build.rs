@@ -149,7 +149,7 @@ pub(crate) fn transform(
     objects: &mut Vec<Resource>,
     config: &crate::config::TransformerConfig,
 ) -> Result<(), KustomizeError> {
-    patch::apply_patches(files, k, objects, patch::Stage::BeforeTransformers)?;
+    patch::apply_patches(files, k, objects, patch::Stage::BeforeTransformers, config)?;
     if let Some(namespace) = &k.namespace {
         transform::set_namespace(objects, namespace, &config.namespace);
     }
@@ -167,7 +167,7 @@ pub(crate) fn transform(
             add_managed_by_label(object);
         }
     }
-    patch::apply_patches(files, k, objects, patch::Stage::AfterAnnotations)?;
+    patch::apply_patches(files, k, objects, patch::Stage::AfterAnnotations, config)?;
     images::set_replicas(objects, &k.replicas);
     images::set_images(objects, &k.images, &config.images);
     if !k.replacements.is_null() {

@@ -45,6 +45,9 @@ pub(crate) struct TransformerConfig {
     pub namespace: Vec<Spec>,
     pub images: Vec<Spec>,
     pub var_reference: Vec<Spec>,
+    /// The `openapi` schema file of the nearest kustomization that names one (Kustomize
+    /// holds one schema for the whole build).
+    pub openapi: Option<Value>,
 }
 
 /// The sections of a configuration file braid reads (others are refused, not ignored).
@@ -61,6 +64,9 @@ const SECTIONS: [&str; 7] = [
 impl TransformerConfig {
     /// Reads the kustomization's `configurations` files into this configuration.
     pub fn read(&mut self, files: &dyn Files, k: &Kustomization<'_>) -> Result<(), KustomizeError> {
+        if let Some(openapi) = &k.openapi {
+            self.read_openapi(files, k, openapi)?;
+        }
         for entry in &k.configurations {
             let line = k.line_of(entry);
             let Some(path) = k.resolve(entry) else {
@@ -85,6 +91,51 @@ impl TransformerConfig {
                 self.add(&path, document.line, &document.document)?;
             }
         }
+        Ok(())
+    }
+
+    /// `openapi: {path: FILE}` (a Swagger document of definitions, JSON or YAML); `version`
+    /// names one of Kustomize's built-in schemas, which braid's built-in table stands for.
+    fn read_openapi(
+        &mut self,
+        files: &dyn Files,
+        k: &Kustomization<'_>,
+        openapi: &Value,
+    ) -> Result<(), KustomizeError> {
+        let line = k.line_of("openapi:");
+        let Some(entry) = openapi.get("path").and_then(Value::as_str) else {
+            if openapi.get("version").is_some() {
+                return Ok(());
+            }
+            return Err(KustomizeError::InvalidKustomization {
+                file: k.file.clone(),
+                line,
+                message: "`openapi` takes `path: FILE` (a schema file) or `version`".to_string(),
+            });
+        };
+        let text = k
+            .resolve(entry)
+            .and_then(|path| files.read(&path).map(|text| (path, text)));
+        let Some((path, text)) = text else {
+            return Err(KustomizeError::MissingResource {
+                file: k.file.clone(),
+                line,
+                message: format!("the openapi schema `{entry}` does not exist in the source"),
+            });
+        };
+        let document = yaml::parse_documents(&path, text)?
+            .into_iter()
+            .next()
+            .map(|d| d.document)
+            .unwrap_or(Value::Null);
+        if document.get("definitions").is_none() {
+            return Err(KustomizeError::InvalidKustomization {
+                file: path,
+                line: Some(1),
+                message: "an openapi schema file holds `definitions` (Swagger 2.0, as `kubectl get --raw /openapi/v2` prints it)".to_string(),
+            });
+        }
+        self.openapi = Some(document);
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use super::{Files, KustomizeError, yaml};
 pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-const KNOWN_FIELDS: [&str; 30] = [
+const KNOWN_FIELDS: [&str; 31] = [
     "apiVersion",
     "kind",
     "metadata",
@@ -44,10 +44,11 @@ const KNOWN_FIELDS: [&str; 30] = [
     "generators",
     "transformers",
     "configurations",
+    "openapi",
 ];
 
 /// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
-const UNSUPPORTED_FIELDS: [(&str, &str); 4] = [
+const UNSUPPORTED_FIELDS: [(&str, &str); 3] = [
     (
         "helmChartInflationGenerator",
         "use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block",
@@ -60,7 +61,6 @@ const UNSUPPORTED_FIELDS: [(&str, &str); 4] = [
         "crds",
         "custom transformer configuration is not read; use patches",
     ),
-    ("openapi", "custom schemas are not read; remove the field"),
 ];
 
 /// A parsed kustomization file.
@@ -107,6 +107,8 @@ pub(crate) struct Kustomization<'a> {
     pub transformers: Vec<String>,
     /// `configurations`: files of transformer configuration (`config.rs`).
     pub configurations: Vec<String>,
+    /// `openapi`, as written (`path: FILE` or `version`).
+    pub openapi: Option<Value>,
 }
 
 impl Kustomization<'_> {
@@ -258,6 +260,7 @@ pub(crate) fn from_value<'a>(
         generators: Vec::new(),
         transformers: Vec::new(),
         configurations: Vec::new(),
+        openapi: None,
     };
     check_fields(&kustomization, &object)?;
     let k = &kustomization;
@@ -345,6 +348,7 @@ pub(crate) fn from_value<'a>(
     kustomization.generators = generators;
     kustomization.transformers = transformers;
     kustomization.configurations = configurations;
+    kustomization.openapi = object.get("openapi").cloned();
     kustomization.replacements = object.get("replacements").cloned().unwrap_or(Value::Null);
     kustomization.vars = object.get("vars").cloned().unwrap_or(Value::Null);
     kustomization.helm_charts = object.get("helmCharts").cloned();

@@ -38,6 +38,7 @@ mod plugins;
 mod regex;
 mod replacements;
 mod resources;
+mod schema;
 mod selector;
 mod strategic_merge;
 mod transform;

@@ -170,7 +170,15 @@ pub(crate) fn apply_patches(
     k: &Kustomization<'_>,
     objects: &mut Vec<Resource>,
     stage: Stage,
+    config: &crate::config::TransformerConfig,
 ) -> Result<(), KustomizeError> {
+    let mut schemas = crate::schema::Schemas::default();
+    if k.patches.iter().any(|patch| patch.stage == stage) {
+        if let Some(openapi) = &config.openapi {
+            schemas.add_openapi(openapi);
+        }
+        schemas.add_crds(objects);
+    }
     for patch in k.patches.iter().filter(|patch| patch.stage == stage) {
         // Errors point into the patch file, or at the entry of an inline patch.
         let (file, text, base_line) = match &patch.source {
@@ -231,7 +239,7 @@ pub(crate) fn apply_patches(
                     return Err(invalid(line, "a `patchesJson6902` patch must be a list of operations".to_string()));
                 }
                 Value::Object(ref map) => {
-                    apply_strategic_merge(objects, patch, map, &document).map_err(|message| match message {
+                    apply_strategic_merge(objects, patch, map, &document, &schemas).map_err(|message| match message {
                         Failure::NotFound(message) => KustomizeError::PatchTargetNotFound {
                             file: file.clone(),
                             line,
@@ -257,6 +265,7 @@ fn apply_strategic_merge(
     patch: &PatchSpec,
     map: &Map<String, Value>,
     document: &Value,
+    schemas: &crate::schema::Schemas,
 ) -> Result<(), Failure> {
     let field = |path: &[&str]| super::string_at(document, path).map(str::to_string);
     let selected: Vec<usize> = match &patch.target {
@@ -327,7 +336,10 @@ fn apply_strategic_merge(
             .and_then(Value::as_str)
             .map(str::to_string);
         let old_name = object.name().to_string();
-        if strategic_merge::merge(&mut object.doc, &Value::Object(patch_map)) == Outcome::Delete {
+        let schema = schemas.root(object.group(), object.kind());
+        if strategic_merge::merge_with(&mut object.doc, &Value::Object(patch_map), schema)
+            == Outcome::Delete
+        {
             deleted.push(index);
         } else if let Some(new_name) = new_name.filter(|new_name| *new_name != old_name) {
             // Keep the name history so references to the old name follow the rename.

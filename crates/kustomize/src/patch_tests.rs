@@ -277,3 +277,81 @@ fn invalid_targets_and_patches_are_errors() {
         })
     );
 }
+
+/// A CRD among the objects gives its kind's merge keys (`x-kubernetes-list-type: map`), as
+/// the API server merges such lists; a list its schema leaves atomic is replaced.
+#[test]
+fn crd_schemas_drive_strategic_merge_of_custom_kinds() {
+    let crd = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: pipelines.example.com
+spec:
+  group: example.com
+  names: {kind: Pipeline, plural: pipelines}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              stages:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [id]
+                items:
+                  type: object
+                  properties:
+                    id: {type: string}
+                    image: {type: string}
+              tags:
+                type: array
+                items: {type: object}
+";
+    let pipeline = "apiVersion: example.com/v1
+kind: Pipeline
+metadata:
+  name: build
+spec:
+  stages:
+  - id: test
+    image: golang:1.22
+  - id: lint
+    image: golangci:1
+  tags:
+  - name: a
+";
+    let patch = "apiVersion: example.com/v1
+kind: Pipeline
+metadata:
+  name: build
+spec:
+  stages:
+  - id: test
+    image: golang:1.23
+  tags:
+  - name: b
+";
+    let source = files(&[
+        (
+            "kustomization.yaml",
+            "resources:\n- crd.yaml\n- pipeline.yaml\npatches:\n- path: patch.yaml\n",
+        ),
+        ("crd.yaml", crd),
+        ("pipeline.yaml", pipeline),
+        ("patch.yaml", patch),
+    ]);
+    let out = objects(&render(&source, "").expect("renders"));
+    let spec = &out[1]["spec"];
+    assert_eq!(
+        spec["stages"],
+        json!([{"id": "test", "image": "golang:1.23"}, {"id": "lint", "image": "golangci:1"}])
+    );
+    assert_eq!(spec["tags"], json!([{"name": "b"}]));
+}

@@ -2,10 +2,13 @@
 //! things (containers, env, volumes, ports...) merge element by element on their merge key,
 //! other lists are replaced; `$patch: delete` and `$patch: replace` directives are honoured.
 //!
-//! Merge keys come from a table of the core Kubernetes list fields (by field name), not from
-//! the OpenAPI schema, so a custom resource with a `containers` list merges it by name too.
+//! Merge keys come from the object's schema when one is known (`schema.rs`: the
+//! kustomization's `openapi` file, CRDs among the objects), else from a table of the core
+//! Kubernetes list fields (by field name).
 
 use serde_json::{Map, Value};
+
+use super::schema::{ListRule, Node};
 
 const DIRECTIVE: &str = "$patch";
 
@@ -18,9 +21,15 @@ pub(crate) enum Outcome {
 }
 
 /// Merges `patch` into `target`.
+#[cfg(test)]
 pub(crate) fn merge(target: &mut Value, patch: &Value) -> Outcome {
+    merge_with(target, patch, None)
+}
+
+/// Merges `patch` into `target`, whose schema is `schema` when known.
+pub(crate) fn merge_with(target: &mut Value, patch: &Value, schema: Option<Node<'_>>) -> Outcome {
     match (target, patch) {
-        (Value::Object(target), Value::Object(patch)) => merge_map(target, patch),
+        (Value::Object(target), Value::Object(patch)) => merge_map(target, patch, schema),
         (target, patch) => {
             *target = clean(patch);
             Outcome::Keep
@@ -28,7 +37,11 @@ pub(crate) fn merge(target: &mut Value, patch: &Value) -> Outcome {
     }
 }
 
-fn merge_map(target: &mut Map<String, Value>, patch: &Map<String, Value>) -> Outcome {
+fn merge_map(
+    target: &mut Map<String, Value>,
+    patch: &Map<String, Value>,
+    schema: Option<Node<'_>>,
+) -> Outcome {
     match patch.get(DIRECTIVE).and_then(Value::as_str) {
         Some("delete") => return Outcome::Delete,
         Some("replace") => {
@@ -47,14 +60,25 @@ fn merge_map(target: &mut Map<String, Value>, patch: &Map<String, Value>) -> Out
             target.shift_remove(key);
             continue;
         }
+        let child = schema.and_then(|node| node.property(key));
         match (target.get_mut(key), patch_value) {
             (Some(Value::Object(existing)), Value::Object(patch_map)) => {
-                if merge_map(existing, patch_map) == Outcome::Delete {
+                if merge_map(existing, patch_map, child) == Outcome::Delete {
                     target.shift_remove(key);
                 }
             }
             (Some(Value::Array(existing)), Value::Array(patch_items)) => {
-                merge_list(key, existing, patch_items);
+                let rule = match child {
+                    Some(node) => node.list_rule(schema.and_then(|n| n.raw_property(key))),
+                    None => ListRule::Unknown,
+                };
+                merge_list(
+                    key,
+                    existing,
+                    patch_items,
+                    rule,
+                    child.and_then(Node::items),
+                );
             }
             (_, Value::Object(patch_map))
                 if patch_map.get(DIRECTIVE).and_then(Value::as_str) == Some("delete") =>
@@ -95,7 +119,13 @@ fn merge_key(field: &str, elements: &[&Value]) -> Option<&'static str> {
     }
 }
 
-fn merge_list(field: &str, target: &mut Vec<Value>, patch: &[Value]) {
+fn merge_list(
+    field: &str,
+    target: &mut Vec<Value>,
+    patch: &[Value],
+    rule: ListRule,
+    items: Option<Node<'_>>,
+) {
     let is_replace = |item: &Value| item.get(DIRECTIVE).and_then(Value::as_str) == Some("replace");
     if patch.iter().any(is_replace) {
         *target = patch
@@ -106,8 +136,12 @@ fn merge_list(field: &str, target: &mut Vec<Value>, patch: &[Value]) {
         return;
     }
     let elements: Vec<&Value> = target.iter().chain(patch.iter()).collect();
-    let key =
-        merge_key(field, &elements).filter(|_| elements.iter().all(|element| element.is_object()));
+    let key = match rule {
+        ListRule::Merge(key) => Some(key),
+        ListRule::Replace => None,
+        ListRule::Unknown => merge_key(field, &elements).map(str::to_string),
+    }
+    .filter(|_| elements.iter().all(|element| element.is_object()));
     let Some(key) = key else {
         *target = patch.iter().map(clean).collect();
         return;
@@ -118,21 +152,21 @@ fn merge_list(field: &str, target: &mut Vec<Value>, patch: &[Value]) {
     let mut merged = Vec::with_capacity(target.len() + patch.len());
     let mut taken = vec![false; target.len()];
     for item in patch {
-        let Some(id) = item.get(key) else {
+        let Some(id) = item.get(&key) else {
             merged.push(clean(item));
             continue;
         };
         let position = target
             .iter()
             .enumerate()
-            .position(|(index, existing)| !taken[index] && existing.get(key) == Some(id));
+            .position(|(index, existing)| !taken[index] && existing.get(&key) == Some(id));
         let deletes = item.get(DIRECTIVE).and_then(Value::as_str) == Some("delete");
         match position {
             Some(index) if deletes => taken[index] = true,
             Some(index) => {
                 taken[index] = true;
                 let mut element = target[index].clone();
-                if merge(&mut element, item) != Outcome::Delete {
+                if merge_with(&mut element, item, items) != Outcome::Delete {
                     merged.push(element);
                 }
             }
