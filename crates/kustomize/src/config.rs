@@ -67,6 +67,9 @@ impl TransformerConfig {
         if let Some(openapi) = &k.openapi {
             self.read_openapi(files, k, openapi)?;
         }
+        for entry in &k.crds {
+            self.read_crd_definitions(files, k, entry)?;
+        }
         for entry in &k.configurations {
             let line = k.line_of(entry);
             let Some(path) = k.resolve(entry) else {
@@ -92,6 +95,120 @@ impl TransformerConfig {
             }
         }
         Ok(())
+    }
+
+    /// A `crds` file: OpenAPI definitions of custom types (`{NAME: {Schema, Dependencies}}`,
+    /// as Kustomize reads them). A type with `kind`, `apiVersion` and `metadata` is a kind
+    /// (named by the last part of NAME); its properties — and those of the types they `$ref`
+    /// — marked `x-kubernetes-object-ref-kind` (with `-api-version`, and `-name-key`, default
+    /// `name`) name objects of that kind, `x-kubernetes-annotation` and
+    /// `x-kubernetes-label-selector` take the kustomization's annotations and labels.
+    fn read_crd_definitions(
+        &mut self,
+        files: &dyn Files,
+        k: &Kustomization<'_>,
+        entry: &str,
+    ) -> Result<(), KustomizeError> {
+        let line = k.line_of(entry);
+        let text = k
+            .resolve(entry)
+            .and_then(|path| files.read(&path).map(|text| (path, text)));
+        let Some((path, text)) = text else {
+            return Err(KustomizeError::MissingResource {
+                file: k.file.clone(),
+                line,
+                message: format!("the crds entry `{entry}` does not exist in the source"),
+            });
+        };
+        let document = yaml::parse_documents(&path, text)?
+            .into_iter()
+            .next()
+            .map(|d| d.document)
+            .unwrap_or(Value::Null);
+        let Some(definitions) = document.as_object() else {
+            return Err(KustomizeError::InvalidKustomization {
+                file: path,
+                line: Some(1),
+                message: "a crds file maps type names to OpenAPI definitions ({\"com.example.v1.Widget\": {\"Schema\": ...}})".to_string(),
+            });
+        };
+        for (name, definition) in definitions {
+            let properties = definition
+                .get("Schema")
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object);
+            let is_kind = properties.is_some_and(|p| {
+                ["kind", "apiVersion", "metadata"]
+                    .iter()
+                    .all(|key| p.contains_key(*key))
+            });
+            if !is_kind {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            self.crd_fields(definitions, &kind, name, &mut Vec::new());
+        }
+        Ok(())
+    }
+
+    fn crd_fields(
+        &mut self,
+        definitions: &serde_json::Map<String, Value>,
+        kind: &str,
+        type_name: &str,
+        path: &mut Vec<String>,
+    ) {
+        // Definitions may refer to each other in a cycle.
+        if path.len() > 32 {
+            return;
+        }
+        let Some(properties) = definitions
+            .get(type_name)
+            .and_then(|d| d.get("Schema"))
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+        else {
+            return;
+        };
+        for (property, schema) in properties {
+            let extension = |key: &str| schema.get(key).and_then(Value::as_str);
+            let at = |tail: Option<&str>| {
+                let mut parts = path.clone();
+                parts.push(property.clone());
+                parts.extend(tail.map(str::to_string));
+                Spec {
+                    kind: Some(kind.to_string()),
+                    group: None,
+                    path: parts.join("/"),
+                    create: false,
+                }
+            };
+            if extension("x-kubernetes-annotation").is_some() {
+                self.common_annotations.push(at(None));
+            }
+            if extension("x-kubernetes-label-selector").is_some() {
+                self.common_labels.push(at(None));
+            }
+            if extension("x-kubernetes-object-ref-api-version").is_some()
+                && let Some(referral) = extension("x-kubernetes-object-ref-kind")
+            {
+                let name_key = extension("x-kubernetes-object-ref-name-key").unwrap_or("name");
+                self.name_references.push(NameReference {
+                    referral: referral.to_string(),
+                    spec: at(Some(name_key)),
+                });
+            }
+            if let Some(reference) = extension("$ref") {
+                let target = reference
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(reference)
+                    .to_string();
+                path.push(property.clone());
+                self.crd_fields(definitions, kind, &target, path);
+                path.pop();
+            }
+        }
     }
 
     /// `openapi: {path: FILE}` (a Swagger document of definitions, JSON or YAML); `version`

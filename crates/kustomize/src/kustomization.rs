@@ -13,7 +13,7 @@ use super::{Files, KustomizeError, yaml};
 pub(crate) const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-const KNOWN_FIELDS: [&str; 31] = [
+const KNOWN_FIELDS: [&str; 32] = [
     "apiVersion",
     "kind",
     "metadata",
@@ -45,10 +45,11 @@ const KNOWN_FIELDS: [&str; 31] = [
     "transformers",
     "configurations",
     "openapi",
+    "crds",
 ];
 
 /// Fields of Kustomize that braid knowingly leaves out, with what to do instead.
-const UNSUPPORTED_FIELDS: [(&str, &str); 3] = [
+const UNSUPPORTED_FIELDS: [(&str, &str); 2] = [
     (
         "helmChartInflationGenerator",
         "use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block",
@@ -56,10 +57,6 @@ const UNSUPPORTED_FIELDS: [(&str, &str); 3] = [
     (
         "validators",
         "validator plugins are not run; remove the field",
-    ),
-    (
-        "crds",
-        "custom transformer configuration is not read; use patches",
     ),
 ];
 
@@ -109,6 +106,8 @@ pub(crate) struct Kustomization<'a> {
     pub configurations: Vec<String>,
     /// `openapi`, as written (`path: FILE` or `version`).
     pub openapi: Option<Value>,
+    /// `crds`: files of OpenAPI definitions of custom types (`config.rs`).
+    pub crds: Vec<String>,
 }
 
 impl Kustomization<'_> {
@@ -261,6 +260,7 @@ pub(crate) fn from_value<'a>(
         transformers: Vec::new(),
         configurations: Vec::new(),
         openapi: None,
+        crds: Vec::new(),
     };
     check_fields(&kustomization, &object)?;
     let k = &kustomization;
@@ -270,6 +270,7 @@ pub(crate) fn from_value<'a>(
     let generators = string_list(k, &object, "generators")?;
     let transformers = string_list(k, &object, "transformers")?;
     let configurations = string_list(k, &object, "configurations")?;
+    let crds = string_list(k, &object, "crds")?;
     let is_component = object.get("kind").and_then(Value::as_str) == Some("Component");
     let namespace = optional_string(k, &object, "namespace")?;
     let name_prefix = optional_string(k, &object, "namePrefix")?;
@@ -348,6 +349,7 @@ pub(crate) fn from_value<'a>(
     kustomization.generators = generators;
     kustomization.transformers = transformers;
     kustomization.configurations = configurations;
+    kustomization.crds = crds;
     kustomization.openapi = object.get("openapi").cloned();
     kustomization.replacements = object.get("replacements").cloned().unwrap_or(Value::Null);
     kustomization.vars = object.get("vars").cloned().unwrap_or(Value::Null);
