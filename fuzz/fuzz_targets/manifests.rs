@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
             (path, SourceText::new(shown, body))
         })
         .collect();
-    let docs = match source_documents("apps", &sources, &BTreeMap::new(), Some("dev")) {
+    let docs = match source_documents("apps", &sources, &BTreeMap::new(), None, Some("dev")) {
         Ok(docs) => docs,
         Err(diags) => return render_all(diags),
     };

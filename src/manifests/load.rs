@@ -20,6 +20,8 @@ pub struct SourceFiles<'a> {
     pub files: &'a BTreeMap<String, Arc<SourceText>>,
     /// Remote bases and components fetched: entry → directory under `@remote/`.
     pub remote: &'a BTreeMap<String, String>,
+    /// The target cluster, asked for the schemas of custom kinds (strategic merge).
+    pub cluster: Option<&'a super::ClusterDiscovery>,
 }
 
 impl Files for SourceFiles<'_> {
@@ -50,6 +52,10 @@ impl Files for SourceFiles<'_> {
 
     fn remote(&self, entry: &str) -> Option<String> {
         self.remote.get(entry).cloned()
+    }
+
+    fn cluster_schema(&self, api_version: &str) -> Option<serde_json::Value> {
+        self.cluster?.openapi_v3(api_version)
     }
 }
 
@@ -206,6 +212,7 @@ pub fn source_documents(
     source: &str,
     files: &BTreeMap<String, Arc<SourceText>>,
     remote: &BTreeMap<String, String>,
+    cluster: Option<&super::ClusterDiscovery>,
     overlay: Option<&str>,
 ) -> Result<Vec<SourceDocument>, Diagnostics> {
     let (roots, plain) = plan_rendering(files, overlay);
@@ -226,7 +233,16 @@ pub fn source_documents(
     let rendered = super::with_render_stack(|| {
         roots
             .iter()
-            .map(|root| braid_kustomize::render(&SourceFiles { files, remote }, root))
+            .map(|root| {
+                braid_kustomize::render(
+                    &SourceFiles {
+                        files,
+                        remote,
+                        cluster,
+                    },
+                    root,
+                )
+            })
             .collect::<Vec<_>>()
     })?;
     for result in rendered {
@@ -266,35 +282,6 @@ pub fn manifest_resources(
     diags.into_result(out)
 }
 
-/// API groups Kubernetes serves itself: braid knows the scope of their kinds. Any other
-/// group's kinds are custom resources, whose scope their CRD gives.
-const BUILT_IN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "extensions",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
-
 /// The scope of custom kinds no source's CRD gives, from the cluster's discovery: a
 /// cluster-scoped kind (ClusterIssuer, GatewayClass) must not get a namespace. When the
 /// cluster cannot say, the kinds are taken as namespaced, with a warning naming them.
@@ -314,7 +301,7 @@ fn add_cluster_scopes<'a>(
         };
         let group = braid_kustomize::group_of_api_version(api_version);
         let key = (group.to_string(), kind.to_string());
-        if BUILT_IN_GROUPS.contains(&group) || scopes.contains_key(&key) {
+        if braid_kustomize::BUILT_IN_GROUPS.contains(&group) || scopes.contains_key(&key) {
             continue;
         }
         unknown
@@ -555,7 +542,7 @@ pub fn load_manifests(
                 }
             }
         }
-        match source_documents(&source.name, &files, &remote, overlay) {
+        match source_documents(&source.name, &files, &remote, Some(&*discovery), overlay) {
             Ok(docs) => per_source.push((source, docs)),
             Err(d) => diags.extend(d),
         }

@@ -25,6 +25,9 @@ pub use load::{
 pub struct ClusterDiscovery {
     config: braid_provider::Value,
     answer: Option<Result<helm::ClusterCapabilities, String>>,
+    /// OpenAPI v3 documents asked for, by apiVersion (`None`: the cluster has none, or
+    /// cannot be asked).
+    schemas: std::sync::Mutex<std::collections::HashMap<String, Option<serde_json::Value>>>,
 }
 
 impl ClusterDiscovery {
@@ -33,7 +36,41 @@ impl ClusterDiscovery {
         ClusterDiscovery {
             config,
             answer: None,
+            schemas: std::sync::Mutex::default(),
         }
+    }
+
+    /// The cluster's OpenAPI v3 document of `api_version` (`apps/v1`, `example.com/v1`),
+    /// asked once per load; `None` when the cluster lists none or cannot be asked.
+    pub fn openapi_v3(&self, api_version: &str) -> Option<serde_json::Value> {
+        let mut cache = self
+            .schemas
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = cache.get(api_version) {
+            return known.clone();
+        }
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let config = &self.config;
+        let answer = std::thread::scope(|s| {
+            s.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime
+                    .block_on(braid_provider_kubernetes::openapi_v3(
+                        config, group, version,
+                    ))
+                    .ok()
+                    .flatten()
+            })
+            .join()
+            .ok()
+            .flatten()
+        });
+        cache.insert(api_version.to_string(), answer.clone());
+        answer
     }
 
     /// The cluster's answer, or why it could not be asked.

@@ -1684,3 +1684,74 @@ fn custom_kinds_take_their_scope_from_the_cluster() {
         validated.all()
     );
 }
+
+/// Issue #15: a strategic-merge patch of a custom kind whose CRD is in the cluster (not in
+/// any source) merges its lists on the keys of the cluster's schema (`/openapi/v3`), as the
+/// API server would; without that schema the list would be replaced.
+#[test]
+fn patches_of_custom_kinds_merge_on_the_clusters_schema() {
+    let sim = KubeSim::start();
+    let crd = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: pipelines.example.com
+spec:
+  group: example.com
+  names: {kind: Pipeline, plural: pipelines, singular: pipeline}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              stages:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [id]
+                items:
+                  type: object
+                  x-kubernetes-preserve-unknown-fields: true
+";
+    let crd: serde_json::Value = serde_yaml_ng::from_str(crd).expect("CRD yaml");
+    sim.create(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        "installer",
+        &crd,
+    );
+    let project = manifest_project(
+        &sim,
+        "",
+        &[
+            (
+                "kustomization.yaml",
+                "resources:\n- pipeline.yaml\npatches:\n- path: patch.yaml\n",
+            ),
+            (
+                "pipeline.yaml",
+                "apiVersion: example.com/v1\nkind: Pipeline\nmetadata:\n  name: build\n  namespace: default\nspec:\n  stages:\n  - id: test\n    image: golang:1.22\n  - id: lint\n    image: golangci:1\n",
+            ),
+            (
+                "patch.yaml",
+                "apiVersion: example.com/v1\nkind: Pipeline\nmetadata:\n  name: build\n  namespace: default\nspec:\n  stages:\n  - id: test\n    image: golang:1.23\n",
+            ),
+        ],
+    );
+    let planned = dev(&project, &["plan", "--format", "json"]);
+    planned.success();
+    let plan = planned.json();
+    let pipeline = change(&plan, "k8s/example.com/Pipeline/default/build");
+    assert_eq!(
+        pipeline["after"]["spec"]["stages"],
+        serde_json::json!([
+            {"id": "test", "image": "golang:1.23"},
+            {"id": "lint", "image": "golangci:1"}
+        ]),
+        "{pipeline:#}"
+    );
+}

@@ -69,7 +69,41 @@ pub trait Files {
     fn remote(&self, _entry: &str) -> Option<String> {
         None
     }
+    /// The target cluster's OpenAPI v3 document of `api_version` (`/openapi/v3/apis/G/V`),
+    /// for strategic merge of custom kinds whose schema no kustomization gives. `None` (the
+    /// default) when there is no cluster to ask.
+    fn cluster_schema(&self, _api_version: &str) -> Option<Value> {
+        None
+    }
 }
+
+/// API groups Kubernetes serves itself; any other group's kinds are custom resources.
+pub const BUILT_IN_GROUPS: &[&str] = &[
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "extensions",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
 
 /// The directory under which the caller places fetched remote bases, one folder per
 /// repository and ref (`@remote/KEY/...`). A kustomization inside one may not reach out of

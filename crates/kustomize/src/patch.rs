@@ -178,6 +178,26 @@ pub(crate) fn apply_patches(
             schemas.add_openapi(openapi);
         }
         schemas.add_crds(objects);
+        // Custom kinds with no schema here: the cluster's, when it can be asked.
+        let mut asked: Vec<String> = Vec::new();
+        for object in objects.iter() {
+            let group = object.group();
+            let api_version = object
+                .doc
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if crate::BUILT_IN_GROUPS.contains(&group)
+                || schemas.knows(group, object.kind())
+                || asked.iter().any(|a| a == api_version)
+            {
+                continue;
+            }
+            asked.push(api_version.to_string());
+            if let Some(document) = files.cluster_schema(api_version) {
+                schemas.add_openapi(&document);
+            }
+        }
     }
     for patch in k.patches.iter().filter(|patch| patch.stage == stage) {
         // Errors point into the patch file, or at the entry of an inline patch.

@@ -34,7 +34,12 @@ impl Schemas {
     /// The definitions of an `openapi` file (its `definitions`, Swagger 2.0 as Kustomize reads
     /// it), whose kinds are named by `x-kubernetes-group-version-kind`.
     pub fn add_openapi(&mut self, document: &Value) {
-        let Some(definitions) = document.get("definitions").and_then(Value::as_object) else {
+        // Swagger 2.0 (`definitions`) or OpenAPI v3 (`components.schemas`).
+        let Some(definitions) = document
+            .get("definitions")
+            .or_else(|| document.get("components").and_then(|c| c.get("schemas")))
+            .and_then(Value::as_object)
+        else {
             return;
         };
         for (name, definition) in definitions {
@@ -87,6 +92,11 @@ impl Schemas {
                 self.roots.push(((group, kind), schema.clone()));
             }
         }
+    }
+
+    /// Whether a schema of objects of `group` and `kind` is known.
+    pub fn knows(&self, group: &str, kind: &str) -> bool {
+        self.roots.iter().any(|((g, k), _)| g == group && k == kind)
     }
 
     /// The schema of objects of `group` and `kind`, if one is known.

@@ -90,3 +90,57 @@ pub async fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities,
         namespaced,
     })
 }
+
+/// The OpenAPI v3 document of one group/version (`/openapi/v3/apis/GROUP/VERSION`, found
+/// through the `/openapi/v3` index), or `None` when the cluster lists none for it.
+pub async fn openapi_v3(
+    config: &Value,
+    group: &str,
+    version: &str,
+) -> Result<Option<serde_json::Value>, String> {
+    let settings = Settings::from_config(config).map_err(|diagnostics| {
+        diagnostics
+            .first()
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .unwrap_or_else(|| "the provider block is invalid".to_string())
+    })?;
+    let (client, server) = settings
+        .client()
+        .await
+        .map_err(|d| format!("{}: {}", d.summary, d.detail))?;
+    let get = |path: String| {
+        let client = client.clone();
+        let server = server.clone();
+        async move {
+            let request = http::Request::get(path.as_str())
+                .body(Vec::new())
+                .map_err(|e| format!("{server}{path}: {e}"))?;
+            let text = client
+                .request_text(request)
+                .await
+                .map_err(|e| format!("{server}{path}: {e}"))?;
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| format!("{server}{path}: the answer is not JSON: {e}"))
+        }
+    };
+    let index = get("/openapi/v3".to_string()).await?;
+    let key = if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    };
+    let Some(url) = index
+        .get("paths")
+        .and_then(|p| p.get(&key))
+        .and_then(|p| p.get("serverRelativeURL"))
+        .and_then(serde_json::Value::as_str)
+    else {
+        return Ok(None);
+    };
+    if !url.starts_with('/') {
+        return Err(format!(
+            "{server}/openapi/v3 gives \"{url}\" for {key}, which is not a path on the server"
+        ));
+    }
+    get(url.to_string()).await.map(Some)
+}

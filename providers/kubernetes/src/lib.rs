@@ -42,7 +42,7 @@ mod settings;
 mod ssa;
 mod watch;
 
-pub use capabilities::{ClusterCapabilities, cluster_capabilities};
+pub use capabilities::{ClusterCapabilities, cluster_capabilities, openapi_v3};
 pub use error::{KubeError, ManifestError, Step};
 pub use hooks::{DELETE_AFTER_ANNOTATION, RECREATE_TOKEN_ANNOTATION};
 pub use provider::KubernetesProvider;

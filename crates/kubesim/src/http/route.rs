@@ -91,6 +91,18 @@ pub async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, 
                 Ok(json_response(200, &discovery::group_list(&store.catalogue)))
             }
         }
+        ["openapi", "v3"] if get => {
+            let store = shared.store();
+            let crds = crd_objects(&store);
+            Ok(json_response(200, &discovery::openapi_v3_index(&crds)))
+        }
+        ["openapi", "v3", "apis", group, version] if get => {
+            let store = shared.store();
+            let crds = crd_objects(&store);
+            discovery::openapi_v3_group_version(&crds, group, version)
+                .map(|doc| json_response(200, &doc))
+                .ok_or_else(ApiError::path_not_found)
+        }
         ["apis", group] if get => discovery::group(&shared.store().catalogue, group)
             .map(|doc| json_response(200, &doc))
             .ok_or_else(ApiError::path_not_found),
@@ -222,4 +234,15 @@ async fn resource(
         "delete" => resources::delete(&shared, &target, &info, body).await,
         _ => resources::delete_collection(&shared, &target, &info, body).await,
     }
+}
+
+/// The CustomResourceDefinitions the store holds.
+fn crd_objects(store: &crate::store::Store) -> Vec<&serde_json::Value> {
+    store.list(
+        &crate::catalogue::ResourceKey {
+            group: "apiextensions.k8s.io".to_string(),
+            plural: "customresourcedefinitions".to_string(),
+        },
+        None,
+    )
 }
