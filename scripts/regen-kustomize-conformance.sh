@@ -14,7 +14,8 @@
 # machine or the run. Warnings kubectl prints on stderr when it succeeds are not recorded.
 #
 # Usage: scripts/regen-kustomize-conformance.sh [case-name...]
-#        (needs `kubectl` on PATH; tested with kubectl v1.32 / Kustomize v5.5.0; offline)
+#        (needs `kubectl` on PATH; tested with kubectl v1.32 / Kustomize v5.5.0; offline once
+#        the Helm oracle venv exists — `helmCharts` cases run scripts/helm_template_shim.py)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,6 +28,21 @@ kubectl version --client
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+# `helmCharts` cases: kubectl kustomize --enable-helm runs a `helm` command; this one
+# (scripts/helm_template_shim.py) renders with Helm v4.2.3's own library, the oracle of the
+# Helm corpus (PyPI helm-python-sdk, in the venv scripts/regen-helm-conformance.sh uses).
+HELM_PYTHON_SDK_VERSION="0.2.2"
+venv="${BRAID_HELM_ORACLE_VENV:-$HOME/.cache/braid-helm-oracle}"
+if [[ ! -x "$venv/bin/python" ]]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('helm-python-sdk') != '$HELM_PYTHON_SDK_VERSION')" 2>/dev/null; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "helm-python-sdk==$HELM_PYTHON_SDK_VERSION"
+fi
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$venv/bin/python" "$root/scripts/helm_template_shim.py" > "$work/helm"
+chmod +x "$work/helm"
 
 if (($# > 0)); then
   names=("$@")
@@ -52,7 +68,8 @@ for name in "${names[@]}"; do
   fi
   [[ -d "$build" ]] || { echo "$name: build directory $build does not exist" >&2; exit 1; }
 
-  if env -i PATH="/usr/bin:/bin" HOME="$work" "$kubectl_bin" kustomize "$build" \
+  if env -i PATH="/usr/bin:/bin" HOME="$work" PYTHONDONTWRITEBYTECODE=1 "$kubectl_bin" kustomize \
+      --enable-helm --helm-command "$work/helm" "$build" \
       >"$work/stdout" 2>"$work/stderr"; then
     cp "$work/stdout" "$case_dir/expected.yaml"
     rm -f "$case_dir/expected-error.txt"

@@ -245,6 +245,15 @@ fn add_managed_by_label(object: &mut Resource) {
 /// Labels and the annotations of pod templates keep what was written, as in Kustomize.
 fn annotations_as_strings(doc: &mut serde_json::Value) {
     use serde_json::Value;
+    // An empty `annotations: {}` is dropped, as Kustomize drops it (an empty `labels: {}`
+    // stays).
+    if let Some(Value::Object(metadata)) = doc.get_mut("metadata")
+        && metadata
+            .get("annotations")
+            .is_some_and(|a| a.as_object().is_some_and(serde_json::Map::is_empty))
+    {
+        metadata.shift_remove("annotations");
+    }
     let Some(Value::Object(annotations)) = doc.pointer_mut("/metadata/annotations") else {
         return;
     };

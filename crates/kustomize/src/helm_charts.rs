@@ -213,9 +213,11 @@ fn render_one(
     };
     let mut texts: Vec<String> = Vec::new();
     if flag("includeCRDs") {
-        texts.extend(rendered.crds.iter().map(|(_, t)| t.clone()));
+        texts.extend(rendered.crds.iter().map(|(_, t)| format!("{t}\n")));
     }
-    texts.extend(rendered.manifests.iter().map(|m| m.content.clone()));
+    // `helm template` ends every document with a line break, which a block scalar at its
+    // end keeps (`text: |` clips to one final newline), as Kustomize reads it.
+    texts.extend(rendered.manifests.iter().map(|m| format!("{}\n", m.content)));
     if !flag("skipHooks") {
         for hook in &rendered.hooks {
             let test = hook
@@ -225,7 +227,7 @@ fn render_one(
             if test && flag("skipTests") {
                 continue;
             }
-            texts.push(hook.manifest.content.clone());
+            texts.push(format!("{}\n", hook.manifest.content));
         }
     }
     for text in texts {
