@@ -5,7 +5,9 @@
 //! file and line.
 
 use crate::common::{Project, Run, change, kubernetes_braid_hcl};
-use braid_testkit::{GitRepo, HttpFiles, KubeSim, OciRegistry, REGISTRY_PASSWORD, REGISTRY_USER};
+use braid_testkit::{
+    GitRepo, HttpFiles, KubeSim, OciRegistry, REGISTRY_PASSWORD, REGISTRY_USER, TokenFront,
+};
 
 const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/shop/deployments/web";
 const CONFIG: &str = "/api/v1/namespaces/shop/configmaps/web-config";
@@ -378,11 +380,17 @@ struct DepsWorld {
     sim: KubeSim,
     repo: HttpFiles,
     registry: OciRegistry,
+    /// A front asking for Bearer tokens, when the registry is reached through one.
+    front: Option<TokenFront>,
     project: Project,
 }
 
 impl DepsWorld {
     fn start() -> DepsWorld {
+        DepsWorld::start_with(false)
+    }
+
+    fn start_with(token_front: bool) -> DepsWorld {
         let fixture = crate::common::fixtures_dir().join("helm-deps");
         let repo = HttpFiles::start();
         for entry in std::fs::read_dir(fixture.join("repo")).expect("repo fixture") {
@@ -403,10 +411,12 @@ impl DepsWorld {
         let sim = KubeSim::start();
         let project = Project::with_files(&[]);
         crate::common::copy_dir(&fixture.join("app"), &project.join("charts/shop"));
+        let front = token_front.then(|| TokenFront::start(&registry));
         let world = DepsWorld {
             sim,
             repo,
             registry,
+            front,
             project,
         };
         for file in ["Chart.yaml", "Chart.lock"] {
@@ -427,8 +437,15 @@ impl DepsWorld {
         format!("{}/charts", self.repo.url())
     }
 
+    fn registry_host(&self) -> String {
+        match &self.front {
+            Some(front) => front.host(),
+            None => self.registry.host(),
+        }
+    }
+
     fn oci_repo(&self) -> String {
-        format!("oci://{}/charts", self.registry.host())
+        format!("oci://{}/charts", self.registry_host())
     }
 
     fn placeholders_to_urls(&self, text: &str) -> String {
@@ -445,7 +462,7 @@ impl DepsWorld {
             "docker/config.json",
             &format!(
                 r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
-                self.registry.host()
+                self.registry_host()
             ),
         );
     }
@@ -766,4 +783,34 @@ fn hooks_run_again_on_each_release_and_follow_their_delete_policy() {
     assert!(sim.get(NOTIFY).is_none());
     let again = env(&project, "dev", &["plan", "--detailed-exitcode"]);
     again.expect_code(0);
+}
+
+/// A registry that asks for Bearer tokens (as ghcr.io and Docker Hub do): braid follows the
+/// challenge to the token realm with the machine's login, then pulls with the token.
+#[test]
+fn chart_dependencies_from_a_registry_asking_for_tokens() {
+    let world = DepsWorld::start_with(true);
+    world.braid(&["plan"]).success();
+    let front = world.front.as_ref().expect("a token front");
+    let requests = front.requests();
+    assert!(
+        requests.iter().any(|r| r == "GET /token Basic"),
+        "{requests:#?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET /v2/charts/sidecar/blobs/") && r.ends_with(" Bearer")),
+        "{requests:#?}"
+    );
+    // Without a login the realm refuses, and the error says how to log in.
+    let fresh = DepsWorld::start_with(true);
+    fresh.project.write("docker/config.json", "{}");
+    let refused = fresh.braid(&["plan"]);
+    refused.failure();
+    assert!(
+        refused.stderr.contains("401") && refused.stderr.contains("helm registry login"),
+        "{}",
+        refused.all()
+    );
 }

@@ -217,7 +217,12 @@ fn render_one(
     }
     // `helm template` ends every document with a line break, which a block scalar at its
     // end keeps (`text: |` clips to one final newline), as Kustomize reads it.
-    texts.extend(rendered.manifests.iter().map(|m| format!("{}\n", m.content)));
+    texts.extend(
+        rendered
+            .manifests
+            .iter()
+            .map(|m| format!("{}\n", m.content)),
+    );
     if !flag("skipHooks") {
         for hook in &rendered.hooks {
             let test = hook

@@ -26,7 +26,7 @@ pub use http_files::HttpFiles;
 pub use kubernetes::{KubeSim, http_request, kubesim_config};
 pub use moto::{MOTO_CREDENTIALS, MotoServer};
 pub use postgres::Postgres;
-pub use registry::{OciRegistry, REGISTRY_PASSWORD, REGISTRY_USER};
+pub use registry::{OciRegistry, REGISTRY_PASSWORD, REGISTRY_USER, TokenFront};
 pub use terraform::{
     DEFAULT_MIRROR, braidtest_mirror, braidtest_provider, terraform_aws_provider,
     terraform_plugin_mirror,

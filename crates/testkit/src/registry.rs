@@ -171,3 +171,123 @@ fn start() -> Result<OciRegistry, String> {
         _watchdog: watchdog,
     })
 }
+
+/// A front for an [`OciRegistry`] that asks for Bearer tokens, as public registries (ghcr.io,
+/// Docker Hub) do: `/v2/...` without `Authorization: Bearer TOKEN` gets a 401 naming the
+/// token realm; the realm (`/token`) hands out the token to a client giving the registry's
+/// user and password; authorized requests are passed on to the registry. Stops serving when
+/// the test process ends.
+pub struct TokenFront {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// The token the front hands out.
+const TOKEN: &str = "braid-test-token";
+
+impl TokenFront {
+    /// A front on a free port for `registry`.
+    pub fn start(registry: &OciRegistry) -> TokenFront {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port for the token front");
+        let port = listener.local_addr().expect("local address").port();
+        let requests: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let log = std::sync::Arc::clone(&requests);
+        let backend = registry.port;
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = std::sync::Arc::clone(&log);
+                std::thread::spawn(move || serve_front(stream, port, backend, &log));
+            }
+        });
+        TokenFront { port, requests }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `METHOD PATH AUTH-SCHEME` of every request so far (`GET /token Basic`).
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("requests").clone()
+    }
+}
+
+fn serve_front(stream: TcpStream, port: u16, backend: u16, log: &std::sync::Mutex<Vec<String>>) {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut authorization = String::new();
+    let mut accept = String::new();
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line == "\r\n" || line == "\n" => break,
+            Ok(_) => {
+                if let Some((name, value)) = line.split_once(':') {
+                    let value = value.trim().to_string();
+                    match name.to_ascii_lowercase().as_str() {
+                        "authorization" => authorization = value,
+                        "accept" => accept = value,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or("");
+    let scheme = authorization.split(' ').next().unwrap_or("none");
+    log.lock()
+        .expect("requests")
+        .push(format!("{method} {path} {scheme}"));
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{REGISTRY_USER}:{REGISTRY_PASSWORD}"));
+    let respond = |status: &str, headers: &str, body: &[u8]| {
+        let mut stream = &stream;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(body);
+    };
+    if path == "/token" {
+        if authorization == format!("Basic {basic}") {
+            respond(
+                "200 OK",
+                "Content-Type: application/json\r\n",
+                format!(r#"{{"token":"{TOKEN}"}}"#).as_bytes(),
+            );
+        } else {
+            respond("401 Unauthorized", "", b"{}");
+        }
+        return;
+    }
+    if authorization != format!("Bearer {TOKEN}") {
+        let challenge = format!(
+            "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"braid-test\",scope=\"repository:charts:pull\"\r\nContent-Type: application/json\r\n"
+        );
+        respond("401 Unauthorized", &challenge, b"{}");
+        return;
+    }
+    // Passed on to the registry, with its own login.
+    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", backend)) else {
+        respond("502 Bad Gateway", "", b"");
+        return;
+    };
+    let _ = write!(
+        upstream,
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{backend}\r\nAuthorization: Basic {basic}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = Vec::new();
+    let _ = upstream.read_to_end(&mut answer);
+    let mut stream = &stream;
+    let _ = stream.write_all(&answer);
+}
