@@ -263,7 +263,7 @@ fn console_json_is_one_document_of_results() {
 /// The fixtures of tests/conformance/fmt: `input/` as written, `expected/` as `terraform
 /// fmt` left them (scripts/conformance-fmt.sh).
 fn conformance_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/fmt")
+    crate::common::manifest_dir().join("tests/conformance/fmt")
 }
 
 #[test]

@@ -9,14 +9,14 @@
 //! `"braid": "differs"` cases plan to another value, `"braid": "fails"` cases are refused.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value as Json;
 
 use crate::common::{BRAID_HCL, Project, copy_dir};
 
 fn suite() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/functions")
+    crate::common::manifest_dir().join("tests/conformance/functions")
 }
 
 fn read(name: &str) -> String {

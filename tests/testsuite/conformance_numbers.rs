@@ -8,8 +8,6 @@
 //! table; this test checks that the parser, the operators, the functions and the rendering
 //! keep every digit on the way.
 
-use std::path::Path;
-
 use braid::ops::Console;
 use braid::view::terraform_value::render;
 use braid::workspace::{LoadOptions, Workspace};
@@ -42,8 +40,7 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
 
 #[test]
 fn numbers_evaluate_as_terraform_console_prints_them() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/numbers/expected.json");
+    let path = crate::common::manifest_dir().join("tests/conformance/numbers/expected.json");
     let table: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("the number table"))
             .expect("the number table is JSON");

@@ -37,7 +37,7 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn no_module_imports_from_a_layer_above_it() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = crate::common::manifest_dir().join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut violations = Vec::new();

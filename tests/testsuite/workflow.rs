@@ -7,7 +7,7 @@
 //!
 //! Skipped without moto_server, except under CI (`CI` set), where it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use crate::common::{self, Run, run_braid};
@@ -41,7 +41,7 @@ impl Loop {
             .prefix("braid-workflow-")
             .tempdir()
             .expect("temporary directory");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let root = crate::common::manifest_dir().join("examples");
         let platform = dir.path().join("platform");
         let deploy = dir.path().join("deploy");
         common::copy_dir(&root.join("platform"), &platform);

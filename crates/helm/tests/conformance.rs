@@ -11,7 +11,7 @@ use braid_helm::value::{Map, Value};
 use braid_helm::{Capabilities, Chart, Release};
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance/helm")
+    manifest_dir().join("../../tests/conformance/helm")
 }
 
 fn json_to_value(json: &serde_json::Value) -> Value {
@@ -216,4 +216,12 @@ fn every_case_renders_as_helm_renders_it() {
         cases.len(),
         report.join("\n")
     );
+}
+
+/// The crate's directory as cargo gives it when it runs the test (not as compiled in: a
+/// target directory shared by two checkouts may hold a binary built in the other one).
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -11,11 +11,17 @@ use braid_testkit::tempdir;
 use regex::Regex;
 use tempfile::TempDir;
 
+/// The repository's directory as cargo gives it when it runs the tests (not as compiled in:
+/// a target directory shared by two checkouts may hold a binary built in the other one).
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// The directory holding the fixture projects.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
+    manifest_dir().join("tests").join("fixtures")
 }
 
 /// The `braid.hcl` most inline projects use: this directory as the only source, one
@@ -331,7 +337,7 @@ pub fn change<'a>(plan: &'a serde_json::Value, address: &str) -> &'a serde_json:
 pub fn insta_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        crate::common::manifest_dir()
             .join("tests")
             .join("snapshots"),
     );
