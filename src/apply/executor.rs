@@ -471,6 +471,16 @@ impl<'a> Executor<'a> {
                 continue;
             }
             let message = match because_of {
+                Some(cause)
+                    if !cancelled.contains(&cause)
+                        && change.action == Action::Delete
+                        && self.plan.changes[cause].action != Action::Delete =>
+                {
+                    format!(
+                        "not deleted: deletes run only after every create and update succeeded, and {} failed",
+                        self.plan.changes[cause].address
+                    )
+                }
                 Some(cause) if !cancelled.contains(&cause) => {
                     format!(
                         "depends on {} which failed",

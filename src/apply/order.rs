@@ -12,7 +12,8 @@ use crate::providers::Providers;
 
 /// The dependency graph of `changes` (indices into it), followed by two barrier nodes per
 /// resource as written: one after its creates and updates, one after what needed it was
-/// deleted. Dependencies name resources as written (`aws_x.y` for all its instances), so
+/// deleted; and a last barrier between every create, update and replacement and every
+/// delete: deletes (prune) start only once everything else of the apply has succeeded. Dependencies name resources as written (`aws_x.y` for all its instances), so
 /// n instances that need m others cost n + m edges through the barriers, not n × m.
 /// `records` are the resources in state, whose recorded dependencies order deletes.
 pub fn apply_dag(changes: &[ResourceChange], records: &HashMap<String, ResourceRecord>) -> Dag {
@@ -39,9 +40,15 @@ pub fn apply_dag(changes: &[ResourceChange], records: &HashMap<String, ResourceR
     };
     let created = |g: usize| n + 2 * g;
     let unneeded = |g: usize| n + 2 * g + 1;
-    let mut dag = Dag::new(n + 2 * groups.len());
+    let all_converged = n + 2 * groups.len();
+    let mut dag = Dag::new(all_converged + 1);
     for (i, change) in changes.iter().enumerate() {
         let own = &own_groups[i];
+        if change.action == Action::Delete {
+            dag.add_edge(all_converged, i);
+        } else {
+            dag.add_edge(i, all_converged);
+        }
         if change.action == Action::Delete {
             // Whatever needed this resource is deleted first.
             for &g in own {

@@ -1755,3 +1755,93 @@ spec:
         "{pipeline:#}"
     );
 }
+
+/// Issue #16: prune runs strictly last — with 16 changes at a time, no object is deleted
+/// before every create and update of the apply has finished (kubesim's request log), and a
+/// failed create keeps the apply from pruning anything.
+#[test]
+fn prune_runs_after_every_create_and_update() {
+    let sim = KubeSim::start();
+    let config_map = |name: &str, value: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  v: \"{value}\"\n"
+        )
+    };
+    let mut files: Vec<(String, String)> = (0..6)
+        .map(|i| {
+            (
+                format!("old-{i}.yaml"),
+                config_map(&format!("old-{i}"), "1"),
+            )
+        })
+        .collect();
+    files.push(("keep.yaml".to_string(), config_map("keep", "1")));
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let project = manifest_project(&sim, "", &borrowed);
+    dev(&project, &["apply", "--auto-approve"]).success();
+
+    for i in 0..6 {
+        std::fs::remove_file(project.join(&format!("deploy/old-{i}.yaml"))).expect("remove");
+        project.write(
+            &format!("deploy/new-{i}.yaml"),
+            &config_map(&format!("new-{i}"), "1"),
+        );
+    }
+    project.write("deploy/keep.yaml", &config_map("keep", "2"));
+    let before = sim.requests().len();
+    dev(
+        &project,
+        &["apply", "--auto-approve", "--parallelism", "16"],
+    )
+    .success();
+    let writes: Vec<(String, String)> = sim.requests()[before..]
+        .iter()
+        .filter(|r| {
+            matches!(r.method.as_str(), "PATCH" | "POST" | "PUT" | "DELETE")
+                && !r.query.contains("dryRun")
+                && (200..300).contains(&r.status)
+        })
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    let last_write = writes
+        .iter()
+        .rposition(|(m, _)| m != "DELETE")
+        .expect("creates and updates");
+    let first_delete = writes
+        .iter()
+        .position(|(m, _)| m == "DELETE")
+        .expect("deletes");
+    assert!(first_delete > last_write, "{writes:#?}");
+    assert_eq!(writes.iter().filter(|(m, _)| m == "DELETE").count(), 6);
+
+    // A create that fails at apply: nothing is pruned.
+    project.write("deploy/bad.yaml", &config_map("bad", "1"));
+    std::fs::remove_file(project.join("deploy/new-0.yaml")).expect("remove");
+    dev(&project, &["plan", "--out", "dev.plan"]).success();
+    sim.faults().script(scripted(
+        Some("PATCH"),
+        "/api/v1/namespaces/default/configmaps/bad",
+        10,
+        Some(403),
+        false,
+    ));
+    let failed = dev(&project, &["apply", "dev.plan"]);
+    failed.failure();
+    assert!(
+        sim.get("/api/v1/namespaces/default/configmaps/new-0")
+            .is_some(),
+        "pruned although the apply failed: {}",
+        failed.all()
+    );
+    assert!(
+        failed
+            .all()
+            .contains("deletes run only after every create and update succeeded, and k8s/core/ConfigMap/default/bad failed"),
+        "{}",
+        failed.all()
+    );
+    sim.faults().clear();
+}
