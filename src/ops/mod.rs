@@ -505,26 +505,42 @@ fn rollback_pins(
             .sources
             .iter()
             .any(|s| s.name == recorded.name && s.repo.is_some());
+        let pin = |commit: &String| Pin {
+            commit: commit.clone(),
+            reference: recorded.reference.clone(),
+            tag: recorded.tag.clone(),
+            full_ref: recorded.full_ref.clone(),
+        };
         match (&recorded.commit, is_git) {
             (Some(commit), true) => {
-                pins.insert(
-                    recorded.name.clone(),
-                    Pin {
-                        commit: commit.clone(),
-                        reference: recorded.reference.clone(),
-                        tag: recorded.tag.clone(),
-                        full_ref: recorded.full_ref.clone(),
-                    },
-                );
+                pins.insert(recorded.name.clone(), pin(commit));
             }
             _ if now.revision.digest == recorded.digest => {}
+            // A plain directory inside a git work tree: the commit the apply recorded is read
+            // from that repository (the directory's files at that commit), when the apply
+            // deployed committed files.
+            (Some(commit), false) if !recorded.dirty && now.revision.commit.is_some() => {
+                pins.insert(recorded.name.clone(), pin(commit));
+            }
+            (Some(commit), false) if recorded.dirty => diags.push(Diagnostic::error(
+                "Cannot roll back a plain directory",
+                format!(
+                    "Apply #{} deployed source \"{}\" with uncommitted changes on top of commit {commit}: what it deployed is in no commit, so braid cannot read it back. Restore those files by hand and run braid apply.",
+                    target.id, recorded.name
+                ),
+            )),
             _ => diags.push(Diagnostic::error(
                 "Cannot roll back a plain directory",
                 format!(
-                    "Source \"{}\" is a directory, and its files differ from what apply #{} deployed{}. braid reads earlier commits only from git sources: check out that commit and run braid apply, or declare the source with repo and ref.",
+                    "Source \"{}\" is a directory, and its files differ from what apply #{} deployed{}. {}",
                     recorded.name,
                     target.id,
-                    recorded.commit.as_ref().map(|c| format!(" (commit {c})")).unwrap_or_default()
+                    recorded.commit.as_ref().map(|c| format!(" (commit {c})")).unwrap_or_default(),
+                    if recorded.commit.is_some() {
+                        "The directory is no longer inside the git work tree that commit came from: run braid rollback from a checkout of that repository."
+                    } else {
+                        "That apply ran outside any git work tree, so no commit holds its files: restore them by hand and run braid apply, or keep the source in git."
+                    }
                 ),
             )),
         }

@@ -245,6 +245,11 @@ pub fn load_sources_with(
     for source in &project.sources {
         let loaded = if source.repo.is_some() {
             git::load(project, source, options)
+        } else if options.pins.contains_key(&source.name) {
+            // A rollback of a plain directory: its files at the pinned commit, read from the
+            // git work tree it belongs to.
+            plain::worktree_source(project, source)
+                .and_then(|as_git| git::load(project, &as_git, options))
         } else {
             plain::load(project, source)
         };

@@ -187,6 +187,38 @@ fn ci_ref() -> Option<String> {
         .or_else(|| env_var("CI_COMMIT_BRANCH").map(|b| format!("refs/heads/{b}")))
 }
 
+/// The plain source `source` as a git source of the work tree its directory belongs to: the
+/// repository's top directory, the directory's path in it (for reading an earlier commit).
+pub(super) fn worktree_source(
+    project: &Project,
+    source: &SourceConfig,
+) -> Result<SourceConfig, SourceError> {
+    let wanted = project.dir.join(&source.path);
+    let root = std::fs::canonicalize(&wanted).map_err(|cause| SourceError::DirectoryNotFound {
+        path: wanted.clone(),
+        cause,
+    })?;
+    let not_a_repo = || SourceError::RepoNotFound {
+        repo: root.display().to_string(),
+    };
+    let repo = gix::discover(&root).map_err(|_| not_a_repo())?;
+    let workdir = repo
+        .workdir()
+        .and_then(|w| std::fs::canonicalize(w).ok())
+        .ok_or_else(not_a_repo)?;
+    let rel = root
+        .strip_prefix(&workdir)
+        .map_err(|_| not_a_repo())?
+        .to_string_lossy()
+        .replace('\\', "/");
+    Ok(SourceConfig {
+        repo: Some(workdir.display().to_string()),
+        path: if rel.is_empty() { ".".to_string() } else { rel },
+        reference: None,
+        ..source.clone()
+    })
+}
+
 /// `None` when `root` is not inside a git work tree (or HEAD has no commit yet).
 fn worktree_state(root: &FsPath) -> Option<WorktreeState> {
     let repo = gix::discover(root).ok()?;

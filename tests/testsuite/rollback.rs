@@ -111,3 +111,54 @@ fn rollback_refuses_unknown_applies_and_changed_plain_directories() {
         run.stderr
     );
 }
+
+/// Issue #16: a plain-directory source (`path = "."`, the README's layout) in a git work tree
+/// rolls back to the commit the earlier apply recorded, read from that repository; an apply
+/// made from uncommitted changes cannot be rolled back, and says why.
+#[test]
+fn rollback_reads_a_plain_directory_from_its_work_tree() {
+    let repo = GitRepo::init();
+    repo.write(".gitignore", ".braid/\nout/\n");
+    repo.write(
+        "braid.hcl",
+        "source \"infra\" { path = \".\" }\nenvironment \"dev\" {}\n",
+    );
+    repo.write("main.hcl", &release("one"));
+    repo.commit_all("one");
+    let run = |args: &[&str]| crate::common::run_braid(repo.path(), args, &[]);
+    run(&["apply", "--auto-approve"]).success();
+    repo.write("main.hcl", &release("two"));
+    repo.commit_all("two");
+    run(&["apply", "--auto-approve"]).success();
+    let out = || std::fs::read_to_string(repo.path().join("out/release.txt")).expect("out");
+    assert_eq!(out(), "two");
+
+    let rolled = run(&["rollback", "--to", "1", "--auto-approve"]);
+    rolled.success();
+    assert!(
+        rolled.stdout.contains("\"two\" -> \"one\""),
+        "{}",
+        rolled.all()
+    );
+    assert_eq!(out(), "one");
+    // The work tree itself is untouched: it still says two.
+    assert!(
+        std::fs::read_to_string(repo.path().join("main.hcl"))
+            .expect("main.hcl")
+            .contains("two")
+    );
+
+    // An apply from uncommitted changes is in no commit.
+    repo.write("main.hcl", &release("three"));
+    run(&["apply", "--auto-approve"]).success();
+    repo.write("main.hcl", &release("four"));
+    repo.commit_all("four");
+    run(&["apply", "--auto-approve"]).success();
+    let dirty = run(&["rollback", "--to", "4", "--auto-approve"]);
+    dirty.failure();
+    assert!(
+        dirty.stderr.contains("uncommitted changes"),
+        "{}",
+        dirty.all()
+    );
+}
