@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use braid_state::ChangeOutcome;
 use serde_json::json;
@@ -15,21 +16,59 @@ use crate::ops::RunOutcome;
 use crate::plan::{Action, OutputValue, ResourceChange};
 
 /// Prints `local_file.motd: Creating...` style lines as changes start and finish, after
-/// one blank line that separates them from the plan.
+/// one blank line that separates them from the plan; and, as Terraform does, a
+/// `Still creating... [10s elapsed]` line every 10 seconds for each change still running, so
+/// a CI log shows a slow create is alive.
 pub struct ApplyLines {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     style: Style,
     out: Mutex<(bool, Box<dyn Write + Send>)>,
+    /// Changes running: address → (action, started, intervals reported).
+    in_flight: Mutex<BTreeMap<String, (Action, Instant, u64)>>,
+}
+
+/// How often a running change is reported (`BRAID_PROGRESS_INTERVAL`, in seconds, lowers it
+/// for tests).
+fn still_interval() -> Duration {
+    std::env::var("BRAID_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map_or(Duration::from_secs(10), Duration::from_secs)
 }
 
 impl ApplyLines {
     /// Lines styled with `style`, written to `out`.
     pub fn new(style: Style, out: Box<dyn Write + Send>) -> Self {
-        ApplyLines {
+        let shared = Arc::new(Shared {
             style,
             out: Mutex::new((false, out)),
-        }
+            in_flight: Mutex::new(BTreeMap::new()),
+        });
+        let weak = Arc::downgrade(&shared);
+        let interval = still_interval();
+        // Ends with the last ApplyLines: the weak reference no longer upgrades.
+        let _ = std::thread::Builder::new()
+            .name("apply-progress".to_string())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let Some(shared) = weak.upgrade() else { break };
+                    shared.report_still_running(interval);
+                }
+            });
+        ApplyLines { shared }
     }
 
+    fn line(&self, text: &str) {
+        self.shared.line(text);
+    }
+}
+
+impl Shared {
     fn line(&self, text: &str) {
         let mut guard = self
             .out
@@ -43,6 +82,57 @@ impl ApplyLines {
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
     }
+
+    fn report_still_running(&self, interval: Duration) {
+        let mut due = Vec::new();
+        {
+            let mut in_flight = self
+                .in_flight
+                .lock()
+                .expect("a thread panicked while tracking changes");
+            for (address, (action, started, reported)) in in_flight.iter_mut() {
+                let elapsed = started.elapsed();
+                let intervals = (elapsed.as_millis() / interval.as_millis().max(1)) as u64;
+                if intervals > *reported {
+                    *reported = intervals;
+                    due.push((address.clone(), *action, interval * intervals as u32));
+                }
+            }
+        }
+        for (address, action, elapsed) in due {
+            self.line(&format!(
+                "{}: {} [{} elapsed]",
+                self.style.bold(&address),
+                still_verb(action),
+                go_duration(elapsed)
+            ));
+        }
+    }
+}
+
+fn still_verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "Still creating...",
+        Action::Update => "Still modifying...",
+        Action::Replace => "Still replacing...",
+        Action::Delete => "Still destroying...",
+        Action::Import => "Still importing...",
+        Action::Forget => "Still forgetting...",
+        Action::NoOp | Action::Read => "Still reading...",
+    }
+}
+
+/// Whole seconds as Terraform prints them: `10s`, `1m0s`, `1h2m3s`.
+fn go_duration(elapsed: Duration) -> String {
+    let total = elapsed.as_secs();
+    let (hours, minutes, seconds) = (total / 3600, (total / 60) % 60, total % 60);
+    if hours > 0 {
+        format!("{hours}h{minutes}m{seconds}s")
+    } else if minutes > 0 {
+        format!("{minutes}m{seconds}s")
+    } else {
+        format!("{seconds}s")
+    }
 }
 
 impl crate::plan::PlanObserver for ApplyLines {}
@@ -52,7 +142,7 @@ impl crate::apply::LockObserver for ApplyLines {
         if crate::actor::holder_died_here(old) {
             self.line(&format!(
                 "{}: took over the lock {} of {} ({}): its process {} on this machine no longer runs",
-                self.style.bold("state"),
+                self.shared.style.bold("state"),
                 old.id,
                 old.actor,
                 old.operation,
@@ -62,7 +152,7 @@ impl crate::apply::LockObserver for ApplyLines {
         }
         self.line(&format!(
             "{}: took over the stale lock {} of {} ({}), silent since {}",
-            self.style.bold("state"),
+            self.shared.style.bold("state"),
             old.id,
             old.actor,
             old.operation,
@@ -73,7 +163,7 @@ impl crate::apply::LockObserver for ApplyLines {
     fn heartbeat_failed(&self, error: &str) {
         self.line(&format!(
             "{}: lock heartbeat failed: {error}",
-            self.style.bold("state")
+            self.shared.style.bold("state")
         ));
     }
 }
@@ -92,19 +182,30 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
 
 impl ApplyObserver for ApplyLines {
     fn started(&self, change: &ResourceChange) {
+        self.shared
+            .in_flight
+            .lock()
+            .expect("a thread panicked while tracking changes")
+            .insert(change.address.clone(), (change.action, Instant::now(), 0));
         self.line(&format!(
             "{}: {}",
-            self.style.bold(&change.address),
+            self.shared.style.bold(&change.address),
             verbs(change.action).0
         ));
     }
 
     fn progress(&self, address: &str, message: &str) {
-        self.line(&format!("{}: {message}", self.style.bold(address)));
+        self.line(&format!("{}: {message}", self.shared.style.bold(address)));
     }
 
     fn finished(&self, result: &ChangeResult) {
-        let address = self.style.bold(&result.address);
+        self.shared
+            .in_flight
+            .lock()
+            .expect("a thread panicked while tracking changes")
+            .remove(&result.address);
+        let style = self.shared.style;
+        let address = style.bold(&result.address);
         match result.outcome {
             ChangeOutcome::Applied => self.line(&format!(
                 "{address}: {} after {:.1}s",
@@ -112,14 +213,14 @@ impl ApplyObserver for ApplyLines {
                 result.elapsed.as_secs_f64()
             )),
             ChangeOutcome::Failed => {
-                self.line(&format!("{address}: {}", self.style.red("failed")));
+                self.line(&format!("{address}: {}", self.shared.style.red("failed")));
                 for d in &result.diagnostics {
-                    self.line(diagnostic::render(d, self.style).trim_end());
+                    self.line(diagnostic::render(d, self.shared.style).trim_end());
                 }
             }
             ChangeOutcome::Skipped => self.line(&format!(
                 "{address}: {} ({})",
-                self.style.yellow("skipped"),
+                self.shared.style.yellow("skipped"),
                 result
                     .skipped_because
                     .as_deref()
@@ -274,4 +375,16 @@ fn outputs_json(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_as_terraform_prints_it() {
+        assert_eq!(go_duration(Duration::from_secs(10)), "10s");
+        assert_eq!(go_duration(Duration::from_secs(60)), "1m0s");
+        assert_eq!(go_duration(Duration::from_secs(3723)), "1h2m3s");
+    }
 }

@@ -1845,3 +1845,37 @@ fn prune_runs_after_every_create_and_update() {
     );
     sim.faults().clear();
 }
+
+/// Issue #16: a change still running is reported at every interval, as Terraform's
+/// `Still creating... [10s elapsed]` (the interval lowered to 1 s for the test).
+#[test]
+fn slow_changes_report_that_they_are_still_running() {
+    let sim = KubeSim::start();
+    let project = manifest_project(
+        &sim,
+        "",
+        &[(
+            "cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\n  namespace: default\ndata:\n  a: b\n",
+        )],
+    );
+    sim.faults()
+        .set_latency(std::time::Duration::from_millis(700));
+    let run = project.braid_env(
+        &["--env", "dev", "apply", "--auto-approve"],
+        &[("BRAID_PROGRESS_INTERVAL", "1")],
+    );
+    sim.faults().clear();
+    run.success();
+    let out = &run.stdout;
+    let creating = out
+        .find("k8s/core/ConfigMap/default/slow: Creating...")
+        .expect("the start line");
+    let still = out
+        .find("k8s/core/ConfigMap/default/slow: Still creating... [1s elapsed]")
+        .unwrap_or_else(|| panic!("no still-running line in {out}"));
+    let complete = out
+        .find("k8s/core/ConfigMap/default/slow: Creation complete")
+        .expect("the end line");
+    assert!(creating < still && still < complete, "{out}");
+}
