@@ -107,8 +107,10 @@ struct Schemas {
 }
 
 /// Which executable a schema came from: its path and what the file system says of it
-/// (size, modification and change times), so a replaced binary is never matched.
-type ExecutableKey = (PathBuf, u64, Option<std::time::SystemTime>, i64);
+/// (size, modification time, device and inode), so a replaced binary is never matched. The
+/// change time is left out: a new hard link to the file (a plugin cache, a filesystem
+/// mirror) changes it without changing the program.
+type ExecutableKey = (PathBuf, u64, Option<std::time::SystemTime>, u64, u64);
 
 /// Schemas read in this process, by executable: further processes of the same executable
 /// (the aliases `aws.west`, `aws.east`) skip GetProviderSchema when the provider allows it
@@ -124,7 +126,8 @@ fn executable_key(program: &FsPath) -> Option<ExecutableKey> {
         path,
         meta.len(),
         meta.modified().ok(),
-        meta.ctime_nsec() + meta.ctime() * 1_000_000_000,
+        meta.dev(),
+        meta.ino(),
     ))
 }
 
