@@ -248,6 +248,17 @@ fn map_diff(
                 )));
             }
             out.push(format!("{pad}  }}"));
+        } else if let Some((before_json, after_json)) = json_pair(old, new, at, marks) {
+            json_diff(
+                key,
+                &before_json,
+                &after_json,
+                at,
+                marks,
+                indent,
+                style,
+                out,
+            );
         } else if let (Value::List(a), Value::List(b)) = (old, new)
             && a.len() == b.len()
             && !under(marks.after_sensitive, at)
@@ -270,6 +281,101 @@ fn map_diff(
         at.0.pop();
     }
     hidden
+}
+
+/// Two strings that both hold a JSON object or array (an IAM policy, a task definition),
+/// parsed — unless either side is sensitive.
+fn json_pair(old: &Value, new: &Value, at: &Path, marks: &Marks<'_>) -> Option<(Value, Value)> {
+    let (Value::String(a), Value::String(b)) = (old, new) else {
+        return None;
+    };
+    if under(marks.before_sensitive, at) || under(marks.after_sensitive, at) {
+        return None;
+    }
+    let parse = |text: &str| -> Option<Value> {
+        let trimmed = text.trim_start();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return None;
+        }
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .map(|json| Value::from_json(&json))
+    };
+    Some((parse(a)?, parse(b)?))
+}
+
+/// A JSON string's change shown as Terraform shows it: `jsonencode(` with the structure
+/// diffed inside, only the real changes shown (`# whitespace changes` when only the text
+/// differs).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the diff's cursor, as map_diff takes it"
+)]
+fn json_diff(
+    key: &str,
+    before: &Value,
+    after: &Value,
+    at: &mut Path,
+    marks: &Marks<'_>,
+    indent: usize,
+    style: Style,
+    out: &mut Vec<String>,
+) {
+    let pad = " ".repeat(indent);
+    let forces = if marks.replace.iter().any(|p| p == at) {
+        style.red(" # forces replacement")
+    } else {
+        String::new()
+    };
+    if before == after {
+        out.push(format!(
+            "{pad}{} {} = jsonencode( # whitespace changes ){forces}",
+            symbol('~', style),
+            key_text(key)
+        ));
+        return;
+    }
+    out.push(format!(
+        "{pad}{} {} = jsonencode({forces}",
+        symbol('~', style),
+        key_text(key)
+    ));
+    // Inside the document nothing is sensitive or forces replacement on its own.
+    let inner = Marks {
+        before_sensitive: &[],
+        after_sensitive: &[],
+        replace: &[],
+        sensitive_changed: &[],
+    };
+    let inner_pad = " ".repeat(indent + 4);
+    match (before, after) {
+        (Value::Map(_), Value::Map(_)) => {
+            out.push(format!("{inner_pad}{} {{", symbol('~', style)));
+            let hidden = map_diff(before, after, at, &inner, indent + 8, style, out);
+            if hidden > 0 {
+                out.push(style.dim(&format!(
+                    "{inner_pad}      # ({})",
+                    unchanged(hidden, "attribute")
+                )));
+            }
+            out.push(format!("{inner_pad}  }}"));
+        }
+        (Value::List(a), Value::List(b)) if a.len() == b.len() => {
+            out.push(format!("{inner_pad}{} [", symbol('~', style)));
+            list_diff(a, b, at, &inner, indent + 8, style, out);
+            out.push(format!("{inner_pad}  ]"));
+        }
+        _ => out.push(change_line(
+            None,
+            before,
+            after,
+            at,
+            &inner,
+            indent + 4,
+            style,
+        )),
+    }
+    out.push(format!("{pad}  )"));
 }
 
 /// Element by element, for two lists of the same length: changed maps are diffed in
@@ -380,5 +486,56 @@ mod tests {
         let lines = diff_lines(Some(&before), Some(&after), &marks, 4, Style::plain());
         assert_eq!(lines[0], "    ~ a = \"x\" -> \"y\" # forces replacement");
         assert_eq!(lines[1], "      # (1 unchanged attribute hidden)");
+    }
+
+    #[test]
+    fn json_strings_are_diffed_as_structure() {
+        let policy = |action: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+            )
+        };
+        let before = Value::map([("policy", Value::from(policy("s3:GetObject").as_str()))]);
+        let after = Value::map([("policy", Value::from(policy("s3:*").as_str()))]);
+        let marks = Marks {
+            before_sensitive: &[],
+            after_sensitive: &[],
+            replace: &[],
+            sensitive_changed: &[],
+        };
+        let lines = diff_lines(Some(&before), Some(&after), &marks, 0, Style::plain()).join("\n");
+        assert!(lines.contains("~ policy = jsonencode("), "{lines}");
+        assert!(
+            lines.contains(r#"~ Action   = "s3:GetObject" -> "s3:*""#),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("# (2 unchanged attributes hidden)"),
+            "{lines}"
+        );
+        assert!(!lines.contains("Version"), "{lines}");
+
+        // Only the text differs: said so, nothing else shown.
+        let spaced = Value::map([(
+            "policy",
+            Value::from(policy("s3:*").replace(',', ", ").as_str()),
+        )]);
+        let lines = diff_lines(Some(&after), Some(&spaced), &marks, 0, Style::plain()).join("\n");
+        assert!(
+            lines.contains("jsonencode( # whitespace changes )"),
+            "{lines}"
+        );
+
+        // A sensitive policy is never parsed into view.
+        let secret = [Path::key("policy")];
+        let masked = Marks {
+            before_sensitive: &secret,
+            after_sensitive: &secret,
+            replace: &[],
+            sensitive_changed: &[],
+        };
+        let lines = diff_lines(Some(&before), Some(&after), &masked, 0, Style::plain()).join("\n");
+        assert!(!lines.contains("jsonencode"), "{lines}");
+        assert!(!lines.contains("s3:"), "{lines}");
     }
 }
