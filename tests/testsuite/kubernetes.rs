@@ -1595,6 +1595,16 @@ fn generated_names_are_checked_too() {
     assert!(writes(&sim).is_empty(), "nothing may reach the API");
 }
 
+/// Installs a CRD (YAML) in the cluster as another tool would, outside braid.
+fn install_crd(sim: &KubeSim, yaml: &str) {
+    let crd: serde_json::Value = serde_yaml_ng::from_str(yaml).expect("CRD yaml");
+    sim.create(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        "installer",
+        &crd,
+    );
+}
+
 /// Issue #15: a custom kind whose CRD is in the cluster but in no source takes its scope
 /// from the cluster's discovery — a cluster-scoped ClusterIssuer gets no namespace, even
 /// under a kustomization's `namespace:` — and when the cluster cannot be asked, braid says
@@ -1616,12 +1626,7 @@ fn custom_kinds_take_their_scope_from_the_cluster() {
                 &format!("singular: {}", kind.to_lowercase()),
             )
             .replace("kind: Widget", &format!("kind: {kind}"));
-        let crd: serde_json::Value = serde_yaml_ng::from_str(&crd).expect("CRD yaml");
-        sim.create(
-            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-            "installer",
-            &crd,
-        );
+        install_crd(&sim, &crd);
     }
     let project = manifest_project(
         &sim,
@@ -1718,12 +1723,7 @@ spec:
                   type: object
                   x-kubernetes-preserve-unknown-fields: true
 ";
-    let crd: serde_json::Value = serde_yaml_ng::from_str(crd).expect("CRD yaml");
-    sim.create(
-        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-        "installer",
-        &crd,
-    );
+    install_crd(&sim, crd);
     let project = manifest_project(
         &sim,
         "",

@@ -109,22 +109,7 @@ impl TransformerConfig {
         k: &Kustomization<'_>,
         entry: &str,
     ) -> Result<(), KustomizeError> {
-        let line = k.line_of(entry);
-        let text = k
-            .resolve(entry)
-            .and_then(|path| files.read(&path).map(|text| (path, text)));
-        let Some((path, text)) = text else {
-            return Err(KustomizeError::MissingResource {
-                file: k.file.clone(),
-                line,
-                message: format!("the crds entry `{entry}` does not exist in the source"),
-            });
-        };
-        let document = yaml::parse_documents(&path, text)?
-            .into_iter()
-            .next()
-            .map(|d| d.document)
-            .unwrap_or(Value::Null);
+        let (path, document) = first_document(files, k, entry, "crds entry")?;
         let Some(definitions) = document.as_object() else {
             return Err(KustomizeError::InvalidKustomization {
                 file: path,
@@ -230,21 +215,7 @@ impl TransformerConfig {
                 message: "`openapi` takes `path: FILE` (a schema file) or `version`".to_string(),
             });
         };
-        let text = k
-            .resolve(entry)
-            .and_then(|path| files.read(&path).map(|text| (path, text)));
-        let Some((path, text)) = text else {
-            return Err(KustomizeError::MissingResource {
-                file: k.file.clone(),
-                line,
-                message: format!("the openapi schema `{entry}` does not exist in the source"),
-            });
-        };
-        let document = yaml::parse_documents(&path, text)?
-            .into_iter()
-            .next()
-            .map(|d| d.document)
-            .unwrap_or(Value::Null);
+        let (path, document) = first_document(files, k, entry, "openapi schema")?;
         if document.get("definitions").is_none() {
             return Err(KustomizeError::InvalidKustomization {
                 file: path,
@@ -325,6 +296,31 @@ impl TransformerConfig {
         }
         Ok(())
     }
+}
+
+/// The first document (JSON or YAML) of the file `entry` names, with its source path.
+fn first_document(
+    files: &dyn Files,
+    k: &Kustomization<'_>,
+    entry: &str,
+    what: &str,
+) -> Result<(String, Value), KustomizeError> {
+    let text = k
+        .resolve(entry)
+        .and_then(|path| files.read(&path).map(|text| (path, text)));
+    let Some((path, text)) = text else {
+        return Err(KustomizeError::MissingResource {
+            file: k.file.clone(),
+            line: k.line_of(entry),
+            message: format!("the {what} `{entry}` does not exist in the source"),
+        });
+    };
+    let document = yaml::parse_documents(&path, text)?
+        .into_iter()
+        .next()
+        .map(|d| d.document)
+        .unwrap_or(Value::Null);
+    Ok((path, document))
 }
 
 fn spec_of(value: &Value) -> Result<Spec, String> {

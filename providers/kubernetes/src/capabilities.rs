@@ -20,19 +20,24 @@ pub struct ClusterCapabilities {
     pub namespaced: BTreeMap<(String, String), bool>,
 }
 
-/// Asks the cluster the `kubernetes` provider block `config` names. Errors are one line
-/// saying what failed.
-pub async fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities, String> {
+/// A client for the cluster the `kubernetes` provider block `config` names, and its address.
+async fn client_of(config: &Value) -> Result<(kube::Client, String), String> {
     let settings = Settings::from_config(config).map_err(|diagnostics| {
         diagnostics
             .first()
             .map(|d| format!("{}: {}", d.summary, d.detail))
             .unwrap_or_else(|| "the provider block is invalid".to_string())
     })?;
-    let (client, server) = settings
+    settings
         .client()
         .await
-        .map_err(|d| format!("{}: {}", d.summary, d.detail))?;
+        .map_err(|d| format!("{}: {}", d.summary, d.detail))
+}
+
+/// Asks the cluster the `kubernetes` provider block `config` names. Errors are one line
+/// saying what failed.
+pub async fn cluster_capabilities(config: &Value) -> Result<ClusterCapabilities, String> {
+    let (client, server) = client_of(config).await?;
     let failed = |what: &str, e: kube::Error| format!("{server}: {what}: {e}");
     let version = client
         .apiserver_version()
@@ -98,16 +103,7 @@ pub async fn openapi_v3(
     group: &str,
     version: &str,
 ) -> Result<Option<serde_json::Value>, String> {
-    let settings = Settings::from_config(config).map_err(|diagnostics| {
-        diagnostics
-            .first()
-            .map(|d| format!("{}: {}", d.summary, d.detail))
-            .unwrap_or_else(|| "the provider block is invalid".to_string())
-    })?;
-    let (client, server) = settings
-        .client()
-        .await
-        .map_err(|d| format!("{}: {}", d.summary, d.detail))?;
+    let (client, server) = client_of(config).await?;
     let get = |path: String| {
         let client = client.clone();
         let server = server.clone();
