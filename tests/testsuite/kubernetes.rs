@@ -1879,3 +1879,103 @@ fn slow_changes_report_that_they_are_still_running() {
         .expect("the end line");
     assert!(creating < still && still < complete, "{out}");
 }
+
+/// Issue #16: a custom resource is healthy by kstatus' generic rules — braid waits while it
+/// is `Reconciling`, finishes once `Ready` is `True`, and fails on `Stalled`, saying why.
+#[test]
+fn custom_resources_are_waited_for_by_their_conditions() {
+    let sim = KubeSim::start();
+    install_crd(&sim, CRD);
+    let project = manifest_project(&sim, "", &[("widget.yaml", WIDGET)]);
+    let path = "/apis/example.com/v1/namespaces/default/widgets/gear";
+    let status =
+        |conditions: serde_json::Value| serde_json::json!({"status": {"conditions": conditions}});
+    let wait_for_object = || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while sim.get(path).is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the widget never appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+
+    // A controller already works on the object: it is reconciling when braid applies.
+    let mut existing: serde_json::Value = serde_yaml_ng::from_str(WIDGET).expect("widget");
+    existing["status"] = serde_json::json!({"conditions": [
+        {"type": "Reconciling", "status": "True", "reason": "Provisioning", "message": "creating the gear"}
+    ]});
+    sim.create(
+        "/apis/example.com/v1/namespaces/default/widgets",
+        "controller",
+        &existing,
+    );
+    wait_for_object();
+    let child = crate::common::spawn_braid(
+        project.path(),
+        &["--env", "dev", "apply", "--auto-approve"],
+        &[],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let applied_by_braid = |w: &serde_json::Value| {
+        w["metadata"]["managedFields"].as_array().is_some_and(|m| {
+            m.iter()
+                .any(|f| f["manager"] == "braid" && f["operation"] == "Apply")
+        })
+    };
+    let mut child = Some(child);
+    while !sim.get(path).is_some_and(|w| applied_by_braid(&w)) {
+        if std::time::Instant::now() > deadline {
+            let run = crate::common::wait_braid(child.take().expect("braid"));
+            panic!("braid never applied the widget: {}", run.all());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "braid never applied the widget"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    sim.merge_patch(
+        path,
+        "controller",
+        &status(serde_json::json!([
+            {"type": "Reconciling", "status": "False"},
+            {"type": "Ready", "status": "True"}
+        ])),
+    );
+    let run = crate::common::wait_braid(child.take().expect("braid"));
+    run.success();
+    assert!(
+        run.stdout.contains(
+            "k8s/example.com/Widget/default/gear: reconciling: Provisioning: creating the gear"
+        ),
+        "{}",
+        run.all()
+    );
+
+    // Stalled: the controller gave up on the object; the apply fails with its reason.
+    sim.merge_patch(
+        path,
+        "controller",
+        &status(serde_json::json!([
+            {"type": "Stalled", "status": "True", "reason": "InvalidSize", "message": "size 4 is not offered"}
+        ])),
+    );
+    project.edit("deploy/widget.yaml", "size: 3", "size: 4");
+    let child = crate::common::spawn_braid(
+        project.path(),
+        &["--env", "dev", "apply", "--auto-approve"],
+        &[],
+    );
+    let failed = crate::common::wait_braid(child);
+    failed.failure();
+    assert!(
+        failed
+            .all()
+            .contains("stalled: InvalidSize: size 4 is not offered"),
+        "{}",
+        failed.all()
+    );
+}

@@ -173,18 +173,20 @@ fn humanize(duration: Duration) -> String {
 }
 
 fn has_rule(object: &ObjectRef) -> bool {
-    matches!(
-        (object.group.as_str(), object.kind.as_str()),
-        (
-            "apps",
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
-        ) | ("batch", "Job")
-            | (
-                "",
-                "PersistentVolumeClaim" | "Service" | "Namespace" | "Pod"
-            )
-            | ("apiextensions.k8s.io", "CustomResourceDefinition")
-    )
+    // Custom resources follow kstatus' generic rules (conditions, observedGeneration).
+    is_custom(object)
+        || matches!(
+            (object.group.as_str(), object.kind.as_str()),
+            (
+                "apps",
+                "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+            ) | ("batch", "Job")
+                | (
+                    "",
+                    "PersistentVolumeClaim" | "Service" | "Namespace" | "Pod"
+                )
+                | ("apiextensions.k8s.io", "CustomResourceDefinition")
+        )
 }
 
 /// Whether `live` is ready, by the rules of its kind.
@@ -263,7 +265,60 @@ pub fn readiness(object: &ObjectRef, live: Option<&Json>) -> Verdict {
                 Verdict::Wait("waiting for the CRD to be established".to_string())
             }
         }
-        _ => done(),
+        _ => generic(live).unwrap_or_else(done),
+    }
+}
+
+/// Whether the object's kind is a custom resource (its group is not Kubernetes' own).
+fn is_custom(object: &ObjectRef) -> bool {
+    const BUILT_IN: &[&str] = &[
+        "",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "apps",
+        "autoscaling",
+        "batch",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "policy",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+    ];
+    !BUILT_IN.contains(&object.group.as_str())
+}
+
+/// kstatus' rules for a kind without its own: `Stalled=True` has failed, `Reconciling=True`
+/// is in progress, a `Ready` condition must be `True`; an object without such conditions
+/// (or without status) is ready once its controller observed its generation (checked before).
+fn generic(live: &Json) -> Option<Verdict> {
+    let is_true = |c: &Json| c["status"] == "True";
+    let detail = |c: &Json| {
+        let reason = c["reason"].as_str().unwrap_or("");
+        let message = c["message"].as_str().unwrap_or("");
+        match (reason.is_empty(), message.is_empty()) {
+            (false, false) => format!("{reason}: {message}"),
+            (false, true) => reason.to_string(),
+            (true, false) => message.to_string(),
+            (true, true) => "no reason given".to_string(),
+        }
+    };
+    if let Some(c) = condition(live, "Stalled").filter(|c| is_true(c)) {
+        return Some(Verdict::Fail(format!("stalled: {}", detail(c))));
+    }
+    if let Some(c) = condition(live, "Reconciling").filter(|c| is_true(c)) {
+        return Some(Verdict::Wait(format!("reconciling: {}", detail(c))));
+    }
+    match condition(live, "Ready") {
+        Some(c) if !is_true(c) => Some(Verdict::Wait(format!("not ready: {}", detail(c)))),
+        _ => None,
     }
 }
 
