@@ -17,21 +17,9 @@
 #        (--check writes nothing and exits 1 if any expected file is out of date)
 set -euo pipefail
 
-# helm-python-sdk 0.2.2 = libhelm_c 0.2.2 = Helm v4.2.3 (Go 1.26.6, k8s.io/client-go v0.36).
-HELM_PYTHON_SDK_VERSION="0.2.2"
-
 root="$(cd "$(dirname "$0")/.." && pwd)"
-venv="${BRAID_HELM_ORACLE_VENV:-$HOME/.cache/braid-helm-oracle}"
-python="${PYTHON:-python3}"
-
-if [[ ! -x "$venv/bin/python" ]]; then
-  echo "creating the oracle venv at $venv" >&2
-  "$python" -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('helm-python-sdk') != '$HELM_PYTHON_SDK_VERSION')" 2>/dev/null; then
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "helm-python-sdk==$HELM_PYTHON_SDK_VERSION"
-fi
+# shellcheck source=scripts/helm-oracle-venv.sh
+source "$root/scripts/helm-oracle-venv.sh"
 
 home="$(mktemp -d)"
 trap 'rm -rf "$home"' EXIT

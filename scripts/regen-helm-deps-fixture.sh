@@ -14,16 +14,9 @@
 # Usage: scripts/regen-helm-deps-fixture.sh
 set -euo pipefail
 
-HELM_PYTHON_SDK_VERSION="0.2.2"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-venv="${BRAID_HELM_ORACLE_VENV:-$HOME/.cache/braid-helm-oracle}"
-if [[ ! -x "$venv/bin/python" ]]; then
-  python3 -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('helm-python-sdk') != '$HELM_PYTHON_SDK_VERSION')" 2>/dev/null; then
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "helm-python-sdk==$HELM_PYTHON_SDK_VERSION"
-fi
+# shellcheck source=scripts/helm-oracle-venv.sh
+source "$root/scripts/helm-oracle-venv.sh"
 command -v docker-registry >/dev/null || {
   echo "docker-registry is missing: apt-get install docker-registry" >&2
   exit 1

@@ -32,15 +32,8 @@ trap 'rm -rf "$work"' EXIT
 # `helmCharts` cases: kubectl kustomize --enable-helm runs a `helm` command; this one
 # (scripts/helm_template_shim.py) renders with Helm v4.2.3's own library, the oracle of the
 # Helm corpus (PyPI helm-python-sdk, in the venv scripts/regen-helm-conformance.sh uses).
-HELM_PYTHON_SDK_VERSION="0.2.2"
-venv="${BRAID_HELM_ORACLE_VENV:-$HOME/.cache/braid-helm-oracle}"
-if [[ ! -x "$venv/bin/python" ]]; then
-  python3 -m venv "$venv"
-fi
-if ! "$venv/bin/python" -c "import sys, importlib.metadata as m; sys.exit(m.version('helm-python-sdk') != '$HELM_PYTHON_SDK_VERSION')" 2>/dev/null; then
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "helm-python-sdk==$HELM_PYTHON_SDK_VERSION"
-fi
+# shellcheck source=scripts/helm-oracle-venv.sh
+source "$root/scripts/helm-oracle-venv.sh"
 printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$venv/bin/python" "$root/scripts/helm_template_shim.py" > "$work/helm"
 chmod +x "$work/helm"
 
