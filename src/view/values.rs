@@ -234,20 +234,8 @@ fn map_diff(
         if old == new && !under(marks.replace, at) && !secret_changes {
             hidden += usize::from(!old.is_null());
         } else if let (Value::Map(_), Value::Map(_)) = (old, new) {
-            let pad = " ".repeat(indent);
-            out.push(format!(
-                "{pad}{} {} = {{",
-                symbol('~', style),
-                key_text(key)
-            ));
-            let inner_hidden = map_diff(old, new, at, marks, indent + 4, style, out);
-            if inner_hidden > 0 {
-                out.push(style.dim(&format!(
-                    "{pad}      # ({})",
-                    unchanged(inner_hidden, "attribute")
-                )));
-            }
-            out.push(format!("{pad}  }}"));
+            let opening = format!("{} {} = {{", symbol('~', style), key_text(key));
+            map_block(&opening, "", old, new, at, marks, indent, style, out);
         } else if let Some((before_json, after_json)) = json_pair(old, new, at, marks) {
             json_diff(
                 key,
@@ -350,15 +338,18 @@ fn json_diff(
     let inner_pad = " ".repeat(indent + 4);
     match (before, after) {
         (Value::Map(_), Value::Map(_)) => {
-            out.push(format!("{inner_pad}{} {{", symbol('~', style)));
-            let hidden = map_diff(before, after, at, &inner, indent + 8, style, out);
-            if hidden > 0 {
-                out.push(style.dim(&format!(
-                    "{inner_pad}      # ({})",
-                    unchanged(hidden, "attribute")
-                )));
-            }
-            out.push(format!("{inner_pad}  }}"));
+            let opening = format!("{} {{", symbol('~', style));
+            map_block(
+                &opening,
+                "",
+                before,
+                after,
+                at,
+                &inner,
+                indent + 4,
+                style,
+                out,
+            );
         }
         (Value::List(a), Value::List(b)) if a.len() == b.len() => {
             out.push(format!("{inner_pad}{} [", symbol('~', style)));
@@ -376,6 +367,35 @@ fn json_diff(
         )),
     }
     out.push(format!("{pad}  )"));
+}
+
+/// A changed map inside a diff: `opening` (`~ key = {`), its changed keys one level deeper,
+/// how many were hidden, and `}` followed by `closing`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the diff's cursor, as map_diff takes it"
+)]
+fn map_block(
+    opening: &str,
+    closing: &str,
+    before: &Value,
+    after: &Value,
+    at: &mut Path,
+    marks: &Marks<'_>,
+    indent: usize,
+    style: Style,
+    out: &mut Vec<String>,
+) {
+    let pad = " ".repeat(indent);
+    out.push(format!("{pad}{opening}"));
+    let hidden = map_diff(before, after, at, marks, indent + 4, style, out);
+    if hidden > 0 {
+        out.push(style.dim(&format!(
+            "{pad}      # ({})",
+            unchanged(hidden, "attribute")
+        )));
+    }
+    out.push(format!("{pad}  }}{closing}"));
 }
 
 /// Element by element, for two lists of the same length: changed maps are diffed in
@@ -397,15 +417,8 @@ fn list_diff(
         if a == b && !secret_changes {
             hidden += 1;
         } else if let (Value::Map(_), Value::Map(_)) = (a, b) {
-            out.push(format!("{pad}{} {{", symbol('~', style)));
-            let inner_hidden = map_diff(a, b, at, marks, indent + 4, style, out);
-            if inner_hidden > 0 {
-                out.push(style.dim(&format!(
-                    "{pad}      # ({})",
-                    unchanged(inner_hidden, "attribute")
-                )));
-            }
-            out.push(format!("{pad}  }},"));
+            let opening = format!("{} {{", symbol('~', style));
+            map_block(&opening, ",", a, b, at, marks, indent, style, out);
         } else {
             out.push(change_line(None, a, b, at, marks, indent, style));
         }
