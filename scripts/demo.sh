@@ -219,12 +219,19 @@ run staging history
 run prod history
 
 step "drift: someone scales prod's web Deployment by hand"
-prod_api="$(grep -o 'http://[0-9.:]*' "$prod_kube")"
-curl -fsS -X PATCH -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/merge-patch+json' \
-  --data '{"spec":{"replicas":1}}' \
-  "$prod_api/apis/apps/v1/namespaces/shop/deployments/web" >/dev/null
-echo "(kubectl scale deployment/web --replicas=1, in effect)"
+if command -v kubectl >/dev/null 2>&1; then
+  echo "+ kubectl --namespace shop scale deployment/web --replicas=1"
+  KUBECONFIG="$prod_kube" kubectl --cache-dir "$work/kubectl-cache" \
+    --namespace shop scale deployment/web --replicas=1
+else
+  # No kubectl here: the same request it sends, a merge patch of the scale subresource.
+  prod_api="$(grep -o 'http://[0-9.:]*' "$prod_kube")"
+  curl -fsS -X PATCH -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/merge-patch+json' \
+    --data '{"spec":{"replicas":1}}' \
+    "$prod_api/apis/apps/v1/namespaces/shop/deployments/web/scale" >/dev/null
+  echo "(kubectl scale deployment/web --replicas=1, sent with curl: no kubectl here)"
+fi
 expect 2 prod drift
 
 step "the scheduled drift job's report, and the fix: apply the release again"

@@ -58,6 +58,14 @@ if ! command -v docker-registry >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq docker-registry >/dev/null
 fi
 
+# kubectl comes with these machines (it is not in Debian's archive at a current version):
+# crates/kubesim/tests/kubectl.rs drives kubesim with it and fails, saying so, without it.
+if kubectl_bin="$(command -v "${BRAID_KUBECTL:-kubectl}" 2>/dev/null)"; then
+  echo "==> kubectl: $kubectl_bin"
+else
+  echo "==> warning: kubectl not found (set BRAID_KUBECTL): the kubectl tests of kubesim will fail" >&2
+fi
+
 echo "==> building (all targets)"
 cargo build --workspace --all-targets --locked
 

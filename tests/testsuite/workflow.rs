@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use crate::common::{self, Run, run_braid};
 use braid_testkit::{KubeSim, MotoServer, git_in};
 use regex::Regex;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const WEB: &str = "/apis/apps/v1/namespaces/shop/deployments/web";
 const OLD_TAG: &str = "1.4.0";
@@ -298,10 +298,16 @@ fn the_gitops_loop_from_pull_request_to_prod_and_back() {
     assert_eq!(prod_history[0]["outcome"], "succeeded");
     assert_eq!(apps_commit(&prod_history[0]), merge_commit);
 
-    // 9. Drift: someone scales prod's web Deployment by hand; drift names it; applying the
-    //    release again puts it back.
-    l.prod_sim
-        .merge_patch(WEB, "kubectl-edit", &json!({"spec": {"replicas": 1}}));
+    // 9. Drift: someone scales prod's web Deployment by hand with kubectl; drift names it;
+    //    applying the release again puts it back.
+    let scaled = l.prod_sim.kubectl(&[
+        "--namespace",
+        "shop",
+        "scale",
+        "deployment/web",
+        "--replicas=1",
+    ]);
+    assert!(scaled.contains("deployment.apps/web scaled"), "{scaled}");
     let drift = l.braid("prod", &["drift"], &[]);
     drift.expect_code(2);
     assert!(

@@ -45,6 +45,44 @@ pub struct ResourceType {
     pub has_generation: bool,
     /// False for kinds defined by a CRD.
     pub builtin: bool,
+    /// Where the `/scale` subresource reads and writes, when there is one.
+    pub scale: Option<ScalePaths>,
+}
+
+/// Where a `/scale` subresource reads and writes replicas, as dotted field paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalePaths {
+    /// `spec.replicas` for the built-in kinds.
+    pub spec_replicas: String,
+    /// `status.replicas` for the built-in kinds.
+    pub status_replicas: String,
+    /// Where a CRD keeps its selector as a string; `None` for built-in kinds, whose
+    /// `spec.selector` object is printed instead.
+    pub label_selector: Option<String>,
+}
+
+impl ScalePaths {
+    fn builtin() -> Self {
+        ScalePaths {
+            spec_replicas: "spec.replicas".into(),
+            status_replicas: "status.replicas".into(),
+            label_selector: None,
+        }
+    }
+
+    /// The `subresources.scale` block of a CRD version.
+    fn of_crd(scale: &Value) -> Option<Self> {
+        let path = |field: &str| {
+            scale[field]
+                .as_str()
+                .map(|p| p.trim_start_matches('.').to_string())
+        };
+        Some(ScalePaths {
+            spec_replicas: path("specReplicasPath")?,
+            status_replicas: path("statusReplicasPath")?,
+            label_selector: path("labelSelectorPath"),
+        })
+    }
 }
 
 impl ResourceType {
@@ -137,6 +175,7 @@ const BUILTINS: &[Builtin] = &[
         false,
     ),
     ("", "v1", "Pod", "pods", true, &["po"], true, false),
+    ("", "v1", "Event", "events", true, &["ev"], false, false),
     (
         "apps",
         "v1",
@@ -289,6 +328,16 @@ const BUILTINS: &[Builtin] = &[
         true,
     ),
     (
+        "events.k8s.io",
+        "v1",
+        "Event",
+        "events",
+        true,
+        &["ev"],
+        false,
+        false,
+    ),
+    (
         "storage.k8s.io",
         "v1",
         "StorageClass",
@@ -358,6 +407,9 @@ impl Catalogue {
                         has_status,
                         has_generation,
                         builtin: true,
+                        scale: (group == "apps"
+                            && matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet"))
+                        .then(ScalePaths::builtin),
                     }
                 },
             )
@@ -498,6 +550,7 @@ pub fn crd_types(crd: &Value) -> Result<Vec<ResourceType>, String> {
             has_status: version["subresources"]["status"].is_object(),
             has_generation: true,
             builtin: false,
+            scale: ScalePaths::of_crd(&version["subresources"]["scale"]),
         });
     }
     Ok(types)
@@ -516,7 +569,7 @@ mod tests {
             cat.find("", "v1", "namespaces").map(|t| t.namespaced),
             Some(false)
         );
-        assert_eq!(cat.types().len(), 24);
+        assert_eq!(cat.types().len(), 26);
     }
 
     #[test]

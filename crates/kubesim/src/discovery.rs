@@ -98,6 +98,17 @@ fn resource_entries(t: &ResourceType) -> Vec<Value> {
             "verbs": ["get", "patch", "update"],
         }));
     }
+    if t.scale.is_some() {
+        entries.push(json!({
+            "name": format!("{}/scale", t.plural),
+            "singularName": "",
+            "namespaced": t.namespaced,
+            "group": "autoscaling",
+            "version": "v1",
+            "kind": "Scale",
+            "verbs": ["get", "patch", "update"],
+        }));
+    }
     entries
 }
 
@@ -155,15 +166,23 @@ fn aggregated_resource(t: &ResourceType) -> Value {
         if !t.categories.is_empty() {
             m.insert("categories".into(), json!(t.categories));
         }
+        let mut subresources = Vec::new();
         if t.has_status {
-            m.insert(
-                "subresources".into(),
-                json!([{
-                    "subresource": "status",
-                    "responseKind": {"group": t.group, "version": t.version, "kind": t.kind},
-                    "verbs": ["get", "patch", "update"],
-                }]),
-            );
+            subresources.push(json!({
+                "subresource": "status",
+                "responseKind": {"group": t.group, "version": t.version, "kind": t.kind},
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+        if t.scale.is_some() {
+            subresources.push(json!({
+                "subresource": "scale",
+                "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+        if !subresources.is_empty() {
+            m.insert("subresources".into(), json!(subresources));
         }
     }
     r
@@ -204,85 +223,6 @@ pub fn aggregated(catalogue: &Catalogue, core: bool) -> Value {
     })
 }
 
-/// The OpenAPI v3 schema name of a kind, as the API server writes it for custom resources:
-/// the group reversed, the version, the kind (`com.example.v1.Widget`).
-fn schema_name(group: &str, version: &str, kind: &str) -> String {
-    let reversed: Vec<&str> = group.split('.').rev().collect();
-    format!("{}.{version}.{kind}", reversed.join("."))
-}
-
-/// The served versions of every CustomResourceDefinition in `crds`, with their schemas:
-/// (group, version, kind, openAPIV3Schema).
-fn crd_schemas(crds: &[&Value]) -> Vec<(String, String, String, Value)> {
-    let mut out = Vec::new();
-    for crd in crds {
-        let spec = &crd["spec"];
-        let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str())
-        else {
-            continue;
-        };
-        for version in spec["versions"].as_array().into_iter().flatten() {
-            if version["served"].as_bool() == Some(false) {
-                continue;
-            }
-            let Some(name) = version["name"].as_str() else {
-                continue;
-            };
-            let schema = version["schema"]["openAPIV3Schema"].clone();
-            out.push((
-                group.to_string(),
-                name.to_string(),
-                kind.to_string(),
-                schema,
-            ));
-        }
-    }
-    out
-}
-
-/// `/openapi/v3`: where the document of each group/version is. The emulator has schemas for
-/// custom resources only (from their CRDs); built-in kinds are not listed.
-pub fn openapi_v3_index(crds: &[&Value]) -> Value {
-    let mut paths = serde_json::Map::new();
-    for (group, version, _, _) in crd_schemas(crds) {
-        let path = format!("apis/{group}/{version}");
-        paths.insert(
-            path.clone(),
-            json!({"serverRelativeURL": format!("/openapi/v3/{path}")}),
-        );
-    }
-    json!({ "paths": paths })
-}
-
-/// `/openapi/v3/apis/GROUP/VERSION`: the schemas of the custom kinds served there, each with
-/// its `x-kubernetes-group-version-kind`; `None` when no CRD serves that group/version.
-pub fn openapi_v3_group_version(crds: &[&Value], group: &str, version: &str) -> Option<Value> {
-    let mut schemas = serde_json::Map::new();
-    for (g, v, kind, schema) in crd_schemas(crds) {
-        if g != group || v != version {
-            continue;
-        }
-        let mut schema = match schema {
-            Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        schema.insert(
-            "x-kubernetes-group-version-kind".into(),
-            json!([{ "group": g, "version": v, "kind": kind }]),
-        );
-        schemas.insert(schema_name(&g, &v, &kind), Value::Object(schema));
-    }
-    if schemas.is_empty() {
-        return None;
-    }
-    Some(json!({
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"},
-        "paths": {},
-        "components": {"schemas": schemas},
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +245,6 @@ mod tests {
         let cat = Catalogue::builtin();
         let list = group_list(&cat);
         let groups = list["groups"].as_array().map(Vec::len).unwrap_or(0);
-        assert_eq!(groups, 8);
+        assert_eq!(groups, 9);
     }
 }

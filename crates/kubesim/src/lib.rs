@@ -15,7 +15,8 @@
 //! Module map: `server` (listener, handle), `http` (routing and verb handlers), `write`
 //! and `delete` (the write pipeline), `apply` / `managed_fields` / `fieldset` / `schema`
 //! (server-side apply), `strategic` (strategic merge patch), `defaults`, `validation`,
-//! `store` (objects, resourceVersions, events), `catalogue` and `discovery` (served kinds),
+//! `store` (objects, resourceVersions, events), `catalogue` and `discovery` (served kinds), `openapi` (OpenAPI v2/v3
+//! documents, field validation),
 //! `selectors`, `controllers` (simulated status), `faults` (fault injection, request log),
 //! `status` (Status errors), `kubeconfig`.
 
@@ -33,6 +34,7 @@ pub mod fieldset;
 mod http;
 pub mod kubeconfig;
 pub mod managed_fields;
+pub mod openapi;
 pub mod schema;
 pub mod selectors;
 mod server;

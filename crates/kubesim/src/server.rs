@@ -206,13 +206,7 @@ fn seed_namespaces(store: &mut Store, names: &[String]) -> Result<(), ServerErro
         return Ok(());
     };
     for name in names {
-        let ctx = WriteContext {
-            rt: rt.clone(),
-            namespace: String::new(),
-            manager: "kubesim".to_string(),
-            subresource: None,
-            dry_run: false,
-        };
+        let ctx = WriteContext::internal(&rt, "", "kubesim", None);
         let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
         write::create(store, &ctx, object, Managed::Update).map_err(|e| ServerError::Seed {
             name: name.clone(),

@@ -112,6 +112,17 @@ impl Store {
             .and_then(|m| m.get(&(namespace.to_string(), name.to_string())))
     }
 
+    /// The CustomResourceDefinitions held.
+    pub fn crds(&self) -> Vec<&Value> {
+        self.list(
+            &ResourceKey {
+                group: "apiextensions.k8s.io".to_string(),
+                plural: "customresourcedefinitions".to_string(),
+            },
+            None,
+        )
+    }
+
     /// Objects of a resource, in one namespace or (None) everywhere, ordered by
     /// namespace then name.
     pub fn list(&self, key: &ResourceKey, namespace: Option<&str>) -> Vec<&Value> {

@@ -5,6 +5,8 @@
 //! HTTP handlers turn a request into "old object + desired object" and call in here, so
 //! every verb gets the same semantics.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
@@ -14,6 +16,7 @@ use crate::fieldset::{Shape, changed_set};
 use crate::managed_fields::{
     self, ManagedEntry, Scope, prune_absent, record_update, strip_unowned,
 };
+use crate::openapi::{FieldValidation, UnknownFields, prune};
 use crate::status::{ApiError, Subject};
 use crate::store::{EventType, Store};
 use crate::validation::{check_immutable, validate};
@@ -31,9 +34,94 @@ pub struct WriteContext {
     pub subresource: Option<String>,
     /// `dryRun=All`: compute and return the result, store nothing.
     pub dry_run: bool,
+    /// How unknown fields are reported (`fieldValidation`).
+    pub field_validation: FieldValidation,
+    /// Warnings for the response's `Warning` headers.
+    pub warnings: Warnings,
+}
+
+/// Warnings a request collects while it is served, sent back as `Warning` headers.
+#[derive(Debug, Clone, Default)]
+pub struct Warnings(Arc<Mutex<Vec<String>>>);
+
+impl Warnings {
+    /// Adds one.
+    pub fn push(&self, warning: String) {
+        if let Ok(mut list) = self.0.lock() {
+            list.push(warning);
+        }
+    }
+
+    /// Everything collected so far.
+    pub fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
+    }
 }
 
 impl WriteContext {
+    /// A context for the emulator's own writes (controllers, seeding): unknown fields are
+    /// dropped silently.
+    pub fn internal(
+        rt: &ResourceType,
+        namespace: &str,
+        manager: &str,
+        subresource: Option<&str>,
+    ) -> Self {
+        WriteContext {
+            rt: rt.clone(),
+            namespace: namespace.to_string(),
+            manager: manager.to_string(),
+            subresource: subresource.map(str::to_string),
+            dry_run: false,
+            field_validation: FieldValidation::Ignore,
+            warnings: Warnings::default(),
+        }
+    }
+
+    /// Reports what field validation found as `fieldValidation` asks: nothing for Ignore,
+    /// warnings for Warn, a 400 for Strict (`what` prefixes its message).
+    pub fn report_fields(
+        &self,
+        found: &UnknownFields,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), ApiError> {
+        if found.is_empty() {
+            return Ok(());
+        }
+        match self.field_validation {
+            FieldValidation::Ignore => Ok(()),
+            FieldValidation::Warn => {
+                for message in found.messages() {
+                    self.warnings.push(message);
+                }
+                Ok(())
+            }
+            FieldValidation::Strict => Err(ApiError::BadRequest(format!(
+                "{}: {}",
+                what(),
+                found.messages().join(", ")
+            ))),
+        }
+    }
+
+    /// Drops the fields of `object` its schema does not declare and reports them.
+    fn check_fields(&self, store: &Store, object: &mut Value) -> Result<(), ApiError> {
+        let crds = store.crds();
+        let unknown = prune(&self.rt, &crds, object);
+        let kind = &self.rt.kind;
+        let version = &self.rt.version;
+        self.report_fields(
+            &UnknownFields {
+                unknown,
+                duplicate: Vec::new(),
+            },
+            || format!("{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error"),
+        )
+    }
+
     /// How lists of this kind merge.
     pub fn shape(&self) -> Shape<'_> {
         Shape {
@@ -186,6 +274,7 @@ pub fn create(
     managed: Managed,
 ) -> Result<Value, ApiError> {
     check_type(ctx, &mut object)?;
+    ctx.check_fields(store, &mut object)?;
     let Some(meta) = metadata(&mut object) else {
         return Err(ApiError::BadRequest("object has no metadata".into()));
     };
@@ -367,6 +456,7 @@ pub fn update(
     managed: Managed,
 ) -> Result<Value, ApiError> {
     check_type(ctx, &mut new)?;
+    ctx.check_fields(store, &mut new)?;
     let name = old["metadata"]["name"]
         .as_str()
         .unwrap_or_default()

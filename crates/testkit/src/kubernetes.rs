@@ -118,6 +118,34 @@ impl KubeSim {
         );
     }
 
+    /// Runs the real kubectl (`BRAID_KUBECTL`, else `kubectl` on PATH) against this cluster
+    /// with a throw-away cache directory, as a person would; returns its output and panics
+    /// with it when kubectl fails or cannot be run.
+    #[track_caller]
+    pub fn kubectl(&self, args: &[&str]) -> String {
+        let program = std::env::var_os("BRAID_KUBECTL").unwrap_or_else(|| "kubectl".into());
+        let cache = tempfile::tempdir().expect("kubectl cache dir");
+        let out = std::process::Command::new(&program)
+            .args(args)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .env("KUBECONFIG", self.server().kubeconfig_path())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} ({e}): install kubectl or point BRAID_KUBECTL at it",
+                    std::path::Path::new(&program).display()
+                )
+            });
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "kubectl {args:?} failed:\n{text}");
+        text
+    }
+
     /// A JSON merge patch as `manager` (an `Update` in managedFields, like `kubectl edit`).
     #[track_caller]
     pub fn merge_patch(&self, path: &str, manager: &str, patch: &serde_json::Value) {

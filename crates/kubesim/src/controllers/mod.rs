@@ -9,6 +9,7 @@
 //! `kube-controller-manager` (status subresource), so they bump resourceVersions, record
 //! managedFields and emit watch events like the real controllers' writes.
 
+mod events;
 mod statuses;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::catalogue::{ResourceKey, ResourceType};
 use crate::server::Shared;
 use crate::store::{EventType, Store, StoreEvent};
 use crate::write::{self, Managed, WriteContext};
+use events::{Event, Severity};
 
 /// Field manager of every controller write.
 pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
@@ -79,6 +81,90 @@ fn failing(object: &Value) -> bool {
     annotation(object, FAIL_ANNOTATION) == Some("true")
 }
 
+/// Records an event about `object`.
+fn emit(
+    store: &mut Store,
+    rt: &ResourceType,
+    object: &Value,
+    severity: Severity,
+    reason: &str,
+    message: String,
+    component: &str,
+) {
+    events::record(
+        store,
+        rt,
+        object,
+        Event {
+            severity,
+            reason,
+            message,
+            component,
+        },
+    );
+}
+
+fn name_of(object: &Value) -> &str {
+    object["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// A Pod name suffix as controllers make them (five characters from the object's uid).
+fn pod_suffix(object: &Value, salt: i64) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let uid = object["metadata"]["uid"].as_str().unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt.unsigned_abs();
+    for b in uid.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (0..5)
+        .map(|i| char::from(ALPHABET[((h >> (i * 8)) % ALPHABET.len() as u64) as usize]))
+        .collect()
+}
+
+/// Events of Pods a workload creates or deletes when its replicas change from `from` to
+/// `to` (at most five of each, as a recorder's burst would show).
+fn pod_events(store: &mut Store, rt: &ResourceType, object: &Value, from: i64, to: i64) {
+    let name = name_of(object).to_string();
+    let component = match rt.kind.as_str() {
+        "StatefulSet" => "statefulset-controller",
+        "DaemonSet" => "daemonset-controller",
+        _ => "replicaset-controller",
+    };
+    for i in (from.max(0)..to).take(5) {
+        let message = if rt.kind == "StatefulSet" {
+            format!("create Pod {name}-{i} in StatefulSet {name} successful")
+        } else {
+            format!("Created pod: {name}-{}", pod_suffix(object, i))
+        };
+        emit(
+            store,
+            rt,
+            object,
+            Severity::Normal,
+            "SuccessfulCreate",
+            message,
+            component,
+        );
+    }
+    for i in (to.max(0)..from).rev().take(5) {
+        let message = if rt.kind == "StatefulSet" {
+            format!("delete Pod {name}-{i} in StatefulSet {name} successful")
+        } else {
+            format!("Deleted pod: {name}-{}", pod_suffix(object, i))
+        };
+        emit(
+            store,
+            rt,
+            object,
+            Severity::Normal,
+            "SuccessfulDelete",
+            message,
+            component,
+        );
+    }
+}
+
 fn delay_for(shared: &Shared, object: &Value) -> Duration {
     annotation(object, READY_AFTER_ANNOTATION)
         .and_then(|ms| ms.trim().parse::<u64>().ok())
@@ -117,6 +203,20 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
                 let mut store = shared.store();
                 if rt.kind == "Deployment" {
                     ensure_replica_set(&mut store, &rt, object);
+                } else if !failing(object) {
+                    let from = if rt.kind == "DaemonSet" {
+                        object["status"]["desiredNumberScheduled"]
+                            .as_i64()
+                            .unwrap_or(0)
+                    } else {
+                        object["status"]["replicas"].as_i64().unwrap_or(0)
+                    };
+                    let to = if rt.kind == "DaemonSet" {
+                        1
+                    } else {
+                        object["spec"]["replicas"].as_i64().unwrap_or(1)
+                    };
+                    pod_events(&mut store, &rt, object, from, to);
                 }
                 let status = statuses::rollout_started(&rt.kind, object);
                 set_status(&mut store, &rt, &target, status);
@@ -136,7 +236,19 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
             if !finished && !suspended {
                 if object["status"]["startTime"].is_null() {
                     let status = statuses::job_started(object);
-                    set_status(&mut shared.store(), &rt, &target, status);
+                    let mut store = shared.store();
+                    set_status(&mut store, &rt, &target, status);
+                    let message =
+                        format!("Created pod: {}-{}", name_of(object), pod_suffix(object, 0));
+                    emit(
+                        &mut store,
+                        &rt,
+                        object,
+                        Severity::Normal,
+                        "SuccessfulCreate",
+                        message,
+                        "job-controller",
+                    );
                 }
                 schedule(shared, timers, target, delay, None, finish_job);
             }
@@ -148,8 +260,30 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
         {
             schedule(shared, timers, target, delay, None, assign_load_balancer);
         }
+        "Service" if object["spec"]["type"] == "LoadBalancer" && failing(object) => {
+            emit(
+                &mut shared.store(),
+                &rt,
+                object,
+                Severity::Warning,
+                "SyncLoadBalancerFailed",
+                "Error syncing load balancer: failed to ensure load balancer: simulated failure (kubesim.braid.dev/fail)".into(),
+                "service-controller",
+            );
+        }
         "PersistentVolumeClaim" if object["status"]["phase"] != "Bound" && !failing(object) => {
             schedule(shared, timers, target, delay, None, bind_claim);
+        }
+        "PersistentVolumeClaim" if object["status"]["phase"] != "Bound" => {
+            emit(
+                &mut shared.store(),
+                &rt,
+                object,
+                Severity::Warning,
+                "ProvisioningFailed",
+                "failed to provision volume: simulated failure (kubesim.braid.dev/fail)".into(),
+                "persistentvolume-controller",
+            );
         }
         "CustomResourceDefinition" if !statuses::crd_established(object) => {
             let status = statuses::crd_status(object);
@@ -157,6 +291,17 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
         }
         "Pod" if object["status"]["phase"] != "Running" && !failing(object) => {
             schedule(shared, timers, target, delay, None, run_pod);
+        }
+        "Pod" if object["status"]["phase"] != "Running" => {
+            emit(
+                &mut shared.store(),
+                &rt,
+                object,
+                Severity::Warning,
+                "BackOff",
+                "Back-off restarting failed container".into(),
+                "kubelet",
+            );
         }
         _ => {}
     }
@@ -197,13 +342,7 @@ fn schedule(
 }
 
 fn context(rt: &ResourceType, target: &ObjectRef, subresource: Option<&str>) -> WriteContext {
-    WriteContext {
-        rt: rt.clone(),
-        namespace: target.namespace.clone(),
-        manager: CONTROLLER_MANAGER.to_string(),
-        subresource: subresource.map(str::to_string),
-        dry_run: false,
-    }
+    WriteContext::internal(rt, &target.namespace, CONTROLLER_MANAGER, subresource)
 }
 
 /// Writes `status` through the status subresource (a no-op when unchanged).
@@ -251,11 +390,78 @@ fn finish_rollout(store: &mut Store, rt: &ResourceType, target: &ObjectRef, curr
     }
     let status = statuses::rollout_finished(&rt.kind, current, fail);
     set_status(store, rt, target, status);
+    if fail {
+        let name = name_of(current);
+        let (reason, message, component) = match rt.kind.as_str() {
+            "Deployment" => (
+                "ProgressDeadlineExceeded",
+                format!(
+                    "ReplicaSet \"{}\" has timed out progressing.",
+                    statuses::replica_set_name(current)
+                ),
+                "deployment-controller",
+            ),
+            "StatefulSet" => (
+                "FailedCreate",
+                format!(
+                    "create Pod {name}-0 in StatefulSet {name} failed error: simulated failure (kubesim.braid.dev/fail)"
+                ),
+                "statefulset-controller",
+            ),
+            "DaemonSet" => (
+                "FailedCreate",
+                format!(
+                    "Error creating: simulated failure of daemon set {name} (kubesim.braid.dev/fail)"
+                ),
+                "daemonset-controller",
+            ),
+            _ => (
+                "FailedCreate",
+                format!(
+                    "Error creating: simulated failure of replica set {name} (kubesim.braid.dev/fail)"
+                ),
+                "replicaset-controller",
+            ),
+        };
+        emit(
+            store,
+            rt,
+            current,
+            Severity::Warning,
+            reason,
+            message,
+            component,
+        );
+    }
 }
 
 fn finish_job(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current: &Value) {
-    let status = statuses::job_result(current, failing(current));
+    let fail = failing(current);
+    let status = statuses::job_result(current, fail);
     set_status(store, rt, target, status);
+    if fail {
+        let message = "Job has reached the specified backoff limit".to_string();
+        emit(
+            store,
+            rt,
+            current,
+            Severity::Warning,
+            "BackoffLimitExceeded",
+            message,
+            "job-controller",
+        );
+    } else {
+        let message = "Job completed".to_string();
+        emit(
+            store,
+            rt,
+            current,
+            Severity::Normal,
+            "Completed",
+            message,
+            "job-controller",
+        );
+    }
 }
 
 fn assign_load_balancer(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current: &Value) {
@@ -269,6 +475,20 @@ fn assign_load_balancer(store: &mut Store, rt: &ResourceType, target: &ObjectRef
     }
     status["loadBalancer"] = json!({"ingress": [{"ip": ip, "ipMode": "VIP"}]});
     set_status(store, rt, target, status);
+    for (reason, message) in [
+        ("EnsuringLoadBalancer", "Ensuring load balancer"),
+        ("EnsuredLoadBalancer", "Ensured load balancer"),
+    ] {
+        emit(
+            store,
+            rt,
+            current,
+            Severity::Normal,
+            reason,
+            message.into(),
+            "service-controller",
+        );
+    }
 }
 
 fn bind_claim(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current: &Value) {
@@ -287,6 +507,16 @@ fn bind_claim(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current:
         "capacity": {"storage": current["spec"]["resources"]["requests"]["storage"]},
     });
     set_status(store, rt, target, status);
+    let message = format!("Successfully provisioned volume pvc-{uid}");
+    emit(
+        store,
+        rt,
+        current,
+        Severity::Normal,
+        "ProvisioningSucceeded",
+        message,
+        "persistentvolume-controller",
+    );
 }
 
 fn run_pod(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current: &Value) {
@@ -295,6 +525,41 @@ fn run_pod(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current: &V
     }
     let status = statuses::pod_running(current, store.current_rv());
     set_status(store, rt, target, status);
+    let namespace = current["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default();
+    let message = format!(
+        "Successfully assigned {namespace}/{} to kubesim-node",
+        name_of(current)
+    );
+    emit(
+        store,
+        rt,
+        current,
+        Severity::Normal,
+        "Scheduled",
+        message,
+        "default-scheduler",
+    );
+    for container in current["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let message = format!(
+            "Started container {}",
+            container["name"].as_str().unwrap_or_default()
+        );
+        emit(
+            store,
+            rt,
+            current,
+            Severity::Normal,
+            "Started",
+            message,
+            "kubelet",
+        );
+    }
 }
 
 fn replica_set_type(store: &Store) -> Option<ResourceType> {
@@ -340,6 +605,10 @@ fn ensure_replica_set(store: &mut Store, deploy_rt: &ResourceType, deployment: &
     };
     let current_revision = match owned.iter().find(|rs| rs["metadata"]["name"] == name) {
         Some(existing) => {
+            let before = existing["spec"]["replicas"].as_i64().unwrap_or(0);
+            if before != replicas {
+                scaling_event(store, deploy_rt, deployment, &name, before, replicas);
+            }
             let mut desired = existing.clone();
             desired["spec"]["replicas"] = json!(replicas);
             set_main(store, &rs_rt, &rs_target(&name), desired);
@@ -377,6 +646,7 @@ fn ensure_replica_set(store: &mut Store, deploy_rt: &ResourceType, deployment: &
             });
             let ctx = context(&rs_rt, &rs_target(&name), None);
             let _ = write::create(store, &ctx, rs, Managed::Update);
+            scaling_event(store, deploy_rt, deployment, &name, 0, replicas);
             revision + 1
         }
     };
@@ -385,6 +655,10 @@ fn ensure_replica_set(store: &mut Store, deploy_rt: &ResourceType, deployment: &
             .as_str()
             .unwrap_or_default()
             .to_string();
+        let before = old["spec"]["replicas"].as_i64().unwrap_or(0);
+        if before > 0 {
+            scaling_event(store, deploy_rt, deployment, &old_name, before, 0);
+        }
         let mut desired = old.clone();
         desired["spec"]["replicas"] = json!(0);
         set_main(store, &rs_rt, &rs_target(&old_name), desired);
@@ -412,6 +686,28 @@ fn ensure_replica_set(store: &mut Store, deploy_rt: &ResourceType, deployment: &
             json!(current_revision.to_string());
         set_main(store, deploy_rt, &deploy_target, desired);
     }
+}
+
+/// The deployment controller's `ScalingReplicaSet` event.
+fn scaling_event(
+    store: &mut Store,
+    rt: &ResourceType,
+    deployment: &Value,
+    rs: &str,
+    from: i64,
+    to: i64,
+) {
+    let direction = if to > from { "up" } else { "down" };
+    let message = format!("Scaled {direction} replica set {rs} from {from} to {to}");
+    emit(
+        store,
+        rt,
+        deployment,
+        Severity::Normal,
+        "ScalingReplicaSet",
+        message,
+        "deployment-controller",
+    );
 }
 
 /// Marks the Deployment's current ReplicaSet fully available.

@@ -6,6 +6,7 @@ mod admin;
 mod patch;
 mod resources;
 mod route;
+mod scale;
 mod watch;
 
 use std::collections::HashMap;
@@ -20,8 +21,10 @@ use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 
 use crate::faults::{FaultAction, RequestRecord};
+use crate::openapi::{UnknownFields, duplicate_fields};
 use crate::server::Shared;
 use crate::status::ApiError;
+use crate::write::WriteContext;
 
 /// Response body type: either a full JSON body or a watch stream.
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -55,6 +58,14 @@ fn json_response_typed(code: u16, value: &Value, content_type: &'static str) -> 
     let body = serde_json::to_vec(value).unwrap_or_default();
     let mut resp = Response::new(Full::new(Bytes::from(body)).boxed());
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// A 200 response holding `body` as `content_type`.
+pub fn bytes_response(body: Vec<u8>, content_type: &'static str) -> Resp {
+    let mut resp = Response::new(Full::new(Bytes::from(body)).boxed());
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
@@ -123,17 +134,36 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, 
 
 /// Reads a request body, parsed as JSON or (failing that) YAML.
 async fn read_body(body: Incoming) -> Result<Option<Value>, ApiError> {
-    let bytes = body
+    parse_body(&read_bytes(body).await?)
+}
+
+/// Reads the body of a write: duplicate fields in it are reported as the request's
+/// `fieldValidation` asks.
+async fn read_write_body(body: Incoming, ctx: &WriteContext) -> Result<Value, ApiError> {
+    let bytes = read_bytes(body).await?;
+    let found = UnknownFields {
+        unknown: Vec::new(),
+        duplicate: duplicate_fields(&bytes),
+    };
+    ctx.report_fields(&found, || "strict decoding error".to_string())?;
+    parse_body(&bytes)?.ok_or_else(|| ApiError::BadRequest("the request body is empty".into()))
+}
+
+async fn read_bytes(body: Incoming) -> Result<Bytes, ApiError> {
+    Ok(body
         .collect()
         .await
         .map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?
-        .to_bytes();
+        .to_bytes())
+}
+
+fn parse_body(bytes: &[u8]) -> Result<Option<Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    match serde_json::from_slice(&bytes) {
+    match serde_json::from_slice(bytes) {
         Ok(v) => Ok(Some(v)),
-        Err(json_err) => serde_yaml_ng::from_slice::<Value>(&bytes)
+        Err(json_err) => serde_yaml_ng::from_slice::<Value>(bytes)
             .map(Some)
             .map_err(|yaml_err| {
                 ApiError::BadRequest(format!(
@@ -141,4 +171,15 @@ async fn read_body(body: Incoming) -> Result<Option<Value>, ApiError> {
                 ))
             }),
     }
+}
+
+/// Adds a `Warning: 299 - "..."` header per warning the request collected.
+fn with_warnings(mut resp: Resp, ctx: &WriteContext) -> Resp {
+    for warning in ctx.warnings.take() {
+        let text = format!("299 - {}", serde_json::Value::String(warning));
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            resp.headers_mut().append(hyper::header::WARNING, value);
+        }
+    }
+    resp
 }

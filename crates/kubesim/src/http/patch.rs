@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 
 use super::resources::{present, write_context};
 use super::route::{RequestInfo, Target};
-use super::{Resp, json_response, read_body};
+use super::{Resp, json_response, read_write_body, with_warnings};
 use crate::apply::{self, ApplyRequest, conflict_report};
 use crate::managed_fields;
+use crate::openapi::{UnknownFields, prune};
 use crate::status::{ApiError, Cause, Subject};
 use crate::strategic::strategic_merge;
 use crate::write::{self, Managed, now};
@@ -30,15 +31,14 @@ pub async fn patch(
         .unwrap_or_default()
         .trim()
         .to_string();
-    let patch = read_body(body)
-        .await?
-        .ok_or_else(|| ApiError::BadRequest("the request body is empty".into()))?;
     let name = target.name.clone().unwrap_or_default();
     let ctx = write_context(target, info)?;
+    let patch = read_write_body(body, &ctx).await?;
     let rt = &target.rt;
 
     if content_type == "application/apply-patch+yaml" {
-        return server_side_apply(shared, target, info, &ctx, &name, patch);
+        return server_side_apply(shared, target, info, &ctx, &name, patch)
+            .map(|resp| with_warnings(resp, &ctx));
     }
     let mut store = shared.store();
     let old = store
@@ -86,7 +86,10 @@ pub async fn patch(
         }
     }
     let updated = write::update(&mut store, &ctx, &old, new, Managed::Update)?;
-    Ok(json_response(200, &present(rt, &updated)))
+    Ok(with_warnings(
+        json_response(200, &present(rt, &updated)),
+        &ctx,
+    ))
 }
 
 fn server_side_apply(
@@ -145,6 +148,22 @@ fn server_side_apply(
         meta.remove("managedFields");
     }
     let mut store = shared.store();
+    let crds = store.crds();
+    let unknown = prune(rt, &crds, &mut applied);
+    ctx.report_fields(
+        &UnknownFields {
+            unknown,
+            duplicate: Vec::new(),
+        },
+        || {
+            format!(
+                "failed to create typed patch object ({}/{name}; {}, Kind={})",
+                ctx.namespace,
+                rt.api_version(),
+                rt.kind
+            )
+        },
+    )?;
     let live = store.get(&rt.key(), &ctx.namespace, name).cloned();
     if live.is_none() && ctx.subresource.is_some() {
         return Err(ApiError::not_found(&rt.group, &rt.plural, name));

@@ -5,9 +5,10 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 
 use super::route::{RequestInfo, Target};
-use super::{Resp, json_response, read_body};
+use super::{Resp, json_response, read_body, read_write_body, with_warnings};
 use crate::catalogue::ResourceType;
 use crate::delete::{self, DeleteOptions, DeleteOutcome};
+use crate::openapi::FieldValidation;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::server::Shared;
 use crate::status::{self, ApiError};
@@ -55,12 +56,17 @@ pub fn write_context(target: &Target, info: &RequestInfo) -> Result<WriteContext
         Some(m) if !m.is_empty() => m.clone(),
         _ => default_manager(&info.user_agent),
     };
+    let field_validation =
+        FieldValidation::parse(info.query.get("fieldValidation").map(String::as_str))
+            .map_err(ApiError::BadRequest)?;
     Ok(WriteContext {
         rt: target.rt.clone(),
         namespace: target.namespace.clone().unwrap_or_default(),
         manager,
         subresource: target.subresource.clone(),
         dry_run,
+        field_validation,
+        warnings: Default::default(),
     })
 }
 
@@ -170,15 +176,16 @@ pub async fn create(
     info: &RequestInfo,
     body: Incoming,
 ) -> Result<Resp, ApiError> {
-    let body = read_body(body)
-        .await?
-        .ok_or_else(|| ApiError::BadRequest("the request body is empty".into()))?;
     let ctx = write_context(target, info)?;
+    let body = read_write_body(body, &ctx).await?;
     let created = {
         let mut store = shared.store();
         write::create(&mut store, &ctx, body, Managed::Update)?
     };
-    Ok(json_response(201, &present(&target.rt, &created)))
+    Ok(with_warnings(
+        json_response(201, &present(&target.rt, &created)),
+        &ctx,
+    ))
 }
 
 /// PUT of one object (or its status).
@@ -189,9 +196,8 @@ pub async fn replace(
     body: Incoming,
 ) -> Result<Resp, ApiError> {
     let name = target.name.clone().unwrap_or_default();
-    let mut body = read_body(body)
-        .await?
-        .ok_or_else(|| ApiError::BadRequest("the request body is empty".into()))?;
+    let ctx = write_context(target, info)?;
+    let mut body = read_write_body(body, &ctx).await?;
     let body_name = body["metadata"]["name"].as_str().unwrap_or_default();
     if body_name != name {
         return Err(ApiError::BadRequest(format!(
@@ -212,7 +218,6 @@ pub async fn replace(
         // Clients echo managedFields back; the server recomputes them.
         meta.remove("managedFields");
     }
-    let ctx = write_context(target, info)?;
     let updated = {
         let mut store = shared.store();
         let old = store
@@ -221,7 +226,10 @@ pub async fn replace(
             .ok_or_else(|| ApiError::not_found(&target.rt.group, &target.rt.plural, &name))?;
         write::update(&mut store, &ctx, &old, body, Managed::Update)?
     };
-    Ok(json_response(200, &present(&target.rt, &updated)))
+    Ok(with_warnings(
+        json_response(200, &present(&target.rt, &updated)),
+        &ctx,
+    ))
 }
 
 fn delete_options(info: &RequestInfo, body: Option<&Value>) -> DeleteOptions {

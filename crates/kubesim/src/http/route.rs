@@ -9,13 +9,20 @@ use hyper::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use hyper::{Method, Request};
 
 use super::{
-    Query, Resp, json_response, json_response_typed, parse_query, patch, resources, watch,
+    Query, Resp, bytes_response, json_response, json_response_typed, parse_query, patch, resources,
+    scale, watch,
 };
 use crate::catalogue::ResourceType;
 use crate::discovery;
+use crate::openapi;
 use crate::server::Shared;
 use crate::status::ApiError;
 
+/// The media type of `/openapi/v2` in protobuf, as client-go asks for it.
+const OPENAPI_V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// The media type the server answers it with (Go's media type parser refuses the `@`).
+const OPENAPI_V2_PROTOBUF_REPLY: &str =
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 const AGGREGATED_CONTENT_TYPE: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
@@ -28,7 +35,7 @@ pub struct Target {
     pub namespace: Option<String>,
     /// Object name.
     pub name: Option<String>,
-    /// `status` for the status subresource.
+    /// `status` or `scale` for those subresources.
     pub subresource: Option<String>,
     /// Legacy `/watch/` path prefix.
     pub watch_prefix: bool,
@@ -91,18 +98,25 @@ pub async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, 
                 Ok(json_response(200, &discovery::group_list(&store.catalogue)))
             }
         }
-        ["openapi", "v3"] if get => {
+        ["openapi", "v2"] if get => {
             let store = shared.store();
-            let crds = crd_objects(&store);
-            Ok(json_response(200, &discovery::openapi_v3_index(&crds)))
+            let crds = store.crds();
+            let doc = openapi::v2_document(&store.catalogue, &crds);
+            if info.accept.contains(OPENAPI_V2_PROTOBUF) {
+                Ok(bytes_response(
+                    openapi::proto::encode_v2(&doc),
+                    OPENAPI_V2_PROTOBUF_REPLY,
+                ))
+            } else {
+                Ok(json_response(200, &doc))
+            }
         }
-        ["openapi", "v3", "apis", group, version] if get => {
-            let store = shared.store();
-            let crds = crd_objects(&store);
-            discovery::openapi_v3_group_version(&crds, group, version)
-                .map(|doc| json_response(200, &doc))
-                .ok_or_else(ApiError::path_not_found)
-        }
+        ["openapi", "v3"] if get => Ok(json_response(
+            200,
+            &openapi::v3_index(&shared.store().catalogue),
+        )),
+        ["openapi", "v3", "api", version] if get => openapi_v3(&shared, "", version),
+        ["openapi", "v3", "apis", group, version] if get => openapi_v3(&shared, group, version),
         ["apis", group] if get => discovery::group(&shared.store().catalogue, group)
             .map(|doc| json_response(200, &doc))
             .ok_or_else(ApiError::path_not_found),
@@ -155,6 +169,7 @@ fn parse_target(
     match subresource.as_deref() {
         None => {}
         Some("status") if rt.has_status => {}
+        Some("scale") if rt.scale.is_some() => {}
         // Namespace finalize is served like a main-resource update of spec.finalizers.
         Some("finalize") if rt.kind == "Namespace" && rt.builtin => {}
         Some(_) => return Err(ApiError::path_not_found()),
@@ -224,6 +239,9 @@ async fn resource(
             target.rt.plural
         )));
     }
+    if target.subresource.as_deref() == Some("scale") {
+        return scale::handle(&shared, &target, &info, &method, body).await;
+    }
     match verb {
         "watch" => watch::serve(shared, target, &info),
         "list" => resources::list(&shared, &target, &info),
@@ -236,13 +254,10 @@ async fn resource(
     }
 }
 
-/// The CustomResourceDefinitions the store holds.
-fn crd_objects(store: &crate::store::Store) -> Vec<&serde_json::Value> {
-    store.list(
-        &crate::catalogue::ResourceKey {
-            group: "apiextensions.k8s.io".to_string(),
-            plural: "customresourcedefinitions".to_string(),
-        },
-        None,
-    )
+fn openapi_v3(shared: &Shared, group: &str, version: &str) -> Result<Resp, ApiError> {
+    let store = shared.store();
+    let crds = store.crds();
+    openapi::v3_document(&store.catalogue, &crds, group, version)
+        .map(|doc| json_response(200, &doc))
+        .ok_or_else(ApiError::path_not_found)
 }
