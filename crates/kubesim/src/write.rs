@@ -38,6 +38,8 @@ pub struct WriteContext {
     pub field_validation: FieldValidation,
     /// Warnings for the response's `Warning` headers.
     pub warnings: Warnings,
+    /// Fields the request body gave twice (reported with the unknown ones).
+    pub duplicates: Vec<String>,
 }
 
 /// Warnings a request collects while it is served, sent back as `Warning` headers.
@@ -78,6 +80,7 @@ impl WriteContext {
             dry_run: false,
             field_validation: FieldValidation::Ignore,
             warnings: Warnings::default(),
+            duplicates: Vec::new(),
         }
     }
 
@@ -107,7 +110,8 @@ impl WriteContext {
         }
     }
 
-    /// Drops the fields of `object` its schema does not declare and reports them.
+    /// Drops the fields of `object` its schema does not declare and reports them with the
+    /// body's duplicate fields.
     fn check_fields(&self, store: &Store, object: &mut Value) -> Result<(), ApiError> {
         let crds = store.crds();
         let unknown = prune(&self.rt, &crds, object);
@@ -116,7 +120,7 @@ impl WriteContext {
         self.report_fields(
             &UnknownFields {
                 unknown,
-                duplicate: Vec::new(),
+                duplicate: self.duplicates.clone(),
             },
             || format!("{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error"),
         )

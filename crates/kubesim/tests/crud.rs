@@ -648,3 +648,59 @@ async fn delete_collection_honours_selectors() {
         .collect();
     assert_eq!(left, vec!["c"]);
 }
+
+/// `fieldValidation` as the real server applies it: Strict refuses unknown and duplicate
+/// fields together, Warn (the default) drops them with `Warning` headers, Ignore drops them
+/// silently.
+#[tokio::test]
+async fn field_validation_strict_warn_and_ignore() {
+    let cluster = common::start().await;
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"NAME"},"data":{"k":"1"},"data":{"k":"2"},"extra":true}"#;
+    let post = |name: &str, query: &str| {
+        let path = format!("/api/v1/namespaces/default/configmaps{query}");
+        let body = body.replace("NAME", name);
+        let server = &cluster.server;
+        async move { common::raw_with_head(server, "POST", &path, "application/json", &body).await }
+    };
+    let (status, _, text) = post("strict", "?fieldValidation=Strict")
+        .await
+        .expect("answer");
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains(
+            r#"strict decoding error: duplicate field \"data\", unknown field \"extra\""#
+        ),
+        "{text}"
+    );
+    let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), "default");
+    assert!(api.get_opt("strict").await.expect("get").is_none());
+
+    let (status, head, text) = post("warn", "").await.expect("answer");
+    let head = head.to_lowercase();
+    assert_eq!(status, 201, "{text}");
+    assert!(
+        head.contains(r#"warning: 299 - "duplicate field \"data\"""#),
+        "{head}"
+    );
+    assert!(
+        head.contains(r#"warning: 299 - "unknown field \"extra\"""#),
+        "{head}"
+    );
+    let (status, head, _) = post("ignore", "?fieldValidation=Ignore")
+        .await
+        .expect("answer");
+    assert_eq!(status, 201);
+    assert!(!head.to_lowercase().contains("warning"), "{head}");
+    let stored = api.get("ignore").await.expect("stored");
+    assert_eq!(
+        stored.data.and_then(|d| d.get("k").cloned()).as_deref(),
+        Some("2")
+    );
+
+    let (status, _, text) = post("bad", "?fieldValidation=Loose").await.expect("answer");
+    assert_eq!(status, 400);
+    assert!(
+        text.contains(r#"supported values: \"Ignore\", \"Strict\", \"Warn\""#),
+        "{text}"
+    );
+}

@@ -21,7 +21,7 @@ use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
 
 use crate::faults::{FaultAction, RequestRecord};
-use crate::openapi::{UnknownFields, duplicate_fields};
+use crate::openapi::duplicate_fields;
 use crate::server::Shared;
 use crate::status::ApiError;
 use crate::write::WriteContext;
@@ -137,15 +137,11 @@ async fn read_body(body: Incoming) -> Result<Option<Value>, ApiError> {
     parse_body(&read_bytes(body).await?)
 }
 
-/// Reads the body of a write: duplicate fields in it are reported as the request's
-/// `fieldValidation` asks.
-async fn read_write_body(body: Incoming, ctx: &WriteContext) -> Result<Value, ApiError> {
+/// Reads the body of a write, noting its duplicate fields in `ctx` (the write pipeline
+/// reports them with the unknown ones, as `fieldValidation` asks).
+async fn read_write_body(body: Incoming, ctx: &mut WriteContext) -> Result<Value, ApiError> {
     let bytes = read_bytes(body).await?;
-    let found = UnknownFields {
-        unknown: Vec::new(),
-        duplicate: duplicate_fields(&bytes),
-    };
-    ctx.report_fields(&found, || "strict decoding error".to_string())?;
+    ctx.duplicates = duplicate_fields(&bytes);
     parse_body(&bytes)?.ok_or_else(|| ApiError::BadRequest("the request body is empty".into()))
 }
 

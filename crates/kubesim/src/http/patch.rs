@@ -32,8 +32,8 @@ pub async fn patch(
         .trim()
         .to_string();
     let name = target.name.clone().unwrap_or_default();
-    let ctx = write_context(target, info)?;
-    let patch = read_write_body(body, &ctx).await?;
+    let mut ctx = write_context(target, info)?;
+    let patch = read_write_body(body, &mut ctx).await?;
     let rt = &target.rt;
 
     if content_type == "application/apply-patch+yaml" {
@@ -153,7 +153,7 @@ fn server_side_apply(
     ctx.report_fields(
         &UnknownFields {
             unknown,
-            duplicate: Vec::new(),
+            duplicate: ctx.duplicates.clone(),
         },
         || {
             format!(
@@ -164,6 +164,11 @@ fn server_side_apply(
             )
         },
     )?;
+    // Reported once: the write below finds nothing more to say.
+    let ctx = &write::WriteContext {
+        duplicates: Vec::new(),
+        ..ctx.clone()
+    };
     let live = store.get(&rt.key(), &ctx.namespace, name).cloned();
     if live.is_none() && ctx.subresource.is_some() {
         return Err(ApiError::not_found(&rt.group, &rt.plural, name));

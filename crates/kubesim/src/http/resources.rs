@@ -67,6 +67,7 @@ pub fn write_context(target: &Target, info: &RequestInfo) -> Result<WriteContext
         dry_run,
         field_validation,
         warnings: Default::default(),
+        duplicates: Vec::new(),
     })
 }
 
@@ -176,8 +177,8 @@ pub async fn create(
     info: &RequestInfo,
     body: Incoming,
 ) -> Result<Resp, ApiError> {
-    let ctx = write_context(target, info)?;
-    let body = read_write_body(body, &ctx).await?;
+    let mut ctx = write_context(target, info)?;
+    let body = read_write_body(body, &mut ctx).await?;
     let created = {
         let mut store = shared.store();
         write::create(&mut store, &ctx, body, Managed::Update)?
@@ -196,8 +197,8 @@ pub async fn replace(
     body: Incoming,
 ) -> Result<Resp, ApiError> {
     let name = target.name.clone().unwrap_or_default();
-    let ctx = write_context(target, info)?;
-    let mut body = read_write_body(body, &ctx).await?;
+    let mut ctx = write_context(target, info)?;
+    let mut body = read_write_body(body, &mut ctx).await?;
     let body_name = body["metadata"]["name"].as_str().unwrap_or_default();
     if body_name != name {
         return Err(ApiError::BadRequest(format!(

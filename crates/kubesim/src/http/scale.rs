@@ -126,8 +126,8 @@ pub async fn handle(
             "the server does not allow this method on the requested resource ({method})"
         )));
     }
-    let ctx = write_context(target, info)?;
-    let request = read_write_body(body, &ctx).await?;
+    let mut ctx = write_context(target, info)?;
+    let request = read_write_body(body, &mut ctx).await?;
     let mut store = shared.store();
     let old = store
         .get(&rt.key(), &namespace, &name)
@@ -173,7 +173,6 @@ pub async fn handle(
     };
     let mut new = old.clone();
     set_field(&mut new, &paths.spec_replicas, json!(replicas));
-    let mut ctx = ctx;
     ctx.subresource = Some("scale".to_string());
     let updated = write::update(&mut store, &ctx, &old, new, Managed::Update)?;
     Ok(with_warnings(

@@ -71,6 +71,31 @@ pub async fn raw(
     Some((status, body))
 }
 
+/// Like [`raw`], with the response head too: (status, head, body).
+pub async fn raw_with_head(
+    server: &kubesim::Server,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> Option<(u16, String, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.address())
+        .await
+        .expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    let _ = stream.read_to_end(&mut buf).await;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok())?;
+    Some((status, head.to_string(), body.to_string()))
+}
+
 /// Polls `check` until it returns Some, or panics after `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, mut check: F) -> T
 where
