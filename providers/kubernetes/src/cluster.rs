@@ -22,6 +22,8 @@ use crate::settings::Settings;
 pub struct ServedKind {
     pub resource: ApiResource,
     pub namespaced: bool,
+    /// Whether the kind has a `/status` subresource: something reports its health.
+    pub has_status: bool,
 }
 
 /// The cluster the provider was configured for.
@@ -270,6 +272,10 @@ fn served(resource: ApiResource, caps: &ApiCapabilities) -> ServedKind {
     ServedKind {
         resource,
         namespaced: caps.scope == Scope::Namespaced,
+        has_status: caps
+            .subresources
+            .iter()
+            .any(|(sub, _)| sub.plural == "status"),
     }
 }
 

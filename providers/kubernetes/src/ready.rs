@@ -74,11 +74,10 @@ async fn wait_for_health(
         Ok(object) => object,
         Err(e) => return not_ready(state, e.to_diagnostic()),
     };
-    if !has_rule(&object) {
-        return WaitResponse {
-            state: Some(state),
-            diagnostics: Vec::new(),
-        };
+    match wait_wanted(&state) {
+        Ok(true) => {}
+        Ok(false) => return ready_now(state),
+        Err(diagnostic) => return not_ready(state, diagnostic),
     }
     let kind = match cluster.kind(&object.gvk()).await {
         Ok(Some(kind)) => kind,
@@ -92,6 +91,10 @@ async fn wait_for_health(
         }
         Err(e) => return not_ready(state, e.to_diagnostic()),
     };
+    if !has_rule(&object) && !kind.has_status {
+        // Nothing reports this kind's health (ConfigMap, Role, …): ready once applied.
+        return ready_now(state);
+    }
     let timeout = match timeout_of(&state) {
         Ok(annotated) => annotated.unwrap_or(request.timeout),
         Err(diagnostic) => return not_ready(state, diagnostic),
@@ -136,11 +139,7 @@ async fn wait_for_health(
 
 /// The `braid.dev/timeout` annotation, if set.
 pub fn timeout_of(state: &Value) -> Result<Option<Duration>, ProviderDiagnostic> {
-    let annotation = state
-        .attr("metadata")
-        .and_then(|m| m.attr("annotations"))
-        .and_then(|a| a.attr(TIMEOUT_ANNOTATION));
-    match annotation.and_then(Value::as_str) {
+    match annotation(state, TIMEOUT_ANNOTATION) {
         None => Ok(None),
         Some(text) => parse_duration(text).map(Some).ok_or_else(|| {
             ProviderDiagnostic::error(
@@ -152,6 +151,22 @@ pub fn timeout_of(state: &Value) -> Result<Option<Duration>, ProviderDiagnostic>
             )
         }),
     }
+}
+
+fn ready_now(state: Value) -> WaitResponse {
+    WaitResponse {
+        state: Some(state),
+        diagnostics: Vec::new(),
+    }
+}
+
+/// An annotation of the object, when it is a string.
+fn annotation<'a>(state: &'a Value, name: &str) -> Option<&'a str> {
+    state
+        .attr("metadata")
+        .and_then(|m| m.attr("annotations"))
+        .and_then(|a| a.attr(name))
+        .and_then(Value::as_str)
 }
 
 fn not_ready(state: Value, diagnostic: ProviderDiagnostic) -> WaitResponse {
@@ -172,6 +187,24 @@ fn humanize(duration: Duration) -> String {
     }
 }
 
+/// The annotation that turns the health wait off for one object.
+pub const WAIT_ANNOTATION: &str = "braid.dev/wait";
+
+/// Whether braid waits for this object's health: `braid.dev/wait: "false"` says not.
+fn wait_wanted(state: &Value) -> Result<bool, ProviderDiagnostic> {
+    match annotation(state, WAIT_ANNOTATION) {
+        None => Ok(true),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(ProviderDiagnostic::error(
+            "Invalid wait annotation",
+            format!(
+                "metadata.annotations[\"{WAIT_ANNOTATION}\"] is \"{other}\"; it takes \"true\" (wait until healthy, the default) or \"false\" (do not wait)."
+            ),
+        )),
+    }
+}
+
 fn has_rule(object: &ObjectRef) -> bool {
     // Custom resources follow kstatus' generic rules (conditions, observedGeneration).
     is_custom(object)
@@ -186,6 +219,7 @@ fn has_rule(object: &ObjectRef) -> bool {
                     "PersistentVolumeClaim" | "Service" | "Namespace" | "Pod"
                 )
                 | ("apiextensions.k8s.io", "CustomResourceDefinition")
+                | ("networking.k8s.io", "Ingress")
         )
 }
 
@@ -236,6 +270,17 @@ pub fn readiness(object: &ObjectRef, live: Option<&Json>) -> Verdict {
                 done()
             } else {
                 Verdict::Wait("waiting for the load balancer address".to_string())
+            }
+        }
+        "Ingress" => {
+            let address = live
+                .pointer("/status/loadBalancer/ingress")
+                .and_then(Json::as_array)
+                .is_some_and(|i| !i.is_empty());
+            if address {
+                done()
+            } else {
+                Verdict::Wait("waiting for the ingress controller to give an address".to_string())
             }
         }
         "Namespace" => match text(live, "/status/phase") {

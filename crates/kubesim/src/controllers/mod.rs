@@ -271,6 +271,9 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
                 "service-controller",
             );
         }
+        "Ingress" if object["status"]["loadBalancer"]["ingress"].is_null() && !failing(object) => {
+            schedule(shared, timers, target, delay, None, assign_load_balancer);
+        }
         "PersistentVolumeClaim" if object["status"]["phase"] != "Bound" && !failing(object) => {
             schedule(shared, timers, target, delay, None, bind_claim);
         }
@@ -464,8 +467,10 @@ fn finish_job(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current:
     }
 }
 
+/// Gives a LoadBalancer Service, or an Ingress (as its controller would), an address.
 fn assign_load_balancer(store: &mut Store, rt: &ResourceType, target: &ObjectRef, current: &Value) {
-    if current["spec"]["type"] != "LoadBalancer" || failing(current) {
+    let service = rt.kind == "Service";
+    if (service && current["spec"]["type"] != "LoadBalancer") || failing(current) {
         return;
     }
     let ip = store.allocate_lb_ip();
@@ -475,6 +480,19 @@ fn assign_load_balancer(store: &mut Store, rt: &ResourceType, target: &ObjectRef
     }
     status["loadBalancer"] = json!({"ingress": [{"ip": ip, "ipMode": "VIP"}]});
     set_status(store, rt, target, status);
+    if !service {
+        let message = "Scheduled for sync".to_string();
+        emit(
+            store,
+            rt,
+            current,
+            Severity::Normal,
+            "Sync",
+            message,
+            "ingress-controller",
+        );
+        return;
+    }
     for (reason, message) in [
         ("EnsuringLoadBalancer", "Ensuring load balancer"),
         ("EnsuredLoadBalancer", "Ensured load balancer"),
