@@ -141,6 +141,12 @@ pub async fn apply_plan_locked(
     executor.forget_vanished().await;
     let dag = apply_dag(&plan.changes, &executor.records);
     let priority = priorities(&plan.changes, providers);
+    observer.applying(
+        plan.changes
+            .iter()
+            .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            .count(),
+    );
     let walk = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i));
     // On interrupt nothing new starts (visit checks the token); the providers are asked to
     // cut their calls in flight short, as Terraform sends StopProvider, so a long create

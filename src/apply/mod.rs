@@ -56,6 +56,8 @@ pub struct ChangeResult {
 /// changes), lock events, and apply events. Views implement it; the engine never prints.
 /// Every method defaults to doing nothing.
 pub trait ApplyObserver: PlanObserver + LockObserver {
+    /// The apply begins: `changes` changes (no-ops left out) will start or be skipped.
+    fn applying(&self, _changes: usize) {}
     /// A change started.
     fn started(&self, _change: &ResourceChange) {}
     /// A change in flight reports progress ("1/3 replicas available").

@@ -1,4 +1,5 @@
-//! Apply progress and results: a line per event for people and CI logs, or one JSON
+//! Apply progress and results: a line per event for people and CI logs — with, on a
+//! terminal, a live display of the counts and of every change in flight — or one JSON
 //! report at the end.
 
 use std::collections::BTreeMap;
@@ -7,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use braid_state::ChangeOutcome;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use super::Style;
@@ -18,7 +20,9 @@ use crate::plan::{Action, OutputValue, ResourceChange};
 /// Prints `local_file.motd: Creating...` style lines as changes start and finish, after
 /// one blank line that separates them from the plan; and, as Terraform does, a
 /// `Still creating... [10s elapsed]` line every 10 seconds for each change still running, so
-/// a CI log shows a slow create is alive.
+/// a CI log shows a slow create is alive. On a terminal ([`ApplyLines::live`]) the lines
+/// scroll above a live display instead: a bar with the counts, and a spinner per change in
+/// flight with its latest progress and elapsed time (no "Still creating" lines then).
 pub struct ApplyLines {
     shared: Arc<Shared>,
 }
@@ -28,6 +32,122 @@ struct Shared {
     out: Mutex<(bool, Box<dyn Write + Send>)>,
     /// Changes running: address → (action, started, intervals reported).
     in_flight: Mutex<BTreeMap<String, (Action, Instant, u64)>>,
+    /// The live display, on a terminal.
+    live: Option<Live>,
+}
+
+/// The live part of the display: indicatif bars redrawn in place.
+struct Live {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    bars: Mutex<BTreeMap<String, ProgressBar>>,
+    /// (finished, failed, skipped).
+    counts: Mutex<(u64, u64, u64)>,
+}
+
+impl Live {
+    fn new(target: ProgressDrawTarget) -> Self {
+        let multi = MultiProgress::with_draw_target(target);
+        let overall = multi.add(ProgressBar::new(0));
+        overall.set_style(
+            ProgressStyle::with_template(
+                "{spinner} Applying [{bar:30}] {pos}/{len} {msg} [{elapsed}]",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        overall.enable_steady_tick(Duration::from_millis(120));
+        Live {
+            multi,
+            overall,
+            bars: Mutex::new(BTreeMap::new()),
+            counts: Mutex::new((0, 0, 0)),
+        }
+    }
+
+    fn started(&self, address: &str, verb: &str) {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("  {spinner} {prefix}: {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(address.to_string());
+        bar.set_message(verb.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.lock_bars().insert(address.to_string(), bar);
+        self.update_message();
+    }
+
+    fn progress(&self, address: &str, message: &str) {
+        if let Some(bar) = self.lock_bars().get(address) {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    fn finished(&self, address: &str, outcome: ChangeOutcome) {
+        if let Some(bar) = self.lock_bars().remove(address) {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        {
+            let mut counts = self
+                .counts
+                .lock()
+                .expect("a thread panicked while counting");
+            counts.0 += 1;
+            match outcome {
+                ChangeOutcome::Failed => counts.1 += 1,
+                ChangeOutcome::Skipped => counts.2 += 1,
+                ChangeOutcome::Applied => {}
+            }
+        }
+        self.overall.inc(1);
+        self.update_message();
+        if self
+            .overall
+            .length()
+            .is_some_and(|len| self.overall.position() >= len)
+        {
+            self.clear();
+        }
+    }
+
+    fn update_message(&self) {
+        let (_, failed, skipped) = *self
+            .counts
+            .lock()
+            .expect("a thread panicked while counting");
+        let running = self.lock_bars().len();
+        let mut parts = vec![format!("{running} in flight")];
+        if failed > 0 {
+            parts.push(format!("{failed} failed"));
+        }
+        if skipped > 0 {
+            parts.push(format!("{skipped} skipped"));
+        }
+        self.overall.set_message(parts.join(", "));
+    }
+
+    fn lock_bars(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, ProgressBar>> {
+        self.bars
+            .lock()
+            .expect("a thread panicked while drawing progress")
+    }
+
+    /// Takes the display off the screen, leaving the lines printed above it.
+    fn clear(&self) {
+        for (_, bar) in std::mem::take(&mut *self.lock_bars()) {
+            bar.finish_and_clear();
+        }
+        self.overall.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.clear();
+    }
 }
 
 /// How often a running change is reported (`BRAID_PROGRESS_INTERVAL`, in seconds, lowers it
@@ -43,10 +163,29 @@ fn still_interval() -> Duration {
 impl ApplyLines {
     /// Lines styled with `style`, written to `out`.
     pub fn new(style: Style, out: Box<dyn Write + Send>) -> Self {
+        Self::with_live(style, out, None)
+    }
+
+    /// Lines on stdout with the live display, for a terminal.
+    pub fn live(style: Style) -> Self {
+        Self::with_live(
+            style,
+            Box::new(std::io::stdout()),
+            Some(ProgressDrawTarget::stdout()),
+        )
+    }
+
+    /// Lines written to `out`, and a live display drawn on `target` when there is one.
+    pub fn with_live(
+        style: Style,
+        out: Box<dyn Write + Send>,
+        target: Option<ProgressDrawTarget>,
+    ) -> Self {
         let shared = Arc::new(Shared {
             style,
             out: Mutex::new((false, out)),
             in_flight: Mutex::new(BTreeMap::new()),
+            live: target.map(Live::new),
         });
         let weak = Arc::downgrade(&shared);
         let interval = still_interval();
@@ -75,6 +214,15 @@ impl Shared {
             .lock()
             .expect("a thread panicked while writing a progress line");
         let (started, out) = &mut *guard;
+        if let Some(live) = &self.live {
+            // Printed above the live display, which is redrawn below it.
+            if !*started {
+                *started = true;
+                let _ = live.multi.println("");
+            }
+            let _ = live.multi.println(text);
+            return;
+        }
         if !*started {
             *started = true;
             let _ = writeln!(out);
@@ -84,6 +232,10 @@ impl Shared {
     }
 
     fn report_still_running(&self, interval: Duration) {
+        if self.live.is_some() {
+            // The live display shows each change's elapsed time.
+            return;
+        }
         let mut due = Vec::new();
         {
             let mut in_flight = self
@@ -181,6 +333,13 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
 }
 
 impl ApplyObserver for ApplyLines {
+    fn applying(&self, changes: usize) {
+        if let Some(live) = &self.shared.live {
+            live.overall.set_length(changes as u64);
+            live.update_message();
+        }
+    }
+
     fn started(&self, change: &ResourceChange) {
         self.shared
             .in_flight
@@ -192,10 +351,17 @@ impl ApplyObserver for ApplyLines {
             self.shared.style.bold(&change.address),
             verbs(change.action).0
         ));
+        if let Some(live) = &self.shared.live {
+            live.started(&change.address, verbs(change.action).0);
+        }
     }
 
     fn progress(&self, address: &str, message: &str) {
-        self.line(&format!("{}: {message}", self.shared.style.bold(address)));
+        match &self.shared.live {
+            // On a terminal the change's own line shows its latest progress.
+            Some(live) => live.progress(address, message),
+            None => self.line(&format!("{}: {message}", self.shared.style.bold(address))),
+        }
     }
 
     fn finished(&self, result: &ChangeResult) {
@@ -226,6 +392,9 @@ impl ApplyObserver for ApplyLines {
                     .as_deref()
                     .unwrap_or("a prerequisite failed")
             )),
+        }
+        if let Some(live) = &self.shared.live {
+            live.finished(&result.address, result.outcome);
         }
     }
 }
@@ -380,6 +549,128 @@ fn outputs_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn change(address: &str, action: Action) -> ResourceChange {
+        ResourceChange {
+            address: address.to_string(),
+            source_file: None,
+            source: None,
+            provider: "test".to_string(),
+            type_name: "test".to_string(),
+            action,
+            reason: None,
+            before: None,
+            after: None,
+            after_unknown: Vec::new(),
+            before_sensitive: Vec::new(),
+            after_sensitive: Vec::new(),
+            replace_paths: Vec::new(),
+            sensitive_changed: Vec::new(),
+            depends_on: Vec::new(),
+            create_before_destroy: false,
+            moved_from: None,
+            import_id: None,
+        }
+    }
+
+    fn result(address: &str, outcome: ChangeOutcome) -> ChangeResult {
+        ChangeResult {
+            address: address.to_string(),
+            action: Action::Create,
+            outcome,
+            elapsed: Duration::from_millis(1500),
+            diagnostics: Vec::new(),
+            skipped_because: None,
+        }
+    }
+
+    /// The screen once indicatif has drawn (it redraws at most every few milliseconds).
+    fn screen(term: &indicatif::InMemoryTerm, wanted: &str) -> String {
+        for _ in 0..50 {
+            let contents = term.contents();
+            if contents.contains(wanted) {
+                return contents;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        term.contents()
+    }
+
+    #[test]
+    fn the_live_display_shows_counts_and_changes_in_flight_below_the_lines() {
+        let term = indicatif::InMemoryTerm::new(24, 120);
+        let lines = ApplyLines::with_live(
+            Style::plain(),
+            Box::new(std::io::sink()),
+            Some(ProgressDrawTarget::term_like(Box::new(term.clone()))),
+        );
+        lines.applying(3);
+        lines.started(&change("aws_db_instance.main", Action::Create));
+        lines.started(&change("k8s/apps/Deployment/shop/web", Action::Update));
+        lines.progress(
+            "k8s/apps/Deployment/shop/web",
+            "waiting for rollout: 1/3 available",
+        );
+        let shown = screen(&term, "1/3 available");
+        assert!(
+            shown.contains("aws_db_instance.main: Creating..."),
+            "{shown}"
+        );
+        assert!(shown.contains("0/3 2 in flight"), "{shown}");
+        assert!(
+            shown.contains("k8s/apps/Deployment/shop/web: waiting for rollout: 1/3 available ["),
+            "the change's own line shows its latest progress: {shown}"
+        );
+        assert!(!shown.contains("Still creating"), "{shown}");
+
+        lines.finished(&result(
+            "k8s/apps/Deployment/shop/web",
+            ChangeOutcome::Applied,
+        ));
+        lines.started(&change("local_file.motd", Action::Create));
+        lines.finished(&result("local_file.motd", ChangeOutcome::Failed));
+        let shown = screen(&term, "1 failed");
+        assert!(shown.contains("2/3 1 in flight, 1 failed"), "{shown}");
+        assert!(shown.contains("Creation complete after 1.5s"), "{shown}");
+
+        lines.finished(&result("aws_db_instance.main", ChangeOutcome::Applied));
+        let shown = screen(&term, "aws_db_instance.main: Creation complete");
+        std::thread::sleep(Duration::from_millis(100));
+        let shown_after = term.contents();
+        assert!(
+            shown.contains("aws_db_instance.main: Creation complete"),
+            "{shown}"
+        );
+        assert!(
+            !shown_after.contains("Applying"),
+            "the display is gone once every change finished, the lines stay: {shown_after}"
+        );
+    }
+
+    #[test]
+    fn without_a_terminal_progress_is_one_line_per_event() {
+        let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("buffer").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = ApplyLines::new(Style::plain(), Box::new(Shared(out.clone())));
+        lines.applying(1);
+        lines.started(&change("aws_db_instance.main", Action::Create));
+        lines.progress("aws_db_instance.main", "still booting");
+        lines.finished(&result("aws_db_instance.main", ChangeOutcome::Applied));
+        let text = String::from_utf8(out.lock().expect("buffer").clone()).expect("utf-8");
+        assert_eq!(
+            text,
+            "\naws_db_instance.main: Creating...\naws_db_instance.main: still booting\naws_db_instance.main: Creation complete after 1.5s\n"
+        );
+    }
 
     #[test]
     fn elapsed_as_terraform_prints_it() {

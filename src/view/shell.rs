@@ -104,10 +104,16 @@ impl Shell {
         }
     }
 
-    /// The observer that shows apply progress: a line per event in human format, nothing
-    /// otherwise (JSON prints one document at the end).
+    /// The observer that shows apply progress: a line per event in human format — with the
+    /// live display when stdout is a terminal (not `TERM=dumb`, not `BRAID_PROGRESS=plain`)
+    /// — and nothing otherwise (JSON prints one document at the end).
     pub fn apply_observer(&self) -> Box<dyn ApplyObserver> {
         if self.shows_detail() {
+            let plain = std::env::var("BRAID_PROGRESS").is_ok_and(|v| v == "plain")
+                || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+            if !plain && std::io::stdout().is_terminal() {
+                return Box::new(ApplyLines::live(self.style));
+            }
             Box::new(ApplyLines::new(self.style, Box::new(std::io::stdout())))
         } else {
             Box::new(SilentObserver)

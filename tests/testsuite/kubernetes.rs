@@ -1880,6 +1880,63 @@ fn slow_changes_report_that_they_are_still_running() {
     assert!(creating < still && still < complete, "{out}");
 }
 
+/// Issue #16: on a terminal, apply draws a live display — the counts, and each change in
+/// flight with its latest progress and elapsed time — under the lines, and takes it away
+/// at the end; no "Still creating" lines then. `script` gives braid the pseudo-terminal.
+#[test]
+fn a_terminal_gets_the_live_progress_display() {
+    let sim = KubeSim::start();
+    let project = manifest_project(
+        &sim,
+        "",
+        &[(
+            "cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow\n  namespace: default\ndata:\n  a: b\n",
+        )],
+    );
+    sim.faults()
+        .set_latency(std::time::Duration::from_millis(700));
+    let run = crate::common::run_braid_on_terminal(
+        project.path(),
+        &["--env", "dev", "apply", "--auto-approve"],
+        &[("BRAID_PROGRESS_INTERVAL", "1")],
+    );
+    sim.faults().clear();
+    let out = &run.stdout;
+    assert_eq!(run.code, 0, "{out}");
+    assert!(out.contains("Applying ["), "no live display in {out}");
+    assert!(out.contains("0/1 1 in flight"), "{out}");
+    assert!(
+        out.contains("k8s/core/ConfigMap/default/slow: Creating... ["),
+        "the change in flight with its elapsed time: {out}"
+    );
+    assert!(
+        out.contains("k8s/core/ConfigMap/default/slow: Creation complete"),
+        "{out}"
+    );
+    assert!(out.contains("Apply complete!"), "{out}");
+    assert!(!out.contains("Still creating"), "{out}");
+
+    let plain = crate::common::run_braid_on_terminal(
+        project.path(),
+        &[
+            "--env",
+            "dev",
+            "apply",
+            "--auto-approve",
+            "--replace",
+            "k8s/core/ConfigMap/default/slow",
+        ],
+        &[("BRAID_PROGRESS", "plain")],
+    );
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    assert!(
+        !plain.stdout.contains("Applying ["),
+        "BRAID_PROGRESS=plain: {}",
+        plain.stdout
+    );
+}
+
 /// Issue #16: a custom resource is healthy by kstatus' generic rules — braid waits while it
 /// is `Reconciling`, finishes once `Ready` is `True`, and fails on `Stalled`, saying why.
 #[test]

@@ -221,6 +221,54 @@ pub fn run_braid_with_stdin(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    isolate(&mut cmd, env);
+    let output = match stdin {
+        None => cmd.output().expect("run the braid binary"),
+        Some(input) => {
+            let mut child = cmd.spawn().expect("start the braid binary");
+            if let Some(mut pipe) = child.stdin.take() {
+                use std::io::Write;
+                pipe.write_all(input.as_bytes())
+                    .expect("write braid's stdin");
+            }
+            child.wait_with_output().expect("wait for braid")
+        }
+    };
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// [`run_braid`] on a pseudo-terminal, as in a person's shell: `script` runs braid with a
+/// terminal as its stdin and stdout. stdout and stderr come back together in `stdout`.
+pub fn run_braid_on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = quote(env!("CARGO_BIN_EXE_braid"));
+    for arg in args {
+        line.push(' ');
+        line.push_str(&quote(arg));
+    }
+    let mut cmd = Command::new("script");
+    cmd.args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env("TERM", "xterm-256color");
+    isolate(&mut cmd, env);
+    let output = cmd
+        .output()
+        .expect("run braid under script (util-linux) for a pseudo-terminal");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The environment of a braid run in a test: no BRAID_ or CI variables of the machine
+/// running the tests, no colour, a fixed actor, then `env`.
+fn isolate(cmd: &mut Command, env: &[(&str, &str)]) {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().to_string();
         if key.starts_with("BRAID_")
@@ -248,23 +296,6 @@ pub fn run_braid_with_stdin(
     cmd.env("NO_COLOR", "1").env("BRAID_ACTOR", "test-actor");
     for (key, value) in env {
         cmd.env(key, value);
-    }
-    let output = match stdin {
-        None => cmd.output().expect("run the braid binary"),
-        Some(input) => {
-            let mut child = cmd.spawn().expect("start the braid binary");
-            if let Some(mut pipe) = child.stdin.take() {
-                use std::io::Write;
-                pipe.write_all(input.as_bytes())
-                    .expect("write braid's stdin");
-            }
-            child.wait_with_output().expect("wait for braid")
-        }
-    };
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
 
