@@ -10,6 +10,9 @@
 //!
 //! `--helm N` measures rendering a Helm chart of N objects (`helm_bench.rs`).
 //!
+//! `--kubernetes N [--latency-ms 10] [--no-kubectl]` applies N ConfigMaps to kubesim with
+//! braid and with kubectl, counting API requests per object (`kube_bench.rs`).
+//!
 //! `--terraform N` instead compares braid with `terraform` on the same configuration of N
 //! resources served by the same `terraform-provider-aws` against moto (one fresh
 //! `moto_server` each): apply from nothing, then a no-op plan, both through the command-line
@@ -24,6 +27,7 @@ use braid::plan::{PlanOptions, make_plan};
 use braid::workspace::{LoadOptions, Workspace};
 
 mod helm_bench;
+mod kube_bench;
 mod terraform_bench;
 
 const LAYERS: usize = 10;
@@ -72,7 +76,31 @@ fn main() {
                     .filter_map(|s| s.trim().parse().ok())
                     .collect();
             }
-            "--check" => {}
+            "--check" | "--no-kubectl" => {}
+            "--kubernetes" => {
+                let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+                let all: Vec<String> = std::env::args().collect();
+                let latency = all
+                    .iter()
+                    .position(|a| a == "--latency-ms")
+                    .and_then(|i| all.get(i + 1))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(10);
+                let with_kubectl = !all.iter().any(|a| a == "--no-kubectl");
+                match kube_bench::run(n, latency, with_kubectl, check) {
+                    Ok(table) => {
+                        shell.out(&table);
+                        return;
+                    }
+                    Err(e) => {
+                        shell.err(&format!("error: {e}\n"));
+                        std::process::exit(1);
+                    }
+                }
+            }
+            "--latency-ms" => {
+                args.next();
+            }
             "--helm" | "--terraform" => {
                 let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
                 let table = if arg == "--helm" {
@@ -93,7 +121,7 @@ fn main() {
             }
             other => {
                 shell.err(&format!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check] | --terraform N [--check] | --helm N [--check]\n"
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check]\n"
                 ));
                 std::process::exit(1);
             }

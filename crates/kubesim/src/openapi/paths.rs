@@ -69,29 +69,8 @@ const ITEM: &[Op] = &[
         body: false,
     },
 ];
-const SUBRESOURCE: &[Op] = &[
-    Op {
-        method: "get",
-        action: "get",
-        verb: "read",
-        writes: false,
-        body: false,
-    },
-    Op {
-        method: "put",
-        action: "put",
-        verb: "replace",
-        writes: true,
-        body: true,
-    },
-    Op {
-        method: "patch",
-        action: "patch",
-        verb: "patch",
-        writes: true,
-        body: true,
-    },
-];
+/// A subresource (`/status`, `/scale`) has the object's operations but delete.
+const SUBRESOURCE: &[Op] = ITEM.split_at(3).0;
 
 /// Query parameters of writes, with the descriptions the server gives them.
 const WRITE_PARAMETERS: &[(&str, &str)] = &[

@@ -43,32 +43,9 @@ pub async fn raw(
     content_type: &str,
     body: &str,
 ) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(server.address())
+    raw_with_head(server, method, path, content_type, body)
         .await
-        .expect("connect");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf).await;
-    if buf.is_empty() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let body = text
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    Some((status, body))
+        .map(|(status, _, body)| (status, body))
 }
 
 /// Like [`raw`], with the response head too: (status, head, body).
