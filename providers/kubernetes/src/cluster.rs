@@ -35,6 +35,9 @@ pub struct Cluster {
     /// Discovery results of this run. Only kinds found are cached, so a kind that is missing
     /// (a CRD applied earlier in the same run) is looked up again.
     kinds: RwLock<HashMap<GroupVersionKind, ServedKind>>,
+    /// Whether each object refresh read exists, until its plan takes the answer: the plan
+    /// of a recorded object then needs no GET of its own. Only a flag per object is kept.
+    refreshed: std::sync::Mutex<HashMap<String, bool>>,
 }
 
 impl Cluster {
@@ -47,7 +50,20 @@ impl Cluster {
             },
             settings,
             kinds: RwLock::new(HashMap::new()),
+            refreshed: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Notes what a refresh found about `object`.
+    pub fn remember_refreshed(&self, object: &ObjectRef, exists: bool) {
+        if let Ok(mut map) = self.refreshed.lock() {
+            map.insert(format!("{object:?}"), exists);
+        }
+    }
+
+    /// What this run's refresh found about `object`, once (the next plan asks the server).
+    pub fn take_refreshed(&self, object: &ObjectRef) -> Option<bool> {
+        self.refreshed.lock().ok()?.remove(&format!("{object:?}"))
     }
 
     /// How the server serves `gvk`, or `None` when it does not (yet).

@@ -34,11 +34,21 @@ pub async fn plan(cluster: &Cluster, request: &PlanRequest) -> PlanResponse {
     let desired = Desired::new(&request.config, &object);
     let sensitive = sensitive_paths(&object, &desired.value, &request.config);
     let from_manifest = planned_from_manifest(&object, &desired.value);
-    let live = match cluster.get(&kind, &object).await {
-        Ok(live) => live,
-        Err(e) => return failed(e.to_diagnostic(), &from_manifest),
+    // Whether the object exists: what this run's refresh found, for a recorded object (as
+    // Terraform plans from refreshed state), else asked now — with the object itself, which
+    // adoption needs when nothing is recorded.
+    let refreshed = match request.prior {
+        Some(_) => cluster.take_refreshed(&object),
+        None => None,
     };
-    if live.is_none()
+    let (exists, live) = match refreshed {
+        Some(exists) => (exists, None),
+        None => match cluster.get(&kind, &object).await {
+            Ok(live) => (live.is_some(), live),
+            Err(e) => return failed(e.to_diagnostic(), &from_manifest),
+        },
+    };
+    if !exists
         && let Some(prior) = &request.prior
         && hooks::deletes_itself(prior)
         && !hooks::token_changed(prior, &request.config)
@@ -75,7 +85,7 @@ pub async fn plan(cluster: &Cluster, request: &PlanRequest) -> PlanResponse {
         }
         Ok(result) => {
             response.planned = cluster
-                .state_of(&object, &result, live.is_some())
+                .state_of(&object, &result, exists)
                 .with_unknowns(&desired.unknown);
             if request.prior.is_none()
                 && let Some(live) = &live
@@ -96,9 +106,9 @@ pub async fn plan(cluster: &Cluster, request: &PlanRequest) -> PlanResponse {
         }
         Err(ApplyFailure::Api(error)) => {
             let immutable = immutable_fields(&error);
-            if live.is_some() && !immutable.is_empty() {
+            if exists && !immutable.is_empty() {
                 response.requires_replace = immutable;
-            } else if live.is_none() && error.is_not_found() {
+            } else if !exists && error.is_not_found() {
                 // The namespace does not exist yet (it is created earlier in this run).
             } else if error.is_invalid() && !desired.is_wholly_known() {
                 // Leaving unknown values out made the dry-run body invalid; the manifest is

@@ -26,7 +26,11 @@ pub async fn read(cluster: &Cluster, request: ReadRequest) -> ReadResponse {
         Err(e) => return fail(current, e.to_diagnostic()),
     };
     let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
-    match cluster.get(&kind, &object).await {
+    let found = cluster.get(&kind, &object).await;
+    if let Ok(live) = &found {
+        cluster.remember_refreshed(&object, live.is_some());
+    }
+    match found {
         Ok(Some(live)) => ReadResponse {
             state: Some(cluster.refreshed_state(&object, &live, &current)),
             diagnostics: Vec::new(),

@@ -63,6 +63,7 @@ struct Phase {
 fn main() {
     let shell = braid::view::Shell::new(braid::view::Format::Human, true, false, 0);
     let mut sizes = vec![1000, 10000];
+    let mut shapes = vec![Shape::Blocks, Shape::ForEach, Shape::Modules];
     // `--check` counts wherever it is written (`--helm 200 --check`).
     let check = std::env::args().any(|a| a == "--check");
     let mut args = std::env::args().skip(1);
@@ -77,6 +78,10 @@ fn main() {
                     .collect();
             }
             "--check" | "--no-kubectl" => {}
+            "--shapes" => {
+                let wanted = args.next().unwrap_or_default();
+                shapes.retain(|s| wanted.split(',').any(|w| w.trim() == s.name()));
+            }
             "--kubernetes" => {
                 let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
                 let all: Vec<String> = std::env::args().collect();
@@ -121,7 +126,7 @@ fn main() {
             }
             other => {
                 shell.err(&format!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check]\n"
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--shapes blocks,for_each,modules] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check]\n"
                 ));
                 std::process::exit(1);
             }
@@ -142,7 +147,7 @@ fn main() {
     );
     for (n, shape) in sizes
         .into_iter()
-        .flat_map(|n| [(n, Shape::Blocks), (n, Shape::ForEach), (n, Shape::Modules)])
+        .flat_map(|n| shapes.iter().map(move |s| (n, *s)))
     {
         match runtime.block_on(bench(n, check, shape)) {
             Ok(phases) => {
