@@ -161,6 +161,7 @@ pub async fn apply_plan_locked(
         () = stop => unreachable!("stopping never finishes"),
     };
     executor.record_skipped(&outcomes).await;
+    observer.applied();
     let Executor {
         writer,
         results,

@@ -64,6 +64,8 @@ pub trait ApplyObserver: PlanObserver + LockObserver {
     fn progress(&self, _address: &str, _message: &str) {}
     /// A change ended: applied, failed, or skipped.
     fn finished(&self, _result: &ChangeResult) {}
+    /// Every change ended (or, interrupted, will not start): nothing more is reported.
+    fn applied(&self) {}
 }
 
 pub use crate::plan::SilentObserver;

@@ -32,8 +32,11 @@ struct Shared {
     out: Mutex<(bool, Box<dyn Write + Send>)>,
     /// Changes running: address → (action, started, intervals reported).
     in_flight: Mutex<BTreeMap<String, (Action, Instant, u64)>>,
-    /// The live display, on a terminal.
-    live: Option<Live>,
+    /// Where the live display is drawn, on a terminal, until the apply begins.
+    live_target: Mutex<Option<ProgressDrawTarget>>,
+    /// The live display, from the start of the apply (never over the plan or the prompt)
+    /// until its end.
+    live: std::sync::OnceLock<Live>,
 }
 
 /// The live part of the display: indicatif bars redrawn in place.
@@ -103,13 +106,6 @@ impl Live {
         }
         self.overall.inc(1);
         self.update_message();
-        if self
-            .overall
-            .length()
-            .is_some_and(|len| self.overall.position() >= len)
-        {
-            self.clear();
-        }
     }
 
     fn update_message(&self) {
@@ -185,7 +181,8 @@ impl ApplyLines {
             style,
             out: Mutex::new((false, out)),
             in_flight: Mutex::new(BTreeMap::new()),
-            live: target.map(Live::new),
+            live_target: Mutex::new(target),
+            live: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
         let interval = still_interval();
@@ -214,7 +211,7 @@ impl Shared {
             .lock()
             .expect("a thread panicked while writing a progress line");
         let (started, out) = &mut *guard;
-        if let Some(live) = &self.live {
+        if let Some(live) = self.live.get() {
             // Printed above the live display, which is redrawn below it.
             if !*started {
                 *started = true;
@@ -232,7 +229,7 @@ impl Shared {
     }
 
     fn report_still_running(&self, interval: Duration) {
-        if self.live.is_some() {
+        if self.live.get().is_some() {
             // The live display shows each change's elapsed time.
             return;
         }
@@ -334,9 +331,22 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
 
 impl ApplyObserver for ApplyLines {
     fn applying(&self, changes: usize) {
-        if let Some(live) = &self.shared.live {
+        let target = self
+            .shared
+            .live_target
+            .lock()
+            .expect("a thread panicked while starting the display")
+            .take();
+        if let Some(target) = target {
+            let live = self.shared.live.get_or_init(|| Live::new(target));
             live.overall.set_length(changes as u64);
             live.update_message();
+        }
+    }
+
+    fn applied(&self) {
+        if let Some(live) = self.shared.live.get() {
+            live.clear();
         }
     }
 
@@ -351,13 +361,13 @@ impl ApplyObserver for ApplyLines {
             self.shared.style.bold(&change.address),
             verbs(change.action).0
         ));
-        if let Some(live) = &self.shared.live {
+        if let Some(live) = self.shared.live.get() {
             live.started(&change.address, verbs(change.action).0);
         }
     }
 
     fn progress(&self, address: &str, message: &str) {
-        match &self.shared.live {
+        match self.shared.live.get() {
             // On a terminal the change's own line shows its latest progress.
             Some(live) => live.progress(address, message),
             None => self.line(&format!("{}: {message}", self.shared.style.bold(address))),
@@ -393,7 +403,7 @@ impl ApplyObserver for ApplyLines {
                     .unwrap_or("a prerequisite failed")
             )),
         }
-        if let Some(live) = &self.shared.live {
+        if let Some(live) = self.shared.live.get() {
             live.finished(&result.address, result.outcome);
         }
     }
@@ -604,6 +614,11 @@ mod tests {
             Box::new(std::io::sink()),
             Some(ProgressDrawTarget::term_like(Box::new(term.clone()))),
         );
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(
+            term.contents().trim().is_empty(),
+            "nothing is drawn before the apply begins (the plan and the prompt come first)"
+        );
         lines.applying(3);
         lines.started(&change("aws_db_instance.main", Action::Create));
         lines.started(&change("k8s/apps/Deployment/shop/web", Action::Update));
@@ -635,6 +650,7 @@ mod tests {
 
         lines.finished(&result("aws_db_instance.main", ChangeOutcome::Applied));
         let shown = screen(&term, "aws_db_instance.main: Creation complete");
+        lines.applied();
         std::thread::sleep(Duration::from_millis(100));
         let shown_after = term.contents();
         assert!(

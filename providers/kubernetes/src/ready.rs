@@ -239,6 +239,10 @@ pub fn readiness(object: &ObjectRef, live: Option<&Json>) -> Verdict {
             "waiting for the controller to observe generation {generation}"
         ));
     }
+    if is_custom(object) {
+        // A custom kind named like a built-in one (`Service`, `Job`) has no built-in rule.
+        return generic(live).unwrap_or_else(done);
+    }
     match object.kind.as_str() {
         "Deployment" => deployment(live).unwrap_or_else(done),
         "StatefulSet" => replicas(

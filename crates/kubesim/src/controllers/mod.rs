@@ -52,14 +52,16 @@ pub async fn run(
             received = events.recv() => match received {
                 Ok(event) => {
                     if event.actor != CONTROLLER_MANAGER && event.event_type != EventType::Deleted {
-                        react(&shared, &event.key, &event.object, &mut timers);
+                        react(&shared, &event.key, &event.object, &mut timers, true);
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     // Missed events: look at everything again (reactions are idempotent).
                     let all = shared.store().all_objects();
                     for (key, object) in all {
-                        react(&shared, &key, &object, &mut timers);
+                        // No events from a re-scan: they would be written again for every
+                        // failing object, and could make the channel lag once more.
+                        react(&shared, &key, &object, &mut timers, false);
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
@@ -177,7 +179,14 @@ fn generation(object: &Value) -> i64 {
 }
 
 /// Decides what a user write to `object` sets in motion.
-fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut JoinSet<()>) {
+/// `record` is false when re-scanning after missed store events: nothing is recorded then.
+fn react(
+    shared: &Arc<Shared>,
+    key: &ResourceKey,
+    object: &Value,
+    timers: &mut JoinSet<()>,
+    record: bool,
+) {
     let Some(rt) = shared.store().catalogue.find_any_version(key).cloned() else {
         return;
     };
@@ -203,7 +212,7 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
                 let mut store = shared.store();
                 if rt.kind == "Deployment" {
                     ensure_replica_set(&mut store, &rt, object);
-                } else if !failing(object) {
+                } else if record && !failing(object) {
                     let from = if rt.kind == "DaemonSet" {
                         object["status"]["desiredNumberScheduled"]
                             .as_i64()
@@ -260,7 +269,7 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
         {
             schedule(shared, timers, target, delay, None, assign_load_balancer);
         }
-        "Service" if object["spec"]["type"] == "LoadBalancer" && failing(object) => {
+        "Service" if record && object["spec"]["type"] == "LoadBalancer" && failing(object) => {
             emit(
                 &mut shared.store(),
                 &rt,
@@ -277,7 +286,7 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
         "PersistentVolumeClaim" if object["status"]["phase"] != "Bound" && !failing(object) => {
             schedule(shared, timers, target, delay, None, bind_claim);
         }
-        "PersistentVolumeClaim" if object["status"]["phase"] != "Bound" => {
+        "PersistentVolumeClaim" if record && object["status"]["phase"] != "Bound" => {
             emit(
                 &mut shared.store(),
                 &rt,
@@ -295,7 +304,7 @@ fn react(shared: &Arc<Shared>, key: &ResourceKey, object: &Value, timers: &mut J
         "Pod" if object["status"]["phase"] != "Running" && !failing(object) => {
             schedule(shared, timers, target, delay, None, run_pod);
         }
-        "Pod" if object["status"]["phase"] != "Running" => {
+        "Pod" if record && object["status"]["phase"] != "Running" => {
             emit(
                 &mut shared.store(),
                 &rt,

@@ -99,9 +99,9 @@ pub async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, 
             }
         }
         ["openapi", "v2"] if get => {
-            let store = shared.store();
-            let crds = store.crds();
-            let doc = openapi::v2_document(&store.catalogue, &crds);
+            let (catalogue, crds) = catalogue_and_crds(&shared);
+            let crds: Vec<&serde_json::Value> = crds.iter().collect();
+            let doc = openapi::v2_document(&catalogue, &crds);
             if info.accept.contains(OPENAPI_V2_PROTOBUF) {
                 Ok(bytes_response(
                     openapi::proto::encode_v2(&doc),
@@ -254,10 +254,18 @@ async fn resource(
     }
 }
 
-fn openapi_v3(shared: &Shared, group: &str, version: &str) -> Result<Resp, ApiError> {
+/// The served types and the CRDs, copied so that documents are built without holding the
+/// store (the first build also generates every built-in schema).
+fn catalogue_and_crds(shared: &Shared) -> (crate::catalogue::Catalogue, Vec<serde_json::Value>) {
     let store = shared.store();
-    let crds = store.crds();
-    openapi::v3_document(&store.catalogue, &crds, group, version)
+    let crds = store.crds().into_iter().cloned().collect();
+    (store.catalogue.clone(), crds)
+}
+
+fn openapi_v3(shared: &Shared, group: &str, version: &str) -> Result<Resp, ApiError> {
+    let (catalogue, crds) = catalogue_and_crds(shared);
+    let crds: Vec<&serde_json::Value> = crds.iter().collect();
+    openapi::v3_document(&catalogue, &crds, group, version)
         .map(|doc| json_response(200, &doc))
         .ok_or_else(ApiError::path_not_found)
 }
