@@ -158,7 +158,7 @@ fn breakdown(requests: &[serde_json::Value]) -> Vec<(String, usize)> {
         *counts.entry(request_kind(r)).or_insert(0) += 1;
     }
     let mut out: Vec<(String, usize)> = counts.into_iter().collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     out
 }
 
