@@ -15,6 +15,12 @@ pub async fn plan(cluster: &Cluster, request: &PlanRequest) -> PlanResponse {
         Ok(object) => object,
         Err(e) => return failed(e.to_diagnostic(), &request.config),
     };
+    // braid's own annotations are checked now, not after the object was written.
+    if let Err(diagnostic) = crate::ready::timeout_of(&request.config)
+        .and_then(|_| crate::ready::wait_wanted(&request.config))
+    {
+        return failed(diagnostic, &request.config);
+    }
     let kind = match cluster.kind(&object.gvk()).await {
         Ok(kind) => kind,
         Err(e) => return failed(e.to_diagnostic(), &request.config),

@@ -191,7 +191,7 @@ fn humanize(duration: Duration) -> String {
 pub const WAIT_ANNOTATION: &str = "braid.dev/wait";
 
 /// Whether braid waits for this object's health: `braid.dev/wait: "false"` says not.
-fn wait_wanted(state: &Value) -> Result<bool, ProviderDiagnostic> {
+pub fn wait_wanted(state: &Value) -> Result<bool, ProviderDiagnostic> {
     match annotation(state, WAIT_ANNOTATION) {
         None => Ok(true),
         Some("true") => Ok(true),

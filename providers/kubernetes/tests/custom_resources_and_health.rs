@@ -316,20 +316,31 @@ async fn kinds_without_a_rule_and_the_wait_annotation() {
     .await;
     assert!(waited.diagnostics.is_empty(), "{:?}", waited.diagnostics);
 
+    // A bad value is refused at plan, before anything is written.
     never["metadata"]["name"] = serde_json::json!("typo");
     never["metadata"]["annotations"]["braid.dev/wait"] = serde_json::json!("no");
-    let (_, state) = plan_and_apply(p, None, &manifest(never)).await;
-    let waited = wait_ready(
-        p,
-        &state,
-        Duration::from_secs(10),
-        &RecordedProgress::default(),
-    )
-    .await;
-    assert_eq!(waited.diagnostics.len(), 1);
+    let planned = plan(p, None, &manifest(never.clone())).await;
+    assert_eq!(planned.diagnostics.len(), 1);
     assert!(
-        waited.diagnostics[0].detail.contains("takes \"true\""),
+        planned.diagnostics[0].detail.contains("takes \"true\""),
         "{:?}",
-        waited.diagnostics
+        planned.diagnostics
+    );
+    never["metadata"]["annotations"] = serde_json::json!({"braid.dev/timeout": "soon"});
+    let planned = plan(p, None, &manifest(never)).await;
+    assert!(
+        planned.diagnostics[0].detail.contains("not a duration"),
+        "{:?}",
+        planned.diagnostics
+    );
+    let asked = cluster
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/typo"))
+        .count();
+    assert_eq!(
+        asked, 0,
+        "nothing was asked of the cluster for the refused manifests"
     );
 }
