@@ -11,8 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use braid::apply::{ApplyOptions, SilentObserver, apply_plan};
-use braid::plan::{PlanOptions, make_plan};
-use braid::workspace::{LoadOptions, Workspace};
+use braid::workspace::LoadOptions;
+
+use crate::{Planned, load_and_plan};
 
 /// braid's apply must come within this factor of the request bound.
 const BOUND_FACTOR: f64 = 1.3;
@@ -173,37 +174,17 @@ async fn braid_phases(n: usize, latency_ms: u64, rows: &mut Vec<Row>) -> Result<
         env: Some("bench".to_string()),
         ..LoadOptions::default()
     };
-    let render = |d: braid::diag::Diagnostics| {
-        d.0.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     let apply_options = ApplyOptions::default();
     let parallelism = apply_options.parallelism;
     sim.take_requests(&client).await?;
 
-    let plan_once = || async {
-        let ws = Workspace::load(&options).map_err(render)?;
-        let store = ws.open_state().map_err(render)?;
-        let providers = ws
-            .providers(&braid::cli::builtin_providers(), std::iter::empty())
-            .map_err(render)?;
-        ws.configure(&providers).await.map_err(render)?;
-        let plan = make_plan(
-            &ws,
-            &providers,
-            store.as_ref(),
-            &PlanOptions::default(),
-            &SilentObserver,
-        )
-        .await
-        .map_err(render)?;
-        Ok::<_, String>((ws, store, providers, plan))
-    };
-
     let start = Instant::now();
-    let (ws, store, providers, plan) = plan_once().await?;
+    let Planned {
+        ws,
+        store,
+        providers,
+        plan,
+    } = load_and_plan(&options).await?;
     let wall = start.elapsed();
     if plan.summary().create != n {
         return Err(format!(
@@ -232,7 +213,7 @@ async fn braid_phases(n: usize, latency_ms: u64, rows: &mut Vec<Row>) -> Result<
         &SilentObserver,
     )
     .await
-    .map_err(render)?;
+    .map_err(crate::render)?;
     let wall = start.elapsed();
     if !report.succeeded() {
         return Err(format!("apply failed: {:?}", report.summary));
@@ -250,7 +231,7 @@ async fn braid_phases(n: usize, latency_ms: u64, rows: &mut Vec<Row>) -> Result<
     drop((ws, store, providers, plan));
 
     let start = Instant::now();
-    let (_ws, _store, _providers, plan) = plan_once().await?;
+    let Planned { plan, .. } = load_and_plan(&options).await?;
     let wall = start.elapsed();
     if plan.has_changes() {
         return Err(format!(

@@ -234,6 +234,49 @@ fn generate(dir: &Path, n: usize, shape: Shape) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Diagnostics as one text.
+fn render(diagnostics: braid::diag::Diagnostics) -> String {
+    diagnostics
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What a plan needs and what it made.
+struct Planned {
+    ws: Workspace,
+    store: std::sync::Arc<dyn braid_state::StateStore>,
+    providers: braid::providers::Providers,
+    plan: braid::plan::Plan,
+}
+
+/// Loads the project, opens state, configures the providers and plans, as `braid plan` does.
+async fn load_and_plan(options: &LoadOptions) -> Result<Planned, String> {
+    let ws = Workspace::load(options).map_err(render)?;
+    let store = ws.open_state().map_err(render)?;
+    let providers = ws
+        .providers(&braid::cli::builtin_providers(), std::iter::empty())
+        .map_err(render)?;
+    ws.configure(&providers).await.map_err(render)?;
+    let plan = make_plan(
+        &ws,
+        &providers,
+        store.as_ref(),
+        &PlanOptions::default(),
+        &SilentObserver,
+    )
+    .await
+    .map_err(render)?;
+    Ok(Planned {
+        ws,
+        store,
+        providers,
+        plan,
+    })
+}
+
 /// Peak resident set size since the last reset, from /proc (Linux).
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -254,32 +297,16 @@ async fn bench(n: usize, check: bool, shape: Shape) -> Result<Vec<Phase>, String
         env: Some("bench".to_string()),
         ..LoadOptions::default()
     };
-    let plan_options = PlanOptions::default();
-    let render = |d: braid::diag::Diagnostics| {
-        d.0.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     let mut phases = Vec::new();
 
     reset_peak_rss();
     let start = Instant::now();
-    let ws = Workspace::load(&options).map_err(render)?;
-    let store = ws.open_state().map_err(render)?;
-    let providers = ws
-        .providers(&braid::cli::builtin_providers(), std::iter::empty())
-        .map_err(render)?;
-    ws.configure(&providers).await.map_err(render)?;
-    let plan = make_plan(
-        &ws,
-        &providers,
-        store.as_ref(),
-        &plan_options,
-        &SilentObserver,
-    )
-    .await
-    .map_err(render)?;
+    let Planned {
+        ws,
+        store,
+        providers,
+        plan,
+    } = load_and_plan(&options).await?;
     phases.push(Phase {
         name: "plan",
         wall: start.elapsed(),
@@ -320,21 +347,7 @@ async fn bench(n: usize, check: bool, shape: Shape) -> Result<Vec<Phase>, String
 
     reset_peak_rss();
     let start = Instant::now();
-    let ws = Workspace::load(&options).map_err(render)?;
-    let store = ws.open_state().map_err(render)?;
-    let providers = ws
-        .providers(&braid::cli::builtin_providers(), std::iter::empty())
-        .map_err(render)?;
-    ws.configure(&providers).await.map_err(render)?;
-    let plan = make_plan(
-        &ws,
-        &providers,
-        store.as_ref(),
-        &plan_options,
-        &SilentObserver,
-    )
-    .await
-    .map_err(render)?;
+    let Planned { plan, .. } = load_and_plan(&options).await?;
     phases.push(Phase {
         name: "no-op plan",
         wall: start.elapsed(),
