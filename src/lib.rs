@@ -27,3 +27,4 @@ pub mod cli;
 pub mod manifests;
 pub mod ops;
 pub mod view;
+

@@ -85,7 +85,10 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
         )
     };
     let outcome = ops::apply(&prepared, &options, &mut approve, observer.as_ref()).await?;
-    Ok(finish(cx, "apply", &outcome))
+    let code = finish(cx, "apply", &outcome);
+    super::release_data(outcome);
+    super::release(prepared);
+    Ok(code)
 }
 
 pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {

@@ -102,6 +102,8 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
         PlanMode::RefreshOnly => !plan.drift.is_empty(),
         _ => plan.has_changes(),
     };
+    super::release_data(plan);
+    super::release(prepared);
     Ok(if args.detailed_exitcode && pending {
         EXIT_CHANGES
     } else {

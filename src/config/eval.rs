@@ -285,7 +285,7 @@ impl<'a> Evaluator<'a> {
                     let item = self.eval(value.expr())?;
                     out.insert(key_text, item);
                 }
-                Ok(Value::Map(out))
+                Ok(Value::Map(out.into()))
             }
             Expression::StringTemplate(template) => {
                 self.eval_template(template, template::TemplateKind::Quoted)
@@ -474,7 +474,7 @@ impl<'a> Evaluator<'a> {
             };
             out.insert(declared, value.unwrap_or(Value::Unknown));
         }
-        Value::Map(out)
+        Value::Map(out.into())
     }
 
     /// Resolves `var.x`, `local.x`, `env.name` or `TYPE.NAME`, consuming the operators that
@@ -989,7 +989,7 @@ impl<'a> Evaluator<'a> {
                     .map(|(k, v)| (k, Value::List(v)))
                     .collect(),
             ),
-            Some(_) => Value::Map(map),
+            Some(_) => Value::Map(map.into()),
         })
     }
 

@@ -836,7 +836,7 @@ fn load_body(
                 }
                 Ok(())
             }),
-            "resource" | "data" => parse_resource(&block, base_dir).and_then(|r| {
+            "resource" | "data" => parse_resource(block, base_dir).and_then(|r| {
                 insert_unique(&mut module.resources, r.address.clone(), r, "resource", |r| &r.location)
             }),
             "output" => parse_output(&block, base_dir).and_then(|o| {
@@ -1161,10 +1161,7 @@ fn parse_providers_map(attr: &super::Attribute) -> Result<BTreeMap<String, Strin
 
 const RESOURCE_META: &[&str] = &["depends_on", "count", "for_each", "provider"];
 
-fn parse_resource(
-    block: &NestedBlock,
-    base_dir: &std::path::Path,
-) -> Result<ResourceDecl, Diagnostic> {
+fn parse_resource(block: NestedBlock, base_dir: &std::path::Path) -> Result<ResourceDecl, Diagnostic> {
     block.expect_labels(&["type", "name"])?;
     let type_name = block.labels[0].clone();
     let name = block.labels[1].clone();
@@ -1176,13 +1173,17 @@ fn parse_resource(
         )
         .at(block.location.clone()));
     }
-    let mut body = block.body.clone();
+    let NestedBlock {
+        body: mut body,
+        location,
+        ..
+    } = block;
     let mut depends_on = Vec::new();
     let mut repetition = None;
     let mut provider = None;
-    for attr in &block.body.attributes {
+    for attr in &body.attributes {
         match attr.name.as_str() {
-            "depends_on" => depends_on = parse_depends_on(&attr.expr, &block.body.file)?,
+            "depends_on" => depends_on = parse_depends_on(&attr.expr, &body.file)?,
             "count" | "for_each" => repetition = Some(parse_repetition(attr, repetition.as_ref())?),
             "provider" => {
                 provider = Some(parse_provider_reference(attr)?);
@@ -1232,7 +1233,7 @@ fn parse_resource(
         body: ResourceBody::Hcl(body),
         depends_on,
         lifecycle,
-        location: block.location.clone(),
+        location,
         base_dir: base_dir.to_path_buf(),
         source: String::new(),
         repetition,
@@ -1586,7 +1587,7 @@ fn parse_check(block: &NestedBlock, base_dir: &std::path::Path) -> Result<CheckD
         .check_names("check block", &[], &["assert", "data"])?;
     let mut data = Vec::new();
     for nested in block.body.blocks.iter().filter(|b| b.kind == "data") {
-        let mut decl = parse_resource(nested, base_dir)?;
+        let mut decl = parse_resource(nested.clone(), base_dir)?;
         if decl.repetition.is_some() {
             return Err(Diagnostic::error(
                 "Invalid nested data block",

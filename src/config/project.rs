@@ -144,7 +144,7 @@ impl Project {
             .iter()
             .find(|p| p.name == name)
             .map(|p| p.config.clone())
-            .unwrap_or_else(|| Value::Map(BTreeMap::new()));
+            .unwrap_or_else(|| Value::Map(BTreeMap::new().into()));
         if let Some(over) = env.and_then(|e| e.providers.iter().find(|p| p.name == name))
             && let (Value::Map(base), Value::Map(extra)) = (&mut config, &over.config)
         {
@@ -362,7 +362,7 @@ pub(crate) fn body_value(body: &ConfigBody) -> Result<Value, Diagnostic> {
     for block in &body.blocks {
         out.insert(block.kind.clone(), body_value(&block.body)?);
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 /// A `helm` block's attributes, evaluated with `env.name` set to `env_name`.
@@ -374,7 +374,7 @@ pub fn helm_block_value(block: &HelmBlock, env_name: &str) -> Result<Value, Diag
     for attr in &block.body.attributes {
         out.insert(attr.name.clone(), evaluator.evaluate(&attr.expr)?.value);
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 fn string_attr(
@@ -545,7 +545,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     })?;
     match attrs.attr("variables") {
         None | Some(Value::Null) => {}
-        Some(Value::Map(vars)) => env.variables = vars.clone(),
+        Some(Value::Map(vars)) => env.variables = vars.clone().into_inner(),
         Some(other) => {
             return Err(Diagnostic::error(
                 "Incorrect attribute value type",

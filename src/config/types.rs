@@ -209,7 +209,7 @@ impl TypeConstraint {
                 if let Some(extra) = entries.keys().find(|k| !attrs.contains_key(*k)) {
                     return Err(format!("attribute \"{extra}\" is not part of the type"));
                 }
-                Ok(Value::Map(out))
+                Ok(Value::Map(out.into()))
             }
             (TypeConstraint::Tuple(types), Value::List(items)) if types.len() == items.len() => {
                 Ok(Value::List(
@@ -330,7 +330,7 @@ mod tests {
         let ty = parse(
             "object({ a = optional(string, \"x\"), b = optional(list(object({ c = optional(number, 1), d = optional(bool) })), [{}]) })",
         );
-        let empty = Value::Map(BTreeMap::new());
+        let empty = Value::Map(BTreeMap::new().into());
         let with_c = Value::map([("c", Value::from_i64(1)), ("d", Value::Null)]);
         assert_eq!(
             ty.convert(&empty),

@@ -223,7 +223,7 @@ impl<'a> EvalScope<'a> {
             };
             out.insert(kind.to_string(), value);
         }
-        diags.into_result(Value::Map(out))
+        diags.into_result(Value::Map(out.into()))
     }
 
     /// The elements a `dynamic` block makes blocks of: its `for_each` as (key, value) pairs
@@ -447,7 +447,7 @@ impl<'a> EvalScope<'a> {
         }
         ResourceValue {
             value: if repeated.is_for_each() {
-                Value::Map(map)
+                Value::Map(map.into())
             } else {
                 Value::List(list)
             },
@@ -499,7 +499,7 @@ impl<'a> EvalScope<'a> {
             };
             out.insert(kind.to_string(), value);
         }
-        diags.into_result(Value::Map(out))
+        diags.into_result(Value::Map(out.into()))
     }
 
     /// Evaluates an output or other free expression of the root module.
@@ -633,7 +633,7 @@ impl<'a> EvalScope<'a> {
             }
         }
         Ok(ScopeValue {
-            value: Value::Map(out),
+            value: Value::Map(out.into()),
             sensitive,
         })
     }
@@ -790,7 +790,7 @@ impl Scope for EvalScope<'_> {
             }
         }
         let value = match &call.call.repetition {
-            Some(Repetition::ForEach(_)) => Value::Map(map),
+            Some(Repetition::ForEach(_)) => Value::Map(map.into()),
             _ => Value::List(list),
         };
         Ok(ScopeValue { value, sensitive })

@@ -30,6 +30,14 @@ use crate::providers::{ProviderRegistry, Providers};
 use crate::source::Pin;
 use crate::workspace::{LoadOptions, Workspace};
 
+/// The process's resident memory in MB, for the phase logs of `-v` (`None` where /proc is
+/// not there to tell).
+pub fn resident_mb() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / 1_000_000)
+}
+
 /// A workspace with its state store and configured providers: what plan and apply need.
 pub struct Prepared {
     /// The loaded configuration and sources.
@@ -47,9 +55,21 @@ pub async fn prepare(
     registry: &ProviderRegistry,
     options: &LoadOptions,
 ) -> Result<Prepared, Diagnostics> {
+    let started = std::time::Instant::now();
     let ws = Workspace::load(options)?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        rss_mb = crate::ops::resident_mb(),
+        "configuration loaded"
+    );
     let store = ws.open_state()?;
-    prepare_with_store(registry, ws, store).await
+    let prepared = prepare_with_store(registry, ws, store).await;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        rss_mb = crate::ops::resident_mb(),
+        "providers configured"
+    );
+    prepared
 }
 
 /// Like [`prepare`], with a state store the caller opened (tests inject faulty stores).
@@ -58,12 +78,12 @@ pub async fn prepare_with_store(
     ws: Workspace,
     store: Arc<dyn StateStore>,
 ) -> Result<Prepared, Diagnostics> {
-    let records = store.resources().await.map_err(state_error)?;
+    let index = store.resource_index().await.map_err(state_error)?;
     let providers = ws
-        .providers_with_plugins(registry, records.iter().map(|r| r.provider.clone()))
+        .providers_with_plugins(registry, index.iter().map(|r| r.provider.clone()))
         .await?;
-    providers.restore_object_meta(&records);
-    drop(records);
+    providers.restore_object_meta(&index);
+    drop(index);
     ws.configure(&providers).await?;
     Ok(Prepared {
         ws,

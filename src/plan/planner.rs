@@ -320,10 +320,14 @@ async fn move_across_types(
     records: &mut [ResourceRecord],
     moved_from: &BTreeMap<String, String>,
 ) -> Result<(), Diagnostics> {
-    let moved: Vec<ResourceRecord> = records
+    let moved: Vec<braid_state::ResourceIndexEntry> = records
         .iter()
         .filter(|r| moved_from.contains_key(&r.address))
-        .cloned()
+        .map(|r| braid_state::ResourceIndexEntry {
+            address: r.address.clone(),
+            provider: r.provider.clone(),
+            meta: r.meta.clone(),
+        })
         .collect();
     providers.restore_object_meta(&moved);
     let mut diags = Diagnostics::new();
@@ -784,8 +788,15 @@ pub async fn make_plan(
     options: &PlanOptions,
     observer: &dyn PlanObserver,
 ) -> Result<Plan, Diagnostics> {
+    let started = std::time::Instant::now();
     let meta = store.meta().await.map_err(state_error)?;
     let mut records = store.resources().await.map_err(state_error)?;
+    tracing::info!(
+        resources = records.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        rss_mb = crate::ops::resident_mb(),
+        "plan: state read"
+    );
     let moved_from = move_records(ws, &mut records)?;
     move_across_types(ws, providers, &mut records, &moved_from).await?;
     let covered = targeted_addresses(ws, &records, options)?;
@@ -795,6 +806,11 @@ pub async fn make_plan(
     let replace: BTreeSet<&str> = options.replace.iter().map(String::as_str).collect();
     let (live, drift) = if options.refresh {
         let refreshed = refresh(&records, providers, options.parallelism, observer).await?;
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            rss_mb = crate::ops::resident_mb(),
+            "plan: refreshed"
+        );
         (Some(refreshed.live), refreshed.drift)
     } else {
         (None, Vec::new())
@@ -920,6 +936,11 @@ pub async fn make_plan(
                 }
             })
             .await;
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                rss_mb = crate::ops::resident_mb(),
+                "plan: resources planned"
+            );
             diags.extend(errors.into_inner().expect(POISONED));
             debug_assert!(
                 outcomes
@@ -979,6 +1000,11 @@ pub async fn make_plan(
     kept.sort();
     let salt = uuid::Uuid::new_v4().simple().to_string();
     let charts = chart_changes(ws, store).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        rss_mb = crate::ops::resident_mb(),
+        "plan: made"
+    );
     Ok(Plan {
         format_version: FORMAT_VERSION.to_string(),
         braid_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -154,7 +154,7 @@ impl Providers {
 
     /// Gives each provider what it kept in state beside its objects (a Terraform plugin's
     /// private data and schema version), before the run calls it about them.
-    pub fn restore_object_meta(&self, records: &[braid_state::ResourceRecord]) {
+    pub fn restore_object_meta(&self, records: &[braid_state::ResourceIndexEntry]) {
         for record in records {
             if let (Some(meta), Some(provider)) = (&record.meta, self.get(&record.provider)) {
                 provider.restore_object_meta(&record.address, meta);

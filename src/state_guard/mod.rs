@@ -24,8 +24,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use braid_state::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateError, StateMeta,
-    StateStore,
+    NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite, StateDump,
+    StateError, StateMeta, StateStore,
 };
 
 pub use snapshots::{DEFAULT_SNAPSHOTS, SnapshotEntry, Snapshots};
@@ -375,6 +375,11 @@ impl StateStore for GuardedStore {
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
         self.ensure_checked().await?;
         self.inner.resources().await
+    }
+
+    async fn resource_index(&self) -> Result<Vec<ResourceIndexEntry>, StateError> {
+        self.ensure_checked().await?;
+        self.inner.resource_index().await
     }
 
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {

@@ -24,7 +24,7 @@ pub use locking::{AcquiredLock, LockPolicy, acquire_lock, holder_is_dead, this_b
 pub use model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,
     ChangeSummary, DEFAULT_LOCK_LEASE, HelmRelease, LockInfo, LockRequest, NewApply, OutputRecord,
-    ResourceRecord, ResourceWrite, SourceRevision, StateDump, StateMeta,
+    ResourceIndexEntry, ResourceRecord, ResourceWrite, SourceRevision, StateDump, StateMeta,
 };
 pub use postgres::PostgresStore;
 pub use s3::{S3Location, S3Store};

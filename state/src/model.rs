@@ -41,6 +41,29 @@ pub struct ResourceRecord {
     pub meta: Option<braid_provider::ObjectMeta>,
 }
 
+/// A resource as far as a run needs it before planning: which provider manages it and what
+/// that provider keeps beside the object, without the attributes
+/// ([`StateStore::resource_index`](crate::StateStore::resource_index)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceIndexEntry {
+    /// The resource's address.
+    pub address: String,
+    /// The name of the provider that manages it.
+    pub provider: String,
+    /// What the provider keeps beside the object, as in [`ResourceRecord::meta`].
+    pub meta: Option<braid_provider::ObjectMeta>,
+}
+
+impl From<ResourceRecord> for ResourceIndexEntry {
+    fn from(record: ResourceRecord) -> ResourceIndexEntry {
+        ResourceIndexEntry {
+            address: record.address,
+            provider: record.provider,
+            meta: record.meta,
+        }
+    }
+}
+
 /// One output of the configuration as the last successful apply left it (`braid output`).
 /// Outputs are derived data: they are replaced as a whole after each apply and never change
 /// the serial on their own.

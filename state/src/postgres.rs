@@ -19,11 +19,12 @@ use tokio_postgres::{Client, Config, Row};
 use crate::codec::{check_serial, serial_from_sql, serial_to_sql, timestamp, to_json};
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite, StateDump,
+    StateMeta,
 };
 use crate::rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, LOCK_COLUMNS, LockRow, OUTPUT_COLUMNS,
-    OutputRow, RESOURCE_COLUMNS, ResourceRow,
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, INDEX_COLUMNS, IndexRow, LOCK_COLUMNS,
+    LockRow, OUTPUT_COLUMNS, OutputRow, RESOURCE_COLUMNS, ResourceRow,
 };
 use crate::store::{StateError, StateStore};
 
@@ -259,6 +260,14 @@ fn resource_row(row: &Row) -> Result<ResourceRow, tokio_postgres::Error> {
     })
 }
 
+fn index_row(row: &Row) -> Result<IndexRow, tokio_postgres::Error> {
+    Ok(IndexRow {
+        address: row.try_get(0)?,
+        provider: row.try_get(1)?,
+        meta: row.try_get(2)?,
+    })
+}
+
 fn output_row(row: &Row) -> Result<OutputRow, tokio_postgres::Error> {
     Ok(OutputRow {
         name: row.try_get(0)?,
@@ -344,6 +353,18 @@ impl StateStore for PostgresStore {
             &[&self.env],
             resource_row,
             ResourceRow::decode,
+            OP,
+        )
+        .await
+    }
+
+    async fn resource_index(&self) -> Result<Vec<ResourceIndexEntry>, StateError> {
+        const OP: &str = "read resources";
+        self.select_all(
+            &format!("SELECT {INDEX_COLUMNS} FROM braid_resources WHERE env = $1 ORDER BY address COLLATE \"C\""),
+            &[&self.env],
+            index_row,
+            IndexRow::decode,
             OP,
         )
         .await

@@ -9,7 +9,7 @@ use rusqlite::Row;
 
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord, LockInfo,
-    OutputRecord, ResourceRecord,
+    OutputRecord, ResourceIndexEntry, ResourceRecord,
 };
 use crate::store::StateError;
 
@@ -61,6 +61,39 @@ impl ResourceRow {
             type_name: self.type_name,
             id: self.id,
             source_file: self.source_file,
+        })
+    }
+}
+
+pub(crate) const INDEX_COLUMNS: &str = "address, provider, meta";
+
+pub(crate) struct IndexRow {
+    pub(crate) address: String,
+    pub(crate) provider: String,
+    pub(crate) meta: Option<String>,
+}
+
+impl IndexRow {
+    /// Reads the columns in [`INDEX_COLUMNS`] order.
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(IndexRow {
+            address: row.get(0)?,
+            provider: row.get(1)?,
+            meta: row.get(2)?,
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<ResourceIndexEntry, StateError> {
+        Ok(ResourceIndexEntry {
+            meta: match &self.meta {
+                Some(text) => Some(from_json(
+                    text,
+                    &format!("resource {} column meta", self.address),
+                )?),
+                None => None,
+            },
+            address: self.address,
+            provider: self.provider,
         })
     }
 }

@@ -24,11 +24,12 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionB
 use crate::codec::check_serial;
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
-    NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite, StateDump,
+    StateMeta,
 };
 use crate::rows::{
-    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, OUTPUT_COLUMNS, OutputRow,
-    RESOURCE_COLUMNS, ResourceRow, serial_from_sql, serial_to_sql, timestamp, to_json,
+    APPLY_COLUMNS, ApplyRow, CHANGE_COLUMNS, ChangeRow, INDEX_COLUMNS, IndexRow, OUTPUT_COLUMNS,
+    OutputRow, RESOURCE_COLUMNS, ResourceRow, serial_from_sql, serial_to_sql, timestamp, to_json,
 };
 use crate::store::{StateError, StateStore};
 
@@ -387,6 +388,19 @@ impl StateStore for SqliteStore {
             [],
             ResourceRow::read,
             ResourceRow::decode,
+            OP,
+        )
+    }
+
+    async fn resource_index(&self) -> Result<Vec<ResourceIndexEntry>, StateError> {
+        const OP: &str = "read resources";
+        let conn = self.connection(OP)?;
+        select_all(
+            &conn,
+            &format!("SELECT {INDEX_COLUMNS} FROM resources ORDER BY address"),
+            [],
+            IndexRow::read,
+            IndexRow::decode,
             OP,
         )
     }

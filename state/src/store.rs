@@ -7,7 +7,8 @@ use async_trait::async_trait;
 
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
-    LockRequest, NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
+    LockRequest, NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite,
+    StateDump, StateMeta,
 };
 
 /// Why a state operation failed.
@@ -159,6 +160,17 @@ pub trait StateStore: Send + Sync {
 
     /// All resources, ordered by address.
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError>;
+
+    /// Every resource's address, provider and provider metadata, ordered by address: what a
+    /// run reads before planning (which providers to start), without decoding attributes.
+    async fn resource_index(&self) -> Result<Vec<ResourceIndexEntry>, StateError> {
+        Ok(self
+            .resources()
+            .await?
+            .into_iter()
+            .map(ResourceIndexEntry::from)
+            .collect())
+    }
 
     /// The resource at `address`, or `None` when state does not hold it.
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError>;

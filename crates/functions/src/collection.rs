@@ -39,7 +39,7 @@ pub(super) fn merge(c: &Call<'_>) -> Result<Value, FunctionError> {
         }
         out.extend(c.map(i)?.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 pub(super) fn lookup(c: &Call<'_>) -> Result<Value, FunctionError> {
@@ -236,7 +236,7 @@ pub(super) fn zipmap(c: &Call<'_>) -> Result<Value, FunctionError> {
     for (j, (key, value)) in keys.iter().zip(values).enumerate() {
         out.insert(c.element_string(0, j, key)?, value.clone());
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 pub(super) fn compact(c: &Call<'_>) -> Result<Value, FunctionError> {

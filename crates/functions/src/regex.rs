@@ -52,10 +52,11 @@ fn result(re: &Regex, shape: &Shape, caps: &Captures<'_>) -> Value {
         Shape::Whole => text(caps.get(0)),
         Shape::Unnamed => Value::List((1..caps.len()).map(|i| text(caps.get(i))).collect()),
         Shape::Named => Value::Map(
-            re.capture_names()
+            (re.capture_names()
                 .flatten()
                 .map(|name| (name.to_string(), text(caps.name(name))))
-                .collect::<BTreeMap<_, _>>(),
+                .collect::<BTreeMap<_, _>>())
+            .into(),
         ),
     }
 }

@@ -70,7 +70,7 @@ fn from_yaml(
                 };
                 out.insert(key, from_yaml(c, item, depth + 1)?);
             }
-            Value::Map(out)
+            Value::Map(out.into())
         }
         Y::Tagged(tagged) => from_yaml(c, &tagged.value, depth + 1)?,
     })

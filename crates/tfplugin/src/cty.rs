@@ -410,7 +410,7 @@ pub fn decode(value: &Msgpack, ty: &CtyType) -> Result<Value, ValueError> {
                 let v = decode(v, element).map_err(|e| e.within(PathStep::Key(key.clone())))?;
                 out.insert(key, v);
             }
-            Ok(Value::Map(out))
+            Ok(Value::Map(out.into()))
         }
         (Msgpack::Map(entries), CtyType::Object { attributes, .. }) => {
             let mut out = BTreeMap::new();
@@ -427,7 +427,7 @@ pub fn decode(value: &Msgpack, ty: &CtyType) -> Result<Value, ValueError> {
             for name in attributes.keys() {
                 out.entry(name.clone()).or_insert(Value::Null);
             }
-            Ok(Value::Map(out))
+            Ok(Value::Map(out.into()))
         }
         (other, ty) => Err(ValueError::new(format!(
             "the provider sent {} where a {ty} is required",

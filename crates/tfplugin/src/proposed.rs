@@ -79,7 +79,7 @@ fn proposed_object(
         };
         out.insert(name.clone(), value);
     }
-    Value::Map(out)
+    Value::Map(out.into())
 }
 
 /// The proposed collection of objects (one object, a list, a set or a map), each proposed

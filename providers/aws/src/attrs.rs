@@ -71,7 +71,7 @@ where
     if map.is_empty() {
         Value::Null
     } else {
-        Value::Map(map)
+        Value::Map(map.into())
     }
 }
 

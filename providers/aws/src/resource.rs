@@ -149,13 +149,15 @@ pub async fn plan(
     let mut existing = None;
     if prior.is_none() {
         match resource.find_existing(clients, &planned).await {
-            Ok(Some(found)) => existing = Some(Value::Map(finish_read(resource, &planned, found))),
+            Ok(Some(found)) => {
+                existing = Some(Value::Map(finish_read(resource, &planned, found).into()))
+            }
             Ok(None) => {}
             Err(e) => diagnostics.push(e.diagnostic("planning", address)),
         }
     }
     PlanResponse {
-        planned: Value::Map(planned),
+        planned: Value::Map(planned.into()),
         requires_replace,
         existing,
         diagnostics,

@@ -129,7 +129,7 @@ impl Parser<'_> {
                 self.whitespace();
                 if self.peek() == Some(b'}') {
                     self.at += 1;
-                    return Ok(Value::Map(entries));
+                    return Ok(Value::Map(entries.into()));
                 }
                 loop {
                     self.whitespace();
@@ -151,7 +151,7 @@ impl Parser<'_> {
                         Some(b',') => self.at += 1,
                         Some(b'}') => {
                             self.at += 1;
-                            return Ok(Value::Map(entries));
+                            return Ok(Value::Map(entries.into()));
                         }
                         _ => return Err(self.error("expected `,` or `}`")),
                     }

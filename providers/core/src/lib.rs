@@ -16,6 +16,7 @@ mod path;
 mod protocol;
 mod schema;
 mod value;
+mod value_map;
 
 pub use diagnostic::{ProviderDiagnostic, Severity};
 pub use duration::{duration_setting, parse_duration};
@@ -28,3 +29,4 @@ pub use protocol::{
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
 pub use value::{Value, ValueKind};
+pub use value_map::ValueMap;

@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::number::TfNumber;
-use crate::{Path, PathStep};
+use crate::{Path, PathStep, ValueMap};
 
 /// A configuration or state value.
 ///
@@ -28,7 +28,7 @@ pub enum Value {
     /// An ordered list.
     List(Vec<Value>),
     /// A map or object, with keys in sorted order so that equal values compare equal.
-    Map(BTreeMap<String, Value>),
+    Map(ValueMap),
     /// A value only known after apply.
     Unknown,
 }
@@ -209,7 +209,7 @@ impl Value {
         for step in &path.0 {
             if current.is_null() {
                 *current = match step {
-                    PathStep::Key(_) => Value::Map(BTreeMap::new()),
+                    PathStep::Key(_) => Value::Map(BTreeMap::new().into()),
                     PathStep::Index(_) => Value::List(Vec::new()),
                 };
             }
@@ -491,7 +491,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = BTreeMap::new();
         let Some(first) = map.next_key::<KeyOrRaw>()? else {
-            return Ok(Value::Map(entries));
+            return Ok(Value::Map(entries.into()));
         };
         let first = match first {
             KeyOrRaw::Raw => return map.next_value_seed(RawText),
@@ -501,7 +501,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(key) = map.next_key::<String>()? {
             entries.insert(key, map.next_value()?);
         }
-        Ok(Value::Map(entries))
+        Ok(Value::Map(entries.into()))
     }
 }
 

@@ -43,7 +43,7 @@ impl Desired {
             top.remove("braid");
             let metadata = top
                 .entry("metadata".to_string())
-                .or_insert_with(|| Value::Map(BTreeMap::new()));
+                .or_insert_with(|| Value::Map(BTreeMap::new().into()));
             if let Value::Map(metadata) = metadata {
                 for field in SERVER_METADATA {
                     metadata.remove(*field);
@@ -95,7 +95,7 @@ fn fold_string_data(top: &mut BTreeMap<String, Value>) {
     };
     let data = top
         .entry("data".to_string())
-        .or_insert_with(|| Value::Map(BTreeMap::new()));
+        .or_insert_with(|| Value::Map(BTreeMap::new().into()));
     if let Value::Map(data) = data {
         for (key, value) in string_data {
             let encoded = match value {

@@ -131,7 +131,7 @@ pub(crate) fn read(base_dir: Option<&FsPath>, request: &ReadDataRequest) -> Read
         Value::from(BASE64.encode(sha512)),
     );
     ReadDataResponse {
-        state: Value::Map(state),
+        state: Value::Map(state.into()),
         diagnostics: Vec::new(),
     }
 }

@@ -453,10 +453,9 @@ fn to_plugin_shape(block: &Block, value: &Value) -> Value {
             (_, Value::Unknown) => Value::Unknown,
             (Nesting::Single, _) => items().into_iter().next().unwrap_or(Value::Null),
             // An absent group block is an object of nulls (and of empty nested blocks).
-            (Nesting::Group, _) => items()
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| to_plugin_shape(&nested.block, &Value::Map(BTreeMap::new()))),
+            (Nesting::Group, _) => items().into_iter().next().unwrap_or_else(|| {
+                to_plugin_shape(&nested.block, &Value::Map(BTreeMap::new().into()))
+            }),
             (Nesting::List | Nesting::Set, _) => Value::List(items()),
             // A map block keeps braid's map of label to object.
             (Nesting::Map, Value::Map(labelled)) => Value::Map(
@@ -465,7 +464,7 @@ fn to_plugin_shape(block: &Block, value: &Value) -> Value {
                     .map(|(k, v)| (k.clone(), to_plugin_shape(&nested.block, v)))
                     .collect(),
             ),
-            (Nesting::Map, _) => Value::Map(BTreeMap::new()),
+            (Nesting::Map, _) => Value::Map(BTreeMap::new().into()),
         };
         out.insert(name.clone(), shaped);
     }
@@ -745,7 +744,7 @@ impl Provider for PluginProvider {
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {
         let block = &self.schemas.plugin.provider.block;
         let config = if config.is_null() {
-            Value::Map(BTreeMap::new())
+            Value::Map(BTreeMap::new().into())
         } else {
             config
         };
@@ -1276,9 +1275,12 @@ mod tests {
         ]);
         let plugin = to_plugin_shape(&block(), &braid);
         assert_eq!(plugin.attr("one"), Some(&port(1)));
-        assert_eq!(plugin.attr("group"), Some(&Value::Map(BTreeMap::new())));
         assert_eq!(
-            to_plugin_shape(&block(), &Value::Map(BTreeMap::new())).attr("many"),
+            plugin.attr("group"),
+            Some(&Value::Map(BTreeMap::new().into()))
+        );
+        assert_eq!(
+            to_plugin_shape(&block(), &Value::Map(BTreeMap::new().into())).attr("many"),
             Some(&Value::List(Vec::new()))
         );
         assert_eq!(plugin.attr("many"), braid.attr("many"));

@@ -20,7 +20,7 @@ pub fn current_attributes(
         };
         out.insert(name.clone(), shaped(attribute.r#type, json));
     }
-    Value::Map(out)
+    Value::Map(out.into())
 }
 
 /// One value in the shape braid's attribute type has.

@@ -67,9 +67,40 @@ pub async fn writes_are_compare_and_swap_on_the_serial(env: Env) {
         store.resource("a.one").await.expect("read"),
         Some(record("a.one", Value::from("1")))
     );
+    // The index a run reads before planning: address, provider and metadata, in order.
+    let mut plain = record("c.plain", Value::from("3"));
+    plain.provider = "kubernetes".to_string();
+    plain.meta = None;
+    let serial = store
+        .commit_resource(2, upsert(plain.clone()))
+        .await
+        .expect("third write");
+    let index = store.resource_index().await.expect("index");
+    let expected: Vec<braid_state::ResourceIndexEntry> = [
+        record("a.one", Value::Null),
+        record("b.two", Value::Null),
+        plain,
+    ]
+    .into_iter()
+    .map(Into::into)
+    .collect();
+    assert_eq!(index, expected);
+    assert!(index[0].meta.is_some(), "metadata comes back");
     let serial = store
         .commit_resource(
-            2,
+            serial,
+            ResourceWrite {
+                address: "c.plain".to_string(),
+                record: None,
+                change: None,
+            },
+        )
+        .await
+        .expect("delete");
+    assert_eq!(serial, 4);
+    let serial = store
+        .commit_resource(
+            4,
             ResourceWrite {
                 address: "a.one".to_string(),
                 record: None,
@@ -78,7 +109,7 @@ pub async fn writes_are_compare_and_swap_on_the_serial(env: Env) {
         )
         .await
         .expect("delete");
-    assert_eq!(serial, 3);
+    assert_eq!(serial, 5);
     assert_eq!(store.resource("a.one").await.expect("read"), None);
 }
 
