@@ -27,4 +27,3 @@ pub mod cli;
 pub mod manifests;
 pub mod ops;
 pub mod view;
-

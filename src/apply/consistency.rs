@@ -23,7 +23,7 @@ fn compare(
     }
     match (expected, actual) {
         (Value::Map(e), Value::Map(a)) => {
-            for key in e.keys().chain(a.keys().filter(|k| !e.contains_key(*k))) {
+            for key in e.keys().chain(a.keys().filter(|k| !e.contains_key(k))) {
                 let null = Value::Null;
                 at.0.push(PathStep::Key(key.clone()));
                 compare(

@@ -515,7 +515,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Fmt(args) => fmt::run(&cx, &args),
         Command::Providers => providers::run(&cx).await,
     };
-    tracing::info!(rss_mb = crate::ops::resident_mb(), "command done");
+    tracing::info!(rss_mb = crate::diag::resident_mb(), "command done");
     match result {
         Ok(_) if cx.cancel.is_cancelled() => cx.interrupted_code(),
         Ok(code) => code,

@@ -1161,7 +1161,10 @@ fn parse_providers_map(attr: &super::Attribute) -> Result<BTreeMap<String, Strin
 
 const RESOURCE_META: &[&str] = &["depends_on", "count", "for_each", "provider"];
 
-fn parse_resource(block: NestedBlock, base_dir: &std::path::Path) -> Result<ResourceDecl, Diagnostic> {
+fn parse_resource(
+    block: NestedBlock,
+    base_dir: &std::path::Path,
+) -> Result<ResourceDecl, Diagnostic> {
     block.expect_labels(&["type", "name"])?;
     let type_name = block.labels[0].clone();
     let name = block.labels[1].clone();
@@ -1174,9 +1177,7 @@ fn parse_resource(block: NestedBlock, base_dir: &std::path::Path) -> Result<Reso
         .at(block.location.clone()));
     }
     let NestedBlock {
-        body: mut body,
-        location,
-        ..
+        mut body, location, ..
     } = block;
     let mut depends_on = Vec::new();
     let mut repetition = None;

@@ -583,7 +583,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
                         .at(nested.location.clone()));
                     }
                 };
-                env.state.settings = settings;
+                env.state.settings = settings.into_inner();
                 env.state.location = Some(nested.location.clone());
             }
             "apply_rule" => {

@@ -286,6 +286,14 @@ where
         .map(|(_, c)| c)
 }
 
+/// The process's resident memory in MB, for the phase logs of `-v` (`None` where /proc is
+/// not there to tell).
+pub fn resident_mb() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / 1_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

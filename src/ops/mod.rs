@@ -30,14 +30,6 @@ use crate::providers::{ProviderRegistry, Providers};
 use crate::source::Pin;
 use crate::workspace::{LoadOptions, Workspace};
 
-/// The process's resident memory in MB, for the phase logs of `-v` (`None` where /proc is
-/// not there to tell).
-pub fn resident_mb() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096 / 1_000_000)
-}
-
 /// A workspace with its state store and configured providers: what plan and apply need.
 pub struct Prepared {
     /// The loaded configuration and sources.
@@ -59,14 +51,14 @@ pub async fn prepare(
     let ws = Workspace::load(options)?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        rss_mb = crate::ops::resident_mb(),
+        rss_mb = crate::diag::resident_mb(),
         "configuration loaded"
     );
     let store = ws.open_state()?;
     let prepared = prepare_with_store(registry, ws, store).await;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        rss_mb = crate::ops::resident_mb(),
+        rss_mb = crate::diag::resident_mb(),
         "providers configured"
     );
     prepared

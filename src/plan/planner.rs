@@ -794,7 +794,7 @@ pub async fn make_plan(
     tracing::info!(
         resources = records.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
-        rss_mb = crate::ops::resident_mb(),
+        rss_mb = crate::diag::resident_mb(),
         "plan: state read"
     );
     let moved_from = move_records(ws, &mut records)?;
@@ -808,7 +808,7 @@ pub async fn make_plan(
         let refreshed = refresh(&records, providers, options.parallelism, observer).await?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
-            rss_mb = crate::ops::resident_mb(),
+            rss_mb = crate::diag::resident_mb(),
             "plan: refreshed"
         );
         (Some(refreshed.live), refreshed.drift)
@@ -938,7 +938,7 @@ pub async fn make_plan(
             .await;
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                rss_mb = crate::ops::resident_mb(),
+                rss_mb = crate::diag::resident_mb(),
                 "plan: resources planned"
             );
             diags.extend(errors.into_inner().expect(POISONED));
@@ -1002,7 +1002,7 @@ pub async fn make_plan(
     let charts = chart_changes(ws, store).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        rss_mb = crate::ops::resident_mb(),
+        rss_mb = crate::diag::resident_mb(),
         "plan: made"
     );
     Ok(Plan {
@@ -1202,6 +1202,13 @@ async fn plan_one(
         Action::Import if import_id.is_none() => planned.existing.clone(),
         _ => prior.clone(),
     };
+    let mut planned = planned;
+    if action == Action::NoOp
+        && let Some(prior) = prior
+    {
+        // Equal to the prior value: keep that one, shared, rather than the provider's copy.
+        planned.planned = prior;
+    }
     if action.is_change() {
         scope
             .changed

@@ -56,7 +56,6 @@
 
 #![warn(missing_docs)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -467,7 +466,7 @@ impl Call<'_> {
             .ok_or_else(|| self.arg_error(i, expected("list", &self.args[i])))
     }
 
-    fn map(&self, i: usize) -> Result<&BTreeMap<String, Value>, FunctionError> {
+    fn map(&self, i: usize) -> Result<&braid_provider::ValueMap, FunctionError> {
         self.args[i]
             .as_map()
             .ok_or_else(|| self.arg_error(i, expected("object", &self.args[i])))

@@ -112,12 +112,7 @@ fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-fn write_map(
-    map: &std::collections::BTreeMap<String, Value>,
-    indent: usize,
-    inline_first: bool,
-    out: &mut String,
-) {
+fn write_map(map: &braid_provider::ValueMap, indent: usize, inline_first: bool, out: &mut String) {
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 || !inline_first {
             pad(out, indent);

@@ -33,7 +33,7 @@ fn proposed_object(
     prior: &Value,
     config: &Value,
 ) -> Value {
-    let empty = BTreeMap::new();
+    let empty = braid_provider::ValueMap::new();
     let prior = prior.as_map().unwrap_or(&empty);
     let config = config.as_map().unwrap_or(&empty);
     let mut out = BTreeMap::new();
@@ -110,7 +110,7 @@ fn proposed_collection(
             )
         }
         Nesting::Map => {
-            let empty = BTreeMap::new();
+            let empty = braid_provider::ValueMap::new();
             let prior_items = prior.as_map().unwrap_or(&empty);
             Value::Map(
                 config

@@ -7,7 +7,7 @@ use braid_provider::Value;
 use crate::error::AwsError;
 
 /// A resource's attributes by name.
-pub type Attrs = BTreeMap<String, Value>;
+pub type Attrs = braid_provider::ValueMap;
 
 /// A string attribute; null, unknown and other kinds read as `None`.
 pub fn string(attrs: &Attrs, name: &str) -> Option<String> {

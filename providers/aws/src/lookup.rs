@@ -155,7 +155,7 @@ async fn read_one(
     };
     live.entry(argument.to_string())
         .or_insert_with(|| Value::from(value.as_str()));
-    Ok(Value::Map(live.into()))
+    Ok(Value::Map(live))
 }
 
 /// The id `import_identity` takes for the object: the value itself, or an ARN built from

@@ -153,7 +153,7 @@ impl Provider for AwsProvider {
         let current = request.current.as_map().cloned().unwrap_or_default();
         match resource::read(resource, &clients, &current).await {
             Ok(state) => ReadResponse {
-                state: state.map(|s| Value::Map(s.into())),
+                state: state.map(Value::Map),
                 diagnostics: Vec::new(),
             },
             Err(e) => ReadResponse {
@@ -228,11 +228,11 @@ impl Provider for AwsProvider {
         };
         match result {
             Ok(state) => ApplyResponse {
-                new_state: Some(Value::Map(state.into())),
+                new_state: Some(Value::Map(state)),
                 diagnostics: Vec::new(),
             },
             Err((now, e)) => ApplyResponse {
-                new_state: now.map(|s| Value::Map(s.into())),
+                new_state: now.map(Value::Map),
                 diagnostics: vec![e.diagnostic(step, address)],
             },
         }
@@ -252,7 +252,7 @@ impl Provider for AwsProvider {
         let what = format!("{} with id \"{}\"", request.type_name, request.id);
         match resource::read(resource, &clients, &identity).await {
             Ok(Some(state)) => ImportResponse {
-                state: Some(Value::Map(state.into())),
+                state: Some(Value::Map(state)),
                 diagnostics: Vec::new(),
             },
             Ok(None) => ImportResponse {

@@ -116,8 +116,8 @@ pub async fn plan(
             .iter()
             .filter(|(_, a)| a.force_new && a.settable())
             .filter(|(name, _)| {
-                let now = planned.get(*name).unwrap_or(&Value::Null);
-                !now.is_wholly_known() || now != prior.get(*name).unwrap_or(&Value::Null)
+                let now = planned.get(name).unwrap_or(&Value::Null);
+                !now.is_wholly_known() || now != prior.get(name).unwrap_or(&Value::Null)
             })
             .map(|(name, _)| Path::key(name.clone()))
             .collect(),
@@ -149,15 +149,13 @@ pub async fn plan(
     let mut existing = None;
     if prior.is_none() {
         match resource.find_existing(clients, &planned).await {
-            Ok(Some(found)) => {
-                existing = Some(Value::Map(finish_read(resource, &planned, found).into()))
-            }
+            Ok(Some(found)) => existing = Some(Value::Map(finish_read(resource, &planned, found))),
             Ok(None) => {}
             Err(e) => diagnostics.push(e.diagnostic("planning", address)),
         }
     }
     PlanResponse {
-        planned: Value::Map(planned.into()),
+        planned: Value::Map(planned),
         requires_replace,
         existing,
         diagnostics,
@@ -282,7 +280,7 @@ pub async fn read(
 fn finish_read(resource: &dyn ResourceType, current: &Attrs, mut live: Attrs) -> Attrs {
     for name in resource.state_only_attributes() {
         let kept = current
-            .get(*name)
+            .get(name)
             .filter(|v| !v.is_null() && !v.is_unknown())
             .cloned()
             .or_else(|| resource.default(name))
@@ -291,12 +289,12 @@ fn finish_read(resource: &dyn ResourceType, current: &Attrs, mut live: Attrs) ->
     }
     for name in resource.json_attributes() {
         if let (Some(Value::String(was)), Some(Value::String(now))) =
-            (current.get(*name), live.get(*name))
+            (current.get(name), live.get(name))
             && policy::equivalent(was, now)
         {
             let was = was.clone();
             live.insert((*name).to_string(), Value::String(was));
-        } else if let Some(Value::String(now)) = live.get(*name) {
+        } else if let Some(Value::String(now)) = live.get(name) {
             let decoded = policy::decode(now);
             live.insert((*name).to_string(), Value::String(decoded));
         }

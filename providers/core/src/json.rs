@@ -6,7 +6,7 @@
 //! and reads it the same way ([`TfNumber::parse`]). [`Value`]'s `Deserialize` takes the raw
 //! JSON text from `serde_json` and parses it here, so state and plan files round-trip exactly.
 
-use std::collections::BTreeMap;
+use crate::ValueMap;
 use std::fmt;
 
 use crate::Value;
@@ -125,11 +125,11 @@ impl Parser<'_> {
             Some(b'{') => {
                 let depth = self.nest(depth)?;
                 self.at += 1;
-                let mut entries = BTreeMap::new();
+                let mut entries = Vec::new();
                 self.whitespace();
                 if self.peek() == Some(b'}') {
                     self.at += 1;
-                    return Ok(Value::Map(entries.into()));
+                    return Ok(Value::Map(ValueMap::new()));
                 }
                 loop {
                     self.whitespace();
@@ -144,14 +144,15 @@ impl Parser<'_> {
                     self.at += 1;
                     self.whitespace();
                     let value = self.value(depth)?;
-                    // A repeated key keeps its last value, as serde_json and Terraform do.
-                    entries.insert(key, value);
+                    // A repeated key keeps its last value, as serde_json and Terraform do
+                    // (collecting into a ValueMap keeps the last).
+                    entries.push((key, value));
                     self.whitespace();
                     match self.peek() {
                         Some(b',') => self.at += 1,
                         Some(b'}') => {
                             self.at += 1;
-                            return Ok(Value::Map(entries.into()));
+                            return Ok(Value::Map(entries.into_iter().collect()));
                         }
                         _ => return Err(self.error("expected `,` or `}`")),
                     }

@@ -16,7 +16,7 @@ mod path;
 mod protocol;
 mod schema;
 mod value;
-mod value_map;
+pub mod value_map;
 
 pub use diagnostic::{ProviderDiagnostic, Severity};
 pub use duration::{duration_setting, parse_duration};

@@ -1,6 +1,5 @@
 //! The dynamic value type shared by configuration, providers, plans and state.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
@@ -169,7 +168,7 @@ impl Value {
     }
 
     /// The entries, if the value is a map.
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&ValueMap> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
@@ -209,7 +208,7 @@ impl Value {
         for step in &path.0 {
             if current.is_null() {
                 *current = match step {
-                    PathStep::Key(_) => Value::Map(BTreeMap::new().into()),
+                    PathStep::Key(_) => Value::Map(ValueMap::new()),
                     PathStep::Index(_) => Value::List(Vec::new()),
                 };
             }
@@ -489,19 +488,20 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = BTreeMap::new();
+        let mut entries = Vec::new();
         let Some(first) = map.next_key::<KeyOrRaw>()? else {
-            return Ok(Value::Map(entries.into()));
+            return Ok(Value::Map(ValueMap::new()));
         };
         let first = match first {
             KeyOrRaw::Raw => return map.next_value_seed(RawText),
             KeyOrRaw::Key(key) => key,
         };
-        entries.insert(first, map.next_value()?);
+        entries.push((first, map.next_value()?));
         while let Some(key) = map.next_key::<String>()? {
-            entries.insert(key, map.next_value()?);
+            entries.push((key, map.next_value()?));
         }
-        Ok(Value::Map(entries.into()))
+        // A repeated key keeps its last value (collecting into a ValueMap keeps the last).
+        Ok(Value::Map(entries.into_iter().collect()))
     }
 }
 

@@ -46,7 +46,7 @@ impl Desired {
                 .or_insert_with(|| Value::Map(BTreeMap::new().into()));
             if let Value::Map(metadata) = metadata {
                 for field in SERVER_METADATA {
-                    metadata.remove(*field);
+                    metadata.remove(field);
                 }
                 match &object.namespace {
                     Some(ns) => {
@@ -89,7 +89,7 @@ fn without_nulls(value: &Value) -> Value {
     }
 }
 
-fn fold_string_data(top: &mut BTreeMap<String, Value>) {
+fn fold_string_data(top: &mut braid_provider::ValueMap) {
     let Some(Value::Map(string_data)) = top.remove("stringData") else {
         return;
     };

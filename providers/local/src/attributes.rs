@@ -20,7 +20,7 @@ pub(crate) fn fill_unknowns(planned: &Value, config: &Value) -> Value {
             }
         }
     }
-    Value::Map(merged.into())
+    Value::Map(merged)
 }
 
 /// An error for an attribute whose value has the wrong type.

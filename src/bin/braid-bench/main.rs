@@ -343,7 +343,7 @@ async fn bench(n: usize, check: bool, shape: Shape) -> Result<Vec<Phase>, String
             report.summary
         ));
     }
-    drop((ws, providers, store));
+    drop((ws, providers, store, plan, report));
 
     reset_peak_rss();
     let start = Instant::now();

@@ -305,7 +305,7 @@ fn compare(expected: &Value, actual: &Value, at: &mut Path, out: &mut Vec<Path>)
     }
     match (expected, actual) {
         (Value::Map(e), Value::Map(a)) => {
-            for key in e.keys().chain(a.keys().filter(|k| !e.contains_key(*k))) {
+            for key in e.keys().chain(a.keys().filter(|k| !e.contains_key(k))) {
                 at.0.push(PathStep::Key(key.clone()));
                 compare(
                     e.get(key).unwrap_or(&Value::Null),
