@@ -264,7 +264,7 @@ impl Workspace {
             .provider_blocks
             .get(name)
             .map(|(v, _)| v.clone())
-            .unwrap_or_else(|| Value::Map(BTreeMap::new().into()));
+            .unwrap_or_else(|| Value::Map(braid_provider::ValueMap::new()));
         let over = self.project.provider_config(self.environment(), name);
         if let (Value::Map(base), Value::Map(extra)) = (&mut config, over) {
             base.extend(extra);

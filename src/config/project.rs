@@ -144,7 +144,7 @@ impl Project {
             .iter()
             .find(|p| p.name == name)
             .map(|p| p.config.clone())
-            .unwrap_or_else(|| Value::Map(BTreeMap::new().into()));
+            .unwrap_or_else(|| Value::Map(braid_provider::ValueMap::new()));
         if let Some(over) = env.and_then(|e| e.providers.iter().find(|p| p.name == name))
             && let (Value::Map(base), Value::Map(extra)) = (&mut config, &over.config)
         {

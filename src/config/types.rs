@@ -330,7 +330,7 @@ mod tests {
         let ty = parse(
             "object({ a = optional(string, \"x\"), b = optional(list(object({ c = optional(number, 1), d = optional(bool) })), [{}]) })",
         );
-        let empty = Value::Map(BTreeMap::new().into());
+        let empty = Value::Map(braid_provider::ValueMap::new());
         let with_c = Value::map([("c", Value::from_i64(1)), ("d", Value::Null)]);
         assert_eq!(
             ty.convert(&empty),

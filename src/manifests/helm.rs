@@ -168,7 +168,7 @@ pub fn settings(
     }
     let namespace = string("namespace")?.unwrap_or_else(|| default_namespace.to_string());
     let set = match value.attr("set") {
-        None | Some(Value::Null) => Value::Map(BTreeMap::new().into()),
+        None | Some(Value::Null) => Value::Map(braid_provider::ValueMap::new()),
         Some(v @ Value::Map(_)) => v.clone(),
         Some(other) => return Err(wrong("set", "an object like { replicaCount = 3 }", other)),
     };

@@ -4,8 +4,6 @@
 //! differences: `regex` treats `\d`, `\w`, `\s` and `\b` as Unicode-aware where RE2 matches ASCII
 //! only (write `[0-9]` or `(?-u:\d)` to be exact), and it has no `\C`.
 
-use std::collections::BTreeMap;
-
 use braid_provider::Value;
 use regex::{Captures, Regex, RegexBuilder};
 
@@ -52,11 +50,10 @@ fn result(re: &Regex, shape: &Shape, caps: &Captures<'_>) -> Value {
         Shape::Whole => text(caps.get(0)),
         Shape::Unnamed => Value::List((1..caps.len()).map(|i| text(caps.get(i))).collect()),
         Shape::Named => Value::Map(
-            (re.capture_names()
+            re.capture_names()
                 .flatten()
                 .map(|name| (name.to_string(), text(caps.name(name))))
-                .collect::<BTreeMap<_, _>>())
-            .into(),
+                .collect(),
         ),
     }
 }

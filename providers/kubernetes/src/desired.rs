@@ -1,8 +1,6 @@
 //! The desired object: the manifest braid was given, normalised the way the API server
 //! would store it, and the body sent to server-side apply.
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use braid_provider::{Path, Value};
 
@@ -43,7 +41,7 @@ impl Desired {
             top.remove("braid");
             let metadata = top
                 .entry("metadata".to_string())
-                .or_insert_with(|| Value::Map(BTreeMap::new().into()));
+                .or_insert_with(|| Value::Map(braid_provider::ValueMap::new()));
             if let Value::Map(metadata) = metadata {
                 for field in SERVER_METADATA {
                     metadata.remove(field);
@@ -95,7 +93,7 @@ fn fold_string_data(top: &mut braid_provider::ValueMap) {
     };
     let data = top
         .entry("data".to_string())
-        .or_insert_with(|| Value::Map(BTreeMap::new().into()));
+        .or_insert_with(|| Value::Map(braid_provider::ValueMap::new()));
     if let Value::Map(data) = data {
         for (key, value) in string_data {
             let encoded = match value {

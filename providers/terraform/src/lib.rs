@@ -454,7 +454,7 @@ fn to_plugin_shape(block: &Block, value: &Value) -> Value {
             (Nesting::Single, _) => items().into_iter().next().unwrap_or(Value::Null),
             // An absent group block is an object of nulls (and of empty nested blocks).
             (Nesting::Group, _) => items().into_iter().next().unwrap_or_else(|| {
-                to_plugin_shape(&nested.block, &Value::Map(BTreeMap::new().into()))
+                to_plugin_shape(&nested.block, &Value::Map(braid_provider::ValueMap::new()))
             }),
             (Nesting::List | Nesting::Set, _) => Value::List(items()),
             // A map block keeps braid's map of label to object.
@@ -464,7 +464,7 @@ fn to_plugin_shape(block: &Block, value: &Value) -> Value {
                     .map(|(k, v)| (k.clone(), to_plugin_shape(&nested.block, v)))
                     .collect(),
             ),
-            (Nesting::Map, _) => Value::Map(BTreeMap::new().into()),
+            (Nesting::Map, _) => Value::Map(braid_provider::ValueMap::new()),
         };
         out.insert(name.clone(), shaped);
     }
@@ -744,7 +744,7 @@ impl Provider for PluginProvider {
     async fn configure(&self, config: Value) -> Vec<ProviderDiagnostic> {
         let block = &self.schemas.plugin.provider.block;
         let config = if config.is_null() {
-            Value::Map(BTreeMap::new().into())
+            Value::Map(braid_provider::ValueMap::new())
         } else {
             config
         };
@@ -1277,10 +1277,10 @@ mod tests {
         assert_eq!(plugin.attr("one"), Some(&port(1)));
         assert_eq!(
             plugin.attr("group"),
-            Some(&Value::Map(BTreeMap::new().into()))
+            Some(&Value::Map(braid_provider::ValueMap::new()))
         );
         assert_eq!(
-            to_plugin_shape(&block(), &Value::Map(BTreeMap::new().into())).attr("many"),
+            to_plugin_shape(&block(), &Value::Map(braid_provider::ValueMap::new())).attr("many"),
             Some(&Value::List(Vec::new()))
         );
         assert_eq!(plugin.attr("many"), braid.attr("many"));

@@ -92,16 +92,8 @@ fn main() {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(10);
                 let with_kubectl = !all.iter().any(|a| a == "--no-kubectl");
-                match kube_bench::run(n, latency, with_kubectl, check) {
-                    Ok(table) => {
-                        shell.out(&table);
-                        return;
-                    }
-                    Err(e) => {
-                        shell.err(&format!("error: {e}\n"));
-                        std::process::exit(1);
-                    }
-                }
+                finish(&shell, kube_bench::run(n, latency, with_kubectl, check));
+                return;
             }
             "--latency-ms" => {
                 args.next();
@@ -113,16 +105,8 @@ fn main() {
                 } else {
                     terraform_bench::run(n, check)
                 };
-                match table {
-                    Ok(table) => {
-                        shell.out(&table);
-                        return;
-                    }
-                    Err(e) => {
-                        shell.err(&format!("error: {e}\n"));
-                        std::process::exit(1);
-                    }
-                }
+                finish(&shell, table);
+                return;
             }
             other => {
                 shell.err(&format!(
@@ -169,6 +153,17 @@ fn main() {
                 ));
                 std::process::exit(1);
             }
+        }
+    }
+}
+
+/// Prints a benchmark's table, or its error and exits 1.
+fn finish(shell: &braid::view::Shell, table: Result<String, String>) {
+    match table {
+        Ok(table) => shell.out(&table),
+        Err(e) => {
+            shell.err(&format!("error: {e}\n"));
+            std::process::exit(1);
         }
     }
 }
