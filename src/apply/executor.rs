@@ -22,7 +22,7 @@ use super::order::{apply_dag, priorities};
 use super::writer::StateWriter;
 use super::{ApplyObserver, ApplyReport, ChangeResult, audit};
 use crate::config::ResourceDecl;
-use crate::diag::{Diagnostic, Diagnostics, provider_errors, state_error};
+use crate::diag::{Diagnostic, Diagnostics, state_error};
 use crate::graph::{WalkOutcome, walk_ordered};
 use crate::plan::planner::{PlannedResource, import_object, plan_resource, read_data_source};
 use crate::plan::sensitivity;
@@ -196,11 +196,13 @@ pub async fn apply_plan_locked(
     {
         errors.extend(d);
     }
-    let warnings = if plan.mode == PlanMode::Normal && !cancelled {
-        crate::plan::planner::check_warnings(&crate::plan::planner::evaluate_checks(ws, &scope))
-    } else {
-        Vec::new()
-    };
+    let mut warnings = scope.take_warnings();
+    warnings.sort_by(|a, b| a.address.cmp(&b.address));
+    if plan.mode == PlanMode::Normal && !cancelled {
+        warnings.extend(crate::plan::planner::check_warnings(
+            &crate::plan::planner::evaluate_checks(ws, &scope),
+        ));
+    }
     Ok(ApplyReport {
         apply_id,
         summary,
@@ -709,6 +711,21 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// The errors among a provider's (redacted) diagnostics about `address`; its warnings
+    /// are kept for the apply's report.
+    fn errors_keeping_warnings(
+        &self,
+        diagnostics: Vec<braid_provider::ProviderDiagnostic>,
+        address: &str,
+    ) -> Vec<Diagnostic> {
+        let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics
+            .into_iter()
+            .map(|d| crate::diag::from_provider(d, None, address))
+            .partition(Diagnostic::is_error);
+        self.scope.keep_warnings(warnings);
+        errors
+    }
+
     async fn read(&self, record: &ResourceRecord) -> Result<Option<Value>, Vec<Diagnostic>> {
         let provider = self.provider(&record.provider, &record.address)?;
         let call = provider.read(ReadRequest {
@@ -724,7 +741,7 @@ impl<'a> Executor<'a> {
             &mut response.diagnostics,
             &[(&record.attributes, &record.sensitive_paths)],
         );
-        let errors = provider_errors(response.diagnostics, &record.address);
+        let errors = self.errors_keeping_warnings(response.diagnostics, &record.address);
         if errors.is_empty() {
             Ok(response.state)
         } else {
@@ -1039,7 +1056,7 @@ impl<'a> Executor<'a> {
                 (&planned.config, &planned.sensitive),
             ],
         );
-        let errors = provider_errors(waited.diagnostics, &change.address);
+        let errors = self.errors_keeping_warnings(waited.diagnostics, &change.address);
         if !errors.is_empty() {
             let record = self.record_for(
                 change,
@@ -1121,7 +1138,7 @@ impl<'a> Executor<'a> {
                 ],
             );
         }
-        let errors = provider_errors(response.diagnostics, &change.address);
+        let errors = self.errors_keeping_warnings(response.diagnostics, &change.address);
         if errors.is_empty() {
             Ok(response.new_state)
         } else {

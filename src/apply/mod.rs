@@ -89,8 +89,8 @@ pub struct ApplyReport {
     pub errors: Vec<Diagnostic>,
     /// The apply was interrupted: changes in flight finished, the rest did not start.
     pub cancelled: bool,
-    /// Warnings that do not make the apply fail: `check` blocks whose assertions are false
-    /// after the changes.
+    /// Warnings that do not make the apply fail: the providers' (a deprecated argument, …),
+    /// then `check` blocks whose assertions are false after the changes.
     pub warnings: Vec<Diagnostic>,
 }
 

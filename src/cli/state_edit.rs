@@ -212,6 +212,7 @@ pub async fn import_resource(
         )
     })?;
     let call = provider.import(ImportRequest {
+        address: address.to_string(),
         type_name: decl.type_name.clone(),
         id: id.to_string(),
     });
@@ -256,7 +257,7 @@ pub async fn import_resource(
         sensitive_paths: sensitive,
         dependencies,
         source_file: Some(decl.source_file()),
-        meta: None,
+        meta: providers.object_meta(&decl.provider, address),
     };
     audited_write(cx, ws, store, "state import", |apply_id| {
         vec![ResourceWrite {

@@ -224,15 +224,6 @@ pub fn from_provider(
     out.at_opt(location).for_address(address)
 }
 
-/// The errors among a provider's diagnostics, about `address`.
-pub fn provider_errors(diagnostics: Vec<ProviderDiagnostic>, address: &str) -> Vec<Diagnostic> {
-    diagnostics
-        .into_iter()
-        .filter(ProviderDiagnostic::is_error)
-        .map(|d| from_provider(d, None, address))
-        .collect()
-}
-
 /// A Kustomize rendering error of source `source`; `file` is the text of the file it names,
 /// when braid read it, so the diagnostic can point at the line.
 pub fn from_kustomize(

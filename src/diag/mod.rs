@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 pub use convert::{
     cannot_open_state, cannot_unlock, cannot_write_state, error_chain, error_with_causes,
-    from_kustomize, from_provider, function_error, lock_error, provider_errors, state_diagnostic,
-    state_error, stolen_lock_warning, transfer_error,
+    from_kustomize, from_provider, function_error, lock_error, state_diagnostic, state_error,
+    stolen_lock_warning, transfer_error,
 };
 
 /// How serious a [`Diagnostic`] is; serialized in lowercase (`error`, `warning`) in JSON output.

@@ -41,6 +41,9 @@ pub struct EvalScope<'a> {
     /// Why data blocks nested in check blocks could not be read, by check (its module
     /// prefix and name): reported as the check's warnings.
     pub check_failures: RwLock<BTreeMap<String, Vec<String>>>,
+    /// What providers warned of while planning or applying (a deprecated argument, …),
+    /// each once, in the order given: shown with the plan and the apply's result.
+    pub warnings: std::sync::Mutex<Vec<Diagnostic>>,
 }
 
 impl<'a> EvalScope<'a> {
@@ -58,7 +61,29 @@ impl<'a> EvalScope<'a> {
             phase: (Phase::Plan, braid_functions::process_plan_time()),
             changed: RwLock::new(std::collections::HashSet::new()),
             check_failures: RwLock::new(BTreeMap::new()),
+            warnings: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Keeps the warnings among `diagnostics` (see [`EvalScope::warnings`]); one already
+    /// kept (same resource, summary and detail) is not kept twice.
+    pub fn keep_warnings(&self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        let mut kept = self.warnings.lock().expect(POISONED);
+        for d in diagnostics {
+            if d.is_error()
+                || kept.iter().any(|k| {
+                    k.address == d.address && k.summary == d.summary && k.detail == d.detail
+                })
+            {
+                continue;
+            }
+            kept.push(d);
+        }
+    }
+
+    /// The warnings kept so far, taken out of the scope.
+    pub fn take_warnings(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.warnings.lock().expect(POISONED))
     }
 
     /// Records that the data block `decl`, nested in a check block, could not be read: its

@@ -249,6 +249,35 @@ pub struct Plan {
     /// was rendered with at the last successful apply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub charts: Vec<ChartChange>,
+    /// What providers warned of while planning (a deprecated argument, …), by address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<PlanWarning>,
+}
+
+/// A provider's warning while planning: shown with the plan, which still applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanWarning {
+    /// The resource it is about, when it is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A short phrase: "Argument is deprecated".
+    pub summary: String,
+    /// The provider's explanation.
+    pub detail: String,
+    /// Where in configuration: `main.tf:12:3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}
+
+impl From<&crate::diag::Diagnostic> for PlanWarning {
+    fn from(d: &crate::diag::Diagnostic) -> PlanWarning {
+        PlanWarning {
+            address: d.address.clone(),
+            summary: d.summary.clone(),
+            detail: d.detail.clone(),
+            at: d.location.as_ref().map(crate::diag::Location::short),
+        }
+    }
 }
 
 /// A Helm chart in a plan: what it renders now, and what the last successful apply rendered.

@@ -313,13 +313,13 @@ fn move_records(
 /// back what they keep beside each (private data, schema version) under the new address.
 /// Where the resource declared there is of another type, its provider takes the object over
 /// (MoveResourceState, as Terraform asks it) and the record becomes one of that type; a
-/// provider that cannot is an error at the `moved` block.
+/// provider that cannot is an error at the `moved` block. Returns the providers' warnings.
 async fn move_across_types(
     ws: &Workspace,
     providers: &Providers,
     records: &mut [ResourceRecord],
     moved_from: &BTreeMap<String, String>,
-) -> Result<(), Diagnostics> {
+) -> Result<Diagnostics, Diagnostics> {
     let moved: Vec<braid_state::ResourceIndexEntry> = records
         .iter()
         .filter(|r| moved_from.contains_key(&r.address))
@@ -379,7 +379,10 @@ async fn move_across_types(
             }
         }
     }
-    diags.into_result(())
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(diags)
 }
 
 /// `record` (at its new address) as an object of `target_type` served by the provider
@@ -576,7 +579,11 @@ pub async fn plan_resource(
     {
         diags.extend(d);
     }
-    diags.into_result(PlannedResource {
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    scope.keep_warnings(diags.0);
+    Ok(PlannedResource {
         config,
         planned: response.planned,
         sensitive,
@@ -691,7 +698,11 @@ pub async fn read_data_source(
     {
         diags.extend(d);
     }
-    diags.into_result((Some(response.state), config, sensitive))
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    scope.keep_warnings(diags.0);
+    Ok((Some(response.state), config, sensitive))
 }
 
 /// A data source in the plan: read now (a no-op holding its value), or to be read during
@@ -798,22 +809,22 @@ pub async fn make_plan(
         "plan: state read"
     );
     let moved_from = move_records(ws, &mut records)?;
-    move_across_types(ws, providers, &mut records, &moved_from).await?;
+    let move_warnings = move_across_types(ws, providers, &mut records, &moved_from).await?;
     let covered = targeted_addresses(ws, &records, options)?;
     let in_scope = |address: &str| covered.as_ref().is_none_or(|c| c.contains(address));
     // A targeted plan reads and plans only what it covers, as Terraform does.
     records.retain(|r| in_scope(&r.address));
     let replace: BTreeSet<&str> = options.replace.iter().map(String::as_str).collect();
-    let (live, drift) = if options.refresh {
+    let (live, drift, read_warnings) = if options.refresh {
         let refreshed = refresh(&records, providers, options.parallelism, observer).await?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             rss_mb = crate::diag::resident_mb(),
             "plan: refreshed"
         );
-        (Some(refreshed.live), refreshed.drift)
+        (Some(refreshed.live), refreshed.drift, refreshed.warnings)
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), Vec::new())
     };
     let by_address: HashMap<&str, &ResourceRecord> =
         records.iter().map(|r| (r.address.as_str(), r)).collect();
@@ -830,6 +841,8 @@ pub async fn make_plan(
     let mut diags = Diagnostics::new();
     let plan_time = Utc::now();
     let scope = EvalScope::new(&ws.module, &ws.variables, &ws.env_name).planning(plan_time);
+    scope.keep_warnings(move_warnings.0);
+    scope.keep_warnings(read_warnings);
     match options.mode {
         PlanMode::Destroy => {
             for record in &records {
@@ -1025,6 +1038,16 @@ pub async fn make_plan(
         salt,
         checks,
         charts,
+        warnings: {
+            let mut warnings: Vec<crate::plan::PlanWarning> = scope
+                .take_warnings()
+                .iter()
+                .map(crate::plan::PlanWarning::from)
+                .collect();
+            // Reads finish in any order; the plan lists warnings by resource.
+            warnings.sort_by(|a, b| a.address.cmp(&b.address));
+            warnings
+        },
     })
 }
 
@@ -1255,6 +1278,7 @@ pub async fn import_object(
 ) -> Result<Value, Diagnostics> {
     let provider = provider_for(providers, decl)?;
     let call = provider.import(braid_provider::ImportRequest {
+        address: decl.address.clone(),
         type_name: decl.type_name.clone(),
         id: id.to_string(),
     });

@@ -14,6 +14,9 @@ pub struct Refreshed {
     /// Live value per address; `None` when the object is gone.
     pub live: HashMap<String, Option<Value>>,
     pub drift: Vec<ResourceDrift>,
+    /// What the providers warned of while reading (redacted of the objects' sensitive
+    /// values).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Reads all `records` concurrently, at most `parallelism` at once.
@@ -55,11 +58,19 @@ pub async fn refresh(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "provider read"
         );
+        let mut found = response.diagnostics;
+        super::sensitivity::redact(
+            &mut found,
+            &[(&record.attributes, record.sensitive_paths.as_slice())],
+        );
         let mut diags = Diagnostics::new();
-        for d in response.diagnostics {
+        for d in found {
             diags.push(from_provider(d, None, &record.address));
         }
-        (record, diags.into_result(response.state))
+        if diags.has_errors() {
+            return (record, Err(diags));
+        }
+        (record, Ok((response.state, diags.0)))
     });
     let results: Vec<_> = stream::iter(reads)
         .buffer_unordered(parallelism.max(1))
@@ -68,9 +79,11 @@ pub async fn refresh(
     let mut diags = Diagnostics::new();
     let mut live = HashMap::with_capacity(records.len());
     let mut drift = Vec::new();
+    let mut warnings = Vec::new();
     for (record, result) in results {
         match result {
-            Ok(state) => {
+            Ok((state, found)) => {
+                warnings.extend(found);
                 let drifted = match &state {
                     None => Some(DriftKind::Deleted),
                     Some(value) if *value != record.attributes => Some(DriftKind::Changed),
@@ -104,5 +117,9 @@ pub async fn refresh(
         }
     }
     drift.sort_by(|a, b| a.address.cmp(&b.address));
-    diags.into_result(Refreshed { live, drift })
+    diags.into_result(Refreshed {
+        live,
+        drift,
+        warnings,
+    })
 }

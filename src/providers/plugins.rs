@@ -17,7 +17,8 @@ use braid_provider_terraform::PluginProvider;
 
 use super::ProviderRegistry;
 use super::install::{
-    CliConfig, LOCK_FILE, LockFile, PLUGIN_CACHE_ENV, ProviderAddress, Sources, package_hash_h1,
+    CliConfig, LOCK_FILE, LockFile, PLUGIN_CACHE_ENV, ProviderAddress, Sources,
+    package_hash_h1_cached, user_cache_dir,
 };
 use crate::config::Project;
 use crate::config::terraform_block::TerraformSettings;
@@ -36,6 +37,8 @@ pub struct PluginChoice {
     pub address: ProviderAddress,
     /// The package found.
     pub package: super::install::Package,
+    /// The package's `h1:` hash (checked against the lock file when there is one).
+    pub hash: String,
 }
 
 /// Where provider packages may come from for `project`: braid's plugin directories
@@ -70,11 +73,7 @@ pub fn sources(project: &Project) -> Result<Sources, Diagnostics> {
         .or_else(|| project.plugins.cache_dir.clone())
         .or_else(|| env_dir("TF_PLUGIN_CACHE_DIR"))
         .or_else(|| cli.plugin_cache_dir.clone())
-        .or_else(|| env_dir("XDG_CACHE_HOME").map(|d| d.join("braid").join("plugins")))
-        .or_else(|| {
-            home.as_ref()
-                .map(|h| h.join(".cache").join("braid").join("plugins"))
-        });
+        .or_else(|| user_cache_dir().map(|d| d.join("plugins")));
     Ok(Sources {
         explicit,
         cli,
@@ -150,15 +149,17 @@ pub fn choose(
                 }
                 (None, None) => search.find(&address, constraints)?,
             };
+            let hashes = user_cache_dir().map(|d| d.join("package-hashes"));
+            let h1 = package_hash_h1_cached(&package.dir, hashes.as_deref())
+                .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
             if let Some(lock) = &lock {
-                let h1 = package_hash_h1(&package.dir)
-                    .map_err(|e| format!("cannot hash {}: {e}", package.dir.display()))?;
                 lock.verify(&package, &h1)?;
             }
             Ok(PluginChoice {
                 name: name.clone(),
                 address,
                 package,
+                hash: h1,
             })
         });
         match found {
@@ -179,6 +180,22 @@ pub fn choose(
     diags.into_result(out)
 }
 
+/// Where the schema of the package with hash `h1` is kept across runs, in braid's user
+/// cache `cache`: named by the hash, so that only that exact build reads it.
+fn schema_file(cache: &std::path::Path, h1: &str) -> PathBuf {
+    let name: String = h1
+        .chars()
+        .filter_map(|c| match c {
+            '/' => Some('_'),
+            '+' => Some('-'),
+            ':' => Some('-'),
+            '=' => None,
+            c => Some(c),
+        })
+        .collect();
+    cache.join("provider-schemas").join(format!("{name}.pb"))
+}
+
 /// `registry` with the plugins of `choices` started and registered under their names (each
 /// alias its own process), in place of any built-in provider of the same name.
 pub async fn start(
@@ -189,7 +206,8 @@ pub async fn start(
     let mut diags = Diagnostics::new();
     for choice in choices {
         let executable = &choice.package.executable;
-        match PluginProvider::start(&choice.name, executable).await {
+        let schema_file = user_cache_dir().map(|d| schema_file(&d, &choice.hash));
+        match PluginProvider::start_cached(&choice.name, executable, schema_file.as_deref()).await {
             Ok(provider) => {
                 registry.register_instance(choice.name.clone(), Arc::new(provider));
             }

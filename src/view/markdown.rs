@@ -71,6 +71,15 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
             String::new()
         };
         out.push_str(&heading);
+        let warnings = warnings_section(plan);
+        if out.len() + warnings.len() + FOOTER_RESERVE <= budget {
+            out.push_str(&warnings);
+        } else if !plan.warnings.is_empty() {
+            out.push_str(&format!(
+                "⚠️ {} provider warning(s), not shown here for size: see `braid plan`.\n\n",
+                plan.warnings.len()
+            ));
+        }
         if blocks.is_empty() {
             let nothing = if drift_only {
                 "No drift.** Live objects match the state of"
@@ -122,6 +131,52 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
         out.push_str(&format!(
             "> **{left_out} of {total} resource diffs are not shown** to stay within the size limit of a pull-request comment. The summary above counts every change. See them all with `braid{env_flags} plan`, or in the JSON plan (`braid plan --format json`) saved by the CI run.\n"
         ));
+    }
+    out
+}
+
+/// The providers' warnings of a plan, folded: each with its resource and place.
+fn warnings_section(plan: &Plan) -> String {
+    if plan.warnings.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<details><summary>⚠️ {} provider warning(s)</summary>\n\n",
+        plan.warnings.len()
+    );
+    for w in &plan.warnings {
+        let place = match (&w.address, &w.at) {
+            (Some(address), Some(at)) => {
+                format!(" — <code>{}</code> at {}", html(address), html(at))
+            }
+            (Some(address), None) => format!(" — <code>{}</code>", html(address)),
+            (None, Some(at)) => format!(" — at {}", html(at)),
+            (None, None) => String::new(),
+        };
+        out.push_str(&format!(
+            "- **{}**{place}: {}\n",
+            html(&w.summary),
+            html(&w.detail).replace('\n', " ")
+        ));
+    }
+    out.push_str("\n</details>\n\n");
+    out
+}
+
+/// `text` safe inside HTML and Markdown: a provider's message cannot open a tag or a link.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '[' | ']' | '*' | '_' | '`' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
     }
     out
 }
@@ -319,6 +374,7 @@ mod tests {
             salt: String::new(),
             checks: Vec::new(),
             charts: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

@@ -233,6 +233,9 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
                 plan.drift.len()
             ));
         }
+        for warning in &plan.warnings {
+            out.push_str(&format!("\n{}", render_warning(warning, style)));
+        }
         return out;
     }
     if changes.is_empty() {
@@ -286,8 +289,34 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
     for chart in &plan.charts {
         render_chart(plan, chart, style, &mut out);
     }
+    for warning in &plan.warnings {
+        out.push_str(&format!("\n{}", render_warning(warning, style)));
+    }
     for warning in crate::plan::planner::check_warnings(&plan.checks) {
         out.push_str(&format!("\n{}", super::diagnostic::render(&warning, style)));
+    }
+    out
+}
+
+/// A provider's warning kept in the plan, as diagnostics without their source line are
+/// shown: where, then the provider's words.
+fn render_warning(warning: &crate::plan::PlanWarning, style: Style) -> String {
+    let mut out = format!(
+        "{}: {}\n",
+        style.yellow("warning"),
+        style.bold(&warning.summary)
+    );
+    let place = match (&warning.at, &warning.address) {
+        (Some(at), Some(address)) => Some(format!("{at} ({address})")),
+        (Some(at), None) => Some(at.clone()),
+        (None, Some(address)) => Some(address.clone()),
+        (None, None) => None,
+    };
+    if let Some(place) = place {
+        out.push_str(&format!("  --> {place}\n"));
+    }
+    for line in warning.detail.lines() {
+        out.push_str(&format!("   = {line}\n"));
     }
     out
 }

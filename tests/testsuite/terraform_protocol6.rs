@@ -307,6 +307,92 @@ fn protocol_6_diagnostics_match_terraform() {
     }
 }
 
+/// A provider's warning (ValidateResourceConfig's) does not stop the plan: braid shows it
+/// with the plan, at the attribute's place in main.tf and with the resource's address, keeps
+/// it in the JSON plan and shows it again with the apply, as terraform shows it.
+#[test]
+fn protocol_6_warnings_shown_like_terraform() {
+    let main_tf = &fixture("warnings.tf");
+    let message = "12 replicas is more than 10: consider an autoscaler instead.";
+
+    let tf = braid_testkit::tempdir();
+    std::fs::write(tf.path().join("main.tf"), main_tf).expect("write");
+    let tf_rc = cli_config(tf.path());
+    terraform(tf.path(), &tf_rc, &["init", "-input=false"], &[0]);
+    let tf_dir_var = format!("directory={}", tf.path().join("objects").display());
+    let theirs = terraform(
+        tf.path(),
+        &tf_rc,
+        &["plan", "-input=false", "-var", &tf_dir_var],
+        &[0],
+    );
+    assert!(
+        theirs.contains("Warning: Many replicas") && theirs.contains(message),
+        "terraform: {theirs}"
+    );
+
+    let side = BraidSide::new(main_tf);
+    side.braid(&["init"]).success();
+    // In a user cache of its own: the package's hash and the provider's schema are kept.
+    let cache = braid_testkit::tempdir();
+    let plan = side.project.braid_env(
+        &["--env", "dev", "--no-color", "plan"],
+        &[
+            ("TF_CLI_CONFIG_FILE", side.rc.as_str()),
+            ("XDG_CACHE_HOME", &cache.path().display().to_string()),
+        ],
+    );
+    plan.success();
+    let lock = std::fs::read_to_string(side.project.path().join(".braid.lock.hcl")).expect("lock");
+    let hashes: Vec<_> = std::fs::read_dir(cache.path().join("braid/package-hashes"))
+        .expect("package hashes kept")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read"))
+        .collect();
+    assert_eq!(hashes.len(), 1, "{hashes:?}");
+    assert!(lock.contains(&hashes[0]), "{} in {lock}", hashes[0]);
+    let schemas: Vec<_> = std::fs::read_dir(cache.path().join("braid/provider-schemas"))
+        .expect("provider schemas kept")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(schemas.len(), 1, "{schemas:?}");
+    assert!(
+        std::fs::read(&schemas[0])
+            .expect("read")
+            .starts_with(b"braid provider schema 1, protocol 6\n")
+    );
+    assert!(
+        plan.stdout.contains("warning: Many replicas")
+            && plan
+                .stdout
+                .contains("main.tf:23:14 (braidtest_service.big)")
+            && plan.stdout.contains(message),
+        "{}",
+        plan.all()
+    );
+    let json = side.braid(&["plan", "--format", "json"]);
+    let document: serde_json::Value =
+        serde_json::from_str(&json.success().stdout).expect("a JSON plan");
+    assert_eq!(
+        document["warnings"],
+        serde_json::json!([{
+            "address": "braidtest_service.big",
+            "summary": "Many replicas",
+            "detail": format!("{message} (attribute replicas of braidtest_service.big)"),
+            "at": "main.tf:23:14",
+        }]),
+        "{}",
+        json.stdout
+    );
+    let apply = side.braid(&["apply", "--auto-approve"]);
+    apply.success();
+    assert!(
+        apply.all().contains("Many replicas") && apply.all().contains(message),
+        "{}",
+        apply.all()
+    );
+    assert_eq!(objects(&side.objects).len(), 1, "the service was created");
+}
+
 /// `moved` across resource types (MoveResourceState): services declared as
 /// `braidtest_legacy_service` move to `braidtest_service` (tests/fixtures/braidtest6/move),
 /// with braid as with terraform; the next plan is empty and the state holds the new type.
@@ -341,6 +427,10 @@ fn moved_across_resource_types_like_terraform() {
     std::fs::write(tf_work.join("main.tf"), &after).expect("write");
     let moved = tf_apply();
     assert!(moved.contains("3 changed"), "{moved}");
+    assert!(
+        moved.contains("Warning: Legacy service moved"),
+        "terraform shows MoveResourceState's warnings: {moved}"
+    );
 
     let side = BraidSide::new(&before);
     let (project, ours) = (&side.project, side.objects.clone());
@@ -357,8 +447,12 @@ fn moved_across_resource_types_like_terraform() {
             && plan.stdout.contains("braidtest_legacy_service.api")
             && plan
                 .stdout
-                .contains("Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy, 3 to move."),
-        "{}",
+                .contains("Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy, 3 to move.")
+            && plan.stdout.contains("warning: Legacy service moved")
+            && plan
+                .stdout
+                .contains("The braidtest_legacy_service api is a braidtest_service from now on"),
+        "MoveResourceState's warnings are shown with the plan: {}",
         plan.all()
     );
     braid(&["apply", "move.json"]).success();

@@ -62,5 +62,6 @@ pub use plugin::{
 };
 pub use process::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, OutputTail};
 pub use proposed::proposed_new;
+pub use prost::DecodeError;
 pub use schema::{Attribute, Block, NestedBlock, NestedType, Nesting, ProviderSchema, Schema};
 pub use tls::TlsError;

@@ -337,6 +337,21 @@ impl ProviderPlugin {
         )
     }
 
+    /// GetProviderSchema, with the answer's protobuf encoding beside it: the bytes
+    /// [`ProviderSchema::from_wire`] reads back, for a cache of schemas across runs.
+    pub async fn get_provider_schema_wire(&self) -> Result<(ProviderSchema, Vec<u8>), CallError> {
+        rpc!(
+            self,
+            "GetProviderSchema",
+            get_schema / get_provider_schema,
+            |pb| pb::get_provider_schema::Request {},
+            |response| {
+                let wire = prost::Message::encode_to_vec(&response);
+                Ok((ProviderSchema::from(response), wire))
+            }
+        )
+    }
+
     /// PrepareProviderConfig (protocol 6: ValidateProviderConfig) with a configuration
     /// object built by [`crate::config_object`]. Protocol 6 prepares nothing: its answer's
     /// configuration is nil, and the caller configures with its own.

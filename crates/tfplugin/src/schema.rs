@@ -136,6 +136,22 @@ pub enum Nesting {
     Map,
 }
 
+impl ProviderSchema {
+    /// The schema in a GetProviderSchema answer of protocol `protocol_version` encoded as
+    /// protobuf (what [`crate::ProviderPlugin::get_provider_schema_wire`] returns).
+    pub fn from_wire(
+        protocol_version: u32,
+        wire: &[u8],
+    ) -> Result<ProviderSchema, prost::DecodeError> {
+        use prost::Message as _;
+        Ok(if protocol_version == 6 {
+            ProviderSchema::from(tfplugin6::get_provider_schema::Response::decode(wire)?)
+        } else {
+            ProviderSchema::from(tfplugin5::get_provider_schema::Response::decode(wire)?)
+        })
+    }
+}
+
 /// The schema conversions for one generated protocol module; `$nested` reads an
 /// attribute's nested type (protocol 6 only).
 macro_rules! schema_conversions {

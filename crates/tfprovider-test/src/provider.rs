@@ -65,6 +65,13 @@ fn error(summary: &str, detail: String, path: &[&str]) -> pb::Diagnostic {
     }
 }
 
+fn warning(summary: &str, detail: String, path: &[&str]) -> pb::Diagnostic {
+    pb::Diagnostic {
+        severity: pb::diagnostic::Severity::Warning as i32,
+        ..error(summary, detail, path)
+    }
+}
+
 fn attribute_path(path: &[&str]) -> pb::AttributePath {
     pb::AttributePath {
         steps: path
@@ -319,12 +326,19 @@ impl Provider for BraidTest {
                 &["name"],
             ));
         }
-        if as_number(get(&config, "replicas")).is_some_and(|r| r < 0.0) {
-            diagnostics.push(error(
+        match as_number(get(&config, "replicas")) {
+            Some(r) if r < 0.0 => diagnostics.push(error(
                 "Invalid replicas",
                 "replicas must be 0 or more.".to_owned(),
                 &["replicas"],
-            ));
+            )),
+            // A warning (the plan goes on), to test how warnings are shown.
+            Some(r) if r > 10.0 => diagnostics.push(warning(
+                "Many replicas",
+                format!("{r} replicas is more than 10: consider an autoscaler instead."),
+                &["replicas"],
+            )),
+            _ => {}
         }
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics,
@@ -608,7 +622,14 @@ impl Provider for BraidTest {
         set(&mut target, "replicas", get(&source, "size").clone());
         Ok(Response::new(pb::move_resource_state::Response {
             target_state: encode(&target),
-            diagnostics: Vec::new(),
+            diagnostics: vec![warning(
+                "Legacy service moved",
+                format!(
+                    "The {LEGACY} {} is a {SERVICE} from now on; its size became replicas.",
+                    get(&source, "name").as_str().unwrap_or_default()
+                ),
+                &[],
+            )],
             target_private: request.source_private,
         }))
     }

@@ -205,6 +205,9 @@ pub struct ReadDataResponse {
 /// (`braid state import`).
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
+    /// The resource address the object is adopted at (`aws_vpc.main`), under which a
+    /// provider keeps what it knows of the object besides its attributes ([`ObjectMeta`]).
+    pub address: String,
     /// The resource type, one of the keys of [`ProviderSchema::resources`].
     pub type_name: String,
     /// The object's id in the provider's own terms (a file path, a bucket name, a Kubernetes

@@ -131,6 +131,57 @@ fn executable_key(program: &FsPath) -> Option<ExecutableKey> {
     ))
 }
 
+/// The first line of a schema file: what it is and the protocol version of the answer
+/// that follows (protobuf, as the plugin sent it).
+fn schema_file_header(protocol_version: u32) -> String {
+    format!("braid provider schema 1, protocol {protocol_version}\n")
+}
+
+/// The schema kept in `file` when it holds an answer of `protocol_version` that decodes
+/// without errors.
+fn read_schema_file(
+    file: &FsPath,
+    protocol_version: u32,
+) -> Option<braid_tfplugin::ProviderSchema> {
+    let bytes = std::fs::read(file).ok()?;
+    let wire = bytes.strip_prefix(schema_file_header(protocol_version).as_bytes())?;
+    match braid_tfplugin::ProviderSchema::from_wire(protocol_version, wire) {
+        Ok(schema) if !Diagnostic::any_error(&schema.diagnostics) => Some(schema),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(file = %file.display(), error = %e, "provider schema file ignored");
+            None
+        }
+    }
+}
+
+/// Writes a schema answer to `file` whole or not at all (a temporary file renamed into
+/// place); a cache that cannot be written only costs the next run a GetProviderSchema.
+fn write_schema_file(file: &FsPath, protocol_version: u32, wire: &[u8]) {
+    let written = (|| {
+        let dir = file
+            .parent()
+            .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+        std::fs::create_dir_all(dir)?;
+        let temporary = dir.join(format!(
+            ".{}.{}.tmp",
+            file.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let mut bytes = schema_file_header(protocol_version).into_bytes();
+        bytes.extend_from_slice(wire);
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, file).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })
+    })();
+    if let Err(e) = written {
+        tracing::debug!(file = %file.display(), error = %e, "provider schema not cached");
+    }
+}
+
 /// The plugin protocol version the executable at `program` speaks with braid: it is
 /// started, its handshake read, and it is shut down again (no schema is read).
 pub async fn negotiated_protocol(program: &FsPath) -> Result<u32, StartError> {
@@ -144,40 +195,68 @@ impl PluginProvider {
     /// Starts the plugin at `program` and reads its schema; `name` is the provider's local
     /// name in configuration (`aws`).
     pub async fn start(name: &str, program: &FsPath) -> Result<PluginProvider, PluginError> {
+        PluginProvider::start_cached(name, program, None).await
+    }
+
+    /// [`PluginProvider::start`], keeping the schema across runs in `schema_file` (which the
+    /// caller names after the package's hash, so another build never reads it): when the
+    /// provider allows skipping GetProviderSchema (`get_provider_schema_optional`, as
+    /// Terraform checks), a schema read from the file is used instead of calling it, and a
+    /// schema the plugin sends is written there. A file that cannot be read, is of another
+    /// protocol version or does not decode is ignored (and replaced).
+    pub async fn start_cached(
+        name: &str,
+        program: &FsPath,
+        schema_file: Option<&FsPath>,
+    ) -> Result<PluginProvider, PluginError> {
         let plugin = ProviderPlugin::start(&PluginCommand::new(program))
             .await
             .map_err(PluginError::Start)?;
         let key = executable_key(program);
-        let cached = key.as_ref().and_then(|k| {
-            SCHEMAS
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(k)
-                .cloned()
-        });
+        let cached = key
+            .as_ref()
+            .and_then(|k| {
+                SCHEMAS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(k)
+                    .cloned()
+            })
+            .or_else(|| {
+                let schema = read_schema_file(schema_file?, plugin.protocol_version())?;
+                Some(Arc::new(Schemas {
+                    braid: braid_schema(&schema),
+                    plugin: schema,
+                }))
+            });
         let schemas = match cached {
             Some(schemas) if schemas.plugin.schema_optional => schemas,
             _ => {
-                let plugin_schema = plugin
-                    .get_provider_schema()
+                let (plugin_schema, wire) = plugin
+                    .get_provider_schema_wire()
                     .await
                     .map_err(PluginError::Call)?;
                 if Diagnostic::any_error(&plugin_schema.diagnostics) {
                     return Err(PluginError::Schema(plugin_schema.diagnostics));
                 }
-                let schemas = Arc::new(Schemas {
+                if let Some(file) = schema_file
+                    && plugin_schema.schema_optional
+                {
+                    write_schema_file(file, plugin.protocol_version(), &wire);
+                }
+                Arc::new(Schemas {
                     braid: braid_schema(&plugin_schema),
                     plugin: plugin_schema,
-                });
-                if let Some(key) = key {
-                    SCHEMAS
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(key, Arc::clone(&schemas));
-                }
-                schemas
+                })
             }
         };
+        if let Some(key) = key {
+            SCHEMAS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_insert_with(|| Arc::clone(&schemas));
+        }
         Ok(PluginProvider {
             name: name.to_owned(),
             plugin,
@@ -1089,10 +1168,17 @@ impl Provider for PluginProvider {
             };
         }
         match decode(block, &read.state) {
-            Ok(state) => ImportResponse {
-                state,
-                diagnostics: found,
-            },
+            Ok(state) => {
+                // The private data of the read goes with the object into state, as
+                // Terraform keeps it, for the object's next call.
+                if state.is_some() {
+                    self.remember_private(&request.address, &request.type_name, read.private);
+                }
+                ImportResponse {
+                    state,
+                    diagnostics: found,
+                }
+            }
             Err(d) => ImportResponse {
                 state: None,
                 diagnostics: d,
@@ -1407,5 +1493,83 @@ mod tests {
             braid_tfplugin::PathStep::Key("k".into()),
         ];
         assert_eq!(path(&steps).to_string(), "rule[1].k");
+    }
+
+    /// A place for another "executable" of terraform-provider-braidtest: a new link to the
+    /// binary, so this process's memory of schemas (by path) does not answer for it.
+    fn braidtest_copy(dir: &FsPath, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        let binary = braid_testkit::braidtest_provider();
+        if std::fs::hard_link(&binary, &path).is_err() {
+            std::fs::copy(&binary, &path).expect("copy terraform-provider-braidtest");
+        }
+        path
+    }
+
+    /// The schema file: written after GetProviderSchema; read instead of calling it (a type
+    /// only the file names shows it was); ignored and replaced when of another protocol
+    /// version or when it does not decode.
+    #[tokio::test]
+    async fn schemas_are_kept_across_runs_in_the_schema_file() {
+        let dir = braid_testkit::tempdir();
+        let file = dir.path().join("cache").join("h1-braidtest.pb");
+        let started = |name: &'static str| {
+            let program = braidtest_copy(dir.path(), name);
+            let file = file.clone();
+            async move {
+                let provider = PluginProvider::start_cached("braidtest", &program, Some(&file))
+                    .await
+                    .expect("the plugin starts");
+                let types: Vec<String> = provider.schema().resources.keys().cloned().collect();
+                provider.shutdown().await.expect("shut down");
+                types
+            }
+        };
+        let header = schema_file_header(6);
+
+        let types = started("first").await;
+        assert!(types.contains(&"braidtest_service".to_owned()), "{types:?}");
+        let written = std::fs::read(&file).expect("the schema file is written");
+        assert!(written.starts_with(header.as_bytes()));
+
+        // One more entry of `resource_schemas` (field 2 of GetProviderSchema.Response, a map
+        // entry: key 1, value 2 an empty Schema), appended as protobuf allows.
+        let name = b"braidtest_cached_only";
+        let mut entry = vec![0x0a, name.len() as u8];
+        entry.extend_from_slice(name);
+        entry.extend_from_slice(&[0x12, 0x00]);
+        let mut planted = written.clone();
+        planted.extend_from_slice(&[0x12, entry.len() as u8]);
+        planted.extend_from_slice(&entry);
+        std::fs::write(&file, &planted).expect("plant");
+        let types = started("second").await;
+        assert!(
+            types.contains(&"braidtest_cached_only".to_owned()),
+            "the schema came from the file: {types:?}"
+        );
+
+        let mut other_protocol = schema_file_header(5).into_bytes();
+        other_protocol.extend_from_slice(&planted[header.len()..]);
+        std::fs::write(&file, &other_protocol).expect("write");
+        let types = started("third").await;
+        assert!(
+            !types.contains(&"braidtest_cached_only".to_owned()),
+            "{types:?}"
+        );
+        let replaced = std::fs::read(&file).expect("read");
+        assert!(replaced.starts_with(header.as_bytes()), "replaced");
+        assert!(!replaced.windows(name.len()).any(|w| w == name), "replaced");
+
+        let mut garbage = header.clone().into_bytes();
+        garbage.extend_from_slice(&[0xff, 0xff, 0xff]);
+        std::fs::write(&file, &garbage).expect("write");
+        let types = started("fourth").await;
+        assert!(types.contains(&"braidtest_service".to_owned()), "{types:?}");
+        let replaced = std::fs::read(&file).expect("read");
+        assert_eq!(
+            replaced.len(),
+            written.len(),
+            "replaced by the plugin's schema"
+        );
     }
 }

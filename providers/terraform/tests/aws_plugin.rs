@@ -201,6 +201,7 @@ async fn resources_live_and_die_through_braids_provider_calls() {
     // Import by name: the same object.
     let imported = provider
         .import(ImportRequest {
+            address: format!("{PARAM}.imported"),
             type_name: PARAM.into(),
             id: "/app/db".into(),
         })
@@ -209,6 +210,15 @@ async fn resources_live_and_die_through_braids_provider_calls() {
     let imported = imported.state.expect("found");
     assert_eq!(imported.attr("arn"), state.attr("arn"));
     assert_eq!(imported.attr("value"), Some(&Value::from("s3cret-2")));
+    // The read's private data goes with the imported object into state.
+    let meta = provider
+        .object_meta(&format!("{PARAM}.imported"))
+        .expect("kept beside the imported object");
+    assert!(
+        String::from_utf8_lossy(&meta.private).contains("schema_version"),
+        "SDKv2 private data: {:?}",
+        String::from_utf8_lossy(&meta.private)
+    );
 
     // Delete.
     let gone = apply(&provider, address, PARAM, Some(state), None, Value::Null).await;

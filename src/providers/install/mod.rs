@@ -16,7 +16,7 @@ mod remote;
 use std::path::{Path, PathBuf};
 
 pub use cli_config::{CliConfig, MirrorRule};
-pub use hash::{package_hash_h1, zip_hash};
+pub use hash::{package_hash_h1, package_hash_h1_cached, zip_hash};
 pub use installer::{Installed, Installer, Origin, PLUGIN_CACHE_ENV, Sources};
 pub use lock_file::{LOCK_FILE, LockFile, LockedProvider};
 
@@ -220,6 +220,20 @@ pub struct Package {
     pub dir: PathBuf,
     /// The plugin executable in it (`terraform-provider-aws_v5.100.0_x5`).
     pub executable: PathBuf,
+}
+
+/// braid's cache in the user's home: `$XDG_CACHE_HOME/braid`, else `~/.cache/braid`. Never
+/// a directory a project names: input from a pull request must not be able to plant what
+/// braid trusts from there (package hashes, provider schemas).
+pub fn user_cache_dir() -> Option<PathBuf> {
+    let from = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_CACHE_HOME")
+        .map(|d| d.join("braid"))
+        .or_else(|| from("HOME").map(|h| h.join(".cache").join("braid")))
 }
 
 /// The `OS_ARCH` of this machine as Terraform names platforms (`linux_amd64`).

@@ -294,6 +294,11 @@ fn isolate(cmd: &mut Command, env: &[(&str, &str)]) {
         }
     }
     cmd.env("NO_COLOR", "1").env("BRAID_ACTOR", "test-actor");
+    // braid's user cache (package hashes, provider schemas): the tests', not the user's.
+    cmd.env(
+        "XDG_CACHE_HOME",
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+    );
     for (key, value) in env {
         cmd.env(key, value);
     }

@@ -238,6 +238,7 @@ impl Harness {
         let response = self
             .provider
             .import(ImportRequest {
+                address: format!("{type_name}.imported"),
                 type_name: type_name.to_string(),
                 id: id.to_string(),
             })

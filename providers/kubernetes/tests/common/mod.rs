@@ -180,6 +180,7 @@ pub async fn read(provider: &KubernetesProvider, current: &Value) -> ReadRespons
 pub async fn import(provider: &KubernetesProvider, id: &str) -> ImportResponse {
     provider
         .import(ImportRequest {
+            address: "kubernetes_manifest.imported".to_string(),
             type_name: MANIFEST_TYPE.to_string(),
             id: id.to_string(),
         })

@@ -91,6 +91,7 @@ pub async fn read(provider: &LocalProvider, type_name: &str, current: &Value) ->
 pub async fn import(provider: &LocalProvider, type_name: &str, id: &str) -> ImportResponse {
     provider
         .import(ImportRequest {
+            address: format!("{type_name}.imported"),
             type_name: type_name.to_string(),
             id: id.to_string(),
         })
