@@ -22,6 +22,7 @@ pub mod state_guard;
 pub mod workspace;
 
 pub mod actor;
+pub mod agent;
 pub mod apply;
 pub mod cli;
 pub mod manifests;

@@ -2,6 +2,7 @@
 //! its flags, calls one operation of [`crate::ops`] and renders the result through the
 //! [`Shell`]. The CLI is also where braid's built-in providers are registered.
 
+mod agent;
 mod apply;
 mod console;
 mod drift;
@@ -18,6 +19,7 @@ mod rollback;
 mod show;
 mod state;
 mod state_edit;
+mod status;
 mod unlock;
 mod validate;
 
@@ -186,6 +188,12 @@ pub enum Command {
     /// Which provider serves each provider configuration in use: a Terraform provider plugin
     /// (source, version, protocol, executable) or one built into braid, with its types.
     Providers,
+    /// Keep environments converged on git: poll their sources (and take push webhooks),
+    /// apply where auto_apply allows, report or heal drift, serve the status over HTTP.
+    Agent(agent::AgentArgs),
+    /// Where each environment stands: synced, out of sync (new commits not applied) or
+    /// drifted, with what is deployed, the last apply and the changes pending.
+    Status(status::StatusArgs),
 }
 
 /// Terraform's long flags with one dash that braid also accepts that way (`-target=ADDR`,
@@ -497,6 +505,8 @@ pub async fn run(cli: Cli) -> i32 {
         graceful: Arc::new(std::sync::atomic::AtomicBool::new(false)),
     };
     watch_signals(&cx);
+    // The agent's work is to run until stopped: a signal ends it with success.
+    let stops_on_signal = matches!(cli.command, Command::Agent(_));
     let result = match cli.command {
         Command::Init(args) => init::run(&cx, &args).await,
         Command::Validate => validate::run(&cx).await,
@@ -514,9 +524,12 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Console => console::run(&cx).await,
         Command::Fmt(args) => fmt::run(&cx, &args),
         Command::Providers => providers::run(&cx).await,
+        Command::Agent(args) => agent::run(&cx, &args).await,
+        Command::Status(args) => status::run(&cx, &args).await,
     };
     tracing::info!(rss_mb = crate::diag::resident_mb(), "command done");
     match result {
+        Ok(code) if stops_on_signal => code,
         Ok(_) if cx.cancel.is_cancelled() => cx.interrupted_code(),
         Ok(code) => code,
         Err(diags) => {

@@ -87,8 +87,27 @@ pub struct EnvironmentConfig {
     pub apply_refs: Vec<String>,
     /// Provider settings that override the top-level ones in this environment.
     pub providers: Vec<ProviderConfig>,
+    /// `auto_apply`: `braid agent` applies new commits of the sources by itself (false: it
+    /// plans them and reports the environment out of sync).
+    pub auto_apply: bool,
+    /// `interval`: how often `braid agent` looks at the sources; `None` takes the agent's
+    /// `--interval`.
+    pub interval: Option<std::time::Duration>,
+    /// The `drift` block: how `braid agent` treats changes made outside braid.
+    pub drift: DriftSettings,
     /// Where the `environment` block is written, for diagnostics.
     pub location: Option<Location>,
+}
+
+/// An environment's `drift { heal = true, interval = "10m" }` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DriftSettings {
+    /// Undo changes made outside braid (apply the deployed configuration again); false
+    /// reports them.
+    pub heal: bool,
+    /// How often the agent reads the live objects when the sources have not changed;
+    /// `None` is every 10 minutes.
+    pub interval: Option<std::time::Duration>,
 }
 
 /// A `provider "NAME"` block of braid.hcl, at the top level or inside an environment.
@@ -393,6 +412,51 @@ fn string_attr(
     }
 }
 
+fn bool_attr(value: &Value, name: &str, body: &ConfigBody) -> Result<Option<bool>, Diagnostic> {
+    match value.attr(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(Diagnostic::error(
+            "Incorrect attribute value type",
+            format!(
+                "\"{name}\" must be true or false, but it is {}.",
+                other.kind()
+            ),
+        )
+        .at_opt(body.attribute(name).map(|a| a.value_location.clone()))),
+    }
+}
+
+/// A duration attribute (`"30s"`, `"5m"`, `"1h"`), more than zero.
+fn duration_attr(
+    value: &Value,
+    name: &str,
+    body: &ConfigBody,
+) -> Result<Option<std::time::Duration>, Diagnostic> {
+    let at = || body.attribute(name).map(|a| a.value_location.clone());
+    match value.attr(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => match super::parse_duration(text) {
+            Some(d) if !d.is_zero() => Ok(Some(d)),
+            _ => Err(Diagnostic::error(
+                "Invalid duration",
+                format!(
+                    "\"{name}\" takes a duration more than zero like \"30s\", \"5m\" or \"1h\", but it is \"{text}\"."
+                ),
+            )
+            .at_opt(at())),
+        },
+        Some(other) => Err(Diagnostic::error(
+            "Incorrect attribute value type",
+            format!(
+                "\"{name}\" must be a duration string like \"5m\", but it is {}.",
+                other.kind()
+            ),
+        )
+        .at_opt(at())),
+    }
+}
+
 /// What is wrong with `name` as an environment or source name, or `None` when it is fine.
 ///
 /// These names become file names (`.braid/state/<env>.db`) and parts of addresses, so they
@@ -524,8 +588,8 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     check_label_is_plain_name(block, "environment")?;
     block.body.check_names(
         "environment block",
-        &["variables", "overlay"],
-        &["state", "apply_rule", "provider"],
+        &["variables", "overlay", "auto_apply", "interval"],
+        &["state", "apply_rule", "provider", "drift"],
     )?;
     let mut env = EnvironmentConfig {
         name: block.labels[0].clone(),
@@ -537,6 +601,9 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         },
         apply_refs: Vec::new(),
         providers: Vec::new(),
+        auto_apply: false,
+        interval: None,
+        drift: DriftSettings::default(),
         location: Some(block.location.clone()),
     };
     let attrs = body_value(&ConfigBody {
@@ -563,8 +630,30 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         }
     }
     env.overlay = string_attr(&attrs, "overlay", block)?;
+    env.auto_apply = bool_attr(&attrs, "auto_apply", &block.body)?.unwrap_or(false);
+    env.interval = duration_attr(&attrs, "interval", &block.body)?;
+    let mut drift_blocks = 0;
     for nested in &block.body.blocks {
         match nested.kind.as_str() {
+            "drift" => {
+                drift_blocks += 1;
+                if drift_blocks > 1 {
+                    return Err(Diagnostic::error(
+                        "Duplicate drift block",
+                        "An environment has at most one \"drift\" block.",
+                    )
+                    .at(nested.location.clone()));
+                }
+                nested.expect_labels(&[])?;
+                nested
+                    .body
+                    .check_names("drift block", &["heal", "interval"], &[])?;
+                let value = body_value(&nested.body)?;
+                env.drift = DriftSettings {
+                    heal: bool_attr(&value, "heal", &nested.body)?.unwrap_or(false),
+                    interval: duration_attr(&value, "interval", &nested.body)?,
+                };
+            }
             "state" => {
                 nested.expect_labels(&[])?;
                 let value = body_value(&nested.body)?;

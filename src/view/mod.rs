@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod outputs;
 pub mod plan;
 mod shell;
+pub mod status;
 pub mod terraform_value;
 pub mod values;
 

@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["plan"],
     &["apply"],
     &["ops"],
+    &["agent"],
     &["view"],
     &["cli"],
 ];

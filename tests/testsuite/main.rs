@@ -9,6 +9,7 @@
 
 mod common;
 
+mod agent;
 mod apply_rule;
 mod aws;
 mod cli_apply;

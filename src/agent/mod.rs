@@ -1,0 +1,822 @@
+//! `braid agent`: keeps environments converged on git, in one long-running process.
+//!
+//! Each environment gets a loop of its own. Every `interval` (braid.hcl's per environment,
+//! else `--interval`) — or at once when a push webhook arrives — it loads the
+//! configuration and fetches the sources at their refs, through the same operations the CLI
+//! calls ([`crate::ops`]), in this process. Then:
+//!
+//! - **new commits** (the sources differ from those of the last successful apply): a plan;
+//!   with changes it is applied when the environment says `auto_apply = true` (and its
+//!   apply rule allows the refs), else the environment is *out of sync* until someone
+//!   applies;
+//! - **no new commits**: nothing is planned until the drift interval (`drift { interval }`,
+//!   10 minutes by default) has passed; then the live objects are read, and changes made
+//!   outside braid are undone when the environment says `drift { heal = true }` (except on
+//!   objects annotated `braid.dev/heal: "false"`), else reported as *drifted*.
+//!
+//! A failed cycle is tried again after a back-off that doubles from 5 seconds up to
+//! 5 minutes (never later than the interval would), and is visible in the status. SIGTERM
+//! or SIGINT lets a cycle in flight finish (an apply records what it did and releases the
+//! lock), then the agent exits 0. The status of every environment is served over HTTP
+//! ([`server`]).
+
+pub mod server;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use braid_state::{ApplyOutcome, ApplyRecord, SourceRevision};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::apply::{CancelToken, SilentObserver};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::ops::{self, RunOptions};
+use crate::plan::{Plan, PlanMode, PlanOptions};
+use crate::providers::ProviderRegistry;
+use crate::workspace::LoadOptions;
+
+/// How often an environment's sources are looked at when neither braid.hcl nor the command
+/// line says.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+/// How often live objects are read for drift when the sources have not changed and the
+/// environment's `drift` block does not say.
+pub const DEFAULT_DRIFT_INTERVAL: Duration = Duration::from_secs(600);
+/// The first wait after a failed cycle; each further failure doubles it.
+pub const BACKOFF_START: Duration = Duration::from_secs(5);
+/// The longest wait after failures.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// The annotation by which a Kubernetes object opts out of healing.
+pub const HEAL_ANNOTATION: &str = "braid.dev/heal";
+
+/// How the agent runs.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    /// The environments to reconcile.
+    pub envs: Vec<String>,
+    /// The interval of environments whose braid.hcl block sets none.
+    pub interval: Duration,
+    /// How the configuration is loaded (directory, variables…); `env` is set per
+    /// environment.
+    pub load: LoadOptions,
+    /// Lock, parallelism and refresh settings of every apply.
+    pub run: RunOptions,
+}
+
+/// Where an environment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Not reconciled yet.
+    Unknown,
+    /// Live objects match the configuration at the sources' current commits.
+    Synced,
+    /// New commits have changes nobody applied yet (`auto_apply` is off).
+    OutOfSync,
+    /// An apply is running.
+    Applying,
+    /// The last cycle failed (see `last_error`); it is tried again after a back-off.
+    Failed,
+    /// Objects were changed outside braid and are left so (`drift { heal = false }`, or
+    /// objects that opt out of healing).
+    Drifted,
+}
+
+impl SyncState {
+    /// Every state, for metrics.
+    pub const ALL: [SyncState; 6] = [
+        SyncState::Unknown,
+        SyncState::Synced,
+        SyncState::OutOfSync,
+        SyncState::Applying,
+        SyncState::Failed,
+        SyncState::Drifted,
+    ];
+
+    /// The name used in JSON and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Unknown => "unknown",
+            SyncState::Synced => "synced",
+            SyncState::OutOfSync => "out_of_sync",
+            SyncState::Applying => "applying",
+            SyncState::Failed => "failed",
+            SyncState::Drifted => "drifted",
+        }
+    }
+}
+
+/// A source at a commit, as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceCommit {
+    /// The source's name in braid.hcl.
+    pub name: String,
+    /// The ref asked for, if any.
+    pub reference: Option<String>,
+    /// The commit, when the source is in git.
+    pub commit: Option<String>,
+    /// The digest of the files read.
+    pub digest: String,
+}
+
+impl From<&SourceRevision> for SourceCommit {
+    fn from(r: &SourceRevision) -> SourceCommit {
+        SourceCommit {
+            name: r.name.clone(),
+            reference: r.reference.clone(),
+            commit: r.commit.clone(),
+            digest: r.digest.clone(),
+        }
+    }
+}
+
+/// The last apply of an environment, from its audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LastApply {
+    /// Its id in the audit log.
+    pub id: i64,
+    /// Who ran it.
+    pub actor: String,
+    /// `apply`, `destroy`, `rollback`.
+    pub operation: String,
+    /// When it started and finished.
+    pub started_at: DateTime<Utc>,
+    /// `None` while it runs (or after it died).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `succeeded`, `failed`, `running`.
+    pub outcome: String,
+    /// Resources created, updated, replaced, deleted, imported, failed.
+    pub summary: braid_state::ChangeSummary,
+}
+
+impl From<&ApplyRecord> for LastApply {
+    fn from(a: &ApplyRecord) -> LastApply {
+        LastApply {
+            id: a.id,
+            actor: a.actor.clone(),
+            operation: a.operation.clone(),
+            started_at: a.started_at,
+            finished_at: a.finished_at,
+            outcome: a.outcome.as_str().to_string(),
+            summary: a.summary,
+        }
+    }
+}
+
+/// What the agent knows of one environment: served as JSON by `/api/environments`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentStatus {
+    /// The environment's name.
+    pub name: String,
+    /// Where it stands.
+    pub sync: SyncState,
+    /// Whether new commits are applied without a person (`auto_apply`).
+    pub auto_apply: bool,
+    /// Whether changes made outside braid are undone (`drift { heal }`).
+    pub heal: bool,
+    /// The sources as the last cycle read them.
+    pub sources: Vec<SourceCommit>,
+    /// The sources of the last successful apply: what is deployed.
+    pub deployed: Vec<SourceCommit>,
+    /// The last apply of the audit log, whoever ran it.
+    pub last_apply: Option<LastApply>,
+    /// Changes planned and not applied (out of sync, drifted): addresses with their
+    /// action.
+    pub pending: Vec<PendingChange>,
+    /// Resources whose live objects differ from state, as the last plan found them.
+    pub drifted: Vec<String>,
+    /// Cycles run, and applies the agent made (by outcome).
+    pub reconciles: u64,
+    /// Applies the agent made that succeeded.
+    pub applies_succeeded: u64,
+    /// Applies the agent made that failed.
+    pub applies_failed: u64,
+    /// Failed cycles in a row (0 after a good one).
+    pub failures: u32,
+    /// Why the last cycle failed.
+    pub last_error: Option<String>,
+    /// When the last cycle ended.
+    pub last_reconcile: Option<DateTime<Utc>>,
+    /// How long it took, in seconds.
+    pub last_duration_seconds: Option<f64>,
+    /// When live objects were last read.
+    pub last_drift_check: Option<DateTime<Utc>>,
+    /// When the next cycle is due.
+    pub next_reconcile: Option<DateTime<Utc>>,
+    /// Total seconds spent in cycles (for the duration metric).
+    pub total_duration_seconds: f64,
+}
+
+/// A change planned and not applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingChange {
+    /// The resource.
+    pub address: String,
+    /// `create`, `update`, `replace`, `delete`, …
+    pub action: String,
+}
+
+impl EnvironmentStatus {
+    fn new(name: &str) -> EnvironmentStatus {
+        EnvironmentStatus {
+            name: name.to_string(),
+            sync: SyncState::Unknown,
+            auto_apply: false,
+            heal: false,
+            sources: Vec::new(),
+            deployed: Vec::new(),
+            last_apply: None,
+            pending: Vec::new(),
+            drifted: Vec::new(),
+            reconciles: 0,
+            applies_succeeded: 0,
+            applies_failed: 0,
+            failures: 0,
+            last_error: None,
+            last_reconcile: None,
+            last_duration_seconds: None,
+            last_drift_check: None,
+            next_reconcile: None,
+            total_duration_seconds: 0.0,
+        }
+    }
+}
+
+/// What the environment loops and the HTTP server share.
+pub struct Shared {
+    /// Every environment's status, by name.
+    pub status: Mutex<BTreeMap<String, EnvironmentStatus>>,
+    /// Wakes an environment's loop before its interval is over (a push webhook).
+    pub wake: BTreeMap<String, Arc<tokio::sync::Notify>>,
+    /// Sent each time a status changes (the status page follows it).
+    pub changed: tokio::sync::watch::Sender<u64>,
+    /// Raised when the agent stops.
+    pub cancel: CancelToken,
+}
+
+impl Shared {
+    /// A snapshot of every environment's status.
+    pub fn snapshot(&self) -> Vec<EnvironmentStatus> {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Whether every environment finished a cycle (good or not): the agent is ready.
+    pub fn ready(&self) -> bool {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .all(|s| s.last_reconcile.is_some())
+    }
+
+    /// Wakes every environment's loop.
+    pub fn wake_all(&self) {
+        for notify in self.wake.values() {
+            notify.notify_one();
+        }
+    }
+
+    fn update(&self, env: &str, change: impl FnOnce(&mut EnvironmentStatus)) {
+        {
+            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = status.get_mut(env) {
+                change(s);
+            }
+        }
+        self.changed.send_modify(|n| *n += 1);
+    }
+}
+
+/// The agent: its options, the providers on offer, and the state it shares.
+pub struct Agent {
+    options: AgentOptions,
+    registry: ProviderRegistry,
+    shared: Arc<Shared>,
+    /// Called with each event (applied, out of sync, failed…), for the log.
+    log: Box<dyn Fn(&AgentEvent) + Send + Sync>,
+}
+
+/// Something the agent did or found, for its log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentEvent {
+    /// The environment.
+    pub env: String,
+    /// `applied`, `healed`, `out_of_sync`, `drifted`, `failed`.
+    pub kind: &'static str,
+    /// One line saying it.
+    pub message: String,
+}
+
+/// What one cycle found or did.
+#[derive(Debug, Clone, PartialEq)]
+enum Cycle {
+    /// Sources unchanged and no drift check due: nothing planned.
+    Unchanged,
+    /// Planned, nothing to do.
+    Synced,
+    /// Changes applied; `healed` when they only undid drift.
+    Applied { changes: usize, healed: bool },
+    /// Changes from new commits left for a person.
+    OutOfSync(Vec<PendingChange>),
+    /// Drift left as it is.
+    Drifted(Vec<PendingChange>),
+}
+
+impl Agent {
+    /// An agent for `options`, using the providers of `registry`; `log` receives every
+    /// event.
+    pub fn new(
+        options: AgentOptions,
+        registry: ProviderRegistry,
+        cancel: CancelToken,
+        log: Box<dyn Fn(&AgentEvent) + Send + Sync>,
+    ) -> Agent {
+        let status = options
+            .envs
+            .iter()
+            .map(|e| (e.clone(), EnvironmentStatus::new(e)))
+            .collect();
+        let wake = options
+            .envs
+            .iter()
+            .map(|e| (e.clone(), Arc::new(tokio::sync::Notify::new())))
+            .collect();
+        Agent {
+            options,
+            registry,
+            shared: Arc::new(Shared {
+                status: Mutex::new(status),
+                wake,
+                changed: tokio::sync::watch::channel(0).0,
+                cancel,
+            }),
+            log,
+        }
+    }
+
+    /// What the loops and the server share.
+    pub fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Runs every environment's loop until the cancel token is raised; a cycle in flight
+    /// then finishes first.
+    pub async fn run(&self) {
+        let loops = self.options.envs.iter().map(|env| self.env_loop(env));
+        futures::future::join_all(loops).await;
+    }
+
+    async fn env_loop(&self, env: &str) {
+        let cancel = self.shared.cancel.clone();
+        let wake = Arc::clone(&self.shared.wake[env]);
+        let mut last_drift_check: Option<std::time::Instant> = None;
+        let mut failures: u32 = 0;
+        loop {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let started = std::time::Instant::now();
+            let drift_interval = std::cell::Cell::new(DEFAULT_DRIFT_INTERVAL);
+            let interval = std::cell::Cell::new(self.options.interval);
+            let drift_due = |every: Duration| last_drift_check.is_none_or(|t| t.elapsed() >= every);
+            let result = self
+                .cycle(env, &drift_due, &interval, &drift_interval)
+                .await;
+            let elapsed = started.elapsed();
+            let now = Utc::now();
+            let wait = match &result {
+                Ok((_, checked_drift)) => {
+                    failures = 0;
+                    if *checked_drift {
+                        last_drift_check = Some(started);
+                    }
+                    interval.get()
+                }
+                Err(_) => {
+                    failures = failures.saturating_add(1);
+                    backoff(failures).min(interval.get().max(BACKOFF_START))
+                }
+            };
+            match result {
+                Ok((cycle, checked_drift)) => self.record(env, cycle, checked_drift, now),
+                Err(diags) => {
+                    let message = diags
+                        .0
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .map(|d| format!("{}: {}", d.summary, d.detail))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    (self.log)(&AgentEvent {
+                        env: env.to_string(),
+                        kind: "failed",
+                        message: format!(
+                            "cycle failed ({failures} in a row), next try in {}s: {message}",
+                            wait.as_secs()
+                        ),
+                    });
+                    self.shared.update(env, |s| {
+                        s.sync = SyncState::Failed;
+                        s.failures = failures;
+                        s.last_error = Some(message);
+                    });
+                }
+            }
+            self.shared.update(env, |s| {
+                s.reconciles += 1;
+                s.last_reconcile = Some(now);
+                s.last_duration_seconds = Some(elapsed.as_secs_f64());
+                s.total_duration_seconds += elapsed.as_secs_f64();
+                s.next_reconcile = chrono::Duration::from_std(wait).ok().map(|w| now + w);
+            });
+            if cancel.is_cancelled() {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = wake.notified() => {}
+                () = cancel.cancelled() => return,
+            }
+        }
+    }
+
+    /// Records a good cycle's outcome in the status and the log.
+    fn record(&self, env: &str, cycle: Cycle, checked_drift: bool, now: DateTime<Utc>) {
+        match &cycle {
+            Cycle::Unchanged | Cycle::Synced => {}
+            Cycle::Applied { changes, healed } => (self.log)(&AgentEvent {
+                env: env.to_string(),
+                kind: if *healed { "healed" } else { "applied" },
+                message: format!(
+                    "{} {changes} change(s)",
+                    if *healed { "healed" } else { "applied" }
+                ),
+            }),
+            Cycle::OutOfSync(pending) => (self.log)(&AgentEvent {
+                env: env.to_string(),
+                kind: "out_of_sync",
+                message: format!(
+                    "out of sync, {} change(s) wait for an apply (auto_apply is off)",
+                    pending.len()
+                ),
+            }),
+            Cycle::Drifted(pending) => (self.log)(&AgentEvent {
+                env: env.to_string(),
+                kind: "drifted",
+                message: format!(
+                    "drifted, {} change(s) made outside braid left as they are",
+                    pending.len()
+                ),
+            }),
+        }
+        self.shared.update(env, |s| {
+            s.failures = 0;
+            s.last_error = None;
+            if checked_drift {
+                s.last_drift_check = Some(now);
+            }
+            match cycle {
+                Cycle::Unchanged => {
+                    if s.sync == SyncState::Failed || s.sync == SyncState::Unknown {
+                        s.sync = SyncState::Synced;
+                    }
+                }
+                Cycle::Synced | Cycle::Applied { .. } => {
+                    s.sync = SyncState::Synced;
+                    s.pending.clear();
+                }
+                Cycle::OutOfSync(pending) => {
+                    s.sync = SyncState::OutOfSync;
+                    s.pending = pending;
+                }
+                Cycle::Drifted(pending) => {
+                    s.sync = SyncState::Drifted;
+                    s.pending = pending;
+                }
+            }
+        });
+    }
+
+    /// One cycle: load, decide, plan, maybe apply. Returns what happened and whether live
+    /// objects were read (a drift check).
+    async fn cycle(
+        &self,
+        env: &str,
+        drift_due: &dyn Fn(Duration) -> bool,
+        interval: &std::cell::Cell<Duration>,
+        drift_interval: &std::cell::Cell<Duration>,
+    ) -> Result<(Cycle, bool), Diagnostics> {
+        let mut load = self.options.load.clone();
+        load.env = Some(env.to_string());
+        let prepared = ops::prepare(&self.registry, &load).await?;
+        if let Some(s) = prepared.ws.environment() {
+            interval.set(s.interval.unwrap_or(self.options.interval));
+            drift_interval.set(s.drift.interval.unwrap_or(DEFAULT_DRIFT_INTERVAL));
+        }
+        let Deployment {
+            auto_apply,
+            heal,
+            current,
+            deployed,
+            last_apply,
+            new_commits,
+        } = deployment(&prepared).await?;
+        let before = self.status_of(env);
+        self.shared.update(env, |s| {
+            s.auto_apply = auto_apply;
+            s.heal = heal;
+            s.sources = current.iter().map(SourceCommit::from).collect();
+            s.deployed = deployed;
+            s.last_apply = last_apply;
+        });
+        let drift_check = drift_due(drift_interval.get());
+        // Out of sync stays out of sync until the commits change or someone applies:
+        // planning again each interval would find the same changes.
+        let unchanged_since_last_plan = before.sync == SyncState::OutOfSync
+            && before.sources == current.iter().map(SourceCommit::from).collect::<Vec<_>>();
+        // Without new commits there is nothing to plan between drift checks — unless the
+        // environment was out of sync and someone else applied since.
+        let skip = if new_commits {
+            unchanged_since_last_plan
+        } else {
+            before.sync != SyncState::OutOfSync
+        };
+        if skip && !drift_check {
+            return Ok((Cycle::Unchanged, false));
+        }
+        let plan = ops::plan(
+            &prepared,
+            &PlanOptions {
+                mode: PlanMode::Normal,
+                refresh: true,
+                parallelism: self.options.run.parallelism,
+                ..PlanOptions::default()
+            },
+            &crate::plan::SilentObserver,
+        )
+        .await?;
+        let drifted: Vec<String> = plan.drift.iter().map(|d| d.address.clone()).collect();
+        self.shared.update(env, |s| s.drifted = drifted);
+        let pending = pending_changes(&plan);
+        if pending.is_empty() {
+            return Ok((Cycle::Synced, true));
+        }
+        let targets = if new_commits {
+            if !auto_apply {
+                return Ok((Cycle::OutOfSync(pending), true));
+            }
+            Vec::new()
+        } else {
+            if !heal {
+                return Ok((Cycle::Drifted(pending), true));
+            }
+            let (heal_these, keep) = split_heal(&plan);
+            if heal_these.is_empty() {
+                return Ok((Cycle::Drifted(pending), true));
+            }
+            if keep.is_empty() {
+                Vec::new()
+            } else {
+                heal_these
+            }
+        };
+        self.shared.update(env, |s| s.sync = SyncState::Applying);
+        let options = RunOptions {
+            targets,
+            ..self.options.run.clone()
+        };
+        let outcome = ops::apply(
+            &prepared,
+            &options,
+            &mut |plan: &Plan| Ok(plan.has_changes()),
+            &SilentObserver,
+        )
+        .await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(diags) => {
+                self.shared.update(env, |s| s.applies_failed += 1);
+                return Err(diags);
+            }
+        };
+        let after = prepared
+            .store
+            .applies(1)
+            .await
+            .map_err(crate::diag::state_error)?;
+        let report_errors: Vec<Diagnostic> = outcome
+            .report
+            .as_ref()
+            .map(|r| r.errors.clone())
+            .unwrap_or_default();
+        let succeeded = outcome.succeeded();
+        self.shared.update(env, |s| {
+            if succeeded {
+                s.applies_succeeded += 1;
+            } else {
+                s.applies_failed += 1;
+            }
+            s.last_apply = after.first().map(LastApply::from);
+            if succeeded && new_commits {
+                s.deployed = s.sources.clone();
+            }
+        });
+        if !succeeded {
+            let mut diags = Diagnostics::new();
+            diags.push(Diagnostic::error(
+                "Apply failed",
+                format!(
+                    "The agent's apply of {env} did not finish{}.",
+                    outcome
+                        .report
+                        .as_ref()
+                        .map(|r| format!(
+                            ": {} change(s) failed, {} skipped",
+                            r.summary.failed, r.summary.skipped
+                        ))
+                        .unwrap_or_default()
+                ),
+            ));
+            for d in report_errors {
+                diags.push(d);
+            }
+            return Err(diags);
+        }
+        let changes = outcome.report.as_ref().map_or(0, |r| r.results.len());
+        Ok((
+            Cycle::Applied {
+                changes,
+                healed: !new_commits,
+            },
+            true,
+        ))
+    }
+
+    fn status_of(&self, env: &str) -> EnvironmentStatus {
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(env)
+            .cloned()
+            .unwrap_or_else(|| EnvironmentStatus::new(env))
+    }
+}
+
+/// An environment's settings and what is deployed there, against its sources now.
+struct Deployment {
+    auto_apply: bool,
+    heal: bool,
+    /// The sources as read now.
+    current: Vec<SourceRevision>,
+    /// The sources of the last successful apply (not a destroy).
+    deployed: Vec<SourceCommit>,
+    /// The last apply of the audit log, whoever ran it.
+    last_apply: Option<LastApply>,
+    /// The sources differ from the deployed ones (or nothing was ever deployed).
+    new_commits: bool,
+}
+
+async fn deployment(prepared: &ops::Prepared) -> Result<Deployment, Diagnostics> {
+    let (auto_apply, heal) = prepared
+        .ws
+        .environment()
+        .map_or((false, false), |s| (s.auto_apply, s.drift.heal));
+    let current: Vec<SourceRevision> = prepared
+        .ws
+        .sources
+        .iter()
+        .map(|s| s.revision.clone())
+        .collect();
+    let applies = prepared
+        .store
+        .applies(50)
+        .await
+        .map_err(crate::diag::state_error)?;
+    let deployed = applies
+        .iter()
+        .find(|a| a.outcome == ApplyOutcome::Succeeded && a.operation != "destroy");
+    Ok(Deployment {
+        auto_apply,
+        heal,
+        new_commits: deployed.is_none_or(|a| !same_sources(&a.sources, &current)),
+        deployed: deployed
+            .map(|a| a.sources.iter().map(SourceCommit::from).collect())
+            .unwrap_or_default(),
+        last_apply: applies.first().map(LastApply::from),
+        current,
+    })
+}
+
+/// The status of the environment `load` names, found without an agent: what is deployed
+/// (the audit log) and a plan against the live objects — synced, out of sync (changes from
+/// new commits) or drifted (changes without new commits). Nothing is written. This is
+/// `braid status`.
+pub async fn assess(
+    registry: &ProviderRegistry,
+    load: &LoadOptions,
+    parallelism: usize,
+) -> Result<EnvironmentStatus, Diagnostics> {
+    let name = load.env.clone().unwrap_or_else(|| "default".to_string());
+    let prepared = ops::prepare(registry, load).await?;
+    let deployment = deployment(&prepared).await?;
+    let plan = ops::plan(
+        &prepared,
+        &PlanOptions {
+            mode: PlanMode::Normal,
+            refresh: true,
+            parallelism,
+            ..PlanOptions::default()
+        },
+        &crate::plan::SilentObserver,
+    )
+    .await?;
+    let pending = pending_changes(&plan);
+    let mut status = EnvironmentStatus::new(&name);
+    status.sync = match (pending.is_empty(), deployment.new_commits) {
+        (true, _) => SyncState::Synced,
+        (false, true) => SyncState::OutOfSync,
+        (false, false) => SyncState::Drifted,
+    };
+    status.auto_apply = deployment.auto_apply;
+    status.heal = deployment.heal;
+    status.sources = deployment.current.iter().map(SourceCommit::from).collect();
+    status.deployed = deployment.deployed;
+    status.last_apply = deployment.last_apply;
+    status.pending = pending;
+    status.drifted = plan.drift.iter().map(|d| d.address.clone()).collect();
+    status.last_drift_check = Some(Utc::now());
+    Ok(status)
+}
+
+/// The wait after `failures` failed cycles in a row: 5 s, 10 s, 20 s… up to 5 minutes.
+pub fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    BACKOFF_START
+        .saturating_mul(1u32 << doublings)
+        .min(BACKOFF_MAX)
+}
+
+/// Whether two lists of sources are the same: same names, commits (a file that only an
+/// expression reads, `file("content.txt")`, changes the commit but not the digest of the
+/// configuration files) and digests.
+fn same_sources(deployed: &[SourceRevision], current: &[SourceRevision]) -> bool {
+    deployed.len() == current.len()
+        && deployed
+            .iter()
+            .zip(current)
+            .all(|(a, b)| a.name == b.name && a.commit == b.commit && a.digest == b.digest)
+}
+
+/// The changes of a plan (no-ops and reads left out).
+fn pending_changes(plan: &Plan) -> Vec<PendingChange> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .map(|c| PendingChange {
+            address: c.address.clone(),
+            action: c.action.as_str().to_string(),
+        })
+        .collect()
+}
+
+/// The changed addresses of a drift-only plan split into those to heal and those whose
+/// object opts out (annotation `braid.dev/heal: "false"` on the live or planned object).
+fn split_heal(plan: &Plan) -> (Vec<String>, Vec<String>) {
+    let opts_out = |value: Option<&braid_provider::Value>| {
+        value
+            .and_then(|v| v.attr("metadata"))
+            .and_then(|m| m.attr("annotations"))
+            .and_then(|a| a.attr(HEAL_ANNOTATION))
+            .and_then(braid_provider::Value::as_str)
+            == Some("false")
+    };
+    let mut heal = Vec::new();
+    let mut keep = Vec::new();
+    for change in plan.changes.iter().filter(|c| c.action.is_change()) {
+        if opts_out(change.after.as_ref()) || opts_out(change.before.as_ref()) {
+            keep.push(change.address.clone());
+        } else {
+            heal.push(change.address.clone());
+        }
+    }
+    (heal, keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_five_seconds_to_five_minutes() {
+        let waits: Vec<u64> = (1..=9).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        assert_eq!(backoff(u32::MAX), BACKOFF_MAX);
+    }
+}

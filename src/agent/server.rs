@@ -1,0 +1,403 @@
+//! The agent's HTTP server: the status of every environment as JSON (`/api/environments`),
+//! Prometheus metrics (`/metrics`), `/healthz` and `/readyz`, a status page (`/`), and the
+//! push webhooks of GitHub (`/webhooks/github`) and GitLab (`/webhooks/gitlab`), which wake
+//! every environment's loop at once.
+//!
+//! Webhooks are refused unless `BRAID_WEBHOOK_SECRET` is set: GitHub's must carry
+//! `X-Hub-Signature-256`, the HMAC-SHA256 of the body under that secret; GitLab's must
+//! carry it as `X-Gitlab-Token`. Nothing served holds a secret: the status holds
+//! addresses, commits and counts, never values.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
+
+use super::{EnvironmentStatus, Shared, SyncState};
+
+/// The environment variable holding the webhooks' shared secret.
+pub const WEBHOOK_SECRET_ENV: &str = "BRAID_WEBHOOK_SECRET";
+
+/// What the handlers share: the agent's status and the webhook secret.
+#[derive(Clone)]
+struct App {
+    shared: Arc<Shared>,
+    secret: Option<Arc<[u8]>>,
+}
+
+/// The server's routes over `shared`; `secret` verifies webhooks (none: refused).
+pub fn router(shared: Arc<Shared>, secret: Option<Vec<u8>>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/api/environments", get(environments))
+        .route("/api/environments/{name}", get(environment))
+        .route("/webhooks/github", post(github))
+        .route("/webhooks/gitlab", post(gitlab))
+        .with_state(App {
+            shared,
+            secret: secret.filter(|s| !s.is_empty()).map(Into::into),
+        })
+}
+
+/// Serves `router` on `listener` until `shared.cancel` is raised.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shared: Arc<Shared>,
+) -> std::io::Result<()> {
+    let cancel = shared.cancel.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await
+}
+
+async fn ready(State(app): State<App>) -> Response {
+    if app.shared.ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: not every environment has finished its first cycle\n",
+        )
+            .into_response()
+    }
+}
+
+async fn environments(State(app): State<App>) -> Response {
+    axum::Json(serde_json::json!({ "environments": app.shared.snapshot() })).into_response()
+}
+
+async fn environment(State(app): State<App>, Path(name): Path<String>) -> Response {
+    match app.shared.snapshot().into_iter().find(|e| e.name == name) {
+        Some(status) => axum::Json(status).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({
+                "error": format!("this agent does not reconcile an environment named {name:?}")
+            })),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus' text format; every metric is prefixed `braid_` and labelled by environment.
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics_text(&app.shared.snapshot()),
+    )
+        .into_response()
+}
+
+/// The metrics of `environments` in Prometheus' text format.
+pub fn metrics_text(environments: &[EnvironmentStatus]) -> String {
+    let mut out = String::new();
+    fn family(out: &mut String, name: &str, kind: &str, help: &str, rows: Vec<(String, String)>) {
+        let _ = writeln!(
+            out,
+            "# HELP braid_{name} {help}\n# TYPE braid_{name} {kind}"
+        );
+        for (labels, value) in rows {
+            let _ = writeln!(out, "braid_{name}{{{labels}}} {value}");
+        }
+    }
+    let env = |e: &EnvironmentStatus| format!("env=\"{}\"", e.name);
+    family(
+        &mut out,
+        "environment_status",
+        "gauge",
+        "1 for the state each environment is in, 0 for the others.",
+        environments
+            .iter()
+            .flat_map(|e| {
+                SyncState::ALL.iter().map(move |s| {
+                    (
+                        format!("env=\"{}\",status=\"{}\"", e.name, s.as_str()),
+                        u8::from(e.sync == *s).to_string(),
+                    )
+                })
+            })
+            .collect(),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP braid_reconcile_duration_seconds Time spent in reconcile cycles.\n# TYPE braid_reconcile_duration_seconds summary"
+    );
+    for e in environments {
+        let _ = writeln!(
+            out,
+            "braid_reconcile_duration_seconds_sum{{{}}} {}\nbraid_reconcile_duration_seconds_count{{{}}} {}",
+            env(e),
+            e.total_duration_seconds,
+            env(e),
+            e.reconciles
+        );
+    }
+    family(
+        &mut out,
+        "reconcile_failures",
+        "gauge",
+        "Failed reconcile cycles in a row.",
+        environments
+            .iter()
+            .map(|e| (env(e), e.failures.to_string()))
+            .collect(),
+    );
+    family(
+        &mut out,
+        "applies_total",
+        "counter",
+        "Applies the agent made, by outcome.",
+        environments
+            .iter()
+            .flat_map(|e| {
+                [
+                    (
+                        format!("{},outcome=\"succeeded\"", env(e)),
+                        e.applies_succeeded.to_string(),
+                    ),
+                    (
+                        format!("{},outcome=\"failed\"", env(e)),
+                        e.applies_failed.to_string(),
+                    ),
+                ]
+            })
+            .collect(),
+    );
+    family(
+        &mut out,
+        "drifted_resources",
+        "gauge",
+        "Resources whose live object differed from state at the last plan.",
+        environments
+            .iter()
+            .map(|e| (env(e), e.drifted.len().to_string()))
+            .collect(),
+    );
+    family(
+        &mut out,
+        "pending_changes",
+        "gauge",
+        "Changes planned and not applied (out of sync or drifted).",
+        environments
+            .iter()
+            .map(|e| (env(e), e.pending.len().to_string()))
+            .collect(),
+    );
+    family(
+        &mut out,
+        "last_successful_apply_timestamp_seconds",
+        "gauge",
+        "When the environment's last successful apply finished (Unix time).",
+        environments
+            .iter()
+            .filter_map(|e| {
+                let last = e.last_apply.as_ref()?;
+                let finished = last.finished_at.filter(|_| last.outcome == "succeeded")?;
+                Some((env(e), finished.timestamp().to_string()))
+            })
+            .collect(),
+    );
+    out
+}
+
+/// GitHub: `X-Hub-Signature-256: sha256=HEX` over the body; `ping` is answered, `push`
+/// wakes the loops.
+async fn github(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(secret) = &app.secret else {
+        return not_configured();
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("sha256="))
+        .and_then(|v| hex::decode(v).ok());
+    let valid = signature.is_some_and(|s| constant_time_eq(&s, &hmac_sha256(secret, &body)));
+    if !valid {
+        return refused("the X-Hub-Signature-256 header is missing or does not match the body");
+    }
+    match headers.get("x-github-event").and_then(|v| v.to_str().ok()) {
+        Some("push") => woken(&app),
+        Some("ping") => (StatusCode::OK, "pong\n").into_response(),
+        other => (
+            StatusCode::ACCEPTED,
+            format!("ignored: event {other:?} is not a push\n"),
+        )
+            .into_response(),
+    }
+}
+
+/// GitLab: `X-Gitlab-Token` is the secret; `Push Hook` and `Tag Push Hook` wake the loops.
+async fn gitlab(State(app): State<App>, headers: HeaderMap) -> Response {
+    let Some(secret) = &app.secret else {
+        return not_configured();
+    };
+    let token = headers
+        .get("x-gitlab-token")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !constant_time_eq(token, secret) {
+        return refused("the X-Gitlab-Token header is missing or wrong");
+    }
+    match headers.get("x-gitlab-event").and_then(|v| v.to_str().ok()) {
+        Some("Push Hook" | "Tag Push Hook") => woken(&app),
+        other => (
+            StatusCode::ACCEPTED,
+            format!("ignored: event {other:?} is not a push\n"),
+        )
+            .into_response(),
+    }
+}
+
+fn woken(app: &App) -> Response {
+    tracing::info!("push webhook: every environment is reconciled now");
+    app.shared.wake_all();
+    (StatusCode::ACCEPTED, "reconciling\n").into_response()
+}
+
+fn not_configured() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        format!("webhooks are refused: set {WEBHOOK_SECRET_ENV} for the agent, and the same secret in the webhook\n"),
+    )
+        .into_response()
+}
+
+fn refused(why: &str) -> Response {
+    tracing::warn!(why, "webhook refused");
+    (StatusCode::UNAUTHORIZED, format!("refused: {why}\n")).into_response()
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// Whether `a` equals `b`, taking the same time wherever they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The status page: every environment, refreshed by the browser every few seconds.
+async fn page(State(app): State<App>) -> Html<String> {
+    Html(page_html(&app.shared.snapshot()))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn commits(sources: &[super::SourceCommit]) -> String {
+    sources
+        .iter()
+        .map(|s| {
+            let at = s
+                .commit
+                .as_deref()
+                .map(|c| c.get(..12).unwrap_or(c).to_string())
+                .unwrap_or_else(|| s.digest.get(..19).unwrap_or(&s.digest).to_string());
+            format!("{} <code>{}</code>", escape(&s.name), escape(&at))
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+/// The page's HTML for `environments`.
+pub fn page_html(environments: &[EnvironmentStatus]) -> String {
+    let mut rows = String::new();
+    for e in environments {
+        let last = e
+            .last_apply
+            .as_ref()
+            .map(|a| {
+                format!(
+                    "{} by {} at {} ({})",
+                    escape(&a.operation),
+                    escape(&a.actor),
+                    a.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    escape(&a.outcome)
+                )
+            })
+            .unwrap_or_else(|| "never".to_string());
+        let _ = writeln!(
+            rows,
+            "<tr class=\"{status}\"><td>{name}</td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{error}</td></tr>",
+            name = escape(&e.name),
+            status = e.sync.as_str(),
+            deployed = commits(&e.deployed),
+            sources = commits(&e.sources),
+            pending = e.pending.len(),
+            error = e.last_error.as_deref().map(escape).unwrap_or_default(),
+        );
+    }
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\"><title>braid agent</title>\
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
+.synced .status{{color:#1a7f37}}.out_of_sync .status,.drifted .status{{color:#9a6700}}.failed .status{{color:#cf222e}}</style></head>\
+<body><h1>braid agent</h1><table><thead><tr><th>environment</th><th>status</th><th>deployed</th><th>sources now</th><th>last apply</th><th>pending changes</th><th>last error</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4231, test case 2.
+    #[test]
+    fn hmac_matches_the_rfc_test_vector() {
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let long_key = [0xaau8; 131];
+        assert_eq!(
+            hex::encode(hmac_sha256(
+                &long_key,
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn metrics_name_every_state_of_every_environment() {
+        let mut status = EnvironmentStatus::new("staging");
+        status.sync = SyncState::OutOfSync;
+        status.reconciles = 3;
+        let text = metrics_text(&[status]);
+        assert!(
+            text.contains("braid_environment_status{env=\"staging\",status=\"out_of_sync\"} 1")
+        );
+        assert!(text.contains("braid_environment_status{env=\"staging\",status=\"synced\"} 0"));
+        assert!(text.contains("braid_reconcile_duration_seconds_count{env=\"staging\"} 3"));
+        assert!(text.contains("# TYPE braid_applies_total counter"));
+    }
+}

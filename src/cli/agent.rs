@@ -1,0 +1,140 @@
+//! `braid agent`: reconcile environments continuously (see [`crate::agent`]), serving their
+//! status over HTTP with `--listen`.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{CommandResult, Context, EXIT_OK};
+use crate::agent::{Agent, AgentOptions, server};
+use crate::config::parse_duration;
+use crate::diag::Diagnostic;
+use crate::view::Format;
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Serve the status page, the JSON API, /metrics, /healthz, /readyz and the push
+    /// webhooks on ADDR (127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// How often each environment's sources are looked at, unless its environment block
+    /// in braid.hcl sets `interval`.
+    #[arg(long, default_value = "1m", value_name = "DURATION")]
+    pub interval: String,
+    /// How many provider calls run at once in each environment.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub parallelism: usize,
+}
+
+pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
+    let interval = parse_duration(&args.interval)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid --interval",
+                format!(
+                    "--interval takes a duration more than zero like 30s, 1m or 5m, but got \"{}\".",
+                    args.interval
+                ),
+            )
+        })?;
+    let envs = match cx.global.envs.as_slice() {
+        [] => crate::config::load_project(&cx.global.dir)?
+            .environments
+            .iter()
+            .map(|e| e.name.clone())
+            .collect(),
+        some => some.to_vec(),
+    };
+    if envs.is_empty() {
+        return Err(Diagnostic::error(
+            "No environment to reconcile",
+            "braid agent reconciles the environments named with --env, or else every environment block of braid.hcl, but there is none. Declare one, or name it with --env.",
+        )
+        .into());
+    }
+    for env in &envs {
+        cx.global.for_env(env).single_env()?;
+    }
+    let load = cx.global.for_env(&envs[0]).load_options()?;
+    let run = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    // From the start a signal stops cleanly: the cycle in flight finishes.
+    cx.stop_gracefully();
+    let shell = cx.shell.clone();
+    let agent = Agent::new(
+        AgentOptions {
+            envs: envs.clone(),
+            interval,
+            load,
+            run,
+        },
+        cx.registry.clone(),
+        cx.cancel.clone(),
+        Box::new(move |event| match shell.format() {
+            Format::Json => shell.out(&format!(
+                "{}\n",
+                serde_json::json!({
+                    "time": chrono::Utc::now(),
+                    "env": event.env,
+                    "event": event.kind,
+                    "message": event.message,
+                })
+            )),
+            _ => shell.out(&format!("{}: {}\n", event.env, event.message)),
+        }),
+    );
+    let shared = agent.shared();
+    let server = match &args.listen {
+        None => None,
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+                Diagnostic::error(
+                    "Cannot listen",
+                    format!("--listen {address}: {e}. Give a free address such as 127.0.0.1:8080."),
+                )
+            })?;
+            let bound = listener.local_addr().map_err(|e| {
+                Diagnostic::error("Cannot listen", format!("--listen {address}: {e}."))
+            })?;
+            cx.shell
+                .out(&format!("braid agent: serving http://{bound}/\n"));
+            let secret = std::env::var(server::WEBHOOK_SECRET_ENV)
+                .ok()
+                .map(String::into_bytes);
+            let router = server::router(shared.clone(), secret);
+            Some(tokio::spawn(server::serve(
+                listener,
+                router,
+                shared.clone(),
+            )))
+        }
+    };
+    if cx.shell.format() != Format::Json {
+        cx.shell.out(&format!(
+            "braid agent: reconciling {} every {} (unless braid.hcl says otherwise)\n",
+            envs.join(", "),
+            humantime(interval)
+        ));
+    }
+    agent.run().await;
+    if let Some(server) = server {
+        shared.cancel.cancel();
+        let _ = server.await;
+    }
+    match cx.shell.format() {
+        Format::Json => cx.shell.out("{\"event\":\"stopped\"}\n"),
+        _ => cx.shell.out("braid agent: stopped\n"),
+    }
+    Ok(EXIT_OK)
+}
+
+fn humantime(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else if secs > 0 {
+        format!("{secs}s")
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}

@@ -1,0 +1,620 @@
+//! `braid agent` (issue #17): a real agent process reconciles environments from a git
+//! repository made with `git` — new commits applied where `auto_apply` is on and reported
+//! out of sync where it is off, drift healed, push webhooks verified and acted on, the
+//! status served over HTTP — and stops cleanly on SIGTERM.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::Path;
+use std::process::Child;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use braid_testkit::GitRepo;
+
+use crate::common::{Project, spawn_braid};
+
+/// The infra repository: each environment writes `out/<env>.txt` with the content of
+/// `content.txt`.
+fn infra_repo(content: &str) -> GitRepo {
+    let repo = GitRepo::init();
+    repo.write(
+        "main.hcl",
+        r#"resource "local_file" "page" {
+  filename = "out/${env.name}.txt"
+  content  = file("content.txt")
+}
+"#,
+    );
+    repo.write("content.txt", content);
+    repo.commit_all("infra");
+    repo
+}
+
+/// A project whose environments `staging` (auto_apply, heal) and `review` (neither) read
+/// `repo` at main.
+fn project(repo: &GitRepo) -> Project {
+    Project::with_files(&[(
+        "braid.hcl",
+        &format!(
+            r#"source "infra" {{
+  repo = "{}"
+  ref  = "main"
+}}
+
+environment "staging" {{
+  auto_apply = true
+  drift {{
+    heal     = true
+    interval = "1s"
+  }}
+}}
+
+environment "review" {{
+  drift {{
+    interval = "1s"
+  }}
+}}
+"#,
+            repo.hcl_path()
+        ),
+    )])
+}
+
+/// A running agent: its process, the address it serves, and its output lines.
+struct RunningAgent {
+    child: Child,
+    address: String,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl RunningAgent {
+    fn start(project: &Project, args: &[&str], env: &[(&str, &str)]) -> RunningAgent {
+        let mut all = vec!["agent", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut child = spawn_braid(project.path(), &all, env);
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut agent = RunningAgent {
+            child,
+            address: String::new(),
+            lines,
+            seen: Vec::new(),
+        };
+        let serving = agent.wait_line("serving http://", Duration::from_secs(30));
+        agent.address = serving
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .expect("an address")
+            .to_string();
+        agent
+    }
+
+    /// Waits for an output line containing `text`.
+    fn wait_line(&mut self, text: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        if let Some(line) = self.seen.iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = self.child.kill();
+        panic!(
+            "no line with {text:?} within {within:?}; output so far:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// `METHOD path` with `headers` and `body`: the status code and the body.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(&self.address).expect("connect to the agent");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.address,
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).expect("send");
+        stream.write_all(body).expect("send the body");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read the answer");
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not HTTP: {answer}"));
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, &[], b"")
+    }
+
+    /// The status of `env` from the JSON API.
+    fn status(&self, env: &str) -> serde_json::Value {
+        let (code, body) = self.get(&format!("/api/environments/{env}"));
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    /// Waits until `env`'s status satisfies `ok`; returns it.
+    fn wait_status(
+        &self,
+        env: &str,
+        within: Duration,
+        ok: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let status = self.status(env);
+            if ok(&status) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{env} did not get there within {within:?}: {status:#}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit code; returns it with the rest of the output.
+    fn terminate(mut self) -> (i32, String) {
+        let pid = self.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                    self.seen.push(line);
+                }
+                let mut stderr = String::new();
+                if let Some(mut err) = self.child.stderr.take() {
+                    let _ = err.read_to_string(&mut stderr);
+                }
+                return (
+                    status.code().unwrap_or(-1),
+                    format!("{}\n{stderr}", self.seen.join("\n")),
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RunningAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+fn wait_file(path: &Path, content: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    while read(path).as_deref() != Some(content) {
+        assert!(
+            Instant::now() < deadline,
+            "{} does not hold {content:?} within {within:?}: {:?}",
+            path.display(),
+            read(path)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_agent_applies_new_commits_reports_out_of_sync_and_heals_drift() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let staging = project.path().join("out/staging.txt");
+    let review = project.path().join("out/review.txt");
+    let mut agent = RunningAgent::start(&project, &["--interval", "1s"], &[]);
+
+    // auto_apply: staging is applied by the agent; review is planned and left out of sync.
+    wait_file(&staging, "v1", Duration::from_secs(30));
+    let status = agent.wait_status("review", Duration::from_secs(30), |s| {
+        s["sync"] == "out_of_sync"
+    });
+    assert_eq!(
+        status["pending"][0]["address"], "local_file.page",
+        "{status:#}"
+    );
+    assert_eq!(status["pending"][0]["action"], "create", "{status:#}");
+    assert!(
+        read(&review).is_none(),
+        "review is never applied by the agent"
+    );
+    let status = agent.wait_status("staging", Duration::from_secs(10), |s| {
+        s["sync"] == "synced"
+    });
+    assert_eq!(status["applies_succeeded"], 1, "{status:#}");
+    assert_eq!(status["last_apply"]["outcome"], "succeeded", "{status:#}");
+    assert_eq!(status["deployed"], status["sources"], "{status:#}");
+    agent.wait_line("staging: applied 1 change(s)", Duration::from_secs(5));
+    agent.wait_line("review: out of sync, 1 change(s)", Duration::from_secs(5));
+
+    // A new commit on main reaches staging within an interval or two.
+    repo.write("content.txt", "v2");
+    repo.commit_all("v2");
+    let commit = repo.git(&["rev-parse", "main"]);
+    wait_file(&staging, "v2", Duration::from_secs(30));
+    let status = agent.wait_status("staging", Duration::from_secs(10), |s| {
+        s["deployed"][0]["commit"] == commit.as_str()
+    });
+    assert_eq!(status["sync"], "synced", "{status:#}");
+
+    // Changed outside braid: healed (heal = true, drift checked every second).
+    std::fs::write(&staging, "edited by hand").expect("drift");
+    wait_file(&staging, "v2", Duration::from_secs(30));
+    agent.wait_line("staging: healed 1 change(s)", Duration::from_secs(5));
+
+    // The HTTP surface.
+    assert_eq!(agent.get("/healthz"), (200, "ok\n".to_string()));
+    assert_eq!(agent.get("/readyz").0, 200);
+    let (code, metrics) = agent.get("/metrics");
+    assert_eq!(code, 200);
+    for line in [
+        "braid_environment_status{env=\"staging\",status=\"synced\"} 1",
+        "braid_environment_status{env=\"review\",status=\"out_of_sync\"} 1",
+        "braid_pending_changes{env=\"review\"} 1",
+        "braid_applies_total{env=\"staging\",outcome=\"failed\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    assert!(metrics.contains("braid_last_successful_apply_timestamp_seconds{env=\"staging\"}"));
+    let (code, page) = agent.get("/");
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("<td>staging</td>") && page.contains("out_of_sync"),
+        "{page}"
+    );
+    assert_eq!(agent.get("/api/environments/nothing").0, 404);
+    // No webhook secret configured: webhooks are refused.
+    let (code, body) = agent.request(
+        "POST",
+        "/webhooks/github",
+        &[("X-GitHub-Event", "push")],
+        b"{}",
+    );
+    assert_eq!(code, 403, "{body}");
+
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("braid agent: stopped"), "{output}");
+}
+
+#[test]
+fn push_webhooks_are_verified_and_reconcile_at_once() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let staging = project.path().join("out/staging.txt");
+    let secret = "webhook-s3cret";
+    // An interval far longer than the test: only a webhook can bring the new commit.
+    let agent = RunningAgent::start(
+        &project,
+        &["--env", "staging", "--interval", "1h"],
+        &[("BRAID_WEBHOOK_SECRET", secret)],
+    );
+    wait_file(&staging, "v1", Duration::from_secs(30));
+    agent.wait_status("staging", Duration::from_secs(10), |s| {
+        s["sync"] == "synced"
+    });
+    repo.write("content.txt", "v2");
+    repo.commit_all("v2");
+
+    let body = br#"{"ref":"refs/heads/main"}"#;
+    // Unsigned, wrongly signed, wrong GitLab token: refused, nothing happens.
+    let (code, _) = agent.request(
+        "POST",
+        "/webhooks/github",
+        &[("X-GitHub-Event", "push")],
+        body,
+    );
+    assert_eq!(code, 401);
+    let wrong = format!("sha256={}", hex::encode(hmac(b"not-the-secret", body)));
+    let (code, _) = agent.request(
+        "POST",
+        "/webhooks/github",
+        &[("X-GitHub-Event", "push"), ("X-Hub-Signature-256", &wrong)],
+        body,
+    );
+    assert_eq!(code, 401);
+    let (code, _) = agent.request(
+        "POST",
+        "/webhooks/gitlab",
+        &[("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Token", "guess")],
+        body,
+    );
+    assert_eq!(code, 401);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        read(&staging).as_deref(),
+        Some("v1"),
+        "refused webhooks wake nothing"
+    );
+
+    // Signed as GitHub signs: applied within seconds.
+    let signature = format!("sha256={}", hex::encode(hmac(secret.as_bytes(), body)));
+    let (code, answer) = agent.request(
+        "POST",
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", "push"),
+            ("X-Hub-Signature-256", &signature),
+        ],
+        body,
+    );
+    assert_eq!(code, 202, "{answer}");
+    wait_file(&staging, "v2", Duration::from_secs(10));
+
+    // GitLab's token.
+    repo.write("content.txt", "v3");
+    repo.commit_all("v3");
+    let (code, _) = agent.request(
+        "POST",
+        "/webhooks/gitlab",
+        &[("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Token", secret)],
+        body,
+    );
+    assert_eq!(code, 202);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while read(&staging).as_deref() != Some("v3") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let now = read(&staging);
+    let status = agent.status("staging");
+    let (code, output) = agent.terminate();
+    assert_eq!(now.as_deref(), Some("v3"), "{status:#}\n{output}");
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(
+        output.matches("staging: applied 1 change(s)").count(),
+        3,
+        "new commits are applied, not healed: {output}"
+    );
+    assert!(!output.contains("healed"), "{output}");
+}
+
+/// HMAC-SHA256, written here from RFC 2104 so the test does not lean on braid's.
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut block = [0u8; 64];
+    block[..key.len()].copy_from_slice(key);
+    let inner = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// `braid status`: never applied and new commits are out of sync, an apply makes the
+/// environment synced, a change by hand makes it drifted; the table and the JSON say so.
+#[test]
+fn status_shows_synced_out_of_sync_and_drifted() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let status = |env: &str| -> serde_json::Value {
+        let run = project.braid(&["--env", env, "status", "--format", "json"]);
+        run.success();
+        run.json()["environments"][0].clone()
+    };
+    let first = status("staging");
+    assert_eq!(first["sync"], "out_of_sync", "{first:#}");
+    assert_eq!(first["pending"][0]["action"], "create", "{first:#}");
+    assert_eq!(first["deployed"], serde_json::json!([]), "{first:#}");
+
+    project
+        .braid(&["--env", "staging", "apply", "--auto-approve"])
+        .success();
+    let commit = repo.git(&["rev-parse", "main"]);
+    let synced = status("staging");
+    assert_eq!(synced["sync"], "synced", "{synced:#}");
+    assert_eq!(
+        synced["deployed"][0]["commit"],
+        commit.as_str(),
+        "{synced:#}"
+    );
+    assert_eq!(synced["last_apply"]["actor"], "test-actor", "{synced:#}");
+    assert_eq!(synced["pending"], serde_json::json!([]), "{synced:#}");
+
+    std::fs::write(project.path().join("out/staging.txt"), "by hand").expect("drift");
+    let drifted = status("staging");
+    assert_eq!(drifted["sync"], "drifted", "{drifted:#}");
+    assert_eq!(drifted["drifted"][0], "local_file.page", "{drifted:#}");
+    assert_eq!(drifted["pending"][0]["action"], "update", "{drifted:#}");
+
+    repo.write("content.txt", "v2");
+    repo.commit_all("v2");
+    assert_eq!(status("staging")["sync"], "out_of_sync");
+
+    // Every environment, as a table; exit 2 with --detailed-exitcode when one is not synced.
+    let table = project.braid(&["status", "--detailed-exitcode"]);
+    table.expect_code(2);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    let deployed = format!("infra@{}", &commit[..12]);
+    for (line, starts, holds) in [
+        (0, "ENVIRONMENT", "LAST APPLY"),
+        (1, "staging", "out of sync"),
+        (1, "staging", deployed.as_str()),
+        (2, "review", "never"),
+    ] {
+        assert!(
+            lines[line].starts_with(starts) && lines[line].contains(holds),
+            "line {line}: {}",
+            table.stdout
+        );
+    }
+    assert!(
+        table.stdout.contains("  update local_file.page"),
+        "{}",
+        table.stdout
+    );
+}
+
+/// Wrong agent settings in braid.hcl are refused with their place and how to write them.
+#[test]
+fn agent_settings_are_checked() {
+    for (setting, message) in [
+        (
+            "interval = \"soon\"",
+            "\"interval\" takes a duration more than zero",
+        ),
+        (
+            "interval = \"0s\"",
+            "\"interval\" takes a duration more than zero",
+        ),
+        (
+            "auto_apply = \"yes\"",
+            "\"auto_apply\" must be true or false",
+        ),
+        (
+            "drift {\n    heal = 1\n  }",
+            "\"heal\" must be true or false",
+        ),
+        ("drift {\n    every = \"1m\"\n  }", "every"),
+    ] {
+        let project = Project::with_files(&[
+            (
+                "braid.hcl",
+                &format!("environment \"dev\" {{\n  {setting}\n}}\n"),
+            ),
+            ("main.hcl", ""),
+        ]);
+        let run = project.braid(&["--env", "dev", "validate"]);
+        run.expect_code(1);
+        assert!(run.stderr.contains(message), "{setting}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("braid.hcl:"),
+            "{setting}: {}",
+            run.stderr
+        );
+    }
+    let project =
+        Project::with_files(&[("braid.hcl", "environment \"dev\" {}\n"), ("main.hcl", "")]);
+    let run = project.braid(&["agent", "--interval", "never"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("Invalid --interval"), "{}", run.stderr);
+}
+
+/// A failing apply is visible (status, error, metrics) and tried again after a back-off;
+/// once the cause is gone the environment converges.
+#[test]
+fn a_failing_apply_backs_off_and_recovers() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    // `out` is a file: the local provider cannot create out/staging.txt.
+    std::fs::write(project.path().join("out"), "in the way").expect("block");
+    let mut agent = RunningAgent::start(&project, &["--env", "staging", "--interval", "1s"], &[]);
+    let failed = agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "failed"
+    });
+    assert_eq!(failed["failures"], 1, "{failed:#}");
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Apply failed")),
+        "{failed:#}"
+    );
+    assert_eq!(failed["applies_failed"], 1, "{failed:#}");
+    let (_, metrics) = agent.get("/metrics");
+    assert!(
+        metrics.contains("braid_reconcile_failures{env=\"staging\"} 1"),
+        "{metrics}"
+    );
+    let line = agent.wait_line(
+        "staging: cycle failed (1 in a row), next try in 5s",
+        Duration::from_secs(5),
+    );
+    assert!(line.contains("Apply failed"), "{line}");
+
+    std::fs::remove_file(project.path().join("out")).expect("unblock");
+    wait_file(
+        &project.path().join("out/staging.txt"),
+        "v1",
+        Duration::from_secs(30),
+    );
+    let recovered = agent.wait_status("staging", Duration::from_secs(10), |s| {
+        s["sync"] == "synced"
+    });
+    assert_eq!(recovered["failures"], 0, "{recovered:#}");
+    assert_eq!(
+        recovered["last_error"],
+        serde_json::Value::Null,
+        "{recovered:#}"
+    );
+}
+
+/// With `--format json` the agent's log is one JSON object per line.
+#[test]
+fn the_agent_logs_json_lines() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let mut agent = RunningAgent::start(
+        &project,
+        &["--env", "staging", "--interval", "1s", "--format", "json"],
+        &[],
+    );
+    let line = agent.wait_line("\"event\":\"applied\"", Duration::from_secs(30));
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["env"], "staging", "{event:#}");
+    assert_eq!(event["message"], "applied 1 change(s)", "{event:#}");
+    assert!(
+        event["time"].as_str().is_some_and(|t| t.starts_with("20")),
+        "{event:#}"
+    );
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
+    for line in output.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    assert!(output.contains("{\"event\":\"stopped\"}"), "{output}");
+}
