@@ -20,6 +20,7 @@
 //! lock), then the agent exits 0. The status of every environment is served over HTTP
 //! ([`server`]).
 
+pub mod notify;
 pub mod server;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::apply::{CancelToken, SilentObserver};
+use crate::config::notify::{NotifyConfig, NotifyEvent};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::ops::{self, RunOptions};
 use crate::plan::{Plan, PlanMode, PlanOptions};
@@ -112,6 +114,8 @@ impl SyncState {
 pub struct SourceCommit {
     /// The source's name in braid.hcl.
     pub name: String,
+    /// The repository (path, or URL without its user part) or directory.
+    pub repo: String,
     /// The ref asked for, if any.
     pub reference: Option<String>,
     /// The commit, when the source is in git.
@@ -124,6 +128,7 @@ impl From<&SourceRevision> for SourceCommit {
     fn from(r: &SourceRevision) -> SourceCommit {
         SourceCommit {
             name: r.name.clone(),
+            repo: r.repo.clone(),
             reference: r.reference.clone(),
             commit: r.commit.clone(),
             digest: r.digest.clone(),
@@ -299,7 +304,9 @@ pub struct Agent {
     registry: ProviderRegistry,
     shared: Arc<Shared>,
     /// Called with each event (applied, out of sync, failed…), for the log.
-    log: Box<dyn Fn(&AgentEvent) + Send + Sync>,
+    log: Arc<dyn Fn(&AgentEvent) + Send + Sync>,
+    /// Sends what braid.hcl's `notify` blocks ask for.
+    notifier: notify::Notifier,
 }
 
 /// Something the agent did or found, for its log.
@@ -335,8 +342,16 @@ impl Agent {
         options: AgentOptions,
         registry: ProviderRegistry,
         cancel: CancelToken,
-        log: Box<dyn Fn(&AgentEvent) + Send + Sync>,
+        log: Arc<dyn Fn(&AgentEvent) + Send + Sync>,
     ) -> Agent {
+        let failed_log = Arc::clone(&log);
+        let notifier = notify::Notifier::new(Arc::new(move |env: &str, message: String| {
+            failed_log(&AgentEvent {
+                env: env.to_string(),
+                kind: "notify_failed",
+                message,
+            });
+        }));
         let status = options
             .envs
             .iter()
@@ -357,6 +372,7 @@ impl Agent {
                 cancel,
             }),
             log,
+            notifier,
         }
     }
 
@@ -370,6 +386,8 @@ impl Agent {
     pub async fn run(&self) {
         let loops = self.options.envs.iter().map(|env| self.env_loop(env));
         futures::future::join_all(loops).await;
+        // Notifications of the last cycles still on their way get a moment.
+        self.notifier.flush(Duration::from_secs(10)).await;
     }
 
     async fn env_loop(&self, env: &str) {
@@ -562,13 +580,76 @@ impl Agent {
         )
         .await?;
         let drifted: Vec<String> = plan.drift.iter().map(|d| d.address.clone()).collect();
+        let notify_to: Vec<NotifyConfig> = prepared
+            .ws
+            .project
+            .notify
+            .iter()
+            .chain(
+                prepared
+                    .ws
+                    .environment()
+                    .into_iter()
+                    .flat_map(|e| &e.notify),
+            )
+            .cloned()
+            .collect();
+        let sources: Vec<SourceCommit> = current.iter().map(SourceCommit::from).collect();
+        let tell = |event: NotifyEvent, message: String, changes: &[PendingChange]| {
+            self.notifier.send(
+                &notify_to,
+                &notify::Notification {
+                    event,
+                    env: env.to_string(),
+                    message,
+                    sources: sources.clone(),
+                    changes: changes.to_vec(),
+                    time: Utc::now(),
+                    status_url: None,
+                },
+            );
+        };
+        if !drifted.is_empty() && drifted != before.drifted {
+            let changes: Vec<PendingChange> = plan
+                .drift
+                .iter()
+                .map(|d| PendingChange {
+                    address: d.address.clone(),
+                    action: match d.kind {
+                        crate::plan::DriftKind::Changed => "changed",
+                        crate::plan::DriftKind::Deleted => "deleted",
+                    }
+                    .to_string(),
+                })
+                .collect();
+            tell(
+                NotifyEvent::DriftDetected,
+                format!("{} object(s) changed outside braid", drifted.len()),
+                &changes,
+            );
+        }
         self.shared.update(env, |s| s.drifted = drifted);
         let pending = pending_changes(&plan);
         if pending.is_empty() {
             return Ok((Cycle::Synced, true));
         }
+        if new_commits {
+            tell(
+                NotifyEvent::PlanChanges,
+                format!("{} change(s) planned for new commits", pending.len()),
+                &pending,
+            );
+        }
         let targets = if new_commits {
             if !auto_apply {
+                tell(
+                    NotifyEvent::OutOfSync,
+                    format!(
+                        "out of sync: {} change(s) wait for an apply (auto_apply is off)",
+                        pending.len()
+                    ),
+                    &pending,
+                );
                 return Ok((Cycle::OutOfSync(pending), true));
             }
             Vec::new()
@@ -587,6 +668,11 @@ impl Agent {
             }
         };
         self.shared.update(env, |s| s.sync = SyncState::Applying);
+        tell(
+            NotifyEvent::ApplyStarted,
+            format!("applying {} change(s)", pending.len()),
+            &pending,
+        );
         let options = RunOptions {
             targets,
             ..self.options.run.clone()
@@ -602,6 +688,11 @@ impl Agent {
             Ok(outcome) => outcome,
             Err(diags) => {
                 self.shared.update(env, |s| s.applies_failed += 1);
+                tell(
+                    NotifyEvent::ApplyFailed,
+                    format!("apply failed: {}", first_error(&diags)),
+                    &pending,
+                );
                 return Err(diags);
             }
         };
@@ -646,9 +737,26 @@ impl Agent {
             for d in report_errors {
                 diags.push(d);
             }
+            tell(
+                NotifyEvent::ApplyFailed,
+                format!("apply failed: {}", first_error(&diags)),
+                &pending,
+            );
             return Err(diags);
         }
         let changes = outcome.report.as_ref().map_or(0, |r| r.results.len());
+        tell(
+            NotifyEvent::ApplySucceeded,
+            format!("applied {changes} change(s)"),
+            &pending,
+        );
+        if !new_commits {
+            tell(
+                NotifyEvent::DriftHealed,
+                format!("undid {changes} change(s) made outside braid"),
+                &pending,
+            );
+        }
         Ok((
             Cycle::Applied {
                 changes,
@@ -753,6 +861,16 @@ pub async fn assess(
     status.drifted = plan.drift.iter().map(|d| d.address.clone()).collect();
     status.last_drift_check = Some(Utc::now());
     Ok(status)
+}
+
+/// The first error of `diags` as one line.
+fn first_error(diags: &Diagnostics) -> String {
+    diags
+        .0
+        .iter()
+        .find(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .unwrap_or_default()
 }
 
 /// The wait after `failures` failed cycles in a row: 5 s, 10 s, 20 s… up to 5 minutes.

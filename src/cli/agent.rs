@@ -70,18 +70,20 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
         },
         cx.registry.clone(),
         cx.cancel.clone(),
-        Box::new(move |event| match shell.format() {
-            Format::Json => shell.out(&format!(
-                "{}\n",
-                serde_json::json!({
-                    "time": chrono::Utc::now(),
-                    "env": event.env,
-                    "event": event.kind,
-                    "message": event.message,
-                })
-            )),
-            _ => shell.out(&format!("{}: {}\n", event.env, event.message)),
-        }),
+        std::sync::Arc::new(
+            move |event: &crate::agent::AgentEvent| match shell.format() {
+                Format::Json => shell.out(&format!(
+                    "{}\n",
+                    serde_json::json!({
+                        "time": chrono::Utc::now(),
+                        "env": event.env,
+                        "event": event.kind,
+                        "message": event.message,
+                    })
+                )),
+                _ => shell.out(&format!("{}: {}\n", event.env, event.message)),
+            },
+        ),
     );
     let shared = agent.shared();
     let server = match &args.listen {

@@ -6,6 +6,7 @@ mod duration;
 pub mod eval;
 pub mod format;
 mod module;
+pub mod notify;
 mod project;
 pub mod references;
 mod template;

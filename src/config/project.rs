@@ -95,6 +95,8 @@ pub struct EnvironmentConfig {
     pub interval: Option<std::time::Duration>,
     /// The `drift` block: how `braid agent` treats changes made outside braid.
     pub drift: DriftSettings,
+    /// The environment's own `notify` blocks (besides the top-level ones).
+    pub notify: Vec<super::notify::NotifyConfig>,
     /// Where the `environment` block is written, for diagnostics.
     pub location: Option<Location>,
 }
@@ -135,6 +137,8 @@ pub struct Project {
     pub providers: Vec<ProviderConfig>,
     /// The `plugins` block: where Terraform provider plugins are looked for and cached.
     pub plugins: PluginSettings,
+    /// The top-level `notify` blocks: where `braid agent` reports, for every environment.
+    pub notify: Vec<super::notify::NotifyConfig>,
 }
 
 /// braid.hcl's `plugins { dirs = [...] cache_dir = "..." }`: plugin directories searched
@@ -226,6 +230,7 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
                 environments: Vec::new(),
                 providers: Vec::new(),
                 plugins: PluginSettings::default(),
+                notify: Vec::new(),
             });
         }
         Err(e) => {
@@ -264,6 +269,7 @@ fn parse_project(
         environments: Vec::new(),
         providers: Vec::new(),
         plugins: PluginSettings::default(),
+        notify: Vec::new(),
     };
     let mut plugins_seen = false;
     for structure in body.iter() {
@@ -316,10 +322,11 @@ fn parse_project(
                 plugins_seen = true;
                 parse_plugins(&block, &project.dir).map(|p| project.plugins = p)
             }
+            "notify" => super::notify::parse_notify(&block).map(|n| project.notify.push(n)),
             other => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
-                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider and plugins blocks; resources, variables and outputs go in the .hcl files of a source."
+                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider, plugins and notify blocks; resources, variables and outputs go in the .hcl files of a source."
                 ),
             )
             .at(block.location.clone())),
@@ -589,7 +596,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     block.body.check_names(
         "environment block",
         &["variables", "overlay", "auto_apply", "interval"],
-        &["state", "apply_rule", "provider", "drift"],
+        &["state", "apply_rule", "provider", "drift", "notify"],
     )?;
     let mut env = EnvironmentConfig {
         name: block.labels[0].clone(),
@@ -604,6 +611,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         auto_apply: false,
         interval: None,
         drift: DriftSettings::default(),
+        notify: Vec::new(),
         location: Some(block.location.clone()),
     };
     let attrs = body_value(&ConfigBody {
@@ -635,6 +643,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     let mut drift_blocks = 0;
     for nested in &block.body.blocks {
         match nested.kind.as_str() {
+            "notify" => env.notify.push(super::notify::parse_notify(nested)?),
             "drift" => {
                 drift_blocks += 1;
                 if drift_blocks > 1 {

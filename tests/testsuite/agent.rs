@@ -521,6 +521,16 @@ fn agent_settings_are_checked() {
             "\"heal\" must be true or false",
         ),
         ("drift {\n    every = \"1m\"\n  }", "every"),
+        (
+            "notify \"email\" {}",
+            "braid sends notifications to \"slack\", \"webhook\"",
+        ),
+        (
+            "notify \"slack\" {\n    url = \"http://x\"\n    events = [\"boom\"]\n  }",
+            "events holds \"boom\", which is not an event",
+        ),
+        ("notify \"github\" {}", "needs \"repository\""),
+        ("notify \"slack\" {}", "needs \"url\""),
     ] {
         let project = Project::with_files(&[
             (
@@ -617,4 +627,260 @@ fn the_agent_logs_json_lines() {
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
     }
     assert!(output.contains("{\"event\":\"stopped\"}"), "{output}");
+}
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// A local HTTP server that records every request; it answers 500 to the first `failing`
+/// ones (to make the sender retry), 201 to the others.
+struct Receiver {
+    address: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    fn start(failing: usize) -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&requests);
+        std::thread::spawn(move || {
+            let mut answered = 0;
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let mut reader = BufReader::new(stream);
+                let mut head = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push(line.trim_end().to_string());
+                }
+                let Some(first) = head.first() else { continue };
+                let path = first.split(' ').nth(1).unwrap_or_default().to_string();
+                let headers: Vec<(String, String)> = head[1..]
+                    .iter()
+                    .filter_map(|h| h.split_once(": "))
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect();
+                let length = headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                answered += 1;
+                let status = if answered <= failing {
+                    "500 Internal Server Error"
+                } else {
+                    "201 Created"
+                };
+                let _ = reader.get_mut().write_all(
+                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                );
+                if answered > failing {
+                    seen.lock().expect("requests").push(Received {
+                        path,
+                        headers,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                }
+            }
+        });
+        Receiver { address, requests }
+    }
+
+    /// The requests answered with success whose path starts with `prefix`.
+    fn received(&self, prefix: &str) -> Vec<Received> {
+        self.requests
+            .lock()
+            .expect("requests")
+            .iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until a request to `prefix` satisfies `ok`.
+    fn wait(&self, prefix: &str, ok: impl Fn(&Received) -> bool) -> Received {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(found) = self.received(prefix).into_iter().find(|r| ok(r)) {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such request to {prefix}; got {:#?}",
+                self.received("")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Notifications: Slack, the signed webhook, GitHub and GitLab commit statuses reach local
+/// receivers — retried when the receiver fails at first — each with the events its block
+/// asks for; a receiver that never answers is reported in the agent's log, and no token or
+/// secret appears in it.
+#[test]
+fn notifications_reach_slack_webhooks_and_commit_statuses() {
+    let repo = infra_repo("v1");
+    // The first two requests fail: deliveries are retried.
+    let receiver = Receiver::start(2);
+    let at = &receiver.address;
+    let project = Project::with_files(&[(
+        "braid.hcl",
+        &format!(
+            r#"source "infra" {{
+  repo = "{repo}"
+  ref  = "main"
+}}
+
+notify "slack" {{
+  url        = "http://{at}/slack/T000/B000/XXXX"
+  status_url = "https://braid.example/"
+}}
+
+notify "webhook" {{
+  url    = "http://{at}/hook"
+  secret = "hook-secret"
+  events = ["apply"]
+}}
+
+environment "staging" {{
+  auto_apply = true
+  notify "github" {{
+    repository = "acme/infra"
+    token      = "gh-token"
+    api_url    = "http://{at}/gh"
+  }}
+  notify "gitlab" {{
+    repository = "acme/infra"
+    token      = "gl-token"
+    api_url    = "http://{at}/gl/api/v4"
+    events     = ["apply_succeeded"]
+  }}
+}}
+
+environment "review" {{
+  notify "slack" {{
+    url = "http://127.0.0.1:1/never/answers"
+  }}
+}}
+"#,
+            repo = repo.hcl_path()
+        ),
+    )]);
+    let commit = repo.git(&["rev-parse", "main"]);
+    let mut agent = RunningAgent::start(
+        &project,
+        &["--interval", "1s"],
+        &[("BRAID_NOTIFY_RETRY", "50ms")],
+    );
+
+    let applied = receiver.wait("/slack/", |r| {
+        r.json()["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("*staging*: applied 1 change(s)"))
+    });
+    let blocks = &applied.json()["blocks"];
+    assert_eq!(blocks[0]["type"], "section", "{blocks:#}");
+    let context = blocks[1].to_string();
+    assert!(
+        context.contains(&commit[..12]) && context.contains("status page"),
+        "{context}"
+    );
+    receiver.wait("/slack/", |r| {
+        r.json()["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("*review*: out of sync"))
+    });
+
+    // The webhook: apply events only, signed.
+    let hook = receiver.wait("/hook", |r| {
+        r.header("x-braid-event") == Some("apply_succeeded")
+    });
+    let signature = format!(
+        "sha256={}",
+        hex::encode(hmac(b"hook-secret", hook.body.as_bytes()))
+    );
+    assert_eq!(
+        hook.header("x-braid-signature-256"),
+        Some(signature.as_str())
+    );
+    let document = hook.json();
+    assert_eq!(document["env"], "staging");
+    assert_eq!(document["sources"][0]["commit"], commit.as_str());
+    assert_eq!(document["changes"][0]["address"], "local_file.page");
+    assert!(
+        receiver.received("/hook").iter().all(|r| {
+            matches!(
+                r.header("x-braid-event"),
+                Some("apply_started" | "apply_succeeded")
+            )
+        }),
+        "{:#?}",
+        receiver.received("/hook")
+    );
+
+    // GitHub: pending when the apply starts, success after, on the source's commit.
+    let path = format!("/gh/repos/acme/infra/statuses/{commit}");
+    let pending = receiver.wait(&path, |r| r.json()["state"] == "pending");
+    assert_eq!(pending.header("authorization"), Some("Bearer gh-token"));
+    assert_eq!(pending.json()["context"], "braid/staging");
+    let success = receiver.wait(&path, |r| r.json()["state"] == "success");
+    assert_eq!(
+        success.json()["description"],
+        "staging: applied 1 change(s)"
+    );
+
+    // GitLab: the project path URL-encoded, PRIVATE-TOKEN, success only.
+    let gitlab = receiver.wait(
+        &format!("/gl/api/v4/projects/acme%2Finfra/statuses/{commit}"),
+        |_| true,
+    );
+    assert_eq!(gitlab.header("private-token"), Some("gl-token"));
+    assert_eq!(gitlab.json()["state"], "success");
+    assert_eq!(gitlab.json()["name"], "braid/staging");
+
+    // A receiver that never answers: reported once the attempts are spent.
+    let failed = agent.wait_line("slack notification of", Duration::from_secs(30));
+    assert!(
+        failed.starts_with("review: ")
+            && failed.contains("failed after 5 attempts: 127.0.0.1 could not be reached"),
+        "{failed}"
+    );
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
+    for secret in [
+        "gh-token",
+        "gl-token",
+        "hook-secret",
+        "/never/answers",
+        "T000/B000",
+    ] {
+        assert!(!output.contains(secret), "{secret} leaked: {output}");
+    }
 }
