@@ -85,6 +85,7 @@ cargo test --workspace --locked --doc
 echo "==> checking the benchmark runs (small size)"
 cargo run --locked --quiet --bin braid-bench -- --sizes 200 --check
 cargo run --locked --quiet --bin braid-bench -- --helm 200 --check
+cargo run --locked --quiet --bin braid-bench -- --agent 100 --check
 
 echo "==> chaos, small run: 3 kills per project, concurrent applies, 3 fault trials (scripts/chaos.sh; full run on demand)"
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"

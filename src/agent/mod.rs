@@ -64,6 +64,9 @@ pub struct AgentOptions {
     pub load: LoadOptions,
     /// Lock, parallelism and refresh settings of every apply.
     pub run: RunOptions,
+    /// `braid serve`: plan every interval to show where environments stand, but never
+    /// apply, heal or notify.
+    pub read_only: bool,
 }
 
 /// Where an environment stands.
@@ -537,6 +540,10 @@ impl Agent {
             interval.set(s.interval.unwrap_or(self.options.interval));
             drift_interval.set(s.drift.interval.unwrap_or(DEFAULT_DRIFT_INTERVAL));
         }
+        if self.options.read_only {
+            // Every cycle reads the live objects: the status is all it is for.
+            drift_interval.set(Duration::ZERO);
+        }
         let Deployment {
             auto_apply,
             heal,
@@ -546,6 +553,11 @@ impl Agent {
             new_commits,
         } = deployment(&prepared).await?;
         let before = self.status_of(env);
+        let (may_apply, may_heal) = if self.options.read_only {
+            (false, false)
+        } else {
+            (auto_apply, heal)
+        };
         self.shared.update(env, |s| {
             s.auto_apply = auto_apply;
             s.heal = heal;
@@ -580,20 +592,24 @@ impl Agent {
         )
         .await?;
         let drifted: Vec<String> = plan.drift.iter().map(|d| d.address.clone()).collect();
-        let notify_to: Vec<NotifyConfig> = prepared
-            .ws
-            .project
-            .notify
-            .iter()
-            .chain(
-                prepared
-                    .ws
-                    .environment()
-                    .into_iter()
-                    .flat_map(|e| &e.notify),
-            )
-            .cloned()
-            .collect();
+        let notify_to: Vec<NotifyConfig> = if self.options.read_only {
+            Vec::new()
+        } else {
+            prepared
+                .ws
+                .project
+                .notify
+                .iter()
+                .chain(
+                    prepared
+                        .ws
+                        .environment()
+                        .into_iter()
+                        .flat_map(|e| &e.notify),
+                )
+                .cloned()
+                .collect()
+        };
         let sources: Vec<SourceCommit> = current.iter().map(SourceCommit::from).collect();
         let tell = |event: NotifyEvent, message: String, changes: &[PendingChange]| {
             self.notifier.send(
@@ -641,7 +657,7 @@ impl Agent {
             );
         }
         let targets = if new_commits {
-            if !auto_apply {
+            if !may_apply {
                 tell(
                     NotifyEvent::OutOfSync,
                     format!(
@@ -654,7 +670,7 @@ impl Agent {
             }
             Vec::new()
         } else {
-            if !heal {
+            if !may_heal {
                 return Ok((Cycle::Drifted(pending), true));
             }
             let (heal_these, keep) = split_heal(&plan);

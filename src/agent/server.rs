@@ -31,21 +31,27 @@ struct App {
     secret: Option<Arc<[u8]>>,
 }
 
-/// The server's routes over `shared`; `secret` verifies webhooks (none: refused).
-pub fn router(shared: Arc<Shared>, secret: Option<Vec<u8>>) -> Router {
-    Router::new()
+/// The server's routes over `shared`: the read-only ones, and with `webhooks` the push
+/// webhooks, verified with `secret` (none: refused).
+pub fn router(shared: Arc<Shared>, webhooks: bool, secret: Option<Vec<u8>>) -> Router {
+    let router = Router::new()
         .route("/", get(page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/api/environments", get(environments))
-        .route("/api/environments/{name}", get(environment))
-        .route("/webhooks/github", post(github))
-        .route("/webhooks/gitlab", post(gitlab))
-        .with_state(App {
-            shared,
-            secret: secret.filter(|s| !s.is_empty()).map(Into::into),
-        })
+        .route("/api/environments/{name}", get(environment));
+    let router = if webhooks {
+        router
+            .route("/webhooks/github", post(github))
+            .route("/webhooks/gitlab", post(gitlab))
+    } else {
+        router
+    };
+    router.with_state(App {
+        shared,
+        secret: secret.filter(|s| !s.is_empty()).map(Into::into),
+    })
 }
 
 /// Serves `router` on `listener` until `shared.cancel` is raised.

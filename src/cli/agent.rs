@@ -26,15 +26,64 @@ pub struct AgentArgs {
     pub parallelism: usize,
 }
 
+/// `braid serve`: the agent's status page, API and metrics, read-only.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to serve (127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// How often each environment is planned to refresh its status, unless its
+    /// environment block in braid.hcl sets `interval`.
+    #[arg(long, default_value = "1m", value_name = "DURATION")]
+    pub interval: String,
+    /// How many provider calls run at once in each environment.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub parallelism: usize,
+}
+
 pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
-    let interval = parse_duration(&args.interval)
+    run_loops(
+        cx,
+        args.listen.as_deref(),
+        &args.interval,
+        args.parallelism,
+        false,
+    )
+    .await
+}
+
+pub async fn serve(cx: &Context, args: &ServeArgs) -> CommandResult {
+    run_loops(
+        cx,
+        Some(&args.listen),
+        &args.interval,
+        args.parallelism,
+        true,
+    )
+    .await
+}
+
+/// The agent's loops (read-only for `braid serve`), with the server when `listen` says.
+async fn run_loops(
+    cx: &Context,
+    listen: Option<&str>,
+    interval: &str,
+    parallelism: usize,
+    read_only: bool,
+) -> CommandResult {
+    let name = if read_only {
+        "braid serve"
+    } else {
+        "braid agent"
+    };
+    let interval_text = interval;
+    let interval = parse_duration(interval_text)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
             Diagnostic::error(
                 "Invalid --interval",
                 format!(
-                    "--interval takes a duration more than zero like 30s, 1m or 5m, but got \"{}\".",
-                    args.interval
+                    "--interval takes a duration more than zero like 30s, 1m or 5m, but got \"{interval_text}\"."
                 ),
             )
         })?;
@@ -49,7 +98,7 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
     if envs.is_empty() {
         return Err(Diagnostic::error(
             "No environment to reconcile",
-            "braid agent reconciles the environments named with --env, or else every environment block of braid.hcl, but there is none. Declare one, or name it with --env.",
+            format!("{name} works on the environments named with --env, or else every environment block of braid.hcl, but there is none. Declare one, or name it with --env."),
         )
         .into());
     }
@@ -57,7 +106,7 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
         cx.global.for_env(env).single_env()?;
     }
     let load = cx.global.for_env(&envs[0]).load_options()?;
-    let run = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    let run = cx.global.run_options(true, parallelism, &cx.cancel)?;
     // From the start a signal stops cleanly: the cycle in flight finishes.
     cx.stop_gracefully();
     let shell = cx.shell.clone();
@@ -67,6 +116,7 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
             interval,
             load,
             run,
+            read_only,
         },
         cx.registry.clone(),
         cx.cancel.clone(),
@@ -86,7 +136,7 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
         ),
     );
     let shared = agent.shared();
-    let server = match &args.listen {
+    let server = match listen {
         None => None,
         Some(address) => {
             let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
@@ -103,7 +153,7 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
             let secret = std::env::var(server::WEBHOOK_SECRET_ENV)
                 .ok()
                 .map(String::into_bytes);
-            let router = server::router(shared.clone(), secret);
+            let router = server::router(shared.clone(), !read_only, secret);
             Some(tokio::spawn(server::serve(
                 listener,
                 router,
@@ -113,7 +163,8 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
     };
     if cx.shell.format() != Format::Json {
         cx.shell.out(&format!(
-            "braid agent: reconciling {} every {} (unless braid.hcl says otherwise)\n",
+            "{name}: {} {} every {} (unless braid.hcl says otherwise)\n",
+            if read_only { "showing" } else { "reconciling" },
             envs.join(", "),
             humantime(interval)
         ));
@@ -125,7 +176,7 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
     }
     match cx.shell.format() {
         Format::Json => cx.shell.out("{\"event\":\"stopped\"}\n"),
-        _ => cx.shell.out("braid agent: stopped\n"),
+        _ => cx.shell.out(&format!("{name}: stopped\n")),
     }
     Ok(EXIT_OK)
 }

@@ -194,6 +194,9 @@ pub enum Command {
     /// Where each environment stands: synced, out of sync (new commits not applied) or
     /// drifted, with what is deployed, the last apply and the changes pending.
     Status(status::StatusArgs),
+    /// Serve the agent's status page, JSON API and metrics read-only: environments are
+    /// planned every interval, never applied.
+    Serve(agent::ServeArgs),
 }
 
 /// Terraform's long flags with one dash that braid also accepts that way (`-target=ADDR`,
@@ -506,7 +509,7 @@ pub async fn run(cli: Cli) -> i32 {
     };
     watch_signals(&cx);
     // The agent's work is to run until stopped: a signal ends it with success.
-    let stops_on_signal = matches!(cli.command, Command::Agent(_));
+    let stops_on_signal = matches!(cli.command, Command::Agent(_) | Command::Serve(_));
     let result = match cli.command {
         Command::Init(args) => init::run(&cx, &args).await,
         Command::Validate => validate::run(&cx).await,
@@ -526,6 +529,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Providers => providers::run(&cx).await,
         Command::Agent(args) => agent::run(&cx, &args).await,
         Command::Status(args) => status::run(&cx, &args).await,
+        Command::Serve(args) => agent::serve(&cx, &args).await,
     };
     tracing::info!(rss_mb = crate::diag::resident_mb(), "command done");
     match result {

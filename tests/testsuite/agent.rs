@@ -70,7 +70,17 @@ struct RunningAgent {
 
 impl RunningAgent {
     fn start(project: &Project, args: &[&str], env: &[(&str, &str)]) -> RunningAgent {
-        let mut all = vec!["agent", "--listen", "127.0.0.1:0"];
+        RunningAgent::start_command(project, "agent", args, env)
+    }
+
+    /// `braid COMMAND --listen 127.0.0.1:0 ARGS` (`agent` or `serve`).
+    fn start_command(
+        project: &Project,
+        command: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> RunningAgent {
+        let mut all = vec![command, "--listen", "127.0.0.1:0"];
         all.extend_from_slice(args);
         let mut child = spawn_braid(project.path(), &all, env);
         let stdout = child.stdout.take().expect("stdout");
@@ -883,4 +893,49 @@ environment "review" {{
     ] {
         assert!(!output.contains(secret), "{secret} leaked: {output}");
     }
+}
+
+/// `braid serve`: the same status, read-only — nothing is applied or healed whatever
+/// braid.hcl says, and there are no webhooks; an apply made by someone else shows.
+#[test]
+fn serve_shows_the_status_and_changes_nothing() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let staging = project.path().join("out/staging.txt");
+    let server = RunningAgent::start_command(&project, "serve", &["--interval", "1s"], &[]);
+    let status = server.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "out_of_sync"
+    });
+    assert_eq!(
+        status["auto_apply"], true,
+        "braid.hcl's setting is shown: {status:#}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(read(&staging).is_none(), "serve applied something");
+    assert_eq!(
+        server
+            .request(
+                "POST",
+                "/webhooks/github",
+                &[("X-GitHub-Event", "push")],
+                b"{}"
+            )
+            .0,
+        404
+    );
+    project
+        .braid(&["--env", "staging", "apply", "--auto-approve"])
+        .success();
+    let status = server.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "synced"
+    });
+    assert_eq!(status["last_apply"]["actor"], "test-actor", "{status:#}");
+    std::fs::write(&staging, "by hand").expect("drift");
+    server.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "drifted"
+    });
+    assert_eq!(read(&staging).as_deref(), Some("by hand"), "serve healed");
+    let (code, output) = server.terminate();
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("braid serve: stopped"), "{output}");
 }

@@ -10,6 +10,9 @@
 //!
 //! `--helm N` measures rendering a Helm chart of N objects (`helm_bench.rs`).
 //!
+//! `--agent N` runs N reconcile cycles of `braid agent` in this process and measures
+//! whether memory grows with them (`agent_bench.rs`).
+//!
 //! `--kubernetes N [--latency-ms 10] [--no-kubectl]` applies N ConfigMaps to kubesim with
 //! braid and with kubectl, counting API requests per object (`kube_bench.rs`).
 //!
@@ -26,6 +29,7 @@ use braid::apply::{ApplyOptions, SilentObserver, apply_plan};
 use braid::plan::{PlanOptions, make_plan};
 use braid::workspace::{LoadOptions, Workspace};
 
+mod agent_bench;
 mod helm_bench;
 mod kube_bench;
 mod terraform_bench;
@@ -98,6 +102,11 @@ fn main() {
             "--latency-ms" => {
                 args.next();
             }
+            "--agent" => {
+                let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(500);
+                finish(&shell, agent_bench::run(n, check));
+                return;
+            }
             "--helm" | "--terraform" => {
                 let n = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
                 let table = if arg == "--helm" {
@@ -110,7 +119,7 @@ fn main() {
             }
             other => {
                 shell.err(&format!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--shapes blocks,for_each,modules] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check]\n"
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--shapes blocks,for_each,modules] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check] | --agent N [--check]\n"
                 ));
                 std::process::exit(1);
             }
