@@ -31,6 +31,113 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     #[command(flatten)]
     pub targeting: TargetArgs,
+    #[command(flatten)]
+    pub comment: CommentArgs,
+}
+
+/// `--comment` and where to post it (by default from the CI's environment).
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommentArgs {
+    /// Post the plan on the pull request (GitHub) or merge request (GitLab) it is for,
+    /// updating braid's earlier comment there. Token from GITHUB_TOKEN / GITLAB_TOKEN.
+    #[arg(long)]
+    pub comment: bool,
+    /// Where to post, when not in GitHub Actions or GitLab CI.
+    #[arg(long, value_enum, value_name = "FORGE", requires = "comment")]
+    pub comment_on: Option<ForgeArg>,
+    /// The repository (OWNER/NAME) or GitLab project (path or id); default from the CI.
+    #[arg(long, value_name = "REPO", requires = "comment")]
+    pub comment_repo: Option<String>,
+    /// The pull request's number (GitLab: the merge request's iid); default from the CI.
+    #[arg(long, value_name = "N", requires = "comment")]
+    pub comment_pr: Option<u64>,
+    /// The API's base URL (GitHub Enterprise, self-hosted GitLab); default from the CI,
+    /// else api.github.com / gitlab.com.
+    #[arg(long, value_name = "URL", requires = "comment")]
+    pub comment_api: Option<String>,
+}
+
+/// `--comment-on`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ForgeArg {
+    /// A GitHub pull request.
+    Github,
+    /// A GitLab merge request.
+    Gitlab,
+}
+
+impl CommentArgs {
+    /// Posts `plans` when `--comment` was given, saying so on stderr.
+    async fn post(
+        &self,
+        cx: &Context,
+        plans: &[crate::plan::Plan],
+    ) -> Result<(), crate::diag::Diagnostics> {
+        if !self.comment {
+            return Ok(());
+        }
+        let body = crate::view::markdown::render(plans, crate::view::markdown::COMMENT_BUDGET);
+        let marker = if plans.iter().all(|p| p.mode == PlanMode::RefreshOnly) {
+            crate::view::markdown::DRIFT_MARKER
+        } else {
+            crate::view::markdown::MARKER
+        };
+        self.post_text(cx, &body, marker).await
+    }
+
+    /// With `--comment`, posts that planning failed with `diagnostics` (replacing the last
+    /// plan comment), then returns them: the command still fails.
+    async fn post_failure(
+        &self,
+        cx: &Context,
+        diagnostics: crate::diag::Diagnostics,
+    ) -> crate::diag::Diagnostics {
+        if !self.comment {
+            return diagnostics;
+        }
+        let body = crate::view::markdown::render_failure(
+            &cx.global.envs,
+            &diagnostics,
+            crate::view::markdown::COMMENT_BUDGET,
+        );
+        let mut diagnostics = diagnostics;
+        if let Err(more) = self
+            .post_text(cx, &body, crate::view::markdown::MARKER)
+            .await
+        {
+            diagnostics.extend(more);
+        }
+        diagnostics
+    }
+
+    async fn post_text(
+        &self,
+        cx: &Context,
+        body: &str,
+        marker: &str,
+    ) -> Result<(), crate::diag::Diagnostics> {
+        use crate::ops::comment::{CommentFlags, CommentTarget, Forge, Posted, post_comment};
+        let flags = CommentFlags {
+            forge: self.comment_on.map(|f| match f {
+                ForgeArg::Github => Forge::GitHub,
+                ForgeArg::Gitlab => Forge::GitLab,
+            }),
+            repository: self.comment_repo.clone(),
+            number: self.comment_pr,
+            api: self.comment_api.clone(),
+        };
+        let target = CommentTarget::resolve(&flags, |name| std::env::var(name).ok())?;
+        let posted = post_comment(&target, body, marker).await?;
+        let place = match target.forge {
+            Forge::GitHub => format!("pull request #{} of {}", target.number, target.repository),
+            Forge::GitLab => format!("merge request !{} of {}", target.number, target.repository),
+        };
+        cx.shell.err(&match posted {
+            Posted::Created(id) => format!("Posted the plan on {place} (comment {id}).\n"),
+            Posted::Updated(id) => format!("Updated the plan comment on {place} (comment {id}).\n"),
+        });
+        Ok(())
+    }
 }
 
 /// `--target` and `--replace` (also written `-target`, `-replace` as in Terraform).
@@ -61,7 +168,10 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
     if cx.global.envs.len() > 1 {
         return run_many(cx, args).await;
     }
-    let prepared = cx.prepare().await?;
+    let prepared = match cx.prepare().await {
+        Ok(prepared) => prepared,
+        Err(d) => return Err(args.comment.post_failure(cx, d).await),
+    };
     let mode = if args.destroy {
         PlanMode::Destroy
     } else if args.refresh_only {
@@ -77,7 +187,10 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
         replace: args.targeting.replace.clone(),
     };
     args.targeting.warn(cx);
-    let plan = ops::plan(&prepared, &options, &SilentObserver).await?;
+    let plan = match ops::plan(&prepared, &options, &SilentObserver).await {
+        Ok(plan) => plan,
+        Err(d) => return Err(args.comment.post_failure(cx, d).await),
+    };
     match cx.shell.format() {
         Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
         Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),
@@ -88,6 +201,7 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
             .shell
             .out(&(plan_view::summary_line(&plan.summary()) + "\n")),
     }
+    args.comment.post(cx, std::slice::from_ref(&plan)).await?;
     if let Some(path) = &args.out {
         file::save(&plan, path)?;
         if cx.shell.format() == Format::Human {
@@ -137,10 +251,16 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
     args.targeting.warn(cx);
     let mut plans = Vec::new();
     for env in &cx.global.envs {
-        let prepared = cx
-            .prepare_with(&cx.global.for_env(env).load_options()?)
-            .await?;
-        plans.push(ops::plan(&prepared, &options, &SilentObserver).await?);
+        let planned = async {
+            let prepared = cx
+                .prepare_with(&cx.global.for_env(env).load_options()?)
+                .await?;
+            ops::plan(&prepared, &options, &SilentObserver).await
+        };
+        match planned.await {
+            Ok(plan) => plans.push(plan),
+            Err(d) => return Err(args.comment.post_failure(cx, d).await),
+        }
     }
     match cx.shell.format() {
         Format::Json => {
@@ -168,6 +288,7 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
             }
         }
     }
+    args.comment.post(cx, &plans).await?;
     let pending = plans.iter().any(|plan| match options.mode {
         PlanMode::RefreshOnly => !plan.drift.is_empty(),
         _ => plan.has_changes(),

@@ -9,7 +9,9 @@
 //!   caller's approval, and the changes carried out under the environment's lock.
 //! - [`Console`]: expressions evaluated against the environment's state (`braid console`).
 //! - [`import_terraform`]: a Terraform state file adopted into the environment's state.
+//! - [`comment`]: a plan's Markdown posted on its pull request or merge request.
 
+pub mod comment;
 mod console;
 pub mod import_terraform;
 

@@ -181,6 +181,41 @@ fn html(text: &str) -> String {
     out
 }
 
+/// The comment of a plan that failed: braid's marker (so it replaces the last plan comment),
+/// the environments, and the diagnostics as braid prints them, at most `budget` characters.
+pub fn render_failure(
+    envs: &[String],
+    diagnostics: &crate::diag::Diagnostics,
+    budget: usize,
+) -> String {
+    let mut text = String::new();
+    for d in &diagnostics.0 {
+        text.push_str(&super::diagnostic::render(d, super::Style::plain()));
+        text.push('\n');
+    }
+    let limit = budget.saturating_sub(FOOTER_RESERVE);
+    if text.len() > limit {
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("\n… (cut to fit a comment: see the CI log)\n");
+    }
+    let fence = if text.contains("```") { "````" } else { "```" };
+    format!(
+        "{MARKER}\n### braid plan · {} failed\n\nNo plan: braid stopped with the errors below. Fix them and push again.\n\n{fence}\n{text}{fence}\n",
+        if envs.is_empty() {
+            "`default`".to_string()
+        } else {
+            envs.iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    )
+}
+
 /// A chart's section: chart and version, release, and the values diff since the last apply;
 /// empty when the plan leaves the chart as the last apply left it.
 fn chart_section(plan: &Plan, chart: &crate::plan::ChartChange) -> String {
