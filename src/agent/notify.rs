@@ -255,18 +255,8 @@ fn request(target: &NotifyConfig, n: &Notification) -> Result<Request, String> {
             if let Some(url) = &n.status_url {
                 body["target_url"] = url.clone().into();
             }
-            let project: String = target
-                .repository
-                .as_deref()
-                .unwrap_or_default()
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                        (b as char).to_string()
-                    }
-                    other => format!("%{other:02X}"),
-                })
-                .collect();
+            let project =
+                crate::ops::comment::encode_path(target.repository.as_deref().unwrap_or_default());
             Ok(Request {
                 url: format!("{api}/projects/{project}/statuses/{commit}"),
                 headers: vec![("private-token", token)],

@@ -297,7 +297,7 @@ fn failed(target: &CommentTarget, why: &str) -> Diagnostics {
 }
 
 /// A GitLab project path as one URL path segment (`group/name` → `group%2Fname`).
-fn encode_path(path: &str) -> String {
+pub fn encode_path(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),

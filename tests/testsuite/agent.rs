@@ -678,43 +678,21 @@ impl Receiver {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { break };
                 let mut reader = BufReader::new(stream);
-                let mut head = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    head.push(line.trim_end().to_string());
-                }
-                let Some(first) = head.first() else { continue };
-                let path = first.split(' ').nth(1).unwrap_or_default().to_string();
-                let headers: Vec<(String, String)> = head[1..]
-                    .iter()
-                    .filter_map(|h| h.split_once(": "))
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect();
-                let length = headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
+                let Some(request) = crate::common::read_http_request(&mut reader) else {
+                    continue;
+                };
                 answered += 1;
                 let status = if answered <= failing {
                     "500 Internal Server Error"
                 } else {
                     "201 Created"
                 };
-                let _ = reader.get_mut().write_all(
-                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        .as_bytes(),
-                );
+                crate::common::write_http_response(reader.get_mut(), status, "");
                 if answered > failing {
                     seen.lock().expect("requests").push(Received {
-                        path,
-                        headers,
-                        body: String::from_utf8_lossy(&body).into_owned(),
+                        path: request.path,
+                        headers: request.headers,
+                        body: String::from_utf8_lossy(&request.body).into_owned(),
                     });
                 }
             }

@@ -3,7 +3,7 @@
 //! against a local server that answers as the two APIs do.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::BufReader;
 use std::sync::{Arc, Mutex};
 
 use crate::common::Project;
@@ -52,32 +52,11 @@ fn fake_forge(seed: &[(&str, &str)]) -> (String, Arc<Mutex<Forge>>) {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { break };
             let mut reader = BufReader::new(stream);
-            let mut head = Vec::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push(line.trim_end().to_string());
-            }
-            let Some(first) = head.first().cloned() else {
+            let Some(request) = crate::common::read_http_request(&mut reader) else {
                 continue;
             };
-            let mut parts = first.split(' ');
-            let method = parts.next().unwrap_or_default().to_string();
-            let path = parts.next().unwrap_or_default().to_string();
-            let headers: Vec<(String, String)> = head[1..]
-                .iter()
-                .filter_map(|h| h.split_once(": "))
-                .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
-                .collect();
-            let length = headers
-                .iter()
-                .find(|(n, _)| n == "content-length")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
+            let (method, path, headers) = (request.method, request.path, request.headers);
+            let body = request.body;
             let body: serde_json::Value =
                 serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
             let (status, answer) = {
@@ -89,14 +68,7 @@ fn fake_forge(seed: &[(&str, &str)]) -> (String, Arc<Mutex<Forge>>) {
                 });
                 respond(&mut forge, &method, &path, &body)
             };
-            let answer = answer.to_string();
-            let _ = reader.get_mut().write_all(
-                format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                )
-                .as_bytes(),
-            );
+            crate::common::write_http_response(reader.get_mut(), status, &answer.to_string());
         }
     });
     (address, state)

@@ -489,3 +489,62 @@ pub fn kube_writes(sim: &braid_testkit::KubeSim) -> Vec<String> {
         .map(|r| r.path)
         .collect()
 }
+
+/// One HTTP/1.1 request as the local test servers (webhook receivers, a fake forge API)
+/// read it: header names in lower case.
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request from a test server's connection; `None` when it closed first.
+pub fn read_http_request(
+    reader: &mut std::io::BufReader<std::net::TcpStream>,
+) -> Option<HttpRequest> {
+    use std::io::{BufRead as _, Read as _};
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        head.push(line.trim_end().to_string());
+    }
+    let first = head.first()?;
+    let mut parts = first.split(' ');
+    let method = parts.next().unwrap_or_default().to_string();
+    let path = parts.next().unwrap_or_default().to_string();
+    let headers: Vec<(String, String)> = head[1..]
+        .iter()
+        .filter_map(|h| h.split_once(": "))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    Some(HttpRequest {
+        method,
+        path,
+        headers,
+        body,
+    })
+}
+
+/// Answers a test server's request with `status` (`201 Created`) and a JSON `body`, and
+/// closes the connection.
+pub fn write_http_response(stream: &mut std::net::TcpStream, status: &str, body: &str) {
+    use std::io::Write as _;
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+}
