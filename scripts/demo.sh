@@ -4,6 +4,7 @@
 #   examples/platform (infra: AWS in HCL)  +  examples/deploy (Kubernetes manifests)
 #     -> one plan -> apply to staging -> a pull request's plan comment -> merge -> apply
 #     -> tag v1.0.0 -> apply to prod -> history -> drift -> put it back
+#     -> braid agent: staging follows main and undoes a hand edit by itself
 #
 # AWS is moto_server (installed into a virtualenv if missing, as scripts/test.sh does);
 # each environment's Kubernetes cluster is a kubesim (this workspace's API emulator,
@@ -242,3 +243,48 @@ expect 0 prod drift
 step "history of prod after the repair"
 run prod history
 git -C "$platform" checkout -q main
+
+step "braid agent: staging follows main by itself (auto_apply) and undoes hand edits (drift { heal })"
+# braid.hcl checks staging's drift every minute; the demo does not wait that long.
+sed -i.bak 's/interval = "1m"/interval = "2s"/' "$platform/braid.hcl" && rm -f "$platform/braid.hcl.bak"
+git -C "$platform" commit -q -am "demo: check staging's drift every 2s"
+(cd "$platform" && KUBECONFIG="$staging_kube" exec "$braid_bin" --env staging agent \
+  --listen 127.0.0.1:0 --interval 2s >"$work/agent.log" 2>&1) &
+agent_pid=$!
+wait_log() { # wait_log TEXT: until the agent's log holds TEXT (60 s at most)
+  for _ in $(seq 600); do
+    grep -q -- "$1" "$work/agent.log" && return 0
+    sleep 0.1
+  done
+  echo "demo: the agent never logged \"$1\":" >&2; cat "$work/agent.log" >&2; kill "$agent_pid"; exit 1
+}
+wait_log "serving http://"
+agent_api="$(grep -o 'http://[0-9.:]*' "$work/agent.log" | head -n 1)"
+# Ready once staging has had its first cycle (the platform commit above changes no resource).
+for _ in $(seq 600); do
+  curl -fsS "$agent_api/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "agent at $agent_api; its log so far:"; cat "$work/agent.log"
+echo "+ a commit to the deploy repo's main: web runs 3 replicas in staging"
+sed -i.bak 's/replicas: 2/replicas: 3/' "$deploy/web/overlays/staging/kustomization.yaml"
+rm -f "$deploy/web/overlays/staging/kustomization.yaml.bak"
+git -C "$deploy" commit -q -am "web: 3 replicas in staging"
+wait_log "staging: applied 1 change(s)"
+curl -fsS -H "Authorization: Bearer $token" "$staging_api/apis/apps/v1/namespaces/shop/deployments/web" |
+  python3 -c 'import json,sys; print("staging web replicas (applied by the agent):", json.load(sys.stdin)["spec"]["replicas"])'
+echo "+ someone scales staging's web by hand to 1"
+curl -fsS -X PATCH -H "Authorization: Bearer $token" -H 'Content-Type: application/merge-patch+json' \
+  --data '{"spec":{"replicas":1}}' "$staging_api/apis/apps/v1/namespaces/shop/deployments/web/scale" >/dev/null
+wait_log "staging: healed"
+curl -fsS -H "Authorization: Bearer $token" "$staging_api/apis/apps/v1/namespaces/shop/deployments/web" |
+  python3 -c 'import json,sys; print("staging web replicas (healed by the agent):", json.load(sys.stdin)["spec"]["replicas"])'
+echo "+ curl $agent_api/api/environments/staging"
+curl -fsS "$agent_api/api/environments/staging" |
+  python3 -c 'import json,sys; s=json.load(sys.stdin); print("status:", s["sync"], "| deployed:", ", ".join("%s@%s" % (x["name"], (x["commit"] or "")[:12]) for x in s["deployed"]), "| applies by the agent:", s["applies_succeeded"])'
+echo "+ curl $agent_api/metrics (excerpt)"
+curl -fsS "$agent_api/metrics" | grep -E '^braid_(environment_status\{.*\} 1|applies_total)'
+kill -TERM "$agent_pid"
+wait "$agent_pid"
+echo "agent stopped (exit 0) after SIGTERM; its log:"; cat "$work/agent.log"
+run staging status

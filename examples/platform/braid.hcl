@@ -54,6 +54,14 @@ environment "staging" {
   apply_rule {
     refs = ["refs/heads/main"]
   }
+
+  # braid agent (docs/agent.md): staging follows main by itself, and changes made by hand
+  # are undone within a minute. CI's own runs are unaffected by these settings.
+  auto_apply = true
+  drift {
+    heal     = true
+    interval = "1m"
+  }
 }
 
 environment "prod" {
