@@ -917,3 +917,81 @@ fn serve_shows_the_status_and_changes_nothing() {
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("braid serve: stopped"), "{output}");
 }
+
+/// examples/agent: braid deploys braid agent into a cluster (kubesim) — namespace,
+/// ServiceAccount, RBAC, the Secret and project ConfigMap, the Deployment with its probes
+/// and the Service — and a second plan finds nothing to do.
+#[test]
+fn the_agent_example_deploys_onto_a_cluster() {
+    let sim = braid_testkit::KubeSim::start();
+    let dir = braid_testkit::tempdir();
+    crate::common::copy_dir(
+        &crate::common::manifest_dir().join("examples/agent"),
+        dir.path(),
+    );
+    let kubeconfig = sim.kubeconfig();
+    let env = [("KUBECONFIG", kubeconfig.as_str())];
+    let apply = crate::common::run_braid(
+        dir.path(),
+        &["--env", "ops", "apply", "--auto-approve"],
+        &env,
+    );
+    apply.success();
+    let deployment = sim
+        .get("/apis/apps/v1/namespaces/braid-system/deployments/braid-agent")
+        .expect("the agent's Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "braid-agent");
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["args"],
+        serde_json::json!([
+            "-C",
+            "/project",
+            "agent",
+            "--listen",
+            "0.0.0.0:8080",
+            "--interval",
+            "1m"
+        ])
+    );
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "braid-agent");
+    let binding = sim
+        .get("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/braid-agent")
+        .expect("the ClusterRoleBinding");
+    assert_eq!(binding["subjects"][0]["name"], "braid-agent");
+    assert!(
+        sim.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/braid-agent")
+            .is_some()
+    );
+    assert!(
+        sim.get("/api/v1/namespaces/braid-system/serviceaccounts/braid-agent")
+            .is_some()
+    );
+    assert!(
+        sim.get("/api/v1/namespaces/braid-system/secrets/braid-agent")
+            .is_some()
+    );
+    let project = sim
+        .get("/api/v1/namespaces/braid-system/configmaps/braid-agent-project")
+        .expect("the project ConfigMap");
+    assert!(
+        project["data"]["braid.hcl"]
+            .as_str()
+            .is_some_and(|h| h.contains("auto_apply = true"))
+    );
+    let service = sim
+        .get("/api/v1/namespaces/braid-system/services/braid-agent")
+        .expect("the Service");
+    assert_eq!(service["spec"]["ports"][0]["port"], 80);
+    // The Secret's values never reach the output.
+    assert!(!apply.all().contains("CHANGE-ME"), "{}", apply.all());
+    crate::common::run_braid(
+        dir.path(),
+        &["--env", "ops", "plan", "--detailed-exitcode"],
+        &env,
+    )
+    .expect_code(0);
+}
