@@ -19,39 +19,135 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
 
+use futures::StreamExt as _;
+
 use super::{EnvironmentStatus, Shared, SyncState};
+use crate::config::ServerAuth;
 
 /// The environment variable holding the webhooks' shared secret.
 pub const WEBHOOK_SECRET_ENV: &str = "BRAID_WEBHOOK_SECRET";
 
-/// What the handlers share: the agent's status and the webhook secret.
+/// What the handlers share: the agent's status, the webhook secret and who may read.
 #[derive(Clone)]
 struct App {
     shared: Arc<Shared>,
     secret: Option<Arc<[u8]>>,
+    auth: Arc<ServerAuth>,
 }
 
-/// The server's routes over `shared`: the read-only ones, and with `webhooks` the push
-/// webhooks, verified with `secret` (none: refused).
-pub fn router(shared: Arc<Shared>, webhooks: bool, secret: Option<Vec<u8>>) -> Router {
-    let router = Router::new()
-        .route("/", get(page))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .route("/api/environments", get(environments))
-        .route("/api/environments/{name}", get(environment));
-    let router = if webhooks {
-        router
-            .route("/webhooks/github", post(github))
-            .route("/webhooks/gitlab", post(gitlab))
-    } else {
-        router
-    };
-    router.with_state(App {
+/// The server's routes over `shared`: the read-only ones (behind `auth` when braid.hcl's
+/// `server` block sets it), the probes, and with `webhooks` the push webhooks, verified
+/// with `secret` (none: refused).
+pub fn router(
+    shared: Arc<Shared>,
+    webhooks: bool,
+    secret: Option<Vec<u8>>,
+    auth: ServerAuth,
+) -> Router {
+    let app = App {
         shared,
         secret: secret.filter(|s| !s.is_empty()).map(Into::into),
-    })
+        auth: Arc::new(auth),
+    };
+    let protected = Router::new()
+        .route("/", get(page))
+        .route("/metrics", get(metrics))
+        .route("/api/environments", get(environments))
+        .route("/api/environments/{name}", get(environment))
+        .route("/api/events", get(events))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), authorize));
+    let open = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready));
+    let open = if webhooks {
+        open.route("/webhooks/github", post(github))
+            .route("/webhooks/gitlab", post(gitlab))
+    } else {
+        open
+    };
+    protected.merge(open).with_state(app)
+}
+
+/// Lets a request through when braid.hcl asks nothing, or when it carries the bearer token
+/// or the basic-auth user and password the `server` block sets.
+async fn authorize(
+    State(app): State<App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !app.auth.enabled() || allowed(&app.auth, request.headers()) {
+        return next.run(request).await;
+    }
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        "refused: this server wants the token, or the user and password, of braid.hcl's server block\n",
+    )
+        .into_response();
+    if app.auth.basic.is_some() {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Basic realm=\"braid\", charset=\"UTF-8\""),
+        );
+    }
+    response
+}
+
+/// Whether `headers` carry credentials `auth` accepts; empty ones match nothing.
+fn allowed(auth: &ServerAuth, headers: &HeaderMap) -> bool {
+    use base64::Engine as _;
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    if let (Some(token), Some(bearer)) = (&auth.token, given.strip_prefix("Bearer ")) {
+        return !token.is_empty() && constant_time_eq(bearer.trim().as_bytes(), token.as_bytes());
+    }
+    if let (Some((user, password)), Some(basic)) = (&auth.basic, given.strip_prefix("Basic ")) {
+        let expected = format!("{user}:{password}");
+        return !user.is_empty()
+            && !password.is_empty()
+            && base64::engine::general_purpose::STANDARD
+                .decode(basic.trim())
+                .is_ok_and(|decoded| constant_time_eq(&decoded, expected.as_bytes()));
+    }
+    false
+}
+
+/// `GET /api/events`: server-sent events, at once and each time an environment's status
+/// changes — `status` (the `/api/environments` document) and `rows` (the page's table
+/// rows, which the page swaps in). Ends when the server stops.
+async fn events(
+    State(app): State<App>,
+) -> axum::response::sse::Sse<
+    impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let changed = app.shared.changed.subscribe();
+    let stream = futures::stream::unfold(
+        (changed, app.shared, true),
+        |(mut changed, shared, first)| async move {
+            if !first {
+                tokio::select! {
+                    moved = changed.changed() => moved.ok()?,
+                    () = shared.cancel.cancelled() => return None,
+                }
+            }
+            let environments = shared.snapshot();
+            let events = vec![
+                Ok(Event::default()
+                    .event("status")
+                    .data(serde_json::json!({ "environments": environments }).to_string())),
+                Ok(Event::default()
+                    .event("rows")
+                    .data(rows_html(&environments))),
+            ];
+            Some((futures::stream::iter(events), (changed, shared, false)))
+        },
+    )
+    .flatten();
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// Serves `router` on `listener` until `shared.cancel` is raised.
@@ -336,8 +432,8 @@ fn commits(sources: &[super::SourceCommit]) -> String {
         .join("<br>")
 }
 
-/// The page's HTML for `environments`.
-pub fn page_html(environments: &[EnvironmentStatus]) -> String {
+/// The table rows of the page for `environments`.
+pub fn rows_html(environments: &[EnvironmentStatus]) -> String {
     let mut rows = String::new();
     for e in environments {
         let last = e
@@ -355,7 +451,7 @@ pub fn page_html(environments: &[EnvironmentStatus]) -> String {
             .unwrap_or_else(|| "never".to_string());
         let _ = writeln!(
             rows,
-            "<tr class=\"{status}\"><td>{name}</td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{error}</td></tr>",
+            "<tr class=\"{status}\" id=\"env-{name}\"><td>{name}</td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{error}</td></tr>",
             name = escape(&e.name),
             status = e.sync.as_str(),
             deployed = commits(&e.deployed),
@@ -364,11 +460,24 @@ pub fn page_html(environments: &[EnvironmentStatus]) -> String {
             error = e.last_error.as_deref().map(escape).unwrap_or_default(),
         );
     }
+    rows
+}
+
+/// The page's HTML for `environments`: the table, kept up to date by the events of
+/// `/api/events` without a reload (with scripts off, the page reloads every 10 seconds).
+pub fn page_html(environments: &[EnvironmentStatus]) -> String {
+    let rows = rows_html(environments);
     format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\"><title>braid agent</title>\
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><noscript><meta http-equiv=\"refresh\" content=\"10\"></noscript><title>braid agent</title>\
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
-.synced .status{{color:#1a7f37}}.out_of_sync .status,.drifted .status{{color:#9a6700}}.failed .status{{color:#cf222e}}</style></head>\
-<body><h1>braid agent</h1><table><thead><tr><th>environment</th><th>status</th><th>deployed</th><th>sources now</th><th>last apply</th><th>pending changes</th><th>last error</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n"
+.synced .status{{color:#1a7f37}}.out_of_sync .status,.drifted .status,.applying .status{{color:#9a6700}}.failed .status{{color:#cf222e}}#live{{color:#666;font-size:.9em}}</style></head>\
+<body><h1>braid agent</h1><p id=\"live\">connecting…</p><table><thead><tr><th>environment</th><th>status</th><th>deployed</th><th>sources now</th><th>last apply</th><th>pending changes</th><th>last error</th></tr></thead><tbody id=\"environments\">\n{rows}</tbody></table>\n\
+<script>\n\
+const live = document.getElementById('live');\n\
+const events = new EventSource('api/events');\n\
+events.addEventListener('rows', e => {{ document.getElementById('environments').innerHTML = e.data; live.textContent = 'live, updated ' + new Date().toLocaleTimeString(); }});\n\
+events.onerror = () => {{ live.textContent = 'disconnected: retrying'; }};\n\
+</script></body></html>\n"
     )
 }
 

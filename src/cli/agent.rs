@@ -87,8 +87,10 @@ async fn run_loops(
                 ),
             )
         })?;
+    let project = crate::config::load_project(&cx.global.dir)?;
+    let auth = project.server.clone();
     let envs = match cx.global.envs.as_slice() {
-        [] => crate::config::load_project(&cx.global.dir)?
+        [] => project
             .environments
             .iter()
             .map(|e| e.name.clone())
@@ -153,7 +155,7 @@ async fn run_loops(
             let secret = std::env::var(server::WEBHOOK_SECRET_ENV)
                 .ok()
                 .map(String::into_bytes);
-            let router = server::router(shared.clone(), !read_only, secret);
+            let router = server::router(shared.clone(), !read_only, secret, auth.clone());
             Some(tokio::spawn(server::serve(
                 listener,
                 router,

@@ -27,8 +27,8 @@ pub use module::{
 };
 pub use project::{
     DriftSettings, EnvironmentConfig, HELM_ATTRIBUTES, HelmBlock, PLAIN_NAME_RULE, PROJECT_FILE,
-    PluginSettings, Project, ProviderConfig, SourceConfig, StateConfig, helm_block_value,
-    load_project, plain_name_problem,
+    PluginSettings, Project, ProviderConfig, ServerAuth, SourceConfig, StateConfig,
+    helm_block_value, load_project, plain_name_problem,
 };
 pub use template::{TemplateField, TemplatePart};
 pub use types::{ObjectAttribute, TypeConstraint};

@@ -139,6 +139,30 @@ pub struct Project {
     pub plugins: PluginSettings,
     /// The top-level `notify` blocks: where `braid agent` reports, for every environment.
     pub notify: Vec<super::notify::NotifyConfig>,
+    /// The `server` block: who may read the status page, API and metrics of `braid agent`
+    /// and `braid serve`.
+    pub server: ServerAuth,
+}
+
+/// braid.hcl's `server { token = ..., username = ..., password = ... }`: when set, the
+/// status page, the JSON API and `/metrics` want `Authorization: Bearer TOKEN` or basic
+/// auth with that user and password (`/healthz`, `/readyz` and the webhooks, which carry
+/// their own signatures, stay open). An empty token, user or password matches nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ServerAuth {
+    /// A bearer token.
+    pub token: Option<String>,
+    /// A user and password for basic auth.
+    pub basic: Option<(String, String)>,
+    /// Where the block is written.
+    pub location: Option<Location>,
+}
+
+impl ServerAuth {
+    /// Whether anything is asked of clients.
+    pub fn enabled(&self) -> bool {
+        self.token.is_some() || self.basic.is_some()
+    }
 }
 
 /// braid.hcl's `plugins { dirs = [...] cache_dir = "..." }`: plugin directories searched
@@ -231,6 +255,7 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
                 providers: Vec::new(),
                 plugins: PluginSettings::default(),
                 notify: Vec::new(),
+                server: ServerAuth::default(),
             });
         }
         Err(e) => {
@@ -270,7 +295,9 @@ fn parse_project(
         providers: Vec::new(),
         plugins: PluginSettings::default(),
         notify: Vec::new(),
+        server: ServerAuth::default(),
     };
+    let mut server_seen = false;
     let mut plugins_seen = false;
     for structure in body.iter() {
         let block = match structure {
@@ -323,10 +350,19 @@ fn parse_project(
                 parse_plugins(&block, &project.dir).map(|p| project.plugins = p)
             }
             "notify" => super::notify::parse_notify(&block).map(|n| project.notify.push(n)),
+            "server" if server_seen => Err(Diagnostic::error(
+                "Duplicate server block",
+                "braid.hcl may have one server block; merge the settings into it.",
+            )
+            .at(block.location.clone())),
+            "server" => {
+                server_seen = true;
+                parse_server(&block).map(|s| project.server = s)
+            }
             other => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
-                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider, plugins and notify blocks; resources, variables and outputs go in the .hcl files of a source."
+                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider, plugins, notify and server blocks; resources, variables and outputs go in the .hcl files of a source."
                 ),
             )
             .at(block.location.clone())),
@@ -540,6 +576,46 @@ fn parse_plugins(block: &NestedBlock, dir: &FsPath) -> Result<PluginSettings, Di
     Ok(PluginSettings {
         dirs,
         cache_dir: string_attr(&value, "cache_dir", block)?.map(|c| dir.join(c)),
+    })
+}
+
+fn parse_server(block: &NestedBlock) -> Result<ServerAuth, Diagnostic> {
+    block.expect_labels(&[])?;
+    block
+        .body
+        .check_names("server block", &["token", "username", "password"], &[])?;
+    let value = body_value(&block.body)?;
+    // Written but empty (an env() of a variable this machine does not set) still asks for
+    // a token — one nobody has — rather than opening the server.
+    let token = string_attr(&value, "token", block)?
+        .or_else(|| block.body.attribute("token").map(|_| String::new()));
+    let username = string_attr(&value, "username", block)?.filter(|u| !u.is_empty());
+    let password = string_attr(&value, "password", block)?.filter(|p| !p.is_empty());
+    let basic = match (username, password) {
+        (Some(u), Some(p)) => Some((u, p)),
+        (None, None) => None,
+        (Some(_), None) if block.body.attribute("password").is_none() => {
+            return Err(Diagnostic::error(
+                "Missing password",
+                "The server block sets a username for basic auth but no password. Add password = env(\"...\").",
+            )
+            .at(block.location.clone()));
+        }
+        (None, Some(_)) if block.body.attribute("username").is_none() => {
+            return Err(Diagnostic::error(
+                "Missing username",
+                "The server block sets a password for basic auth but no username.",
+            )
+            .at(block.location.clone()));
+        }
+        // Written, but from an environment variable this machine does not set: the server
+        // then refuses every request it would have let through with them.
+        _ => Some((String::new(), String::new())),
+    };
+    Ok(ServerAuth {
+        token,
+        basic,
+        location: Some(block.location.clone()),
     })
 }
 

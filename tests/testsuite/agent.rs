@@ -563,6 +563,17 @@ fn agent_settings_are_checked() {
     let run = project.braid(&["agent", "--interval", "never"]);
     run.expect_code(1);
     assert!(run.stderr.contains("Invalid --interval"), "{}", run.stderr);
+    project.write(
+        "braid.hcl",
+        "environment \"dev\" {}\n\nserver {\n  username = \"ops\"\n}\n",
+    );
+    let run = project.braid(&["--env", "dev", "validate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("Missing password") && run.stderr.contains("braid.hcl:3"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A failing apply is visible (status, error, metrics) and tried again after a back-off;
@@ -994,4 +1005,117 @@ fn the_agent_example_deploys_onto_a_cluster() {
         &env,
     )
     .expect_code(0);
+}
+
+/// braid.hcl's `server` block: the page, the API, the events and the metrics want the
+/// bearer token or the basic-auth user and password; the probes stay open.
+#[test]
+fn the_server_block_guards_the_page_api_and_metrics() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let hcl = std::fs::read_to_string(project.path().join("braid.hcl")).expect("braid.hcl");
+    project.write(
+        "braid.hcl",
+        &format!(
+            "{hcl}\nserver {{\n  token    = \"t0ken\"\n  username = \"ops\"\n  password = env(\"BRAID_TEST_PAGE_PASSWORD\")\n}}\n"
+        ),
+    );
+    let agent = RunningAgent::start(
+        &project,
+        &["--env", "staging", "--interval", "1s"],
+        &[("BRAID_TEST_PAGE_PASSWORD", "pa55")],
+    );
+    use base64::Engine as _;
+    let basic = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    };
+    let right = basic("ops", "pa55");
+    let wrong = basic("ops", "guess");
+    for path in [
+        "/",
+        "/metrics",
+        "/api/environments",
+        "/api/environments/staging",
+    ] {
+        let (code, body) = agent.get(path);
+        assert_eq!(code, 401, "{path} without credentials: {body}");
+        for (header, want) in [
+            ("Bearer t0ken", 200),
+            ("Bearer t0ke", 401),
+            (right.as_str(), 200),
+            (wrong.as_str(), 401),
+            ("Basic Og==", 401),
+        ] {
+            let (code, body) = agent.request("GET", path, &[("Authorization", header)], b"");
+            assert_eq!(code, want, "{path} with {header}: {body}");
+        }
+    }
+    assert_eq!(agent.get("/healthz").0, 200);
+    let (code, _) = agent.get("/readyz");
+    assert!(code == 200 || code == 503, "{code}");
+    let (_, page) = agent.request("GET", "/", &[("Authorization", right.as_str())], b"");
+    assert!(page.contains("new EventSource('api/events')"), "{page}");
+}
+
+/// `/api/events`: the status at once, then again each time it changes — here when the
+/// agent applies a new commit — as server-sent events (`status` JSON and the page's `rows`).
+#[test]
+fn status_events_follow_the_agent() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let agent = RunningAgent::start(&project, &["--env", "staging", "--interval", "1s"], &[]);
+    agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "synced"
+    });
+    let mut stream = std::net::TcpStream::connect(&agent.address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    stream
+        .write_all(
+            format!(
+                "GET /api/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n",
+                agent.address
+            )
+            .as_bytes(),
+        )
+        .expect("send");
+    let mut lines = BufReader::new(stream).lines();
+    let mut next_status = || -> serde_json::Value {
+        let mut event = String::new();
+        loop {
+            let line = lines
+                .next()
+                .expect("the stream goes on")
+                .expect("a line within 30 s");
+            if let Some(name) = line.strip_prefix("event: ") {
+                event = name.to_string();
+            } else if let Some(data) = line.strip_prefix("data: ")
+                && event == "status"
+            {
+                return serde_json::from_str(data).unwrap_or_else(|e| panic!("{e}: {data}"));
+            }
+        }
+    };
+    let first = next_status();
+    assert_eq!(first["environments"][0]["sync"], "synced", "{first:#}");
+    repo.write("content.txt", "v2");
+    repo.commit_all("v2");
+    let commit = repo.git(&["rev-parse", "main"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = next_status();
+        if status["environments"][0]["deployed"][0]["commit"] == commit.as_str() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event with the new commit deployed"
+        );
+    }
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
 }
