@@ -48,6 +48,16 @@ if ! command -v gpg >/dev/null 2>&1 || ! command -v gpgconf >/dev/null 2>&1; the
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq gnupg >/dev/null
 fi
 
+# Chromium: the agent's status page is tested in headless Chromium (tests/testsuite/agent.rs),
+# driven over the DevTools protocol. Debian's package.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  echo "==> installing chromium"
+  sudo_cmd=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
 # The Distribution registry (Debian's docker-registry): the Helm tests push charts to it and
 # braid pulls chart dependencies from it over the OCI distribution API.
 if ! command -v docker-registry >/dev/null 2>&1; then

@@ -1119,3 +1119,230 @@ fn status_events_follow_the_agent() {
     let (code, output) = agent.terminate();
     assert_eq!(code, 0, "{output}");
 }
+
+/// Headless Chromium, driven over the DevTools protocol (a WebSocket).
+struct Browser {
+    child: Child,
+    socket: tungstenite::WebSocket<std::net::TcpStream>,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts `chromium` (Debian's; scripts/test.sh installs it) on an empty page.
+    fn start() -> Browser {
+        let program = ["chromium", "chromium-browser"]
+            .into_iter()
+            .find(|p| {
+                std::process::Command::new(p)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .expect("chromium must be installed for this test (scripts/test.sh installs Debian's chromium)");
+        let profile = braid_testkit::tempdir();
+        let mut child = std::process::Command::new(program)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--window-size=1100,420",
+                "--remote-debugging-port=0",
+                "--remote-allow-origins=*",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start chromium");
+        let stderr = child.stderr.take().expect("stderr");
+        let (send, found) = mpsc::channel();
+        // Read on a thread for as long as chromium writes, so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut send = Some(send);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("ws://127.0.0.1:").nth(1)
+                    && let Some(sender) = send.take()
+                {
+                    let _ = sender.send(rest.split('/').next().unwrap_or_default().to_string());
+                }
+            }
+        });
+        let port = found
+            .recv_timeout(Duration::from_secs(30))
+            .expect("chromium printed its DevTools address");
+        // The page target's own socket.
+        let mut list = BufReader::new(
+            std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("DevTools"),
+        );
+        list.get_mut()
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        list.get_mut()
+            .write_all(
+                format!("GET /json/list HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes(),
+            )
+            .expect("ask for targets");
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if list.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            // Chromium writes `Content-Length:1422`, without a space.
+            if let Some((name, value)) = line.trim_end().split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        list.read_exact(&mut body).expect("targets");
+        let targets: serde_json::Value = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&body)));
+        let url = targets
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
+            .unwrap_or_else(|| panic!("no page target: {targets:#}"))
+            .to_string();
+        let stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let (socket, _) = tungstenite::client::client(url.as_str(), stream).expect("WebSocket");
+        Browser {
+            child,
+            socket,
+            next_id: 0,
+            _profile: profile,
+        }
+    }
+
+    /// One DevTools command; its result.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.socket
+            .send(tungstenite::Message::text(
+                serde_json::json!({"id": id, "method": method, "params": params}).to_string(),
+            ))
+            .expect("send a command");
+        loop {
+            let message = self.socket.read().expect("an answer");
+            let Ok(text) = message.to_text() else {
+                continue;
+            };
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+                continue;
+            };
+            if value["id"] == id {
+                assert!(value.get("error").is_none(), "{method}: {value}");
+                return value["result"].clone();
+            }
+        }
+    }
+
+    /// The value of a JavaScript expression on the page.
+    fn eval(&mut self, expression: &str) -> serde_json::Value {
+        self.call(
+            "Runtime.evaluate",
+            serde_json::json!({"expression": expression, "returnByValue": true}),
+        )["result"]["value"]
+            .clone()
+    }
+
+    /// Waits until `expression` is true on the page.
+    fn wait_for(&mut self, expression: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.eval(expression) != serde_json::Value::Bool(true) {
+            assert!(
+                Instant::now() < deadline,
+                "{expression} is not true within {within:?}; the page: {}",
+                self.eval("document.body.innerText")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A PNG of the page, written to `$BRAID_SCREENSHOTS/NAME` when that variable is set
+    /// (docs/agent-status-*.png were made so).
+    fn screenshot(&mut self, name: &str) {
+        let Ok(dir) = std::env::var("BRAID_SCREENSHOTS") else {
+            return;
+        };
+        use base64::Engine as _;
+        let shot = self.call(
+            "Page.captureScreenshot",
+            serde_json::json!({"format": "png"}),
+        );
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap_or_default())
+            .expect("a PNG");
+        std::fs::write(Path::new(&dir).join(name), png).expect("write the screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The status page in headless Chromium: it loads and shows both environments (staging
+/// synced, review out of sync), then follows an apply of a new commit without a reload (a
+/// marker set on the page survives). `BRAID_SCREENSHOTS=docs` rewrites
+/// docs/agent-status-1.png and -2.png.
+#[test]
+fn the_status_page_follows_the_agent_in_chromium() {
+    let repo = infra_repo("v1");
+    let project = project(&repo);
+    let agent = RunningAgent::start(&project, &["--interval", "1s"], &[]);
+    agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "synced"
+    });
+    agent.wait_status("review", Duration::from_secs(30), |s| {
+        s["sync"] == "out_of_sync"
+    });
+    let mut browser = Browser::start();
+    browser.call("Page.enable", serde_json::json!({}));
+    browser.call(
+        "Page.navigate",
+        serde_json::json!({"url": format!("http://{}/", agent.address)}),
+    );
+    browser.wait_for(
+        "document.querySelector('#env-staging .status')?.textContent === 'synced' && document.querySelector('#env-review .status')?.textContent === 'out_of_sync'",
+        Duration::from_secs(30),
+    );
+    browser.wait_for(
+        "document.getElementById('live').textContent.startsWith('live')",
+        Duration::from_secs(30),
+    );
+    browser.eval("window.braidMarker = 42");
+    browser.screenshot("agent-status-1.png");
+
+    repo.write("content.txt", "v2");
+    repo.commit_all("v2");
+    let commit = repo.git(&["rev-parse", "main"]);
+    browser.wait_for(
+        &format!(
+            "document.querySelector('#env-staging td:nth-child(3)').textContent.includes('{}')",
+            &commit[..12]
+        ),
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        browser.eval("window.braidMarker"),
+        serde_json::json!(42),
+        "the page was reloaded"
+    );
+    browser.screenshot("agent-status-2.png");
+    drop(browser);
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
+}
