@@ -595,20 +595,7 @@ impl Agent {
         let notify_to: Vec<NotifyConfig> = if self.options.read_only {
             Vec::new()
         } else {
-            prepared
-                .ws
-                .project
-                .notify
-                .iter()
-                .chain(
-                    prepared
-                        .ws
-                        .environment()
-                        .into_iter()
-                        .flat_map(|e| &e.notify),
-                )
-                .cloned()
-                .collect()
+            notify::targets(&prepared.ws)
         };
         let sources: Vec<SourceCommit> = current.iter().map(SourceCommit::from).collect();
         let tell = |event: NotifyEvent, message: String, changes: &[PendingChange]| {

@@ -15,6 +15,17 @@ use serde::Serialize;
 use super::{PendingChange, SourceCommit};
 use crate::config::notify::{NotifyConfig, NotifyEvent, NotifyKind};
 
+/// The `notify` blocks that apply to the environment `ws` is loaded for: the top-level
+/// ones, then the environment's own.
+pub fn targets(ws: &crate::workspace::Workspace) -> Vec<NotifyConfig> {
+    ws.project
+        .notify
+        .iter()
+        .chain(ws.environment().into_iter().flat_map(|e| &e.notify))
+        .cloned()
+        .collect()
+}
+
 /// How many times a delivery is tried.
 pub const ATTEMPTS: u32 = 5;
 

@@ -76,7 +76,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
     // From here the environment's lock is held (from planning to the last change): an
     // interrupt must end the run cleanly so the lock is released.
     cx.stop_gracefully();
-    let mut approve = |plan: &Plan| {
+    let confirm = |plan: &Plan| {
         show_and_confirm(
             cx,
             plan,
@@ -84,7 +84,11 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
             "Do you want to perform these actions?",
         )
     };
-    let outcome = ops::apply(&prepared, &options, &mut approve, observer.as_ref()).await?;
+    let notices = ApplyNotices::new(cx, &prepared.ws);
+    let mut approve = notices.around(confirm);
+    let outcome = ops::apply(&prepared, &options, &mut approve, observer.as_ref()).await;
+    notices.finished(outcome.as_ref()).await;
+    let outcome = outcome?;
     let code = finish(cx, "apply", &outcome);
     super::release_data(outcome);
     super::release(prepared);
@@ -102,15 +106,18 @@ pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
     let observer = cx.shell.apply_observer();
     let prepared = cx.prepare().await?;
     cx.stop_gracefully();
-    let mut approve = |plan: &Plan| {
+    let confirm = |plan: &Plan| {
         let question = format!(
             "Do you really want to destroy everything in environment \"{}\"?",
             plan.env
         );
         show_and_confirm(cx, plan, args.auto_approve, &question)
     };
-    let outcome = ops::destroy(&prepared, &options, &mut approve, observer.as_ref()).await?;
-    Ok(finish(cx, "destroy", &outcome))
+    let notices = ApplyNotices::new(cx, &prepared.ws);
+    let mut approve = notices.around(confirm);
+    let outcome = ops::destroy(&prepared, &options, &mut approve, observer.as_ref()).await;
+    notices.finished(outcome.as_ref()).await;
+    Ok(finish(cx, "destroy", &outcome?))
 }
 
 /// Shows the plan; returns whether to go on (false when the user declined).
@@ -156,5 +163,143 @@ pub(super) fn finish(cx: &Context, operation: &str, outcome: &RunOutcome) -> i32
         _ if outcome.declined => EXIT_ERROR,
         _ if outcome.succeeded() => EXIT_OK,
         _ => EXIT_ERROR,
+    }
+}
+
+/// Notifications of a command's apply (`notify` blocks of braid.hcl): `apply_started` once
+/// the plan is approved with changes, then `apply_succeeded` or `apply_failed`. Sent in the
+/// background; the command waits for them at its end, 10 seconds at most.
+pub(super) struct ApplyNotices {
+    targets: Vec<crate::config::notify::NotifyConfig>,
+    env: String,
+    sources: Vec<crate::agent::SourceCommit>,
+    changes: std::sync::Mutex<Vec<crate::agent::PendingChange>>,
+    started: std::sync::atomic::AtomicBool,
+    notifier: crate::agent::notify::Notifier,
+}
+
+impl ApplyNotices {
+    pub(super) fn new(cx: &Context, ws: &crate::workspace::Workspace) -> ApplyNotices {
+        let shell = cx.shell.clone();
+        ApplyNotices {
+            targets: crate::agent::notify::targets(ws),
+            env: ws.env_name.clone(),
+            sources: ws
+                .sources
+                .iter()
+                .map(|s| crate::agent::SourceCommit::from(&s.revision))
+                .collect(),
+            changes: std::sync::Mutex::new(Vec::new()),
+            started: std::sync::atomic::AtomicBool::new(false),
+            notifier: crate::agent::notify::Notifier::new(std::sync::Arc::new(
+                move |_env: &str, why: String| {
+                    shell.diagnostics(&Diagnostics::from(crate::diag::Diagnostic::warning(
+                        "Notification not delivered",
+                        why,
+                    )));
+                },
+            )),
+        }
+    }
+
+    fn send(&self, event: crate::config::notify::NotifyEvent, message: String) {
+        if self.targets.is_empty() {
+            return;
+        }
+        let changes = self
+            .changes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        self.notifier.send(
+            &self.targets,
+            &crate::agent::notify::Notification {
+                event,
+                env: self.env.clone(),
+                message,
+                sources: self.sources.clone(),
+                changes,
+                time: chrono::Utc::now(),
+                status_url: None,
+            },
+        );
+    }
+
+    /// `confirm`, telling these notices when it approves a plan.
+    pub(super) fn around<'a>(
+        &'a self,
+        confirm: impl Fn(&Plan) -> Result<bool, Diagnostics> + 'a,
+    ) -> impl FnMut(&Plan) -> Result<bool, Diagnostics> + 'a {
+        move |plan: &Plan| {
+            let yes = confirm(plan)?;
+            if yes {
+                self.approved(plan);
+            }
+            Ok(yes)
+        }
+    }
+
+    /// The plan was approved: with changes, the apply starts.
+    pub(super) fn approved(&self, plan: &Plan) {
+        if !plan.has_changes() {
+            return;
+        }
+        let changes: Vec<crate::agent::PendingChange> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action.is_change())
+            .map(|c| crate::agent::PendingChange {
+                address: c.address.clone(),
+                action: c.action.as_str().to_string(),
+            })
+            .collect();
+        let count = changes.len();
+        *self.changes.lock().unwrap_or_else(|e| e.into_inner()) = changes;
+        self.started
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.send(
+            crate::config::notify::NotifyEvent::ApplyStarted,
+            format!("applying {count} change(s)"),
+        );
+    }
+
+    /// The apply is over (`result`): its outcome, when it started; then waits for the
+    /// deliveries.
+    pub(super) async fn finished(&self, result: Result<&RunOutcome, &Diagnostics>) {
+        if !self.started.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        use crate::config::notify::NotifyEvent;
+        match result {
+            Ok(outcome) if outcome.succeeded() => {
+                let applied = outcome.report.as_ref().map_or(0, |r| r.results.len());
+                self.send(
+                    NotifyEvent::ApplySucceeded,
+                    format!("applied {applied} change(s)"),
+                );
+            }
+            Ok(outcome) => {
+                let (failed, skipped) = outcome
+                    .report
+                    .as_ref()
+                    .map_or((0, 0), |r| (r.summary.failed, r.summary.skipped));
+                self.send(
+                    NotifyEvent::ApplyFailed,
+                    format!("apply failed: {failed} change(s) failed, {skipped} skipped"),
+                );
+            }
+            Err(diags) => {
+                let first = diags
+                    .0
+                    .iter()
+                    .find(|d| d.is_error())
+                    .map(|d| format!("{}: {}", d.summary, d.detail))
+                    .unwrap_or_default();
+                self.send(NotifyEvent::ApplyFailed, format!("apply failed: {first}"));
+            }
+        }
+        self.notifier
+            .flush(std::time::Duration::from_secs(10))
+            .await;
     }
 }

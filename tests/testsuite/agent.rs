@@ -1346,3 +1346,51 @@ fn the_status_page_follows_the_agent_in_chromium() {
     let (code, output) = agent.terminate();
     assert_eq!(code, 0, "{output}");
 }
+
+/// `braid apply` run by CI sends the `notify` blocks' apply events too: started and
+/// succeeded for an apply with changes, nothing for one without, failed for one that fails.
+#[test]
+fn cli_applies_notify_too() {
+    let receiver = Receiver::start(0);
+    let project = Project::with_files(&[
+        (
+            "braid.hcl",
+            &format!(
+                "notify \"webhook\" {{\n  url    = \"http://{}/hook\"\n  events = [\"apply\"]\n}}\n\nenvironment \"dev\" {{}}\n",
+                receiver.address
+            ),
+        ),
+        (
+            "main.hcl",
+            "resource \"local_file\" \"page\" {\n  filename = \"out/page.txt\"\n  content  = \"v1\"\n}\n",
+        ),
+    ]);
+    project.braid(&["apply", "--auto-approve"]).success();
+    let events = |receiver: &Receiver| -> Vec<String> {
+        receiver
+            .received("/hook")
+            .iter()
+            .filter_map(|r| r.header("x-braid-event").map(str::to_string))
+            .collect()
+    };
+    assert_eq!(events(&receiver), ["apply_started", "apply_succeeded"]);
+    let started = &receiver.received("/hook")[0].json();
+    assert_eq!(started["env"], "dev");
+    assert_eq!(started["changes"][0]["address"], "local_file.page");
+    assert_eq!(started["changes"][0]["action"], "create");
+
+    project.braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(
+        events(&receiver).len(),
+        2,
+        "an apply without changes tells nothing"
+    );
+
+    project.write(
+        "main.hcl",
+        "resource \"local_file\" \"page\" {\n  filename = \"main.hcl/inside\"\n  content  = \"v2\"\n}\n",
+    );
+    project.braid(&["apply", "--auto-approve"]).expect_code(1);
+    let all = events(&receiver);
+    assert_eq!(all[2..], ["apply_started", "apply_failed"], "{all:?}");
+}
