@@ -127,6 +127,17 @@ pub struct SourceCommit {
     pub digest: String,
 }
 
+impl SourceCommit {
+    /// The commit's first 12 characters, or the digest's first 19 (`sha256:` and 12) for a
+    /// source outside git.
+    pub fn short(&self) -> String {
+        match &self.commit {
+            Some(c) => c.get(..12).unwrap_or(c).to_string(),
+            None => self.digest.get(..19).unwrap_or(&self.digest).to_string(),
+        }
+    }
+}
+
 impl From<&SourceRevision> for SourceCommit {
     fn from(r: &SourceRevision) -> SourceCommit {
         SourceCommit {
@@ -867,7 +878,7 @@ pub async fn assess(
 }
 
 /// The first error of `diags` as one line.
-fn first_error(diags: &Diagnostics) -> String {
+pub(crate) fn first_error(diags: &Diagnostics) -> String {
     diags
         .0
         .iter()

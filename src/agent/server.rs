@@ -420,14 +420,7 @@ fn escape(text: &str) -> String {
 fn commits(sources: &[super::SourceCommit]) -> String {
     sources
         .iter()
-        .map(|s| {
-            let at = s
-                .commit
-                .as_deref()
-                .map(|c| c.get(..12).unwrap_or(c).to_string())
-                .unwrap_or_else(|| s.digest.get(..19).unwrap_or(&s.digest).to_string());
-            format!("{} <code>{}</code>", escape(&s.name), escape(&at))
-        })
+        .map(|s| format!("{} <code>{}</code>", escape(&s.name), escape(&s.short())))
         .collect::<Vec<_>>()
         .join("<br>")
 }

@@ -288,15 +288,10 @@ impl ApplyNotices {
                     format!("apply failed: {failed} change(s) failed, {skipped} skipped"),
                 );
             }
-            Err(diags) => {
-                let first = diags
-                    .0
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map(|d| format!("{}: {}", d.summary, d.detail))
-                    .unwrap_or_default();
-                self.send(NotifyEvent::ApplyFailed, format!("apply failed: {first}"));
-            }
+            Err(diags) => self.send(
+                NotifyEvent::ApplyFailed,
+                format!("apply failed: {}", crate::agent::first_error(diags)),
+            ),
         }
         self.notifier
             .flush(std::time::Duration::from_secs(10))

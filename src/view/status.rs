@@ -18,13 +18,7 @@ fn commits(sources: &[SourceCommit]) -> String {
     }
     sources
         .iter()
-        .map(|s| {
-            let at = match &s.commit {
-                Some(c) => c.get(..12).unwrap_or(c).to_string(),
-                None => s.digest.get(..19).unwrap_or(&s.digest).to_string(),
-            };
-            format!("{}@{at}", s.name)
-        })
+        .map(|s| format!("{}@{}", s.name, s.short()))
         .collect::<Vec<_>>()
         .join(",")
 }
