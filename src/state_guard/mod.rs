@@ -464,6 +464,27 @@ impl StateStore for GuardedStore {
     async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
         self.inner.current_lock().await
     }
+    async fn document(&self, name: &str) -> Result<Option<braid_state::Document>, StateError> {
+        self.inner.document(name).await
+    }
+    async fn documents(&self, prefix: &str) -> Result<Vec<braid_state::Document>, StateError> {
+        self.inner.documents(prefix).await
+    }
+    async fn put_document(
+        &self,
+        name: &str,
+        body: &[u8],
+        precondition: braid_state::Precondition<'_>,
+    ) -> Result<String, StateError> {
+        self.inner.put_document(name, body, precondition).await
+    }
+    async fn delete_document(
+        &self,
+        name: &str,
+        precondition: braid_state::Precondition<'_>,
+    ) -> Result<(), StateError> {
+        self.inner.delete_document(name, precondition).await
+    }
 
     async fn steal_lock(
         &self,

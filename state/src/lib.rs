@@ -11,6 +11,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod codec;
+mod documents;
 mod locking;
 mod model;
 mod postgres;
@@ -20,6 +21,7 @@ mod sqlite;
 mod store;
 mod transfer;
 
+pub use documents::{Document, MAX_DOCUMENT_NAME, Precondition, check_document_name};
 pub use locking::{AcquiredLock, LockPolicy, acquire_lock, holder_is_dead, this_boot};
 pub use model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,

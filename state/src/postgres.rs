@@ -9,6 +9,7 @@
 //! The connection is opened on first use, so opening a store never blocks; the schema is
 //! created or migrated then ([`schema`]).
 
+mod documents;
 mod schema;
 mod writes;
 
@@ -17,6 +18,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, Config, Row};
 
 use crate::codec::{check_serial, serial_from_sql, serial_to_sql, timestamp, to_json};
+use crate::documents::{Document, Precondition};
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
     NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite, StateDump,
@@ -612,6 +614,35 @@ impl StateStore for PostgresStore {
         let mut guard = self.client().await?;
         let client = connected(&mut guard)?;
         self.read_lock(client, "read lock").await
+    }
+
+    async fn document(&self, name: &str) -> Result<Option<Document>, StateError> {
+        let mut guard = self.client().await?;
+        documents::read(connected(&mut guard)?, &self.env, name).await
+    }
+
+    async fn documents(&self, prefix: &str) -> Result<Vec<Document>, StateError> {
+        let mut guard = self.client().await?;
+        documents::list(connected(&mut guard)?, &self.env, prefix).await
+    }
+
+    async fn put_document(
+        &self,
+        name: &str,
+        body: &[u8],
+        precondition: Precondition<'_>,
+    ) -> Result<String, StateError> {
+        let mut guard = self.client().await?;
+        documents::put(connected(&mut guard)?, &self.env, name, body, precondition).await
+    }
+
+    async fn delete_document(
+        &self,
+        name: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<(), StateError> {
+        let mut guard = self.client().await?;
+        documents::delete(connected(&mut guard)?, &self.env, name, precondition).await
     }
 
     async fn replace_state(

@@ -7,6 +7,8 @@
 //!   another gets 412 and re-reads instead of overwriting a newer serial.
 //! - `applies/<id, 20 digits>.json` — one object per finished apply with its changes,
 //!   written once when the apply finishes; zero-padded ids list in order.
+//! - `documents/<name>` — the documents kept beside the state ([`crate::documents`]), one
+//!   object each, its ETag the version; writes and deletes are conditional on it.
 //! - `lock.json` — the lock, created with `If-None-Match: *`; heartbeats, steals and
 //!   releases are conditional on the ETag read, so two stealers cannot both win.
 
@@ -18,6 +20,7 @@ use aws_sdk_s3::Client;
 use tokio::sync::OnceCell;
 
 use crate::codec::check_serial;
+use crate::documents::{Document, Precondition, changed, check_document_name};
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
     LockRequest, NewApply, OutputRecord, ResourceRecord, ResourceWrite, StateDump, StateMeta,
@@ -100,6 +103,10 @@ impl S3Store {
 
     fn key(&self, name: &str) -> String {
         format!("{}{}/{name}", self.location.prefix, self.env)
+    }
+
+    fn document_key(&self, name: &str) -> String {
+        self.key(&format!("documents/{name}"))
     }
 
     fn apply_key(&self, id: ApplyId) -> String {
@@ -538,6 +545,105 @@ impl StateStore for S3Store {
 
     async fn current_lock(&self) -> Result<Option<LockInfo>, StateError> {
         Ok(self.read_lock("read lock").await?.map(|(lock, _)| lock))
+    }
+
+    async fn document(&self, name: &str) -> Result<Option<Document>, StateError> {
+        check_document_name(name)?;
+        let key = self.document_key(name);
+        let found = objects::get(self.client().await, self.bucket(), &key, "read document").await?;
+        Ok(found.map(|(body, version)| Document {
+            name: name.to_string(),
+            body,
+            version,
+        }))
+    }
+
+    async fn documents(&self, prefix: &str) -> Result<Vec<Document>, StateError> {
+        const OP: &str = "list documents";
+        let root = self.document_key("");
+        let keys = objects::list(
+            self.client().await,
+            self.bucket(),
+            &format!("{root}{prefix}"),
+            OP,
+        )
+        .await?;
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            let name = key.strip_prefix(&root).unwrap_or(&key).to_string();
+            // Deleted since the listing: left out, as if listed a moment later.
+            if let Some((body, version)) =
+                objects::get(self.client().await, self.bucket(), &key, OP).await?
+            {
+                found.push(Document {
+                    name,
+                    body,
+                    version,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    async fn put_document(
+        &self,
+        name: &str,
+        body: &[u8],
+        precondition: Precondition<'_>,
+    ) -> Result<String, StateError> {
+        const OP: &str = "write document";
+        check_document_name(name)?;
+        let expect = match precondition {
+            Precondition::Any => Expect::Anything,
+            Precondition::Absent => Expect::Absent,
+            Precondition::Version(etag) => Expect::ETag(etag),
+        };
+        match objects::put(
+            self.client().await,
+            self.bucket(),
+            &self.document_key(name),
+            body.to_vec(),
+            "application/octet-stream",
+            expect,
+            OP,
+        )
+        .await
+        {
+            Ok(etag) => Ok(etag),
+            Err(WriteError::Conflict) => Err(changed(name)),
+            Err(WriteError::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn delete_document(
+        &self,
+        name: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<(), StateError> {
+        const OP: &str = "delete document";
+        check_document_name(name)?;
+        let key = self.document_key(name);
+        let client = self.client().await;
+        let etag = match precondition {
+            Precondition::Any => None,
+            Precondition::Absent => {
+                if objects::get(client, self.bucket(), &key, OP)
+                    .await?
+                    .is_some()
+                {
+                    return Err(changed(name));
+                }
+                return Ok(());
+            }
+            Precondition::Version(etag) => Some(etag),
+        };
+        match objects::delete(client, self.bucket(), &key, etag, OP).await {
+            Ok(()) => Ok(()),
+            // Nothing there: what a delete of anything wants.
+            Err(WriteError::Conflict) if etag.is_none() => Ok(()),
+            Err(WriteError::Conflict) => Err(changed(name)),
+            Err(WriteError::Failed(e)) => Err(e),
+        }
     }
 
     async fn replace_state(

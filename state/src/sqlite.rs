@@ -8,6 +8,7 @@
 //!
 //! The schema and its migrations live in [`migrations`]; column encoding lives in [`rows`].
 
+mod documents;
 mod locks;
 mod migrations;
 mod private;
@@ -22,6 +23,7 @@ use chrono::Utc;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::codec::check_serial;
+use crate::documents::{Document, Precondition};
 use crate::model::{
     ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo, LockRequest,
     NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite, StateDump,
@@ -621,6 +623,40 @@ impl StateStore for SqliteStore {
         const OP: &str = "read lock";
         let conn = self.connection(OP)?;
         locks::read(&conn, OP)
+    }
+
+    async fn document(&self, name: &str) -> Result<Option<Document>, StateError> {
+        const OP: &str = "read document";
+        let conn = self.connection(OP)?;
+        documents::read(&conn, name, OP)
+    }
+
+    async fn documents(&self, prefix: &str) -> Result<Vec<Document>, StateError> {
+        const OP: &str = "list documents";
+        let conn = self.connection(OP)?;
+        documents::list(&conn, prefix, OP)
+    }
+
+    async fn put_document(
+        &self,
+        name: &str,
+        body: &[u8],
+        precondition: Precondition<'_>,
+    ) -> Result<String, StateError> {
+        const OP: &str = "write document";
+        let mut conn = self.connection(OP)?;
+        let version = documents::change(&mut conn, name, Some(body), precondition, OP)?;
+        Ok(version.expect("a write returns its version"))
+    }
+
+    async fn delete_document(
+        &self,
+        name: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<(), StateError> {
+        const OP: &str = "delete document";
+        let mut conn = self.connection(OP)?;
+        documents::change(&mut conn, name, None, precondition, OP).map(|_| ())
     }
 
     async fn replace_state(

@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 
+use crate::documents::{Document, Precondition};
 use crate::model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeRecord, ChangeSummary, LockInfo,
     LockRequest, NewApply, OutputRecord, ResourceIndexEntry, ResourceRecord, ResourceWrite,
@@ -128,6 +129,10 @@ pub enum StateError {
         /// What this machine last saw.
         recorded: StateMeta,
     },
+    #[error("document {0} was changed by someone else")]
+    /// A document write or delete whose [`Precondition`] did not hold: the document was
+    /// written, created or deleted by someone else since it was read. Nothing was written.
+    DocumentChanged(String),
     #[error("state holds data braid cannot read: {0}")]
     /// The store holds something this braid cannot decode (bad JSON, a bad timestamp, an
     /// unknown enum value) or that breaks an invariant. The message names the row or object
@@ -275,6 +280,31 @@ pub trait StateStore: Send + Sync {
     /// [`push`](crate::push) and [`migrate`](crate::migrate)).
     async fn replace_state(&self, expected_serial: u64, dump: &StateDump)
     -> Result<(), StateError>;
+
+    /// The document called `name` (see [`crate::documents`]), or `None`.
+    async fn document(&self, name: &str) -> Result<Option<Document>, StateError>;
+
+    /// Every document whose name starts with `prefix`, ordered by name.
+    async fn documents(&self, prefix: &str) -> Result<Vec<Document>, StateError>;
+
+    /// Writes the document `name` if `precondition` holds, and returns its new version;
+    /// otherwise fails with [`StateError::DocumentChanged`] and writes nothing. Names are
+    /// checked with [`check_document_name`](crate::check_document_name).
+    async fn put_document(
+        &self,
+        name: &str,
+        body: &[u8],
+        precondition: Precondition<'_>,
+    ) -> Result<String, StateError>;
+
+    /// Deletes the document `name` if `precondition` holds (a missing document satisfies
+    /// [`Precondition::Any`] and [`Precondition::Absent`]); otherwise fails with
+    /// [`StateError::DocumentChanged`].
+    async fn delete_document(
+        &self,
+        name: &str,
+        precondition: Precondition<'_>,
+    ) -> Result<(), StateError>;
 
     /// Every apply with its changes, oldest first.
     async fn history(&self) -> Result<Vec<ApplyHistory>, StateError> {

@@ -92,6 +92,19 @@ const MIGRATIONS: &[&str] = &[
     // 4: what a provider keeps beside an object (a Terraform plugin's private data and
     // schema version), JSON; NULL for older rows and providers that keep nothing.
     "ALTER TABLE braid_resources ADD COLUMN meta TEXT;",
+    // 5: documents kept beside the state (the agent's leases, reviewed plans), written
+    // with compare-and-swap on `version`. Not tied to braid_states: a lease may be taken
+    // before the environment's first write.
+    r#"
+    CREATE TABLE braid_documents (
+        env        TEXT  NOT NULL,
+        name       TEXT  NOT NULL,
+        body       BYTEA NOT NULL,
+        version    TEXT  NOT NULL,
+        updated_at TEXT  NOT NULL,
+        PRIMARY KEY (env, name)
+    );
+    "#,
 ];
 
 fn latest_version() -> i64 {

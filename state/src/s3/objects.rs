@@ -71,6 +71,21 @@ pub(super) async fn get_json<T: DeserializeOwned>(
     key: &str,
     operation: &'static str,
 ) -> Result<Option<(T, String)>, StateError> {
+    let Some((bytes, etag)) = get(client, bucket, key, operation).await? else {
+        return Ok(None);
+    };
+    let value = serde_json::from_slice(&bytes)
+        .map_err(|err| StateError::Corrupt(format!("s3 object {key}: {err}")))?;
+    Ok(Some((value, etag)))
+}
+
+/// Reads an object and its ETag; `None` when it does not exist.
+pub(super) async fn get(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    operation: &'static str,
+) -> Result<Option<(Vec<u8>, String)>, StateError> {
     let response = match client.get_object().bucket(bucket).key(key).send().await {
         Ok(response) => response,
         Err(err) if status(&err) == Some(404) => return Ok(None),
@@ -86,9 +101,7 @@ pub(super) async fn get_json<T: DeserializeOwned>(
             source: format!("{key}: {err}").into(),
         })?
         .into_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .map_err(|err| StateError::Corrupt(format!("s3 object {key}: {err}")))?;
-    Ok(Some((value, etag)))
+    Ok(Some((bytes.to_vec(), etag)))
 }
 
 /// Writes a JSON object under a condition; returns its new ETag.
@@ -104,11 +117,33 @@ pub(super) async fn put_json<T: Serialize>(
         operation,
         source: Box::new(err),
     })?;
+    put(
+        client,
+        bucket,
+        key,
+        body,
+        "application/json",
+        expect,
+        operation,
+    )
+    .await
+}
+
+/// Writes an object under a condition; returns its new ETag.
+pub(super) async fn put(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    expect: Expect<'_>,
+    operation: &'static str,
+) -> Result<String, WriteError> {
     let mut request = client
         .put_object()
         .bucket(bucket)
         .key(key)
-        .content_type("application/json")
+        .content_type(content_type)
         .body(ByteStream::from(body));
     request = match expect {
         Expect::Absent => request.if_none_match("*"),
@@ -117,7 +152,13 @@ pub(super) async fn put_json<T: Serialize>(
     };
     match request.send().await {
         Ok(output) => Ok(output.e_tag().unwrap_or_default().to_string()),
-        Err(err) if is_conflict(&err) => Err(WriteError::Conflict),
+        // 404 to an `If-Match` write: the object it expected was deleted meanwhile.
+        Err(err)
+            if is_conflict(&err)
+                || (matches!(expect, Expect::ETag(_)) && status(&err) == Some(404)) =>
+        {
+            Err(WriteError::Conflict)
+        }
         Err(err) => Err(WriteError::Failed(backend(operation, key, err))),
     }
 }

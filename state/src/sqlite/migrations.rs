@@ -86,6 +86,16 @@ const MIGRATIONS: &[&str] = &[
     // 4: what a provider keeps beside an object (a Terraform plugin's private data and
     // schema version), JSON; NULL for older rows and providers that keep nothing.
     "ALTER TABLE resources ADD COLUMN meta TEXT;",
+    // 5: documents kept beside the state (the agent's leases, reviewed plans), written
+    // with compare-and-swap on `version`.
+    r#"
+    CREATE TABLE documents (
+        name       TEXT PRIMARY KEY,
+        body       BLOB NOT NULL,
+        version    TEXT NOT NULL,
+        updated_at TEXT NOT NULL        -- RFC 3339
+    );
+    "#,
 ];
 
 /// The newest schema version this build knows.
@@ -159,7 +169,15 @@ mod tests {
             .expect("rows");
         assert_eq!(
             tables,
-            ["applies", "changes", "lock", "meta", "outputs", "resources"]
+            [
+                "applies",
+                "changes",
+                "documents",
+                "lock",
+                "meta",
+                "outputs",
+                "resources"
+            ]
         );
     }
 

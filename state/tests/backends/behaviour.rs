@@ -6,7 +6,7 @@ use std::time::Duration;
 use braid_provider::Value;
 use braid_state::{
     ApplyOutcome, ChangeAction, ChangeOutcome, ChangeSummary, LockPolicy, OutputRecord,
-    ResourceWrite, StateError, StateStore, acquire_lock,
+    Precondition, ResourceWrite, StateError, StateStore, acquire_lock,
 };
 
 use crate::{Env, change, lock_request, new_apply, record, upsert};
@@ -739,4 +739,150 @@ pub async fn migrate_there_and_back(a: Env, b: Env, back: Env) {
         .await
         .expect_err("destination not empty");
     assert!(matches!(err, StateError::Refused(_)), "{err:?}");
+}
+
+pub async fn documents_are_written_with_compare_and_swap(env: Env) {
+    let store = env.open();
+    assert_eq!(store.document("agent/lease").await.expect("read"), None);
+    let v1 = store
+        .put_document("agent/lease", b"one", Precondition::Absent)
+        .await
+        .expect("create");
+    // Another handle (another process) sees it, and cannot create it again.
+    let other = env.open();
+    let found = other
+        .document("agent/lease")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        (found.body.as_slice(), found.version.as_str()),
+        (&b"one"[..], v1.as_str())
+    );
+    assert!(matches!(
+        other.put_document("agent/lease", b"two", Precondition::Absent).await,
+        Err(StateError::DocumentChanged(name)) if name == "agent/lease"
+    ));
+    // A write at the version read wins once; the loser of the race is told.
+    let v2 = other
+        .put_document("agent/lease", b"two", Precondition::Version(&v1))
+        .await
+        .expect("write at v1");
+    assert_ne!(v1, v2);
+    assert!(matches!(
+        store
+            .put_document("agent/lease", b"three", Precondition::Version(&v1))
+            .await,
+        Err(StateError::DocumentChanged(_))
+    ));
+    assert!(matches!(
+        store
+            .delete_document("agent/lease", Precondition::Version(&v1))
+            .await,
+        Err(StateError::DocumentChanged(_))
+    ));
+    assert_eq!(
+        store
+            .document("agent/lease")
+            .await
+            .expect("read")
+            .expect("found")
+            .body,
+        b"two"
+    );
+    // Unconditional writes and deletes; deleting what is gone is fine.
+    let v3 = store
+        .put_document("agent/lease", b"three", Precondition::Any)
+        .await
+        .expect("overwrite");
+    store
+        .delete_document("agent/lease", Precondition::Version(&v3))
+        .await
+        .expect("delete at v3");
+    assert_eq!(store.document("agent/lease").await.expect("read"), None);
+    store
+        .delete_document("agent/lease", Precondition::Any)
+        .await
+        .expect("delete of nothing");
+    assert!(matches!(
+        store
+            .put_document("agent/lease", b"x", Precondition::Version(&v3))
+            .await,
+        Err(StateError::DocumentChanged(_))
+    ));
+    // Bad names never reach the storage.
+    assert!(matches!(
+        store
+            .put_document("../escape", b"x", Precondition::Any)
+            .await,
+        Err(StateError::Refused(_))
+    ));
+    // Documents do not touch the state.
+    assert_eq!(store.meta().await.expect("meta").serial, 0);
+}
+
+pub async fn documents_are_listed_by_prefix_in_name_order(env: Env) {
+    let store = env.open();
+    for name in [
+        "agent/members/b",
+        "agent/members/a",
+        "agent/lease",
+        "reviewed/c1",
+        "agent/members_x",
+    ] {
+        store
+            .put_document(name, name.as_bytes(), Precondition::Any)
+            .await
+            .expect("write");
+    }
+    let names =
+        |docs: Vec<braid_state::Document>| docs.into_iter().map(|d| d.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.documents("agent/members/").await.expect("list")),
+        ["agent/members/a", "agent/members/b"]
+    );
+    assert_eq!(
+        names(store.documents("agent/").await.expect("list")),
+        [
+            "agent/lease",
+            "agent/members/a",
+            "agent/members/b",
+            "agent/members_x"
+        ]
+    );
+    let all = store.documents("").await.expect("list");
+    assert_eq!(all.len(), 5);
+    assert!(all.iter().all(|d| d.body == d.name.as_bytes()));
+    assert!(store.documents("nothing/").await.expect("list").is_empty());
+}
+
+pub async fn exactly_one_of_many_racing_document_writers_wins(env: Env) {
+    let store = env.open();
+    let start = store
+        .put_document("agent/lease", b"start", Precondition::Absent)
+        .await
+        .expect("create");
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = env.open();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .put_document(
+                    "agent/lease",
+                    format!("worker-{i}").as_bytes(),
+                    Precondition::Version(&start),
+                )
+                .await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(_) => winners += 1,
+            Err(StateError::DocumentChanged(_)) => {}
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(winners, 1, "exactly one writer wins");
 }

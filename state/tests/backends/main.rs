@@ -129,6 +129,9 @@ every_backend!(
     push_checks_lineage_and_serial,
     environments_do_not_see_each_other,
     outputs_are_replaced_as_a_whole_on_the_serial,
+    documents_are_written_with_compare_and_swap,
+    documents_are_listed_by_prefix_in_name_order,
+    exactly_one_of_many_racing_document_writers_wins,
 );
 
 /// Migrating between every pair of backends keeps everything, history included.
