@@ -20,6 +20,7 @@
 //! lock), then the agent exits 0. The status of every environment is served over HTTP
 //! ([`server`]).
 
+pub mod lease;
 pub mod notify;
 pub mod server;
 
@@ -67,6 +68,18 @@ pub struct AgentOptions {
     /// `braid serve`: plan every interval to show where environments stand, but never
     /// apply, heal or notify.
     pub read_only: bool,
+    /// Share the environments with other replicas through leases in their state backends
+    /// ([`lease`]); `None` reconciles every environment without asking (`braid serve`).
+    pub lease: Option<LeaseOptions>,
+}
+
+/// How this replica takes part in sharing environments.
+#[derive(Debug, Clone)]
+pub struct LeaseOptions {
+    /// This replica's id, unique among the replicas.
+    pub replica: String,
+    /// The heartbeat period: a lease not renewed for this long is taken over.
+    pub heartbeat: Duration,
 }
 
 /// Where an environment stands.
@@ -225,6 +238,17 @@ pub struct EnvironmentStatus {
     pub next_reconcile: Option<DateTime<Utc>>,
     /// Total seconds spent in cycles (for the duration metric).
     pub total_duration_seconds: f64,
+    /// Whether this replica reconciles the environment (it holds the lease, or replicas do
+    /// not share environments). Another replica's environments show what this one last
+    /// saw of them.
+    pub owned: bool,
+    /// The replica holding the environment's lease, when replicas share environments.
+    pub owner: Option<String>,
+    /// Why the lease could not be kept, while it cannot.
+    pub lease_error: Option<String>,
+    /// Whether this replica knows yet whether it reconciles the environment.
+    #[serde(skip)]
+    pub lease_known: bool,
 }
 
 /// A change planned and not applied.
@@ -258,6 +282,10 @@ impl EnvironmentStatus {
             last_drift_check: None,
             next_reconcile: None,
             total_duration_seconds: 0.0,
+            owned: false,
+            owner: None,
+            lease_error: None,
+            lease_known: false,
         }
     }
 }
@@ -285,13 +313,14 @@ impl Shared {
             .collect()
     }
 
-    /// Whether every environment finished a cycle (good or not): the agent is ready.
+    /// Whether every environment this replica reconciles finished a cycle (good or not), and
+    /// it knows which those are: the agent is ready.
     pub fn ready(&self) -> bool {
         self.status
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .values()
-            .all(|s| s.last_reconcile.is_some())
+            .all(|s| s.lease_known && (!s.owned || s.last_reconcile.is_some()))
     }
 
     /// Wakes every environment's loop.
@@ -310,6 +339,15 @@ impl Shared {
         }
         self.changed.send_modify(|n| *n += 1);
     }
+}
+
+/// What an environment's loop and its lease loop share.
+#[derive(Default)]
+struct LeaseCell {
+    /// This replica holds the lease.
+    held: std::sync::atomic::AtomicBool,
+    /// A cycle is running: the lease is not handed over now.
+    busy: std::sync::atomic::AtomicBool,
 }
 
 /// The agent: its options, the providers on offer, and the state it shares.
@@ -396,15 +434,143 @@ impl Agent {
     }
 
     /// Runs every environment's loop until the cancel token is raised; a cycle in flight
-    /// then finishes first.
+    /// then finishes first, and the leases are given up.
     pub async fn run(&self) {
-        let loops = self.options.envs.iter().map(|env| self.env_loop(env));
+        let loops = self.options.envs.iter().map(|env| async move {
+            match &self.options.lease {
+                None => {
+                    self.shared.update(env, |s| {
+                        s.owned = true;
+                        s.lease_known = true;
+                    });
+                    self.env_loop(env, None).await;
+                }
+                Some(options) => {
+                    let cell = LeaseCell::default();
+                    futures::future::join(
+                        self.env_loop(env, Some(&cell)),
+                        self.lease_loop(env, options, &cell),
+                    )
+                    .await;
+                }
+            }
+        });
         futures::future::join_all(loops).await;
         // Notifications of the last cycles still on their way get a moment.
         self.notifier.flush(Duration::from_secs(10)).await;
     }
 
-    async fn env_loop(&self, env: &str) {
+    /// Keeps `env`'s lease: takes it when this replica should have it, renews it, hands it
+    /// over, and tells the environment's loop. Ends when the agent stops and no cycle runs,
+    /// giving the lease up.
+    async fn lease_loop(&self, env: &str, options: &LeaseOptions, cell: &LeaseCell) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let cancel = self.shared.cancel.clone();
+        let wake = Arc::clone(&self.shared.wake[env]);
+        let every = (options.heartbeat / 3).max(Duration::from_millis(10));
+        let mut lease: Option<lease::EnvLease> = None;
+        let mut last_error: Option<String> = None;
+        let mut reported: Option<String> = None;
+        loop {
+            if lease.is_none() {
+                let mut load = self.options.load.clone();
+                load.env = Some(env.to_string());
+                match crate::workspace::open_state_only(&load) {
+                    Ok((_, store)) => {
+                        lease = Some(lease::EnvLease::new(
+                            store,
+                            env,
+                            &options.replica,
+                            options.heartbeat,
+                        ));
+                    }
+                    Err(diags) => last_error = Some(first_error(&diags)),
+                }
+            }
+            if let Some(lease) = lease.as_mut() {
+                let was_held = cell.held.load(SeqCst);
+                let result = lease.tick(cell.busy.load(SeqCst)).await;
+                let held = lease.is_held();
+                cell.held.store(held, SeqCst);
+                match result {
+                    Ok(ownership) => {
+                        last_error = None;
+                        self.shared.update(env, |s| {
+                            s.owned = held;
+                            s.owner = ownership.holder;
+                            s.lease_known = true;
+                        });
+                    }
+                    Err(e) => {
+                        let d = crate::diag::state_diagnostic(e);
+                        last_error = Some(format!(
+                            "cannot keep the lease in the state backend: {}: {}",
+                            d.summary, d.detail
+                        ));
+                        self.shared.update(env, |s| s.owned = held);
+                    }
+                }
+                if held && !was_held {
+                    (self.log)(&AgentEvent {
+                        env: env.to_string(),
+                        kind: "lease_taken",
+                        message: format!("replica {} reconciles {env}", options.replica),
+                    });
+                    wake.notify_one();
+                } else if was_held && !held {
+                    (self.log)(&AgentEvent {
+                        env: env.to_string(),
+                        kind: "lease_lost",
+                        message: format!(
+                            "replica {} no longer reconciles {env} (another replica has it now)",
+                            options.replica
+                        ),
+                    });
+                }
+            }
+            if last_error != reported {
+                if let Some(message) = &last_error {
+                    (self.log)(&AgentEvent {
+                        env: env.to_string(),
+                        kind: "lease_failed",
+                        message: message.clone(),
+                    });
+                }
+                self.shared
+                    .update(env, |s| s.lease_error = last_error.clone());
+                reported = last_error.clone();
+            }
+            if cancel.is_cancelled() && !cell.busy.load(SeqCst) {
+                break;
+            }
+            if cancel.is_cancelled() {
+                // The last cycle is finishing: keep the lease renewed until it has.
+                let until = std::time::Instant::now() + every;
+                while std::time::Instant::now() < until && cell.busy.load(SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            } else {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    () = cancel.cancelled() => {}
+                }
+            }
+        }
+        if let Some(mut lease) = lease
+            && let Err(e) = lease.release().await
+        {
+            (self.log)(&AgentEvent {
+                env: env.to_string(),
+                kind: "lease_failed",
+                message: format!(
+                    "cannot give the lease up ({e}): another replica takes it over after a heartbeat period"
+                ),
+            });
+        }
+    }
+
+    async fn env_loop(&self, env: &str, lease: Option<&LeaseCell>) {
+        use std::sync::atomic::Ordering::SeqCst;
         let cancel = self.shared.cancel.clone();
         let wake = Arc::clone(&self.shared.wake[env]);
         let mut last_drift_check: Option<std::time::Instant> = None;
@@ -413,6 +579,16 @@ impl Agent {
             if cancel.is_cancelled() {
                 return;
             }
+            if let Some(cell) = lease {
+                // Another replica reconciles it: wait until this one takes the lease.
+                while !cell.held.load(SeqCst) {
+                    tokio::select! {
+                        () = wake.notified() => {}
+                        () = cancel.cancelled() => return,
+                    }
+                }
+                cell.busy.store(true, SeqCst);
+            }
             let started = std::time::Instant::now();
             let drift_interval = std::cell::Cell::new(DEFAULT_DRIFT_INTERVAL);
             let interval = std::cell::Cell::new(self.options.interval);
@@ -420,6 +596,9 @@ impl Agent {
             let result = self
                 .cycle(env, &drift_due, &interval, &drift_interval)
                 .await;
+            if let Some(cell) = lease {
+                cell.busy.store(false, SeqCst);
+            }
             let elapsed = started.elapsed();
             let now = Utc::now();
             let wait = match &result {

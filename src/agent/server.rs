@@ -246,6 +246,16 @@ pub fn metrics_text(environments: &[EnvironmentStatus]) -> String {
     }
     family(
         &mut out,
+        "environment_owned",
+        "gauge",
+        "1 when this replica reconciles the environment (it holds the lease), else 0.",
+        environments
+            .iter()
+            .map(|e| (env(e), u8::from(e.owned).to_string()))
+            .collect(),
+    );
+    family(
+        &mut out,
         "reconcile_failures",
         "gauge",
         "Failed reconcile cycles in a row.",
@@ -444,12 +454,17 @@ pub fn rows_html(environments: &[EnvironmentStatus]) -> String {
             .unwrap_or_else(|| "never".to_string());
         let _ = writeln!(
             rows,
-            "<tr class=\"{status}\" id=\"env-{name}\"><td>{name}</td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{error}</td></tr>",
+            "<tr class=\"{status}\" id=\"env-{name}\"><td>{name}</td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{owner}</td><td>{error}</td></tr>",
             name = escape(&e.name),
             status = e.sync.as_str(),
             deployed = commits(&e.deployed),
             sources = commits(&e.sources),
             pending = e.pending.len(),
+            owner = match (&e.owner, e.owned) {
+                (_, true) => "this replica".to_string(),
+                (Some(other), false) => escape(other),
+                (None, false) => "nobody yet".to_string(),
+            },
             error = e.last_error.as_deref().map(escape).unwrap_or_default(),
         );
     }
@@ -464,7 +479,7 @@ pub fn page_html(environments: &[EnvironmentStatus]) -> String {
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><noscript><meta http-equiv=\"refresh\" content=\"10\"></noscript><title>braid agent</title>\
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
 .synced .status{{color:#1a7f37}}.out_of_sync .status,.drifted .status,.applying .status{{color:#9a6700}}.failed .status{{color:#cf222e}}#live{{color:#666;font-size:.9em}}</style></head>\
-<body><h1>braid agent</h1><p id=\"live\">connecting…</p><table><thead><tr><th>environment</th><th>status</th><th>deployed</th><th>sources now</th><th>last apply</th><th>pending changes</th><th>last error</th></tr></thead><tbody id=\"environments\">\n{rows}</tbody></table>\n\
+<body><h1>braid agent</h1><p id=\"live\">connecting…</p><table><thead><tr><th>environment</th><th>status</th><th>deployed</th><th>sources now</th><th>last apply</th><th>pending changes</th><th>reconciled by</th><th>last error</th></tr></thead><tbody id=\"environments\">\n{rows}</tbody></table>\n\
 <script>\n\
 const live = document.getElementById('live');\n\
 const events = new EventSource('api/events');\n\

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{CommandResult, Context, EXIT_OK};
-use crate::agent::{Agent, AgentOptions, server};
+use crate::agent::{Agent, AgentOptions, LeaseOptions, lease, server};
 use crate::config::parse_duration;
 use crate::diag::Diagnostic;
 use crate::view::Format;
@@ -24,6 +24,15 @@ pub struct AgentArgs {
     /// How many provider calls run at once in each environment.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallelism: usize,
+    /// The lease heartbeat period: replicas sharing the environments renew their leases
+    /// three times per period, and take over the environments of a replica whose lease
+    /// went a whole period without renewal.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub heartbeat: String,
+    /// This replica's id among the replicas (default: host name, process id and a random
+    /// suffix; in Kubernetes, the pod name).
+    #[arg(long, env = "BRAID_REPLICA_ID", value_name = "ID")]
+    pub replica_id: Option<String>,
 }
 
 /// `braid serve`: the agent's status page, API and metrics, read-only.
@@ -42,12 +51,47 @@ pub struct ServeArgs {
 }
 
 pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
+    let heartbeat = parse_duration(&args.heartbeat)
+        .filter(|d| *d >= Duration::from_millis(300))
+        .ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid --heartbeat",
+                format!(
+                    "--heartbeat takes a duration of at least 300ms like 5s or 10s, but got \"{}\".",
+                    args.heartbeat
+                ),
+            )
+        })?;
+    let replica = match &args.replica_id {
+        Some(id) => {
+            braid_state::check_document_name(&format!("{}{id}", lease::MEMBERS_PREFIX))
+                .map_err(|_| {
+                    Diagnostic::error(
+                        "Invalid --replica-id",
+                        format!(
+                            "The replica id \"{id}\" must be 1 to 100 letters, digits and - _ . : characters."
+                        ),
+                    )
+                })?;
+            if id.contains('/') || id.len() > 100 {
+                return Err(Diagnostic::error(
+                    "Invalid --replica-id",
+                    format!(
+                        "The replica id \"{id}\" must be 1 to 100 letters, digits and - _ . : characters."
+                    ),
+                )
+                .into());
+            }
+            id.clone()
+        }
+        None => lease::default_replica_id(),
+    };
     run_loops(
         cx,
         args.listen.as_deref(),
         &args.interval,
         args.parallelism,
-        false,
+        Some(LeaseOptions { replica, heartbeat }),
     )
     .await
 }
@@ -58,19 +102,21 @@ pub async fn serve(cx: &Context, args: &ServeArgs) -> CommandResult {
         Some(&args.listen),
         &args.interval,
         args.parallelism,
-        true,
+        None,
     )
     .await
 }
 
-/// The agent's loops (read-only for `braid serve`), with the server when `listen` says.
+/// The agent's loops (read-only for `braid serve`, which takes no lease), with the server
+/// when `listen` says.
 async fn run_loops(
     cx: &Context,
     listen: Option<&str>,
     interval: &str,
     parallelism: usize,
-    read_only: bool,
+    lease: Option<LeaseOptions>,
 ) -> CommandResult {
+    let read_only = lease.is_none();
     let name = if read_only {
         "braid serve"
     } else {
@@ -119,6 +165,7 @@ async fn run_loops(
             load,
             run,
             read_only,
+            lease,
         },
         cx.registry.clone(),
         cx.cancel.clone(),

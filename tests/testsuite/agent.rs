@@ -966,6 +966,14 @@ fn the_agent_example_deploys_onto_a_cluster() {
             "1m"
         ])
     );
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(
+        container["env"]
+            .as_array()
+            .and_then(|env| env.iter().find(|e| e["name"] == "BRAID_REPLICA_ID"))
+            .map(|e| e["valueFrom"]["fieldRef"]["fieldPath"].clone()),
+        Some(serde_json::json!("metadata.name"))
+    );
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     assert_eq!(container["envFrom"][0]["secretRef"]["name"], "braid-agent");
@@ -1393,4 +1401,186 @@ fn cli_applies_notify_too() {
     project.braid(&["apply", "--auto-approve"]).expect_code(1);
     let all = events(&receiver);
     assert_eq!(all[2..], ["apply_started", "apply_failed"], "{all:?}");
+}
+
+/// The environments each replica says it reconciles, by environment: `owned` from each
+/// replica's `/api/environments`.
+fn owners(
+    agents: &[&RunningAgent],
+    envs: &[String],
+) -> std::collections::BTreeMap<String, Vec<usize>> {
+    let mut owners = std::collections::BTreeMap::new();
+    for env in envs {
+        owners.insert(env.clone(), Vec::new());
+    }
+    for (i, agent) in agents.iter().enumerate() {
+        let (code, body) = agent.get("/api/environments");
+        assert_eq!(code, 200, "{body}");
+        let list: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        for status in list["environments"].as_array().expect("a list") {
+            if status["owned"] == true {
+                let name = status["name"].as_str().expect("name").to_string();
+                owners.get_mut(&name).expect("a known environment").push(i);
+            }
+        }
+    }
+    owners
+}
+
+/// Three replicas share six environments whose state is in `state` (a braid.hcl `state`
+/// block): each environment is reconciled by exactly one of them, and when one is killed
+/// with SIGKILL the others take its environments over within two heartbeat periods and
+/// apply the next commit there.
+fn replicas_share_and_take_over(state: &str, envs: &[String], env_vars: &[(&str, &str)]) {
+    const HEARTBEAT: Duration = Duration::from_secs(2);
+    let repo = infra_repo("v1");
+    let mut hcl = format!(
+        "source \"infra\" {{\n  repo = \"{}\"\n  ref  = \"main\"\n}}\n",
+        repo.hcl_path()
+    );
+    for env in envs {
+        hcl.push_str(&format!(
+            "\nenvironment \"{env}\" {{\n  auto_apply = true\n  {state}\n}}\n"
+        ));
+    }
+    let project = Project::with_files(&[("braid.hcl", &hcl)]);
+    let args = |id: &'static str| {
+        vec![
+            "--interval",
+            "1s",
+            "--heartbeat",
+            "2s",
+            "--replica-id",
+            id,
+            "--format",
+            "json",
+        ]
+    };
+    let mut agents: Vec<Option<RunningAgent>> = ["r1", "r2", "r3"]
+        .into_iter()
+        .map(|id| Some(RunningAgent::start(&project, &args(id), env_vars)))
+        .collect();
+    for env in envs {
+        wait_file(
+            &project.path().join(format!("out/{env}.txt")),
+            "v1",
+            Duration::from_secs(60),
+        );
+    }
+    // Settled: every environment has exactly one owner, and stays so.
+    let live = |agents: &[Option<RunningAgent>]| -> Vec<usize> {
+        (0..agents.len()).filter(|i| agents[*i].is_some()).collect()
+    };
+    let settled = |agents: &[Option<RunningAgent>], within: Duration| {
+        let deadline = Instant::now() + within;
+        loop {
+            let running: Vec<&RunningAgent> = agents.iter().flatten().collect();
+            let by_env = owners(&running, envs);
+            if by_env.values().all(|o| o.len() == 1) {
+                let ids = live(agents);
+                return by_env
+                    .into_iter()
+                    .map(|(env, o)| (env, ids[o[0]]))
+                    .collect::<std::collections::BTreeMap<_, _>>();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "owners did not settle: {by_env:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let before = settled(&agents, Duration::from_secs(30));
+    std::thread::sleep(HEARTBEAT * 2);
+    assert_eq!(
+        settled(&agents, Duration::ZERO),
+        before,
+        "the owners moved while all replicas ran"
+    );
+    // The environments are shared: with one replica owning all of them, nothing was.
+    let mut counts = [0usize; 3];
+    for owner in before.values() {
+        counts[*owner] += 1;
+    }
+    assert!(counts.iter().filter(|c| **c > 0).count() >= 2, "{before:?}");
+    // Each environment was applied once, by one replica.
+    for agent in agents.iter_mut().flatten() {
+        while let Ok(line) = agent.lines.recv_timeout(Duration::from_millis(100)) {
+            agent.seen.push(line);
+        }
+    }
+    for env in envs {
+        let applied: usize = agents
+            .iter()
+            .flatten()
+            .map(|a| {
+                a.seen
+                    .iter()
+                    .filter(|l| {
+                        l.contains("\"event\":\"applied\"")
+                            && l.contains(&format!("\"env\":\"{env}\""))
+                    })
+                    .count()
+            })
+            .sum();
+        assert_eq!(applied, 1, "{env} applied {applied} times");
+    }
+
+    // SIGKILL the replica with the most environments.
+    let victim = (0..3).max_by_key(|i| counts[*i]).expect("replicas");
+    let mut killed = agents[victim].take().expect("running");
+    let killed_at = Instant::now();
+    killed.child.kill().expect("SIGKILL");
+    killed.child.wait().expect("reaped");
+    let after = settled(&agents, HEARTBEAT * 3);
+    let took = killed_at.elapsed();
+    assert!(
+        took <= HEARTBEAT * 2,
+        "the killed replica's environments were taken over after {took:?}, more than two heartbeat periods ({:?})",
+        HEARTBEAT * 2
+    );
+    for (env, owner) in &after {
+        assert_ne!(*owner, victim, "{env}");
+        if before[env] != victim {
+            assert_eq!(before[env], *owner, "{env} moved though its replica lives");
+        }
+    }
+    // The new owners reconcile: the next commit reaches every environment.
+    repo.write("content.txt", "v2");
+    repo.commit_all("v2");
+    for env in envs {
+        wait_file(
+            &project.path().join(format!("out/{env}.txt")),
+            "v2",
+            Duration::from_secs(30),
+        );
+    }
+    for agent in agents.into_iter().flatten() {
+        let (code, output) = agent.terminate();
+        assert_eq!(code, 0, "{output}");
+    }
+}
+
+#[test]
+fn replicas_share_environments_on_s3_state_and_take_over_from_a_killed_one() {
+    let prefix = format!("ha-{}/", uuid::Uuid::new_v4().simple());
+    let state = format!(
+        "state {{\n    backend = \"s3\"\n    bucket = \"{}\"\n    prefix = \"{prefix}\"\n    endpoint = \"{}\"\n  }}",
+        braid_testkit::MotoServer::SHARED_BUCKET,
+        braid_testkit::MotoServer::shared().endpoint()
+    );
+    let envs: Vec<String> = (1..=6).map(|i| format!("e{i}")).collect();
+    let mut vars: Vec<(&str, &str)> = braid_testkit::MOTO_CREDENTIALS.to_vec();
+    vars.push(("AWS_REGION", "us-east-1"));
+    replicas_share_and_take_over(&state, &envs, &vars);
+}
+
+#[test]
+fn replicas_share_environments_on_postgres_state_and_take_over_from_a_killed_one() {
+    let url = braid_testkit::Postgres::shared().url.clone();
+    let state = "state {\n    backend = \"postgres\"\n    url = env(\"BRAID_STATE_URL\")\n  }";
+    // One database holds every test's environments: names of their own.
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let envs: Vec<String> = (1..=6).map(|i| format!("ha{tag}{i}")).collect();
+    replicas_share_and_take_over(state, &envs, &[("BRAID_STATE_URL", &url)]);
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use braid::agent::{Agent, AgentOptions};
+use braid::agent::{Agent, AgentOptions, LeaseOptions};
 use braid::apply::CancelToken;
 use braid::workspace::LoadOptions;
 
@@ -93,6 +93,11 @@ pub fn run(cycles: u64, check: bool) -> Result<String, String> {
                 ..braid::ops::RunOptions::default()
             },
             read_only: false,
+            // The lease is renewed as the agent renews it, every 100 ms here.
+            lease: Some(LeaseOptions {
+                replica: "bench".to_string(),
+                heartbeat: Duration::from_millis(300),
+            }),
         },
         braid::cli::builtin_providers(),
         cancel.clone(),
