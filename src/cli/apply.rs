@@ -27,6 +27,12 @@ pub struct ApplyArgs {
     pub parallelism: usize,
     #[command(flatten)]
     pub targeting: TargetArgs,
+    /// Apply the plan reviewed on the pull request (stored by braid plan --out without a
+    /// file) for the sources as they are now, if nothing was applied since; else refuse.
+    #[arg(long, conflicts_with = "plan_file")]
+    pub reviewed: bool,
+    #[command(flatten)]
+    pub comment: super::plan::CommentArgs,
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +55,23 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
     options.targets = args.targeting.target.clone();
     options.replace = args.targeting.replace.clone();
     let observer = cx.shell.apply_observer();
+    if args.comment.comment && !args.reviewed {
+        return Err(crate::diag::Diagnostic::error(
+            "--comment without --reviewed",
+            "braid apply posts on the pull request only what it did with the reviewed plan: add --reviewed, or post plans with braid plan --comment.",
+        )
+        .into());
+    }
+    if args.reviewed {
+        if !options.targets.is_empty() || !options.replace.is_empty() {
+            return Err(crate::diag::Diagnostic::error(
+                "Targeting a reviewed plan",
+                "A reviewed plan already says what to change: --target and --replace belong to braid plan --out, not to braid apply --reviewed.",
+            )
+            .into());
+        }
+        return apply_reviewed(cx, args, &options, observer.as_ref()).await;
+    }
     if let Some(path) = &args.plan_file {
         if !options.targets.is_empty() || !options.replace.is_empty() {
             return Err(crate::diag::Diagnostic::error(
@@ -93,6 +116,84 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
     super::release_data(outcome);
     super::release(prepared);
     Ok(code)
+}
+
+/// `braid apply --reviewed`: the plan reviewed for the sources as they are now (see
+/// [`crate::ops::reviewed`]), with `--comment` the outcome or the refusal posted on its
+/// pull request.
+async fn apply_reviewed(
+    cx: &Context,
+    args: &ApplyArgs,
+    options: &crate::ops::RunOptions,
+    observer: &dyn crate::apply::ApplyObserver,
+) -> CommandResult {
+    cx.stop_gracefully();
+    let load = cx.global.load_options()?;
+    let env = load.env.clone().unwrap_or_else(|| "default".to_string());
+    let result = crate::ops::reviewed::apply_reviewed(&cx.registry, load, options, observer).await;
+    match result {
+        Ok((prepared, outcome, reviewed)) => {
+            cx.shell.diagnostics(&prepared.ws.warnings);
+            if cx.shell.format() == Format::Human {
+                cx.shell.err(&format!(
+                    "Applying the plan reviewed for {} (stored by {} at {}).\n",
+                    prepared.ws.env_name,
+                    reviewed.actor,
+                    reviewed.stored_at.format("%Y-%m-%d %H:%M:%S UTC")
+                ));
+            }
+            let code = finish(cx, "apply", &outcome);
+            if args.comment.comment {
+                let summary = outcome
+                    .report
+                    .as_ref()
+                    .map(|r| r.summary)
+                    .unwrap_or_default();
+                let body = crate::view::markdown::render_reviewed_apply(
+                    &prepared.ws.env_name,
+                    Ok(&summary),
+                    crate::view::markdown::COMMENT_BUDGET,
+                );
+                let target = args.comment.target(reviewed.thread.as_ref())?;
+                super::plan::post_to(
+                    cx,
+                    &target,
+                    &body,
+                    crate::view::markdown::APPLY_MARKER,
+                    "the apply",
+                )
+                .await?;
+            }
+            Ok(code)
+        }
+        Err(refused) => {
+            let mut diagnostics = refused.diagnostics;
+            if args.comment.comment {
+                let body = crate::view::markdown::render_reviewed_apply(
+                    &env,
+                    Err(&diagnostics),
+                    crate::view::markdown::COMMENT_BUDGET,
+                );
+                let posted = match args.comment.target(refused.thread.as_ref()) {
+                    Ok(target) => {
+                        super::plan::post_to(
+                            cx,
+                            &target,
+                            &body,
+                            crate::view::markdown::APPLY_MARKER,
+                            "the refusal",
+                        )
+                        .await
+                    }
+                    Err(d) => Err(d),
+                };
+                if let Err(more) = posted {
+                    diagnostics.extend(more);
+                }
+            }
+            Err(diagnostics)
+        }
+    }
 }
 
 pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {

@@ -11,9 +11,11 @@ use crate::view::{Format, plan as plan_view};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Save the plan to FILE, for `braid apply FILE`.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    /// Save the plan to FILE, for `braid apply FILE`. Without FILE, store it in the
+    /// environment's state backend as the reviewed plan of these sources, for `braid apply
+    /// --reviewed` after the merge.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub out: Option<Option<PathBuf>>,
     /// Read live objects first (--refresh=false compares against state only).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub refresh: bool,
@@ -38,7 +40,8 @@ pub struct PlanArgs {
 /// `--comment` and where to post it (by default from the CI's environment).
 #[derive(Debug, Clone, Default, Args)]
 pub struct CommentArgs {
-    /// Post the plan on the pull request (GitHub) or merge request (GitLab) it is for,
+    /// Post on the pull request (GitHub) or merge request (GitLab): the plan (braid plan),
+    /// or what the reviewed plan did or why it was refused (braid apply --reviewed),
     /// updating braid's earlier comment there. Token from GITHUB_TOKEN / GITLAB_TOKEN.
     #[arg(long)]
     pub comment: bool,
@@ -67,16 +70,21 @@ pub enum ForgeArg {
 }
 
 impl CommentArgs {
-    /// Posts `plans` when `--comment` was given, saying so on stderr.
+    /// Posts `plans` when `--comment` was given, saying so on stderr; `stored`: they were
+    /// stored as reviewed plans, which the comment says.
     async fn post(
         &self,
         cx: &Context,
         plans: &[crate::plan::Plan],
+        stored: bool,
     ) -> Result<(), crate::diag::Diagnostics> {
         if !self.comment {
             return Ok(());
         }
-        let body = crate::view::markdown::render(plans, crate::view::markdown::COMMENT_BUDGET);
+        let mut body = crate::view::markdown::render(plans, crate::view::markdown::COMMENT_BUDGET);
+        if stored {
+            body.push_str(crate::view::markdown::REVIEWED_NOTE);
+        }
         let marker = if plans.iter().all(|p| p.mode == PlanMode::RefreshOnly) {
             crate::view::markdown::DRIFT_MARKER
         } else {
@@ -110,31 +118,87 @@ impl CommentArgs {
         diagnostics
     }
 
+    /// Where the flags and the CI's environment say to comment, filling what they leave
+    /// open from `thread` (the pull request a reviewed plan was commented on).
+    pub(super) fn target(
+        &self,
+        thread: Option<&crate::ops::reviewed::ReviewThread>,
+    ) -> Result<crate::ops::comment::CommentTarget, crate::diag::Diagnostics> {
+        use crate::ops::comment::{CommentFlags, CommentTarget, Forge};
+        let stored_forge = thread.and_then(|t| match t.forge.as_str() {
+            "github" => Some(Forge::GitHub),
+            "gitlab" => Some(Forge::GitLab),
+            _ => None,
+        });
+        let flags = CommentFlags {
+            forge: self
+                .comment_on
+                .map(|f| match f {
+                    ForgeArg::Github => Forge::GitHub,
+                    ForgeArg::Gitlab => Forge::GitLab,
+                })
+                .or(stored_forge),
+            repository: self
+                .comment_repo
+                .clone()
+                .or_else(|| thread.map(|t| t.repository.clone())),
+            number: self.comment_pr.or_else(|| thread.map(|t| t.number)),
+            api: self
+                .comment_api
+                .clone()
+                .or_else(|| thread.map(|t| t.api.clone())),
+        };
+        CommentTarget::resolve(&flags, |name| std::env::var(name).ok())
+    }
+
+    /// The review thread to record with a stored plan: where `--comment` posts, if given.
+    fn thread(&self) -> Option<crate::ops::reviewed::ReviewThread> {
+        if !self.comment {
+            return None;
+        }
+        let target = self.target(None).ok()?;
+        Some(crate::ops::reviewed::ReviewThread {
+            forge: match target.forge {
+                crate::ops::comment::Forge::GitHub => "github",
+                crate::ops::comment::Forge::GitLab => "gitlab",
+            }
+            .to_string(),
+            repository: target.repository,
+            number: target.number,
+            api: target.api,
+        })
+    }
+
     async fn post_text(
         &self,
         cx: &Context,
         body: &str,
         marker: &str,
     ) -> Result<(), crate::diag::Diagnostics> {
-        use crate::ops::comment::{CommentFlags, CommentTarget, Forge, Posted, post_comment};
-        let flags = CommentFlags {
-            forge: self.comment_on.map(|f| match f {
-                ForgeArg::Github => Forge::GitHub,
-                ForgeArg::Gitlab => Forge::GitLab,
-            }),
-            repository: self.comment_repo.clone(),
-            number: self.comment_pr,
-            api: self.comment_api.clone(),
-        };
-        let target = CommentTarget::resolve(&flags, |name| std::env::var(name).ok())?;
-        let posted = post_comment(&target, body, marker).await?;
+        let target = self.target(None)?;
+        post_to(cx, &target, body, marker, "the plan").await
+    }
+}
+
+/// Posts `body` on `target` (updating braid's comment holding `marker`), saying so on
+/// stderr; `what` names what was posted.
+pub(super) async fn post_to(
+    cx: &Context,
+    target: &crate::ops::comment::CommentTarget,
+    body: &str,
+    marker: &str,
+    what: &str,
+) -> Result<(), crate::diag::Diagnostics> {
+    use crate::ops::comment::{Forge, Posted, post_comment};
+    {
+        let posted = post_comment(target, body, marker).await?;
         let place = match target.forge {
             Forge::GitHub => format!("pull request #{} of {}", target.number, target.repository),
             Forge::GitLab => format!("merge request !{} of {}", target.number, target.repository),
         };
         cx.shell.err(&match posted {
-            Posted::Created(id) => format!("Posted the plan on {place} (comment {id}).\n"),
-            Posted::Updated(id) => format!("Updated the plan comment on {place} (comment {id}).\n"),
+            Posted::Created(id) => format!("Posted {what} on {place} (comment {id}).\n"),
+            Posted::Updated(id) => format!("Updated {what} comment on {place} (comment {id}).\n"),
         });
         Ok(())
     }
@@ -201,8 +265,15 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
             .shell
             .out(&(plan_view::summary_line(&plan.summary()) + "\n")),
     }
-    args.comment.post(cx, std::slice::from_ref(&plan)).await?;
-    if let Some(path) = &args.out {
+    let stored = if matches!(args.out, Some(None)) {
+        Some(store_reviewed(cx, args, &prepared, &plan).await?)
+    } else {
+        None
+    };
+    args.comment
+        .post(cx, std::slice::from_ref(&plan), stored.is_some())
+        .await?;
+    if let Some(Some(path)) = &args.out {
         file::save(&plan, path)?;
         if cx.shell.format() == Format::Human {
             cx.shell.out(&format!(
@@ -225,13 +296,40 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
     })
 }
 
+/// Stores `plan` in its environment's state backend as the reviewed plan of its sources
+/// (`--out` without a file), saying so.
+async fn store_reviewed(
+    cx: &Context,
+    args: &PlanArgs,
+    prepared: &ops::Prepared,
+    plan: &crate::plan::Plan,
+) -> Result<String, crate::diag::Diagnostics> {
+    if plan.mode == PlanMode::RefreshOnly {
+        return Err(crate::diag::Diagnostic::error(
+            "Refresh-only plan with --out",
+            "Only a plan of changes is stored for braid apply --reviewed. Give --out FILE to save a refresh-only plan.",
+        )
+        .into());
+    }
+    let actor = crate::actor::actor(&prepared.ws.project.dir);
+    let name =
+        ops::reviewed::store(prepared.store.as_ref(), plan, &actor, args.comment.thread()).await?;
+    if cx.shell.format() == Format::Human {
+        cx.shell.err(&format!(
+            "Stored the plan of {} in its state backend for review ({name}). After the merge, braid apply --env {} --reviewed applies exactly these changes, unless something is applied first.\n",
+            plan.env, plan.env
+        ));
+    }
+    Ok(name)
+}
+
 /// `braid plan --env staging --env prod`: one plan per environment, shown together (one
 /// pull-request comment for all of them with `--format markdown`).
 async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
-    if args.out.is_some() {
+    if matches!(args.out, Some(Some(_))) {
         return Err(crate::diag::Diagnostic::error(
-            "Several environments with --out",
-            "A saved plan is for one environment. Run braid plan --env NAME --out FILE once per environment.",
+            "Several environments with --out FILE",
+            "A saved plan file is for one environment. Run braid plan --env NAME --out FILE once per environment, or give --out without a file to store each environment's plan in its state backend.",
         )
         .into());
     }
@@ -255,7 +353,11 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
             let prepared = cx
                 .prepare_with(&cx.global.for_env(env).load_options()?)
                 .await?;
-            ops::plan(&prepared, &options, &SilentObserver).await
+            let plan = ops::plan(&prepared, &options, &SilentObserver).await?;
+            if matches!(args.out, Some(None)) {
+                store_reviewed(cx, args, &prepared, &plan).await?;
+            }
+            Ok::<_, crate::diag::Diagnostics>(plan)
         };
         match planned.await {
             Ok(plan) => plans.push(plan),
@@ -288,7 +390,9 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
             }
         }
     }
-    args.comment.post(cx, &plans).await?;
+    args.comment
+        .post(cx, &plans, matches!(args.out, Some(None)))
+        .await?;
     let pending = plans.iter().any(|plan| match options.mode {
         PlanMode::RefreshOnly => !plan.drift.is_empty(),
         _ => plan.has_changes(),

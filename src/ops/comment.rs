@@ -75,7 +75,7 @@ impl CommentTarget {
         let missing = |what: &str, how: &str| -> Diagnostics {
             Diagnostic::error(
                 "Cannot post the plan comment",
-                format!("braid plan --comment does not know {what}: {how}."),
+                format!("braid --comment does not know {what}: {how}."),
             )
             .into()
         };

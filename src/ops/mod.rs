@@ -14,6 +14,7 @@
 pub mod comment;
 mod console;
 pub mod import_terraform;
+pub mod reviewed;
 
 pub use console::{CONSOLE_INPUT, Console};
 

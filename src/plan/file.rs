@@ -50,10 +50,16 @@ pub fn load(path: &FsPath) -> Result<Plan, Diagnostic> {
             ),
         )
     })?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    parse(&text, &path.display().to_string())
+}
+
+/// Reads a plan document (what [`to_document`] wrote), refusing one of another format
+/// version; `what` names it in messages (a file's path).
+pub fn parse(text: &str, what: &str) -> Result<Plan, Diagnostic> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         Diagnostic::error(
             "Invalid plan file",
-            format!("{} is not a braid plan: {e}.", path.display()),
+            format!("{what} is not a braid plan: {e}."),
         )
     })?;
     let version = json
@@ -64,17 +70,12 @@ pub fn load(path: &FsPath) -> Result<Plan, Diagnostic> {
         return Err(Diagnostic::error(
             "Unsupported plan format",
             format!(
-                "{} has plan format version \"{version}\", but this braid reads version {FORMAT_VERSION}. Make the plan again with this braid.",
-                path.display()
+                "{what} has plan format version \"{version}\", but this braid reads version {FORMAT_VERSION}. Make the plan again with this braid."
             ),
         ));
     }
     // Read again from the text rather than from `json`, whose numbers are `f64`s: a plan
     // keeps every digit of its numbers.
-    serde_json::from_str(&text).map_err(|e| {
-        Diagnostic::error(
-            "Invalid plan file",
-            format!("{} is damaged: {e}.", path.display()),
-        )
-    })
+    serde_json::from_str(text)
+        .map_err(|e| Diagnostic::error("Invalid plan file", format!("{what} is damaged: {e}.")))
 }

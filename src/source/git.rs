@@ -98,6 +98,7 @@ pub(super) fn load(
             commit: Some(resolved.commit.to_string()),
             tag: resolved.tag,
             full_ref: resolved.full_ref,
+            tree: Some(tree.to_string()),
             digest,
             dirty: false,
             helm: None,

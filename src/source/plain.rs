@@ -30,9 +30,9 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
     let (files, digest) = decode_files(raw, &root)?;
     let split = split_files(files);
     let worktree = worktree_state(&root);
-    let (commit, dirty) = match &worktree {
-        Some(state) => (Some(state.head.clone()), state.dirty),
-        None => (None, false),
+    let (commit, dirty, tree) = match &worktree {
+        Some(state) => (Some(state.head.clone()), state.dirty, state.tree.clone()),
+        None => (None, false, None),
     };
     Ok(LoadedSource {
         name: source.name.clone(),
@@ -45,6 +45,7 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
             full_ref: env_var("BRAID_REF")
                 .or_else(|| worktree.as_ref().and_then(|w| w.full_ref.clone()))
                 .or_else(ci_ref),
+            tree,
             digest,
             dirty,
             helm: None,
@@ -172,6 +173,8 @@ struct WorktreeState {
     dirty: bool,
     /// The branch checked out; `None` on a detached HEAD (as CI checks out tags).
     full_ref: Option<String>,
+    /// The directory's tree at HEAD, when the work tree is clean there.
+    tree: Option<String>,
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -237,10 +240,22 @@ fn worktree_state(root: &FsPath) -> Option<WorktreeState> {
     // A status that cannot be computed is reported as dirty: claiming a clean tree we could
     // not check would mislead the audit log.
     let dirty = is_dirty(&repo, &rel).unwrap_or(true);
+    // The directory's tree at HEAD, which is what the files are when nothing differs.
+    let tree = (!dirty)
+        .then(|| {
+            let tree = repo.head_commit().ok()?.tree().ok()?;
+            if rel.is_empty() {
+                return Some(tree.id.to_string());
+            }
+            let entry = tree.lookup_entry_by_path(&rel).ok()??;
+            Some(entry.object_id().to_string())
+        })
+        .flatten();
     Some(WorktreeState {
         head,
         dirty,
         full_ref,
+        tree,
     })
 }
 

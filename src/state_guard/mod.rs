@@ -470,6 +470,9 @@ impl StateStore for GuardedStore {
     async fn documents(&self, prefix: &str) -> Result<Vec<braid_state::Document>, StateError> {
         self.inner.documents(prefix).await
     }
+    async fn document_names(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        self.inner.document_names(prefix).await
+    }
     async fn put_document(
         &self,
         name: &str,

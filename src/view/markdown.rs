@@ -11,6 +11,10 @@ pub const COMMENT_BUDGET: usize = 60_000;
 
 /// The first line of every comment, so CI can find and update its own comment.
 pub const MARKER: &str = "<!-- braid-plan -->";
+/// The first line of `braid apply --reviewed --comment`'s comment, which it updates.
+pub const APPLY_MARKER: &str = "<!-- braid-apply -->";
+/// Added to a plan comment whose plans were stored for `braid apply --reviewed`.
+pub const REVIEWED_NOTE: &str = "\n> Stored as the reviewed plan: after the merge, `braid apply --reviewed` applies exactly these changes, or refuses (and says so here) if something was applied first or the merge changed the files.\n";
 /// The first line of a drift report (`braid drift --format markdown`).
 pub const DRIFT_MARKER: &str = "<!-- braid-drift -->";
 
@@ -188,6 +192,22 @@ pub fn render_failure(
     diagnostics: &crate::diag::Diagnostics,
     budget: usize,
 ) -> String {
+    format!(
+        "{MARKER}\n### braid plan · {} failed\n\nNo plan: braid stopped with the errors below. Fix them and push again.\n\n{}",
+        if envs.is_empty() {
+            "`default`".to_string()
+        } else {
+            envs.iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        fenced_diagnostics(diagnostics, budget)
+    )
+}
+
+/// `diagnostics` as plain text in a code fence, cut to fit `budget`.
+fn fenced_diagnostics(diagnostics: &crate::diag::Diagnostics, budget: usize) -> String {
     let mut text = String::new();
     for d in &diagnostics.0 {
         text.push_str(&super::diagnostic::render(d, super::Style::plain()));
@@ -203,17 +223,34 @@ pub fn render_failure(
         text.push_str("\n… (cut to fit a comment: see the CI log)\n");
     }
     let fence = if text.contains("```") { "````" } else { "```" };
-    format!(
-        "{MARKER}\n### braid plan · {} failed\n\nNo plan: braid stopped with the errors below. Fix them and push again.\n\n{fence}\n{text}{fence}\n",
-        if envs.is_empty() {
-            "`default`".to_string()
-        } else {
-            envs.iter()
-                .map(|e| format!("`{e}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    )
+    format!("{fence}\n{text}{fence}\n")
+}
+
+/// The comment of `braid apply --reviewed --comment`: what the reviewed plan of `env` did,
+/// or (`refusal`) why it was not applied.
+pub fn render_reviewed_apply(
+    env: &str,
+    applied: Result<&braid_state::ChangeSummary, &crate::diag::Diagnostics>,
+    budget: usize,
+) -> String {
+    match applied {
+        Ok(summary) => format!(
+            "{APPLY_MARKER}\n### braid apply --reviewed · `{env}`\n\nApplied the reviewed plan: {} created, {} updated, {} replaced, {} deleted{}.\n",
+            summary.create,
+            summary.update,
+            summary.replace,
+            summary.delete,
+            if summary.failed > 0 {
+                format!(", **{} failed** (see the CI log)", summary.failed)
+            } else {
+                String::new()
+            }
+        ),
+        Err(diagnostics) => format!(
+            "{APPLY_MARKER}\n### braid apply --reviewed · `{env}` refused\n\nThe reviewed plan was not applied: braid stopped with the errors below before changing anything.\n\n{}",
+            fenced_diagnostics(diagnostics, budget)
+        ),
+    }
 }
 
 /// A chart's section: chart and version, release, and the values diff since the last apply;

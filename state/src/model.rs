@@ -97,6 +97,12 @@ pub struct SourceRevision {
     /// Checked against an environment's `apply_rule`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_ref: Option<String>,
+    /// The git tree of the source's directory at `commit` (for a plain source: only when its
+    /// work tree is clean). Two commits with the same tree hold the same files: a reviewed
+    /// plan made at a pull request's head still applies after a merge that did not change
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<String>,
     /// A digest of the files read, for every source.
     pub digest: String,
     /// True when a plain source had uncommitted changes.

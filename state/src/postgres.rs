@@ -626,6 +626,11 @@ impl StateStore for PostgresStore {
         documents::list(connected(&mut guard)?, &self.env, prefix).await
     }
 
+    async fn document_names(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let mut guard = self.client().await?;
+        documents::names(connected(&mut guard)?, &self.env, prefix).await
+    }
+
     async fn put_document(
         &self,
         name: &str,

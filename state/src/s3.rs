@@ -585,6 +585,21 @@ impl StateStore for S3Store {
         Ok(found)
     }
 
+    async fn document_names(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let root = self.document_key("");
+        let keys = objects::list(
+            self.client().await,
+            self.bucket(),
+            &format!("{root}{prefix}"),
+            "list documents",
+        )
+        .await?;
+        Ok(keys
+            .into_iter()
+            .map(|key| key.strip_prefix(&root).unwrap_or(&key).to_string())
+            .collect())
+    }
+
     async fn put_document(
         &self,
         name: &str,

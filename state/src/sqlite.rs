@@ -637,6 +637,12 @@ impl StateStore for SqliteStore {
         documents::list(&conn, prefix, OP)
     }
 
+    async fn document_names(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        const OP: &str = "list documents";
+        let conn = self.connection(OP)?;
+        documents::names(&conn, prefix, OP)
+    }
+
     async fn put_document(
         &self,
         name: &str,

@@ -287,6 +287,10 @@ pub trait StateStore: Send + Sync {
     /// Every document whose name starts with `prefix`, ordered by name.
     async fn documents(&self, prefix: &str) -> Result<Vec<Document>, StateError>;
 
+    /// The names of every document whose name starts with `prefix`, ordered by name, without
+    /// reading the documents.
+    async fn document_names(&self, prefix: &str) -> Result<Vec<String>, StateError>;
+
     /// Writes the document `name` if `precondition` holds, and returns its new version;
     /// otherwise fails with [`StateError::DocumentChanged`] and writes nothing. Names are
     /// checked with [`check_document_name`](crate::check_document_name).

@@ -300,3 +300,223 @@ fn the_plan_comment_goes_on_a_gitlab_merge_request_with_flags() {
             .any(|(n, v)| n == "private-token" && v == "gl-secret-token")
     }));
 }
+
+/// The infra repository of the reviewed-plan tests: `out/page.txt` holds `content`.
+fn page_repo(content: &str) -> braid_testkit::GitRepo {
+    let repo = braid_testkit::GitRepo::init();
+    repo.write("main.hcl", &page_hcl(content));
+    repo.commit_all("page");
+    repo
+}
+
+fn page_hcl(content: &str) -> String {
+    format!(
+        "resource \"local_file\" \"page\" {{\n  filename = \"out/page.txt\"\n  content  = \"{content}\"\n}}\n"
+    )
+}
+
+/// Commits `content` on a new branch `name` off main, then goes back to main.
+fn branch(repo: &braid_testkit::GitRepo, name: &str, content: &str) {
+    repo.git(&["checkout", "--quiet", "-b", name, "main"]);
+    repo.write("main.hcl", &page_hcl(content));
+    repo.commit_all(name);
+    repo.git(&["checkout", "--quiet", "main"]);
+}
+
+/// A squash merge of `name` into main: a new commit, the branch's files.
+fn squash(repo: &braid_testkit::GitRepo, name: &str) {
+    repo.git(&["merge", "--quiet", "--squash", name]);
+    repo.commit_all(&format!("{name} (squashed)"));
+}
+
+/// `braid plan` of staging at `reference`, stored for review and commented on pull request
+/// `number` of acme/infra on the forge at `api`.
+fn review_plan_args<'a>(api: &'a str, reference: &'a str, number: &'a str) -> Vec<&'a str> {
+    vec![
+        "--env",
+        "staging",
+        "plan",
+        "--ref",
+        reference,
+        "--out",
+        "--comment",
+        "--comment-on",
+        "github",
+        "--comment-repo",
+        "acme/infra",
+        "--comment-api",
+        api,
+        "--comment-pr",
+        number,
+    ]
+}
+
+#[test]
+fn the_reviewed_plan_is_applied_after_the_merge_or_refused_on_the_pull_request() {
+    let (address, forge) = fake_forge(&[]);
+    let api = format!("http://{address}");
+    let repo = page_repo("v1");
+    let project = Project::with_files(&[(
+        "braid.hcl",
+        &format!(
+            "source \"infra\" {{\n  repo = \"{}\"\n  ref  = \"main\"\n}}\n\nenvironment \"staging\" {{}}\n",
+            repo.hcl_path()
+        ),
+    )]);
+    let token = [("GITHUB_TOKEN", "gh-secret-token")];
+    project
+        .braid(&["--env", "staging", "apply", "--auto-approve"])
+        .success();
+    assert_eq!(project.read("out/page.txt"), "v1");
+    let thread = |n: u64| format!("/repos/acme/infra/issues/{n}/comments");
+    let comments = |n: u64| {
+        forge
+            .lock()
+            .expect("forge")
+            .threads
+            .get(&thread(n))
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    // Pull request #7: v2, planned on the branch and stored for review with the comment.
+    branch(&repo, "feature", "v2");
+    let args = review_plan_args(&api, "infra=feature", "7");
+    let planned = project.braid_env(&args, &token);
+    planned.success();
+    assert!(
+        planned
+            .stderr
+            .contains("Stored the plan of staging in its state backend for review")
+            && planned
+                .stderr
+                .contains("braid apply --env staging --reviewed"),
+        "{}",
+        planned.all()
+    );
+    let plan_comment = &comments(7)[0].1;
+    assert!(
+        plan_comment.starts_with("<!-- braid-plan -->")
+            && plan_comment.contains("local_file.page")
+            && plan_comment.contains("Stored as the reviewed plan"),
+        "{plan_comment}"
+    );
+    // Nothing applied yet: the plan only waits.
+    assert_eq!(project.read("out/page.txt"), "v1");
+
+    // Squash-merged: another commit, the same files. The reviewed plan is applied and its
+    // outcome posted on the pull request it came from (no --comment-pr needed).
+    squash(&repo, "feature");
+    let applied = project.braid_env(
+        &["--env", "staging", "apply", "--reviewed", "--comment"],
+        &[
+            ("GITHUB_TOKEN", "gh-secret-token"),
+            ("GITHUB_API_URL", "http://127.0.0.1:9"),
+        ],
+    );
+    applied.success();
+    assert_eq!(project.read("out/page.txt"), "v2");
+    assert!(
+        applied
+            .stderr
+            .contains("Applying the plan reviewed for staging (stored by test-actor"),
+        "{}",
+        applied.all()
+    );
+    let answer = &comments(7)[1].1;
+    assert!(
+        answer.starts_with("<!-- braid-apply -->")
+            && answer.contains("Applied the reviewed plan: 0 created, 1 updated"),
+        "{answer}"
+    );
+    // The audit log records the merge commit, not the pull request's.
+    let history = project.braid(&["--env", "staging", "history", "--format", "json"]);
+    history.success();
+    let main_commit = repo.git(&["rev-parse", "HEAD"]);
+    assert!(history.stdout.contains(&main_commit), "{}", history.stdout);
+    // Applied once: it is gone, and the same command now refuses.
+    let again = project.braid(&["--env", "staging", "apply", "--reviewed"]);
+    again.expect_code(1);
+    assert!(
+        again.stderr.contains("No reviewed plan"),
+        "{}",
+        again.stderr
+    );
+
+    // Pull request #8 (v3) is reviewed, but something else is applied first: its plan is
+    // stale, and the refusal goes to #8.
+    branch(&repo, "feature2", "v3");
+    let args = review_plan_args(&api, "infra=feature2", "8");
+    project.braid_env(&args, &token).success();
+    branch(&repo, "hotfix", "v2-hotfix");
+    project
+        .braid(&[
+            "--env",
+            "staging",
+            "apply",
+            "--auto-approve",
+            "--ref",
+            "infra=hotfix",
+        ])
+        .success();
+    squash(&repo, "feature2");
+    let stale = project.braid_env(
+        &["--env", "staging", "apply", "--reviewed", "--comment"],
+        &token,
+    );
+    stale.expect_code(1);
+    assert!(
+        stale.stderr.contains("Reviewed plan is stale")
+            && stale.stderr.contains("something was applied since"),
+        "{}",
+        stale.all()
+    );
+    assert_eq!(project.read("out/page.txt"), "v2-hotfix", "nothing applied");
+    let refusal = &comments(8)[1].1;
+    assert!(
+        refusal.starts_with("<!-- braid-apply -->")
+            && refusal.contains("refused")
+            && refusal.contains("Reviewed plan is stale"),
+        "{refusal}"
+    );
+
+    // main moves to files nobody planned: refused, and without --comment nothing is posted.
+    repo.write("main.hcl", &page_hcl("unreviewed"));
+    repo.commit_all("direct push");
+    let before = forge.lock().expect("forge").seen.len();
+    let unreviewed = project.braid(&["--env", "staging", "apply", "--reviewed"]);
+    unreviewed.expect_code(1);
+    assert!(
+        unreviewed.stderr.contains("No reviewed plan")
+            && unreviewed.stderr.contains("infra at commit"),
+        "{}",
+        unreviewed.stderr
+    );
+    assert_eq!(forge.lock().expect("forge").seen.len(), before);
+    assert_eq!(project.read("out/page.txt"), "v2-hotfix");
+    for run in [&planned, &applied, &stale] {
+        assert!(!run.all().contains("gh-secret-token"), "{}", run.all());
+    }
+    // Flags that make no sense together are refused.
+    let run = project.braid(&["--env", "staging", "apply", "--comment"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("--comment without --reviewed"),
+        "{}",
+        run.stderr
+    );
+    let run = project.braid(&[
+        "--env",
+        "staging",
+        "apply",
+        "--reviewed",
+        "--target",
+        "local_file.page",
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("Targeting a reviewed plan"),
+        "{}",
+        run.stderr
+    );
+}

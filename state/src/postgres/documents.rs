@@ -47,6 +47,25 @@ pub(super) async fn list(
         .collect()
 }
 
+pub(super) async fn names(
+    client: &Client,
+    env: &str,
+    prefix: &str,
+) -> Result<Vec<String>, StateError> {
+    const OP: &str = "list documents";
+    let rows = client
+        .query(
+            "SELECT name FROM braid_documents
+             WHERE env = $1 AND left(name, length($2)) = $2 ORDER BY name COLLATE \"C\"",
+            &[&env, &prefix],
+        )
+        .await
+        .map_err(backend(OP))?;
+    rows.iter()
+        .map(|row| row.try_get(0).map_err(backend(OP)))
+        .collect()
+}
+
 fn document(row: &tokio_postgres::Row) -> Result<Document, tokio_postgres::Error> {
     Ok(Document {
         name: row.try_get(0)?,

@@ -41,6 +41,21 @@ pub(super) fn list(
         .map_err(backend(operation))
 }
 
+pub(super) fn names(
+    conn: &Connection,
+    prefix: &str,
+    operation: &'static str,
+) -> Result<Vec<String>, StateError> {
+    let mut statement = conn
+        .prepare("SELECT name FROM documents WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name")
+        .map_err(backend(operation))?;
+    statement
+        .query_map([prefix], |row| row.get(0))
+        .map_err(backend(operation))?
+        .collect::<Result<_, _>>()
+        .map_err(backend(operation))
+}
+
 fn row_document(row: &rusqlite::Row<'_>) -> rusqlite::Result<Document> {
     Ok(Document {
         name: row.get(0)?,

@@ -850,6 +850,15 @@ pub async fn documents_are_listed_by_prefix_in_name_order(env: Env) {
             "agent/members_x"
         ]
     );
+    assert_eq!(
+        store.document_names("agent/").await.expect("names"),
+        [
+            "agent/lease",
+            "agent/members/a",
+            "agent/members/b",
+            "agent/members_x"
+        ]
+    );
     let all = store.documents("").await.expect("list");
     assert_eq!(all.len(), 5);
     assert!(all.iter().all(|d| d.body == d.name.as_bytes()));

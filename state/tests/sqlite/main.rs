@@ -68,6 +68,7 @@ fn new_apply(operation: &str, rollback_of: Option<ApplyId>) -> NewApply {
             commit: Some("0123456789abcdef0123456789abcdef01234567".to_string()),
             tag: None,
             full_ref: None,
+            tree: None,
             digest: "sha256:feed".to_string(),
             dirty: false,
             helm: None,
