@@ -50,6 +50,8 @@ pub const DEFAULT_DRIFT_INTERVAL: Duration = Duration::from_secs(600);
 pub const BACKOFF_START: Duration = Duration::from_secs(5);
 /// The longest wait after failures.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// How many applies the history of the page and the API shows.
+pub const HISTORY_SHOWN: usize = 10;
 /// The annotation by which a Kubernetes object opts out of healing.
 pub const HEAL_ANNOTATION: &str = "braid.dev/heal";
 
@@ -246,10 +248,62 @@ pub struct EnvironmentStatus {
     pub owner: Option<String>,
     /// Why the lease could not be kept, while it cannot.
     pub lease_error: Option<String>,
+    /// Every resource in state with its object's health, as the last plan found them.
+    pub resources: Vec<ResourceStatus>,
+    /// The newest applies, newest first, each with its changes and diff.
+    pub history: Vec<HistoryEntry>,
     /// Whether this replica knows yet whether it reconciles the environment.
     #[serde(skip)]
     pub lease_known: bool,
 }
+
+/// A resource in state: its object's health, whether it drifted, and the change pending
+/// for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceStatus {
+    /// The resource's address.
+    pub address: String,
+    /// Its type.
+    pub type_name: String,
+    /// `healthy`, `progressing`, `degraded`, `missing`, `unknown`.
+    pub health: braid_provider::HealthStatus,
+    /// Why, when not healthy.
+    pub message: Option<String>,
+    /// The live object differs from state.
+    pub drifted: bool,
+    /// The change planned and not applied, if any (`update`, `delete`…).
+    pub pending: Option<String>,
+}
+
+/// One apply of the history, as the page and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// The apply and its counts.
+    #[serde(flatten)]
+    pub apply: LastApply,
+    /// The sources it applied.
+    pub sources: Vec<SourceCommit>,
+    /// What happened to each resource.
+    pub changes: Vec<HistoryChange>,
+    /// Its changes as the plan showed them (sensitive values masked), when kept.
+    pub diff: Option<String>,
+}
+
+/// What an apply did to one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryChange {
+    /// The resource.
+    pub address: String,
+    /// `create`, `update`, `replace`, `delete`, `import`.
+    pub action: String,
+    /// `succeeded`, `failed`, `skipped`.
+    pub outcome: String,
+    /// Why it failed or was skipped.
+    pub message: Option<String>,
+}
+
+/// Renders an apply's plan for the history (the CLI gives the terminal's plain rendering).
+pub type DiffRenderer = Arc<dyn Fn(&Plan) -> String + Send + Sync>;
 
 /// A change planned and not applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -285,6 +339,8 @@ impl EnvironmentStatus {
             owned: false,
             owner: None,
             lease_error: None,
+            resources: Vec::new(),
+            history: Vec::new(),
             lease_known: false,
         }
     }
@@ -359,6 +415,8 @@ pub struct Agent {
     log: Arc<dyn Fn(&AgentEvent) + Send + Sync>,
     /// Sends what braid.hcl's `notify` blocks ask for.
     notifier: notify::Notifier,
+    /// Renders the diff of each apply of the history; without it the history has none.
+    render_diff: Option<DiffRenderer>,
 }
 
 /// Something the agent did or found, for its log.
@@ -425,7 +483,78 @@ impl Agent {
             }),
             log,
             notifier,
+            render_diff: None,
         }
+    }
+
+    /// Renders each apply's diff in the history with `render`.
+    pub fn with_diff_renderer(mut self, render: DiffRenderer) -> Agent {
+        self.render_diff = Some(render);
+        self
+    }
+
+    /// Reads the newest applies with their changes and diffs into the status.
+    async fn refresh_history(&self, env: &str, prepared: &ops::Prepared) -> Result<(), Diagnostics> {
+        let entries = ops::history::recent(prepared.store.as_ref(), HISTORY_SHOWN).await?;
+        let history: Vec<HistoryEntry> = entries
+            .into_iter()
+            .map(|e| HistoryEntry {
+                apply: LastApply::from(&e.apply),
+                sources: e.apply.sources.iter().map(SourceCommit::from).collect(),
+                changes: e
+                    .changes
+                    .iter()
+                    .map(|c| HistoryChange {
+                        address: c.address.clone(),
+                        action: c.action.as_str().to_string(),
+                        outcome: c.outcome.as_str().to_string(),
+                        message: c.message.clone(),
+                    })
+                    .collect(),
+                diff: match (&e.plan, &self.render_diff) {
+                    (Some(plan), Some(render)) => Some(render(plan)),
+                    _ => None,
+                },
+            })
+            .collect();
+        self.shared.update(env, |s| s.history = history);
+        Ok(())
+    }
+
+    /// Asks every resource's provider how its object is doing, and marks drift and pending
+    /// changes from `plan`.
+    async fn refresh_resources(
+        &self,
+        env: &str,
+        prepared: &ops::Prepared,
+        plan: Option<&Plan>,
+    ) -> Result<(), Diagnostics> {
+        let health = ops::history::health(prepared, self.options.run.parallelism).await?;
+        let resources: Vec<ResourceStatus> = health
+            .into_iter()
+            .map(|h| {
+                let drift = plan.and_then(|p| p.drift.iter().find(|d| d.address == h.address));
+                let pending = plan
+                    .and_then(|p| p.change(&h.address))
+                    .filter(|c| c.action.is_change())
+                    .map(|c| c.action.as_str().to_string());
+                let deleted = drift.is_some_and(|d| d.kind == crate::plan::DriftKind::Deleted);
+                ResourceStatus {
+                    address: h.address,
+                    type_name: h.type_name,
+                    health: if deleted {
+                        braid_provider::HealthStatus::Missing
+                    } else {
+                        h.health
+                    },
+                    message: h.message,
+                    drifted: drift.is_some(),
+                    pending,
+                }
+            })
+            .collect();
+        self.shared.update(env, |s| s.resources = resources);
+        Ok(())
     }
 
     /// What the loops and the server share.
@@ -743,6 +872,9 @@ impl Agent {
             new_commits,
         } = deployment(&prepared).await?;
         let before = self.status_of(env);
+        if before.history.first().map(|h| h.apply.id) != last_apply.as_ref().map(|a| a.id) {
+            self.refresh_history(env, &prepared).await?;
+        }
         let (may_apply, may_heal) = if self.options.read_only {
             (false, false)
         } else {
@@ -781,6 +913,7 @@ impl Agent {
             &crate::plan::SilentObserver,
         )
         .await?;
+        self.refresh_resources(env, &prepared, Some(&plan)).await?;
         let drifted: Vec<String> = plan.drift.iter().map(|d| d.address.clone()).collect();
         let notify_to: Vec<NotifyConfig> = if self.options.read_only {
             Vec::new()
@@ -894,6 +1027,8 @@ impl Agent {
             .applies(1)
             .await
             .map_err(crate::diag::state_error)?;
+        self.refresh_history(env, &prepared).await?;
+        self.refresh_resources(env, &prepared, None).await?;
         let report_errors: Vec<Diagnostic> = outcome
             .report
             .as_ref()

@@ -54,6 +54,8 @@ pub fn router(
         .route("/metrics", get(metrics))
         .route("/api/environments", get(environments))
         .route("/api/environments/{name}", get(environment))
+        .route("/environments/{name}", get(environment_page))
+        .route("/environments/{name}/fragment", get(environment_fragment))
         .route("/api/events", get(events))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), authorize));
     let open = Router::new()
@@ -454,7 +456,7 @@ pub fn rows_html(environments: &[EnvironmentStatus]) -> String {
             .unwrap_or_else(|| "never".to_string());
         let _ = writeln!(
             rows,
-            "<tr class=\"{status}\" id=\"env-{name}\"><td>{name}</td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{owner}</td><td>{error}</td></tr>",
+            "<tr class=\"{status}\" id=\"env-{name}\"><td><a href=\"environments/{name}\">{name}</a></td><td class=\"status\">{status}</td><td>{deployed}</td><td>{sources}</td><td>{last}</td><td>{pending}</td><td>{owner}</td><td>{error}</td></tr>",
             name = escape(&e.name),
             status = e.sync.as_str(),
             deployed = commits(&e.deployed),
@@ -469,6 +471,108 @@ pub fn rows_html(environments: &[EnvironmentStatus]) -> String {
         );
     }
     rows
+}
+
+async fn environment_page(State(app): State<App>, Path(name): Path<String>) -> Response {
+    match app.shared.snapshot().into_iter().find(|e| e.name == name) {
+        Some(status) => Html(environment_html(&status)).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such environment\n").into_response(),
+    }
+}
+
+async fn environment_fragment(State(app): State<App>, Path(name): Path<String>) -> Response {
+    match app.shared.snapshot().into_iter().find(|e| e.name == name) {
+        Some(status) => Html(environment_body(&status)).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such environment\n").into_response(),
+    }
+}
+
+/// One environment's details: its resources with their health, drift and pending change,
+/// then its history with each apply's changes and diff.
+pub fn environment_body(e: &EnvironmentStatus) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<p>status <b class=\"status\">{}</b> · deployed {} · sources now {}</p>",
+        e.sync.as_str(),
+        commits(&e.deployed),
+        commits(&e.sources)
+    );
+    out.push_str("<h2>Resources</h2><table id=\"resources\"><thead><tr><th>resource</th><th>type</th><th>health</th><th>drift</th><th>pending</th></tr></thead><tbody>");
+    for r in &e.resources {
+        let _ = write!(
+            out,
+            "<tr class=\"{health}\"><td>{address}</td><td>{type_name}</td><td class=\"health\">{health}{message}</td><td>{drift}</td><td>{pending}</td></tr>",
+            health = r.health.as_str(),
+            address = escape(&r.address),
+            type_name = escape(&r.type_name),
+            message = r
+                .message
+                .as_deref()
+                .map(|m| format!(": {}", escape(m)))
+                .unwrap_or_default(),
+            drift = if r.drifted { "drifted" } else { "" },
+            pending = r.pending.as_deref().map(escape).unwrap_or_default(),
+        );
+    }
+    out.push_str("</tbody></table><h2>History</h2><div id=\"history\">");
+    if e.history.is_empty() {
+        out.push_str("<p>No apply yet.</p>");
+    }
+    for h in &e.history {
+        let a = &h.apply;
+        let _ = write!(
+            out,
+            "<details class=\"apply\" id=\"apply-{id}\"><summary>#{id} {op} by {actor} at {at} · {outcome} · +{c} ~{u} ±{r} -{d} · {sources}</summary>",
+            id = a.id,
+            op = escape(&a.operation),
+            actor = escape(&a.actor),
+            at = a.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            outcome = escape(&a.outcome),
+            c = a.summary.create,
+            u = a.summary.update,
+            r = a.summary.replace,
+            d = a.summary.delete,
+            sources = commits(&h.sources),
+        );
+        out.push_str("<ul>");
+        for c in &h.changes {
+            let _ = write!(
+                out,
+                "<li>{} {} — {}{}</li>",
+                escape(&c.action),
+                escape(&c.address),
+                escape(&c.outcome),
+                c.message
+                    .as_deref()
+                    .map(|m| format!(": {}", escape(m)))
+                    .unwrap_or_default()
+            );
+        }
+        out.push_str("</ul>");
+        if let Some(diff) = &h.diff {
+            let _ = write!(out, "<pre class=\"diff\">{}</pre>", escape(diff));
+        }
+        out.push_str("</details>");
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// The page of one environment, following `/api/events` without a reload.
+pub fn environment_html(e: &EnvironmentStatus) -> String {
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>braid · {name}</title>\
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
+.healthy .health{{color:#1a7f37}}.progressing .health{{color:#9a6700}}.degraded .health,.missing .health{{color:#cf222e}}pre.diff{{background:#f6f8fa;padding:.6em}}</style></head>\
+<body><p><a href=\"../\">all environments</a></p><h1>{name}</h1><main id=\"environment\">{body}</main>\n\
+<script>\n\
+const events = new EventSource('../api/events');\n\
+events.addEventListener('status', () => fetch('{name}/fragment').then(r => r.text()).then(h => {{ document.getElementById('environment').innerHTML = h; }}));\n\
+</script></body></html>\n",
+        name = escape(&e.name),
+        body = environment_body(e)
+    )
 }
 
 /// The page's HTML for `environments`: the table, kept up to date by the events of

@@ -184,6 +184,9 @@ async fn run_loops(
             },
         ),
     );
+    let agent = agent.with_diff_renderer(std::sync::Arc::new(|plan: &crate::plan::Plan| {
+        crate::view::plan::render_human(plan, crate::view::Style::plain())
+    }));
     let shared = agent.shared();
     let server = match listen {
         None => None,

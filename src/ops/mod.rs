@@ -12,6 +12,7 @@
 //! - [`comment`]: a plan's Markdown posted on its pull request or merge request.
 
 pub mod comment;
+pub mod history;
 mod console;
 pub mod import_terraform;
 pub mod reviewed;
@@ -387,6 +388,10 @@ async fn run_changes(
         )
         .await?
     };
+    let mut report = report;
+    if let Err(warning) = history::record(prepared.store.as_ref(), report.apply_id, &plan).await {
+        report.warnings.push(warning);
+    }
     Ok(RunOutcome {
         plan,
         report: Some(report),

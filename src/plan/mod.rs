@@ -393,6 +393,35 @@ impl Plan {
         self.changes.iter().find(|c| c.address == address)
     }
 
+    /// The plan with its changes only (no-ops and reads left out) and without outputs: what
+    /// an apply's history keeps.
+    pub fn changes_only(&self) -> Plan {
+        Plan {
+            format_version: self.format_version.clone(),
+            braid_version: self.braid_version.clone(),
+            created_at: self.created_at,
+            env: self.env.clone(),
+            mode: self.mode,
+            refreshed: self.refreshed,
+            sources: self.sources.clone(),
+            state: self.state.clone(),
+            variables: self.variables.clone(),
+            changes: self
+                .changes
+                .iter()
+                .filter(|c| c.action.is_change())
+                .cloned()
+                .collect(),
+            drift: self.drift.clone(),
+            outputs: BTreeMap::new(),
+            kept: self.kept.clone(),
+            salt: self.salt.clone(),
+            checks: Vec::new(),
+            charts: self.charts.clone(),
+            warnings: self.warnings.clone(),
+        }
+    }
+
     /// A copy safe to show or write anywhere: every sensitive value replaced by
     /// `"(sensitive)"`.
     pub fn masked(&self) -> Plan {

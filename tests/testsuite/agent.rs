@@ -304,6 +304,39 @@ fn the_agent_applies_new_commits_reports_out_of_sync_and_heals_drift() {
     wait_file(&staging, "v2", Duration::from_secs(30));
     agent.wait_line("staging: healed 1 change(s)", Duration::from_secs(5));
 
+    // Every resource with its health, and the history with each apply's diff.
+    let status = agent.wait_status("staging", Duration::from_secs(10), |s| {
+        s["history"].as_array().is_some_and(|h| h.len() == 3)
+    });
+    assert_eq!(status["resources"][0]["address"], "local_file.page", "{status:#}");
+    assert_eq!(status["resources"][0]["health"], "healthy", "{status:#}");
+    assert_eq!(status["resources"][0]["drifted"], false, "{status:#}");
+    let history = status["history"].as_array().expect("history");
+    // Newest first: the heal, the v2 commit, the first apply.
+    assert_eq!(history[1]["sources"][0]["commit"], commit.as_str(), "{status:#}");
+    assert_eq!(history[1]["changes"][0]["address"], "local_file.page", "{status:#}");
+    assert_eq!(history[1]["changes"][0]["action"], "update", "{status:#}");
+    let diff = history[1]["diff"].as_str().expect("a diff");
+    assert!(
+        diff.contains("local_file.page") && diff.contains("\"v1\" -> \"v2\""),
+        "{diff}"
+    );
+    assert!(
+        history[0]["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("\"edited by hand\" -> \"v2\"")),
+        "{status:#}"
+    );
+    assert_eq!(history[2]["changes"][0]["action"], "create", "{status:#}");
+    let (code, detail) = agent.get("/environments/staging");
+    assert_eq!(code, 200);
+    assert!(
+        detail.contains("<td>local_file.page</td>")
+            && detail.contains("class=\"health\">healthy")
+            && detail.contains("&quot;v1&quot; -&gt; &quot;v2&quot;"),
+        "{detail}"
+    );
+
     // The HTTP surface.
     assert_eq!(agent.get("/healthz"), (200, "ok\n".to_string()));
     assert_eq!(agent.get("/readyz").0, 200);
@@ -321,7 +354,7 @@ fn the_agent_applies_new_commits_reports_out_of_sync_and_heals_drift() {
     let (code, page) = agent.get("/");
     assert_eq!(code, 200);
     assert!(
-        page.contains("<td>staging</td>") && page.contains("out_of_sync"),
+        page.contains(">staging</a></td>") && page.contains("out_of_sync"),
         "{page}"
     );
     assert_eq!(agent.get("/api/environments/nothing").0, 404);

@@ -23,7 +23,7 @@ pub use duration::{duration_setting, parse_duration};
 pub use number::{NumberError, TfNumber};
 pub use path::{Path, PathStep};
 pub use protocol::{
-    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, MoveRequest, MoveResponse,
+    ApplyRequest, ApplyResponse, Health, HealthStatus, ImportRequest, ImportResponse, MoveRequest, MoveResponse,
     ObjectMeta, PlanRequest, PlanResponse, Progress, Provider, ReadDataRequest, ReadDataResponse,
     ReadRequest, ReadResponse, RunContext, WaitRequest, WaitResponse,
 };

@@ -238,6 +238,45 @@ pub struct WaitRequest {
     pub timeout: Duration,
 }
 
+/// How an object is doing, as [`Provider::health`] answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    /// Healthy, progressing, degraded, missing or unknown.
+    pub status: HealthStatus,
+    /// Why, when not healthy ("2/3 replicas available").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The health of an object, as kstatus sees a Kubernetes object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Exists and, where its kind says, is ready.
+    Healthy,
+    /// Getting there (a rollout in progress).
+    Progressing,
+    /// Will not get there without help (a failed Job, a rollout past its deadline).
+    Degraded,
+    /// The object is gone.
+    Missing,
+    /// Cannot be told now (the API was unreachable).
+    Unknown,
+}
+
+impl HealthStatus {
+    /// The name used in JSON and on the page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Progressing => "progressing",
+            HealthStatus::Degraded => "degraded",
+            HealthStatus::Missing => "missing",
+            HealthStatus::Unknown => "unknown",
+        }
+    }
+}
+
 /// The state of a healthy object, as answered by [`Provider::wait_ready`].
 #[derive(Debug, Clone, Default)]
 pub struct WaitResponse {
@@ -428,6 +467,17 @@ pub trait Provider: Send + Sync {
     /// [`object_meta`](Self::object_meta) returned for it in an earlier run (or what
     /// `braid state import-terraform` found in Terraform's state). The default ignores it.
     fn restore_object_meta(&self, _address: &str, _meta: &ObjectMeta) {}
+
+    /// How the object behind a resource in state is doing now, for status pages (`braid
+    /// agent`, `braid status`). Must not change anything. The default knows only that the
+    /// object exists (the engine says `missing` when refresh found it gone); providers whose
+    /// objects converge asynchronously (Kubernetes) read their status.
+    async fn health(&self, _type_name: &str, _state: &Value) -> Health {
+        Health {
+            status: HealthStatus::Healthy,
+            message: None,
+        }
+    }
 
     /// Waits until an applied object is healthy, reporting progress through `progress`.
     ///

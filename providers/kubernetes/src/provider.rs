@@ -4,7 +4,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use braid_provider::{
-    ApplyRequest, ApplyResponse, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
+    ApplyRequest, ApplyResponse, Health, HealthStatus, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
     Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadDataRequest, ReadDataResponse,
     ReadRequest, ReadResponse, RunContext, Value, WaitRequest, WaitResponse,
 };
@@ -164,6 +164,16 @@ impl Provider for KubernetesProvider {
             Err(d) => ImportResponse {
                 state: None,
                 diagnostics: vec![d],
+            },
+        }
+    }
+
+    async fn health(&self, type_name: &str, state: &Value) -> Health {
+        match check_type(type_name).and_then(|()| self.cluster()) {
+            Ok(cluster) => ready::health(&cluster, state).await,
+            Err(d) => Health {
+                status: HealthStatus::Unknown,
+                message: Some(d.detail),
             },
         }
     }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use braid_provider::{Progress, ProviderDiagnostic, Value, WaitRequest, WaitResponse};
+use braid_provider::{
+    Health, HealthStatus, Progress, ProviderDiagnostic, Value, WaitRequest, WaitResponse,
+};
 use serde_json::Value as Json;
 
 use crate::cluster::Cluster;
@@ -62,6 +64,64 @@ async fn delete_object(cluster: &Cluster, state: &Value) -> Result<(), ProviderD
         .await
         .map(|_| ())
         .map_err(|e| e.to_diagnostic())
+}
+
+/// How the object `state` describes is doing now: its kind's readiness rule applied to the
+/// live object, once (no waiting).
+pub async fn health(cluster: &Cluster, state: &Value) -> Health {
+    let unknown = |message: String| Health {
+        status: HealthStatus::Unknown,
+        message: Some(message),
+    };
+    let object = match ObjectRef::from_manifest(state) {
+        Ok(object) => object,
+        Err(e) => return unknown(e.to_diagnostic().detail),
+    };
+    let kind = match cluster.kind(&object.gvk()).await {
+        Ok(Some(kind)) => kind,
+        Ok(None) => {
+            return Health {
+                status: HealthStatus::Missing,
+                message: Some(format!(
+                    "the cluster does not serve {} {}",
+                    object.api_version(),
+                    object.kind
+                )),
+            };
+        }
+        Err(e) => return unknown(e.to_diagnostic().detail),
+    };
+    let object = object.scoped(kind.namespaced, &cluster.settings.namespace);
+    let live = match cluster.get(&kind, &object).await {
+        Ok(Some(live)) => live,
+        Ok(None) => {
+            return Health {
+                status: HealthStatus::Missing,
+                message: Some(format!("{object} does not exist")),
+            };
+        }
+        Err(e) => return unknown(e.to_diagnostic().detail),
+    };
+    if !has_rule(&object) && !kind.has_status {
+        return Health {
+            status: HealthStatus::Healthy,
+            message: None,
+        };
+    }
+    match readiness(&object, Some(&live)) {
+        Verdict::Done(_) => Health {
+            status: HealthStatus::Healthy,
+            message: None,
+        },
+        Verdict::Wait(message) => Health {
+            status: HealthStatus::Progressing,
+            message: Some(message),
+        },
+        Verdict::Fail(message) => Health {
+            status: HealthStatus::Degraded,
+            message: Some(message),
+        },
+    }
 }
 
 async fn wait_for_health(
