@@ -494,7 +494,11 @@ impl Agent {
     }
 
     /// Reads the newest applies with their changes and diffs into the status.
-    async fn refresh_history(&self, env: &str, prepared: &ops::Prepared) -> Result<(), Diagnostics> {
+    async fn refresh_history(
+        &self,
+        env: &str,
+        prepared: &ops::Prepared,
+    ) -> Result<(), Diagnostics> {
         let entries = ops::history::recent(prepared.store.as_ref(), HISTORY_SHOWN).await?;
         let history: Vec<HistoryEntry> = entries
             .into_iter()
@@ -704,6 +708,12 @@ impl Agent {
         let wake = Arc::clone(&self.shared.wake[env]);
         let mut last_drift_check: Option<std::time::Instant> = None;
         let mut failures: u32 = 0;
+        // When the sources were last looked at, and at which commits: a cycle that comes for
+        // a drift check before the interval is over reads them at those commits (no fetch).
+        let mut last_poll: Option<std::time::Instant> = None;
+        let mut polled: Vec<SourceRevision> = Vec::new();
+        let mut woken = false;
+        let mut interval_was = self.options.interval;
         loop {
             if cancel.is_cancelled() {
                 return;
@@ -722,9 +732,17 @@ impl Agent {
             let drift_interval = std::cell::Cell::new(DEFAULT_DRIFT_INTERVAL);
             let interval = std::cell::Cell::new(self.options.interval);
             let drift_due = |every: Duration| last_drift_check.is_none_or(|t| t.elapsed() >= every);
+            let poll = woken || last_poll.is_none_or(|t| t.elapsed() >= interval_was);
+            let pins = if poll { None } else { Some(pins_of(&polled)) };
+            let read = std::cell::RefCell::new(Vec::new());
             let result = self
-                .cycle(env, &drift_due, &interval, &drift_interval)
+                .cycle(env, &drift_due, &interval, &drift_interval, pins, &read)
                 .await;
+            interval_was = interval.get();
+            if poll && !read.borrow().is_empty() {
+                last_poll = Some(started);
+                polled = read.take();
+            }
             if let Some(cell) = lease {
                 cell.busy.store(false, SeqCst);
             }
@@ -736,7 +754,16 @@ impl Agent {
                     if *checked_drift {
                         last_drift_check = Some(started);
                     }
-                    interval.get()
+                    let until_poll = interval
+                        .get()
+                        .saturating_sub(last_poll.map_or(Duration::ZERO, |t| t.elapsed()));
+                    // Drift checks come between polls when their interval is shorter.
+                    let drift = drift_interval.get();
+                    if drift.is_zero() || drift >= until_poll {
+                        until_poll
+                    } else {
+                        drift.max(Duration::from_millis(100))
+                    }
                 }
                 Err(_) => {
                     failures = failures.saturating_add(1);
@@ -778,11 +805,11 @@ impl Agent {
             if cancel.is_cancelled() {
                 return;
             }
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = wake.notified() => {}
+            woken = tokio::select! {
+                () = tokio::time::sleep(wait) => false,
+                () = wake.notified() => true,
                 () = cancel.cancelled() => return,
-            }
+            };
         }
     }
 
@@ -851,10 +878,21 @@ impl Agent {
         drift_due: &dyn Fn(Duration) -> bool,
         interval: &std::cell::Cell<Duration>,
         drift_interval: &std::cell::Cell<Duration>,
+        pins: Option<BTreeMap<String, crate::source::Pin>>,
+        read: &std::cell::RefCell<Vec<SourceRevision>>,
     ) -> Result<(Cycle, bool), Diagnostics> {
         let mut load = self.options.load.clone();
         load.env = Some(env.to_string());
+        if let Some(pins) = pins {
+            load.sources.pins = pins;
+        }
         let prepared = ops::prepare(&self.registry, &load).await?;
+        *read.borrow_mut() = prepared
+            .ws
+            .sources
+            .iter()
+            .map(|s| s.revision.clone())
+            .collect();
         if let Some(s) = prepared.ws.environment() {
             interval.set(s.interval.unwrap_or(self.options.interval));
             drift_interval.set(s.drift.interval.unwrap_or(DEFAULT_DRIFT_INTERVAL));
@@ -1199,6 +1237,26 @@ pub(crate) fn first_error(diags: &Diagnostics) -> String {
         .find(|d| d.is_error())
         .map(|d| format!("{}: {}", d.summary, d.detail))
         .unwrap_or_default()
+}
+
+/// The commits `sources` were read at, as pins: git sources are read there again without a
+/// fetch (plain directories are read from disk anyway).
+fn pins_of(sources: &[SourceRevision]) -> BTreeMap<String, crate::source::Pin> {
+    sources
+        .iter()
+        .filter(|s| s.reference.is_some())
+        .filter_map(|s| {
+            Some((
+                s.name.clone(),
+                crate::source::Pin {
+                    commit: s.commit.clone()?,
+                    reference: s.reference.clone(),
+                    tag: s.tag.clone(),
+                    full_ref: s.full_ref.clone(),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The wait after `failures` failed cycles in a row: 5 s, 10 s, 20 s… up to 5 minutes.

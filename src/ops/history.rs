@@ -25,14 +25,24 @@ pub async fn record(store: &dyn StateStore, id: ApplyId, plan: &Plan) -> Result<
     let warn = |why: String| {
         Diagnostic::warning(
             "Apply's diff not kept",
-            format!("The changes of apply #{id} were applied and recorded in the audit log, but their diff could not be kept for the history ({why})."),
+            format!(
+                "The changes of apply #{id} were applied and recorded in the audit log, but their diff could not be kept for the history ({why})."
+            ),
         )
     };
     let body = file::to_document(&plan.changes_only());
     store
         .put_document(&name(id), body.as_bytes(), Precondition::Any)
         .await
-        .map_err(|e| warn(state_error(e).0.first().map(|d| d.detail.clone()).unwrap_or_default()))?;
+        .map_err(|e| {
+            warn(
+                state_error(e)
+                    .0
+                    .first()
+                    .map(|d| d.detail.clone())
+                    .unwrap_or_default(),
+            )
+        })?;
     let names = store
         .document_names(PREFIX)
         .await
@@ -61,7 +71,10 @@ pub struct Entry {
 }
 
 /// The newest `limit` applies, newest first, each with its diff when kept.
-pub async fn recent(store: &dyn StateStore, limit: usize) -> Result<Vec<Entry>, crate::diag::Diagnostics> {
+pub async fn recent(
+    store: &dyn StateStore,
+    limit: usize,
+) -> Result<Vec<Entry>, crate::diag::Diagnostics> {
     let applies = store.applies(limit).await.map_err(state_error)?;
     let mut entries = Vec::with_capacity(applies.len());
     for apply in applies {

@@ -12,8 +12,8 @@
 //! - [`comment`]: a plan's Markdown posted on its pull request or merge request.
 
 pub mod comment;
-pub mod history;
 mod console;
+pub mod history;
 pub mod import_terraform;
 pub mod reviewed;
 

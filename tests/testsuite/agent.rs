@@ -308,13 +308,23 @@ fn the_agent_applies_new_commits_reports_out_of_sync_and_heals_drift() {
     let status = agent.wait_status("staging", Duration::from_secs(10), |s| {
         s["history"].as_array().is_some_and(|h| h.len() == 3)
     });
-    assert_eq!(status["resources"][0]["address"], "local_file.page", "{status:#}");
+    assert_eq!(
+        status["resources"][0]["address"], "local_file.page",
+        "{status:#}"
+    );
     assert_eq!(status["resources"][0]["health"], "healthy", "{status:#}");
     assert_eq!(status["resources"][0]["drifted"], false, "{status:#}");
     let history = status["history"].as_array().expect("history");
     // Newest first: the heal, the v2 commit, the first apply.
-    assert_eq!(history[1]["sources"][0]["commit"], commit.as_str(), "{status:#}");
-    assert_eq!(history[1]["changes"][0]["address"], "local_file.page", "{status:#}");
+    assert_eq!(
+        history[1]["sources"][0]["commit"],
+        commit.as_str(),
+        "{status:#}"
+    );
+    assert_eq!(
+        history[1]["changes"][0]["address"], "local_file.page",
+        "{status:#}"
+    );
     assert_eq!(history[1]["changes"][0]["action"], "update", "{status:#}");
     let diff = history[1]["diff"].as_str().expect("a diff");
     assert!(
@@ -1616,4 +1626,362 @@ fn replicas_share_environments_on_postgres_state_and_take_over_from_a_killed_one
     let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
     let envs: Vec<String> = (1..=6).map(|i| format!("ha{tag}{i}")).collect();
     replicas_share_and_take_over(state, &envs, &[("BRAID_STATE_URL", &url)]);
+}
+
+/// The apps repository of the end-to-end test: a Deployment with `replicas` that receives
+/// the queue's URL from the infra repository.
+fn worker_yaml(replicas: u32) -> String {
+    worker_yaml_failing(replicas, false)
+}
+
+/// [`worker_yaml`]; with `fail`, kubesim makes the Deployment's rollout fail.
+fn worker_yaml_failing(replicas: u32, fail: bool) -> String {
+    let annotations = if fail {
+        "\n  annotations:\n    kubesim.braid.dev/fail: \"true\""
+    } else {
+        ""
+    };
+    format!(
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  namespace: shop{annotations}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{ app: worker }}
+  template:
+    metadata:
+      labels: {{ app: worker }}
+    spec:
+      containers:
+        - name: worker
+          image: registry.example.com/worker:1.0.0
+          env:
+            - name: JOBS_QUEUE_URL
+              value: "${{{{ aws_sqs_queue.jobs.url }}}}"
+"#
+    )
+}
+
+/// Sets an attribute of an SQS queue with boto3 (`set`), as someone would by hand, and
+/// returns its value as boto3 reads it.
+fn boto3_queue_attribute(endpoint: &str, url: &str, name: &str, set: Option<&str>) -> String {
+    let change = set
+        .map(|value| {
+            format!(
+                "sqs.set_queue_attributes(QueueUrl='{url}', Attributes={{'{name}': '{value}'}})\n"
+            )
+        })
+        .unwrap_or_default();
+    let script = format!(
+        "import boto3\nsqs = boto3.client('sqs', endpoint_url='{endpoint}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n{change}print(sqs.get_queue_attributes(QueueUrl='{url}', AttributeNames=['{name}'])['Attributes']['{name}'])\n"
+    );
+    let out = braid_testkit::MotoServer::python()
+        .args(["-c", &script])
+        .output()
+        .expect("run python3 with boto3");
+    assert!(
+        out.status.success(),
+        "boto3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn replicas(sim: &braid_testkit::KubeSim) -> Option<i64> {
+    sim.get("/apis/apps/v1/namespaces/shop/deployments/worker")
+        .and_then(|d| d["spec"]["replicas"].as_i64())
+}
+
+fn wait_replicas(sim: &braid_testkit::KubeSim, want: i64, within: Duration) -> Duration {
+    let started = Instant::now();
+    while replicas(sim) != Some(want) {
+        assert!(
+            started.elapsed() < within,
+            "the Deployment has {:?} replicas, not {want}, after {within:?}",
+            replicas(sim)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    started.elapsed()
+}
+
+/// The agent end to end, on the whole graph: an SQS queue in moto (infra repository) whose
+/// URL a Deployment receives (apps repository), in two environments with a cluster each
+/// (kubesim). A commit reaches prod by polling within its interval and staging by webhook
+/// within 10 s; `kubectl scale` in staging is healed, a boto3 change in prod is reported;
+/// a failing apply notifies and backs off, then recovers; the status shows each step, with
+/// every resource's health and the history's diffs.
+#[test]
+fn the_agent_reconciles_clouds_and_clusters_from_two_repositories() {
+    let moto = braid_testkit::MotoServer::start();
+    let staging_sim = braid_testkit::KubeSim::start();
+    let prod_sim = braid_testkit::KubeSim::start();
+    let receiver = Receiver::start(0);
+    let infra = GitRepo::init();
+    infra.write(
+        "main.hcl",
+        "resource \"aws_sqs_queue\" \"jobs\" {\n  name                       = \"jobs-${env.name}\"\n  visibility_timeout_seconds = 30\n}\n",
+    );
+    infra.commit_all("queue");
+    let apps = GitRepo::init();
+    apps.write("worker.yaml", &worker_yaml(2));
+    apps.commit_all("worker");
+    let project = Project::with_files(&[(
+        "braid.hcl",
+        &format!(
+            r#"source "infra" {{
+  repo = "{infra}"
+  ref  = "main"
+}}
+
+source "apps" {{
+  repo = "{apps}"
+  ref  = "main"
+}}
+
+provider "aws" {{
+  region   = "us-east-1"
+  endpoint = "{moto}"
+}}
+
+notify "webhook" {{
+  url = "http://{receiver}/hook"
+}}
+
+environment "staging" {{
+  auto_apply = true
+  drift {{
+    heal     = true
+    interval = "1s"
+  }}
+  provider "kubernetes" {{
+    kubeconfig = "{staging}"
+  }}
+}}
+
+environment "prod" {{
+  auto_apply = true
+  interval   = "2s"
+  drift {{
+    interval = "1s"
+  }}
+  provider "kubernetes" {{
+    kubeconfig = "{prod}"
+  }}
+}}
+"#,
+            infra = infra.hcl_path(),
+            apps = apps.hcl_path(),
+            moto = moto.endpoint(),
+            receiver = receiver.address,
+            staging = staging_sim.kubeconfig(),
+            prod = prod_sim.kubeconfig(),
+        ),
+    )]);
+    let secret = "e2e-webhook-secret";
+    let mut env: Vec<(&str, &str)> = braid_testkit::MOTO_CREDENTIALS.to_vec();
+    env.extend([
+        ("BRAID_WEBHOOK_SECRET", secret),
+        ("BRAID_NOTIFY_RETRY", "50ms"),
+    ]);
+    // staging: only webhooks (and drift checks) bring it changes; prod polls every 2 s.
+    let mut agent = RunningAgent::start(&project, &["--interval", "1h", "--heartbeat", "1s"], &env);
+    let push = |agent: &RunningAgent| {
+        let body = br#"{"ref":"refs/heads/main"}"#;
+        let signature = format!("sha256={}", hex::encode(hmac(secret.as_bytes(), body)));
+        let (code, answer) = agent.request(
+            "POST",
+            "/webhooks/github",
+            &[
+                ("X-GitHub-Event", "push"),
+                ("X-Hub-Signature-256", &signature),
+            ],
+            body,
+        );
+        assert_eq!(code, 202, "{answer}");
+    };
+
+    // Both environments applied: the queue's URL in each cluster's Deployment.
+    for (name, sim) in [("staging", &staging_sim), ("prod", &prod_sim)] {
+        wait_replicas(sim, 2, Duration::from_secs(60));
+        let status = agent.wait_status(name, Duration::from_secs(30), |s| s["sync"] == "synced");
+        let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
+        let url = {
+            let end = queues.find(&format!("/jobs-{name}")).expect("the queue") + name.len() + 6;
+            let start = queues[..end].rfind("http").expect("a URL");
+            queues[start..end].to_string()
+        };
+        let deployment = sim
+            .get("/apis/apps/v1/namespaces/shop/deployments/worker")
+            .expect("the Deployment");
+        assert_eq!(
+            deployment["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"],
+            url.as_str()
+        );
+        let health: Vec<(String, String)> = status["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .map(|r| {
+                (
+                    r["address"].as_str().unwrap_or_default().to_string(),
+                    r["health"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        for address in [
+            "aws_sqs_queue.jobs",
+            "k8s/apps/Deployment/shop/worker",
+            "k8s/core/Namespace/_/shop",
+        ] {
+            assert!(
+                health.contains(&(address.to_string(), "healthy".to_string())),
+                "{name}: {health:?}"
+            );
+        }
+    }
+
+    // A commit to the apps repository: prod has it within its interval (polling); staging,
+    // polling hourly, not until the webhook, and then within 10 s.
+    apps.write("worker.yaml", &worker_yaml(3));
+    apps.commit_all("three workers");
+    let took = wait_replicas(&prod_sim, 3, Duration::from_secs(30));
+    assert!(
+        took <= Duration::from_secs(2) + Duration::from_secs(8),
+        "prod took {took:?}"
+    );
+    assert_eq!(
+        replicas(&staging_sim),
+        Some(2),
+        "staging polled though its interval is 1h"
+    );
+    push(&agent);
+    let took = wait_replicas(&staging_sim, 3, Duration::from_secs(10));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    // kubectl scale in staging (heal on): undone, and notified.
+    staging_sim.kubectl(&["scale", "deployment/worker", "-n", "shop", "--replicas=7"]);
+    assert_eq!(replicas(&staging_sim), Some(7));
+    wait_replicas(&staging_sim, 3, Duration::from_secs(30));
+    receiver.wait("/hook", |r| {
+        r.header("x-braid-event") == Some("drift_healed") && r.json()["env"] == "staging"
+    });
+
+    // boto3 in prod (heal off): reported as drift, notified, left as it is.
+    let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
+    let prod_url = {
+        let end = queues.find("/jobs-prod").expect("the prod queue") + "/jobs-prod".len();
+        let start = queues[..end].rfind("http").expect("a URL");
+        queues[start..end].to_string()
+    };
+    assert_eq!(
+        boto3_queue_attribute(&moto.endpoint(), &prod_url, "VisibilityTimeout", Some("99")),
+        "99"
+    );
+    let status = agent.wait_status("prod", Duration::from_secs(30), |s| s["sync"] == "drifted");
+    assert_eq!(status["drifted"][0], "aws_sqs_queue.jobs", "{status:#}");
+    assert!(
+        status["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .any(|r| r["address"] == "aws_sqs_queue.jobs" && r["drifted"] == true),
+        "{status:#}"
+    );
+    receiver.wait("/hook", |r| {
+        r.header("x-braid-event") == Some("drift_detected") && r.json()["env"] == "prod"
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let attributes = boto3_queue_attribute(&moto.endpoint(), &prod_url, "VisibilityTimeout", None);
+    assert_eq!(attributes, "99", "prod was healed");
+
+    // A failing apply in staging (the rollout fails in the cluster): notified, failed,
+    // backed off; the object's health says why; a fixing commit brings it back.
+    apps.write("worker.yaml", &worker_yaml_failing(4, true));
+    apps.commit_all("four workers, failing");
+    push(&agent);
+    receiver.wait("/hook", |r| {
+        r.header("x-braid-event") == Some("apply_failed") && r.json()["env"] == "staging"
+    });
+    let failed = agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "failed"
+    });
+    assert!(
+        failed["failures"].as_u64().is_some_and(|n| n >= 1),
+        "{failed:#}"
+    );
+    let last = failed["last_reconcile"].as_str().expect("last reconcile");
+    let next = failed["next_reconcile"].as_str().expect("next reconcile");
+    let gap = chrono::DateTime::parse_from_rfc3339(next).expect("time")
+        - chrono::DateTime::parse_from_rfc3339(last).expect("time");
+    assert!(
+        gap >= chrono::Duration::seconds(5),
+        "no back-off: {failed:#}"
+    );
+    let degraded = agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["resources"].as_array().is_some_and(|r| {
+            r.iter().any(|r| {
+                r["address"] == "k8s/apps/Deployment/shop/worker" && r["health"] == "degraded"
+            })
+        })
+    });
+    assert_eq!(degraded["applies_failed"], 1, "{degraded:#}");
+    // The failed rollout stays failed until a new one: the fix ships a new image.
+    apps.write(
+        "worker.yaml",
+        &worker_yaml(4).replace("worker:1.0.0", "worker:1.0.1"),
+    );
+    apps.commit_all("four workers, fixed image");
+    push(&agent);
+    let status = agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "synced"
+            && s["history"][0]["outcome"] == "succeeded"
+            && s["resources"]
+                .as_array()
+                .is_some_and(|r| r.iter().all(|r| r["health"] == "healthy"))
+    });
+    assert_eq!(replicas(&staging_sim), Some(4));
+    // The history: the fix, the failed apply with its reason, and the diffs.
+    let history = status["history"].as_array().expect("history");
+    assert!(
+        history[0]["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("worker:1.0.1")),
+        "{status:#}"
+    );
+    assert_eq!(history[1]["outcome"], "failed", "{status:#}");
+    assert!(
+        history[1]["changes"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ProgressDeadlineExceeded")),
+        "{status:#}"
+    );
+    assert!(
+        history[1]["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("replicas") && d.contains("3 -> 4")),
+        "{status:#}"
+    );
+    let (code, page) = agent.get("/environments/staging");
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("k8s/apps/Deployment/shop/worker") && page.contains("failed"),
+        "{page}"
+    );
+    let (_, metrics) = agent.get("/metrics");
+    assert!(
+        metrics.contains("braid_applies_total{env=\"staging\",outcome=\"failed\"} 1"),
+        "{metrics}"
+    );
+    agent.wait_line("staging: healed", Duration::from_secs(1));
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
 }

@@ -23,9 +23,9 @@ pub use duration::{duration_setting, parse_duration};
 pub use number::{NumberError, TfNumber};
 pub use path::{Path, PathStep};
 pub use protocol::{
-    ApplyRequest, ApplyResponse, Health, HealthStatus, ImportRequest, ImportResponse, MoveRequest, MoveResponse,
-    ObjectMeta, PlanRequest, PlanResponse, Progress, Provider, ReadDataRequest, ReadDataResponse,
-    ReadRequest, ReadResponse, RunContext, WaitRequest, WaitResponse,
+    ApplyRequest, ApplyResponse, Health, HealthStatus, ImportRequest, ImportResponse, MoveRequest,
+    MoveResponse, ObjectMeta, PlanRequest, PlanResponse, Progress, Provider, ReadDataRequest,
+    ReadDataResponse, ReadRequest, ReadResponse, RunContext, WaitRequest, WaitResponse,
 };
 pub use schema::{AttributeSchema, AttributeType, ProviderSchema, ResourceSchema, Use};
 pub use value::{Value, ValueKind};

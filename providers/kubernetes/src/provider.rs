@@ -4,9 +4,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use braid_provider::{
-    ApplyRequest, ApplyResponse, Health, HealthStatus, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadDataRequest, ReadDataResponse,
-    ReadRequest, ReadResponse, RunContext, Value, WaitRequest, WaitResponse,
+    ApplyRequest, ApplyResponse, Health, HealthStatus, ImportRequest, ImportResponse, PlanRequest,
+    PlanResponse, Progress, Provider, ProviderDiagnostic, ProviderSchema, ReadDataRequest,
+    ReadDataResponse, ReadRequest, ReadResponse, RunContext, Value, WaitRequest, WaitResponse,
 };
 
 use crate::cluster::Cluster;
