@@ -52,7 +52,8 @@ pub const BACKOFF_START: Duration = Duration::from_secs(5);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// How many applies the history of the page and the API shows.
 pub const HISTORY_SHOWN: usize = 10;
-/// The annotation by which a Kubernetes object opts out of healing.
+/// The annotation by which a Kubernetes object opts out of healing (and the tag by which a
+/// cloud resource does: `tags = { "braid.dev/heal" = "false" }`).
 pub const HEAL_ANNOTATION: &str = "braid.dev/heal";
 
 /// How the agent runs.
@@ -499,28 +500,7 @@ impl Agent {
         env: &str,
         prepared: &ops::Prepared,
     ) -> Result<(), Diagnostics> {
-        let entries = ops::history::recent(prepared.store.as_ref(), HISTORY_SHOWN).await?;
-        let history: Vec<HistoryEntry> = entries
-            .into_iter()
-            .map(|e| HistoryEntry {
-                apply: LastApply::from(&e.apply),
-                sources: e.apply.sources.iter().map(SourceCommit::from).collect(),
-                changes: e
-                    .changes
-                    .iter()
-                    .map(|c| HistoryChange {
-                        address: c.address.clone(),
-                        action: c.action.as_str().to_string(),
-                        outcome: c.outcome.as_str().to_string(),
-                        message: c.message.clone(),
-                    })
-                    .collect(),
-                diff: match (&e.plan, &self.render_diff) {
-                    (Some(plan), Some(render)) => Some(render(plan)),
-                    _ => None,
-                },
-            })
-            .collect();
+        let history = history_entries(prepared, self.render_diff.as_ref()).await?;
         self.shared.update(env, |s| s.history = history);
         Ok(())
     }
@@ -533,30 +513,7 @@ impl Agent {
         prepared: &ops::Prepared,
         plan: Option<&Plan>,
     ) -> Result<(), Diagnostics> {
-        let health = ops::history::health(prepared, self.options.run.parallelism).await?;
-        let resources: Vec<ResourceStatus> = health
-            .into_iter()
-            .map(|h| {
-                let drift = plan.and_then(|p| p.drift.iter().find(|d| d.address == h.address));
-                let pending = plan
-                    .and_then(|p| p.change(&h.address))
-                    .filter(|c| c.action.is_change())
-                    .map(|c| c.action.as_str().to_string());
-                let deleted = drift.is_some_and(|d| d.kind == crate::plan::DriftKind::Deleted);
-                ResourceStatus {
-                    address: h.address,
-                    type_name: h.type_name,
-                    health: if deleted {
-                        braid_provider::HealthStatus::Missing
-                    } else {
-                        h.health
-                    },
-                    message: h.message,
-                    drifted: drift.is_some(),
-                    pending,
-                }
-            })
-            .collect();
+        let resources = resource_statuses(prepared, plan, self.options.run.parallelism).await?;
         self.shared.update(env, |s| s.resources = resources);
         Ok(())
     }
@@ -1196,6 +1153,7 @@ pub async fn assess(
     registry: &ProviderRegistry,
     load: &LoadOptions,
     parallelism: usize,
+    render: Option<&DiffRenderer>,
 ) -> Result<EnvironmentStatus, Diagnostics> {
     let name = load.env.clone().unwrap_or_else(|| "default".to_string());
     let prepared = ops::prepare(registry, load).await?;
@@ -1226,7 +1184,73 @@ pub async fn assess(
     status.pending = pending;
     status.drifted = plan.drift.iter().map(|d| d.address.clone()).collect();
     status.last_drift_check = Some(Utc::now());
+    status.resources = resource_statuses(&prepared, Some(&plan), parallelism).await?;
+    status.history = history_entries(&prepared, render).await?;
+    status.owned = true;
     Ok(status)
+}
+
+/// The newest [`HISTORY_SHOWN`] applies of the environment, newest first, with their
+/// changes and (rendered by `render`) their diffs.
+pub async fn history_entries(
+    prepared: &ops::Prepared,
+    render: Option<&DiffRenderer>,
+) -> Result<Vec<HistoryEntry>, Diagnostics> {
+    let entries = ops::history::recent(prepared.store.as_ref(), HISTORY_SHOWN).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| HistoryEntry {
+            apply: LastApply::from(&e.apply),
+            sources: e.apply.sources.iter().map(SourceCommit::from).collect(),
+            changes: e
+                .changes
+                .iter()
+                .map(|c| HistoryChange {
+                    address: c.address.clone(),
+                    action: c.action.as_str().to_string(),
+                    outcome: c.outcome.as_str().to_string(),
+                    message: c.message.clone(),
+                })
+                .collect(),
+            diff: match (&e.plan, render) {
+                (Some(plan), Some(render)) => Some(render(plan)),
+                _ => None,
+            },
+        })
+        .collect())
+}
+
+/// Every resource in state with its object's health (asking providers, `parallelism` at a
+/// time), drift and pending change as `plan` found them.
+pub async fn resource_statuses(
+    prepared: &ops::Prepared,
+    plan: Option<&Plan>,
+    parallelism: usize,
+) -> Result<Vec<ResourceStatus>, Diagnostics> {
+    let health = ops::history::health(prepared, parallelism).await?;
+    Ok(health
+        .into_iter()
+        .map(|h| {
+            let drift = plan.and_then(|p| p.drift.iter().find(|d| d.address == h.address));
+            let pending = plan
+                .and_then(|p| p.change(&h.address))
+                .filter(|c| c.action.is_change())
+                .map(|c| c.action.as_str().to_string());
+            let deleted = drift.is_some_and(|d| d.kind == crate::plan::DriftKind::Deleted);
+            ResourceStatus {
+                address: h.address,
+                type_name: h.type_name,
+                health: if deleted {
+                    braid_provider::HealthStatus::Missing
+                } else {
+                    h.health
+                },
+                message: h.message,
+                drifted: drift.is_some(),
+                pending,
+            }
+        })
+        .collect())
 }
 
 /// The first error of `diags` as one line.
@@ -1291,15 +1315,19 @@ fn pending_changes(plan: &Plan) -> Vec<PendingChange> {
 }
 
 /// The changed addresses of a drift-only plan split into those to heal and those whose
-/// object opts out (annotation `braid.dev/heal: "false"` on the live or planned object).
+/// object opts out (annotation `braid.dev/heal: "false"` on the live or planned object, or
+/// the tag `braid.dev/heal = "false"` of a cloud resource).
 fn split_heal(plan: &Plan) -> (Vec<String>, Vec<String>) {
+    // A Kubernetes object by its annotation, a cloud resource by its tag of the same name.
     let opts_out = |value: Option<&braid_provider::Value>| {
-        value
+        let annotation = value
             .and_then(|v| v.attr("metadata"))
             .and_then(|m| m.attr("annotations"))
-            .and_then(|a| a.attr(HEAL_ANNOTATION))
-            .and_then(braid_provider::Value::as_str)
-            == Some("false")
+            .and_then(|a| a.attr(HEAL_ANNOTATION));
+        let tag = value
+            .and_then(|v| v.attr("tags"))
+            .and_then(|t| t.attr(HEAL_ANNOTATION));
+        annotation.or(tag).and_then(braid_provider::Value::as_str) == Some("false")
     };
     let mut heal = Vec::new();
     let mut keep = Vec::new();

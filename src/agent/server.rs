@@ -193,6 +193,15 @@ async fn environment(State(app): State<App>, Path(name): Path<String>) -> Respon
     }
 }
 
+/// Every health a resource can have, for the metric.
+const HEALTH_STATES: [braid_provider::HealthStatus; 5] = [
+    braid_provider::HealthStatus::Healthy,
+    braid_provider::HealthStatus::Progressing,
+    braid_provider::HealthStatus::Degraded,
+    braid_provider::HealthStatus::Missing,
+    braid_provider::HealthStatus::Unknown,
+];
+
 /// Prometheus' text format; every metric is prefixed `braid_` and labelled by environment.
 async fn metrics(State(app): State<App>) -> Response {
     (
@@ -295,6 +304,27 @@ pub fn metrics_text(environments: &[EnvironmentStatus]) -> String {
         environments
             .iter()
             .map(|e| (env(e), e.drifted.len().to_string()))
+            .collect(),
+    );
+    family(
+        &mut out,
+        "resources",
+        "gauge",
+        "Resources in state by the health of their object at the last plan.",
+        environments
+            .iter()
+            .flat_map(|e| {
+                HEALTH_STATES.iter().map(move |h| {
+                    (
+                        format!("env=\"{}\",health=\"{}\"", e.name, h.as_str()),
+                        e.resources
+                            .iter()
+                            .filter(|r| r.health == *h)
+                            .count()
+                            .to_string(),
+                    )
+                })
+            })
             .collect(),
     );
     family(
@@ -564,7 +594,7 @@ pub fn environment_html(e: &EnvironmentStatus) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>braid · {name}</title>\
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
-.healthy .health{{color:#1a7f37}}.progressing .health{{color:#9a6700}}.degraded .health,.missing .health{{color:#cf222e}}pre.diff{{background:#f6f8fa;padding:.6em}}</style></head>\
+.healthy .health{{color:#1a7f37}}.progressing .health{{color:#9a6700}}.degraded .health,.missing .health{{color:#cf222e}}pre.diff{{background:#f6f8fa;padding:.6em;overflow-x:auto}}</style></head>\
 <body><p><a href=\"../\">all environments</a></p><h1>{name}</h1><main id=\"environment\">{body}</main>\n\
 <script>\n\
 const events = new EventSource('../api/events');\n\

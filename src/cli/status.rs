@@ -42,7 +42,10 @@ pub async fn run(cx: &Context, args: &StatusArgs) -> CommandResult {
             cx.global.for_env(env)
         };
         let load = flags.load_options()?;
-        let status = assess(&cx.registry, &load, args.parallelism).await?;
+        let render: crate::agent::DiffRenderer = std::sync::Arc::new(|plan: &crate::plan::Plan| {
+            crate::view::plan::render_human(plan, crate::view::Style::plain())
+        });
+        let status = assess(&cx.registry, &load, args.parallelism, Some(&render)).await?;
         statuses.push(status);
     }
     match cx.shell.format() {

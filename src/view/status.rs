@@ -1,6 +1,7 @@
 //! `braid status`: every environment's sync status, deployed and current commits, last
-//! apply and pending changes, as a table or one JSON document (the agent's
-//! `/api/environments` shape).
+//! apply, pending changes and the resources that are not healthy, as a table; or one JSON
+//! document (the agent's `/api/environments` shape: every resource's health, the history
+//! with diffs).
 
 use crate::agent::{EnvironmentStatus, SourceCommit, SyncState};
 
@@ -102,6 +103,33 @@ pub fn render_human(environments: &[EnvironmentStatus], style: Style) -> String 
         ));
         for p in &e.pending {
             out.push_str(&format!("  {} {}\n", p.action, p.address));
+        }
+    }
+    for e in environments {
+        let unwell: Vec<_> = e
+            .resources
+            .iter()
+            .filter(|r| r.health != braid_provider::HealthStatus::Healthy)
+            .collect();
+        if unwell.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{} (not healthy):\n", style.bold(&e.name)));
+        for r in unwell {
+            let health = r.health.as_str();
+            let health = match r.health {
+                braid_provider::HealthStatus::Progressing
+                | braid_provider::HealthStatus::Unknown => style.yellow(health),
+                _ => style.red(health),
+            };
+            out.push_str(&format!(
+                "  {} {health}{}\n",
+                r.address,
+                r.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            ));
         }
     }
     out

@@ -518,6 +518,22 @@ fn status_shows_synced_out_of_sync_and_drifted() {
     );
     assert_eq!(synced["last_apply"]["actor"], "test-actor", "{synced:#}");
     assert_eq!(synced["pending"], serde_json::json!([]), "{synced:#}");
+    // The resources with their health, and the history with the apply's diff.
+    assert_eq!(
+        synced["resources"][0]["address"], "local_file.page",
+        "{synced:#}"
+    );
+    assert_eq!(synced["resources"][0]["health"], "healthy", "{synced:#}");
+    assert_eq!(
+        synced["history"][0]["changes"][0]["action"], "create",
+        "{synced:#}"
+    );
+    assert!(
+        synced["history"][0]["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("local_file.page will be created")),
+        "{synced:#}"
+    );
 
     std::fs::write(project.path().join("out/staging.txt"), "by hand").expect("drift");
     let drifted = status("staging");
@@ -1327,9 +1343,18 @@ impl Browser {
             return;
         };
         use base64::Engine as _;
+        // The whole page, not only the window.
+        let height = self
+            .eval("document.documentElement.scrollHeight")
+            .as_f64()
+            .unwrap_or(600.0);
         let shot = self.call(
             "Page.captureScreenshot",
-            serde_json::json!({"format": "png"}),
+            serde_json::json!({
+                "format": "png",
+                "captureBeyondViewport": true,
+                "clip": {"x": 0, "y": 0, "width": 1100, "height": height.min(2000.0), "scale": 1}
+            }),
         );
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap_or_default())
@@ -1347,8 +1372,9 @@ impl Drop for Browser {
 
 /// The status page in headless Chromium: it loads and shows both environments (staging
 /// synced, review out of sync), then follows an apply of a new commit without a reload (a
-/// marker set on the page survives). `BRAID_SCREENSHOTS=docs` rewrites
-/// docs/agent-status-1.png and -2.png.
+/// marker set on the page survives); the environment's page shows its resources and its
+/// history with diffs. `BRAID_SCREENSHOTS=docs` rewrites docs/agent-status-1.png, -2.png
+/// and docs/agent-environment.png.
 #[test]
 fn the_status_page_follows_the_agent_in_chromium() {
     let repo = infra_repo("v1");
@@ -1393,6 +1419,22 @@ fn the_status_page_follows_the_agent_in_chromium() {
         "the page was reloaded"
     );
     browser.screenshot("agent-status-2.png");
+
+    // The environment's own page: its resources, its history with the diff of the apply.
+    browser.call(
+        "Page.navigate",
+        serde_json::json!({"url": format!("http://{}/environments/staging", agent.address)}),
+    );
+    browser.wait_for(
+        "document.querySelector('#resources .health')?.textContent === 'healthy' && document.querySelectorAll('#history details').length === 2",
+        Duration::from_secs(30),
+    );
+    browser.eval("document.querySelector('#history details').open = true");
+    assert_eq!(
+        browser.eval("document.querySelector('#history pre.diff').textContent.includes('local_file.page will be updated in place')"),
+        serde_json::json!(true)
+    );
+    browser.screenshot("agent-environment.png");
     drop(browser);
     let (code, output) = agent.terminate();
     assert_eq!(code, 0, "{output}");
@@ -1728,7 +1770,7 @@ fn the_agent_reconciles_clouds_and_clusters_from_two_repositories() {
     let infra = GitRepo::init();
     infra.write(
         "main.hcl",
-        "resource \"aws_sqs_queue\" \"jobs\" {\n  name                       = \"jobs-${env.name}\"\n  visibility_timeout_seconds = 30\n}\n",
+        "resource \"aws_sqs_queue\" \"jobs\" {\n  name                       = \"jobs-${env.name}\"\n  visibility_timeout_seconds = 30\n  tags = { \"braid.dev/heal\" = \"false\" }\n}\n",
     );
     infra.commit_all("queue");
     let apps = GitRepo::init();
@@ -1875,6 +1917,30 @@ environment "prod" {{
         r.header("x-braid-event") == Some("drift_healed") && r.json()["env"] == "staging"
     });
 
+    // boto3 in staging, on the queue whose tag opts out of healing: reported, left alone.
+    let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
+    let staging_url = {
+        let end = queues.find("/jobs-staging").expect("the staging queue") + "/jobs-staging".len();
+        let start = queues[..end].rfind("http").expect("a URL");
+        queues[start..end].to_string()
+    };
+    boto3_queue_attribute(
+        &moto.endpoint(),
+        &staging_url,
+        "VisibilityTimeout",
+        Some("77"),
+    );
+    let status = agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "drifted"
+    });
+    assert_eq!(status["drifted"][0], "aws_sqs_queue.jobs", "{status:#}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        boto3_queue_attribute(&moto.endpoint(), &staging_url, "VisibilityTimeout", None),
+        "77",
+        "healed although its tag says braid.dev/heal = false"
+    );
+
     // boto3 in prod (heal off): reported as drift, notified, left as it is.
     let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
     let prod_url = {
@@ -1958,8 +2024,16 @@ environment "prod" {{
         "{status:#}"
     );
     assert_eq!(history[1]["outcome"], "failed", "{status:#}");
+    let worker = history[1]["changes"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["address"] == "k8s/apps/Deployment/shop/worker")
+        })
+        .expect("the Deployment's change");
+    assert_eq!(worker["outcome"], "failed", "{status:#}");
     assert!(
-        history[1]["changes"][0]["message"]
+        worker["message"]
             .as_str()
             .is_some_and(|m| m.contains("ProgressDeadlineExceeded")),
         "{status:#}"
@@ -1977,9 +2051,17 @@ environment "prod" {{
         "{page}"
     );
     let (_, metrics) = agent.get("/metrics");
-    assert!(
-        metrics.contains("braid_applies_total{env=\"staging\",outcome=\"failed\"} 1"),
-        "{metrics}"
+    for line in [
+        "braid_applies_total{env=\"staging\",outcome=\"failed\"} 1",
+        "braid_resources{env=\"staging\",health=\"healthy\"} 3",
+        "braid_resources{env=\"staging\",health=\"degraded\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    // The new commits' apply brought the opted-out queue back too (it applies everything).
+    assert_eq!(
+        boto3_queue_attribute(&moto.endpoint(), &staging_url, "VisibilityTimeout", None),
+        "30"
     );
     agent.wait_line("staging: healed", Duration::from_secs(1));
     let (code, output) = agent.terminate();
