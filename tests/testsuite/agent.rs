@@ -174,6 +174,22 @@ impl RunningAgent {
         self.request("GET", path, &[], b"")
     }
 
+    /// A push to main, as GitHub sends it signed with `secret`; the agent must take it.
+    fn push_github(&self, secret: &str) {
+        let body = br#"{"ref":"refs/heads/main"}"#;
+        let signature = format!("sha256={}", hex::encode(hmac(secret.as_bytes(), body)));
+        let (code, answer) = self.request(
+            "POST",
+            "/webhooks/github",
+            &[
+                ("X-GitHub-Event", "push"),
+                ("X-Hub-Signature-256", &signature),
+            ],
+            body,
+        );
+        assert_eq!(code, 202, "{answer}");
+    }
+
     /// The status of `env` from the JSON API.
     fn status(&self, env: &str) -> serde_json::Value {
         let (code, body) = self.get(&format!("/api/environments/{env}"));
@@ -433,17 +449,7 @@ fn push_webhooks_are_verified_and_reconcile_at_once() {
     );
 
     // Signed as GitHub signs: applied within seconds.
-    let signature = format!("sha256={}", hex::encode(hmac(secret.as_bytes(), body)));
-    let (code, answer) = agent.request(
-        "POST",
-        "/webhooks/github",
-        &[
-            ("X-GitHub-Event", "push"),
-            ("X-Hub-Signature-256", &signature),
-        ],
-        body,
-    );
-    assert_eq!(code, 202, "{answer}");
+    agent.push_github(secret);
     wait_file(&staging, "v2", Duration::from_secs(10));
 
     // GitLab's token.
@@ -1737,6 +1743,18 @@ fn boto3_queue_attribute(endpoint: &str, url: &str, name: &str, set: Option<&str
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The URL of the SQS queue `name` in moto.
+fn queue_url(moto: &braid_testkit::MotoServer, name: &str) -> String {
+    let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
+    let end = queues
+        .find(&format!("/{name}"))
+        .unwrap_or_else(|| panic!("no queue {name} in {queues}"))
+        + name.len()
+        + 1;
+    let start = queues[..end].rfind("http").expect("a URL");
+    queues[start..end].to_string()
+}
+
 fn replicas(sim: &braid_testkit::KubeSim) -> Option<i64> {
     sim.get("/apis/apps/v1/namespaces/shop/deployments/worker")
         .and_then(|d| d["spec"]["replicas"].as_i64())
@@ -1836,31 +1854,13 @@ environment "prod" {{
     ]);
     // staging: only webhooks (and drift checks) bring it changes; prod polls every 2 s.
     let mut agent = RunningAgent::start(&project, &["--interval", "1h", "--heartbeat", "1s"], &env);
-    let push = |agent: &RunningAgent| {
-        let body = br#"{"ref":"refs/heads/main"}"#;
-        let signature = format!("sha256={}", hex::encode(hmac(secret.as_bytes(), body)));
-        let (code, answer) = agent.request(
-            "POST",
-            "/webhooks/github",
-            &[
-                ("X-GitHub-Event", "push"),
-                ("X-Hub-Signature-256", &signature),
-            ],
-            body,
-        );
-        assert_eq!(code, 202, "{answer}");
-    };
+    let push = |agent: &RunningAgent| agent.push_github(secret);
 
     // Both environments applied: the queue's URL in each cluster's Deployment.
     for (name, sim) in [("staging", &staging_sim), ("prod", &prod_sim)] {
         wait_replicas(sim, 2, Duration::from_secs(60));
         let status = agent.wait_status(name, Duration::from_secs(30), |s| s["sync"] == "synced");
-        let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
-        let url = {
-            let end = queues.find(&format!("/jobs-{name}")).expect("the queue") + name.len() + 6;
-            let start = queues[..end].rfind("http").expect("a URL");
-            queues[start..end].to_string()
-        };
+        let url = queue_url(&moto, &format!("jobs-{name}"));
         let deployment = sim
             .get("/apis/apps/v1/namespaces/shop/deployments/worker")
             .expect("the Deployment");
@@ -1918,12 +1918,7 @@ environment "prod" {{
     });
 
     // boto3 in staging, on the queue whose tag opts out of healing: reported, left alone.
-    let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
-    let staging_url = {
-        let end = queues.find("/jobs-staging").expect("the staging queue") + "/jobs-staging".len();
-        let start = queues[..end].rfind("http").expect("a URL");
-        queues[start..end].to_string()
-    };
+    let staging_url = queue_url(&moto, "jobs-staging");
     boto3_queue_attribute(
         &moto.endpoint(),
         &staging_url,
@@ -1942,12 +1937,7 @@ environment "prod" {{
     );
 
     // boto3 in prod (heal off): reported as drift, notified, left as it is.
-    let (_, queues) = moto.request_to("sqs", "GET", "/?Action=ListQueues");
-    let prod_url = {
-        let end = queues.find("/jobs-prod").expect("the prod queue") + "/jobs-prod".len();
-        let start = queues[..end].rfind("http").expect("a URL");
-        queues[start..end].to_string()
-    };
+    let prod_url = queue_url(&moto, "jobs-prod");
     assert_eq!(
         boto3_queue_attribute(&moto.endpoint(), &prod_url, "VisibilityTimeout", Some("99")),
         "99"
