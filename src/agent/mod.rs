@@ -183,6 +183,8 @@ pub struct LastApply {
     pub outcome: String,
     /// Resources created, updated, replaced, deleted, imported, failed.
     pub summary: braid_state::ChangeSummary,
+    /// Why a rule was set aside for it (`--override-window --reason`), if one was.
+    pub note: Option<String>,
 }
 
 impl From<&ApplyRecord> for LastApply {
@@ -195,6 +197,7 @@ impl From<&ApplyRecord> for LastApply {
             finished_at: a.finished_at,
             outcome: a.outcome.as_str().to_string(),
             summary: a.summary,
+            note: a.note.clone(),
         }
     }
 }
@@ -249,6 +252,8 @@ pub struct EnvironmentStatus {
     pub owner: Option<String>,
     /// Why the lease could not be kept, while it cannot.
     pub lease_error: Option<String>,
+    /// The release windows' say on the pending changes, for environments with windows.
+    pub window: Option<crate::config::window::WindowVerdict>,
     /// Every resource in state with its object's health, as the last plan found them.
     pub resources: Vec<ResourceStatus>,
     /// The newest applies, newest first, each with its changes and diff.
@@ -340,6 +345,7 @@ impl EnvironmentStatus {
             owned: false,
             owner: None,
             lease_error: None,
+            window: None,
             resources: Vec::new(),
             history: Vec::new(),
             lease_known: false,
@@ -885,7 +891,9 @@ impl Agent {
         let drift_check = drift_due(drift_interval.get());
         // Out of sync stays out of sync until the commits change or someone applies:
         // planning again each interval would find the same changes.
+        // (Unless a release window held it back: it is looked at again each interval.)
         let unchanged_since_last_plan = before.sync == SyncState::OutOfSync
+            && before.window.as_ref().is_none_or(|w| w.allowed)
             && before.sources == current.iter().map(SourceCommit::from).collect::<Vec<_>>();
         // Without new commits there is nothing to plan between drift checks — unless the
         // environment was out of sync and someone else applied since.
@@ -988,6 +996,41 @@ impl Agent {
                 heal_these
             }
         };
+        // The release windows: the agent waits for one (it is no person: `manual_apply`
+        // windows hold it back too).
+        let verdict = ops::window_verdict(&prepared.ws, &plan, false)?;
+        let blocked = !verdict.allowed;
+        self.shared.update(env, |s| {
+            s.window = prepared
+                .ws
+                .environment()
+                .filter(|e| !e.windows.is_empty())
+                .map(|_| verdict.clone());
+        });
+        if blocked {
+            let windows = prepared
+                .ws
+                .environment()
+                .map(|e| e.windows.clone())
+                .unwrap_or_default();
+            (self.log)(&AgentEvent {
+                env: env.to_string(),
+                kind: "window_closed",
+                message: format!(
+                    "waiting for the release window ({}); it opens {}",
+                    verdict.reason,
+                    verdict.next_open_text(&windows)
+                ),
+            });
+            return Ok((
+                if new_commits {
+                    Cycle::OutOfSync(pending)
+                } else {
+                    Cycle::Drifted(pending)
+                },
+                true,
+            ));
+        }
         self.shared.update(env, |s| s.sync = SyncState::Applying);
         tell(
             NotifyEvent::ApplyStarted,
@@ -996,6 +1039,7 @@ impl Agent {
         );
         let options = RunOptions {
             targets,
+            manual: false,
             ..self.options.run.clone()
         };
         let outcome = ops::apply(
@@ -1185,6 +1229,7 @@ pub async fn assess(
     status.drifted = plan.drift.iter().map(|d| d.address.clone()).collect();
     status.last_drift_check = Some(Utc::now());
     status.resources = resource_statuses(&prepared, Some(&plan), parallelism).await?;
+    status.window = plan.window.clone();
     status.history = history_entries(&prepared, render).await?;
     status.owned = true;
     Ok(status)

@@ -45,6 +45,8 @@ pub struct ApplyOptions {
     pub lock: LockSettings,
     /// Raised to stop: changes in flight finish and are recorded, nothing new starts.
     pub cancel: CancelToken,
+    /// Recorded with the apply in the audit log: why a rule was set aside.
+    pub note: Option<String>,
 }
 
 impl Default for ApplyOptions {
@@ -56,6 +58,7 @@ impl Default for ApplyOptions {
             ready_timeout: Duration::from_secs(300),
             lock: LockSettings::default(),
             cancel: CancelToken::new(),
+            note: None,
         }
     }
 }
@@ -106,6 +109,7 @@ pub async fn apply_plan_locked(
             sources: plan.sources.clone(),
             rollback_of: options.rollback_of,
             started_at: Utc::now(),
+            note: options.note.clone(),
         },
     )
     .await?;

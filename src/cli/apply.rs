@@ -33,6 +33,40 @@ pub struct ApplyArgs {
     pub reviewed: bool,
     #[command(flatten)]
     pub comment: super::plan::CommentArgs,
+    #[command(flatten)]
+    pub window: WindowOverrideArgs,
+}
+
+/// `--override-window --reason TEXT`: apply outside the release windows, on the record.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WindowOverrideArgs {
+    /// Apply although the environment's release windows hold the changes back; needs
+    /// --reason, which is recorded with the apply in the audit log.
+    #[arg(long, requires = "reason")]
+    pub override_window: bool,
+    /// Why the release window is set aside (recorded in the audit log).
+    #[arg(long, value_name = "TEXT", requires = "override_window")]
+    pub reason: Option<String>,
+}
+
+impl WindowOverrideArgs {
+    /// Sets the override on `options`, refusing an empty reason.
+    pub fn apply_to(&self, options: &mut crate::ops::RunOptions) -> Result<(), Diagnostics> {
+        if !self.override_window {
+            return Ok(());
+        }
+        match self.reason.as_deref().map(str::trim) {
+            Some(reason) if !reason.is_empty() => {
+                options.window_override = Some(reason.to_string());
+                Ok(())
+            }
+            _ => Err(crate::diag::Diagnostic::error(
+                "Empty --reason",
+                "--override-window needs a reason that says why, like --reason \"hotfix for INC-1234\": it is recorded in the audit log.",
+            )
+            .into()),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -46,6 +80,8 @@ pub struct DestroyArgs {
     /// Destroy only this resource and what depends on it (repeatable).
     #[arg(long = "target", value_name = "ADDR")]
     pub target: Vec<String>,
+    #[command(flatten)]
+    pub window: WindowOverrideArgs,
 }
 
 pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
@@ -54,6 +90,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
         .run_options(args.refresh, args.parallelism, &cx.cancel)?;
     options.targets = args.targeting.target.clone();
     options.replace = args.targeting.replace.clone();
+    args.window.apply_to(&mut options)?;
     let observer = cx.shell.apply_observer();
     if args.comment.comment && !args.reviewed {
         return Err(crate::diag::Diagnostic::error(
@@ -199,6 +236,7 @@ async fn apply_reviewed(
 pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
     let mut options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
     options.targets = args.target.clone();
+    args.window.apply_to(&mut options)?;
     TargetArgs {
         target: args.target.clone(),
         replace: Vec::new(),

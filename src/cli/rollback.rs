@@ -19,10 +19,13 @@ pub struct RollbackArgs {
     /// How many changes run at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub parallelism: usize,
+    #[command(flatten)]
+    pub window: super::apply::WindowOverrideArgs,
 }
 
 pub async fn run(cx: &Context, args: &RollbackArgs) -> CommandResult {
-    let options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    let mut options = cx.global.run_options(true, args.parallelism, &cx.cancel)?;
+    args.window.apply_to(&mut options)?;
     let observer = cx.shell.apply_observer();
     let mut approve = |target: &braid_state::ApplyRecord, plan: &crate::plan::Plan| {
         let question = format!(

@@ -409,6 +409,7 @@ async fn restore(cx: &Context, mut ws: Workspace, wanted: &str) -> CommandResult
         sources: vec![],
         rollback_of: None,
         started_at: chrono::Utc::now(),
+        note: None,
     };
     let restored = locked(cx, store.as_ref(), "state restore", async {
         state_guard::restore(&store, &dump, apply)

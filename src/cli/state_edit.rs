@@ -32,6 +32,7 @@ pub(super) async fn audited_write(
         sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
         rollback_of: None,
         started_at: Utc::now(),
+        note: None,
     };
     locked(
         cx,

@@ -15,9 +15,10 @@ mod tf_json;
 mod types;
 pub mod validation;
 mod variables;
+pub mod window;
 
 pub use body::{Attribute, ConfigBody, NestedBlock};
-pub use duration::parse_duration;
+pub use duration::{format_duration, parse_duration};
 pub use module::{
     CheckDecl, Condition, ExpandedCall, ImportDecl, Instance, InstanceKey, Lifecycle, LocalDecl,
     ManifestBody, Module, ModuleCall, ModuleInstance, MovedDecl, OutputDecl, ProviderDecl,

@@ -97,6 +97,8 @@ pub struct EnvironmentConfig {
     pub drift: DriftSettings,
     /// The environment's own `notify` blocks (besides the top-level ones).
     pub notify: Vec<super::notify::NotifyConfig>,
+    /// The `window` blocks: when changes may be applied ([`super::window`]).
+    pub windows: Vec<super::window::WindowConfig>,
     /// Where the `environment` block is written, for diagnostics.
     pub location: Option<Location>,
 }
@@ -672,7 +674,14 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     block.body.check_names(
         "environment block",
         &["variables", "overlay", "auto_apply", "interval"],
-        &["state", "apply_rule", "provider", "drift", "notify"],
+        &[
+            "state",
+            "apply_rule",
+            "provider",
+            "drift",
+            "notify",
+            "window",
+        ],
     )?;
     let mut env = EnvironmentConfig {
         name: block.labels[0].clone(),
@@ -688,6 +697,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         interval: None,
         drift: DriftSettings::default(),
         notify: Vec::new(),
+        windows: Vec::new(),
         location: Some(block.location.clone()),
     };
     let attrs = body_value(&ConfigBody {
@@ -720,6 +730,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
     for nested in &block.body.blocks {
         match nested.kind.as_str() {
             "notify" => env.notify.push(super::notify::parse_notify(nested)?),
+            "window" => env.windows.push(parse_window(nested)?),
             "drift" => {
                 drift_blocks += 1;
                 if drift_blocks > 1 {
@@ -787,6 +798,88 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         }
     }
     Ok(env)
+}
+
+/// A `window` block of an environment.
+fn parse_window(block: &NestedBlock) -> Result<super::window::WindowConfig, Diagnostic> {
+    block.expect_labels(&[])?;
+    block.body.check_names(
+        "window block",
+        &[
+            "kind",
+            "schedule",
+            "duration",
+            "timezone",
+            "resources",
+            "sources",
+            "manual_apply",
+        ],
+        &[],
+    )?;
+    let value = body_value(&block.body)?;
+    let at = |name: &str| {
+        block
+            .body
+            .attribute(name)
+            .map(|a| a.value_location.clone())
+            .unwrap_or_else(|| block.location.clone())
+    };
+    let required = |name: &str, example: &str| -> Result<String, Diagnostic> {
+        string_attr(&value, name, block)?.ok_or_else(|| {
+            Diagnostic::error(
+                "Missing window setting",
+                format!("A window block needs {name}, like {name} = {example}."),
+            )
+            .at(block.location.clone())
+        })
+    };
+    let kind = required("kind", "\"allow\" or \"deny\"")?;
+    let schedule = required("schedule", "\"0 9 * * 1-5\"")?;
+    let duration = duration_attr(&value, "duration", &block.body)?.ok_or_else(|| {
+        Diagnostic::error(
+            "Missing window setting",
+            "A window block needs duration, like duration = \"6h\".",
+        )
+        .at(block.location.clone())
+    })?;
+    let timezone = string_attr(&value, "timezone", block)?;
+    let mut window =
+        super::window::WindowConfig::new(&kind, &schedule, duration, timezone.as_deref()).map_err(
+            |d| {
+                let place = if d.summary.contains("kind") {
+                    "kind"
+                } else if d.summary.contains("schedule") {
+                    "schedule"
+                } else if d.summary.contains("zone") {
+                    "timezone"
+                } else {
+                    "duration"
+                };
+                d.at(at(place))
+            },
+        )?;
+    for (name, list) in [
+        ("resources", &mut window.resources),
+        ("sources", &mut window.sources),
+    ] {
+        match value.attr(name) {
+            None | Some(Value::Null) => {}
+            Some(v) => {
+                let items = v.as_list().unwrap_or_default();
+                if v.as_list().is_none() || items.iter().any(|i| i.as_str().is_none()) {
+                    return Err(Diagnostic::error(
+                        "Incorrect attribute value type",
+                        format!("\"{name}\" must be a list of strings, like [\"k8s/*\"]."),
+                    )
+                    .at(at(name)));
+                }
+                list.extend(items.iter().filter_map(|i| i.as_str().map(str::to_string)));
+            }
+        }
+    }
+    window.manual_apply = bool_attr(&value, "manual_apply", &block.body)?.unwrap_or(false);
+    window.location = Some(block.location.clone());
+    Ok(window)
 }
 
 /// A `provider "NAME"` block; with `alias = "ALIAS"` it is the configuration `NAME.ALIAS`,

@@ -94,14 +94,23 @@ pub async fn plan(
     options: &PlanOptions,
     observer: &dyn PlanObserver,
 ) -> Result<Plan, Diagnostics> {
-    make_plan(
+    let mut plan = make_plan(
         &prepared.ws,
         &prepared.providers,
         prepared.store.as_ref(),
         options,
         observer,
     )
-    .await
+    .await?;
+    if prepared
+        .ws
+        .environment()
+        .is_some_and(|e| !e.windows.is_empty())
+        && plan.mode != PlanMode::RefreshOnly
+    {
+        plan.window = Some(window_verdict(&prepared.ws, &plan, true)?);
+    }
+    Ok(plan)
 }
 
 /// `braid plan --refresh-only`: a plan that only compares state with the live objects;
@@ -145,6 +154,12 @@ pub struct RunOptions {
     pub targets: Vec<String>,
     /// `--replace`: see [`PlanOptions::replace`].
     pub replace: Vec<String>,
+    /// A person runs this (not the agent): release windows with `manual_apply` let it
+    /// through.
+    pub manual: bool,
+    /// `--override-window --reason`: apply outside the release windows, with the reason
+    /// recorded in the audit log.
+    pub window_override: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -156,6 +171,8 @@ impl Default for RunOptions {
             cancel: CancelToken::new(),
             targets: Vec::new(),
             replace: Vec::new(),
+            manual: true,
+            window_override: None,
         }
     }
 }
@@ -356,7 +373,9 @@ async fn run_changes(
             declined: false,
         });
     }
+    let note = check_windows(prepared, &plan, options)?;
     let apply_options = ApplyOptions {
+        note,
         parallelism: options.parallelism,
         operation: operation.as_str().to_string(),
         rollback_of: match operation {
@@ -397,6 +416,66 @@ async fn run_changes(
         report: Some(report),
         declined: false,
     })
+}
+
+/// Whether the environment's release windows let `plan` be applied now; refused with the
+/// next opening otherwise, unless `--override-window` says why (then the note for the
+/// audit log).
+fn check_windows(
+    prepared: &Prepared,
+    plan: &Plan,
+    options: &RunOptions,
+) -> Result<Option<String>, Diagnostics> {
+    let Some(env) = prepared.ws.environment() else {
+        return Ok(None);
+    };
+    if env.windows.is_empty() {
+        return Ok(None);
+    }
+    let verdict = window_verdict(&prepared.ws, plan, options.manual)?;
+    if verdict.allowed {
+        return Ok(None);
+    }
+    let actor = crate::actor::actor(&prepared.ws.project.dir);
+    if let Some(reason) = &options.window_override {
+        return Ok(Some(format!(
+            "release window overridden by {actor}: {reason} (at {}: {})",
+            verdict.at.format("%Y-%m-%d %H:%M UTC"),
+            verdict.reason
+        )));
+    }
+    Err(Diagnostic::error(
+        "Outside the release window",
+        format!(
+            "Environment \"{}\" takes no changes now ({}): {}. It may be applied from {}. Wait for the window, or apply now with --override-window --reason \"why\" (recorded in the audit log).",
+            prepared.ws.env_name,
+            verdict.at.format("%Y-%m-%d %H:%M UTC"),
+            verdict.reason,
+            verdict.next_open_text(&env.windows),
+        ),
+    )
+    .at_opt(env.windows.first().and_then(|w| w.location.clone()))
+    .into())
+}
+
+/// The release windows' verdict on `plan` at the windows' clock (`BRAID_NOW`, else now).
+pub fn window_verdict(
+    ws: &Workspace,
+    plan: &Plan,
+    manual: bool,
+) -> Result<crate::config::window::WindowVerdict, Diagnostics> {
+    let windows = ws
+        .environment()
+        .map(|e| e.windows.as_slice())
+        .unwrap_or_default();
+    let changes: Vec<(&str, Option<&str>)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.is_change())
+        .map(|c| (c.address.as_str(), c.source.as_deref()))
+        .collect();
+    let at = crate::config::window::clock()?;
+    Ok(crate::config::window::check(windows, &changes, at, manual))
 }
 
 /// `braid apply FILE`: applies a saved plan exactly. Its git sources are read at the

@@ -252,6 +252,10 @@ pub struct Plan {
     /// What providers warned of while planning (a deprecated argument, …), by address.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<PlanWarning>,
+    /// Whether the environment's release windows let the changes be applied now (only for
+    /// environments with `window` blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<crate::config::window::WindowVerdict>,
 }
 
 /// A provider's warning while planning: shown with the plan, which still applies.
@@ -419,6 +423,7 @@ impl Plan {
             checks: Vec::new(),
             charts: self.charts.clone(),
             warnings: self.warnings.clone(),
+            window: self.window.clone(),
         }
     }
 

@@ -1048,6 +1048,7 @@ pub async fn make_plan(
             warnings.sort_by(|a, b| a.address.cmp(&b.address));
             warnings
         },
+        window: None,
     })
 }
 

@@ -77,6 +77,9 @@ pub fn render_list(applies: &[ApplyRecord], style: Style) -> String {
             counts(a),
             outcome(a, style)
         ));
+        if let Some(note) = &a.note {
+            out.push_str(&format!("    note: {note}\n"));
+        }
     }
     out
 }
@@ -99,6 +102,9 @@ pub fn render_show(apply: &ApplyRecord, changes: &[ChangeRecord], style: Style) 
     );
     if let Some(id) = apply.rollback_of {
         out.push_str(&format!("  rollback to the configuration of apply #{id}\n"));
+    }
+    if let Some(note) = &apply.note {
+        out.push_str(&format!("  note     {note}\n"));
     }
     out.push_str("  sources\n");
     for s in &apply.sources {

@@ -129,6 +129,9 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
                 summary_line(&plan.summary())
             }
         ));
+        if let Some(line) = super::plan::window_line(plan) {
+            out.push_str(&format!("> {line}\n\n"));
+        }
     }
     if left_out > 0 {
         let env_flags: String = envs.iter().map(|e| format!(" --env {e}")).collect();
@@ -447,6 +450,7 @@ mod tests {
             checks: Vec::new(),
             charts: Vec::new(),
             warnings: Vec::new(),
+            window: None,
         }
     }
 

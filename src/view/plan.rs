@@ -142,6 +142,26 @@ pub(crate) fn render_drift(drift: &ResourceDrift, style: Style, out: &mut String
     out.push_str("    }\n\n");
 }
 
+/// The release windows' say on the plan's changes, when the environment has windows and
+/// the plan changes something: `Release window: open (…)`, or closed with the next opening.
+pub fn window_line(plan: &Plan) -> Option<String> {
+    let w = plan.window.as_ref()?;
+    if !plan.has_changes() {
+        return None;
+    }
+    Some(if w.allowed {
+        format!("Release window: open ({}).", w.reason)
+    } else {
+        format!(
+            "Release window: closed ({}); braid apply refuses these changes until {} (or with --override-window --reason).",
+            w.reason,
+            w.next_open
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "a window opens".to_string())
+        )
+    })
+}
+
 /// One line of counts: `Plan: 1 to add, 0 to change, 0 to replace, 1 to destroy.`
 pub fn summary_line(s: &PlanSummary) -> String {
     let mut line = format!(
@@ -259,6 +279,13 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
         }
         out.push_str(&style.bold(&summary_line(&summary)));
         out.push('\n');
+    }
+    if let Some(line) = window_line(plan) {
+        let open = plan.window.as_ref().is_some_and(|w| w.allowed);
+        out.push_str(&format!(
+            "\n{}\n",
+            if open { line } else { style.yellow(&line) }
+        ));
     }
     if !plan.kept.is_empty() {
         out.push_str("\nNot in configuration any more, but kept (braid.dev/prune: \"false\"):\n");

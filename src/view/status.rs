@@ -106,6 +106,22 @@ pub fn render_human(environments: &[EnvironmentStatus], style: Style) -> String 
         }
     }
     for e in environments {
+        if let Some(w) = e
+            .window
+            .as_ref()
+            .filter(|w| !w.allowed && !e.pending.is_empty())
+        {
+            out.push_str(&format!(
+                "\n{}: release window closed ({}){}\n",
+                style.bold(&e.name),
+                w.reason,
+                w.next_open
+                    .map(|t| format!("; opens {}", t.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for e in environments {
         let unwell: Vec<_> = e
             .resources
             .iter()

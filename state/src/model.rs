@@ -201,6 +201,9 @@ pub struct NewApply {
     pub rollback_of: Option<ApplyId>,
     /// When the apply started.
     pub started_at: DateTime<Utc>,
+    /// Why a rule was set aside for this apply, in the person's words (`--override-window
+    /// --reason`), with who allowed it.
+    pub note: Option<String>,
 }
 
 /// One row of the audit log.
@@ -226,6 +229,9 @@ pub struct ApplyRecord {
     pub summary: ChangeSummary,
     /// How the apply ended.
     pub outcome: ApplyOutcome,
+    /// As in [`NewApply::note`]; `None` for applies recorded before notes existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What became of one resource's change in an apply.

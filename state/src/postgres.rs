@@ -290,6 +290,7 @@ fn apply_row(row: &Row) -> Result<ApplyRow, tokio_postgres::Error> {
         finished_at: row.try_get(7)?,
         summary: row.try_get(8)?,
         outcome: row.try_get(9)?,
+        note: row.try_get(10)?,
     })
 }
 
@@ -469,7 +470,7 @@ impl StateStore for PostgresStore {
         tx.execute(
             &format!(
                 "INSERT INTO braid_applies (state_env, {APPLY_COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11)"
             ),
             &[
                 &self.env,
@@ -482,6 +483,7 @@ impl StateStore for PostgresStore {
                 &timestamp(apply.started_at),
                 &to_json(&ChangeSummary::default(), OP)?,
                 &ApplyOutcome::Running.as_str(),
+                &apply.note,
             ],
         )
         .await

@@ -126,7 +126,7 @@ impl OutputRow {
 }
 
 pub(crate) const APPLY_COLUMNS: &str = "id, env, actor, operation, sources, rollback_of, \
-     started_at, finished_at, summary, outcome";
+     started_at, finished_at, summary, outcome, note";
 
 pub(crate) struct ApplyRow {
     pub(crate) id: ApplyId,
@@ -139,6 +139,7 @@ pub(crate) struct ApplyRow {
     pub(crate) finished_at: Option<String>,
     pub(crate) summary: String,
     pub(crate) outcome: String,
+    pub(crate) note: Option<String>,
 }
 
 impl ApplyRow {
@@ -155,6 +156,7 @@ impl ApplyRow {
             finished_at: row.get(7)?,
             summary: row.get(8)?,
             outcome: row.get(9)?,
+            note: row.get(10)?,
         })
     }
 
@@ -182,6 +184,7 @@ impl ApplyRow {
             actor: self.actor,
             operation: self.operation,
             rollback_of: self.rollback_of,
+            note: self.note,
         })
     }
 }

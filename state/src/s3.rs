@@ -380,6 +380,7 @@ impl StateStore for S3Store {
                         finished_at: None,
                         summary: ChangeSummary::default(),
                         outcome: ApplyOutcome::Running,
+                        note: apply.note.clone(),
                     },
                     changes: Vec::new(),
                 });

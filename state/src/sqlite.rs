@@ -508,8 +508,8 @@ impl StateStore for SqliteStore {
         let conn = self.connection(OP)?;
         conn.execute(
             "INSERT INTO applies
-                (env, actor, operation, sources, rollback_of, started_at, summary, outcome)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                (env, actor, operation, sources, rollback_of, started_at, summary, outcome, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 apply.env,
                 apply.actor,
@@ -519,6 +519,7 @@ impl StateStore for SqliteStore {
                 timestamp(apply.started_at),
                 to_json(&ChangeSummary::default(), OP)?,
                 ApplyOutcome::Running.as_str(),
+                apply.note,
             ],
         )
         .map_err(backend(OP))?;

@@ -2057,3 +2057,69 @@ environment "prod" {{
     let (code, output) = agent.terminate();
     assert_eq!(code, 0, "{output}");
 }
+
+/// Release windows hold the agent back: with the window closed (the clock fixed by
+/// `BRAID_NOW` on a Saturday) new commits of an `auto_apply` environment wait, out of sync,
+/// with the window's verdict in the status; `manual_apply` windows hold the agent back too.
+#[test]
+fn the_agent_waits_for_the_release_window() {
+    let repo = infra_repo("v1");
+    let project = Project::with_files(&[(
+        "braid.hcl",
+        &format!(
+            r#"source "infra" {{
+  repo = "{}"
+  ref  = "main"
+}}
+
+environment "staging" {{
+  auto_apply = true
+  window {{
+    kind         = "allow"
+    schedule     = "0 9 * * 1-5"
+    duration     = "8h"
+    timezone     = "Europe/Rome"
+    manual_apply = true
+  }}
+}}
+"#,
+            repo.hcl_path()
+        ),
+    )]);
+    let mut agent = RunningAgent::start(
+        &project,
+        &["--interval", "1s"],
+        &[("BRAID_NOW", "2026-12-12T12:00:00+01:00")],
+    );
+    let status = agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "out_of_sync" && s["window"]["allowed"] == false
+    });
+    assert_eq!(
+        status["window"]["next_open"], "2026-12-14T08:00:00Z",
+        "{status:#}"
+    );
+    assert_eq!(
+        status["pending"][0]["address"], "local_file.page",
+        "{status:#}"
+    );
+    agent.wait_line(
+        "staging: waiting for the release window",
+        Duration::from_secs(10),
+    );
+    // Still waiting a few cycles later: nothing applied.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(read(&project.path().join("out/staging.txt")).is_none());
+    assert_eq!(agent.status("staging")["applies_succeeded"], 0);
+    // A person may apply (manual_apply), and the agent then finds it synced.
+    project
+        .braid_env(
+            &["--env", "staging", "apply", "--auto-approve"],
+            &[("BRAID_NOW", "2026-12-12T12:00:00+01:00")],
+        )
+        .success();
+    agent.wait_status("staging", Duration::from_secs(30), |s| {
+        s["sync"] == "synced"
+    });
+    let (code, output) = agent.terminate();
+    assert_eq!(code, 0, "{output}");
+}

@@ -585,7 +585,7 @@ fn usage_errors_exit_1_because_2_means_changes_pending() {
     let project = Project::with_main("");
     for args in [
         &["plan", "--no-such-flag"][..],
-        &["plan", "--out"][..],
+        &["plan", "--parallelism"][..],
         &["apply", "--parallelism", "many"][..],
         &["no-such-command"][..],
     ] {

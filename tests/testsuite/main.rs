@@ -34,6 +34,7 @@ mod modules;
 mod plugin_install;
 mod pr_comment;
 mod private_files;
+mod release_windows;
 mod rollback;
 mod signals;
 mod source_confinement;

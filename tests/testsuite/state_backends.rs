@@ -332,6 +332,7 @@ async fn apply_without_changes_closes_a_dead_runs_entry(backend: Backend) {
             sources: Vec::new(),
             rollback_of: None,
             started_at: chrono::Utc::now(),
+            note: None,
         })
         .await
         .expect("an audit entry of a run that died");

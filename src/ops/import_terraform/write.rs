@@ -75,6 +75,7 @@ pub(super) async fn write(
         sources: ws.sources.iter().map(|s| s.revision.clone()).collect(),
         rollback_of: None,
         started_at: chrono::Utc::now(),
+        note: None,
     };
     let summary = ChangeSummary {
         import: u32::try_from(imported.len()).unwrap_or(u32::MAX),

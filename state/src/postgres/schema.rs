@@ -105,6 +105,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (env, name)
     );
     "#,
+    // 6: why a rule was set aside for an apply (`--override-window --reason`); NULL for
+    // the others.
+    "ALTER TABLE braid_applies ADD COLUMN note TEXT;",
 ];
 
 fn latest_version() -> i64 {

@@ -181,7 +181,7 @@ pub(super) async fn write_dump(
         tx.execute(
             &format!(
                 "INSERT INTO braid_applies (state_env, {APPLY_COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             ),
             &[
                 &env,
@@ -195,6 +195,7 @@ pub(super) async fn write_dump(
                 &apply.finished_at.map(timestamp),
                 &to_json(&apply.summary, op)?,
                 &apply.outcome.as_str(),
+                &apply.note,
             ],
         )
         .await

@@ -96,6 +96,9 @@ const MIGRATIONS: &[&str] = &[
         updated_at TEXT NOT NULL        -- RFC 3339
     );
     "#,
+    // 6: why a rule was set aside for an apply (`--override-window --reason`); NULL for
+    // the others.
+    "ALTER TABLE applies ADD COLUMN note TEXT;",
 ];
 
 /// The newest schema version this build knows.

@@ -37,7 +37,7 @@ pub(super) fn write_dump(
     for entry in &dump.applies {
         let apply = &entry.apply;
         tx.execute(
-            &format!("INSERT INTO applies ({APPLY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            &format!("INSERT INTO applies ({APPLY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
             params![
                 apply.id,
                 apply.env,
@@ -49,6 +49,7 @@ pub(super) fn write_dump(
                 apply.finished_at.map(timestamp),
                 to_json(&apply.summary, op)?,
                 apply.outcome.as_str(),
+                apply.note,
             ],
         )
         .map_err(backend(op))?;

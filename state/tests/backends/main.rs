@@ -203,6 +203,7 @@ pub fn new_apply(operation: &str) -> NewApply {
         sources: vec![],
         rollback_of: None,
         started_at: Utc::now(),
+        note: None,
     }
 }
 

@@ -313,7 +313,7 @@ async fn a_file_from_before_outputs_is_migrated_and_has_none() {
     {
         let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
         conn.execute_batch(
-            "DROP TABLE outputs; ALTER TABLE resources DROP COLUMN meta; PRAGMA user_version = 2;",
+            "DROP TABLE outputs; ALTER TABLE resources DROP COLUMN meta; DROP TABLE documents; ALTER TABLE applies DROP COLUMN note; PRAGMA user_version = 2;",
         )
         .expect("make it a version 2 file");
     }
@@ -343,7 +343,7 @@ async fn a_file_from_before_object_meta_is_migrated() {
         .expect("commit");
     {
         let conn = rusqlite::Connection::open(db_path(&dir)).expect("raw open");
-        conn.execute_batch("ALTER TABLE resources DROP COLUMN meta; PRAGMA user_version = 3;")
+        conn.execute_batch("ALTER TABLE resources DROP COLUMN meta; DROP TABLE documents; ALTER TABLE applies DROP COLUMN note; PRAGMA user_version = 3;")
             .expect("make it a version 3 file");
     }
     let store = open(&dir);

@@ -74,6 +74,7 @@ fn new_apply(operation: &str, rollback_of: Option<ApplyId>) -> NewApply {
             helm: None,
         }],
         rollback_of,
+        note: None,
         started_at: Utc
             .with_ymd_and_hms(2025, 3, 4, 5, 6, 7)
             .single()
