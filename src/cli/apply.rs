@@ -37,35 +37,53 @@ pub struct ApplyArgs {
     pub window: WindowOverrideArgs,
 }
 
-/// `--override-window --reason TEXT`: apply outside the release windows, on the record.
+/// `--override-window` and `--override-policy NAME` with `--reason TEXT`: apply although a
+/// release window or an overridable policy denial holds the changes back, on the record.
 #[derive(Debug, Clone, Default, Args)]
 pub struct WindowOverrideArgs {
     /// Apply although the environment's release windows hold the changes back; needs
     /// --reason, which is recorded with the apply in the audit log.
     #[arg(long, requires = "reason")]
     pub override_window: bool,
-    /// Why the release window is set aside (recorded in the audit log).
-    #[arg(long, value_name = "TEXT", requires = "override_window")]
+    /// Set aside the policy denial named NAME, where the policy allows it (repeatable);
+    /// needs --reason, recorded in the audit log.
+    #[arg(long, value_name = "NAME", requires = "reason")]
+    pub override_policy: Vec<String>,
+    /// Why the window or policy is set aside (recorded in the audit log).
+    #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 }
 
 impl WindowOverrideArgs {
-    /// Sets the override on `options`, refusing an empty reason.
+    /// Sets the overrides on `options`, refusing an empty reason or a reason alone.
     pub fn apply_to(&self, options: &mut crate::ops::RunOptions) -> Result<(), Diagnostics> {
-        if !self.override_window {
+        if !self.override_window && self.override_policy.is_empty() {
+            if self.reason.is_some() {
+                return Err(crate::diag::Diagnostic::error(
+                    "--reason without an override",
+                    "--reason says why a rule is set aside: give it with --override-window or --override-policy NAME.",
+                )
+                .into());
+            }
             return Ok(());
         }
-        match self.reason.as_deref().map(str::trim) {
-            Some(reason) if !reason.is_empty() => {
-                options.window_override = Some(reason.to_string());
-                Ok(())
+        let reason = match self.reason.as_deref().map(str::trim) {
+            Some(reason) if !reason.is_empty() => reason.to_string(),
+            _ => {
+                return Err(crate::diag::Diagnostic::error(
+                    "Empty --reason",
+                    "An override needs a reason that says why, like --reason \"hotfix for INC-1234\": it is recorded in the audit log.",
+                )
+                .into());
             }
-            _ => Err(crate::diag::Diagnostic::error(
-                "Empty --reason",
-                "--override-window needs a reason that says why, like --reason \"hotfix for INC-1234\": it is recorded in the audit log.",
-            )
-            .into()),
+        };
+        if self.override_window {
+            options.window_override = Some(reason.clone());
         }
+        if !self.override_policy.is_empty() {
+            options.policy_override = Some((self.override_policy.clone(), reason));
+        }
+        Ok(())
     }
 }
 

@@ -283,6 +283,9 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
             ));
         }
     }
+    if let Some(denied) = policy_denials(std::slice::from_ref(&plan)) {
+        return Err(denied);
+    }
     let pending = match mode {
         PlanMode::RefreshOnly => !plan.drift.is_empty(),
         _ => plan.has_changes(),
@@ -294,6 +297,37 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
     } else {
         EXIT_OK
     })
+}
+
+/// The error of plans that policies denied: the plan is shown, but the command fails (and
+/// `braid apply` refuses it).
+fn policy_denials(plans: &[crate::plan::Plan]) -> Option<crate::diag::Diagnostics> {
+    let mut diags = crate::diag::Diagnostics::new();
+    for plan in plans {
+        let Some(report) = plan.policy.as_ref().filter(|p| !p.denied.is_empty()) else {
+            continue;
+        };
+        diags.push(crate::diag::Diagnostic::error(
+            "Policy denied the plan",
+            format!(
+                "The policies ({}) deny this plan of environment \"{}\": {}. braid apply refuses it{}.",
+                report.files.join(", "),
+                plan.env,
+                report
+                    .denied
+                    .iter()
+                    .map(|d| d.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if report.denied.iter().any(|d| d.overridable) {
+                    " unless the overridable denials are set aside with --override-policy NAME --reason \"why\""
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    (!diags.0.is_empty()).then_some(diags)
 }
 
 /// Stores `plan` in its environment's state backend as the reviewed plan of its sources
@@ -393,6 +427,9 @@ async fn run_many(cx: &Context, args: &PlanArgs) -> CommandResult {
     args.comment
         .post(cx, &plans, matches!(args.out, Some(None)))
         .await?;
+    if let Some(denied) = policy_denials(&plans) {
+        return Err(denied);
+    }
     let pending = plans.iter().any(|plan| match options.mode {
         PlanMode::RefreshOnly => !plan.drift.is_empty(),
         _ => plan.has_changes(),

@@ -28,7 +28,7 @@ pub use module::{
 };
 pub use project::{
     DriftSettings, EnvironmentConfig, HELM_ATTRIBUTES, HelmBlock, PLAIN_NAME_RULE, PROJECT_FILE,
-    PluginSettings, Project, ProviderConfig, ServerAuth, SourceConfig, StateConfig,
+    PluginSettings, PolicyConfig, Project, ProviderConfig, ServerAuth, SourceConfig, StateConfig,
     helm_block_value, load_project, plain_name_problem,
 };
 pub use template::{TemplateField, TemplatePart};

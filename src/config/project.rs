@@ -99,6 +99,8 @@ pub struct EnvironmentConfig {
     pub notify: Vec<super::notify::NotifyConfig>,
     /// The `window` blocks: when changes may be applied ([`super::window`]).
     pub windows: Vec<super::window::WindowConfig>,
+    /// The environment's own `policy` blocks (besides the top-level ones).
+    pub policies: Vec<PolicyConfig>,
     /// Where the `environment` block is written, for diagnostics.
     pub location: Option<Location>,
 }
@@ -144,6 +146,21 @@ pub struct Project {
     /// The `server` block: who may read the status page, API and metrics of `braid agent`
     /// and `braid serve`.
     pub server: ServerAuth,
+    /// The top-level `policy` blocks: Rego policies every environment's plans are checked
+    /// against.
+    pub policies: Vec<PolicyConfig>,
+}
+
+/// A `policy { path = "policy" }` block: a directory (or one file) of Rego policies,
+/// relative to the project directory and inside it.
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    /// The directory or `.rego` file, absolute.
+    pub path: PathBuf,
+    /// As written.
+    pub written: String,
+    /// Where the block is written.
+    pub location: Option<Location>,
 }
 
 /// braid.hcl's `server { token = ..., username = ..., password = ... }`: when set, the
@@ -258,6 +275,7 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
                 plugins: PluginSettings::default(),
                 notify: Vec::new(),
                 server: ServerAuth::default(),
+                policies: Vec::new(),
             });
         }
         Err(e) => {
@@ -298,6 +316,7 @@ fn parse_project(
         plugins: PluginSettings::default(),
         notify: Vec::new(),
         server: ServerAuth::default(),
+        policies: Vec::new(),
     };
     let mut server_seen = false;
     let mut plugins_seen = false;
@@ -326,7 +345,9 @@ fn parse_project(
         };
         let result = match block.kind.as_str() {
             "source" => parse_source(&block).map(|s| project.sources.push(s)),
-            "environment" => parse_environment(&block).map(|e| project.environments.push(e)),
+            "environment" => {
+                parse_environment(&block, &project.dir).map(|e| project.environments.push(e))
+            }
             "provider" => parse_provider(&block).and_then(|p| {
                 if let Some(first) = project.providers.iter().find(|q| q.name == p.name) {
                     return Err(Diagnostic::error(
@@ -352,6 +373,7 @@ fn parse_project(
                 parse_plugins(&block, &project.dir).map(|p| project.plugins = p)
             }
             "notify" => super::notify::parse_notify(&block).map(|n| project.notify.push(n)),
+            "policy" => parse_policy(&block, &project.dir).map(|p| project.policies.push(p)),
             "server" if server_seen => Err(Diagnostic::error(
                 "Duplicate server block",
                 "braid.hcl may have one server block; merge the settings into it.",
@@ -364,7 +386,7 @@ fn parse_project(
             other => Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
-                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider, plugins, notify and server blocks; resources, variables and outputs go in the .hcl files of a source."
+                    "braid.hcl has no \"{other}\" block. It holds source, environment, provider, plugins, notify, policy and server blocks; resources, variables and outputs go in the .hcl files of a source."
                 ),
             )
             .at(block.location.clone())),
@@ -668,7 +690,10 @@ fn parse_source(block: &NestedBlock) -> Result<SourceConfig, Diagnostic> {
     })
 }
 
-fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnostic> {
+fn parse_environment(
+    block: &NestedBlock,
+    project_dir: &std::path::Path,
+) -> Result<EnvironmentConfig, Diagnostic> {
     block.expect_labels(&["name"])?;
     check_label_is_plain_name(block, "environment")?;
     block.body.check_names(
@@ -698,6 +723,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         drift: DriftSettings::default(),
         notify: Vec::new(),
         windows: Vec::new(),
+        policies: Vec::new(),
         location: Some(block.location.clone()),
     };
     let attrs = body_value(&ConfigBody {
@@ -731,6 +757,7 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         match nested.kind.as_str() {
             "notify" => env.notify.push(super::notify::parse_notify(nested)?),
             "window" => env.windows.push(parse_window(nested)?),
+            "policy" => env.policies.push(parse_policy(nested, project_dir)?),
             "drift" => {
                 drift_blocks += 1;
                 if drift_blocks > 1 {
@@ -798,6 +825,43 @@ fn parse_environment(block: &NestedBlock) -> Result<EnvironmentConfig, Diagnosti
         }
     }
     Ok(env)
+}
+
+/// A `policy { path = "..." }` block: the path must stay inside the project directory (a
+/// pull request must not point braid at files elsewhere on the machine).
+fn parse_policy(block: &NestedBlock, dir: &std::path::Path) -> Result<PolicyConfig, Diagnostic> {
+    block.expect_labels(&[])?;
+    block.body.check_names("policy block", &["path"], &[])?;
+    let value = body_value(&block.body)?;
+    let written = string_attr(&value, "path", block)?.ok_or_else(|| {
+        Diagnostic::error(
+            "Missing policy path",
+            "A policy block names a directory (or a .rego file) of the project, like path = \"policy\".",
+        )
+        .at(block.location.clone())
+    })?;
+    let at = block
+        .body
+        .attribute("path")
+        .map(|a| a.value_location.clone())
+        .unwrap_or_else(|| block.location.clone());
+    let relative = std::path::Path::new(&written);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(Diagnostic::error(
+            "Policy path outside the project",
+            format!("path = \"{written}\" leaves the project directory; policies are read from inside it, like path = \"policy\"."),
+        )
+        .at(at));
+    }
+    Ok(PolicyConfig {
+        path: dir.join(relative),
+        written,
+        location: Some(block.location.clone()),
+    })
 }
 
 /// A `window` block of an environment.

@@ -15,6 +15,7 @@ pub mod comment;
 mod console;
 pub mod history;
 pub mod import_terraform;
+pub mod policy;
 pub mod reviewed;
 
 pub use console::{CONSOLE_INPUT, Console};
@@ -110,6 +111,9 @@ pub async fn plan(
     {
         plan.window = Some(window_verdict(&prepared.ws, &plan, true)?);
     }
+    if plan.mode != PlanMode::RefreshOnly {
+        plan.policy = policy::evaluate(&prepared.ws, &plan)?;
+    }
     Ok(plan)
 }
 
@@ -160,6 +164,9 @@ pub struct RunOptions {
     /// `--override-window --reason`: apply outside the release windows, with the reason
     /// recorded in the audit log.
     pub window_override: Option<String>,
+    /// `--override-policy NAME... --reason`: the overridable policy denials to set aside,
+    /// and why.
+    pub policy_override: Option<(Vec<String>, String)>,
 }
 
 impl Default for RunOptions {
@@ -173,6 +180,7 @@ impl Default for RunOptions {
             replace: Vec::new(),
             manual: true,
             window_override: None,
+            policy_override: None,
         }
     }
 }
@@ -373,7 +381,22 @@ async fn run_changes(
             declined: false,
         });
     }
-    let note = check_windows(prepared, &plan, options)?;
+    let window_note = check_windows(prepared, &plan, options)?;
+    // The policies as they are now judge the plan being applied (a saved or reviewed plan
+    // too).
+    let mut plan = plan;
+    if plan.mode != PlanMode::RefreshOnly {
+        plan.policy = policy::evaluate(&prepared.ws, &plan)?;
+    }
+    let (names, reason) = match &options.policy_override {
+        Some((names, reason)) => (names.as_slice(), Some(reason.as_str())),
+        None => (&[][..], None),
+    };
+    let policy_note = policy::check(&prepared.ws, &mut plan, names, reason)?;
+    let note = match (window_note, policy_note) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    };
     let apply_options = ApplyOptions {
         note,
         parallelism: options.parallelism,

@@ -256,6 +256,39 @@ pub struct Plan {
     /// environments with `window` blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<crate::config::window::WindowVerdict>,
+    /// What the Rego policies (`policy` blocks) said of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyReport>,
+}
+
+/// The Rego policies' verdict on a plan: `deny` results refuse it (unless overridden),
+/// `warn` results are shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyReport {
+    /// The policy files evaluated, relative to the project directory.
+    pub files: Vec<String>,
+    /// What `deny` rules said: the plan may not be applied.
+    pub denied: Vec<PolicyFinding>,
+    /// What `warn` rules said.
+    pub warnings: Vec<PolicyFinding>,
+    /// Denials set aside with `--override-policy NAME --reason`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<PolicyFinding>,
+}
+
+/// One result of a `deny` or `warn` rule: a message, or an object `{msg, name,
+/// overridable}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyFinding {
+    /// What the rule says.
+    pub message: String,
+    /// The rule's name for overrides (`name` of an object result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether `--override-policy NAME` may set it aside (`overridable` of an object
+    /// result; false for plain messages).
+    #[serde(default)]
+    pub overridable: bool,
 }
 
 /// A provider's warning while planning: shown with the plan, which still applies.
@@ -424,6 +457,7 @@ impl Plan {
             charts: self.charts.clone(),
             warnings: self.warnings.clone(),
             window: self.window.clone(),
+            policy: self.policy.clone(),
         }
     }
 

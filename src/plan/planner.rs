@@ -1049,6 +1049,7 @@ pub async fn make_plan(
             warnings
         },
         window: None,
+        policy: None,
     })
 }
 

@@ -37,6 +37,47 @@ pub fn render(plans: &[Plan], budget: usize) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // Policies first: what reviewers must see before the diffs.
+    for plan in plans {
+        let Some(report) = &plan.policy else { continue };
+        let env = if plans.len() > 1 {
+            format!(" · `{}`", plan.env)
+        } else {
+            String::new()
+        };
+        if report.denied.is_empty() && report.warnings.is_empty() && report.overridden.is_empty() {
+            out.push_str(&format!(
+                "**Policy{env}:** ✅ passed ({} file(s)).\n\n",
+                report.files.len()
+            ));
+            continue;
+        }
+        out.push_str(&format!(
+            "**Policy{env}:** {} denied, {} warning(s)\n\n",
+            report.denied.len(),
+            report.warnings.len()
+        ));
+        let line = |kind: &str, f: &crate::plan::PolicyFinding| {
+            format!(
+                "- {kind} {}{}\n",
+                f.name
+                    .as_deref()
+                    .map(|n| format!("`{n}` "))
+                    .unwrap_or_default(),
+                f.message.replace('\n', " ")
+            )
+        };
+        for f in &report.denied {
+            out.push_str(&line("❌ **deny**", f));
+        }
+        for f in &report.overridden {
+            out.push_str(&line("⚠️ overridden", f));
+        }
+        for f in &report.warnings {
+            out.push_str(&line("⚠️ warn", f));
+        }
+        out.push('\n');
+    }
     out.push_str("| environment | source | repository | revision |\n|---|---|---|---|\n");
     for plan in plans {
         for src in &plan.sources {
@@ -451,6 +492,7 @@ mod tests {
             charts: Vec::new(),
             warnings: Vec::new(),
             window: None,
+            policy: None,
         }
     }
 

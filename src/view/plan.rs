@@ -142,6 +142,38 @@ pub(crate) fn render_drift(drift: &ResourceDrift, style: Style, out: &mut String
     out.push_str("    }\n\n");
 }
 
+/// The policies' verdict, for the top of the plan: a count line, then each denial and
+/// warning (`None` without policies).
+pub fn policy_section(plan: &Plan, style: Style) -> Option<String> {
+    let report = plan.policy.as_ref()?;
+    let mut out = format!(
+        "{} {} denied, {} warning(s){} ({})\n",
+        style.bold("Policy:"),
+        report.denied.len(),
+        report.warnings.len(),
+        if report.overridden.is_empty() {
+            String::new()
+        } else {
+            format!(", {} overridden", report.overridden.len())
+        },
+        report.files.join(", ")
+    );
+    let named = |f: &crate::plan::PolicyFinding| match &f.name {
+        Some(name) => format!("[{name}] {}", f.message),
+        None => f.message.clone(),
+    };
+    for f in &report.denied {
+        out.push_str(&format!("  {} {}\n", style.red("deny"), named(f)));
+    }
+    for f in &report.overridden {
+        out.push_str(&format!("  {} {}\n", style.yellow("overridden"), named(f)));
+    }
+    for f in &report.warnings {
+        out.push_str(&format!("  {} {}\n", style.yellow("warn"), named(f)));
+    }
+    Some(out)
+}
+
 /// The release windows' say on the plan's changes, when the environment has windows and
 /// the plan changes something: `Release window: open (…)`, or closed with the next opening.
 pub fn window_line(plan: &Plan) -> Option<String> {
@@ -225,6 +257,10 @@ pub fn render_human(plan: &Plan, style: Style) -> String {
         }
     }
     out.push('\n');
+    if let Some(section) = policy_section(plan, style) {
+        out.push_str(&section);
+        out.push('\n');
+    }
     if !plan.refreshed {
         out.push_str("Note: live objects were not read (--refresh=false); the plan compares against state only.\n\n");
     }

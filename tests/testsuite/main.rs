@@ -32,6 +32,7 @@ mod layering;
 mod meta_arguments;
 mod modules;
 mod plugin_install;
+mod policy;
 mod pr_comment;
 mod private_files;
 mod release_windows;
