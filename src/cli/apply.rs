@@ -155,6 +155,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
     // interrupt must end the run cleanly so the lock is released.
     cx.stop_gracefully();
     let confirm = |plan: &Plan| {
+        refuse_denied(cx, &prepared.ws, plan, &options)?;
         show_and_confirm(
             cx,
             plan,
@@ -165,6 +166,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
     let notices = ApplyNotices::new(cx, &prepared.ws);
     let mut approve = notices.around(confirm);
     let outcome = ops::apply(&prepared, &options, &mut approve, observer.as_ref()).await;
+    drop(approve);
     notices.finished(outcome.as_ref()).await;
     let outcome = outcome?;
     let code = finish(cx, "apply", &outcome);
@@ -264,6 +266,7 @@ pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
     let prepared = cx.prepare().await?;
     cx.stop_gracefully();
     let confirm = |plan: &Plan| {
+        refuse_denied(cx, &prepared.ws, plan, &options)?;
         let question = format!(
             "Do you really want to destroy everything in environment \"{}\"?",
             plan.env
@@ -275,6 +278,31 @@ pub async fn destroy(cx: &Context, args: &DestroyArgs) -> CommandResult {
     let outcome = ops::destroy(&prepared, &options, &mut approve, observer.as_ref()).await;
     notices.finished(outcome.as_ref()).await;
     Ok(finish(cx, "destroy", &outcome?))
+}
+
+/// Refuses a plan the policies deny (and that `--override-policy` does not set aside)
+/// before asking anyone to confirm it: the apply would refuse it anyway. The plan is
+/// shown first, so the denials can be read in it.
+fn refuse_denied(
+    cx: &Context,
+    ws: &crate::workspace::Workspace,
+    plan: &Plan,
+    options: &crate::ops::RunOptions,
+) -> Result<(), Diagnostics> {
+    if plan.policy.as_ref().is_none_or(|p| p.denied.is_empty()) {
+        return Ok(());
+    }
+    let (names, reason) = match &options.policy_override {
+        Some((names, reason)) => (names.as_slice(), Some(reason.as_str())),
+        None => (&[][..], None),
+    };
+    let mut judged = plan.clone();
+    if let Err(refused) = crate::ops::policy::check(ws, &mut judged, names, reason) {
+        cx.shell
+            .detail(&plan_view::render_human(plan, cx.shell.style()));
+        return Err(refused);
+    }
+    Ok(())
 }
 
 /// Shows the plan; returns whether to go on (false when the user declined).

@@ -108,6 +108,16 @@ fn policies_deny_warn_and_are_overridden_on_the_record() {
         "{}",
         refused.all()
     );
+    // Without --auto-approve nobody is asked to confirm a plan that will be refused.
+    let unasked = project.braid(&["--env", "dev", "apply"]);
+    unasked.expect_code(1);
+    assert!(
+        unasked.stderr.contains("Policy denied the plan")
+            && !unasked.all().contains("--auto-approve")
+            && unasked.stdout.contains("deny [motd-words]"),
+        "{}",
+        unasked.all()
+    );
     assert!(!project.path().join("out/motd").exists());
 
     // Overrides: only by name, only where the policy allows, with a reason.
