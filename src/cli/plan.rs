@@ -307,25 +307,7 @@ fn policy_denials(plans: &[crate::plan::Plan]) -> Option<crate::diag::Diagnostic
         let Some(report) = plan.policy.as_ref().filter(|p| !p.denied.is_empty()) else {
             continue;
         };
-        diags.push(crate::diag::Diagnostic::error(
-            "Policy denied the plan",
-            format!(
-                "The policies ({}) deny this plan of environment \"{}\": {}. braid apply refuses it{}.",
-                report.files.join(", "),
-                plan.env,
-                report
-                    .denied
-                    .iter()
-                    .map(|d| d.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                if report.denied.iter().any(|d| d.overridable) {
-                    " unless the overridable denials are set aside with --override-policy NAME --reason \"why\""
-                } else {
-                    ""
-                }
-            ),
-        ));
+        diags.push(crate::ops::policy::denied(&plan.env, report));
     }
     (!diags.0.is_empty()).then_some(diags)
 }

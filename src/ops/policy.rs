@@ -307,25 +307,7 @@ pub fn check(
         }
     }
     if !report.denied.is_empty() {
-        return Err(Diagnostic::error(
-            "Policy denied the plan",
-            format!(
-                "Environment \"{}\" may not take this plan: {}. Change the configuration{}.",
-                ws.env_name,
-                report
-                    .denied
-                    .iter()
-                    .map(|d| d.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                if report.denied.iter().any(|d| d.overridable) {
-                    ", or set an overridable denial aside with --override-policy NAME --reason \"why\" (recorded in the audit log)"
-                } else {
-                    ""
-                }
-            ),
-        )
-        .into());
+        return Err(denied(&ws.env_name, report).into());
     }
     if report.overridden.is_empty() {
         return Ok(None);
@@ -341,6 +323,28 @@ pub fn check(
             .collect::<Vec<_>>()
             .join("; ")
     )))
+}
+
+/// The error of a plan of environment `env` whose `report` has denials left.
+pub fn denied(env: &str, report: &PolicyReport) -> Diagnostic {
+    Diagnostic::error(
+        "Policy denied the plan",
+        format!(
+            "The policies ({}) deny this plan of environment \"{env}\": {}. Change the configuration{}.",
+            report.files.join(", "),
+            report
+                .denied
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            if report.denied.iter().any(|d| d.overridable) {
+                ", or set an overridable denial aside with braid apply --override-policy NAME --reason \"why\" (recorded in the audit log)"
+            } else {
+                ""
+            }
+        ),
+    )
 }
 
 fn names_of(denied: &[PolicyFinding]) -> String {
