@@ -64,16 +64,15 @@ pub async fn run(cx: &Context, args: &AgentArgs) -> CommandResult {
         })?;
     let replica = match &args.replica_id {
         Some(id) => {
-            braid_state::check_document_name(&format!("{}{id}", lease::MEMBERS_PREFIX))
-                .map_err(|_| {
-                    Diagnostic::error(
-                        "Invalid --replica-id",
-                        format!(
-                            "The replica id \"{id}\" must be 1 to 100 letters, digits and - _ . : characters."
-                        ),
-                    )
-                })?;
-            if id.contains('/') || id.len() > 100 {
+            // The id names documents in every backend: keep it to what all of them take.
+            let valid = !id.is_empty()
+                && id.len() <= 100
+                && id != "."
+                && id != ".."
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+            if !valid {
                 return Err(Diagnostic::error(
                     "Invalid --replica-id",
                     format!(

@@ -30,29 +30,27 @@ pub async fn record(store: &dyn StateStore, id: ApplyId, plan: &Plan) -> Result<
             ),
         )
     };
+    let failed = |e: braid_state::StateError| {
+        warn(
+            state_error(e)
+                .0
+                .first()
+                .map(|d| d.detail.clone())
+                .unwrap_or_default(),
+        )
+    };
     let body = file::to_document(&plan.changes_only());
     store
         .put_document(&name(id), body.as_bytes(), Precondition::Any)
         .await
-        .map_err(|e| {
-            warn(
-                state_error(e)
-                    .0
-                    .first()
-                    .map(|d| d.detail.clone())
-                    .unwrap_or_default(),
-            )
-        })?;
-    let names = store
-        .document_names(PREFIX)
-        .await
-        .map_err(|e| warn(e.to_string()))?;
+        .map_err(failed)?;
+    let names = store.document_names(PREFIX).await.map_err(failed)?;
     if names.len() > KEEP {
         for old in &names[..names.len() - KEEP] {
             store
                 .delete_document(old, Precondition::Any)
                 .await
-                .map_err(|e| warn(e.to_string()))?;
+                .map_err(failed)?;
         }
     }
     Ok(())
