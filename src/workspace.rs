@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use braid_keys::Keyring;
 use braid_provider::{RunContext, Value};
-use braid_state::{PostgresStore, S3Location, S3Store, SqliteStore, StateError, StateStore};
+use braid_state::{
+    EncryptedStore, PostgresStore, S3Location, S3Store, SqliteStore, StateError, StateStore,
+};
 
 use crate::config::eval::ScopeValue;
 use crate::config::{
@@ -329,8 +332,18 @@ impl Workspace {
     /// Opens this environment's state store, as configured by its `state` block, guarded by
     /// what this machine last saw of it and snapshotted before its first write
     /// ([`GuardedStore`]).
+    ///
+    /// With an `encryption` block, values are sealed at rest ([`EncryptedStore`]); the
+    /// guard beneath sees (and snapshots) the sealed values only.
     pub fn open_state(&self) -> Result<Arc<dyn StateStore>, Diagnostics> {
-        Ok(self.open_guarded_state()?)
+        let guarded = self.open_guarded_state()?;
+        Ok(encrypted(guarded, self.state_keyring()?))
+    }
+
+    /// The keys of this environment's state encryption, when its state block has an
+    /// `encryption` block.
+    pub fn state_keyring(&self) -> Result<Option<Arc<Keyring>>, Diagnostics> {
+        Ok(state_keyring(self.environment())?)
     }
 
     /// The state's database file, when the environment uses the SQLite backend.
@@ -379,7 +392,34 @@ pub fn open_state_only(
     let project = load_project(&options.dir)?;
     let env_name = select_environment(&project, options.env.as_deref())?;
     let store = open_guarded(&project, &env_name, options.state_acceptance)?;
-    Ok((env_name, store))
+    let keyring = state_keyring(project.environment(&env_name))?;
+    Ok((env_name, encrypted(store, keyring)))
+}
+
+/// `store` with its values sealed by `keyring` (or refused when sealed, without one).
+pub fn encrypted(store: Arc<dyn StateStore>, keyring: Option<Arc<Keyring>>) -> Arc<dyn StateStore> {
+    Arc::new(EncryptedStore::new(store, keyring))
+}
+
+/// The keys of `env`'s state encryption: the `encryption` block's recipients and KMS key,
+/// and the age identities of this process's environment.
+pub fn state_keyring(
+    env: Option<&crate::config::EnvironmentConfig>,
+) -> Result<Option<Arc<Keyring>>, Diagnostic> {
+    let Some(config) = env.and_then(|e| e.state.encryption.as_ref()) else {
+        return Ok(None);
+    };
+    let identities = braid_keys::AgeIdentities::from_environment()
+        .map_err(|e| Diagnostic::error("Cannot read age identities", format!("{e}.")))?;
+    let kms = config.kms_key_id.as_ref().map(|key_id| braid_keys::KmsKey {
+        key_id: key_id.clone(),
+        region: config.kms_region.clone(),
+        endpoint: config.kms_endpoint.clone(),
+    });
+    let keyring = Keyring::new(&config.age_recipients, kms, identities).map_err(|e| {
+        Diagnostic::error("Invalid encryption block", format!("{e}.")).at(config.location.clone())
+    })?;
+    Ok(Some(Arc::new(keyring)))
 }
 
 /// The state of environment `env_name` of `project`, guarded ([`GuardedStore`]).
@@ -669,7 +709,7 @@ fn add_manifests(
 }
 
 /// The environment to use: the one asked for, else the only one declared, else `default`.
-fn select_environment(project: &Project, asked: Option<&str>) -> Result<String, Diagnostics> {
+pub fn select_environment(project: &Project, asked: Option<&str>) -> Result<String, Diagnostics> {
     let declared: Vec<&str> = project
         .environments
         .iter()

@@ -136,7 +136,7 @@ pub async fn run(cx: &Context, args: &ApplyArgs) -> CommandResult {
             .into());
         }
         // A saved plan was reviewed already: no second confirmation, as in Terraform.
-        let plan = file::load(path)?;
+        let plan = file::load(path, super::plan_keyring(cx).as_deref()).await?;
         cx.stop_gracefully();
         let (prepared, outcome) = ops::apply_saved(
             &cx.registry,

@@ -447,6 +447,16 @@ impl Context {
     }
 }
 
+/// The keys to open an encrypted saved plan with: the state encryption of the environment
+/// `--env` selects when braid.hcl can be read, else `None` (the age identities of the
+/// process are then tried).
+pub fn plan_keyring(cx: &Context) -> Option<std::sync::Arc<braid_keys::Keyring>> {
+    let options = cx.global.load_options().ok()?;
+    let project = crate::config::load_project(&options.dir).ok()?;
+    let env = crate::workspace::select_environment(&project, options.env.as_deref()).ok()?;
+    crate::workspace::state_keyring(project.environment(&env)).ok()?
+}
+
 /// On SIGINT or SIGTERM: before anything is written, ends the process at once (exit 130 or
 /// 143); once state is being written, raises `cancel` so changes in flight finish and are
 /// recorded, saying so; a second signal then ends the process at once.

@@ -274,7 +274,8 @@ pub async fn run(cx: &Context, args: &PlanArgs) -> CommandResult {
         .post(cx, std::slice::from_ref(&plan), stored.is_some())
         .await?;
     if let Some(Some(path)) = &args.out {
-        file::save(&plan, path)?;
+        let keyring = prepared.ws.state_keyring()?;
+        file::save(&plan, path, keyring.as_deref()).await?;
         if cx.shell.format() == Format::Human {
             cx.shell.out(&format!(
                 "\nSaved the plan to {}. Apply exactly these changes with: braid apply {}\n",

@@ -21,7 +21,7 @@ pub struct ShowArgs {
 
 pub async fn run(cx: &Context, args: &ShowArgs) -> CommandResult {
     if let Some(path) = &args.plan_file {
-        let plan = file::load(path)?;
+        let plan = file::load(path, super::plan_keyring(cx).as_deref()).await?;
         match cx.shell.format() {
             Format::Json => cx.shell.out(&(plan_view::to_json(&plan) + "\n")),
             Format::Markdown => cx.shell.out(&plan_view::render_markdown(&plan)),

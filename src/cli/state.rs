@@ -1,11 +1,14 @@
 //! `braid state list | show ADDRESS | rm ADDRESS... | pull | push FILE | migrate --to BACKEND
-//! | snapshots | restore [--snapshot ID]`; `import-terraform` is in its own module.
+//! | snapshots | restore [--snapshot ID] | encrypt | rekey`; `import-terraform` is in its own
+//! module.
 
 use std::path::{Path as FilePath, PathBuf};
+use std::sync::Arc;
 
 use braid_provider::{Path, Value};
 use braid_state::{
-    ChangeAction, ChangeOutcome, NewApply, ResourceWrite, StateDump, StateError, StateStore,
+    ChangeAction, ChangeOutcome, EncryptedStore, NewApply, ResourceWrite, StateDump, StateError,
+    StateStore,
 };
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -59,6 +62,13 @@ pub enum StateCommand {
         #[arg(long, value_name = "ID", default_value = "latest")]
         snapshot: String,
     },
+    /// Encrypt an existing plaintext state (and this machine's snapshots of it) for the keys
+    /// of the environment's `state { encryption { ... } }` block, under the lock.
+    Encrypt,
+    /// Encrypt the state again with fresh data keys for the keys the encryption block names
+    /// now (after adding or removing a recipient, or to rotate keys), under the lock. The
+    /// old keys are needed once, to read it.
+    Rekey,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +106,8 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
     match command {
         StateCommand::Snapshots => return list_snapshots(cx, &ws),
         StateCommand::Restore { snapshot } => return restore(cx, ws, &snapshot).await,
+        StateCommand::Encrypt => return reencrypt(cx, &ws, true).await,
+        StateCommand::Rekey => return reencrypt(cx, &ws, false).await,
         // A push replaces the state whatever it is, with checks of its own (the lineage and a
         // newer serial, unless the store is empty): it is also how a lost state is put back.
         StateCommand::Push { .. } => ws.state_acceptance = StateAcceptance::ANY,
@@ -203,6 +215,8 @@ pub async fn run(cx: &Context, command: StateCommand) -> CommandResult {
         StateCommand::Migrate(args) => migrate(cx, &ws, store.as_ref(), &args).await?,
         StateCommand::Snapshots
         | StateCommand::Restore { .. }
+        | StateCommand::Encrypt
+        | StateCommand::Rekey
         | StateCommand::ImportTerraform(_) => {}
         StateCommand::Mv { from, to } => {
             super::state_edit::move_resource(cx, &ws, store.as_ref(), &from, &to).await?;
@@ -269,6 +283,8 @@ async fn migrate(
     .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), Value::from(v.as_str()))))
     .collect();
     let to = crate::workspace::open_store(&args.backend, &settings, &ws.env_name, &ws.project.dir)?;
+    // The copy is encrypted as this environment's state is.
+    let to = crate::workspace::encrypted(to, ws.state_keyring()?);
     let dump = locked(
         cx,
         from,
@@ -303,6 +319,97 @@ async fn migrate(
         }),
     );
     Ok(())
+}
+
+/// `braid state encrypt` (`plaintext`: the state may not be encrypted yet) and `braid state
+/// rekey`: every value, document and snapshot of the environment's state sealed again with
+/// fresh data keys for the keys of its encryption block.
+async fn reencrypt(cx: &Context, ws: &Workspace, plaintext: bool) -> CommandResult {
+    let command = if plaintext {
+        "state encrypt"
+    } else {
+        "state rekey"
+    };
+    let keyring = ws.state_keyring()?.ok_or_else(|| {
+        Diagnostics::from(
+            Diagnostic::error(
+                "No encryption block",
+                format!(
+                    "braid {command} encrypts for the keys of the environment's encryption block, but environment \"{}\" has none. Add one to its state block, like:\n  state {{\n    encryption {{ age_recipients = [\"age1...\"] }}\n  }}",
+                    ws.env_name
+                ),
+            )
+            .at_opt(ws.environment().and_then(|e| e.state.location.clone())),
+        )
+    })?;
+    let guarded = ws.open_guarded_state()?;
+    let inner: Arc<dyn StateStore> = guarded.clone();
+    let store = if plaintext {
+        EncryptedStore::migrating(inner, Some(keyring.clone()))
+    } else {
+        EncryptedStore::new(inner, Some(keyring.clone()))
+    };
+    let snapshots = guarded.snapshots().clone();
+    let (dump, documents, snapshot_count) = locked(cx, &store, command, async {
+        let documents = braid_state::reseal(&store).await.map_err(state_error)?;
+        // This machine's snapshots hold the same values: seal them again too, so no copy is
+        // left readable in plain text or with a key that was removed.
+        let mut count = 0;
+        for entry in snapshots
+            .list()
+            .map_err(|e| cannot_read_snapshots(snapshots.dir(), &e))?
+        {
+            let dump = snapshots
+                .load(&entry)
+                .map_err(|e| cannot_read_snapshots(snapshots.dir(), &e))?;
+            let opened = store.open_dump(dump).await.map_err(state_error)?;
+            let sealed = store.seal_dump(&opened).await.map_err(state_error)?;
+            snapshots
+                .rewrite(&entry, &sealed)
+                .map_err(|e| cannot_read_snapshots(snapshots.dir(), &e))?;
+            count += 1;
+        }
+        let meta = store.meta().await.map_err(state_error)?;
+        let resources = store.resource_index().await.map_err(state_error)?.len();
+        Ok(((meta, resources), documents, count))
+    })
+    .await?;
+    let (meta, resources) = dump;
+    let mut keys: Vec<String> = keyring
+        .age_recipients()
+        .into_iter()
+        .map(|r| format!("age recipient {r}"))
+        .collect();
+    if let Some(kms) = keyring.kms_key() {
+        keys.push(format!("KMS key {}", kms.key_id));
+    }
+    let verb = if plaintext {
+        "Encrypted"
+    } else {
+        "Re-encrypted"
+    };
+    cx.shell.result(
+        &format!(
+            "{verb} state serial {} of environment \"{}\" at {} ({resources} resources, {documents} documents, {snapshot_count} snapshots on this machine) with fresh data keys for {}.\n",
+            meta.serial,
+            ws.env_name,
+            store.location(),
+            keys.join(", "),
+        ),
+        json!({
+            "encrypted": {
+                "env": ws.env_name,
+                "serial": meta.serial,
+                "location": store.location(),
+                "resources": resources,
+                "documents": documents,
+                "snapshots": snapshot_count,
+                "age_recipients": keyring.age_recipients(),
+                "kms_key_id": keyring.kms_key().map(|k| k.key_id.clone()),
+            }
+        }),
+    );
+    Ok(EXIT_OK)
 }
 
 /// The snapshots of this environment, as kept in `.braid/snapshots/<env>/`.

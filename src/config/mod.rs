@@ -27,9 +27,9 @@ pub use module::{
     resource_groups, split_instance_address, split_module_prefix, within_module,
 };
 pub use project::{
-    DriftSettings, EnvironmentConfig, HELM_ATTRIBUTES, HelmBlock, PLAIN_NAME_RULE, PROJECT_FILE,
-    PluginSettings, PolicyConfig, Project, ProviderConfig, ServerAuth, SourceConfig, StateConfig,
-    helm_block_value, load_project, plain_name_problem,
+    DriftSettings, EncryptionConfig, EnvironmentConfig, HELM_ATTRIBUTES, HelmBlock,
+    PLAIN_NAME_RULE, PROJECT_FILE, PluginSettings, PolicyConfig, Project, ProviderConfig,
+    ServerAuth, SourceConfig, StateConfig, helm_block_value, load_project, plain_name_problem,
 };
 pub use template::{TemplateField, TemplatePart};
 pub use types::{ObjectAttribute, TypeConstraint};

@@ -66,6 +66,24 @@ pub struct StateConfig {
     pub settings: BTreeMap<String, Value>,
     /// Where the `state` block is written; `None` when the environment has none.
     pub location: Option<Location>,
+    /// The `encryption` block: state is encrypted at rest when it is set.
+    pub encryption: Option<EncryptionConfig>,
+}
+
+/// The `encryption` block of a `state` block: the keys state's data keys are wrapped for
+/// (docs/secrets.md). At least one of `age_recipients` and `kms_key_id` is set.
+#[derive(Debug, Clone)]
+pub struct EncryptionConfig {
+    /// age public keys (`age1…`); any of their identities decrypts.
+    pub age_recipients: Vec<String>,
+    /// An AWS KMS key (id, ARN or alias).
+    pub kms_key_id: Option<String>,
+    /// The KMS key's region (else the ARN's, else the AWS configuration's).
+    pub kms_region: Option<String>,
+    /// A custom KMS endpoint (moto, LocalStack).
+    pub kms_endpoint: Option<String>,
+    /// Where the block is written.
+    pub location: Location,
 }
 
 /// An `environment "NAME"` block of braid.hcl: one deployment of the configuration, with its own
@@ -795,8 +813,10 @@ fn parse_environment(
                         .at(nested.location.clone()));
                     }
                 };
+                settings.remove("encryption");
                 env.state.settings = settings.into_inner();
                 env.state.location = Some(nested.location.clone());
+                env.state.encryption = parse_encryption(nested)?;
             }
             "apply_rule" => {
                 nested.expect_labels(&[])?;
@@ -825,6 +845,80 @@ fn parse_environment(
         }
     }
     Ok(env)
+}
+
+/// The `encryption` block of a `state` block, if any.
+fn parse_encryption(state: &NestedBlock) -> Result<Option<EncryptionConfig>, Diagnostic> {
+    let mut blocks = state.body.blocks.iter().filter(|b| b.kind == "encryption");
+    let Some(block) = blocks.next() else {
+        return Ok(None);
+    };
+    if let Some(second) = blocks.next() {
+        return Err(Diagnostic::error(
+            "Duplicate encryption block",
+            "A state block has at most one encryption block; list every age recipient in its age_recipients.",
+        )
+        .at(second.location.clone()));
+    }
+    block.expect_labels(&[])?;
+    block.body.check_names(
+        "encryption block",
+        &["age_recipients", "kms_key_id", "kms_region", "kms_endpoint"],
+        &[],
+    )?;
+    let value = body_value(&block.body)?;
+    let at = |name: &str| {
+        block
+            .body
+            .attribute(name)
+            .map(|a| a.value_location.clone())
+            .unwrap_or_else(|| block.location.clone())
+    };
+    let mut age_recipients = Vec::new();
+    match value.attr("age_recipients") {
+        None | Some(Value::Null) => {}
+        Some(Value::List(items)) => {
+            for item in items {
+                let Some(text) = item.as_str() else {
+                    return Err(Diagnostic::error(
+                        "Incorrect attribute value type",
+                        "\"age_recipients\" must be a list of age public keys such as [\"age1...\"].",
+                    )
+                    .at(at("age_recipients")));
+                };
+                braid_keys::age_keys::parse_recipient(text).map_err(|e| {
+                    Diagnostic::error("Invalid age recipient", format!("{e}."))
+                        .at(at("age_recipients"))
+                })?;
+                age_recipients.push(text.trim().to_string());
+            }
+        }
+        Some(other) => {
+            return Err(Diagnostic::error(
+                "Incorrect attribute value type",
+                format!(
+                    "\"age_recipients\" must be a list of age public keys such as [\"age1...\"], but it is {}.",
+                    other.kind()
+                ),
+            )
+            .at(at("age_recipients")));
+        }
+    }
+    let kms_key_id = string_attr(&value, "kms_key_id", block)?.filter(|k| !k.is_empty());
+    if age_recipients.is_empty() && kms_key_id.is_none() {
+        return Err(Diagnostic::error(
+            "Missing encryption key",
+            "An encryption block names the keys state is encrypted for: age_recipients = [\"age1...\"] (age-keygen -y KEYFILE prints one), kms_key_id = \"arn:aws:kms:...\", or both.",
+        )
+        .at(block.location.clone()));
+    }
+    Ok(Some(EncryptionConfig {
+        age_recipients,
+        kms_key_id,
+        kms_region: string_attr(&value, "kms_region", block)?,
+        kms_endpoint: string_attr(&value, "kms_endpoint", block)?,
+        location: block.location.clone(),
+    }))
 }
 
 /// A `policy { path = "..." }` block: the path must stay inside the project directory (a

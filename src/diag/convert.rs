@@ -80,6 +80,12 @@ pub fn state_diagnostic(e: StateError) -> Diagnostic {
                 "{what}. Nothing was changed. {RESTORE_ADVICE} To start a new, empty state knowingly, move the state aside and run again with --new-state."
             ),
         ),
+        StateError::Encryption(what) => Diagnostic::error(
+            "Cannot decrypt state",
+            format!(
+                "{what}. Nothing was written. The age identities come from BRAID_AGE_IDENTITY_FILE, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY; a KMS key needs AWS credentials allowed to use it (docs/secrets.md)."
+            ),
+        ),
         e => Diagnostic::error("State error", format!("{e}: {}.", error_chain(&e))),
     }
 }

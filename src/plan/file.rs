@@ -2,6 +2,7 @@
 
 use std::path::Path as FsPath;
 
+use braid_keys::Keyring;
 use serde::Serialize;
 
 use super::{FORMAT_VERSION, Plan, PlanSummary};
@@ -29,9 +30,20 @@ pub fn to_document(plan: &Plan) -> String {
 }
 
 /// Writes the plan to `path`, readable by its owner only (`0600`: a plan holds planned
-/// attributes), via a temporary file and rename, so a reader never sees half.
-pub fn save(plan: &Plan, path: &FsPath) -> Result<(), Diagnostic> {
-    crate::private_files::write(path, (to_document(plan) + "\n").as_bytes()).map_err(|e| {
+/// attributes), via a temporary file and rename, so a reader never sees half. With the
+/// environment's state `keyring`, the file is encrypted as state is (one sealed line).
+pub async fn save(plan: &Plan, path: &FsPath, keyring: Option<&Keyring>) -> Result<(), Diagnostic> {
+    let mut text = to_document(plan);
+    if let Some(keyring) = keyring {
+        let key = keyring.data_key().await.map_err(|e| {
+            Diagnostic::error(
+                "Cannot encrypt plan file",
+                format!("{}: {e}.", path.display()),
+            )
+        })?;
+        text = key.seal(text.as_bytes(), PLAN_AAD);
+    }
+    crate::private_files::write(path, (text + "\n").as_bytes()).map_err(|e| {
         Diagnostic::error(
             "Cannot write plan file",
             format!("{}: {e}.", path.display()),
@@ -39,9 +51,13 @@ pub fn save(plan: &Plan, path: &FsPath) -> Result<(), Diagnostic> {
     })
 }
 
-/// Reads a saved plan, refusing files of another format version.
-pub fn load(path: &FsPath) -> Result<Plan, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// What an encrypted plan file's seal is bound to.
+const PLAN_AAD: &[u8] = b"braid-plan";
+
+/// Reads a saved plan, refusing files of another format version. An encrypted one is
+/// opened with `keyring` (the environment's, else the age identities of the process).
+pub async fn load(path: &FsPath, keyring: Option<&Keyring>) -> Result<Plan, Diagnostic> {
+    let mut text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostic::error(
             "Cannot read plan file",
             format!(
@@ -50,6 +66,37 @@ pub fn load(path: &FsPath) -> Result<Plan, Diagnostic> {
             ),
         )
     })?;
+    if braid_keys::is_sealed(text.trim_end()) {
+        let fallback;
+        let keyring = match keyring {
+            Some(k) => k,
+            None => {
+                let identities = braid_keys::AgeIdentities::from_environment().map_err(|e| {
+                    Diagnostic::error("Cannot read age identities", format!("{e}."))
+                })?;
+                // Opening needs no recipient; a KMS blob names its key.
+                fallback = Keyring::new(&[], None, identities).map_err(|e| {
+                    Diagnostic::error("Cannot read age identities", format!("{e}."))
+                })?;
+                &fallback
+            }
+        };
+        let plain = keyring
+            .open(text.trim_end(), PLAN_AAD)
+            .await
+            .map_err(|e| {
+                Diagnostic::error(
+                    "Cannot decrypt plan file",
+                    format!(
+                        "{} is encrypted, and {e}. Use the keys of the environment's state encryption (docs/secrets.md).",
+                        path.display()
+                    ),
+                )
+            })?;
+        text = String::from_utf8(plain).map_err(|e| {
+            Diagnostic::error("Invalid plan file", format!("{}: {e}.", path.display()))
+        })?;
+    }
     parse(&text, &path.display().to_string())
 }
 

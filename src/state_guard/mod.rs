@@ -481,6 +481,10 @@ impl StateStore for GuardedStore {
     ) -> Result<String, StateError> {
         self.inner.put_document(name, body, precondition).await
     }
+    async fn compact(&self) -> Result<(), StateError> {
+        self.inner.compact().await
+    }
+
     async fn delete_document(
         &self,
         name: &str,

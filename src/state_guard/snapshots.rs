@@ -96,6 +96,13 @@ impl Snapshots {
         serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
+    /// Replaces the state held by the snapshot `entry` (when its values are encrypted
+    /// again, with other keys), atomically.
+    pub fn rewrite(&self, entry: &SnapshotEntry, dump: &StateDump) -> io::Result<()> {
+        let json = serde_json::to_vec(dump).map_err(io::Error::other)?;
+        crate::private_files::write(&entry.path, &json)
+    }
+
     /// Saves `dump` as the newest snapshot, unless the newest one already holds this serial
     /// of this lineage or nothing is kept, then removes all but the newest `keep`. Returns
     /// the new snapshot, if one was written.

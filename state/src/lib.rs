@@ -12,6 +12,7 @@
 
 mod codec;
 mod documents;
+mod encrypted;
 mod locking;
 mod model;
 mod postgres;
@@ -22,6 +23,7 @@ mod store;
 mod transfer;
 
 pub use documents::{Document, MAX_DOCUMENT_NAME, Precondition, check_document_name};
+pub use encrypted::{EncryptedStore, reseal};
 pub use locking::{AcquiredLock, LockPolicy, acquire_lock, holder_is_dead, this_boot};
 pub use model::{
     ApplyHistory, ApplyId, ApplyOutcome, ApplyRecord, ChangeAction, ChangeOutcome, ChangeRecord,

@@ -628,6 +628,18 @@ impl StateStore for PostgresStore {
         documents::list(connected(&mut guard)?, &self.env, prefix).await
     }
 
+    async fn compact(&self) -> Result<(), StateError> {
+        let mut guard = self.client().await?;
+        // Dead row versions stay in the table files until a vacuum makes their space
+        // reusable; VACUUM cannot run inside a transaction, so it is sent on its own.
+        connected(&mut guard)?
+            .batch_execute(
+                "VACUUM braid_resources, braid_outputs, braid_changes, braid_applies, braid_documents",
+            )
+            .await
+            .map_err(backend("vacuum the tables"))
+    }
+
     async fn document_names(&self, prefix: &str) -> Result<Vec<String>, StateError> {
         let mut guard = self.client().await?;
         documents::names(connected(&mut guard)?, &self.env, prefix).await

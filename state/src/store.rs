@@ -133,6 +133,12 @@ pub enum StateError {
     /// A document write or delete whose [`Precondition`] did not hold: the document was
     /// written, created or deleted by someone else since it was read. Nothing was written.
     DocumentChanged(String),
+    #[error("{0}")]
+    /// Encrypted state cannot be read or written as configured: no key opens it, it is
+    /// encrypted but no encryption is configured (or the other way round), a KMS request
+    /// failed, or a sealed value was changed. The message names the state and the keys
+    /// tried. Nothing was written.
+    Encryption(String),
     #[error("state holds data braid cannot read: {0}")]
     /// The store holds something this braid cannot decode (bad JSON, a bad timestamp, an
     /// unknown enum value) or that breaks an invariant. The message names the row or object
@@ -309,6 +315,14 @@ pub trait StateStore: Send + Sync {
         name: &str,
         precondition: Precondition<'_>,
     ) -> Result<(), StateError>;
+
+    /// Makes the storage drop the bytes of rows and objects that were replaced or deleted,
+    /// where the backend keeps them (SQLite's free pages and write-ahead log, Postgres's dead
+    /// row versions): what `braid state encrypt` and `rekey` run after rewriting everything,
+    /// so the plain text they replaced is gone. Backends that keep nothing do nothing.
+    async fn compact(&self) -> Result<(), StateError> {
+        Ok(())
+    }
 
     /// Every apply with its changes, oldest first.
     async fn history(&self) -> Result<Vec<ApplyHistory>, StateError> {

@@ -40,6 +40,7 @@ mod rollback;
 mod signals;
 mod source_confinement;
 mod state_backends;
+mod state_encryption;
 mod state_loss;
 mod targeting;
 mod terraform_files;

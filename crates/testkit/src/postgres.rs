@@ -13,6 +13,7 @@ use crate::process::{free_port, wait_for_port, watchdog};
 pub struct Postgres {
     /// `postgres://postgres@127.0.0.1:PORT/postgres`
     pub url: String,
+    bin: PathBuf,
     _watchdog: ChildStdin,
 }
 
@@ -30,6 +31,22 @@ impl Postgres {
                 )
             })
         })
+    }
+
+    /// Every row of every table of the database, as `pg_dump --data-only` writes them:
+    /// what a test searches for bytes that must not be stored.
+    #[track_caller]
+    pub fn dump(&self) -> Vec<u8> {
+        let out = Command::new(self.bin.join("pg_dump"))
+            .args(["--data-only", "--dbname", &self.url])
+            .output()
+            .unwrap_or_else(|e| panic!("pg_dump: {e}"));
+        assert!(
+            out.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
     }
 }
 
@@ -54,6 +71,7 @@ fn start() -> Result<Postgres, String> {
     }
     let port = free_port();
     let data = dir.join("data");
+    let bin_dir = bin.clone();
     let bin = bin.display();
     let (data, dir) = (data.display(), dir.display());
     run(format!(
@@ -72,6 +90,7 @@ fn start() -> Result<Postgres, String> {
     wait_for_port(port, Duration::from_secs(30), || Ok(()))?;
     Ok(Postgres {
         url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        bin: bin_dir,
         _watchdog: watchdog,
     })
 }

@@ -288,6 +288,9 @@ fn isolate(cmd: &mut Command, env: &[(&str, &str)]) {
                     | "CI_COMMIT_BRANCH"
                     | "RUST_BACKTRACE"
                     | "RUST_LOG"
+                    | "SOPS_AGE_KEY"
+                    | "SOPS_AGE_KEY_FILE"
+                    | "XDG_CONFIG_HOME"
             )
         {
             cmd.env_remove(&key);
@@ -298,6 +301,11 @@ fn isolate(cmd: &mut Command, env: &[(&str, &str)]) {
     cmd.env(
         "XDG_CACHE_HOME",
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+    );
+    // User configuration (SOPS's default age keys file, Helm's repositories): none.
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-config"),
     );
     for (key, value) in env {
         cmd.env(key, value);
