@@ -1,0 +1,314 @@
+//! The file formats: a document as an ordered tree, its `sops` metadata apart.
+
+use std::path::Path;
+
+use crate::SopsError;
+
+/// A file format SOPS writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (one or more documents); the default for unknown extensions, as in SOPS.
+    Yaml,
+    /// JSON.
+    Json,
+    /// dotenv: `KEY=VALUE` lines, the metadata flattened into `sops_…` keys.
+    Dotenv,
+}
+
+impl Format {
+    /// The format of a file, from its extension as SOPS picks it (`.json`, `.env`, else
+    /// YAML).
+    pub fn from_path(path: &Path) -> Format {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".json") {
+            Format::Json
+        } else if name.ends_with(".env") || name == ".env" {
+            Format::Dotenv
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
+/// A document as SOPS walks it: maps keep their order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    Map(Vec<(String, Node)>),
+    List(Vec<Node>),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+}
+
+impl Node {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The bytes SOPS hashes for a leaf (Go's `strconv` forms; booleans as `True`/`False`).
+    pub(crate) fn to_text(&self) -> String {
+        match self {
+            Node::Str(s) => s.clone(),
+            Node::Int(i) => i.to_string(),
+            // Rust's shortest round-trip form without exponent, as Go's FormatFloat(f, 'f', -1).
+            Node::Float(f) => format!("{f}"),
+            Node::Bool(true) => "True".to_string(),
+            Node::Bool(false) => "False".to_string(),
+            Node::Null => String::new(),
+            Node::Map(_) | Node::List(_) => String::new(),
+        }
+    }
+}
+
+/// Parses a file into its documents and its `sops` metadata (taken out of them).
+pub(crate) fn parse(text: &str, format: Format) -> Result<(Vec<Node>, Option<Node>), SopsError> {
+    let mut documents = match format {
+        Format::Yaml => {
+            let mut out = Vec::new();
+            for document in serde_yaml_ng::Deserializer::from_str(text) {
+                let value = <serde_yaml_ng::Value as serde::Deserialize>::deserialize(document)
+                    .map_err(|e| SopsError::Parse(format!("invalid YAML: {e}")))?;
+                out.push(from_yaml(value)?);
+            }
+            out
+        }
+        Format::Json => {
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| SopsError::Parse(format!("invalid JSON: {e}")))?;
+            vec![from_json(value)]
+        }
+        Format::Dotenv => vec![parse_dotenv(text)?],
+    };
+    let mut metadata = None;
+    for document in &mut documents {
+        if let Node::Map(entries) = document
+            && let Some(at) = entries.iter().position(|(k, _)| k == "sops")
+        {
+            metadata = Some(entries.remove(at).1);
+        }
+    }
+    Ok((documents, metadata.filter(|m| m.get("mac").is_some())))
+}
+
+fn from_yaml(value: serde_yaml_ng::Value) -> Result<Node, SopsError> {
+    use serde_yaml_ng::Value as Y;
+    Ok(match value {
+        Y::Null => Node::Null,
+        Y::Bool(b) => Node::Bool(b),
+        Y::Number(n) => match n.as_i64() {
+            Some(i) => Node::Int(i),
+            None => Node::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Y::String(s) => Node::Str(s),
+        Y::Sequence(items) => {
+            Node::List(items.into_iter().map(from_yaml).collect::<Result<_, _>>()?)
+        }
+        Y::Mapping(map) => {
+            let mut entries = Vec::new();
+            for (key, value) in map {
+                let key = match key {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    other => {
+                        return Err(SopsError::Parse(format!(
+                            "a mapping key is not a string ({other:?}); SOPS supports string keys only"
+                        )));
+                    }
+                };
+                entries.push((key, from_yaml(value)?));
+            }
+            Node::Map(entries)
+        }
+        Y::Tagged(tagged) => from_yaml(tagged.value)?,
+    })
+}
+
+fn from_json(value: serde_json::Value) -> Node {
+    use serde_json::Value as J;
+    match value {
+        J::Null => Node::Null,
+        J::Bool(b) => Node::Bool(b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Node::Int(i),
+            None => Node::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Node::Str(s),
+        J::Array(items) => Node::List(items.into_iter().map(from_json).collect()),
+        J::Object(map) => Node::Map(map.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+    }
+}
+
+/// dotenv as SOPS reads it: `KEY=VALUE` (`\n` in a value is a newline), `#` comments, and
+/// the metadata in `sops_`-prefixed keys flattened with `__map_` / `__list_N__`.
+fn parse_dotenv(text: &str) -> Result<Node, SopsError> {
+    let mut entries = Vec::new();
+    let mut metadata = Node::Map(Vec::new());
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| {
+            SopsError::Parse(format!("line {} is not KEY=VALUE: {line:?}", number + 1))
+        })?;
+        let value = value.replace("\\n", "\n");
+        match key.strip_prefix("sops_") {
+            Some(flat) => place(&mut metadata, &tokens(flat), Node::Str(value)),
+            None => entries.push((key.to_string(), Node::Str(value))),
+        }
+    }
+    if !matches!(&metadata, Node::Map(m) if m.is_empty()) {
+        entries.push(("sops".to_string(), metadata));
+    }
+    Ok(Node::Map(entries))
+}
+
+enum Token {
+    Key(String),
+    Index(usize),
+}
+
+/// `pgp__list_0__map_enc` → `pgp`, `[0]`, `enc`, as SOPS flattens nested metadata.
+fn tokens(path: &str) -> Vec<Token> {
+    const MAP: &str = "__map_";
+    const LIST: &str = "__list_";
+    #[derive(Clone, Copy)]
+    enum State {
+        Plain,
+        Map,
+        List,
+    }
+    let finish = |state: State, from: usize, to: usize| match state {
+        State::Plain => Token::Key(path[from..to].to_string()),
+        State::Map => Token::Key(path[from + MAP.len()..to].to_string()),
+        State::List => Token::Index(path[from + LIST.len()..to].parse().unwrap_or(0)),
+    };
+    let mut out = Vec::new();
+    let (mut state, mut last, mut i) = (State::Plain, 0, 0);
+    while i < path.len() {
+        if path[i..].starts_with(MAP) {
+            out.push(finish(state, last, i));
+            (state, last) = (State::Map, i);
+            i += MAP.len();
+        } else if path[i..].starts_with(LIST) {
+            out.push(finish(state, last, i));
+            (state, last) = (State::List, i);
+            i += LIST.len();
+        } else {
+            i += path[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    out.push(finish(state, last, path.len()));
+    out
+}
+
+fn place(root: &mut Node, path: &[Token], value: Node) {
+    let Some((first, rest)) = path.split_first() else {
+        *root = value;
+        return;
+    };
+    match first {
+        Token::Key(key) => {
+            if !matches!(root, Node::Map(_)) {
+                *root = Node::Map(Vec::new());
+            }
+            let Node::Map(entries) = root else { return };
+            let at = match entries.iter().position(|(k, _)| k == key) {
+                Some(at) => at,
+                None => {
+                    entries.push((key.clone(), Node::Null));
+                    entries.len() - 1
+                }
+            };
+            place(&mut entries[at].1, rest, value);
+        }
+        Token::Index(index) => {
+            if !matches!(root, Node::List(_)) {
+                *root = Node::List(Vec::new());
+            }
+            let Node::List(items) = root else { return };
+            while items.len() <= *index {
+                items.push(Node::Null);
+            }
+            place(&mut items[*index], rest, value);
+        }
+    }
+}
+
+/// Writes the documents back in `format` (without comments or metadata).
+pub(crate) fn emit(documents: &[Node], format: Format) -> Result<String, SopsError> {
+    match format {
+        Format::Yaml => {
+            let mut out = String::new();
+            for (i, document) in documents.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("---\n");
+                }
+                out.push_str(
+                    &serde_yaml_ng::to_string(&to_yaml(document))
+                        .map_err(|e| SopsError::Parse(e.to_string()))?,
+                );
+            }
+            Ok(out)
+        }
+        Format::Json => {
+            let value = documents.first().map(to_json).unwrap_or_default();
+            serde_json::to_string_pretty(&value)
+                .map(|s| s + "\n")
+                .map_err(|e| SopsError::Parse(e.to_string()))
+        }
+        Format::Dotenv => {
+            let mut out = String::new();
+            if let Some(Node::Map(entries)) = documents.first() {
+                for (key, value) in entries {
+                    out.push_str(&format!("{key}={}\n", value.to_text().replace('\n', "\\n")));
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn to_yaml(node: &Node) -> serde_yaml_ng::Value {
+    use serde_yaml_ng::Value as Y;
+    match node {
+        Node::Map(entries) => Y::Mapping(
+            entries
+                .iter()
+                .map(|(k, v)| (Y::String(k.clone()), to_yaml(v)))
+                .collect(),
+        ),
+        Node::List(items) => Y::Sequence(items.iter().map(to_yaml).collect()),
+        Node::Str(s) => Y::String(s.clone()),
+        Node::Int(i) => Y::Number((*i).into()),
+        Node::Float(f) => Y::Number((*f).into()),
+        Node::Bool(b) => Y::Bool(*b),
+        Node::Null => Y::Null,
+    }
+}
+
+fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match node {
+        Node::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect(),
+        ),
+        Node::List(items) => J::Array(items.iter().map(to_json).collect()),
+        Node::Str(s) => J::String(s.clone()),
+        Node::Int(i) => J::from(*i),
+        Node::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Node::Bool(b) => J::Bool(*b),
+        Node::Null => J::Null,
+    }
+}
