@@ -52,6 +52,13 @@ pub fn open(key: &[u8; 32], nonce: &[u8], ciphertext: &[u8], aad: &[u8]) -> Opti
         .ok()
 }
 
+/// `N` random bytes (IVs of other formats, such as SOPS's 32-byte ones).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
 /// A new random 256-bit key.
 pub fn random_key() -> zeroize::Zeroizing<[u8; 32]> {
     let mut key = zeroize::Zeroizing::new([0u8; 32]);

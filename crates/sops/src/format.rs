@@ -269,11 +269,47 @@ pub(crate) fn emit(documents: &[Node], format: Format) -> Result<String, SopsErr
             let mut out = String::new();
             if let Some(Node::Map(entries)) = documents.first() {
                 for (key, value) in entries {
-                    out.push_str(&format!("{key}={}\n", value.to_text().replace('\n', "\\n")));
+                    if key == "sops" {
+                        flatten(value, "sops", &mut out);
+                    } else {
+                        out.push_str(&format!("{key}={}\n", value.to_text().replace('\n', "\\n")));
+                    }
                 }
             }
             Ok(out)
         }
+    }
+}
+
+/// A SOPS file as text: the documents, the `sops` metadata among them.
+pub(crate) fn emit_encrypted(documents: &[Node], format: Format) -> Result<String, SopsError> {
+    emit(documents, format)
+}
+
+/// dotenv lines for the nested metadata `node` under `prefix`, as SOPS flattens it.
+fn flatten(node: &Node, prefix: &str, out: &mut String) {
+    match node {
+        Node::Map(entries) => {
+            for (key, value) in entries {
+                let name = if prefix == "sops" {
+                    format!("sops_{key}")
+                } else {
+                    format!("{prefix}__map_{key}")
+                };
+                flatten(value, &name, out);
+            }
+        }
+        Node::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(item, &format!("{prefix}__list_{i}"), out);
+            }
+        }
+        Node::Null => {}
+        Node::Bool(b) => out.push_str(&format!("{prefix}={b}\n")),
+        leaf => out.push_str(&format!(
+            "{prefix}={}\n",
+            leaf.to_text().replace('\n', "\\n")
+        )),
     }
 }
 

@@ -17,9 +17,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha512};
 
+mod encrypt;
 mod format;
 mod keys;
 
+pub use encrypt::{EncryptOptions, SOPS_VERSION, encrypt, reencrypt};
 pub use format::Format;
 pub use keys::KeySources;
 
