@@ -98,6 +98,7 @@ impl Workspace {
         let project = load_project(&options.dir)?;
         let env_name = select_environment(&project, options.env.as_deref())?;
         let mut sources = load_sources_with(&project, &options.sources)?;
+        crate::source::sops::decrypt_sources(&mut sources)?;
         let files: Vec<_> = sources
             .iter()
             .flat_map(|s| {
@@ -129,6 +130,9 @@ impl Workspace {
             &mut sources,
             options.sources.offline,
         )?;
+        module.sops_secrets = sources.iter().flat_map(|s| s.secrets.clone()).collect();
+        module.sops_secrets.sort();
+        module.sops_secrets.dedup();
         let inputs = VariableInputs {
             environment: env.map(|e| e.variables.clone()).unwrap_or_default(),
             auto_files: sources
@@ -634,7 +638,9 @@ fn render_charts(
                     source.add_module_digest(&digest);
                 }
                 let chart = helm::render(source, &files, &settings, cluster.as_ref())?;
-                source.revision.helm = Some(chart.release_record());
+                let mut record = chart.release_record();
+                helm::mask_secrets(&mut record.values, &source.secrets);
+                source.revision.helm = Some(record);
                 Ok(chart)
             });
         match rendered {

@@ -17,6 +17,7 @@ mod plan;
 mod providers;
 mod rollback;
 mod show;
+mod sops;
 mod state;
 mod state_edit;
 mod status;
@@ -170,6 +171,10 @@ pub enum Command {
     /// Inspect and edit state.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Encrypt, decrypt and edit SOPS files (YAML, JSON, dotenv) with age, PGP or AWS KMS
+    /// keys, as the sops tool does.
+    #[command(subcommand)]
+    Sops(sops::SopsCommand),
     /// Remove a stuck lock.
     ForceUnlock(unlock::ForceUnlockArgs),
     /// Compare state with the live objects only; exit 2 when anything drifted.
@@ -529,6 +534,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Show(args) => show::run(&cx, &args).await,
         Command::Graph => graph::run(&cx),
         Command::State(command) => state::run(&cx, command).await,
+        Command::Sops(command) => sops::run(&cx, command).await,
         Command::ForceUnlock(args) => unlock::run(&cx, &args).await,
         Command::Drift(args) => drift::run(&cx, &args).await,
         Command::History(args) => history::run(&cx, &args).await,

@@ -363,6 +363,9 @@ impl<'a> Evaluator<'a> {
                         )),
                     };
                 }
+                if name == "sops_decrypt" {
+                    return self.sops_decrypt(args, expr);
+                }
                 self.call_function(name, args)
                     .map_err(|e| self.function_error(expr, e))
             }
@@ -425,6 +428,55 @@ impl<'a> Evaluator<'a> {
             plan_time,
         };
         braid_functions::call(&ctx, name, args)
+    }
+
+    /// `sops_decrypt(path)`: the file (read as `file()` reads it, inside the source)
+    /// decrypted with SOPS, as a sensitive string (docs/secrets.md). Its format comes from
+    /// its name: `.json`, `.env`, else YAML.
+    fn sops_decrypt(&mut self, args: Vec<Value>, at: &Expression) -> EvalResult {
+        let path = match args.as_slice() {
+            [Value::Unknown] => return Ok(Value::Unknown),
+            [Value::String(path)] => path.clone(),
+            _ => {
+                return Err(self.error(
+                    at,
+                    "Invalid function argument",
+                    "sops_decrypt() takes one string: the path of a SOPS-encrypted file of the source.",
+                ));
+            }
+        };
+        let text = match self.call_function("file", vec![Value::String(path.clone())]) {
+            Ok(Value::String(text)) => text,
+            Ok(_) => return Ok(Value::Unknown),
+            Err(error) => {
+                let error = match error {
+                    FunctionError::Argument { index, message, .. } => FunctionError::Argument {
+                        name: "sops_decrypt".to_string(),
+                        index,
+                        message,
+                    },
+                    FunctionError::Failed { message, .. } => FunctionError::Failed {
+                        name: "sops_decrypt".to_string(),
+                        message,
+                    },
+                    other => other,
+                };
+                return Err(self.function_error(at, error));
+            }
+        };
+        let format = braid_sops::Format::from_path(std::path::Path::new(&path));
+        self.sensitive = true;
+        braid_sops::decrypt_blocking(&text, format)
+            .map(|decrypted| Value::String(decrypted.text))
+            .map_err(|e| {
+                self.error(
+                    at,
+                    "Cannot decrypt SOPS file",
+                    format!(
+                        "sops_decrypt(\"{path}\"): {e}. Give braid one of the file's keys: an age identity in SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, the PGP secret key in gpg's keyring (GNUPGHOME), or AWS credentials allowed to use its KMS key."
+                    ),
+                )
+            })
     }
 
     fn function_error(&self, at: &Expression, error: FunctionError) -> Diagnostic {

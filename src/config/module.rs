@@ -761,6 +761,9 @@ pub struct Module {
     pub terraform: TerraformSettings,
     /// Warnings found while loading (an ignored `backend` block).
     pub warnings: Diagnostics,
+    /// Every value that was encrypted in the sources' SOPS files: a Kubernetes object's
+    /// string that holds one is sensitive (docs/secrets.md).
+    pub sops_secrets: Vec<String>,
 }
 
 /// Parses one file, turning a syntax error into a diagnostic at its line and column.

@@ -5,5 +5,6 @@
 pub mod expand;
 pub mod modules;
 mod scope;
+pub mod secrets;
 
 pub use scope::{EvalScope, condition_message};

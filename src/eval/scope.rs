@@ -366,6 +366,17 @@ impl<'a> EvalScope<'a> {
             }
             document.set(&field.path, value);
         }
+        // Values of SOPS files, wherever they ended up in the object (a Secret's data, an
+        // env var, a Helm value rendered into a template).
+        if !self.module.sops_secrets.is_empty() {
+            let secrets: Vec<&str> = self
+                .module
+                .sops_secrets
+                .iter()
+                .map(String::as_str)
+                .collect();
+            crate::eval::secrets::mark_derived(&document, &secrets, sensitive);
+        }
         diags.into_result(document)
     }
 

@@ -85,6 +85,23 @@ impl RenderedChart {
 /// The mark in place of a value kept out of plans and state.
 const MASKED: &str = "(sensitive value)";
 
+/// `values` with every string that holds a value of a SOPS file replaced by [`MASKED`]:
+/// a values file encrypted with SOPS stays out of plans and state.
+pub fn mask_secrets(values: &mut serde_json::Value, secrets: &[String]) {
+    match values {
+        serde_json::Value::String(s)
+            if secrets.iter().any(|secret| {
+                s == secret || (secret.len() >= 6 && s.contains(secret.as_str()))
+            }) =>
+        {
+            *s = MASKED.to_string();
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_secrets(v, secrets)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| mask_secrets(v, secrets)),
+        _ => {}
+    }
+}
+
 /// `values` with every leaf `set` gave replaced by [`MASKED`].
 fn mask_set(values: &mut serde_json::Value, set: &serde_json::Value) {
     match (values, set) {
@@ -288,6 +305,13 @@ pub fn read_chart(
         hasher.update(path.as_bytes());
         hasher.update((bytes.len() as u64).to_be_bytes());
         hasher.update(bytes);
+    }
+    // SOPS files of the chart (an encrypted values file) are read decrypted; the digest is
+    // of the files as stored.
+    for (path, text) in &source.decrypted {
+        if let Some(bytes) = files.get_mut(path) {
+            *bytes = text.clone().into_bytes();
+        }
     }
     Ok((files, format!("sha256:{}", hex::encode(hasher.finalize()))))
 }

@@ -638,7 +638,11 @@ fn add_generator_inputs(
             if kind.is_dir() {
                 stack.push((entry.path(), rel));
             } else if !files.contains_key(&rel)
-                && let Some(text) = generator_input(&source.root, &rel)
+                && let Some(text) = source
+                    .decrypted
+                    .get(&rel)
+                    .cloned()
+                    .or_else(|| generator_input(&source.root, &rel))
             {
                 files.insert(rel.clone(), SourceText::new(format!("{prefix}{rel}"), text));
             }

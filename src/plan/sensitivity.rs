@@ -9,10 +9,6 @@
 
 use braid_provider::{Path, ProviderDiagnostic, Value};
 
-/// Shortest sensitive string that marks other strings merely containing it; shorter ones
-/// mark only equal strings.
-const CONTAINS_MIN_LEN: usize = 6;
-
 /// Every string of `config` at or below one of `sensitive`.
 pub fn sensitive_strings<'a>(config: &'a Value, sensitive: &[Path]) -> Vec<&'a str> {
     let mut out = Vec::new();
@@ -36,52 +32,7 @@ fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
-/// Adds to `paths` (kept sorted, without duplicates) every path of `value` whose string
-/// holds one of `secrets`, unless an entry of `paths` already covers it.
-pub fn mark_derived(value: &Value, secrets: &[&str], paths: &mut Vec<Path>) {
-    if secrets.is_empty() {
-        return;
-    }
-    let mut found = Vec::new();
-    walk(value, &mut Path::root(), secrets, paths, &mut found);
-    for path in found {
-        if !paths.iter().any(|p| path.starts_with(p)) {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    paths.dedup();
-}
-
-fn walk(value: &Value, at: &mut Path, secrets: &[&str], known: &[Path], found: &mut Vec<Path>) {
-    if known.iter().any(|p| at.starts_with(p)) {
-        return;
-    }
-    match value {
-        Value::String(s) if holds_secret(s, secrets) => found.push(at.clone()),
-        Value::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                at.0.push(braid_provider::PathStep::Index(i));
-                walk(item, at, secrets, known, found);
-                at.0.pop();
-            }
-        }
-        Value::Map(map) => {
-            for (key, item) in map {
-                at.0.push(braid_provider::PathStep::Key(key.clone()));
-                walk(item, at, secrets, known, found);
-                at.0.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-fn holds_secret(text: &str, secrets: &[&str]) -> bool {
-    secrets
-        .iter()
-        .any(|s| text == *s || (s.len() >= CONTAINS_MIN_LEN && text.contains(s)))
-}
+pub use crate::eval::secrets::mark_derived;
 
 /// Shortest sensitive string removed from the text of a provider's diagnostic; shorter
 /// ones would garble unrelated words. Diagnostics about a sensitive attribute lose their

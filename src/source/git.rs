@@ -91,6 +91,8 @@ pub(super) fn load(
     let split = split_files(files);
     Ok(LoadedSource {
         name: source.name.clone(),
+        decrypted: Default::default(),
+        secrets: Vec::new(),
         revision: SourceRevision {
             name: source.name.clone(),
             repo: location.display.clone(),

@@ -10,6 +10,7 @@ mod error;
 mod git;
 mod plain;
 mod remote;
+pub mod sops;
 mod tree_cache;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,11 @@ pub struct LoadedSource {
     pub display_root: PathBuf,
     /// See `display_root`.
     pub display_prefix: String,
+    /// The SOPS files of the source, decrypted in memory (docs/secrets.md), by path inside
+    /// the source; their text in `yaml_files` is the decrypted one too.
+    pub decrypted: BTreeMap<String, String>,
+    /// Every value that was encrypted in them: sensitive wherever it shows.
+    pub secrets: Vec<String>,
     /// Where the files came from: repository, ref, commit, tag and a digest of the files read.
     /// Plans record it, saved plans pin git sources to its commit, and an environment's
     /// `apply_rule` is checked against it.

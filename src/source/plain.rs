@@ -36,6 +36,8 @@ pub(super) fn load(project: &Project, source: &SourceConfig) -> Result<LoadedSou
     };
     Ok(LoadedSource {
         name: source.name.clone(),
+        decrypted: Default::default(),
+        secrets: Vec::new(),
         revision: SourceRevision {
             name: source.name.clone(),
             repo: root.display().to_string(),

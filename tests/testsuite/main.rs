@@ -38,6 +38,7 @@ mod private_files;
 mod release_windows;
 mod rollback;
 mod signals;
+mod sops;
 mod source_confinement;
 mod state_backends;
 mod state_encryption;

@@ -213,8 +213,7 @@ fn gpg_decrypt(
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stderr
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .next_back()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or("gpg failed")
         .trim()
         .to_string();

@@ -110,6 +110,53 @@ pub async fn decrypt_file(path: &Path, keys: &KeySources) -> Result<Decrypted, S
     decrypt(&text, format, keys).await
 }
 
+/// [`decrypt`] for callers that are not async (reading a source, evaluating an expression):
+/// runs on a runtime of its own in a helper thread, with the keys of this process's
+/// environment ([`KeySources::from_environment`]), and remembers each file's result for
+/// the rest of the process.
+pub fn decrypt_blocking(text: &str, format: Format) -> Result<Decrypted, SopsError> {
+    use sha2::Sha256;
+    static CACHE: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<[u8; 32], Decrypted>>,
+    > = std::sync::OnceLock::new();
+    static KEYS: std::sync::OnceLock<Result<KeySources, String>> = std::sync::OnceLock::new();
+    let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&digest)
+    {
+        return Ok(found.clone());
+    }
+    let keys = KEYS
+        .get_or_init(|| KeySources::from_environment().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| SopsError::NoKey(e.clone()))?;
+    let decrypted = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| SopsError::Unsupported(format!("cannot start a runtime: {e}")))?;
+                runtime.block_on(decrypt(text, format, keys))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(SopsError::Unsupported("decryption panicked".to_string())))
+    })?;
+    cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(digest, decrypted.clone());
+    Ok(decrypted)
+}
+
+/// Whether `text` looks like a SOPS file at all (cheap; [`is_encrypted`] parses).
+pub fn looks_encrypted(text: &str) -> bool {
+    text.contains("ENC[AES256_GCM,") && (text.contains("sops") && text.contains("mac"))
+}
+
 /// What `echo -n sops | sha256sum` gives: starts the MAC of a `mac_only_encrypted` file.
 const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
     0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
