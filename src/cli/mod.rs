@@ -14,6 +14,7 @@ mod init;
 mod locking;
 mod output;
 mod plan;
+mod promote;
 mod providers;
 mod rollback;
 mod show;
@@ -175,6 +176,9 @@ pub enum Command {
     /// keys, as the sops tool does.
     #[command(subcommand)]
     Sops(sops::SopsCommand),
+    /// Write the images one environment runs (or a release file pins) into another
+    /// environment's overlay, as a commit on a new branch, and show that environment's plan.
+    Promote(promote::PromoteArgs),
     /// Remove a stuck lock.
     ForceUnlock(unlock::ForceUnlockArgs),
     /// Compare state with the live objects only; exit 2 when anything drifted.
@@ -535,6 +539,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Graph => graph::run(&cx),
         Command::State(command) => state::run(&cx, command).await,
         Command::Sops(command) => sops::run(&cx, command).await,
+        Command::Promote(args) => promote::run(&cx, &args).await,
         Command::ForceUnlock(args) => unlock::run(&cx, &args).await,
         Command::Drift(args) => drift::run(&cx, &args).await,
         Command::History(args) => history::run(&cx, &args).await,

@@ -16,6 +16,7 @@ mod console;
 pub mod history;
 pub mod import_terraform;
 pub mod policy;
+pub mod promote;
 pub mod reviewed;
 
 pub use console::{CONSOLE_INPUT, Console};

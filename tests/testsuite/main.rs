@@ -35,6 +35,7 @@ mod plugin_install;
 mod policy;
 mod pr_comment;
 mod private_files;
+mod promote;
 mod release_windows;
 mod rollback;
 mod signals;
