@@ -36,6 +36,10 @@ pub struct PromoteArgs {
     /// Promote the images releases/VERSION.yaml pins instead.
     #[arg(long, value_name = "VERSION")]
     pub release: Option<String>,
+    /// Chart values to promote (dotted paths such as image.tag; repeat the flag). Without
+    /// it, charts get image.tag and image.digest where the source environment has them.
+    #[arg(long = "value", value_name = "PATH", requires = "from")]
+    pub values: Vec<String>,
     /// The new branch (default promote/TO-from-FROM-TIME, or release/VERSION-TO).
     #[arg(long)]
     pub branch: Option<String>,
@@ -43,6 +47,7 @@ pub struct PromoteArgs {
 
 pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
     let base = cx.global.load_options()?;
+    let mut chart_values = None;
     let wanted = match (&args.from, &args.release) {
         (Some(from), _) => {
             if from == &args.to {
@@ -55,6 +60,7 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
             let mut options = base.clone().allowing_missing_variables();
             options.env = Some(from.clone());
             let (env, store) = open_state_only(&options)?;
+            chart_values = Some(promote::chart_values_from_state(store.as_ref()).await?);
             promote::wanted_from_state(store.as_ref(), &env).await?
         }
         (None, Some(version)) => promote::wanted_from_release(&base.dir, version)?,
@@ -63,9 +69,12 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
     let mut to_options = base.clone();
     to_options.env = Some(args.to.clone());
     let ws = Workspace::load(&to_options)?;
-    let promotion = promote::plan_promotion(&ws, &wanted, &args.only)?;
+    let mut promotion = promote::plan_promotion(&ws, &wanted, &args.only)?;
+    if let Some(values) = &chart_values {
+        promote::plan_values(&ws, values, &args.values, &wanted.origin, &mut promotion)?;
+    }
     let json_out = cx.shell.format() == Format::Json;
-    if promotion.changes.is_empty() {
+    if promotion.changes.is_empty() && promotion.values.is_empty() {
         let text = format!(
             "Nothing to promote: environment {} already runs the images of {}.\n{}",
             args.to,
@@ -95,6 +104,18 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
             change.container,
             change.from,
             change.to.text()
+        ));
+    }
+    for value in &promotion.values {
+        message.push_str(&format!(
+            "chart {} {}: {} -> {}\n",
+            value.source,
+            value.path,
+            value
+                .from
+                .as_ref()
+                .map_or_else(|| "(unset)".to_string(), |v| v.to_string()),
+            value.to
         ));
     }
     // One commit per repository (usually one: the deploy repository).
@@ -144,6 +165,19 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
             change.container,
             change.from,
             shown(&change.to)
+        ));
+    }
+    for value in &promotion.values {
+        text.push_str(&format!(
+            "  chart {} {} ({}): {} -> {}\n",
+            value.source,
+            value.path,
+            value.file,
+            value
+                .from
+                .as_ref()
+                .map_or_else(|| "(unset)".to_string(), |v| v.to_string()),
+            value.to
         ));
     }
     text.push_str(&skipped_text(&promotion.skipped));

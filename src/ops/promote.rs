@@ -272,11 +272,28 @@ pub struct FileChange {
     pub text: String,
 }
 
+/// One chart value changed by a promotion.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ValueChange {
+    /// The chart's source.
+    pub source: String,
+    /// The values file written (inside the source).
+    pub file: String,
+    /// The value's dotted path (`image.tag`).
+    pub path: String,
+    /// What the target has now, if anything.
+    pub from: Option<serde_json::Value>,
+    /// What it will have.
+    pub to: serde_json::Value,
+}
+
 /// What a promotion changes in the target environment.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Promotion {
     /// The images changed.
     pub changes: Vec<ImageChange>,
+    /// The chart values changed.
+    pub values: Vec<ValueChange>,
     /// The files written.
     pub files: Vec<FileChange>,
     /// Workloads of the source the target does not have, or whose image name differs.
@@ -290,18 +307,24 @@ pub fn plan_promotion(
     wanted: &Wanted,
     only: &[String],
 ) -> Result<Promotion, Diagnostics> {
-    let overlay = ws
-        .environment()
-        .and_then(|e| e.overlay.clone())
-        .ok_or_else(|| {
-            Diagnostics::from(Diagnostic::error(
-                "No overlay to write to",
-                format!(
-                    "Environment \"{}\" has no overlay, so there is no file of its own to pin images in. Give it one (environment \"{}\" {{ overlay = \"{}\" }}, rendering P/overlays/{}/kustomization.yaml).",
-                    ws.env_name, ws.env_name, ws.env_name, ws.env_name
-                ),
-            ))
-        })?;
+    let overlay = ws.environment().and_then(|e| e.overlay.clone());
+    let no_overlay = || {
+        Diagnostics::from(Diagnostic::error(
+            "No overlay to write to",
+            format!(
+                "Environment \"{}\" has no overlay, so there is no file of its own to pin images in. Give it one (environment \"{}\" {{ overlay = \"{}\" }}, rendering P/overlays/{}/kustomization.yaml).",
+                ws.env_name, ws.env_name, ws.env_name, ws.env_name
+            ),
+        ))
+    };
+    // Charts are promoted by their values ([`plan_values`]).
+    let charts: Vec<&str> = ws
+        .project
+        .sources
+        .iter()
+        .filter(|s| s.helm.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
     for name in only {
         if !wanted.images.iter().any(|(w, _, _)| w == name) {
             return Err(Diagnostic::error(
@@ -319,6 +342,9 @@ pub fn plan_promotion(
         let ResourceBody::Manifest(ManifestBody { document, file, .. }) = &decl.body else {
             continue;
         };
+        if charts.contains(&decl.source.as_str()) {
+            continue;
+        }
         for (workload, container, current) in container_images(document) {
             if !only.is_empty() && !only.contains(&workload) {
                 continue;
@@ -350,7 +376,8 @@ pub fn plan_promotion(
                         format!("{} comes from no source braid read.", decl.address),
                     ))
                 })?;
-            let overlay_file = overlay_file(source, &file.name, &overlay).ok_or_else(|| {
+            let overlay = overlay.as_deref().ok_or_else(no_overlay)?;
+            let overlay_file = overlay_file(source, &file.name, overlay).ok_or_else(|| {
                 Diagnostics::from(Diagnostic::error(
                     "No overlay to write to",
                     format!(
@@ -420,9 +447,238 @@ pub fn plan_promotion(
     }
     Ok(Promotion {
         changes,
+        values: Vec::new(),
         files,
         skipped,
     })
+}
+
+/// The chart values each source last applied with, in the environment whose state is
+/// `store`: from its newest apply that succeeded and recorded the chart.
+pub async fn chart_values_from_state(
+    store: &dyn StateStore,
+) -> Result<BTreeMap<String, serde_json::Value>, Diagnostics> {
+    let mut out = BTreeMap::new();
+    for apply in store.applies(100).await.map_err(state_error)? {
+        if apply.outcome != braid_state::ApplyOutcome::Succeeded {
+            continue;
+        }
+        for source in apply.sources {
+            if let Some(helm) = source.helm {
+                out.entry(source.name).or_insert(helm.values);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The values at `paths` (dotted) that the charts of the source environment were applied
+/// with (`from`, by source), written into the target environment's own values file of each
+/// chart (the last of the helm block's `values` whose name holds the environment's name).
+/// Without `paths`, `image.tag` and `image.digest` where the source environment has them.
+pub fn plan_values(
+    ws: &Workspace,
+    from: &BTreeMap<String, serde_json::Value>,
+    paths: &[String],
+    origin: &str,
+    promotion: &mut Promotion,
+) -> Result<(), Diagnostics> {
+    let namespace = ws
+        .provider_config("kubernetes")
+        .attr("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default")
+        .to_string();
+    for config in &ws.project.sources {
+        let Some(block) = &config.helm else { continue };
+        let Some(values) = from.get(&config.name) else {
+            if !paths.is_empty() {
+                promotion.skipped.push(format!(
+                    "chart {}: {origin} has applied it with no recorded values",
+                    config.name
+                ));
+            }
+            continue;
+        };
+        let wanted: Vec<String> = if paths.is_empty() {
+            ["image.tag", "image.digest"]
+                .iter()
+                .filter(|p| lookup(values, p).is_some())
+                .map(|p| p.to_string())
+                .collect()
+        } else {
+            paths.to_vec()
+        };
+        if wanted.is_empty() {
+            continue;
+        }
+        let settings = crate::manifests::helm::settings(config, block, &ws.env_name, &namespace)
+            .map_err(Diagnostics::from)?;
+        let Some(file) = settings
+            .values
+            .iter()
+            .rev()
+            .find(|v| v.contains(ws.env_name.as_str()))
+            .cloned()
+        else {
+            return Err(Diagnostic::error(
+                "No values file to write to",
+                format!(
+                    "The helm block of source \"{}\" names no values file of environment \"{}\" (like values = [\"values.yaml\", \"values-${{env.name}}.yaml\"]), so there is no file of its own to write the promoted values in.",
+                    config.name, ws.env_name
+                ),
+            )
+            .at(block.location.clone())
+            .into());
+        };
+        let source = ws
+            .sources
+            .iter()
+            .find(|s| s.name == config.name)
+            .ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Cannot promote",
+                    format!("braid did not read source \"{}\".", config.name),
+                ))
+            })?;
+        let current = source.revision.helm.as_ref().map(|h| &h.values);
+        let path = source.root.join(&file);
+        let mut text = std::fs::read_to_string(&path).map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot read values file",
+                format!("{}: {e}.", path.display()),
+            ))
+        })?;
+        let before = text.clone();
+        for dotted in &wanted {
+            let Some(value) = lookup(values, dotted) else {
+                promotion.skipped.push(format!(
+                    "chart {} value {dotted}: {origin} has no such value",
+                    config.name
+                ));
+                continue;
+            };
+            if value.as_str() == Some("(sensitive value)") {
+                return Err(Diagnostic::error(
+                    "Cannot promote a sensitive value",
+                    format!(
+                        "The value {dotted} of chart {} is sensitive (from the environment or a SOPS file), so state does not hold it and it cannot be promoted. Keep it in each environment's own (SOPS-encrypted) values file.",
+                        config.name
+                    ),
+                )
+                .into());
+            }
+            let scalar = match value {
+                serde_json::Value::String(s) => quote(s),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => {
+                    return Err(Diagnostic::error(
+                        "Cannot promote this value",
+                        format!(
+                            "The value {dotted} of chart {} is a {}; braid promotes single values (strings, numbers, booleans): name the values inside it.",
+                            config.name,
+                            if value.is_array() { "list" } else { "map" }
+                        ),
+                    )
+                    .into());
+                }
+            };
+            let now = current.and_then(|c| lookup(c, dotted));
+            if now == Some(value) {
+                continue;
+            }
+            let keys: Vec<&str> = dotted.split('.').collect();
+            text = set_yaml_value(&text, &keys, &scalar);
+            promotion.values.push(ValueChange {
+                source: config.name.clone(),
+                file: file.clone(),
+                path: dotted.clone(),
+                from: now.cloned(),
+                to: value.clone(),
+            });
+        }
+        if text != before {
+            let (repo, in_repo) = repository_of(&path)?;
+            promotion.files.push(FileChange {
+                path: in_repo,
+                repo,
+                source: config.name.clone(),
+                text,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn lookup<'a>(value: &'a serde_json::Value, dotted: &str) -> Option<&'a serde_json::Value> {
+    dotted
+        .split('.')
+        .try_fold(value, |at, key| at.as_object()?.get(key))
+}
+
+/// `text` (block-style YAML) with the value at `keys` set to `scalar` (YAML text), keys
+/// added where missing, every other line as it was.
+pub fn set_yaml_value(text: &str, keys: &[&str], scalar: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let indent_of = |l: &str| l.len() - l.trim_start().len();
+    let is_content = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    // The block being searched: lines [start, end) at indentation `indent`.
+    let (mut start, mut end, mut indent) = (0usize, lines.len(), 0usize);
+    for (depth, key) in keys.iter().enumerate() {
+        let found = (start..end).find(|&i| {
+            let line = &lines[i];
+            is_content(line)
+                && indent_of(line) == indent
+                && line
+                    .trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|r| r.starts_with(':'))
+        });
+        match found {
+            Some(i) if depth + 1 == keys.len() => {
+                let head = &lines[i][..indent + key.len() + 1];
+                lines[i] = format!("{head} {scalar}");
+                break;
+            }
+            Some(i) => {
+                // The child block: the lines after it, indented deeper.
+                let block_end = (i + 1..end)
+                    .find(|&j| is_content(&lines[j]) && indent_of(&lines[j]) <= indent)
+                    .unwrap_or(end);
+                let child_indent = (i + 1..block_end)
+                    .find(|&j| is_content(&lines[j]))
+                    .map_or(indent + 2, |j| indent_of(&lines[j]));
+                start = i + 1;
+                end = block_end;
+                indent = child_indent;
+            }
+            None => {
+                let mut at = end;
+                while at > start && !is_content(&lines[at - 1]) {
+                    at -= 1;
+                }
+                let mut new = Vec::new();
+                for (offset, key) in keys[depth..].iter().enumerate() {
+                    let pad = " ".repeat(indent + 2 * offset);
+                    if depth + offset + 1 == keys.len() {
+                        new.push(format!("{pad}{key}: {scalar}"));
+                    } else {
+                        new.push(format!("{pad}{key}:"));
+                    }
+                }
+                for (offset, line) in new.into_iter().enumerate() {
+                    lines.insert(at + offset, line);
+                }
+                break;
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') || text.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// The overlay kustomization of `overlay` that renders the object from `origin` (its file
@@ -709,6 +965,23 @@ mod tests {
         assert_eq!(image("nginx").tag, None);
         assert_eq!(image("registry:5000/web").name, "registry:5000/web");
         assert_eq!(image("web:1.0").text(), "web:1.0");
+    }
+
+    #[test]
+    fn values_are_set_in_place_or_added() {
+        let text = "# prod\nreplicaCount: 3\nimage:\n  repository: web\n  tag: \"1.0\"\nqueue:\n  name: x\n";
+        assert_eq!(
+            set_yaml_value(text, &["image", "tag"], "\"1.1\""),
+            "# prod\nreplicaCount: 3\nimage:\n  repository: web\n  tag: \"1.1\"\nqueue:\n  name: x\n"
+        );
+        assert_eq!(
+            set_yaml_value(text, &["image", "digest"], "sha256:ab"),
+            "# prod\nreplicaCount: 3\nimage:\n  repository: web\n  tag: \"1.0\"\n  digest: sha256:ab\nqueue:\n  name: x\n"
+        );
+        assert_eq!(
+            set_yaml_value("replicaCount: 3\n", &["image", "tag"], "2.0.0"),
+            "replicaCount: 3\nimage:\n  tag: 2.0.0\n"
+        );
     }
 
     #[test]

@@ -261,3 +261,61 @@ fn a_release_file_pins_a_whole_release() {
     bad.expect_code(1);
     assert!(bad.stderr.contains("is not sha256"), "{}", bad.all());
 }
+
+/// Charts are promoted by their values: the `image.tag` dev was applied with (and values
+/// chosen with `--value`) go into prod's own values file.
+#[test]
+fn charts_are_promoted_by_their_values() {
+    let (dev, prod) = (KubeSim::start(), KubeSim::start());
+    let repo = GitRepo::init();
+    crate::common::copy_dir(&crate::common::fixtures_dir().join("helm/app"), repo.path());
+    repo.write(
+        "braid.hcl",
+        &format!(
+            "source \"infra\" {{ path = \".\" }}\nsource \"web\" {{\n  path = \"charts/web\"\n  helm {{\n    namespace = \"shop\"\n    values    = [\"values.yaml\", \"values-${{env.name}}.yaml\"]\n  }}\n}}\n\nenvironment \"dev\" {{\n  provider \"kubernetes\" {{\n    kubeconfig = \"{}\"\n  }}\n}}\nenvironment \"prod\" {{\n  provider \"kubernetes\" {{\n    kubeconfig = \"{}\"\n  }}\n}}\n",
+            dev.kubeconfig(),
+            prod.kubeconfig()
+        ),
+    );
+    repo.write(".gitignore", ".braid/\n");
+    repo.commit_all("deploy");
+    braid(&repo, &["--env", "dev", "apply", "--auto-approve"]).success();
+    let before = repo.git(&["show", "HEAD:charts/web/values-prod.yaml"]);
+
+    let promoted = braid(
+        &repo,
+        &[
+            "promote",
+            "--from",
+            "dev",
+            "--to",
+            "prod",
+            "--value",
+            "image.tag",
+            "--value",
+            "config.LOG_LEVEL",
+            "--branch",
+            "promote/web",
+        ],
+    );
+    promoted.success();
+    assert!(
+        promoted
+            .stdout
+            .contains("chart web image.tag (values-prod.yaml): \"\" -> \"1.4.2-dev\"")
+            && promoted
+                .stdout
+                .contains("registry.example.com/web:1.4.2-dev"),
+        "{}",
+        promoted.all()
+    );
+    let after = repo.git(&["show", "promote/web:charts/web/values-prod.yaml"]);
+    assert_eq!(
+        after,
+        format!(
+            "{}\nimage:\n  tag: 1.4.2-dev\nconfig:\n  LOG_LEVEL: debug",
+            before.trim_end()
+        )
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
