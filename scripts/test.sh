@@ -27,6 +27,20 @@ fi
 export BRAID_MOTO_SERVER
 echo "==> moto_server: $BRAID_MOTO_SERVER"
 
+# The reference sops (Mozilla's original implementation, from PyPI) reads the SOPS files braid
+# writes in crates/sops/tests/reference_sops.rs; its YAML library must be older than 0.18.
+sops_venv="${BRAID_SOPS_VENV:-$HOME/.cache/braid-sops-venv}"
+if [ -z "${BRAID_PYTHON_SOPS:-}" ]; then
+  if [ ! -x "$sops_venv/bin/sops" ]; then
+    echo "==> installing the reference sops into $sops_venv"
+    python3 -m venv "$sops_venv"
+    "$sops_venv/bin/pip" install --quiet --upgrade pip
+    "$sops_venv/bin/pip" install --quiet 'sops==1.18' 'ruamel.yaml<0.18'
+  fi
+  BRAID_PYTHON_SOPS="$sops_venv/bin/sops"
+fi
+export BRAID_PYTHON_SOPS
+
 # PostgreSQL server binaries (initdb, pg_ctl) for the postgres state backend's tests, which
 # start their own throw-away server on a free port (braid-testkit). Debian's package,
 # installed once.
@@ -38,7 +52,8 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
 fi
 
-# GnuPG: braid init checks provider registries' signed checksums with gpg, and the install
+# GnuPG: braid init checks provider registries' signed checksums with gpg, SOPS files with
+# PGP keys are read through it, and the install
 # tests sign a registry's checksums with a key of their own.
 if ! command -v gpg >/dev/null 2>&1 || ! command -v gpgconf >/dev/null 2>&1; then
   echo "==> installing gnupg"

@@ -107,16 +107,7 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
         ));
     }
     for value in &promotion.values {
-        message.push_str(&format!(
-            "chart {} {}: {} -> {}\n",
-            value.source,
-            value.path,
-            value
-                .from
-                .as_ref()
-                .map_or_else(|| "(unset)".to_string(), |v| v.to_string()),
-            value.to
-        ));
+        message.push_str(&format!("{}\n", value_line(value, false)));
     }
     // One commit per repository (usually one: the deploy repository).
     let mut by_repo: BTreeMap<&std::path::Path, Vec<&FileChange>> = BTreeMap::new();
@@ -168,17 +159,7 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
         ));
     }
     for value in &promotion.values {
-        text.push_str(&format!(
-            "  chart {} {} ({}): {} -> {}\n",
-            value.source,
-            value.path,
-            value.file,
-            value
-                .from
-                .as_ref()
-                .map_or_else(|| "(unset)".to_string(), |v| v.to_string()),
-            value.to
-        ));
+        text.push_str(&format!("  {}\n", value_line(value, true)));
     }
     text.push_str(&skipped_text(&promotion.skipped));
     for (repo, commit) in &commits {
@@ -198,6 +179,25 @@ pub async fn run(cx: &Context, args: &PromoteArgs) -> CommandResult {
     text.push_str(&plan_view::render_human(&plan, cx.shell.style()));
     cx.shell.out(&text);
     Ok(EXIT_OK)
+}
+
+/// `chart web image.tag (values-prod.yaml): "1.0" -> "1.1"`; the file only when `file`.
+fn value_line(value: &promote::ValueChange, file: bool) -> String {
+    format!(
+        "chart {} {}{}: {} -> {}",
+        value.source,
+        value.path,
+        if file {
+            format!(" ({})", value.file)
+        } else {
+            String::new()
+        },
+        value
+            .from
+            .as_ref()
+            .map_or_else(|| "(unset)".to_string(), ToString::to_string),
+        value.to
+    )
 }
 
 /// A tag and a digest both shown: the digest is what is pinned, the tag says which it is.

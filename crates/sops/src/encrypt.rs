@@ -2,9 +2,7 @@
 //! bound to its path, the MAC over the plaintext values — the files the real sops reads.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use aes_gcm::aead::consts::U32;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -313,15 +311,10 @@ fn gpg_encrypt(
     fingerprint: &str,
     data_key: &[u8],
 ) -> Result<String, String> {
-    let mut command = Command::new(gpg);
-    if let Some(home) = home {
-        command.env("GNUPGHOME", home);
-    }
-    let mut child = command
-        .args([
-            "--batch",
-            "--no-tty",
-            "--quiet",
+    let out = crate::keys::run_gpg(
+        gpg,
+        home,
+        &[
             "--no-default-recipient",
             "--yes",
             "--encrypt",
@@ -331,27 +324,8 @@ fn gpg_encrypt(
             "--recipient",
             fingerprint,
             "--no-encrypt-to",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", gpg.display()))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(data_key)
-            .map_err(|e| format!("cannot write to gpg: {e}"))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("gpg failed: {e}"))?;
-    if out.status.success() {
-        return String::from_utf8(out.stdout).map_err(|_| "gpg wrote no text".to_string());
-    }
-    Err(String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or("gpg failed")
-        .trim()
-        .to_string())
+        ],
+        data_key,
+    )?;
+    String::from_utf8(out).map_err(|_| "gpg wrote no text".to_string())
 }

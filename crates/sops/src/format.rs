@@ -252,10 +252,7 @@ pub(crate) fn emit(documents: &[Node], format: Format) -> Result<String, SopsErr
                 if i > 0 {
                     out.push_str("---\n");
                 }
-                out.push_str(
-                    &serde_yaml_ng::to_string(&to_yaml(document))
-                        .map_err(|e| SopsError::Parse(e.to_string()))?,
-                );
+                write_yaml(document, 0, &mut out);
             }
             Ok(out)
         }
@@ -313,21 +310,108 @@ fn flatten(node: &Node, prefix: &str, out: &mut String) {
     }
 }
 
-fn to_yaml(node: &Node) -> serde_yaml_ng::Value {
-    use serde_yaml_ng::Value as Y;
+/// Writes `node` as block-style YAML at `indent`, as sops's YAML store writes it: strings
+/// quoted where YAML would read them as something else — timestamps too, which YAML 1.1
+/// readers (sops's own) take for dates — and multi-line strings (armored keys) as literal
+/// blocks.
+fn write_yaml(node: &Node, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
     match node {
-        Node::Map(entries) => Y::Mapping(
-            entries
-                .iter()
-                .map(|(k, v)| (Y::String(k.clone()), to_yaml(v)))
-                .collect(),
-        ),
-        Node::List(items) => Y::Sequence(items.iter().map(to_yaml).collect()),
-        Node::Str(s) => Y::String(s.clone()),
-        Node::Int(i) => Y::Number((*i).into()),
-        Node::Float(f) => Y::Number((*f).into()),
-        Node::Bool(b) => Y::Bool(*b),
-        Node::Null => Y::Null,
+        Node::Map(entries) if !entries.is_empty() => {
+            for (key, value) in entries {
+                out.push_str(&format!("{pad}{}:", scalar_text(key)));
+                write_value(value, indent, out);
+            }
+        }
+        Node::List(items) if !items.is_empty() => {
+            for item in items {
+                out.push_str(&format!("{pad}-"));
+                match item {
+                    Node::Map(entries) if !entries.is_empty() => {
+                        // The first entry on the dash's line, the others under it.
+                        let mut first = String::new();
+                        write_yaml(item, indent + 2, &mut first);
+                        out.push(' ');
+                        out.push_str(first.trim_start());
+                    }
+                    _ => write_value(item, indent, out),
+                }
+            }
+        }
+        other => {
+            out.push_str(&pad);
+            write_value(other, indent, out);
+        }
+    }
+}
+
+/// What follows `key:` or `-`: a scalar on the same line, or a nested block.
+fn write_value(value: &Node, indent: usize, out: &mut String) {
+    match value {
+        Node::Map(entries) if !entries.is_empty() => {
+            out.push('\n');
+            write_yaml(value, indent + 4, out);
+        }
+        Node::List(items) if !items.is_empty() => {
+            out.push('\n');
+            write_yaml(value, indent + 4, out);
+        }
+        Node::Map(_) => out.push_str(" {}\n"),
+        Node::List(_) => out.push_str(" []\n"),
+        Node::Str(s) if s.contains('\n') => {
+            let chomp = if s.ends_with('\n') { "|" } else { "|-" };
+            out.push_str(&format!(" {chomp}\n"));
+            let pad = " ".repeat(indent + 4);
+            for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!("{pad}{line}\n"));
+                }
+            }
+        }
+        Node::Str(s) => out.push_str(&format!(" {}\n", scalar_text(s))),
+        Node::Int(i) => out.push_str(&format!(" {i}\n")),
+        Node::Float(f) => out.push_str(&format!(" {}\n", float_text(*f))),
+        Node::Bool(b) => out.push_str(&format!(" {b}\n")),
+        Node::Null => out.push_str(" null\n"),
+    }
+}
+
+/// A float YAML reads back as a float (`1.0`, not `1`).
+fn float_text(f: f64) -> String {
+    let text = format!("{f}");
+    if text.contains(['.', 'e', 'E', 'i', 'N']) {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// A string as a YAML scalar: plain when YAML reads it back as this string, else
+/// double-quoted (a JSON string is a valid YAML double-quoted scalar).
+fn scalar_text(s: &str) -> String {
+    let looks_like_time = s.len() >= 10
+        && s.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let plain = !s.is_empty()
+        && !looks_like_time
+        && !s.starts_with([' ', '\'', '"'])
+        && !s.ends_with(' ')
+        && serde_yaml_ng::from_str::<serde_yaml_ng::Value>(s).is_ok_and(|v| v.as_str() == Some(s))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off"
+        );
+    if plain {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
     }
 }
 

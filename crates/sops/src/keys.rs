@@ -188,12 +188,24 @@ fn gpg_decrypt(
     home: Option<&std::path::Path>,
     message: &str,
 ) -> Result<Vec<u8>, String> {
+    run_gpg(gpg, home, &["--decrypt"], message.as_bytes())
+}
+
+/// Runs gpg in batch mode with `args`, `input` on its standard input, in the GnuPG home
+/// `home` (else the process's); its output, or its last line of errors.
+pub(crate) fn run_gpg(
+    gpg: &std::path::Path,
+    home: Option<&std::path::Path>,
+    args: &[&str],
+    input: &[u8],
+) -> Result<Vec<u8>, String> {
     let mut command = Command::new(gpg);
     if let Some(home) = home {
         command.env("GNUPGHOME", home);
     }
     let mut child = command
-        .args(["--batch", "--no-tty", "--quiet", "--decrypt"])
+        .args(["--batch", "--no-tty", "--quiet"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -201,7 +213,7 @@ fn gpg_decrypt(
         .map_err(|e| format!("cannot run {}: {e}", gpg.display()))?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
-            .write_all(message.as_bytes())
+            .write_all(input)
             .map_err(|e| format!("cannot write to gpg: {e}"))?;
     }
     let out = child
@@ -210,12 +222,10 @@ fn gpg_decrypt(
     if out.status.success() {
         return Ok(out.stdout);
     }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr
+    Err(String::from_utf8_lossy(&out.stderr)
         .lines()
         .rfind(|l| !l.trim().is_empty())
         .unwrap_or("gpg failed")
         .trim()
-        .to_string();
-    Err(last)
+        .to_string())
 }

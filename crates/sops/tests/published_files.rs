@@ -6,8 +6,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::gnupg_home;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use braid_sops::{Format, KeySources, SopsError, decrypt};
 
@@ -18,28 +20,6 @@ fn fixture(name: &str) -> String {
             .join(name),
     )
     .unwrap()
-}
-
-/// A GnuPG home holding SOPS's functional-test key; gpg must be installed.
-fn gnupg_home() -> tempfile::TempDir {
-    let home = tempfile::Builder::new()
-        .prefix("braid-gnupg-")
-        .tempdir()
-        .unwrap();
-    let key =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sops_functional_tests_key.asc");
-    let out = Command::new("gpg")
-        .env("GNUPGHOME", home.path())
-        .args(["--batch", "--quiet", "--import"])
-        .arg(&key)
-        .output()
-        .unwrap_or_else(|e| panic!("gpg is needed by this test (apt-get install gnupg): {e}"));
-    assert!(
-        out.status.success(),
-        "gpg --import: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    home
 }
 
 fn keys(home: Option<&Path>) -> KeySources {

@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::gnupg_home;
+
+use std::path::PathBuf;
 
 use braid_keys::AgeIdentities;
 use braid_sops::{EncryptOptions, Format, KeySources, decrypt, encrypt, reencrypt};
@@ -138,28 +140,6 @@ async fn reencrypting_keeps_the_data_key_and_master_keys() {
     assert_eq!(yaml_value(&opened.text), yaml_value(&edited));
 }
 
-/// A GnuPG home holding SOPS's functional-test key.
-fn gnupg_home() -> tempfile::TempDir {
-    let home = tempfile::Builder::new()
-        .prefix("braid-gnupg-")
-        .tempdir()
-        .unwrap();
-    let key =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sops_functional_tests_key.asc");
-    let out = Command::new("gpg")
-        .env("GNUPGHOME", home.path())
-        .args(["--batch", "--quiet", "--import"])
-        .arg(&key)
-        .output()
-        .unwrap_or_else(|e| panic!("gpg is needed by this test (apt-get install gnupg): {e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    home
-}
-
 #[tokio::test]
 async fn pgp_files_through_gpg() {
     let home = gnupg_home();
@@ -169,7 +149,7 @@ async fn pgp_files_through_gpg() {
         ..KeySources::default()
     };
     let options = EncryptOptions {
-        pgp: vec!["FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4".to_string()],
+        pgp: vec![common::TEST_KEY.to_string()],
         ..EncryptOptions::default()
     };
     let sealed = encrypt(YAML, Format::Yaml, &options, &keys, NOW)
