@@ -142,10 +142,12 @@ fn sops_files_are_decrypted_applied_and_masked_everywhere() {
     let secrets = Secrets::new();
     let project = project(&sim, &secrets, &recipient, &key_file);
 
+    // Every format, and the logs of -vv.
     for format in [
         &[][..],
         &["--format", "json"][..],
         &["--format", "markdown"][..],
+        &["-vv"][..],
     ] {
         let mut args = vec!["plan"];
         args.extend_from_slice(format);
