@@ -417,9 +417,7 @@ impl StateStore for PostgresStore {
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
         check_serial(expected_serial, meta.serial)?;
-        for write in &writes {
-            writes::write_one(&tx, &self.env, write, OP).await?;
-        }
+        writes::write_batch(&tx, &self.env, &writes, OP).await?;
         tx.execute(
             "UPDATE braid_states SET serial = $2 WHERE env = $1",
             &[&self.env, &serial_to_sql(new_serial)?],

@@ -30,85 +30,162 @@ pub(super) fn check_addresses(
     Ok(())
 }
 
-/// The resource row and audit row of one write.
-pub(super) async fn write_one(
+/// The resource rows and audit rows of a group commit, in a handful of statements whatever
+/// its size: one delete and one multi-row upsert (arrays unnested) for the resources — the
+/// last write of an address wins, as written one by one — and one insert for the changes,
+/// numbered in order after each apply's last. No round trip per resource.
+pub(super) async fn write_batch(
     tx: &Transaction<'_>,
     env: &str,
-    write: &ResourceWrite,
+    writes: &[ResourceWrite],
     op: &'static str,
 ) -> Result<(), StateError> {
-    match &write.record {
-        Some(record) => {
-            tx.execute(
-                &format!(
-                    "INSERT INTO braid_resources (env, {RESOURCE_COLUMNS})
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (env, address) DO UPDATE SET
-                        provider = excluded.provider,
-                        type_name = excluded.type_name,
-                        id = excluded.id,
-                        attributes = excluded.attributes,
-                        sensitive_paths = excluded.sensitive_paths,
-                        dependencies = excluded.dependencies,
-                        source_file = excluded.source_file,
-                        meta = excluded.meta"
-                ),
-                &[
-                    &env,
-                    &record.address,
-                    &record.provider,
-                    &record.type_name,
-                    &record.id,
-                    &to_json(&record.attributes, op)?,
-                    &to_json(&record.sensitive_paths, op)?,
-                    &to_json(&record.dependencies, op)?,
-                    &record.source_file,
-                    &record.meta.as_ref().map(|m| to_json(m, op)).transpose()?,
-                ],
-            )
-            .await
-            .map_err(backend(op))?;
-        }
-        None => {
-            tx.execute(
-                "DELETE FROM braid_resources WHERE env = $1 AND address = $2",
-                &[&env, &write.address],
-            )
-            .await
-            .map_err(backend(op))?;
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut upserts: BTreeMap<&str, &crate::model::ResourceRecord> = BTreeMap::new();
+    let mut deletes: BTreeSet<&str> = BTreeSet::new();
+    for write in writes {
+        match &write.record {
+            Some(record) => {
+                deletes.remove(write.address.as_str());
+                upserts.insert(&write.address, record);
+            }
+            None => {
+                upserts.remove(write.address.as_str());
+                deletes.insert(&write.address);
+            }
         }
     }
-    if let Some((apply_id, change)) = &write.change {
-        let known = tx
-            .query_opt(
-                "SELECT 1 FROM braid_applies WHERE state_env = $1 AND id = $2",
-                &[&env, apply_id],
-            )
-            .await
-            .map_err(backend(op))?
-            .is_some();
-        if !known {
-            return Err(StateError::ApplyNotFound(*apply_id));
+    if !deletes.is_empty() {
+        let addresses: Vec<&str> = deletes.into_iter().collect();
+        tx.execute(
+            "DELETE FROM braid_resources WHERE env = $1 AND address = ANY($2::text[])",
+            &[&env, &addresses],
+        )
+        .await
+        .map_err(backend(op))?;
+    }
+    if !upserts.is_empty() {
+        let n = upserts.len();
+        let (mut address, mut provider, mut type_name, mut id) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut attributes, mut sensitive, mut dependencies, mut source_file, mut meta) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for record in upserts.values() {
+            address.push(record.address.as_str());
+            provider.push(record.provider.as_str());
+            type_name.push(record.type_name.as_str());
+            id.push(record.id.as_deref());
+            attributes.push(to_json(&record.attributes, op)?);
+            sensitive.push(to_json(&record.sensitive_paths, op)?);
+            dependencies.push(to_json(&record.dependencies, op)?);
+            source_file.push(record.source_file.as_deref());
+            meta.push(record.meta.as_ref().map(|m| to_json(m, op)).transpose()?);
         }
         tx.execute(
             &format!(
-                "INSERT INTO braid_changes (env, {CHANGE_COLUMNS})
-                 SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7
-                 FROM braid_changes WHERE env = $1 AND apply_id = $2"
+                "INSERT INTO braid_resources (env, {RESOURCE_COLUMNS})
+                 SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+                 ON CONFLICT (env, address) DO UPDATE SET
+                    provider = excluded.provider,
+                    type_name = excluded.type_name,
+                    id = excluded.id,
+                    attributes = excluded.attributes,
+                    sensitive_paths = excluded.sensitive_paths,
+                    dependencies = excluded.dependencies,
+                    source_file = excluded.source_file,
+                    meta = excluded.meta"
             ),
             &[
                 &env,
-                apply_id,
-                &change.address,
-                &change.action.as_str(),
-                &change.outcome.as_str(),
-                &change.message,
-                &timestamp(change.at),
+                &address,
+                &provider,
+                &type_name,
+                &id,
+                &attributes,
+                &sensitive,
+                &dependencies,
+                &source_file,
+                &meta,
             ],
         )
         .await
         .map_err(backend(op))?;
     }
+    let changes: Vec<(i64, &crate::model::ChangeRecord)> = writes
+        .iter()
+        .filter_map(|w| w.change.as_ref().map(|(id, c)| (*id, c)))
+        .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = changes
+        .iter()
+        .map(|(id, _)| *id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // The apply of every change must exist; each one's changes go after its last.
+    let rows = tx
+        .query(
+            "SELECT a.id, COALESCE((SELECT MAX(c.seq) FROM braid_changes c
+                                    WHERE c.env = $1 AND c.apply_id = a.id), 0)
+             FROM braid_applies a WHERE a.state_env = $1 AND a.id = ANY($2::bigint[])",
+            &[&env, &ids],
+        )
+        .await
+        .map_err(backend(op))?;
+    let mut next: BTreeMap<i64, i64> = rows
+        .iter()
+        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)))
+        .collect();
+    if let Some((missing, _)) = changes.iter().find(|(id, _)| !next.contains_key(id)) {
+        return Err(StateError::ApplyNotFound(*missing));
+    }
+    let n = changes.len();
+    let (mut apply_id, mut seq, mut address, mut action) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut outcome, mut message, mut at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (id, change) in &changes {
+        let counter = next.entry(*id).or_insert(0);
+        *counter += 1;
+        apply_id.push(*id);
+        seq.push(*counter);
+        address.push(change.address.as_str());
+        action.push(change.action.as_str());
+        outcome.push(change.outcome.as_str());
+        message.push(change.message.as_deref());
+        at.push(timestamp(change.at));
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO braid_changes (env, {CHANGE_COLUMNS})
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[],
+                 $6::text[], $7::text[], $8::text[])"
+        ),
+        &[
+            &env, &apply_id, &seq, &address, &action, &outcome, &message, &at,
+        ],
+    )
+    .await
+    .map_err(backend(op))?;
     Ok(())
 }
 
@@ -168,14 +245,16 @@ pub(super) async fn write_dump(
     .await
     .map_err(backend(op))?;
     write_outputs(tx, env, &dump.outputs, op).await?;
-    for record in &dump.resources {
-        let write = ResourceWrite {
+    let writes: Vec<ResourceWrite> = dump
+        .resources
+        .iter()
+        .map(|record| ResourceWrite {
             address: record.address.clone(),
             record: Some(record.clone()),
             change: None,
-        };
-        write_one(tx, env, &write, op).await?;
-    }
+        })
+        .collect();
+    write_batch(tx, env, &writes, op).await?;
     for entry in &dump.applies {
         let apply = &entry.apply;
         tx.execute(
