@@ -8,6 +8,10 @@
 //! (`--check` makes it fail unless every phase did what it should; scripts/test.sh uses it
 //! at a small size.)
 //!
+//! `--backend sqlite|postgres|s3` keeps the state in that backend: a throw-away PostgreSQL
+//! server or `moto_server` (S3) started as the tests start them (braid-testkit), so the
+//! shared backends are measured against SQLite on the same machine.
+//!
 //! `--helm N` measures rendering a Helm chart of N objects (`helm_bench.rs`).
 //!
 //! `--agent N` runs N reconcile cycles of `braid agent` in this process and measures
@@ -35,6 +39,41 @@ mod kube_bench;
 mod terraform_bench;
 
 const LAYERS: usize = 10;
+
+/// Where the state is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+    S3,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::S3 => "s3",
+        }
+    }
+
+    /// The `state` block of an environment whose state lives in this backend (servers
+    /// started on first use); `tag` keeps runs apart in a shared server.
+    fn state_block(self, tag: &str) -> String {
+        match self {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => format!(
+                "  state {{\n    backend = \"postgres\"\n    url     = \"{}\"\n  }}\n",
+                braid_testkit::Postgres::shared().url
+            ),
+            Backend::S3 => format!(
+                "  state {{\n    backend  = \"s3\"\n    bucket   = \"{}\"\n    prefix   = \"bench-{tag}/\"\n    region   = \"us-east-1\"\n    endpoint = \"{}\"\n  }}\n",
+                braid_testkit::MotoServer::SHARED_BUCKET,
+                braid_testkit::MotoServer::shared().endpoint()
+            ),
+        }
+    }
+}
 
 /// How the resources are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +107,7 @@ fn main() {
     let shell = braid::view::Shell::new(braid::view::Format::Human, true, false, 0);
     let mut sizes = vec![1000, 10000];
     let mut shapes = vec![Shape::Blocks, Shape::ForEach, Shape::Modules];
+    let mut backend = Backend::Sqlite;
     // `--check` counts wherever it is written (`--helm 200 --check`).
     let check = std::env::args().any(|a| a == "--check");
     let mut args = std::env::args().skip(1);
@@ -82,6 +122,32 @@ fn main() {
                     .collect();
             }
             "--check" | "--no-kubectl" => {}
+            "--backend" => {
+                backend = match args.next().as_deref() {
+                    Some("sqlite") => Backend::Sqlite,
+                    Some("postgres") => Backend::Postgres,
+                    Some("s3") => Backend::S3,
+                    other => {
+                        shell.err(&format!(
+                            "error: --backend takes sqlite, postgres or s3, not {}\n",
+                            other.unwrap_or("nothing")
+                        ));
+                        std::process::exit(1);
+                    }
+                };
+                // The S3 backend reads AWS credentials from the environment, which this
+                // process cannot set on itself: run again with moto's.
+                if backend == Backend::S3 && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                    let status = std::env::current_exe().and_then(|exe| {
+                        std::process::Command::new(exe)
+                            .args(std::env::args_os().skip(1))
+                            .envs(braid_testkit::MOTO_CREDENTIALS.iter().copied())
+                            .env("AWS_REGION", "us-east-1")
+                            .status()
+                    });
+                    std::process::exit(status.map_or(1, |s| s.code().unwrap_or(1)));
+                }
+            }
             "--shapes" => {
                 let wanted = args.next().unwrap_or_default();
                 shapes.retain(|s| wanted.split(',').any(|w| w.trim() == s.name()));
@@ -119,7 +185,7 @@ fn main() {
             }
             other => {
                 shell.err(&format!(
-                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--shapes blocks,for_each,modules] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check] | --agent N [--check]\n"
+                    "error: unknown argument {other}\nusage: braid-bench [--sizes 1000,10000] [--shapes blocks,for_each,modules] [--backend sqlite|postgres|s3] [--check] | --terraform N [--check] | --helm N [--check] | --kubernetes N [--latency-ms MS] [--no-kubectl] [--check] | --agent N [--check]\n"
                 ));
                 std::process::exit(1);
             }
@@ -136,21 +202,22 @@ fn main() {
         }
     };
     shell.out(
-        "| resources | written as | phase | wall time | peak RSS |\n|---:|---|---|---:|---:|\n",
+        "| resources | written as | state | phase | wall time | peak RSS |\n|---:|---|---|---|---:|---:|\n",
     );
     for (n, shape) in sizes
         .into_iter()
         .flat_map(|n| shapes.iter().map(move |s| (n, *s)))
     {
-        match runtime.block_on(bench(n, check, shape)) {
+        match runtime.block_on(bench(n, check, shape, backend)) {
             Ok(phases) => {
                 for p in phases {
                     let rss = p.peak_rss_kib.map_or("n/a".to_string(), |k| {
                         format!("{:.0} MB", k as f64 / 1024.0)
                     });
                     shell.out(&format!(
-                        "| {n} | {} | {} | {:.3} s | {rss} |\n",
+                        "| {n} | {} | {} | {} | {:.3} s | {rss} |\n",
                         shape.name(),
+                        backend.name(),
                         p.name,
                         p.wall.as_secs_f64()
                     ));
@@ -177,11 +244,12 @@ fn finish(shell: &braid::view::Shell, table: Result<String, String>) {
     }
 }
 
-/// Writes the generated project: a braid.hcl and one resource file per layer.
-fn generate(dir: &Path, n: usize, shape: Shape) -> std::io::Result<()> {
+/// Writes the generated project: a braid.hcl (environment `env` with `state`, a state
+/// block or nothing) and one resource file per layer.
+fn generate(dir: &Path, n: usize, shape: Shape, env: &str, state: &str) -> std::io::Result<()> {
     std::fs::write(
         dir.join("braid.hcl"),
-        "source \"infra\" { path = \".\" }\nenvironment \"bench\" {}\n",
+        format!("source \"infra\" {{ path = \".\" }}\nenvironment \"{env}\" {{\n{state}}}\n"),
     )?;
     let per_layer = (n / LAYERS).max(1);
     if shape != Shape::Blocks {
@@ -293,12 +361,21 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-async fn bench(n: usize, check: bool, shape: Shape) -> Result<Vec<Phase>, String> {
+async fn bench(
+    n: usize,
+    check: bool,
+    shape: Shape,
+    backend: Backend,
+) -> Result<Vec<Phase>, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    generate(dir.path(), n, shape).map_err(|e| e.to_string())?;
+    // Shared servers hold every run: each gets an environment (and S3 prefix) of its own.
+    let tag = format!("{n}{}{}", shape.name().replace('_', ""), std::process::id());
+    let env = format!("bench{tag}");
+    let state = backend.state_block(&tag);
+    generate(dir.path(), n, shape, &env, &state).map_err(|e| e.to_string())?;
     let options = LoadOptions {
         dir: dir.path().to_path_buf(),
-        env: Some("bench".to_string()),
+        env: Some(env),
         ..LoadOptions::default()
     };
     let mut phases = Vec::new();
