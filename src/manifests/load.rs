@@ -595,14 +595,7 @@ pub fn load_manifests(
 /// before anything asks for them, so one that is not is left out without being read; a
 /// kustomization that names it then reports it missing.
 fn generator_input(root: &FsPath, rel: &str) -> Option<String> {
-    use braid_functions::source_read;
-    let limit = source_read::max_file_size().ok()?.min(MAX_GENERATOR_INPUT);
-    let real = source_read::resolve_inside(root, root, rel).ok()?;
-    if !source_read::is_readable_regular(&real, limit) {
-        return None;
-    }
-    let bytes = source_read::read_regular(&real, rel, limit).ok()?;
-    String::from_utf8(bytes).ok()
+    crate::source::read_text(root, rel, MAX_GENERATOR_INPUT)
 }
 
 /// Other text files of the source (for configMapGenerator `files:` and `envs:`), read from

@@ -267,6 +267,19 @@ pub fn load_sources_with(
     diags.into_result(out)
 }
 
+/// The file `rel` of the source at `root` as text, read as the source's other files are:
+/// inside it after symbolic links, a regular file of at most `BRAID_MAX_FILE_SIZE` bytes and
+/// `max`. `None` when it cannot be read so.
+pub fn read_text(root: &FsPath, rel: &str, max: u64) -> Option<String> {
+    use braid_functions::source_read;
+    let limit = source_read::max_file_size().ok()?.min(max);
+    let real = source_read::resolve_inside(root, root, rel).ok()?;
+    if !source_read::is_readable_regular(&real, limit) {
+        return None;
+    }
+    String::from_utf8(source_read::read_regular(&real, rel, limit).ok()?).ok()
+}
+
 /// `--ref` must name a git source of the project.
 fn check_options(project: &Project, options: &SourceOptions) -> Result<(), Diagnostics> {
     let mut diags = Diagnostics::new();

@@ -50,7 +50,7 @@ fn decrypt_source(source: &mut LoadedSource) -> Result<(), Diagnostics> {
         }
     }
     for rel in other_files(&source.root) {
-        if let Some(text) = read_text(&source.root, &rel)
+        if let Some(text) = super::read_text(&source.root, &rel, u64::MAX)
             && braid_sops::looks_encrypted(&text)
         {
             candidates.push((rel, None, text));
@@ -138,15 +138,4 @@ fn other_files(root: &Path) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-/// A file of the source as text, read as the source's other files are (inside it, bounded).
-fn read_text(root: &Path, rel: &str) -> Option<String> {
-    use braid_functions::source_read;
-    let limit = source_read::max_file_size().ok()?;
-    let real = source_read::resolve_inside(root, root, rel).ok()?;
-    if !source_read::is_readable_regular(&real, limit) {
-        return None;
-    }
-    String::from_utf8(source_read::read_regular(&real, rel, limit).ok()?).ok()
 }

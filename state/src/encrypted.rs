@@ -104,13 +104,7 @@ impl EncryptedStore {
         what: &str,
     ) -> Result<Option<Vec<u8>>, StateError> {
         if !is_sealed(text) {
-            return match (&self.keyring, self.accept_plaintext) {
-                (Some(_), false) => Err(StateError::Encryption(format!(
-                    "{what} of the state at {} is not encrypted, but the environment's state has an encryption block: encrypt the existing state once with braid state encrypt",
-                    self.inner.location()
-                ))),
-                _ => Ok(None),
-            };
+            return self.plain(None, what);
         }
         match &self.keyring {
             Some(keyring) => keyring
