@@ -31,7 +31,7 @@ pub use model::{
     ResourceIndexEntry, ResourceRecord, ResourceWrite, SourceRevision, StateDump, StateMeta,
 };
 pub use postgres::PostgresStore;
-pub use s3::{S3Location, S3Store};
+pub use s3::{S3Location, S3Store, S3Tuning};
 pub use sqlite::SqliteStore;
 pub use store::{StateError, StateStore};
 pub use transfer::{is_empty, migrate, push};

@@ -1,23 +1,35 @@
 //! The S3 state backend: objects in a bucket, for any S3-compatible store.
 //!
-//! Layout under `<prefix><env>/`:
-//! - `state.json` — the [`StateDocument`]: lineage, serial, every resource, and the applies
-//!   still running with their changes. Every state write is one PUT of this object with
-//!   `If-Match: <ETag read>` (`If-None-Match: *` when creating it), so a writer that raced
-//!   another gets 412 and re-reads instead of overwriting a newer serial.
+//! Layout under `<prefix><env>/` (format 2, see [`layout`]):
+//! - `state.json` — the head: lineage, serial, the applies still running, and the keys of
+//!   the snapshot and deltas that hold everything else. Every state write ends with one PUT
+//!   of the head with `If-Match: <ETag read>` (`If-None-Match: *` when creating it), so a
+//!   writer that raced another gets 412 and re-reads instead of overwriting a newer serial.
+//! - `log/<head version>-<random>.json` — one delta per group commit (resources written, their
+//!   audit entries) or outputs replacement, written before the head that names it.
+//! - `snapshots/<head version>-<random>.jsonl` — the whole state at one head version, JSON lines,
+//!   written when the deltas have grown as large as the last snapshot (or too many), so that
+//!   a commit costs what it writes and the total written stays linear in the state's size.
 //! - `applies/<id, 20 digits>.json` — one object per finished apply with its changes,
 //!   written once when the apply finishes; zero-padded ids list in order.
 //! - `documents/<name>` — the documents kept beside the state ([`crate::documents`]), one
 //!   object each, its ETag the version; writes and deletes are conditional on it.
 //! - `lock.json` — the lock, created with `If-None-Match: *`; heartbeats, steals and
 //!   releases are conditional on the ETag read, so two stealers cannot both win.
+//!
+//! A format-1 `state.json` (one document holding every resource) is read as it is and
+//! replaced by the format-2 layout on the first write.
 
 mod document;
+mod layout;
 mod objects;
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use tokio::sync::OnceCell;
+use futures::StreamExt;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::codec::check_serial;
 use crate::documents::{Document, Precondition, changed, check_document_name};
@@ -27,10 +39,17 @@ use crate::model::{
 };
 use crate::store::{StateError, StateStore};
 use document::StateDocument;
-use objects::{Expect, WriteError};
+use layout::{
+    Contents, Delta, DeltaWrite, FORMAT_VERSION, Head, Line, LineRef, ObjectRef, Probe,
+    SnapshotHeader, Want,
+};
+use objects::{Expect, LineUpload, WriteError};
 
 /// How many times a write re-reads and tries again after losing a race.
 const MAX_ATTEMPTS: u32 = 20;
+
+/// How many objects are fetched or deleted at once.
+const CONCURRENT_REQUESTS: usize = 16;
 
 /// Where the states live: a bucket, a key prefix, and how to reach the service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,11 +64,54 @@ pub struct S3Location {
     pub endpoint: Option<String>,
 }
 
+/// When the S3 backend compacts its deltas into a snapshot, and how it uploads one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct S3Tuning {
+    /// A snapshot larger than this is spooled to a temporary file before it is uploaded,
+    /// so that no more than this much of it is held in memory.
+    pub spool_size: usize,
+    /// Compact once the deltas hold at least this many bytes and at least as many as the
+    /// last snapshot: each byte of state is then rewritten a bounded number of times.
+    pub compact_min_bytes: u64,
+    /// Compact once there are this many deltas, whatever their size: a read fetches them
+    /// all.
+    pub compact_max_deltas: usize,
+}
+
+impl Default for S3Tuning {
+    fn default() -> Self {
+        S3Tuning {
+            spool_size: 8 << 20,
+            compact_min_bytes: 1 << 20,
+            compact_max_deltas: 256,
+        }
+    }
+}
+
 /// A [`StateStore`] for one environment in an S3 bucket.
 pub struct S3Store {
     location: S3Location,
     env: String,
     client: OnceCell<Client>,
+    tuning: S3Tuning,
+    /// The head this process last read or wrote, with its ETag: a writer tries it first and
+    /// re-reads only when the conditional write says it is stale. Held while writing, so
+    /// the writes of one process go one at a time.
+    head: Mutex<Option<(Head, String)>>,
+}
+
+/// What `state.json` holds.
+enum Stored {
+    Legacy(Box<StateDocument>),
+    Head(Head),
+}
+
+/// What reading the objects a head names gave.
+enum Loaded {
+    Complete(Contents),
+    /// This object named by the head is gone: a compaction replaced it since the head was
+    /// read (read the head again), or the state is damaged.
+    Missing(String),
 }
 
 impl std::fmt::Debug for S3Store {
@@ -68,6 +130,8 @@ impl S3Store {
             location,
             env: env.to_string(),
             client: OnceCell::new(),
+            tuning: S3Tuning::default(),
+            head: Mutex::new(None),
         }
     }
 
@@ -75,10 +139,15 @@ impl S3Store {
     /// (for callers with their own SDK setup, and tests with static credentials).
     pub fn with_client(location: S3Location, env: &str, client: Client) -> S3Store {
         S3Store {
-            location,
-            env: env.to_string(),
             client: OnceCell::new_with(Some(client)),
+            ..S3Store::new(location, env)
         }
+    }
+
+    /// The same store, compacting and uploading as `tuning` says.
+    pub fn tuned(mut self, tuning: S3Tuning) -> S3Store {
+        self.tuning = tuning;
+        self
     }
 
     async fn client(&self) -> &Client {
@@ -117,63 +186,391 @@ impl S3Store {
         &self.location.bucket
     }
 
-    async fn read_document(
-        &self,
-        op: &'static str,
-    ) -> Result<Option<(StateDocument, String)>, StateError> {
+    /// `state.json` as it is now, with its ETag.
+    async fn read_stored(&self, op: &'static str) -> Result<Option<(Stored, String)>, StateError> {
         let key = self.key("state.json");
-        let found =
-            objects::get_json::<StateDocument>(self.client().await, self.bucket(), &key, op)
-                .await?;
-        if let Some((document, _)) = &found {
-            document.check_version(&key)?;
-        }
-        Ok(found)
+        let Some((bytes, etag)) =
+            objects::get(self.client().await, self.bucket(), &key, op).await?
+        else {
+            return Ok(None);
+        };
+        let corrupt =
+            |err: serde_json::Error| StateError::Corrupt(format!("s3 object {key}: {err}"));
+        let probe: Probe = serde_json::from_slice(&bytes).map_err(corrupt)?;
+        let stored = match probe.format_version {
+            0 | 1 => Stored::Legacy(Box::new(serde_json::from_slice(&bytes).map_err(corrupt)?)),
+            FORMAT_VERSION => Stored::Head(serde_json::from_slice(&bytes).map_err(corrupt)?),
+            found => {
+                return Err(StateError::NewerSchema {
+                    location: key,
+                    found: i64::from(found),
+                    supported: i64::from(FORMAT_VERSION),
+                });
+            }
+        };
+        Ok(Some((stored, etag)))
     }
 
-    /// Reads the document (a new one if there is none), lets `change` edit it, and writes it
-    /// back only if nobody wrote in between; on a lost race, starts over from a fresh read.
-    /// `before_write` runs after `change` and before the PUT (history objects go first).
-    async fn update<T>(
+    /// The head (a format-1 document seen as one, with what it holds) and the state it
+    /// names, read consistently: an object a compaction removed meanwhile makes it read the
+    /// head again.
+    async fn read(
+        &self,
+        want: Want,
+        op: &'static str,
+    ) -> Result<Option<(Head, Contents)>, StateError> {
+        let mut missing_before: Option<(String, String)> = None;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some((stored, etag)) = self.read_stored(op).await? else {
+                return Ok(None);
+            };
+            let head = match stored {
+                Stored::Legacy(document) => return Ok(Some(legacy_contents(*document))),
+                Stored::Head(head) => head,
+            };
+            match self.load(&head, want, op).await? {
+                Loaded::Complete(contents) => return Ok(Some((head, contents))),
+                Loaded::Missing(key) => {
+                    let seen = (etag, key);
+                    if missing_before.as_ref() == Some(&seen) {
+                        return Err(StateError::Corrupt(format!(
+                            "{} names {}, which does not exist: restore an earlier version of \
+                             state.json (bucket versioning) or run `braid state restore`",
+                            self.key("state.json"),
+                            seen.1
+                        )));
+                    }
+                    missing_before = Some(seen);
+                }
+            }
+        }
+        Err(contended(op, &self.key("state.json")))
+    }
+
+    /// Reads the snapshot (as a stream) and the deltas `head` names.
+    async fn load(&self, head: &Head, want: Want, op: &'static str) -> Result<Loaded, StateError> {
+        let client = self.client().await;
+        let running = head.running_ids();
+        let mut contents = Contents::default();
+        if let Some(snapshot) = &head.snapshot {
+            let key = self.key(&snapshot.key);
+            let Some(body) = objects::get_stream(client, self.bucket(), &key, op).await? else {
+                return Ok(Loaded::Missing(key));
+            };
+            let mut first = true;
+            objects::for_each_line(body, &key, op, |bytes| {
+                let line: Line = serde_json::from_slice(bytes)
+                    .map_err(|err| StateError::Corrupt(format!("s3 object {key}: {err}")))?;
+                if std::mem::take(&mut first) {
+                    match &line {
+                        Line::Snapshot(header) if header.lineage == head.lineage => {}
+                        _ => {
+                            return Err(StateError::Corrupt(format!(
+                                "s3 object {key} is not a snapshot of state {}",
+                                head.lineage
+                            )));
+                        }
+                    }
+                }
+                if want == Want::NoResources && matches!(line, Line::Resource(_)) {
+                    return Ok(false);
+                }
+                contents.add_line(line, &running);
+                Ok(true)
+            })
+            .await?;
+            if first {
+                return Err(StateError::Corrupt(format!("s3 object {key} is empty")));
+            }
+        }
+        let bucket = self.bucket();
+        let keys: Vec<String> = head.deltas.iter().map(|d| self.key(&d.key)).collect();
+        let mut deltas = futures::stream::iter(
+            keys.into_iter()
+                .map(|key| async move { (objects::get(client, bucket, &key, op).await, key) }),
+        )
+        .buffered(CONCURRENT_REQUESTS);
+        while let Some((found, key)) = deltas.next().await {
+            let Some((bytes, _)) = found? else {
+                return Ok(Loaded::Missing(key));
+            };
+            let delta: Delta = serde_json::from_slice(&bytes)
+                .map_err(|err| StateError::Corrupt(format!("s3 object {key}: {err}")))?;
+            contents.apply(delta, &running, want);
+        }
+        Ok(Loaded::Complete(contents))
+    }
+
+    /// The head to write on: the cached one unless `fresh`, else read; a format-1 document
+    /// is migrated first; a new head (not yet written, no ETag) when there is no state.
+    async fn head_for_write(
+        &self,
+        cache: &mut Option<(Head, String)>,
+        fresh: bool,
+        op: &'static str,
+    ) -> Result<(Head, Option<String>), StateError> {
+        if !fresh && let Some((head, etag)) = cache.as_ref() {
+            return Ok((head.clone(), Some(etag.clone())));
+        }
+        *cache = None;
+        for _ in 0..MAX_ATTEMPTS {
+            match self.read_stored(op).await? {
+                None => {
+                    let lineage = uuid::Uuid::new_v4().to_string();
+                    return Ok((Head::new(lineage, 0, 1), None));
+                }
+                Some((Stored::Head(head), etag)) => {
+                    *cache = Some((head.clone(), etag.clone()));
+                    return Ok((head, Some(etag)));
+                }
+                Some((Stored::Legacy(document), etag)) => {
+                    if let Some((head, etag)) = self.migrate(*document, &etag, op).await? {
+                        *cache = Some((head.clone(), etag.clone()));
+                        return Ok((head, Some(etag)));
+                    }
+                }
+            }
+        }
+        Err(contended(op, &self.key("state.json")))
+    }
+
+    /// Replaces a format-1 document by a snapshot of what it holds and a format-2 head,
+    /// if nobody wrote it meanwhile (`None` if somebody did). Finished applies are already
+    /// in their own objects, which both formats share.
+    async fn migrate(
+        &self,
+        document: StateDocument,
+        etag: &str,
+        op: &'static str,
+    ) -> Result<Option<(Head, String)>, StateError> {
+        let (head, contents) = legacy_contents(document);
+        let mut next = head.next();
+        let snapshot = self
+            .write_snapshot(&head, contents.lines(header(&head)).collect(), op)
+            .await?;
+        next.snapshot = Some(snapshot);
+        self.publish_or_discard(next, Some(etag), op).await
+    }
+
+    /// Writes the snapshot `lines` for the head after `head`.
+    async fn write_snapshot<'a>(
+        &self,
+        head: &Head,
+        lines: Vec<LineRef<'a>>,
+        op: &'static str,
+    ) -> Result<ObjectRef, StateError> {
+        let name = head.new_object_key("snapshots", "jsonl");
+        let key = self.key(&name);
+        let mut upload = LineUpload::new(
+            self.client().await,
+            self.bucket(),
+            &key,
+            self.tuning.spool_size,
+            op,
+        );
+        for line in lines {
+            upload.line(&line)?;
+        }
+        let bytes = upload.finish().await?;
+        Ok(ObjectRef { key: name, bytes })
+    }
+
+    /// Writes `head` if `state.json` still has `etag` (is still absent, for `None`);
+    /// returns the new ETag, or `None` when somebody wrote first.
+    async fn publish(
+        &self,
+        head: &Head,
+        etag: Option<&str>,
+        op: &'static str,
+    ) -> Result<Option<String>, StateError> {
+        let expect = etag.map_or(Expect::Absent, Expect::ETag);
+        let key = self.key("state.json");
+        match objects::put_json(self.client().await, self.bucket(), &key, head, expect, op).await {
+            Ok(etag) => Ok(Some(etag)),
+            Err(WriteError::Conflict) => Ok(None),
+            Err(WriteError::Failed(e)) => Err(e),
+        }
+    }
+
+    /// [`publish`](Self::publish); when somebody wrote first, deletes the objects only
+    /// `head` named (its snapshot and last delta are new), since nobody else will.
+    async fn publish_or_discard(
+        &self,
+        head: Head,
+        etag: Option<&str>,
+        op: &'static str,
+    ) -> Result<Option<(Head, String)>, StateError> {
+        match self.publish(&head, etag, op).await? {
+            Some(etag) => Ok(Some((head, etag))),
+            None => {
+                let unpublished = head
+                    .snapshot
+                    .iter()
+                    .chain(head.deltas.last())
+                    .filter(|object| layout::object_version(&object.key) == Some(head.version))
+                    .map(|object| self.key(&object.key))
+                    .collect::<Vec<_>>();
+                self.delete_quietly(unpublished, op).await;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Deletes `keys`, some at a time; failures are only logged (the objects are garbage
+    /// that the next clean-up deletes).
+    async fn delete_quietly(&self, keys: Vec<String>, op: &'static str) {
+        let client = self.client().await;
+        let bucket = self.bucket();
+        let mut deletes = futures::stream::iter(keys.into_iter().map(|key| async move {
+            (objects::delete(client, bucket, &key, None, op).await, key)
+        }))
+        .buffer_unordered(CONCURRENT_REQUESTS);
+        while let Some((result, key)) = deletes.next().await {
+            if let Err(WriteError::Failed(e)) = result {
+                tracing::warn!(key, error = %e, "could not delete an object no state names");
+            }
+        }
+    }
+
+    /// Deletes the deltas and snapshots no head will ever name again (see
+    /// [`Head::is_garbage`]); `head` must be one just read or written.
+    async fn collect_garbage(&self, head: &Head, op: &'static str) -> Result<(), StateError> {
+        let root = self.key("");
+        let client = self.client().await;
+        let mut garbage = Vec::new();
+        for kind in ["log/", "snapshots/"] {
+            let keys = objects::list(client, self.bucket(), &format!("{root}{kind}"), op).await?;
+            garbage.extend(keys.into_iter().filter(|key| {
+                key.strip_prefix(&root)
+                    .is_some_and(|name| head.is_garbage(name))
+            }));
+        }
+        self.delete_quietly(garbage, op).await;
+        Ok(())
+    }
+
+    /// Appends one delta (`count` resource writes) if the serial is `expected` and `check`
+    /// accepts the head; compacts afterwards when the deltas have grown enough.
+    async fn append(
         &self,
         op: &'static str,
-        mut change: impl FnMut(&mut StateDocument) -> Result<T, StateError>,
-    ) -> Result<(T, StateDocument), StateError> {
-        let key = self.key("state.json");
+        expected: u64,
+        delta: Delta,
+        check: impl Fn(&Head) -> Result<(), StateError>,
+    ) -> Result<u64, StateError> {
+        let count = u64::try_from(delta.writes.len()).unwrap_or(u64::MAX);
+        let body = serde_json::to_vec(&delta).map_err(|err| StateError::Backend {
+            operation: op,
+            source: Box::new(err),
+        })?;
+        drop(delta);
+        let mut cache = self.head.lock().await;
+        let mut fresh = false;
         for _ in 0..MAX_ATTEMPTS {
-            let (mut document, etag) = match self.read_document(op).await? {
-                Some((document, etag)) => (document, Some(etag)),
-                None => (StateDocument::new(), None),
-            };
-            let result = change(&mut document)?;
-            let expect = etag.as_deref().map_or(Expect::Absent, Expect::ETag);
-            match objects::put_json(
+            let (head, etag) = self.head_for_write(&mut cache, fresh, op).await?;
+            if let Err(e) = check_serial(expected, head.serial) {
+                if !fresh {
+                    fresh = true;
+                    continue;
+                }
+                return Err(e);
+            }
+            check(&head)?;
+            let mut next = head.next();
+            next.serial = head.serial.checked_add(count).ok_or_else(|| {
+                StateError::Corrupt(format!("serial {} cannot be incremented", head.serial))
+            })?;
+            let name = head.new_object_key("log", "json");
+            let key = self.key(&name);
+            match objects::put(
                 self.client().await,
                 self.bucket(),
                 &key,
-                &document,
-                expect,
+                body.clone(),
+                "application/json",
+                Expect::Absent,
                 op,
             )
             .await
             {
-                Ok(_) => return Ok((result, document)),
-                Err(WriteError::Conflict) => continue,
+                Ok(_) => {}
+                Err(WriteError::Conflict) => return Err(contended(op, &key)),
                 Err(WriteError::Failed(e)) => return Err(e),
             }
+            next.deltas.push(ObjectRef {
+                key: name,
+                bytes: body.len() as u64,
+            });
+            match self.publish_or_discard(next, etag.as_deref(), op).await? {
+                Some((written, etag)) => {
+                    let serial = written.serial;
+                    let compact = self.needs_compaction(&written);
+                    *cache = Some((written, etag));
+                    if compact && let Err(e) = self.compact_cached(&mut cache, op).await {
+                        // The commit stands; the next one tries again.
+                        tracing::warn!(error = %e, "compacting the S3 state failed");
+                    }
+                    return Ok(serial);
+                }
+                None => fresh = true,
+            }
         }
-        Err(contended(op, &key))
+        Err(contended(op, &self.key("state.json")))
     }
 
+    fn needs_compaction(&self, head: &Head) -> bool {
+        let snapshot = head.snapshot.as_ref().map_or(0, |s| s.bytes);
+        head.deltas.len() >= self.tuning.compact_max_deltas
+            || head.delta_bytes() >= snapshot.max(self.tuning.compact_min_bytes)
+    }
+
+    /// Folds the deltas of the cached head into a new snapshot, then deletes what it
+    /// replaced. Gives up quietly when somebody wrote meanwhile.
+    async fn compact_cached(
+        &self,
+        cache: &mut Option<(Head, String)>,
+        op: &'static str,
+    ) -> Result<(), StateError> {
+        let Some((head, etag)) = cache.clone() else {
+            return Ok(());
+        };
+        let Loaded::Complete(contents) = self.load(&head, Want::All, op).await? else {
+            *cache = None;
+            return Ok(());
+        };
+        let snapshot = self
+            .write_snapshot(&head, contents.lines(header(&head)).collect(), op)
+            .await?;
+        drop(contents);
+        let mut next = head.next();
+        next.snapshot = Some(snapshot);
+        next.deltas.clear();
+        match self.publish_or_discard(next, Some(&etag), op).await? {
+            Some((written, etag)) => {
+                let result = self.collect_garbage(&written, op).await;
+                *cache = Some((written, etag));
+                result
+            }
+            None => {
+                *cache = None;
+                Ok(())
+            }
+        }
+    }
+
+    /// A running apply with its changes, or a finished one from its history object.
     async fn read_history(
         &self,
         id: ApplyId,
         op: &'static str,
     ) -> Result<Option<ApplyHistory>, StateError> {
-        if let Some((document, _)) = self.read_document(op).await?
-            && let Some(open) = document.open_applies.iter().find(|a| a.apply.id == id)
+        if let Some((head, mut contents)) = self.read(Want::NoResources, op).await?
+            && let Some(apply) = head.running.iter().find(|a| a.id == id)
         {
-            return Ok(Some(open.clone()));
+            return Ok(Some(ApplyHistory {
+                apply: apply.clone(),
+                changes: contents.changes.remove(&id).unwrap_or_default(),
+            }));
         }
         Ok(
             objects::get_json(self.client().await, self.bucket(), &self.apply_key(id), op)
@@ -267,6 +664,32 @@ fn contended(op: &'static str, key: &str) -> StateError {
     }
 }
 
+/// The header of a snapshot of `head`'s state.
+fn header(head: &Head) -> SnapshotHeader {
+    SnapshotHeader {
+        format_version: FORMAT_VERSION,
+        lineage: head.lineage.clone(),
+        serial: head.serial,
+    }
+}
+
+/// A format-1 document as the head it becomes (version 0, nothing named yet) and what it
+/// holds.
+fn legacy_contents(document: StateDocument) -> (Head, Contents) {
+    let mut head = Head::new(document.lineage, document.serial, document.next_apply_id);
+    let mut changes = BTreeMap::new();
+    for open in document.open_applies {
+        changes.insert(open.apply.id, open.changes);
+        head.running.push(open.apply);
+    }
+    let contents = Contents {
+        resources: document.resources,
+        outputs: document.outputs,
+        changes,
+    };
+    (head, contents)
+}
+
 #[async_trait]
 impl StateStore for S3Store {
     fn location(&self) -> String {
@@ -275,10 +698,22 @@ impl StateStore for S3Store {
 
     async fn meta(&self) -> Result<StateMeta, StateError> {
         const OP: &str = "read meta";
-        if let Some((document, _)) = self.read_document(OP).await? {
-            return Ok(document.meta());
+        match self.read_stored(OP).await? {
+            Some((Stored::Legacy(document), _)) => {
+                return Ok(StateMeta {
+                    lineage: document.lineage,
+                    serial: document.serial,
+                });
+            }
+            Some((Stored::Head(head), _)) => {
+                return Ok(StateMeta {
+                    lineage: head.lineage,
+                    serial: head.serial,
+                });
+            }
+            None => {}
         }
-        // No document: a new state, unless the history of one is still here. Nothing ties
+        // No head: a new state, unless the history of one is still here. Nothing ties
         // the objects together the way a foreign key does, so look before making one up.
         let finished = self.finished_ids(OP).await?;
         if !finished.is_empty() {
@@ -289,23 +724,39 @@ impl StateStore for S3Store {
                 self.key("")
             )));
         }
-        let ((), document) = self.update(OP, |_| Ok(())).await?;
-        Ok(document.meta())
+        let mut cache = self.head.lock().await;
+        let (head, etag) = self.head_for_write(&mut cache, true, OP).await?;
+        if etag.is_none()
+            && let Some((written, etag)) = self.publish_or_discard(head.next(), None, OP).await?
+        {
+            let meta = StateMeta {
+                lineage: written.lineage.clone(),
+                serial: written.serial,
+            };
+            *cache = Some((written, etag));
+            return Ok(meta);
+        }
+        // Somebody else made it first (or it was there): theirs it is.
+        let (head, _) = self.head_for_write(&mut cache, true, OP).await?;
+        Ok(StateMeta {
+            lineage: head.lineage,
+            serial: head.serial,
+        })
     }
 
     async fn resources(&self) -> Result<Vec<ResourceRecord>, StateError> {
         Ok(self
-            .read_document("read resources")
+            .read(Want::All, "read resources")
             .await?
-            .map(|(document, _)| document.resources.into_values().collect())
+            .map(|(_, contents)| contents.resources.into_values().collect())
             .unwrap_or_default())
     }
 
     async fn resource(&self, address: &str) -> Result<Option<ResourceRecord>, StateError> {
         Ok(self
-            .read_document("read resource")
+            .read(Want::All, "read resource")
             .await?
-            .and_then(|(mut document, _)| document.resources.remove(address)))
+            .and_then(|(_, mut contents)| contents.resources.remove(address)))
     }
 
     async fn commit_resource(
@@ -316,7 +767,7 @@ impl StateStore for S3Store {
         self.commit_resources(expected_serial, vec![write]).await
     }
 
-    /// One conditional PUT for the whole batch.
+    /// One delta object and one conditional PUT of the head for the whole batch.
     async fn commit_resources(
         &self,
         expected_serial: u64,
@@ -337,17 +788,36 @@ impl StateStore for S3Store {
                 });
             }
         }
-        let (serial, _) = self
-            .update(OP, |document| document.commit(expected_serial, &writes))
-            .await?;
-        Ok(serial)
+        let writes: Vec<DeltaWrite> = writes
+            .into_iter()
+            .map(|w| DeltaWrite {
+                address: w.address,
+                record: w.record,
+                change: w.change,
+            })
+            .collect();
+        let applies: Vec<ApplyId> = writes
+            .iter()
+            .filter_map(|w| w.change.as_ref().map(|(id, _)| *id))
+            .collect();
+        let delta = Delta {
+            writes,
+            outputs: None,
+        };
+        self.append(OP, expected_serial, delta, |head| {
+            match applies.iter().find(|id| !head.is_running(**id)) {
+                Some(id) => Err(StateError::ApplyNotFound(*id)),
+                None => Ok(()),
+            }
+        })
+        .await
     }
 
     async fn outputs(&self) -> Result<Vec<OutputRecord>, StateError> {
         Ok(self
-            .read_document("read outputs")
+            .read(Want::NoResources, "read outputs")
             .await?
-            .map(|(document, _)| document.outputs)
+            .map(|(_, contents)| contents.outputs)
             .unwrap_or_default())
     }
 
@@ -356,38 +826,44 @@ impl StateStore for S3Store {
         expected_serial: u64,
         outputs: Vec<OutputRecord>,
     ) -> Result<(), StateError> {
-        self.update("write outputs", |document| {
-            document.set_outputs(expected_serial, &outputs)
-        })
-        .await?;
+        let delta = Delta {
+            writes: Vec::new(),
+            outputs: Some(outputs),
+        };
+        self.append("write outputs", expected_serial, delta, |_| Ok(()))
+            .await?;
         Ok(())
     }
 
     async fn begin_apply(&self, apply: NewApply) -> Result<ApplyId, StateError> {
-        let (id, _) = self
-            .update("begin apply", |document| {
-                let id = document.next_apply_id;
-                document.next_apply_id += 1;
-                document.open_applies.push(ApplyHistory {
-                    apply: ApplyRecord {
-                        id,
-                        env: apply.env.clone(),
-                        actor: apply.actor.clone(),
-                        operation: apply.operation.clone(),
-                        sources: apply.sources.clone(),
-                        rollback_of: apply.rollback_of,
-                        started_at: apply.started_at,
-                        finished_at: None,
-                        summary: ChangeSummary::default(),
-                        outcome: ApplyOutcome::Running,
-                        note: apply.note.clone(),
-                    },
-                    changes: Vec::new(),
-                });
-                Ok(id)
-            })
-            .await?;
-        Ok(id)
+        const OP: &str = "begin apply";
+        let mut cache = self.head.lock().await;
+        let mut fresh = false;
+        for _ in 0..MAX_ATTEMPTS {
+            let (head, etag) = self.head_for_write(&mut cache, fresh, OP).await?;
+            let mut next = head.next();
+            let id = next.next_apply_id;
+            next.next_apply_id += 1;
+            next.running.push(ApplyRecord {
+                id,
+                env: apply.env.clone(),
+                actor: apply.actor.clone(),
+                operation: apply.operation.clone(),
+                sources: apply.sources.clone(),
+                rollback_of: apply.rollback_of,
+                started_at: apply.started_at,
+                finished_at: None,
+                summary: ChangeSummary::default(),
+                outcome: ApplyOutcome::Running,
+                note: apply.note.clone(),
+            });
+            if let Some(written) = self.publish_or_discard(next, etag.as_deref(), OP).await? {
+                *cache = Some(written);
+                return Ok(id);
+            }
+            fresh = true;
+        }
+        Err(contended(OP, &self.key("state.json")))
     }
 
     async fn finish_apply(
@@ -398,17 +874,20 @@ impl StateStore for S3Store {
     ) -> Result<(), StateError> {
         const OP: &str = "finish apply";
         let finished_at = chrono::Utc::now();
-        let finish = |history: &mut ApplyHistory| {
-            history.apply.finished_at = Some(finished_at);
-            history.apply.summary = summary;
-            history.apply.outcome = outcome;
+        let finish = |apply: &mut ApplyRecord| {
+            apply.finished_at = Some(finished_at);
+            apply.summary = summary;
+            apply.outcome = outcome;
         };
-        let key = self.key("state.json");
+        let mut cache = self.head.lock().await;
+        let mut fresh = false;
         for _ in 0..MAX_ATTEMPTS {
-            let Some((mut document, etag)) = self.read_document(OP).await? else {
-                return Err(StateError::ApplyNotFound(id));
-            };
-            let Some(index) = document.open_applies.iter().position(|a| a.apply.id == id) else {
+            let (head, etag) = self.head_for_write(&mut cache, fresh, OP).await?;
+            let Some(apply) = head.running.iter().find(|a| a.id == id) else {
+                if !fresh {
+                    fresh = true;
+                    continue;
+                }
                 // Already finished once: update its history object.
                 let Some((mut history, _)) = objects::get_json::<ApplyHistory>(
                     self.client().await,
@@ -420,30 +899,33 @@ impl StateStore for S3Store {
                 else {
                     return Err(StateError::ApplyNotFound(id));
                 };
-                finish(&mut history);
+                finish(&mut history.apply);
                 return self.write_history(&history, OP).await;
             };
-            let mut history = document.open_applies.remove(index);
-            finish(&mut history);
+            let mut apply = apply.clone();
+            finish(&mut apply);
+            let Loaded::Complete(mut contents) = self.load(&head, Want::NoResources, OP).await?
+            else {
+                fresh = true;
+                continue;
+            };
+            let history = ApplyHistory {
+                apply,
+                changes: contents.changes.remove(&id).unwrap_or_default(),
+            };
+            drop(contents);
             // History first: if we die between the two writes the apply is in both places,
-            // and readers prefer the open copy, so nothing is lost or shown twice.
+            // and readers prefer the running copy, so nothing is lost or shown twice.
             self.write_history(&history, OP).await?;
-            match objects::put_json(
-                self.client().await,
-                self.bucket(),
-                &key,
-                &document,
-                Expect::ETag(&etag),
-                OP,
-            )
-            .await
-            {
-                Ok(_) => return Ok(()),
-                Err(WriteError::Conflict) => continue,
-                Err(WriteError::Failed(e)) => return Err(e),
+            let mut next = head.next();
+            next.running.retain(|a| a.id != id);
+            if let Some(written) = self.publish_or_discard(next, etag.as_deref(), OP).await? {
+                *cache = Some(written);
+                return Ok(());
             }
+            fresh = true;
         }
-        Err(contended(OP, &key))
+        Err(contended(OP, &self.key("state.json")))
     }
 
     async fn applies(&self, limit: usize) -> Result<Vec<ApplyRecord>, StateError> {
@@ -453,7 +935,16 @@ impl StateStore for S3Store {
     }
 
     async fn apply_record(&self, id: ApplyId) -> Result<Option<ApplyRecord>, StateError> {
-        Ok(self.read_history(id, "read apply").await?.map(|h| h.apply))
+        const OP: &str = "read apply";
+        let running = match self.read_stored(OP).await? {
+            Some((Stored::Head(head), _)) => head.running,
+            Some((Stored::Legacy(document), _)) => legacy_contents(*document).0.running,
+            None => Vec::new(),
+        };
+        if let Some(apply) = running.into_iter().find(|a| a.id == id) {
+            return Ok(Some(apply));
+        }
+        Ok(self.read_history(id, OP).await?.map(|h| h.apply))
     }
 
     async fn changes(&self, id: ApplyId) -> Result<Vec<ChangeRecord>, StateError> {
@@ -464,15 +955,20 @@ impl StateStore for S3Store {
             .unwrap_or_default())
     }
 
-    /// One listing and one GET per finished apply, plus the open ones from the document.
+    /// One listing and one GET per finished apply, plus the running ones with their changes.
     async fn history(&self) -> Result<Vec<ApplyHistory>, StateError> {
         const OP: &str = "read history";
-        let open = self
-            .read_document(OP)
-            .await?
-            .map(|(document, _)| document.open_applies)
-            .unwrap_or_default();
-        let mut all = open;
+        let mut all: Vec<ApplyHistory> = match self.read(Want::NoResources, OP).await? {
+            Some((head, mut contents)) => head
+                .running
+                .into_iter()
+                .map(|apply| ApplyHistory {
+                    changes: contents.changes.remove(&apply.id).unwrap_or_default(),
+                    apply,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         for id in self.finished_ids(OP).await? {
             if all.iter().any(|a| a.apply.id == id) {
                 continue;
@@ -668,53 +1164,72 @@ impl StateStore for S3Store {
         dump: &StateDump,
     ) -> Result<(), StateError> {
         const OP: &str = "replace state";
-        let (document, finished) = StateDocument::from_dump(dump);
-        let current = self.read_document(OP).await?;
-        let (found, etag) = match &current {
-            Some((document, etag)) => (document.serial, Some(etag.as_str())),
-            None => (0, None),
+        let mut cache = self.head.lock().await;
+        *cache = None;
+        let (found, etag, version) = match self.read_stored(OP).await? {
+            Some((Stored::Head(head), etag)) => (head.serial, Some(etag), head.version),
+            Some((Stored::Legacy(document), etag)) => (document.serial, Some(etag), 0),
+            None => (0, None, 0),
         };
         check_serial(expected_serial, found)?;
-        let keep: Vec<ApplyId> = finished.iter().map(|h| h.apply.id).collect();
+        let (running, finished): (Vec<&ApplyHistory>, Vec<&ApplyHistory>) = dump
+            .applies
+            .iter()
+            .partition(|a| a.apply.finished_at.is_none());
         for history in &finished {
             self.write_history(history, OP).await?;
         }
+        let next_apply_id = dump.applies.iter().map(|a| a.apply.id).max().unwrap_or(0) + 1;
+        let mut head = Head::new(dump.lineage.clone(), dump.serial, next_apply_id);
+        head.version = version;
+        head.running = running.iter().map(|a| a.apply.clone()).collect();
+        // Straight from the dump, in the order of a snapshot: no second copy of the state.
+        let lines: Vec<LineRef<'_>> = std::iter::once(LineRef::Snapshot(header(&head)))
+            .chain(dump.outputs.iter().map(LineRef::Output))
+            .chain(running.iter().flat_map(|a| {
+                a.changes
+                    .iter()
+                    .map(move |change| LineRef::Change(a.apply.id, change))
+            }))
+            .chain(dump.resources.iter().map(LineRef::Resource))
+            .collect();
+        let snapshot = self.write_snapshot(&head, lines, OP).await?;
+        let mut next = head.next();
+        next.snapshot = Some(snapshot);
         let key = self.key("state.json");
-        let expect = etag.map_or(Expect::Absent, Expect::ETag);
-        match objects::put_json(
-            self.client().await,
-            self.bucket(),
-            &key,
-            &document,
-            expect,
-            OP,
-        )
-        .await
-        {
-            Ok(_) => {}
-            Err(WriteError::Conflict) => {
-                return Err(StateError::Refused(format!(
-                    "{key} changed while the state was being replaced; nothing was overwritten, try again"
-                )));
-            }
-            Err(WriteError::Failed(e)) => return Err(e),
+        let Some((written, etag)) = self.publish_or_discard(next, etag.as_deref(), OP).await?
+        else {
+            return Err(StateError::Refused(format!(
+                "{key} changed while the state was being replaced; nothing was overwritten, try again"
+            )));
+        };
+        let keep: Vec<ApplyId> = finished.iter().map(|h| h.apply.id).collect();
+        let stale = self
+            .finished_ids(OP)
+            .await?
+            .into_iter()
+            .filter(|id| !keep.contains(id))
+            .map(|id| self.apply_key(id))
+            .collect();
+        self.delete_quietly(stale, OP).await;
+        let result = self.collect_garbage(&written, OP).await;
+        *cache = Some((written, etag));
+        result
+    }
+
+    /// Folds the deltas into a new snapshot and deletes every object no head names, so the
+    /// bytes of replaced state are gone (but for earlier object versions, when the bucket
+    /// keeps them).
+    async fn compact(&self) -> Result<(), StateError> {
+        const OP: &str = "compact state";
+        let mut cache = self.head.lock().await;
+        let (head, etag) = self.head_for_write(&mut cache, true, OP).await?;
+        if etag.is_none() {
+            return Ok(());
         }
-        for id in self.finished_ids(OP).await? {
-            if !keep.contains(&id) {
-                match objects::delete(
-                    self.client().await,
-                    self.bucket(),
-                    &self.apply_key(id),
-                    None,
-                    OP,
-                )
-                .await
-                {
-                    Ok(()) | Err(WriteError::Conflict) => {}
-                    Err(WriteError::Failed(e)) => return Err(e),
-                }
-            }
+        if head.deltas.is_empty() {
+            return self.collect_garbage(&head, OP).await;
         }
-        Ok(())
+        self.compact_cached(&mut cache, OP).await
     }
 }

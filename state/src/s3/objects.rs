@@ -139,12 +139,34 @@ pub(super) async fn put(
     expect: Expect<'_>,
     operation: &'static str,
 ) -> Result<String, WriteError> {
+    put_stream(
+        client,
+        bucket,
+        key,
+        ByteStream::from(body),
+        content_type,
+        expect,
+        operation,
+    )
+    .await
+}
+
+/// [`put`] with the body as a stream (from a file).
+pub(super) async fn put_stream(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    body: ByteStream,
+    content_type: &str,
+    expect: Expect<'_>,
+    operation: &'static str,
+) -> Result<String, WriteError> {
     let mut request = client
         .put_object()
         .bucket(bucket)
         .key(key)
         .content_type(content_type)
-        .body(ByteStream::from(body));
+        .body(body);
     request = match expect {
         Expect::Absent => request.if_none_match("*"),
         Expect::ETag(etag) => request.if_match(etag),
@@ -205,4 +227,171 @@ pub(super) async fn list(
         );
     }
     Ok(keys)
+}
+
+/// Reads an object as a stream of chunks, with its ETag; `None` when it does not exist.
+pub(super) async fn get_stream(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    operation: &'static str,
+) -> Result<Option<ByteStream>, StateError> {
+    match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(response) => Ok(Some(response.body)),
+        Err(err) if status(&err) == Some(404) => Ok(None),
+        Err(err) => Err(backend(operation, key, err)),
+    }
+}
+
+/// Calls `line` with every line of `body` (without its newline) as the chunks arrive, so
+/// that no more than a chunk and one line are held at once. `line` returns false to stop.
+pub(super) async fn for_each_line(
+    mut body: ByteStream,
+    key: &str,
+    operation: &'static str,
+    mut line: impl FnMut(&[u8]) -> Result<bool, StateError>,
+) -> Result<(), StateError> {
+    let mut pending: Vec<u8> = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|err| StateError::Backend {
+            operation,
+            source: format!("{key}: {err}").into(),
+        })?;
+        pending.extend_from_slice(&chunk);
+        let mut start = 0;
+        while let Some(end) = pending[start..].iter().position(|b| *b == b'\n') {
+            if !line(&pending[start..start + end])? {
+                return Ok(());
+            }
+            start += end + 1;
+        }
+        pending.drain(..start);
+    }
+    if !pending.is_empty() {
+        line(&pending)?;
+    }
+    Ok(())
+}
+
+/// An object written as a sequence of JSON lines without holding all of it in memory: up
+/// to `spool_size` bytes are buffered, and a larger object is spooled to a temporary file
+/// and uploaded from there in one `PUT` (multipart uploads are not used: not every
+/// S3-compatible store answers them as S3 does). The object must not exist yet
+/// (`If-None-Match: *`).
+pub(super) struct LineUpload<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    operation: &'static str,
+    spool_size: usize,
+    buffer: Vec<u8>,
+    spool: Option<std::io::BufWriter<tempfile::NamedTempFile>>,
+}
+
+impl<'a> LineUpload<'a> {
+    pub fn new(
+        client: &'a Client,
+        bucket: &'a str,
+        key: &'a str,
+        spool_size: usize,
+        operation: &'static str,
+    ) -> LineUpload<'a> {
+        LineUpload {
+            client,
+            bucket,
+            key,
+            operation,
+            spool_size,
+            buffer: Vec::new(),
+            spool: None,
+        }
+    }
+
+    fn failed(&self, err: impl std::fmt::Display) -> StateError {
+        StateError::Backend {
+            operation: self.operation,
+            source: format!("{}: {err}", self.key).into(),
+        }
+    }
+
+    /// Appends one value as a line.
+    pub fn line<T: Serialize>(&mut self, value: &T) -> Result<(), StateError> {
+        use std::io::Write;
+        if let Some(spool) = &mut self.spool {
+            let written = serde_json::to_writer(&mut *spool, value)
+                .map_err(std::io::Error::from)
+                .and_then(|()| spool.write_all(b"\n"));
+            return written
+                .map_err(|err| self.failed(format!("spooling to a temporary file: {err}")));
+        }
+        serde_json::to_writer(&mut self.buffer, value).map_err(|err| self.failed(err))?;
+        self.buffer.push(b'\n');
+        if self.buffer.len() > self.spool_size {
+            let spooled = tempfile::NamedTempFile::new().and_then(|file| {
+                let mut spool = std::io::BufWriter::with_capacity(1 << 20, file);
+                spool.write_all(&self.buffer)?;
+                Ok(spool)
+            });
+            let spool = spooled
+                .map_err(|err| self.failed(format!("spooling to a temporary file: {err}")))?;
+            self.buffer = Vec::new();
+            self.spool = Some(spool);
+        }
+        Ok(())
+    }
+
+    /// Uploads the object; returns its size in bytes.
+    pub async fn finish(self) -> Result<u64, StateError> {
+        let (body, size, _file) = match self.spool {
+            None => {
+                let size = self.buffer.len() as u64;
+                (ByteStream::from(self.buffer), size, None)
+            }
+            Some(spool) => {
+                let file = spool.into_inner().map_err(|err| StateError::Backend {
+                    operation: self.operation,
+                    source: format!(
+                        "{}: spooling to a temporary file: {}",
+                        self.key,
+                        err.error()
+                    )
+                    .into(),
+                })?;
+                let size = file
+                    .as_file()
+                    .metadata()
+                    .map_err(|err| StateError::Backend {
+                        operation: self.operation,
+                        source: format!("{}: {err}", self.key).into(),
+                    })?
+                    .len();
+                let body = ByteStream::from_path(file.path()).await.map_err(|err| {
+                    StateError::Backend {
+                        operation: self.operation,
+                        source: format!("{}: {err}", self.key).into(),
+                    }
+                })?;
+                // Kept until the upload is done; deleted when dropped.
+                (body, size, Some(file))
+            }
+        };
+        match put_stream(
+            self.client,
+            self.bucket,
+            self.key,
+            body,
+            "application/x-ndjson",
+            Expect::Absent,
+            self.operation,
+        )
+        .await
+        {
+            Ok(_) => Ok(size),
+            Err(WriteError::Conflict) => Err(StateError::Backend {
+                operation: self.operation,
+                source: format!("{} exists already", self.key).into(),
+            }),
+            Err(WriteError::Failed(e)) => Err(e),
+        }
+    }
 }

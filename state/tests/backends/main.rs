@@ -6,13 +6,14 @@
 //! Run with `cargo test -p braid-state --test backends`.
 
 mod behaviour;
+mod s3_layout;
 
 use std::sync::Arc;
 
 use braid_provider::Value;
 use braid_state::{
     ChangeAction, ChangeOutcome, ChangeRecord, LockRequest, NewApply, PostgresStore,
-    ResourceRecord, ResourceWrite, S3Location, S3Store, SqliteStore, StateStore,
+    ResourceRecord, ResourceWrite, S3Location, S3Store, S3Tuning, SqliteStore, StateStore,
 };
 use braid_testkit::{MotoServer, Postgres};
 use chrono::Utc;
@@ -35,6 +36,7 @@ pub enum Backend {
     Sqlite,
     Postgres,
     S3,
+    S3Compacting,
 }
 
 impl Backend {
@@ -61,35 +63,58 @@ impl Backend {
                     _dir: None,
                 }
             }
-            Backend::S3 => {
-                let endpoint = MotoServer::shared().endpoint();
-                let location = S3Location {
-                    bucket: MotoServer::SHARED_BUCKET.to_string(),
-                    prefix: "tests/".to_string(),
-                    region: Some("us-east-1".to_string()),
-                    endpoint: Some(endpoint.clone()),
-                };
-                Env {
-                    open: Box::new(move || {
-                        let config = aws_sdk_s3::config::Builder::new()
-                            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-                            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-                            .endpoint_url(&endpoint)
-                            .force_path_style(true)
-                            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                                "testing", "testing", None, None, "tests",
-                            ))
-                            .build();
-                        Arc::new(S3Store::with_client(
-                            location.clone(),
-                            &name,
-                            aws_sdk_s3::Client::from_conf(config),
-                        ))
-                    }),
-                    _dir: None,
-                }
-            }
+            Backend::S3 => s3_env(&name, S3Tuning::default()),
+            // Compacting after every second commit: every behaviour also runs across
+            // snapshots, compactions and the clean-up that follows them.
+            Backend::S3Compacting => s3_env(
+                &name,
+                S3Tuning {
+                    compact_max_deltas: 2,
+                    compact_min_bytes: 0,
+                    ..S3Tuning::default()
+                },
+            ),
         }
+    }
+}
+
+/// The location of the test environments in moto's shared bucket.
+pub fn s3_location() -> S3Location {
+    S3Location {
+        bucket: MotoServer::SHARED_BUCKET.to_string(),
+        prefix: "tests/".to_string(),
+        region: Some("us-east-1".to_string()),
+        endpoint: Some(MotoServer::shared().endpoint()),
+    }
+}
+
+/// A client of moto's S3 that sends its requests through `interceptor`, if any, and does
+/// not retry (a failure injected by a test is final).
+pub fn s3_client(interceptor: Option<s3_layout::Requests>) -> aws_sdk_s3::Client {
+    let mut config = aws_sdk_s3::config::Builder::new()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(MotoServer::shared().endpoint())
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ));
+    if let Some(interceptor) = interceptor {
+        config = config
+            .interceptor(interceptor)
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled());
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+fn s3_env(name: &str, tuning: S3Tuning) -> Env {
+    let name = name.to_string();
+    let location = s3_location();
+    Env {
+        open: Box::new(move || {
+            Arc::new(S3Store::with_client(location.clone(), &name, s3_client(None)).tuned(tuning))
+        }),
+        _dir: None,
     }
 }
 
@@ -108,6 +133,10 @@ macro_rules! every_backend {
         mod s3 { $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() { crate::behaviour::$name(crate::Backend::S3.env()).await }
+        )* }
+        mod s3_compacting { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { crate::behaviour::$name(crate::Backend::S3Compacting.env()).await }
         )* }
     };
 }
@@ -268,16 +297,7 @@ async fn s3_state_document_deleted_with_history_left_is_lost_state() {
         .split_once(&format!("s3://{}/", MotoServer::SHARED_BUCKET))
         .map(|(_, rest)| format!("{}state.json", rest.split_whitespace().next().unwrap_or("")))
         .expect("an s3:// location");
-    let config = aws_sdk_s3::config::Builder::new()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(MotoServer::shared().endpoint())
-        .force_path_style(true)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    s3_client(None)
         .delete_object()
         .bucket(MotoServer::SHARED_BUCKET)
         .key(&key)
