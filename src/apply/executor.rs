@@ -23,7 +23,7 @@ use super::writer::StateWriter;
 use super::{ApplyObserver, ApplyReport, ChangeResult, audit};
 use crate::config::ResourceDecl;
 use crate::diag::{Diagnostic, Diagnostics, state_error};
-use crate::graph::{WalkOutcome, walk_ordered};
+use crate::graph::{WalkOutcome, walk_with_slots};
 use crate::plan::planner::{PlannedResource, import_object, plan_resource, read_data_source};
 use crate::plan::sensitivity;
 use crate::plan::{Action, DriftKind, EvalScope, OutputValue, Plan, PlanMode, ResourceChange};
@@ -65,6 +65,12 @@ impl Default for ApplyOptions {
 
 /// A recovering task panicked while holding the results lock.
 const POISONED: &str = "an apply task panicked while recording its result";
+
+tokio::task_local! {
+    /// The parallelism slot of the change this task applies; taken (given back) by its last
+    /// state write.
+    static SLOT: std::cell::RefCell<Option<tokio::sync::OwnedSemaphorePermit>>;
+}
 
 /// Applies `plan`: takes the environment's lock, checks the plan is not stale, walks the
 /// changes, and records everything in the audit log.
@@ -151,7 +157,13 @@ pub async fn apply_plan_locked(
             .filter(|c| !matches!(c.action, Action::NoOp | Action::Read))
             .count(),
     );
-    let walk = walk_ordered(&dag, options.parallelism, &priority, |i| executor.visit(i));
+    // `parallelism` bounds the changes working with their providers; a change waiting for
+    // its last state write to be durable gives its slot to the next one, so results arrive
+    // while a commit is in flight and go into the next one together.
+    let slots = Arc::new(tokio::sync::Semaphore::new(options.parallelism.max(1)));
+    let walk = walk_with_slots(&dag, slots, &priority, |i, slot| {
+        SLOT.scope(std::cell::RefCell::new(Some(slot)), executor.visit(i))
+    });
     // On interrupt nothing new starts (visit checks the token); the providers are asked to
     // cut their calls in flight short, as Terraform sends StopProvider, so a long create
     // ends soon with whatever exists recorded.
@@ -526,7 +538,7 @@ impl<'a> Executor<'a> {
     ) {
         let written = match self.store.resource(&change.address).await {
             Ok(record) => {
-                self.commit(ResourceWrite {
+                self.commit_last(ResourceWrite {
                     address: change.address.clone(),
                     record,
                     change: Some((self.apply_id, self.change_record(change, outcome, message))),
@@ -559,6 +571,17 @@ impl<'a> Executor<'a> {
 
     /// Writes one resource result and waits until it is durable.
     async fn commit(&self, write: ResourceWrite) -> Result<(), Diagnostic> {
+        self.writer.commit(write).await
+    }
+
+    /// [`commit`](Self::commit) of a change's last write, after which it calls no provider:
+    /// its parallelism slot goes to the next change while this one waits.
+    async fn commit_last(&self, write: ResourceWrite) -> Result<(), Diagnostic> {
+        let slot = SLOT
+            .try_with(|slot| slot.borrow_mut().take())
+            .ok()
+            .flatten();
+        drop(slot);
         self.writer.commit(write).await
     }
 
@@ -665,7 +688,7 @@ impl<'a> Executor<'a> {
             let mut refreshed = record.clone();
             refreshed.attributes = value.clone();
             refreshed.sensitive_paths = sensitive.clone();
-            self.commit(ResourceWrite {
+            self.commit_last(ResourceWrite {
                 address: change.address.clone(),
                 record: Some(refreshed),
                 change: None,
@@ -785,7 +808,7 @@ impl<'a> Executor<'a> {
     /// Removes the resource from state, recording the change as applied: after its object
     /// was deleted, or for a `removed` block that keeps the object.
     async fn forget(&self, change: &ResourceChange) -> StepResult {
-        self.commit(ResourceWrite {
+        self.commit_last(ResourceWrite {
             address: change.address.clone(),
             record: None,
             change: Some((
@@ -885,7 +908,7 @@ impl<'a> Executor<'a> {
         let secrets = sensitivity::sensitive_strings(&planned.config, &sensitive);
         sensitivity::mark_derived(&new_state, &secrets, &mut sensitive);
         let record = self.record_for(change, new_state.clone(), sensitive.clone());
-        self.commit(ResourceWrite {
+        self.commit_last(ResourceWrite {
             address: change.address.clone(),
             record: Some(record),
             change: Some((

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::diag::{Diagnostic, cannot_write_state, error_chain};
 
 /// At most this many results go into one transaction.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 1024;
 
 type Reply = oneshot::Sender<Result<(), String>>;
 

@@ -19,7 +19,7 @@ use crate::config::{Module, NestedBlock, ResourceDecl};
 use crate::diag::{Diagnostic, Diagnostics, Location, closest};
 use crate::manifests::{ObjectRef, implicit_edges, parse_address};
 
-pub use walk::{Dag, WalkOutcome, walk, walk_ordered};
+pub use walk::{Dag, WalkOutcome, walk, walk_ordered, walk_with_slots};
 
 /// A node of the configuration graph: something declared that others can depend on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,7 +5,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
 
+use std::sync::Arc;
+
 use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A DAG over node indices `0..len`.
 #[derive(Debug, Clone, Default)]
@@ -127,6 +130,81 @@ where
     outcomes
 }
 
+/// Like [`walk_ordered`], with the concurrency counted in `slots` rather than in nodes
+/// running: each node starts holding a slot, which `visit` may give back before it is done
+/// (an apply gives it back while it waits for its result to be durable, so other changes
+/// start meanwhile and results arrive in larger batches). A node still counts for its
+/// dependents until `visit` returns.
+pub async fn walk_with_slots<F, Fut>(
+    dag: &Dag,
+    slots: Arc<Semaphore>,
+    priority: &[usize],
+    mut visit: F,
+) -> Vec<WalkOutcome>
+where
+    F: FnMut(usize, OwnedSemaphorePermit) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let rank = |n: usize| Reverse((priority.get(n).copied().unwrap_or(0), n));
+    let dependents = dag.dependents();
+    let mut waiting: Vec<usize> = dag.prerequisites.iter().map(Vec::len).collect();
+    let mut outcomes = vec![WalkOutcome::NotReached; dag.len()];
+    let mut ready: BinaryHeap<Reverse<(usize, usize)>> = (0..dag.len())
+        .filter(|&n| waiting[n] == 0)
+        .map(rank)
+        .collect();
+    let mut start = |node: usize, permit: OwnedSemaphorePermit| {
+        let future = visit(node, permit);
+        async move { (node, future.await) }
+    };
+    let mut running = FuturesUnordered::new();
+    loop {
+        while !ready.is_empty() {
+            let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+                break;
+            };
+            let Some(Reverse((_, node))) = ready.pop() else {
+                break;
+            };
+            running.push(start(node, permit));
+        }
+        let finished = if ready.is_empty() {
+            running.next().await
+        } else {
+            tokio::select! {
+                finished = running.next() => finished,
+                permit = Arc::clone(&slots).acquire_owned() => {
+                    // A slot came free while every node is still running: start the next.
+                    let (Ok(permit), Some(Reverse((_, node)))) = (permit, ready.pop()) else {
+                        break;
+                    };
+                    running.push(start(node, permit));
+                    continue;
+                }
+            }
+        };
+        let Some((node, ok)) = finished else {
+            if ready.is_empty() {
+                break;
+            }
+            continue;
+        };
+        if ok {
+            outcomes[node] = WalkOutcome::Succeeded;
+            for &d in &dependents[node] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 && outcomes[d] == WalkOutcome::NotReached {
+                    ready.push(rank(d));
+                }
+            }
+        } else {
+            outcomes[node] = WalkOutcome::Failed;
+            skip_dependents(node, &dependents, &mut outcomes);
+        }
+    }
+    outcomes
+}
+
 fn skip_dependents(failed: usize, dependents: &[Vec<usize>], outcomes: &mut [WalkOutcome]) {
     let mut stack = vec![failed];
     while let Some(node) = stack.pop() {
@@ -174,6 +252,38 @@ mod tests {
         })
         .await;
         assert_eq!(*order.borrow(), vec![1, 2, 0]);
+    }
+
+    /// A node that gives its slot back lets the next one start before it is done; one that
+    /// keeps it does not, so the slots bound what runs holding one.
+    #[tokio::test]
+    async fn a_slot_given_back_starts_the_next_node() {
+        let dag = Dag::new(3);
+        let slots = Arc::new(Semaphore::new(1));
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let release = RefCell::new(Some(release));
+        let released = RefCell::new(Some(released));
+        let started = RefCell::new(Vec::new());
+        let outcomes = walk_with_slots(&dag, slots, &[], |n, permit| {
+            started.borrow_mut().push(n);
+            let wait = (n == 0).then(|| released.borrow_mut().take()).flatten();
+            let done = (n == 1).then(|| release.borrow_mut().take()).flatten();
+            async move {
+                drop(permit);
+                if let Some(wait) = wait {
+                    // Node 0 is done only once node 1 ran: only possible if its slot went
+                    // back before it finished.
+                    wait.await.expect("node 1 runs");
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
+                true
+            }
+        })
+        .await;
+        assert!(outcomes.iter().all(|o| *o == WalkOutcome::Succeeded));
+        assert_eq!(*started.borrow(), vec![0, 1, 2]);
     }
 
     #[tokio::test]

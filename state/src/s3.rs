@@ -82,7 +82,7 @@ impl Default for S3Tuning {
     fn default() -> Self {
         S3Tuning {
             spool_size: 8 << 20,
-            compact_min_bytes: 1 << 20,
+            compact_min_bytes: 4 << 20,
             compact_max_deltas: 256,
         }
     }

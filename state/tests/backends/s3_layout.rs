@@ -626,3 +626,42 @@ async fn a_process_killed_between_any_two_requests_leaves_a_consistent_state() {
 async fn a_process_killed_while_migrating_a_format_1_state_leaves_a_consistent_state() {
     die_between_any_two_requests(true).await;
 }
+
+/// A head written by a newer braid is refused by every read and write, and left as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_format_is_refused_and_left_alone() {
+    let name = env_name();
+    let newer = serde_json::json!({
+        "format_version": 3,
+        "lineage": "f0f0f0f0-0000-4000-8000-000000000003",
+        "serial": 1,
+        "what_a_newer_braid_keeps": {},
+    });
+    put_objects(
+        &name,
+        [
+            ("state.json", newer.clone()),
+            ("documents/unrelated", serde_json::json!({})),
+        ],
+    )
+    .await;
+    let store = store(&name, S3Tuning::default(), None);
+    let refused = |result: Result<(), braid_state::StateError>| match result {
+        Err(braid_state::StateError::NewerSchema {
+            found, supported, ..
+        }) => {
+            assert_eq!((found, supported), (3, 2));
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    };
+    refused(store.meta().await.map(|_| ()));
+    refused(store.resources().await.map(|_| ()));
+    refused(
+        store
+            .commit_resource(1, upsert(resource("local_file.x", 1)))
+            .await
+            .map(|_| ()),
+    );
+    refused(store.begin_apply(new_apply("apply")).await.map(|_| ()));
+    assert_eq!(head_json(&name).await, newer);
+}
