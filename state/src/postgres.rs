@@ -15,7 +15,7 @@ mod writes;
 
 use async_trait::async_trait;
 use tokio::sync::{Mutex, MutexGuard};
-use tokio_postgres::{Client, Config, Row};
+use tokio_postgres::{Client, Config, Row, Statement, Transaction};
 
 use crate::codec::{check_serial, serial_from_sql, serial_to_sql, timestamp, to_json};
 use crate::documents::{Document, Precondition};
@@ -37,6 +37,50 @@ pub struct PostgresStore {
     location: String,
     /// Opened on first use; reopened when the server closed it.
     client: Mutex<Option<Client>>,
+    /// The commit path's statements, prepared once per connection.
+    statements: Statements,
+}
+
+/// Statements prepared on the server once per connection (named prepared statements), so
+/// that running one again sends only its parameters: a group commit is a few Bind/Execute
+/// messages, not a Parse and a Describe per statement. Emptied when the connection is
+/// replaced, since prepared statements live in the server's session.
+#[derive(Default)]
+pub(super) struct Statements(std::sync::Mutex<std::collections::HashMap<String, Statement>>);
+
+impl Statements {
+    /// `sql` prepared on `tx`'s connection (the first time), as a statement to execute.
+    pub(super) async fn get(
+        &self,
+        tx: &Transaction<'_>,
+        sql: &str,
+        op: &'static str,
+    ) -> Result<Statement, StateError> {
+        if let Some(statement) = self.cached(sql) {
+            return Ok(statement);
+        }
+        let statement = tx.prepare(sql).await.map_err(backend(op))?;
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    fn cached(&self, sql: &str) -> Option<Statement> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(sql)
+            .cloned()
+    }
+
+    fn clear(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -69,6 +113,7 @@ impl PostgresStore {
             env: env.to_string(),
             location,
             client: Mutex::new(None),
+            statements: Statements::default(),
         })
     }
 
@@ -92,6 +137,7 @@ impl PostgresStore {
             // The connection future drives the socket; it ends when the client is dropped.
             tokio::spawn(connection);
             schema::migrate(&mut client, &self.location).await?;
+            self.statements.clear();
             *guard = Some(client);
         }
         Ok(guard)
@@ -103,18 +149,28 @@ impl PostgresStore {
         tx: &tokio_postgres::Transaction<'_>,
         op: &'static str,
     ) -> Result<(StateMeta, i64), StateError> {
-        tx.execute(
-            "INSERT INTO braid_states (env, lineage, serial) VALUES ($1, $2, 0)
-             ON CONFLICT (env) DO NOTHING",
-            &[&self.env, &uuid::Uuid::new_v4().to_string()],
-        )
-        .await
-        .map_err(backend(op))?;
-        let row = tx
-            .query_one(
-                "SELECT lineage, serial, next_apply_id FROM braid_states WHERE env = $1 FOR UPDATE",
-                &[&self.env],
+        let create = self
+            .statements
+            .get(
+                tx,
+                "INSERT INTO braid_states (env, lineage, serial) VALUES ($1, $2, 0)
+                 ON CONFLICT (env) DO NOTHING",
+                op,
             )
+            .await?;
+        tx.execute(&create, &[&self.env, &uuid::Uuid::new_v4().to_string()])
+            .await
+            .map_err(backend(op))?;
+        let select = self
+            .statements
+            .get(
+                tx,
+                "SELECT lineage, serial, next_apply_id FROM braid_states WHERE env = $1 FOR UPDATE",
+                op,
+            )
+            .await?;
+        let row = tx
+            .query_one(&select, &[&self.env])
             .await
             .map_err(backend(op))?;
         let meta = StateMeta {
@@ -417,13 +473,18 @@ impl StateStore for PostgresStore {
             .map_err(backend(OP))?;
         let (meta, _) = self.lock_env_row(&tx, OP).await?;
         check_serial(expected_serial, meta.serial)?;
-        writes::write_batch(&tx, &self.env, &writes, OP).await?;
-        tx.execute(
-            "UPDATE braid_states SET serial = $2 WHERE env = $1",
-            &[&self.env, &serial_to_sql(new_serial)?],
-        )
-        .await
-        .map_err(backend(OP))?;
+        writes::write_batch(&tx, &self.statements, &self.env, &writes, OP).await?;
+        let update = self
+            .statements
+            .get(
+                &tx,
+                "UPDATE braid_states SET serial = $2 WHERE env = $1",
+                OP,
+            )
+            .await?;
+        tx.execute(&update, &[&self.env, &serial_to_sql(new_serial)?])
+            .await
+            .map_err(backend(OP))?;
         tx.commit().await.map_err(backend(OP))?;
         Ok(new_serial)
     }

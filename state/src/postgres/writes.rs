@@ -2,7 +2,7 @@
 
 use tokio_postgres::Transaction;
 
-use super::backend;
+use super::{Statements, backend};
 use crate::codec::{serial_to_sql, timestamp, to_json};
 use crate::model::{OutputRecord, ResourceWrite, StateDump};
 use crate::rows::{APPLY_COLUMNS, CHANGE_COLUMNS, OUTPUT_COLUMNS, RESOURCE_COLUMNS};
@@ -36,6 +36,7 @@ pub(super) fn check_addresses(
 /// numbered in order after each apply's last. No round trip per resource.
 pub(super) async fn write_batch(
     tx: &Transaction<'_>,
+    statements: &Statements,
     env: &str,
     writes: &[ResourceWrite],
     op: &'static str,
@@ -57,12 +58,16 @@ pub(super) async fn write_batch(
     }
     if !deletes.is_empty() {
         let addresses: Vec<&str> = deletes.into_iter().collect();
-        tx.execute(
-            "DELETE FROM braid_resources WHERE env = $1 AND address = ANY($2::text[])",
-            &[&env, &addresses],
-        )
-        .await
-        .map_err(backend(op))?;
+        let delete = statements
+            .get(
+                tx,
+                "DELETE FROM braid_resources WHERE env = $1 AND address = ANY($2::text[])",
+                op,
+            )
+            .await?;
+        tx.execute(&delete, &[&env, &addresses])
+            .await
+            .map_err(backend(op))?;
     }
     if !upserts.is_empty() {
         let n = upserts.len();
@@ -90,9 +95,11 @@ pub(super) async fn write_batch(
             source_file.push(record.source_file.as_deref());
             meta.push(record.meta.as_ref().map(|m| to_json(m, op)).transpose()?);
         }
-        tx.execute(
-            &format!(
-                "INSERT INTO braid_resources (env, {RESOURCE_COLUMNS})
+        let upsert = statements
+            .get(
+                tx,
+                &format!(
+                    "INSERT INTO braid_resources (env, {RESOURCE_COLUMNS})
                  SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[],
                      $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
                  ON CONFLICT (env, address) DO UPDATE SET
@@ -104,7 +111,12 @@ pub(super) async fn write_batch(
                     dependencies = excluded.dependencies,
                     source_file = excluded.source_file,
                     meta = excluded.meta"
-            ),
+                ),
+                op,
+            )
+            .await?;
+        tx.execute(
+            &upsert,
             &[
                 &env,
                 &address,
@@ -135,13 +147,17 @@ pub(super) async fn write_batch(
         .into_iter()
         .collect();
     // The apply of every change must exist; each one's changes go after its last.
-    let rows = tx
-        .query(
+    let last_seq = statements
+        .get(
+            tx,
             "SELECT a.id, COALESCE((SELECT MAX(c.seq) FROM braid_changes c
                                     WHERE c.env = $1 AND c.apply_id = a.id), 0)
              FROM braid_applies a WHERE a.state_env = $1 AND a.id = ANY($2::bigint[])",
-            &[&env, &ids],
+            op,
         )
+        .await?;
+    let rows = tx
+        .query(&last_seq, &[&env, &ids])
         .await
         .map_err(backend(op))?;
     let mut next: BTreeMap<i64, i64> = rows
@@ -174,12 +190,19 @@ pub(super) async fn write_batch(
         message.push(change.message.as_deref());
         at.push(timestamp(change.at));
     }
+    let insert = statements
+        .get(
+            tx,
+            &format!(
+                "INSERT INTO braid_changes (env, {CHANGE_COLUMNS})
+                 SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[])"
+            ),
+            op,
+        )
+        .await?;
     tx.execute(
-        &format!(
-            "INSERT INTO braid_changes (env, {CHANGE_COLUMNS})
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                 $6::text[], $7::text[], $8::text[])"
-        ),
+        &insert,
         &[
             &env, &apply_id, &seq, &address, &action, &outcome, &message, &at,
         ],
@@ -254,7 +277,7 @@ pub(super) async fn write_dump(
             change: None,
         })
         .collect();
-    write_batch(tx, env, &writes, op).await?;
+    write_batch(tx, &Statements::default(), env, &writes, op).await?;
     for entry in &dump.applies {
         let apply = &entry.apply;
         tx.execute(
