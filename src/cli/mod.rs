@@ -24,6 +24,7 @@ mod state_edit;
 mod status;
 mod unlock;
 mod validate;
+mod version;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,7 +78,8 @@ pub fn builtin_providers() -> ProviderRegistry {
 #[derive(Debug, Parser)]
 #[command(
     name = "braid",
-    version,
+    version = version::VERSION,
+    long_version = version::LONG_VERSION,
     about = "Plan and apply infrastructure and Kubernetes manifests from git, as one graph"
 )]
 pub struct Cli {
@@ -206,6 +208,17 @@ pub enum Command {
     /// Serve the agent's status page, JSON API and metrics read-only: environments are
     /// planned every interval, never applied.
     Serve(agent::ServeArgs),
+    /// Print braid's version, build, features and the format versions it reads and writes
+    /// (`--format json` for a document).
+    Version,
+    /// Print the shell completion script for bash, zsh, fish, PowerShell or Elvish.
+    Completion(version::CompletionArgs),
+    /// Write a man page for braid and each subcommand (what release archives hold).
+    #[command(hide = true)]
+    Man(version::ManArgs),
+    /// The environment names of braid.hcl, one per line, for shell completion.
+    #[command(hide = true, name = "__envs")]
+    EnvironmentNames,
 }
 
 /// Terraform's long flags with one dash that braid also accepts that way (`-target=ADDR`,
@@ -551,6 +564,10 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Agent(args) => agent::run(&cx, &args).await,
         Command::Status(args) => status::run(&cx, &args).await,
         Command::Serve(args) => agent::serve(&cx, &args).await,
+        Command::Version => version::version(&cx),
+        Command::Completion(args) => version::completion(&args),
+        Command::Man(args) => version::man(&cx, &args),
+        Command::EnvironmentNames => version::environment_names(&cx),
     };
     tracing::info!(rss_mb = crate::diag::resident_mb(), "command done");
     match result {

@@ -35,3 +35,27 @@ pub use s3::{S3Location, S3Store, S3Tuning};
 pub use sqlite::SqliteStore;
 pub use store::{StateError, StateStore};
 pub use transfer::{is_empty, migrate, push};
+
+/// The versions of the formats this braid writes (and the newest it reads) for each kind of
+/// state storage; older ones are migrated forward, newer ones refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatVersions {
+    /// SQLite files (`PRAGMA user_version`).
+    pub sqlite: i64,
+    /// The Postgres schema (`braid_schema_version`).
+    pub postgres: i64,
+    /// The S3 layout (`format_version` of `state.json`).
+    pub s3: u32,
+    /// State dumps (`braid state pull`).
+    pub dump: u32,
+}
+
+/// See [`FormatVersions`].
+pub fn format_versions() -> FormatVersions {
+    FormatVersions {
+        sqlite: sqlite::schema_version(),
+        postgres: postgres::schema_version(),
+        s3: s3::FORMAT_VERSION,
+        dump: StateDump::FORMAT_VERSION,
+    }
+}

@@ -30,6 +30,11 @@ use crate::rows::{
 };
 use crate::store::{StateError, StateStore};
 
+/// The schema version this braid migrates to (and the newest it reads).
+pub(crate) fn schema_version() -> i64 {
+    schema::latest_version()
+}
+
 /// A [`StateStore`] for one environment in a Postgres database.
 pub struct PostgresStore {
     config: Config,

@@ -40,10 +40,12 @@ use crate::model::{
 use crate::store::{StateError, StateStore};
 use document::StateDocument;
 use layout::{
-    Contents, Delta, DeltaWrite, FORMAT_VERSION, Head, Line, LineRef, ObjectRef, Probe,
-    SnapshotHeader, Want,
+    Contents, Delta, DeltaWrite, Head, Line, LineRef, ObjectRef, Probe, SnapshotHeader, Want,
 };
 use objects::{Expect, LineUpload, WriteError};
+
+/// The layout this braid writes (and the newest it reads).
+pub(crate) const FORMAT_VERSION: u32 = layout::FORMAT_VERSION;
 
 /// How many times a write re-reads and tries again after losing a race.
 const MAX_ATTEMPTS: u32 = 20;

@@ -40,6 +40,11 @@ use crate::store::{StateError, StateStore};
 /// seconds is far longer than any legitimate wait.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The schema version this braid migrates files to (and the newest it reads).
+pub(crate) fn schema_version() -> i64 {
+    migrations::latest_version()
+}
+
 /// A [`StateStore`] kept in a SQLite database file.
 ///
 /// Any number of handles, in one process or many, may open the same file; they see each

@@ -110,7 +110,7 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE braid_applies ADD COLUMN note TEXT;",
 ];
 
-fn latest_version() -> i64 {
+pub(super) fn latest_version() -> i64 {
     i64::try_from(MIGRATIONS.len()).expect("the migration list is tiny because it is a const")
 }
 
