@@ -100,15 +100,9 @@ pub async fn load(path: &FsPath, keyring: Option<&Keyring>) -> Result<Plan, Diag
     parse(&text, &path.display().to_string())
 }
 
-/// Reads a plan document (what [`to_document`] wrote), refusing one of another format
-/// version; `what` names it in messages (a file's path).
-pub fn parse(text: &str, what: &str) -> Result<Plan, Diagnostic> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Diagnostic::error(
-            "Invalid plan file",
-            format!("{what} is not a braid plan: {e}."),
-        )
-    })?;
+/// Plans of braid's major format version read, whatever their minor (a minor version only
+/// adds fields, which an older braid ignores); another major version is refused.
+fn check_format_version(json: &serde_json::Value, what: &str) -> Result<(), Diagnostic> {
     let version = json
         .get("format_version")
         .and_then(|v| v.as_str())
@@ -121,8 +115,48 @@ pub fn parse(text: &str, what: &str) -> Result<Plan, Diagnostic> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// Reads a plan document (what [`to_document`] wrote), refusing one of another format
+/// version; `what` names it in messages (a file's path).
+pub fn parse(text: &str, what: &str) -> Result<Plan, Diagnostic> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        Diagnostic::error(
+            "Invalid plan file",
+            format!("{what} is not a braid plan: {e}."),
+        )
+    })?;
+    check_format_version(&json, what)?;
     // Read again from the text rather than from `json`, whose numbers are `f64`s: a plan
     // keeps every digit of its numbers.
     serde_json::from_str(text)
         .map_err(|e| Diagnostic::error("Invalid plan file", format!("{what} is damaged: {e}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_version(version: &str) -> serde_json::Value {
+        serde_json::json!({ "format_version": version, "changes": [] })
+    }
+
+    #[test]
+    fn plans_of_another_major_version_are_refused() {
+        assert!(check_format_version(&with_version(FORMAT_VERSION), "a.plan").is_ok());
+        assert!(check_format_version(&with_version("1.7"), "a.plan").is_ok());
+        for other in ["2.0", "0.9", ""] {
+            let error = check_format_version(&with_version(other), "a.plan").expect_err(other);
+            assert_eq!(error.summary, "Unsupported plan format");
+            assert!(
+                error.detail.contains("Make the plan again"),
+                "{}",
+                error.detail
+            );
+        }
+        // The whole read refuses it before looking at anything else.
+        let refused = parse(&with_version("2.0").to_string(), "a.plan").expect_err("2.0");
+        assert_eq!(refused.summary, "Unsupported plan format");
+    }
 }

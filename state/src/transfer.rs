@@ -71,3 +71,30 @@ fn check_format(dump: &StateDump) -> Result<(), StateError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dump(format_version: u32) -> StateDump {
+        StateDump {
+            format_version,
+            lineage: "l".into(),
+            serial: 1,
+            resources: Vec::new(),
+            applies: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Dumps of this format or older read; a newer one is refused.
+    #[test]
+    fn a_dump_of_a_newer_format_is_refused() {
+        assert!(check_format(&dump(StateDump::FORMAT_VERSION)).is_ok());
+        assert!(check_format(&dump(0)).is_ok());
+        match check_format(&dump(StateDump::FORMAT_VERSION + 1)) {
+            Err(StateError::Refused(message)) => assert!(message.contains("reads up to")),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+}

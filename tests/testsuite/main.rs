@@ -22,6 +22,7 @@ mod cli_plan;
 mod conformance_functions;
 mod conformance_numbers;
 mod data_sources;
+mod distribution;
 mod engine;
 mod git_sources;
 mod helm;

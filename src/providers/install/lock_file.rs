@@ -217,4 +217,37 @@ provider "registry.terraform.io/hashicorp/aws" {
         let text = hostile.render();
         assert_eq!(LockFile::parse(&text).expect("still one block"), hostile);
     }
+
+    /// A lock file carries no format version: hashes of a scheme braid does not compute
+    /// (a newer Terraform's) are kept when the file is written again and never match, so a
+    /// package must still match one `h1:` or `zh:` hash.
+    #[test]
+    fn hashes_of_an_unknown_scheme_are_kept_and_never_match() {
+        let text = TERRAFORM_LOCK.replace(
+            "hashes = [\n",
+            "hashes = [\n    \"h9:from-a-newer-terraform\",\n",
+        );
+        let lock = LockFile::parse(&text).expect("valid");
+        let aws = &lock.providers["registry.terraform.io/hashicorp/aws"];
+        assert!(aws.hashes.iter().any(|h| h == "h9:from-a-newer-terraform"));
+        assert!(lock.render().contains("\"h9:from-a-newer-terraform\""));
+        let address = ProviderAddress::parse("hashicorp/aws").expect("address");
+        let version = Version::parse("5.100.0").expect("version");
+        let unknown = "h9:from-a-newer-terraform".to_string();
+        let other = "h1:AAAA".to_string();
+        assert!(
+            aws.check_hashes(&address, &version, &[&other], Path::new("/p"))
+                .is_err()
+        );
+        let known = aws.hashes[1].clone();
+        assert!(
+            aws.check_hashes(&address, &version, &[&known], Path::new("/p"))
+                .is_ok()
+        );
+        assert!(
+            aws.check_hashes(&address, &version, &[&unknown], Path::new("/p"))
+                .is_ok(),
+            "a hash recorded in the file matches itself"
+        );
+    }
 }

@@ -311,3 +311,88 @@ async fn s3_state_document_deleted_with_history_left_is_lost_state() {
         other => panic!("expected Lost, got {other:?}"),
     }
 }
+
+/// The Postgres schema moves forward only: a database an older braid left (schema 5, before
+/// `note` was recorded) is migrated when opened; one a newer braid wrote is refused and left
+/// as it is. In a database of its own, since the schema is shared by all environments.
+#[tokio::test]
+async fn postgres_schema_older_is_migrated_and_newer_is_refused() {
+    let server = Postgres::shared();
+    let connect = |url: String| async move {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        tokio::spawn(connection);
+        client
+    };
+    let admin = connect(server.url.clone()).await;
+    let db = format!("schema_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .expect("create database");
+    let url = server
+        .url
+        .rsplit_once('/')
+        .map(|(base, _)| format!("{base}/{db}"))
+        .expect("a database in the url");
+    let store = PostgresStore::new(&url, "staging").expect("url");
+    store.meta().await.expect("a new database is migrated");
+    let client = connect(url.clone()).await;
+    client
+        .batch_execute(
+            "ALTER TABLE braid_applies DROP COLUMN note;
+             DELETE FROM braid_schema_version; INSERT INTO braid_schema_version VALUES (5);",
+        )
+        .await
+        .expect("make it schema 5");
+
+    let older = PostgresStore::new(&url, "staging").expect("url");
+    let mut apply = new_apply("apply");
+    apply.note = Some("set aside the release window: hotfix".to_string());
+    let id = older
+        .begin_apply(apply)
+        .await
+        .expect("migrated to the latest schema");
+    let record = older
+        .apply_record(id)
+        .await
+        .expect("read")
+        .expect("the apply");
+    assert_eq!(
+        record.note.as_deref(),
+        Some("set aside the release window: hotfix")
+    );
+    let version: i64 = client
+        .query_one("SELECT MAX(version) FROM braid_schema_version", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert_eq!(version, braid_state::format_versions().postgres);
+
+    client
+        .batch_execute("INSERT INTO braid_schema_version VALUES (999);")
+        .await
+        .expect("a newer braid's schema");
+    let newer = PostgresStore::new(&url, "staging").expect("url");
+    match newer.meta().await {
+        Err(braid_state::StateError::NewerSchema {
+            found, supported, ..
+        }) => {
+            assert_eq!(found, 999);
+            assert_eq!(supported, braid_state::format_versions().postgres);
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    let kept: i64 = client
+        .query_one("SELECT MAX(version) FROM braid_schema_version", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert_eq!(kept, 999, "left as the newer braid wrote it");
+    drop((store, older, newer, client));
+    admin
+        .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
+        .await
+        .expect("drop database");
+}
