@@ -93,41 +93,16 @@ where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = bool>,
 {
-    let rank = |n: usize| Reverse((priority.get(n).copied().unwrap_or(0), n));
-    let parallelism = parallelism.max(1);
-    let dependents = dag.dependents();
-    let mut waiting: Vec<usize> = dag.prerequisites.iter().map(Vec::len).collect();
-    let mut outcomes = vec![WalkOutcome::NotReached; dag.len()];
-    let mut ready: BinaryHeap<Reverse<(usize, usize)>> = (0..dag.len())
-        .filter(|&n| waiting[n] == 0)
-        .map(rank)
-        .collect();
-    let mut running = FuturesUnordered::new();
-    loop {
-        while running.len() < parallelism {
-            let Some(Reverse((_, node))) = ready.pop() else {
-                break;
-            };
-            let future = visit(node);
-            running.push(async move { (node, future.await) });
+    let slots = Arc::new(Semaphore::new(parallelism.max(1)));
+    walk_with_slots(dag, slots, priority, |node, slot| {
+        let future = visit(node);
+        async move {
+            let ok = future.await;
+            drop(slot);
+            ok
         }
-        let Some((node, ok)) = running.next().await else {
-            break;
-        };
-        if ok {
-            outcomes[node] = WalkOutcome::Succeeded;
-            for &d in &dependents[node] {
-                waiting[d] -= 1;
-                if waiting[d] == 0 && outcomes[d] == WalkOutcome::NotReached {
-                    ready.push(rank(d));
-                }
-            }
-        } else {
-            outcomes[node] = WalkOutcome::Failed;
-            skip_dependents(node, &dependents, &mut outcomes);
-        }
-    }
-    outcomes
+    })
+    .await
 }
 
 /// Like [`walk_ordered`], with the concurrency counted in `slots` rather than in nodes

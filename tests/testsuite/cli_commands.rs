@@ -591,9 +591,18 @@ fn dash_c_runs_in_another_directory() {
 #[test]
 fn version_flag() {
     let project = Project::with_files(&[("braid.hcl", BRAID_HCL)]);
-    let run = project.braid(&["--version"]);
-    run.success();
-    assert_eq!(run.stdout, format!("braid {}\n", env!("CARGO_PKG_VERSION")));
+    let short = project.braid(&["-V"]);
+    short.success();
+    assert_eq!(
+        short.stdout,
+        format!("braid {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // The long form says which build: commit, date, target (as `braid version`).
+    let long = project.braid(&["--version"]);
+    long.success();
+    let prefix = format!("braid {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(long.stdout.starts_with(&prefix), "{}", long.stdout);
+    assert!(long.stdout.trim_end().ends_with(')'), "{}", long.stdout);
 }
 
 #[test]

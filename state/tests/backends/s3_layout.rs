@@ -195,16 +195,7 @@ async fn write_format_1(name: &str) {
         }],
         "outputs": [{"name": "url", "value": "https://old", "sensitive": false}],
     });
-    let history = serde_json::json!({
-        "apply": {
-            "id": 1, "env": "staging", "actor": "bob", "operation": "apply",
-            "sources": [], "rollback_of": null, "started_at": "2025-12-01T00:00:00Z",
-            "finished_at": "2025-12-01T00:01:00Z",
-            "summary": {"create": 1, "update": 0, "replace": 0, "delete": 0, "import": 0, "failed": 0, "skipped": 0},
-            "outcome": "succeeded", "note": null
-        },
-        "changes": [change("local_file.kept", ChangeAction::Create, ChangeOutcome::Applied)]
-    });
+    let history = finished_apply_1("local_file.kept");
     put_objects(
         name,
         [
@@ -213,6 +204,20 @@ async fn write_format_1(name: &str) {
         ],
     )
     .await;
+}
+
+/// `applies/…1.json` as braid writes it: apply 1, finished, which created `address`.
+fn finished_apply_1(address: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apply": {
+            "id": 1, "env": "staging", "actor": "bob", "operation": "apply",
+            "sources": [], "rollback_of": null, "started_at": "2025-12-01T00:00:00Z",
+            "finished_at": "2025-12-01T00:01:00Z",
+            "summary": {"create": 1, "update": 0, "replace": 0, "delete": 0, "import": 0, "failed": 0, "skipped": 0},
+            "outcome": "succeeded", "note": null
+        },
+        "changes": [change(address, ChangeAction::Create, ChangeOutcome::Applied)]
+    })
 }
 
 async fn put_objects(name: &str, objects: [(&str, serde_json::Value); 2]) {
@@ -499,16 +504,7 @@ async fn seed(name: &str, format_1: bool) -> u64 {
             },
             "open_applies": [],
         });
-        let history = serde_json::json!({
-            "apply": {
-                "id": 1, "env": "staging", "actor": "bob", "operation": "apply",
-                "sources": [], "rollback_of": null, "started_at": "2025-12-01T00:00:00Z",
-                "finished_at": "2025-12-01T00:01:00Z",
-                "summary": {"create": 2, "update": 0, "replace": 0, "delete": 0, "import": 0, "failed": 0, "skipped": 0},
-                "outcome": "succeeded", "note": null
-            },
-            "changes": [change("local_file.a", ChangeAction::Create, ChangeOutcome::Applied)]
-        });
+        let history = finished_apply_1("local_file.a");
         put_objects(
             name,
             [
