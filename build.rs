@@ -29,12 +29,23 @@ fn main() {
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=BRAID_BUILD_COMMIT={commit}");
     println!("cargo:rustc-env=BRAID_BUILD_DATE={date}");
-    // Build again when HEAD moves: a checkout or a new commit.
+    // Build again when HEAD moves: a checkout or a new commit. Only files that exist: cargo
+    // runs a build script again every time for one that does not (a repository without
+    // packed refs has no packed-refs).
     if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
-        println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/packed-refs");
-        if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={git_dir}/{branch}");
+        let git_dir = std::path::Path::new(&git_dir);
+        // `refs/heads` as a directory: a commit on a branch that is only packed so far
+        // adds its loose file there.
+        let watched = [
+            git_dir.join("HEAD"),
+            git_dir.join("packed-refs"),
+            git_dir.join("refs").join("heads"),
+        ];
+        for path in watched.iter().filter(|p| p.exists()) {
+            println!("cargo:rerun-if-changed={}", path.display());
         }
+    } else {
+        // Not in a repository (a source archive): nothing to watch but this script.
+        println!("cargo:rerun-if-changed=build.rs");
     }
 }
