@@ -36,6 +36,21 @@ fn many_values(count: usize) -> String {
         .collect()
 }
 
+/// `count` values in a chain, each needing the one before: an apply commits them one at a
+/// time, each only once the one before is durable, so it is slow enough to be killed
+/// half-way (independent values go into a few large commits).
+fn chained_values(count: usize) -> String {
+    (0..count)
+        .map(|i| match i {
+            0 => "resource \"local_value\" \"v0000\" {\n  input = \"value 0\"\n}\n".to_string(),
+            _ => format!(
+                "resource \"local_value\" \"v{i:04}\" {{\n  input = \"value {i} after ${{local_value.v{:04}.output}}\"\n}}\n",
+                i - 1
+            ),
+        })
+        .collect()
+}
+
 /// The `state { ... }` block and extra environment for `backend`, for environment `env`.
 fn state_block(backend: Backend, dir: &std::path::Path) -> (String, Vec<(&'static str, String)>) {
     match backend {
@@ -243,7 +258,7 @@ spec:
 ";
 
 async fn killed_apply_then_plan_and_steal(backend: Backend) {
-    let setup = Setup::new(backend, &many_values(RESOURCES));
+    let setup = Setup::new(backend, &chained_values(RESOURCES));
     // The apply runs as if on another machine: from here its death can only be told by
     // the heartbeat stopping (a dead process on this machine is handled at once; see
     // cli_commands::a_lock_left_by_a_dead_process_on_this_machine_is_taken_over).
