@@ -4,7 +4,6 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
-
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
