@@ -928,7 +928,7 @@ impl<'a> Executor<'a> {
         decl: &ResourceDecl,
         prior: Option<&Value>,
     ) -> Result<PlannedResource, Vec<Diagnostic>> {
-        plan_resource(&self.scope, self.providers, decl, prior)
+        plan_resource(&self.scope, self.providers, decl, prior, true)
             .await
             .map_err(|d| d.0)
     }

@@ -530,11 +530,17 @@ pub struct PlannedResource {
 }
 
 /// Evaluates `decl` against `scope` and asks its provider to plan it from `prior`.
+///
+/// `again` is set for the plan made just before applying: the provider may then answer from
+/// the plan it made for the same inputs earlier in this run ([`Provider::plan_again`]).
+///
+/// [`Provider::plan_again`]: braid_provider::Provider::plan_again
 pub async fn plan_resource(
     scope: &EvalScope<'_>,
     providers: &Providers,
     decl: &ResourceDecl,
     prior: Option<&Value>,
+    again: bool,
 ) -> Result<PlannedResource, Diagnostics> {
     let provider = provider_for(providers, decl)?;
     scope.check_conditions(decl, None)?;
@@ -544,21 +550,30 @@ pub async fn plan_resource(
         apply_ignore_changes(decl, &mut config, prior);
     }
     let started = std::time::Instant::now();
-    let call = provider.plan(PlanRequest {
+    let request = PlanRequest {
         type_name: decl.type_name.clone(),
         address: decl.address.clone(),
         prior: prior.cloned(),
         config: config.clone(),
         sensitive: sensitive.clone(),
-    });
-    let response = bounded(Call::Plan, &decl.provider, &decl.address, call).await?;
-    tracing::debug!(
-        provider = %decl.provider,
-        address = %decl.address,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "provider plan"
-    );
-    let mut response = response;
+    };
+    let mut response = match again.then(|| provider.plan_again(&request)).flatten() {
+        Some(kept) => {
+            tracing::debug!(provider = %decl.provider, address = %decl.address, "provider plan kept");
+            kept
+        }
+        None => {
+            let call = provider.plan(request);
+            let response = bounded(Call::Plan, &decl.provider, &decl.address, call).await?;
+            tracing::debug!(
+                provider = %decl.provider,
+                address = %decl.address,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "provider plan"
+            );
+            response
+        }
+    };
     let mut diags = provider_diagnostics(
         decl,
         std::mem::take(&mut response.diagnostics),
@@ -1159,7 +1174,7 @@ async fn plan_one(
         prior = Some(import_object(providers, decl, &id).await?);
         import_id = Some(id);
     }
-    let planned = plan_resource(scope, providers, decl, prior.as_ref()).await?;
+    let planned = plan_resource(scope, providers, decl, prior.as_ref(), false).await?;
     if import_id.is_some() && !planned.requires_replace.is_empty() {
         return Err(Diagnostic::error(
             "Imported object would be replaced",

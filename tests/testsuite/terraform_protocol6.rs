@@ -505,3 +505,90 @@ fn moved_across_types_without_provider_support_is_refused() {
     let list = project.braid(&["--env", "dev", "state", "list"]);
     assert_eq!(list.success().stdout.trim(), "local_file.a");
 }
+
+/// The plan made just before applying is answered from the plan made earlier in the same run
+/// when that plan was asked with known values (Terraform's protocol makes the second answer
+/// agree with the first), and PlanResourceChange is called again when some value was unknown
+/// at plan time or when the plan was saved by another process. The provider counts its calls.
+#[test]
+fn apply_plans_again_only_what_was_unknown() {
+    let main_tf = "terraform {\n  required_providers {\n    braidtest = {\n      source  = \"braid/braidtest\"\n      version = \"0.1.0\"\n    }\n  }\n}\n\nvariable \"directory\" {\n  type = string\n}\n\nvariable \"note\" {\n  type    = string\n  default = \"first\"\n}\n\nprovider \"braidtest\" {\n  directory = var.directory\n}\n\nresource \"braidtest_service\" \"api\" {\n  name        = \"api\"\n  description = var.note\n}\n\nresource \"braidtest_service\" \"web\" {\n  name        = \"web\"\n  description = braidtest_service.api.id\n}\n";
+    let side = BraidSide::new(main_tf);
+    std::fs::create_dir_all(&side.objects).expect("mkdir");
+    let log = side.project.path().join("calls.log");
+    let braid = |args: &[&str]| {
+        let mut all = vec!["--env", "dev", "--no-color"];
+        all.extend_from_slice(args);
+        side.project.braid_env(
+            &all,
+            &[
+                ("TF_CLI_CONFIG_FILE", side.rc.as_str()),
+                ("BRAIDTEST_CALL_LOG", log.to_str().expect("a UTF-8 path")),
+            ],
+        )
+    };
+    // Each call of `call` in the log since the last count.
+    let count = |call: &str| {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        std::fs::remove_file(&log).ok();
+        text.lines()
+            .filter(|l| l.split(' ').next() == Some(call))
+            .count()
+    };
+    braid(&["init"]).success();
+    count("");
+
+    // api's configuration is known at plan time: its plan is not asked for again; web's
+    // description is api's id, unknown until api exists: planned twice, as Terraform does.
+    braid(&["apply", "--auto-approve"]).success();
+    let text = std::fs::read_to_string(&log).expect("the call log");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("ApplyResourceChange"))
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(count("PlanResourceChange"), 3, "{text}");
+    let created = objects(&side.objects);
+    // ApplyResourceChange got the planned private data of the plan it applied.
+    assert_eq!(
+        created["svc-api.json"]["_private"], "planned api generation 1",
+        "{created:#?}"
+    );
+    assert_eq!(
+        created["svc-web.json"]["description"],
+        created["svc-api.json"]["id"]
+    );
+    braid(&["plan", "--detailed-exitcode"]).expect_code(0);
+    count("");
+
+    // An update applied in the same run: one plan of api, one of web (no change), and the
+    // plan before applying api answered from the first.
+    side.project.write(
+        "braid.hcl",
+        &braid_hcl(&side.objects, "\n    note = \"second\""),
+    );
+    braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(count("PlanResourceChange"), 2);
+    let updated = objects(&side.objects);
+    assert_eq!(updated["svc-api.json"]["description"], "second");
+    assert_eq!(
+        updated["svc-api.json"]["_private"], "planned api generation 2",
+        "{updated:#?}"
+    );
+
+    // A saved plan applied by another process: that process plans the change again.
+    side.project.write(
+        "braid.hcl",
+        &braid_hcl(&side.objects, "\n    note = \"third\""),
+    );
+    braid(&["plan", "--out", "third.json"]).success();
+    count("");
+    braid(&["apply", "third.json"]).success();
+    assert_eq!(count("PlanResourceChange"), 1);
+    assert_eq!(
+        objects(&side.objects)["svc-api.json"]["description"],
+        "third"
+    );
+}

@@ -35,6 +35,22 @@ struct Configured {
 
 type Answer<T> = Result<Response<T>, Status>;
 
+/// Appends `call type_name` to the file `BRAIDTEST_CALL_LOG` names, when set, so tests can
+/// count the calls a tool makes.
+fn log_call(call: &str, type_name: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("BRAIDTEST_CALL_LOG") else {
+        return;
+    };
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{call} {type_name}");
+    }
+}
+
 fn decode(value: Option<pb::DynamicValue>) -> Result<Value, Status> {
     let Some(value) = value else {
         return Ok(Value::Nil);
@@ -313,6 +329,7 @@ impl Provider for BraidTest {
         &self,
         request: Request<pb::validate_resource_config::Request>,
     ) -> Answer<pb::validate_resource_config::Response> {
+        log_call("ValidateResourceConfig", &request.get_ref().type_name);
         let config = decode(request.into_inner().config)?;
         let mut diagnostics = Vec::new();
         if let Some(name) = get(&config, "name").as_str()
@@ -392,6 +409,7 @@ impl Provider for BraidTest {
         &self,
         request: Request<pb::read_resource::Request>,
     ) -> Answer<pb::read_resource::Response> {
+        log_call("ReadResource", &request.get_ref().type_name);
         let configured = self.configured()?;
         let request = request.into_inner();
         let current = decode(request.current_state)?;
@@ -418,6 +436,7 @@ impl Provider for BraidTest {
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> Answer<pb::plan_resource_change::Response> {
+        log_call("PlanResourceChange", &request.get_ref().type_name);
         let configured = self.configured()?;
         let request = request.into_inner();
         let prior = decode(request.prior_state)?;
@@ -472,6 +491,7 @@ impl Provider for BraidTest {
         &self,
         request: Request<pb::apply_resource_change::Request>,
     ) -> Answer<pb::apply_resource_change::Response> {
+        log_call("ApplyResourceChange", &request.get_ref().type_name);
         let configured = self.configured()?;
         let request = request.into_inner();
         let prior = decode(request.prior_state)?;

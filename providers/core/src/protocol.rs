@@ -372,12 +372,29 @@ pub trait Provider: Send + Sync {
     ///
     /// Called for every configured resource during a plan (a destroy or refresh-only plan
     /// makes no calls), and again just before applying it, with every configuration value
-    /// known: the second answer must agree with the first wherever the first was known, or
-    /// the engine refuses the apply because the plan no longer matches. The engine derives
+    /// known (unless [`plan_again`](Provider::plan_again) answers for it): the second answer
+    /// must agree with the first wherever the first was known, or the engine refuses the
+    /// apply because the plan no longer matches. The engine derives
     /// the action from the response: no `prior` and `existing` set → import, no `prior` →
     /// create, `requires_replace` non-empty → replace, `planned` different from `prior` →
     /// update, else no-op. Must not change anything in the real system (dry-runs are fine).
     async fn plan(&self, request: PlanRequest) -> PlanResponse;
+
+    /// The plan made just before applying a change, answered from the plan this provider
+    /// made for the same address earlier in this process, without asking the real system
+    /// again — or `None`, and the engine calls [`plan`](Provider::plan).
+    ///
+    /// A provider may answer only when planning again cannot give another answer: the
+    /// request (prior state and configuration) is identical to the earlier one and its plan
+    /// depends on nothing else. Terraform's plugin protocol is such a case — a final plan
+    /// must agree with the earlier plan wherever that was known, and with identical inputs
+    /// nothing was unknown that could now become known. The engine still compares the
+    /// answer with the reviewed plan. The default is `None`: always plan again (Kubernetes
+    /// plans from the live object, which may have changed since).
+    fn plan_again(&self, request: &PlanRequest) -> Option<PlanResponse> {
+        let _ = request;
+        None
+    }
 
     /// Makes one change happen: a create, an update or a delete (see [`ApplyRequest`]).
     ///

@@ -57,6 +57,20 @@ pub struct PluginProvider {
     pending: Mutex<BTreeMap<String, Pending>>,
     /// Resource types whose plans said `legacy_type_system` (Terraform's legacy SDK).
     legacy_types: Mutex<BTreeSet<String>>,
+    /// The last plan made for each address in this process, with what it was asked, so
+    /// that the plan just before applying can be answered without PlanResourceChange when
+    /// nothing it was asked has changed (see [`Provider::plan_again`]).
+    plans: Mutex<BTreeMap<String, KeptPlan>>,
+}
+
+/// A plan made for an address: the request's prior state and configuration, the answer
+/// (without diagnostics, shown when it was made) and its planned private data.
+#[derive(Debug)]
+struct KeptPlan {
+    prior: Option<Value>,
+    config: Value,
+    response: PlanResponse,
+    planned_private: Vec<u8>,
 }
 
 /// What a plan left for the apply of an address: the planned private data of its create or
@@ -264,6 +278,7 @@ impl PluginProvider {
             objects: Mutex::new(BTreeMap::new()),
             pending: Mutex::new(BTreeMap::new()),
             legacy_types: Mutex::new(BTreeSet::new()),
+            plans: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -922,6 +937,10 @@ impl Provider for PluginProvider {
     }
 
     async fn plan(&self, request: PlanRequest) -> PlanResponse {
+        self.plans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&request.address);
         let failed = |diagnostics| PlanResponse {
             planned: Value::Unknown,
             diagnostics,
@@ -1014,7 +1033,7 @@ impl Provider for PluginProvider {
         self.remember_planned(
             &request.address,
             request.prior.is_none(),
-            plan.planned_private,
+            plan.planned_private.clone(),
         );
         if plan.legacy_type_system {
             self.legacy_types
@@ -1022,13 +1041,52 @@ impl Provider for PluginProvider {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(request.type_name.clone());
         }
-        PlanResponse {
+        let response = PlanResponse {
             planned,
             requires_replace: plan.requires_replace.iter().map(|p| path(p)).collect(),
             existing: None,
             sensitive: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        self.plans.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            request.address,
+            KeptPlan {
+                prior: request.prior,
+                config: request.config,
+                response: response.clone(),
+                planned_private: plan.planned_private,
+            },
+        );
+        PlanResponse {
             diagnostics: found,
+            ..response
         }
+    }
+
+    /// Answers from the last plan of the address when it was asked exactly this: the same
+    /// prior state and the same configuration, every value of which was known then. Terraform
+    /// calls PlanResourceChange again before ApplyResourceChange and requires that final plan
+    /// to agree with the first wherever the first was known; with identical, known inputs
+    /// there is nothing the second call could learn, so braid sends the first plan (and its
+    /// planned private data) to ApplyResourceChange.
+    fn plan_again(&self, request: &PlanRequest) -> Option<PlanResponse> {
+        let kept = self
+            .plans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&request.address)?;
+        if kept.prior != request.prior
+            || kept.config != request.config
+            || !kept.config.is_wholly_known()
+        {
+            return None;
+        }
+        self.remember_planned(
+            &request.address,
+            request.prior.is_none(),
+            kept.planned_private,
+        );
+        Some(kept.response)
     }
 
     async fn apply(&self, request: ApplyRequest) -> ApplyResponse {
