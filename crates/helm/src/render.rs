@@ -721,12 +721,12 @@ fn capabilities_value(capabilities: &Capabilities) -> Value {
         ObjectKind::Stringer(Rc::from(normalized.as_str())),
     );
     let api = Value::Object(Rc::new(Object {
-        type_name: "chartutil.VersionSet",
+        type_name: "common.VersionSet",
         fields: Vec::new(),
         kind: ObjectKind::ApiVersions(Rc::new(capabilities.api_versions.clone())),
     }));
     let helm = object(
-        "chartutil.HelmVersion",
+        "version.BuildInfo",
         vec![
             ("Version", "version", Value::str(&capabilities.helm_version)),
             ("GitCommit", "git_commit", Value::str("")),
@@ -736,7 +736,7 @@ fn capabilities_value(capabilities: &Capabilities) -> Value {
         ObjectKind::Plain,
     );
     object(
-        "*chartutil.Capabilities",
+        "*common.Capabilities",
         vec![
             ("KubeVersion", "kubeVersion", kube),
             ("APIVersions", "apiVersions", api),

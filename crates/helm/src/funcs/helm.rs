@@ -650,7 +650,7 @@ pub(super) fn files_method(
 /// A `.Files`-like value holding `files`.
 pub(crate) fn files_value(files: BTreeMap<String, Vec<u8>>) -> Value {
     Value::Object(std::rc::Rc::new(crate::value::Object {
-        type_name: "chart.Files",
+        type_name: "engine.files",
         fields: Vec::new(),
         kind: crate::value::ObjectKind::Files(std::rc::Rc::new(files)),
     }))

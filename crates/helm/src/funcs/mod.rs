@@ -27,6 +27,29 @@ pub type FuncResult = Result<Value, FuncError>;
 
 /// Calls the function `name`; `None` when there is no such function.
 pub fn call(name: &str, args: &[Value]) -> Option<FuncResult> {
+    // `.Capabilities.APIVersions` is a named slice of strings in Helm (`VersionSet`): every
+    // function that takes a list takes it (`has "v1" .Capabilities.APIVersions`); only the
+    // functions that name types see the difference.
+    let as_lists;
+    let args = if !matches!(name, "typeOf" | "typeIs" | "typeIsLike" | "printf")
+        && args.iter().any(is_api_versions)
+    {
+        as_lists = args
+            .iter()
+            .map(|arg| match arg {
+                Value::Object(o) => match &o.kind {
+                    ObjectKind::ApiVersions(versions) => {
+                        Value::list(versions.iter().map(|v| Value::string(v.clone())).collect())
+                    }
+                    _ => arg.clone(),
+                },
+                _ => arg.clone(),
+            })
+            .collect::<Vec<_>>();
+        &as_lists[..]
+    } else {
+        args
+    };
     if let Some(result) = builtin(name, args) {
         return Some(result);
     }
@@ -37,6 +60,10 @@ pub fn call(name: &str, args: &[Value]) -> Option<FuncResult> {
         return Some(result);
     }
     sprig::call(name, args)
+}
+
+fn is_api_versions(value: &Value) -> bool {
+    matches!(value, Value::Object(o) if matches!(o.kind, ObjectKind::ApiVersions(_)))
 }
 
 /// Calls the method `name` of an object (`.Files.Get`, `.Capabilities.APIVersions.Has`);

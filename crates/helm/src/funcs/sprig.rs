@@ -792,7 +792,7 @@ impl Decimal {
         }
         // a/b to 17 places, then rounded half up (away from zero) to 16.
         let places = 17;
-        let shift = places + b.exponent - a.exponent;
+        let shift = places + a.exponent - b.exponent;
         let (numerator, denominator) = if shift >= 0 {
             (
                 a.mantissa.checked_mul(10i128.checked_pow(shift as u32)?)?,
@@ -1587,6 +1587,19 @@ mod tests {
         assert_eq!(
             call_ok("divf", &[Value::Int(1), Value::Int(3)]),
             Value::Float(0.3333333333333333)
+        );
+        // Operands whose decimal exponents differ (Helm v4: 2.5, 1305.6, 0.0125).
+        assert_eq!(
+            call_ok("divf", &[Value::Int(10), Value::Int(4)]),
+            Value::Float(2.5)
+        );
+        assert_eq!(
+            call_ok("divf", &[Value::Int(13056), Value::Int(10)]),
+            Value::Float(1305.6)
+        );
+        assert_eq!(
+            call_ok("divf", &[Value::Float(12.5), Value::Int(1000)]),
+            Value::Float(0.0125)
         );
         assert_eq!(
             call_ok("mulf", &[Value::Float(1.1), Value::Float(3.0)]),

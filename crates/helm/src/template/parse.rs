@@ -635,9 +635,18 @@ impl Parser {
         while j < bytes.len()
             && (bytes[j].is_ascii_alphanumeric()
                 || matches!(bytes[j], b'.' | b'_')
-                || (matches!(bytes[j], b'+' | b'-')
-                    && matches!(bytes[j - 1], b'e' | b'E' | b'p' | b'P')
-                    && !self.source[start..j].contains("0x")))
+                || (matches!(bytes[j], b'+' | b'-') && {
+                    // An exponent's sign: after `p` in a hex literal, after `e` in others.
+                    let hex = self.source[start..j]
+                        .trim_start_matches(['+', '-'])
+                        .get(..2)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+                    if hex {
+                        matches!(bytes[j - 1], b'p' | b'P')
+                    } else {
+                        matches!(bytes[j - 1], b'e' | b'E')
+                    }
+                }))
         {
             j += 1;
         }
@@ -1109,7 +1118,8 @@ pub fn parse_number(text: &str) -> Option<Number> {
     let lower = clean.to_ascii_lowercase();
     let int = if let Some(hex) = lower.strip_prefix("0x") {
         if hex.contains('.') || hex.contains('p') {
-            None
+            let f = hex_float(hex)?;
+            return Some(Number::Float(if negative { -f } else { f }));
         } else {
             i64::from_str_radix(hex, 16).ok()
         }
@@ -1136,6 +1146,27 @@ pub fn parse_number(text: &str) -> Option<Number> {
         return None;
     }
     Some(Number::Float(if negative { -f } else { f }))
+}
+
+/// A hexadecimal floating-point literal after its `0x` (lower case, no `_`): hex digits with
+/// an optional fraction, then the binary exponent Go requires (`1p-2`, `1.8p1`).
+fn hex_float(hex: &str) -> Option<f64> {
+    let (mantissa, exponent) = hex.split_once('p')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in whole.chars() {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in fraction.chars() {
+        value += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(value * 2f64.powi(exponent))
 }
 
 enum Step {
@@ -1245,6 +1276,18 @@ mod tests {
         assert_eq!(parse_number("1e3"), Some(Number::Float(1000.0)));
         assert_eq!(parse_number("1_000"), Some(Number::Int(1000)));
         assert_eq!(parse_number("abc"), None);
+        // Hexadecimal floats, as Go's strconv reads them (Helm: `{{ 0x1p4 }}` prints 16).
+        assert_eq!(parse_number("0x1p4"), Some(Number::Float(16.0)));
+        assert_eq!(parse_number("0x1.8p1"), Some(Number::Float(3.0)));
+        assert_eq!(parse_number("0X1P-2"), Some(Number::Float(0.25)));
+        assert_eq!(parse_number("0x_1p60"), Some(Number::Float(2f64.powi(60))));
+        assert_eq!(parse_number("0x1.8"), None);
+    }
+
+    #[test]
+    fn hex_float_exponents_take_a_sign() {
+        let parsed = parse("t", "{{ 0X1P-2 }}").expect("parse");
+        assert_eq!(texts(&parsed.trees[0].root), ["A(0X1P-2)"]);
     }
 
     #[test]
