@@ -22,6 +22,14 @@ pub(crate) fn render(
     generators::add_hash_suffixes(&mut resources);
     namereference::rewrite_references(&mut resources, &walk.config.name_references)?;
     vars::substitute(&mut resources, &walk.vars, &walk.config.var_reference)?;
+    // Objects marked local-config serve the build (as sources of replacements and vars) and
+    // are left out of its output, last, as Kustomize leaves them out.
+    resources.retain(|resource| {
+        resource
+            .doc
+            .pointer("/metadata/annotations/config.kubernetes.io~1local-config")
+            .is_none_or(|value| value.as_str() == Some("false"))
+    });
     for resource in &mut resources {
         annotations_as_strings(&mut resource.doc);
     }
@@ -74,16 +82,18 @@ fn accumulate_onto(
             chain,
         });
     }
+    // What to build may be a Component: Kustomize builds it as a kustomization.
+    let top = walk.stack.is_empty();
     walk.stack.push(file.clone());
     let k = kustomization::load(files, dir, &file)?;
-    if k.is_component != component {
+    if k.is_component != component && !(top && k.is_component) {
         let message = if component {
             format!(
                 "`{dir}` is listed in `components` but is not a Component; give it `kind: Component` (apiVersion kustomize.config.k8s.io/v1alpha1) or list it in `resources`"
             )
         } else {
             format!(
-                "`{file}` is a Component; list its directory in a kustomization's `components`, not in `resources` or as what to build"
+                "`{file}` is a Component; list its directory in a kustomization's `components`, not in `resources`"
             )
         };
         return Err(KustomizeError::InvalidKustomization {
@@ -93,9 +103,21 @@ fn accumulate_onto(
         });
     }
     objects.extend(resources::load(files, &k, walk)?);
-    if !k.vars.is_null() {
-        walk.vars.extend(vars::parse(&k, &k.vars)?);
-    }
+    let declared = if k.vars.is_null() {
+        Vec::new()
+    } else {
+        vars::parse(&k, &k.vars)?
+    };
+    generators::generate(files, &k, &mut objects)?;
+    crate::helm_charts::inflate(files, &k, &mut objects)?;
+    plugins::run(
+        files,
+        &k,
+        plugins::Stage::Generators,
+        &mut objects,
+        &walk.config,
+    )?;
+    // Components run after the generators, before the transformers, as in Kustomize.
     for entry in &k.components {
         let resolved = if crate::is_remote(entry) {
             files.remote(entry)
@@ -113,15 +135,6 @@ fn accumulate_onto(
         };
         objects = accumulate_onto(files, &path, walk, objects, true)?;
     }
-    generators::generate(files, &k, &mut objects)?;
-    crate::helm_charts::inflate(files, &k, &mut objects)?;
-    plugins::run(
-        files,
-        &k,
-        plugins::Stage::Generators,
-        &mut objects,
-        &walk.config,
-    )?;
     if k.origin_annotations {
         annotate_origins(&mut objects, dir);
     }
@@ -136,6 +149,8 @@ fn accumulate_onto(
         &walk.config,
     )?;
     namereference::rewrite_references(&mut objects, &walk.config.name_references)?;
+    vars::bind(&mut objects, &declared)?;
+    walk.vars.extend(declared);
     walk.stack.pop();
     Ok(objects)
 }
@@ -159,7 +174,7 @@ pub(crate) fn transform(
         k.name_suffix.as_deref().unwrap_or_default(),
     );
     for rule in &k.labels {
-        transform::add_labels(objects, rule, &config.common_labels);
+        transform::add_labels(objects, rule, config);
     }
     transform::add_annotations(objects, &k.common_annotations, &config.common_annotations);
     if k.managed_by_label {
@@ -186,9 +201,16 @@ const ORIGIN_ANNOTATION: &str = "config.kubernetes.io/origin";
 fn annotate_origins(objects: &mut [Resource], dir: &str) {
     for object in objects {
         let path = relative_to(&object.origin, dir);
-        let generated = kustomization::KUSTOMIZATION_FILE_NAMES
-            .iter()
-            .any(|name| object.origin == *name || object.origin.ends_with(&format!("/{name}")));
+        let generated = object.generated_by.is_some()
+            || kustomization::KUSTOMIZATION_FILE_NAMES
+                .iter()
+                .any(|name| object.origin == *name || object.origin.ends_with(&format!("/{name}")));
+        let config_name = object
+            .generated_by
+            .as_deref()
+            .filter(|name| !name.is_empty())
+            .map(|name| format!("  name: {name}\n"))
+            .unwrap_or_default();
         let kind = object.kind().to_string();
         let annotations = object
             .metadata_mut()
@@ -202,7 +224,7 @@ fn annotate_origins(objects: &mut [Resource], dir: &str) {
         }
         let origin = match (generated, kind.as_str()) {
             (true, kind @ ("ConfigMap" | "Secret")) => format!(
-                "configuredIn: {path}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}Generator\n"
+                "configuredIn: {path}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}Generator\n{config_name}"
             ),
             _ => format!("path: {path}\n"),
         };

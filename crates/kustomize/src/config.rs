@@ -41,6 +41,8 @@ pub(crate) struct NameReference {
 pub(crate) struct TransformerConfig {
     pub name_references: Vec<NameReference>,
     pub common_labels: Vec<Spec>,
+    /// The `labels` section: places every `labels` entry fills (whatever its flags).
+    pub labels: Vec<Spec>,
     pub common_annotations: Vec<Spec>,
     pub namespace: Vec<Spec>,
     pub images: Vec<Spec>,
@@ -184,9 +186,10 @@ impl TransformerConfig {
                 });
             }
             if let Some(reference) = extension("$ref") {
+                // `#/definitions/NAME`, or the definition's name itself (which may hold
+                // slashes: `github.com/acme/api/v1.Spec`).
                 let target = reference
-                    .rsplit('/')
-                    .next()
+                    .strip_prefix("#/definitions/")
                     .unwrap_or(reference)
                     .to_string();
                 path.push(property.clone());
@@ -286,7 +289,8 @@ impl TransformerConfig {
                 }
                 let spec = spec_of(item).map_err(&invalid)?;
                 match canonical {
-                    "commonLabels" | "labels" => self.common_labels.push(spec),
+                    "commonLabels" => self.common_labels.push(spec),
+                    "labels" => self.labels.push(spec),
                     "commonAnnotations" => self.common_annotations.push(spec),
                     "namespace" => self.namespace.push(spec),
                     "images" => self.images.push(spec),

@@ -166,7 +166,7 @@ pub(crate) fn generate(
             .into_iter()
             .map(|(key, value)| {
                 let value = if spec.kind == "Secret" {
-                    STANDARD.encode(value.as_bytes())
+                    secret_base64(value.as_bytes())
                 } else {
                     value
                 };
@@ -225,6 +225,15 @@ pub(crate) fn generate(
             Behavior::Replace => {
                 root.shift_remove("binaryData");
                 root.insert("data".to_string(), Value::Object(encoded));
+                // The replacement is this kustomization's object: its origin is here.
+                if let Some(Value::Object(annotations)) = root
+                    .get_mut("metadata")
+                    .and_then(|m| m.get_mut("annotations"))
+                {
+                    annotations.shift_remove("config.kubernetes.io/origin");
+                }
+                existing.origin = k.file.clone();
+                existing.generated_by = None;
             }
             _ => {
                 let data = object_field(&mut existing.doc, "data");
@@ -356,6 +365,9 @@ fn read_source(
     spec: &GeneratorSpec,
     path: &str,
 ) -> Result<String, KustomizeError> {
+    if let Some(resolved) = k.resolve(path) {
+        k.check_below_root(path, &resolved)?;
+    }
     k.resolve(path)
         .filter(|resolved| files.read(resolved).is_some() || files.is_dir(resolved))
         .ok_or_else(|| KustomizeError::MissingResource {
@@ -388,6 +400,23 @@ pub(crate) fn add_hash_suffixes(objects: &mut [Resource]) {
         object.set_name(name);
         object.hash_suffix = false;
     }
+}
+
+/// A generated Secret's value as Kustomize writes it (kyaml's `encodeBase64`): base64, and
+/// when that is 70 characters or longer, cut into lines of 70, each ending in a newline.
+fn secret_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let encoded = STANDARD.encode(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    for chunk in encoded.as_bytes().chunks(LINE) {
+        // Base64 is ASCII, so every chunk is text.
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

@@ -133,6 +133,23 @@ impl Kustomization<'_> {
         Some(joined)
     }
 
+    /// The refusal of a file (patch, generator input, replacement, configuration) that is
+    /// not in or below this kustomization's directory: Kustomize reads such files only from
+    /// there (its default load restrictions); bases and components may live elsewhere.
+    pub fn check_below_root(&self, path: &str, resolved: &str) -> Result<(), KustomizeError> {
+        let dir = self.dir.trim_end_matches('/');
+        if dir.is_empty() || resolved == dir || resolved.starts_with(&format!("{dir}/")) {
+            return Ok(());
+        }
+        Err(KustomizeError::MissingResource {
+            file: self.file.clone(),
+            line: self.line_of(path),
+            message: format!(
+                "security: file `{path}` is not in or below the kustomization's directory `{dir}`, and Kustomize reads such files only from there; move it below the directory, or put it in a component listed in `components`"
+            ),
+        })
+    }
+
     pub fn invalid(&self, needle: &str, message: String) -> KustomizeError {
         KustomizeError::InvalidKustomization {
             file: self.file.clone(),
@@ -197,6 +214,57 @@ pub(crate) fn find_kustomization_file(
     }
 }
 
+/// Checks Kustomize makes of fields braid reads without using all of them: a Component's
+/// apiVersion, `sortOptions`, and `openapi`.
+fn check_kustomize_rules(
+    k: &Kustomization<'_>,
+    object: &Map<String, Value>,
+    is_component: bool,
+) -> Result<(), KustomizeError> {
+    let api_version = object.get("apiVersion").and_then(Value::as_str);
+    if is_component && api_version.is_some_and(|v| v != "kustomize.config.k8s.io/v1alpha1") {
+        return Err(k.invalid(
+            "apiVersion",
+            "apiVersion for Component should be kustomize.config.k8s.io/v1alpha1".to_string(),
+        ));
+    }
+    if let Some(sort) = object.get("sortOptions") {
+        let order = sort.get("order").and_then(Value::as_str);
+        if !matches!(order, Some("fifo" | "legacy")) {
+            return Err(k.invalid(
+                "sortOptions:",
+                "the field 'sortOptions.order' must be one of [fifo, legacy]".to_string(),
+            ));
+        }
+        if order == Some("fifo") && sort.get("legacySortOptions").is_some() {
+            return Err(k.invalid(
+                "sortOptions:",
+                "legacySortOptions is set but the selected sort order is 'fifo', not 'legacy'; set `order: legacy` or remove legacySortOptions".to_string(),
+            ));
+        }
+    }
+    if let Some(openapi) = object.get("openapi") {
+        if openapi.get("path").is_some() && openapi.get("version").is_some() {
+            return Err(k.invalid(
+                "openapi:",
+                "builtin version and custom schema provided, cannot use both: give `openapi` a `path` or a `version`".to_string(),
+            ));
+        }
+        if let Some(version) = openapi.get("version")
+            && version.as_str() != Some("v1.21.2")
+        {
+            return Err(k.invalid(
+                "openapi:",
+                format!(
+                    "the specified OpenAPI version {} is not built in; Kustomize v5 knows only v1.21.2 (or give `path` to a schema file)",
+                    version.as_str().map_or_else(|| version.to_string(), str::to_string)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads and checks the kustomization file at `file` (inside directory `dir`).
 pub(crate) fn load<'a>(
     files: &'a dyn Files,
@@ -206,7 +274,22 @@ pub(crate) fn load<'a>(
     let text = files.read(file).unwrap_or_default();
     let documents = yaml::split_documents(text);
     let value = match documents.first() {
-        Some(raw) => yaml::parse_yaml(file, raw.line, raw.text)?,
+        Some(raw) => match yaml::parse_yaml(file, raw.line, raw.text) {
+            // Kustomize reads its own file without refusing repeated keys: the last one
+            // wins (resources, unlike this file, are read strictly).
+            Err(KustomizeError::InvalidYaml { message, .. })
+                if message.contains("duplicate entry") =>
+            {
+                serde_yaml_ng::from_str::<Value>(raw.text).map_err(|e| {
+                    KustomizeError::InvalidYaml {
+                        file: file.to_string(),
+                        line: Some(raw.line),
+                        message: e.to_string(),
+                    }
+                })?
+            }
+            other => other?,
+        },
         None => Value::Object(Map::new()),
     };
     from_value(dir, file, text, value)
@@ -272,6 +355,7 @@ pub(crate) fn from_value<'a>(
     let configurations = string_list(k, &object, "configurations")?;
     let crds = string_list(k, &object, "crds")?;
     let is_component = object.get("kind").and_then(Value::as_str) == Some("Component");
+    check_kustomize_rules(k, &object, is_component)?;
     let namespace = optional_string(k, &object, "namespace")?;
     let name_prefix = optional_string(k, &object, "namePrefix")?;
     let name_suffix = optional_string(k, &object, "nameSuffix")?;
@@ -577,15 +661,20 @@ mod tests {
             error.to_string(),
             "kustomization.yaml:2: `helmChartInflationGenerator` is not supported by braid's kustomize subset; use `helmCharts` (the same settings), or give the chart its own braid source with a `helm` block"
         );
-        let component = files(&[(
-            "kustomization.yaml",
-            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
-        )]);
-        // A Component is only run from a kustomization's `components`.
+        let component = files(&[
+            ("kustomization.yaml", "resources:\n- part\n"),
+            (
+                "part/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+            ),
+        ]);
+        // A Component runs from a kustomization's `components`, or as what is built; not
+        // from `resources`.
         assert!(matches!(
             render(&component, ""),
             Err(KustomizeError::InvalidKustomization { line: Some(2), .. })
         ));
+        assert_eq!(render(&component, "part"), Ok(Vec::new()));
     }
 
     #[test]

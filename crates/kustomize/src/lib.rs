@@ -205,6 +205,11 @@ pub(crate) struct Resource {
     /// The namespaces the object had before `namespace:` moved it (`default` for none), so
     /// references written against them still find it.
     pub previous_namespaces: Vec<String>,
+    /// The vars whose `objref` the kustomization declaring them bound to this object.
+    pub vars: Vec<String>,
+    /// For an object a built-in generator plugin config made: the config's name (its
+    /// origin annotation names the config).
+    pub generated_by: Option<String>,
 }
 
 impl Resource {
@@ -219,6 +224,8 @@ impl Resource {
             previous_names: vec![name],
             previous_namespaces: Vec::new(),
             hash_suffix: false,
+            vars: Vec::new(),
+            generated_by: None,
         }
     }
 

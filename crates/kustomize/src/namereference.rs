@@ -206,9 +206,10 @@ struct Candidate {
 }
 
 impl Candidate {
-    /// Whether it is, or was, in `namespace`.
+    /// Whether it is, or was, in `namespace` (no namespace counting as `default`, as
+    /// Kustomize compares namespaces).
     fn in_namespace(&self, namespace: &str) -> bool {
-        self.namespace.as_deref() == Some(namespace)
+        self.namespace.as_deref().unwrap_or("default") == namespace
             || self.namespaces.iter().any(|n| n == namespace)
     }
 }
@@ -309,6 +310,14 @@ fn rewrite_subject(
     let Some(name) = map.get("name").and_then(Value::as_str) else {
         return Ok(());
     };
+    if map
+        .get("namespace")
+        .is_some_and(|ns| ns.is_null() || ns.as_str() == Some(""))
+    {
+        return Err(format!(
+            "the subject `{name}` has a blank `namespace`; give it a namespace or leave the field out"
+        ));
+    }
     let namespace = map
         .get("namespace")
         .and_then(Value::as_str)

@@ -155,13 +155,15 @@ fn file_source(
     field: &str,
     path: &str,
 ) -> Result<PatchSource, KustomizeError> {
-    k.resolve(path)
-        .map(PatchSource::File)
+    let resolved = k
+        .resolve(path)
         .ok_or_else(|| KustomizeError::MissingResource {
             file: k.file.clone(),
             line: k.line_of(path),
             message: format!("patch file `{path}` in `{field}` points outside the source"),
-        })
+        })?;
+    k.check_below_root(path, &resolved)?;
+    Ok(PatchSource::File(resolved))
 }
 
 /// Applies the patches of `k` that belong to `stage`, in order.

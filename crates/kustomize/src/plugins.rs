@@ -33,9 +33,13 @@ pub(crate) fn run(
     };
     for entry in entries {
         let at = k.line_of(entry);
-        // An entry is a file of configs, or a config written inline.
-        let (file, text): (String, String) = if entry.contains('\n') {
-            (k.file.clone(), entry.clone())
+        // An entry is a file of configs, a config written inline, or a kustomization whose
+        // output is the configs (built as a resource directory is; Kustomize does the same).
+        let configs: Vec<(String, usize, Value)> = if entry.contains('\n') {
+            yaml::parse_documents(&k.file, entry)?
+                .into_iter()
+                .map(|d| (k.file.clone(), d.line, d.document))
+                .collect()
         } else {
             let Some(path) = k.resolve(entry) else {
                 return Err(KustomizeError::MissingResource {
@@ -47,26 +51,28 @@ pub(crate) fn run(
                 });
             };
             if files.is_dir(&path) {
-                return Err(KustomizeError::UnsupportedField {
-                    file: k.file.clone(),
-                    line: at,
-                    field: format!("{field}: {entry}"),
-                    hint: "a kustomization producing plugin configs is not run; list the config files themselves".to_string(),
-                });
+                let mut walk = crate::build::Walk::default();
+                crate::build::accumulate(files, &path, &mut walk)?
+                    .into_iter()
+                    .map(|r| (r.origin, r.line, r.doc))
+                    .collect()
+            } else {
+                let Some(text) = files.read(&path) else {
+                    return Err(KustomizeError::MissingResource {
+                        file: k.file.clone(),
+                        line: at,
+                        message: format!(
+                            "{field} entry `{entry}` does not exist (looked for `{path}`); fix the path, which is relative to the kustomization's directory"
+                        ),
+                    });
+                };
+                yaml::parse_documents(&path, text)?
+                    .into_iter()
+                    .map(|d| (path.clone(), d.line, d.document))
+                    .collect()
             }
-            let Some(text) = files.read(&path) else {
-                return Err(KustomizeError::MissingResource {
-                    file: k.file.clone(),
-                    line: at,
-                    message: format!(
-                        "{field} entry `{entry}` does not exist (looked for `{path}`); fix the path, which is relative to the kustomization's directory"
-                    ),
-                });
-            };
-            (path, text.to_string())
         };
-        for document in yaml::parse_documents(&file, &text)? {
-            let config = &document.document;
+        for (file, line, config) in &configs {
             if config.is_null() {
                 continue;
             }
@@ -77,7 +83,7 @@ pub(crate) fn run(
                 .unwrap_or("");
             let refuse = |why: String| KustomizeError::UnsupportedField {
                 file: file.clone(),
-                line: Some(document.line),
+                line: Some(*line),
                 field: format!("{field}: {kind}"),
                 hint: why,
             };
@@ -86,17 +92,177 @@ pub(crate) fn run(
                     "only Kustomize's built-in plugins (apiVersion: builtin) run; `{api_version}` names an external plugin, which would run a program"
                 )));
             }
+            if stage == Stage::Transformers
+                && let Some((pairs, specs)) = pairs_at_field_specs(kind, config)
+            {
+                put_pairs(objects, &pairs, specs);
+                continue;
+            }
+            if stage == Stage::Generators && kind == "IAMPolicyGenerator" {
+                let account = gke_service_account(config).map_err(refuse)?;
+                objects.push(Resource::new(file.clone(), *line, account));
+                continue;
+            }
             let fields = as_fields(stage, kind, config).map_err(refuse)?;
-            let synthetic = kustomization::from_value(&k.dir, &file, k.text, fields)?;
+            let synthetic = kustomization::from_value(&k.dir, file, k.text, fields)?;
             match stage {
-                Stage::Generators => generators::generate(files, &synthetic, objects)?,
-                Stage::Transformers => {
-                    super::build::transform(files, &synthetic, objects, configured)?;
+                Stage::Generators => {
+                    let before = objects.len();
+                    generators::generate(files, &synthetic, objects)?;
+                    let name = config
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    for object in &mut objects[before..] {
+                        object.generated_by = Some(name.to_string());
+                    }
                 }
+                Stage::Transformers => match renamed_only(kind, config) {
+                    // A PrefixSuffixTransformer with fieldSpecs renames only the kinds whose
+                    // `metadata/name` they list.
+                    Some(renames) => {
+                        let mut slots = Vec::with_capacity(objects.len());
+                        let mut picked = Vec::new();
+                        for object in std::mem::take(objects) {
+                            if renames(&object) {
+                                slots.push(None);
+                                picked.push(object);
+                            } else {
+                                slots.push(Some(object));
+                            }
+                        }
+                        super::build::transform(files, &synthetic, &mut picked, configured)?;
+                        let mut picked = picked.into_iter();
+                        *objects = slots
+                            .into_iter()
+                            .filter_map(|slot| slot.or_else(|| picked.next()))
+                            .collect();
+                    }
+                    None => super::build::transform(files, &synthetic, objects, configured)?,
+                },
             }
         }
     }
     Ok(())
+}
+
+/// What an `IAMPolicyGenerator` (cloud `gke`) makes: the Kubernetes ServiceAccount that
+/// Workload Identity maps to a Google service account.
+fn gke_service_account(config: &Value) -> Result<Value, String> {
+    let text = |pointer: &str| config.pointer(pointer).and_then(Value::as_str);
+    match text("/cloud") {
+        Some("gke") => {}
+        other => {
+            return Err(format!(
+                "cloud provider {} not supported yet; Kustomize generates for `cloud: gke` only",
+                other.unwrap_or("(none)")
+            ));
+        }
+    }
+    let (Some(name), Some(account), Some(project)) = (
+        text("/kubernetesService/name"),
+        text("/serviceAccount/name"),
+        text("/serviceAccount/projectId"),
+    ) else {
+        return Err(
+            "give `kubernetesService.name`, `serviceAccount.name` and `serviceAccount.projectId`"
+                .to_string(),
+        );
+    };
+    let mut metadata = Map::new();
+    metadata.insert(
+        "annotations".to_string(),
+        json!({ "iam.gke.io/gcp-service-account": format!("{account}@{project}.iam.gserviceaccount.com") }),
+    );
+    metadata.insert("name".to_string(), Value::String(name.to_string()));
+    if let Some(namespace) = text("/kubernetesService/namespace").filter(|n| !n.is_empty()) {
+        metadata.insert(
+            "namespace".to_string(),
+            Value::String(namespace.to_string()),
+        );
+    }
+    Ok(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}))
+}
+
+/// Label or annotation pairs, and the field specs that say where they go.
+type PairsAndSpecs<'c> = (Vec<(String, String)>, &'c [Value]);
+
+/// A LabelTransformer's or AnnotationsTransformer's pairs and `fieldSpecs`, when the config
+/// gives field specs: then they alone say where the pairs go (no `metadata` of every kind).
+fn pairs_at_field_specs<'c>(kind: &str, config: &'c Value) -> Option<PairsAndSpecs<'c>> {
+    let field = match kind {
+        "LabelTransformer" => "labels",
+        "AnnotationsTransformer" => "annotations",
+        _ => return None,
+    };
+    let specs = config.get("fieldSpecs")?.as_array()?;
+    let pairs = match strings(config.get(field).unwrap_or(&Value::Null)) {
+        Value::Object(map) => map
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some((pairs, specs))
+}
+
+/// Puts `pairs` into the maps at each field spec (`{path, kind?, group?, create?}`) of every
+/// object the spec selects.
+fn put_pairs(objects: &mut [Resource], pairs: &[(String, String)], specs: &[Value]) {
+    for object in objects {
+        let (kind, group) = (object.kind().to_string(), object.group().to_string());
+        for spec in specs {
+            let field = |key: &str| spec.get(key).and_then(Value::as_str);
+            if field("kind").is_some_and(|k| k != kind)
+                || field("group").is_some_and(|g| g != group)
+            {
+                continue;
+            }
+            let Some(path) = field("path") else {
+                continue;
+            };
+            let create = spec.get("create").and_then(Value::as_bool).unwrap_or(false);
+            crate::fieldspec::visit_kustomize_path(&mut object.doc, path, create, &mut |value| {
+                crate::fieldspec::insert_pairs(value, pairs);
+            });
+        }
+    }
+}
+
+/// For a PrefixSuffixTransformer config with `fieldSpecs`: which objects it renames.
+fn renamed_only<'c>(kind: &str, config: &'c Value) -> Option<impl Fn(&Resource) -> bool + 'c> {
+    if kind != "PrefixSuffixTransformer" {
+        return None;
+    }
+    let specs = config.get("fieldSpecs")?.as_array()?;
+    Some(move |object: &Resource| {
+        specs.iter().any(|spec| {
+            let field = |key: &str| spec.get(key).and_then(Value::as_str);
+            field("path") == Some("metadata/name")
+                && field("kind").is_none_or(|k| k == object.kind())
+                && field("group").is_none_or(|g| g == object.group())
+        })
+    })
+}
+
+/// A map's numbers and booleans as the strings YAML wrote them.
+fn strings(map: &Value) -> Value {
+    match map {
+        Value::Object(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Number(n) => Value::String(n.to_string()),
+                        Value::Bool(b) => Value::String(b.to_string()),
+                        other => other.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The kustomization fields a built-in plugin config stands for.
@@ -112,9 +278,12 @@ fn as_fields(stage: Stage, kind: &str, config: &Value) -> Result<Value, String> 
     };
     match (stage, kind) {
         (Stage::Generators, "ConfigMapGenerator" | "SecretGenerator") => {
+            // The generated object's name and namespace: the config's own fields (its
+            // ConfigMapArgs), else its metadata's.
             let mut entry = Map::new();
-            for (key, value) in [("name", meta("name")), ("namespace", meta("namespace"))] {
-                if let Some(value) = value {
+            for key in ["name", "namespace"] {
+                let own = get(key).filter(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+                if let Some(value) = own.or_else(|| meta(key)) {
                     entry.insert(key.to_string(), value);
                 }
             }
@@ -138,7 +307,10 @@ fn as_fields(stage: Stage, kind: &str, config: &Value) -> Result<Value, String> 
         }
         (Stage::Transformers, "LabelTransformer") => {
             let mut rule = Map::new();
-            rule.insert("pairs".to_string(), get("labels").unwrap_or(json!({})));
+            rule.insert(
+                "pairs".to_string(),
+                get("labels").map_or_else(|| json!({}), |l| strings(&l)),
+            );
             rule.insert("includeSelectors".to_string(), Value::Bool(false));
             if let Some(specs) = get("fieldSpecs") {
                 rule.insert("fields".to_string(), specs);
@@ -146,7 +318,8 @@ fn as_fields(stage: Stage, kind: &str, config: &Value) -> Result<Value, String> 
             put("labels", Some(json!([rule])));
         }
         (Stage::Transformers, "AnnotationsTransformer") => {
-            put("commonAnnotations", get("annotations"));
+            // A plugin config's values are read as strings (`area: 51` is "51").
+            put("commonAnnotations", get("annotations").map(|a| strings(&a)));
         }
         (Stage::Transformers, "NamespaceTransformer") => put("namespace", meta("namespace")),
         (Stage::Transformers, "ImageTagTransformer") => {
@@ -195,7 +368,7 @@ fn as_fields(stage: Stage, kind: &str, config: &Value) -> Result<Value, String> 
         }
         (_, other) => {
             let list = match stage {
-                Stage::Generators => "ConfigMapGenerator, SecretGenerator",
+                Stage::Generators => "ConfigMapGenerator, IAMPolicyGenerator, SecretGenerator",
                 Stage::Transformers => {
                     "AnnotationsTransformer, ImageTagTransformer, LabelTransformer, NamespaceTransformer, PatchJson6902Transformer, PatchStrategicMergeTransformer, PatchTransformer, PrefixSuffixTransformer, ReplacementTransformer, ReplicaCountTransformer"
                 }

@@ -99,6 +99,7 @@ pub(crate) fn parse(
                     "replacement file `{path}` points outside the source"
                 ))
             })?;
+            k.check_below_root(path, &resolved)?;
             let text = files.read(&resolved).ok_or_else(|| {
                 missing(format!(
                     "replacement file `{path}` does not exist; fix the path, which is relative to the kustomization's directory"

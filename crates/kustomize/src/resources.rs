@@ -79,7 +79,8 @@ pub(crate) fn check_unique(objects: &[Resource]) -> Result<(), KustomizeError> {
         let id = (
             object.group(),
             object.kind(),
-            object.namespace().unwrap_or_default(),
+            // No namespace is `default`, as Kustomize compares ids.
+            object.namespace().unwrap_or("default"),
             object.name(),
         );
         if let Some(first) = seen.insert(id, object) {

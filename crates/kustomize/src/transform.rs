@@ -77,6 +77,11 @@ const TEMPLATE_LABEL_SPECS: &[FieldSpec] = &[
         "spec/jobTemplate/spec/template/metadata/labels",
         true,
     ),
+    FieldSpec::new(
+        &["StatefulSet"],
+        "spec/volumeClaimTemplates[]/metadata/labels",
+        true,
+    ),
 ];
 
 const ANNOTATION_SPECS: &[FieldSpec] = &[
@@ -111,6 +116,9 @@ pub(crate) struct LabelRule {
     pub include_templates: bool,
     /// Extra places from the entry's `fields` (kind, path, create).
     pub fields: Vec<(Option<String>, String, bool)>,
+    /// An entry of `labels` (not `commonLabels`): the `labels` section of `configurations`
+    /// adds its places.
+    pub labels_entry: bool,
 }
 
 impl LabelRule {
@@ -121,6 +129,7 @@ impl LabelRule {
             include_selectors: true,
             include_templates: true,
             fields: Vec::new(),
+            labels_entry: false,
         }
     }
 
@@ -161,6 +170,7 @@ impl LabelRule {
             include_selectors: flag("includeSelectors"),
             include_templates: flag("includeTemplates") || flag("includeSelectors"),
             fields,
+            labels_entry: true,
         })
     }
 }
@@ -191,8 +201,14 @@ pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str, configure
             .doc
             .get("apiVersion")
             .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !is_cluster_scoped_in(group_of_api_version(api_version), &kind) {
+            .unwrap_or_default()
+            .to_string();
+        // A v1 Namespace among the objects becomes the namespace itself (Kustomize's
+        // namespace field specs hold `metadata/name` of kind Namespace).
+        if kind == "Namespace" && api_version == "v1" && object.name() != namespace {
+            object.set_name(namespace.to_string());
+        }
+        if !is_cluster_scoped_in(group_of_api_version(&api_version), &kind) {
             let previous = object.namespace().unwrap_or("default").to_string();
             if previous != namespace && !object.previous_namespaces.contains(&previous) {
                 object.previous_namespaces.push(previous);
@@ -257,14 +273,24 @@ pub(crate) fn add_prefix_suffix(objects: &mut [Resource], prefix: &str, suffix: 
 }
 
 /// Adds the labels of `rule` to metadata and, as the rule says, selectors and templates.
-pub(crate) fn add_labels(objects: &mut [Resource], rule: &LabelRule, configured: &[Spec]) {
+/// Of the field specs `configurations` added, those of its `commonLabels` section take the
+/// labels that go into selectors, those of its `labels` section every `labels` entry's.
+pub(crate) fn add_labels(
+    objects: &mut [Resource],
+    rule: &LabelRule,
+    config: &crate::config::TransformerConfig,
+) {
     if rule.pairs.is_empty() {
         return;
     }
     for object in objects {
-        // Field specs from `configurations` take the labels that go into selectors.
         if rule.include_selectors {
-            visit_specs(object, configured, &mut |labels| {
+            visit_specs(object, &config.common_labels, &mut |labels| {
+                insert_pairs(labels, &rule.pairs)
+            });
+        }
+        if rule.labels_entry {
+            visit_specs(object, &config.labels, &mut |labels| {
                 insert_pairs(labels, &rule.pairs)
             });
         }

@@ -21,6 +21,7 @@ pub(crate) struct Var {
     kind: String,
     object_name: String,
     api_version: Option<String>,
+    namespace: Option<String>,
     field_path: String,
     file: String,
     line: Option<usize>,
@@ -49,6 +50,7 @@ pub(crate) fn parse(k: &Kustomization<'_>, value: &Value) -> Result<Vec<Var>, Ku
             kind,
             object_name,
             api_version: field("apiVersion"),
+            namespace: field("namespace"),
             field_path: entry
                 .pointer("/fieldref/fieldpath")
                 .and_then(Value::as_str)
@@ -86,7 +88,55 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// Resolves every var and substitutes it.
+/// Binds each var `k` declares to the one object of `objects` — the objects of that
+/// kustomization, after its bases, components, generators and transformers — its `objref`
+/// names (by any name the object had; by namespace too when the objref gives one), as
+/// Kustomize binds vars where they are declared: two bases may each declare a var on an
+/// object of the same name.
+pub(crate) fn bind(objects: &mut [Resource], vars: &[Var]) -> Result<(), KustomizeError> {
+    for var in vars {
+        let fail = |message: String| KustomizeError::InvalidKustomization {
+            file: var.file.clone(),
+            line: var.line,
+            message,
+        };
+        let matching: Vec<usize> = objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.kind() == var.kind && o.had_name(&var.object_name))
+            .filter(|(_, o)| {
+                var.api_version.as_deref().is_none_or(|wanted| {
+                    o.doc.get("apiVersion").and_then(Value::as_str) == Some(wanted)
+                })
+            })
+            .filter(|(_, o)| {
+                var.namespace.as_deref().is_none_or(|wanted| {
+                    o.namespace().unwrap_or("default") == wanted
+                        || o.previous_namespaces.iter().any(|n| n == wanted)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match matching.as_slice() {
+            [one] => objects[*one].vars.push(var.name.clone()),
+            [] => {
+                return Err(fail(format!(
+                    "var `{}` refers to {}/{}, which is not among the objects of the kustomization declaring it",
+                    var.name, var.kind, var.object_name
+                )));
+            }
+            _ => {
+                return Err(fail(format!(
+                    "var `{}` refers to {}/{}, which names several objects; give `objref` a namespace or apiVersion",
+                    var.name, var.kind, var.object_name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves every var (from the object it was bound to) and substitutes it.
 pub(crate) fn substitute(
     objects: &mut [Resource],
     vars: &[Var],
@@ -108,29 +158,11 @@ pub(crate) fn substitute(
                 var.name
             )));
         }
-        let matching: Vec<&Resource> = objects
-            .iter()
-            .filter(|o| o.kind() == var.kind && o.had_name(&var.object_name))
-            .filter(|o| {
-                var.api_version.as_deref().is_none_or(|wanted| {
-                    o.doc.get("apiVersion").and_then(Value::as_str) == Some(wanted)
-                })
-            })
-            .collect();
-        let object = match matching.as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(fail(format!(
-                    "var `{}` refers to {}/{}, which is not among the objects",
-                    var.name, var.kind, var.object_name
-                )));
-            }
-            _ => {
-                return Err(fail(format!(
-                    "var `{}` refers to {}/{}, which names several objects; give `objref` a namespace or apiVersion",
-                    var.name, var.kind, var.object_name
-                )));
-            }
+        let Some(object) = objects.iter().find(|o| o.vars.contains(&var.name)) else {
+            return Err(fail(format!(
+                "var `{}` refers to {}/{}, which is not among the objects",
+                var.name, var.kind, var.object_name
+            )));
         };
         let value = field(&object.doc, &var.field_path).ok_or_else(|| {
             fail(format!(
