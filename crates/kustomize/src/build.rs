@@ -172,6 +172,7 @@ pub(crate) fn transform(
         objects,
         k.name_prefix.as_deref().unwrap_or_default(),
         k.name_suffix.as_deref().unwrap_or_default(),
+        config,
     );
     for rule in &k.labels {
         transform::add_labels(objects, rule, config);

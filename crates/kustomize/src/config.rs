@@ -43,6 +43,10 @@ pub(crate) struct TransformerConfig {
     pub common_labels: Vec<Spec>,
     /// The `labels` section: places every `labels` entry fills (whatever its flags).
     pub labels: Vec<Spec>,
+    /// The `namePrefix` / `nameSuffix` sections: when given, only the kinds they list (with
+    /// path `metadata/name`) take the prefix or suffix, instead of every kind.
+    pub name_prefix: Vec<Spec>,
+    pub name_suffix: Vec<Spec>,
     pub common_annotations: Vec<Spec>,
     pub namespace: Vec<Spec>,
     pub images: Vec<Spec>,
@@ -53,8 +57,10 @@ pub(crate) struct TransformerConfig {
 }
 
 /// The sections of a configuration file braid reads (others are refused, not ignored).
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "nameReference",
+    "namePrefix",
+    "nameSuffix",
     "commonLabels",
     "labels",
     "commonAnnotations",
@@ -290,6 +296,8 @@ impl TransformerConfig {
                 let spec = spec_of(item).map_err(&invalid)?;
                 match canonical {
                     "commonLabels" => self.common_labels.push(spec),
+                    "namePrefix" => self.name_prefix.push(spec),
+                    "nameSuffix" => self.name_suffix.push(spec),
                     "labels" => self.labels.push(spec),
                     "commonAnnotations" => self.common_annotations.push(spec),
                     "namespace" => self.namespace.push(spec),

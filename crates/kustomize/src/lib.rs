@@ -205,6 +205,10 @@ pub(crate) struct Resource {
     /// The namespaces the object had before `namespace:` moved it (`default` for none), so
     /// references written against them still find it.
     pub previous_namespaces: Vec<String>,
+    /// The kinds the object had before a patch changed its kind (`allowKindChange`), each
+    /// with the names it had under that kind, so a later patch naming it as it was written
+    /// still finds it, as Kustomize finds it by its original id.
+    pub previous_kinds: Vec<(String, Vec<String>)>,
     /// The vars whose `objref` the kustomization declaring them bound to this object.
     pub vars: Vec<String>,
     /// For an object a built-in generator plugin config made: the config's name (its
@@ -224,6 +228,7 @@ impl Resource {
             previous_names: vec![name],
             previous_namespaces: Vec::new(),
             hash_suffix: false,
+            previous_kinds: Vec::new(),
             vars: Vec::new(),
             generated_by: None,
         }

@@ -265,19 +265,28 @@ pub(crate) fn rewrite_references(
                 &reference.spec.path,
                 false,
                 &mut |value| {
-                    let name = match value {
-                        Value::String(name) => Some(name),
+                    // A name, a map holding `name`, or a list of names (`spec/tls/hosts`).
+                    let names: Vec<&mut String> = match value {
+                        Value::String(name) => vec![name],
                         Value::Object(map) => match map.get_mut("name") {
-                            Some(Value::String(name)) => Some(name),
-                            _ => None,
+                            Some(Value::String(name)) => vec![name],
+                            _ => Vec::new(),
                         },
-                        _ => None,
+                        Value::Array(items) => items
+                            .iter_mut()
+                            .filter_map(|item| match item {
+                                Value::String(name) => Some(name),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
                     };
-                    if let Some(name) = name
-                        && let Some(found) =
+                    for name in names {
+                        if let Some(found) =
                             find(&candidates, &reference.referral, name, namespace.as_deref())
-                    {
-                        *name = found.name.clone();
+                        {
+                            *name = found.name.clone();
+                        }
                     }
                 },
             );

@@ -307,8 +307,11 @@ fn apply_strategic_merge(
             let found: Vec<usize> = (0..objects.len())
                 .filter(|&index| {
                     let object = &objects[index];
-                    object.kind() == kind
-                        && object.had_name(&name)
+                    ((object.kind() == kind && object.had_name(&name))
+                        || object
+                            .previous_kinds
+                            .iter()
+                            .any(|(k, names)| *k == kind && names.contains(&name)))
                         && namespace.as_deref().is_none_or(|namespace| {
                             object.namespace().unwrap_or("default") == namespace
                         })
@@ -358,6 +361,7 @@ fn apply_strategic_merge(
             .and_then(Value::as_str)
             .map(str::to_string);
         let old_name = object.name().to_string();
+        let old_kind = object.kind().to_string();
         let schema = schemas.root(object.group(), object.kind());
         if strategic_merge::merge_with(&mut object.doc, &Value::Object(patch_map), schema)
             == Outcome::Delete
@@ -367,8 +371,14 @@ fn apply_strategic_merge(
             // Keep the name history so references to the old name follow the rename.
             object
                 .metadata_mut()
-                .insert("name".to_string(), Value::String(old_name));
+                .insert("name".to_string(), Value::String(old_name.clone()));
             object.set_name(new_name);
+        }
+        if object.kind() != old_kind {
+            let mut names = object.previous_names.clone();
+            names.retain(|n| *n != object.name());
+            names.push(old_name);
+            object.previous_kinds.push((old_kind, names));
         }
     }
     for index in deleted.into_iter().rev() {

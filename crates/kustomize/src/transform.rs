@@ -259,12 +259,38 @@ pub(crate) fn set_namespace(objects: &mut [Resource], namespace: &str, configure
 }
 
 /// Renames every object (except CRDs, APIServices and Namespaces) to `prefix + name + suffix`.
-pub(crate) fn add_prefix_suffix(objects: &mut [Resource], prefix: &str, suffix: &str) {
+pub(crate) fn add_prefix_suffix(
+    objects: &mut [Resource],
+    prefix: &str,
+    suffix: &str,
+    config: &crate::config::TransformerConfig,
+) {
     if prefix.is_empty() && suffix.is_empty() {
         return;
     }
+    // A `namePrefix`/`nameSuffix` section of `configurations` names the kinds renamed;
+    // without one, every kind but those Kustomize never renames.
+    let renames = |specs: &[Spec], object: &Resource| {
+        if specs.is_empty() {
+            !NOT_RENAMED.contains(&object.kind())
+        } else {
+            specs
+                .iter()
+                .any(|spec| spec.path == "metadata/name" && spec.applies_to(object))
+        }
+    };
     for object in objects {
-        if NOT_RENAMED.contains(&object.kind()) {
+        let prefix = if renames(&config.name_prefix, object) {
+            prefix
+        } else {
+            ""
+        };
+        let suffix = if renames(&config.name_suffix, object) {
+            suffix
+        } else {
+            ""
+        };
+        if prefix.is_empty() && suffix.is_empty() {
             continue;
         }
         let name = format!("{prefix}{}{suffix}", object.name());
