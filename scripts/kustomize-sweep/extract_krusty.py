@@ -749,6 +749,11 @@ def skip_stmt(p):
 
 def skip_if(p):
     p.next()  # 'if'
+    skip_if_rest(p)
+
+
+def skip_if_rest(p):
+    """Skips an if statement's condition, body and else chain (after the `if`)."""
     while not p.at('{'):
         if p.at('(') or p.at('['):
             p.skip_balanced()
@@ -843,22 +848,7 @@ def exec_stmt(p, env, ctx):
             return
         except (Unsupported, SyntaxError, KeyError, TypeError):
             p.i = save
-        while not p.at('{'):
-            if p.at('(') or p.at('['):
-                p.skip_balanced()
-            else:
-                p.next()
-        p.skip_balanced()
-        while p.at('else'):
-            p.next()
-            if p.at('if'):
-                p.next()
-                while not p.at('{'):
-                    if p.at('(') or p.at('['):
-                        p.skip_balanced()
-                    else:
-                        p.next()
-            p.skip_balanced()
+        skip_if_rest(p)
         return
     if t.k == 'id' and t.v == 'switch':
         p.next()
