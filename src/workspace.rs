@@ -77,6 +77,8 @@ pub struct Workspace {
     /// The dependency graph of the module, built from the references in expressions and
     /// `depends_on`; checked for unknown references and cycles when loading.
     pub graph: ConfigGraph,
+    /// What each resource needs, by address as configured (computed once from `graph`).
+    written_dependencies: crate::graph::Dependencies,
     /// Every variable's resolved value by name, converted to its declared type; unknown for a
     /// missing value when [`LoadOptions::allow_missing_variables`] is set.
     pub variables: BTreeMap<String, ScopeValue>,
@@ -174,9 +176,10 @@ impl Workspace {
         warnings.extend(std::mem::take(&mut module.warnings));
         let provider_blocks = evaluate_provider_blocks(&module, &variables, &env_name)?;
         let graph = ConfigGraph::build(&module)?;
+        let written_dependencies = graph.resource_dependencies();
         expand_instances(
             &mut module,
-            &graph.resource_dependencies(),
+            &written_dependencies,
             &variables,
             &env_name,
             unknown,
@@ -187,6 +190,7 @@ impl Workspace {
             sources,
             module,
             graph,
+            written_dependencies,
             variables,
             provider_blocks,
             warnings,
@@ -205,16 +209,16 @@ impl Workspace {
     /// values), as written: `aws_x.y` stands for every instance of a `count`/`for_each`
     /// resource, as Terraform records dependencies. Keeping them per resource rather than
     /// per instance keeps n instances that need m others at n + m, not n × m.
-    pub fn dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
-        let written = self.graph.resource_dependencies();
+    pub fn dependencies(&self) -> crate::graph::Dependencies {
+        let none = std::sync::Arc::new(BTreeSet::new());
         self.module
             .resources
             .values()
             .map(|decl| {
-                let deps = written
+                let deps = self
+                    .written_dependencies
                     .get(decl.config_address())
-                    .cloned()
-                    .unwrap_or_default();
+                    .map_or_else(|| std::sync::Arc::clone(&none), std::sync::Arc::clone);
                 (decl.address.clone(), deps)
             })
             .collect()

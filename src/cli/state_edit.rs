@@ -244,7 +244,7 @@ pub async fn import_resource(
     let dependencies = ws
         .dependencies()
         .remove(address)
-        .map(|d| d.into_iter().collect())
+        .map(|d| d.iter().cloned().collect())
         .unwrap_or_default();
     let record = ResourceRecord {
         address: address.to_string(),

@@ -31,7 +31,7 @@ pub enum UnknownRepetition {
 /// resource needs, as written (the graph's), which decide the order of evaluation.
 pub fn expand_instances(
     module: &mut Module,
-    dependencies: &BTreeMap<String, BTreeSet<String>>,
+    dependencies: &crate::graph::Dependencies,
     variables: &BTreeMap<String, ScopeValue>,
     env_name: &str,
     unknown: UnknownRepetition,
@@ -80,10 +80,7 @@ pub fn expand_instances(
 }
 
 /// `written` ordered so that a resource comes after every repeated resource it depends on.
-fn dependency_order(
-    written: &[String],
-    dependencies: &BTreeMap<String, BTreeSet<String>>,
-) -> Vec<String> {
+fn dependency_order(written: &[String], dependencies: &crate::graph::Dependencies) -> Vec<String> {
     let set: BTreeSet<&str> = written.iter().map(String::as_str).collect();
     // A dependency names a resource in a repeated module once for all its instances
     // (`module.a.aws_x.y`): it stands for each of them.
@@ -101,7 +98,7 @@ fn dependency_order(
     let mut done = BTreeSet::new();
     struct Walk<'a> {
         set: BTreeSet<&'a str>,
-        dependencies: &'a BTreeMap<String, BTreeSet<String>>,
+        dependencies: &'a crate::graph::Dependencies,
         by_config: BTreeMap<String, Vec<&'a str>>,
     }
     fn visit<'a>(
@@ -113,7 +110,12 @@ fn dependency_order(
         if !done.insert(address) {
             return;
         }
-        for dep in walk.dependencies.get(address).into_iter().flatten() {
+        for dep in walk
+            .dependencies
+            .get(address)
+            .into_iter()
+            .flat_map(|d| d.iter())
+        {
             // Through resources without repetition too: their values are unknown here, but
             // a chain like for_each → plain resource → for_each must keep its order.
             match walk.by_config.get(dep.as_str()) {

@@ -21,6 +21,10 @@ use crate::manifests::{ObjectRef, implicit_edges, parse_address};
 
 pub use walk::{Dag, WalkOutcome, walk, walk_ordered, walk_with_slots};
 
+/// For every resource (by address as configured), the resources it needs; sets are shared
+/// between resources that need the same ones (every instance of a repeated block).
+pub type Dependencies = BTreeMap<String, std::sync::Arc<BTreeSet<String>>>;
+
 /// A node of the configuration graph: something declared that others can depend on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
@@ -658,7 +662,7 @@ impl ConfigGraph {
     /// For every resource, the resources it needs directly or through local values, module
     /// inputs and outputs, each named as configured (`module.a.aws_x.y` for every instance):
     /// computed once per node in dependency order, so shared waypoints cost once.
-    pub fn resource_dependencies(&self) -> BTreeMap<String, BTreeSet<String>> {
+    pub fn resource_dependencies(&self) -> Dependencies {
         let Ok(order) = petgraph::algo::toposort(&self.graph, None) else {
             // A cycle is reported when the graph is built; nothing to order here.
             return BTreeMap::new();
@@ -709,7 +713,9 @@ impl ConfigGraph {
             .filter_map(|(node, index)| match node {
                 Node::Resource(address) => Some((
                     address.clone(),
-                    needs.get(index).map(|s| (**s).clone()).unwrap_or_default(),
+                    needs
+                        .get(index)
+                        .map_or_else(|| std::sync::Arc::clone(&empty), std::sync::Arc::clone),
                 )),
                 _ => None,
             })

@@ -65,7 +65,11 @@ fn targeted_addresses(
     }
     check_addresses(ws, records, &options.targets, "--target")?;
     // Direct dependencies of every resource, from configuration and from state.
-    let mut depends: BTreeMap<String, BTreeSet<String>> = ws.dependencies();
+    let mut depends: BTreeMap<String, BTreeSet<String>> = ws
+        .dependencies()
+        .into_iter()
+        .map(|(address, deps)| (address, (*deps).clone()))
+        .collect();
     for record in records {
         // What state recorded counts for resources the configuration no longer has, and for
         // every resource when destroying (the order of deletes follows state).
@@ -920,7 +924,11 @@ pub async fn make_plan(
                 for &barrier in &own_barriers[i] {
                     dag.add_edge(i, barrier);
                 }
-                for dep in dependencies.get(&decl.address).into_iter().flatten() {
+                for dep in dependencies
+                    .get(&decl.address)
+                    .into_iter()
+                    .flat_map(|d| d.iter())
+                {
                     if let Some(&d) = barriers.get(dep.as_str()) {
                         dag.add_edge(d, i);
                     }

@@ -374,7 +374,7 @@ enum ReadOutcome {
 async fn read_object(
     ws: &Workspace,
     providers: &Providers,
-    dependencies: &BTreeMap<String, BTreeSet<String>>,
+    dependencies: &crate::graph::Dependencies,
     candidate: &Candidate<'_>,
 ) -> Result<ReadOutcome, Diagnostics> {
     let address = candidate.address.as_str();
