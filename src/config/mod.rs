@@ -3,6 +3,7 @@
 
 mod body;
 mod duration;
+
 pub mod eval;
 pub mod format;
 mod module;
@@ -34,6 +35,11 @@ pub use project::{
 pub use template::{TemplateField, TemplatePart};
 pub use types::{ObjectAttribute, TypeConstraint};
 pub use variables::{VarFile, VariableInputs, parse_var_file, resolve_variables};
+
+/// For every resource (by address as configured), the resources it needs; sets are shared
+/// between resources that need the same ones (every instance of a repeated block).
+pub type Dependencies =
+    std::collections::BTreeMap<String, std::sync::Arc<std::collections::BTreeSet<String>>>;
 
 /// The provider that serves a resource type: the text before the first `_`
 /// (`aws_s3_bucket` → `aws`), as in Terraform.

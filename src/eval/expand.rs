@@ -31,7 +31,7 @@ pub enum UnknownRepetition {
 /// resource needs, as written (the graph's), which decide the order of evaluation.
 pub fn expand_instances(
     module: &mut Module,
-    dependencies: &crate::graph::Dependencies,
+    dependencies: &crate::config::Dependencies,
     variables: &BTreeMap<String, ScopeValue>,
     env_name: &str,
     unknown: UnknownRepetition,
@@ -80,7 +80,7 @@ pub fn expand_instances(
 }
 
 /// `written` ordered so that a resource comes after every repeated resource it depends on.
-fn dependency_order(written: &[String], dependencies: &crate::graph::Dependencies) -> Vec<String> {
+fn dependency_order(written: &[String], dependencies: &crate::config::Dependencies) -> Vec<String> {
     let set: BTreeSet<&str> = written.iter().map(String::as_str).collect();
     // A dependency names a resource in a repeated module once for all its instances
     // (`module.a.aws_x.y`): it stands for each of them.
@@ -98,7 +98,7 @@ fn dependency_order(written: &[String], dependencies: &crate::graph::Dependencie
     let mut done = BTreeSet::new();
     struct Walk<'a> {
         set: BTreeSet<&'a str>,
-        dependencies: &'a crate::graph::Dependencies,
+        dependencies: &'a crate::config::Dependencies,
         by_config: BTreeMap<String, Vec<&'a str>>,
     }
     fn visit<'a>(

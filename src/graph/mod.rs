@@ -21,9 +21,7 @@ use crate::manifests::{ObjectRef, implicit_edges, parse_address};
 
 pub use walk::{Dag, WalkOutcome, walk, walk_ordered, walk_with_slots};
 
-/// For every resource (by address as configured), the resources it needs; sets are shared
-/// between resources that need the same ones (every instance of a repeated block).
-pub type Dependencies = BTreeMap<String, std::sync::Arc<BTreeSet<String>>>;
+pub use crate::config::Dependencies;
 
 /// A node of the configuration graph: something declared that others can depend on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
