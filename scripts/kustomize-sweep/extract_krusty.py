@@ -298,13 +298,7 @@ class P:
                 x = ('call', x, args)
             elif s.at('['):
                 s.next()
-                if s.at(':'):
-                    s.next()
-                    b = None if s.at(']') else s.parse_expr()
-                    s.expect(']')
-                    x = ('slice', x, None, b)
-                    continue
-                idx = s.parse_expr()
+                idx = None if s.at(':') else s.parse_expr()
                 if s.at(':'):
                     s.next()
                     b = None if s.at(']') else s.parse_expr()

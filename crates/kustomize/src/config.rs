@@ -27,6 +27,11 @@ impl Spec {
         self.kind.as_deref().is_none_or(|k| k == object.kind())
             && self.group.as_deref().is_none_or(|g| g == object.group())
     }
+
+    /// Whether the spec gives `object` a new name (`metadata/name`: a prefix or suffix).
+    pub fn renames(&self, object: &Resource) -> bool {
+        self.path == "metadata/name" && self.applies_to(object)
+    }
 }
 
 /// A custom name reference: objects of kind `referral` are named at `spec` in others.
@@ -335,7 +340,7 @@ fn first_document(
     Ok((path, document))
 }
 
-fn spec_of(value: &Value) -> Result<Spec, String> {
+pub(crate) fn spec_of(value: &Value) -> Result<Spec, String> {
     let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
     let path = text("path").ok_or("every field spec needs a `path`")?;
     Ok(Spec {

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::config::{Spec, spec_of, visit_specs};
 use super::kustomization::{self, Kustomization};
 use super::{Files, KustomizeError, Resource, generators, yaml};
 
@@ -95,7 +96,7 @@ pub(crate) fn run(
             if stage == Stage::Transformers
                 && let Some((pairs, specs)) = pairs_at_field_specs(kind, config)
             {
-                put_pairs(objects, &pairs, specs);
+                put_pairs(objects, &pairs, &specs);
                 continue;
             }
             if stage == Stage::Generators && kind == "IAMPolicyGenerator" {
@@ -117,26 +118,15 @@ pub(crate) fn run(
                         object.generated_by = Some(name.to_string());
                     }
                 }
-                Stage::Transformers => match renamed_only(kind, config) {
+                Stage::Transformers => match renaming_specs(kind, config) {
                     // A PrefixSuffixTransformer with fieldSpecs renames only the kinds whose
-                    // `metadata/name` they list.
-                    Some(renames) => {
-                        let mut slots = Vec::with_capacity(objects.len());
-                        let mut picked = Vec::new();
-                        for object in std::mem::take(objects) {
-                            if renames(&object) {
-                                slots.push(None);
-                                picked.push(object);
-                            } else {
-                                slots.push(Some(object));
-                            }
-                        }
-                        super::build::transform(files, &synthetic, &mut picked, configured)?;
-                        let mut picked = picked.into_iter();
-                        *objects = slots
-                            .into_iter()
-                            .filter_map(|slot| slot.or_else(|| picked.next()))
-                            .collect();
+                    // `metadata/name` they list, as a `namePrefix` configuration section does.
+                    Some(specs) if specs.is_empty() => {}
+                    Some(specs) => {
+                        let mut scoped = configured.clone();
+                        scoped.name_prefix.clone_from(&specs);
+                        scoped.name_suffix = specs;
+                        super::build::transform(files, &synthetic, objects, &scoped)?;
                     }
                     None => super::build::transform(files, &synthetic, objects, configured)?,
                 },
@@ -185,17 +175,17 @@ fn gke_service_account(config: &Value) -> Result<Value, String> {
 }
 
 /// Label or annotation pairs, and the field specs that say where they go.
-type PairsAndSpecs<'c> = (Vec<(String, String)>, &'c [Value]);
+type PairsAndSpecs = (Vec<(String, String)>, Vec<Spec>);
 
 /// A LabelTransformer's or AnnotationsTransformer's pairs and `fieldSpecs`, when the config
 /// gives field specs: then they alone say where the pairs go (no `metadata` of every kind).
-fn pairs_at_field_specs<'c>(kind: &str, config: &'c Value) -> Option<PairsAndSpecs<'c>> {
+fn pairs_at_field_specs(kind: &str, config: &Value) -> Option<PairsAndSpecs> {
     let field = match kind {
         "LabelTransformer" => "labels",
         "AnnotationsTransformer" => "annotations",
         _ => return None,
     };
-    let specs = config.get("fieldSpecs")?.as_array()?;
+    let specs = field_specs(config)?;
     let pairs = match strings(config.get(field).unwrap_or(&Value::Null)) {
         Value::Object(map) => map
             .into_iter()
@@ -206,43 +196,30 @@ fn pairs_at_field_specs<'c>(kind: &str, config: &'c Value) -> Option<PairsAndSpe
     Some((pairs, specs))
 }
 
-/// Puts `pairs` into the maps at each field spec (`{path, kind?, group?, create?}`) of every
-/// object the spec selects.
-fn put_pairs(objects: &mut [Resource], pairs: &[(String, String)], specs: &[Value]) {
+/// Puts `pairs` into the maps at each field spec of every object the spec selects.
+fn put_pairs(objects: &mut [Resource], pairs: &[(String, String)], specs: &[Spec]) {
     for object in objects {
-        let (kind, group) = (object.kind().to_string(), object.group().to_string());
-        for spec in specs {
-            let field = |key: &str| spec.get(key).and_then(Value::as_str);
-            if field("kind").is_some_and(|k| k != kind)
-                || field("group").is_some_and(|g| g != group)
-            {
-                continue;
-            }
-            let Some(path) = field("path") else {
-                continue;
-            };
-            let create = spec.get("create").and_then(Value::as_bool).unwrap_or(false);
-            crate::fieldspec::visit_kustomize_path(&mut object.doc, path, create, &mut |value| {
-                crate::fieldspec::insert_pairs(value, pairs);
-            });
-        }
+        visit_specs(object, specs, &mut |value| {
+            crate::fieldspec::insert_pairs(value, pairs);
+        });
     }
 }
 
-/// For a PrefixSuffixTransformer config with `fieldSpecs`: which objects it renames.
-fn renamed_only<'c>(kind: &str, config: &'c Value) -> Option<impl Fn(&Resource) -> bool + 'c> {
+/// For a PrefixSuffixTransformer config with `fieldSpecs`: those that rename objects.
+fn renaming_specs(kind: &str, config: &Value) -> Option<Vec<Spec>> {
     if kind != "PrefixSuffixTransformer" {
         return None;
     }
+    let mut specs = field_specs(config)?;
+    specs.retain(|spec| spec.path == "metadata/name");
+    Some(specs)
+}
+
+/// A config's `fieldSpecs` (`{path, kind?, group?, create?}`), when it has them; a spec
+/// without a path selects nothing.
+fn field_specs(config: &Value) -> Option<Vec<Spec>> {
     let specs = config.get("fieldSpecs")?.as_array()?;
-    Some(move |object: &Resource| {
-        specs.iter().any(|spec| {
-            let field = |key: &str| spec.get(key).and_then(Value::as_str);
-            field("path") == Some("metadata/name")
-                && field("kind").is_none_or(|k| k == object.kind())
-                && field("group").is_none_or(|g| g == object.group())
-        })
-    })
+    Some(specs.iter().filter_map(|spec| spec_of(spec).ok()).collect())
 }
 
 /// A map's numbers and booleans as the strings YAML wrote them.

@@ -274,9 +274,7 @@ pub(crate) fn add_prefix_suffix(
         if specs.is_empty() {
             !NOT_RENAMED.contains(&object.kind())
         } else {
-            specs
-                .iter()
-                .any(|spec| spec.path == "metadata/name" && spec.applies_to(object))
+            specs.iter().any(|spec| spec.renames(object))
         }
     };
     for object in objects {
