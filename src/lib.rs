@@ -14,6 +14,7 @@ pub mod config;
 pub mod diag;
 pub mod eval;
 pub mod graph;
+pub mod parallel;
 pub mod plan;
 pub mod private_files;
 pub mod providers;

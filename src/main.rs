@@ -1,5 +1,11 @@
 use clap::Parser;
 
+/// mimalloc rather than the system allocator: braid allocates many small values (a large
+/// plan makes millions), and its threads (configuration parsing, the async runtime) would
+/// otherwise each keep an arena of freed memory the others cannot reuse.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = match braid::cli::Cli::try_parse_from(braid::cli::terraform_style_args(
         std::env::args_os(),

@@ -74,10 +74,10 @@ pub struct ConfigBody {
 
 impl ConfigBody {
     /// Splits a parsed body into attributes and blocks; a duplicate attribute is an error.
-    pub fn from_body(body: &Body, file: &Arc<SourceText>) -> Result<ConfigBody, Diagnostic> {
+    pub fn from_body(body: Body, file: &Arc<SourceText>) -> Result<ConfigBody, Diagnostic> {
         let mut attributes: Vec<Attribute> = Vec::new();
         let mut blocks = Vec::new();
-        for structure in body.iter() {
+        for structure in body {
             match structure {
                 Structure::Attribute(attr) => {
                     let name = attr.key.value().to_string();
@@ -95,13 +95,16 @@ impl ConfigBody {
                     attributes.push(Attribute {
                         name,
                         value_location: file.location(attr.value.span().unwrap_or(0..0)),
-                        expr: attr.value.clone(),
+                        expr: attr.value,
                         name_location,
                     });
                 }
                 Structure::Block(block) => blocks.push(NestedBlock::from_block(block, file)?),
             }
         }
+        // Bodies live as long as the configuration: a large one holds a hundred thousand.
+        attributes.shrink_to_fit();
+        blocks.shrink_to_fit();
         Ok(ConfigBody {
             file: Arc::clone(file),
             attributes,
@@ -168,21 +171,21 @@ fn unexpected(kind: &str, what: &str, name: &str, allowed: &[&str], at: Location
 impl NestedBlock {
     /// Converts a parsed block, with its body, to a [`NestedBlock`]; fails on a duplicate attribute
     /// anywhere inside it.
-    pub fn from_block(block: &Block, file: &Arc<SourceText>) -> Result<NestedBlock, Diagnostic> {
+    pub fn from_block(block: Block, file: &Arc<SourceText>) -> Result<NestedBlock, Diagnostic> {
         Ok(NestedBlock {
             kind: block.ident.value().to_string(),
-            labels: block
-                .labels
-                .iter()
-                .map(|l| l.as_str().to_string())
-                .collect(),
-            body: ConfigBody::from_body(&block.body, file)?,
-            location: file.location(block.ident.span().unwrap_or(0..0)),
             label_locations: block
                 .labels
                 .iter()
                 .map(|l| file.location(l.span().unwrap_or(0..0)))
                 .collect(),
+            labels: block
+                .labels
+                .iter()
+                .map(|l| l.as_str().to_string())
+                .collect(),
+            location: file.location(block.ident.span().unwrap_or(0..0)),
+            body: ConfigBody::from_body(block.body, file)?,
         })
     }
 

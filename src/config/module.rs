@@ -149,14 +149,15 @@ pub struct ResourceDecl {
     pub check: Option<String>,
 }
 
-/// The `count` or `for_each` meta-argument of a resource, unevaluated.
+/// The `count` or `for_each` meta-argument of a resource, unevaluated; shared by the
+/// resource as written and all its instances.
 #[derive(Debug, Clone)]
 pub enum Repetition {
     /// `count = N`: instances `[0]` to `[N-1]`, each seeing `count.index`.
-    Count(super::Attribute),
+    Count(Arc<super::Attribute>),
     /// `for_each = map or set of strings`: an instance per key, each seeing `each.key` and
     /// `each.value`.
-    ForEach(super::Attribute),
+    ForEach(Arc<super::Attribute>),
 }
 
 impl Repetition {
@@ -782,88 +783,105 @@ pub(crate) fn parse_file(file: &Arc<SourceText>) -> Result<Body, Diagnostic> {
 }
 
 /// Parses resource files into one module. Every problem found is reported, not just the
-/// first.
+/// first. Files are parsed on all cores (they are independent); their declarations join the
+/// module in file order, so which of two duplicates is reported is the same on every run.
 pub fn load_module(files: &[(Arc<SourceText>, PathBuf)]) -> Result<Module, Diagnostics> {
+    // Below about 256 KiB of text, starting threads would cost more than they save.
+    let worth_splitting = total_len(files) >= 256 * 1024;
+    let parsed = crate::parallel::map(files, worth_splitting, |(file, base_dir)| {
+        parse_declarations(file, base_dir)
+    });
     let mut module = Module::default();
     let mut diags = Diagnostics::new();
-    for (file, base_dir) in files {
-        let converted;
-        let file = if file.name.ends_with(".tf.json") {
-            match super::tf_json::to_hcl(file) {
-                Ok(hcl) => {
-                    converted = hcl;
-                    &converted
-                }
-                Err(d) => {
-                    diags.push(d);
-                    continue;
-                }
+    for declarations in parsed {
+        for declaration in declarations {
+            if let Err(d) = declaration.and_then(|d| add_declaration(&mut module, d)) {
+                diags.push(d);
             }
-        } else {
-            file
-        };
-        match parse_file(file) {
-            Ok(body) => load_body(&mut module, &mut diags, &body, file, base_dir),
-            Err(d) => diags.push(d),
         }
     }
     diags.into_result(module)
 }
 
-fn load_body(
-    module: &mut Module,
-    diags: &mut Diagnostics,
-    body: &Body,
+fn total_len(files: &[(Arc<SourceText>, PathBuf)]) -> usize {
+    files.iter().map(|(file, _)| file.text.len()).sum()
+}
+
+/// One top-level block of a resource file, parsed but not yet part of a module.
+enum Declaration {
+    Variable(VariableDecl),
+    Locals(Vec<LocalDecl>),
+    Resource(Box<ResourceDecl>),
+    Output(OutputDecl),
+    /// `terraform {}` settings merge into the module's as they are read.
+    Terraform(NestedBlock),
+    Moved(MovedDecl),
+    Removed(RemovedDecl),
+    Check(CheckDecl),
+    Import(ImportDecl),
+    Call(ModuleCall),
+    Provider(ProviderDecl),
+}
+
+/// Parses one file (a `.tf.json` file through its HCL form) into its declarations, each or
+/// its own problem.
+fn parse_declarations(
     file: &Arc<SourceText>,
     base_dir: &std::path::Path,
-) {
-    for structure in body.iter() {
-        let block = match structure {
-            Structure::Block(block) => NestedBlock::from_block(block, file),
-            Structure::Attribute(attr) => Err(Diagnostic::error(
+) -> Vec<Result<Declaration, Diagnostic>> {
+    let converted;
+    let file = if file.name.ends_with(".tf.json") {
+        match super::tf_json::to_hcl(file) {
+            Ok(hcl) => {
+                converted = hcl;
+                &converted
+            }
+            Err(d) => return vec![Err(d)],
+        }
+    } else {
+        file
+    };
+    let body = match parse_file(file) {
+        Ok(body) => body,
+        Err(d) => return vec![Err(d)],
+    };
+    body.into_iter()
+        .map(|structure| parse_declaration(structure, file, base_dir))
+        .collect()
+}
+
+fn parse_declaration(
+    structure: Structure,
+    file: &Arc<SourceText>,
+    base_dir: &std::path::Path,
+) -> Result<Declaration, Diagnostic> {
+    let block = match structure {
+        Structure::Block(block) => NestedBlock::from_block(block, file)?,
+        Structure::Attribute(attr) => {
+            return Err(Diagnostic::error(
                 "Unexpected attribute",
                 format!(
                     "\"{}\" is set outside any block. Resource files hold variable, locals, resource and output blocks; put shared values in a locals block.",
                     attr.key.value()
                 ),
             )
-            .at(file.location(hcl_edit::Span::span(&attr.key).unwrap_or(0..0)))),
-        };
-        let result = block.and_then(|block| match block.kind.as_str() {
-            "variable" => parse_variable(&block).and_then(|v| {
-                insert_unique(&mut module.variables, v.name.clone(), v, "variable", |v| &v.location)
-            }),
-            "locals" => parse_locals(&block, base_dir).and_then(|locals| {
-                for local in locals {
-                    insert_unique(&mut module.locals, local.name.clone(), local, "local value", |l| &l.location)?;
-                }
-                Ok(())
-            }),
-            "resource" | "data" => parse_resource(block, base_dir).and_then(|r| {
-                insert_unique(&mut module.resources, r.address.clone(), r, "resource", |r| &r.location)
-            }),
-            "output" => parse_output(&block, base_dir).and_then(|o| {
-                insert_unique(&mut module.outputs, o.name.clone(), o, "output", |o| &o.location)
-            }),
-            "terraform" => {
-                parse_terraform(&block, &mut module.terraform, &mut module.warnings)
-            }
-            "moved" => parse_moved(&block).map(|m| module.moved.push(m)),
-            "removed" => parse_removed(&block).map(|r| module.removed.push(r)),
-            "check" => parse_check(&block, base_dir).and_then(|c| {
-                for decl in &c.data {
-                    insert_unique(&mut module.resources, decl.address.clone(), decl.clone(), "resource", |r| &r.location)?;
-                }
-                insert_unique(&mut module.checks, c.name.clone(), c, "check block", |c| &c.location)
-            }),
-            "import" => parse_import(&block, base_dir).map(|i| module.imports.push(i)),
-            "module" => parse_module_call(&block, base_dir).and_then(|c| {
-                insert_unique(&mut module.calls, c.name.clone(), c, "module call", |c| &c.location)
-            }),
-            "provider" => parse_provider_block(&block, base_dir).and_then(|p| {
-                insert_unique(&mut module.providers, p.name.clone(), p, "provider configuration", |p| &p.location)
-            }),
-            other => Err(Diagnostic::error(
+            .at(file.location(hcl_edit::Span::span(&attr.key).unwrap_or(0..0))));
+        }
+    };
+    Ok(match block.kind.as_str() {
+        "variable" => Declaration::Variable(parse_variable(&block)?),
+        "locals" => Declaration::Locals(parse_locals(&block, base_dir)?),
+        "resource" | "data" => Declaration::Resource(Box::new(parse_resource(block, base_dir)?)),
+        "output" => Declaration::Output(parse_output(&block, base_dir)?),
+        "terraform" => Declaration::Terraform(block),
+        "moved" => Declaration::Moved(parse_moved(&block)?),
+        "removed" => Declaration::Removed(parse_removed(&block)?),
+        "check" => Declaration::Check(parse_check(&block, base_dir)?),
+        "import" => Declaration::Import(parse_import(&block, base_dir)?),
+        "module" => Declaration::Call(parse_module_call(&block, base_dir)?),
+        "provider" => Declaration::Provider(parse_provider_block(&block, base_dir)?),
+        other => {
+            return Err(Diagnostic::error(
                 "Unsupported block type",
                 format!(
                     "Resource files have no \"{other}\" block.{} They hold variable, locals, resource and output blocks.",
@@ -872,11 +890,85 @@ fn load_body(
                         .unwrap_or_default()
                 ),
             )
-            .at(block.location.clone())),
-        });
-        if let Err(d) = result {
-            diags.push(d);
+            .at(block.location.clone()));
         }
+    })
+}
+
+/// Adds a parsed declaration to the module; a second declaration of the same name is an
+/// error at the second.
+fn add_declaration(module: &mut Module, declaration: Declaration) -> Result<(), Diagnostic> {
+    match declaration {
+        Declaration::Variable(v) => {
+            insert_unique(&mut module.variables, v.name.clone(), v, "variable", |v| {
+                &v.location
+            })
+        }
+        Declaration::Locals(locals) => {
+            for local in locals {
+                insert_unique(
+                    &mut module.locals,
+                    local.name.clone(),
+                    local,
+                    "local value",
+                    |l| &l.location,
+                )?;
+            }
+            Ok(())
+        }
+        Declaration::Resource(r) => insert_unique(
+            &mut module.resources,
+            r.address.clone(),
+            *r,
+            "resource",
+            |r| &r.location,
+        ),
+        Declaration::Output(o) => {
+            insert_unique(&mut module.outputs, o.name.clone(), o, "output", |o| {
+                &o.location
+            })
+        }
+        Declaration::Terraform(block) => {
+            parse_terraform(&block, &mut module.terraform, &mut module.warnings)
+        }
+        Declaration::Moved(m) => {
+            module.moved.push(m);
+            Ok(())
+        }
+        Declaration::Removed(r) => {
+            module.removed.push(r);
+            Ok(())
+        }
+        Declaration::Check(c) => {
+            for decl in &c.data {
+                insert_unique(
+                    &mut module.resources,
+                    decl.address.clone(),
+                    decl.clone(),
+                    "resource",
+                    |r| &r.location,
+                )?;
+            }
+            insert_unique(&mut module.checks, c.name.clone(), c, "check block", |c| {
+                &c.location
+            })
+        }
+        Declaration::Import(i) => {
+            module.imports.push(i);
+            Ok(())
+        }
+        Declaration::Call(c) => {
+            insert_unique(&mut module.calls, c.name.clone(), c, "module call", |c| {
+                &c.location
+            })
+        }
+        Declaration::Provider(p) => insert_unique(
+            &mut module.providers,
+            p.name.clone(),
+            p,
+            "provider configuration",
+            |p| &p.location,
+        ),
     }
 }
 
@@ -1376,9 +1468,9 @@ fn parse_repetition(
         .at(attr.name_location.clone()));
     }
     Ok(if attr.name == "count" {
-        Repetition::Count(attr.clone())
+        Repetition::Count(Arc::new(attr.clone()))
     } else {
-        Repetition::ForEach(attr.clone())
+        Repetition::ForEach(Arc::new(attr.clone()))
     })
 }
 

@@ -306,7 +306,7 @@ pub fn load_project(dir: &FsPath) -> Result<Project, Diagnostics> {
     };
     let file = SourceText::new(PROJECT_FILE, text);
     let body = parse_file(&file)?;
-    parse_project(dir, &body, &file)
+    parse_project(dir, body, &file)
 }
 
 fn default_source() -> SourceConfig {
@@ -320,11 +320,7 @@ fn default_source() -> SourceConfig {
     }
 }
 
-fn parse_project(
-    dir: PathBuf,
-    body: &Body,
-    file: &Arc<SourceText>,
-) -> Result<Project, Diagnostics> {
+fn parse_project(dir: PathBuf, body: Body, file: &Arc<SourceText>) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut project = Project {
         dir,
@@ -338,7 +334,7 @@ fn parse_project(
     };
     let mut server_seen = false;
     let mut plugins_seen = false;
-    for structure in body.iter() {
+    for structure in body {
         let block = match structure {
             Structure::Block(block) => match NestedBlock::from_block(block, file) {
                 Ok(b) => b,

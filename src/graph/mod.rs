@@ -137,13 +137,20 @@ impl ConfigGraph {
             }
         }
         let mut diags = Diagnostics::new();
-        for (address, r) in &module.resources {
+        // Finding the references reads every expression: on all cores for a large
+        // configuration; the edges are added in address order.
+        let resources: Vec<(&String, &ResourceDecl)> = module.resources.iter().collect();
+        let found = crate::parallel::map(&resources, resources.len() >= 10_000, |(_, r)| {
+            resource_expressions(r)
+                .into_iter()
+                .flat_map(|(expr, bound)| references_bound(expr, r.file(), &bound))
+                .collect::<Vec<_>>()
+        });
+        for ((address, r), references) in resources.into_iter().zip(found) {
             let node = Node::Resource(address.clone());
             let at = Site::new(module, &r.module);
-            for (expr, bound) in resource_expressions(r) {
-                for reference in references_bound(expr, r.file(), &bound) {
-                    g.add_reference(&at, &node, reference.target, reference.location, &mut diags);
-                }
+            for reference in references {
+                g.add_reference(&at, &node, reference.target, reference.location, &mut diags);
             }
             for (target, location) in &r.depends_on {
                 g.add_depends_on(&at, &node, target, location, &mut diags);

@@ -1,10 +1,15 @@
 //! What each apply changed, kept beside the state: after every apply, the changes of its
-//! plan (sensitive values masked, no-ops left out) are stored as the document
-//! `history/a<apply id>` of the environment's backend, so the history (the agent's page,
+//! plan (sensitive values masked, no-ops left out) are stored, as gzip-compressed JSON, in
+//! the document `history/a<apply id>` of the environment's backend, so the history (the agent's page,
 //! its API) can show each apply's diff and not only its counts. The newest
 //! [`KEEP`] are kept.
 
+use std::io::Read as _;
+
 use braid_state::{ApplyId, ApplyRecord, ChangeRecord, Precondition, StateStore};
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
 
 use crate::diag::{Diagnostic, state_error};
 use crate::plan::{Plan, file};
@@ -39,9 +44,13 @@ pub async fn record(store: &dyn StateStore, id: ApplyId, plan: &Plan) -> Result<
                 .unwrap_or_default(),
         )
     };
-    let body = file::to_document(&plan.changes_only());
+    let mut body = GzEncoder::new(Vec::new(), Compression::fast());
+    file::write_compact_document(plan.changes_only(), &mut body)
+        .and_then(|()| body.try_finish())
+        .map_err(|e| warn(e.to_string()))?;
+    let body = body.get_ref();
     store
-        .put_document(&name(id), body.as_bytes(), Precondition::Any)
+        .put_document(&name(id), body, Precondition::Any)
         .await
         .map_err(failed)?;
     let names = store.document_names(PREFIX).await.map_err(failed)?;
@@ -68,6 +77,20 @@ pub struct Entry {
     pub plan: Option<Plan>,
 }
 
+/// A history document's JSON: gzip-compressed, or as plain text (braid 0.1 before
+/// compression); `None` when it is neither.
+fn document_text(body: Vec<u8>) -> Option<String> {
+    if body.starts_with(&[0x1f, 0x8b]) {
+        let mut text = String::new();
+        GzDecoder::new(body.as_slice())
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    } else {
+        String::from_utf8(body).ok()
+    }
+}
+
 /// The newest `limit` applies, newest first, each with its diff when kept.
 pub async fn recent(
     store: &dyn StateStore,
@@ -81,7 +104,7 @@ pub async fn recent(
             .document(&name(apply.id))
             .await
             .map_err(state_error)?
-            .and_then(|doc| String::from_utf8(doc.body).ok())
+            .and_then(|doc| document_text(doc.body))
             .and_then(|text| file::parse(&text, "a history entry").ok());
         entries.push(Entry {
             apply,
@@ -138,4 +161,28 @@ pub async fn health(
         .await;
     all.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn documents_are_read_compressed_and_as_earlier_versions_wrote_them() {
+        let json = r#"{"changes":[]}"#;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(json.as_bytes()).expect("compress");
+        let compressed = gz.finish().expect("compress");
+        assert_ne!(compressed, json.as_bytes());
+        assert_eq!(document_text(compressed).as_deref(), Some(json));
+        assert_eq!(
+            document_text(json.as_bytes().to_vec()).as_deref(),
+            Some(json)
+        );
+        // Neither gzip nor text: no diff rather than garbage.
+        assert_eq!(document_text(vec![0x1f, 0x8b, 0, 1]), None);
+        assert_eq!(document_text(vec![0xff, 0xfe]), None);
+    }
 }

@@ -29,6 +29,21 @@ pub fn to_document(plan: &Plan) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
+/// The same document on one line, written to `out`, for a plan the caller no longer needs
+/// (masked without a copy): what the history keeps of every apply, which may hold a hundred
+/// thousand changes, so it is streamed rather than made as one text first.
+pub fn write_compact_document(plan: Plan, out: impl std::io::Write) -> std::io::Result<()> {
+    let masked = plan.into_masked();
+    let doc = PlanDocument {
+        summary: masked.summary(),
+        plan: &masked,
+    };
+    // serde_json writes a few bytes at a time: buffered, the writer sees large blocks.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer(&mut out, &doc).map_err(std::io::Error::other)?;
+    std::io::Write::flush(&mut out)
+}
+
 /// Writes the plan to `path`, readable by its owner only (`0600`: a plan holds planned
 /// attributes), via a temporary file and rename, so a reader never sees half. With the
 /// environment's state `keyring`, the file is encrypted as state is (one sealed line).

@@ -464,7 +464,13 @@ impl Plan {
     /// A copy safe to show or write anywhere: every sensitive value replaced by
     /// `"(sensitive)"`.
     pub fn masked(&self) -> Plan {
-        let mut plan = self.clone();
+        self.clone().into_masked()
+    }
+
+    /// [`masked`](Self::masked) for a plan the caller no longer needs: masked in place, not
+    /// copied (a plan can hold a hundred thousand changes).
+    pub fn into_masked(self) -> Plan {
+        let mut plan = self;
         for change in &mut plan.changes {
             if let (Some(before), Some(after)) = (&change.before, &change.after) {
                 let mut paths: Vec<&Path> = change

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// Lowest first. Modules on the same line may not import each other either.
 const LAYERS: &[&[&str]] = &[
-    &["diag", "actor", "private_files"],
+    &["diag", "actor", "private_files", "parallel"],
     &["state_guard"],
     &["config"],
     &["source"],

@@ -33,6 +33,10 @@ use braid::apply::{ApplyOptions, SilentObserver, apply_plan};
 use braid::plan::{PlanOptions, make_plan};
 use braid::workspace::{LoadOptions, Workspace};
 
+/// The allocator the `braid` binary uses (src/main.rs), so the figures are braid's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod agent_bench;
 mod helm_bench;
 mod kube_bench;
