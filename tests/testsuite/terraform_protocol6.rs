@@ -90,6 +90,19 @@ impl BraidSide {
         self.project
             .braid_env(&all, &[("TF_CLI_CONFIG_FILE", self.rc.as_str())])
     }
+
+    /// [`BraidSide::braid`], the provider logging its calls to `log` (`BRAIDTEST_CALL_LOG`).
+    fn braid_logged(&self, log: &Path, args: &[&str]) -> Run {
+        let mut all = vec!["--env", "dev", "--no-color"];
+        all.extend_from_slice(args);
+        self.project.braid_env(
+            &all,
+            &[
+                ("TF_CLI_CONFIG_FILE", self.rc.as_str()),
+                ("BRAIDTEST_CALL_LOG", log.to_str().expect("a UTF-8 path")),
+            ],
+        )
+    }
 }
 
 #[test]
@@ -350,11 +363,28 @@ fn protocol_6_warnings_shown_like_terraform() {
         .collect();
     assert_eq!(hashes.len(), 1, "{hashes:?}");
     assert!(lock.contains(&hashes[0]), "{} in {lock}", hashes[0]);
+    // The schema, and (beside it) the provider configuration found valid.
     let schemas: Vec<_> = std::fs::read_dir(cache.path().join("braid/provider-schemas"))
         .expect("provider schemas kept")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pb"))
         .collect();
     assert_eq!(schemas.len(), 1, "{schemas:?}");
+    let validated = schemas[0].with_extension("validated");
+    let record = std::fs::read_to_string(&validated).expect("validated configurations kept");
+    assert!(
+        record.starts_with("braid validated provider configurations 1\n")
+            && !record.contains(&side.objects.display().to_string()),
+        "{record}"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&validated)
+            .expect("stat")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "readable by its owner only: {mode:o}");
+    }
     assert!(
         std::fs::read(&schemas[0])
             .expect("read")
@@ -506,6 +536,63 @@ fn moved_across_types_without_provider_support_is_refused() {
     assert_eq!(list.success().stdout.trim(), "local_file.a");
 }
 
+/// ValidateProviderConfig checks a provider configuration against the executable's own rules;
+/// braid remembers, beside the cached schema, the configurations an executable found valid,
+/// and skips the call when a later run configures the provider exactly so. A changed
+/// configuration is validated again, and one the provider refuses is refused every time.
+#[test]
+fn a_provider_configuration_found_valid_is_not_validated_again() {
+    let main_tf = "terraform {\n  required_providers {\n    braidtest = {\n      source  = \"braid/braidtest\"\n      version = \"0.1.0\"\n    }\n  }\n}\n\nvariable \"directory\" {\n  type = string\n}\n\nprovider \"braidtest\" {\n  directory = var.directory\n}\n\nresource \"braidtest_service\" \"api\" {\n  name = \"api\"\n}\n";
+    let side = BraidSide::new(main_tf);
+    let log = side.project.path().join("calls.log");
+    let braid = |args: &[&str]| side.braid_logged(&log, args);
+    // The calls in the log since the last look, by name.
+    let calls = || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        std::fs::remove_file(&log).ok();
+        let count = |call: &str| {
+            text.lines()
+                .filter(|l| l.split(' ').next() == Some(call))
+                .count()
+        };
+        (count("ValidateProviderConfig"), count("ConfigureProvider"))
+    };
+    // The first run to configure the provider validates (braid init does, starting it).
+    braid(&["init"]).success();
+    braid(&["plan"]).success();
+    let (validated, _) = calls();
+    assert_eq!(validated, 1, "the first run validates");
+    braid(&["plan"]).success();
+    assert_eq!(calls(), (0, 1), "the same configuration again");
+    braid(&["apply", "--auto-approve"]).success();
+    assert_eq!(calls(), (0, 1), "the same configuration again");
+    braid(&["plan", "--detailed-exitcode"]).expect_code(0);
+    assert_eq!(calls(), (0, 1));
+
+    // Another directory: another configuration, validated once.
+    let other = side.project.path().join("other");
+    side.project.write("braid.hcl", &braid_hcl(&other, ""));
+    braid(&["plan"]).success();
+    assert_eq!(calls(), (1, 1));
+    braid(&["plan"]).success();
+    assert_eq!(calls(), (0, 1));
+
+    // A configuration the provider refuses is never remembered: refused on every run,
+    // before the provider is configured.
+    side.project
+        .write("braid.hcl", &braid_hcl(Path::new(""), ""));
+    for _ in 0..2 {
+        let refused = braid(&["plan"]);
+        refused.failure();
+        assert!(
+            refused.stderr.contains("Invalid directory"),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(calls(), (1, 0));
+    }
+}
+
 /// The plan made just before applying is answered from the plan made earlier in the same run
 /// when that plan was asked with known values (Terraform's protocol makes the second answer
 /// agree with the first), and PlanResourceChange is called again when some value was unknown
@@ -516,17 +603,7 @@ fn apply_plans_again_only_what_was_unknown() {
     let side = BraidSide::new(main_tf);
     std::fs::create_dir_all(&side.objects).expect("mkdir");
     let log = side.project.path().join("calls.log");
-    let braid = |args: &[&str]| {
-        let mut all = vec!["--env", "dev", "--no-color"];
-        all.extend_from_slice(args);
-        side.project.braid_env(
-            &all,
-            &[
-                ("TF_CLI_CONFIG_FILE", side.rc.as_str()),
-                ("BRAIDTEST_CALL_LOG", log.to_str().expect("a UTF-8 path")),
-            ],
-        )
-    };
+    let braid = |args: &[&str]| side.braid_logged(&log, args);
     // Each call of `call` in the log since the last count.
     let count = |call: &str| {
         let text = std::fs::read_to_string(&log).unwrap_or_default();

@@ -287,6 +287,7 @@ impl Provider for BraidTest {
         &self,
         request: Request<pb::validate_provider_config::Request>,
     ) -> Answer<pb::validate_provider_config::Response> {
+        log_call("ValidateProviderConfig", "");
         let config = decode(request.into_inner().config)?;
         let mut diagnostics = Vec::new();
         if get(&config, "directory").as_str() == Some("") {
@@ -305,6 +306,7 @@ impl Provider for BraidTest {
         &self,
         request: Request<pb::configure_provider::Request>,
     ) -> Answer<pb::configure_provider::Response> {
+        log_call("ConfigureProvider", "");
         let config = decode(request.into_inner().config)?;
         let directory = get(&config, "directory").as_str().unwrap_or_default();
         let mut diagnostics = Vec::new();

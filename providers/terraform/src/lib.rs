@@ -61,6 +61,103 @@ pub struct PluginProvider {
     /// that the plan just before applying can be answered without PlanResourceChange when
     /// nothing it was asked has changed (see [`Provider::plan_again`]).
     plans: Mutex<BTreeMap<String, KeptPlan>>,
+    /// The provider configurations this executable found valid in earlier runs.
+    validated: Option<ValidatedConfigs>,
+}
+
+/// The provider configurations an executable validated without a diagnostic, kept across
+/// runs in a file beside its schema (`<schema file>.validated`, named after the package's
+/// hash like the schema, so another build never reads it): ValidateProviderConfig checks a
+/// configuration against the executable's own rules and calls no API, so its answer for
+/// the same configuration is the same, and a run that configures the provider exactly as
+/// an earlier one did skips it. (terraform-provider-aws spends over 2 s of CPU in it.) The
+/// file holds a random salt and a salted SHA-256 digest of each configuration, never the
+/// configuration: provider blocks hold credentials.
+#[derive(Debug)]
+struct ValidatedConfigs {
+    file: PathBuf,
+}
+
+impl ValidatedConfigs {
+    /// The first line of the file.
+    const HEADER: &str = "braid validated provider configurations 1";
+    /// How many digests the file keeps, newest last.
+    const KEEP: usize = 32;
+
+    /// The salt and the digests in the file, when it is one.
+    fn read(&self) -> Option<(String, Vec<String>)> {
+        let text = std::fs::read_to_string(&self.file).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != Self::HEADER {
+            return None;
+        }
+        let salt = lines.next()?.to_owned();
+        Some((salt, lines.map(str::to_owned).collect()))
+    }
+
+    fn digest(salt: &str, protocol_version: u32, config: &[u8]) -> String {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        hash.update(salt.as_bytes());
+        hash.update(protocol_version.to_be_bytes());
+        hash.update(config);
+        hex::encode(hash.finalize())
+    }
+
+    /// Whether `config` (msgpack, as the plugin gets it) was found valid before.
+    fn contains(&self, protocol_version: u32, config: &[u8]) -> bool {
+        self.read().is_some_and(|(salt, digests)| {
+            let digest = Self::digest(&salt, protocol_version, config);
+            digests.contains(&digest)
+        })
+    }
+
+    /// Records `config` as valid: the file is written whole (a temporary file renamed into
+    /// place, readable by its owner only); a record that cannot be written only costs the
+    /// next run a ValidateProviderConfig.
+    fn record(&self, protocol_version: u32, config: &[u8]) {
+        let (salt, mut digests) = self.read().unwrap_or_else(|| {
+            let salt = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
+            (salt, Vec::new())
+        });
+        let digest = Self::digest(&salt, protocol_version, config);
+        digests.retain(|d| *d != digest);
+        digests.push(digest);
+        let skip = digests.len().saturating_sub(Self::KEEP);
+        let mut text = format!("{}\n{salt}\n", Self::HEADER);
+        for d in &digests[skip..] {
+            text.push_str(d);
+            text.push('\n');
+        }
+        let written = (|| {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let dir = self
+                .file
+                .parent()
+                .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+            std::fs::create_dir_all(dir)?;
+            let temporary = dir.join(format!(".validated.{}.tmp", std::process::id()));
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&temporary)?;
+            out.write_all(text.as_bytes())?;
+            drop(out);
+            std::fs::rename(&temporary, &self.file).inspect_err(|_| {
+                let _ = std::fs::remove_file(&temporary);
+            })
+        })();
+        if let Err(e) = written {
+            tracing::debug!(file = %self.file.display(), error = %e, "validated provider configuration not kept");
+        }
+    }
 }
 
 /// A plan made for an address: the request's prior state and configuration, the answer
@@ -279,6 +376,9 @@ impl PluginProvider {
             pending: Mutex::new(BTreeMap::new()),
             legacy_types: Mutex::new(BTreeSet::new()),
             plans: Mutex::new(BTreeMap::new()),
+            validated: schema_file.map(|file| ValidatedConfigs {
+                file: file.with_extension("validated"),
+            }),
         })
     }
 
@@ -846,21 +946,36 @@ impl Provider for PluginProvider {
             Ok(wire) => wire,
             Err(d) => return d,
         };
-        let prepared = match self.plugin.prepare_provider_config(&wire).await {
-            Ok(prepared) => prepared,
-            Err(e) => return call_failed(&e),
-        };
-        let mut found = diagnostics(prepared.diagnostics);
-        if has_error(&found) {
-            return found;
+        // ValidateProviderConfig, unless this executable found this very configuration valid
+        // in an earlier run (see [`ValidatedConfigs`]).
+        let protocol_version = self.plugin.protocol_version();
+        let mut bytes = Vec::new();
+        let remembered = config.is_wholly_known()
+            && rmpv::encode::write_value(&mut bytes, &wire).is_ok()
+            && self
+                .validated
+                .as_ref()
+                .is_some_and(|v| v.contains(protocol_version, &bytes));
+        let mut found = Vec::new();
+        if !remembered {
+            let prepared = match self.plugin.prepare_provider_config(&wire).await {
+                Ok(prepared) => prepared,
+                Err(e) => return call_failed(&e),
+            };
+            found = diagnostics(prepared.diagnostics);
+            if has_error(&found) {
+                return found;
+            }
+            if found.is_empty()
+                && !bytes.is_empty()
+                && let Some(validated) = &self.validated
+            {
+                validated.record(protocol_version, &bytes);
+            }
         }
-        // The provider may fill in defaults; configure with what it prepared.
-        let config = if prepared.config.is_nil() {
-            wire
-        } else {
-            prepared.config
-        };
-        match self.plugin.configure_provider(&config).await {
+        // Configured with the configuration itself, as Terraform (since 0.15) configures:
+        // the configuration protocol 5's PrepareProviderConfig answers is unused.
+        match self.plugin.configure_provider(&wire).await {
             Ok(d) => found.extend(diagnostics(d)),
             Err(e) => found.extend(call_failed(&e)),
         }
