@@ -112,9 +112,8 @@ impl ValidatedConfigs {
         })
     }
 
-    /// Records `config` as valid: the file is written whole (a temporary file renamed into
-    /// place, readable by its owner only); a record that cannot be written only costs the
-    /// next run a ValidateProviderConfig.
+    /// Records `config` as valid ([`write_cache_file`]); a record that cannot be written
+    /// only costs the next run a ValidateProviderConfig.
     fn record(&self, protocol_version: u32, config: &[u8]) {
         let (salt, mut digests) = self.read().unwrap_or_else(|| {
             let salt = format!(
@@ -133,28 +132,7 @@ impl ValidatedConfigs {
             text.push_str(d);
             text.push('\n');
         }
-        let written = (|| {
-            use std::io::Write as _;
-            use std::os::unix::fs::OpenOptionsExt as _;
-            let dir = self
-                .file
-                .parent()
-                .ok_or_else(|| std::io::Error::other("no parent directory"))?;
-            std::fs::create_dir_all(dir)?;
-            let temporary = dir.join(format!(".validated.{}.tmp", std::process::id()));
-            let mut out = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&temporary)?;
-            out.write_all(text.as_bytes())?;
-            drop(out);
-            std::fs::rename(&temporary, &self.file).inspect_err(|_| {
-                let _ = std::fs::remove_file(&temporary);
-            })
-        })();
-        if let Err(e) = written {
+        if let Err(e) = write_cache_file(&self.file, text.as_bytes()) {
             tracing::debug!(file = %self.file.display(), error = %e, "validated provider configuration not kept");
         }
     }
@@ -266,31 +244,43 @@ fn read_schema_file(
     }
 }
 
-/// Writes a schema answer to `file` whole or not at all (a temporary file renamed into
-/// place); a cache that cannot be written only costs the next run a GetProviderSchema.
+/// Writes a schema answer to `file`; a cache that cannot be written only costs the next run
+/// a GetProviderSchema.
 fn write_schema_file(file: &FsPath, protocol_version: u32, wire: &[u8]) {
-    let written = (|| {
-        let dir = file
-            .parent()
-            .ok_or_else(|| std::io::Error::other("no parent directory"))?;
-        std::fs::create_dir_all(dir)?;
-        let temporary = dir.join(format!(
-            ".{}.{}.tmp",
-            file.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
-        let mut bytes = schema_file_header(protocol_version).into_bytes();
-        bytes.extend_from_slice(wire);
-        std::fs::write(&temporary, bytes)?;
-        std::fs::rename(&temporary, file).inspect_err(|_| {
-            let _ = std::fs::remove_file(&temporary);
-        })
-    })();
-    if let Err(e) = written {
+    let mut bytes = schema_file_header(protocol_version).into_bytes();
+    bytes.extend_from_slice(wire);
+    if let Err(e) = write_cache_file(file, &bytes) {
         tracing::debug!(file = %file.display(), error = %e, "provider schema not cached");
     }
+}
+
+/// Writes one of the files braid keeps beside a package in its user cache whole or not at
+/// all (a temporary file renamed into place), readable by its owner only.
+fn write_cache_file(file: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let dir = file
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        file.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    out.write_all(bytes)?;
+    drop(out);
+    std::fs::rename(&temporary, file).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }
 
 /// The plugin protocol version the executable at `program` speaks with braid: it is
